@@ -1,0 +1,99 @@
+import type { Config } from '../config/config.js';
+import type { Database, KeyspaceStats } from '../keyspace/database.js';
+import type { ReplyWriter } from '../protocol/reply.js';
+import type { Logger } from '../log.js';
+import type { CommandTable } from './registry.js';
+
+/**
+ * What command handlers see of a client. `net/client.ts` implements it; handlers never see
+ * the socket or the connection class.
+ */
+export interface CommandContext {
+  readonly id: number;
+  readonly server: ServerContext;
+  readonly reply: ReplyWriter;
+  /** The selected database. */
+  db: Database;
+  /** CLIENT SETNAME; empty when unnamed. */
+  name: string;
+  /** CLIENT SETINFO lib-name / lib-ver. */
+  libName: string;
+  libVer: string;
+  /** The user this connection is authenticated as (only 'default' for now). */
+  user: string;
+  authenticated: boolean;
+  /** Answer this reply, then close the connection (QUIT). */
+  closeAfterReply(): void;
+  /** Selects database `index`; the caller has validated it. */
+  select(index: number): void;
+  /** CLIENT REPLY ON|OFF|SKIP */
+  replyMode: 'on' | 'off' | 'skip';
+  /** CLIENT NO-EVICT */
+  noEvict: boolean;
+  /** The full name of the command being run ('get', 'config|get'). */
+  commandName: string;
+  /** Turns this client into a MONITOR. */
+  startMonitor(): void;
+  /** Puts the connection back to the state of a new one (RESET). */
+  reset(): void;
+  /** One line of CLIENT LIST / CLIENT INFO. */
+  describe(): string;
+  /** Closes the connection now (CLIENT KILL). */
+  kill(): void;
+  readonly addr: string;
+  readonly laddr: string;
+  readonly createdAt: number;
+  lastInteraction: number;
+}
+
+export interface CommandStat {
+  calls: number;
+  usec: number;
+  rejectedCalls: number;
+  failedCalls: number;
+}
+
+export interface ServerStats extends KeyspaceStats {
+  startTime: number;
+  totalCommandsProcessed: number;
+  totalConnectionsReceived: number;
+  rejectedConnections: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  totalErrorReplies: number;
+  /** Per error prefix (ERR, WRONGTYPE…). */
+  errorStats: Map<string, number>;
+  /** Times a protocol error closed a connection etc. */
+  unexpectedErrorReplies: number;
+}
+
+/** What command handlers see of the server as a whole. */
+export interface ServerContext {
+  readonly config: Config;
+  readonly databases: Database[];
+  readonly stats: ServerStats;
+  readonly commands: CommandTable;
+  readonly log: Logger;
+  readonly runId: string;
+  /** The TCP port actually listened on. */
+  readonly port: number;
+  /** Changes since the last save (INFO rdb_changes_since_last_save, save points). */
+  dirty: number;
+  /** Unix time (seconds) of the last successful save. */
+  lastSave: number;
+  /** Every connected client, by id. */
+  readonly clients: ReadonlyMap<number, CommandContext>;
+  /** Whether a password is required (requirepass set). */
+  requiresAuth(): boolean;
+  /** Stops the server; `save` as SHUTDOWN SAVE|NOSAVE (undefined: per config). Resolves when closed. */
+  shutdown(save: boolean | undefined): Promise<void>;
+  /** CLIENT PAUSE: until (ms since epoch), 'all' or 'write'. */
+  pauseClients(until: number, mode: 'all' | 'write'): void;
+  unpauseClients(): void;
+  /** Feeds a command to MONITOR clients. */
+  feedMonitors(ctx: CommandContext, argv: readonly string[]): void;
+  /** Whether MONITOR clients exist (checked before building their line). */
+  hasMonitors(): boolean;
+  /** CLIENT PAUSE WRITE is in force: write commands wait. */
+  writesPaused(): boolean;
+}

@@ -1,0 +1,115 @@
+import { RedisError, ERR_NOAUTH, errWrongArity } from '../errors.js';
+import type { CommandContext, ServerStats } from './context.js';
+import type { CommandSpec, CommandTable, ResolvedCommand } from './registry.js';
+
+const MAX_ERR_ARG = 128;
+
+/** Redis's text for an unknown command, args quoted and cut at 128 chars in all. */
+function unknownCommandError(argv: readonly string[]): string {
+  let args = '';
+  for (let i = 1; i < argv.length && args.length < MAX_ERR_ARG; i++) {
+    args += `'${(argv[i] as string).slice(0, MAX_ERR_ARG - args.length)}' `;
+  }
+  return `ERR unknown command '${(argv[0] as string).slice(0, MAX_ERR_ARG)}', with args beginning with: ${args}`;
+}
+
+/**
+ * Finds the command argv names, or answers why there is none: the resolved command, or a
+ * RedisError carrying Redis's rejection text (with the command when it exists, for its stats).
+ */
+export function resolveCommand(table: CommandTable, argv: readonly string[]): ResolvedCommand | RedisError {
+  const top = table.lookup(argv[0] as string);
+  if (top === undefined) return new RedisError(unknownCommandError(argv));
+  if (top.subcommands !== null && argv.length >= 2) {
+    const sub = top.subcommands.get(argv[1] as string) ?? top.subcommands.get((argv[1] as string).toLowerCase());
+    if (sub === undefined) {
+      return new RedisError(
+        `ERR unknown subcommand '${(argv[1] as string).slice(0, MAX_ERR_ARG)}'. Try ${(argv[0] as string).toUpperCase()} HELP.`,
+      );
+    }
+    if (!arityOk(sub.spec.arity, argv.length)) return new RedisError(errWrongArity(sub.fullName));
+    return sub;
+  }
+  if (!arityOk(top.spec.arity, argv.length)) return new RedisError(errWrongArity(top.fullName));
+  return top;
+}
+
+function arityOk(arity: number, argc: number): boolean {
+  return arity > 0 ? argc === arity : argc >= -arity;
+}
+
+/** Counts an error reply as Redis does (INFO errorstats, total_error_replies). */
+export function countError(stats: ServerStats, message: string): void {
+  stats.totalErrorReplies++;
+  const space = message.indexOf(' ');
+  const prefix = space === -1 ? message : message.slice(0, space);
+  stats.errorStats.set(prefix, (stats.errorStats.get(prefix) ?? 0) + 1);
+}
+
+/** Writes an error reply and counts it. */
+export function replyError(ctx: CommandContext, message: string): void {
+  countError(ctx.server.stats, message);
+  ctx.reply.error(message);
+}
+
+/** Whether the current client must authenticate before running `spec`. */
+export function needsAuth(ctx: CommandContext, spec: CommandSpec): boolean {
+  return !ctx.authenticated && ctx.server.requiresAuth() && !spec.flags.includes('no_auth');
+}
+
+/** Rejects a command before it runs (counted as rejected_calls). */
+export function reject(ctx: CommandContext, resolved: ResolvedCommand | null, message: string): void {
+  if (resolved !== null) resolved.stat.rejectedCalls++;
+  replyError(ctx, message);
+}
+
+/**
+ * Runs a resolved command: the handler, its errors as replies, its statistics.
+ * Checks that come before it (auth, MULTI, pub/sub context) are the caller's.
+ */
+export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: string[]): void {
+  const stats = ctx.server.stats;
+  const handler = resolved.spec.handler as (ctx: CommandContext, argv: string[]) => void;
+  const started = performance.now();
+  try {
+    handler(ctx, argv);
+  } catch (err) {
+    if (!(err instanceof RedisError)) throw err;
+    resolved.stat.failedCalls++;
+    replyError(ctx, err.message);
+  }
+  const stat = resolved.stat;
+  stat.calls++;
+  stat.usec += (performance.now() - started) * 1000;
+  stats.totalCommandsProcessed++;
+}
+
+/**
+ * Redis's processCommand: resolve, check, then run one command from a client.
+ * Returns false when the command could not run yet (writes paused) and must be retried later.
+ */
+export function processCommand(ctx: CommandContext, argv: string[]): boolean {
+  const resolved = resolveCommand(ctx.server.commands, argv);
+  if (resolved instanceof RedisError) {
+    replyError(ctx, resolved.message);
+    return true;
+  }
+  const spec = resolved.spec;
+  ctx.commandName = resolved.fullName;
+  if (needsAuth(ctx, spec)) {
+    reject(ctx, resolved, ERR_NOAUTH);
+    return true;
+  }
+  if (ctx.server.writesPaused() && spec.flags.includes('write')) return false;
+  const skipReply = ctx.replyMode === 'skip';
+  if (skipReply) ctx.reply.enabled = false;
+  call(ctx, resolved, argv);
+  if (skipReply && ctx.replyMode === 'skip') {
+    ctx.replyMode = 'on';
+    ctx.reply.enabled = true;
+  }
+  if (ctx.server.hasMonitors() && !spec.flags.includes('skip_monitor') && !spec.flags.includes('admin')) {
+    ctx.server.feedMonitors(ctx, argv);
+  }
+  return true;
+}

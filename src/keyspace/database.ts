@@ -1,0 +1,152 @@
+import { type Value } from '../types/value.js';
+
+/** What the keyspace tells the rest of the server (WATCH, notifications, stats, tracking, AOF). */
+export interface KeyspaceHooks {
+  /** A key's value changed or it was deleted: WATCH dirtying, client-side caching, snapshots. */
+  keyModified(db: Database, key: string): void;
+  /** A key passed its expiry time and was removed (lazy or active). */
+  keyExpired(db: Database, key: string): void;
+  /** A keyspace notification; `type` is one of Redis's class letters (g $ l s h z x e t m d n). */
+  notify(db: Database, type: string, event: string, key: string): void;
+}
+
+export interface KeyspaceStats {
+  hits: number;
+  misses: number;
+  expiredKeys: number;
+  expiredStalePerc: number;
+  expiredTimeCapReached: number;
+  evictedKeys: number;
+}
+
+/**
+ * One numbered database: the dict of keys and, beside it, the expiry times of the keys that
+ * have one. Every access goes through here so that expired keys are never seen.
+ */
+export class Database {
+  dict = new Map<string, Value>();
+  /** Absolute expiry time in ms since the epoch, only for keys that have one. */
+  expires = new Map<string, number>();
+  /** The active expiry cycle's position in `expires`; survives across cycles. */
+  expireCursor: IterableIterator<[string, number]> | null = null;
+  /** Average TTL of keys found by the active cycle (INFO keyspace avg_ttl). */
+  avgTtl = 0;
+
+  constructor(
+    public id: number,
+    private readonly hooks: KeyspaceHooks,
+    private readonly stats: KeyspaceStats,
+  ) {}
+
+  get size(): number {
+    return this.dict.size;
+  }
+
+  /** Removes the key if its time has passed; true when it did. */
+  expireIfNeeded(key: string, now: number = Date.now()): boolean {
+    const at = this.expires.get(key);
+    if (at === undefined || at > now) return false;
+    this.dict.delete(key);
+    this.expires.delete(key);
+    this.stats.expiredKeys++;
+    this.hooks.keyExpired(this, key);
+    return true;
+  }
+
+  /** A lookup for reading: counts keyspace hits and misses. */
+  lookupRead(key: string): Value | undefined {
+    if (this.expires.size !== 0) this.expireIfNeeded(key);
+    const value = this.dict.get(key);
+    if (value === undefined) this.stats.misses++;
+    else this.stats.hits++;
+    return value;
+  }
+
+  /** A lookup that neither counts stats nor touches anything (TYPE-like internals, EXISTS). */
+  lookup(key: string): Value | undefined {
+    if (this.expires.size !== 0) this.expireIfNeeded(key);
+    return this.dict.get(key);
+  }
+
+  /** A lookup before writing. */
+  lookupWrite(key: string): Value | undefined {
+    if (this.expires.size !== 0) this.expireIfNeeded(key);
+    return this.dict.get(key);
+  }
+
+  has(key: string): boolean {
+    if (this.expires.size !== 0) this.expireIfNeeded(key);
+    return this.dict.has(key);
+  }
+
+  /**
+   * Sets a key as SET does: the value replaces any old one and its TTL is cleared unless
+   * keepTtl. Signals the modification.
+   */
+  set(key: string, value: Value, keepTtl = false): void {
+    this.dict.set(key, value);
+    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    this.hooks.keyModified(this, key);
+  }
+
+  /** Stores a value without touching the TTL or signalling (the caller signals). */
+  store(key: string, value: Value): void {
+    this.dict.set(key, value);
+  }
+
+  /** Deletes a key and its TTL; true if it existed. Signals the modification. */
+  delete(key: string): boolean {
+    if (!this.dict.delete(key)) return false;
+    if (this.expires.size !== 0) this.expires.delete(key);
+    this.hooks.keyModified(this, key);
+    return true;
+  }
+
+  getExpire(key: string): number | undefined {
+    return this.expires.get(key);
+  }
+
+  /** Sets the absolute expiry time (ms) of an existing key. */
+  setExpire(key: string, at: number): void {
+    this.expires.set(key, at);
+  }
+
+  removeExpire(key: string): boolean {
+    return this.expires.delete(key);
+  }
+
+  /** WATCH dirtying and client-side caching invalidation for a key changed in place. */
+  signalModifiedKey(key: string): void {
+    this.hooks.keyModified(this, key);
+  }
+
+  /** A keyspace notification of class `type` (Redis's letters: g $ l s h z x e …). */
+  notify(type: string, event: string, key: string): void {
+    this.hooks.notify(this, type, event, key);
+  }
+
+  /** Removes every key; returns how many there were. */
+  clear(): number {
+    const n = this.dict.size;
+    this.dict.clear();
+    this.expires.clear();
+    this.expireCursor = null;
+    this.avgTtl = 0;
+    return n;
+  }
+
+  /** Exchanges contents with another database (SWAPDB); clients keep their db number. */
+  swapWith(other: Database): void {
+    const dict = this.dict;
+    this.dict = other.dict;
+    other.dict = dict;
+    const expires = this.expires;
+    this.expires = other.expires;
+    other.expires = expires;
+    this.expireCursor = null;
+    other.expireCursor = null;
+    const avgTtl = this.avgTtl;
+    this.avgTtl = other.avgTtl;
+    other.avgTtl = avgTtl;
+  }
+}

@@ -1,0 +1,188 @@
+import type { Socket } from 'node:net';
+import { ProtocolError } from '../errors.js';
+import { RespParser } from '../protocol/parser.js';
+import { ReplyWriter } from '../protocol/reply.js';
+import type { CommandContext } from '../commands/context.js';
+import type { Database } from '../keyspace/database.js';
+import { processCommand } from '../commands/dispatch.js';
+import type { NodisServer } from './server.js';
+
+/** One connection: its parser, its output buffer and the per-client state commands see. */
+export class Client implements CommandContext {
+  readonly parser = new RespParser();
+  readonly reply = new ReplyWriter();
+  db: Database;
+  name = '';
+  libName = '';
+  libVer = '';
+  user = 'default';
+  authenticated: boolean;
+  replyMode: 'on' | 'off' | 'skip' = 'on';
+  noEvict = false;
+  commandName = '';
+  /** Last command run, for CLIENT LIST cmd=. */
+  lastCommand = 'NULL';
+  readonly createdAt = Date.now();
+  lastInteraction = Date.now();
+  readonly addr: string;
+  readonly laddr: string;
+  monitor = false;
+  /** Set when the connection must close once pending replies are written. */
+  closing = false;
+  closed = false;
+  /** Commands waiting in the parser while the client is paused or blocked. */
+  private waiting = false;
+  /** A command that could not run yet (CLIENT PAUSE WRITE), run first when resumed. */
+  private postponed: string[] | null = null;
+
+  constructor(
+    readonly id: number,
+    readonly server: NodisServer,
+    private readonly socket: Socket,
+  ) {
+    this.db = server.databases[0] as Database;
+    this.authenticated = !server.requiresAuth();
+    this.parser.authenticated = this.authenticated;
+    this.parser.maxBulkLen = server.config.getNumber('proto-max-bulk-len');
+    this.addr = formatAddress(socket.remoteAddress, socket.remotePort);
+    this.laddr = formatAddress(socket.localAddress, socket.localPort);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', () => this.onClose());
+    socket.on('close', () => this.onClose());
+  }
+
+  private onData(chunk: Buffer): void {
+    this.server.stats.netInputBytes += chunk.length;
+    this.lastInteraction = Date.now();
+    this.parser.feed(chunk);
+    if (this.parser.pending > this.server.config.getNumber('client-query-buffer-limit')) {
+      this.server.log.warn({ client: this.describe() }, 'Closing client that reached max query buffer length');
+      this.kill();
+      return;
+    }
+    this.processInput();
+  }
+
+  /** Runs every complete command in the input, then writes all their replies at once. */
+  processInput(): void {
+    this.waiting = false;
+    while (!this.closing && !this.closed) {
+      if (this.server.isPausedFor(this)) {
+        this.waiting = true;
+        break;
+      }
+      let argv: string[] | null = this.postponed;
+      this.postponed = null;
+      if (argv === null) {
+        try {
+          argv = this.parser.next();
+        } catch (err) {
+          if (!(err instanceof ProtocolError)) throw err;
+          this.protocolError(err.message);
+          break;
+        }
+        if (argv === null) break;
+      }
+      if (!processCommand(this, argv)) {
+        this.postponed = argv;
+        this.waiting = true;
+        break;
+      }
+      this.lastCommand = this.commandName;
+    }
+    this.flush();
+  }
+
+  /** Resumes reading after a pause ended. */
+  resume(): void {
+    if (this.waiting) this.processInput();
+  }
+
+  private protocolError(message: string): void {
+    this.server.stats.totalErrorReplies++;
+    this.server.log.debug({ client: this.addr }, `Protocol error (${message}) from client`);
+    this.reply.enabled = true;
+    this.reply.error(`ERR Protocol error: ${message}`);
+    this.closing = true;
+  }
+
+  flush(): void {
+    if (this.closed) return;
+    const n = this.reply.flush(this.socket);
+    this.server.stats.netOutputBytes += n;
+    if (this.closing) {
+      this.closed = true;
+      this.socket.end();
+      this.server.clientClosed(this);
+    }
+  }
+
+  closeAfterReply(): void {
+    this.closing = true;
+  }
+
+  select(index: number): void {
+    this.db = this.server.databases[index] as Database;
+  }
+
+  startMonitor(): void {
+    this.monitor = true;
+    this.server.monitors.add(this);
+  }
+
+  reset(): void {
+    this.select(0);
+    this.name = '';
+    this.replyMode = 'on';
+    this.reply.enabled = true;
+    this.reply.resp = 2;
+    this.noEvict = false;
+    if (this.monitor) {
+      this.monitor = false;
+      this.server.monitors.delete(this);
+    }
+    this.authenticated = !this.server.requiresAuth();
+    this.parser.authenticated = this.authenticated;
+  }
+
+  describe(): string {
+    const now = Date.now();
+    const age = Math.floor((now - this.createdAt) / 1000);
+    const idle = Math.floor((now - this.lastInteraction) / 1000);
+    const flags = this.monitor ? 'O' : 'N';
+    const qbuf = this.parser.pending;
+    const omem = this.reply.pending + this.socket.writableLength;
+    return (
+      `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd()} name=${this.name} age=${age} idle=${idle} ` +
+      `flags=${flags} db=${this.db.id} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 argv-mem=0 ` +
+      `multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem} events=r cmd=${this.lastCommand} ` +
+      `user=${this.user} redir=-1 resp=${this.reply.resp}`
+    );
+  }
+
+  private fd(): number {
+    const handle = (this.socket as unknown as { _handle?: { fd?: number } })._handle;
+    return handle?.fd ?? -1;
+  }
+
+  kill(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.destroy();
+    this.server.clientClosed(this);
+  }
+
+  private onClose(): void {
+    if (!this.closed) {
+      this.closed = true;
+      this.server.clientClosed(this);
+    }
+  }
+}
+
+function formatAddress(host: string | undefined, port: number | undefined): string {
+  if (host === undefined) return '?:0';
+  const bare = host.startsWith('::ffff:') ? host.slice(7) : host;
+  return `${bare}:${port ?? 0}`;
+}

@@ -1,0 +1,264 @@
+import net from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { Config } from '../config/config.js';
+import type { CommandContext, ServerContext, ServerStats } from '../commands/context.js';
+import { CommandTable } from '../commands/registry.js';
+import { allCommands } from '../commands/index.js';
+import { Database, type KeyspaceHooks } from '../keyspace/database.js';
+import { activeExpireCycle } from '../keyspace/expire.js';
+import type { Logger } from '../log.js';
+import { Client } from './client.js';
+
+export const NODIS_VERSION = '7.0.15';
+
+/** Stats object shared by the keyspace (hits, misses, expiries) and INFO. */
+function newStats(): ServerStats {
+  return {
+    startTime: Date.now(),
+    totalCommandsProcessed: 0,
+    totalConnectionsReceived: 0,
+    rejectedConnections: 0,
+    netInputBytes: 0,
+    netOutputBytes: 0,
+    hits: 0,
+    misses: 0,
+    expiredKeys: 0,
+    expiredStalePerc: 0,
+    expiredTimeCapReached: 0,
+    evictedKeys: 0,
+    totalErrorReplies: 0,
+    errorStats: new Map(),
+    unexpectedErrorReplies: 0,
+  };
+}
+
+/** The server: listening sockets, clients, databases, the timer ("cron"). */
+export class NodisServer implements ServerContext, KeyspaceHooks {
+  readonly stats = newStats();
+  readonly databases: Database[] = [];
+  readonly commands = new CommandTable(allCommands);
+  readonly runId = randomBytes(20).toString('hex');
+  readonly clients = new Map<number, Client>();
+  readonly monitors = new Set<Client>();
+  dirty = 0;
+  lastSave = Math.floor(Date.now() / 1000);
+  port = 0;
+  private readonly listeners: net.Server[] = [];
+  private nextClientId = 1;
+  private cronTimer: NodeJS.Timeout | null = null;
+  private pausedUntil = 0;
+  private pauseMode: 'all' | 'write' = 'all';
+  private pauseTimer: NodeJS.Timeout | null = null;
+  private closing: Promise<void> | null = null;
+  /** Called once the server has stopped (SHUTDOWN or close()). */
+  onShutdown: (() => void) | null = null;
+
+  constructor(
+    readonly config: Config,
+    readonly log: Logger,
+  ) {
+    const count = config.getNumber('databases');
+    for (let i = 0; i < count; i++) this.databases.push(new Database(i, this, this.stats));
+    config.onChange('hz', () => this.scheduleCron());
+    config.onChange('proto-max-bulk-len', (v) => {
+      for (const c of this.clients.values()) c.parser.maxBulkLen = v as number;
+    });
+  }
+
+  requiresAuth(): boolean {
+    return this.config.getString('requirepass') !== '';
+  }
+
+  // ---- keyspace hooks ----
+  keyModified(_db: Database, _key: string): void {}
+
+  keyExpired(db: Database, key: string): void {
+    this.notify(db, 'x', 'expired', key);
+  }
+
+  notify(_db: Database, _type: string, _event: string, _key: string): void {}
+
+  // ---- listening ----
+  async listen(): Promise<void> {
+    const port = this.config.getNumber('port');
+    const binds = this.config.getString('bind').split(/\s+/).filter((b) => b !== '');
+    const addresses = binds.length === 0 ? ['0.0.0.0', '::'] : binds;
+    let chosenPort = port;
+    for (const raw of addresses) {
+      // A leading '-' means "skip this address if it is not available", as in Redis.
+      const optional = raw.startsWith('-');
+      const host = optional ? raw.slice(1) : raw;
+      const host2 = host === '*' ? '0.0.0.0' : host;
+      try {
+        chosenPort = await this.listenOn(host2, chosenPort);
+      } catch (err) {
+        if (!optional && !(binds.length === 0 && host2 === '::')) throw err;
+      }
+    }
+    this.port = chosenPort;
+    this.scheduleCron();
+  }
+
+  private listenOn(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const server = net.createServer((socket) => this.accept(socket));
+      server.once('error', reject);
+      server.listen({ host, port, ipv6Only: host.includes(':') }, () => {
+        server.off('error', reject);
+        this.listeners.push(server);
+        const addr = server.address();
+        resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
+      });
+    });
+  }
+
+  private accept(socket: net.Socket): void {
+    this.stats.totalConnectionsReceived++;
+    if (this.closing !== null) {
+      socket.destroy();
+      return;
+    }
+    if (this.clients.size >= this.config.getNumber('maxclients')) {
+      this.stats.rejectedConnections++;
+      socket.end('-ERR max number of clients reached\r\n');
+      return;
+    }
+    if (this.deniedByProtectedMode(socket)) {
+      this.stats.rejectedConnections++;
+      socket.end(`-${PROTECTED_MODE_DENIED}\r\n`);
+      return;
+    }
+    const client = new Client(this.nextClientId++, this, socket);
+    this.clients.set(client.id, client);
+    const keepalive = this.config.getNumber('tcp-keepalive');
+    if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
+  }
+
+  private deniedByProtectedMode(socket: net.Socket): boolean {
+    if (!this.config.getBool('protected-mode') || this.requiresAuth()) return false;
+    const addr = socket.remoteAddress ?? '';
+    return !(addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.') || addr === '');
+  }
+
+  clientClosed(client: Client): void {
+    this.clients.delete(client.id);
+    this.monitors.delete(client);
+  }
+
+  // ---- MONITOR ----
+  hasMonitors(): boolean {
+    return this.monitors.size !== 0;
+  }
+
+  feedMonitors(ctx: CommandContext, argv: readonly string[]): void {
+    const now = Date.now();
+    const secs = Math.floor(now / 1000);
+    const micros = String((now % 1000) * 1000).padStart(6, '0');
+    let line = `${secs}.${micros} [${ctx.db.id} ${ctx.addr}]`;
+    for (const arg of argv) line += ' "' + escapeMonitorArg(arg) + '"';
+    for (const monitor of this.monitors) {
+      if (monitor === ctx) continue;
+      monitor.reply.simple(line);
+      monitor.flush();
+    }
+  }
+
+  // ---- CLIENT PAUSE ----
+  pauseClients(until: number, mode: 'all' | 'write'): void {
+    // A new pause never shortens or weakens one in force, as in Redis.
+    if (until > this.pausedUntil) this.pausedUntil = until;
+    if (mode === 'all' || this.pausedUntil <= Date.now()) this.pauseMode = mode;
+    if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
+    this.pauseTimer = setTimeout(() => this.unpauseClients(), Math.max(0, this.pausedUntil - Date.now()));
+  }
+
+  unpauseClients(): void {
+    this.pausedUntil = 0;
+    if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
+    this.pauseTimer = null;
+    for (const client of this.clients.values()) client.resume();
+  }
+
+  isPausedFor(_client: Client): boolean {
+    return this.pausedUntil > Date.now() && this.pauseMode === 'all';
+  }
+
+  writesPaused(): boolean {
+    return this.pausedUntil > Date.now();
+  }
+
+  // ---- cron ----
+  private scheduleCron(): void {
+    if (this.cronTimer !== null) clearInterval(this.cronTimer);
+    const hz = Math.min(500, Math.max(1, this.config.getNumber('hz')));
+    this.cronTimer = setInterval(() => this.cron(), Math.floor(1000 / hz));
+    this.cronTimer.unref();
+  }
+
+  private cron(): void {
+    const hz = Math.min(500, Math.max(1, this.config.getNumber('hz')));
+    activeExpireCycle(this.databases, this.stats, hz);
+    this.closeTimedOutClients();
+  }
+
+  private closeTimedOutClients(): void {
+    const timeout = this.config.getNumber('timeout');
+    if (timeout <= 0) return;
+    const limit = Date.now() - timeout * 1000;
+    for (const client of this.clients.values()) {
+      if (client.lastInteraction < limit && !client.monitor) client.kill();
+    }
+  }
+
+  // ---- shutdown ----
+  shutdown(_save: boolean | undefined): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    this.log.warn('User requested shutdown...');
+    this.closing = this.stop();
+    return this.closing;
+  }
+
+  /** Closes listeners and every client. */
+  private async stop(): Promise<void> {
+    if (this.cronTimer !== null) clearInterval(this.cronTimer);
+    if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
+    for (const client of [...this.clients.values()]) client.kill();
+    await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
+    this.log.warn('Redis is now ready to exit, bye bye...');
+    this.onShutdown?.();
+  }
+
+  close(): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    this.closing = this.stop();
+    return this.closing;
+  }
+}
+
+function escapeMonitorArg(arg: string): string {
+  let out = '';
+  for (let i = 0; i < arg.length; i++) {
+    const c = arg.charCodeAt(i);
+    const ch = arg[i] as string;
+    if (ch === '\\' || ch === '"') out += '\\' + ch;
+    else if (ch === '\n') out += '\\n';
+    else if (ch === '\r') out += '\\r';
+    else if (ch === '\t') out += '\\t';
+    else if (ch === '\x07') out += '\\a';
+    else if (ch === '\b') out += '\\b';
+    else if (c < 32 || c > 126) out += '\\x' + c.toString(16).padStart(2, '0');
+    else out += ch;
+  }
+  return out;
+}
+
+const PROTECTED_MODE_DENIED =
+  'DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. ' +
+  'In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis ' +
+  'you may adopt one of the following solutions: 1) Just disable protected mode sending the command \'CONFIG SET protected-mode no\' ' +
+  'from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not ' +
+  'publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just ' +
+  'disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then ' +
+  'restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. ' +
+  '4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the ' +
+  'server to start accepting connections from the outside.';

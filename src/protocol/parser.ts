@@ -1,0 +1,286 @@
+import { ProtocolError } from '../errors.js';
+
+/** Redis's PROTO_INLINE_MAX_SIZE: longest inline request or count line it waits for. */
+export const INLINE_MAX_SIZE = 64 * 1024;
+/** Bulk arguments at least this long are gathered in a buffer of their own instead of re-concatenating chunks. */
+const BIG_ARG = 32 * 1024;
+/** Limits Redis applies to clients that still have to authenticate. */
+const UNAUTH_MAX_MULTIBULK = 10;
+const UNAUTH_MAX_BULK = 16384;
+const INT_MAX = 2147483647;
+
+const CR = 13;
+const LF = 10;
+const DOLLAR = 36;
+const STAR = 42;
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * Incremental RESP request parser: multibulk (`*N\r\n$len\r\n…`) and inline commands.
+ * Arguments come out as latin1 strings, which map every byte to one char and so are binary-safe.
+ * Any split of the byte stream yields the same commands.
+ */
+export class RespParser {
+  /** proto-max-bulk-len */
+  maxBulkLen = 512 * 1024 * 1024;
+  /** Whether the client may send large requests (it is authenticated or no password is set). */
+  authenticated = true;
+
+  private buf: Buffer = EMPTY;
+  private pos = 0;
+  // The multibulk being read, resumable across chunks.
+  private args: string[] | null = null;
+  private argsLeft = 0;
+  private bulkLen = -1;
+  private big: Buffer | null = null;
+  private bigFilled = 0;
+
+  /** Bytes received but not yet turned into commands (INFO's query buffer figures). */
+  get pending(): number {
+    return this.buf.length - this.pos + this.bigFilled;
+  }
+
+  feed(chunk: Buffer): void {
+    if (this.big !== null) {
+      const want = this.big.length - this.bigFilled;
+      const n = Math.min(want, chunk.length);
+      chunk.copy(this.big, this.bigFilled, 0, n);
+      this.bigFilled += n;
+      chunk = chunk.subarray(n);
+      if (this.bigFilled === this.big.length) this.finishBigArg();
+      if (chunk.length === 0) return;
+    }
+    if (this.pos >= this.buf.length) {
+      this.buf = chunk;
+    } else {
+      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+    }
+    this.pos = 0;
+  }
+
+  /** The next complete command, or null when more bytes are needed. Throws ProtocolError. */
+  next(): string[] | null {
+    for (;;) {
+      if (this.big !== null) return null;
+      if (this.args !== null && this.argsLeft === 0) return this.takeArgs();
+      const buf = this.buf;
+      if (this.pos >= buf.length) {
+        if (this.args === null) this.release();
+        return null;
+      }
+      if (this.args === null) {
+        if (buf[this.pos] === STAR) {
+          const started = this.readMultibulkCount();
+          if (started === 0) return null;
+          if (started < 0) continue; // empty multibulk: nothing to run
+        } else {
+          const inline = this.readInline();
+          if (inline === null) return null;
+          if (inline.length === 0) continue;
+          return inline;
+        }
+      }
+      if (!this.readBulks()) return null;
+    }
+  }
+
+  private takeArgs(): string[] {
+    const args = this.args as string[];
+    this.args = null;
+    return args;
+  }
+
+  private release(): void {
+    this.buf = EMPTY;
+    this.pos = 0;
+  }
+
+  /** 1: started a multibulk; -1: empty multibulk consumed; 0: need more bytes. */
+  private readMultibulkCount(): number {
+    const buf = this.buf;
+    const cr = buf.indexOf(CR, this.pos);
+    if (cr === -1 || cr + 1 >= buf.length) {
+      if (buf.length - this.pos > INLINE_MAX_SIZE) throw new ProtocolError('too big mbulk count string');
+      return 0;
+    }
+    const count = parseStrictInt(buf, this.pos + 1, cr);
+    if (Number.isNaN(count) || count > INT_MAX) throw new ProtocolError('invalid multibulk length');
+    if (count > UNAUTH_MAX_MULTIBULK && !this.authenticated) throw new ProtocolError('invalid multibulk length');
+    this.pos = cr + 2;
+    if (count <= 0) return -1;
+    this.args = new Array<string>(count);
+    this.args.length = 0;
+    this.argsLeft = count;
+    this.bulkLen = -1;
+    return 1;
+  }
+
+  /** Reads as many bulk arguments as the buffer holds; true when the command is complete. */
+  private readBulks(): boolean {
+    const args = this.args as string[];
+    const buf = this.buf;
+    while (this.argsLeft > 0) {
+      if (this.bulkLen === -1) {
+        if (this.pos >= buf.length) return false;
+        const cr = buf.indexOf(CR, this.pos);
+        if (cr === -1 || cr + 1 >= buf.length) {
+          if (buf.length - this.pos > INLINE_MAX_SIZE) throw new ProtocolError('too big bulk count string');
+          return false;
+        }
+        if (buf[this.pos] !== DOLLAR) {
+          throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[this.pos] as number)}'`);
+        }
+        const len = parseStrictInt(buf, this.pos + 1, cr);
+        if (Number.isNaN(len) || len < 0 || len > this.maxBulkLen) throw new ProtocolError('invalid bulk length');
+        if (len > UNAUTH_MAX_BULK && !this.authenticated) throw new ProtocolError('invalid bulk length');
+        this.pos = cr + 2;
+        this.bulkLen = len;
+      }
+      const end = this.pos + this.bulkLen;
+      if (end + 2 > buf.length) {
+        if (this.bulkLen >= BIG_ARG) this.startBigArg();
+        return false;
+      }
+      args.push(buf.latin1Slice(this.pos, end));
+      this.pos = end + 2;
+      this.bulkLen = -1;
+      this.argsLeft--;
+    }
+    return true;
+  }
+
+  private startBigArg(): void {
+    const big = Buffer.allocUnsafe(this.bulkLen + 2);
+    const have = this.buf.length - this.pos;
+    this.buf.copy(big, 0, this.pos);
+    this.big = big;
+    this.bigFilled = have;
+    this.release();
+  }
+
+  private finishBigArg(): void {
+    const big = this.big as Buffer;
+    (this.args as string[]).push(big.latin1Slice(0, big.length - 2));
+    this.big = null;
+    this.bigFilled = 0;
+    this.bulkLen = -1;
+    this.argsLeft--;
+  }
+
+  /** An inline command (telnet, `redis-cli` pipes): arguments split like Redis's sdssplitargs. */
+  private readInline(): string[] | null {
+    const buf = this.buf;
+    const lf = buf.indexOf(LF, this.pos);
+    if (lf === -1) {
+      if (buf.length - this.pos > INLINE_MAX_SIZE) throw new ProtocolError('too big inline request');
+      return null;
+    }
+    let end = lf;
+    if (end > this.pos && buf[end - 1] === CR) end--;
+    const line = buf.latin1Slice(this.pos, end);
+    this.pos = lf + 1;
+    const args = splitArgs(line);
+    if (args === null) throw new ProtocolError('unbalanced quotes in request');
+    return args;
+  }
+}
+
+/** Redis's string2ll on a byte range: optional '-', no leading zeros, no spaces. NaN when invalid. */
+export function parseStrictInt(buf: Buffer, start: number, end: number): number {
+  const len = end - start;
+  if (len <= 0 || len > 20) return NaN;
+  let i = start;
+  let negative = false;
+  if (buf[i] === 45) {
+    negative = true;
+    i++;
+    if (i === end) return NaN;
+  }
+  const first = buf[i] as number;
+  if (first === 48) return len === 1 ? 0 : NaN;
+  let value = 0;
+  for (; i < end; i++) {
+    const d = (buf[i] as number) - 48;
+    if (d < 0 || d > 9) return NaN;
+    value = value * 10 + d;
+  }
+  return negative ? -value : value;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+function hexValue(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
+
+/**
+ * Splits a line into arguments as Redis's sdssplitargs does: "double quotes" with
+ * \n \r \t \b \a \\ \" and \xHH escapes, 'single quotes' with \'. A closing quote must be
+ * followed by a space or the end. Returns null for unbalanced quotes.
+ */
+export function splitArgs(line: string): string[] | null {
+  const args: string[] = [];
+  const n = line.length;
+  let i = 0;
+  for (;;) {
+    while (i < n && isSpace(line.charCodeAt(i))) i++;
+    if (i >= n) return args;
+    let current = '';
+    let inDouble = false;
+    let inSingle = false;
+    let done = false;
+    while (!done) {
+      if (inDouble) {
+        if (i >= n) return null;
+        const c = line[i] as string;
+        if (c === '\\' && line[i + 1] === 'x' && i + 3 < n && hexValue(line.charCodeAt(i + 2)) >= 0 && hexValue(line.charCodeAt(i + 3)) >= 0) {
+          current += String.fromCharCode(hexValue(line.charCodeAt(i + 2)) * 16 + hexValue(line.charCodeAt(i + 3)));
+          i += 3;
+        } else if (c === '\\' && i + 1 < n) {
+          i++;
+          const e = line[i] as string;
+          current += e === 'n' ? '\n' : e === 'r' ? '\r' : e === 't' ? '\t' : e === 'b' ? '\b' : e === 'a' ? '\x07' : e;
+        } else if (c === '"') {
+          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
+          done = true;
+        } else {
+          current += c;
+        }
+      } else if (inSingle) {
+        if (i >= n) return null;
+        const c = line[i] as string;
+        if (c === '\\' && line[i + 1] === "'") {
+          i++;
+          current += "'";
+        } else if (c === "'") {
+          if (i + 1 < n && !isSpace(line.charCodeAt(i + 1))) return null;
+          done = true;
+        } else {
+          current += c;
+        }
+      } else {
+        if (i >= n) {
+          done = true;
+          break;
+        }
+        const c = line[i] as string;
+        if (isSpace(line.charCodeAt(i))) {
+          done = true;
+        } else if (c === '"') {
+          inDouble = true;
+        } else if (c === "'") {
+          inSingle = true;
+        } else {
+          current += c;
+        }
+      }
+      if (i < n) i++;
+    }
+    args.push(current);
+  }
+}

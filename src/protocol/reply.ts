@@ -1,0 +1,231 @@
+import { formatDouble17g, intToString } from '../util/format.js';
+
+const CHUNK = 64 * 1024;
+
+function constant(text: string): Buffer {
+  return Buffer.from(text, 'latin1');
+}
+
+const OK = constant('+OK\r\n');
+const QUEUED = constant('+QUEUED\r\n');
+const PONG = constant('+PONG\r\n');
+const NULL_BULK = constant('$-1\r\n');
+const NULL_ARRAY = constant('*-1\r\n');
+const NULL3 = constant('_\r\n');
+const EMPTY_ARRAY = constant('*0\r\n');
+const ZERO = constant(':0\r\n');
+const ONE = constant(':1\r\n');
+const TRUE3 = constant('#t\r\n');
+const FALSE3 = constant('#f\r\n');
+
+/** Somewhere replies can be flushed to. */
+export interface ReplySink {
+  write(chunk: Buffer): void;
+}
+
+/**
+ * A client's output buffer: replies are encoded into a large chunk and flushed once per batch.
+ * Handlers speak of maps, sets, doubles and nulls; the protocol version picks the wire form.
+ */
+export class ReplyWriter {
+  /** 2 or 3, set by HELLO. */
+  resp: 2 | 3 = 2;
+  private buf: Buffer = Buffer.allocUnsafe(CHUNK);
+  /** Start of the bytes not yet handed to the socket. */
+  private start = 0;
+  private len = 0;
+  /** When false, replies are dropped (CLIENT REPLY OFF/SKIP). */
+  enabled = true;
+
+  /** Bytes encoded and not flushed yet. */
+  get pending(): number {
+    return this.len - this.start;
+  }
+
+  /** Hands the bytes encoded since the last flush to the sink, without copying them. */
+  flush(sink: ReplySink): number {
+    const n = this.len - this.start;
+    if (n === 0) return 0;
+    sink.write(this.buf.subarray(this.start, this.len));
+    // The flushed region belongs to the socket now: keep appending after it, or start a fresh chunk.
+    if (this.buf.length - this.len < 1024) {
+      this.buf = Buffer.allocUnsafe(CHUNK);
+      this.len = 0;
+    }
+    this.start = this.len;
+    return n;
+  }
+
+  /** Drops what was encoded since the last flush (for a reply that must not go out). */
+  discardTo(mark: number): void {
+    this.len = mark;
+  }
+
+  /** A position that discardTo can return to. */
+  mark(): number {
+    return this.len;
+  }
+
+  private reserve(n: number): void {
+    if (this.len + n <= this.buf.length) return;
+    const pending = this.len - this.start;
+    const next = Buffer.allocUnsafe(Math.max(CHUNK, pending + n));
+    this.buf.copy(next, 0, this.start, this.len);
+    this.buf = next;
+    this.start = 0;
+    this.len = pending;
+  }
+
+  private constantReply(b: Buffer): void {
+    if (!this.enabled) return;
+    this.reserve(b.length);
+    b.copy(this.buf, this.len);
+    this.len += b.length;
+  }
+
+  /** Writes protocol text already encoded (ASCII/latin1). */
+  raw(text: string): void {
+    if (!this.enabled) return;
+    this.reserve(text.length);
+    this.len += this.buf.latin1Write(text, this.len);
+  }
+
+  rawBuffer(b: Buffer): void {
+    this.constantReply(b);
+  }
+
+  ok(): void {
+    this.constantReply(OK);
+  }
+
+  queued(): void {
+    this.constantReply(QUEUED);
+  }
+
+  pong(): void {
+    this.constantReply(PONG);
+  }
+
+  /** +text */
+  simple(text: string): void {
+    this.raw('+' + text + '\r\n');
+  }
+
+  /** -message; the message carries its prefix (ERR, WRONGTYPE…). Newlines are not allowed in it. */
+  error(message: string): void {
+    this.raw('-' + message.replace(/[\r\n]/g, ' ') + '\r\n');
+  }
+
+  integer(n: number | bigint): void {
+    if (n === 0) return this.constantReply(ZERO);
+    if (n === 1) return this.constantReply(ONE);
+    this.raw(':' + (typeof n === 'number' ? intToString(n) : n.toString()) + '\r\n');
+  }
+
+  /** A bulk string; the string is latin1 (one char per byte). */
+  bulk(value: string): void {
+    if (!this.enabled) return;
+    const n = value.length;
+    const header = '$' + intToString(n) + '\r\n';
+    this.reserve(header.length + n + 2);
+    const buf = this.buf;
+    let p = this.len;
+    p += buf.latin1Write(header, p);
+    if (n < 16) {
+      for (let i = 0; i < n; i++) buf[p++] = value.charCodeAt(i);
+    } else {
+      p += buf.latin1Write(value, p);
+    }
+    buf[p++] = 13;
+    buf[p++] = 10;
+    this.len = p;
+  }
+
+  bulkBuffer(value: Buffer): void {
+    if (!this.enabled) return;
+    const header = '$' + intToString(value.length) + '\r\n';
+    this.reserve(header.length + value.length + 2);
+    this.len += this.buf.latin1Write(header, this.len);
+    value.copy(this.buf, this.len);
+    this.len += value.length;
+    this.buf[this.len++] = 13;
+    this.buf[this.len++] = 10;
+  }
+
+  /** A bulk string from an integer (GET of an int-encoded value, ZRANK in WITHSCORE…). */
+  bulkInteger(n: number | bigint): void {
+    this.bulk(typeof n === 'number' ? intToString(n) : n.toString());
+  }
+
+  /** Absent value: $-1 in RESP2, _ in RESP3. */
+  nullBulk(): void {
+    this.constantReply(this.resp === 3 ? NULL3 : NULL_BULK);
+  }
+
+  /** Absent aggregate: *-1 in RESP2, _ in RESP3. */
+  nullArray(): void {
+    this.constantReply(this.resp === 3 ? NULL3 : NULL_ARRAY);
+  }
+
+  arrayHeader(n: number): void {
+    if (n === 0) return this.constantReply(EMPTY_ARRAY);
+    this.raw('*' + intToString(n) + '\r\n');
+  }
+
+  emptyArray(): void {
+    this.constantReply(EMPTY_ARRAY);
+  }
+
+  /** A map of n pairs: %n in RESP3, a flat array of 2n in RESP2. */
+  mapHeader(n: number): void {
+    if (this.resp === 3) this.raw('%' + intToString(n) + '\r\n');
+    else this.arrayHeader(n * 2);
+  }
+
+  /** A set of n members: ~n in RESP3, an array in RESP2. */
+  setHeader(n: number): void {
+    if (this.resp === 3) this.raw('~' + intToString(n) + '\r\n');
+    else this.arrayHeader(n);
+  }
+
+  /** An out-of-band message: >n in RESP3, an array in RESP2 (pub/sub). */
+  pushHeader(n: number): void {
+    if (this.resp === 3) this.raw('>' + intToString(n) + '\r\n');
+    else this.arrayHeader(n);
+  }
+
+  /** A double as Redis 7.0 sends it: ,d in RESP3, a bulk string of %.17g in RESP2. */
+  double(d: number): void {
+    const text = formatDouble17g(d);
+    if (this.resp === 3) this.raw(',' + text + '\r\n');
+    else this.bulk(text);
+  }
+
+  /** A boolean: #t/#f in RESP3, :1/:0 in RESP2. */
+  bool(value: boolean): void {
+    if (this.resp === 3) this.constantReply(value ? TRUE3 : FALSE3);
+    else this.constantReply(value ? ONE : ZERO);
+  }
+
+  /** Verbatim text (INFO, CLIENT LIST…): =len\r\ntxt:… in RESP3, a bulk string in RESP2. */
+  verbatim(text: string, format = 'txt'): void {
+    if (this.resp === 3) {
+      const body = format + ':' + text;
+      this.raw('=' + intToString(body.length) + '\r\n' + body + '\r\n');
+    } else {
+      this.bulk(text);
+    }
+  }
+
+  /** A big number: (n in RESP3, a bulk string in RESP2. */
+  bigNumber(n: bigint | string): void {
+    if (this.resp === 3) this.raw('(' + n.toString() + '\r\n');
+    else this.bulk(n.toString());
+  }
+
+  /** An array of bulk strings. */
+  bulkArray(values: readonly string[]): void {
+    this.arrayHeader(values.length);
+    for (let i = 0; i < values.length; i++) this.bulk(values[i] as string);
+  }
+}

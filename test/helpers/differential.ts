@@ -1,0 +1,65 @@
+import { RawClient } from './raw-client.js';
+import { decode, type RespValue } from './resp.js';
+
+/** One step of a differential script: a command, or raw bytes to send as they are. */
+export type Step = string[] | { raw: string } | { sorted: string[] };
+
+export interface StepResult {
+  step: Step;
+  nodis: string;
+  redis: string;
+}
+
+/** Replaces what legitimately differs between two servers (times, ids, ports) before comparing. */
+export type Mask = (raw: string) => string;
+
+/**
+ * Runs the same steps on both servers, one connection each, and returns the raw replies side
+ * by side. `{ sorted: [...] }` sends a command whose array reply is compared as a multiset
+ * (KEYS, SMEMBERS…: Redis's order is its hash table's).
+ */
+export async function runBoth(nodisPort: number, redisPort: number, steps: Step[], mask: Mask = (s) => s): Promise<StepResult[]> {
+  const a = await RawClient.connect(nodisPort);
+  const b = await RawClient.connect(redisPort);
+  const results: StepResult[] = [];
+  try {
+    for (const step of steps) {
+      const [ra, rb] = await Promise.all([runStep(a, step), runStep(b, step)]);
+      results.push({ step, nodis: mask(ra), redis: mask(rb) });
+    }
+  } finally {
+    a.close();
+    b.close();
+  }
+  return results;
+}
+
+async function runStep(client: RawClient, step: Step): Promise<string> {
+  if (Array.isArray(step)) return client.callRaw(...step);
+  if ('raw' in step) {
+    client.write(step.raw);
+    try {
+      return await client.readRaw(2000);
+    } catch {
+      return client.closed ? '<closed>' : '<no reply>';
+    }
+  }
+  const raw = await client.callRaw(...step.sorted);
+  return canonicalSorted(raw);
+}
+
+/** An array reply re-encoded with its elements sorted, so order does not matter. */
+function canonicalSorted(raw: string): string {
+  const decoded = decode(Buffer.from(raw, 'latin1'));
+  if (decoded === null || !Array.isArray(decoded.value)) return raw;
+  const items = (decoded.value as RespValue[]).map((v) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)));
+  items.sort();
+  return `sorted:${items.join(',')}`;
+}
+
+/** Formats mismatches for a readable failure message. */
+export function mismatches(results: StepResult[]): string[] {
+  return results
+    .filter((r) => r.nodis !== r.redis)
+    .map((r) => `${JSON.stringify(r.step)}\n   nodis: ${JSON.stringify(r.nodis)}\n   redis: ${JSON.stringify(r.redis)}`);
+}

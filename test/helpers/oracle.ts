@@ -1,0 +1,77 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RawClient } from './raw-client.js';
+
+/**
+ * Real redis-server, the oracle for differential tests. In CI a missing redis-server is an
+ * error; on a developer's machine without it the differential tests are skipped, saying why.
+ */
+export function oracleAvailable(): boolean {
+  const found = spawnSync('redis-server', ['--version'], { encoding: 'utf8' });
+  const ok = found.status === 0;
+  if (!ok && process.env.CI) throw new Error('redis-server is not installed: CI must install redis-server (Debian package) for the differential tests');
+  if (!ok) console.warn('redis-server not found: skipping differential tests (apt-get install redis-server)');
+  return ok;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+    srv.once('error', reject);
+  });
+}
+
+export interface Oracle {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/** Starts a real redis-server on an ephemeral port, no persistence, extra args as `--name value`. */
+export async function startOracle(extraArgs: string[] = []): Promise<Oracle> {
+  const dir = mkdtempSync(join(tmpdir(), 'nodis-oracle-'));
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const child: ChildProcess = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs],
+      { stdio: 'ignore' },
+    );
+    const ready = await waitForPort(port, 5000);
+    if (ready) {
+      return {
+        port,
+        async stop() {
+          child.kill('SIGKILL');
+          await new Promise((r) => child.once('exit', r));
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    }
+    child.kill('SIGKILL');
+    if (attempt >= 3) throw new Error('could not start redis-server');
+  }
+}
+
+async function waitForPort(port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const c = await RawClient.connect(port);
+      const pong = await c.callRaw('PING');
+      c.close();
+      if (pong === '+PONG\r\n') return true;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
