@@ -11,6 +11,8 @@ export interface CollectionValue {
   encoding(): string;
   /** Number of elements; a collection that reaches 0 is deleted by the command that emptied it. */
   readonly size: number;
+  /** A deep copy (COPY, snapshots). */
+  clone(): CollectionValue;
 }
 
 export type Value = string | CollectionValue;

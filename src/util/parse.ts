@@ -1,0 +1,106 @@
+import { RedisError, ERR_NOT_FLOAT, ERR_NOT_INTEGER } from '../errors.js';
+
+const LLONG_MAX = 9223372036854775807n;
+const LLONG_MIN = -9223372036854775808n;
+
+/**
+ * Redis's string2ll: an optional '-', digits without leading zeros, no spaces or '+', within
+ * a signed 64-bit range. Returns a bigint, or null when the text is not such an integer.
+ */
+export function parseLongLongBig(s: string): bigint | null {
+  const n = s.length;
+  if (n === 0 || n > 20) return null;
+  let i = 0;
+  if (s.charCodeAt(0) === 45) {
+    if (n === 1) return null;
+    i = 1;
+  }
+  const first = s.charCodeAt(i);
+  if (first === 48) return n === 1 ? 0n : null;
+  for (; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return null;
+  }
+  const value = BigInt(s);
+  return value < LLONG_MIN || value > LLONG_MAX ? null : value;
+}
+
+/**
+ * Like parseLongLongBig but as a number (exact up to 2^53, which covers counts, indexes and
+ * times). Returns null when the text is not a 64-bit integer.
+ */
+export function parseLongLong(s: string): number | null {
+  const n = s.length;
+  if (n === 0) return null;
+  if (n < 16) {
+    // Fast path: at most 15 digits cannot overflow and is exact as a number.
+    let i = 0;
+    let negative = false;
+    if (s.charCodeAt(0) === 45) {
+      if (n === 1) return null;
+      negative = true;
+      i = 1;
+    }
+    const first = s.charCodeAt(i);
+    if (first === 48) return n === i + 1 && !negative ? 0 : null;
+    let value = 0;
+    for (; i < n; i++) {
+      const d = s.charCodeAt(i) - 48;
+      if (d < 0 || d > 9) return null;
+      value = value * 10 + d;
+    }
+    return negative ? -value : value;
+  }
+  const big = parseLongLongBig(s);
+  return big === null ? null : Number(big);
+}
+
+/** An integer argument, or Redis's "value is not an integer or out of range" (or `message`). */
+export function getLongLong(s: string, message: string = ERR_NOT_INTEGER): number {
+  const value = parseLongLong(s);
+  if (value === null) throw new RedisError(message);
+  return value;
+}
+
+/** An integer argument that must be within [min, max] (Redis's getRangeLongFromObjectOrReply). */
+export function getRangeLong(s: string, min: number, max: number, message: string): number {
+  const value = parseLongLong(s);
+  if (value === null || value < min || value > max) throw new RedisError(message);
+  return value;
+}
+
+/** A non-negative integer argument (counts): Redis's "value is out of range, must be positive". */
+export function getPositiveLong(s: string, message = 'ERR value is out of range, must be positive'): number {
+  const value = getLongLong(s);
+  if (value < 0) throw new RedisError(message);
+  return value;
+}
+
+const FLOAT_RE = /^[+-]?(?:\d+\.?\d*(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)$/;
+const INF_RE = /^[+-]?inf(?:inity)?$/i;
+const HEX_FLOAT_RE = /^[+-]?0x[0-9a-f]+$/i;
+
+/**
+ * Redis's string2d (strtod over the whole text, no leading space, not NaN). Returns null when
+ * the text is not a valid double. Accepts inf/-inf/infinity in any case, like strtod.
+ */
+export function parseDouble(s: string): number | null {
+  const n = s.length;
+  if (n === 0 || n > 5000) return null;
+  if (FLOAT_RE.test(s)) return Number(s);
+  if (INF_RE.test(s)) return s.charCodeAt(0) === 45 ? -Infinity : Infinity;
+  if (HEX_FLOAT_RE.test(s)) {
+    const negative = s.charCodeAt(0) === 45;
+    const digits = s.replace(/^[+-]?0x/i, '');
+    const value = Number.parseInt(digits, 16);
+    return negative ? -value : value;
+  }
+  return null;
+}
+
+/** A double argument, or Redis's "value is not a valid float" (or `message`). */
+export function getDouble(s: string, message: string = ERR_NOT_FLOAT): number {
+  const value = parseDouble(s);
+  if (value === null) throw new RedisError(message);
+  return value;
+}
