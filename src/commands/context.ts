@@ -96,4 +96,8 @@ export interface ServerContext {
   hasMonitors(): boolean;
   /** CLIENT PAUSE WRITE is in force: write commands wait. */
   writesPaused(): boolean;
+  /** CLIENT UNBLOCK: wakes a client blocked by a blocking command; false if it was not blocked. */
+  unblockClient(id: number, withError: boolean): boolean;
+  /** Clients blocked in a blocking command (INFO blocked_clients). */
+  blockedClientCount(): number;
 }

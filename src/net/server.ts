@@ -187,6 +187,15 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     return this.pausedUntil > Date.now();
   }
 
+  // ---- blocking commands ----
+  unblockClient(_id: number, _withError: boolean): boolean {
+    return false;
+  }
+
+  blockedClientCount(): number {
+    return 0;
+  }
+
   // ---- cron ----
   private scheduleCron(): void {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);

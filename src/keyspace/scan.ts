@@ -1,0 +1,55 @@
+import { RedisError } from '../errors.js';
+
+/**
+ * SCAN-family cursors. Redis walks its hash table with a reverse-binary cursor; nodis keeps
+ * instead a live Map/Set iterator per open scan (JavaScript iterators see deletions and
+ * entries added later), keyed by the cursor number handed to the client. A key present for
+ * the whole scan is therefore returned at least once. Cursors are bounded in number; an
+ * unknown or foreign cursor restarts the scan from the beginning, which keeps that guarantee.
+ */
+interface OpenScan {
+  /** The collection (or a database's dict) the iterator walks. */
+  owner: object;
+  iterator: Iterator<unknown>;
+}
+
+const MAX_OPEN_SCANS = 10_000;
+const openScans = new Map<string, OpenScan>();
+let nextCursor = 1 + Math.floor(Math.random() * 1_000_000);
+
+/** Redis's parseScanCursorOrReply: an unsigned 64-bit decimal, else "ERR invalid cursor". */
+export function parseScanCursor(text: string): string {
+  if (!/^\d{1,20}$/.test(text) || BigInt(text) > 18446744073709551615n) throw new RedisError('ERR invalid cursor');
+  // Canonical form so "007" and "7" name the same scan.
+  return BigInt(text).toString();
+}
+
+/**
+ * One step of a scan over `owner`: visits up to `count` entries of the iterator for `cursor`
+ * (a fresh one from `start()` for cursor 0 or an unknown cursor) and returns the next cursor,
+ * "0" when the walk is complete.
+ */
+export function scanStep<T>(
+  cursor: string,
+  owner: object,
+  start: () => Iterator<T>,
+  count: number,
+  visit: (item: T) => void,
+): string {
+  let open = cursor === '0' ? undefined : openScans.get(cursor);
+  if (open !== undefined) openScans.delete(cursor);
+  if (open === undefined || open.owner !== owner) open = { owner, iterator: start() };
+  const iterator = open.iterator as Iterator<T>;
+  for (let i = 0; i < count; i++) {
+    const step = iterator.next();
+    if (step.done) return '0';
+    visit(step.value);
+  }
+  const next = String(nextCursor++);
+  if (openScans.size >= MAX_OPEN_SCANS) {
+    const oldest = openScans.keys().next();
+    if (!oldest.done) openScans.delete(oldest.value);
+  }
+  openScans.set(next, open);
+  return next;
+}
