@@ -1,0 +1,105 @@
+import net from 'node:net';
+import { rssBytes, startBenchServer, type BenchServer } from './servers.js';
+
+/** Sends commands pipelined in large batches and waits for all replies (counts CRLF-terminated replies). */
+async function pipeline(port: number, total: number, encode: (i: number) => string): Promise<void> {
+  const socket = net.connect({ port, host: '127.0.0.1' });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('error', reject);
+  });
+  let replies = 0;
+  const done = new Promise<void>((resolve) => {
+    socket.on('data', (chunk: Buffer) => {
+      for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) replies++;
+      if (replies >= total) resolve();
+    });
+  });
+  const BATCH = 10_000;
+  for (let start = 0; start < total; start += BATCH) {
+    let text = '';
+    for (let i = start; i < Math.min(total, start + BATCH); i++) text += encode(i);
+    if (!socket.write(Buffer.from(text, 'latin1'))) await new Promise((r) => socket.once('drain', r));
+  }
+  await done;
+  socket.end();
+}
+
+function resp(args: string[]): string {
+  let out = `*${args.length}\r\n`;
+  for (const a of args) out += `$${a.length}\r\n${a}\r\n`;
+  return out;
+}
+
+async function command(port: number, args: string[]): Promise<string> {
+  const socket = net.connect({ port, host: '127.0.0.1' });
+  return new Promise((resolve, reject) => {
+    let data = '';
+    socket.on('data', (d: Buffer) => {
+      data += d.toString('latin1');
+      // good enough for the single-bulk/status replies used here
+      const m = /^\$(\d+)\r\n/.exec(data);
+      if ((m && data.length >= m[0].length + Number(m[1]) + 2) || (!m && data.endsWith('\r\n'))) {
+        socket.end();
+        resolve(data);
+      }
+    });
+    socket.on('error', reject);
+    socket.write(resp(args));
+  });
+}
+
+function infoField(info: string, field: string): number {
+  const match = new RegExp(`^${field}:(\\d+)`, 'm').exec(info);
+  return match ? Number(match[1]) : NaN;
+}
+
+export interface MemoryResult {
+  dataset: string;
+  server: 'nodis' | 'redis';
+  /** used_memory growth per item (bytes), as INFO reports it. */
+  usedPerItem: number;
+  /** RSS growth per item (bytes). */
+  rssPerItem: number;
+}
+
+const pad7 = (i: number) => String(i).padStart(7, '0');
+const VALUE16 = 'v'.repeat(16);
+
+export const DATASETS: Record<string, (i: number) => string> = {
+  'strings (key:NNNNNNN → 16 B)': (i) => resp(['SET', `key:${pad7(i)}`, VALUE16]),
+  'hash members (1 key)': (i) => resp(['HSET', 'bighash', `field:${pad7(i)}`, VALUE16]),
+  'set members (1 key)': (i) => resp(['SADD', 'bigset', `member:${pad7(i)}`]),
+  'zset members (1 key)': (i) => resp(['ZADD', 'bigzset', String(i), `member:${pad7(i)}`]),
+};
+
+async function settle(server: BenchServer): Promise<{ used: number; rss: number }> {
+  // MEMORY PURGE makes nodis run a full GC (when started with --expose-gc), like Redis asks jemalloc to release pages.
+  await command(server.port, ['MEMORY', 'PURGE']).catch(() => '');
+  await new Promise((r) => setTimeout(r, 500));
+  const info = await command(server.port, ['INFO', 'memory']);
+  return { used: infoField(info, 'used_memory'), rss: rssBytes(server.pid) };
+}
+
+export async function measureMemory(items: number, core: number): Promise<MemoryResult[]> {
+  const results: MemoryResult[] = [];
+  for (const [dataset, encode] of Object.entries(DATASETS)) {
+    for (const name of ['nodis', 'redis'] as const) {
+      const server = await startBenchServer(name, core);
+      try {
+        const before = await settle(server);
+        await pipeline(server.port, items, encode);
+        const after = await settle(server);
+        results.push({
+          dataset,
+          server: name,
+          usedPerItem: (after.used - before.used) / items,
+          rssPerItem: (after.rss - before.rss) / items,
+        });
+      } finally {
+        await server.stop();
+      }
+    }
+  }
+  return results;
+}

@@ -1,0 +1,247 @@
+/**
+ * `npm run bench [-- --quick] [-- --rounds N] [-- --no-memory]`
+ *
+ * Runs redis-benchmark against nodis and real redis-server in the same run, alternating
+ * A B A B per test over several rounds after a warm-up pass, each server pinned to core 1 and
+ * the client to core 0. Reports requests per second, server CPU time per request (µs/op,
+ * from /proc over each test) and the nodis/redis ratios, medians over the rounds; then memory
+ * per key/member; then GC pauses seen by node --trace-gc. Writes a Markdown report under
+ * bench/results/.
+ */
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measureMemory, type MemoryResult } from './memory.js';
+import { cpuMicros, gcPauses, hasTaskset, pinned, startBenchServer, type BenchServer } from './servers.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const SERVER_CORE = 1;
+const CLIENT_CORE = 0;
+
+interface Options {
+  quick: boolean;
+  rounds: number;
+  memory: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const quick = argv.includes('--quick');
+  const roundsAt = argv.indexOf('--rounds');
+  const rounds = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : quick ? 2 : 5;
+  return { quick, rounds, memory: !argv.includes('--no-memory') };
+}
+
+interface TestCase {
+  /** Name in the report. */
+  label: string;
+  pipeline: number;
+  clients: number;
+  requests: number;
+  /** redis-benchmark arguments besides host/port/-c/-n/-P. */
+  args: string[];
+  /** Latency-only test: report p50/p99 instead of CPU ratios. */
+  latency?: boolean;
+}
+
+/** Ordered so that data exists when read (lists before LRANGE and pops). */
+const TESTS = ['ping_mbulk', 'set', 'get', 'incr', 'lpush', 'rpush', 'lrange_100', 'lrange_300', 'lpop', 'rpop', 'sadd', 'hset', 'spop', 'zadd', 'zpopmin', 'mset'];
+const QUICK_TESTS = ['set', 'get', 'lpush', 'lrange_100', 'mset'];
+const HEAVY = new Set(['lrange_100', 'lrange_300', 'mset']);
+
+function testArgs(test: string): string[] {
+  if (test === 'lrange_100') return ['lrange', 'mylist', '0', '99'];
+  if (test === 'lrange_300') return ['lrange', 'mylist', '0', '299'];
+  return ['-t', test];
+}
+
+function buildCases(opts: Options): TestCase[] {
+  const scale = opts.quick ? 0.1 : 1;
+  const names = opts.quick ? QUICK_TESTS : TESTS;
+  const cases: TestCase[] = [];
+  for (const pipeline of [1, 16]) {
+    for (const test of names) {
+      const base = pipeline === 1 ? 200_000 : 1_000_000;
+      const requests = Math.round((HEAVY.has(test) ? base / 4 : base) * scale);
+      cases.push({ label: test, pipeline, clients: 50, requests, args: testArgs(test) });
+    }
+  }
+  for (const test of ['set', 'get']) {
+    cases.push({ label: `${test} -d 1024`, pipeline: 16, clients: 50, requests: Math.round(500_000 * scale), args: ['-t', test, '-d', '1024'] });
+  }
+  for (const test of ['set', 'get']) {
+    cases.push({ label: `${test} -c 1`, pipeline: 1, clients: 1, requests: Math.round(50_000 * scale), args: ['-t', test], latency: true });
+  }
+  return cases;
+}
+
+interface Sample {
+  rps: number;
+  usPerOp: number;
+  p50: number;
+  p99: number;
+}
+
+function runBenchmark(server: BenchServer, test: TestCase): Sample {
+  const args = ['-h', '127.0.0.1', '-p', String(server.port), '-c', String(test.clients), '-n', String(test.requests), '-P', String(test.pipeline), '--csv', ...test.args];
+  const [cmd, full] = pinned(CLIENT_CORE, 'redis-benchmark', args);
+  const before = cpuMicros(server.pid);
+  const result = spawnSync(cmd, full, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+  const after = cpuMicros(server.pid);
+  if (result.status !== 0) throw new Error(`redis-benchmark failed: ${result.stderr}`);
+  const lines = result.stdout.trim().split('\n').filter((l) => l.startsWith('"') && !l.startsWith('"test"'));
+  const last = lines[lines.length - 1];
+  if (last === undefined) throw new Error(`no CSV output from redis-benchmark: ${result.stdout} ${result.stderr}`);
+  const fields = last.split('","').map((f) => f.replace(/"/g, ''));
+  return { rps: Number(fields[1]), usPerOp: (after - before) / test.requests, p50: Number(fields[4]), p99: Number(fields[6]) };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+interface Row {
+  test: TestCase;
+  nodis: Sample;
+  redis: Sample;
+}
+
+function versionOf(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return (r.stdout || r.stderr || '').trim().split('\n')[0] ?? '?';
+}
+
+function fmt(n: number, digits = 2): string {
+  return Number.isFinite(n) ? n.toFixed(digits) : '-';
+}
+
+function table(rows: Row[]): string {
+  const lines = [
+    '| test | -P | nodis rps | redis rps | rps ratio | nodis µs/op | redis µs/op | CPU ratio |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+  ];
+  for (const { test, nodis, redis } of rows.filter((r) => !r.test.latency)) {
+    lines.push(`| ${test.label} | ${test.pipeline} | ${Math.round(nodis.rps)} | ${Math.round(redis.rps)} | ${fmt(nodis.rps / redis.rps)} | ${fmt(nodis.usPerOp)} | ${fmt(redis.usPerOp)} | ${fmt(nodis.usPerOp / redis.usPerOp)} |`);
+  }
+  lines.push('', '| latency test | nodis p50 ms | nodis p99 ms | redis p50 ms | redis p99 ms |', '|---|---:|---:|---:|---:|');
+  for (const { test, nodis, redis } of rows.filter((r) => r.test.latency)) {
+    lines.push(`| ${test.label} | ${fmt(nodis.p50, 3)} | ${fmt(nodis.p99, 3)} | ${fmt(redis.p50, 3)} | ${fmt(redis.p99, 3)} |`);
+  }
+  return lines.join('\n');
+}
+
+function geomean(values: number[]): number {
+  return Math.exp(values.reduce((s, v) => s + Math.log(v), 0) / values.length);
+}
+
+function summary(rows: Row[]): string {
+  const p16 = rows.filter((r) => !r.test.latency && r.test.pipeline === 16 && !r.test.label.includes('-d'));
+  const cpuRatios = p16.map((r) => r.nodis.usPerOp / r.redis.usPerOp);
+  const worst = p16.reduce<Row | null>((w, r) => (w === null || r.nodis.usPerOp / r.redis.usPerOp > w.nodis.usPerOp / w.redis.usPerOp ? r : w), null);
+  const p1 = rows.filter((r) => !r.test.latency && r.test.pipeline === 1);
+  const rpsWorst = p1.reduce<Row | null>((w, r) => (w === null || r.nodis.rps / r.redis.rps < w.nodis.rps / w.redis.rps ? r : w), null);
+  return [
+    `- -P 16 CPU per request, geometric mean nodis/redis: ${fmt(geomean(cpuRatios))} (target ≤ 1.3)`,
+    worst ? `- -P 16 worst CPU ratio: ${worst.test.label} ${fmt(worst.nodis.usPerOp / worst.redis.usPerOp)}` : '',
+    rpsWorst ? `- -P 1 lowest rps ratio: ${rpsWorst.test.label} ${fmt(rpsWorst.nodis.rps / rpsWorst.redis.rps)} (target ≥ 0.90)` : '',
+  ].filter((l) => l !== '').join('\n');
+}
+
+function memoryTable(results: MemoryResult[]): string {
+  const lines = ['| dataset (1M items) | nodis used B/item | redis used B/item | used ratio | nodis RSS B/item | redis RSS B/item | RSS ratio |', '|---|---:|---:|---:|---:|---:|---:|'];
+  const datasets = [...new Set(results.map((r) => r.dataset))];
+  for (const d of datasets) {
+    const n = results.find((r) => r.dataset === d && r.server === 'nodis');
+    const r = results.find((x) => x.dataset === d && x.server === 'redis');
+    if (!n || !r) continue;
+    lines.push(`| ${d} | ${fmt(n.usedPerItem, 1)} | ${fmt(r.usedPerItem, 1)} | ${fmt(n.usedPerItem / r.usedPerItem)} | ${fmt(n.rssPerItem, 1)} | ${fmt(r.rssPerItem, 1)} | ${fmt(n.rssPerItem / r.rssPerItem)} |`);
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const redisFound = spawnSync('redis-server', ['--version']).status === 0;
+  if (spawnSync('redis-benchmark', ['--version']).status !== 0) {
+    console.error('redis-benchmark not found: apt-get install redis-tools');
+    process.exit(1);
+  }
+  const cases = buildCases(opts);
+  const nodis = await startBenchServer('nodis', SERVER_CORE);
+  const redis = redisFound ? await startBenchServer('redis', SERVER_CORE) : null;
+  if (!redis) console.warn('redis-server not found: reporting nodis alone (apt-get install redis-server)');
+  const samples = new Map<TestCase, { nodis: Sample[]; redis: Sample[] }>();
+  try {
+    console.error(`warm-up pass (${cases.length} tests)…`);
+    for (const test of cases) {
+      runBenchmark(nodis, test);
+      if (redis) runBenchmark(redis, test);
+    }
+    for (let round = 1; round <= opts.rounds; round++) {
+      console.error(`round ${round}/${opts.rounds}…`);
+      for (const test of cases) {
+        const entry = samples.get(test) ?? { nodis: [], redis: [] };
+        entry.nodis.push(runBenchmark(nodis, test));
+        if (redis) entry.redis.push(runBenchmark(redis, test));
+        samples.set(test, entry);
+      }
+    }
+  } finally {
+    await nodis.stop();
+    await redis?.stop();
+  }
+  const pick = (list: Sample[]): Sample => ({
+    rps: median(list.map((s) => s.rps)),
+    usPerOp: median(list.map((s) => s.usPerOp)),
+    p50: median(list.map((s) => s.p50)),
+    p99: median(list.map((s) => s.p99)),
+  });
+  const empty: Sample = { rps: NaN, usPerOp: NaN, p50: NaN, p99: NaN };
+  const rows: Row[] = cases.map((test) => {
+    const s = samples.get(test) as { nodis: Sample[]; redis: Sample[] };
+    return { test, nodis: pick(s.nodis), redis: s.redis.length ? pick(s.redis) : empty };
+  });
+  const gc = gcPauses(nodis.output(), 5);
+
+  let memory: MemoryResult[] = [];
+  if (opts.memory && redis) {
+    console.error('memory: loading 1M items per dataset into fresh servers…');
+    memory = await measureMemory(opts.quick ? 200_000 : 1_000_000, SERVER_CORE);
+  }
+
+  const when = new Date();
+  const header = [
+    `# nodis benchmark — ${when.toISOString()}`,
+    '',
+    `- machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${hasTaskset() ? `server pinned to core ${SERVER_CORE}, client to core ${CLIENT_CORE}` : 'no taskset (unpinned)'}`,
+    `- node ${process.version}; ${versionOf('redis-server', ['--version'])}; ${versionOf('redis-benchmark', ['--version'])}`,
+    `- command: \`npm run bench${opts.quick ? ' -- --quick' : ''}\` — ${opts.rounds} rounds after a warm-up pass, A/B alternating per test, medians; each test is \`redis-benchmark -c <clients> -n <requests> -P <pipeline> --csv <test>\``,
+    '',
+  ].join('\n');
+  const report = [
+    header,
+    '## Throughput and server CPU per request',
+    '',
+    table(rows),
+    '',
+    summary(rows),
+    '',
+    `## GC (node --trace-gc during the throughput run)`,
+    '',
+    `- ${gc.count} collections, longest pause ${fmt(gc.max)} ms, ${gc.over} over 5 ms`,
+    '',
+    ...(memory.length ? ['## Memory', '', memoryTable(memory), ''] : []),
+  ].join('\n');
+  console.log(report);
+  const dir = join(HERE, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${when.toISOString().slice(0, 16).replace(/[:T]/g, '-')}${opts.quick ? '-quick' : ''}.md`);
+  writeFileSync(file, report + '\n');
+  copyFileSync(file, join(dir, opts.quick ? 'latest-quick.md' : 'latest.md'));
+  console.error(`report written to ${file}`);
+}
+
+await main();

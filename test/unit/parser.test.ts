@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { RespParser, splitArgs, INLINE_MAX_SIZE } from '../../src/protocol/parser.js';
+import { ProtocolError } from '../../src/errors.js';
+import { encodeCommand } from '../helpers/resp.js';
+
+function parseAll(chunks: Buffer[], parser = new RespParser()): string[][] {
+  const out: string[][] = [];
+  for (const chunk of chunks) {
+    parser.feed(chunk);
+    for (let cmd = parser.next(); cmd !== null; cmd = parser.next()) out.push(cmd);
+  }
+  return out;
+}
+
+function latin1(s: string): Buffer {
+  return Buffer.from(s, 'latin1');
+}
+
+function protocolError(input: string, setup?: (p: RespParser) => void): string {
+  const parser = new RespParser();
+  setup?.(parser);
+  parser.feed(latin1(input));
+  try {
+    while (parser.next() !== null);
+  } catch (err) {
+    if (err instanceof ProtocolError) return err.message;
+    throw err;
+  }
+  return '<no error>';
+}
+
+describe('RespParser', () => {
+  it('parses multibulk commands, binary-safe', () => {
+    const bytes = Buffer.concat([encodeCommand(['SET', 'k\x00\r\n', '\xff\xfe']), encodeCommand(['GET', 'k'])]);
+    expect(parseAll([bytes])).toEqual([['SET', 'k\x00\r\n', '\xff\xfe'], ['GET', 'k']]);
+  });
+
+  it('parses inline commands with quotes and escapes', () => {
+    expect(parseAll([latin1('SET a "b c\\x41\\n" \'d\\\'e\'\r\nPING\n')])).toEqual([
+      ['SET', 'a', 'b cA\n', "d'e"],
+      ['PING'],
+    ]);
+  });
+
+  it('skips empty inline lines and empty multibulks', () => {
+    expect(parseAll([latin1('\r\n\n*0\r\n*-1\r\nPING\r\n')])).toEqual([['PING']]);
+  });
+
+  it('gives the same commands for every split of the stream', () => {
+    const commandArb = fc.array(fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 40 }), { minLength: 1, maxLength: 6 });
+    fc.assert(
+      fc.property(fc.array(commandArb, { minLength: 1, maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), (commands, cuts) => {
+        const stream = Buffer.concat(commands.map((c) => encodeCommand(c)));
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b);
+        const chunks: Buffer[] = [];
+        let last = 0;
+        for (const p of points) {
+          chunks.push(stream.subarray(last, p));
+          last = p;
+        }
+        chunks.push(stream.subarray(last));
+        expect(parseAll(chunks)).toEqual(commands);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('handles a byte-by-byte feed and big arguments split across many chunks', () => {
+    const big = 'x'.repeat(200_000);
+    const stream = Buffer.concat([encodeCommand(['SET', 'big', big]), encodeCommand(['PING'])]);
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < stream.length; i += 1000) chunks.push(stream.subarray(i, i + 1000));
+    expect(parseAll(chunks)).toEqual([['SET', 'big', big], ['PING']]);
+    const small = encodeCommand(['ECHO', 'hi']);
+    expect(parseAll([...small].map((b) => Buffer.from([b])))).toEqual([['ECHO', 'hi']]);
+  });
+
+  it('parses a pipeline of thousands of commands in one read', () => {
+    const stream = Buffer.concat(Array.from({ length: 5000 }, (_, i) => encodeCommand(['INCR', `k${i}`])));
+    const out = parseAll([stream]);
+    expect(out.length).toBe(5000);
+    expect(out[4999]).toEqual(['INCR', 'k4999']);
+  });
+
+  it('answers Redis protocol errors', () => {
+    expect(protocolError('*abc\r\n')).toBe('invalid multibulk length');
+    expect(protocolError('*3000000000\r\n')).toBe('invalid multibulk length');
+    expect(protocolError('*1\r\nfoo\r\n')).toBe("expected '$', got 'f'");
+    expect(protocolError('*1\r\n$-1\r\n')).toBe('invalid bulk length');
+    expect(protocolError('*1\r\n$x\r\n')).toBe('invalid bulk length');
+    expect(protocolError('*1\r\n$2000\r\n', (p) => (p.maxBulkLen = 1000))).toBe('invalid bulk length');
+    expect(protocolError('SET "a\r\n')).toBe('unbalanced quotes in request');
+    expect(protocolError('x'.repeat(INLINE_MAX_SIZE + 10))).toBe('too big inline request');
+    expect(protocolError('*' + '1'.repeat(INLINE_MAX_SIZE + 10))).toBe('too big mbulk count string');
+    expect(protocolError('*1\r\n$' + '1'.repeat(INLINE_MAX_SIZE + 10))).toBe('too big bulk count string');
+  });
+
+  it('limits unauthenticated clients like Redis', () => {
+    const unauth = (p: RespParser) => (p.authenticated = false);
+    expect(protocolError('*11\r\n', unauth)).toBe('invalid multibulk length');
+    expect(protocolError('*1\r\n$16385\r\n', unauth)).toBe('invalid bulk length');
+    expect(protocolError('*2\r\n$4\r\nAUTH\r\n$3\r\npwd\r\n', unauth)).toBe('<no error>');
+  });
+
+  it('never throws anything but ProtocolError on random bytes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { maxLength: 8 }), (chunks) => {
+        const parser = new RespParser();
+        try {
+          for (const c of chunks) {
+            parser.feed(Buffer.from(c));
+            while (parser.next() !== null);
+          }
+        } catch (err) {
+          expect(err).toBeInstanceOf(ProtocolError);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('splitArgs (sdssplitargs)', () => {
+  it('splits like Redis', () => {
+    expect(splitArgs('  a  b\tc ')).toEqual(['a', 'b', 'c']);
+    expect(splitArgs('"a b" \'c d\'')).toEqual(['a b', 'c d']);
+    expect(splitArgs('"\\x4g"')).toEqual(['x4g']);
+    expect(splitArgs('""')).toEqual(['']);
+    expect(splitArgs('ab"cd"')).toEqual(['abcd']);
+    expect(splitArgs('"a"b')).toBeNull();
+    expect(splitArgs("'a")).toBeNull();
+    expect(splitArgs('')).toEqual([]);
+  });
+});
