@@ -59,4 +59,6 @@ export const CONFIG_PARAMS: ConfigParam[] = [
   { name: 'lazyfree-lazy-user-flush', kind: 'bool', default: 'no', mutable: true },
   { name: 'daemonize', kind: 'bool', default: 'no', mutable: false },
   { name: 'pidfile', kind: 'string', default: '', mutable: false },
+  { name: 'zset-max-listpack-entries', aliases: ['zset-max-ziplist-entries'], kind: 'int', default: '128', mutable: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+  { name: 'zset-max-listpack-value', aliases: ['zset-max-ziplist-value'], kind: 'memory', default: '64', mutable: true, min: 0, max: Number.MAX_SAFE_INTEGER },
 ];

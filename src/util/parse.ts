@@ -87,7 +87,7 @@ const HEX_FLOAT_RE = /^[+-]?0x[0-9a-f]+$/i;
 export function parseDouble(s: string): number | null {
   const n = s.length;
   if (n === 0 || n > 5000) return null;
-  if (FLOAT_RE.test(s)) return Number(s);
+  if (FLOAT_RE.test(s)) return rangeChecked(s, Number(s));
   if (INF_RE.test(s)) return s.charCodeAt(0) === 45 ? -Infinity : Infinity;
   if (HEX_FLOAT_RE.test(s)) {
     const negative = s.charCodeAt(0) === 45;
@@ -103,4 +103,35 @@ export function getDouble(s: string, message: string = ERR_NOT_FLOAT): number {
   const value = parseDouble(s);
   if (value === null) throw new RedisError(message);
   return value;
+}
+
+/**
+ * strtod sets ERANGE when a finite literal overflows to ±inf or underflows to zero; Redis's
+ * string2d and getDoubleFromObject reject those (subnormal results are kept).
+ */
+function rangeChecked(s: string, value: number): number | null {
+  if (value === Infinity || value === -Infinity) return null;
+  if (value === 0 && /[1-9]/.test(mantissaOf(s))) return null;
+  return value;
+}
+
+function mantissaOf(s: string): string {
+  const e = s.search(/[eE]/);
+  return e === -1 ? s : s.slice(0, e);
+}
+
+const STRTOD_SPACE_RE = /^[ \t\n\v\f\r]*/;
+
+/**
+ * C's strtod as Redis uses it for score ranges (zslParseRange): leading white space is
+ * skipped, an empty text is 0, overflow gives ±inf; the whole text must be consumed and the
+ * result must not be NaN. Returns null otherwise.
+ */
+export function parseStrtod(text: string): number | null {
+  const s = text.replace(STRTOD_SPACE_RE, '');
+  if (s.length === 0) return text.length === 0 ? 0 : null;
+  if (FLOAT_RE.test(s)) return Number(s);
+  if (INF_RE.test(s)) return s.charCodeAt(0) === 45 ? -Infinity : Infinity;
+  if (HEX_FLOAT_RE.test(s)) return parseDouble(s);
+  return null;
 }
