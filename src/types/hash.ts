@@ -1,0 +1,184 @@
+import type { CollectionValue } from './value.js';
+
+/** Up to this many array slots (16 fields) a compact hash grows by exact copies, beyond by push. */
+const EXACT_GROWTH_LIMIT = 32;
+
+/**
+ * The large form of a hash: parallel arrays of fields and values, with a map from each field to
+ * its slot. The arrays give O(1) random access (HRANDFIELD) and the map O(1) lookup; a removed
+ * slot is filled by the last one, whose index is rewritten in place (Map.set on an existing key
+ * keeps its iteration position, so a live HSCAN iterator over `index` still sees every field).
+ */
+interface HashTable {
+  index: Map<string, number>;
+  fields: string[];
+  values: string[];
+}
+
+/**
+ * A hash of binary-safe (latin1) fields to values. Small hashes are one flat array
+ * [field0, value0, field1, value1, …] in insertion order, like Redis's listpack (and with its
+ * encoding name); a hash that outgrows the limits becomes a table for good.
+ */
+export class HashValue implements CollectionValue {
+  /** Listpack form; null once converted to the table. */
+  private pairs: string[] | null = [];
+  private table: HashTable | null = null;
+
+  get type(): 'hash' {
+    return 'hash';
+  }
+
+  encoding(): string {
+    return this.pairs !== null ? 'listpack' : 'hashtable';
+  }
+
+  get size(): number {
+    return this.pairs !== null ? this.pairs.length >> 1 : (this.table as HashTable).fields.length;
+  }
+
+  isCompact(): boolean {
+    return this.pairs !== null;
+  }
+
+  /** Slot of `field` in position order, or -1. */
+  indexOf(field: string): number {
+    const pairs = this.pairs;
+    if (pairs === null) {
+      const i = (this.table as HashTable).index.get(field);
+      return i === undefined ? -1 : i;
+    }
+    for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === field) return i >> 1;
+    return -1;
+  }
+
+  get(field: string): string | undefined {
+    const pairs = this.pairs;
+    if (pairs === null) {
+      const table = this.table as HashTable;
+      const i = table.index.get(field);
+      return i === undefined ? undefined : table.values[i];
+    }
+    for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === field) return pairs[i + 1];
+    return undefined;
+  }
+
+  has(field: string): boolean {
+    return this.indexOf(field) !== -1;
+  }
+
+  /** The field at position i (0 <= i < size): insertion order while compact. */
+  fieldAt(i: number): string {
+    return (this.pairs !== null ? this.pairs[i << 1] : (this.table as HashTable).fields[i]) as string;
+  }
+
+  valueAt(i: number): string {
+    return (this.pairs !== null ? this.pairs[(i << 1) + 1] : (this.table as HashTable).values[i]) as string;
+  }
+
+  /**
+   * Sets a field; true when it is new. A field or value longer than `maxValue` bytes, or more
+   * than `maxEntries` fields, converts to the table (hash-max-listpack-value / -entries).
+   */
+  set(field: string, value: string, maxEntries: number, maxValue: number): boolean {
+    let pairs = this.pairs;
+    if (pairs !== null && (field.length > maxValue || value.length > maxValue)) {
+      this.convert();
+      pairs = null;
+    }
+    if (pairs !== null) {
+      for (let i = 0; i < pairs.length; i += 2) {
+        if (pairs[i] === field) {
+          pairs[i + 1] = value;
+          return false;
+        }
+      }
+      const n = pairs.length;
+      if (n < EXACT_GROWTH_LIMIT) {
+        // push() would reserve 16+ spare slots: most of a tiny hash's memory.
+        const grown = new Array<string>(n + 2);
+        for (let i = 0; i < n; i++) grown[i] = pairs[i] as string;
+        grown[n] = field;
+        grown[n + 1] = value;
+        this.pairs = grown;
+      } else {
+        pairs.push(field, value);
+      }
+      if ((n >> 1) + 1 > maxEntries) this.convert();
+      return true;
+    }
+    const table = this.table as HashTable;
+    const i = table.index.get(field);
+    if (i !== undefined) {
+      table.values[i] = value;
+      return false;
+    }
+    table.index.set(field, table.fields.length);
+    table.fields.push(field);
+    table.values.push(value);
+    return true;
+  }
+
+  /** Removes a field; true if it was there. */
+  delete(field: string): boolean {
+    const pairs = this.pairs;
+    if (pairs !== null) {
+      for (let i = 0; i < pairs.length; i += 2) {
+        if (pairs[i] === field) {
+          pairs.splice(i, 2);
+          return true;
+        }
+      }
+      return false;
+    }
+    const table = this.table as HashTable;
+    const i = table.index.get(field);
+    if (i === undefined) return false;
+    table.index.delete(field);
+    const last = table.fields.length - 1;
+    const lastField = table.fields.pop() as string;
+    const lastValue = table.values.pop() as string;
+    if (i !== last) {
+      table.fields[i] = lastField;
+      table.values[i] = lastValue;
+      table.index.set(lastField, i);
+    }
+    return true;
+  }
+
+  /**
+   * An iterator over the fields for HSCAN of the table form: live (sees deletions, and a field
+   * present throughout is visited exactly once). Only for the table form.
+   */
+  scanFields(): Iterator<string> {
+    return (this.table as HashTable).index.keys();
+  }
+
+  private convert(): void {
+    const pairs = this.pairs as string[];
+    const n = pairs.length >> 1;
+    const fields = new Array<string>(n);
+    const values = new Array<string>(n);
+    const index = new Map<string, number>();
+    for (let i = 0; i < n; i++) {
+      const f = pairs[i << 1] as string;
+      fields[i] = f;
+      values[i] = pairs[(i << 1) + 1] as string;
+      index.set(f, i);
+    }
+    this.table = { index, fields, values };
+    this.pairs = null;
+  }
+
+  clone(): HashValue {
+    const copy = new HashValue();
+    if (this.pairs !== null) {
+      copy.pairs = this.pairs.slice();
+    } else {
+      const t = this.table as HashTable;
+      copy.pairs = null;
+      copy.table = { index: new Map(t.index), fields: t.fields.slice(), values: t.values.slice() };
+    }
+    return copy;
+  }
+}

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { HashValue } from '../../src/types/hash.js';
+
+type Op = { kind: 'set'; field: string; value: string } | { kind: 'del'; field: string };
+
+const field = fc.oneof(fc.constantFrom('a', 'b', 'c', '', '\x00', '\xff'), fc.string({ unit: 'binary-ascii', maxLength: 6 }));
+const value = fc.oneof(fc.string({ unit: 'binary-ascii', maxLength: 8 }), fc.constant('x'.repeat(70)));
+const op: fc.Arbitrary<Op> = fc.oneof(
+  fc.record({ kind: fc.constant('set' as const), field, value }),
+  fc.record({ kind: fc.constant('del' as const), field }),
+);
+
+function contents(h: HashValue): Map<string, string> {
+  const m = new Map<string, string>();
+  for (let i = 0; i < h.size; i++) m.set(h.fieldAt(i), h.valueAt(i));
+  return m;
+}
+
+describe('HashValue', () => {
+  it('behaves like a Map, and its encoding follows the listpack limits', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), fc.integer({ min: 0, max: 20 }), fc.integer({ min: 0, max: 64 }), (ops, maxEntries, maxValue) => {
+        const h = new HashValue();
+        const model = new Map<string, string>();
+        let converted = false;
+        for (const o of ops) {
+          if (o.kind === 'set') {
+            const isNew = !model.has(o.field);
+            expect(h.set(o.field, o.value, maxEntries, maxValue)).toBe(isNew);
+            model.set(o.field, o.value);
+            if (o.field.length > maxValue || o.value.length > maxValue || model.size > maxEntries) converted = true;
+          } else {
+            expect(h.delete(o.field)).toBe(model.delete(o.field));
+          }
+          expect(h.size).toBe(model.size);
+          expect(h.encoding()).toBe(converted ? 'hashtable' : 'listpack');
+        }
+        expect(contents(h)).toEqual(model);
+        for (const [f, v] of model) {
+          expect(h.get(f)).toBe(v);
+          expect(h.has(f)).toBe(true);
+        }
+        if (!converted) expect([...contents(h).keys()]).toEqual([...model.keys()]);
+        const copy = h.clone();
+        expect(contents(copy)).toEqual(model);
+        copy.set('\x01new', '1', maxEntries, maxValue);
+        expect(h.has('\x01new')).toBe(model.has('\x01new'));
+      }),
+    );
+  });
+
+  it('scans every field present throughout, despite deletions during the scan', () => {
+    const h = new HashValue();
+    for (let i = 0; i < 1000; i++) h.set(`f${i}`, `v${i}`, 0, 64);
+    const it = h.scanFields();
+    const seen = new Set<string>();
+    for (let i = 0; i < 500; i++) seen.add(it.next().value as string);
+    for (let i = 0; i < 1000; i += 3) h.delete(`f${i}`);
+    for (let r = it.next(); !r.done; r = it.next()) seen.add(r.value);
+    for (let i = 0; i < 1000; i++) if (i % 3 !== 0) expect(seen.has(`f${i}`)).toBe(true);
+    expect(h.size).toBe(666);
+    expect(contents(h).get('f1')).toBe('v1');
+  });
+});

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { SetValue, compareIntText } from '../../src/types/set.js';
+import { isIntEncodable } from '../../src/types/value.js';
+
+const member = fc.oneof(
+  fc.integer({ min: -1000, max: 1000 }).map(String),
+  fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String),
+  fc.constantFrom('9223372036854775808', '-0', '01', 'a', '', '\x00', ' 1', '1.0'),
+  fc.string({ unit: 'binary-ascii', maxLength: 5 }),
+);
+type Op = { add: boolean; member: string };
+const op: fc.Arbitrary<Op> = fc.record({ add: fc.boolean(), member });
+
+function members(s: SetValue): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < s.size; i++) out.push(s.memberAt(i));
+  return out;
+}
+
+describe('SetValue', () => {
+  it('orders integer texts numerically', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), (a, b) => {
+        expect(Math.sign(compareIntText(String(a), String(b)))).toBe(a < b ? -1 : a > b ? 1 : 0);
+      }),
+    );
+  });
+
+  it('behaves like a Set; an intset while all integers within the limit, sorted', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), fc.integer({ min: 0, max: 30 }), (ops, maxIntset) => {
+        const s = new SetValue();
+        const model = new Set<string>();
+        let converted = false;
+        for (const o of ops) {
+          if (o.add) {
+            expect(s.add(o.member, maxIntset)).toBe(!model.has(o.member));
+            model.add(o.member);
+            if (!isIntEncodable(o.member) || model.size > maxIntset) converted = true;
+          } else {
+            expect(s.delete(o.member)).toBe(model.delete(o.member));
+          }
+          expect(s.size).toBe(model.size);
+          expect(s.encoding()).toBe(converted ? 'hashtable' : 'intset');
+        }
+        expect(new Set(members(s))).toEqual(model);
+        for (const m of model) expect(s.has(m)).toBe(true);
+        expect(s.has('\x01absent')).toBe(false);
+        if (!converted) expect(members(s)).toEqual([...model].sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1)));
+        const copy = s.clone();
+        expect(new Set(members(copy))).toEqual(model);
+        if (s.size > 0) {
+          const popped = s.deleteAt(s.size - 1);
+          expect(model.has(popped) && !s.has(popped)).toBe(true);
+          expect(copy.has(popped)).toBe(true);
+        }
+      }),
+    );
+  });
+
+  it('chooses the encoding afresh on rebuild', () => {
+    const s = new SetValue();
+    for (let i = 0; i < 20; i++) s.add(String(i), 10);
+    expect(s.encoding()).toBe('hashtable');
+    for (let i = 0; i < 15; i++) s.delete(String(i));
+    expect(s.encoding()).toBe('hashtable');
+    s.rebuild(10);
+    expect(s.encoding()).toBe('intset');
+    expect(members(s)).toEqual(['15', '16', '17', '18', '19']);
+  });
+
+  it('scans every member present throughout, despite deletions during the scan', () => {
+    const s = new SetValue();
+    for (let i = 0; i < 1000; i++) s.add(`m${i}`, 512);
+    const it = s.scanMembers();
+    const seen = new Set<string>();
+    for (let i = 0; i < 500; i++) seen.add(it.next().value as string);
+    for (let i = 0; i < 1000; i += 3) s.delete(`m${i}`);
+    for (let r = it.next(); !r.done; r = it.next()) seen.add(r.value);
+    for (let i = 0; i < 1000; i++) if (i % 3 !== 0) expect(seen.has(`m${i}`)).toBe(true);
+  });
+});
