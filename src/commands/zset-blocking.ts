@@ -1,0 +1,3 @@
+import type { CommandSpec } from './registry.js';
+
+export const commands: CommandSpec[] = [];

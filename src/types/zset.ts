@@ -1,0 +1,145 @@
+import type { CollectionValue } from './value.js';
+import { SkipList, type LexRange, type ScoreRange, type SkipNode } from './skiplist.js';
+
+/** Limits under which Redis keeps a sorted set as a listpack (zset-max-listpack-*). */
+export interface ZSetLimits {
+  maxEntries: number;
+  maxValue: number;
+}
+
+/**
+ * A sorted set: the skiplist gives order and ranks, the map gives a member's score in O(1).
+ * Redis stores small sets as a listpack; here the structure is always the same and only the
+ * reported encoding follows Redis's rules (a set turns into a skiplist once it outgrows the
+ * limits and stays one, as in Redis).
+ */
+export class ZSet implements CollectionValue {
+  readonly type = 'zset' as const;
+  readonly dict = new Map<string, number>();
+  readonly zsl = new SkipList();
+  /** Whether Redis would hold this set as a listpack. */
+  compact = true;
+
+  get size(): number {
+    return this.dict.size;
+  }
+
+  encoding(): string {
+    return this.compact ? 'listpack' : 'skiplist';
+  }
+
+  score(member: string): number | undefined {
+    return this.dict.get(member);
+  }
+
+  /** Adds or updates a member; true when it was new. Applies the encoding limits. */
+  set(member: string, score: number, limits: ZSetLimits): boolean {
+    const old = this.dict.get(member);
+    if (old === undefined) {
+      if (this.compact && (this.dict.size + 1 > limits.maxEntries || member.length > limits.maxValue)) {
+        this.compact = false;
+      }
+      // A listpack keeps scores as text, where -0 reads back as 0.
+      if (this.compact && score === 0) score = 0;
+      this.dict.set(member, score);
+      this.zsl.insert(score, member);
+      return true;
+    }
+    if (old !== score) {
+      if (this.compact && score === 0) score = 0;
+      this.dict.set(member, score);
+      this.zsl.updateScore(old, member, score);
+    }
+    return false;
+  }
+
+  /** Appends a member known to be absent, skipping the limits (building a result set). */
+  insertNew(member: string, score: number): void {
+    this.dict.set(member, score);
+    this.zsl.insert(score, member);
+  }
+
+  delete(member: string): boolean {
+    const score = this.dict.get(member);
+    if (score === undefined) return false;
+    this.dict.delete(member);
+    this.zsl.delete(score, member);
+    return true;
+  }
+
+  /** 0-based rank from the lowest (or the highest when `reverse`), or -1 if absent. */
+  rank(member: string, reverse: boolean): number {
+    const score = this.dict.get(member);
+    if (score === undefined) return -1;
+    const rank = this.zsl.rankOf(score, member);
+    return reverse ? this.zsl.length - rank : rank - 1;
+  }
+
+  /** The node at 0-based index from the lowest. */
+  nodeAt(index: number): SkipNode | null {
+    return this.zsl.byRank(index + 1);
+  }
+
+  countInScoreRange(range: ScoreRange): number {
+    const first = this.zsl.firstInScoreRange(range);
+    if (first === null) return 0;
+    const last = this.zsl.lastInScoreRange(range) as SkipNode;
+    return this.zsl.rankOf(last.score, last.member) - this.zsl.rankOf(first.score, first.member) + 1;
+  }
+
+  countInLexRange(range: LexRange): number {
+    const first = this.zsl.firstInLexRange(range);
+    if (first === null) return 0;
+    const last = this.zsl.lastInLexRange(range) as SkipNode;
+    return this.zsl.rankOf(last.score, last.member) - this.zsl.rankOf(first.score, first.member) + 1;
+  }
+
+  private readonly dropMember = (node: SkipNode): void => {
+    this.dict.delete(node.member);
+  };
+
+  /** Removes 0-based ranks start..end inclusive (already clamped). */
+  deleteRangeByRank(start: number, end: number): number {
+    return this.zsl.deleteRangeByRank(start + 1, end + 1, this.dropMember);
+  }
+
+  deleteRangeByScore(range: ScoreRange): number {
+    return this.zsl.deleteRangeByScore(range, this.dropMember);
+  }
+
+  deleteRangeByLex(range: LexRange): number {
+    return this.zsl.deleteRangeByLex(range, this.dropMember);
+  }
+
+  /**
+   * The encoding Redis gives a freshly built result set (ZUNIONSTORE, ZRANGESTORE…): a
+   * listpack when it fits the limits.
+   */
+  fitEncoding(limits: ZSetLimits): void {
+    if (this.dict.size > limits.maxEntries) {
+      this.compact = false;
+      return;
+    }
+    for (const member of this.dict.keys()) {
+      if (member.length > limits.maxValue) {
+        this.compact = false;
+        return;
+      }
+    }
+    this.compact = true;
+    // A listpack keeps scores as text, where -0 reads back as 0.
+    for (let x = this.zsl.first; x !== null; x = x.forward[0] as SkipNode | null) {
+      if (Object.is(x.score, -0)) {
+        x.score = 0;
+        this.dict.set(x.member, 0);
+      }
+    }
+  }
+
+  clone(): ZSet {
+    const copy = new ZSet();
+    for (let x = this.zsl.first; x !== null; x = x.forward[0] as SkipNode | null) copy.insertNew(x.member, x.score);
+    copy.compact = this.compact;
+    return copy;
+  }
+}
