@@ -62,3 +62,6 @@ export const CONFIG_PARAMS: ConfigParam[] = [
   { name: 'zset-max-listpack-entries', aliases: ['zset-max-ziplist-entries'], kind: 'int', default: '128', mutable: true, min: 0, max: Number.MAX_SAFE_INTEGER },
   { name: 'zset-max-listpack-value', aliases: ['zset-max-ziplist-value'], kind: 'memory', default: '64', mutable: true, min: 0, max: Number.MAX_SAFE_INTEGER },
 ];
+  { name: 'hash-max-listpack-entries', aliases: ['hash-max-ziplist-entries'], kind: 'int', default: '512', mutable: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+  { name: 'hash-max-listpack-value', aliases: ['hash-max-ziplist-value'], kind: 'memory', default: '64', mutable: true, min: 0, max: Number.MAX_SAFE_INTEGER },
+  { name: 'set-max-intset-entries', kind: 'int', default: '512', mutable: true, min: 0, max: Number.MAX_SAFE_INTEGER },
