@@ -3,6 +3,8 @@ import type { Database, KeyspaceStats } from '../keyspace/database.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import type { Logger } from '../log.js';
 import type { CommandTable } from './registry.js';
+import type { LatencyMonitor } from './latency.js';
+import type { SlowLog } from './slowlog.js';
 
 /**
  * What command handlers see of a client. `net/client.ts` implements it; handlers never see
@@ -34,6 +36,8 @@ export interface CommandContext {
   commandName: string;
   /** Turns this client into a MONITOR. */
   startMonitor(): void;
+  /** Whether this client is a MONITOR (a second MONITOR is ignored). */
+  readonly monitor: boolean;
   /** Puts the connection back to the state of a new one (RESET). */
   reset(): void;
   /** One line of CLIENT LIST / CLIENT INFO. */
@@ -100,4 +104,17 @@ export interface ServerContext {
   unblockClient(id: number, withError: boolean): boolean;
   /** Clients blocked in a blocking command (INFO blocked_clients). */
   blockedClientCount(): number;
+  /** SLOWLOG, and the gate the dispatcher checks each command's duration against. */
+  readonly slowlog: SlowLog;
+  /** LATENCY events. */
+  readonly latency: LatencyMonitor;
+  /** DEBUG SET-ACTIVE-EXPIRE: whether the timer runs the active expiry cycle. */
+  activeExpireEnabled: boolean;
+  /**
+   * FLUSHDB (`db`) / FLUSHALL (null) is about to empty databases that still hold their keys
+   * (Redis's signalFlushedDb): WATCH and client-side caching invalidate what they track there.
+   */
+  flushed(db: Database | null): void;
+  /** SWAPDB exchanged the contents of two databases: WATCH and blocked clients look again. */
+  swapped(a: Database, b: Database): void;
 }

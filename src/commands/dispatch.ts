@@ -1,6 +1,7 @@
 import { RedisError, ERR_NOAUTH, errWrongArity } from '../errors.js';
 import type { CommandContext, ServerStats } from './context.js';
 import type { CommandSpec, CommandTable, ResolvedCommand } from './registry.js';
+import { noteSlowCommand } from './slowlog.js';
 
 const MAX_ERR_ARG = 128;
 
@@ -79,8 +80,11 @@ export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: strin
     replyError(ctx, err.message);
   }
   const stat = resolved.stat;
+  const usec = (performance.now() - started) * 1000;
   stat.calls++;
-  stat.usec += (performance.now() - started) * 1000;
+  stat.usec += usec;
+  // One comparison per command; only a slow one goes on to the slow log and latency monitor.
+  if (usec >= ctx.server.slowlog.gateUs) noteSlowCommand(ctx, resolved, argv, usec);
   stats.totalCommandsProcessed++;
 }
 

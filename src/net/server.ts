@@ -3,6 +3,8 @@ import { randomBytes } from 'node:crypto';
 import { Config } from '../config/config.js';
 import type { CommandContext, ServerContext, ServerStats } from '../commands/context.js';
 import { CommandTable } from '../commands/registry.js';
+import { LatencyMonitor } from '../commands/latency.js';
+import { SlowLog } from '../commands/slowlog.js';
 import { allCommands } from '../commands/index.js';
 import { Database, type KeyspaceHooks } from '../keyspace/database.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
@@ -42,6 +44,9 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly monitors = new Set<Client>();
   dirty = 0;
   lastSave = Math.floor(Date.now() / 1000);
+  readonly slowlog: SlowLog;
+  readonly latency: LatencyMonitor;
+  activeExpireEnabled = true;
   port = 0;
   private readonly listeners: net.Server[] = [];
   private nextClientId = 1;
@@ -59,6 +64,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   ) {
     const count = config.getNumber('databases');
     for (let i = 0; i < count; i++) this.databases.push(new Database(i, this, this.stats));
+    this.slowlog = new SlowLog(config);
+    this.latency = new LatencyMonitor(config);
     config.onChange('hz', () => this.scheduleCron());
     config.onChange('proto-max-bulk-len', (v) => {
       for (const c of this.clients.values()) c.parser.maxBulkLen = v as number;
@@ -77,6 +84,14 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   }
 
   notify(_db: Database, _type: string, _event: string, _key: string): void {}
+
+  // ---- FLUSHDB / FLUSHALL / SWAPDB hooks ----
+  // Called while the flushed databases still hold their keys, so that WATCH can dirty the
+  // watched keys that exist there (Redis's touchAllWatchedKeysInDb) in O(watched keys) rather
+  // than signalling each of the dataset's keys; client-side caching invalidates everything.
+  flushed(_db: Database | null): void {}
+
+  swapped(_a: Database, _b: Database): void {}
 
   // ---- listening ----
   async listen(): Promise<void> {
@@ -151,9 +166,10 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   }
 
   feedMonitors(ctx: CommandContext, argv: readonly string[]): void {
-    const now = Date.now();
-    const secs = Math.floor(now / 1000);
-    const micros = String((now % 1000) * 1000).padStart(6, '0');
+    // Microseconds, as Redis's gettimeofday-based "%ld.%06ld".
+    const nowUs = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+    const secs = Math.floor(nowUs / 1e6);
+    const micros = String(nowUs % 1e6).padStart(6, '0');
     let line = `${secs}.${micros} [${ctx.db.id} ${ctx.addr}]`;
     for (const arg of argv) line += ' "' + escapeMonitorArg(arg) + '"';
     for (const monitor of this.monitors) {
@@ -206,7 +222,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
 
   private cron(): void {
     const hz = Math.min(500, Math.max(1, this.config.getNumber('hz')));
-    activeExpireCycle(this.databases, this.stats, hz);
+    if (this.activeExpireEnabled) activeExpireCycle(this.databases, this.stats, hz);
     this.closeTimedOutClients();
   }
 

@@ -13,6 +13,11 @@ export interface CollectionValue {
   readonly size: number;
   /** A deep copy (COPY, snapshots). */
   clone(): CollectionValue;
+  /**
+   * Estimated bytes of the payload, as Redis's objectComputeSize would count them (MEMORY
+   * USAGE); large collections may extrapolate from `samples` elements (0 = all).
+   */
+  memoryUsage?(samples: number): number;
 }
 
 export type Value = string | CollectionValue;

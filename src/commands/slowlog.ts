@@ -1,0 +1,191 @@
+import type { Config } from '../config/config.js';
+import { RedisError } from '../errors.js';
+import { getRangeLong } from '../util/parse.js';
+import type { CommandContext } from './context.js';
+import { replyHelp, subcommandSyntaxError } from './help.js';
+import type { CommandSpec, ResolvedCommand } from './registry.js';
+
+/** As Redis's SLOWLOG_ENTRY_MAX_ARGC and SLOWLOG_ENTRY_MAX_STRING. */
+const MAX_ARGC = 32;
+const MAX_STRING = 128;
+
+export interface SlowLogEntry {
+  id: number;
+  /** Unix time in seconds when the command ran. */
+  time: number;
+  /** Microseconds the command took. */
+  duration: number;
+  argv: string[];
+  addr: string;
+  name: string;
+}
+
+/**
+ * The slow log (SLOWLOG) and the gate that decides, with one comparison per command, whether a
+ * command took long enough to be looked at by either the slow log or the latency monitor.
+ */
+export class SlowLog {
+  /** Newest first, as Redis's list. */
+  entries: SlowLogEntry[] = [];
+  private nextId = 0;
+  private thresholdUs = 10000;
+  private maxLen = 128;
+  private latencyThresholdMs = 0;
+  /**
+   * Microseconds from which a command is worth a look (slow log or latency monitor). Infinity
+   * when both are off, so the dispatcher's check never passes.
+   */
+  gateUs = 10000;
+
+  constructor(config: Config) {
+    this.thresholdUs = config.getNumber('slowlog-log-slower-than');
+    this.maxLen = config.getNumber('slowlog-max-len');
+    this.latencyThresholdMs = config.getNumber('latency-monitor-threshold');
+    this.updateGate();
+    config.onChange('slowlog-log-slower-than', (v) => {
+      this.thresholdUs = v as number;
+      this.updateGate();
+    });
+    config.onChange('slowlog-max-len', (v) => {
+      this.maxLen = v as number;
+      this.trim();
+    });
+    config.onChange('latency-monitor-threshold', (v) => {
+      this.latencyThresholdMs = v as number;
+      this.updateGate();
+    });
+  }
+
+  private updateGate(): void {
+    const slow = this.thresholdUs < 0 ? Infinity : this.thresholdUs;
+    const latency = this.latencyThresholdMs > 0 ? this.latencyThresholdMs * 1000 : Infinity;
+    this.gateUs = Math.min(slow, latency);
+  }
+
+  /** Records the command if it was at least slowlog-log-slower-than µs (Redis's slowlogPushEntryIfNeeded). */
+  push(argv: readonly string[], durationUs: number, addr: string, name: string): void {
+    if (this.thresholdUs < 0 || durationUs < this.thresholdUs) return;
+    this.entries.unshift({
+      id: this.nextId++,
+      time: Math.floor(Date.now() / 1000),
+      duration: durationUs,
+      argv: slowLogArgv(argv),
+      addr,
+      name,
+    });
+    this.trim();
+  }
+
+  private trim(): void {
+    if (this.entries.length > this.maxLen) this.entries.length = this.maxLen;
+  }
+
+  reset(): void {
+    this.entries = [];
+  }
+}
+
+/** Keeps at most 32 arguments (the last one saying how many more there were) and 128 bytes of each. */
+function slowLogArgv(argv: readonly string[]): string[] {
+  const argc = Math.min(argv.length, MAX_ARGC);
+  const out: string[] = new Array<string>(argc);
+  for (let j = 0; j < argc; j++) {
+    if (argc !== argv.length && j === argc - 1) {
+      out[j] = `... (${argv.length - argc + 1} more arguments)`;
+    } else {
+      const arg = argv[j] as string;
+      out[j] = arg.length > MAX_STRING ? `${arg.slice(0, MAX_STRING)}... (${arg.length - MAX_STRING} more bytes)` : arg;
+    }
+  }
+  return out;
+}
+
+/** Arguments Redis replaces by "(redacted)" in the slow log and MONITOR (passwords). */
+export function redactedArgv(name: string, argv: readonly string[]): readonly string[] {
+  if (name === 'auth') return argv.map((a, i) => (i === 0 ? a : '(redacted)'));
+  if (name === 'hello') {
+    for (let i = 2; i < argv.length; i++) {
+      if ((argv[i] as string).toLowerCase() === 'auth' && i + 2 < argv.length) {
+        const out = argv.slice();
+        out[i + 1] = '(redacted)';
+        out[i + 2] = '(redacted)';
+        return out;
+      }
+    }
+  }
+  return argv;
+}
+
+/**
+ * Called by the dispatcher only for a command that passed the gate: feeds the slow log and the
+ * latency monitor as Redis's call() does (commands flagged skip_slowlog are left out of both).
+ */
+export function noteSlowCommand(ctx: CommandContext, resolved: ResolvedCommand, argv: readonly string[], durationUs: number): void {
+  const spec = resolved.parent ?? resolved.spec;
+  if (spec.flags.includes('skip_slowlog') || resolved.spec.flags.includes('skip_slowlog')) return;
+  const server = ctx.server;
+  const event = resolved.spec.flags.includes('fast') ? 'fast-command' : 'command';
+  server.latency.addSampleIfNeeded(event, Math.floor(durationUs / 1000));
+  server.slowlog.push(redactedArgv(spec.name, argv), Math.floor(durationUs), ctx.addr, ctx.name);
+}
+
+const SLOWLOG_HELP = [
+  'GET [<count>]',
+  '    Return top <count> entries from the slowlog (default: 10, -1 mean all).',
+  '    Entries are made of:',
+  '    id, timestamp, time in microseconds, arguments array, client IP and port,',
+  '    client name',
+  'LEN',
+  '    Return the length of the slowlog.',
+  'RESET',
+  '    Reset the slowlog.',
+];
+
+function slowlogGet(ctx: CommandContext, argv: string[]): void {
+  if (argv.length > 3) {
+    throw new RedisError(subcommandSyntaxError(argv));
+  }
+  let count = 10;
+  if (argv.length === 3) {
+    count = getRangeLong(argv[2] as string, -1, Number.MAX_SAFE_INTEGER, 'ERR count should be greater than or equal to -1');
+    if (count === -1) count = Infinity;
+  }
+  const entries = ctx.server.slowlog.entries;
+  const n = Math.min(count, entries.length);
+  const reply = ctx.reply;
+  reply.arrayHeader(n);
+  for (let i = 0; i < n; i++) {
+    const e = entries[i] as SlowLogEntry;
+    reply.arrayHeader(6);
+    reply.integer(e.id);
+    reply.integer(e.time);
+    reply.integer(e.duration);
+    reply.bulkArray(e.argv);
+    reply.bulk(e.addr);
+    reply.bulk(e.name);
+  }
+}
+
+const ADMIN_LOG: CommandSpec['flags'] = ['admin', 'loading', 'stale'];
+
+export const commands: CommandSpec[] = [
+  {
+    name: 'slowlog', arity: -2, flags: [], group: 'server', summary: 'A container for slow log commands', since: '2.2.12',
+    subcommands: [
+      { name: 'get', arity: -2, flags: ADMIN_LOG, group: 'server', tips: ['request_policy:all_nodes', 'nondeterministic_output'], handler: slowlogGet },
+      {
+        name: 'len', arity: 2, flags: ADMIN_LOG, group: 'server',
+        tips: ['request_policy:all_nodes', 'response_policy:agg_sum', 'nondeterministic_output'],
+        handler: (ctx) => ctx.reply.integer(ctx.server.slowlog.entries.length),
+      },
+      {
+        name: 'reset', arity: 2, flags: ADMIN_LOG, group: 'server', tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+        handler: (ctx) => {
+          ctx.server.slowlog.reset();
+          ctx.reply.ok();
+        },
+      },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'server', handler: (ctx) => replyHelp(ctx, 'SLOWLOG', SLOWLOG_HELP) },
+    ],
+  },
+];
