@@ -90,13 +90,11 @@ function parseHex(negative: boolean, intDigits: string, fracDigits: string, expT
 
 /**
  * Redis's string2ld: strtold over the whole text, which must not start with white space,
- * nor be NaN, nor overflow, nor underflow to zero. A NUL byte ends the text as it does in C.
- * Returns null when the text is not a valid float.
+ * nor be NaN, nor overflow, nor underflow to zero. A NUL byte anywhere makes it invalid (strtold
+ * would stop there short of the whole text). Returns null when the text is not a valid float.
  */
-export function parseLongDouble(text: string): LongDouble | null {
-  if (text.length === 0 || text.length >= MAX_CHARS) return null;
-  const nul = text.indexOf('\0');
-  const s = nul === -1 ? text : text.slice(0, nul);
+export function parseLongDouble(s: string): LongDouble | null {
+  if (s.length === 0 || s.length >= MAX_CHARS) return null;
   let match = DEC_RE.exec(s);
   if (match !== null) {
     return parseDecimal(match[1] === '-', match[2] ?? '', match[3] ?? match[4] ?? '', match[5]);

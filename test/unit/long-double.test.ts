@@ -54,14 +54,13 @@ describe('long double (INCRBYFLOAT arithmetic)', () => {
     expect(incrbyfloat('0X.8', '0')).toBe('0.5');
     expect(incrbyfloat('+.5', '1.')).toBe('1.5');
     expect(incrbyfloat('1e2', '1E-2')).toBe('100.01');
-    expect(incrbyfloat('1\x00garbage', '1')).toBe('2');
     expect(incrbyfloat('inf', '1')).toBe('naninf');
     expect(incrbyfloat('-Infinity', '1')).toBe('naninf');
     expect(incrbyfloat('0e-99999999999', '1')).toBe('1');
   });
 
   it('rejects what Redis rejects', () => {
-    for (const bad of ['', ' 1', '1 ', 'abc', '1e', '1e+', '.', '-', '0x', 'nan', 'NaN', '1e5000', '1e-5000', '1..2', '0x1p', '1e5118']) {
+    for (const bad of ['', ' 1', '1 ', 'abc', '1e', '1e+', '.', '-', '0x', 'nan', 'NaN', '1e5000', '1e-5000', '1..2', '0x1p', '1e5118', '1\x00', '1\x00garbage']) {
       expect(parseLongDouble(bad), JSON.stringify(bad.slice(0, 20))).toBeNull();
     }
     expect(parseLongDouble('0.' + '1'.repeat(5117))).not.toBeNull();
