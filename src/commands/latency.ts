@@ -91,11 +91,11 @@ const LATENCY_HELP = [
 const DISABLED_REPORT =
   'I\'m sorry, Dave, I can\'t do that. Latency monitoring is disabled in this Redis instance. You may use ' +
   '"CONFIG SET latency-monitor-threshold <milliseconds>." in order to enable it. If we weren\'t in a deep space ' +
-  'mission I\'d suggest to take a look at https://redis.io/topics/latency-monitor.';
+  'mission I\'d suggest to take a look at https://redis.io/topics/latency-monitor.\n';
 
 const NO_SPIKES_REPORT =
   'Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. ' +
-  'I honestly think you ought to sleep a bit.';
+  'I honestly think you ought to sit down calmly, take a stress pill, and think things over.\n';
 
 function latest(ctx: CommandContext): void {
   const events = ctx.server.latency.events;
@@ -145,10 +145,10 @@ function doctor(ctx: CommandContext): void {
     let dev = 0;
     for (const s of samples) dev += Math.abs(s.latency - avg);
     const mad = Math.floor(dev / samples.length);
-    const period = samples.length > 1 ? Math.floor((Math.floor(Date.now() / 1000) - (samples[0] as LatencySample).time) / samples.length) : 0;
+    const period = Math.max(1, Math.floor(Date.now() / 1000) - (samples[0] as LatencySample).time) / samples.length;
     report +=
       `${++n}. ${name}: ${samples.length} latency spikes (average ${avg}ms, mean deviation ${mad}ms, ` +
-      `period ${period} sec). Worst all time event ${series.max}ms.\n`;
+      `period ${period.toFixed(2)} sec). Worst all time event ${series.max}ms.\n\n`;
   }
   ctx.reply.verbatim(report);
 }

@@ -93,7 +93,7 @@ function stats(ctx: CommandContext): void {
   }
   const dataset = Math.max(0, used - overhead);
   const r = ctx.reply;
-  r.mapHeader(28 + dbs.length);
+  r.mapHeader(27 + dbs.length);
   r.bulk('peak.allocated');
   r.integer(peak);
   r.bulk('total.allocated');
@@ -106,14 +106,14 @@ function stats(ctx: CommandContext): void {
   }
   for (const db of dbs) {
     r.bulk(`db.${db.id}`);
-    r.mapHeader(2);
+    r.mapHeader(3);
     r.bulk('overhead.hashtable.main');
     r.integer(hashtableOverhead(db.size));
     r.bulk('overhead.hashtable.expires');
     r.integer(hashtableOverhead(db.expires.size));
+    r.bulk('overhead.hashtable.slot-to-keys');
+    r.integer(0);
   }
-  r.bulk('overhead.hashtable.slot-to-keys');
-  r.integer(0);
   r.bulk('overhead.total');
   r.integer(overhead);
   r.bulk('keys.count');

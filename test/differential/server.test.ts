@@ -1,0 +1,211 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { mismatches, runBoth } from '../helpers/differential.js';
+import { RawClient } from '../helpers/raw-client.js';
+
+const hasOracle = oracleAvailable();
+
+/** INFO text → section title → field names in order. */
+function fieldNames(text: string): Map<string, string[]> {
+  const sections = new Map<string, string[]>();
+  let current: string[] | null = null;
+  for (const line of text.split('\r\n')) {
+    if (line.startsWith('# ')) {
+      current = [];
+      sections.set(line.slice(2), current);
+    } else if (line !== '' && current !== null) {
+      current.push(line.slice(0, line.indexOf(':')));
+    }
+  }
+  return sections;
+}
+
+describe.skipIf(!hasOracle)('differential: server commands', () => {
+  let nodis: TestServer;
+  let redis: Oracle;
+  beforeAll(async () => {
+    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
+  });
+  afterAll(async () => {
+    await Promise.all([nodis?.stop(), redis?.stop()]);
+  });
+
+  it('DBSIZE, FLUSHDB, FLUSHALL: replies and errors', async () => {
+    const results = await runBoth(nodis.port, redis.port, [
+      ['FLUSHALL'],
+      ['DBSIZE'],
+      ['SET', 'k\x00\xff', 'v'],
+      ['SET', 'k2', 'v'],
+      ['DBSIZE'],
+      ['DBSIZE', 'x'],
+      ['FLUSHDB', 'x'],
+      ['FLUSHDB', 'ASYNC', 'SYNC'],
+      ['FLUSHALL', 'foo'],
+      ['FLUSHALL', 'async', 'async'],
+      ['DBSIZE'],
+      ['FLUSHDB', 'async'],
+      ['DBSIZE'],
+      ['SET', 'k', 'v'],
+      ['FLUSHDB', 'SYNC'],
+      ['DBSIZE'],
+      ['SELECT', '3'],
+      ['SET', 'k', 'v'],
+      ['SELECT', '0'],
+      ['FLUSHDB'],
+      ['SELECT', '3'],
+      ['DBSIZE'],
+      ['FLUSHALL', 'ASYNC'],
+      ['DBSIZE'],
+      ['SELECT', '0'],
+    ]);
+    expect(mismatches(results)).toEqual([]);
+  });
+
+  it('SWAPDB: replies and errors', async () => {
+    const results = await runBoth(nodis.port, redis.port, [
+      ['FLUSHALL'],
+      ['SET', 'a', '1'],
+      ['SWAPDB', 'a', 'b'],
+      ['SWAPDB', '0', 'b'],
+      ['SWAPDB', '0', '16'],
+      ['SWAPDB', '-1', '0'],
+      ['SWAPDB', '0', '-1'],
+      ['SWAPDB', '0', '99999999999999999999'],
+      ['SWAPDB', '2147483648', '0'],
+      ['SWAPDB', '0', '1.5'],
+      ['SWAPDB', '0'],
+      ['SWAPDB', '0', '1', '2'],
+      ['SWAPDB', '1', '1'],
+      ['SWAPDB', '0', '1'],
+      ['GET', 'a'],
+      ['DBSIZE'],
+      ['SELECT', '1'],
+      ['GET', 'a'],
+      ['SWAPDB', '1', '0'],
+      ['GET', 'a'],
+      ['SELECT', '0'],
+      ['GET', 'a'],
+    ]);
+    expect(mismatches(results)).toEqual([]);
+  });
+
+  it('SLOWLOG, LATENCY, MEMORY: deterministic replies and errors', async () => {
+    const results = await runBoth(nodis.port, redis.port, [
+      ['SLOWLOG', 'RESET'],
+      ['SLOWLOG', 'LEN'],
+      ['SLOWLOG', 'GET'],
+      ['SLOWLOG', 'GET', '-1'],
+      ['SLOWLOG', 'GET', '-2'],
+      ['SLOWLOG', 'GET', 'a'],
+      ['SLOWLOG', 'GET', '1', '2'],
+      ['SLOWLOG', 'LEN', 'x'],
+      ['SLOWLOG', 'foo'],
+      ['SLOWLOG'],
+      ['SLOWLOG', 'HELP'],
+      ['slowlog', 'help', 'x'],
+      ['LATENCY', 'HELP'],
+      ['LATENCY', 'LATEST'],
+      ['LATENCY', 'HISTORY', 'command'],
+      ['LATENCY', 'HISTORY'],
+      ['LATENCY', 'RESET'],
+      ['LATENCY', 'RESET', 'command', 'other'],
+      ['LATENCY', 'DOCTOR'],
+      ['LATENCY', 'GRAPH', 'command'],
+      ['LATENCY', 'nope'],
+      ['MEMORY', 'HELP'],
+      ['MEMORY', 'USAGE', 'nokey'],
+      ['SET', 'k', 'v'],
+      ['MEMORY', 'USAGE', 'k', 'SAMPLES'],
+      ['MEMORY', 'USAGE', 'k', 'SAMPLES', 'x'],
+      ['MEMORY', 'USAGE', 'k', 'SAMPLES', '-1'],
+      ['MEMORY', 'USAGE', 'k', 'foo', '1'],
+      ['MEMORY', 'USAGE'],
+      ['MEMORY', 'PURGE'],
+      ['MEMORY', 'nope'],
+    ]);
+    expect(mismatches(results)).toEqual([]);
+  });
+
+  it('WAIT, ROLE, SHUTDOWN errors, arity errors', async () => {
+    const results = await runBoth(nodis.port, redis.port, [
+      ['WAIT', '0', '0'],
+      ['WAIT', '0', '100'],
+      ['WAIT', 'a', '0'],
+      ['WAIT', '0', 'a'],
+      ['WAIT', '0', '-1'],
+      ['WAIT', '-1', '0'],
+      ['WAIT', '0', '9223372036854775807'],
+      ['WAIT', '0', '9223372036854775808'],
+      ['WAIT', '0'],
+      ['ROLE'],
+      ['ROLE', 'x'],
+      ['TIME', 'x'],
+      ['LASTSAVE', 'x'],
+      ['MONITOR', 'x'],
+      ['DEBUG'],
+      ['SHUTDOWN', 'foo'],
+      ['SHUTDOWN', 'SAVE', 'NOSAVE'],
+      ['SHUTDOWN', 'ABORT'],
+      ['SHUTDOWN', 'ABORT', 'NOW'],
+      ['SHUTDOWN', 'NOSAVE', 'ABORT'],
+      ['INFO', 'nosuchsection'],
+      ['PING'],
+    ]);
+    expect(mismatches(results)).toEqual([]);
+  });
+
+  it('INFO lists the same sections for default, all, everything and several sections', async () => {
+    const a = await RawClient.connect(nodis.port);
+    const b = await RawClient.connect(redis.port);
+    try {
+      for (const args of [[], ['default'], ['all'], ['everything'], ['commandstats', 'SERVER'], ['keyspace', 'cpu', 'server', 'nosuch']]) {
+        const mine = [...fieldNames((await a.call('INFO', ...args)) as string).keys()];
+        const theirs = [...fieldNames((await b.call('INFO', ...args)) as string).keys()];
+        expect(mine, `INFO ${args.join(' ')}`).toEqual(theirs);
+      }
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+
+  it('INFO has Redis field names in each section', async () => {
+    const a = await RawClient.connect(nodis.port);
+    const b = await RawClient.connect(redis.port);
+    const missing: string[] = [];
+    const extra: string[] = [];
+    try {
+      await a.call('SET', 'k', 'v');
+      await b.call('SET', 'k', 'v');
+      for (const section of ['server', 'clients', 'memory', 'persistence', 'stats', 'replication', 'cpu', 'keyspace']) {
+        const mine = fieldNames((await a.call('INFO', section)) as string);
+        const theirs = fieldNames((await b.call('INFO', section)) as string);
+        const title = [...theirs.keys()][0] as string;
+        const have = new Set(mine.get(title) ?? []);
+        const want = theirs.get(title) ?? [];
+        for (const name of want) if (!have.has(name)) missing.push(`${section}.${name}`);
+        for (const name of have) if (!want.includes(name)) extra.push(`${section}.${name}`);
+        expect([...have], section).toEqual(want);
+      }
+    } finally {
+      a.close();
+      b.close();
+    }
+    expect({ missing, extra }).toEqual({ missing: [], extra: [] });
+  });
+
+  it('MEMORY STATS has the same keys', async () => {
+    const a = await RawClient.connect(nodis.port);
+    const b = await RawClient.connect(redis.port);
+    try {
+      await a.call('SET', 'k', 'v');
+      await b.call('SET', 'k', 'v');
+      const keys = (reply: unknown): string[] => (reply as unknown[]).filter((_, i) => i % 2 === 0) as string[];
+      expect(keys(await a.call('MEMORY', 'STATS'))).toEqual(keys(await b.call('MEMORY', 'STATS')));
+    } finally {
+      a.close();
+      b.close();
+    }
+  });
+});
