@@ -69,7 +69,8 @@ export class ReplyWriter {
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
     const pending = this.len - this.start;
-    const next = Buffer.allocUnsafe(Math.max(CHUNK, pending + n));
+    // Doubling keeps a large reply (HGETALL of a big hash) linear instead of a copy per element.
+    const next = Buffer.allocUnsafe(Math.max(CHUNK, pending + n, pending * 2));
     this.buf.copy(next, 0, this.start, this.len);
     this.buf = next;
     this.start = 0;
