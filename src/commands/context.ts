@@ -24,6 +24,8 @@ export interface CommandContext {
   /** The user this connection is authenticated as (only 'default' for now). */
   user: string;
   authenticated: boolean;
+  /** AUTH or HELLO AUTH succeeded as `user`: also lifts the limits on unauthenticated requests. */
+  authenticate(user: string): void;
   /** Answer this reply, then close the connection (QUIT). */
   closeAfterReply(): void;
   /** Selects database `index`; the caller has validated it. */

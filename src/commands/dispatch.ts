@@ -105,13 +105,14 @@ export function processCommand(ctx: CommandContext, argv: string[]): boolean {
     return true;
   }
   if (ctx.server.writesPaused() && spec.flags.includes('write')) return false;
+  // CLIENT REPLY SKIP drops the reply of this one command, which may itself ask to skip the next.
   const skipReply = ctx.replyMode === 'skip';
-  if (skipReply) ctx.reply.enabled = false;
-  call(ctx, resolved, argv);
-  if (skipReply && ctx.replyMode === 'skip') {
+  if (skipReply) {
     ctx.replyMode = 'on';
-    ctx.reply.enabled = true;
+    ctx.reply.enabled = false;
   }
+  call(ctx, resolved, argv);
+  if (skipReply) ctx.reply.enabled = ctx.replyMode !== 'off';
   if (ctx.server.hasMonitors() && !spec.flags.includes('skip_monitor') && !spec.flags.includes('admin')) {
     ctx.server.feedMonitors(ctx, argv);
   }

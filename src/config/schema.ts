@@ -45,6 +45,8 @@ export const CONFIG_PARAMS: ConfigParam[] = [
     name: 'maxmemory-policy', kind: 'enum', default: 'noeviction', mutable: true,
     enumValues: ['volatile-lru', 'allkeys-lru', 'volatile-lfu', 'allkeys-lfu', 'volatile-random', 'allkeys-random', 'volatile-ttl', 'noeviction'],
   },
+  { name: 'lfu-log-factor', kind: 'int', default: '10', mutable: true, min: 0, max: 2147483647 },
+  { name: 'lfu-decay-time', kind: 'int', default: '1', mutable: true, min: 0, max: 2147483647 },
   { name: 'loglevel', kind: 'enum', default: 'notice', mutable: true, enumValues: ['debug', 'verbose', 'notice', 'warning', 'nothing'] },
   { name: 'logfile', kind: 'string', default: '', mutable: false },
   { name: 'dir', kind: 'string', default: './', mutable: true },

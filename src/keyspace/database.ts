@@ -1,4 +1,5 @@
 import { type Value } from '../types/value.js';
+import { accessRecord, defaultAccessPolicy, newAccessRecord, type AccessPolicy } from './access.js';
 
 /** What the keyspace tells the rest of the server (WATCH, notifications, stats, tracking, AOF). */
 export interface KeyspaceHooks {
@@ -31,6 +32,13 @@ export class Database {
   expireCursor: IterableIterator<[string, number]> | null = null;
   /** Average TTL of keys found by the active cycle (INFO keyspace avg_ttl). */
   avgTtl = 0;
+  /**
+   * Per key, the LRU clock of its last access or its LFU record (see access.ts): OBJECT
+   * IDLETIME/FREQ and eviction. Kept beside the dict, entries leave with their keys.
+   */
+  accessClock = new Map<string, number>();
+  /** Shared by every database of a server; follows maxmemory-policy. */
+  access: AccessPolicy = defaultAccessPolicy();
 
   constructor(
     public id: number,
@@ -48,6 +56,7 @@ export class Database {
     if (at === undefined || at > now) return false;
     this.dict.delete(key);
     this.expires.delete(key);
+    this.accessClock.delete(key);
     this.stats.expiredKeys++;
     this.hooks.keyExpired(this, key);
     return true;
@@ -58,8 +67,26 @@ export class Database {
     if (this.expires.size !== 0) this.expireIfNeeded(key);
     const value = this.dict.get(key);
     if (value === undefined) this.stats.misses++;
+    else {
+      this.stats.hits++;
+      this.touch(key);
+    }
+    return value;
+  }
+
+  /** A read lookup that counts hits and misses but leaves the access time (TYPE, TTL, OBJECT). */
+  lookupReadNoTouch(key: string): Value | undefined {
+    if (this.expires.size !== 0) this.expireIfNeeded(key);
+    const value = this.dict.get(key);
+    if (value === undefined) this.stats.misses++;
     else this.stats.hits++;
     return value;
+  }
+
+  /** Records an access to an existing key (Redis updates the object's LRU/LFU on lookup). */
+  touch(key: string): void {
+    const clock = this.accessClock;
+    clock.set(key, accessRecord(this.access.lfu ? clock.get(key) : undefined, this.access));
   }
 
   /** A lookup that neither counts stats nor touches anything (TYPE-like internals, EXISTS). */
@@ -71,7 +98,9 @@ export class Database {
   /** A lookup before writing. */
   lookupWrite(key: string): Value | undefined {
     if (this.expires.size !== 0) this.expireIfNeeded(key);
-    return this.dict.get(key);
+    const value = this.dict.get(key);
+    if (value !== undefined) this.touch(key);
+    return value;
   }
 
   has(key: string): boolean {
@@ -86,6 +115,9 @@ export class Database {
   set(key: string, value: Value, keepTtl = false): void {
     this.dict.set(key, value);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    // A new value is a new object with a fresh record, except that an LFU counter survives an
+    // overwrite, as in Redis's dbOverwrite.
+    if (!this.access.lfu || !this.accessClock.has(key)) this.accessClock.set(key, newAccessRecord(this.access));
     this.hooks.keyModified(this, key);
   }
 
@@ -98,6 +130,7 @@ export class Database {
   delete(key: string): boolean {
     if (!this.dict.delete(key)) return false;
     if (this.expires.size !== 0) this.expires.delete(key);
+    this.accessClock.delete(key);
     this.hooks.keyModified(this, key);
     return true;
   }
@@ -130,6 +163,7 @@ export class Database {
     const n = this.dict.size;
     this.dict.clear();
     this.expires.clear();
+    this.accessClock.clear();
     this.expireCursor = null;
     this.avgTtl = 0;
     return n;
@@ -143,6 +177,9 @@ export class Database {
     const expires = this.expires;
     this.expires = other.expires;
     other.expires = expires;
+    const accessClock = this.accessClock;
+    this.accessClock = other.accessClock;
+    other.accessClock = accessClock;
     this.expireCursor = null;
     other.expireCursor = null;
     const avgTtl = this.avgTtl;

@@ -17,11 +17,23 @@ const MAX_OPEN_SCANS = 10_000;
 const openScans = new Map<string, OpenScan>();
 let nextCursor = 1 + Math.floor(Math.random() * 1_000_000);
 
-/** Redis's parseScanCursorOrReply: an unsigned 64-bit decimal, else "ERR invalid cursor". */
+const ULONG_MAX = 18446744073709551615n;
+
+/**
+ * Redis's parseScanCursorOrReply, which is strtoul over the whole text: an optional sign and
+ * decimal digits (none at all reads as 0; a '-' negates modulo 2^64), else "ERR invalid cursor".
+ */
 export function parseScanCursor(text: string): string {
-  if (!/^\d{1,20}$/.test(text) || BigInt(text) > 18446744073709551615n) throw new RedisError('ERR invalid cursor');
+  if (text === '0') return text;
+  const match = /^([+-]?)(\d*)$/.exec(text);
+  if (match === null || (match[1] !== '' && match[2] === '')) throw new RedisError('ERR invalid cursor');
+  const digits = (match[2] as string).replace(/^0+/, '');
+  if (digits.length > 20) throw new RedisError('ERR invalid cursor');
+  let value = BigInt(digits === '' ? '0' : digits);
+  if (value > ULONG_MAX) throw new RedisError('ERR invalid cursor');
+  if (match[1] === '-' && value !== 0n) value = ULONG_MAX + 1n - value;
   // Canonical form so "007" and "7" name the same scan.
-  return BigInt(text).toString();
+  return value.toString();
 }
 
 /**

@@ -122,6 +122,12 @@ export class Client implements CommandContext {
     this.closing = true;
   }
 
+  authenticate(user: string): void {
+    this.user = user;
+    this.authenticated = true;
+    this.parser.authenticated = true;
+  }
+
   select(index: number): void {
     this.db = this.server.databases[index] as Database;
   }
@@ -156,7 +162,7 @@ export class Client implements CommandContext {
     return (
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd()} name=${this.name} age=${age} idle=${idle} ` +
       `flags=${flags} db=${this.db.id} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 argv-mem=0 ` +
-      `multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem} events=r cmd=${this.lastCommand} ` +
+      `multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem} events=r cmd=${this.commandName === '' ? this.lastCommand : this.commandName} ` +
       `user=${this.user} redir=-1 resp=${this.reply.resp}`
     );
   }
@@ -184,5 +190,6 @@ export class Client implements CommandContext {
 function formatAddress(host: string | undefined, port: number | undefined): string {
   if (host === undefined) return '?:0';
   const bare = host.startsWith('::ffff:') ? host.slice(7) : host;
-  return `${bare}:${port ?? 0}`;
+  // Redis brackets IPv6 addresses (anetFormatAddr), which CLIENT KILL ADDR matches against.
+  return bare.includes(':') ? `[${bare}]:${port ?? 0}` : `${bare}:${port ?? 0}`;
 }

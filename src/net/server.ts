@@ -8,6 +8,7 @@ import { SlowLog } from '../commands/slowlog.js';
 import { allCommands } from '../commands/index.js';
 import { Database, type KeyspaceHooks } from '../keyspace/database.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
+import { bindAccessPolicy } from '../keyspace/access.js';
 import type { Logger } from '../log.js';
 import { Client } from './client.js';
 
@@ -64,6 +65,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   ) {
     const count = config.getNumber('databases');
     for (let i = 0; i < count; i++) this.databases.push(new Database(i, this, this.stats));
+    bindAccessPolicy(config, this.databases);
     this.slowlog = new SlowLog(config);
     this.latency = new LatencyMonitor(config);
     config.onChange('hz', () => this.scheduleCron());

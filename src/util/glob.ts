@@ -82,7 +82,8 @@ function matchFrom(p: string, pi: number, s: string, si: number, nocase: boolean
     }
     pi++;
   }
-  if (si >= slen) {
+  // Redis drops trailing '*'s only once a character was consumed: "*" does not match "".
+  if (si >= slen && slen > 0) {
     while (pi < plen && p.charCodeAt(pi) === 42) pi++;
   }
   return pi >= plen && si >= slen;

@@ -69,6 +69,15 @@ export function getRangeLong(s: string, min: number, max: number, message: strin
   return value;
 }
 
+/** A 32-bit integer argument (Redis's getIntFromObjectOrReply: SELECT, HELLO…). */
+export function getInt(s: string): number {
+  const value = getLongLong(s);
+  if (value < -2147483648 || value > 2147483647) {
+    throw new RedisError('ERR value is out of range, value must between -2147483648 and 2147483647');
+  }
+  return value;
+}
+
 /** A non-negative integer argument (counts): Redis's "value is out of range, must be positive". */
 export function getPositiveLong(s: string, message = 'ERR value is out of range, must be positive'): number {
   const value = getLongLong(s);

@@ -1,0 +1,93 @@
+import type { Config } from '../config/config.js';
+
+/**
+ * Access tracking for OBJECT IDLETIME / OBJECT FREQ and approximated LRU/LFU eviction. Each
+ * key's record is one small integer, the same 24 bits Redis keeps in an object's `lru` field:
+ * under an LRU policy the LRU clock (seconds) of the last access; under an LFU policy the
+ * minutes clock of the last decrement in the high 16 bits and a logarithmic counter in the low 8.
+ * Small integers stay V8 Smis, so the side map costs no allocation per access. Switching the
+ * policy at runtime reinterprets old records, as Redis does.
+ */
+export interface AccessPolicy {
+  lfu: boolean;
+  /** lfu-log-factor: how many hits it takes to saturate the counter. */
+  lfuLogFactor: number;
+  /** lfu-decay-time: minutes per decrement of an idle key's counter (0: never decays). */
+  lfuDecayTime: number;
+}
+
+export const LRU_CLOCK_MAX = (1 << 24) - 1;
+const LRU_CLOCK_RESOLUTION = 1000;
+/** A new key's LFU counter, so that it is not evicted before it had a chance to be used. */
+export const LFU_INIT_VAL = 5;
+
+export function defaultAccessPolicy(): AccessPolicy {
+  return { lfu: false, lfuLogFactor: 10, lfuDecayTime: 1 };
+}
+
+export function lruClock(now: number = Date.now()): number {
+  return Math.floor(now / LRU_CLOCK_RESOLUTION) & LRU_CLOCK_MAX;
+}
+
+function lfuTimeInMinutes(now: number): number {
+  return Math.floor(now / 60000) & 65535;
+}
+
+/** Minutes since `ldt`, with wrap-around of the 16-bit minutes clock. */
+function lfuTimeElapsed(ldt: number, now: number): number {
+  const current = lfuTimeInMinutes(now);
+  return current >= ldt ? current - ldt : 65535 - ldt + current;
+}
+
+/** The counter after decay for the time elapsed since its last decrement (Redis's LFUDecrAndReturn). */
+export function lfuDecayed(record: number, policy: AccessPolicy, now: number = Date.now()): number {
+  const ldt = record >>> 8;
+  const counter = record & 255;
+  const periods = policy.lfuDecayTime > 0 ? Math.floor(lfuTimeElapsed(ldt, now) / policy.lfuDecayTime) : 0;
+  if (periods === 0) return counter;
+  return periods > counter ? 0 : counter - periods;
+}
+
+/** Logarithmic increment: the higher the counter, the less likely a hit raises it. */
+function lfuLogIncr(counter: number, policy: AccessPolicy): number {
+  if (counter === 255) return 255;
+  const base = counter > LFU_INIT_VAL ? counter - LFU_INIT_VAL : 0;
+  return Math.random() < 1 / (base * policy.lfuLogFactor + 1) ? counter + 1 : counter;
+}
+
+/** The record of a key just accessed, given its previous record (undefined for a new key). */
+export function accessRecord(previous: number | undefined, policy: AccessPolicy, now: number = Date.now()): number {
+  if (!policy.lfu) return lruClock(now);
+  if (previous === undefined) return (lfuTimeInMinutes(now) << 8) | LFU_INIT_VAL;
+  return (lfuTimeInMinutes(now) << 8) | lfuLogIncr(lfuDecayed(previous, policy, now), policy);
+}
+
+/** The record of a key created now (a fresh object in Redis). */
+export function newAccessRecord(policy: AccessPolicy, now: number = Date.now()): number {
+  return policy.lfu ? (lfuTimeInMinutes(now) << 8) | LFU_INIT_VAL : lruClock(now);
+}
+
+/** Milliseconds since the access recorded in an LRU record (Redis's estimateObjectIdleTime). */
+export function idleTimeMs(record: number, now: number = Date.now()): number {
+  const clock = lruClock(now);
+  if (clock >= record) return (clock - record) * LRU_CLOCK_RESOLUTION;
+  return (clock + (LRU_CLOCK_MAX - record)) * LRU_CLOCK_RESOLUTION;
+}
+
+/**
+ * Gives the databases one policy kept in step with maxmemory-policy, lfu-log-factor and
+ * lfu-decay-time.
+ */
+export function bindAccessPolicy(config: Config, databases: ReadonlyArray<{ access: AccessPolicy }>): void {
+  const policy = defaultAccessPolicy();
+  for (const db of databases) db.access = policy;
+  const apply = (): void => {
+    policy.lfu = config.getString('maxmemory-policy').endsWith('-lfu');
+    policy.lfuLogFactor = config.getNumber('lfu-log-factor');
+    policy.lfuDecayTime = config.getNumber('lfu-decay-time');
+  };
+  apply();
+  config.onChange('maxmemory-policy', apply);
+  config.onChange('lfu-log-factor', apply);
+  config.onChange('lfu-decay-time', apply);
+}
