@@ -1,0 +1,125 @@
+import { globMatch } from '../util/glob.js';
+import type { ReplyWriter } from '../protocol/reply.js';
+
+/** A client as Pub/Sub sees it. */
+export interface Subscriber {
+  readonly reply: ReplyWriter;
+  readonly channels: Set<string>;
+  readonly patterns: Set<string>;
+  readonly shardChannels: Set<string>;
+  /** Asks for this client's output to be written at the end of the current batch. */
+  markForFlush(): void;
+}
+
+/**
+ * Channel and pattern subscriptions, and message delivery. Messages are encoded straight into
+ * each receiver's output buffer (as RESP3 pushes or RESP2 arrays) and flushed once per batch.
+ */
+export class PubSub {
+  readonly channels = new Map<string, Set<Subscriber>>();
+  readonly patterns = new Map<string, Set<Subscriber>>();
+  readonly shardChannels = new Map<string, Set<Subscriber>>();
+
+  /** Adds a subscription; false if it already existed. */
+  subscribe(sub: Subscriber, channel: string, shard = false): boolean {
+    const own = shard ? sub.shardChannels : sub.channels;
+    if (own.has(channel)) return false;
+    own.add(channel);
+    addTo(shard ? this.shardChannels : this.channels, channel, sub);
+    return true;
+  }
+
+  unsubscribe(sub: Subscriber, channel: string, shard = false): boolean {
+    const own = shard ? sub.shardChannels : sub.channels;
+    if (!own.delete(channel)) return false;
+    removeFrom(shard ? this.shardChannels : this.channels, channel, sub);
+    return true;
+  }
+
+  psubscribe(sub: Subscriber, pattern: string): boolean {
+    if (sub.patterns.has(pattern)) return false;
+    sub.patterns.add(pattern);
+    addTo(this.patterns, pattern, sub);
+    return true;
+  }
+
+  punsubscribe(sub: Subscriber, pattern: string): boolean {
+    if (!sub.patterns.delete(pattern)) return false;
+    removeFrom(this.patterns, pattern, sub);
+    return true;
+  }
+
+  /** Removes every subscription of a client (disconnect, RESET). */
+  removeAll(sub: Subscriber): void {
+    for (const c of sub.channels) removeFrom(this.channels, c, sub);
+    for (const p of sub.patterns) removeFrom(this.patterns, p, sub);
+    for (const c of sub.shardChannels) removeFrom(this.shardChannels, c, sub);
+    sub.channels.clear();
+    sub.patterns.clear();
+    sub.shardChannels.clear();
+  }
+
+  /** Delivers a message; returns the number of receivers (pattern matches count each). */
+  publish(channel: string, message: string): number {
+    let receivers = 0;
+    const subs = this.channels.get(channel);
+    if (subs !== undefined) {
+      for (const sub of subs) {
+        const r = sub.reply;
+        r.pushHeader(3);
+        r.bulk('message');
+        r.bulk(channel);
+        r.bulk(message);
+        sub.markForFlush();
+        receivers++;
+      }
+    }
+    if (this.patterns.size !== 0) {
+      for (const [pattern, psubs] of this.patterns) {
+        if (!globMatch(pattern, channel)) continue;
+        for (const sub of psubs) {
+          const r = sub.reply;
+          r.pushHeader(4);
+          r.bulk('pmessage');
+          r.bulk(pattern);
+          r.bulk(channel);
+          r.bulk(message);
+          sub.markForFlush();
+          receivers++;
+        }
+      }
+    }
+    return receivers;
+  }
+
+  /** SPUBLISH: shard channels, no patterns. */
+  spublish(channel: string, message: string): number {
+    const subs = this.shardChannels.get(channel);
+    if (subs === undefined) return 0;
+    for (const sub of subs) {
+      const r = sub.reply;
+      r.pushHeader(3);
+      r.bulk('smessage');
+      r.bulk(channel);
+      r.bulk(message);
+      sub.markForFlush();
+    }
+    return subs.size;
+  }
+}
+
+function addTo(map: Map<string, Set<Subscriber>>, name: string, sub: Subscriber): void {
+  let set = map.get(name);
+  if (set === undefined) {
+    set = new Set();
+    map.set(name, set);
+  }
+  set.add(sub);
+}
+
+function removeFrom(map: Map<string, Set<Subscriber>>, name: string, sub: Subscriber): void {
+  const set = map.get(name);
+  if (set === undefined) return;
+  set.delete(sub);
+  if (set.size === 0) map.delete(name);
+}
