@@ -48,7 +48,8 @@ export class ReplyWriter {
     if (n === 0) return 0;
     sink.write(this.buf.subarray(this.start, this.len));
     // The flushed region belongs to the socket now: keep appending after it, or start a fresh chunk.
-    if (this.buf.length - this.len < 1024) {
+    // A buffer grown for one big reply is not kept: the socket holds it until written.
+    if (this.buf.length - this.len < 1024 || this.buf.length > 4 * CHUNK) {
       this.buf = Buffer.allocUnsafe(CHUNK);
       this.len = 0;
     }
