@@ -99,12 +99,13 @@ const NONDETERMINISTIC = ['nondeterministic_output'];
 export const commands: CommandSpec[] = [
   {
     name: 'object', arity: -2, flags: [], group: 'generic',
+    // In the order Redis's COMMAND INFO lists them.
     subcommands: [
       { name: 'encoding', arity: 3, flags: ['readonly'], keys: KEY, group: 'generic', tips: NONDETERMINISTIC, handler: encoding },
       { name: 'freq', arity: 3, flags: ['readonly'], keys: KEY, group: 'generic', tips: NONDETERMINISTIC, handler: freq },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'generic', handler: help },
       { name: 'idletime', arity: 3, flags: ['readonly'], keys: KEY, group: 'generic', tips: NONDETERMINISTIC, handler: idletime },
       { name: 'refcount', arity: 3, flags: ['readonly'], keys: KEY, group: 'generic', tips: NONDETERMINISTIC, handler: refcount },
-      { name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'generic', handler: help },
     ],
   },
 ];
