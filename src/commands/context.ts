@@ -3,6 +3,7 @@ import type { Database, KeyspaceStats } from '../keyspace/database.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import type { Logger } from '../log.js';
 import type { CommandTable } from './registry.js';
+import type { BlockedType, ServeBlocked } from './blocking.js';
 import type { LatencyMonitor } from './latency.js';
 import type { SlowLog } from './slowlog.js';
 
@@ -26,6 +27,11 @@ export interface CommandContext {
   authenticated: boolean;
   /** AUTH or HELLO AUTH succeeded as `user`: also lifts the limits on unauthenticated requests. */
   authenticate(user: string): void;
+  /**
+   * Running inside MULTI/EXEC or a script: blocking commands must not block and answer as if
+   * timed out at once (Redis's CLIENT_DENY_BLOCKING).
+   */
+  inMulti: boolean;
   /** Answer this reply, then close the connection (QUIT). */
   closeAfterReply(): void;
   /** Selects database `index`; the caller has validated it. */
@@ -106,6 +112,13 @@ export interface ServerContext {
   unblockClient(id: number, withError: boolean): boolean;
   /** Clients blocked in a blocking command (INFO blocked_clients). */
   blockedClientCount(): number;
+  /**
+   * Blocks `ctx` on `keys` (of its database) until one holds a non-empty value of `type`, then
+   * runs `serve`; deadline in ms since the epoch, 0 = forever. See commands/blocking.ts.
+   */
+  blockForKeys(ctx: CommandContext, argv: string[], keys: readonly string[], type: BlockedType, deadline: number, serve: ServeBlocked): void;
+  /** Marks a key that blocked clients may wait on as ready (for paths that bypass db signals). */
+  signalKeyAsReady(db: Database, key: string): void;
   /** SLOWLOG, and the gate the dispatcher checks each command's duration against. */
   readonly slowlog: SlowLog;
   /** LATENCY events. */

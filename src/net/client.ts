@@ -6,6 +6,7 @@ import type { CommandContext } from '../commands/context.js';
 import type { Database } from '../keyspace/database.js';
 import { processCommand } from '../commands/dispatch.js';
 import type { NodisServer } from './server.js';
+import type { Waiter } from './blocking.js';
 
 /** One connection: its parser, its output buffer and the per-client state commands see. */
 export class Client implements CommandContext {
@@ -32,6 +33,9 @@ export class Client implements CommandContext {
   closed = false;
   /** Commands waiting in the parser while the client is paused or blocked. */
   private waiting = false;
+  /** What a blocking command waits for; no input is processed meanwhile. */
+  blocked: Waiter | null = null;
+  inMulti = false;
   /** A command that could not run yet (CLIENT PAUSE WRITE), run first when resumed. */
   private postponed: string[] | null = null;
 
@@ -68,7 +72,7 @@ export class Client implements CommandContext {
   processInput(): void {
     this.waiting = false;
     while (!this.closing && !this.closed) {
-      if (this.server.isPausedFor(this)) {
+      if (this.blocked !== null || this.server.isPausedFor(this)) {
         this.waiting = true;
         break;
       }
@@ -90,11 +94,12 @@ export class Client implements CommandContext {
         break;
       }
       this.lastCommand = this.commandName;
+      if (this.server.blocking.hasReady) this.server.blocking.handleReady();
     }
     this.flush();
   }
 
-  /** Resumes reading after a pause ended. */
+  /** Resumes reading after a pause ended or a blocking command was answered. */
   resume(): void {
     if (this.waiting) this.processInput();
   }
@@ -156,7 +161,7 @@ export class Client implements CommandContext {
     const now = Date.now();
     const age = Math.floor((now - this.createdAt) / 1000);
     const idle = Math.floor((now - this.lastInteraction) / 1000);
-    const flags = this.monitor ? 'O' : 'N';
+    const flags = this.monitor ? 'O' : this.blocked !== null ? 'b' : 'N';
     const qbuf = this.parser.pending;
     const omem = this.reply.pending + this.socket.writableLength;
     return (

@@ -11,6 +11,8 @@ import { activeExpireCycle } from '../keyspace/expire.js';
 import { bindAccessPolicy } from '../keyspace/access.js';
 import type { Logger } from '../log.js';
 import { Client } from './client.js';
+import { BlockingState } from './blocking.js';
+import type { BlockedType, ServeBlocked } from '../commands/blocking.js';
 
 export const NODIS_VERSION = '7.0.15';
 
@@ -51,6 +53,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   port = 0;
   private readonly listeners: net.Server[] = [];
   private nextClientId = 1;
+  /** Clients blocked on keys (BLPOP, BZPOPMIN…) and the keys ready to serve them. */
+  readonly blocking = new BlockingState();
   private cronTimer: NodeJS.Timeout | null = null;
   private pausedUntil = 0;
   private pauseMode: 'all' | 'write' = 'all';
@@ -79,7 +83,9 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   }
 
   // ---- keyspace hooks ----
-  keyModified(_db: Database, _key: string): void {}
+  keyModified(db: Database, key: string): void {
+    if (this.blocking.count !== 0) this.blocking.signal(db, key);
+  }
 
   keyExpired(db: Database, key: string): void {
     this.notify(db, 'x', 'expired', key);
@@ -93,7 +99,12 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   // than signalling each of the dataset's keys; client-side caching invalidates everything.
   flushed(_db: Database | null): void {}
 
-  swapped(_a: Database, _b: Database): void {}
+  swapped(a: Database, b: Database): void {
+    if (this.blocking.count !== 0) {
+      this.blocking.signalDatabase(a);
+      this.blocking.signalDatabase(b);
+    }
+  }
 
   // ---- listening ----
   async listen(): Promise<void> {
@@ -158,6 +169,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   }
 
   clientClosed(client: Client): void {
+    this.blocking.remove(client);
     this.clients.delete(client.id);
     this.monitors.delete(client);
   }
@@ -206,12 +218,23 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   }
 
   // ---- blocking commands ----
-  unblockClient(_id: number, _withError: boolean): boolean {
-    return false;
+  unblockClient(id: number, withError: boolean): boolean {
+    const client = this.clients.get(id);
+    return client !== undefined && this.blocking.wake(client, withError);
   }
 
   blockedClientCount(): number {
-    return 0;
+    return this.blocking.count;
+  }
+
+  blockForKeys(ctx: CommandContext, argv: string[], keys: readonly string[], type: BlockedType, deadline: number, serve: ServeBlocked): void {
+    const client = this.clients.get(ctx.id);
+    if (client === undefined) throw new Error('only a connected client can block');
+    this.blocking.block(client, argv, keys, type, deadline, serve);
+  }
+
+  signalKeyAsReady(db: Database, key: string): void {
+    this.blocking.signal(db, key);
   }
 
   // ---- cron ----
@@ -226,6 +249,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     const hz = Math.min(500, Math.max(1, this.config.getNumber('hz')));
     if (this.activeExpireEnabled) activeExpireCycle(this.databases, this.stats, hz);
     this.closeTimedOutClients();
+    this.blocking.checkTimeouts();
   }
 
   private closeTimedOutClients(): void {
@@ -233,7 +257,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (timeout <= 0) return;
     const limit = Date.now() - timeout * 1000;
     for (const client of this.clients.values()) {
-      if (client.lastInteraction < limit && !client.monitor) client.kill();
+      // Blocked clients have a timeout of their own.
+      if (client.lastInteraction < limit && !client.monitor && client.blocked === null) client.kill();
     }
   }
 

@@ -1,0 +1,216 @@
+/**
+ * Clients blocked on keys (Redis's blocked.c for lists and sorted sets). The command side and
+ * the contract of a serve callback are described in commands/blocking.ts; this is the
+ * bookkeeping: per database, for each key, the clients waiting on it in the order they
+ * blocked; the keys made ready since the last command; the timers of the deadlines.
+ *
+ * A served, timed-out or unblocked client is not resumed on the spot (that would run its
+ * pipelined commands in the middle of another client's): its reply is flushed and its input
+ * processing resumes from a setImmediate, as Redis does from beforeSleep.
+ */
+import { RedisError } from '../errors.js';
+import type { BlockedType, ServeBlocked } from '../commands/blocking.js';
+import { replyError } from '../commands/dispatch.js';
+import type { Database } from '../keyspace/database.js';
+import type { Client } from './client.js';
+
+/** One client's place in the queue of one key. */
+interface WaitNode {
+  readonly waiter: Waiter;
+  prev: WaitNode | null;
+  next: WaitNode | null;
+}
+
+/** The clients waiting on one key, first blocked first. */
+interface WaitQueue {
+  head: WaitNode | null;
+  tail: WaitNode | null;
+}
+
+/** What a blocked client waits for. */
+export interface Waiter {
+  readonly client: Client;
+  readonly db: Database;
+  readonly argv: string[];
+  readonly type: BlockedType;
+  /** Absolute ms since the epoch; 0 = forever. */
+  readonly deadline: number;
+  readonly serve: ServeBlocked;
+  /** One node per distinct key, in the queue of that key. */
+  readonly nodes: Map<string, WaitNode>;
+  timer: NodeJS.Timeout | null;
+}
+
+const UNBLOCKED_ERROR = 'UNBLOCKED client unblocked via CLIENT UNBLOCK';
+
+export class BlockingState {
+  /** Per database id: key → clients waiting on it. */
+  private readonly queues: Map<string, WaitQueue>[] = [];
+  /** Keys signalled since they were last served, per database id, and in signal order. */
+  private readonly readySets: Set<string>[] = [];
+  private ready: { db: Database; key: string }[] = [];
+  private readonly waiters = new Set<Waiter>();
+  private readonly toResume: Client[] = [];
+  private resumeScheduled = false;
+
+  /** Clients blocked now (INFO blocked_clients). */
+  get count(): number {
+    return this.waiters.size;
+  }
+
+  /** Whether signalled keys wait to be served. */
+  get hasReady(): boolean {
+    return this.ready.length !== 0;
+  }
+
+  block(client: Client, argv: string[], keys: readonly string[], type: BlockedType, deadline: number, serve: ServeBlocked): void {
+    const db = client.db;
+    const waiter: Waiter = { client, db, argv, type, deadline, serve, nodes: new Map(), timer: null };
+    const queues = (this.queues[db.id] ??= new Map());
+    for (const key of keys) {
+      if (waiter.nodes.has(key)) continue;
+      let queue = queues.get(key);
+      if (queue === undefined) {
+        queue = { head: null, tail: null };
+        queues.set(key, queue);
+      }
+      const node: WaitNode = { waiter, prev: queue.tail, next: null };
+      if (queue.tail === null) queue.head = node;
+      else queue.tail.next = node;
+      queue.tail = node;
+      waiter.nodes.set(key, node);
+    }
+    this.waiters.add(waiter);
+    client.blocked = waiter;
+    if (deadline !== 0) this.armTimer(waiter);
+  }
+
+  /** Marks `key` ready if clients wait on it; it is served after the current command. */
+  signal(db: Database, key: string): void {
+    const queues = this.queues[db.id];
+    if (queues === undefined || !queues.has(key)) return;
+    const set = (this.readySets[db.id] ??= new Set());
+    if (set.has(key)) return;
+    set.add(key);
+    this.ready.push({ db, key });
+  }
+
+  /** Every key of `db` that clients wait on and that now holds data (after SWAPDB). */
+  signalDatabase(db: Database): void {
+    const queues = this.queues[db.id];
+    if (queues === undefined) return;
+    for (const key of queues.keys()) if (db.lookup(key) !== undefined) this.signal(db, key);
+  }
+
+  /**
+   * Serves the clients waiting on the keys signalled so far (Redis's handleClientsBlockedOnKeys),
+   * including keys that serving itself makes ready (BLMOVE pushing to a key others wait on).
+   */
+  handleReady(): void {
+    while (this.ready.length !== 0) {
+      const batch = this.ready;
+      this.ready = [];
+      for (const { db, key } of batch) {
+        this.readySets[db.id]?.delete(key);
+        this.serveKey(db, key);
+      }
+    }
+  }
+
+  private serveKey(db: Database, key: string): void {
+    const queue = this.queues[db.id]?.get(key);
+    let node = queue?.head ?? null;
+    while (node !== null) {
+      const value = db.lookup(key);
+      if (value === undefined || typeof value === 'string' || value.size === 0) return;
+      const next = node.next;
+      const waiter = node.waiter;
+      if (waiter.type === value.type) {
+        const client = waiter.client;
+        this.unblock(waiter);
+        try {
+          waiter.serve(client, key, value, waiter.argv);
+        } catch (err) {
+          if (!(err instanceof RedisError)) throw err;
+          replyError(client, err.message);
+        }
+        this.scheduleResume(client);
+      }
+      node = next;
+    }
+  }
+
+  /** Removes a client's waits and timer; it can run commands again. */
+  private unblock(waiter: Waiter): void {
+    const queues = this.queues[waiter.db.id] as Map<string, WaitQueue>;
+    for (const [key, node] of waiter.nodes) {
+      const queue = queues.get(key) as WaitQueue;
+      if (node.prev === null) queue.head = node.next;
+      else node.prev.next = node.next;
+      if (node.next === null) queue.tail = node.prev;
+      else node.next.prev = node.prev;
+      if (queue.head === null) queues.delete(key);
+    }
+    if (waiter.timer !== null) clearTimeout(waiter.timer);
+    waiter.timer = null;
+    this.waiters.delete(waiter);
+    waiter.client.blocked = null;
+  }
+
+  /** Answers a blocked client as a timeout does (null array) or with CLIENT UNBLOCK's error. */
+  wake(client: Client, withError: boolean): boolean {
+    const waiter = client.blocked;
+    if (waiter === null) return false;
+    this.unblock(waiter);
+    if (withError) replyError(client, UNBLOCKED_ERROR);
+    else client.reply.nullArray();
+    this.scheduleResume(client);
+    return true;
+  }
+
+  /** A blocked client disconnected: forget it. */
+  remove(client: Client): void {
+    if (client.blocked !== null) this.unblock(client.blocked);
+  }
+
+  /** Times out the clients whose deadline has passed (from the server's cron). */
+  checkTimeouts(now: number = Date.now()): void {
+    if (this.waiters.size === 0) return;
+    for (const waiter of [...this.waiters]) {
+      if (waiter.deadline !== 0 && waiter.deadline <= now) this.wake(waiter.client, false);
+    }
+  }
+
+  /** Forgets every blocked client (server shutdown). */
+  clear(): void {
+    for (const waiter of [...this.waiters]) this.unblock(waiter);
+  }
+
+  private armTimer(waiter: Waiter): void {
+    const delay = Math.max(0, waiter.deadline - Date.now());
+    waiter.timer = setTimeout(() => {
+      waiter.timer = null;
+      if (waiter.client.blocked !== waiter) return;
+      // Timers may fire a little before the wall clock says the deadline has come.
+      if (Date.now() < waiter.deadline) this.armTimer(waiter);
+      else this.wake(waiter.client, false);
+    }, Math.min(delay, 2147483647));
+    waiter.timer.unref();
+  }
+
+  private scheduleResume(client: Client): void {
+    this.toResume.push(client);
+    if (this.resumeScheduled) return;
+    this.resumeScheduled = true;
+    setImmediate(() => this.resumeClients());
+  }
+
+  private resumeClients(): void {
+    this.resumeScheduled = false;
+    const clients = this.toResume.splice(0);
+    for (const client of clients) {
+      client.flush();
+      client.resume();
+    }
+  }
+}
