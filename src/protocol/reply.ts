@@ -128,12 +128,15 @@ export class ReplyWriter {
   bulk(value: string): void {
     if (!this.enabled) return;
     const n = value.length;
-    const header = '$' + intToString(n) + '\r\n';
-    this.reserve(header.length + n + 2);
+    this.reserve(n + 24);
     const buf = this.buf;
     let p = this.len;
-    p += buf.latin1Write(header, p);
-    if (n < 16) {
+    // The header is written byte by byte: a string for it would cost more than the bytes.
+    buf[p++] = 36; // '$'
+    p = writeDigits(buf, p, n);
+    buf[p++] = 13;
+    buf[p++] = 10;
+    if (n < 32) {
       for (let i = 0; i < n; i++) buf[p++] = value.charCodeAt(i);
     } else {
       p += buf.latin1Write(value, p);
@@ -230,4 +233,22 @@ export class ReplyWriter {
     this.arrayHeader(values.length);
     for (let i = 0; i < values.length; i++) this.bulk(values[i] as string);
   }
+}
+
+/** Writes the decimal digits of a non-negative integer at `p`; returns the position after them. */
+function writeDigits(buf: Buffer, p: number, n: number): number {
+  if (n < 10) {
+    buf[p] = 48 + n;
+    return p + 1;
+  }
+  if (n < 100) {
+    buf[p] = 48 + ((n / 10) | 0);
+    buf[p + 1] = 48 + (n % 10);
+    return p + 2;
+  }
+  let digits = 3;
+  for (let v = n / 1000; v >= 1; v /= 10) digits++;
+  let end = p + digits;
+  for (let v = n; end > p; v = Math.floor(v / 10)) buf[--end] = 48 + (v % 10);
+  return p + digits;
 }

@@ -133,3 +133,15 @@ describe('splitArgs (sdssplitargs)', () => {
     expect(splitArgs('')).toEqual([]);
   });
 });
+
+describe('ReplyWriter', () => {
+  it('encodes bulk strings of every header width, binary-safe', async () => {
+    const { ReplyWriter } = await import('../../src/protocol/reply.js');
+    const values = ['', 'a', 'x'.repeat(9), 'y'.repeat(10), 'z'.repeat(99), 'q'.repeat(100), 'w'.repeat(999), 'e'.repeat(1000), 'r'.repeat(123456), '\xc3\x00\xff\r\n'];
+    const writer = new ReplyWriter();
+    for (const v of values) writer.bulk(v);
+    const out: Buffer[] = [];
+    writer.flush({ write: (b: Buffer) => out.push(Buffer.from(b)) });
+    expect(Buffer.concat(out).toString('latin1')).toBe(values.map((v) => `$${v.length}\r\n${v}\r\n`).join(''));
+  });
+});
