@@ -14,7 +14,7 @@ import { Client } from './client.js';
 import { BlockingState } from './blocking.js';
 import type { BlockedType, ServeBlocked } from '../commands/blocking.js';
 
-export const NODIS_VERSION = '7.0.15';
+export { NODIS_VERSION } from '../version.js';
 
 /** Stats object shared by the keyspace (hits, misses, expiries) and INFO. */
 function newStats(): ServerStats {
@@ -196,10 +196,20 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   // ---- CLIENT PAUSE ----
   pauseClients(until: number, mode: 'all' | 'write'): void {
     // A new pause never shortens or weakens one in force, as in Redis.
+    const inForce = this.pausedUntil > Date.now();
     if (until > this.pausedUntil) this.pausedUntil = until;
-    if (mode === 'all' || this.pausedUntil <= Date.now()) this.pauseMode = mode;
+    if (mode === 'all' || !inForce) this.pauseMode = mode;
+    this.armPauseTimer();
+  }
+
+  private armPauseTimer(): void {
     if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
-    this.pauseTimer = setTimeout(() => this.unpauseClients(), Math.max(0, this.pausedUntil - Date.now()));
+    const delay = Math.max(0, this.pausedUntil - Date.now());
+    // setTimeout cannot wait longer than 2^31-1 ms: wake up then and wait again.
+    this.pauseTimer = setTimeout(
+      () => (this.pausedUntil <= Date.now() ? this.unpauseClients() : this.armPauseTimer()),
+      Math.min(delay, 0x7fffffff),
+    );
   }
 
   unpauseClients(): void {
