@@ -3,6 +3,7 @@ import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js'
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { mismatches, runBoth, type Step } from '../helpers/differential.js';
 import { ClientPair } from '../helpers/pair.js';
+import { RawClient } from '../helpers/raw-client.js';
 
 const hasOracle = oracleAvailable();
 
@@ -350,11 +351,47 @@ describe.skipIf(!hasOracle)('differential: lists', () => {
       ['LPOS', 'none', 'a'], ['LPOP', 'none'], ['LMOVE', 'none', 'x', 'LEFT', 'LEFT'], ['BLPOP', 'r', 'none', '0'], ['INFO', 'stats'],
     ]);
     const diff = (side: 'nodis' | 'redis'): number[] => {
-      const before = hitsMisses((reads[0] as Record<string, string>)[side] as string);
-      const after = hitsMisses((reads[reads.length - 1] as Record<string, string>)[side] as string);
+      const before = hitsMisses(reads[0]![side]);
+      const after = hitsMisses(reads[reads.length - 1]![side]);
       return [(after[0] as number) - (before[0] as number), (after[1] as number) - (before[1] as number)];
     };
     expect(diff('nodis')).toEqual(diff('redis'));
+  });
+
+  it('emits the keyspace notifications Redis does', async () => {
+    const script: string[][] = [
+      ['RPUSH', 'l', 'a', 'b', 'c', 'd'], ['LPUSH', 'l', 'z'], ['LPUSHX', 'l', 'y'], ['RPUSHX', 'none', 'y'], ['LPOP', 'l'], ['RPOP', 'l', '2'],
+      ['LINSERT', 'l', 'BEFORE', 'a', 'x'], ['LINSERT', 'l', 'BEFORE', 'nope', 'x'], ['LSET', 'l', '0', 'q'], ['LREM', 'l', '0', 'nope'],
+      ['LREM', 'l', '1', 'a'], ['LTRIM', 'l', '0', '-1'], ['LMOVE', 'l', 'm', 'LEFT', 'RIGHT'], ['RPOPLPUSH', 'l', 'm'],
+      ['LMPOP', '1', 'm', 'LEFT', 'COUNT', '5'], ['RPUSH', 'l', '1', '2'], ['BLPOP', 'l', '0'], ['BLMOVE', 'l', 'l', 'LEFT', 'RIGHT', '0'],
+      ['BRPOPLPUSH', 'l', 'n', '0'], ['BLMPOP', '0', '1', 'n', 'RIGHT'], ['RPUSH', 't', '1', '2', '3'], ['LTRIM', 't', '5', '10'],
+      ['RPUSH', 'r', 'x'], ['LREM', 'r', '0', 'x'], ['RPUSH', 's', 'x'], ['LSET', 's', '5', 'x'], ['PING'],
+    ];
+    const collect = async (port: number): Promise<string[]> => {
+      const sub = await RawClient.connect(port);
+      const cmd = await RawClient.connect(port);
+      try {
+        await cmd.call('CONFIG', 'SET', 'notify-keyspace-events', 'KEA');
+        await sub.call('PSUBSCRIBE', '__key*__:*');
+        for (const c of script) await cmd.callRaw(...c);
+        await cmd.call('PUBLISH', 'end', 'x');
+        await sub.call('SUBSCRIBE', 'end');
+        await cmd.call('PUBLISH', 'end', 'x');
+        const messages: string[] = [];
+        for (;;) {
+          const m = JSON.stringify(await sub.read());
+          if (m.includes('"message","end"')) break;
+          messages.push(m);
+        }
+        await cmd.call('CONFIG', 'SET', 'notify-keyspace-events', '');
+        return messages;
+      } finally {
+        sub.close();
+        cmd.close();
+      }
+    };
+    const [a, b] = await Promise.all([collect(nodis.port), collect(redis.port)]);
+    expect(a).toEqual(b);
   });
 
   it('answers the RESP3 null shapes', async () => {

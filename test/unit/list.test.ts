@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { List } from '../../src/types/list.js';
+
+type Op =
+  | { op: 'pushLeft' | 'pushRight'; value: string }
+  | { op: 'popLeft' | 'popRight' }
+  | { op: 'set' | 'insert'; at: number; value: string }
+  | { op: 'removeAt'; at: number }
+  | { op: 'removeLeft' | 'removeRight'; n: number }
+  | { op: 'removeValue'; value: string; limit: number }
+  | { op: 'pushMany'; count: number };
+
+// Few distinct values, so that LREM-style removals find many matches.
+const value = fc.constantFrom('a', 'b', 'c', '', '\x00\xff');
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 4, arbitrary: fc.record({ op: fc.constantFrom('pushLeft' as const, 'pushRight' as const), value }) },
+  { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('popLeft' as const, 'popRight' as const) }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('set' as const, 'insert' as const), at: fc.nat(), value }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('removeAt' as const), at: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('removeLeft' as const, 'removeRight' as const), n: fc.nat() }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('removeValue' as const), value, limit: fc.integer({ min: -4, max: 4 }) }) },
+  // Bursts large enough to grow the buffer well past the size at which it starts to shrink.
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('pushMany' as const), count: fc.integer({ min: 100, max: 3000 }) }) },
+);
+
+/** Applies an op to the list and to a plain array model; returns what both answered. */
+function apply(list: List, model: string[], o: Op): [unknown, unknown] {
+  switch (o.op) {
+    case 'pushLeft':
+      list.pushLeft(o.value);
+      model.unshift(o.value);
+      return [list.size, model.length];
+    case 'pushRight':
+      list.pushRight(o.value);
+      model.push(o.value);
+      return [list.size, model.length];
+    case 'pushMany':
+      for (let i = 0; i < o.count; i++) {
+        const v = i % 3 === 0 ? 'a' : `v${i}`;
+        if (i % 2 === 0) {
+          list.pushRight(v);
+          model.push(v);
+        } else {
+          list.pushLeft(v);
+          model.unshift(v);
+        }
+      }
+      return [list.size, model.length];
+    case 'popLeft':
+      return [list.popLeft(), model.shift()];
+    case 'popRight':
+      return [list.popRight(), model.pop()];
+    case 'set': {
+      if (model.length === 0) return [0, 0];
+      const at = o.at % model.length;
+      list.set(at, o.value);
+      model[at] = o.value;
+      return [list.get(at), model[at]];
+    }
+    case 'insert': {
+      const at = o.at % (model.length + 1);
+      list.insert(at, o.value);
+      model.splice(at, 0, o.value);
+      return [list.size, model.length];
+    }
+    case 'removeAt': {
+      if (model.length === 0) return [0, 0];
+      const at = o.at % model.length;
+      list.removeAt(at);
+      model.splice(at, 1);
+      return [list.size, model.length];
+    }
+    case 'removeLeft': {
+      const n = o.n % (model.length + 1);
+      list.removeLeft(n);
+      model.splice(0, n);
+      return [list.size, model.length];
+    }
+    case 'removeRight': {
+      const n = o.n % (model.length + 1);
+      list.removeRight(n);
+      model.splice(model.length - n, n);
+      return [list.size, model.length];
+    }
+    case 'removeValue':
+      return [list.removeValue(o.value, o.limit), removeModel(model, o.value, o.limit)];
+  }
+}
+
+/** LREM on an array: `limit` from the head (> 0), from the tail (< 0), or all (0). */
+function removeModel(model: string[], v: string, limit: number): number {
+  let removed = 0;
+  const want = limit === 0 ? Infinity : Math.abs(limit);
+  if (limit >= 0) {
+    for (let i = 0; i < model.length && removed < want; ) {
+      if (model[i] === v) {
+        model.splice(i, 1);
+        removed++;
+      } else {
+        i++;
+      }
+    }
+  } else {
+    for (let i = model.length - 1; i >= 0 && removed < want; i--) {
+      if (model[i] === v) {
+        model.splice(i, 1);
+        removed++;
+      }
+    }
+  }
+  return removed;
+}
+
+describe('List', () => {
+  it('behaves like an array under any sequence of operations', () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 120 }), (ops) => {
+        const list = new List();
+        const model: string[] = [];
+        for (const o of ops) {
+          const [got, want] = apply(list, model, o);
+          expect(got).toEqual(want);
+          expect(list.size).toBe(model.length);
+        }
+        expect(list.toArray()).toEqual(model);
+        for (let i = 0; i < model.length; i++) expect(list.get(i)).toBe(model[i]);
+        expect(list.clone().toArray()).toEqual(model);
+        const first = model.indexOf('b');
+        expect(list.indexOf('b')).toBe(first);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('builds from values and clones independently', () => {
+    const list = List.from(['x', 'y', 'z']);
+    const copy = list.clone();
+    list.popLeft();
+    copy.pushRight('w');
+    expect(list.toArray()).toEqual(['y', 'z']);
+    expect(copy.toArray()).toEqual(['x', 'y', 'z', 'w']);
+    expect(list.type).toBe('list');
+    expect(list.encoding()).toBe('quicklist');
+  });
+
+  it('handles a list of a million elements with removals near either end', () => {
+    const n = 1_000_000;
+    const list = new List();
+    for (let i = 0; i < n; i++) list.pushRight(i % 1000 === 0 ? 'm' : 'x');
+    expect(list.removeValue('m', 1)).toBe(1);
+    expect(list.removeValue('m', -1)).toBe(1);
+    expect(list.size).toBe(n - 2);
+    expect(list.get(0)).toBe('x');
+    expect(list.get(list.size - 1)).toBe('x');
+    list.insert(500_000, 'mid');
+    expect(list.indexOf('mid')).toBe(500_000);
+    expect(list.removeValue('m', 0)).toBe(n / 1000 - 2);
+    list.removeLeft(400_000);
+    list.removeRight(list.size - 10);
+    expect(list.size).toBe(10);
+    expect(list.toArray().every((v) => v === 'x' || v === 'mid')).toBe(true);
+  });
+});
