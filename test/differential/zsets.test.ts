@@ -78,6 +78,11 @@ describe.skipIf(!hasOracle)('differential: sorted sets', () => {
       ['EXISTS', 'zanew'],
       ['ZADD', 'zanew', 'GT', '1', 'a'],
       ['ZCARD', 'zanew'],
+      ['ZADD', 'zneg', '-0', 'a', 'INCR'], ['ZADD', 'zneg', 'INCR', '-0', 'b'], ['ZSCORE', 'zneg', 'b'],
+      ['ZADD', 'zneg2', '-0', 'a', '1', 'x'.repeat(100)], ['ZSCORE', 'zneg2', 'a'],
+      ['ZUNIONSTORE', 'zneg3', '1', 'zneg2', 'WEIGHTS', '-1'], ['ZSCORE', 'zneg3', 'a'],
+      ['ZUNION', '1', 'zneg', 'WEIGHTS', '-1', 'WITHSCORES'], ['ZUNIONSTORE', 'zneg4', '1', 'zneg', 'WEIGHTS', '-1'],
+      ['ZSCORE', 'zneg4', 'a'], ['ZRANGESTORE', 'zneg5', 'zneg3', '0', '-1'], ['ZSCORE', 'zneg5', 'a'],
     ]);
   });
 
@@ -280,6 +285,23 @@ describe.skipIf(!hasOracle)('differential: sorted sets', () => {
       ['ZSCAN', 'zsc', '0', 'COUNT', '0'], ['ZSCAN', 'zsc', '0', 'COUNT', 'x'], ['ZSCAN', 'zsc', '0', 'MATCH'],
       ['ZSCAN', 'zsc', '0', 'TYPE', 'zset'], ['ZSCAN', 'zsc', 'x'], ['ZSCAN', 'nokey', '0'],
       ['ZSCAN', 'nokey', 'x'], ['ZSCAN', 'nokey', '0', 'COUNT', '0'],
+    ]);
+  });
+
+  it('BZPOPMIN, BZPOPMAX, BZMPOP served at once, timing out, in MULTI, and their errors', async () => {
+    await same([
+      ['ZADD', 'bz1', '1', 'a', '2', 'b', '3', 'c'], ['SET', 'bzstr', 'x'],
+      ['BZPOPMIN', 'bznokey', 'bz1', '0'], ['BZPOPMAX', 'bz1', '0.5'], ['BZMPOP', '0', '2', 'bznokey', 'bz1', 'MIN', 'COUNT', '5'],
+      ['EXISTS', 'bz1'],
+      ['BZPOPMIN', 'bznokey', '0.01'], ['BZPOPMAX', 'bznokey', '0.01'], ['BZMPOP', '0.01', '1', 'bznokey', 'MAX'],
+      ['BZPOPMIN', 'bzstr', '0'], ['BZPOPMIN', 'bznokey', 'bzstr', '0'], ['BZMPOP', '0', '1', 'bzstr', 'MIN'],
+      ['BZPOPMIN', 'bz1', 'x'], ['BZPOPMIN', 'bz1', '-1'], ['BZPOPMIN', 'bz1', 'inf'], ['BZMPOP', 'x', '1', 'bz1', 'MIN'],
+      ['BZMPOP', '0', '0', 'bz1', 'MIN'], ['BZMPOP', '0', '1', 'bz1', 'LEFT'], ['BZMPOP', '0', '1', 'bz1', 'MIN', 'COUNT', '0'],
+      ['BZMPOP', '0', '2', 'bz1', 'MIN'],
+      ['BZPOPMIN', 'bz1'], ['BZMPOP', '0', '1', 'bz1'],
+      ['MULTI'], ['BZPOPMIN', 'bznokey', '0'], ['BZMPOP', '0', '1', 'bznokey', 'MIN'], ['EXEC'],
+      ['HELLO', '3'], ['ZADD', 'bz1', '1', 'a', '2', 'b'], ['BZPOPMIN', 'bz1', '0'], ['BZMPOP', '0', '1', 'bz1', 'MIN'],
+      ['BZPOPMIN', 'bznokey', '0.01'],
     ]);
   });
 

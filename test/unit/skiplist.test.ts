@@ -1,0 +1,195 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { SkipList, type LexRange, type ScoreRange, type SkipNode } from '../../src/types/skiplist.js';
+import { ZSet } from '../../src/types/zset.js';
+
+type Entry = [member: string, score: number];
+
+function compare(a: Entry, b: Entry): number {
+  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}
+
+/** The model: a sorted array of (member, score). */
+function modelOf(map: Map<string, number>): Entry[] {
+  return [...map.entries()].sort(compare);
+}
+
+function listOf(zsl: SkipList): Entry[] {
+  const out: Entry[] = [];
+  for (const node of zsl) out.push([node.member, node.score]);
+  return out;
+}
+
+function backwardsOf(zsl: SkipList): Entry[] {
+  const out: Entry[] = [];
+  for (let x = zsl.tail; x !== null; x = x.backward) out.push([x.member, x.score]);
+  return out;
+}
+
+function inScore(score: number, r: ScoreRange): boolean {
+  return (r.minex ? score > r.min : score >= r.min) && (r.maxex ? score < r.max : score <= r.max);
+}
+
+function inLex(member: string, r: LexRange): boolean {
+  const gteMin = r.minInf !== 0 ? r.minInf < 0 : r.minex ? member > r.min : member >= r.min;
+  const lteMax = r.maxInf !== 0 ? r.maxInf > 0 : r.maxex ? member < r.max : member <= r.max;
+  return gteMin && lteMax;
+}
+
+const member = fc.string({ maxLength: 3, unit: fc.constantFrom('a', 'b', 'c', '\x00', '\xff') });
+const score = fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom(Infinity, -Infinity, 0.5, -0.5));
+const op = fc.oneof(
+  fc.record({ kind: fc.constant('add' as const), member, score }),
+  fc.record({ kind: fc.constant('del' as const), member, score }),
+  fc.record({ kind: fc.constant('rank-range' as const), member, score: fc.integer({ min: -8, max: 8 }) }),
+);
+const scoreRange = fc.record({ min: score, max: score, minex: fc.boolean(), maxex: fc.boolean() });
+const lexBound = fc.oneof(
+  fc.record({ value: member, ex: fc.boolean(), inf: fc.constant(0 as const) }),
+  fc.record({ value: fc.constant(''), ex: fc.constant(true), inf: fc.constantFrom(-1 as const, 1 as const) }),
+);
+const lexRange = fc.tuple(lexBound, lexBound).map(([a, b]): LexRange => ({
+  min: a.value, minex: a.ex, minInf: a.inf, max: b.value, maxex: b.ex, maxInf: b.inf,
+}));
+
+describe('SkipList against a sorted array', () => {
+  it('keeps order, ranks and spans through inserts, updates and deletes', () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 120 }), (ops) => {
+        const zset = new ZSet();
+        const model = new Map<string, number>();
+        const limits = { maxEntries: 128, maxValue: 64 };
+        for (const o of ops) {
+          if (o.kind === 'add') {
+            zset.set(o.member, o.score, limits);
+            model.set(o.member, o.score === 0 ? 0 : o.score);
+          } else if (o.kind === 'del') {
+            expect(zset.delete(o.member)).toBe(model.delete(o.member));
+          } else if (zset.size > 0) {
+            // Remove a rank range, as ZREMRANGEBYRANK does after clamping.
+            const start = Math.min(Math.abs(o.score) % zset.size, zset.size - 1);
+            const end = Math.min(start + 1, zset.size - 1);
+            const sorted = modelOf(model);
+            for (let i = start; i <= end; i++) model.delete((sorted[i] as Entry)[0]);
+            expect(zset.deleteRangeByRank(start, end)).toBe(end - start + 1);
+          }
+        }
+        const expected = modelOf(model);
+        expect(listOf(zset.zsl)).toEqual(expected);
+        expect(backwardsOf(zset.zsl)).toEqual([...expected].reverse());
+        expect(zset.size).toBe(expected.length);
+        expect(zset.zsl.length).toBe(expected.length);
+        expected.forEach(([m, s], i) => {
+          expect(zset.rank(m, false)).toBe(i);
+          expect(zset.rank(m, true)).toBe(expected.length - 1 - i);
+          expect(zset.score(m)).toBe(s);
+          const node = zset.nodeAt(i) as SkipNode;
+          expect([node.member, node.score]).toEqual([m, s]);
+        });
+        expect(zset.nodeAt(expected.length)).toBeNull();
+        expect(zset.nodeAt(-1)).toBeNull();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('finds score and lex ranges, counts them and deletes them', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(member, score), { maxLength: 60 }), scoreRange, lexRange, (entries, sr, lr) => {
+        const build = (): ZSet => {
+          const z = new ZSet();
+          for (const [m, s] of entries) z.set(m, s, { maxEntries: 0, maxValue: 0 });
+          return z;
+        };
+        const zset = build();
+        const model = modelOf(zset.dict);
+        const inS = model.filter(([, s]) => inScore(s, sr));
+        const first = zset.zsl.firstInScoreRange(sr);
+        const last = zset.zsl.lastInScoreRange(sr);
+        expect(first === null ? null : [first.member, first.score]).toEqual(inS[0] ?? null);
+        expect(last === null ? null : [last.member, last.score]).toEqual(inS[inS.length - 1] ?? null);
+        expect(zset.countInScoreRange(sr)).toBe(inS.length);
+        expect(zset.deleteRangeByScore(sr)).toBe(inS.length);
+        expect(listOf(zset.zsl)).toEqual(model.filter(([, s]) => !inScore(s, sr)));
+
+        // Lex ranges are meant for equal scores; the model only needs the same order.
+        const lexSet = new ZSet();
+        for (const [m] of entries) lexSet.set(m, 0, { maxEntries: 0, maxValue: 0 });
+        const lexModel = modelOf(lexSet.dict);
+        const inL = lexModel.filter(([m]) => inLex(m, lr));
+        const lf = lexSet.zsl.firstInLexRange(lr);
+        const ll = lexSet.zsl.lastInLexRange(lr);
+        expect(lf?.member ?? null).toBe(inL[0]?.[0] ?? null);
+        expect(ll?.member ?? null).toBe(inL[inL.length - 1]?.[0] ?? null);
+        expect(lexSet.countInLexRange(lr)).toBe(inL.length);
+        expect(lexSet.deleteRangeByLex(lr)).toBe(inL.length);
+        expect(listOf(lexSet.zsl)).toEqual(lexModel.filter(([m]) => !inLex(m, lr)));
+        expect(lexSet.size).toBe(lexModel.length - inL.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('updates scores in place or by moving, and clones deeply', () => {
+    const zset = new ZSet();
+    const limits = { maxEntries: 128, maxValue: 64 };
+    for (let i = 0; i < 100; i++) zset.set(`m${i}`, i, limits);
+    zset.set('m50', 50.5, limits);
+    zset.set('m10', 1000, limits);
+    zset.set('m99', -1, limits);
+    const copy = zset.clone();
+    zset.delete('m0');
+    expect(copy.size).toBe(100);
+    expect(copy.rank('m99', false)).toBe(0);
+    expect(copy.rank('m10', true)).toBe(0);
+    expect(copy.rank('m50', false)).toBe(50);
+    expect(zset.rank('m0', false)).toBe(-1);
+  });
+
+  it('reports listpack until the limits are passed, then skiplist for good', () => {
+    const zset = new ZSet();
+    const limits = { maxEntries: 3, maxValue: 5 };
+    zset.set('a', 1, limits);
+    zset.set('b', -0, limits);
+    expect(Object.is(zset.score('b'), 0)).toBe(true);
+    zset.set('c', 3, limits);
+    expect(zset.encoding()).toBe('listpack');
+    zset.set('d', 4, limits);
+    expect(zset.encoding()).toBe('skiplist');
+    zset.delete('d');
+    expect(zset.encoding()).toBe('skiplist');
+    zset.fitEncoding(limits);
+    expect(zset.encoding()).toBe('listpack');
+    zset.set('toolong', 1, limits);
+    expect(zset.encoding()).toBe('skiplist');
+  });
+
+  it('answers rank queries on a million members', () => {
+    const zset = new ZSet();
+    const limits = { maxEntries: 128, maxValue: 64 };
+    const n = 1_000_000;
+    const name = (i: number): string => `member:${String(i).padStart(7, '0')}`;
+    // Built in order (cheap on memory traffic); queries and updates then hit it at random.
+    for (let i = 0; i < n; i++) zset.set(name(i), Math.floor(i / 1000), limits);
+    expect(zset.size).toBe(n);
+    for (let k = 0; k < 2000; k++) {
+      const i = Math.floor(Math.random() * n);
+      expect(zset.rank(name(i), false)).toBe(i);
+      expect(zset.rank(name(i), true)).toBe(n - 1 - i);
+      expect((zset.nodeAt(i) as SkipNode).member).toBe(name(i));
+    }
+    // Members 0..999 have score 0: move 500 of them to the end, delete the other 500.
+    for (let i = 0; i < 1000; i++) {
+      if (i % 2 === 0) zset.set(name(i), 1e9 + i, limits);
+      else zset.delete(name(i));
+    }
+    expect(zset.size).toBe(n - 500);
+    expect(zset.rank(name(1000), false)).toBe(0);
+    expect(zset.rank(name(998), true)).toBe(0);
+    expect(zset.rank(name(0), false)).toBe(n - 1000);
+    expect(zset.countInScoreRange({ min: 1, max: 10, minex: false, maxex: true })).toBe(9000);
+    expect(zset.deleteRangeByRank(0, 99_999)).toBe(100_000);
+    expect((zset.nodeAt(0) as SkipNode).member).toBe(name(101_000));
+  });
+});
