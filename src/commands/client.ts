@@ -3,6 +3,7 @@ import { getLongLong, getRangeLong, parseLongLong } from '../util/parse.js';
 import type { CommandContext } from './context.js';
 import type { CommandFlag, CommandSpec } from './registry.js';
 import { replyHelp, subcommandSyntaxError } from './help.js';
+import { clientCaching, clientGetredir, clientTracking, clientTrackinginfo } from './client-tracking.js';
 
 const CLIENT_HELP = [
   'CACHING (YES|NO)',
@@ -67,17 +68,11 @@ function clientTypeByName(name: string): ClientType | null {
 }
 
 /**
- * Redis's getClientType. A client in pub/sub context says so in its CLIENT LIST flags; there are
- * no replication links, and MONITOR clients count as normal ones, as in Redis.
+ * Redis's getClientType: a client with subscriptions is a pub/sub one. There are no replication
+ * links, and MONITOR clients count as normal ones, as in Redis.
  */
 function clientType(client: CommandContext): ClientType {
-  const line = client.describe();
-  const at = line.indexOf(' flags=');
-  if (at !== -1) {
-    const end = line.indexOf(' ', at + 7);
-    if (line.slice(at + 7, end).includes('P')) return 'pubsub';
-  }
-  return 'normal';
+  return client.channels.size + client.patterns.size + client.shardChannels.size !== 0 ? 'pubsub' : 'normal';
 }
 
 /** Redis's validateClientName: printable ASCII without spaces ('!'..'~'). */
@@ -273,29 +268,6 @@ function clientSetinfo(ctx: CommandContext, argv: string[]): void {
   ctx.reply.ok();
 }
 
-// Client-side caching (CLIENT TRACKING) is not supported, so tracking is always off.
-function clientCaching(): void {
-  throw new RedisError(
-    'ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled',
-  );
-}
-
-function clientGetredir(ctx: CommandContext): void {
-  ctx.reply.integer(-1);
-}
-
-function clientTrackinginfo(ctx: CommandContext): void {
-  const reply = ctx.reply;
-  reply.mapHeader(3);
-  reply.bulk('flags');
-  reply.setHeader(1);
-  reply.bulk('off');
-  reply.bulk('redirect');
-  reply.integer(-1);
-  reply.bulk('prefixes');
-  reply.emptyArray();
-}
-
 function clientHelp(ctx: CommandContext): void {
   replyHelp(ctx, 'CLIENT', CLIENT_HELP);
 }
@@ -328,6 +300,7 @@ export const clientCommand: CommandSpec = {
     sub('reply', 3, PLAIN, clientReply),
     sub('setinfo', 4, PLAIN, clientSetinfo),
     sub('setname', 3, PLAIN, clientSetname),
+    sub('tracking', -3, PLAIN, clientTracking),
     sub('trackinginfo', 2, PLAIN, clientTrackinginfo),
     sub('unblock', -3, ADMIN, clientUnblock),
     sub('unpause', 2, ADMIN, clientUnpause),

@@ -90,6 +90,18 @@ describe('connection commands (ioredis)', () => {
     expect(await a.call('CLIENT', 'LIST', 'TYPE', 'replica')).toBe('');
   });
 
+  it('CLIENT LIST and KILL see subscribed clients as TYPE pubsub', async () => {
+    server = await startTestServer();
+    const admin = await server.raw();
+    const subscriber = await server.raw();
+    await subscriber.call('SUBSCRIBE', 'news');
+    const pubsubList = (await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub')) as string;
+    expect(pubsubList.split('\n').filter((l) => l !== '')).toHaveLength(1);
+    expect(await admin.call('CLIENT', 'KILL', 'TYPE', 'normal')).toBe(0);
+    expect(await admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub')).toBe(1);
+    await waitFor(() => subscriber.closed);
+  });
+
   it('CLIENT PAUSE WRITE holds writes until UNPAUSE, and lets other clients read', async () => {
     server = await startTestServer();
     const admin = server.client();
