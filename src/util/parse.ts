@@ -78,10 +78,13 @@ export function getInt(s: string): number {
   return value;
 }
 
-/** A non-negative integer argument (counts): Redis's "value is out of range, must be positive". */
+/**
+ * A non-negative integer argument (counts), as Redis's getPositiveLongFromObjectOrReply: a
+ * non-number and a negative number both answer "value is out of range, must be positive".
+ */
 export function getPositiveLong(s: string, message = 'ERR value is out of range, must be positive'): number {
-  const value = getLongLong(s);
-  if (value < 0) throw new RedisError(message);
+  const value = parseLongLong(s);
+  if (value === null || value < 0) throw new RedisError(message);
   return value;
 }
 
