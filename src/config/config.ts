@@ -1,18 +1,10 @@
 import { CONFIG_PARAMS, type ConfigParam, type ConfigValue } from './schema.js';
+import type { Parsed, RewriteLine } from './special.js';
+import {
+  formatMemory, memToBig, parseMemory, repr, splitSpaces, string2ll, strtollOctal, toSigned, toUnsigned,
+} from './values.js';
 
-const MEMORY_UNITS: Record<string, number> = {
-  b: 1, k: 1000, kb: 1024, m: 1000 * 1000, mb: 1024 * 1024, g: 1000 * 1000 * 1000, gb: 1024 * 1024 * 1024,
-};
-
-/** Redis's memtoull: "1gb", "100mb", "512k", plain bytes. NaN when invalid. */
-export function parseMemory(text: string): number {
-  const match = /^(-?\d+)([a-z]*)$/i.exec(text);
-  if (match === null) return NaN;
-  const unit = (match[2] as string).toLowerCase();
-  const factor = unit === '' ? 1 : MEMORY_UNITS[unit];
-  if (factor === undefined) return NaN;
-  return Number(match[1]) * factor;
-}
+export { parseMemory };
 
 export function parseBool(text: string): boolean | undefined {
   const t = text.toLowerCase();
@@ -21,17 +13,37 @@ export function parseBool(text: string): boolean | undefined {
   return undefined;
 }
 
+/** A CONFIG SET that failed: the name Redis reports and the reason. */
+export class ConfigSetError extends Error {
+  constructor(
+    readonly param: string,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+type Listener = (value: ConfigValue) => void;
+
 /** The parameter table with its current values. */
 export class Config {
   private readonly byName = new Map<string, ConfigParam>();
   private readonly values = new Map<string, ConfigValue>();
-  private readonly listeners = new Map<string, Array<(value: ConfigValue) => void>>();
+  /** The exact CONFIG GET text (numbers past 2^53 keep all their digits here). */
+  private readonly texts = new Map<string, string>();
+  private readonly defaults = new Map<string, string>();
+  private readonly listeners = new Map<string, Listener[]>();
 
   constructor() {
     for (const param of CONFIG_PARAMS) {
       this.byName.set(param.name, param);
       for (const alias of param.aliases ?? []) this.byName.set(alias, param);
-      this.values.set(param.name, this.parseValue(param, param.default));
+      // An empty multi-argument default means "none" (replicaof), which its parser cannot spell.
+      const parsed = param.multiArg && param.default === ''
+        ? { value: '', text: '' }
+        : this.parse(param, param.multiArg ? splitSpaces(param.default) : [param.default], process.cwd());
+      this.store(param, parsed);
+      this.defaults.set(param.name, parsed.text);
     }
   }
 
@@ -39,12 +51,13 @@ export class Config {
     return CONFIG_PARAMS;
   }
 
+  /** A parameter by name or alias, any case. */
   param(name: string): ConfigParam | undefined {
-    return this.byName.get(name.toLowerCase());
+    return this.byName.get(name) ?? this.byName.get(name.toLowerCase());
   }
 
   get(name: string): ConfigValue {
-    const param = this.byName.get(name);
+    const param = this.param(name);
     if (param === undefined) throw new Error(`unknown config parameter ${name}`);
     return this.values.get(param.name) as ConfigValue;
   }
@@ -61,26 +74,74 @@ export class Config {
     return this.get(name) as boolean;
   }
 
-  /** Parses and stores `text`; throws an Error whose message is the reason when invalid. */
+  /**
+   * Parses and stores `text` as CONFIG SET does (a multi-argument value is split at spaces);
+   * throws an Error whose message is the reason when invalid. Mutability is the caller's check.
+   */
   set(name: string, text: string): void {
     const param = this.param(name);
     if (param === undefined) throw new Error('Unrecognized option or bad number of args');
-    const value = this.parseValue(param, text);
-    this.values.set(param.name, value);
-    for (const listener of this.listeners.get(param.name) ?? []) listener(value);
+    this.apply(param, this.parse(param, param.multiArg ? splitSpaces(text) : [text], this.currentText(param)));
+  }
+
+  /** Sets from the arguments of a redis.conf line (after the name). */
+  setArgs(name: string, args: readonly string[]): void {
+    const param = this.param(name);
+    if (param === undefined) throw new Error('Bad directive or wrong number of arguments');
+    if (!param.multiArg && args.length !== 1) throw new Error('wrong number of arguments');
+    this.apply(param, this.parse(param, args, this.currentText(param)));
+  }
+
+  /**
+   * CONFIG SET of several parameters: all are set or none. Change listeners run once all
+   * values are in; one that throws rolls every value back.
+   */
+  setMany(pairs: ReadonlyArray<readonly [string, string]>): void {
+    const params = pairs.map(([name]) => this.param(name) as ConfigParam);
+    const old = params.map((p) => ({ value: this.values.get(p.name) as ConfigValue, text: this.currentText(p) }));
+    const changed: number[] = [];
+    for (let i = 0; i < pairs.length; i++) {
+      const param = params[i] as ConfigParam;
+      const [name, text] = pairs[i] as readonly [string, string];
+      try {
+        const parsed = this.parse(param, param.multiArg ? splitSpaces(text) : [text], this.currentText(param));
+        if (parsed.text !== this.currentText(param)) changed.push(i);
+        this.store(param, parsed);
+      } catch (err) {
+        this.restore(params, old, i + 1, false);
+        throw new ConfigSetError(this.reportedName(param, name), (err as Error).message);
+      }
+    }
+    const notified = new Set<string>();
+    for (const i of changed) {
+      const param = params[i] as ConfigParam;
+      if (notified.has(param.name)) continue;
+      notified.add(param.name);
+      try {
+        this.notify(param);
+      } catch (err) {
+        this.restore(params, old, params.length, true);
+        throw new ConfigSetError(param.name, (err as Error).message);
+      }
+    }
   }
 
   /** The redis.conf / CONFIG GET text of a parameter's current value. */
   format(name: string): string {
     const param = this.param(name);
     if (param === undefined) throw new Error(`unknown config parameter ${name}`);
-    const value = this.values.get(param.name) as ConfigValue;
-    if (param.format) return param.format(value);
-    if (param.kind === 'bool') return value ? 'yes' : 'no';
-    return String(value);
+    return this.currentText(param);
   }
 
-  onChange(name: string, listener: (value: ConfigValue) => void): void {
+  /** The CONFIG GET text of the default value. */
+  defaultText(name: string): string {
+    const param = this.param(name);
+    if (param === undefined) throw new Error(`unknown config parameter ${name}`);
+    return this.defaults.get(param.name) as string;
+  }
+
+  /** Runs `listener` after each change of the parameter's value. */
+  onChange(name: string, listener: Listener): void {
     const param = this.param(name);
     if (param === undefined) throw new Error(`unknown config parameter ${name}`);
     const list = this.listeners.get(param.name) ?? [];
@@ -88,31 +149,140 @@ export class Config {
     this.listeners.set(param.name, list);
   }
 
-  private parseValue(param: ConfigParam, text: string): ConfigValue {
+  /** The lines CONFIG REWRITE writes for a parameter (Redis's per-type rewrite functions). */
+  rewriteLines(param: ConfigParam): RewriteLine[] {
+    const name = param.name;
+    const text = this.currentText(param);
+    const def = this.defaults.get(name) as string;
+    switch (param.kind) {
+      case 'special':
+        return param.syntax?.rewrite(name, text, def) ?? [];
+      case 'string':
+        if (param.nullable && text === '') return [];
+        return [{ line: `${name} ${repr(text)}`, force: text !== def }];
+      case 'memory': {
+        if (param.percent && text.endsWith('%')) return [{ line: `${name} ${text}`, force: text !== def }];
+        const big = BigInt(text);
+        return [{ line: `${name} ${formatMemory(param.unsigned ? big : toUnsigned(big))}`, force: text !== def }];
+      }
+      default:
+        return [{ line: `${name} ${text}`, force: text !== def }];
+    }
+  }
+
+  private currentText(param: ConfigParam): string {
+    return this.texts.get(param.name) as string;
+  }
+
+  /** The name Redis puts in a CONFIG SET error: the registered spelling of what was asked for. */
+  private reportedName(param: ConfigParam, asked: string): string {
+    const lower = asked.toLowerCase();
+    return param.aliases?.includes(lower) ? lower : param.name;
+  }
+
+  private apply(param: ConfigParam, parsed: Parsed): void {
+    const changed = parsed.text !== this.currentText(param);
+    this.store(param, parsed);
+    if (changed) this.notify(param);
+  }
+
+  private store(param: ConfigParam, parsed: Parsed): void {
+    this.values.set(param.name, parsed.value);
+    this.texts.set(param.name, parsed.text);
+  }
+
+  private notify(param: ConfigParam): void {
+    const value = this.values.get(param.name) as ConfigValue;
+    for (const listener of this.listeners.get(param.name) ?? []) listener(value);
+  }
+
+  private restore(params: ConfigParam[], old: Array<{ value: ConfigValue; text: string }>, count: number, reapply: boolean): void {
+    for (let i = count - 1; i >= 0; i--) {
+      const o = old[i] as { value: ConfigValue; text: string };
+      this.store(params[i] as ConfigParam, o);
+    }
+    if (!reapply) return;
+    for (const param of new Set(params.slice(0, count))) {
+      try {
+        this.notify(param);
+      } catch {
+        // Restoring is best effort, as in Redis (which only logs it).
+      }
+    }
+  }
+
+  private parse(param: ConfigParam, args: readonly string[], current: string): Parsed {
+    if (param.kind === 'special') return (param.syntax as NonNullable<ConfigParam['syntax']>).parse(args, current);
+    const text = args[0] as string;
     switch (param.kind) {
       case 'bool': {
         const b = parseBool(text);
         if (b === undefined) throw new Error("argument must be 'yes' or 'no'");
-        return b;
+        return { value: b, text: b ? 'yes' : 'no' };
       }
       case 'int':
-      case 'memory': {
-        const n = param.kind === 'memory' ? parseMemory(text) : /^-?\d+$/.test(text) ? Number(text) : NaN;
-        if (Number.isNaN(n)) throw new Error(param.kind === 'memory' ? 'argument must be a memory value' : 'argument couldn\'t be parsed into an integer');
-        if ((param.min !== undefined && n < param.min) || (param.max !== undefined && n > param.max)) {
-          throw new Error(`argument must be between ${param.min} and ${param.max} inclusive`);
-        }
-        return n;
-      }
+      case 'memory':
+        return parseNumeric(param, text);
       case 'enum': {
         const v = text.toLowerCase();
-        if (!param.enumValues?.includes(v)) throw new Error(`argument(s) must be one of the following: ${param.enumValues?.join(', ')}`);
-        return v;
+        const values = param.enumValues as string[];
+        if (!values.includes(v)) throw new Error(`argument(s) must be one of the following: ${values.join(', ')}`);
+        const canonical = param.enumSynonyms?.[v] ?? v;
+        return { value: canonical, text: canonical };
       }
-      case 'special':
-        return param.parse ? param.parse(text) : text;
-      default:
-        return text;
+      default: {
+        const err = param.validate?.(text);
+        if (err) throw new Error(err);
+        return { value: text, text };
+      }
     }
   }
+}
+
+/** Redis's numericParseString + numericBoundaryCheck, then the C type's own view of the value. */
+function parseNumeric(param: ConfigParam, text: string): Parsed {
+  let v: bigint | null = null;
+  let percent = false;
+  if (param.kind === 'memory') {
+    const m = memToBig(text);
+    if (m !== null) v = param.unsigned ? m : toSigned(m);
+  }
+  if (v === null && param.percent && text.length > 1 && text.endsWith('%')) {
+    const p = string2ll(text.slice(0, -1));
+    if (p !== null && p >= 0n) {
+      v = -p;
+      percent = true;
+    }
+  }
+  if (v === null && param.octal) v = strtollOctal(text);
+  if (v === null && param.kind === 'int' && !param.octal) v = string2ll(text);
+  if (v === null) {
+    throw new Error(
+      param.percent ? 'argument must be a memory or percent value'
+        : param.kind === 'memory' ? 'argument must be a memory value'
+          : param.octal ? "argument couldn't be parsed as an octal number"
+            : "argument couldn't be parsed into an integer",
+    );
+  }
+  const min = BigInt(param.min ?? 0);
+  const max = BigInt(param.max ?? 0);
+  if (param.unsigned) {
+    const u = toUnsigned(v);
+    if (u > max || u < min) {
+      const fmt = (x: bigint): string => (param.octal ? x.toString(8) : String(x));
+      throw new Error(`argument must be between ${fmt(min)} and ${fmt(max)} inclusive`);
+    }
+    v = u;
+  } else if (param.percent && v < 0n) {
+    if (v < min) throw new Error(`percentage argument must be less or equal to ${-min}`);
+  } else if (v > max || v < min) {
+    throw new Error(`argument must be between ${min} and ${max} inclusive`);
+  }
+  if (param.clamp !== undefined) {
+    const [lo, hi] = param.clamp;
+    if (v < BigInt(lo)) v = BigInt(lo);
+    if (v > BigInt(hi)) v = BigInt(hi);
+  }
+  const printed = percent ? `${-v}%` : param.octal ? v.toString(8) : String(v);
+  return { value: Number(v), text: printed };
 }
