@@ -69,7 +69,8 @@ function zsetOp(ctx: CommandContext, argv: string[], numkeysIdx: number, dstKey:
   let j = numkeysIdx + 1;
   for (let i = 0; i < setnum; i++, j++) {
     const key = argv[j] as string;
-    const value: Value | undefined = dstKey !== null ? db.lookupWrite(key) : db.lookupRead(key);
+    // Redis 7.0 reads the sources as reads even for the STORE forms (keyspace misses, keymiss events).
+    const value: Value | undefined = db.lookupRead(key);
     let src: Source = null;
     if (value !== undefined) {
       if (value instanceof ZSet) src = value;
