@@ -1,23 +1,195 @@
-import { Command } from 'commander';
+import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, CommanderError } from 'commander';
 import { Config } from './config/config.js';
-import { createLogger } from './log.js';
-import { startWithConfig } from './index.js';
-import { NODIS_VERSION } from './net/server.js';
+import {
+  ConfigFileError, ConfigOpenError, formatFatalConfigError, loadServerConfig, parseCommandLine, type ConfigDirectives,
+} from './config/file.js';
+import { createLogger, levelOf, type Logger } from './log.js';
+import { startWithConfig, type RunningServer } from './index.js';
+import { NODIS_VERSION } from './version.js';
 
-/** Entry point of `nodis-server [configfile] [--name value ...]`. */
-export async function main(argv: string[]): Promise<void> {
+const PACKAGE_VERSION = readPackageVersion();
+
+function readPackageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export const VERSION_LINE = `Redis server v=${NODIS_VERSION} sha=00000000:0 malloc=libc bits=64 build=nodis-${PACKAGE_VERSION}`;
+
+const USAGE = `Usage: nodis-server [/path/to/redis.conf] [options] [-]
+       nodis-server - (read config from stdin)
+       nodis-server -v or --version
+       nodis-server -h or --help
+
+Examples:
+       nodis-server (run the server with default conf)
+       echo 'maxmemory 128mb' | nodis-server -
+       nodis-server /etc/redis/6379.conf
+       nodis-server --port 7777
+       nodis-server /etc/myredis.conf --loglevel verbose -
+       nodis-server /etc/myredis.conf --loglevel verbose
+`;
+
+/** A failure that ends the process with this text on stderr and exit code 1. */
+class FatalStartupError extends Error {}
+
+/**
+ * Like redis-server, only a first argument of -v/--version or -h/--help is an option of the
+ * program; everything else is configuration.
+ */
+function handleProgramOptions(args: readonly string[]): number | null {
+  const first = args[0];
+  if (first !== '-v' && first !== '--version' && first !== '-h' && first !== '--help') return null;
+  const isHelp = first === '-h' || first === '--help';
+  let exitCode = 0;
   const program = new Command('nodis-server')
-    .usage('[/path/to/redis.conf] [options] [-]')
-    .version(`Redis server v=${NODIS_VERSION} nodis`, '-v, --version')
-    .argument('[configfile]', 'a redis.conf file')
-    .allowUnknownOption(true)
-    .allowExcessArguments(true)
-    .helpOption('-h, --help');
-  program.parse(argv);
+    .version(VERSION_LINE, '-v, --version')
+    .helpOption('-h, --help')
+    .exitOverride()
+    // Redis prints its usage on stderr and exits 1.
+    .configureOutput({ writeOut: (s) => (isHelp ? process.stderr : process.stdout).write(s) });
+  program.helpInformation = () => USAGE;
+  try {
+    program.parse([first], { from: 'user' });
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    exitCode = err.code === 'commander.version' ? 0 : 1;
+  }
+  return exitCode;
+}
+
+function readStdin(): string {
+  return readFileSync(0, 'latin1');
+}
+
+/** Loads the configuration the way redis-server does, or throws FatalStartupError. */
+export function loadCliConfig(args: readonly string[], stdin: () => string = readStdin): { config: Config; configFile: string | null; directives: ConfigDirectives; fromStdin: boolean } {
+  const cmd = parseCommandLine(args);
   const config = new Config();
-  const configFile = program.args[0];
-  const logger = createLogger(config.getString('loglevel'), config.getString('logfile'));
-  void configFile;
-  const running = await startWithConfig(config, logger);
-  logger.info(`Ready to accept connections on port ${running.port}`);
+  const configFile = cmd.configFile === null ? null : resolve(cmd.configFile);
+  try {
+    const directives = loadServerConfig(config, { file: configFile, stdin: cmd.stdin ? stdin() : null, options: cmd.options });
+    return { config, configFile, directives, fromStdin: cmd.stdin };
+  } catch (err) {
+    if (err instanceof ConfigFileError) throw new FatalStartupError(formatFatalConfigError(err));
+    if (err instanceof ConfigOpenError) throw new FatalStartupError(`${err.message}\n`);
+    throw err;
+  }
+}
+
+function warnUnsupported(log: Logger, directives: ConfigDirectives): void {
+  const ignored: Array<[string, number]> = [
+    ['rename-command', directives.renames.length],
+    ['user', directives.users.length],
+    ['loadmodule', directives.modules.length],
+    ['module configuration', directives.moduleConfigs.length],
+  ];
+  for (const [what, count] of ignored) {
+    if (count > 0) log.warn(`${what} directives are not supported by nodis and were ignored (${count})`);
+  }
+}
+
+function writePidfile(path: string, log: Logger): void {
+  try {
+    writeFileSync(path, `${process.pid}\n`);
+  } catch (err) {
+    log.warn(`Failed to write PID file: ${(err as Error).message}`);
+  }
+}
+
+function removePidfile(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}
+
+/** SIGTERM/SIGINT: shut down as configured (shutdown-on-sig*), a second signal exits at once. */
+function installSignalHandlers(running: RunningServer, config: Config, log: Logger, exit: (code: number) => void): void {
+  let shuttingDown = false;
+  const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+    if (shuttingDown) {
+      log.warn('You insist... exiting now.');
+      exit(1);
+      return;
+    }
+    shuttingDown = true;
+    log.warn(`Received ${signal} scheduling shutdown...`);
+    const mode = config.format(signal === 'SIGINT' ? 'shutdown-on-sigint' : 'shutdown-on-sigterm');
+    const save = mode.includes('nosave') ? false : mode.includes('save') ? true : undefined;
+    running.server.shutdown(save).then(
+      () => exit(0),
+      (err: unknown) => {
+        log.error(`Error during shutdown: ${(err as Error).message}`);
+        exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+}
+
+/** Entry point of `nodis-server [configfile] [--name value ...] [-]`. */
+export async function main(argv: string[]): Promise<void> {
+  const args = argv.slice(2);
+  const programExit = handleProgramOptions(args);
+  if (programExit !== null) {
+    process.exitCode = programExit;
+    return;
+  }
+  let loaded: ReturnType<typeof loadCliConfig>;
+  try {
+    loaded = loadCliConfig(args);
+  } catch (err) {
+    if (!(err instanceof FatalStartupError)) throw err;
+    process.stderr.write(err.message);
+    process.exit(1);
+  }
+  const { config, configFile, directives } = loaded;
+  const logfile = config.getString('logfile');
+  const log = createLogger(config.getString('loglevel'), logfile === '' ? '' : resolve(config.getString('dir'), logfile));
+  config.onChange('loglevel', (v) => {
+    log.level = levelOf(String(v));
+  });
+  const exit = (code: number): void => {
+    const pidfile = config.getString('pidfile');
+    if (pidfile !== '') removePidfile(resolve(config.getString('dir'), pidfile));
+    log.flush();
+    process.exit(code);
+  };
+
+  log.warn('oO0OoO0OoO0Oo nodis is starting oO0OoO0OoO0Oo');
+  log.warn(`nodis version=${PACKAGE_VERSION}, redis_version=${NODIS_VERSION}, node=${process.version}, pid=${process.pid}, just started`);
+  if (loaded.fromStdin) log.warn('Reading config from stdin');
+  if (configFile === null) {
+    log.warn('Warning: no config file specified, using the default config. In order to specify a config file use nodis-server /path/to/redis.conf');
+  } else {
+    log.warn(`Configuration loaded from ${configFile}`);
+  }
+  warnUnsupported(log, directives);
+  if (config.getBool('daemonize')) log.warn('daemonize is not supported by nodis: running in the foreground');
+
+  let running: RunningServer;
+  try {
+    running = await startWithConfig(config, log, { configFile });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    log.error(`Failed listening on port ${config.getNumber('port')} (tcp), aborting: ${e.code ?? e.message}`);
+    exit(1);
+    return;
+  }
+  const pidfile = config.getString('pidfile');
+  if (pidfile !== '') writePidfile(resolve(config.getString('dir'), pidfile), log);
+  running.server.onShutdown = () => exit(0);
+  installSignalHandlers(running, config, log, exit);
+  log.info(`Running mode=standalone, port=${running.port}.`);
+  log.warn('Server initialized');
+  log.info('Ready to accept connections tcp');
 }

@@ -1,4 +1,6 @@
+import { resolve } from 'node:path';
 import { Config } from './config/config.js';
+import { loadServerConfig } from './config/file.js';
 import { silentLogger, type Logger } from './log.js';
 import { NodisServer } from './net/server.js';
 
@@ -25,15 +27,27 @@ export function applyOptions(config: Config, options: Record<string, string | nu
   }
 }
 
-/** Starts a nodis server in this process. */
+/**
+ * Starts a nodis server in this process. `configFile` (not a redis.conf name) loads that file
+ * first, the other options then override it; CONFIG REWRITE writes to that file.
+ */
 export async function startServer(options: Record<string, string | number | boolean> = {}, logger?: Logger): Promise<RunningServer> {
   const config = new Config();
-  applyOptions(config, options);
-  return startWithConfig(config, logger ?? silentLogger());
+  const { configFile, ...rest } = options;
+  const file = typeof configFile === 'string' ? resolve(configFile) : null;
+  if (file !== null) loadServerConfig(config, { file });
+  applyOptions(config, rest);
+  return startWithConfig(config, logger ?? silentLogger(), { configFile: file });
 }
 
-export async function startWithConfig(config: Config, logger: Logger): Promise<RunningServer> {
+export interface StartExtras {
+  /** Absolute path of the config file the values came from (for CONFIG REWRITE). */
+  configFile?: string | null;
+}
+
+export async function startWithConfig(config: Config, logger: Logger, extras: StartExtras = {}): Promise<RunningServer> {
   const server = new NodisServer(config, logger);
+  server.configFile = extras.configFile ?? null;
   await server.listen();
   return {
     get port() {

@@ -89,6 +89,8 @@ export interface ServerContext {
   readonly runId: string;
   /** The TCP port actually listened on. */
   readonly port: number;
+  /** Absolute path of the config file the server was started with (CONFIG REWRITE), if any. */
+  readonly configFile?: string | null;
   /** Changes since the last save (INFO rdb_changes_since_last_save, save points). */
   dirty: number;
   /** Unix time (seconds) of the last successful save. */

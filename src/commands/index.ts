@@ -1,5 +1,6 @@
 import type { CommandSpec } from './registry.js';
 import { commands as command } from './command.js';
+import { commands as config } from './config.js';
 import { commands as connection } from './connection.js';
 import { commands as hashes } from './hashes.js';
 import { commands as keys } from './keys.js';
@@ -14,6 +15,6 @@ import { commands as zsets } from './zsets.js';
 
 /** Every command nodis ships, from each group's module. */
 export const allCommands: CommandSpec[] = [
-  ...command, ...connection, ...hashes, ...keys, ...lists, ...pubsub, ...server, ...sets, ...sort,
+  ...command, ...config, ...connection, ...hashes, ...keys, ...lists, ...pubsub, ...server, ...sets, ...sort,
   ...strings, ...transactions, ...zsets,
 ];

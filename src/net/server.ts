@@ -51,6 +51,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly latency: LatencyMonitor;
   activeExpireEnabled = true;
   port = 0;
+  /** The config file given at startup (CONFIG REWRITE writes it). */
+  configFile: string | null = null;
   private readonly listeners: net.Server[] = [];
   private nextClientId = 1;
   /** Clients blocked on keys (BLPOP, BZPOPMIN…) and the keys ready to serve them. */
