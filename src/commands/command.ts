@@ -45,7 +45,11 @@ function commandFlags(resolved: ResolvedCommand): CommandFlag[] {
 }
 
 function replyKeySpec(reply: ReplyWriter, spec: KeySpec): void {
-  reply.mapHeader(3);
+  reply.mapHeader(spec.notes === undefined ? 3 : 4);
+  if (spec.notes !== undefined) {
+    reply.bulk('notes');
+    reply.bulk(spec.notes);
+  }
   reply.bulk('flags');
   reply.setHeader(spec.flags.length);
   for (const flag of spec.flags) reply.simple(flag);

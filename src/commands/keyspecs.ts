@@ -4,6 +4,8 @@ import type { ResolvedCommand } from './registry.js';
 
 /** Redis 7.0's key spec: where a command's keys start and how many follow. */
 export interface KeySpec {
+  /** Redis's free-text notes on the spec, shown first by COMMAND INFO when present. */
+  notes?: string;
   flags: string[];
   begin:
     | { type: 'index'; index: number }
@@ -23,10 +25,11 @@ export interface FoundKey {
 
 const parsed = new Map<string, KeySpec[]>();
 
-/** Parses the compact 'flags|begin|find' notation of command-meta.ts. */
+/** Parses the compact 'flags|begin|find[|notes]' notation of command-meta.ts. */
 function parseSpec(text: string): KeySpec {
-  const [flags, begin, find] = text.split('|') as [string, string, string];
+  const [flags, begin, find, notes] = text.split('|') as [string, string, string, string | undefined];
   const spec: KeySpec = { flags: flags === '' ? [] : flags.split(' '), begin: { type: 'unknown' }, find: { type: 'unknown' } };
+  if (notes !== undefined) spec.notes = notes;
   if (begin[0] === 'i') {
     spec.begin = { type: 'index', index: Number(begin.slice(1)) };
   } else if (begin[0] === 'k') {
@@ -139,6 +142,8 @@ export function findKeys(resolved: ResolvedCommand, argv: readonly string[]): Fo
     const found = keysBySpecs(specs, argv);
     if (found !== null) return variable ? withVariableFlags(resolved, argv, found) : found;
   }
+  const withFlags = resolved.spec.getKeysAndFlags;
+  if (withFlags !== undefined) return withFlags(argv);
   const getKeys = resolved.spec.getKeys;
   if (getKeys === undefined) return [];
   const flags = specs[0]?.flags ?? [];

@@ -32,6 +32,8 @@ export interface CommandSpec {
   acl?: string[];
   /** For commands whose keys move (movablekeys): the argv positions of the keys. */
   getKeys?: (argv: string[]) => number[];
+  /** Like getKeys, with each key's flags when they differ per key (COMMAND GETKEYSANDFLAGS). */
+  getKeysAndFlags?: (argv: readonly string[]) => { pos: number; flags: string[] }[];
   /** Container commands (CONFIG, CLIENT, OBJECT…) have no handler of their own. */
   handler?: CommandHandler;
   subcommands?: CommandSpec[];
