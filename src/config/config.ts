@@ -231,9 +231,11 @@ export class Config {
         return { value: canonical, text: canonical };
       }
       default: {
-        const err = param.validate?.(text);
+        const nul = param.binary ? -1 : text.indexOf('\0');
+        const value = nul === -1 ? text : text.slice(0, nul);
+        const err = param.validate?.(value);
         if (err) throw new Error(err);
-        return { value: text, text };
+        return { value, text: value };
       }
     }
   }

@@ -116,10 +116,10 @@ function applyDirective(config: Config, argv: string[], state: LoadState): void 
   }
 }
 
-/** The first `save` line replaces the defaults; later ones add their points to it. */
+/** The first `save` line replaces the defaults, later ones add their points; `save ""` empties the list. */
 function appendSave(config: Config, args: string[], state: LoadState): void {
   const added = saveSyntax.parse(args, '').text;
-  if (!state.saveLoaded) {
+  if (!state.saveLoaded || added === '') {
     state.saveLoaded = true;
     config.set('save', added);
     return;

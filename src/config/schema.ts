@@ -38,6 +38,8 @@ export interface ConfigParam {
   validate?: (text: string) => string | null;
   /** 'string' kinds: an empty value means "unset" (CONFIG REWRITE drops the line). */
   nullable?: boolean;
+  /** 'string' kinds kept binary-safe (Redis's sds configs); others end at a NUL byte like C strings. */
+  binary?: boolean;
   /** 'special' kinds: the parser, CONFIG GET text and CONFIG REWRITE lines. */
   syntax?: SpecialSyntax;
   /** Takes several arguments on a redis.conf line; CONFIG SET splits its value at spaces. */
@@ -137,8 +139,8 @@ export const CONFIG_PARAMS: ConfigParam[] = [
   int('socket-mark-id', '0', I, 0, UINT_MAX, { unsigned: true }),
   int('maxclients', '10000', M, 1, UINT_MAX, { unsigned: true, ...H, doc: 'Maximum number of connected clients.' }),
   // ---- security ----
-  { name: 'requirepass', kind: 'string', default: '', mutable: M, nullable: true, sensitive: true, ...H, doc: 'Password of the default user.' },
-  nullable('masterauth', M, { sensitive: true }),
+  { name: 'requirepass', kind: 'string', default: '', mutable: M, nullable: true, binary: true, sensitive: true, ...H, doc: 'Password of the default user.' },
+  nullable('masterauth', M, { sensitive: true, binary: true }),
   nullable('masteruser', M, { sensitive: true }),
   str('aclfile', '', I),
   int('acllog-max-len', '128', M, 0, LONG_MAX),

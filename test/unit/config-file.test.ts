@@ -51,6 +51,11 @@ describe('redis.conf reader', () => {
     const e = new Config();
     loadConfigText(e, 'save ""\nsave 10 1\n');
     expect(e.format('save')).toBe('10 1');
+    const f = new Config();
+    loadConfigText(f, 'save 900 1\nsave ""\n');
+    expect(f.format('save')).toBe('');
+    loadConfigText(f, 'save 900 1\nsave ""\nsave 10 1\n');
+    expect(f.format('save')).toBe('10 1');
   });
 
   it('accepts the old ziplist names and the deprecated directives', () => {

@@ -1,0 +1,151 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { RawClient } from '../helpers/raw-client.js';
+
+const BIN = fileURLToPath(new URL('../../bin/nodis-server', import.meta.url));
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], stdin?: string): Promise<Finished> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('latin1')));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('latin1')));
+    child.once('error', reject);
+    child.once('exit', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin ?? '');
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+    srv.once('error', reject);
+  });
+}
+
+async function waitReady(port: number, child: ChildProcess): Promise<RawClient> {
+  for (let i = 0; i < 200; i++) {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
+    try {
+      const c = await RawClient.connect(port);
+      const pong = await c.callRaw('PING');
+      if (pong === '+PONG\r\n' || pong.startsWith('-NOAUTH')) return c;
+      c.close();
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('server did not start');
+}
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'nodis-cli-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('nodis-server command line', () => {
+  it('--version and -v print a redis-server style version line', async () => {
+    const out = await run(['--version']);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/^Redis server v=7\.0\.15 sha=00000000:0 malloc=libc bits=64 build=nodis-\d+\.\d+\.\d+\n$/);
+  });
+
+  it('--help prints the usage on stderr and exits 1', async () => {
+    const out = await run(['--help']);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toContain('Usage: nodis-server [/path/to/redis.conf] [options] [-]');
+  });
+
+  it('a bad directive prints Redis\'s fatal error on stderr and exits 1', async () => {
+    const file = join(dir, 'bad.conf');
+    writeFileSync(file, 'port 7412\nfoo bar\n');
+    const out = await run([file]);
+    expect(out.code).toBe(1);
+    expect(out.stderr).toBe(
+      "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 2\n>>> 'foo bar'\nBad directive or wrong number of arguments\n",
+    );
+    const flags = await run(['--port', '7413', '--hz', 'abc']);
+    expect(flags.code).toBe(1);
+    expect(flags.stderr).toBe(
+      "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 3\n>>> 'hz \"abc\"'\nargument couldn't be parsed into an integer\n",
+    );
+  });
+
+  it('runs from a config file plus flags, rewrites it, and shuts down on SIGTERM', async () => {
+    const port = await freePort();
+    const file = join(dir, 'nodis.conf');
+    writeFileSync(file, `# test config\nport 1\nhz 20\nrequirepass "s3cret-value"\nsave 900 1\n`);
+    const child = spawn(process.execPath, [BIN, file, '--port', String(port), '--save', '', '--dir', dir, '--hz', '30'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let logs = '';
+    child.stdout.on('data', (d: Buffer) => (logs += d.toString('latin1')));
+    child.stderr.on('data', (d: Buffer) => (logs += d.toString('latin1')));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      const c = await waitReady(port, child);
+      expect(await c.callRaw('AUTH', 's3cret-value')).toBe('+OK\r\n');
+      expect(await c.callRaw('CONFIG', 'GET', 'hz')).toBe('*2\r\n$2\r\nhz\r\n$2\r\n30\r\n');
+      expect(await c.callRaw('CONFIG', 'GET', 'save')).toBe('*2\r\n$4\r\nsave\r\n$0\r\n\r\n');
+      expect(await c.callRaw('CONFIG', 'SET', 'maxmemory', '2mb')).toBe('+OK\r\n');
+      expect(await c.callRaw('CONFIG', 'REWRITE')).toBe('+OK\r\n');
+      c.close();
+      const rewritten = readFileSync(file, 'latin1');
+      expect(rewritten).toContain('# test config\n');
+      expect(rewritten).toContain(`port ${port}\n`);
+      expect(rewritten).toContain('hz 30\n');
+      expect(rewritten).toContain('save ""\n');
+      expect(rewritten).toContain('# Generated by CONFIG REWRITE\n');
+      expect(rewritten).toContain('maxmemory 2mb\n');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(logs).toContain('Ready to accept connections tcp');
+    expect(logs).toContain(`Configuration loaded from ${file}`);
+    expect(logs).toContain('Received SIGTERM scheduling shutdown...');
+    expect(logs).not.toContain('s3cret-value');
+  });
+
+  it('reads the config from stdin with "-" and warns when no file is given', async () => {
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, '-', '--save', ''], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let logs = '';
+    child.stdout.on('data', (d: Buffer) => (logs += d.toString('latin1')));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.stdin.end(`port ${port}\nmaxmemory-policy allkeys-lru\n`);
+    try {
+      const c = await waitReady(port, child);
+      expect(await c.callRaw('CONFIG', 'GET', 'maxmemory-policy')).toBe('*2\r\n$16\r\nmaxmemory-policy\r\n$11\r\nallkeys-lru\r\n');
+      expect(await c.callRaw('CONFIG', 'GET', 'bind')).toBe('*2\r\n$4\r\nbind\r\n$14\r\n127.0.0.1 -::1\r\n');
+      expect(await c.callRaw('CONFIG', 'REWRITE')).toBe('-ERR The server is running without a config file\r\n');
+      c.close();
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+    expect(logs).toContain('Warning: no config file specified');
+    expect(logs).toContain('Received SIGINT scheduling shutdown...');
+  });
+});
