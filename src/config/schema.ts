@@ -130,7 +130,7 @@ export const CONFIG_PARAMS: ConfigParam[] = [
   spec('bind', '127.0.0.1 -::1', M, special.bind, { multiArg: true, ...H, doc: 'Addresses to listen on; a leading "-" skips an address that is not available.' }),
   int('port', '6379', M, 0, 65535, { ...H, doc: 'TCP port (0 picks a free port).' }),
   bool('protected-mode', 'yes', M, { ...H, doc: 'Without a password, accept only loopback clients.' }),
-  int('tcp-backlog', '511', I, 0, INT_MAX, { ...H, doc: 'Listen backlog.' }),
+  int('tcp-backlog', '511', I, 0, INT_MAX, { doc: 'Listen backlog.' }),
   int('timeout', '0', M, 0, INT_MAX, { ...H, doc: 'Close a client idle for this many seconds (0 = never).' }),
   int('tcp-keepalive', '300', M, 0, INT_MAX, { ...H, doc: 'TCP keepalive interval in seconds (0 = off).' }),
   nullable('unixsocket', I),

@@ -1,0 +1,30 @@
+# nodis: a Redis 7.0-compatible server for Node.js.
+#   docker build -t nodis .
+#   docker run -p 6379:6379 -v nodis-data:/data nodis
+# Arguments after the image name replace the default flags, as with redis-server:
+#   docker run nodis node /app/bin/nodis-server /data/redis.conf --port 6380
+
+# ---- dependencies (production only: tsx runs the TypeScript sources, so there is no build step)
+FROM node:20-slim AS deps
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+
+# ---- runtime
+FROM node:20-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json package-lock.json redis.conf.example ./
+COPY bin ./bin
+COPY src ./src
+RUN mkdir -p /data && chown node:node /data
+# The image's unprivileged user (uid 1000).
+USER node
+VOLUME /data
+WORKDIR /data
+EXPOSE 6379
+STOPSIGNAL SIGTERM
+# Listening on every interface without protected mode is what a container needs; without
+# these flags nodis keeps Redis's safe defaults (bind 127.0.0.1 -::1, protected-mode yes).
+CMD ["node", "/app/bin/nodis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--dir", "/data"]
