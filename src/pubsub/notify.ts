@@ -40,19 +40,3 @@ export function parseNotifyFlags(text: string): number {
   }
   return flags;
 }
-
-/** Redis's keyspaceEventsFlagsToString: the canonical text CONFIG GET prints. */
-export function formatNotifyFlags(flags: number): string {
-  let out = '';
-  if ((flags & ALL) === ALL) out += 'A';
-  else {
-    for (const letter of ['g', '$', 'l', 's', 'h', 'z', 'x', 'e', 't', 'd']) {
-      if (flags & (CLASS_BITS[letter] as number)) out += letter;
-    }
-  }
-  if (flags & NOTIFY_KEYSPACE) out += 'K';
-  if (flags & NOTIFY_KEYEVENT) out += 'E';
-  if (flags & (CLASS_BITS.m as number)) out += 'm';
-  if (flags & (CLASS_BITS.n as number)) out += 'n';
-  return out;
-}
