@@ -76,11 +76,16 @@ function clientType(client: CommandContext): ClientType {
 }
 
 /** Redis's validateClientName: printable ASCII without spaces ('!'..'~'). */
-export function validateClientName(name: string): void {
+export function isValidClientName(name: string): boolean {
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
-    if (c < 33 || c > 126) throw new RedisError('ERR Client names cannot contain spaces, newlines or special characters.');
+    if (c < 33 || c > 126) return false;
   }
+  return true;
+}
+
+export function validateClientName(name: string): void {
+  if (!isValidClientName(name)) throw new RedisError('ERR Client names cannot contain spaces, newlines or special characters.');
 }
 
 function clientId(ctx: CommandContext): void {

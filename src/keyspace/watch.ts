@@ -63,6 +63,20 @@ export class WatchRegistry {
   }
 
   /**
+   * A watched key was deleted because it expired: a change, except for clients that watched it
+   * already expired (for them it was logically gone already), as Redis's touchWatchedKey.
+   */
+  touchExpired(db: Database, key: string): void {
+    const watchers = this.byDb.get(db)?.get(key);
+    if (watchers === undefined) return;
+    for (const w of watchers) {
+      const entry = w.watchedKeys.find((k) => k.db === db && k.key === key);
+      if (entry !== undefined && entry.expiredWhenWatched) entry.expiredWhenWatched = false;
+      else w.watchDirty = true;
+    }
+  }
+
+  /**
    * FLUSHDB/FLUSHALL/SWAPDB: every watched key of `db` that exists there now (or, for SWAPDB,
    * in `other`) is touched, as Redis's touchAllWatchedKeysInDb.
    */
