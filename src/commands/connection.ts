@@ -10,7 +10,7 @@ const ERR_AUTH_NOPASS =
   'ERR AUTH <password> called without any password configured for the default user. ' +
   'Are you sure your configuration is correct?';
 const ERR_HELLO_NOAUTH =
-  'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> ' +
+  'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> ' +
   'option can be used to authenticate the client and select the RESP protocol version at the same time';
 
 function ping(ctx: CommandContext, argv: string[]): void {
@@ -81,30 +81,25 @@ function hello(ctx: CommandContext, argv: string[]): void {
     if (parsed < 2 || parsed > 3) throw new RedisError('NOPROTO unsupported protocol version');
     version = parsed;
   }
-  let user: string | null = null;
-  let password = '';
-  let name: string | null = null;
+  // Redis 7.0 applies AUTH and SETNAME as it reads them: an error further on keeps what came before.
   for (let j = next; j < argv.length; j++) {
     const more = argv.length - 1 - j;
     const opt = (argv[j] as string).toLowerCase();
     if (opt === 'auth' && more >= 2) {
-      user = argv[j + 1] as string;
-      password = argv[j + 2] as string;
+      const user = argv[j + 1] as string;
+      if (!checkCredentials(ctx, user, argv[j + 2] as string)) throw new RedisError(ERR_WRONGPASS);
+      ctx.authenticate(user);
       j += 2;
     } else if (opt === 'setname' && more >= 1) {
-      name = argv[j + 1] as string;
+      const name = argv[j + 1] as string;
       validateClientName(name);
+      ctx.name = name;
       j++;
     } else {
       throw new RedisError(`ERR Syntax error in HELLO option '${argv[j] as string}'`);
     }
   }
-  if (user !== null) {
-    if (!checkCredentials(ctx, user, password)) throw new RedisError(ERR_WRONGPASS);
-    ctx.authenticate(user);
-  }
   if (!ctx.authenticated && ctx.server.requiresAuth()) throw new RedisError(ERR_HELLO_NOAUTH);
-  if (name !== null) ctx.name = name;
   if (version !== 0) ctx.reply.resp = version as 2 | 3;
   const reply = ctx.reply;
   reply.mapHeader(7);

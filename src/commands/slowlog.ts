@@ -3,6 +3,7 @@ import { RedisError } from '../errors.js';
 import { getRangeLong } from '../util/parse.js';
 import type { CommandContext } from './context.js';
 import { replyHelp, subcommandSyntaxError } from './help.js';
+import { isValidClientName } from './client.js';
 import type { CommandSpec, ResolvedCommand } from './registry.js';
 
 /** As Redis's SLOWLOG_ENTRY_MAX_ARGC and SLOWLOG_ENTRY_MAX_STRING. */
@@ -100,20 +101,32 @@ function slowLogArgv(argv: readonly string[]): string[] {
   return out;
 }
 
-/** Arguments Redis replaces by "(redacted)" in the slow log and MONITOR (passwords). */
+/**
+ * Arguments Redis replaces by "(redacted)" in the slow log and MONITOR (passwords). Redis redacts
+ * while parsing, so only what it parsed before rejecting a command is redacted: AUTH with too
+ * many arguments, HELLO with a bad version, and HELLO options after a bad one are shown as sent.
+ */
 export function redactedArgv(name: string, argv: readonly string[]): readonly string[] {
-  if (name === 'auth') return argv.map((a, i) => (i === 0 ? a : '(redacted)'));
-  if (name === 'hello') {
-    for (let i = 2; i < argv.length; i++) {
-      if ((argv[i] as string).toLowerCase() === 'auth' && i + 2 < argv.length) {
-        const out = argv.slice();
-        out[i + 1] = '(redacted)';
-        out[i + 2] = '(redacted)';
-        return out;
-      }
+  if (name === 'auth') return argv.length > 3 ? argv : argv.map((a, i) => (i === 0 ? a : '(redacted)'));
+  if (name !== 'hello' || argv.length < 4) return argv;
+  const version = argv[1] as string;
+  if (version !== '2' && version !== '3') return argv;
+  let out: string[] | null = null;
+  for (let i = 2; i < argv.length; i++) {
+    const opt = (argv[i] as string).toLowerCase();
+    const more = argv.length - 1 - i;
+    if (opt === 'auth' && more >= 2) {
+      out ??= argv.slice();
+      out[i + 1] = '(redacted)';
+      out[i + 2] = '(redacted)';
+      i += 2;
+    } else if (opt === 'setname' && more >= 1 && isValidClientName(argv[i + 1] as string)) {
+      i++;
+    } else {
+      break;
     }
   }
-  return argv;
+  return out ?? argv;
 }
 
 /**

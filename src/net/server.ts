@@ -4,7 +4,7 @@ import { Config } from '../config/config.js';
 import type { CommandContext, ServerContext, ServerStats } from '../commands/context.js';
 import { CommandTable } from '../commands/registry.js';
 import { LatencyMonitor } from '../commands/latency.js';
-import { SlowLog } from '../commands/slowlog.js';
+import { SlowLog, redactedArgv } from '../commands/slowlog.js';
 import { allCommands } from '../commands/index.js';
 import { Database, type KeyspaceHooks } from '../keyspace/database.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
@@ -143,7 +143,6 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   }
 
   private accept(socket: net.Socket): void {
-    this.stats.totalConnectionsReceived++;
     if (this.closing !== null) {
       socket.destroy();
       return;
@@ -158,6 +157,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
       socket.end(`-${PROTECTED_MODE_DENIED}\r\n`);
       return;
     }
+    // Redis counts only the connections it accepts (not those refused above) in total_connections_received.
+    this.stats.totalConnectionsReceived++;
     const client = new Client(this.nextClientId++, this, socket);
     this.clients.set(client.id, client);
     const keepalive = this.config.getNumber('tcp-keepalive');
@@ -165,9 +166,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   }
 
   private deniedByProtectedMode(socket: net.Socket): boolean {
-    if (!this.config.getBool('protected-mode') || this.requiresAuth()) return false;
-    const addr = socket.remoteAddress ?? '';
-    return !(addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.') || addr === '');
+    return protectedModeDenies(this.config.getBool('protected-mode'), this.requiresAuth(), socket.remoteAddress);
   }
 
   clientClosed(client: Client): void {
@@ -187,7 +186,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     const secs = Math.floor(nowUs / 1e6);
     const micros = String(nowUs % 1e6).padStart(6, '0');
     let line = `${secs}.${micros} [${ctx.db.id} ${ctx.addr}]`;
-    for (const arg of argv) line += ' "' + escapeMonitorArg(arg) + '"';
+    for (const arg of redactedArgv((argv[0] as string).toLowerCase(), argv)) line += ' "' + escapeMonitorArg(arg) + '"';
     for (const monitor of this.monitors) {
       if (monitor === ctx) continue;
       monitor.reply.simple(line);
@@ -299,6 +298,17 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   }
 }
 
+/**
+ * Redis 7.0's protected mode: with it on and no password for the default user, only loopback
+ * clients (127.x.x.x, ::1) are accepted, whatever the bind addresses.
+ */
+export function protectedModeDenies(enabled: boolean, hasPassword: boolean, remoteAddress: string | undefined): boolean {
+  if (!enabled || hasPassword) return false;
+  // No address: the socket is already gone, nothing to refuse.
+  const addr = remoteAddress ?? '';
+  return !(addr === '' || addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.'));
+}
+
 function escapeMonitorArg(arg: string): string {
   let out = '';
   for (let i = 0; i < arg.length; i++) {
@@ -316,6 +326,7 @@ function escapeMonitorArg(arg: string): string {
   return out;
 }
 
+/** Redis 7.0's text, its typo included. */
 const PROTECTED_MODE_DENIED =
   'DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. ' +
   'In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis ' +
@@ -324,5 +335,5 @@ const PROTECTED_MODE_DENIED =
   'publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just ' +
   'disable the protected mode by editing the Redis configuration file, and setting the protected mode option to \'no\', and then ' +
   'restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. ' +
-  '4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the ' +
+  '4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the ' +
   'server to start accepting connections from the outside.';

@@ -31,6 +31,8 @@ export class RespParser {
   // The multibulk being read, resumable across chunks.
   private args: string[] | null = null;
   private argsLeft = 0;
+  /** Arguments already read into `args` (it is allocated at its final length). */
+  private argc = 0;
   private bulkLen = -1;
   private big: Buffer | null = null;
   private bigFilled = 0;
@@ -98,6 +100,15 @@ export class RespParser {
   /** 1: started a multibulk; -1: empty multibulk consumed; 0: need more bytes. */
   private readMultibulkCount(): number {
     const buf = this.buf;
+    const quick = readCount(buf, this.pos + 1);
+    if (quick > 0 && (quick <= UNAUTH_MAX_MULTIBULK || this.authenticated)) {
+      this.pos = countEnd;
+      this.args = new Array<string>(quick);
+      this.argc = 0;
+      this.argsLeft = quick;
+      this.bulkLen = -1;
+      return 1;
+    }
     const cr = buf.indexOf(CR, this.pos);
     if (cr === -1 || cr + 1 >= buf.length) {
       if (buf.length - this.pos > INLINE_MAX_SIZE) throw new ProtocolError('too big mbulk count string');
@@ -105,11 +116,11 @@ export class RespParser {
     }
     const count = parseStrictInt(buf, this.pos + 1, cr);
     if (Number.isNaN(count) || count > INT_MAX) throw new ProtocolError('invalid multibulk length');
-    if (count > UNAUTH_MAX_MULTIBULK && !this.authenticated) throw new ProtocolError('invalid multibulk length');
+    if (count > UNAUTH_MAX_MULTIBULK && !this.authenticated) throw new ProtocolError('unauthenticated multibulk length');
     this.pos = cr + 2;
     if (count <= 0) return -1;
     this.args = new Array<string>(count);
-    this.args.length = 0;
+    this.argc = 0;
     this.argsLeft = count;
     this.bulkLen = -1;
     return 1;
@@ -122,6 +133,13 @@ export class RespParser {
     while (this.argsLeft > 0) {
       if (this.bulkLen === -1) {
         if (this.pos >= buf.length) return false;
+        const quick = buf[this.pos] === DOLLAR ? readCount(buf, this.pos + 1) : -1;
+        if (quick >= 0 && quick <= this.maxBulkLen && (quick <= UNAUTH_MAX_BULK || this.authenticated)) {
+          this.pos = countEnd;
+          this.bulkLen = quick;
+        }
+      }
+      if (this.bulkLen === -1) {
         const cr = buf.indexOf(CR, this.pos);
         if (cr === -1 || cr + 1 >= buf.length) {
           if (buf.length - this.pos > INLINE_MAX_SIZE) throw new ProtocolError('too big bulk count string');
@@ -132,7 +150,7 @@ export class RespParser {
         }
         const len = parseStrictInt(buf, this.pos + 1, cr);
         if (Number.isNaN(len) || len < 0 || len > this.maxBulkLen) throw new ProtocolError('invalid bulk length');
-        if (len > UNAUTH_MAX_BULK && !this.authenticated) throw new ProtocolError('invalid bulk length');
+        if (len > UNAUTH_MAX_BULK && !this.authenticated) throw new ProtocolError('unauthenticated bulk length');
         this.pos = cr + 2;
         this.bulkLen = len;
       }
@@ -141,7 +159,7 @@ export class RespParser {
         if (this.bulkLen >= BIG_ARG) this.startBigArg();
         return false;
       }
-      args.push(buf.latin1Slice(this.pos, end));
+      args[this.argc++] = buf.latin1Slice(this.pos, end);
       this.pos = end + 2;
       this.bulkLen = -1;
       this.argsLeft--;
@@ -160,7 +178,7 @@ export class RespParser {
 
   private finishBigArg(): void {
     const big = this.big as Buffer;
-    (this.args as string[]).push(big.latin1Slice(0, big.length - 2));
+    (this.args as string[])[this.argc++] = big.latin1Slice(0, big.length - 2);
     this.big = null;
     this.bigFilled = 0;
     this.bulkLen = -1;
@@ -183,6 +201,32 @@ export class RespParser {
     if (args === null) throw new ProtocolError('unbalanced quotes in request');
     return args;
   }
+}
+
+/** Where the line read by the last successful readCount ended (after its CRLF). */
+let countEnd = 0;
+
+/**
+ * The common case of a count line (`*3` or `$5` after its type byte): plain digits, no leading
+ * zero, at most 9 of them, CR and one more byte in the buffer. Returns the count and sets
+ * countEnd, or -1 for anything else, which the general path then reads (and rejects) as Redis
+ * does. Scanning a few digits here costs less than a native indexOf and a second pass.
+ */
+function readCount(buf: Buffer, start: number): number {
+  const limit = Math.min(buf.length - 1, start + 10);
+  let value = 0;
+  for (let i = start; i < limit; i++) {
+    const c = buf[i] as number;
+    if (c === CR) {
+      if (i === start || (buf[start] === 48 && i !== start + 1)) return -1;
+      countEnd = i + 2;
+      return value;
+    }
+    const d = c - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return -1;
 }
 
 /** Redis's string2ll on a byte range: optional '-', no leading zeros, no spaces. NaN when invalid. */

@@ -51,10 +51,15 @@ async function runStep(client: RawClient, step: Step): Promise<string> {
 /** An array reply re-encoded with its elements sorted, so order does not matter. */
 function canonicalSorted(raw: string): string {
   const decoded = decode(Buffer.from(raw, 'latin1'));
-  if (decoded === null || !Array.isArray(decoded.value)) return raw;
-  const items = (decoded.value as RespValue[]).map((v) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)));
+  if (decoded === null) return raw;
+  const value = decoded.value;
+  // A RESP3 set reply is compared as a multiset too, keeping its type in the result.
+  const isSet = value !== null && typeof value === 'object' && 'set' in value;
+  if (!Array.isArray(value) && !isSet) return raw;
+  const list = isSet ? (value as { set: RespValue[] }).set : (value as RespValue[]);
+  const items = list.map((v) => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)));
   items.sort();
-  return `sorted:${items.join(',')}`;
+  return `sorted${isSet ? '~' : '*'}:${items.join(',')}`;
 }
 
 /** Formats mismatches for a readable failure message. */

@@ -67,7 +67,8 @@ async function waitForPort(port: number, timeoutMs: number): Promise<boolean> {
       const c = await RawClient.connect(port);
       const pong = await c.callRaw('PING');
       c.close();
-      if (pong === '+PONG\r\n') return true;
+      // With --requirepass the server is up when it asks for a password.
+      if (pong === '+PONG\r\n' || pong.startsWith('-NOAUTH')) return true;
     } catch {
       // not up yet
     }

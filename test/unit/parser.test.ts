@@ -98,8 +98,8 @@ describe('RespParser', () => {
 
   it('limits unauthenticated clients like Redis', () => {
     const unauth = (p: RespParser) => (p.authenticated = false);
-    expect(protocolError('*11\r\n', unauth)).toBe('invalid multibulk length');
-    expect(protocolError('*1\r\n$16385\r\n', unauth)).toBe('invalid bulk length');
+    expect(protocolError('*11\r\n', unauth)).toBe('unauthenticated multibulk length');
+    expect(protocolError('*1\r\n$16385\r\n', unauth)).toBe('unauthenticated bulk length');
     expect(protocolError('*2\r\n$4\r\nAUTH\r\n$3\r\npwd\r\n', unauth)).toBe('<no error>');
   });
 
