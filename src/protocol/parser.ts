@@ -116,7 +116,7 @@ export class RespParser {
     }
     const count = parseStrictInt(buf, this.pos + 1, cr);
     if (Number.isNaN(count) || count > INT_MAX) throw new ProtocolError('invalid multibulk length');
-    if (count > UNAUTH_MAX_MULTIBULK && !this.authenticated) throw new ProtocolError('invalid multibulk length');
+    if (count > UNAUTH_MAX_MULTIBULK && !this.authenticated) throw new ProtocolError('unauthenticated multibulk length');
     this.pos = cr + 2;
     if (count <= 0) return -1;
     this.args = new Array<string>(count);
@@ -150,7 +150,7 @@ export class RespParser {
         }
         const len = parseStrictInt(buf, this.pos + 1, cr);
         if (Number.isNaN(len) || len < 0 || len > this.maxBulkLen) throw new ProtocolError('invalid bulk length');
-        if (len > UNAUTH_MAX_BULK && !this.authenticated) throw new ProtocolError('invalid bulk length');
+        if (len > UNAUTH_MAX_BULK && !this.authenticated) throw new ProtocolError('unauthenticated bulk length');
         this.pos = cr + 2;
         this.bulkLen = len;
       }
