@@ -17,8 +17,17 @@ export function activeExpireCycle(databases: Database[], stats: KeyspaceStats, h
   const budgetMs = (1000 / hz) * (TIME_PERC / 100);
   let checkedTotal = 0;
   let expiredTotal = 0;
-  for (const db of databases) {
-    if (db.expires.size === 0) continue;
+  // Like Redis's current_db, a cycle cut short by the time limit resumes at the database it was
+  // in, so that keys expiring in one database do not starve the others.
+  const first = (nextDb.get(databases) ?? 0) % databases.length;
+  for (let n = 0; n < databases.length; n++) {
+    const index = (first + n) % databases.length;
+    const db = databases[index] as Database;
+    nextDb.set(databases, (index + 1) % databases.length);
+    if (db.expires.size === 0) {
+      db.avgTtl = 0;
+      continue;
+    }
     for (;;) {
       const now = Date.now();
       let checked = 0;
@@ -41,8 +50,10 @@ export function activeExpireCycle(databases: Database[], stats: KeyspaceStats, h
       checkedTotal += checked;
       expiredTotal += expired;
       if (ttlCount > 0) {
-        const avg = ttlSum / ttlCount;
-        db.avgTtl = db.avgTtl === 0 ? avg : (db.avgTtl / 50) * 49 + avg / 50;
+        // Redis's integer running average, seeded with the first sample.
+        const avg = Math.trunc(ttlSum / ttlCount);
+        if (db.avgTtl === 0) db.avgTtl = avg;
+        db.avgTtl = Math.trunc(db.avgTtl / 50) * 49 + Math.trunc(avg / 50);
       }
       if (performance.now() - started > budgetMs) {
         stats.expiredTimeCapReached++;
@@ -58,6 +69,9 @@ export function activeExpireCycle(databases: Database[], stats: KeyspaceStats, h
     stats.expiredStalePerc = current * 0.05 + stats.expiredStalePerc * 0.95;
   }
 }
+
+/** Where the next cycle starts, per server (its databases array). */
+const nextDb = new WeakMap<Database[], number>();
 
 /** The next entry of the database's expires, wrapping around; the cursor is a live Map iterator. */
 function nextExpireEntry(db: Database): [string, number] | undefined {

@@ -268,8 +268,10 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (timeout <= 0) return;
     const limit = Date.now() - timeout * 1000;
     for (const client of this.clients.values()) {
-      // Blocked clients have a timeout of their own.
-      if (client.lastInteraction < limit && !client.monitor && client.blocked === null) client.kill();
+      // Blocked clients have a timeout of their own; subscribers and monitors only listen.
+      if (client.lastInteraction >= limit || client.monitor || client.blocked !== null) continue;
+      if (client.channels.size + client.patterns.size + client.shardChannels.size !== 0) continue;
+      client.kill();
     }
   }
 
