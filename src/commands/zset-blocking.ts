@@ -45,8 +45,9 @@ function bzpopmax(ctx: CommandContext, argv: string[]): void {
 
 /** BZMPOP timeout numkeys key [key …] MIN|MAX [COUNT count] */
 function bzmpop(ctx: CommandContext, argv: string[]): void {
-  const deadline = parseTimeout(argv[1] as string);
+  // Redis reads the timeout last, after numkeys, MIN|MAX and COUNT.
   const args = parseMpop(argv, 2);
+  const deadline = parseTimeout(argv[1] as string);
   const end = 3 + args.numkeys;
   for (let i = 3; i < end; i++) {
     const key = argv[i] as string;

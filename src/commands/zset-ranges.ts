@@ -49,7 +49,7 @@ function nodesInRange(zset: ZSet, score: ScoreRange | null, lex: LexRange | null
   const zsl = zset.zsl;
   let node: SkipNode | null;
   if (score !== null) node = reverse ? zsl.lastInScoreRange(score) : zsl.firstInScoreRange(score);
-  else node = reverse ? zsl.lastInLexRange(lex as LexRange) : zsl.firstInLexRange(lex as LexRange);
+  else node = reverse ? zset.lastInLexRange(lex as LexRange) : zset.firstInLexRange(lex as LexRange);
   while (node !== null && offset-- > 0) node = nextNode(node, reverse);
   while (node !== null && limit-- !== 0) {
     if (!stillInRange(node, reverse, score, lex)) break;

@@ -279,8 +279,20 @@ export class SkipList {
     return x !== this.header && scoreGteMin(x.score, range) ? x : null;
   }
 
+  /**
+   * Whether the range can hold anything, judged as Redis does from the two ends only: with
+   * members of different scores the lex order is not the list's order, and Redis's answers
+   * then follow from these checks and the walks below.
+   */
+  mayHoldLexRange(range: LexRange): boolean {
+    if (lexRangeEmpty(range)) return false;
+    const first = this.first;
+    const tail = this.tail;
+    return first !== null && tail !== null && lexGteMin(tail.member, range) && lexLteMax(first.member, range);
+  }
+
   firstInLexRange(range: LexRange): SkipNode | null {
-    if (lexRangeEmpty(range)) return null;
+    if (!this.mayHoldLexRange(range)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       let next = x.forward[i] as SkipNode | null;
@@ -294,7 +306,7 @@ export class SkipList {
   }
 
   lastInLexRange(range: LexRange): SkipNode | null {
-    if (lexRangeEmpty(range)) return null;
+    if (!this.mayHoldLexRange(range)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       let next = x.forward[i] as SkipNode | null;

@@ -1,5 +1,5 @@
 import type { CollectionValue } from './value.js';
-import { SkipList, type LexRange, type ScoreRange, type SkipNode } from './skiplist.js';
+import { SkipList, lexGteMin, lexLteMax, type LexRange, type ScoreRange, type SkipNode } from './skiplist.js';
 
 /** Limits under which Redis keeps a sorted set as a listpack (zset-max-listpack-*). */
 export interface ZSetLimits {
@@ -87,11 +87,46 @@ export class ZSet implements CollectionValue {
     return this.zsl.rankOf(last.score, last.member) - this.zsl.rankOf(first.score, first.member) + 1;
   }
 
+  /*
+   * Lex ranges are only meaningful when every member has the same score. Otherwise Redis's
+   * answers depend on its encoding: a listpack is scanned in order from one end, a skiplist is
+   * walked top-down. The compact form follows the listpack's scans so replies match Redis's.
+   */
+
+  /** First node in the lex range (Redis's zzlFirstInLexRange / zslFirstInLexRange). */
+  firstInLexRange(range: LexRange): SkipNode | null {
+    if (!this.compact) return this.zsl.firstInLexRange(range);
+    if (!this.zsl.mayHoldLexRange(range)) return null;
+    for (let x = this.zsl.first; x !== null; x = x.forward[0] as SkipNode | null) {
+      if (lexGteMin(x.member, range)) return lexLteMax(x.member, range) ? x : null;
+    }
+    return null;
+  }
+
+  /** Last node in the lex range, scanning back from the tail when compact. */
+  lastInLexRange(range: LexRange): SkipNode | null {
+    if (!this.compact) return this.zsl.lastInLexRange(range);
+    if (!this.zsl.mayHoldLexRange(range)) return null;
+    for (let x = this.zsl.tail; x !== null; x = x.backward) {
+      if (lexLteMax(x.member, range)) return lexGteMin(x.member, range) ? x : null;
+    }
+    return null;
+  }
+
   countInLexRange(range: LexRange): number {
-    const first = this.zsl.firstInLexRange(range);
+    const first = this.firstInLexRange(range);
     if (first === null) return 0;
-    const last = this.zsl.lastInLexRange(range) as SkipNode;
-    return this.zsl.rankOf(last.score, last.member) - this.zsl.rankOf(first.score, first.member) + 1;
+    if (this.compact) {
+      let count = 0;
+      for (let x: SkipNode | null = first; x !== null && lexLteMax(x.member, range); x = x.forward[0] as SkipNode | null) count++;
+      return count;
+    }
+    // Redis's arithmetic on ranks, which with mixed scores may even go below zero.
+    const length = this.zsl.length;
+    let count = length - (this.zsl.rankOf(first.score, first.member) - 1);
+    const last = this.zsl.lastInLexRange(range);
+    if (last !== null) count -= length - this.zsl.rankOf(last.score, last.member);
+    return count;
   }
 
   private readonly dropMember = (node: SkipNode): void => {
@@ -108,7 +143,16 @@ export class ZSet implements CollectionValue {
   }
 
   deleteRangeByLex(range: LexRange): number {
-    return this.zsl.deleteRangeByLex(range, this.dropMember);
+    if (!this.compact) return this.zsl.deleteRangeByLex(range, this.dropMember);
+    let x = this.firstInLexRange(range);
+    let count = 0;
+    while (x !== null && lexLteMax(x.member, range)) {
+      const next = x.forward[0] as SkipNode | null;
+      this.delete(x.member);
+      count++;
+      x = next;
+    }
+    return count;
   }
 
   /**
