@@ -80,9 +80,26 @@ export class ReplyWriter {
 
   private constantReply(b: Buffer): void {
     if (!this.enabled) return;
-    this.reserve(b.length);
-    b.copy(this.buf, this.len);
-    this.len += b.length;
+    const n = b.length;
+    this.reserve(n);
+    // Byte by byte: Buffer#copy's argument checks cost more than copying a few bytes.
+    const buf = this.buf;
+    const p = this.len;
+    for (let i = 0; i < n; i++) buf[p + i] = b[i] as number;
+    this.len = p + n;
+  }
+
+  /** A type byte, a non-negative integer and CRLF (`:12`, `*3`, `%2`…), written without a string. */
+  private header(type: number, n: number): void {
+    if (!this.enabled) return;
+    this.reserve(24);
+    const buf = this.buf;
+    let p = this.len;
+    buf[p++] = type;
+    p = writeDigits(buf, p, n);
+    buf[p++] = 13;
+    buf[p++] = 10;
+    this.len = p;
   }
 
   /** Writes protocol text already encoded (ASCII/latin1). */
@@ -121,6 +138,7 @@ export class ReplyWriter {
   integer(n: number | bigint): void {
     if (n === 0) return this.constantReply(ZERO);
     if (n === 1) return this.constantReply(ONE);
+    if (typeof n === 'number' && n >= 0 && n <= Number.MAX_SAFE_INTEGER) return this.header(58, n); // ':'
     this.raw(':' + (typeof n === 'number' ? intToString(n) : n.toString()) + '\r\n');
   }
 
@@ -174,7 +192,8 @@ export class ReplyWriter {
 
   arrayHeader(n: number): void {
     if (n === 0) return this.constantReply(EMPTY_ARRAY);
-    this.raw('*' + intToString(n) + '\r\n');
+    this.header(42, n); // '*'
+
   }
 
   emptyArray(): void {
@@ -183,19 +202,19 @@ export class ReplyWriter {
 
   /** A map of n pairs: %n in RESP3, a flat array of 2n in RESP2. */
   mapHeader(n: number): void {
-    if (this.resp === 3) this.raw('%' + intToString(n) + '\r\n');
+    if (this.resp === 3) this.header(37, n); // '%'
     else this.arrayHeader(n * 2);
   }
 
   /** A set of n members: ~n in RESP3, an array in RESP2. */
   setHeader(n: number): void {
-    if (this.resp === 3) this.raw('~' + intToString(n) + '\r\n');
+    if (this.resp === 3) this.header(126, n); // '~'
     else this.arrayHeader(n);
   }
 
   /** An out-of-band message: >n in RESP3, an array in RESP2 (pub/sub). */
   pushHeader(n: number): void {
-    if (this.resp === 3) this.raw('>' + intToString(n) + '\r\n');
+    if (this.resp === 3) this.header(62, n); // '>'
     else this.arrayHeader(n);
   }
 
@@ -246,8 +265,9 @@ function writeDigits(buf: Buffer, p: number, n: number): number {
     buf[p + 1] = 48 + (n % 10);
     return p + 2;
   }
+  // Integer comparisons: dividing a float by 10 repeatedly can round a count up.
   let digits = 3;
-  for (let v = n / 1000; v >= 1; v /= 10) digits++;
+  for (let pow = 1000; n >= pow && digits < 16; pow *= 10) digits++;
   let end = p + digits;
   for (let v = n; end > p; v = Math.floor(v / 10)) buf[--end] = 48 + (v % 10);
   return p + digits;
