@@ -16,7 +16,7 @@ describe('connection commands (ioredis)', () => {
     expect(await raw.call('AUTH', 'other', 's3cret')).toEqual({ error: 'WRONGPASS invalid username-password pair or user is disabled.' });
     expect(await raw.call('HELLO', '3')).toEqual({
       error:
-        'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> ' +
+        'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> ' +
         'option can be used to authenticate the client and select the RESP protocol version at the same time',
     });
     expect(await raw.call('AUTH', 's3cret')).toBe('OK');
