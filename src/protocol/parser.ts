@@ -33,6 +33,7 @@ export class RespParser {
   private argsLeft = 0;
   /** Arguments already read into `args` (it is allocated at its final length). */
   private argc = 0;
+  private lastName = '';
   private bulkLen = -1;
   private big: Buffer | null = null;
   private bigFilled = 0;
@@ -159,12 +160,31 @@ export class RespParser {
         if (this.bulkLen >= BIG_ARG) this.startBigArg();
         return false;
       }
-      args[this.argc++] = buf.latin1Slice(this.pos, end);
+      args[this.argc] = this.argc === 0 ? this.commandName(buf, this.pos, end) : buf.latin1Slice(this.pos, end);
+      this.argc++;
       this.pos = end + 2;
       this.bulkLen = -1;
       this.argsLeft--;
     }
     return true;
+  }
+
+  /**
+   * The first argument: a client mostly repeats the same few command names, so the last one is
+   * reused when the bytes match, which saves a string and lets the command table's lookup find a
+   * string whose hash is already known.
+   */
+  private commandName(buf: Buffer, start: number, end: number): string {
+    const cached = this.lastName;
+    const n = end - start;
+    if (cached.length === n) {
+      let i = 0;
+      while (i < n && buf[start + i] === cached.charCodeAt(i)) i++;
+      if (i === n) return cached;
+    }
+    const name = buf.latin1Slice(start, end);
+    if (n <= 32) this.lastName = name;
+    return name;
   }
 
   private startBigArg(): void {

@@ -40,6 +40,14 @@ describe('RespParser count lines', () => {
     expect(run('*1\r\n$1000\r\n' + 'a'.repeat(1000) + '\r\n', (p) => (p.maxBulkLen = 1000))).toEqual([['a'.repeat(1000)]]);
   });
 
+  it('reuses the last command name only when its bytes match', () => {
+    const parser = new RespParser();
+    parser.feed(Buffer.from('*1\r\n$3\r\nGET\r\n*1\r\n$3\r\nGEX\r\n*1\r\n$3\r\nGET\r\n*1\r\n$4\r\nGETX\r\n*1\r\n$3\r\n\xffET\r\n', 'latin1'));
+    const names: string[] = [];
+    for (let c = parser.next(); c !== null; c = parser.next()) names.push(c[0] as string);
+    expect(names).toEqual(['GET', 'GEX', 'GET', 'GETX', '\xffET']);
+  });
+
   it('waits for the byte after CR before taking a count', () => {
     const parser = new RespParser();
     parser.feed(Buffer.from('*1\r', 'latin1'));
