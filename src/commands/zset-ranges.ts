@@ -60,12 +60,16 @@ function nodesInRange(zset: ZSet, score: ScoreRange | null, lex: LexRange | null
 }
 
 /** Writes the result of ZRANGESTORE: the new set, or deletes the destination when empty. */
-function storeResult(ctx: CommandContext, dst: string, nodes: SkipNode[]): void {
+function storeResult(ctx: CommandContext, dst: string, nodes: SkipNode[], knownLength: boolean): void {
   const db = ctx.db;
   if (nodes.length !== 0) {
+    // Redis adds the members one by one to a new listpack (a skiplist from the start when a
+    // rank range is known to be too long), which turns into a skiplist when it outgrows the
+    // limits: a -0 added to the listpack reads back as 0, one added after stays -0.
+    const limits = zsetLimits(ctx);
     const zset = new ZSet();
-    for (const node of nodes) zset.insertNew(node.member, node.score);
-    zset.fitEncoding(zsetLimits(ctx));
+    if (knownLength && nodes.length > limits.maxEntries) zset.compact = false;
+    for (const node of nodes) zset.set(node.member, node.score, limits);
     db.set(dst, zset);
     ctx.reply.integer(nodes.length);
     db.notify('z', 'zrangestore', dst);
@@ -140,7 +144,7 @@ function zrangeGeneric(ctx: CommandContext, argv: string[], keyIdx: number, stor
   else nodes = nodesInRange(zset, scoreRange, lexRange, reverse, offset, limit);
 
   if (store) {
-    storeResult(ctx, argv[1] as string, nodes);
+    storeResult(ctx, argv[1] as string, nodes, rangeType === RangeType.Rank);
     return;
   }
   const nested = withScores && ctx.reply.resp > 2;

@@ -88,6 +88,27 @@ describe.skipIf(!hasOracle)('differential: collection details', () => {
     await same(steps);
   });
 
+  it('stores -0 as a listpack would, up to the point ZRANGESTORE\'s result outgrows it', async () => {
+    const steps: Step[] = [
+      ['CONFIG', 'SET', 'zset-max-listpack-entries', '3'], ['ZADD', 's', '-0', 'a', '1', 'b', '2', 'c', '3', 'd', '-0', 'e'],
+      ['ZRANGESTORE', 'r1', 's', '0', '-1'], ['ZRANGE', 'r1', '0', '-1', 'WITHSCORES'], ['OBJECT', 'ENCODING', 'r1'],
+      ['ZRANGESTORE', 'r2', 's', '-inf', '+inf', 'BYSCORE'], ['ZRANGE', 'r2', '0', '-1', 'WITHSCORES'],
+      ['ZRANGESTORE', 'r3', 's', '+inf', '-inf', 'BYSCORE', 'REV'], ['ZRANGE', 'r3', '0', '-1', 'WITHSCORES'],
+      ['ZRANGESTORE', 'r4', 's', '0', '1'], ['ZRANGE', 'r4', '0', '-1', 'WITHSCORES'], ['OBJECT', 'ENCODING', 'r4'],
+      ['CONFIG', 'SET', 'zset-max-listpack-entries', '128'], ['CONFIG', 'SET', 'zset-max-listpack-value', '3'],
+      ['ZRANGESTORE', 'r5', 's', '0', '-1'], ['ZRANGE', 'r5', '0', '-1', 'WITHSCORES'],
+      ['ZADD', 't', '-0', 'a', '-0', 'longer', '-0', 'z'], ['ZRANGESTORE', 'r6', 't', '0', '-1'], ['ZRANGE', 'r6', '0', '-1', 'WITHSCORES'],
+      ['ZUNIONSTORE', 'r7', '1', 't', 'WEIGHTS', '-1'], ['ZRANGE', 'r7', '0', '-1', 'WITHSCORES'],
+      ['ZUNION', '1', 't', 'WEIGHTS', '-1', 'WITHSCORES'], ['ZINTERSTORE', 'r8', '1', 's'], ['ZRANGE', 'r8', '0', '-1', 'WITHSCORES'],
+      ['CONFIG', 'SET', 'zset-max-listpack-value', '64'], ['CONFIG', 'SET', 'zset-max-listpack-entries', '3'],
+    ];
+    const ranges = [['0', '-1'], ['0', '1'], ['-inf', '+inf', 'BYSCORE'], ['-inf', '+inf', 'BYSCORE', 'LIMIT', '0', '2'], ['-', '+', 'BYLEX'],
+      ['-', '+', 'BYLEX', 'LIMIT', '0', '1'], ['+inf', '-inf', 'BYSCORE', 'REV'], ['-1', '0', 'REV'], ['0', '-1', 'REV']];
+    steps.push(['DEL', 'u'], ['ZADD', 'u', '1', 'b', '2', 'c', '3', 'd', '4', 'e', '5', 'f'], ['ZADD', 'u', '-0', 'a'], ['ZRANGE', 'u', '0', '0', 'WITHSCORES']);
+    for (const range of ranges) steps.push(['ZRANGESTORE', 'r', 'u', ...range], ['ZRANGE', 'r', '0', '-1', 'WITHSCORES'], ['OBJECT', 'ENCODING', 'r']);
+    await same(steps);
+  });
+
   it('reads the timeout of BZMPOP and BLMPOP after their other arguments', async () => {
     await same([
       ['BZMPOP', 'inf', '1', 'z', 'MIN', 'COUNT', '0'], ['BZMPOP', 'abc', '1', 'z', 'MID'], ['BZMPOP', '-1', '0', 'z', 'MIN'],

@@ -126,6 +126,14 @@ class FuzzRunner {
     this.compareRandom(step, a, b, contents, pairs, check.distinct, check.type !== 'set');
   }
 
+  /** MULTI, the commands, EXEC: every reply compared exactly. */
+  async transaction(commands: string[][]): Promise<void> {
+    for (const argv of [['MULTI'], ...commands, ['EXEC']]) {
+      const [a, b] = await this.pair.call(...argv);
+      if (a !== b) this.fail({ argv, check: { kind: 'exact' } }, 'in a transaction', a, b);
+    }
+  }
+
   /** Random replies agree in shape, and every member (with its value or score) belongs to the collection. */
   private compareRandom(step: FuzzStep, a: string, b: string, contentsRaw: string, pairs: boolean, distinct: boolean, keyed = false): void {
     const va = parse(a);
@@ -193,7 +201,7 @@ const SMALL_LIMITS: Array<[string, string]> = [
   ['zset-max-listpack-entries', '5'], ['zset-max-listpack-value', '8'], ['list-max-listpack-size', '3'],
 ];
 
-const STEPS = Number(process.env.NODIS_FUZZ_STEPS ?? 2500);
+const STEPS = Number(process.env.NODIS_FUZZ_STEPS ?? 3000);
 
 describe.skipIf(!hasOracle)('differential: generated commands on hashes, lists, sets and sorted sets', () => {
   let nodis: TestServer;
@@ -219,6 +227,10 @@ describe.skipIf(!hasOracle)('differential: generated commands on hashes, lists, 
       const gen = new CommandGenerator(seed);
       try {
         for (let i = 0; i < STEPS && runner.divergences.length < 15; i++) {
+          if (i % 50 === 49) {
+            await runner.transaction(gen.transaction());
+            continue;
+          }
           const step = gen.next();
           try {
             await runner.run(step);

@@ -78,7 +78,7 @@ export class CommandGenerator {
   }
 
   key(type: CollectionType): string {
-    return this.chance(0.8) ? this.pick(KEYS[type]) : this.pick(ALL_KEYS);
+    return this.chance(0.88) ? this.pick(KEYS[type]) : this.pick(ALL_KEYS);
   }
   private member(): string {
     return this.pick(MEMBERS);
@@ -146,7 +146,42 @@ export class CommandGenerator {
     return { argv, check: { kind: 'lex', key } };
   }
 
+  /** Commands whose replies are compared exactly, to run inside MULTI/EXEC. */
+  transaction(): string[][] {
+    const out: string[][] = [];
+    while (out.length < 2 + this.int(3)) {
+      const step = this.next();
+      if (step.check.kind === 'exact') out.push(step.argv);
+    }
+    return out;
+  }
+
+  /** A burst that takes a key past the default compact limits (128 entries, 512 integers). */
+  private grow(): FuzzStep {
+    const type = this.pick(['hash', 'list', 'set', 'zset'] as const);
+    const k = this.key(type);
+    const n = 100 + this.int(500);
+    const base = this.int(1000);
+    const argv: string[] = [];
+    if (type === 'hash') {
+      argv.push('HSET', k);
+      for (let i = 0; i < n; i++) argv.push(`f${base + i}`, String(i));
+    } else if (type === 'list') {
+      argv.push(this.pick(['LPUSH', 'RPUSH']), k);
+      for (let i = 0; i < n; i++) argv.push(this.chance(0.1) ? this.member() : String(base + i));
+    } else if (type === 'set') {
+      argv.push('SADD', k);
+      for (let i = 0; i < n; i++) argv.push(String(base + i));
+      if (this.chance(0.3)) argv.push(this.member());
+    } else {
+      argv.push('ZADD', k);
+      for (let i = 0; i < n; i++) argv.push(String(this.int(50)), `m${base + i}`);
+    }
+    return this.exact(...argv);
+  }
+
   private generic(): FuzzStep {
+    if (this.chance(0.25)) return this.grow();
     const r = this.int(4);
     if (r === 0) return this.exact('DEL', this.pick(ALL_KEYS));
     if (r === 1) return this.exact('SET', this.pick(ALL_KEYS), this.member());
