@@ -101,7 +101,9 @@ export const notifyKeyspaceEvents: SpecialSyntax = {
     if (args.length !== 1) fail('wrong number of arguments');
     const flags = canonicalNotifyFlags(args[0] as string);
     if (flags === null) fail("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
-    return simple(flags);
+    // CONFIG GET drops 'n' beside 'A' as Redis prints it, but the class stays on: the value keeps it.
+    const keepsNew = flags.startsWith('A') && (args[0] as string).includes('n');
+    return { value: keepsNew ? flags + 'n' : flags, text: flags };
   },
   rewrite(name, text) {
     return [{ line: `${name} ${repr(text)}`, force: text !== '' }];

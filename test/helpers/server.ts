@@ -13,7 +13,8 @@ export interface TestServer {
 
 /** Starts nodis in-process on an ephemeral port, with saving off unless asked. */
 export async function startTestServer(options: Record<string, string | number | boolean> = {}): Promise<TestServer> {
-  const running = await startServer({ port: 0, save: '', ...options });
+  // DEBUG (SLEEP, SET-ACTIVE-EXPIRE…) is refused by default as in Redis; tests may use it.
+  const running = await startServer({ port: 0, save: '', 'enable-debug-command': 'yes', ...options });
   const clients: Redis[] = [];
   const raws: RawClient[] = [];
   return {
