@@ -1,5 +1,5 @@
 import { RedisError } from '../errors.js';
-import { idleTimeMs, lfuDecayed, lruClock, LFU_INIT_VAL } from '../keyspace/access.js';
+import { currentLruClock, idleTimeMs, lfuDecayed, LFU_INIT_VAL } from '../keyspace/access.js';
 import { isIntEncodable, stringEncoding, type Value } from '../types/value.js';
 import type { CommandContext } from './context.js';
 import { replyHelp } from './help.js';
@@ -61,7 +61,7 @@ function idletime(ctx: CommandContext, argv: string[]): void {
   if (value === undefined) return;
   const db = ctx.db;
   if (db.access.lfu) throw new RedisError(ERR_LFU_SELECTED);
-  const record = db.accessClock.get(argv[2] as string) ?? lruClock();
+  const record = db.accessClock.get(argv[2] as string) ?? currentLruClock();
   ctx.reply.integer(Math.floor(idleTimeMs(record) / 1000));
 }
 

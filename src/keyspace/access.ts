@@ -29,6 +29,27 @@ export function lruClock(now: number = Date.now()): number {
   return Math.floor(now / LRU_CLOCK_RESOLUTION) & LRU_CLOCK_MAX;
 }
 
+/**
+ * Redis's server.lruclock: the LRU clock as of the server's last cron tick, so that a key access
+ * reads no system clock (a clock read costs about as much as the rest of a GET here). -1 while no
+ * server ticks; the clock is then read at each access.
+ */
+let cachedLruClock = -1;
+
+/** Called by the server cron (hz times a second; the clock has a resolution of one second). */
+export function tickLruClock(now: number = Date.now()): void {
+  cachedLruClock = lruClock(now);
+}
+
+export function stopLruClock(): void {
+  cachedLruClock = -1;
+}
+
+/** The LRU clock as key accesses and OBJECT IDLETIME see it. */
+export function currentLruClock(): number {
+  return cachedLruClock >= 0 ? cachedLruClock : lruClock();
+}
+
 function lfuTimeInMinutes(now: number): number {
   return Math.floor(now / 60000) & 65535;
 }
@@ -56,20 +77,22 @@ function lfuLogIncr(counter: number, policy: AccessPolicy): number {
 }
 
 /** The record of a key just accessed, given its previous record (undefined for a new key). */
-export function accessRecord(previous: number | undefined, policy: AccessPolicy, now: number = Date.now()): number {
-  if (!policy.lfu) return lruClock(now);
-  if (previous === undefined) return (lfuTimeInMinutes(now) << 8) | LFU_INIT_VAL;
-  return (lfuTimeInMinutes(now) << 8) | lfuLogIncr(lfuDecayed(previous, policy, now), policy);
+export function accessRecord(previous: number | undefined, policy: AccessPolicy, now?: number): number {
+  if (!policy.lfu) return now === undefined ? currentLruClock() : lruClock(now);
+  const at = now ?? Date.now();
+  if (previous === undefined) return (lfuTimeInMinutes(at) << 8) | LFU_INIT_VAL;
+  return (lfuTimeInMinutes(at) << 8) | lfuLogIncr(lfuDecayed(previous, policy, at), policy);
 }
 
 /** The record of a key created now (a fresh object in Redis). */
-export function newAccessRecord(policy: AccessPolicy, now: number = Date.now()): number {
-  return policy.lfu ? (lfuTimeInMinutes(now) << 8) | LFU_INIT_VAL : lruClock(now);
+export function newAccessRecord(policy: AccessPolicy, now?: number): number {
+  if (policy.lfu) return (lfuTimeInMinutes(now ?? Date.now()) << 8) | LFU_INIT_VAL;
+  return now === undefined ? currentLruClock() : lruClock(now);
 }
 
 /** Milliseconds since the access recorded in an LRU record (Redis's estimateObjectIdleTime). */
-export function idleTimeMs(record: number, now: number = Date.now()): number {
-  const clock = lruClock(now);
+export function idleTimeMs(record: number, now?: number): number {
+  const clock = now === undefined ? currentLruClock() : lruClock(now);
   if (clock >= record) return (clock - record) * LRU_CLOCK_RESOLUTION;
   return (clock + (LRU_CLOCK_MAX - record)) * LRU_CLOCK_RESOLUTION;
 }

@@ -8,7 +8,7 @@ import { SlowLog, redactedArgv } from '../commands/slowlog.js';
 import { allCommands } from '../commands/index.js';
 import { Database, type KeyspaceHooks } from '../keyspace/database.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
-import { bindAccessPolicy } from '../keyspace/access.js';
+import { bindAccessPolicy, stopLruClock, tickLruClock } from '../keyspace/access.js';
 import type { Logger } from '../log.js';
 import { Client } from './client.js';
 import { BlockingState } from './blocking.js';
@@ -254,10 +254,12 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     const hz = Math.min(500, Math.max(1, this.config.getNumber('hz')));
     this.cronTimer = setInterval(() => this.cron(), Math.floor(1000 / hz));
     this.cronTimer.unref();
+    tickLruClock();
   }
 
   private cron(): void {
     const hz = Math.min(500, Math.max(1, this.config.getNumber('hz')));
+    tickLruClock();
     if (this.activeExpireEnabled) activeExpireCycle(this.databases, this.stats, hz);
     this.closeTimedOutClients();
     this.blocking.checkTimeouts();
@@ -286,6 +288,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   /** Closes listeners and every client. */
   private async stop(): Promise<void> {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
+    stopLruClock();
     if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
     for (const client of [...this.clients.values()]) client.kill();
     await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
