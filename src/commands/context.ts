@@ -3,6 +3,10 @@ import type { Database, KeyspaceStats } from '../keyspace/database.js';
 import type { ReplyWriter } from '../protocol/reply.js';
 import type { Logger } from '../log.js';
 import type { CommandTable } from './registry.js';
+import type { MultiState } from './transactions.js';
+import type { Watcher, WatchRegistry } from '../keyspace/watch.js';
+import type { PubSub, Subscriber } from '../pubsub/registry.js';
+import type { Tracking, TrackingClient } from '../pubsub/tracking.js';
 import type { BlockedType, ServeBlocked } from './blocking.js';
 import type { LatencyMonitor } from './latency.js';
 import type { SlowLog } from './slowlog.js';
@@ -11,7 +15,7 @@ import type { SlowLog } from './slowlog.js';
  * What command handlers see of a client. `net/client.ts` implements it; handlers never see
  * the socket or the connection class.
  */
-export interface CommandContext {
+export interface CommandContext extends Watcher, Subscriber, TrackingClient {
   readonly id: number;
   readonly server: ServerContext;
   readonly reply: ReplyWriter;
@@ -32,6 +36,8 @@ export interface CommandContext {
    * timed out at once (Redis's CLIENT_DENY_BLOCKING).
    */
   inMulti: boolean;
+  /** The open MULTI transaction, or null. */
+  multi: MultiState | null;
   /** Answer this reply, then close the connection (QUIT). */
   closeAfterReply(): void;
   /** Selects database `index`; the caller has validated it. */
@@ -121,6 +127,12 @@ export interface ServerContext {
   blockForKeys(ctx: CommandContext, argv: string[], keys: readonly string[], type: BlockedType, deadline: number, serve: ServeBlocked): void;
   /** Marks a key that blocked clients may wait on as ready (for paths that bypass db signals). */
   signalKeyAsReady(db: Database, key: string): void;
+  /** WATCHed keys of every client. */
+  readonly watches: WatchRegistry;
+  /** Channels and patterns. */
+  readonly pubsub: PubSub;
+  /** Client-side caching: tracked keys, BCAST prefixes, invalidation messages. */
+  readonly tracking: Tracking;
   /** SLOWLOG, and the gate the dispatcher checks each command's duration against. */
   readonly slowlog: SlowLog;
   /** LATENCY events. */

@@ -2,6 +2,7 @@ import { RedisError, ERR_NOAUTH, errWrongArity } from '../errors.js';
 import type { CommandContext, ServerStats } from './context.js';
 import type { CommandSpec, CommandTable, ResolvedCommand } from './registry.js';
 import { noteSlowCommand } from './slowlog.js';
+import { findKeys } from './keyspecs.js';
 
 const MAX_ERR_ARG = 128;
 
@@ -86,6 +87,57 @@ export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: strin
   // One comparison per command; only a slow one goes on to the slow log and latency monitor.
   if (usec >= ctx.server.slowlog.gateUs) noteSlowCommand(ctx, resolved, argv, usec);
   stats.totalCommandsProcessed++;
+  const flags = resolved.spec.flags;
+  if (ctx.tracking !== null && !ctx.tracking.bcast && flags.includes('readonly') && !flags.includes('pubsub')) rememberTrackedKeys(ctx, resolved, argv);
+  if (ctx.server.hasMonitors() && !flags.includes('skip_monitor') && !flags.includes('admin')) {
+    ctx.server.feedMonitors(ctx, argv);
+  }
+}
+
+/** Client-side caching: the keys a read-only command of a tracking client was served (even on error, as Redis). */
+function rememberTrackedKeys(ctx: CommandContext, resolved: ResolvedCommand, argv: string[]): void {
+  const found = findKeys(resolved, argv);
+  if (found.length === 0) return;
+  const keys: string[] = [];
+  for (const k of found) keys.push(argv[k.pos] as string);
+  ctx.server.tracking.rememberKeys(ctx, ctx.tracking as NonNullable<CommandContext['tracking']>, keys);
+}
+
+/** Runs a top-level command of a tracking client: its own invalidations follow its reply. */
+function callTracking(ctx: CommandContext, resolved: ResolvedCommand, argv: string[], topName: string): void {
+  const tracking = ctx.server.tracking;
+  tracking.limit(ctx.server.config.getNumber('tracking-table-max-keys'));
+  tracking.current = ctx;
+  call(ctx, resolved, argv);
+  tracking.afterCommand();
+  // CLIENT CACHING YES/NO holds for the next command only (or a whole transaction).
+  if (ctx.tracking !== null && ctx.multi === null && topName !== 'client') ctx.tracking.caching = false;
+}
+
+/** Commands a RESP2 client may send while subscribed (Redis checks the command, not subcommands). */
+const ALLOWED_WHILE_SUBSCRIBED = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
+/** Commands that run at once inside MULTI instead of being queued. */
+const NOT_QUEUED = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
+
+/** A rejection while queuing a transaction makes its EXEC fail (Redis's flagTransaction). */
+function rejectCommand(ctx: CommandContext, resolved: ResolvedCommand | null, message: string, argv?: readonly string[]): void {
+  if (ctx.multi !== null) ctx.multi.aborted = true;
+  // A rejected EXEC discards the transaction and says why (Redis's execCommandAbort).
+  const isExec = resolved !== null ? resolved.spec.name === 'exec' && resolved.parent === null : (argv?.[0] as string).toLowerCase() === 'exec';
+  if (isExec && !message.startsWith('ERR unknown')) {
+    ctx.multi = null;
+    ctx.server.watches.unwatchAll(ctx);
+    message = `EXECABORT Transaction discarded because of: ${message.startsWith('ERR ') ? message.slice(4) : message}`;
+  }
+  reject(ctx, resolved, message);
+}
+
+/** Whether CLIENT PAUSE WRITE holds this command back (writes, may-replicate, EXEC of writes). */
+function heldByWritePause(ctx: CommandContext, resolved: ResolvedCommand): boolean {
+  const flags = resolved.spec.flags;
+  if (flags.includes('write') || flags.includes('may_replicate')) return true;
+  if (resolved.spec.name !== 'exec' || ctx.multi === null) return false;
+  return ctx.multi.queue.some((q) => q.resolved.spec.flags.includes('write') || q.resolved.spec.flags.includes('may_replicate'));
 }
 
 /**
@@ -95,26 +147,42 @@ export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: strin
 export function processCommand(ctx: CommandContext, argv: string[]): boolean {
   const resolved = resolveCommand(ctx.server.commands, argv);
   if (resolved instanceof RedisError) {
-    replyError(ctx, resolved.message);
+    rejectCommand(ctx, null, resolved.message, argv);
     return true;
   }
   const spec = resolved.spec;
   ctx.commandName = resolved.fullName;
   if (needsAuth(ctx, spec)) {
-    reject(ctx, resolved, ERR_NOAUTH);
+    rejectCommand(ctx, resolved, ERR_NOAUTH);
     return true;
   }
-  if (ctx.server.writesPaused() && spec.flags.includes('write')) return false;
+  if (ctx.multi !== null && spec.flags.includes('no_multi')) {
+    rejectCommand(ctx, resolved, 'ERR Command not allowed inside a transaction');
+    return true;
+  }
+  const topName = (resolved.parent ?? spec).name;
+  if (ctx.reply.resp === 2 && ctx.channels.size + ctx.patterns.size + ctx.shardChannels.size !== 0 && !ALLOWED_WHILE_SUBSCRIBED.has(topName)) {
+    rejectCommand(
+      ctx,
+      resolved,
+      `ERR Can't execute '${resolved.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
+    );
+    return true;
+  }
+  if (ctx.server.writesPaused() && heldByWritePause(ctx, resolved)) return false;
+  if (ctx.multi !== null && !NOT_QUEUED.has(topName)) {
+    ctx.multi.queue.push({ resolved, argv });
+    ctx.reply.queued();
+    return true;
+  }
   // CLIENT REPLY SKIP drops the reply of this one command, which may itself ask to skip the next.
   const skipReply = ctx.replyMode === 'skip';
   if (skipReply) {
     ctx.replyMode = 'on';
     ctx.reply.enabled = false;
   }
-  call(ctx, resolved, argv);
+  if (ctx.tracking === null) call(ctx, resolved, argv);
+  else callTracking(ctx, resolved, argv, topName);
   if (skipReply) ctx.reply.enabled = ctx.replyMode !== 'off';
-  if (ctx.server.hasMonitors() && !spec.flags.includes('skip_monitor') && !spec.flags.includes('admin')) {
-    ctx.server.feedMonitors(ctx, argv);
-  }
   return true;
 }

@@ -66,8 +66,10 @@ export class Database {
   lookupRead(key: string): Value | undefined {
     if (this.expires.size !== 0) this.expireIfNeeded(key);
     const value = this.dict.get(key);
-    if (value === undefined) this.stats.misses++;
-    else {
+    if (value === undefined) {
+      this.stats.misses++;
+      this.hooks.notify(this, 'm', 'keymiss', key);
+    } else {
       this.stats.hits++;
       this.touch(key);
     }
@@ -78,8 +80,10 @@ export class Database {
   lookupReadNoTouch(key: string): Value | undefined {
     if (this.expires.size !== 0) this.expireIfNeeded(key);
     const value = this.dict.get(key);
-    if (value === undefined) this.stats.misses++;
-    else this.stats.hits++;
+    if (value === undefined) {
+      this.stats.misses++;
+      this.hooks.notify(this, 'm', 'keymiss', key);
+    } else this.stats.hits++;
     return value;
   }
 
@@ -113,7 +117,10 @@ export class Database {
    * keepTtl. Signals the modification.
    */
   set(key: string, value: Value, keepTtl = false): void {
+    const size = this.dict.size;
     this.dict.set(key, value);
+    // Redis's dbAdd: a key that did not exist is announced as 'new' (class n).
+    if (this.dict.size !== size) this.hooks.notify(this, 'n', 'new', key);
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     // A new value is a new object with a fresh record, except that an LFU counter survives an
     // overwrite, as in Redis's dbOverwrite.

@@ -7,6 +7,9 @@ import type { Database } from '../keyspace/database.js';
 import { processCommand } from '../commands/dispatch.js';
 import type { NodisServer } from './server.js';
 import type { Waiter } from './blocking.js';
+import type { MultiState } from '../commands/transactions.js';
+import type { WatchedKey } from '../keyspace/watch.js';
+import type { TrackingState } from '../pubsub/tracking.js';
 
 /** One connection: its parser, its output buffer and the per-client state commands see. */
 export class Client implements CommandContext {
@@ -36,6 +39,16 @@ export class Client implements CommandContext {
   /** What a blocking command waits for; no input is processed meanwhile. */
   blocked: Waiter | null = null;
   inMulti = false;
+  multi: MultiState | null = null;
+  watchDirty = false;
+  readonly watchedKeys: WatchedKey[] = [];
+  readonly channels = new Set<string>();
+  readonly patterns = new Set<string>();
+  readonly shardChannels = new Set<string>();
+  /** CLIENT TRACKING mode; null while off. */
+  tracking: TrackingState | null = null;
+  /** When pending output first passed the soft limit (ms), 0 while under it. */
+  private softLimitSince = 0;
   /** A command that could not run yet (CLIENT PAUSE WRITE), run first when resumed. */
   private postponed: string[] | null = null;
 
@@ -97,6 +110,7 @@ export class Client implements CommandContext {
       if (this.server.blocking.hasReady) this.server.blocking.handleReady();
     }
     this.flush();
+    this.server.flushPending();
   }
 
   /** Resumes reading after a pause ended or a blocking command was answered. */
@@ -114,6 +128,8 @@ export class Client implements CommandContext {
 
   flush(): void {
     if (this.closed) return;
+    // Checked before the socket takes the bytes, as Redis counts its reply list.
+    if (this.server.outputLimitsActive && this.overOutputLimits()) return;
     const n = this.reply.flush(this.socket);
     this.server.stats.netOutputBytes += n;
     if (this.closing) {
@@ -142,7 +158,42 @@ export class Client implements CommandContext {
     this.server.monitors.add(this);
   }
 
+  /** Pub/Sub: this client received a message; it is written at the end of the current batch. */
+  markForFlush(): void {
+    this.server.pendingFlush.add(this);
+    if (this.server.outputLimitsActive) this.overOutputLimits();
+  }
+
+  /**
+   * client-output-buffer-limit (Redis's checkClientOutputBufferLimits): past the hard limit, or
+   * past the soft one for longer than its seconds, the connection is closed; true when it was.
+   */
+  private overOutputLimits(): boolean {
+    if (this.closed) return true;
+    const subscribed = this.channels.size + this.patterns.size + this.shardChannels.size !== 0;
+    const limit = subscribed ? this.server.outputLimits.pubsub : this.server.outputLimits.normal;
+    if (limit.hard === 0 && limit.soft === 0) return false;
+    const used = this.reply.pending + this.socket.writableLength;
+    let over = limit.hard !== 0 && used >= limit.hard;
+    if (limit.soft !== 0 && used >= limit.soft) {
+      const now = Date.now();
+      if (this.softLimitSince === 0) this.softLimitSince = now;
+      else if (now - this.softLimitSince > limit.softSeconds * 1000) over = true;
+    } else {
+      this.softLimitSince = 0;
+    }
+    if (!over) return false;
+    this.server.log.warn(`Client ${this.describe()} scheduled to be closed ASAP for overcoming of output buffer limits.`);
+    this.reply.discardTo(this.reply.mark() - this.reply.pending);
+    this.kill();
+    return true;
+  }
+
   reset(): void {
+    this.multi = null;
+    this.server.watches.unwatchAll(this);
+    this.server.pubsub.removeAll(this);
+    this.server.tracking.disable(this);
     this.select(0);
     this.name = '';
     this.replyMode = 'on';
@@ -161,15 +212,29 @@ export class Client implements CommandContext {
     const now = Date.now();
     const age = Math.floor((now - this.createdAt) / 1000);
     const idle = Math.floor((now - this.lastInteraction) / 1000);
-    const flags = this.monitor ? 'O' : this.blocked !== null ? 'b' : 'N';
+    const flags = this.flagLetters();
     const qbuf = this.parser.pending;
     const omem = this.reply.pending + this.socket.writableLength;
     return (
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd()} name=${this.name} age=${age} idle=${idle} ` +
-      `flags=${flags} db=${this.db.id} sub=0 psub=0 ssub=0 multi=-1 qbuf=${qbuf} qbuf-free=0 argv-mem=0 ` +
+      `flags=${flags} db=${this.db.id} sub=${this.channels.size} psub=${this.patterns.size} ssub=${this.shardChannels.size} ` +
+      `multi=${this.multi === null ? -1 : this.multi.queue.length} qbuf=${qbuf} qbuf-free=0 argv-mem=0 ` +
       `multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem} events=r cmd=${this.commandName === '' ? this.lastCommand : this.commandName} ` +
-      `user=${this.user} redir=-1 resp=${this.reply.resp}`
+      `user=${this.user} redir=${this.tracking === null ? -1 : this.tracking.redirect} resp=${this.reply.resp}`
     );
+  }
+
+  /** CLIENT LIST flags=, in Redis's order. */
+  private flagLetters(): string {
+    let f = this.monitor ? 'O' : '';
+    if (this.channels.size + this.patterns.size + this.shardChannels.size !== 0) f += 'P';
+    if (this.multi !== null) f += 'x';
+    if (this.blocked !== null) f += 'b';
+    const t = this.tracking;
+    if (t !== null) f += 't' + (t.brokenRedirect ? 'R' : '') + (t.bcast ? 'B' : '');
+    if (this.watchDirty) f += 'd';
+    if (this.noEvict) f += 'e';
+    return f === '' ? 'N' : f;
   }
 
   private fd(): number {

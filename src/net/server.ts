@@ -12,6 +12,11 @@ import { bindAccessPolicy, stopLruClock, tickLruClock } from '../keyspace/access
 import type { Logger } from '../log.js';
 import { Client } from './client.js';
 import { BlockingState } from './blocking.js';
+import { WatchRegistry } from '../keyspace/watch.js';
+import { PubSub } from '../pubsub/registry.js';
+import { Tracking } from '../pubsub/tracking.js';
+import { parseOutputBufferLimits, type OutputBufferLimits } from '../config/special.js';
+import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, classBit, parseNotifyFlags } from '../pubsub/notify.js';
 import type { BlockedType, ServeBlocked } from '../commands/blocking.js';
 
 export { NODIS_VERSION } from '../version.js';
@@ -57,6 +62,16 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   private nextClientId = 1;
   /** Clients blocked on keys (BLPOP, BZPOPMIN…) and the keys ready to serve them. */
   readonly blocking = new BlockingState();
+  readonly watches = new WatchRegistry();
+  readonly pubsub = new PubSub();
+  readonly tracking = new Tracking((id) => this.clients.get(id));
+  /** Clients that received Pub/Sub messages and must be flushed at the end of the batch. */
+  readonly pendingFlush = new Set<Client>();
+  /** client-output-buffer-limit; `outputLimitsActive` is false when every limit of normal and pubsub clients is 0. */
+  outputLimits: OutputBufferLimits = parseOutputBufferLimits('normal 0 0 0 slave 0 0 0 pubsub 0 0 0');
+  outputLimitsActive = false;
+  /** notify-keyspace-events as bits (0: notifications off). */
+  private notifyFlags = 0;
   private cronTimer: NodeJS.Timeout | null = null;
   private pausedUntil = 0;
   private pauseMode: 'all' | 'write' = 'all';
@@ -71,10 +86,22 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   ) {
     const count = config.getNumber('databases');
     for (let i = 0; i < count; i++) this.databases.push(new Database(i, this, this.stats));
-    bindAccessPolicy(config, this.databases);
     this.slowlog = new SlowLog(config);
     this.latency = new LatencyMonitor(config);
+    bindAccessPolicy(config, this.databases);
     config.onChange('hz', () => this.scheduleCron());
+    const readNotifyFlags = () => {
+      this.notifyFlags = Math.max(0, parseNotifyFlags(config.getString('notify-keyspace-events')));
+    };
+    readNotifyFlags();
+    config.onChange('notify-keyspace-events', readNotifyFlags);
+    const readOutputLimits = () => {
+      const limits = parseOutputBufferLimits(config.format('client-output-buffer-limit'));
+      this.outputLimits = limits;
+      this.outputLimitsActive = limits.normal.hard + limits.normal.soft + limits.pubsub.hard + limits.pubsub.soft !== 0;
+    };
+    readOutputLimits();
+    config.onChange('client-output-buffer-limit', readOutputLimits);
     config.onChange('proto-max-bulk-len', (v) => {
       for (const c of this.clients.values()) c.parser.maxBulkLen = v as number;
     });
@@ -87,21 +114,49 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   // ---- keyspace hooks ----
   keyModified(db: Database, key: string): void {
     if (this.blocking.count !== 0) this.blocking.signal(db, key);
+    if (this.watches.count !== 0) this.watches.touch(db, key);
+    if (this.tracking.active) this.tracking.invalidateKey(key);
   }
 
   keyExpired(db: Database, key: string): void {
     this.notify(db, 'x', 'expired', key);
+    if (this.watches.count !== 0) this.watches.touchExpired(db, key);
+    if (this.tracking.active) this.tracking.invalidateKey(key, true, true);
   }
 
-  notify(_db: Database, _type: string, _event: string, _key: string): void {}
+  notify(db: Database, type: string, event: string, key: string): void {
+    const flags = this.notifyFlags;
+    if (flags === 0 || (flags & classBit(type)) === 0) return;
+    // Channel names are built only when someone could be listening.
+    if (this.pubsub.channels.size === 0 && this.pubsub.patterns.size === 0) return;
+    if (flags & NOTIFY_KEYSPACE) this.pubsub.publish(`__keyspace@${db.id}__:${key}`, event);
+    if (flags & NOTIFY_KEYEVENT) this.pubsub.publish(`__keyevent@${db.id}__:${event}`, key);
+  }
+
+  /** Writes out the clients that received Pub/Sub messages during this batch. */
+  flushPending(): void {
+    if (this.tracking.broadcastPending) this.tracking.broadcast();
+    if (this.pendingFlush.size === 0) return;
+    for (const client of this.pendingFlush) client.flush();
+    this.pendingFlush.clear();
+  }
 
   // ---- FLUSHDB / FLUSHALL / SWAPDB hooks ----
   // Called while the flushed databases still hold their keys, so that WATCH can dirty the
   // watched keys that exist there (Redis's touchAllWatchedKeysInDb) in O(watched keys) rather
   // than signalling each of the dataset's keys; client-side caching invalidates everything.
-  flushed(_db: Database | null): void {}
+  flushed(db: Database | null): void {
+    if (this.watches.count !== 0) {
+      for (const d of db === null ? this.databases : [db]) this.watches.touchAllInDb(d);
+    }
+    if (this.tracking.active) this.tracking.invalidateAll();
+  }
 
   swapped(a: Database, b: Database): void {
+    if (this.watches.count !== 0) {
+      this.watches.touchAllInDb(a, b);
+      this.watches.touchAllInDb(b, a);
+    }
     if (this.blocking.count !== 0) {
       this.blocking.signalDatabase(a);
       this.blocking.signalDatabase(b);
@@ -110,36 +165,72 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
 
   // ---- listening ----
   async listen(): Promise<void> {
-    const port = this.config.getNumber('port');
-    const binds = this.config.getString('bind').split(/\s+/).filter((b) => b !== '');
-    const addresses = binds.length === 0 ? ['0.0.0.0', '::'] : binds;
-    let chosenPort = port;
-    for (const raw of addresses) {
-      // A leading '-' means "skip this address if it is not available", as in Redis.
-      const optional = raw.startsWith('-');
-      const host = optional ? raw.slice(1) : raw;
-      const host2 = host === '*' ? '0.0.0.0' : host;
-      try {
-        chosenPort = await this.listenOn(host2, chosenPort);
-      } catch (err) {
-        if (!optional && !(binds.length === 0 && host2 === '::')) throw err;
-      }
-    }
-    this.port = chosenPort;
+    const listeners = await this.openListeners(this.config.getNumber('port'), this.config.getString('bind'));
+    this.listeners.push(...listeners.servers);
+    this.port = listeners.port;
+    // Port 0 asks for any free port: CONFIG GET port then shows the one in use.
+    if (this.config.getNumber('port') !== this.port) this.config.set('port', String(this.port));
+    this.config.onChange('port', () => void this.rebind());
+    this.config.onChange('bind', () => void this.rebind());
     this.scheduleCron();
   }
 
-  private listenOn(host: string, port: number): Promise<number> {
+  /** Listens on every address of `bind` ("*" and "-addr" as in Redis); all or nothing. */
+  private async openListeners(port: number, bind: string): Promise<{ servers: net.Server[]; port: number }> {
+    const binds = bind.split(/\s+/).filter((b) => b !== '');
+    const addresses = binds.length === 0 ? ['0.0.0.0', '::'] : binds;
+    const servers: net.Server[] = [];
+    let chosenPort = port;
+    try {
+      for (const raw of addresses) {
+        // A leading '-' means "skip this address if it is not available", as in Redis.
+        const optional = raw.startsWith('-');
+        const host = optional ? raw.slice(1) : raw;
+        const address = host === '*' ? '0.0.0.0' : host;
+        try {
+          const server = await this.listenOn(address, chosenPort);
+          servers.push(server);
+          const addr = server.address();
+          if (typeof addr === 'object' && addr !== null) chosenPort = addr.port;
+        } catch (err) {
+          if (!optional && !(binds.length === 0 && address === '::')) throw err;
+        }
+      }
+    } catch (err) {
+      for (const s of servers) s.close();
+      throw err;
+    }
+    return { servers, port: chosenPort };
+  }
+
+  private listenOn(host: string, port: number): Promise<net.Server> {
     return new Promise((resolve, reject) => {
       const server = net.createServer((socket) => this.accept(socket));
       server.once('error', reject);
       server.listen({ host, port, ipv6Only: host.includes(':') }, () => {
         server.off('error', reject);
-        this.listeners.push(server);
-        const addr = server.address();
-        resolve(typeof addr === 'object' && addr !== null ? addr.port : port);
+        resolve(server);
       });
     });
+  }
+
+  /**
+   * CONFIG SET port/bind: opens the new listeners, then closes the old ones; if the new address
+   * cannot be bound, the old listeners stay and the failure is logged (Node binds asynchronously,
+   * so the CONFIG SET reply cannot wait for it as Redis's does).
+   */
+  private async rebind(): Promise<void> {
+    if (this.closing !== null) return;
+    const port = this.config.getNumber('port');
+    try {
+      const next = await this.openListeners(port, this.config.getString('bind'));
+      const old = this.listeners.splice(0, this.listeners.length, ...next.servers);
+      for (const s of old) s.close();
+      this.port = next.port;
+      this.log.info(`Listening again on port ${next.port}`);
+    } catch (err) {
+      this.log.warn(`Failed to listen on the new address: ${(err as Error).message}`);
+    }
   }
 
   private accept(socket: net.Socket): void {
@@ -171,6 +262,10 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
 
   clientClosed(client: Client): void {
     this.blocking.remove(client);
+    this.watches.unwatchAll(client);
+    this.pubsub.removeAll(client);
+    this.tracking.disable(client);
+    this.pendingFlush.delete(client);
     this.clients.delete(client.id);
     this.monitors.delete(client);
   }
@@ -221,11 +316,12 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   }
 
   isPausedFor(_client: Client): boolean {
-    return this.pausedUntil > Date.now() && this.pauseMode === 'all';
+    // pausedUntil is 0 whenever no pause is in force: no clock read per command.
+    return this.pausedUntil !== 0 && this.pauseMode === 'all' && this.pausedUntil > Date.now();
   }
 
   writesPaused(): boolean {
-    return this.pausedUntil > Date.now();
+    return this.pausedUntil !== 0 && this.pausedUntil > Date.now();
   }
 
   // ---- blocking commands ----
@@ -263,6 +359,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (this.activeExpireEnabled) activeExpireCycle(this.databases, this.stats, hz);
     this.closeTimedOutClients();
     this.blocking.checkTimeouts();
+    if (this.tracking.clients.size !== 0) this.tracking.limit(this.config.getNumber('tracking-table-max-keys'));
+    this.flushPending();
   }
 
   private closeTimedOutClients(): void {
