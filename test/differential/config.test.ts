@@ -29,7 +29,7 @@ describe.skipIf(!hasOracle)('differential: CONFIG', () => {
   let nodis: TestServer;
   let redis: Oracle;
   beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer({ 'protected-mode': 'yes' }), startOracle()]);
+    [nodis, redis] = await Promise.all([startTestServer({ 'protected-mode': 'yes', 'enable-debug-command': 'no' }), startOracle()]);
   });
   afterAll(async () => {
     await Promise.all([nodis?.stop(), redis?.stop()]);
