@@ -56,7 +56,8 @@ function configSet(ctx: CommandContext, argv: string[]): void {
   if (argv.length % 2 !== 0) throw new RedisError(ERR_SYNTAX);
   const config = ctx.server.config;
   const pairs: Array<[string, string]> = [];
-  const chosen: ConfigParam[] = [];
+  // Redis finds duplicates by the name as written: a parameter and its alias may both be set.
+  const chosen: string[] = [];
   let unknown: string | null = null;
   let refused: RedisError | null = null;
   // As in Redis: an unknown name is reported before anything else; otherwise the first
@@ -72,10 +73,10 @@ function configSet(ctx: CommandContext, argv: string[]): void {
     if (!param.mutable || (param.protected && !protectedActionAllowed(ctx, 'enable-protected-configs'))) {
       const why = param.mutable ? "can't set protected config" : "can't set immutable config";
       refused = new RedisError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
-    } else if (chosen.includes(param)) {
+    } else if (chosen.includes(name.toLowerCase())) {
       refused = new RedisError(`ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`);
     }
-    chosen.push(param);
+    chosen.push(name.toLowerCase());
     pairs.push([name, argv[i + 1] as string]);
   }
   if (unknown !== null) throw new RedisError(`ERR Unknown option or number of arguments for CONFIG SET - '${unknown}'`);

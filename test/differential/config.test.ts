@@ -70,6 +70,16 @@ describe.skipIf(!hasOracle)('differential: CONFIG', () => {
     }
   });
 
+  it('CONFIG SET of a parameter and its alias in one call: the last wins; a repeated name is refused', async () => {
+    const steps: Step[] = [
+      ['CONFIG', 'SET', 'hash-max-listpack-entries', '9', 'hash-max-ziplist-entries', '10'],
+      ['CONFIG', 'GET', 'hash-max-listpack-entries'],
+      ['CONFIG', 'SET', 'maxmemory', '1', 'MAXMEMORY', '2'],
+      ['CONFIG', 'SET', 'hash-max-listpack-entries', '512'],
+    ];
+    expect(mismatches(await runBoth(nodis.port, redis.port, steps))).toEqual([]);
+  });
+
   it('CONFIG SET: values, round trips and every kind of error', async () => {
     const set = (name: string, value: string): Step => ['CONFIG', 'SET', name, value];
     const get = (name: string): Step => ['CONFIG', 'GET', name];
