@@ -390,7 +390,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
     for (const client of [...this.clients.values()]) client.kill();
     await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
-    this.log.warn('Redis is now ready to exit, bye bye...');
+    this.log.warn('nodis is now ready to exit, bye bye...');
     this.onShutdown?.();
   }
 
