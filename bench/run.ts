@@ -62,7 +62,7 @@ function buildCases(opts: Options): TestCase[] {
   const cases: TestCase[] = [];
   for (const pipeline of [1, 16]) {
     for (const test of names) {
-      const base = pipeline === 1 ? 200_000 : 1_000_000;
+      const base = pipeline === 1 ? 100_000 : 1_000_000;
       const requests = Math.round((HEAVY.has(test) ? base / 4 : base) * scale);
       cases.push({ label: test, pipeline, clients: 50, requests, args: testArgs(test) });
     }

@@ -63,7 +63,8 @@ export async function startBenchServer(name: 'nodis' | 'redis', core: number, ex
     const [cmd, args] = pinned(core, 'redis-server', common);
     child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   } else {
-    const nodeArgs = ['--expose-gc', '--trace-gc', '--max-semi-space-size=32', join(ROOT, 'bin', 'nodis-server'), ...common, '--loglevel', 'warning'];
+    // Run as users do, plus --expose-gc (MEMORY PURGE then runs a full GC) and --trace-gc (pauses).
+    const nodeArgs = ['--expose-gc', '--trace-gc', join(ROOT, 'bin', 'nodis-server'), ...common, '--loglevel', 'warning'];
     const [cmd, args] = pinned(core, process.execPath, nodeArgs);
     child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   }
