@@ -3,7 +3,6 @@ import type { Database } from '../keyspace/database.js';
 import type { HashValue } from '../types/hash.js';
 import { List } from '../types/list.js';
 import type { SetValue } from '../types/set.js';
-import type { SkipNode } from '../types/skiplist.js';
 import type { ZSet } from '../types/zset.js';
 import { getLongLong } from '../util/parse.js';
 import { partialSort } from '../util/pqsort.js';
@@ -148,7 +147,7 @@ function loadZSetRange(zset: ZSet, vector: SortItem[], from: number, n: number, 
   let node = zset.nodeAt(from);
   for (let i = 0; i < n && node !== null; i++) {
     vector.push(newItem(node.member));
-    node = desc ? node.backward : (node.forward[0] as SkipNode | null);
+    node = desc ? node.backward : node.next;
   }
 }
 

@@ -1,7 +1,6 @@
 import { RedisError, ERR_SYNTAX, WRONGTYPE } from '../errors.js';
 import type { Value } from '../types/value.js';
 import { ZSet } from '../types/zset.js';
-import type { SkipNode } from '../types/skiplist.js';
 import { getDouble, getLongLong, getRangeLong } from '../util/parse.js';
 import type { CommandContext } from './context.js';
 import type { CommandSpec } from './registry.js';
@@ -44,7 +43,7 @@ function aggregate(target: number, value: number, how: Aggregate): number {
 function forEachElement(src: Source, visit: (member: string, score: number) => boolean | void): void {
   if (src === null) return;
   if (src instanceof ZSet) {
-    for (let x = src.zsl.first; x !== null; x = x.forward[0] as SkipNode | null) {
+    for (let x = src.zsl.first; x !== null; x = x.next) {
       if (visit(x.member, x.score) === false) return;
     }
     return;
@@ -188,7 +187,7 @@ function zsetOp(ctx: CommandContext, argv: string[], numkeysIdx: number, dstKey:
   }
   const nested = withScores && reply.resp > 2;
   reply.arrayHeader(withScores && !nested ? result.size * 2 : result.size);
-  for (let x = result.zsl.first; x !== null; x = x.forward[0] as SkipNode | null) {
+  for (let x = result.zsl.first; x !== null; x = x.next) {
     if (nested) reply.arrayHeader(2);
     reply.bulk(x.member);
     if (withScores) reply.double(x.score);

@@ -106,5 +106,5 @@ export function replyScoredHeader(ctx: CommandContext, count: number, withScores
 
 /** The next node of a walk in either direction. */
 export function nextNode(node: SkipNode, reverse: boolean): SkipNode | null {
-  return reverse ? node.backward : (node.forward[0] as SkipNode | null);
+  return reverse ? node.backward : node.next;
 }

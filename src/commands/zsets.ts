@@ -250,13 +250,13 @@ function randWithCount(ctx: CommandContext, key: string, big: bigint, withScores
   const count = big >= BigInt(size) ? size : Number(big);
   replyScoredHeader(ctx, count, withScores);
   if (count === size) {
-    for (let x = zset.zsl.first; x !== null; x = x.forward[0] as SkipNode | null) replyScored(ctx, x, withScores, nested);
+    for (let x = zset.zsl.first; x !== null; x = x.next) replyScored(ctx, x, withScores, nested);
     return;
   }
   if (count * 3 > size) {
     // Most of the set: shuffle the ranks and take the first `count`.
     const nodes: SkipNode[] = [];
-    for (let x = zset.zsl.first; x !== null; x = x.forward[0] as SkipNode | null) nodes.push(x);
+    for (let x = zset.zsl.first; x !== null; x = x.next) nodes.push(x);
     for (let i = 0; i < count; i++) {
       const j = i + Math.floor(Math.random() * (size - i));
       const picked = nodes[j] as SkipNode;
@@ -307,13 +307,13 @@ function zscan(ctx: CommandContext, argv: string[]): void {
   const found: Array<[string, number]> = [];
   let next = '0';
   if (zset.compact) {
-    for (let x = zset.zsl.first; x !== null; x = x.forward[0] as SkipNode | null) {
+    for (let x = zset.zsl.first; x !== null; x = x.next) {
       if (pattern === null || globMatch(pattern, x.member)) found.push([x.member, x.score]);
     }
   } else {
     const dict = zset.dict;
-    next = scanStep(cursor, dict, () => dict.entries(), count, (entry: [string, number]) => {
-      if (pattern === null || globMatch(pattern, entry[0])) found.push(entry);
+    next = scanStep(cursor, dict, () => dict.entries(), count, (entry: [string, SkipNode]) => {
+      if (pattern === null || globMatch(pattern, entry[0])) found.push([entry[0], entry[1].score]);
     });
   }
   const reply = ctx.reply;

@@ -6,27 +6,46 @@
 export const SKIPLIST_MAX_LEVEL = 32;
 const SKIPLIST_P = 0.25;
 
+/** Links above level 0: for level i, [2i-2] is the next node and [2i-1] the span. */
+type Links = Array<SkipNode | null | number>;
+
+/*
+ * Three nodes in four have level 1, so level 0 lives in plain fields (its span is always 1)
+ * and only taller nodes carry an array for the rest: a level-1 node is one small object.
+ */
 export class SkipNode {
-  /** Next node at each level; length is the node's level. */
-  readonly forward: Array<SkipNode | null>;
-  /** Level-0 steps taken by forward[i]. */
-  readonly span: number[];
   backward: SkipNode | null = null;
+  /** The next node at level 0. */
+  next: SkipNode | null = null;
+  /** Links of levels 1 and up; null for level-1 nodes. */
+  up: Links | null;
 
   constructor(
     readonly member: string,
     public score: number,
     level: number,
   ) {
-    const forward: Array<SkipNode | null> = new Array<SkipNode | null>(level);
-    const span: number[] = new Array<number>(level);
-    for (let i = 0; i < level; i++) {
-      forward[i] = null;
-      span[i] = 0;
+    if (level > 1) {
+      const up: Links = new Array<SkipNode | null | number>(2 * level - 2);
+      for (let i = 0; i < up.length; i += 2) {
+        up[i] = null;
+        up[i + 1] = 0;
+      }
+      this.up = up;
+    } else {
+      this.up = null;
     }
-    this.forward = forward;
-    this.span = span;
   }
+}
+
+/** The next node of x at level i (i below x's level). */
+function fwd(x: SkipNode, i: number): SkipNode | null {
+  return i === 0 ? x.next : ((x.up as Links)[2 * i - 2] as SkipNode | null);
+}
+
+/** Level-0 steps taken by x's link at level i. */
+function spanAt(x: SkipNode, i: number): number {
+  return i === 0 ? 1 : ((x.up as Links)[2 * i - 1] as number);
 }
 
 /** A score interval; `minex`/`maxex` make a bound exclusive ("(1.5"). */
@@ -101,8 +120,27 @@ export class SkipList {
   private static readonly update: SkipNode[] = new Array<SkipNode>(SKIPLIST_MAX_LEVEL);
   private static readonly rank: number[] = new Array<number>(SKIPLIST_MAX_LEVEL).fill(0);
 
+  constructor() {
+    this.header.up = [];
+  }
+
   get first(): SkipNode | null {
-    return this.header.forward[0] ?? null;
+    return this.header.next;
+  }
+
+  /** Fills `update` with the last node before (score, member) at each level. */
+  private findUpdate(score: number, member: string): SkipNode {
+    const update = SkipList.update;
+    let x = this.header;
+    for (let i = this.level - 1; i >= 0; i--) {
+      let next = fwd(x, i);
+      while (next !== null && before(next, score, member)) {
+        x = next;
+        next = fwd(x, i);
+      }
+      update[i] = x;
+    }
+    return x;
   }
 
   /** Inserts a member the caller knows is absent. */
@@ -112,37 +150,48 @@ export class SkipList {
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       rank[i] = i === this.level - 1 ? 0 : (rank[i + 1] as number);
-      let next = x.forward[i] as SkipNode | null;
+      let next = fwd(x, i);
       while (next !== null && before(next, score, member)) {
-        rank[i] = (rank[i] as number) + (x.span[i] as number);
+        rank[i] = (rank[i] as number) + spanAt(x, i);
         x = next;
-        next = x.forward[i] as SkipNode | null;
+        next = fwd(x, i);
       }
       update[i] = x;
     }
+    const header = this.header;
     const level = randomLevel();
     if (level > this.level) {
-      const header = this.header;
+      const links = header.up as Links;
       for (let i = this.level; i < level; i++) {
-        header.forward.push(null);
-        header.span.push(this.length);
+        links.push(null, this.length);
         rank[i] = 0;
         update[i] = header;
       }
       this.level = level;
     }
     const node = new SkipNode(member, score, level);
-    for (let i = 0; i < level; i++) {
-      const prev = update[i] as SkipNode;
-      node.forward[i] = prev.forward[i] as SkipNode | null;
-      prev.forward[i] = node;
-      const stepped = (rank[0] as number) - (rank[i] as number);
-      node.span[i] = (prev.span[i] as number) - stepped;
-      prev.span[i] = stepped + 1;
+    const prev0 = update[0] as SkipNode;
+    node.next = prev0.next;
+    prev0.next = node;
+    if (level > 1) {
+      const links = node.up as Links;
+      const rank0 = rank[0] as number;
+      for (let i = 1; i < level; i++) {
+        const prev = (update[i] as SkipNode).up as Links;
+        const k = 2 * i - 2;
+        links[k] = prev[k] as SkipNode | null;
+        prev[k] = node;
+        const stepped = rank0 - (rank[i] as number);
+        links[k + 1] = (prev[k + 1] as number) - stepped;
+        prev[k + 1] = stepped + 1;
+      }
     }
-    for (let i = level; i < this.level; i++) (update[i] as SkipNode).span[i]++;
-    node.backward = update[0] === this.header ? null : (update[0] as SkipNode);
-    const next = node.forward[0] as SkipNode | null;
+    for (let i = level; i < this.level; i++) {
+      const prev = (update[i] as SkipNode).up as Links;
+      prev[2 * i - 1] = (prev[2 * i - 1] as number) + 1;
+    }
+    node.backward = prev0 === header ? null : prev0;
+    const next = node.next;
     if (next !== null) next.backward = node;
     else this.tail = node;
     this.length++;
@@ -151,22 +200,24 @@ export class SkipList {
 
   /** Unlinks x given the predecessors at each level. */
   private unlink(x: SkipNode, update: SkipNode[]): void {
-    for (let i = 0; i < this.level; i++) {
-      const prev = update[i] as SkipNode;
-      if (prev.forward[i] === x) {
-        prev.span[i] = (prev.span[i] as number) + (x.span[i] as number) - 1;
-        prev.forward[i] = x.forward[i] as SkipNode | null;
+    (update[0] as SkipNode).next = x.next;
+    for (let i = 1; i < this.level; i++) {
+      const prev = (update[i] as SkipNode).up as Links;
+      const k = 2 * i - 2;
+      if (prev[k] === x) {
+        const links = x.up as Links;
+        prev[k + 1] = (prev[k + 1] as number) + (links[k + 1] as number) - 1;
+        prev[k] = links[k] as SkipNode | null;
       } else {
-        prev.span[i] = (prev.span[i] as number) - 1;
+        prev[k + 1] = (prev[k + 1] as number) - 1;
       }
     }
-    const next = x.forward[0] as SkipNode | null;
+    const next = x.next;
     if (next !== null) next.backward = x.backward;
     else this.tail = x.backward;
-    const header = this.header;
-    while (this.level > 1 && header.forward[this.level - 1] === null) {
-      header.forward.pop();
-      header.span.pop();
+    const links = this.header.up as Links;
+    while (this.level > 1 && links[2 * this.level - 4] === null) {
+      links.length -= 2;
       this.level--;
     }
     this.length--;
@@ -174,47 +225,39 @@ export class SkipList {
 
   /** Removes (score, member); false if absent. */
   delete(score: number, member: string): boolean {
-    const update = SkipList.update;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i] as SkipNode | null;
-      while (next !== null && before(next, score, member)) {
-        x = next;
-        next = x.forward[i] as SkipNode | null;
-      }
-      update[i] = x;
-    }
-    const found = x.forward[0] as SkipNode | null;
+    const found = this.findUpdate(score, member).next;
     if (found === null || found.score !== score || found.member !== member) return false;
-    this.unlink(found, update);
+    this.unlink(found, SkipList.update);
     return true;
   }
 
+  /** Removes a node of this list. */
+  deleteNode(node: SkipNode): void {
+    this.findUpdate(node.score, node.member);
+    this.unlink(node, SkipList.update);
+  }
+
   /**
-   * Changes a member's score. When the node stays between its neighbours it is updated in
-   * place (the common ZINCRBY case); otherwise it is moved.
+   * Gives a node of this list a new score. When it stays between its neighbours it is updated
+   * in place (the common ZINCRBY case, with no search); otherwise it is moved and the new node
+   * returned.
    */
-  updateScore(score: number, member: string, newScore: number): SkipNode {
-    const update = SkipList.update;
-    let x = this.header;
-    for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i] as SkipNode | null;
-      while (next !== null && before(next, score, member)) {
-        x = next;
-        next = x.forward[i] as SkipNode | null;
-      }
-      update[i] = x;
-    }
-    const node = x.forward[0] as SkipNode;
+  updateNode(node: SkipNode, newScore: number): SkipNode {
+    const member = node.member;
     const prev = node.backward;
-    const next = node.forward[0] as SkipNode | null;
+    const next = node.next;
     if ((prev === null || prev.score < newScore || (prev.score === newScore && prev.member < member)) &&
       (next === null || next.score > newScore || (next.score === newScore && next.member > member))) {
       node.score = newScore;
       return node;
     }
-    this.unlink(node, update);
+    this.deleteNode(node);
     return this.insert(newScore, member);
+  }
+
+  /** Changes the score of (score, member), which must be present. */
+  updateScore(score: number, member: string, newScore: number): SkipNode {
+    return this.updateNode(this.findUpdate(score, member).next as SkipNode, newScore);
   }
 
   /** 1-based rank of (score, member), 0 if absent. */
@@ -222,11 +265,11 @@ export class SkipList {
     let rank = 0;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i] as SkipNode | null;
+      let next = fwd(x, i);
       while (next !== null && (next.score < score || (next.score === score && next.member <= member))) {
-        rank += x.span[i] as number;
+        rank += spanAt(x, i);
         x = next;
-        next = x.forward[i] as SkipNode | null;
+        next = fwd(x, i);
       }
       if (x !== this.header && x.member === member) return rank;
     }
@@ -239,11 +282,11 @@ export class SkipList {
     let traversed = 0;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i] as SkipNode | null;
-      while (next !== null && traversed + (x.span[i] as number) <= rank) {
-        traversed += x.span[i] as number;
+      let next = fwd(x, i);
+      while (next !== null && traversed + spanAt(x, i) <= rank) {
+        traversed += spanAt(x, i);
         x = next;
-        next = x.forward[i] as SkipNode | null;
+        next = fwd(x, i);
       }
       if (traversed === rank) return x;
     }
@@ -255,13 +298,13 @@ export class SkipList {
     if (scoreRangeEmpty(range)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i] as SkipNode | null;
+      let next = fwd(x, i);
       while (next !== null && !scoreGteMin(next.score, range)) {
         x = next;
-        next = x.forward[i] as SkipNode | null;
+        next = fwd(x, i);
       }
     }
-    const found = x.forward[0] as SkipNode | null;
+    const found = x.next;
     return found !== null && scoreLteMax(found.score, range) ? found : null;
   }
 
@@ -270,10 +313,10 @@ export class SkipList {
     if (scoreRangeEmpty(range)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i] as SkipNode | null;
+      let next = fwd(x, i);
       while (next !== null && scoreLteMax(next.score, range)) {
         x = next;
-        next = x.forward[i] as SkipNode | null;
+        next = fwd(x, i);
       }
     }
     return x !== this.header && scoreGteMin(x.score, range) ? x : null;
@@ -295,13 +338,13 @@ export class SkipList {
     if (!this.mayHoldLexRange(range)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i] as SkipNode | null;
+      let next = fwd(x, i);
       while (next !== null && !lexGteMin(next.member, range)) {
         x = next;
-        next = x.forward[i] as SkipNode | null;
+        next = fwd(x, i);
       }
     }
-    const found = x.forward[0] as SkipNode | null;
+    const found = x.next;
     return found !== null && lexLteMax(found.member, range) ? found : null;
   }
 
@@ -309,10 +352,10 @@ export class SkipList {
     if (!this.mayHoldLexRange(range)) return null;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i] as SkipNode | null;
+      let next = fwd(x, i);
       while (next !== null && lexLteMax(next.member, range)) {
         x = next;
-        next = x.forward[i] as SkipNode | null;
+        next = fwd(x, i);
       }
     }
     return x !== this.header && lexGteMin(x.member, range) ? x : null;
@@ -327,19 +370,19 @@ export class SkipList {
     let traversed = 0;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i] as SkipNode | null;
-      while (next !== null && traversed + (x.span[i] as number) < start) {
-        traversed += x.span[i] as number;
+      let next = fwd(x, i);
+      while (next !== null && traversed + spanAt(x, i) < start) {
+        traversed += spanAt(x, i);
         x = next;
-        next = x.forward[i] as SkipNode | null;
+        next = fwd(x, i);
       }
       update[i] = x;
     }
     traversed++;
-    let node = x.forward[0] as SkipNode | null;
+    let node = x.next;
     let count = 0;
     while (node !== null && traversed <= end) {
-      const next = node.forward[0] as SkipNode | null;
+      const next = node.next;
       this.unlink(node, update);
       removed(node);
       count++;
@@ -354,17 +397,17 @@ export class SkipList {
     const update = SkipList.update;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i] as SkipNode | null;
+      let next = fwd(x, i);
       while (next !== null && !scoreGteMin(next.score, range)) {
         x = next;
-        next = x.forward[i] as SkipNode | null;
+        next = fwd(x, i);
       }
       update[i] = x;
     }
-    let node = x.forward[0] as SkipNode | null;
+    let node = x.next;
     let count = 0;
     while (node !== null && scoreLteMax(node.score, range)) {
-      const next = node.forward[0] as SkipNode | null;
+      const next = node.next;
       this.unlink(node, update);
       removed(node);
       count++;
@@ -378,17 +421,17 @@ export class SkipList {
     const update = SkipList.update;
     let x = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
-      let next = x.forward[i] as SkipNode | null;
+      let next = fwd(x, i);
       while (next !== null && !lexGteMin(next.member, range)) {
         x = next;
-        next = x.forward[i] as SkipNode | null;
+        next = fwd(x, i);
       }
       update[i] = x;
     }
-    let node = x.forward[0] as SkipNode | null;
+    let node = x.next;
     let count = 0;
     while (node !== null && lexLteMax(node.member, range)) {
-      const next = node.forward[0] as SkipNode | null;
+      const next = node.next;
       this.unlink(node, update);
       removed(node);
       count++;
@@ -398,6 +441,6 @@ export class SkipList {
   }
 
   *[Symbol.iterator](): IterableIterator<SkipNode> {
-    for (let x = this.first; x !== null; x = x.forward[0] as SkipNode | null) yield x;
+    for (let x = this.first; x !== null; x = x.next) yield x;
   }
 }

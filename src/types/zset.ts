@@ -8,14 +8,15 @@ export interface ZSetLimits {
 }
 
 /**
- * A sorted set: the skiplist gives order and ranks, the map gives a member's score in O(1).
+ * A sorted set: the skiplist gives order and ranks, the map gives a member's node (and so its
+ * score) in O(1).
  * Redis stores small sets as a listpack; here the structure is always the same and only the
  * reported encoding follows Redis's rules (a set turns into a skiplist once it outgrows the
  * limits and stays one, as in Redis).
  */
 export class ZSet implements CollectionValue {
   readonly type = 'zset' as const;
-  readonly dict = new Map<string, number>();
+  readonly dict = new Map<string, SkipNode>();
   readonly zsl = new SkipList();
   /** Whether Redis would hold this set as a listpack. */
   compact = true;
@@ -29,49 +30,47 @@ export class ZSet implements CollectionValue {
   }
 
   score(member: string): number | undefined {
-    return this.dict.get(member);
+    return this.dict.get(member)?.score;
   }
 
   /** Adds or updates a member; true when it was new. Applies the encoding limits. */
   set(member: string, score: number, limits: ZSetLimits): boolean {
-    const old = this.dict.get(member);
-    if (old === undefined) {
+    const node = this.dict.get(member);
+    if (node === undefined) {
       if (this.compact && (this.dict.size + 1 > limits.maxEntries || member.length > limits.maxValue)) {
         this.compact = false;
       }
       // A listpack keeps scores as text, where -0 reads back as 0.
       if (this.compact && score === 0) score = 0;
-      this.dict.set(member, score);
-      this.zsl.insert(score, member);
+      this.dict.set(member, this.zsl.insert(score, member));
       return true;
     }
-    if (old !== score) {
+    if (node.score !== score) {
       if (this.compact && score === 0) score = 0;
-      this.dict.set(member, score);
-      this.zsl.updateScore(old, member, score);
+      const moved = this.zsl.updateNode(node, score);
+      if (moved !== node) this.dict.set(member, moved);
     }
     return false;
   }
 
   /** Appends a member known to be absent, skipping the limits (building a result set). */
   insertNew(member: string, score: number): void {
-    this.dict.set(member, score);
-    this.zsl.insert(score, member);
+    this.dict.set(member, this.zsl.insert(score, member));
   }
 
   delete(member: string): boolean {
-    const score = this.dict.get(member);
-    if (score === undefined) return false;
+    const node = this.dict.get(member);
+    if (node === undefined) return false;
     this.dict.delete(member);
-    this.zsl.delete(score, member);
+    this.zsl.deleteNode(node);
     return true;
   }
 
   /** 0-based rank from the lowest (or the highest when `reverse`), or -1 if absent. */
   rank(member: string, reverse: boolean): number {
-    const score = this.dict.get(member);
-    if (score === undefined) return -1;
-    const rank = this.zsl.rankOf(score, member);
+    const node = this.dict.get(member);
+    if (node === undefined) return -1;
+    const rank = this.zsl.rankOf(node.score, member);
     return reverse ? this.zsl.length - rank : rank - 1;
   }
 
@@ -97,7 +96,7 @@ export class ZSet implements CollectionValue {
   firstInLexRange(range: LexRange): SkipNode | null {
     if (!this.compact) return this.zsl.firstInLexRange(range);
     if (!this.zsl.mayHoldLexRange(range)) return null;
-    for (let x = this.zsl.first; x !== null; x = x.forward[0] as SkipNode | null) {
+    for (let x = this.zsl.first; x !== null; x = x.next) {
       if (lexGteMin(x.member, range)) return lexLteMax(x.member, range) ? x : null;
     }
     return null;
@@ -118,7 +117,7 @@ export class ZSet implements CollectionValue {
     if (first === null) return 0;
     if (this.compact) {
       let count = 0;
-      for (let x: SkipNode | null = first; x !== null && lexLteMax(x.member, range); x = x.forward[0] as SkipNode | null) count++;
+      for (let x: SkipNode | null = first; x !== null && lexLteMax(x.member, range); x = x.next) count++;
       return count;
     }
     // Redis's arithmetic on ranks, which with mixed scores may even go below zero.
@@ -147,7 +146,7 @@ export class ZSet implements CollectionValue {
     let x = this.firstInLexRange(range);
     let count = 0;
     while (x !== null && lexLteMax(x.member, range)) {
-      const next = x.forward[0] as SkipNode | null;
+      const next = x.next;
       this.delete(x.member);
       count++;
       x = next;
@@ -172,17 +171,14 @@ export class ZSet implements CollectionValue {
     }
     this.compact = true;
     // A listpack keeps scores as text, where -0 reads back as 0.
-    for (let x = this.zsl.first; x !== null; x = x.forward[0] as SkipNode | null) {
-      if (Object.is(x.score, -0)) {
-        x.score = 0;
-        this.dict.set(x.member, 0);
-      }
+    for (let x = this.zsl.first; x !== null; x = x.next) {
+      if (Object.is(x.score, -0)) x.score = 0;
     }
   }
 
   clone(): ZSet {
     const copy = new ZSet();
-    for (let x = this.zsl.first; x !== null; x = x.forward[0] as SkipNode | null) copy.insertNew(x.member, x.score);
+    for (let x = this.zsl.first; x !== null; x = x.next) copy.insertNew(x.member, x.score);
     copy.compact = this.compact;
     return copy;
   }

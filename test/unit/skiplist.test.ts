@@ -15,6 +15,11 @@ function modelOf(map: Map<string, number>): Entry[] {
   return [...map.entries()].sort(compare);
 }
 
+/** Member → score of a sorted set's member map. */
+function scoresOf(dict: Map<string, SkipNode>): Map<string, number> {
+  return new Map([...dict].map(([m, node]) => [m, node.score]));
+}
+
 function listOf(zsl: SkipList): Entry[] {
   const out: Entry[] = [];
   for (const node of zsl) out.push([node.member, node.score]);
@@ -103,7 +108,7 @@ describe('SkipList against a sorted array', () => {
           return z;
         };
         const zset = build();
-        const model = modelOf(zset.dict);
+        const model = modelOf(scoresOf(zset.dict));
         const inS = model.filter(([, s]) => inScore(s, sr));
         const first = zset.zsl.firstInScoreRange(sr);
         const last = zset.zsl.lastInScoreRange(sr);
@@ -116,7 +121,7 @@ describe('SkipList against a sorted array', () => {
         // Lex ranges are meant for equal scores; the model only needs the same order.
         const lexSet = new ZSet();
         for (const [m] of entries) lexSet.set(m, 0, { maxEntries: 0, maxValue: 0 });
-        const lexModel = modelOf(lexSet.dict);
+        const lexModel = modelOf(scoresOf(lexSet.dict));
         const inL = lexModel.filter(([m]) => inLex(m, lr));
         const lf = lexSet.zsl.firstInLexRange(lr);
         const ll = lexSet.zsl.lastInLexRange(lr);
