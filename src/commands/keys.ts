@@ -3,12 +3,12 @@ import type { Database } from '../keyspace/database.js';
 import { parseScanCursor, scanStep } from '../keyspace/scan.js';
 import { typeOf, type Value } from '../types/value.js';
 import { globMatch } from '../util/glob.js';
-import { getInt, getLongLong } from '../util/parse.js';
+import { getInt } from '../util/parse.js';
 import type { CommandContext } from './context.js';
 import { commands as expireCommands } from './expire-commands.js';
 import { commands as objectCommands } from './object.js';
 import type { CommandSpec } from './registry.js';
-import { replyScan } from './scan-args.js';
+import { parseScanArgs, replyScan } from './scan-args.js';
 
 const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
 
@@ -77,24 +77,7 @@ function keys(ctx: CommandContext, argv: string[]): void {
 
 function scan(ctx: CommandContext, argv: string[]): void {
   const cursor = parseScanCursor(argv[1] as string);
-  let count = 10;
-  let pattern: string | null = null;
-  let typeName: string | null = null;
-  for (let i = 2; i < argv.length; i += 2) {
-    const opt = (argv[i] as string).toLowerCase();
-    const hasValue = i + 1 < argv.length;
-    if (opt === 'count' && hasValue) {
-      count = getLongLong(argv[i + 1] as string);
-      if (count < 1) throw new RedisError(ERR_SYNTAX);
-    } else if (opt === 'match' && hasValue) {
-      const pat = argv[i + 1] as string;
-      pattern = pat === '*' ? null : pat;
-    } else if (opt === 'type' && hasValue) {
-      typeName = (argv[i + 1] as string).toLowerCase();
-    } else {
-      throw new RedisError(ERR_SYNTAX);
-    }
-  }
+  const { count, pattern, typeName } = parseScanArgs(argv, 2, true);
   const db = ctx.db;
   const dict = db.dict;
   const visited: string[] = [];

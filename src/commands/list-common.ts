@@ -40,10 +40,10 @@ export function replyRange(ctx: CommandContext, list: List, start: number, end: 
 }
 
 /**
- * After elements were popped (Redis's listElementsRemoved): the pop event, the key deleted
- * when emptied (then `del`), the modification signalled, `count` changes counted.
+ * After elements were popped from `key`: the pop event, the key deleted when emptied (then
+ * `del`), else the modification signalled.
  */
-export function elementsRemoved(ctx: CommandContext, key: string, left: boolean, list: List, count: number): void {
+export function listPopped(ctx: CommandContext, key: string, left: boolean, list: List): void {
   const db = ctx.db;
   db.notify('l', left ? 'lpop' : 'rpop', key);
   if (list.size === 0) {
@@ -52,7 +52,21 @@ export function elementsRemoved(ctx: CommandContext, key: string, left: boolean,
   } else {
     db.signalModifiedKey(key);
   }
+}
+
+/** Redis's listElementsRemoved: listPopped, and `count` changes counted. */
+export function elementsRemoved(ctx: CommandContext, key: string, left: boolean, list: List, count: number): void {
+  listPopped(ctx, key, left, list);
   ctx.server.dirty += count;
+}
+
+/** Pops one element of the non-empty `list` and replies [key, element] (BLPOP, BRPOP); counts no change. */
+export function popOneWithKey(ctx: CommandContext, list: List, key: string, left: boolean): void {
+  const value = (left ? list.popLeft() : list.popRight()) as string;
+  ctx.reply.arrayHeader(2);
+  ctx.reply.bulk(key);
+  ctx.reply.bulk(value);
+  listPopped(ctx, key, left, list);
 }
 
 /** Pops up to `count` elements and replies [key, [elements]] (LMPOP, BLMPOP). */
@@ -94,13 +108,7 @@ export function moveElement(ctx: CommandContext, srcKey: string, src: List, dstK
   const dst = asList(db.lookupWrite(dstKey));
   const value = (from ? src.popLeft() : src.popRight()) as string;
   pushMoved(ctx, dstKey, dst, value, to);
-  db.notify('l', from ? 'lpop' : 'rpop', srcKey);
-  if (src.size === 0) {
-    db.delete(srcKey);
-    db.notify('g', 'del', srcKey);
-  } else {
-    db.signalModifiedKey(srcKey);
-  }
+  listPopped(ctx, srcKey, from, src);
 }
 
 export interface MpopArgs {

@@ -9,7 +9,7 @@ import type { CommandSpec } from './registry.js';
 import type { CollectionValue } from '../types/value.js';
 import type { List } from '../types/list.js';
 import { parseTimeout } from './blocking.js';
-import { asList, elementsRemoved, moveElement, mpopKeys, parseMpop, parseWhere, popRangeWithKey } from './list-common.js';
+import { asList, moveElement, mpopKeys, parseMpop, parseWhere, popOneWithKey, popRangeWithKey } from './list-common.js';
 
 /** BLPOP/BRPOP/BLMPOP (Redis's blockingPopGenericCommand); `count` -1 for the single-pop forms. */
 function blockingPop(
@@ -22,38 +22,20 @@ function blockingPop(
     const list = asList(db.lookupWrite(key));
     if (list === undefined || list.size === 0) continue;
     if (count !== -1) return popRangeWithKey(ctx, list, key, left, count);
-    const value = (left ? list.popLeft() : list.popRight()) as string;
-    ctx.reply.arrayHeader(2);
-    ctx.reply.bulk(key);
-    ctx.reply.bulk(value);
-    return elementsRemoved(ctx, key, left, list, 1);
+    popOneWithKey(ctx, list, key, left);
+    ctx.server.dirty++;
+    return;
   }
   if (ctx.inMulti) return ctx.reply.nullArray();
   ctx.server.blockForKeys(ctx, argv, argv.slice(firstKey, firstKey + numkeys), 'list', deadline, serve);
 }
 
-/** A served BLPOP/BRPOP: [key, element]. */
-function servePop(ctx: CommandContext, key: string, list: List, left: boolean): void {
-  const value = (left ? list.popLeft() : list.popRight()) as string;
-  ctx.reply.arrayHeader(2);
-  ctx.reply.bulk(key);
-  ctx.reply.bulk(value);
-  const db = ctx.db;
-  db.notify('l', left ? 'lpop' : 'rpop', key);
-  if (list.size === 0) {
-    db.delete(key);
-    db.notify('g', 'del', key);
-  } else {
-    db.signalModifiedKey(key);
-  }
-}
-
 function serveBlpop(ctx: CommandContext, key: string, value: CollectionValue): void {
-  servePop(ctx, key, value as List, true);
+  popOneWithKey(ctx, value as List, key, true);
 }
 
 function serveBrpop(ctx: CommandContext, key: string, value: CollectionValue): void {
-  servePop(ctx, key, value as List, false);
+  popOneWithKey(ctx, value as List, key, false);
 }
 
 function blpop(ctx: CommandContext, argv: string[]): void {

@@ -1,8 +1,9 @@
 import { CONFIG_PARAMS, type ConfigParam, type ConfigValue } from './schema.js';
 import type { Parsed, RewriteLine } from './special.js';
 import {
-  formatMemory, memToBig, parseMemory, repr, splitSpaces, string2ll, strtollOctal, toSigned, toUnsigned,
+  formatMemory, memToBig, parseMemory, repr, splitSpaces, strtollOctal, toSigned, toUnsigned,
 } from './values.js';
+import { parseLongLongBig } from '../util/parse.js';
 
 export { parseMemory };
 
@@ -250,14 +251,14 @@ function parseNumeric(param: ConfigParam, text: string): Parsed {
     if (m !== null) v = param.unsigned ? m : toSigned(m);
   }
   if (v === null && param.percent && text.length > 1 && text.endsWith('%')) {
-    const p = string2ll(text.slice(0, -1));
+    const p = parseLongLongBig(text.slice(0, -1));
     if (p !== null && p >= 0n) {
       v = -p;
       percent = true;
     }
   }
   if (v === null && param.octal) v = strtollOctal(text);
-  if (v === null && param.kind === 'int' && !param.octal) v = string2ll(text);
+  if (v === null && param.kind === 'int' && !param.octal) v = parseLongLongBig(text);
   if (v === null) {
     throw new Error(
       param.percent ? 'argument must be a memory or percent value'

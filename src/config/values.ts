@@ -1,6 +1,6 @@
 /**
- * Text ↔ value conversions with the exact rules of Redis's config code: memtoull, string2ll,
- * strtoll, the memory notation CONFIG REWRITE writes, and sdscatrepr quoting.
+ * Text ↔ value conversions with the exact rules of Redis's config code: memtoull, strtoll,
+ * the memory notation CONFIG REWRITE writes, and sdscatrepr quoting.
  */
 
 export const LLONG_MAX = 9223372036854775807n;
@@ -37,21 +37,6 @@ export function memToBig(text: string): bigint | null {
 export function parseMemory(text: string): number {
   const big = memToBig(text);
   return big === null ? NaN : Number(big);
-}
-
-/** Redis's string2ll: optional '-', digits, no leading zeros, no '+' or spaces, 64-bit. */
-export function string2ll(s: string): bigint | null {
-  const n = s.length;
-  if (n === 0 || n > 20) return null;
-  let i = 0;
-  if (s.charCodeAt(0) === 45) {
-    if (n === 1) return null;
-    i = 1;
-  }
-  if (s.charCodeAt(i) === 48) return n === 1 ? 0n : null;
-  for (; i < n; i++) if (!isDigit(s.charCodeAt(i))) return null;
-  const value = BigInt(s);
-  return value < LLONG_MIN || value > LLONG_MAX ? null : value;
 }
 
 const STRTOLL_RE = /^[ \t\n\v\f\r]*([+-]?)(\d+)$/;
