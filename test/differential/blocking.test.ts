@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair } from '../helpers/differential.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const hasOracle = oracleAvailable();
@@ -84,14 +84,7 @@ async function play(port: number, clients: number, actions: Action[]): Promise<s
 }
 
 describe.skipIf(!hasOracle)('differential: blocking commands with several clients', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
 
   async function same(clients: number, actions: Action[]): Promise<void> {
     const flush = async (port: number): Promise<void> => {
@@ -99,8 +92,8 @@ describe.skipIf(!hasOracle)('differential: blocking commands with several client
       await c.call('FLUSHALL');
       c.close();
     };
-    await Promise.all([flush(nodis.port), flush(redis.port)]);
-    const [a, b] = await Promise.all([play(nodis.port, clients, actions), play(redis.port, clients, actions)]);
+    await Promise.all([flush(servers.nodis.port), flush(servers.redis.port)]);
+    const [a, b] = await Promise.all([play(servers.nodis.port, clients, actions), play(servers.redis.port, clients, actions)]);
     expect(a).toEqual(b);
   }
 

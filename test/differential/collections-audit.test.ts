@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { mismatches, runBoth, type Step } from '../helpers/differential.js';
+import { beforeEach, describe, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair, type Step } from '../helpers/differential.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const hasOracle = oracleAvailable();
@@ -16,16 +15,9 @@ const LIMITS: Array<[string, string, string]> = [
 ];
 
 describe.skipIf(!hasOracle)('differential: collection details', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
   beforeEach(async () => {
-    for (const port of [nodis.port, redis.port]) {
+    for (const port of [servers.nodis.port, servers.redis.port]) {
       const c = await RawClient.connect(port);
       await c.call('FLUSHALL');
       for (const [name, , value] of LIMITS) await c.call('CONFIG', 'SET', name, value);
@@ -35,8 +27,7 @@ describe.skipIf(!hasOracle)('differential: collection details', () => {
   });
 
   async function same(steps: Step[]): Promise<void> {
-    const results = await runBoth(nodis.port, redis.port, steps, (raw) => raw.replace(/\$2\r\nid\r\n:\d+\r\n/, 'id'));
-    expect(mismatches(results)).toEqual([]);
+    await servers.same(steps, (raw) => raw.replace(/\$2\r\nid\r\n:\d+\r\n/, 'id'));
   }
 
   it('reads and sets every encoding limit under both names', async () => {

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair } from '../helpers/differential.js';
 import { ClientPair, parse } from '../helpers/pair.js';
 import { CommandGenerator, type FuzzStep } from '../helpers/collection-fuzz.js';
 import type { RespValue } from '../helpers/resp.js';
@@ -204,17 +204,10 @@ const SMALL_LIMITS: Array<[string, string]> = [
 const STEPS = Number(process.env.NODIS_FUZZ_STEPS ?? 3000);
 
 describe.skipIf(!hasOracle)('differential: generated commands on hashes, lists, sets and sorted sets', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
 
   async function fuzz(seed: number, resp3: boolean, limits: Array<[string, string]>): Promise<string[]> {
-    const pair = await ClientPair.connect(nodis.port, redis.port, resp3);
+    const pair = await ClientPair.connect(servers.nodis.port, servers.redis.port, resp3);
     try {
       await pair.call('FLUSHALL');
       const defaults: Array<[string, string]> = [];

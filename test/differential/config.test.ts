@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { mismatches, runBoth, type Step } from '../helpers/differential.js';
+import { describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair, type Step } from '../helpers/differential.js';
 import { ClientPair, parse, sortedPairs } from '../helpers/pair.js';
 import type { RespValue } from '../helpers/resp.js';
 
@@ -26,24 +25,17 @@ const SAME_VALUE = [
 ];
 
 describe.skipIf(!hasOracle)('differential: CONFIG', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer({ 'protected-mode': 'yes', 'enable-debug-command': 'no' }), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair({ nodis: { 'protected-mode': 'yes', 'enable-debug-command': 'no' } });
 
   it('CONFIG GET answers the same values for the parameters both know', async () => {
     const steps: Step[] = SAME_VALUE.map((name) => ['CONFIG', 'GET', name]);
     steps.push(['CONFIG', 'GET', 'MaxMemory'], ['CONFIG', 'GET', 'hz', 'HZ'], ['CONFIG', 'GET', 'timeout', 'timeout'], ['CONFIG', 'GET', 'nosuch*']);
     steps.push(['CONFIG', 'GET'], ['CONFIG'], ['CONFIG', 'NOSUCH'], ['CONFIG', 'HELP'], ['CONFIG', 'HELP', 'x']);
-    expect(mismatches(await runBoth(nodis.port, redis.port, steps))).toEqual([]);
+    await servers.same(steps);
   });
 
   it('CONFIG GET * lists the same parameter names, with the same values outside local ones', async () => {
-    const pair = await ClientPair.connect(nodis.port, redis.port);
+    const pair = await ClientPair.connect(servers.nodis.port, servers.redis.port);
     try {
       const [a, b] = await pair.decoded('CONFIG', 'GET', '*');
       expect(strip(sortedPairs(a))).toEqual(strip(sortedPairs(b)));
@@ -59,7 +51,7 @@ describe.skipIf(!hasOracle)('differential: CONFIG', () => {
   });
 
   it('answers a map in RESP3', async () => {
-    const pair = await ClientPair.connect(nodis.port, redis.port, true);
+    const pair = await ClientPair.connect(servers.nodis.port, servers.redis.port, true);
     try {
       const [a, b] = await pair.call('CONFIG', 'GET', 'maxmemory-policy');
       expect(a).toBe(b);
@@ -77,7 +69,7 @@ describe.skipIf(!hasOracle)('differential: CONFIG', () => {
       ['CONFIG', 'SET', 'maxmemory', '1', 'MAXMEMORY', '2'],
       ['CONFIG', 'SET', 'hash-max-listpack-entries', '512'],
     ];
-    expect(mismatches(await runBoth(nodis.port, redis.port, steps))).toEqual([]);
+    await servers.same(steps);
   });
 
   it('CONFIG SET: values, round trips and every kind of error', async () => {
@@ -121,11 +113,11 @@ describe.skipIf(!hasOracle)('differential: CONFIG', () => {
       set('list-max-listpack-size', '-99999999999'), set('bind-source-addr', ''), set('requirepass', ''),
       ['CONFIG', 'REWRITE'], ['CONFIG', 'REWRITE', 'x'], ['CONFIG', 'RESETSTAT'], ['CONFIG', 'resetstat', 'x'],
     ];
-    expect(mismatches(await runBoth(nodis.port, redis.port, steps))).toEqual([]);
+    await servers.same(steps);
   });
 
   it('binary values survive CONFIG SET/GET', async () => {
-    const pair = await ClientPair.connect(nodis.port, redis.port);
+    const pair = await ClientPair.connect(servers.nodis.port, servers.redis.port);
     try {
       for (const args of [
         ['CONFIG', 'SET', 'masteruser', 'a\x00\xff b'], ['CONFIG', 'GET', 'masteruser'], ['CONFIG', 'SET', 'masteruser', ''],
@@ -141,7 +133,7 @@ describe.skipIf(!hasOracle)('differential: CONFIG', () => {
   });
 
   it('keeps the value type of each parameter', async () => {
-    const pair = await ClientPair.connect(nodis.port, redis.port);
+    const pair = await ClientPair.connect(servers.nodis.port, servers.redis.port);
     try {
       const [a, b] = await pair.decoded('CONFIG', 'GET', 'appendonly');
       expect(a).toEqual(b);

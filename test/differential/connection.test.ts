@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { mismatches, runBoth, type Step } from '../helpers/differential.js';
+import { describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair, type Step } from '../helpers/differential.js';
 
 const hasOracle = oracleAvailable();
 
@@ -13,17 +12,10 @@ function mask(raw: string): string {
 }
 
 describe.skipIf(!hasOracle)('differential: connection commands', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
 
   async function expectSame(steps: Step[]): Promise<void> {
-    expect(mismatches(await runBoth(nodis.port, redis.port, steps, mask))).toEqual([]);
+    await servers.same(steps, mask);
   }
 
   it('PING and ECHO', async () => {
@@ -97,7 +89,7 @@ describe.skipIf(!hasOracle)('differential: connection commands', () => {
   });
 
   it('CLIENT INFO has the fields of Redis 7.0, in order', async () => {
-    const [result] = await runBoth(nodis.port, redis.port, [['CLIENT', 'INFO']]);
+    const [result] = await servers.run([['CLIENT', 'INFO']]);
     const fields = (raw: string) => raw.split('\r\n')[1]!.trim().split(' ').map((kv) => kv.split('=')[0]);
     expect(fields(result!.nodis)).toEqual(fields(result!.redis));
   });

@@ -1,25 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { mismatches, runBoth, type Step } from '../helpers/differential.js';
+import { describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair, type Step } from '../helpers/differential.js';
 import { ClientPair, sortedItems, sortedPairs } from '../helpers/pair.js';
 
 const hasOracle = oracleAvailable();
 const BIN = 'k\x00\xff\r\n';
 
 describe.skipIf(!hasOracle)('differential: hashes', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
 
-  async function same(steps: Step[]): Promise<void> {
-    expect(mismatches(await runBoth(nodis.port, redis.port, steps))).toEqual([]);
-  }
+  const { same } = servers;
 
   it('reads and writes small hashes in insertion order', async () => {
     await same([
@@ -91,7 +81,7 @@ describe.skipIf(!hasOracle)('differential: hashes', () => {
       ['HSET', 'h1f', 'only', 'v'],
       ['HRANDFIELD', 'h1f'], ['HRANDFIELD', 'h1f', '-4'], ['HRANDFIELD', 'h1f', '-3', 'WITHVALUES'], ['HRANDFIELD', 'h1f', '1', 'WITHVALUES'],
     ]);
-    const pair = await ClientPair.connect(nodis.port, redis.port);
+    const pair = await ClientPair.connect(servers.nodis.port, servers.redis.port);
     try {
       const fields = Array.from({ length: 300 }, (_, i) => [`f${i}`, `v${i}`]).flat();
       await pair.call('HSET', 'hrr', ...fields);
@@ -121,7 +111,7 @@ describe.skipIf(!hasOracle)('differential: hashes', () => {
       ['HSCAN', 'hs', '0', 'MATCH'], ['HSCAN', 'hs', '0', 'TYPE', 'string'], ['HSCAN', 'hs', '0', 'NOVALUES'], ['HSCAN', 'hs', 'abc'], ['HSCAN', 'hs', '-1'],
       ['HSCAN', 'hs', '18446744073709551616'], ['HSCAN', 'nokey', '0'], ['HSCAN', 'nokey', '0', 'COUNT', '0'], ['HSCAN', 'nokey', 'abc'],
     ]);
-    const pair = await ClientPair.connect(nodis.port, redis.port);
+    const pair = await ClientPair.connect(servers.nodis.port, servers.redis.port);
     try {
       const fields = Array.from({ length: 2000 }, (_, i) => [`f${i}`, `v${i}`]).flat();
       await pair.call('HSET', 'hsbig', ...fields);
@@ -162,7 +152,7 @@ describe.skipIf(!hasOracle)('differential: hashes', () => {
   });
 
   it('follows CONFIG SET of the limits', async (t) => {
-    const probe = await nodis.raw();
+    const probe = await servers.nodis.raw();
     if ((await probe.callRaw('CONFIG', 'GET', 'hash-max-listpack-entries')).startsWith('-ERR unknown command')) t.skip();
     await same([
       ['CONFIG', 'GET', 'hash-max-listpack-entries'], ['CONFIG', 'GET', 'hash-max-listpack-value'], ['CONFIG', 'GET', 'hash-max-ziplist-entries'],
@@ -177,7 +167,7 @@ describe.skipIf(!hasOracle)('differential: hashes', () => {
   });
 
   it('compares 10k-field hashes in full', async () => {
-    const pair = await ClientPair.connect(nodis.port, redis.port);
+    const pair = await ClientPair.connect(servers.nodis.port, servers.redis.port);
     try {
       const fields: string[] = [];
       for (let i = 0; i < 12000; i++) fields.push(`field:${i}:\x00\xff`, `value-${i * 7919}`);
@@ -207,7 +197,7 @@ describe.skipIf(!hasOracle)('differential: hashes', () => {
   });
 
   it('speaks RESP3: maps, pairs and nulls', async () => {
-    const pair = await ClientPair.connect(nodis.port, redis.port, true);
+    const pair = await ClientPair.connect(servers.nodis.port, servers.redis.port, true);
     try {
       await pair.call('HSET', 'h3', 'a', '1', 'b', '2');
       await pair.call('HSET', 'h3one', 'a', '1');
@@ -226,20 +216,10 @@ describe.skipIf(!hasOracle)('differential: hashes', () => {
 });
 
 describe.skipIf(!hasOracle)('differential: hashes with small listpack limits', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([
-      startTestServer({ 'hash-max-listpack-entries': 3, 'hash-max-listpack-value': 4 }),
-      startOracle(['--hash-max-listpack-entries', '3', '--hash-max-listpack-value', '4']),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair({ nodis: { 'hash-max-listpack-entries': 3, 'hash-max-listpack-value': 4 }, redis: ['--hash-max-listpack-entries', '3', '--hash-max-listpack-value', '4'] });
 
   it('converts past the configured limits, never back', async () => {
-    const results = await runBoth(nodis.port, redis.port, [
+    await servers.same([
       ['HSET', 'a', 'x', '1', 'y', '2', 'z', '3'], ['OBJECT', 'ENCODING', 'a'], ['HGETALL', 'a'],
       ['HSET', 'a', 'w', '4'], ['OBJECT', 'ENCODING', 'a'], ['HDEL', 'a', 'w', 'x'], ['OBJECT', 'ENCODING', 'a'],
       ['HSET', 'b', 'abcd', '1234'], ['OBJECT', 'ENCODING', 'b'], ['HSET', 'b', 'f', '12345'], ['OBJECT', 'ENCODING', 'b'],
@@ -249,6 +229,5 @@ describe.skipIf(!hasOracle)('differential: hashes with small listpack limits', (
       ['HSETNX', 'g', 'f', '1'], ['HSETNX', 'g', 'h', '2'], ['HSETNX', 'g', 'i', '3'], ['OBJECT', 'ENCODING', 'g'],
       ['HSETNX', 'g', 'j', '4'], ['OBJECT', 'ENCODING', 'g'],
     ]);
-    expect(mismatches(results)).toEqual([]);
   });
 });

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { mismatches, runBoth, type Step } from '../helpers/differential.js';
+import { describe, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair, type Step } from '../helpers/differential.js';
 
 const hasOracle = oracleAvailable();
 
@@ -11,18 +10,10 @@ const FAR_MS = '4102444800123';
 const FAR_S = '4102444800';
 
 describe.skipIf(!hasOracle)('differential: generic key commands', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
 
   async function check(steps: Step[]): Promise<void> {
-    const results = await runBoth(nodis.port, redis.port, [['FLUSHALL'], ...steps]);
-    expect(mismatches(results)).toEqual([]);
+    await servers.same([['FLUSHALL'], ...steps]);
   }
 
   it('DEL, UNLINK, EXISTS, TOUCH, TYPE', async () => {
@@ -174,24 +165,13 @@ describe.skipIf(!hasOracle)('differential: generic key commands', () => {
 });
 
 describe.skipIf(!hasOracle)('differential: OBJECT under an LFU policy', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([
-      startTestServer({ 'maxmemory-policy': 'allkeys-lfu' }),
-      startOracle(['--maxmemory-policy', 'allkeys-lfu']),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair({ nodis: { 'maxmemory-policy': 'allkeys-lfu' }, redis: ['--maxmemory-policy', 'allkeys-lfu'] });
 
   it('FREQ starts at 5 and counts a first access for sure; IDLETIME is refused', async () => {
-    const results = await runBoth(nodis.port, redis.port, [
+    await servers.same([
       ['SET', 'k', 'v'], ['OBJECT', 'FREQ', 'k'], ['GET', 'k'], ['OBJECT', 'FREQ', 'k'], ['OBJECT', 'FREQ', 'nope'],
       ['OBJECT', 'IDLETIME', 'k'], ['OBJECT', 'IDLETIME', 'nope'], ['SET', 'n', '5'], ['OBJECT', 'REFCOUNT', 'n'],
       ['EXISTS', 'k'], ['TYPE', 'k'], ['OBJECT', 'FREQ', 'k'],
     ]);
-    expect(mismatches(results)).toEqual([]);
   });
 });

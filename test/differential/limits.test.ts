@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { mismatches, runBoth, type Step } from '../helpers/differential.js';
+import { describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair, type Step } from '../helpers/differential.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const hasOracle = oracleAvailable();
@@ -39,17 +38,10 @@ async function infoField(client: RawClient, section: string, field: string): Pro
 }
 
 describe.skipIf(!hasOracle)('differential: connection limits and states', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
 
   async function both<T>(fn: (port: number) => Promise<T>): Promise<[T, T]> {
-    return Promise.all([fn(nodis.port), fn(redis.port)]);
+    return Promise.all([fn(servers.nodis.port), fn(servers.redis.port)]);
   }
 
   it('maxclients refuses the connection over the limit and counts it as rejected, not received', async () => {
@@ -153,22 +145,12 @@ describe.skipIf(!hasOracle)('differential: connection limits and states', () => 
       ['HELLO', '2', 'SETNAME', 'ok', 'SETNAME', 'second'], ['CLIENT', 'GETNAME'], ['HELLO', '2', 'SETNAME', 'n', 'bad'],
       ['CLIENT', 'GETNAME'], ['CLIENT', 'SETNAME', ''], ['CLIENT', 'GETNAME'], ['CLIENT', 'SETNAME', 'a', 'b'],
     ];
-    expect(mismatches(await runBoth(nodis.port, redis.port, steps, maskIds))).toEqual([]);
+    await servers.same(steps, maskIds);
   });
 });
 
 describe.skipIf(!hasOracle)('differential: requirepass, HELLO AUTH and a few databases', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([
-      startTestServer({ requirepass: 'pw', databases: 4 }),
-      startOracle(['--requirepass', 'pw', '--databases', '4']),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair({ nodis: { requirepass: 'pw', databases: 4 }, redis: ['--requirepass', 'pw', '--databases', '4'] });
 
   it('HELLO with AUTH and SETNAME before and after authenticating', async () => {
     const steps: Step[] = [
@@ -182,11 +164,11 @@ describe.skipIf(!hasOracle)('differential: requirepass, HELLO AUTH and a few dat
       ['AUTH', 'bad'], ['AUTH', 'default', 'bad'], ['AUTH', 'nobody', 'pw'], ['AUTH', 'a', 'b', 'c'], ['AUTH', 'pw'],
       ['HELLO', '3', 'SETNAME', 'after'], ['CLIENT', 'GETNAME'], ['RESET'], ['AUTH', 'default', 'pw'], ['HELLO'],
     ];
-    expect(mismatches(await runBoth(nodis.port, redis.port, steps, maskIds))).toEqual([]);
+    await servers.same(steps, maskIds);
   });
 
   it('an unauthenticated client may not send big requests', async () => {
-    const [a, b] = await Promise.all([nodis.port, redis.port].map(async (port) => [
+    const [a, b] = await Promise.all([servers.nodis.port, servers.redis.port].map(async (port) => [
       await exchange(port, '*11\r\n'),
       await exchange(port, '*10\r\n$16385\r\n'),
       await exchange(port, `*2\r\n$4\r\nAUTH\r\n$16384\r\n${'a'.repeat(16384)}\r\n`),
@@ -201,6 +183,6 @@ describe.skipIf(!hasOracle)('differential: requirepass, HELLO AUTH and a few dat
       ['MOVE', 'k', '4'], ['MOVE', 'k', '0'], ['SELECT', '0'], ['COPY', 'k', 'k2', 'DB', '4'], ['COPY', 'k', 'k2', 'DB', '3'],
       ['SWAPDB', '0', '4'], ['SWAPDB', '-1', '0'], ['SWAPDB', '3', '0'], ['INFO', 'keyspace'], ['FLUSHALL'],
     ];
-    expect(mismatches(await runBoth(nodis.port, redis.port, steps, maskIds))).toEqual([]);
+    await servers.same(steps, maskIds);
   });
 });

@@ -1,27 +1,19 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { mismatches, runBoth, type Step } from '../helpers/differential.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair, mismatches, type Step } from '../helpers/differential.js';
 import { ClientPair } from '../helpers/pair.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const hasOracle = oracleAvailable();
 
 describe.skipIf(!hasOracle)('differential: lists', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
   beforeEach(async () => {
-    await runBoth(nodis.port, redis.port, [['FLUSHALL']]);
+    await servers.run([['FLUSHALL']]);
   });
 
   async function check(steps: Step[]): Promise<void> {
-    expect(mismatches(await runBoth(nodis.port, redis.port, steps))).toEqual([]);
+    await servers.same(steps);
   }
 
   it('pushes, pops and lengths', async () => {
@@ -338,7 +330,7 @@ describe.skipIf(!hasOracle)('differential: lists', () => {
     ]) {
       steps.push(cmd, ['INFO', 'persistence']);
     }
-    const results = await runBoth(nodis.port, redis.port, steps);
+    const results = await servers.run(steps);
     expect(mismatches(results.filter((r) => (r.step as string[])[0] !== 'INFO'))).toEqual([]);
     const deltas = (side: 'nodis' | 'redis'): number[] => {
       const marks = results.filter((r) => (r.step as string[])[0] === 'INFO').map((r) => changes(r[side]));
@@ -346,7 +338,7 @@ describe.skipIf(!hasOracle)('differential: lists', () => {
     };
     expect(deltas('nodis')).toEqual(deltas('redis'));
 
-    const reads = await runBoth(nodis.port, redis.port, [
+    const reads = await servers.run([
       ['INFO', 'stats'], ['RPUSH', 'r', 'a'], ['LLEN', 'r'], ['LLEN', 'none'], ['LRANGE', 'none', '0', '1'], ['LINDEX', 'r', '0'],
       ['LPOS', 'none', 'a'], ['LPOP', 'none'], ['LMOVE', 'none', 'x', 'LEFT', 'LEFT'], ['BLPOP', 'r', 'none', '0'], ['INFO', 'stats'],
     ]);
@@ -390,12 +382,12 @@ describe.skipIf(!hasOracle)('differential: lists', () => {
         cmd.close();
       }
     };
-    const [a, b] = await Promise.all([collect(nodis.port), collect(redis.port)]);
+    const [a, b] = await Promise.all([collect(servers.nodis.port), collect(servers.redis.port)]);
     expect(a).toEqual(b);
   });
 
   it('answers the RESP3 null shapes', async () => {
-    const pair = await ClientPair.connect(nodis.port, redis.port, true);
+    const pair = await ClientPair.connect(servers.nodis.port, servers.redis.port, true);
     try {
       for (const cmd of [
         ['LPOP', 'none'], ['LPOP', 'none', '1'], ['RPOP', 'none', '0'], ['LINDEX', 'none', '0'], ['LPOS', 'none', 'x'],

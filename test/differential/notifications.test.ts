@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair } from '../helpers/differential.js';
 import { RawClient } from '../helpers/raw-client.js';
 import type { RespValue } from '../helpers/resp.js';
 
@@ -142,17 +142,10 @@ const MULTI: Step[] = [
 const ALL_STEPS: Step[] = [...STRINGS, ...KEYS, ...HASHES, ...LISTS, ...SETS, ...ZSETS, ...SORT, ...MULTI];
 
 describe.skipIf(!hasOracle)('differential: keyspace notifications', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
 
   async function same(flags: string, steps: Step[]): Promise<string[]> {
-    const [a, b] = await Promise.all([record(nodis.port, flags, steps), record(redis.port, flags, steps)]);
+    const [a, b] = await Promise.all([record(servers.nodis.port, flags, steps), record(servers.redis.port, flags, steps)]);
     const replyDiffs: string[] = [];
     for (let i = 0; i < a.replies.length; i++) {
       if (a.replies[i] !== b.replies[i]) replyDiffs.push(`reply ${i}: nodis ${JSON.stringify(a.replies[i])} redis ${JSON.stringify(b.replies[i])}`);
@@ -199,19 +192,12 @@ describe.skipIf(!hasOracle)('differential: keyspace notifications', () => {
 });
 
 describe.skipIf(!hasOracle)('differential: notify-keyspace-events config', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
 
   it('validates and formats the flags as Redis', async () => {
     const values = ['KEA', 'AKE', 'Egx', 'xgE', 'KEAm', 'KEAn', 'Kn', 'g$lshzxetd', 'g$lshzxetdKE', 'KEAq', '?', '', 'AAAA', 'mn', 'Ex', 'ExEx', 'd', 'T'];
-    const a = await RawClient.connect(nodis.port);
-    const b = await RawClient.connect(redis.port);
+    const a = await RawClient.connect(servers.nodis.port);
+    const b = await RawClient.connect(servers.redis.port);
     try {
       for (const v of values) {
         const steps = [['CONFIG', 'SET', 'notify-keyspace-events', v], ['CONFIG', 'GET', 'notify-keyspace-events']];

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair } from '../helpers/differential.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const hasOracle = oracleAvailable();
@@ -42,24 +42,17 @@ const CASES: Array<[string, string]> = [
 ];
 
 describe.skipIf(!hasOracle)('differential: protocol handling', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
 
   for (const [name, input] of CASES) {
     it(name, async () => {
-      const [a, b] = await Promise.all([exchange(nodis.port, input), exchange(redis.port, input)]);
+      const [a, b] = await Promise.all([exchange(servers.nodis.port, input), exchange(servers.redis.port, input)]);
       expect(a).toEqual(b);
     });
   }
 
   it('survives random bytes and keeps serving other clients', async () => {
-    const watcher = await RawClient.connect(nodis.port);
+    const watcher = await RawClient.connect(servers.nodis.port);
     let seed = 12345;
     const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     for (let i = 0; i < 50; i++) {
@@ -68,7 +61,7 @@ describe.skipIf(!hasOracle)('differential: protocol handling', () => {
         const r = rand();
         bytes[j] = r < 0.1 ? 42 : r < 0.2 ? 36 : r < 0.3 ? 13 : r < 0.4 ? 10 : Math.floor(rand() * 256);
       }
-      const c = await RawClient.connect(nodis.port);
+      const c = await RawClient.connect(servers.nodis.port);
       c.write(bytes);
       c.write('\r\nQUIT\r\n');
       await new Promise((r) => setTimeout(r, 5));

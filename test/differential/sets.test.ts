@@ -1,28 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { mismatches, runBoth, type Step } from '../helpers/differential.js';
+import { describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair, type DifferentialPair, mismatches } from '../helpers/differential.js';
 import { ClientPair, sortedItems } from '../helpers/pair.js';
 
 const hasOracle = oracleAvailable();
 const BIN = 's\x00\xff\r\n';
 
 describe.skipIf(!hasOracle)('differential: sets', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
 
-  async function same(steps: Step[]): Promise<void> {
-    expect(mismatches(await runBoth(nodis.port, redis.port, steps))).toEqual([]);
-  }
+  const { same } = servers;
 
   async function popBoth(key: string, count: number): Promise<void> {
-    await popBothOn(nodis, redis, key, count);
+    await popBothOn(servers, key, count);
   }
 
   it('adds, removes and reads members (intsets in numeric order)', async () => {
@@ -108,7 +98,7 @@ describe.skipIf(!hasOracle)('differential: sets', () => {
       ['SSCAN', 'sc', 'x'], ['SSCAN', 'nokey', '0'], ['SSCAN', 'nokey', '0', 'COUNT', '0'],
       ['SADD', 'scs', 'a'], ['SSCAN', 'scs', '0'],
     ]);
-    const pair = await ClientPair.connect(nodis.port, redis.port);
+    const pair = await ClientPair.connect(servers.nodis.port, servers.redis.port);
     try {
       await pair.call('SADD', 'scbig', ...Array.from({ length: 3000 }, (_, i) => `m${i}`));
       for (const [client, label] of [[pair.nodis, 'nodis'], [pair.redis, 'redis']] as const) {
@@ -153,7 +143,7 @@ describe.skipIf(!hasOracle)('differential: sets', () => {
   });
 
   it('follows CONFIG SET of set-max-intset-entries', async (t) => {
-    const probe = await nodis.raw();
+    const probe = await servers.nodis.raw();
     if ((await probe.callRaw('CONFIG', 'GET', 'set-max-intset-entries')).startsWith('-ERR unknown command')) t.skip();
     await same([
       ['CONFIG', 'GET', 'set-max-intset-entries'], ['CONFIG', 'SET', 'set-max-intset-entries', '3'],
@@ -165,7 +155,7 @@ describe.skipIf(!hasOracle)('differential: sets', () => {
   });
 
   it('compares 10k-member sets in full', async () => {
-    const pair = await ClientPair.connect(nodis.port, redis.port);
+    const pair = await ClientPair.connect(servers.nodis.port, servers.redis.port);
     try {
       const a = Array.from({ length: 12000 }, (_, i) => `m:${i}\x00\xff`);
       const b = Array.from({ length: 12000 }, (_, i) => `m:${i * 2}\x00\xff`);
@@ -201,7 +191,7 @@ describe.skipIf(!hasOracle)('differential: sets', () => {
   });
 
   it('speaks RESP3: sets, arrays and nulls', async () => {
-    const pair = await ClientPair.connect(nodis.port, redis.port, true);
+    const pair = await ClientPair.connect(servers.nodis.port, servers.redis.port, true);
     try {
       await pair.call('SADD', 'r3', '3', '1', '2');
       await pair.call('SADD', 'r3one', 'only');
@@ -221,39 +211,28 @@ describe.skipIf(!hasOracle)('differential: sets', () => {
 });
 
 describe.skipIf(!hasOracle)('differential: sets with a small intset limit', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([
-      startTestServer({ 'set-max-intset-entries': 3 }),
-      startOracle(['--set-max-intset-entries', '3']),
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair({ nodis: { 'set-max-intset-entries': 3 }, redis: ['--set-max-intset-entries', '3'] });
 
   it('converts past the configured limit and rebuilds after big pops', async () => {
-    const first = await runBoth(nodis.port, redis.port, [
+    const first = await servers.run([
       ['SADD', 'a', '3', '1', '2'], ['OBJECT', 'ENCODING', 'a'], ['SMEMBERS', 'a'], ['SADD', 'a', '4'], ['OBJECT', 'ENCODING', 'a'],
       ['SREM', 'a', '4'], ['OBJECT', 'ENCODING', 'a'],
       ['SADD', 'b', '1', '2', '3', '4', '5', '6', '7'], ['SADD', 'c', '1', '2', '3', '4', '5', '6', '7'],
     ]);
     expect(mismatches(first)).toEqual([]);
-    await popBothOn(nodis, redis, 'b', 5);
-    await popBothOn(nodis, redis, 'c', 2);
-    const results = await runBoth(nodis.port, redis.port, [
+    await popBothOn(servers, 'b', 5);
+    await popBothOn(servers, 'c', 2);
+    await servers.same([
       ['OBJECT', 'ENCODING', 'b'], ['SCARD', 'b'], ['OBJECT', 'ENCODING', 'c'],
       ['SINTERSTORE', 'd', 'c'], ['OBJECT', 'ENCODING', 'd'], ['SDIFFSTORE', 'e', 'a', 'nokey'], ['OBJECT', 'ENCODING', 'e'],
       ['SMOVE', 'a', 'f', '1'], ['OBJECT', 'ENCODING', 'f'],
     ]);
-    expect(mismatches(results)).toEqual([]);
   });
 });
 
 /** SPOP with a count on both servers: random members, so only the reply's size is compared. */
-async function popBothOn(nodis: TestServer, redis: Oracle, key: string, count: number): Promise<void> {
-  const pair = await ClientPair.connect(nodis.port, redis.port);
+async function popBothOn(servers: DifferentialPair, key: string, count: number): Promise<void> {
+  const pair = await ClientPair.connect(servers.nodis.port, servers.redis.port);
   try {
     const [a, b] = await pair.decoded('SPOP', key, String(count));
     expect((a as string[]).length).toBe(count);

@@ -1,22 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { mismatches, runBoth } from '../helpers/differential.js';
+import { describe, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair } from '../helpers/differential.js';
 
 const hasOracle = oracleAvailable();
 
 describe.skipIf(!hasOracle)('differential: basics', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
 
   it('answers PING, GET, SET and unknown commands as Redis does', async () => {
-    const results = await runBoth(nodis.port, redis.port, [
+    await servers.same([
       ['PING'],
       ['ping', 'hello'],
       ['SET', 'k\x00\xff', 'v\r\n'],
@@ -26,6 +18,5 @@ describe.skipIf(!hasOracle)('differential: basics', () => {
       ['NOSUCHCOMMAND', 'a', 'b'],
       { raw: 'PING\r\n' },
     ]);
-    expect(mismatches(results)).toEqual([]);
   });
 });

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { mismatches, runBoth, type Step } from '../helpers/differential.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair, type Step } from '../helpers/differential.js';
 import { RawClient } from '../helpers/raw-client.js';
 import type { RespValue } from '../helpers/resp.js';
 
@@ -29,23 +28,16 @@ function lcg(seed: number): () => number {
 }
 
 describe.skipIf(!hasOracle)('differential: SORT and SORT_RO', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
   beforeEach(async () => {
-    await runBoth(nodis.port, redis.port, [['FLUSHALL']]);
+    await servers.run([['FLUSHALL']]);
   });
 
   // HELLO's reply holds the connection id, which differs between the servers.
   const maskId = (raw: string) => raw.replace(/(\$2\r\nid\r\n:)\d+/, '$1?');
 
   async function check(steps: Step[]): Promise<void> {
-    expect(mismatches(await runBoth(nodis.port, redis.port, steps, maskId))).toEqual([]);
+    await servers.same(steps, maskId);
   }
 
   it('sorts lists numerically and alphabetically with every option', async () => {
@@ -304,7 +296,7 @@ describe.skipIf(!hasOracle)('differential: SORT and SORT_RO', () => {
         ['SET', 'e', 'v', 'PX', '1'],
       ];
       steps.push(['SLEEP'], ['SORT', 'l', 'STORE', 'e'], ['SORT', 'l', 'FOO'], ['SORT', 'l', 'BY', 'nosort', 'GET', 'nostar'], ['SORT', 'l', 'GET', '#']);
-      const [a, b] = await Promise.all([record(nodis.port, steps), record(redis.port, steps)]);
+      const [a, b] = await Promise.all([record(servers.nodis.port, steps), record(servers.redis.port, steps)]);
       expect(a).toEqual(b);
     });
   });

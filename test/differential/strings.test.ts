@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { mismatches, runBoth, type Step, type StepResult } from '../helpers/differential.js';
+import { describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair, mismatches, type Step, type StepResult } from '../helpers/differential.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const hasOracle = oracleAvailable();
@@ -15,17 +14,10 @@ function compared(results: StepResult[]): StepResult[] {
 }
 
 describe.skipIf(!hasOracle)('differential: string commands', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
 
   async function check(steps: Step[]): Promise<void> {
-    const results = await runBoth(nodis.port, redis.port, [['FLUSHALL'], ...steps]);
+    const results = await servers.run([['FLUSHALL'], ...steps]);
     expect(mismatches(compared(results))).toEqual([]);
   }
 
@@ -486,7 +478,7 @@ describe.skipIf(!hasOracle)('differential: string commands', () => {
   });
 
   it('keeps or clears TTLs as Redis does', async (ctx) => {
-    const probe = await RawClient.connect(nodis.port);
+    const probe = await RawClient.connect(servers.nodis.port);
     const ttlKnown = !(await probe.callRaw('TTL', 'x')).startsWith('-ERR unknown command');
     probe.close();
     if (!ttlKnown) ctx.skip();

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair } from '../helpers/differential.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const hasOracle = oracleAvailable();
@@ -31,20 +31,13 @@ async function run(port: number, steps: Step[]): Promise<string[]> {
 }
 
 describe.skipIf(!hasOracle)('differential: client-side caching (CLIENT TRACKING)', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    // DEBUG SET-ACTIVE-EXPIRE keeps the active expiry cycle out of the lazy-expiry steps.
-    [nodis, redis] = await Promise.all([startTestServer({ 'enable-debug-command': 'yes' }), startOracle(['--enable-debug-command', 'yes'])]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  // DEBUG SET-ACTIVE-EXPIRE keeps the active expiry cycle out of the lazy-expiry steps.
+  const servers = differentialPair({ nodis: { 'enable-debug-command': 'yes' }, redis: ['--enable-debug-command', 'yes'] });
 
   async function same(steps: Step[]): Promise<void> {
     // HELLO's reply carries the client id, which differs.
     const mask = (s: string) => s.replace(/\$2\r\nid\r\n:\d+/, '$2\r\nid\r\n:ID');
-    const [a, b] = await Promise.all([run(nodis.port, [['FLUSHALL'], ...steps]), run(redis.port, [['FLUSHALL'], ...steps])]);
+    const [a, b] = await Promise.all([run(servers.nodis.port, [['FLUSHALL'], ...steps]), run(servers.redis.port, [['FLUSHALL'], ...steps])]);
     const diffs: string[] = [];
     for (let i = 0; i < Math.max(a.length, b.length); i++) {
       const x = mask(a[i] ?? '<none>');

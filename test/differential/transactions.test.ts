@@ -1,24 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { mismatches, runBoth, type Step } from '../helpers/differential.js';
+import { describe, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair, type Step } from '../helpers/differential.js';
 
 const hasOracle = oracleAvailable();
 
 describe.skipIf(!hasOracle)('differential: transactions and pub/sub replies', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
 
   async function same(steps: Step[]): Promise<void> {
     // Client ids differ between the two servers.
-    const results = await runBoth(nodis.port, redis.port, [['FLUSHALL'], ...steps], (raw) => raw.replace(/\$2\r\nid\r\n:\d+/, '$2\r\nid\r\n:ID'));
-    expect(mismatches(results)).toEqual([]);
+    await servers.same([['FLUSHALL'], ...steps], (raw) => raw.replace(/\$2\r\nid\r\n:\d+/, '$2\r\nid\r\n:ID'));
   }
 
   it('queues, executes and reports runtime errors in their slot', async () => {

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { mismatches, runBoth, type Step } from '../helpers/differential.js';
+import { describe, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair, type Step } from '../helpers/differential.js';
 
 const hasOracle = oracleAvailable();
 
@@ -13,19 +12,11 @@ const ALL_COMMANDS = [
 ];
 
 describe.skipIf(!hasOracle)('differential: sorted sets', () => {
-  let nodis: TestServer;
-  let redis: Oracle;
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startTestServer(), startOracle()]);
-  });
-  afterAll(async () => {
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const servers = differentialPair();
 
   async function same(steps: Step[]): Promise<void> {
     // HELLO reports the connection id, which differs between the servers.
-    const results = await runBoth(nodis.port, redis.port, steps, (raw) => raw.replace(/\$2\r\nid\r\n:\d+\r\n/, 'id'));
-    expect(mismatches(results)).toEqual([]);
+    await servers.same(steps, (raw) => raw.replace(/\$2\r\nid\r\n:\d+\r\n/, 'id'));
   }
 
   it('ZADD options, flags and errors', async () => {

@@ -1,5 +1,8 @@
+import { afterAll, beforeAll, expect } from 'vitest';
+import { startOracle, type Oracle } from './oracle.js';
 import { RawClient } from './raw-client.js';
 import { decode, type RespValue } from './resp.js';
+import { startTestServer, type TestServer } from './server.js';
 
 /** One step of a differential script: a command, or raw bytes to send as they are. */
 export type Step = string[] | { raw: string } | { sorted: string[] };
@@ -67,4 +70,54 @@ export function mismatches(results: StepResult[]): string[] {
   return results
     .filter((r) => r.nodis !== r.redis)
     .map((r) => `${JSON.stringify(r.step)}\n   nodis: ${JSON.stringify(r.nodis)}\n   redis: ${JSON.stringify(r.redis)}`);
+}
+
+/** HELLO's and CLIENT INFO-like replies carry the connection id, which differs between the servers. */
+export const maskClientId: Mask = (raw) => raw.replace(/(\$2\r\nid\r\n:)\d+/, '$1?');
+
+export interface DifferentialOptions {
+  /** nodis's startup config. */
+  nodis?: Record<string, string | number | boolean>;
+  /** redis-server's extra arguments (`--name value`). */
+  redis?: string[];
+}
+
+/** nodis and real Redis for one describe block, and the comparison of scripts on both. */
+export interface DifferentialPair {
+  /** Both servers are up from beforeAll on. */
+  readonly nodis: TestServer;
+  readonly redis: Oracle;
+  /** runBoth on the two servers. */
+  run(steps: Step[], mask?: Mask): Promise<StepResult[]>;
+  /** Expects every step to get the same reply from both servers. */
+  same(steps: Step[], mask?: Mask): Promise<void>;
+}
+
+/** Starts nodis and an oracle in beforeAll and stops them in afterAll of the describe block it is called in. */
+export function differentialPair(options: DifferentialOptions = {}): DifferentialPair {
+  let nodis: TestServer | undefined;
+  let redis: Oracle | undefined;
+  beforeAll(async () => {
+    [nodis, redis] = await Promise.all([startTestServer(options.nodis), startOracle(options.redis)]);
+  });
+  afterAll(async () => {
+    await Promise.all([nodis?.stop(), redis?.stop()]);
+  });
+  const started = <T>(server: T | undefined): T => {
+    if (server === undefined) throw new Error('the servers start in beforeAll');
+    return server;
+  };
+  const run = (steps: Step[], mask?: Mask): Promise<StepResult[]> => runBoth(started(nodis).port, started(redis).port, steps, mask);
+  return {
+    get nodis() {
+      return started(nodis);
+    },
+    get redis() {
+      return started(redis);
+    },
+    run,
+    same: async (steps: Step[], mask?: Mask): Promise<void> => {
+      expect(mismatches(await run(steps, mask))).toEqual([]);
+    },
+  };
 }

@@ -1,9 +1,8 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RawClient } from './raw-client.js';
+import { freePort, waitForServer } from './ports.js';
 
 /**
  * Real redis-server, the oracle for differential tests. In CI a missing redis-server is an
@@ -15,18 +14,6 @@ export function oracleAvailable(): boolean {
   if (!ok && process.env.CI) throw new Error('redis-server is not installed: CI must install redis-server (Debian package) for the differential tests');
   if (!ok) console.warn('redis-server not found: skipping differential tests (apt-get install redis-server)');
   return ok;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
-  });
 }
 
 export interface Oracle {
@@ -44,8 +31,9 @@ export async function startOracle(extraArgs: string[] = []): Promise<Oracle> {
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, ...extraArgs],
       { stdio: 'ignore' },
     );
-    const ready = await waitForPort(port, 5000);
-    if (ready) {
+    const ready = await waitForServer(port, 5000, child);
+    if (ready !== null) {
+      ready.close();
       return {
         port,
         async stop() {
@@ -58,21 +46,4 @@ export async function startOracle(extraArgs: string[] = []): Promise<Oracle> {
     child.kill('SIGKILL');
     if (attempt >= 3) throw new Error('could not start redis-server');
   }
-}
-
-async function waitForPort(port: number, timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const c = await RawClient.connect(port);
-      const pong = await c.callRaw('PING');
-      c.close();
-      // With --requirepass the server is up when it asks for a password.
-      if (pong === '+PONG\r\n' || pong.startsWith('-NOAUTH')) return true;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
 }

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { RawClient } from '../helpers/raw-client.js';
+import type { RawClient } from '../helpers/raw-client.js';
+import { freePort, waitForServer } from '../helpers/ports.js';
 
 const BIN = fileURLToPath(new URL('../../bin/nodis-server', import.meta.url));
 
@@ -28,32 +28,10 @@ function run(args: string[], stdin?: string): Promise<Finished> {
   });
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-    srv.once('error', reject);
-  });
-}
-
 async function waitReady(port: number, child: ChildProcess): Promise<RawClient> {
-  for (let i = 0; i < 200; i++) {
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}`);
-    try {
-      const c = await RawClient.connect(port);
-      const pong = await c.callRaw('PING');
-      if (pong === '+PONG\r\n' || pong.startsWith('-NOAUTH')) return c;
-      c.close();
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('server did not start');
+  const c = await waitForServer(port, 10_000, child);
+  if (c !== null) return c;
+  throw new Error(child.exitCode !== null ? `server exited with ${child.exitCode}` : 'server did not start');
 }
 
 let dir: string;

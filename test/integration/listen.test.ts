@@ -1,17 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import net from 'node:net';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => resolve(typeof addr === 'object' && addr !== null ? addr.port : 0));
-    });
-  });
-}
+import { freePort } from '../helpers/ports.js';
 
 async function connectWithRetry(port: number): Promise<RawClient> {
   for (let i = 0; ; i++) {
