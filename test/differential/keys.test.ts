@@ -141,7 +141,8 @@ describe.skipIf(!hasOracle)('differential: generic key commands', () => {
       ...['i', 'small', 'neg', 'big', 'long', 'over', 'zero', 'lead', 'e', 'r', 'r44', BIN, 'nope'].flatMap((k): Step[] => [
         ['OBJECT', 'ENCODING', k], ['OBJECT', 'REFCOUNT', k],
       ]),
-      ['OBJECT', 'IDLETIME', 'e'], ['OBJECT', 'IDLETIME', 'nope'], ['OBJECT', 'FREQ', 'e'], ['OBJECT', 'FREQ', 'nope'],
+      // IDLETIME of a fresh key may read 0 or 1 on either server (a second boundary): integration tests cover it.
+      ['OBJECT', 'IDLETIME', 'nope'], ['OBJECT', 'FREQ', 'e'], ['OBJECT', 'FREQ', 'nope'],
       ['OBJECT', 'HELP'], ['object', 'help'], ['OBJECT', 'HELP', 'x'], ['OBJECT', 'FOO'], ['OBJECT', 'FOO', 'e'],
       ['OBJECT', 'ENCODING'], ['OBJECT', 'ENCODING', 'a', 'b'], ['OBJECT', 'idletime'], ['OBJECT', 'freq', 'a', 'b'], ['OBJECT'],
     ]);
