@@ -6,27 +6,40 @@
 export const SKIPLIST_MAX_LEVEL = 32;
 const SKIPLIST_P = 0.25;
 
-/** Links above level 0: for level i, [2i-2] is the next node and [2i-1] the span. */
+/** Links above level 3: for level i, [2i-8] is the next node and [2i-7] the span. */
 type Links = Array<SkipNode | null | number>;
 
 /*
- * Three nodes in four have level 1, so level 0 lives in plain fields (its span is always 1)
- * and only taller nodes carry an array for the rest: a level-1 node is one small object.
+ * Three nodes in four have level 1: such a node is one small object whose level-0 link is a
+ * plain field (a level-0 span is always 1). Taller nodes hold levels 1-3 in fields too, so a
+ * search reads no separate array until level 4, and only nodes above level 4 carry one.
  */
 export class SkipNode {
   backward: SkipNode | null = null;
   /** The next node at level 0. */
   next: SkipNode | null = null;
-  /** Links of levels 1 and up; null for level-1 nodes. */
-  up: Links | null;
 
   constructor(
     readonly member: string,
     public score: number,
-    level: number,
-  ) {
-    if (level > 1) {
-      const up: Links = new Array<SkipNode | null | number>(2 * level - 2);
+  ) {}
+}
+
+/** A node of level 2 or more: next node and span of levels 1-3, then the rest in `up`. */
+class TallNode extends SkipNode {
+  n1: SkipNode | null = null;
+  s1 = 0;
+  n2: SkipNode | null = null;
+  s2 = 0;
+  n3: SkipNode | null = null;
+  s3 = 0;
+  up: Links | null;
+
+  constructor(member: string, score: number, level: number) {
+    super(member, score);
+    if (level > 4) {
+      // Holey, like the header's: link reads then see one elements kind.
+      const up: Links = new Array<SkipNode | null | number>(2 * level - 8);
       for (let i = 0; i < up.length; i += 2) {
         up[i] = null;
         up[i + 1] = 0;
@@ -40,12 +53,48 @@ export class SkipNode {
 
 /** The next node of x at level i (i below x's level). */
 function fwd(x: SkipNode, i: number): SkipNode | null {
-  return i === 0 ? x.next : ((x.up as Links)[2 * i - 2] as SkipNode | null);
+  switch (i) {
+    case 0: return x.next;
+    case 1: return (x as TallNode).n1;
+    case 2: return (x as TallNode).n2;
+    case 3: return (x as TallNode).n3;
+    default: return ((x as TallNode).up as Links)[2 * i - 8] as SkipNode | null;
+  }
 }
 
 /** Level-0 steps taken by x's link at level i. */
 function spanAt(x: SkipNode, i: number): number {
-  return i === 0 ? 1 : ((x.up as Links)[2 * i - 1] as number);
+  switch (i) {
+    case 0: return 1;
+    case 1: return (x as TallNode).s1;
+    case 2: return (x as TallNode).s2;
+    case 3: return (x as TallNode).s3;
+    default: return ((x as TallNode).up as Links)[2 * i - 7] as number;
+  }
+}
+
+/** Sets x's link at level i >= 1. */
+function setLink(x: TallNode, i: number, next: SkipNode | null, span: number): void {
+  switch (i) {
+    case 1: x.n1 = next; x.s1 = span; return;
+    case 2: x.n2 = next; x.s2 = span; return;
+    case 3: x.n3 = next; x.s3 = span; return;
+    default: {
+      const up = x.up as Links;
+      up[2 * i - 8] = next;
+      up[2 * i - 7] = span;
+    }
+  }
+}
+
+/** Sets the span of x's link at level i >= 1. */
+function setSpan(x: TallNode, i: number, span: number): void {
+  switch (i) {
+    case 1: x.s1 = span; return;
+    case 2: x.s2 = span; return;
+    case 3: x.s3 = span; return;
+    default: ((x.up as Links)[2 * i - 7] = span);
+  }
 }
 
 /** A score interval; `minex`/`maxex` make a bound exclusive ("(1.5"). */
@@ -112,7 +161,7 @@ function before(node: SkipNode, score: number, member: string): boolean {
 
 export class SkipList {
   /** A sentinel whose level grows with the list (small sets do not pay for 32 levels). */
-  readonly header = new SkipNode('', 0, 1);
+  private readonly header = new TallNode('', 0, 1);
   tail: SkipNode | null = null;
   length = 0;
   level = 1;
@@ -121,7 +170,7 @@ export class SkipList {
   private static readonly rank: number[] = new Array<number>(SKIPLIST_MAX_LEVEL).fill(0);
 
   constructor() {
-    this.header.up = [];
+    this.header.up = new Array<SkipNode | null | number>(0);
   }
 
   get first(): SkipNode | null {
@@ -131,7 +180,7 @@ export class SkipList {
   /** Fills `update` with the last node before (score, member) at each level. */
   private findUpdate(score: number, member: string): SkipNode {
     const update = SkipList.update;
-    let x = this.header;
+    let x: SkipNode = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       let next = fwd(x, i);
       while (next !== null && before(next, score, member)) {
@@ -147,7 +196,7 @@ export class SkipList {
   insert(score: number, member: string): SkipNode {
     const update = SkipList.update;
     const rank = SkipList.rank;
-    let x = this.header;
+    let x: SkipNode = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       rank[i] = i === this.level - 1 ? 0 : (rank[i + 1] as number);
       let next = fwd(x, i);
@@ -161,34 +210,28 @@ export class SkipList {
     const header = this.header;
     const level = randomLevel();
     if (level > this.level) {
-      const links = header.up as Links;
       for (let i = this.level; i < level; i++) {
-        links.push(null, this.length);
+        if (i >= 4) (header.up as Links).push(null, this.length);
+        else setLink(header, i, null, this.length);
         rank[i] = 0;
         update[i] = header;
       }
       this.level = level;
     }
-    const node = new SkipNode(member, score, level);
+    const node = level > 1 ? new TallNode(member, score, level) : new SkipNode(member, score);
     const prev0 = update[0] as SkipNode;
     node.next = prev0.next;
     prev0.next = node;
-    if (level > 1) {
-      const links = node.up as Links;
-      const rank0 = rank[0] as number;
-      for (let i = 1; i < level; i++) {
-        const prev = (update[i] as SkipNode).up as Links;
-        const k = 2 * i - 2;
-        links[k] = prev[k] as SkipNode | null;
-        prev[k] = node;
-        const stepped = rank0 - (rank[i] as number);
-        links[k + 1] = (prev[k + 1] as number) - stepped;
-        prev[k + 1] = stepped + 1;
-      }
+    const rank0 = rank[0] as number;
+    for (let i = 1; i < level; i++) {
+      const prev = update[i] as TallNode;
+      const stepped = rank0 - (rank[i] as number);
+      setLink(node as TallNode, i, fwd(prev, i), spanAt(prev, i) - stepped);
+      setLink(prev, i, node, stepped + 1);
     }
     for (let i = level; i < this.level; i++) {
-      const prev = (update[i] as SkipNode).up as Links;
-      prev[2 * i - 1] = (prev[2 * i - 1] as number) + 1;
+      const prev = update[i] as TallNode;
+      setSpan(prev, i, spanAt(prev, i) + 1);
     }
     node.backward = prev0 === header ? null : prev0;
     const next = node.next;
@@ -202,22 +245,16 @@ export class SkipList {
   private unlink(x: SkipNode, update: SkipNode[]): void {
     (update[0] as SkipNode).next = x.next;
     for (let i = 1; i < this.level; i++) {
-      const prev = (update[i] as SkipNode).up as Links;
-      const k = 2 * i - 2;
-      if (prev[k] === x) {
-        const links = x.up as Links;
-        prev[k + 1] = (prev[k + 1] as number) + (links[k + 1] as number) - 1;
-        prev[k] = links[k] as SkipNode | null;
-      } else {
-        prev[k + 1] = (prev[k + 1] as number) - 1;
-      }
+      const prev = update[i] as TallNode;
+      if (fwd(prev, i) === x) setLink(prev, i, fwd(x, i), spanAt(prev, i) + spanAt(x, i) - 1);
+      else setSpan(prev, i, spanAt(prev, i) - 1);
     }
     const next = x.next;
     if (next !== null) next.backward = x.backward;
     else this.tail = x.backward;
-    const links = this.header.up as Links;
-    while (this.level > 1 && links[2 * this.level - 4] === null) {
-      links.length -= 2;
+    const header = this.header;
+    while (this.level > 1 && fwd(header, this.level - 1) === null) {
+      if (this.level > 4) (header.up as Links).length -= 2;
       this.level--;
     }
     this.length--;
@@ -263,7 +300,7 @@ export class SkipList {
   /** 1-based rank of (score, member), 0 if absent. */
   rankOf(score: number, member: string): number {
     let rank = 0;
-    let x = this.header;
+    let x: SkipNode = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       let next = fwd(x, i);
       while (next !== null && (next.score < score || (next.score === score && next.member <= member))) {
@@ -280,7 +317,7 @@ export class SkipList {
   byRank(rank: number): SkipNode | null {
     if (rank < 1 || rank > this.length) return null;
     let traversed = 0;
-    let x = this.header;
+    let x: SkipNode = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       let next = fwd(x, i);
       while (next !== null && traversed + spanAt(x, i) <= rank) {
@@ -296,7 +333,7 @@ export class SkipList {
   /** First node whose score is within range, or null. */
   firstInScoreRange(range: ScoreRange): SkipNode | null {
     if (scoreRangeEmpty(range)) return null;
-    let x = this.header;
+    let x: SkipNode = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       let next = fwd(x, i);
       while (next !== null && !scoreGteMin(next.score, range)) {
@@ -311,7 +348,7 @@ export class SkipList {
   /** Last node whose score is within range, or null. */
   lastInScoreRange(range: ScoreRange): SkipNode | null {
     if (scoreRangeEmpty(range)) return null;
-    let x = this.header;
+    let x: SkipNode = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       let next = fwd(x, i);
       while (next !== null && scoreLteMax(next.score, range)) {
@@ -336,7 +373,7 @@ export class SkipList {
 
   firstInLexRange(range: LexRange): SkipNode | null {
     if (!this.mayHoldLexRange(range)) return null;
-    let x = this.header;
+    let x: SkipNode = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       let next = fwd(x, i);
       while (next !== null && !lexGteMin(next.member, range)) {
@@ -350,7 +387,7 @@ export class SkipList {
 
   lastInLexRange(range: LexRange): SkipNode | null {
     if (!this.mayHoldLexRange(range)) return null;
-    let x = this.header;
+    let x: SkipNode = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       let next = fwd(x, i);
       while (next !== null && lexLteMax(next.member, range)) {
@@ -368,7 +405,7 @@ export class SkipList {
   deleteRangeByRank(start: number, end: number, removed: (node: SkipNode) => void): number {
     const update = SkipList.update;
     let traversed = 0;
-    let x = this.header;
+    let x: SkipNode = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       let next = fwd(x, i);
       while (next !== null && traversed + spanAt(x, i) < start) {
@@ -395,7 +432,7 @@ export class SkipList {
   /** Removes every node whose score is within range. */
   deleteRangeByScore(range: ScoreRange, removed: (node: SkipNode) => void): number {
     const update = SkipList.update;
-    let x = this.header;
+    let x: SkipNode = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       let next = fwd(x, i);
       while (next !== null && !scoreGteMin(next.score, range)) {
@@ -419,7 +456,7 @@ export class SkipList {
   /** Removes every node whose member is within range. */
   deleteRangeByLex(range: LexRange, removed: (node: SkipNode) => void): number {
     const update = SkipList.update;
-    let x = this.header;
+    let x: SkipNode = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
       let next = fwd(x, i);
       while (next !== null && !lexGteMin(next.member, range)) {
