@@ -204,7 +204,7 @@ async function main(): Promise<void> {
     const s = samples.get(test) as { nodis: Sample[]; redis: Sample[] };
     return { test, nodis: pick(s.nodis), redis: s.redis.length ? pick(s.redis) : empty };
   });
-  const gc = gcPauses(nodis.output(), 5);
+  const gc = gcPauses(nodis.output(), 5, nodis.readyAfterMs);
 
   let memory: MemoryResult[] = [];
   if (opts.memory && redis) {

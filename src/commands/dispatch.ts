@@ -66,13 +66,32 @@ export function reject(ctx: CommandContext, resolved: ResolvedCommand | null, me
 }
 
 /**
+ * When the previous command of the batch being run ended (performance.now()), 0 when none did.
+ * A clock read costs about 100 ns on some VMs, a sizeable part of a pipelined GET.
+ */
+let batchClock = 0;
+let inBatch = false;
+
+/** A client's input is about to be run command after command (nothing asynchronous in between). */
+export function beginBatch(): void {
+  inBatch = true;
+  batchClock = 0;
+}
+
+export function endBatch(): void {
+  inBatch = false;
+  batchClock = 0;
+}
+
+/**
  * Runs a resolved command: the handler, its errors as replies, its statistics.
  * Checks that come before it (auth, MULTI, pub/sub context) are the caller's.
  */
 export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: string[]): void {
   const stats = ctx.server.stats;
   const handler = resolved.spec.handler as (ctx: CommandContext, argv: string[]) => void;
-  const started = performance.now();
+  // Within a batch a command starts where the previous one ended: one clock read per command.
+  const started = batchClock !== 0 ? batchClock : performance.now();
   try {
     handler(ctx, argv);
   } catch (err) {
@@ -81,7 +100,9 @@ export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: strin
     replyError(ctx, err.message);
   }
   const stat = resolved.stat;
-  const usec = (performance.now() - started) * 1000;
+  const ended = performance.now();
+  if (inBatch) batchClock = ended;
+  const usec = (ended - started) * 1000;
   stat.calls++;
   stat.usec += usec;
   // One comparison per command; only a slow one goes on to the slow log and latency monitor.

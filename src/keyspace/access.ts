@@ -39,10 +39,19 @@ let cachedLruClock = -1;
 /** Called by the server cron (hz times a second; the clock has a resolution of one second). */
 export function tickLruClock(now: number = Date.now()): void {
   cachedLruClock = lruClock(now);
+  cachedNow = now;
 }
 
 export function stopLruClock(): void {
   cachedLruClock = -1;
+}
+
+/** Date.now() as of the last cron tick (Redis's server.mstime), for times kept at a coarse grain. */
+let cachedNow = 0;
+
+/** Milliseconds since the epoch, as of the last cron tick while a server ticks. */
+export function coarseNow(): number {
+  return cachedLruClock >= 0 ? cachedNow : Date.now();
 }
 
 /** The LRU clock as key accesses and OBJECT IDLETIME see it. */

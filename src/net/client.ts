@@ -4,12 +4,16 @@ import { RespParser } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/reply.js';
 import type { CommandContext } from '../commands/context.js';
 import type { Database } from '../keyspace/database.js';
-import { processCommand } from '../commands/dispatch.js';
+import { beginBatch, endBatch, processCommand } from '../commands/dispatch.js';
 import type { NodisServer } from './server.js';
 import type { Waiter } from './blocking.js';
 import type { MultiState } from '../commands/transactions.js';
 import type { WatchedKey } from '../keyspace/watch.js';
 import type { TrackingState } from '../pubsub/tracking.js';
+import { coarseNow } from '../keyspace/access.js';
+
+/** client-query-buffer-limit's lowest accepted value. */
+const MIN_QUERY_BUFFER_LIMIT = 1024 * 1024;
 
 /** One connection: its parser, its output buffer and the per-client state commands see. */
 export class Client implements CommandContext {
@@ -71,9 +75,10 @@ export class Client implements CommandContext {
 
   private onData(chunk: Buffer): void {
     this.server.stats.netInputBytes += chunk.length;
-    this.lastInteraction = Date.now();
+    this.lastInteraction = coarseNow();
     this.parser.feed(chunk);
-    if (this.parser.pending > this.server.config.getNumber('client-query-buffer-limit')) {
+    // The limit's smallest setting is 1mb: below that no lookup is needed.
+    if (this.parser.pending > MIN_QUERY_BUFFER_LIMIT && this.parser.pending > this.server.config.getNumber('client-query-buffer-limit')) {
       this.server.log.warn({ client: this.describe() }, 'Closing client that reached max query buffer length');
       this.kill();
       return;
@@ -84,6 +89,7 @@ export class Client implements CommandContext {
   /** Runs every complete command in the input, then writes all their replies at once. */
   processInput(): void {
     this.waiting = false;
+    beginBatch();
     while (!this.closing && !this.closed) {
       if (this.blocked !== null || this.server.isPausedFor(this)) {
         this.waiting = true;
@@ -109,6 +115,7 @@ export class Client implements CommandContext {
       this.lastCommand = this.commandName;
       if (this.server.blocking.hasReady) this.server.blocking.handleReady();
     }
+    endBatch();
     this.flush();
     this.server.flushPending();
   }
@@ -211,7 +218,8 @@ export class Client implements CommandContext {
   describe(): string {
     const now = Date.now();
     const age = Math.floor((now - this.createdAt) / 1000);
-    const idle = Math.floor((now - this.lastInteraction) / 1000);
+    // lastInteraction comes from the cron's clock, which may be a tick ahead of or behind now.
+    const idle = Math.max(0, Math.floor((now - this.lastInteraction) / 1000));
     const flags = this.flagLetters();
     const qbuf = this.parser.pending;
     const omem = this.reply.pending + this.socket.writableLength;

@@ -265,6 +265,14 @@ function writeDigits(buf: Buffer, p: number, n: number): number {
     buf[p + 1] = 48 + (n % 10);
     return p + 2;
   }
+  if (n <= 0x7fffffff) {
+    // Within int32, `| 0` division is exact and much cheaper than Math.floor on a double.
+    const digits = n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+    const stop = p + digits;
+    let end = stop;
+    for (let v = n; end > p; v = (v / 10) | 0) buf[--end] = 48 + (v % 10);
+    return stop;
+  }
   // Integer comparisons: dividing a float by 10 repeatedly can round a count up.
   let digits = 3;
   for (let pow = 1000; n >= pow && digits < 16; pow *= 10) digits++;
