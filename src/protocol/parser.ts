@@ -1,4 +1,5 @@
 import { ProtocolError } from '../errors.js';
+import { SHORT_LATIN1_MAX, shortLatin1 } from './short-string.js';
 
 /** Redis's PROTO_INLINE_MAX_SIZE: longest inline request or count line it waits for. */
 export const INLINE_MAX_SIZE = 64 * 1024;
@@ -160,7 +161,9 @@ export class RespParser {
         if (this.bulkLen >= BIG_ARG) this.startBigArg();
         return false;
       }
-      args[this.argc] = this.argc === 0 ? this.commandName(buf, this.pos, end) : buf.latin1Slice(this.pos, end);
+      const n = this.bulkLen;
+      args[this.argc] =
+        this.argc === 0 ? this.commandName(buf, this.pos, end) : n <= SHORT_LATIN1_MAX ? shortLatin1(buf, this.pos, n) : buf.latin1Slice(this.pos, end);
       this.argc++;
       this.pos = end + 2;
       this.bulkLen = -1;
@@ -182,7 +185,7 @@ export class RespParser {
       while (i < n && buf[start + i] === cached.charCodeAt(i)) i++;
       if (i === n) return cached;
     }
-    const name = buf.latin1Slice(start, end);
+    const name = n <= SHORT_LATIN1_MAX ? shortLatin1(buf, start, n) : buf.latin1Slice(start, end);
     if (n <= 32) this.lastName = name;
     return name;
   }
