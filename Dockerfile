@@ -27,4 +27,4 @@ EXPOSE 6379
 STOPSIGNAL SIGTERM
 # Listening on every interface without protected mode is what a container needs; without
 # these flags nodis keeps Redis's safe defaults (bind 127.0.0.1 -::1, protected-mode yes).
-CMD ["node", "/app/bin/nodis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--dir", "/data"]
+CMD ["node", "--max-semi-space-size=2", "/app/bin/nodis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--dir", "/data"]

@@ -66,7 +66,7 @@ export async function startBenchServer(name: 'nodis' | 'redis', core: number, ex
     child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   } else {
     // Run as users do, plus --expose-gc (MEMORY PURGE then runs a full GC) and --trace-gc (pauses).
-    const nodeArgs = ['--expose-gc', '--trace-gc', join(ROOT, 'bin', 'nodis-server'), ...common, '--loglevel', 'warning'];
+    const nodeArgs = ['--max-semi-space-size=2', '--expose-gc', '--trace-gc', join(ROOT, 'bin', 'nodis-server'), ...common, '--loglevel', 'warning'];
     const [cmd, args] = pinned(core, process.execPath, nodeArgs);
     child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   }
