@@ -61,32 +61,10 @@ export class PubSub {
 
   /** Delivers a message; returns the number of receivers (pattern matches count each). */
   publish(channel: string, message: string): number {
-    let receivers = 0;
-    const subs = this.channels.get(channel);
-    if (subs !== undefined) {
-      for (const sub of subs) {
-        const r = sub.reply;
-        r.pushHeader(3);
-        r.bulk('message');
-        r.bulk(channel);
-        r.bulk(message);
-        sub.markForFlush();
-        receivers++;
-      }
-    }
+    let receivers = deliver(this.channels.get(channel), 'message', null, channel, message);
     if (this.patterns.size !== 0) {
       for (const [pattern, psubs] of this.patterns) {
-        if (!globMatch(pattern, channel)) continue;
-        for (const sub of psubs) {
-          const r = sub.reply;
-          r.pushHeader(4);
-          r.bulk('pmessage');
-          r.bulk(pattern);
-          r.bulk(channel);
-          r.bulk(message);
-          sub.markForFlush();
-          receivers++;
-        }
+        if (globMatch(pattern, channel)) receivers += deliver(psubs, 'pmessage', pattern, channel, message);
       }
     }
     return receivers;
@@ -94,18 +72,23 @@ export class PubSub {
 
   /** SPUBLISH: shard channels, no patterns. */
   spublish(channel: string, message: string): number {
-    const subs = this.shardChannels.get(channel);
-    if (subs === undefined) return 0;
-    for (const sub of subs) {
-      const r = sub.reply;
-      r.pushHeader(3);
-      r.bulk('smessage');
-      r.bulk(channel);
-      r.bulk(message);
-      sub.markForFlush();
-    }
-    return subs.size;
+    return deliver(this.shardChannels.get(channel), 'smessage', null, channel, message);
   }
+}
+
+/** Encodes one message into each subscriber's output (with the pattern for pmessage); returns how many. */
+function deliver(subs: Set<Subscriber> | undefined, kind: string, pattern: string | null, channel: string, message: string): number {
+  if (subs === undefined) return 0;
+  for (const sub of subs) {
+    const r = sub.reply;
+    r.pushHeader(pattern === null ? 3 : 4);
+    r.bulk(kind);
+    if (pattern !== null) r.bulk(pattern);
+    r.bulk(channel);
+    r.bulk(message);
+    sub.markForFlush();
+  }
+  return subs.size;
 }
 
 function addTo(map: Map<string, Set<Subscriber>>, name: string, sub: Subscriber): void {
