@@ -9,8 +9,8 @@
  * processing resumes from a setImmediate, as Redis does from beforeSleep.
  */
 import { RedisError } from '../errors.js';
-import type { BlockedType, ServeBlocked } from '../commands/blocking.js';
-import { replyError } from '../commands/dispatch.js';
+import type { BlockedType, ServeBlocked } from '../commands/core/blocking.js';
+import { replyError } from '../commands/core/dispatch.js';
 import type { Database } from '../keyspace/database.js';
 import type { Client } from './client.js';
 

@@ -1,10 +1,10 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Config } from '../config/config.js';
-import type { CommandContext, ServerContext, ServerStats } from '../commands/context.js';
-import { CommandTable } from '../commands/registry.js';
-import { LatencyMonitor } from '../commands/latency.js';
-import { SlowLog, redactedArgv } from '../commands/slowlog.js';
+import type { CommandContext, ServerContext, ServerStats } from '../commands/core/context.js';
+import { CommandTable } from '../commands/core/registry.js';
+import { LatencyMonitor } from '../server/latency.js';
+import { SlowLog, redactedArgv } from '../server/slowlog.js';
 import { allCommands } from '../commands/index.js';
 import { Database, type KeyspaceHooks } from '../keyspace/database.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
@@ -17,7 +17,7 @@ import { PubSub } from '../pubsub/registry.js';
 import { Tracking } from '../pubsub/tracking.js';
 import { parseOutputBufferLimits, type OutputBufferLimits } from '../config/special.js';
 import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, classBit, parseNotifyFlags } from '../pubsub/notify.js';
-import type { BlockedType, ServeBlocked } from '../commands/blocking.js';
+import type { BlockedType, ServeBlocked } from '../commands/core/blocking.js';
 
 export { NODIS_VERSION } from '../version.js';
 

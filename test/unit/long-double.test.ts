@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble } from '../../src/util/long-double.js';
-import { parseExpireCommandTime, parseSetExpireTime } from '../../src/commands/expire-args.js';
+import { parseExpireCommandTime, parseSetExpireTime } from '../../src/commands/args/expire.js';
 
 /** INCRBYFLOAT's arithmetic: parse both, add, print; null for an invalid float, 'naninf' for NaN/inf. */
 function incrbyfloat(value: string, increment: string): string | null {

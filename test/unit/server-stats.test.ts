@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Config } from '../../src/config/config.js';
-import { bytesToHuman } from '../../src/commands/info.js';
-import { LatencyMonitor } from '../../src/commands/latency.js';
-import { mallocSize } from '../../src/commands/memory.js';
-import { SlowLog, redactedArgv } from '../../src/commands/slowlog.js';
+import { bytesToHuman } from '../../src/commands/server/info.js';
+import { LatencyMonitor } from '../../src/server/latency.js';
+import { mallocSize } from '../../src/server/memory.js';
+import { SlowLog, redactedArgv } from '../../src/server/slowlog.js';
 
 describe('INFO helpers', () => {
   it('bytesToHuman formats as Redis does', () => {

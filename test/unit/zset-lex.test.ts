@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ZSet } from '../../src/types/zset.js';
-import { parseLexRange } from '../../src/commands/zset-common.js';
+import { parseLexRange } from '../../src/commands/zsets/common.js';
 
 const BOUNDS = ['-', '+', '[a', '(a', '[b', '(b', '[c', '(c', '[d', '(d', '[e', '[', '(bb', '[z'];
 const MEMBERS = ['a', 'b', 'bb', 'c', 'd', 'e'];

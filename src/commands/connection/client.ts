@@ -1,0 +1,305 @@
+import { isValidClientName } from '../../util/client-name.js';
+import { RedisError, ERR_SYNTAX } from '../../errors.js';
+import { getLongLong, getRangeLong, parseLongLong } from '../../util/parse.js';
+import type { CommandContext } from '../core/context.js';
+import type { CommandFlag, CommandSpec } from '../core/registry.js';
+import { replyHelp, subcommandSyntaxError } from '../core/help.js';
+import { clientCaching, clientGetredir, clientTracking, clientTrackinginfo } from './client-tracking.js';
+
+const CLIENT_HELP = [
+  'CACHING (YES|NO)',
+  '    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.',
+  'GETREDIR',
+  '    Return the client ID we are redirecting to when tracking is enabled.',
+  'GETNAME',
+  '    Return the name of the current connection.',
+  'ID',
+  '    Return the ID of the current connection.',
+  'INFO',
+  '    Return information about the current client connection.',
+  'KILL <ip:port>',
+  '    Kill connection made from <ip:port>.',
+  'KILL <option> <value> [<option> <value> [...]]',
+  '    Kill connections. Options are:',
+  '    * ADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made from the specified address',
+  '    * LADDR (<ip:port>|<unixsocket>:0)',
+  '      Kill connections made to specified local address',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Kill connections by type.',
+  '    * USER <username>',
+  '      Kill connections authenticated by <username>.',
+  '    * SKIPME (YES|NO)',
+  '      Skip killing current connection (default: yes).',
+  'LIST [options ...]',
+  '    Return information about client connections. Options:',
+  '    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)',
+  '      Return clients of specified type.',
+  'UNPAUSE',
+  '    Stop the current client pause, resuming traffic.',
+  'PAUSE <timeout> [WRITE|ALL]',
+  '    Suspend all, or just write, clients for <timeout> milliseconds.',
+  'REPLY (ON|OFF|SKIP)',
+  '    Control the replies sent to the current connection.',
+  'SETNAME <name>',
+  '    Assign the name <name> to the current connection.',
+  'UNBLOCK <clientid> [TIMEOUT|ERROR]',
+  '    Unblock the specified blocked client.',
+  'TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]',
+  '         [OPTIN] [OPTOUT] [NOLOOP]',
+  '    Control server assisted client side caching.',
+  'TRACKINGINFO',
+  '    Report tracking status for the current connection.',
+  'NO-EVICT (ON|OFF)',
+  '    Protect current client connection from eviction.',
+];
+
+type ClientType = 'normal' | 'replica' | 'master' | 'pubsub';
+
+/** Redis's getClientTypeByName (case-insensitive; 'slave' is the old name of 'replica'). */
+function clientTypeByName(name: string): ClientType | null {
+  switch (name.toLowerCase()) {
+    case 'normal': return 'normal';
+    case 'slave':
+    case 'replica': return 'replica';
+    case 'master': return 'master';
+    case 'pubsub': return 'pubsub';
+    default: return null;
+  }
+}
+
+/**
+ * Redis's getClientType: a client with subscriptions is a pub/sub one. There are no replication
+ * links, and MONITOR clients count as normal ones, as in Redis.
+ */
+function clientType(client: CommandContext): ClientType {
+  return client.channels.size + client.patterns.size + client.shardChannels.size !== 0 ? 'pubsub' : 'normal';
+}
+
+export function validateClientName(name: string): void {
+  if (!isValidClientName(name)) throw new RedisError('ERR Client names cannot contain spaces, newlines or special characters.');
+}
+
+function clientId(ctx: CommandContext): void {
+  ctx.reply.integer(ctx.id);
+}
+
+function clientSetname(ctx: CommandContext, argv: string[]): void {
+  const name = argv[2] as string;
+  validateClientName(name);
+  ctx.name = name;
+  ctx.reply.ok();
+}
+
+function clientGetname(ctx: CommandContext): void {
+  if (ctx.name === '') ctx.reply.nullBulk();
+  else ctx.reply.bulk(ctx.name);
+}
+
+function clientInfo(ctx: CommandContext): void {
+  ctx.reply.verbatim(ctx.describe() + '\n');
+}
+
+function clientList(ctx: CommandContext, argv: string[]): void {
+  let text = '';
+  if (argv.length === 4 && (argv[2] as string).toLowerCase() === 'type') {
+    const type = clientTypeByName(argv[3] as string);
+    if (type === null) throw new RedisError(`ERR Unknown client type '${argv[3] as string}'`);
+    for (const client of ctx.server.clients.values()) {
+      if (clientType(client) === type) text += client.describe() + '\n';
+    }
+  } else if (argv.length > 3 && (argv[2] as string).toLowerCase() === 'id') {
+    for (let j = 3; j < argv.length; j++) {
+      const id = getLongLong(argv[j] as string, 'ERR Invalid client ID');
+      const client = ctx.server.clients.get(id);
+      if (client !== undefined) text += client.describe() + '\n';
+    }
+  } else if (argv.length !== 2) {
+    throw new RedisError(ERR_SYNTAX);
+  } else {
+    for (const client of ctx.server.clients.values()) text += client.describe() + '\n';
+  }
+  ctx.reply.verbatim(text);
+}
+
+interface KillFilter {
+  id: number;
+  type: ClientType | null;
+  addr: string | null;
+  laddr: string | null;
+  user: string | null;
+  skipme: boolean;
+}
+
+function parseKillFilter(argv: string[]): KillFilter {
+  const filter: KillFilter = { id: 0, type: null, addr: null, laddr: null, user: null, skipme: true };
+  for (let i = 2; i < argv.length; i += 2) {
+    const opt = (argv[i] as string).toLowerCase();
+    const value = argv[i + 1];
+    if (value === undefined) throw new RedisError(ERR_SYNTAX);
+    if (opt === 'id') {
+      filter.id = getRangeLong(value, 1, Infinity, 'ERR client-id should be greater than 0');
+    } else if (opt === 'type') {
+      filter.type = clientTypeByName(value);
+      if (filter.type === null) throw new RedisError(`ERR Unknown client type '${value}'`);
+    } else if (opt === 'addr') {
+      filter.addr = value;
+    } else if (opt === 'laddr') {
+      filter.laddr = value;
+    } else if (opt === 'user') {
+      // The only user is 'default' until ACL users exist.
+      if (value !== 'default') throw new RedisError(`ERR No such user '${value}'`);
+      filter.user = value;
+    } else if (opt === 'skipme') {
+      const yesNo = value.toLowerCase();
+      if (yesNo === 'yes') filter.skipme = true;
+      else if (yesNo === 'no') filter.skipme = false;
+      else throw new RedisError(ERR_SYNTAX);
+    } else {
+      throw new RedisError(ERR_SYNTAX);
+    }
+  }
+  return filter;
+}
+
+function clientKill(ctx: CommandContext, argv: string[]): void {
+  const oldForm = argv.length === 3;
+  const filter: KillFilter = oldForm
+    ? { id: 0, type: null, addr: argv[2] as string, laddr: null, user: null, skipme: false }
+    : parseKillFilter(argv);
+  const victims: CommandContext[] = [];
+  for (const client of ctx.server.clients.values()) {
+    if (filter.addr !== null && client.addr !== filter.addr) continue;
+    if (filter.laddr !== null && client.laddr !== filter.laddr) continue;
+    if (filter.type !== null && clientType(client) !== filter.type) continue;
+    if (filter.id !== 0 && client.id !== filter.id) continue;
+    if (filter.user !== null && client.user !== filter.user) continue;
+    if (client === ctx && filter.skipme) continue;
+    victims.push(client);
+  }
+  let killedSelf = false;
+  for (const client of victims) {
+    if (client === ctx) killedSelf = true;
+    else client.kill();
+  }
+  if (oldForm) {
+    if (victims.length === 0) throw new RedisError('ERR No such client');
+    ctx.reply.ok();
+  } else {
+    ctx.reply.integer(victims.length);
+  }
+  // Only once its reply is queued, as Redis flags CLOSE_AFTER_REPLY last.
+  if (killedSelf) ctx.closeAfterReply();
+}
+
+function clientReply(ctx: CommandContext, argv: string[]): void {
+  const mode = (argv[2] as string).toLowerCase();
+  if (mode === 'on') {
+    ctx.replyMode = 'on';
+    ctx.reply.enabled = true;
+    ctx.reply.ok();
+  } else if (mode === 'off') {
+    ctx.replyMode = 'off';
+    ctx.reply.enabled = false;
+  } else if (mode === 'skip') {
+    // The dispatcher drops the reply of the next command; SKIP while OFF changes nothing.
+    if (ctx.replyMode !== 'off') ctx.replyMode = 'skip';
+  } else {
+    throw new RedisError(ERR_SYNTAX);
+  }
+}
+
+function clientNoEvict(ctx: CommandContext, argv: string[]): void {
+  const mode = (argv[2] as string).toLowerCase();
+  if (mode === 'on') ctx.noEvict = true;
+  else if (mode === 'off') ctx.noEvict = false;
+  else throw new RedisError(ERR_SYNTAX);
+  ctx.reply.ok();
+}
+
+function clientPause(ctx: CommandContext, argv: string[]): void {
+  if (argv.length > 4) throw new RedisError(subcommandSyntaxError(argv));
+  let mode: 'all' | 'write' = 'all';
+  if (argv.length === 4) {
+    const m = (argv[3] as string).toLowerCase();
+    if (m === 'write') mode = 'write';
+    else if (m !== 'all') throw new RedisError('ERR CLIENT PAUSE mode must be WRITE or ALL');
+  }
+  const timeout = parseLongLong(argv[2] as string);
+  if (timeout === null) throw new RedisError('ERR timeout is not an integer or out of range');
+  if (timeout < 0) throw new RedisError('ERR timeout is negative');
+  const now = Date.now();
+  if (timeout > Number.MAX_SAFE_INTEGER - now) throw new RedisError('ERR timeout is out of range');
+  ctx.server.pauseClients(timeout > 0 ? now + timeout : 0, mode);
+  ctx.reply.ok();
+}
+
+function clientUnpause(ctx: CommandContext): void {
+  ctx.server.unpauseClients();
+  ctx.reply.ok();
+}
+
+function clientUnblock(ctx: CommandContext, argv: string[]): void {
+  if (argv.length > 4) throw new RedisError(subcommandSyntaxError(argv));
+  let withError = false;
+  if (argv.length === 4) {
+    const reason = (argv[3] as string).toLowerCase();
+    if (reason === 'error') withError = true;
+    else if (reason !== 'timeout') throw new RedisError('ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR');
+  }
+  const id = getLongLong(argv[2] as string);
+  ctx.reply.integer(ctx.server.unblockClient(id, withError) ? 1 : 0);
+}
+
+function clientSetinfo(ctx: CommandContext, argv: string[]): void {
+  const attr = argv[2] as string;
+  const value = argv[3] as string;
+  const which = attr.toLowerCase();
+  if (which !== 'lib-name' && which !== 'lib-ver') throw new RedisError(`ERR Unrecognized option '${attr}'`);
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 33 || c > 126) throw new RedisError(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
+  }
+  if (which === 'lib-name') ctx.libName = value;
+  else ctx.libVer = value;
+  ctx.reply.ok();
+}
+
+function clientHelp(ctx: CommandContext): void {
+  replyHelp(ctx, 'CLIENT', CLIENT_HELP);
+}
+
+const PLAIN: CommandFlag[] = ['noscript', 'loading', 'stale'];
+const ADMIN: CommandFlag[] = ['admin', 'noscript', 'loading', 'stale'];
+
+function sub(name: string, arity: number, flags: CommandFlag[], handler: CommandSpec['handler'], tips?: string[]): CommandSpec {
+  const spec: CommandSpec = { name, arity, flags, group: 'connection', handler };
+  if (tips !== undefined) spec.tips = tips;
+  return spec;
+}
+
+export const clientCommand: CommandSpec = {
+  name: 'client',
+  arity: -2,
+  flags: [],
+  group: 'connection',
+  subcommands: [
+    sub('caching', 3, PLAIN, clientCaching),
+    sub('getname', 2, PLAIN, clientGetname),
+    sub('getredir', 2, PLAIN, clientGetredir),
+    sub('help', 2, ['loading', 'stale'], clientHelp),
+    sub('id', 2, PLAIN, clientId),
+    sub('info', 2, PLAIN, clientInfo, ['nondeterministic_output']),
+    sub('kill', -3, ADMIN, clientKill),
+    sub('list', -2, ADMIN, clientList, ['nondeterministic_output']),
+    sub('no-evict', 3, ADMIN, clientNoEvict),
+    sub('pause', -3, ADMIN, clientPause),
+    sub('reply', 3, PLAIN, clientReply),
+    sub('setinfo', 4, PLAIN, clientSetinfo),
+    sub('setname', 3, PLAIN, clientSetname),
+    sub('tracking', -3, PLAIN, clientTracking),
+    sub('trackinginfo', 2, PLAIN, clientTrackinginfo),
+    sub('unblock', -3, ADMIN, clientUnblock),
+    sub('unpause', 2, ADMIN, clientUnpause),
+  ],
+};

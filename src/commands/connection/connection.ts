@@ -1,0 +1,133 @@
+import { RedisError, ERR_DB_INDEX, ERR_SYNTAX } from '../../errors.js';
+import { getInt, parseLongLong } from '../../util/parse.js';
+import { NODIS_VERSION } from '../../version.js';
+import type { CommandContext } from '../core/context.js';
+import type { CommandSpec } from '../core/registry.js';
+import { clientCommand, validateClientName } from './client.js';
+
+const ERR_WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
+const ERR_AUTH_NOPASS =
+  'ERR AUTH <password> called without any password configured for the default user. ' +
+  'Are you sure your configuration is correct?';
+const ERR_HELLO_NOAUTH =
+  'NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> ' +
+  'option can be used to authenticate the client and select the RESP protocol version at the same time';
+
+function ping(ctx: CommandContext, argv: string[]): void {
+  if (argv.length > 2) throw new RedisError(`ERR wrong number of arguments for 'ping' command`);
+  // A subscribed RESP2 client gets PING's answer in the shape of a message.
+  if (ctx.reply.resp === 2 && ctx.channels.size + ctx.patterns.size + ctx.shardChannels.size !== 0) {
+    ctx.reply.arrayHeader(2);
+    ctx.reply.bulk('pong');
+    ctx.reply.bulk(argv.length === 2 ? (argv[1] as string) : '');
+    return;
+  }
+  if (argv.length === 2) ctx.reply.bulk(argv[1] as string);
+  else ctx.reply.pong();
+}
+
+function echo(ctx: CommandContext, argv: string[]): void {
+  ctx.reply.bulk(argv[1] as string);
+}
+
+function quit(ctx: CommandContext): void {
+  ctx.reply.ok();
+  ctx.closeAfterReply();
+}
+
+function reset(ctx: CommandContext): void {
+  ctx.reset();
+  ctx.reply.simple('RESET');
+}
+
+function select(ctx: CommandContext, argv: string[]): void {
+  const index = getInt(argv[1] as string);
+  if (index < 0 || index >= ctx.server.databases.length) throw new RedisError(ERR_DB_INDEX);
+  ctx.select(index);
+  ctx.reply.ok();
+}
+
+/**
+ * Checks a username/password pair against the only user there is, `default`, whose password is
+ * requirepass (none = any password is accepted, like Redis's nopass).
+ */
+function checkCredentials(ctx: CommandContext, user: string, password: string): boolean {
+  if (user !== 'default') return false;
+  const required = ctx.server.config.getString('requirepass');
+  return required === '' || password === required;
+}
+
+function auth(ctx: CommandContext, argv: string[]): void {
+  if (argv.length > 3) throw new RedisError(ERR_SYNTAX);
+  let user = 'default';
+  let password = argv[1] as string;
+  if (argv.length === 2) {
+    if (!ctx.server.requiresAuth()) throw new RedisError(ERR_AUTH_NOPASS);
+  } else {
+    user = argv[1] as string;
+    password = argv[2] as string;
+  }
+  if (!checkCredentials(ctx, user, password)) throw new RedisError(ERR_WRONGPASS);
+  ctx.authenticate(user);
+  ctx.reply.ok();
+}
+
+function hello(ctx: CommandContext, argv: string[]): void {
+  let version = 0;
+  let next = 1;
+  if (argv.length >= 2) {
+    const parsed = parseLongLong(argv[next++] as string);
+    if (parsed === null) throw new RedisError('ERR Protocol version is not an integer or out of range');
+    if (parsed < 2 || parsed > 3) throw new RedisError('NOPROTO unsupported protocol version');
+    version = parsed;
+  }
+  // Redis 7.0 applies AUTH and SETNAME as it reads them: an error further on keeps what came before.
+  for (let j = next; j < argv.length; j++) {
+    const more = argv.length - 1 - j;
+    const opt = (argv[j] as string).toLowerCase();
+    if (opt === 'auth' && more >= 2) {
+      const user = argv[j + 1] as string;
+      if (!checkCredentials(ctx, user, argv[j + 2] as string)) throw new RedisError(ERR_WRONGPASS);
+      ctx.authenticate(user);
+      j += 2;
+    } else if (opt === 'setname' && more >= 1) {
+      const name = argv[j + 1] as string;
+      validateClientName(name);
+      ctx.name = name;
+      j++;
+    } else {
+      throw new RedisError(`ERR Syntax error in HELLO option '${argv[j] as string}'`);
+    }
+  }
+  if (!ctx.authenticated && ctx.server.requiresAuth()) throw new RedisError(ERR_HELLO_NOAUTH);
+  if (version !== 0) ctx.reply.resp = version as 2 | 3;
+  const reply = ctx.reply;
+  reply.mapHeader(7);
+  reply.bulk('server');
+  reply.bulk('redis');
+  reply.bulk('version');
+  reply.bulk(NODIS_VERSION);
+  reply.bulk('proto');
+  reply.integer(reply.resp);
+  reply.bulk('id');
+  reply.integer(ctx.id);
+  reply.bulk('mode');
+  reply.bulk('standalone');
+  reply.bulk('role');
+  reply.bulk('master');
+  reply.bulk('modules');
+  reply.emptyArray();
+}
+
+const CONNECTION_FLAGS = ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'] as const;
+
+export const commands: CommandSpec[] = [
+  { name: 'ping', arity: -1, flags: ['fast', 'sentinel'], group: 'connection', handler: ping },
+  { name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], group: 'connection', handler: echo },
+  { name: 'quit', arity: -1, flags: [...CONNECTION_FLAGS], group: 'connection', handler: quit },
+  { name: 'reset', arity: 1, flags: [...CONNECTION_FLAGS], group: 'connection', handler: reset },
+  { name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], group: 'connection', handler: select },
+  { name: 'auth', arity: -2, flags: [...CONNECTION_FLAGS, 'sentinel'], group: 'connection', handler: auth },
+  { name: 'hello', arity: -1, flags: [...CONNECTION_FLAGS, 'sentinel'], group: 'connection', handler: hello },
+  clientCommand,
+];

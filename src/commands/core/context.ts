@@ -1,0 +1,149 @@
+import type { Config } from '../../config/config.js';
+import type { Database, KeyspaceStats } from '../../keyspace/database.js';
+import type { ReplyWriter } from '../../protocol/reply.js';
+import type { Logger } from '../../log.js';
+import type { CommandTable } from './registry.js';
+import type { MultiState } from '../transactions/index.js';
+import type { Watcher, WatchRegistry } from '../../keyspace/watch.js';
+import type { PubSub, Subscriber } from '../../pubsub/registry.js';
+import type { Tracking, TrackingClient } from '../../pubsub/tracking.js';
+import type { BlockedType, ServeBlocked } from './blocking.js';
+import type { LatencyMonitor } from '../../server/latency.js';
+import type { SlowLog } from '../../server/slowlog.js';
+
+/**
+ * What command handlers see of a client. `net/client.ts` implements it; handlers never see
+ * the socket or the connection class.
+ */
+export interface CommandContext extends Watcher, Subscriber, TrackingClient {
+  readonly id: number;
+  readonly server: ServerContext;
+  readonly reply: ReplyWriter;
+  /** The selected database. */
+  db: Database;
+  /** CLIENT SETNAME; empty when unnamed. */
+  name: string;
+  /** CLIENT SETINFO lib-name / lib-ver. */
+  libName: string;
+  libVer: string;
+  /** The user this connection is authenticated as (only 'default' for now). */
+  user: string;
+  authenticated: boolean;
+  /** AUTH or HELLO AUTH succeeded as `user`: also lifts the limits on unauthenticated requests. */
+  authenticate(user: string): void;
+  /**
+   * Running inside MULTI/EXEC or a script: blocking commands must not block and answer as if
+   * timed out at once (Redis's CLIENT_DENY_BLOCKING).
+   */
+  inMulti: boolean;
+  /** The open MULTI transaction, or null. */
+  multi: MultiState | null;
+  /** Answer this reply, then close the connection (QUIT). */
+  closeAfterReply(): void;
+  /** Selects database `index`; the caller has validated it. */
+  select(index: number): void;
+  /** CLIENT REPLY ON|OFF|SKIP */
+  replyMode: 'on' | 'off' | 'skip';
+  /** CLIENT NO-EVICT */
+  noEvict: boolean;
+  /** The full name of the command being run ('get', 'config|get'). */
+  commandName: string;
+  /** Turns this client into a MONITOR. */
+  startMonitor(): void;
+  /** Whether this client is a MONITOR (a second MONITOR is ignored). */
+  readonly monitor: boolean;
+  /** Puts the connection back to the state of a new one (RESET). */
+  reset(): void;
+  /** One line of CLIENT LIST / CLIENT INFO. */
+  describe(): string;
+  /** Closes the connection now (CLIENT KILL). */
+  kill(): void;
+  readonly addr: string;
+  readonly laddr: string;
+  readonly createdAt: number;
+  lastInteraction: number;
+}
+
+export interface CommandStat {
+  calls: number;
+  usec: number;
+  rejectedCalls: number;
+  failedCalls: number;
+}
+
+export interface ServerStats extends KeyspaceStats {
+  startTime: number;
+  totalCommandsProcessed: number;
+  totalConnectionsReceived: number;
+  rejectedConnections: number;
+  netInputBytes: number;
+  netOutputBytes: number;
+  totalErrorReplies: number;
+  /** Per error prefix (ERR, WRONGTYPE…). */
+  errorStats: Map<string, number>;
+  /** Times a protocol error closed a connection etc. */
+  unexpectedErrorReplies: number;
+}
+
+/** What command handlers see of the server as a whole. */
+export interface ServerContext {
+  readonly config: Config;
+  readonly databases: Database[];
+  readonly stats: ServerStats;
+  readonly commands: CommandTable;
+  readonly log: Logger;
+  readonly runId: string;
+  /** The TCP port actually listened on. */
+  readonly port: number;
+  /** Absolute path of the config file the server was started with (CONFIG REWRITE), if any. */
+  readonly configFile?: string | null;
+  /** Changes since the last save (INFO rdb_changes_since_last_save, save points). */
+  dirty: number;
+  /** Unix time (seconds) of the last successful save. */
+  lastSave: number;
+  /** Every connected client, by id. */
+  readonly clients: ReadonlyMap<number, CommandContext>;
+  /** Whether a password is required (requirepass set). */
+  requiresAuth(): boolean;
+  /** Stops the server; `save` as SHUTDOWN SAVE|NOSAVE (undefined: per config). Resolves when closed. */
+  shutdown(save: boolean | undefined): Promise<void>;
+  /** CLIENT PAUSE: until (ms since epoch), 'all' or 'write'. */
+  pauseClients(until: number, mode: 'all' | 'write'): void;
+  unpauseClients(): void;
+  /** Feeds a command to MONITOR clients. */
+  feedMonitors(ctx: CommandContext, argv: readonly string[]): void;
+  /** Whether MONITOR clients exist (checked before building their line). */
+  hasMonitors(): boolean;
+  /** CLIENT PAUSE WRITE is in force: write commands wait. */
+  writesPaused(): boolean;
+  /** CLIENT UNBLOCK: wakes a client blocked by a blocking command; false if it was not blocked. */
+  unblockClient(id: number, withError: boolean): boolean;
+  /** Clients blocked in a blocking command (INFO blocked_clients). */
+  blockedClientCount(): number;
+  /**
+   * Blocks `ctx` on `keys` (of its database) until one holds a non-empty value of `type`, then
+   * runs `serve`; deadline in ms since the epoch, 0 = forever. See commands/blocking.ts.
+   */
+  blockForKeys(ctx: CommandContext, argv: string[], keys: readonly string[], type: BlockedType, deadline: number, serve: ServeBlocked): void;
+  /** Marks a key that blocked clients may wait on as ready (for paths that bypass db signals). */
+  signalKeyAsReady(db: Database, key: string): void;
+  /** WATCHed keys of every client. */
+  readonly watches: WatchRegistry;
+  /** Channels and patterns. */
+  readonly pubsub: PubSub;
+  /** Client-side caching: tracked keys, BCAST prefixes, invalidation messages. */
+  readonly tracking: Tracking;
+  /** SLOWLOG, and the gate the dispatcher checks each command's duration against. */
+  readonly slowlog: SlowLog;
+  /** LATENCY events. */
+  readonly latency: LatencyMonitor;
+  /** DEBUG SET-ACTIVE-EXPIRE: whether the timer runs the active expiry cycle. */
+  activeExpireEnabled: boolean;
+  /**
+   * FLUSHDB (`db`) / FLUSHALL (null) is about to empty databases that still hold their keys
+   * (Redis's signalFlushedDb): WATCH and client-side caching invalidate what they track there.
+   */
+  flushed(db: Database | null): void;
+  /** SWAPDB exchanged the contents of two databases: WATCH and blocked clients look again. */
+  swapped(a: Database, b: Database): void;
+}

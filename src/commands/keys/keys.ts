@@ -1,0 +1,270 @@
+import { RedisError, ERR_DB_INDEX, ERR_NO_SUCH_KEY, ERR_SYNTAX } from '../../errors.js';
+import type { Database } from '../../keyspace/database.js';
+import { parseScanCursor, scanStep } from '../../keyspace/scan.js';
+import { typeOf, type Value } from '../../types/value.js';
+import { globMatch } from '../../util/glob.js';
+import { getInt } from '../../util/parse.js';
+import type { CommandContext } from '../core/context.js';
+import type { CommandSpec } from '../core/registry.js';
+import { parseScanArgs, replyScan } from '../args/scan.js';
+
+const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
+
+/**
+ * DEL and UNLINK. Deleting only drops the dict's reference, so even a huge collection is
+ * released by V8's collector rather than walked here: UNLINK needs no background thread.
+ */
+function del(ctx: CommandContext, argv: string[]): void {
+  const db = ctx.db;
+  let deleted = 0;
+  for (let i = 1; i < argv.length; i++) {
+    const key = argv[i] as string;
+    if (db.expires.size !== 0) db.expireIfNeeded(key);
+    if (db.delete(key)) {
+      db.notify('g', 'del', key);
+      ctx.server.dirty++;
+      deleted++;
+    }
+  }
+  ctx.reply.integer(deleted);
+}
+
+function exists(ctx: CommandContext, argv: string[]): void {
+  const db = ctx.db;
+  let count = 0;
+  for (let i = 1; i < argv.length; i++) {
+    if (db.lookupReadNoTouch(argv[i] as string) !== undefined) count++;
+  }
+  ctx.reply.integer(count);
+}
+
+function touch(ctx: CommandContext, argv: string[]): void {
+  const db = ctx.db;
+  let count = 0;
+  for (let i = 1; i < argv.length; i++) {
+    if (db.lookupRead(argv[i] as string) !== undefined) count++;
+  }
+  ctx.reply.integer(count);
+}
+
+function type(ctx: CommandContext, argv: string[]): void {
+  const value = ctx.db.lookupReadNoTouch(argv[1] as string);
+  ctx.reply.simple(value === undefined ? 'none' : typeOf(value));
+}
+
+/** Whether a key's TTL has passed, without deleting it (KEYS only reports, as Redis's keyIsExpired). */
+function isExpired(db: Database, key: string, now: number): boolean {
+  const at = db.expires.get(key);
+  return at !== undefined && at <= now;
+}
+
+function keys(ctx: CommandContext, argv: string[]): void {
+  const db = ctx.db;
+  const pattern = argv[1] as string;
+  const all = pattern === '*';
+  const checkTtl = db.expires.size !== 0;
+  const now = Date.now();
+  const found: string[] = [];
+  for (const key of db.dict.keys()) {
+    if (!all && !globMatch(pattern, key)) continue;
+    if (checkTtl && isExpired(db, key, now)) continue;
+    found.push(key);
+  }
+  ctx.reply.bulkArray(found);
+}
+
+function scan(ctx: CommandContext, argv: string[]): void {
+  const cursor = parseScanCursor(argv[1] as string);
+  const { count, pattern, typeName } = parseScanArgs(argv, 2, true);
+  const db = ctx.db;
+  const dict = db.dict;
+  const visited: string[] = [];
+  const next = scanStep(cursor, dict, () => dict.keys(), count, (key: string) => {
+    visited.push(key);
+  });
+  // Filters apply to what this step visited, in Redis's order: pattern, type, then expiry
+  // (an expired key is deleted here, lazily, as Redis's scan does).
+  const now = Date.now();
+  let kept = 0;
+  for (let i = 0; i < visited.length; i++) {
+    const key = visited[i] as string;
+    if (pattern !== null && !globMatch(pattern, key)) continue;
+    if (typeName !== null) {
+      const value = db.lookupReadNoTouch(key);
+      if ((value === undefined ? 'none' : typeOf(value)) !== typeName) continue;
+    }
+    if (db.expires.size !== 0 && db.expireIfNeeded(key, now)) continue;
+    visited[kept++] = key;
+  }
+  visited.length = kept;
+  replyScan(ctx.reply, next, visited);
+}
+
+/**
+ * RANDOMKEY's position in each dict: a live iterator that every call advances by a small random
+ * number of steps, wrapping at the end, so a call costs O(1) whatever the size of the db. The
+ * distribution is not uniform (neighbours in insertion order follow each other), but every key
+ * can come up; Redis's own pick (a random bucket, then a random entry of its chain) is not
+ * uniform either. Keyed by the dict itself so that SWAPDB and FLUSHDB need no bookkeeping.
+ */
+const randomCursors = new WeakMap<Map<string, Value>, IterableIterator<string>>();
+/** Up to this size a key is picked uniformly by walking to a random index. */
+const SMALL_DB = 128;
+const MAX_RANDOM_STEP = 64;
+
+function pickKey(dict: Map<string, Value>): string {
+  if (dict.size <= SMALL_DB) {
+    let index = Math.floor(Math.random() * dict.size);
+    for (const key of dict.keys()) if (index-- === 0) return key;
+  }
+  let iterator = randomCursors.get(dict);
+  let steps = 1 + Math.floor(Math.random() * MAX_RANDOM_STEP);
+  let key: string | undefined;
+  while (steps > 0) {
+    const step = iterator?.next();
+    if (iterator === undefined || step === undefined || step.done === true) {
+      iterator = dict.keys();
+      randomCursors.set(dict, iterator);
+      continue;
+    }
+    key = step.value;
+    steps--;
+  }
+  return key as string;
+}
+
+function randomkey(ctx: CommandContext): void {
+  const db = ctx.db;
+  for (;;) {
+    if (db.dict.size === 0) return ctx.reply.nullBulk();
+    const key = pickKey(db.dict);
+    // An expired key found this way is deleted and another one tried, as Redis does.
+    if (db.expires.size !== 0 && db.expireIfNeeded(key)) continue;
+    return ctx.reply.bulk(key);
+  }
+}
+
+function renameGeneric(ctx: CommandContext, argv: string[], nx: boolean): void {
+  const src = argv[1] as string;
+  const dst = argv[2] as string;
+  const db = ctx.db;
+  const value = db.lookupWrite(src);
+  if (value === undefined) throw new RedisError(ERR_NO_SUCH_KEY);
+  if (src === dst) {
+    if (nx) ctx.reply.integer(0);
+    else ctx.reply.ok();
+    return;
+  }
+  const expire = db.getExpire(src);
+  // The value object moves, so it keeps its access record, as in Redis.
+  const record = db.accessClock.get(src);
+  if (db.lookupWrite(dst) !== undefined) {
+    if (nx) return ctx.reply.integer(0);
+    db.delete(dst);
+  }
+  db.set(dst, value);
+  if (expire !== undefined) db.setExpire(dst, expire);
+  if (record !== undefined) db.accessClock.set(dst, record);
+  db.delete(src);
+  db.notify('g', 'rename_from', src);
+  db.notify('g', 'rename_to', dst);
+  ctx.server.dirty++;
+  if (nx) ctx.reply.integer(1);
+  else ctx.reply.ok();
+}
+
+function rename(ctx: CommandContext, argv: string[]): void {
+  renameGeneric(ctx, argv, false);
+}
+
+function renamenx(ctx: CommandContext, argv: string[]): void {
+  renameGeneric(ctx, argv, true);
+}
+
+/** The database numbered `text` (Redis's selectDb after getIntFromObjectOrReply). */
+function targetDb(ctx: CommandContext, text: string): Database {
+  const index = getInt(text);
+  const target = ctx.server.databases[index];
+  if (index < 0 || target === undefined) throw new RedisError(ERR_DB_INDEX);
+  return target;
+}
+
+function move(ctx: CommandContext, argv: string[]): void {
+  const key = argv[1] as string;
+  const src = ctx.db;
+  const dst = targetDb(ctx, argv[2] as string);
+  if (dst === src) throw new RedisError(ERR_SAME_OBJECT);
+  const value = src.lookupWrite(key);
+  if (value === undefined) return ctx.reply.integer(0);
+  const expire = src.getExpire(key);
+  if (dst.lookupWrite(key) !== undefined) return ctx.reply.integer(0);
+  const record = src.accessClock.get(key);
+  dst.set(key, value);
+  if (expire !== undefined) dst.setExpire(key, expire);
+  if (record !== undefined) dst.accessClock.set(key, record);
+  src.delete(key);
+  src.notify('g', 'move_from', key);
+  dst.notify('g', 'move_to', key);
+  ctx.server.dirty++;
+  ctx.reply.integer(1);
+}
+
+function copy(ctx: CommandContext, argv: string[]): void {
+  const src = ctx.db;
+  let dst = src;
+  let replace = false;
+  for (let i = 3; i < argv.length; i++) {
+    const opt = (argv[i] as string).toLowerCase();
+    if (opt === 'replace') {
+      replace = true;
+    } else if (opt === 'db' && i + 1 < argv.length) {
+      dst = targetDb(ctx, argv[++i] as string);
+    } else {
+      throw new RedisError(ERR_SYNTAX);
+    }
+  }
+  const key = argv[1] as string;
+  const newKey = argv[2] as string;
+  if (src === dst && key === newKey) throw new RedisError(ERR_SAME_OBJECT);
+  const value = src.lookupRead(key);
+  if (value === undefined) return ctx.reply.integer(0);
+  const expire = src.getExpire(key);
+  const exists = dst.lookupWrite(newKey) !== undefined;
+  if (exists && !replace) return ctx.reply.integer(0);
+  const duplicate = typeof value === 'string' ? value : value.clone();
+  if (exists) dst.delete(newKey);
+  dst.set(newKey, duplicate);
+  if (expire !== undefined) dst.setExpire(newKey, expire);
+  dst.notify('g', 'copy_to', newKey);
+  ctx.server.dirty++;
+  ctx.reply.integer(1);
+}
+
+const ALL_KEYS = { first: 1, last: -1, step: 1 };
+const FIRST_KEY = { first: 1, last: 1, step: 1 };
+const TWO_KEYS = { first: 1, last: 2, step: 1 };
+const MULTI_SHARD = ['request_policy:multi_shard', 'response_policy:agg_sum'];
+
+export const commands: CommandSpec[] = [
+  { name: 'del', arity: -2, flags: ['write'], keys: ALL_KEYS, group: 'generic', tips: MULTI_SHARD, handler: del },
+  { name: 'unlink', arity: -2, flags: ['write', 'fast'], keys: ALL_KEYS, group: 'generic', tips: MULTI_SHARD, handler: del },
+  { name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: ALL_KEYS, group: 'generic', tips: MULTI_SHARD, handler: exists },
+  { name: 'touch', arity: -2, flags: ['readonly', 'fast'], keys: ALL_KEYS, group: 'generic', tips: MULTI_SHARD, handler: touch },
+  { name: 'type', arity: 2, flags: ['readonly', 'fast'], keys: FIRST_KEY, group: 'generic', handler: type },
+  {
+    name: 'keys', arity: 2, flags: ['readonly'], group: 'generic', acl: ['dangerous'],
+    tips: ['request_policy:all_shards', 'nondeterministic_output_order'], handler: keys,
+  },
+  {
+    name: 'scan', arity: -2, flags: ['readonly'], group: 'generic',
+    tips: ['nondeterministic_output', 'request_policy:special'], handler: scan,
+  },
+  {
+    name: 'randomkey', arity: 1, flags: ['readonly'], group: 'generic',
+    tips: ['request_policy:all_shards', 'nondeterministic_output'], handler: randomkey,
+  },
+  { name: 'rename', arity: 3, flags: ['write'], keys: TWO_KEYS, group: 'generic', handler: rename },
+  { name: 'renamenx', arity: 3, flags: ['write', 'fast'], keys: TWO_KEYS, group: 'generic', handler: renamenx },
+  { name: 'move', arity: 3, flags: ['write', 'fast'], keys: FIRST_KEY, group: 'generic', handler: move },
+  { name: 'copy', arity: -3, flags: ['write', 'denyoom'], keys: TWO_KEYS, group: 'generic', handler: copy },
+];

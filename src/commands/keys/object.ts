@@ -1,0 +1,111 @@
+import { RedisError } from '../../errors.js';
+import { currentLruClock, idleTimeMs, lfuDecayed, LFU_INIT_VAL } from '../../keyspace/access.js';
+import { isIntEncodable, stringEncoding, type Value } from '../../types/value.js';
+import type { CommandContext } from '../core/context.js';
+import { replyHelp } from '../core/help.js';
+import type { CommandSpec } from '../core/registry.js';
+
+const SWITCHING_NOTE =
+  'Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
+const ERR_LFU_SELECTED = `ERR An LFU maxmemory policy is selected, idle time not tracked. ${SWITCHING_NOTE}`;
+const ERR_LFU_NOT_SELECTED = `ERR An LFU maxmemory policy is not selected, access frequency not tracked. ${SWITCHING_NOTE}`;
+
+/** Redis shares the objects of the integers 0..9999 (OBJ_SHARED_INTEGERS). */
+const SHARED_INTEGERS = 10000;
+/** The refcount Redis reports for a shared object (OBJ_SHARED_REFCOUNT = INT_MAX). */
+const SHARED_REFCOUNT = 2147483647;
+
+/**
+ * OBJECT looks keys up without touching them or notifying a miss, but counts hits and misses
+ * (Redis's LOOKUP_NOTOUCH | LOOKUP_NONOTIFY).
+ */
+function lookup(ctx: CommandContext, argv: string[]): Value | undefined {
+  const value = ctx.db.lookup(argv[2] as string);
+  const stats = ctx.server.stats;
+  if (value === undefined) {
+    stats.misses++;
+    ctx.reply.nullBulk();
+  } else {
+    stats.hits++;
+  }
+  return value;
+}
+
+function encoding(ctx: CommandContext, argv: string[]): void {
+  const value = lookup(ctx, argv);
+  if (value === undefined) return;
+  ctx.reply.bulk(typeof value === 'string' ? stringEncoding(value) : value.encoding());
+}
+
+/**
+ * Values have no reference counts here; what Redis would report is derived instead: small
+ * integers are shared objects unless an LRU/LFU maxmemory policy forbids sharing them.
+ */
+function refcount(ctx: CommandContext, argv: string[]): void {
+  const value = lookup(ctx, argv);
+  if (value === undefined) return;
+  ctx.reply.integer(isSharedInteger(ctx, value) ? SHARED_REFCOUNT : 1);
+}
+
+function isSharedInteger(ctx: CommandContext, value: Value): boolean {
+  if (typeof value !== 'string' || !isIntEncodable(value) || value.length > 4 || value.charCodeAt(0) === 45) return false;
+  if (Number(value) >= SHARED_INTEGERS) return false;
+  const config = ctx.server.config;
+  if (config.getNumber('maxmemory') === 0) return true;
+  const policy = config.getString('maxmemory-policy');
+  return !(policy.endsWith('-lru') || policy.endsWith('-lfu'));
+}
+
+function idletime(ctx: CommandContext, argv: string[]): void {
+  const value = lookup(ctx, argv);
+  if (value === undefined) return;
+  const db = ctx.db;
+  if (db.access.lfu) throw new RedisError(ERR_LFU_SELECTED);
+  const record = db.accessClock.get(argv[2] as string) ?? currentLruClock();
+  ctx.reply.integer(Math.floor(idleTimeMs(record) / 1000));
+}
+
+function freq(ctx: CommandContext, argv: string[]): void {
+  const value = lookup(ctx, argv);
+  if (value === undefined) return;
+  const db = ctx.db;
+  if (!db.access.lfu) throw new RedisError(ERR_LFU_NOT_SELECTED);
+  const record = db.accessClock.get(argv[2] as string);
+  ctx.reply.integer(record === undefined ? LFU_INIT_VAL : lfuDecayed(record, db.access));
+}
+
+const OBJECT_HELP = [
+  'ENCODING <key>',
+  '    Return the kind of internal representation used in order to store the value',
+  '    associated with a <key>.',
+  'FREQ <key>',
+  '    Return the access frequency index of the <key>. The returned integer is',
+  '    proportional to the logarithm of the recent access frequency of the key.',
+  'IDLETIME <key>',
+  '    Return the idle time of the <key>, that is the approximated number of',
+  '    seconds elapsed since the last access to the key.',
+  'REFCOUNT <key>',
+  '    Return the number of references of the value associated with the specified',
+  '    <key>.',
+];
+
+function help(ctx: CommandContext): void {
+  replyHelp(ctx, 'OBJECT', OBJECT_HELP);
+}
+
+const KEY = { first: 2, last: 2, step: 1 };
+const NONDETERMINISTIC = ['nondeterministic_output'];
+
+export const commands: CommandSpec[] = [
+  {
+    name: 'object', arity: -2, flags: [], group: 'generic',
+    // In the order Redis's COMMAND INFO lists them.
+    subcommands: [
+      { name: 'encoding', arity: 3, flags: ['readonly'], keys: KEY, group: 'generic', tips: NONDETERMINISTIC, handler: encoding },
+      { name: 'freq', arity: 3, flags: ['readonly'], keys: KEY, group: 'generic', tips: NONDETERMINISTIC, handler: freq },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'generic', handler: help },
+      { name: 'idletime', arity: 3, flags: ['readonly'], keys: KEY, group: 'generic', tips: NONDETERMINISTIC, handler: idletime },
+      { name: 'refcount', arity: 3, flags: ['readonly'], keys: KEY, group: 'generic', tips: NONDETERMINISTIC, handler: refcount },
+    ],
+  },
+];

@@ -1,0 +1,110 @@
+/**
+ * BLPOP, BRPOP, BLMPOP, BLMOVE, BRPOPLPUSH: served at once when a list has elements, else the
+ * client blocks (commands/blocking.ts). The serve functions are Redis 7.0's
+ * serveClientBlockedOnList: a served BLPOP or BLMOVE counts no dirty change (the push that woke
+ * it did), a served BLMPOP counts its pops.
+ */
+import type { CommandContext } from '../core/context.js';
+import type { CommandSpec } from '../core/registry.js';
+import type { CollectionValue } from '../../types/value.js';
+import type { List } from '../../types/list.js';
+import { parseTimeout } from '../core/blocking.js';
+import { asList, moveElement, mpopKeys, parseMpop, parseWhere, popOneWithKey, popRangeWithKey } from './common.js';
+
+/** BLPOP/BRPOP/BLMPOP (Redis's blockingPopGenericCommand); `count` -1 for the single-pop forms. */
+function blockingPop(
+  ctx: CommandContext, argv: string[], firstKey: number, numkeys: number, left: boolean, count: number,
+  deadline: number, serve: (ctx: CommandContext, key: string, value: CollectionValue, argv: string[]) => void,
+): void {
+  const db = ctx.db;
+  for (let j = firstKey; j < firstKey + numkeys; j++) {
+    const key = argv[j] as string;
+    const list = asList(db.lookupWrite(key));
+    if (list === undefined || list.size === 0) continue;
+    if (count !== -1) return popRangeWithKey(ctx, list, key, left, count);
+    popOneWithKey(ctx, list, key, left);
+    ctx.server.dirty++;
+    return;
+  }
+  if (ctx.inMulti) return ctx.reply.nullArray();
+  ctx.server.blockForKeys(ctx, argv, argv.slice(firstKey, firstKey + numkeys), 'list', deadline, serve);
+}
+
+function serveBlpop(ctx: CommandContext, key: string, value: CollectionValue): void {
+  popOneWithKey(ctx, value as List, key, true);
+}
+
+function serveBrpop(ctx: CommandContext, key: string, value: CollectionValue): void {
+  popOneWithKey(ctx, value as List, key, false);
+}
+
+function blpop(ctx: CommandContext, argv: string[]): void {
+  const deadline = parseTimeout(argv[argv.length - 1] as string);
+  blockingPop(ctx, argv, 1, argv.length - 2, true, -1, deadline, serveBlpop);
+}
+
+function brpop(ctx: CommandContext, argv: string[]): void {
+  const deadline = parseTimeout(argv[argv.length - 1] as string);
+  blockingPop(ctx, argv, 1, argv.length - 2, false, -1, deadline, serveBrpop);
+}
+
+function serveBlmpop(ctx: CommandContext, key: string, value: CollectionValue, argv: string[]): void {
+  const { left, count } = parseMpop(argv, 2);
+  popRangeWithKey(ctx, value as List, key, left, count);
+}
+
+function blmpop(ctx: CommandContext, argv: string[]): void {
+  const { numkeys, left, count } = parseMpop(argv, 2);
+  const deadline = parseTimeout(argv[1] as string);
+  blockingPop(ctx, argv, 3, numkeys, left, count, deadline, serveBlmpop);
+}
+
+/** BLMOVE/BRPOPLPUSH once the source has elements; WRONGTYPE when the destination has another type. */
+function serveMove(ctx: CommandContext, key: string, value: CollectionValue, argv: string[]): void {
+  const blmove = argv.length === 6;
+  const from = blmove ? parseWhere(argv[3] as string) : false;
+  const to = blmove ? parseWhere(argv[4] as string) : true;
+  moveElement(ctx, key, value as List, argv[2] as string, from, to);
+}
+
+function blmoveGeneric(ctx: CommandContext, argv: string[], from: boolean, to: boolean, deadline: number): void {
+  const src = argv[1] as string;
+  const list = asList(ctx.db.lookupWrite(src));
+  if (list !== undefined) {
+    moveElement(ctx, src, list, argv[2] as string, from, to);
+    ctx.server.dirty++;
+    return;
+  }
+  // Redis answers a null bulk here but a null array when a blocked BLMOVE times out.
+  if (ctx.inMulti) return ctx.reply.nullBulk();
+  ctx.server.blockForKeys(ctx, argv, [src], 'list', deadline, serveMove);
+}
+
+function blmove(ctx: CommandContext, argv: string[]): void {
+  const from = parseWhere(argv[3] as string);
+  const to = parseWhere(argv[4] as string);
+  const deadline = parseTimeout(argv[5] as string);
+  blmoveGeneric(ctx, argv, from, to, deadline);
+}
+
+function brpoplpush(ctx: CommandContext, argv: string[]): void {
+  const deadline = parseTimeout(argv[3] as string);
+  blmoveGeneric(ctx, argv, false, true, deadline);
+}
+
+export const commands: CommandSpec[] = [
+  { name: 'blpop', arity: -3, flags: ['write', 'noscript', 'blocking'], keys: { first: 1, last: -2, step: 1 }, group: 'list', handler: blpop },
+  { name: 'brpop', arity: -3, flags: ['write', 'noscript', 'blocking'], keys: { first: 1, last: -2, step: 1 }, group: 'list', handler: brpop },
+  {
+    name: 'blmove', arity: 6, flags: ['write', 'denyoom', 'noscript', 'blocking'], keys: { first: 1, last: 2, step: 1 },
+    group: 'list', handler: blmove,
+  },
+  {
+    name: 'brpoplpush', arity: 4, flags: ['write', 'denyoom', 'noscript', 'blocking'], keys: { first: 1, last: 2, step: 1 },
+    group: 'list', handler: brpoplpush,
+  },
+  {
+    name: 'blmpop', arity: -5, flags: ['write', 'blocking', 'movablekeys'], keys: { first: 0, last: 0, step: 0 }, group: 'list',
+    getKeys: (argv) => mpopKeys(argv, 2), handler: blmpop,
+  },
+];

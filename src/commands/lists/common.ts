@@ -1,0 +1,146 @@
+/** What the list commands, blocking or not, share: type checks, pops with their side effects, moves. */
+import { RedisError, ERR_SYNTAX, WRONGTYPE } from '../../errors.js';
+import { List } from '../../types/list.js';
+import type { Value } from '../../types/value.js';
+import { getRangeLong } from '../../util/parse.js';
+import type { CommandContext } from '../core/context.js';
+
+/** The list stored at a key, undefined when there is none; WRONGTYPE for another type. */
+export function asList(value: Value | undefined): List | undefined {
+  if (value === undefined || value instanceof List) return value;
+  throw new RedisError(WRONGTYPE);
+}
+
+/** LEFT/RIGHT (any case): true for LEFT; Redis's syntax error otherwise. */
+export function parseWhere(text: string): boolean {
+  const lower = text.toLowerCase();
+  if (lower === 'left') return true;
+  if (lower === 'right') return false;
+  throw new RedisError(ERR_SYNTAX);
+}
+
+/**
+ * Replies with the elements [start, end] (indexes normalized as LRANGE does), head to tail or,
+ * `reverse`, tail to head.
+ */
+export function replyRange(ctx: CommandContext, list: List, start: number, end: number, reverse: boolean): void {
+  const n = list.size;
+  if (start < 0) start = n + start;
+  if (end < 0) end = n + end;
+  if (start < 0) start = 0;
+  if (start > end || start >= n) return ctx.reply.emptyArray();
+  if (end >= n) end = n - 1;
+  const reply = ctx.reply;
+  reply.arrayHeader(end - start + 1);
+  if (reverse) {
+    for (let i = end; i >= start; i--) reply.bulk(list.get(i));
+  } else {
+    for (let i = start; i <= end; i++) reply.bulk(list.get(i));
+  }
+}
+
+/**
+ * After elements were popped from `key`: the pop event, the key deleted when emptied (then
+ * `del`), else the modification signalled.
+ */
+export function listPopped(ctx: CommandContext, key: string, left: boolean, list: List): void {
+  const db = ctx.db;
+  db.notify('l', left ? 'lpop' : 'rpop', key);
+  if (list.size === 0) {
+    db.delete(key);
+    db.notify('g', 'del', key);
+  } else {
+    db.signalModifiedKey(key);
+  }
+}
+
+/** Redis's listElementsRemoved: listPopped, and `count` changes counted. */
+export function elementsRemoved(ctx: CommandContext, key: string, left: boolean, list: List, count: number): void {
+  listPopped(ctx, key, left, list);
+  ctx.server.dirty += count;
+}
+
+/** Pops one element of the non-empty `list` and replies [key, element] (BLPOP, BRPOP); counts no change. */
+export function popOneWithKey(ctx: CommandContext, list: List, key: string, left: boolean): void {
+  const value = (left ? list.popLeft() : list.popRight()) as string;
+  ctx.reply.arrayHeader(2);
+  ctx.reply.bulk(key);
+  ctx.reply.bulk(value);
+  listPopped(ctx, key, left, list);
+}
+
+/** Pops up to `count` elements and replies [key, [elements]] (LMPOP, BLMPOP). */
+export function popRangeWithKey(ctx: CommandContext, list: List, key: string, left: boolean, count: number): void {
+  const n = Math.min(count, list.size);
+  ctx.reply.arrayHeader(2);
+  ctx.reply.bulk(key);
+  if (left) {
+    replyRange(ctx, list, 0, n - 1, false);
+    list.removeLeft(n);
+  } else {
+    replyRange(ctx, list, -n, -1, true);
+    list.removeRight(n);
+  }
+  elementsRemoved(ctx, key, left, list, n);
+}
+
+/** Pushes a moved element to `dst` (created if missing) and replies with it (lmoveHandlePush). */
+export function pushMoved(ctx: CommandContext, dst: string, dstList: List | undefined, value: string, left: boolean): void {
+  const db = ctx.db;
+  if (dstList === undefined) {
+    dstList = new List();
+    db.set(dst, dstList);
+  } else {
+    db.signalModifiedKey(dst);
+  }
+  if (left) dstList.pushLeft(value);
+  else dstList.pushRight(value);
+  db.notify('l', left ? 'lpush' : 'rpush', dst);
+  ctx.reply.bulk(value);
+}
+
+/**
+ * Moves the head or tail of the non-empty list `src` to `dst` (LMOVE, and BLMOVE when served).
+ * WRONGTYPE, before anything moves, when `dst` holds another type.
+ */
+export function moveElement(ctx: CommandContext, srcKey: string, src: List, dstKey: string, from: boolean, to: boolean): void {
+  const db = ctx.db;
+  const dst = asList(db.lookupWrite(dstKey));
+  const value = (from ? src.popLeft() : src.popRight()) as string;
+  pushMoved(ctx, dstKey, dst, value, to);
+  listPopped(ctx, srcKey, from, src);
+}
+
+export interface MpopArgs {
+  numkeys: number;
+  left: boolean;
+  count: number;
+}
+
+/** LMPOP/BLMPOP's numkeys, LEFT|RIGHT and COUNT, `numkeysIndex` being where numkeys is. */
+export function parseMpop(argv: string[], numkeysIndex: number): MpopArgs {
+  const numkeys = getRangeLong(argv[numkeysIndex] as string, 1, Infinity, 'ERR numkeys should be greater than 0');
+  const whereIndex = numkeysIndex + numkeys + 1;
+  if (whereIndex >= argv.length) throw new RedisError(ERR_SYNTAX);
+  const left = parseWhere(argv[whereIndex] as string);
+  let count = -1;
+  for (let j = whereIndex + 1; j < argv.length; j++) {
+    const opt = argv[j] as string;
+    if (count === -1 && opt.toLowerCase() === 'count' && j + 1 < argv.length) {
+      count = getRangeLong(argv[++j] as string, 1, Infinity, 'ERR count should be greater than 0');
+    } else {
+      throw new RedisError(ERR_SYNTAX);
+    }
+  }
+  return { numkeys, left, count: count === -1 ? 1 : count };
+}
+
+/** Key positions of LMPOP (numkeys at 1) and BLMPOP (numkeys at 2), for movablekeys. */
+export function mpopKeys(argv: string[], numkeysIndex: number): number[] {
+  const numkeys = Number.parseInt(argv[numkeysIndex] ?? '', 10);
+  const keys: number[] = [];
+  if (!(numkeys > 0)) return keys;
+  const last = Math.min(numkeysIndex + numkeys, argv.length - 1);
+  for (let i = numkeysIndex + 1; i <= last; i++) keys.push(i);
+  return keys;
+}

@@ -1,0 +1,152 @@
+import { ConfigSetError } from '../../config/config.js';
+import { rewriteConfigFile } from '../../config/file.js';
+import type { ConfigParam } from '../../config/schema.js';
+import { strerror } from '../../config/values.js';
+import { ERR_SYNTAX, RedisError } from '../../errors.js';
+import { globMatch } from '../../util/glob.js';
+import type { CommandContext, ServerStats } from '../core/context.js';
+import { replyHelp } from '../core/help.js';
+import type { CommandSpec } from '../core/registry.js';
+
+function configGet(ctx: CommandContext, argv: string[]): void {
+  const config = ctx.server.config;
+  const found: Array<[string, ConfigParam]> = [];
+  const seen = new Set<string>();
+  for (let i = 2; i < argv.length; i++) {
+    const pattern = argv[i] as string;
+    if (!/[[*?]/.test(pattern)) {
+      // An exact name answers under the spelling asked for, hidden parameters included.
+      const key = pattern.toLowerCase();
+      const param = config.param(key);
+      if (param !== undefined && !seen.has(key)) {
+        seen.add(key);
+        found.push([pattern, param]);
+      }
+      continue;
+    }
+    for (const param of config.params()) {
+      if (param.hidden) continue;
+      for (const name of [param.name, ...(param.aliases ?? [])]) {
+        if (seen.has(name) || !globMatch(pattern, name, true)) continue;
+        seen.add(name);
+        found.push([name, param]);
+      }
+    }
+  }
+  const reply = ctx.reply;
+  reply.mapHeader(found.length);
+  for (const [name, param] of found) {
+    reply.bulk(name);
+    reply.bulk(config.format(param.name));
+  }
+}
+
+function isLocalClient(ctx: CommandContext): boolean {
+  const host = ctx.addr.slice(0, ctx.addr.lastIndexOf(':'));
+  return host === '::1' || host.startsWith('127.') || host.startsWith('::ffff:127.') || host === '';
+}
+
+/** Redis's allowProtectedAction for enable-protected-configs and friends. */
+export function protectedActionAllowed(ctx: CommandContext, setting: string): boolean {
+  const mode = ctx.server.config.format(setting);
+  return mode === 'yes' || (mode === 'local' && isLocalClient(ctx));
+}
+
+function configSet(ctx: CommandContext, argv: string[]): void {
+  if (argv.length % 2 !== 0) throw new RedisError(ERR_SYNTAX);
+  const config = ctx.server.config;
+  const pairs: Array<[string, string]> = [];
+  // Redis finds duplicates by the name as written: a parameter and its alias may both be set.
+  const chosen: string[] = [];
+  let unknown: string | null = null;
+  let refused: RedisError | null = null;
+  // As in Redis: an unknown name is reported before anything else; otherwise the first
+  // immutable, protected or duplicate parameter stops the scan.
+  for (let i = 2; i < argv.length && refused === null; i += 2) {
+    const name = argv[i] as string;
+    const param = config.param(name);
+    if (param === undefined) {
+      unknown ??= name;
+      continue;
+    }
+    if (unknown !== null) continue;
+    if (!param.mutable || (param.protected && !protectedActionAllowed(ctx, 'enable-protected-configs'))) {
+      const why = param.mutable ? "can't set protected config" : "can't set immutable config";
+      refused = new RedisError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
+    } else if (chosen.includes(name.toLowerCase())) {
+      refused = new RedisError(`ERR CONFIG SET failed (possibly related to argument '${name}') - duplicate parameter`);
+    }
+    chosen.push(name.toLowerCase());
+    pairs.push([name, argv[i + 1] as string]);
+  }
+  if (unknown !== null) throw new RedisError(`ERR Unknown option or number of arguments for CONFIG SET - '${unknown}'`);
+  if (refused !== null) throw refused;
+  try {
+    config.setMany(pairs);
+  } catch (err) {
+    if (!(err instanceof ConfigSetError)) throw err;
+    throw new RedisError(`ERR CONFIG SET failed (possibly related to argument '${err.param}') - ${err.message}`);
+  }
+  ctx.reply.ok();
+}
+
+/** Zeroes the counters INFO reports (Redis's resetServerStats); the start time stays. */
+export function resetServerStats(stats: ServerStats): void {
+  const record = stats as unknown as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const value = record[key];
+    if (key === 'startTime') continue;
+    if (typeof value === 'number') record[key] = 0;
+    else if (value instanceof Map) value.clear();
+  }
+}
+
+function configResetStat(ctx: CommandContext): void {
+  resetServerStats(ctx.server.stats);
+  ctx.server.commands.resetStats();
+  ctx.reply.ok();
+}
+
+function configRewrite(ctx: CommandContext): void {
+  const path = ctx.server.configFile;
+  if (path === null || path === undefined) throw new RedisError('ERR The server is running without a config file');
+  try {
+    rewriteConfigFile(ctx.server.config, path);
+  } catch (err) {
+    ctx.server.log.warn(`CONFIG REWRITE failed: ${strerror(err)}`);
+    throw new RedisError(`ERR Rewriting config file: ${strerror(err)}`);
+  }
+  ctx.server.log.warn('CONFIG REWRITE executed with success.');
+  ctx.reply.ok();
+}
+
+const HELP = [
+  'GET <pattern>',
+  '    Return parameters matching the glob-like <pattern> and their values.',
+  'SET <directive> <value>',
+  '    Set the configuration <directive> to <value>.',
+  'RESETSTAT',
+  '    Reset statistics reported by the INFO command.',
+  'REWRITE',
+  '    Rewrite the configuration file.',
+];
+
+function configHelp(ctx: CommandContext): void {
+  replyHelp(ctx, 'CONFIG', HELP);
+}
+
+const ADMIN: CommandSpec['flags'] = ['admin', 'noscript', 'loading', 'stale'];
+
+export const commands: CommandSpec[] = [
+  {
+    name: 'config', arity: -2, flags: [], group: 'server', summary: 'A container for server configuration commands', since: '2.0.0',
+    complexity: 'Depends on subcommand.',
+    subcommands: [
+      { name: 'get', arity: -3, flags: ADMIN, group: 'server', handler: configGet, summary: 'Returns the effective values of configuration parameters.', since: '2.0.0', complexity: 'O(N) when N is the number of configuration parameters provided' },
+      { name: 'set', arity: -4, flags: ADMIN, group: 'server', handler: configSet, summary: 'Sets configuration parameters in-flight.', since: '2.0.0', complexity: 'O(N) when N is the number of configuration parameters provided', tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'] },
+      { name: 'resetstat', arity: 2, flags: ADMIN, group: 'server', handler: configResetStat, summary: 'Resets the server\'s statistics.', since: '2.0.0', complexity: 'O(1)' },
+      { name: 'rewrite', arity: 2, flags: ADMIN, group: 'server', handler: configRewrite, summary: 'Persists the effective configuration to file.', since: '2.8.0', complexity: 'O(1)' },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'server', handler: configHelp, summary: 'Returns helpful text about the different subcommands.', since: '2.0.0', complexity: 'O(1)' },
+    ],
+  },
+];

@@ -1,0 +1,113 @@
+import { RedisError, ERR_NO_SUCH_KEY } from '../../errors.js';
+import { isIntEncodable, stringEncoding, type Value } from '../../types/value.js';
+import type { CommandContext } from '../core/context.js';
+import { valueSize } from '../../server/memory.js';
+import type { CommandSpec } from '../core/registry.js';
+import { replyHelp, subcommandSyntaxError } from '../core/help.js';
+
+const DEBUG_NOT_ALLOWED =
+  'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a ' +
+  'local connection, otherwise you need to set this option in the configuration file, and then restart the server.';
+
+/** Honours enable-debug-command when the configuration knows it (no / yes / local). */
+function debugAllowed(ctx: CommandContext): boolean {
+  const config = ctx.server.config;
+  if (config.param('enable-debug-command') === undefined) return true;
+  const mode = config.format('enable-debug-command');
+  if (mode === 'yes') return true;
+  if (mode === 'local') return ctx.addr.startsWith('127.') || ctx.addr.startsWith('[::1]');
+  return false;
+}
+
+/** C's atof/strtod prefix: the longest leading number, 0 when there is none. */
+function atof(text: string): number {
+  const match = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(text);
+  return match === null ? 0 : Number(match[0]);
+}
+
+/** C's atoi. */
+function atoi(text: string): number {
+  const match = /^\s*[+-]?\d+/.exec(text);
+  return match === null ? 0 : Math.trunc(Number(match[0]));
+}
+
+const sleepCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** Blocks the whole server, as Redis's DEBUG SLEEP does. */
+function sleepBlocking(ms: number): void {
+  if (ms > 0) Atomics.wait(sleepCell, 0, 0, ms);
+}
+
+/** A stable fake address for DEBUG OBJECT's "Value at:". */
+function fakeAddress(key: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193) >>> 0;
+  return '0x7f' + h.toString(16).padStart(10, '0');
+}
+
+/** An estimate of the RDB serialized length (no RDB writer exists to ask). */
+function serializedLength(value: Value): number {
+  if (typeof value === 'string') {
+    if (isIntEncodable(value)) {
+      const n = Number(value);
+      return n >= -128 && n <= 127 ? 2 : n >= -32768 && n <= 32767 ? 3 : n >= -2147483648 && n <= 2147483647 ? 5 : value.length + 1;
+    }
+    const len = value.length;
+    return len + (len < 64 ? 1 : len < 16384 ? 2 : 5);
+  }
+  return Math.max(1, valueSize(value, 5) - 16);
+}
+
+function debugObject(ctx: CommandContext, key: string): void {
+  const value = ctx.db.lookup(key);
+  if (value === undefined) throw new RedisError(ERR_NO_SUCH_KEY);
+  const encoding = typeof value === 'string' ? stringEncoding(value) : value.encoding();
+  const shared = typeof value === 'string' && encoding === 'int' && Number(value) >= 0 && Number(value) < 10000;
+  const lru = Math.floor(Date.now() / 1000) & 0xffffff;
+  let line =
+    `Value at:${fakeAddress(key)} refcount:${shared ? 2147483647 : 1} encoding:${encoding} ` +
+    `serializedlength:${serializedLength(value)} lru:${lru} lru_seconds_idle:0`;
+  if (encoding === 'quicklist' && typeof value !== 'string') {
+    line += ` ql_nodes:1 ql_avg_node:${value.size.toFixed(2)} ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:${valueSize(value, 0)}`;
+  }
+  ctx.reply.simple(line);
+}
+
+const DEBUG_HELP = [
+  'OBJECT <key>',
+  '    Show low level info about the `key` and associated value.',
+  'RELOAD [option ...]',
+  '    Save the RDB on disk and reload it back to memory (not available: there is no RDB writer).',
+  'SET-ACTIVE-EXPIRE <0|1>',
+  '    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis',
+  '    behavior). Setting it to 1 reenables back the default.',
+  'SLEEP <seconds>',
+  '    Stop the server for <seconds>. Decimals allowed.',
+];
+
+function debug(ctx: CommandContext, argv: string[]): void {
+  if (!debugAllowed(ctx)) throw new RedisError(DEBUG_NOT_ALLOWED);
+  const sub = (argv[1] as string).toLowerCase();
+  const argc = argv.length;
+  if (sub === 'help' && argc === 2) {
+    replyHelp(ctx, 'DEBUG', DEBUG_HELP);
+  } else if (sub === 'sleep' && argc === 3) {
+    sleepBlocking(atof(argv[2] as string) * 1000);
+    ctx.reply.ok();
+  } else if (sub === 'set-active-expire' && argc === 3) {
+    ctx.server.activeExpireEnabled = atoi(argv[2] as string) !== 0;
+    ctx.reply.ok();
+  } else if (sub === 'object' && argc === 3) {
+    debugObject(ctx, argv[2] as string);
+  } else if (sub === 'reload') {
+    // Redis answers a bare -ERR when the RDB save that RELOAD starts with fails.
+    ctx.server.log.warn('DEBUG RELOAD: RDB persistence is not available in nodis');
+    throw new RedisError('ERR');
+  } else {
+    throw new RedisError(subcommandSyntaxError(argv));
+  }
+}
+
+export const commands: CommandSpec[] = [
+  { name: 'debug', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], group: 'server', handler: debug },
+];

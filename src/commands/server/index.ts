@@ -1,0 +1,12 @@
+import type { CommandSpec } from '../core/registry.js';
+import { commands as server } from './server.js';
+import { commands as command } from './command.js';
+import { commands as config } from './config.js';
+import { commands as info } from './info.js';
+import { commands as slowlog } from './slowlog.js';
+import { commands as latency } from './latency.js';
+import { commands as debug } from './debug.js';
+import { commands as memory } from './memory.js';
+
+/** The commands of this group, one module per family. */
+export const commands: CommandSpec[] = [...server, ...command, ...config, ...info, ...slowlog, ...latency, ...debug, ...memory];

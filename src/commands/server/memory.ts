@@ -1,0 +1,168 @@
+import { RedisError, ERR_SYNTAX } from '../../errors.js';
+import { DICT_ENTRY, keyUsage } from '../../server/memory.js';
+import { getLongLong } from '../../util/parse.js';
+import type { CommandContext } from '../core/context.js';
+import { STARTUP_MEMORY as STARTUP, peakMemory, sampleMemory } from './info.js';
+import type { CommandSpec } from '../core/registry.js';
+import { replyHelp } from '../core/help.js';
+
+/*
+ * MEMORY USAGE reports estimates: what Redis 7.0 (jemalloc, 64-bit) would allocate for the key
+ * and its value, computed from the value's shape. The V8 heap that really holds the data has
+ * other per-object costs, which no per-key figure can give.
+ */
+
+function usage(ctx: CommandContext, argv: string[]): void {
+  let samples = 5;
+  for (let j = 3; j < argv.length; j++) {
+    if ((argv[j] as string).toLowerCase() === 'samples' && j + 1 < argv.length) {
+      samples = getLongLong(argv[j + 1] as string);
+      if (samples < 0) throw new RedisError(ERR_SYNTAX);
+      if (samples === 0) samples = Infinity;
+      j++;
+    } else {
+      throw new RedisError(ERR_SYNTAX);
+    }
+  }
+  const key = argv[2] as string;
+  // Like Redis's dictFind: no expiry check, no keyspace hit or miss.
+  const value = ctx.db.dict.get(key);
+  if (value === undefined) {
+    ctx.reply.nullBulk();
+    return;
+  }
+  ctx.reply.integer(keyUsage(key, value, samples));
+}
+
+function stats(ctx: CommandContext): void {
+  const server = ctx.server;
+  const used = sampleMemory(server);
+  const peak = peakMemory(server);
+  const startup = Math.min(STARTUP, used);
+  const mem = process.memoryUsage();
+  const dbs = server.databases.filter((db) => db.size !== 0);
+  let keys = 0;
+  let overhead = startup;
+  for (const db of dbs) {
+    keys += db.size;
+    overhead += hashtableOverhead(db.size) + hashtableOverhead(db.expires.size);
+  }
+  const dataset = Math.max(0, used - overhead);
+  const r = ctx.reply;
+  r.mapHeader(27 + dbs.length);
+  r.bulk('peak.allocated');
+  r.integer(peak);
+  r.bulk('total.allocated');
+  r.integer(used);
+  r.bulk('startup.allocated');
+  r.integer(startup);
+  for (const name of ['replication.backlog', 'clients.slaves', 'clients.normal', 'cluster.links', 'aof.buffer', 'lua.caches', 'functions.caches']) {
+    r.bulk(name);
+    r.integer(0);
+  }
+  for (const db of dbs) {
+    r.bulk(`db.${db.id}`);
+    r.mapHeader(3);
+    r.bulk('overhead.hashtable.main');
+    r.integer(hashtableOverhead(db.size));
+    r.bulk('overhead.hashtable.expires');
+    r.integer(hashtableOverhead(db.expires.size));
+    r.bulk('overhead.hashtable.slot-to-keys');
+    r.integer(0);
+  }
+  r.bulk('overhead.total');
+  r.integer(overhead);
+  r.bulk('keys.count');
+  r.integer(keys);
+  r.bulk('keys.bytes-per-key');
+  r.integer(keys === 0 ? 0 : Math.floor((used - startup) / keys));
+  r.bulk('dataset.bytes');
+  r.integer(dataset);
+  r.bulk('dataset.percentage');
+  r.double(used === startup ? 0 : (dataset * 100) / (used - startup));
+  r.bulk('peak.percentage');
+  r.double((used * 100) / peak);
+  r.bulk('allocator.allocated');
+  r.integer(used);
+  r.bulk('allocator.active');
+  r.integer(mem.heapTotal + mem.external);
+  r.bulk('allocator.resident');
+  r.integer(mem.rss);
+  r.bulk('allocator-fragmentation.ratio');
+  r.double((mem.heapTotal + mem.external) / used);
+  r.bulk('allocator-fragmentation.bytes');
+  r.integer(mem.heapTotal + mem.external - used);
+  r.bulk('allocator-rss.ratio');
+  r.double(mem.rss / (mem.heapTotal + mem.external));
+  r.bulk('allocator-rss.bytes');
+  r.integer(mem.rss - mem.heapTotal - mem.external);
+  r.bulk('rss-overhead.ratio');
+  r.double(1);
+  r.bulk('rss-overhead.bytes');
+  r.integer(0);
+  r.bulk('fragmentation');
+  r.double(mem.rss / used);
+  r.bulk('fragmentation.bytes');
+  r.integer(mem.rss - used);
+}
+
+/** A dict's own cost: its bucket array (power of two) plus one entry per key. */
+function hashtableOverhead(n: number): number {
+  if (n === 0) return 0;
+  const buckets = 2 ** Math.ceil(Math.log2(Math.max(4, n)));
+  return buckets * 8 + n * DICT_ENTRY;
+}
+
+const EMPTY_DOCTOR =
+  'Hi Sam, this instance is empty or is using very little memory, my issues detector can\'t be used in these ' +
+  'conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back ' +
+  'to our programming as soon as I finished rebooting.';
+const HEALTHY_DOCTOR = 'Hi Sam, I can\'t find any memory issue in your instance. I can only account for what occurs on this base.';
+
+function doctor(ctx: CommandContext): void {
+  // Redis's detector needs at least 5 MB of data; a V8 heap is never that small, so count the dataset instead.
+  const empty = sampleMemory(ctx.server) - STARTUP < 5 * 1024 * 1024;
+  ctx.reply.verbatim(empty ? EMPTY_DOCTOR : HEALTHY_DOCTOR);
+}
+
+/** Like Redis asking jemalloc to release dirty pages: a full collection when node runs with --expose-gc. */
+function purge(ctx: CommandContext): void {
+  if (typeof gc === 'function') gc();
+  ctx.reply.ok();
+}
+
+const MEMORY_HELP = [
+  'DOCTOR',
+  '    Return memory problems reports.',
+  'MALLOC-STATS',
+  '    Return internal statistics report from the memory allocator.',
+  'PURGE',
+  '    Attempt to purge dirty pages for reclamation by the allocator.',
+  'STATS',
+  '    Return information about the memory usage of the server.',
+  'USAGE <key> [SAMPLES <count>]',
+  '    Return memory in bytes used by <key> and its value. Nested values are',
+  '    sampled up to <count> times (default: 5, 0 means sample all).',
+];
+
+const SHARDS_SPECIAL = ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'];
+
+export const commands: CommandSpec[] = [
+  {
+    name: 'memory', arity: -2, flags: [], group: 'server', summary: 'A container for memory diagnostics commands', since: '4.0.0',
+    subcommands: [
+      { name: 'usage', arity: -3, flags: ['readonly'], keys: { first: 2, last: 2, step: 1 }, group: 'server', handler: usage },
+      { name: 'stats', arity: 2, flags: [], group: 'server', tips: SHARDS_SPECIAL, handler: stats },
+      { name: 'doctor', arity: 2, flags: [], group: 'server', tips: SHARDS_SPECIAL, handler: doctor },
+      {
+        name: 'malloc-stats', arity: 2, flags: [], group: 'server', tips: SHARDS_SPECIAL,
+        handler: (ctx) => ctx.reply.verbatim('Stats not supported for the current allocator'),
+      },
+      {
+        name: 'purge', arity: 2, flags: [], group: 'server', tips: ['request_policy:all_shards', 'response_policy:all_succeeded'],
+        handler: purge,
+      },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'server', handler: (ctx) => replyHelp(ctx, 'MEMORY', MEMORY_HELP) },
+    ],
+  },
+];

@@ -1,0 +1,175 @@
+import { RedisError, ERR_DB_INDEX, ERR_SYNTAX } from '../../errors.js';
+import type { Database } from '../../keyspace/database.js';
+import { getLongLong, getRangeLong, parseLongLongBig } from '../../util/parse.js';
+import type { CommandContext } from '../core/context.js';
+import { countLazyfreed } from './info.js';
+import type { CommandSpec } from '../core/registry.js';
+
+const INT_MIN = -2147483648;
+const INT_MAX = 2147483647;
+
+function dbsize(ctx: CommandContext): void {
+  ctx.reply.integer(ctx.db.size);
+}
+
+/** FLUSHDB/FLUSHALL [ASYNC|SYNC]: true for async (Redis's getFlushCommandFlags). */
+function flushIsAsync(ctx: CommandContext, argv: string[]): boolean {
+  if (argv.length === 1) return ctx.server.config.getBool('lazyfree-lazy-user-flush');
+  if (argv.length === 2) {
+    const mode = (argv[1] as string).toLowerCase();
+    if (mode === 'sync') return false;
+    if (mode === 'async') return true;
+  }
+  throw new RedisError(ERR_SYNTAX);
+}
+
+/**
+ * Empties one database. V8's Map.clear() swaps in a fresh table in O(1) and leaves the old
+ * entries to the garbage collector, which reclaims them concurrently: that is Redis's lazy
+ * free, so a huge database never blocks the loop, with ASYNC or without.
+ */
+function emptyDb(ctx: CommandContext, db: Database, async: boolean): number {
+  const removed = db.clear();
+  if (async) countLazyfreed(ctx.server, removed);
+  return removed;
+}
+
+function flushdb(ctx: CommandContext, argv: string[]): void {
+  const async = flushIsAsync(ctx, argv);
+  ctx.server.flushed(ctx.db);
+  ctx.server.dirty += emptyDb(ctx, ctx.db, async);
+  ctx.reply.ok();
+}
+
+function flushall(ctx: CommandContext, argv: string[]): void {
+  const async = flushIsAsync(ctx, argv);
+  const server = ctx.server;
+  server.flushed(null);
+  let removed = 0;
+  for (const db of server.databases) removed += emptyDb(ctx, db, async);
+  // Redis also saves an RDB here when save points are configured; nodis has no RDB writer yet.
+  server.dirty += removed + 1;
+  ctx.reply.ok();
+}
+
+function swapdb(ctx: CommandContext, argv: string[]): void {
+  const id1 = getRangeLong(argv[1] as string, INT_MIN, INT_MAX, 'ERR invalid first DB index');
+  const id2 = getRangeLong(argv[2] as string, INT_MIN, INT_MAX, 'ERR invalid second DB index');
+  const dbs = ctx.server.databases;
+  if (id1 < 0 || id1 >= dbs.length || id2 < 0 || id2 >= dbs.length) throw new RedisError(ERR_DB_INDEX);
+  if (id1 !== id2) {
+    const a = dbs[id1] as Database;
+    const b = dbs[id2] as Database;
+    a.swapWith(b);
+    ctx.server.swapped(a, b);
+  }
+  ctx.server.dirty++;
+  ctx.reply.ok();
+}
+
+function time(ctx: CommandContext): void {
+  const nowUs = Math.floor((performance.timeOrigin + performance.now()) * 1000);
+  ctx.reply.arrayHeader(2);
+  ctx.reply.bulk(String(Math.floor(nowUs / 1e6)));
+  ctx.reply.bulk(String(nowUs % 1e6));
+}
+
+function lastsave(ctx: CommandContext): void {
+  ctx.reply.integer(ctx.server.lastSave);
+}
+
+/**
+ * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. There are no replicas to wait for, so a
+ * shutdown is never in progress for ABORT to cancel. nodis cannot write an RDB snapshot yet:
+ * SHUTDOWN SAVE fails as a failed final save does in Redis (unless FORCE), while a plain
+ * SHUTDOWN with save points configured stops without a snapshot, saying so in the log.
+ */
+function shutdown(ctx: CommandContext, argv: string[]): void {
+  let nosave = false;
+  let save = false;
+  let force = false;
+  let other = false;
+  let abort = false;
+  for (let i = 1; i < argv.length; i++) {
+    const opt = (argv[i] as string).toLowerCase();
+    if (opt === 'nosave') nosave = true;
+    else if (opt === 'save') save = true;
+    else if (opt === 'now') other = true;
+    else if (opt === 'force') force = true;
+    else if (opt === 'abort') abort = true;
+    else throw new RedisError(ERR_SYNTAX);
+  }
+  if ((abort && (nosave || save || force || other)) || (nosave && save)) throw new RedisError(ERR_SYNTAX);
+  if (abort) throw new RedisError('ERR No shutdown in progress.');
+  const server = ctx.server;
+  const log = server.log;
+  if (save) {
+    log.warn('User requested shutdown...');
+    log.info('Saving the final RDB snapshot before exiting.');
+    log.warn('Failed saving the final RDB snapshot: RDB persistence is not available in nodis yet');
+    if (!force) {
+      log.warn("Error trying to save the DB, can't exit.");
+      log.warn('Errors trying to shut down the server. Check the logs for more information.');
+      throw new RedisError('ERR Errors trying to SHUTDOWN. Check logs.');
+    }
+    log.warn('Error trying to save the DB. Exit anyway.');
+  } else if (!nosave && server.config.getString('save') !== '') {
+    log.warn('Save points are configured but RDB persistence is not available in nodis yet: exiting without a snapshot.');
+  }
+  void server.shutdown(nosave ? false : save ? true : undefined);
+}
+
+function monitor(ctx: CommandContext): void {
+  // A second MONITOR from a monitor is ignored, without a reply, as in Redis.
+  if (ctx.monitor) return;
+  ctx.startMonitor();
+  ctx.reply.ok();
+}
+
+/** WAIT numreplicas timeout: there are no replicas, so the answer is 0 at once. */
+function wait(ctx: CommandContext, argv: string[]): void {
+  getLongLong(argv[1] as string);
+  const timeout = parseLongLongBig(argv[2] as string);
+  if (timeout === null) throw new RedisError('ERR timeout is not an integer or out of range');
+  if (timeout < 0n) throw new RedisError('ERR timeout is negative');
+  ctx.reply.integer(0);
+}
+
+function role(ctx: CommandContext): void {
+  ctx.reply.arrayHeader(3);
+  ctx.reply.bulk('master');
+  ctx.reply.integer(0);
+  ctx.reply.emptyArray();
+}
+
+export const commands: CommandSpec[] = [
+  {
+    name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], group: 'server', acl: ['keyspace'],
+    tips: ['request_policy:all_shards', 'response_policy:agg_sum'], handler: dbsize,
+  },
+  {
+    name: 'flushdb', arity: -1, flags: ['write'], group: 'server', acl: ['keyspace', 'dangerous'],
+    tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], handler: flushdb,
+  },
+  {
+    name: 'flushall', arity: -1, flags: ['write'], group: 'server', acl: ['keyspace', 'dangerous'],
+    tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], handler: flushall,
+  },
+  { name: 'swapdb', arity: 3, flags: ['write', 'fast'], group: 'server', acl: ['keyspace', 'dangerous'], handler: swapdb },
+  { name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], group: 'server', tips: ['nondeterministic_output'], handler: time },
+  {
+    name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], group: 'server', acl: ['admin', 'dangerous'],
+    tips: ['nondeterministic_output'], handler: lastsave,
+  },
+  {
+    name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], group: 'server',
+    handler: shutdown,
+  },
+  { name: 'monitor', arity: 1, flags: ['admin', 'noscript', 'loading', 'stale'], group: 'server', handler: monitor },
+  {
+    name: 'wait', arity: 3, flags: ['noscript'], group: 'generic', acl: ['connection'],
+    tips: ['request_policy:all_shards', 'response_policy:agg_min'], handler: wait,
+  },
+  { name: 'role', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast'], group: 'server', acl: ['admin', 'dangerous'], handler: role },
+];
+

@@ -1,0 +1,435 @@
+import { RedisError, WRONGTYPE, ERR_SYNTAX, ERR_NOT_INTEGER, ERR_NOT_FLOAT, ERR_OVERFLOW, errWrongArity } from '../../errors.js';
+import { getLongLong, parseLongLong, parseLongLongBig } from '../../util/parse.js';
+import { addLongDouble, formatLongDoubleHuman, parseLongDouble, type LongDouble } from '../../util/long-double.js';
+import { parseSetExpireTime } from '../args/expire.js';
+import { lcs } from './lcs.js';
+import type { CommandContext } from '../core/context.js';
+import type { CommandSpec } from '../core/registry.js';
+
+const LLONG_MAX = 9223372036854775807n;
+const LLONG_MIN = -9223372036854775808n;
+/** V8's longest string; Redis's own limit (proto-max-bulk-len, 512mb by default) is a few bytes above it. */
+const MAX_JS_STRING = (1 << 29) - 24;
+
+const ERR_STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
+const ERR_NAN_OR_INF = 'ERR increment would produce NaN or Infinity';
+
+// SET/GETEX option flags, as Redis's OBJ_SET_* / OBJ_* bits.
+const SET_NX = 1;
+const SET_XX = 2;
+const SET_GET = 4;
+const KEEPTTL = 8;
+const PERSIST = 16;
+const EX = 32;
+const PX = 64;
+const EXAT = 128;
+const PXAT = 256;
+const ANY_EXPIRE = EX | PX | EXAT | PXAT;
+
+/** The time argument of the last parsed EX/PX/EXAT/PXAT (undefined without one); avoids a result object per call. */
+let parsedExpire: string | undefined;
+
+/**
+ * Redis's parseExtendedStringArgumentsOrReply for SET (`forSet`) and GETEX: which options may
+ * combine, and that an expire option needs its argument. Returns the flags.
+ */
+function parseExtendedArgs(argv: string[], start: number, forSet: boolean): number {
+  let flags = 0;
+  parsedExpire = undefined;
+  for (let j = start; j < argv.length; j++) {
+    const opt = (argv[j] as string).toLowerCase();
+    const hasNext = j < argv.length - 1;
+    if (opt === 'nx' && forSet && !(flags & SET_XX)) {
+      flags |= SET_NX;
+    } else if (opt === 'xx' && forSet && !(flags & SET_NX)) {
+      flags |= SET_XX;
+    } else if (opt === 'get' && forSet) {
+      flags |= SET_GET;
+    } else if (opt === 'keepttl' && forSet && !(flags & (PERSIST | ANY_EXPIRE))) {
+      flags |= KEEPTTL;
+    } else if (opt === 'persist' && !forSet && !(flags & (KEEPTTL | ANY_EXPIRE))) {
+      flags |= PERSIST;
+    } else if (hasNext && !(flags & (KEEPTTL | PERSIST)) && expireFlag(opt) !== 0 && !(flags & ANY_EXPIRE & ~expireFlag(opt))) {
+      flags |= expireFlag(opt);
+      parsedExpire = argv[++j] as string;
+    } else {
+      throw new RedisError(ERR_SYNTAX);
+    }
+  }
+  return flags;
+}
+
+function expireFlag(opt: string): number {
+  switch (opt) {
+    case 'ex': return EX;
+    case 'px': return PX;
+    case 'exat': return EXAT;
+    case 'pxat': return PXAT;
+    default: return 0;
+  }
+}
+
+/** The absolute expiry time in ms of an EX/PX/EXAT/PXAT argument, validated as SET does. */
+function expireAt(flags: number, arg: string, command: string): number {
+  const seconds = (flags & (EX | EXAT)) !== 0;
+  return parseSetExpireTime(arg, seconds ? 'seconds' : 'milliseconds', (flags & (EX | PX)) !== 0, Date.now(), command);
+}
+
+/** Redis's getGenericCommand: replies the value (or null); WRONGTYPE for another type. */
+function replyValue(ctx: CommandContext, key: string): void {
+  const value = ctx.db.lookupRead(key);
+  if (value === undefined) return ctx.reply.nullBulk();
+  if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
+  ctx.reply.bulk(value);
+}
+
+/**
+ * Redis's setGenericCommand, shared by SET, SETNX, SETEX and PSETEX. `intReply` answers 1/0
+ * (SETNX) instead of OK/null.
+ */
+function setGeneric(ctx: CommandContext, flags: number, key: string, value: string, expire: string | undefined,
+  command: string, intReply: boolean): void {
+  const db = ctx.db;
+  const at = expire === undefined ? 0 : expireAt(flags, expire, command);
+  if (flags & SET_GET) replyValue(ctx, key);
+  if (flags & (SET_NX | SET_XX)) {
+    const found = db.lookupWrite(key) !== undefined;
+    if ((flags & SET_NX && found) || (flags & SET_XX && !found)) {
+      if (!(flags & SET_GET)) {
+        if (intReply) ctx.reply.integer(0);
+        else ctx.reply.nullBulk();
+      }
+      return;
+    }
+  } else if (db.expires.size !== 0) {
+    // The lookup Redis does here also expires a stale key first (its 'expired' event comes before 'set').
+    db.expireIfNeeded(key);
+  }
+  db.set(key, value, (flags & KEEPTTL) !== 0);
+  ctx.server.dirty++;
+  db.notify('$', 'set', key);
+  if (expire !== undefined) {
+    db.setExpire(key, at);
+    db.notify('g', 'expire', key);
+  }
+  if (!(flags & SET_GET)) {
+    if (intReply) ctx.reply.integer(1);
+    else ctx.reply.ok();
+  }
+}
+
+function set(ctx: CommandContext, argv: string[]): void {
+  const flags = argv.length === 3 ? 0 : parseExtendedArgs(argv, 3, true);
+  setGeneric(ctx, flags, argv[1] as string, argv[2] as string, flags === 0 ? undefined : parsedExpire, 'set', false);
+}
+
+function setnx(ctx: CommandContext, argv: string[]): void {
+  setGeneric(ctx, SET_NX, argv[1] as string, argv[2] as string, undefined, 'setnx', true);
+}
+
+function setex(ctx: CommandContext, argv: string[]): void {
+  setGeneric(ctx, EX, argv[1] as string, argv[3] as string, argv[2] as string, 'setex', false);
+}
+
+function psetex(ctx: CommandContext, argv: string[]): void {
+  setGeneric(ctx, PX, argv[1] as string, argv[3] as string, argv[2] as string, 'psetex', false);
+}
+
+function get(ctx: CommandContext, argv: string[]): void {
+  replyValue(ctx, argv[1] as string);
+}
+
+function getex(ctx: CommandContext, argv: string[]): void {
+  const flags = argv.length === 2 ? 0 : parseExtendedArgs(argv, 2, false);
+  const expire = flags === 0 ? undefined : parsedExpire;
+  const key = argv[1] as string;
+  const db = ctx.db;
+  const value = db.lookupRead(key);
+  if (value === undefined) return ctx.reply.nullBulk();
+  if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
+  const at = expire === undefined ? 0 : expireAt(flags, expire, 'getex');
+  ctx.reply.bulk(value);
+  if (flags & (EXAT | PXAT) && at <= Date.now()) {
+    // An absolute time already past deletes the key at once.
+    db.delete(key);
+    db.notify('g', 'del', key);
+    ctx.server.dirty++;
+  } else if (expire !== undefined) {
+    db.setExpire(key, at);
+    db.signalModifiedKey(key);
+    db.notify('g', 'expire', key);
+    ctx.server.dirty++;
+  } else if (flags & PERSIST) {
+    if (db.removeExpire(key)) {
+      db.signalModifiedKey(key);
+      db.notify('g', 'persist', key);
+      ctx.server.dirty++;
+    }
+  }
+}
+
+function getdel(ctx: CommandContext, argv: string[]): void {
+  const key = argv[1] as string;
+  replyValue(ctx, key);
+  if (ctx.db.delete(key)) {
+    ctx.db.notify('g', 'del', key);
+    ctx.server.dirty++;
+  }
+}
+
+function getset(ctx: CommandContext, argv: string[]): void {
+  const key = argv[1] as string;
+  replyValue(ctx, key);
+  ctx.db.set(key, argv[2] as string);
+  ctx.db.notify('$', 'set', key);
+  ctx.server.dirty++;
+}
+
+function mget(ctx: CommandContext, argv: string[]): void {
+  const reply = ctx.reply;
+  const db = ctx.db;
+  reply.arrayHeader(argv.length - 1);
+  for (let j = 1; j < argv.length; j++) {
+    const value = db.lookupRead(argv[j] as string);
+    if (typeof value === 'string') reply.bulk(value);
+    else reply.nullBulk();
+  }
+}
+
+function msetGeneric(ctx: CommandContext, argv: string[], nx: boolean): void {
+  if (argv.length % 2 === 0) throw new RedisError(errWrongArity(nx ? 'msetnx' : 'mset'));
+  const db = ctx.db;
+  if (nx) {
+    for (let j = 1; j < argv.length; j += 2) {
+      if (db.lookupWrite(argv[j] as string) !== undefined) return ctx.reply.integer(0);
+    }
+  }
+  for (let j = 1; j < argv.length; j += 2) {
+    const key = argv[j] as string;
+    if (!nx && db.expires.size !== 0) db.expireIfNeeded(key);
+    db.set(key, argv[j + 1] as string);
+    db.notify('$', 'set', key);
+  }
+  ctx.server.dirty += (argv.length - 1) / 2;
+  if (nx) ctx.reply.integer(1);
+  else ctx.reply.ok();
+}
+
+function mset(ctx: CommandContext, argv: string[]): void {
+  msetGeneric(ctx, argv, false);
+}
+
+function msetnx(ctx: CommandContext, argv: string[]): void {
+  msetGeneric(ctx, argv, true);
+}
+
+/** Redis's checkStringLength: the resulting string must fit proto-max-bulk-len (and a JS string). */
+function checkStringLength(ctx: CommandContext, length: number): void {
+  if (length > ctx.server.config.getNumber('proto-max-bulk-len') || length > MAX_JS_STRING) {
+    throw new RedisError(ERR_STRING_TOO_LONG);
+  }
+}
+
+function append(ctx: CommandContext, argv: string[]): void {
+  const key = argv[1] as string;
+  const suffix = argv[2] as string;
+  const db = ctx.db;
+  const value = db.lookupWrite(key);
+  let length: number;
+  if (value === undefined) {
+    db.set(key, suffix);
+    length = suffix.length;
+  } else {
+    if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
+    checkStringLength(ctx, value.length + suffix.length);
+    db.set(key, value + suffix, true);
+    length = value.length + suffix.length;
+  }
+  db.notify('$', 'append', key);
+  ctx.server.dirty++;
+  ctx.reply.integer(length);
+}
+
+function strlen(ctx: CommandContext, argv: string[]): void {
+  const value = ctx.db.lookupRead(argv[1] as string);
+  if (value === undefined) return ctx.reply.integer(0);
+  if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
+  ctx.reply.integer(value.length);
+}
+
+/** GETRANGE and SUBSTR: inclusive, negative indexes from the end, clamped. */
+function getrange(ctx: CommandContext, argv: string[]): void {
+  const start = getLongLong(argv[2] as string);
+  const end = getLongLong(argv[3] as string);
+  const value = ctx.db.lookupRead(argv[1] as string);
+  if (value === undefined) return ctx.reply.bulk('');
+  if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
+  const length = value.length;
+  if (start < 0 && end < 0 && start > end) return ctx.reply.bulk('');
+  let from = start < 0 ? length + start : start;
+  let to = end < 0 ? length + end : end;
+  if (from < 0) from = 0;
+  if (to < 0) to = 0;
+  if (to >= length) to = length - 1;
+  if (from > to || length === 0) return ctx.reply.bulk('');
+  ctx.reply.bulk(value.slice(from, to + 1));
+}
+
+function setrange(ctx: CommandContext, argv: string[]): void {
+  const key = argv[1] as string;
+  const offset = getLongLong(argv[2] as string);
+  const patch = argv[3] as string;
+  if (offset < 0) throw new RedisError('ERR offset is out of range');
+  const db = ctx.db;
+  const value = db.lookupWrite(key);
+  let result: string;
+  if (value === undefined) {
+    if (patch.length === 0) return ctx.reply.integer(0);
+    checkStringLength(ctx, offset + patch.length);
+    result = '\0'.repeat(offset) + patch;
+    db.set(key, result);
+  } else {
+    if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
+    if (patch.length === 0) return ctx.reply.integer(value.length);
+    checkStringLength(ctx, offset + patch.length);
+    const head = offset <= value.length ? value.slice(0, offset) : value + '\0'.repeat(offset - value.length);
+    result = head + patch + value.slice(offset + patch.length);
+    db.set(key, result, true);
+  }
+  db.notify('$', 'setrange', key);
+  ctx.server.dirty++;
+  ctx.reply.integer(result.length);
+}
+
+/** An INCRBY/DECRBY amount: a number when exact, else a bigint. */
+function getIncrement(text: string): number | bigint {
+  const n = parseLongLong(text);
+  if (n === null) throw new RedisError(ERR_NOT_INTEGER);
+  return Number.isSafeInteger(n) ? n : (parseLongLongBig(text) as bigint);
+}
+
+/**
+ * Redis's incrDecrCommand. Numbers are used while everything stays within 2^53; beyond that
+ * the sum is done in BigInt and checked against the signed 64-bit range.
+ */
+function incrDecr(ctx: CommandContext, key: string, incr: number | bigint): void {
+  const db = ctx.db;
+  const value = db.lookupWrite(key);
+  let current = 0;
+  if (value !== undefined) {
+    if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
+    const parsed = parseLongLong(value);
+    if (parsed === null) throw new RedisError(ERR_NOT_INTEGER);
+    current = parsed;
+  }
+  let result: number | bigint;
+  const sum = typeof incr === 'number' ? current + incr : NaN;
+  if (Number.isSafeInteger(sum) && Number.isSafeInteger(current)) {
+    result = sum;
+  } else {
+    const big = (value === undefined ? 0n : (parseLongLongBig(value) as bigint)) + BigInt(incr);
+    if (big > LLONG_MAX || big < LLONG_MIN) throw new RedisError(ERR_OVERFLOW);
+    result = big;
+  }
+  db.set(key, typeof result === 'number' ? String(result) : result.toString(), true);
+  db.notify('$', 'incrby', key);
+  ctx.server.dirty++;
+  ctx.reply.integer(result);
+}
+
+function incr(ctx: CommandContext, argv: string[]): void {
+  incrDecr(ctx, argv[1] as string, 1);
+}
+
+function decr(ctx: CommandContext, argv: string[]): void {
+  incrDecr(ctx, argv[1] as string, -1);
+}
+
+function incrby(ctx: CommandContext, argv: string[]): void {
+  incrDecr(ctx, argv[1] as string, getIncrement(argv[2] as string));
+}
+
+function decrby(ctx: CommandContext, argv: string[]): void {
+  const amount = getIncrement(argv[2] as string);
+  if (amount === LLONG_MIN) throw new RedisError('ERR decrement would overflow');
+  incrDecr(ctx, argv[1] as string, typeof amount === 'number' ? 0 - amount : -amount);
+}
+
+const ZERO: LongDouble = { negative: false, m: 0n, e: 0, infinite: false };
+
+/** Computed as Redis does, in x86 long double, and stored as the text it prints. */
+function incrbyfloat(ctx: CommandContext, argv: string[]): void {
+  const key = argv[1] as string;
+  const db = ctx.db;
+  const value = db.lookupWrite(key);
+  if (value !== undefined && typeof value !== 'string') throw new RedisError(WRONGTYPE);
+  const current = value === undefined ? ZERO : parseLongDouble(value);
+  if (current === null) throw new RedisError(ERR_NOT_FLOAT);
+  const increment = parseLongDouble(argv[2] as string);
+  if (increment === null) throw new RedisError(ERR_NOT_FLOAT);
+  const sum = addLongDouble(current, increment);
+  if (sum === null || sum.infinite) throw new RedisError(ERR_NAN_OR_INF);
+  const text = formatLongDoubleHuman(sum);
+  db.set(key, text, true);
+  db.notify('$', 'incrbyfloat', key);
+  ctx.server.dirty++;
+  ctx.reply.bulk(text);
+}
+
+const ONE_KEY = { first: 1, last: 1, step: 1 };
+const GETRANGE_COMPLEXITY =
+  'O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.';
+
+export const commands: CommandSpec[] = [
+  { name: 'get', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'string', handler: get,
+    summary: 'Get the value of a key', since: '1.0.0', complexity: 'O(1)' },
+  { name: 'set', arity: -3, flags: ['write', 'denyoom'], keys: ONE_KEY, group: 'string', handler: set,
+    summary: 'Set the string value of a key', since: '1.0.0', complexity: 'O(1)' },
+  { name: 'getex', arity: -2, flags: ['write', 'fast'], keys: ONE_KEY, group: 'string', handler: getex,
+    summary: 'Get the value of a key and optionally set its expiration', since: '6.2.0', complexity: 'O(1)' },
+  { name: 'getdel', arity: 2, flags: ['write', 'fast'], keys: ONE_KEY, group: 'string', handler: getdel,
+    summary: 'Get the value of a key and delete the key', since: '6.2.0', complexity: 'O(1)' },
+  { name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'string', handler: getset,
+    summary: 'Set the string value of a key and return its old value', since: '1.0.0', complexity: 'O(1)' },
+  { name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'string', handler: setnx,
+    summary: 'Set the value of a key, only if the key does not exist', since: '1.0.0', complexity: 'O(1)' },
+  { name: 'setex', arity: 4, flags: ['write', 'denyoom'], keys: ONE_KEY, group: 'string', handler: setex,
+    summary: 'Set the value and expiration of a key', since: '2.0.0', complexity: 'O(1)' },
+  { name: 'psetex', arity: 4, flags: ['write', 'denyoom'], keys: ONE_KEY, group: 'string', handler: psetex,
+    summary: 'Set the value and expiration in milliseconds of a key', since: '2.6.0', complexity: 'O(1)' },
+  { name: 'mget', arity: -2, flags: ['readonly', 'fast'], keys: { first: 1, last: -1, step: 1 }, group: 'string',
+    handler: mget, tips: ['request_policy:multi_shard'],
+    summary: 'Get the values of all the given keys', since: '1.0.0', complexity: 'O(N) where N is the number of keys to retrieve.' },
+  { name: 'mset', arity: -3, flags: ['write', 'denyoom'], keys: { first: 1, last: -1, step: 2 }, group: 'string',
+    handler: mset, tips: ['request_policy:multi_shard', 'response_policy:all_succeeded'],
+    summary: 'Set multiple keys to multiple values', since: '1.0.1', complexity: 'O(N) where N is the number of keys to set.' },
+  { name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], keys: { first: 1, last: -1, step: 2 }, group: 'string',
+    handler: msetnx, tips: ['request_policy:multi_shard', 'response_policy:agg_min'],
+    summary: 'Set multiple keys to multiple values, only if none of the keys exist', since: '1.0.1',
+    complexity: 'O(N) where N is the number of keys to set.' },
+  { name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'string', handler: append,
+    summary: 'Append a value to a key', since: '2.0.0',
+    complexity: 'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.' },
+  { name: 'strlen', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'string', handler: strlen,
+    summary: 'Get the length of the value stored in a key', since: '2.2.0', complexity: 'O(1)' },
+  { name: 'getrange', arity: 4, flags: ['readonly'], keys: ONE_KEY, group: 'string', handler: getrange,
+    summary: 'Get a substring of the string stored at a key', since: '2.4.0', complexity: GETRANGE_COMPLEXITY },
+  { name: 'substr', arity: 4, flags: ['readonly'], keys: ONE_KEY, group: 'string', handler: getrange,
+    summary: 'Get a substring of the string stored at a key', since: '1.0.0', complexity: GETRANGE_COMPLEXITY },
+  { name: 'setrange', arity: 4, flags: ['write', 'denyoom'], keys: ONE_KEY, group: 'string', handler: setrange,
+    summary: 'Overwrite part of a string at key starting at the specified offset', since: '2.2.0',
+    complexity: 'O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.' },
+  { name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'string', handler: incr,
+    summary: 'Increment the integer value of a key by one', since: '1.0.0', complexity: 'O(1)' },
+  { name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'string', handler: decr,
+    summary: 'Decrement the integer value of a key by one', since: '1.0.0', complexity: 'O(1)' },
+  { name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'string', handler: incrby,
+    summary: 'Increment the integer value of a key by the given amount', since: '1.0.0', complexity: 'O(1)' },
+  { name: 'decrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'string', handler: decrby,
+    summary: 'Decrement the integer value of a key by the given number', since: '1.0.0', complexity: 'O(1)' },
+  { name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'string', handler: incrbyfloat,
+    summary: 'Increment the float value of a key by the given amount', since: '2.6.0', complexity: 'O(1)' },
+  { name: 'lcs', arity: -3, flags: ['readonly'], keys: { first: 1, last: 2, step: 1 }, group: 'string', handler: lcs,
+    summary: 'Find longest common substring', since: '7.0.0', complexity: 'O(N*M) where N and M are the lengths of s1 and s2, respectively' },
+];
+

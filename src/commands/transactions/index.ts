@@ -1,0 +1,81 @@
+import { RedisError } from '../../errors.js';
+import { WatchRegistry } from '../../keyspace/watch.js';
+import type { CommandContext } from '../core/context.js';
+import { call } from '../core/dispatch.js';
+import type { CommandSpec, ResolvedCommand } from '../core/registry.js';
+
+/** A command queued between MULTI and EXEC. */
+export interface QueuedCommand {
+  resolved: ResolvedCommand;
+  argv: string[];
+}
+
+/** A client's open transaction. */
+export interface MultiState {
+  queue: QueuedCommand[];
+  /** A command was rejected while queuing: EXEC answers EXECABORT (Redis's CLIENT_DIRTY_EXEC). */
+  aborted: boolean;
+}
+
+function multi(ctx: CommandContext): void {
+  if (ctx.multi !== null) throw new RedisError('ERR MULTI calls can not be nested');
+  ctx.multi = { queue: [], aborted: false };
+  ctx.reply.ok();
+}
+
+function discard(ctx: CommandContext): void {
+  if (ctx.multi === null) throw new RedisError('ERR DISCARD without MULTI');
+  ctx.multi = null;
+  ctx.server.watches.unwatchAll(ctx);
+  ctx.reply.ok();
+}
+
+function exec(ctx: CommandContext): void {
+  const state = ctx.multi;
+  if (state === null) throw new RedisError('ERR EXEC without MULTI');
+  ctx.multi = null;
+  if (state.aborted) {
+    ctx.server.watches.unwatchAll(ctx);
+    throw new RedisError('EXECABORT Transaction discarded because of previous errors.');
+  }
+  if (ctx.watchDirty || WatchRegistry.anyExpired(ctx, Date.now())) {
+    ctx.server.watches.unwatchAll(ctx);
+    ctx.reply.nullArray();
+    return;
+  }
+  // Keys touched by the transaction itself must not dirty it.
+  ctx.server.watches.unwatchAll(ctx);
+  ctx.reply.arrayHeader(state.queue.length);
+  ctx.inMulti = true;
+  try {
+    for (const { resolved, argv } of state.queue) {
+      ctx.commandName = resolved.fullName;
+      call(ctx, resolved, argv);
+    }
+  } finally {
+    ctx.inMulti = false;
+    ctx.commandName = 'exec';
+  }
+}
+
+function watch(ctx: CommandContext, argv: string[]): void {
+  if (ctx.multi !== null) throw new RedisError('ERR WATCH inside MULTI is not allowed');
+  for (let i = 1; i < argv.length; i++) ctx.server.watches.watch(ctx, ctx.db, argv[i] as string);
+  ctx.reply.ok();
+}
+
+function unwatch(ctx: CommandContext): void {
+  ctx.server.watches.unwatchAll(ctx);
+  ctx.reply.ok();
+}
+
+export const commands: CommandSpec[] = [
+  { name: 'multi', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], group: 'transactions', handler: multi },
+  { name: 'exec', arity: 1, flags: ['noscript', 'loading', 'stale', 'skip_slowlog'], group: 'transactions', handler: exec },
+  { name: 'discard', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], group: 'transactions', handler: discard },
+  {
+    name: 'watch', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], keys: { first: 1, last: -1, step: 1 },
+    group: 'transactions', handler: watch,
+  },
+  { name: 'unwatch', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], group: 'transactions', handler: unwatch },
+];

@@ -1,0 +1,84 @@
+import { parseTimeout } from '../core/blocking.js';
+import type { CollectionValue } from '../../types/value.js';
+import type { ZSet } from '../../types/zset.js';
+import type { CommandContext } from '../core/context.js';
+import type { CommandSpec } from '../core/registry.js';
+import { asZSet } from './common.js';
+import { numkeysKeys, parseMpop, popAndReply } from './pop.js';
+
+/**
+ * BZPOPMIN / BZPOPMAX key [key …] timeout. Serves the first non-empty set at once, like
+ * ZPOPMIN with the key in front; otherwise blocks.
+ */
+function bzpopGeneric(ctx: CommandContext, argv: string[], max: boolean): void {
+  const deadline = parseTimeout(argv[argv.length - 1] as string);
+  const last = argv.length - 1;
+  for (let i = 1; i < last; i++) {
+    const key = argv[i] as string;
+    const zset = asZSet(ctx.db.lookupWrite(key));
+    if (zset === undefined || zset.size === 0) continue;
+    popAndReply(ctx, key, zset, max, 1, true, false);
+    return;
+  }
+  if (ctx.inMulti) {
+    ctx.reply.nullArray();
+    return;
+  }
+  ctx.server.blockForKeys(ctx, argv, argv.slice(1, last), 'zset', deadline, max ? serveBzpopmax : serveBzpopmin);
+}
+
+function serveBzpopmin(ctx: CommandContext, key: string, value: CollectionValue): void {
+  popAndReply(ctx, key, value as ZSet, false, 1, true, false);
+}
+
+function serveBzpopmax(ctx: CommandContext, key: string, value: CollectionValue): void {
+  popAndReply(ctx, key, value as ZSet, true, 1, true, false);
+}
+
+function bzpopmin(ctx: CommandContext, argv: string[]): void {
+  bzpopGeneric(ctx, argv, false);
+}
+
+function bzpopmax(ctx: CommandContext, argv: string[]): void {
+  bzpopGeneric(ctx, argv, true);
+}
+
+/** BZMPOP timeout numkeys key [key …] MIN|MAX [COUNT count] */
+function bzmpop(ctx: CommandContext, argv: string[]): void {
+  // Redis reads the timeout last, after numkeys, MIN|MAX and COUNT.
+  const args = parseMpop(argv, 2);
+  const deadline = parseTimeout(argv[1] as string);
+  const end = 3 + args.numkeys;
+  for (let i = 3; i < end; i++) {
+    const key = argv[i] as string;
+    const zset = asZSet(ctx.db.lookupWrite(key));
+    if (zset === undefined || zset.size === 0) continue;
+    popAndReply(ctx, key, zset, args.max, args.count, true, true);
+    return;
+  }
+  if (ctx.inMulti) {
+    ctx.reply.nullArray();
+    return;
+  }
+  ctx.server.blockForKeys(ctx, argv, argv.slice(3, end), 'zset', deadline, serveBzmpop);
+}
+
+function serveBzmpop(ctx: CommandContext, key: string, value: CollectionValue, argv: string[]): void {
+  const args = parseMpop(argv, 2);
+  popAndReply(ctx, key, value as ZSet, args.max, args.count, true, true);
+}
+
+export const commands: CommandSpec[] = [
+  {
+    name: 'bzpopmin', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], keys: { first: 1, last: -2, step: 1 },
+    group: 'sorted_set', handler: bzpopmin,
+  },
+  {
+    name: 'bzpopmax', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], keys: { first: 1, last: -2, step: 1 },
+    group: 'sorted_set', handler: bzpopmax,
+  },
+  {
+    name: 'bzmpop', arity: -5, flags: ['write', 'blocking', 'movablekeys'], keys: { first: 0, last: 0, step: 0 },
+    group: 'sorted_set', handler: bzmpop, getKeys: (argv) => numkeysKeys(argv, 2),
+  },
+];

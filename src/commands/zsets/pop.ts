@@ -1,0 +1,131 @@
+import { RedisError, ERR_SYNTAX } from '../../errors.js';
+import type { ZSet } from '../../types/zset.js';
+import type { SkipNode } from '../../types/skiplist.js';
+import { getRangeLong } from '../../util/parse.js';
+import type { CommandContext } from '../core/context.js';
+import type { CommandSpec } from '../core/registry.js';
+import { asZSet, deleteIfEmpty, writeZSet } from './common.js';
+
+const ERR_NOT_POSITIVE = 'ERR value is out of range, must be positive';
+
+/**
+ * Redis's genericZpopCommand over one key known to hold a non-empty set: pops up to `count`
+ * members from the low (`max` false) or high end and replies in the shape the caller asks:
+ * `emitKey` puts the key first (blocking pops, ZMPOP), `nested` makes each pair an array.
+ */
+export function popAndReply(ctx: CommandContext, key: string, zset: ZSet, max: boolean, count: number, emitKey: boolean, nested: boolean): void {
+  const reply = ctx.reply;
+  const n = count > zset.size ? zset.size : count;
+  if (!nested && !emitKey) {
+    reply.arrayHeader(n * 2);
+  } else if (nested && !emitKey) {
+    reply.arrayHeader(n);
+  } else if (!nested) {
+    reply.arrayHeader(n * 2 + 1);
+    reply.bulk(key);
+  } else {
+    reply.arrayHeader(2);
+    reply.bulk(key);
+    reply.arrayHeader(n);
+  }
+  const zsl = zset.zsl;
+  for (let i = 0; i < n; i++) {
+    const node = (max ? zsl.tail : zsl.first) as SkipNode;
+    zset.delete(node.member);
+    if (nested) reply.arrayHeader(2);
+    reply.bulk(node.member);
+    reply.double(node.score);
+  }
+  ctx.db.notify('z', max ? 'zpopmax' : 'zpopmin', key);
+  if (deleteIfEmpty(ctx, key, zset)) ctx.db.notify('g', 'del', key);
+  else ctx.db.signalModifiedKey(key);
+  ctx.server.dirty += n;
+}
+
+/** The first key of `keys` holding a sorted set, WRONGTYPE stopping the search as in Redis. */
+export function firstNonEmpty(ctx: CommandContext, argv: string[], from: number, to: number): number {
+  for (let i = from; i < to; i++) {
+    const zset = asZSet(ctx.db.lookupWrite(argv[i] as string));
+    if (zset !== undefined) return i;
+  }
+  return -1;
+}
+
+function zpopGeneric(ctx: CommandContext, argv: string[], max: boolean): void {
+  if (argv.length > 3) throw new RedisError(ERR_SYNTAX);
+  let count = -1;
+  if (argv.length > 2) count = getRangeLong(argv[2] as string, 0, Infinity, ERR_NOT_POSITIVE);
+  const key = argv[1] as string;
+  const zset = writeZSet(ctx, key);
+  if (zset === undefined || count === 0) {
+    ctx.reply.emptyArray();
+    return;
+  }
+  popAndReply(ctx, key, zset, max, count === -1 ? 1 : count, false, ctx.reply.resp > 2 && count !== -1);
+}
+
+function zpopmin(ctx: CommandContext, argv: string[]): void {
+  zpopGeneric(ctx, argv, false);
+}
+
+function zpopmax(ctx: CommandContext, argv: string[]): void {
+  zpopGeneric(ctx, argv, true);
+}
+
+export interface MpopArgs {
+  numkeys: number;
+  max: boolean;
+  count: number;
+}
+
+/** Parses ZMPOP / BZMPOP arguments from the numkeys position. */
+export function parseMpop(argv: string[], numkeysIdx: number): MpopArgs {
+  const numkeys = getRangeLong(argv[numkeysIdx] as string, 1, Infinity, 'ERR numkeys should be greater than 0');
+  const whereIdx = numkeysIdx + numkeys + 1;
+  if (whereIdx >= argv.length) throw new RedisError(ERR_SYNTAX);
+  const where = (argv[whereIdx] as string).toLowerCase();
+  let max: boolean;
+  if (where === 'min') max = false;
+  else if (where === 'max') max = true;
+  else throw new RedisError(ERR_SYNTAX);
+  let count = -1;
+  for (let j = whereIdx + 1; j < argv.length; j++) {
+    const moreArgs = argv.length - 1 - j;
+    if (count === -1 && moreArgs > 0 && (argv[j] as string).toLowerCase() === 'count') {
+      j++;
+      count = getRangeLong(argv[j] as string, 1, Infinity, 'ERR count should be greater than 0');
+    } else {
+      throw new RedisError(ERR_SYNTAX);
+    }
+  }
+  return { numkeys, max, count: count === -1 ? 1 : count };
+}
+
+function zmpop(ctx: CommandContext, argv: string[]): void {
+  const args = parseMpop(argv, 1);
+  const at = firstNonEmpty(ctx, argv, 2, 2 + args.numkeys);
+  if (at === -1) {
+    ctx.reply.nullArray();
+    return;
+  }
+  const key = argv[at] as string;
+  popAndReply(ctx, key, ctx.db.lookupWrite(key) as ZSet, args.max, args.count, true, true);
+}
+
+/** Key positions of `numkeys key… ` commands (ZMPOP, ZUNION, ZINTERCARD…). */
+export function numkeysKeys(argv: string[], numkeysIdx: number, extra: number[] = []): number[] {
+  const n = Number(argv[numkeysIdx]);
+  const keys = [...extra];
+  if (!Number.isInteger(n) || n < 1) return keys;
+  for (let i = 0; i < n && numkeysIdx + 1 + i < argv.length; i++) keys.push(numkeysIdx + 1 + i);
+  return keys;
+}
+
+export const commands: CommandSpec[] = [
+  { name: 'zpopmin', arity: -2, flags: ['write', 'fast'], keys: { first: 1, last: 1, step: 1 }, group: 'sorted_set', handler: zpopmin },
+  { name: 'zpopmax', arity: -2, flags: ['write', 'fast'], keys: { first: 1, last: 1, step: 1 }, group: 'sorted_set', handler: zpopmax },
+  {
+    name: 'zmpop', arity: -4, flags: ['write', 'movablekeys'], keys: { first: 0, last: 0, step: 0 }, group: 'sorted_set',
+    handler: zmpop, getKeys: (argv) => numkeysKeys(argv, 1),
+  },
+];

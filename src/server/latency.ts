@@ -1,0 +1,68 @@
+import type { Config } from '../config/config.js';
+
+/** As Redis's LATENCY_TS_LEN: samples kept per event, at most one per second. */
+const HISTORY_LEN = 160;
+
+export interface LatencySample {
+  /** Unix time, seconds. */
+  time: number;
+  /** Milliseconds. */
+  latency: number;
+}
+
+interface LatencySeries {
+  /** Oldest first. */
+  samples: LatencySample[];
+  max: number;
+}
+
+/**
+ * The latency monitor (LATENCY): per event ("command", "fast-command", "expire-cycle"…) the
+ * latest spikes at or above latency-monitor-threshold milliseconds.
+ */
+export class LatencyMonitor {
+  readonly events = new Map<string, LatencySeries>();
+  thresholdMs = 0;
+
+  constructor(config: Config) {
+    this.thresholdMs = config.getNumber('latency-monitor-threshold');
+    config.onChange('latency-monitor-threshold', (v) => {
+      this.thresholdMs = v as number;
+    });
+  }
+
+  /** Redis's latencyAddSampleIfNeeded. */
+  addSampleIfNeeded(event: string, latencyMs: number): void {
+    if (this.thresholdMs > 0 && latencyMs >= this.thresholdMs) this.addSample(event, latencyMs);
+  }
+
+  addSample(event: string, latencyMs: number): void {
+    const now = Math.floor(Date.now() / 1000);
+    let series = this.events.get(event);
+    if (series === undefined) {
+      series = { samples: [], max: 0 };
+      this.events.set(event, series);
+    }
+    if (latencyMs > series.max) series.max = latencyMs;
+    const last = series.samples[series.samples.length - 1];
+    // One sample per second: a second spike in the same second keeps the worst.
+    if (last !== undefined && last.time === now) {
+      if (latencyMs > last.latency) last.latency = latencyMs;
+      return;
+    }
+    series.samples.push({ time: now, latency: latencyMs });
+    if (series.samples.length > HISTORY_LEN) series.samples.shift();
+  }
+
+  /** Forgets the named events (all when none are named); returns how many were reset. */
+  reset(names: readonly string[]): number {
+    if (names.length === 0) {
+      const n = this.events.size;
+      this.events.clear();
+      return n;
+    }
+    let n = 0;
+    for (const name of names) if (this.events.delete(name)) n++;
+    return n;
+  }
+}

@@ -1,0 +1,45 @@
+import { isIntEncodable, type Value } from '../types/value.js';
+
+const ROBJ = 16;
+export const DICT_ENTRY = 24;
+
+/** jemalloc's size class for an allocation of n bytes (small classes; large ones by page). */
+export function mallocSize(n: number): number {
+  if (n <= 8) return 8;
+  if (n <= 128) return Math.ceil(n / 16) * 16;
+  // Four classes per doubling above 128 bytes.
+  const group = 2 ** Math.floor(Math.log2(n - 1));
+  const step = group / 4;
+  return Math.ceil(n / step) * step;
+}
+
+/** An sds string of len bytes: header (by length) + bytes + terminator. */
+function sdsSize(len: number): number {
+  const header = len < 32 ? 1 : len < 256 ? 3 : len < 65536 ? 5 : 9;
+  return mallocSize(header + len + 1);
+}
+
+/** Estimated bytes of a string value, robj included (int, embstr or raw encoding). */
+function stringSize(s: string): number {
+  if (isIntEncodable(s)) return ROBJ;
+  if (s.length <= 44) return mallocSize(ROBJ + 3 + s.length + 1);
+  return ROBJ + sdsSize(s.length);
+}
+
+/** Per-element guesses for collections that cannot measure themselves. */
+const PER_ELEMENT: Record<string, number> = {
+  listpack: 12, intset: 8, quicklist: 16, hashtable: 72, skiplist: 104, linkedlist: 40,
+};
+
+/** Estimated bytes of a value, robj included. */
+export function valueSize(value: Value, samples: number): number {
+  if (typeof value === 'string') return stringSize(value);
+  if (value.memoryUsage !== undefined) return ROBJ + value.memoryUsage(samples);
+  const per = PER_ELEMENT[value.encoding()] ?? 64;
+  return ROBJ + mallocSize(64 + value.size * per);
+}
+
+/** MEMORY USAGE's figure for a key: its value, its sds name and its dict entry. */
+export function keyUsage(key: string, value: Value, samples: number): number {
+  return valueSize(value, samples) + sdsSize(key.length) + DICT_ENTRY;
+}

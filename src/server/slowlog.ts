@@ -1,0 +1,125 @@
+import type { Config } from '../config/config.js';
+import { isValidClientName } from '../util/client-name.js';
+
+/** As Redis's SLOWLOG_ENTRY_MAX_ARGC and SLOWLOG_ENTRY_MAX_STRING. */
+const MAX_ARGC = 32;
+const MAX_STRING = 128;
+
+export interface SlowLogEntry {
+  id: number;
+  /** Unix time in seconds when the command ran. */
+  time: number;
+  /** Microseconds the command took. */
+  duration: number;
+  argv: string[];
+  addr: string;
+  name: string;
+}
+
+/**
+ * The slow log (SLOWLOG) and the gate that decides, with one comparison per command, whether a
+ * command took long enough to be looked at by either the slow log or the latency monitor.
+ */
+export class SlowLog {
+  /** Newest first, as Redis's list. */
+  entries: SlowLogEntry[] = [];
+  private nextId = 0;
+  private thresholdUs = 10000;
+  private maxLen = 128;
+  private latencyThresholdMs = 0;
+  /**
+   * Microseconds from which a command is worth a look (slow log or latency monitor). Infinity
+   * when both are off, so the dispatcher's check never passes.
+   */
+  gateUs = 10000;
+
+  constructor(config: Config) {
+    this.thresholdUs = config.getNumber('slowlog-log-slower-than');
+    this.maxLen = config.getNumber('slowlog-max-len');
+    this.latencyThresholdMs = config.getNumber('latency-monitor-threshold');
+    this.updateGate();
+    config.onChange('slowlog-log-slower-than', (v) => {
+      this.thresholdUs = v as number;
+      this.updateGate();
+    });
+    config.onChange('slowlog-max-len', (v) => {
+      this.maxLen = v as number;
+      this.trim();
+    });
+    config.onChange('latency-monitor-threshold', (v) => {
+      this.latencyThresholdMs = v as number;
+      this.updateGate();
+    });
+  }
+
+  private updateGate(): void {
+    const slow = this.thresholdUs < 0 ? Infinity : this.thresholdUs;
+    const latency = this.latencyThresholdMs > 0 ? this.latencyThresholdMs * 1000 : Infinity;
+    this.gateUs = Math.min(slow, latency);
+  }
+
+  /** Records the command if it was at least slowlog-log-slower-than µs (Redis's slowlogPushEntryIfNeeded). */
+  push(argv: readonly string[], durationUs: number, addr: string, name: string): void {
+    if (this.thresholdUs < 0 || durationUs < this.thresholdUs) return;
+    this.entries.unshift({
+      id: this.nextId++,
+      time: Math.floor(Date.now() / 1000),
+      duration: durationUs,
+      argv: slowLogArgv(argv),
+      addr,
+      name,
+    });
+    this.trim();
+  }
+
+  private trim(): void {
+    if (this.entries.length > this.maxLen) this.entries.length = this.maxLen;
+  }
+
+  reset(): void {
+    this.entries = [];
+  }
+}
+
+/** Keeps at most 32 arguments (the last one saying how many more there were) and 128 bytes of each. */
+function slowLogArgv(argv: readonly string[]): string[] {
+  const argc = Math.min(argv.length, MAX_ARGC);
+  const out: string[] = new Array<string>(argc);
+  for (let j = 0; j < argc; j++) {
+    if (argc !== argv.length && j === argc - 1) {
+      out[j] = `... (${argv.length - argc + 1} more arguments)`;
+    } else {
+      const arg = argv[j] as string;
+      out[j] = arg.length > MAX_STRING ? `${arg.slice(0, MAX_STRING)}... (${arg.length - MAX_STRING} more bytes)` : arg;
+    }
+  }
+  return out;
+}
+
+/**
+ * Arguments Redis replaces by "(redacted)" in the slow log and MONITOR (passwords). Redis redacts
+ * while parsing, so only what it parsed before rejecting a command is redacted: AUTH with too
+ * many arguments, HELLO with a bad version, and HELLO options after a bad one are shown as sent.
+ */
+export function redactedArgv(name: string, argv: readonly string[]): readonly string[] {
+  if (name === 'auth') return argv.length > 3 ? argv : argv.map((a, i) => (i === 0 ? a : '(redacted)'));
+  if (name !== 'hello' || argv.length < 4) return argv;
+  const version = argv[1] as string;
+  if (version !== '2' && version !== '3') return argv;
+  let out: string[] | null = null;
+  for (let i = 2; i < argv.length; i++) {
+    const opt = (argv[i] as string).toLowerCase();
+    const more = argv.length - 1 - i;
+    if (opt === 'auth' && more >= 2) {
+      out ??= argv.slice();
+      out[i + 1] = '(redacted)';
+      out[i + 2] = '(redacted)';
+      i += 2;
+    } else if (opt === 'setname' && more >= 1 && isValidClientName(argv[i + 1] as string)) {
+      i++;
+    } else {
+      break;
+    }
+  }
+  return out ?? argv;
+}
