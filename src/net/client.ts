@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { ProtocolError } from '../errors.js';
 import { RespParser } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/reply.js';
-import type { CommandContext } from '../commands/core/context.js';
+import type { ClientConnection } from '../commands/core/context.js';
 import type { Database } from '../keyspace/database.js';
 import { beginBatch, endBatch, processCommand } from '../commands/core/dispatch.js';
 import type { NodisServer } from './server.js';
@@ -16,7 +16,9 @@ import { coarseNow } from '../keyspace/access.js';
 const MIN_QUERY_BUFFER_LIMIT = 1024 * 1024;
 
 /** One connection: its parser, its output buffer and the per-client state commands see. */
-export class Client implements CommandContext {
+export class Client implements ClientConnection {
+  readonly caller = 'client';
+  readonly connection: ClientConnection = this;
   readonly parser = new RespParser();
   readonly reply = new ReplyWriter();
   db: Database;

@@ -6,6 +6,7 @@ import { CommandTable } from '../commands/core/registry.js';
 import { LatencyMonitor } from '../server/latency.js';
 import { SlowLog, redactedArgv } from '../server/slowlog.js';
 import { allCommands } from '../commands/index.js';
+import { usedMemory } from '../server/memory.js';
 import { Database, type KeyspaceHooks } from '../keyspace/database.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
 import { bindAccessPolicy, stopLruClock, tickLruClock } from '../keyspace/access.js';
@@ -51,6 +52,9 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly clients = new Map<number, Client>();
   readonly monitors = new Set<Client>();
   dirty = 0;
+  loading = false;
+  /** used memory > maxmemory at the last sample (see checkMaxmemory). */
+  private memoryOverLimit = false;
   lastSave = Math.floor(Date.now() / 1000);
   readonly slowlog: SlowLog;
   readonly latency: LatencyMonitor;
@@ -90,6 +94,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.latency = new LatencyMonitor(config);
     bindAccessPolicy(config, this.databases);
     config.onChange('hz', () => this.scheduleCron());
+    config.onChange('maxmemory', () => this.checkMaxmemory());
     const readNotifyFlags = () => {
       this.notifyFlags = Math.max(0, parseNotifyFlags(config.getString('notify-keyspace-events')));
     };
@@ -109,6 +114,20 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
 
   requiresAuth(): boolean {
     return this.config.getString('requirepass') !== '';
+  }
+
+  allocateClientId(): number {
+    return this.nextClientId++;
+  }
+
+  overMaxmemory(): boolean {
+    return this.memoryOverLimit;
+  }
+
+  /** Samples used memory against maxmemory (each cron tick, and when maxmemory changes). */
+  private checkMaxmemory(): void {
+    const limit = this.config.getNumber('maxmemory');
+    this.memoryOverLimit = limit > 0 && usedMemory() > limit;
   }
 
   // ---- keyspace hooks ----
@@ -358,6 +377,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     tickLruClock();
     if (this.activeExpireEnabled) activeExpireCycle(this.databases, this.stats, hz);
     this.closeTimedOutClients();
+    this.checkMaxmemory();
     this.blocking.checkTimeouts();
     if (this.tracking.clients.size !== 0) this.tracking.limit(this.config.getNumber('tracking-table-max-keys'));
     this.flushPending();

@@ -43,3 +43,9 @@ export function valueSize(value: Value, samples: number): number {
 export function keyUsage(key: string, value: Value, samples: number): number {
   return valueSize(value, samples) + sdsSize(key.length) + DICT_ENTRY;
 }
+
+/** Bytes the process uses for data: the V8 heap plus buffers outside it. */
+export function usedMemory(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+}

@@ -1,7 +1,8 @@
 import { isValidClientName } from '../../util/client-name.js';
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import { getLongLong, getRangeLong, parseLongLong } from '../../util/parse.js';
-import type { CommandContext } from '../core/context.js';
+import type { ClientConnection } from '../core/context.js';
+import { onConnection } from '../core/checks.js';
 import type { CommandFlag, CommandSpec } from '../core/registry.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
 import { clientCaching, clientGetredir, clientTracking, clientTrackinginfo } from './client-tracking.js';
@@ -72,7 +73,7 @@ function clientTypeByName(name: string): ClientType | null {
  * Redis's getClientType: a client with subscriptions is a pub/sub one. There are no replication
  * links, and MONITOR clients count as normal ones, as in Redis.
  */
-function clientType(client: CommandContext): ClientType {
+function clientType(client: ClientConnection): ClientType {
   return client.channels.size + client.patterns.size + client.shardChannels.size !== 0 ? 'pubsub' : 'normal';
 }
 
@@ -80,27 +81,27 @@ export function validateClientName(name: string): void {
   if (!isValidClientName(name)) throw new RedisError('ERR Client names cannot contain spaces, newlines or special characters.');
 }
 
-function clientId(ctx: CommandContext): void {
+function clientId(ctx: ClientConnection): void {
   ctx.reply.integer(ctx.id);
 }
 
-function clientSetname(ctx: CommandContext, argv: string[]): void {
+function clientSetname(ctx: ClientConnection, argv: string[]): void {
   const name = argv[2] as string;
   validateClientName(name);
   ctx.name = name;
   ctx.reply.ok();
 }
 
-function clientGetname(ctx: CommandContext): void {
+function clientGetname(ctx: ClientConnection): void {
   if (ctx.name === '') ctx.reply.nullBulk();
   else ctx.reply.bulk(ctx.name);
 }
 
-function clientInfo(ctx: CommandContext): void {
+function clientInfo(ctx: ClientConnection): void {
   ctx.reply.verbatim(ctx.describe() + '\n');
 }
 
-function clientList(ctx: CommandContext, argv: string[]): void {
+function clientList(ctx: ClientConnection, argv: string[]): void {
   let text = '';
   if (argv.length === 4 && (argv[2] as string).toLowerCase() === 'type') {
     const type = clientTypeByName(argv[3] as string);
@@ -162,12 +163,12 @@ function parseKillFilter(argv: string[]): KillFilter {
   return filter;
 }
 
-function clientKill(ctx: CommandContext, argv: string[]): void {
+function clientKill(ctx: ClientConnection, argv: string[]): void {
   const oldForm = argv.length === 3;
   const filter: KillFilter = oldForm
     ? { id: 0, type: null, addr: argv[2] as string, laddr: null, user: null, skipme: false }
     : parseKillFilter(argv);
-  const victims: CommandContext[] = [];
+  const victims: ClientConnection[] = [];
   for (const client of ctx.server.clients.values()) {
     if (filter.addr !== null && client.addr !== filter.addr) continue;
     if (filter.laddr !== null && client.laddr !== filter.laddr) continue;
@@ -192,7 +193,7 @@ function clientKill(ctx: CommandContext, argv: string[]): void {
   if (killedSelf) ctx.closeAfterReply();
 }
 
-function clientReply(ctx: CommandContext, argv: string[]): void {
+function clientReply(ctx: ClientConnection, argv: string[]): void {
   const mode = (argv[2] as string).toLowerCase();
   if (mode === 'on') {
     ctx.replyMode = 'on';
@@ -209,7 +210,7 @@ function clientReply(ctx: CommandContext, argv: string[]): void {
   }
 }
 
-function clientNoEvict(ctx: CommandContext, argv: string[]): void {
+function clientNoEvict(ctx: ClientConnection, argv: string[]): void {
   const mode = (argv[2] as string).toLowerCase();
   if (mode === 'on') ctx.noEvict = true;
   else if (mode === 'off') ctx.noEvict = false;
@@ -217,7 +218,7 @@ function clientNoEvict(ctx: CommandContext, argv: string[]): void {
   ctx.reply.ok();
 }
 
-function clientPause(ctx: CommandContext, argv: string[]): void {
+function clientPause(ctx: ClientConnection, argv: string[]): void {
   if (argv.length > 4) throw new RedisError(subcommandSyntaxError(argv));
   let mode: 'all' | 'write' = 'all';
   if (argv.length === 4) {
@@ -234,12 +235,12 @@ function clientPause(ctx: CommandContext, argv: string[]): void {
   ctx.reply.ok();
 }
 
-function clientUnpause(ctx: CommandContext): void {
+function clientUnpause(ctx: ClientConnection): void {
   ctx.server.unpauseClients();
   ctx.reply.ok();
 }
 
-function clientUnblock(ctx: CommandContext, argv: string[]): void {
+function clientUnblock(ctx: ClientConnection, argv: string[]): void {
   if (argv.length > 4) throw new RedisError(subcommandSyntaxError(argv));
   let withError = false;
   if (argv.length === 4) {
@@ -251,7 +252,7 @@ function clientUnblock(ctx: CommandContext, argv: string[]): void {
   ctx.reply.integer(ctx.server.unblockClient(id, withError) ? 1 : 0);
 }
 
-function clientSetinfo(ctx: CommandContext, argv: string[]): void {
+function clientSetinfo(ctx: ClientConnection, argv: string[]): void {
   const attr = argv[2] as string;
   const value = argv[3] as string;
   const which = attr.toLowerCase();
@@ -265,15 +266,15 @@ function clientSetinfo(ctx: CommandContext, argv: string[]): void {
   ctx.reply.ok();
 }
 
-function clientHelp(ctx: CommandContext): void {
+function clientHelp(ctx: ClientConnection): void {
   replyHelp(ctx, 'CLIENT', CLIENT_HELP);
 }
 
 const PLAIN: CommandFlag[] = ['noscript', 'loading', 'stale'];
 const ADMIN: CommandFlag[] = ['admin', 'noscript', 'loading', 'stale'];
 
-function sub(name: string, arity: number, flags: CommandFlag[], handler: CommandSpec['handler'], tips?: string[]): CommandSpec {
-  const spec: CommandSpec = { name, arity, flags, group: 'connection', handler };
+function sub(name: string, arity: number, flags: CommandFlag[], handler: (conn: ClientConnection, argv: string[]) => void, tips?: string[]): CommandSpec {
+  const spec: CommandSpec = { name, arity, flags, group: 'connection', handler: onConnection(handler) };
   if (tips !== undefined) spec.tips = tips;
   return spec;
 }

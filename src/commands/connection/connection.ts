@@ -1,7 +1,8 @@
 import { RedisError, ERR_DB_INDEX, ERR_SYNTAX } from '../../errors.js';
 import { getInt, parseLongLong } from '../../util/parse.js';
 import { NODIS_VERSION } from '../../version.js';
-import type { CommandContext } from '../core/context.js';
+import type { ClientConnection, CommandContext } from '../core/context.js';
+import { onConnection } from '../core/checks.js';
 import type { CommandSpec } from '../core/registry.js';
 import { clientCommand, validateClientName } from './client.js';
 
@@ -30,12 +31,12 @@ function echo(ctx: CommandContext, argv: string[]): void {
   ctx.reply.bulk(argv[1] as string);
 }
 
-function quit(ctx: CommandContext): void {
+function quit(ctx: ClientConnection): void {
   ctx.reply.ok();
   ctx.closeAfterReply();
 }
 
-function reset(ctx: CommandContext): void {
+function reset(ctx: ClientConnection): void {
   ctx.reset();
   ctx.reply.simple('RESET');
 }
@@ -57,7 +58,7 @@ function checkCredentials(ctx: CommandContext, user: string, password: string): 
   return required === '' || password === required;
 }
 
-function auth(ctx: CommandContext, argv: string[]): void {
+function auth(ctx: ClientConnection, argv: string[]): void {
   if (argv.length > 3) throw new RedisError(ERR_SYNTAX);
   let user = 'default';
   let password = argv[1] as string;
@@ -72,7 +73,7 @@ function auth(ctx: CommandContext, argv: string[]): void {
   ctx.reply.ok();
 }
 
-function hello(ctx: CommandContext, argv: string[]): void {
+function hello(ctx: ClientConnection, argv: string[]): void {
   let version = 0;
   let next = 1;
   if (argv.length >= 2) {
@@ -124,10 +125,10 @@ const CONNECTION_FLAGS = ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'al
 export const commands: CommandSpec[] = [
   { name: 'ping', arity: -1, flags: ['fast', 'sentinel'], group: 'connection', handler: ping },
   { name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], group: 'connection', handler: echo },
-  { name: 'quit', arity: -1, flags: [...CONNECTION_FLAGS], group: 'connection', handler: quit },
-  { name: 'reset', arity: 1, flags: [...CONNECTION_FLAGS], group: 'connection', handler: reset },
+  { name: 'quit', arity: -1, flags: [...CONNECTION_FLAGS], group: 'connection', handler: onConnection(quit) },
+  { name: 'reset', arity: 1, flags: [...CONNECTION_FLAGS], group: 'connection', handler: onConnection(reset) },
   { name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], group: 'connection', handler: select },
-  { name: 'auth', arity: -2, flags: [...CONNECTION_FLAGS, 'sentinel'], group: 'connection', handler: auth },
-  { name: 'hello', arity: -1, flags: [...CONNECTION_FLAGS, 'sentinel'], group: 'connection', handler: hello },
+  { name: 'auth', arity: -2, flags: [...CONNECTION_FLAGS, 'sentinel'], group: 'connection', handler: onConnection(auth) },
+  { name: 'hello', arity: -1, flags: [...CONNECTION_FLAGS, 'sentinel'], group: 'connection', handler: onConnection(hello) },
   clientCommand,
 ];

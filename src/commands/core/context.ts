@@ -12,8 +12,9 @@ import type { LatencyMonitor } from '../../server/latency.js';
 import type { SlowLog } from '../../server/slowlog.js';
 
 /**
- * What command handlers see of a client. `net/client.ts` implements it; handlers never see
- * the socket or the connection class.
+ * What every command handler sees of whoever runs the command: a connection, or a caller
+ * without a socket (a script, the AOF loader). Handlers never see the socket or the
+ * connection class; the few commands about the connection itself use `connection`.
  */
 export interface CommandContext extends Watcher, Subscriber, TrackingClient {
   readonly id: number;
@@ -21,16 +22,11 @@ export interface CommandContext extends Watcher, Subscriber, TrackingClient {
   readonly reply: ReplyWriter;
   /** The selected database. */
   db: Database;
-  /** CLIENT SETNAME; empty when unnamed. */
-  name: string;
-  /** CLIENT SETINFO lib-name / lib-ver. */
-  libName: string;
-  libVer: string;
-  /** The user this connection is authenticated as (only 'default' for now). */
+  /** Selects database `index`; the caller has validated it. */
+  select(index: number): void;
+  /** The user the commands run as (only 'default' for now). */
   user: string;
   authenticated: boolean;
-  /** AUTH or HELLO AUTH succeeded as `user`: also lifts the limits on unauthenticated requests. */
-  authenticate(user: string): void;
   /**
    * Running inside MULTI/EXEC or a script: blocking commands must not block and answer as if
    * timed out at once (Redis's CLIENT_DENY_BLOCKING).
@@ -38,16 +34,34 @@ export interface CommandContext extends Watcher, Subscriber, TrackingClient {
   inMulti: boolean;
   /** The open MULTI transaction, or null. */
   multi: MultiState | null;
+  /** The full name of the command being run ('get', 'config|get'). */
+  commandName: string;
+  /** CLIENT SETNAME; empty when unnamed (slow log entries, log lines). */
+  name: string;
+  /** ip:port of the peer, '' for a caller without a socket. */
+  readonly addr: string;
+  /** Who runs the commands: a connection, or code (see core/checks.ts for what each may run). */
+  readonly caller: CallerKind;
+  /** The connection, for the commands about the connection itself; null for a socket-less caller. */
+  readonly connection: ClientConnection | null;
+}
+
+/** 'client': a socket; 'script': EVAL/FCALL; 'loader': AOF loading, replication stream. */
+export type CallerKind = 'client' | 'script' | 'loader';
+
+/** What the connection commands (CLIENT, HELLO, AUTH, QUIT, RESET, MONITOR) see of a connection. */
+export interface ClientConnection extends CommandContext {
+  /** CLIENT SETINFO lib-name / lib-ver. */
+  libName: string;
+  libVer: string;
+  /** AUTH or HELLO AUTH succeeded as `user`: also lifts the limits on unauthenticated requests. */
+  authenticate(user: string): void;
   /** Answer this reply, then close the connection (QUIT). */
   closeAfterReply(): void;
-  /** Selects database `index`; the caller has validated it. */
-  select(index: number): void;
   /** CLIENT REPLY ON|OFF|SKIP */
   replyMode: 'on' | 'off' | 'skip';
   /** CLIENT NO-EVICT */
   noEvict: boolean;
-  /** The full name of the command being run ('get', 'config|get'). */
-  commandName: string;
   /** Turns this client into a MONITOR. */
   startMonitor(): void;
   /** Whether this client is a MONITOR (a second MONITOR is ignored). */
@@ -58,7 +72,6 @@ export interface CommandContext extends Watcher, Subscriber, TrackingClient {
   describe(): string;
   /** Closes the connection now (CLIENT KILL). */
   kill(): void;
-  readonly addr: string;
   readonly laddr: string;
   readonly createdAt: number;
   lastInteraction: number;
@@ -102,9 +115,15 @@ export interface ServerContext {
   /** Unix time (seconds) of the last successful save. */
   lastSave: number;
   /** Every connected client, by id. */
-  readonly clients: ReadonlyMap<number, CommandContext>;
+  readonly clients: ReadonlyMap<number, ClientConnection>;
   /** Whether a password is required (requirepass set). */
   requiresAuth(): boolean;
+  /** The next client id (CLIENT ID), for connections and socket-less callers alike. */
+  allocateClientId(): number;
+  /** Used memory is over maxmemory: denyoom commands answer OOM (core/checks.ts). */
+  overMaxmemory(): boolean;
+  /** A dataset is being loaded: commands without the loading flag answer LOADING. */
+  loading: boolean;
   /** Stops the server; `save` as SHUTDOWN SAVE|NOSAVE (undefined: per config). Resolves when closed. */
   shutdown(save: boolean | undefined): Promise<void>;
   /** CLIENT PAUSE: until (ms since epoch), 'all' or 'write'. */

@@ -1,6 +1,7 @@
-import { RedisError, ERR_NOAUTH, errWrongArity } from '../../errors.js';
+import { RedisError, errWrongArity } from '../../errors.js';
+import { checkCommand, PASS, POSTPONE } from './checks.js';
 import type { CommandContext, ServerStats } from './context.js';
-import type { CommandSpec, CommandTable, ResolvedCommand } from './registry.js';
+import type { CommandTable, ResolvedCommand } from './registry.js';
 import { redactedArgv } from '../../server/slowlog.js';
 import { findKeys } from './keyspecs.js';
 
@@ -52,11 +53,6 @@ export function countError(stats: ServerStats, message: string): void {
 export function replyError(ctx: CommandContext, message: string): void {
   countError(ctx.server.stats, message);
   ctx.reply.error(message);
-}
-
-/** Whether the current client must authenticate before running `spec`. */
-export function needsAuth(ctx: CommandContext, spec: CommandSpec): boolean {
-  return !ctx.authenticated && ctx.server.requiresAuth() && !spec.flags.includes('no_auth');
 }
 
 /** Rejects a command before it runs (counted as rejected_calls). */
@@ -135,8 +131,6 @@ function callTracking(ctx: CommandContext, resolved: ResolvedCommand, argv: stri
   if (ctx.tracking !== null && ctx.multi === null && topName !== 'client') ctx.tracking.caching = false;
 }
 
-/** Commands a RESP2 client may send while subscribed (Redis checks the command, not subcommands). */
-const ALLOWED_WHILE_SUBSCRIBED = new Set(['ping', 'subscribe', 'ssubscribe', 'unsubscribe', 'sunsubscribe', 'psubscribe', 'punsubscribe', 'quit', 'reset']);
 /** Commands that run at once inside MULTI instead of being queued. */
 const NOT_QUEUED = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
@@ -153,14 +147,6 @@ function rejectCommand(ctx: CommandContext, resolved: ResolvedCommand | null, me
   reject(ctx, resolved, message);
 }
 
-/** Whether CLIENT PAUSE WRITE holds this command back (writes, may-replicate, EXEC of writes). */
-function heldByWritePause(ctx: CommandContext, resolved: ResolvedCommand): boolean {
-  const flags = resolved.spec.flags;
-  if (flags.includes('write') || flags.includes('may_replicate')) return true;
-  if (resolved.spec.name !== 'exec' || ctx.multi === null) return false;
-  return ctx.multi.queue.some((q) => q.resolved.spec.flags.includes('write') || q.resolved.spec.flags.includes('may_replicate'));
-}
-
 /**
  * Redis's processCommand: resolve, check, then run one command from a client.
  * Returns false when the command could not run yet (writes paused) and must be retried later.
@@ -171,40 +157,33 @@ export function processCommand(ctx: CommandContext, argv: string[]): boolean {
     rejectCommand(ctx, null, resolved.message, argv);
     return true;
   }
-  const spec = resolved.spec;
   ctx.commandName = resolved.fullName;
-  if (needsAuth(ctx, spec)) {
-    rejectCommand(ctx, resolved, ERR_NOAUTH);
+  const verdict = checkCommand(ctx, resolved);
+  if (verdict === POSTPONE) return false;
+  if (verdict !== PASS) {
+    rejectCommand(ctx, resolved, verdict);
     return true;
   }
-  if (ctx.multi !== null && spec.flags.includes('no_multi')) {
-    rejectCommand(ctx, resolved, 'ERR Command not allowed inside a transaction');
-    return true;
-  }
-  const topName = (resolved.parent ?? spec).name;
-  if (ctx.reply.resp === 2 && ctx.channels.size + ctx.patterns.size + ctx.shardChannels.size !== 0 && !ALLOWED_WHILE_SUBSCRIBED.has(topName)) {
-    rejectCommand(
-      ctx,
-      resolved,
-      `ERR Can't execute '${resolved.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`,
-    );
-    return true;
-  }
-  if (ctx.server.writesPaused() && heldByWritePause(ctx, resolved)) return false;
+  const topName = (resolved.parent ?? resolved.spec).name;
   if (ctx.multi !== null && !NOT_QUEUED.has(topName)) {
     ctx.multi.queue.push({ resolved, argv });
     ctx.reply.queued();
     return true;
   }
+  const conn = ctx.connection;
+  if (conn === null) {
+    call(ctx, resolved, argv);
+    return true;
+  }
   // CLIENT REPLY SKIP drops the reply of this one command, which may itself ask to skip the next.
-  const skipReply = ctx.replyMode === 'skip';
+  const skipReply = conn.replyMode === 'skip';
   if (skipReply) {
-    ctx.replyMode = 'on';
+    conn.replyMode = 'on';
     ctx.reply.enabled = false;
   }
   if (ctx.tracking === null) call(ctx, resolved, argv);
   else callTracking(ctx, resolved, argv, topName);
-  if (skipReply) ctx.reply.enabled = ctx.replyMode !== 'off';
+  if (skipReply) ctx.reply.enabled = conn.replyMode !== 'off';
   return true;
 }
 

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { NODIS_VERSION } from '../../version.js';
 import type { CommandContext, ServerContext } from '../core/context.js';
 import type { CommandSpec } from '../core/registry.js';
+import { usedMemory } from '../../server/memory.js';
 
 /** Memory in use when this module loaded: INFO used_memory_startup (the heap is per process). */
 export const STARTUP_MEMORY = usedMemory();
@@ -44,11 +45,6 @@ export function countLazyfreed(server: ServerContext, n: number): void {
   stateOf(server).lazyfreedObjects += n;
 }
 
-/** Bytes the process uses for data: the V8 heap plus buffers outside it. */
-export function usedMemory(): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.external;
-}
 
 /** Tracks the peak as Redis does on each sample; returns the current usage. */
 export function sampleMemory(server: ServerContext): number {

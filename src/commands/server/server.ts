@@ -1,7 +1,8 @@
 import { RedisError, ERR_DB_INDEX, ERR_SYNTAX } from '../../errors.js';
 import type { Database } from '../../keyspace/database.js';
 import { getLongLong, getRangeLong, parseLongLongBig } from '../../util/parse.js';
-import type { CommandContext } from '../core/context.js';
+import { onConnection } from '../core/checks.js';
+import type { ClientConnection, CommandContext } from '../core/context.js';
 import { countLazyfreed } from './info.js';
 import type { CommandSpec } from '../core/registry.js';
 
@@ -119,7 +120,7 @@ function shutdown(ctx: CommandContext, argv: string[]): void {
   void server.shutdown(nosave ? false : save ? true : undefined);
 }
 
-function monitor(ctx: CommandContext): void {
+function monitor(ctx: ClientConnection): void {
   // A second MONITOR from a monitor is ignored, without a reply, as in Redis.
   if (ctx.monitor) return;
   ctx.startMonitor();
@@ -165,7 +166,7 @@ export const commands: CommandSpec[] = [
     name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], group: 'server',
     handler: shutdown,
   },
-  { name: 'monitor', arity: 1, flags: ['admin', 'noscript', 'loading', 'stale'], group: 'server', handler: monitor },
+  { name: 'monitor', arity: 1, flags: ['admin', 'noscript', 'loading', 'stale'], group: 'server', handler: onConnection(monitor) },
   {
     name: 'wait', arity: 3, flags: ['noscript'], group: 'generic', acl: ['connection'],
     tips: ['request_policy:all_shards', 'response_policy:agg_min'], handler: wait,
