@@ -25,7 +25,7 @@ export function compareIntText(a: string, b: string): number {
   let c: number;
   if (a.length !== b.length) c = a.length - b.length;
   else c = a < b ? -1 : a > b ? 1 : 0;
-  return negA ? -c : c;
+  return negA ? 0 - c : c; // 0 - c: equal texts compare as +0, not -0
 }
 
 /**
