@@ -5,10 +5,12 @@
 #   docker run nodis node /app/bin/nodis-server /data/redis.conf --port 6380
 
 # ---- dependencies (production only: tsx runs the TypeScript sources, so there is no build step)
+# --ignore-scripts: our `prepare` (type declarations for embedding) has nothing to do here and its
+# script is not copied; esbuild's postinstall only double-checks the binary that npm installs anyway.
 FROM node:20-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime
 FROM node:20-slim

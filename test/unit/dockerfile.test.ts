@@ -34,7 +34,13 @@ describe('Dockerfile', () => {
   it('installs the locked production dependencies, tsx included', () => {
     const install = instructions.find((i) => i.op === 'RUN' && i.args.includes('npm ci'));
     expect(install?.args).toContain('--omit=dev');
-    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as { dependencies: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(new URL('package.json', root), 'utf8')) as {
+      dependencies: Record<string, string>;
+      scripts: Record<string, string>;
+    };
+    // npm ci runs the package's own `prepare`, whose script is not copied into this stage (and
+    // whose type declarations the image does not need).
+    if (pkg.scripts.prepare !== undefined) expect(install?.args).toContain('--ignore-scripts');
     expect(pkg.dependencies.tsx).toBeDefined();
     expect(pkg.dependencies.commander).toBeDefined();
     const copied = runtime.filter((i) => i.op === 'COPY').map((i) => i.args);
