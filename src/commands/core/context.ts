@@ -10,6 +10,7 @@ import type { Tracking, TrackingClient } from '../../pubsub/tracking.js';
 import type { BlockedType, ServeBlocked } from './blocking.js';
 import type { LatencyMonitor } from '../../server/latency.js';
 import type { SlowLog } from '../../server/slowlog.js';
+import type { LatencyHistogram } from '../../server/latency-histogram.js';
 
 /**
  * What command handlers see of a client. `net/client.ts` implements it; handlers never see
@@ -62,6 +63,19 @@ export interface CommandContext extends Watcher, Subscriber, TrackingClient {
   readonly laddr: string;
   readonly createdAt: number;
   lastInteraction: number;
+  /** Set while a blocking command waits (BLPOP…); the dispatcher notes the call in it. */
+  readonly blocked: BlockedCall | null;
+}
+
+/**
+ * What the dispatcher keeps of a command that blocked its client: as in Redis, its latency is
+ * recorded when it is served or unblocked, not when it blocks (nor when it times out).
+ */
+export interface BlockedCall {
+  /** The blocked command's statistics, once its handler has returned. */
+  stat: CommandStat | null;
+  /** How long the handler ran before blocking, in µs. */
+  callUs: number;
 }
 
 export interface CommandStat {
@@ -69,6 +83,8 @@ export interface CommandStat {
   usec: number;
   rejectedCalls: number;
   failedCalls: number;
+  /** Durations of the calls (LATENCY HISTOGRAM, INFO latencystats); made on the first one. */
+  histogram: LatencyHistogram | null;
 }
 
 export interface ServerStats extends KeyspaceStats {

@@ -1,5 +1,6 @@
 import { RedisError, ERR_NOAUTH, errWrongArity } from '../../errors.js';
-import type { CommandContext, ServerStats } from './context.js';
+import type { CommandContext, CommandStat, ServerStats } from './context.js';
+import { LatencyHistogram } from '../../server/latency-histogram.js';
 import type { CommandSpec, CommandTable, ResolvedCommand } from './registry.js';
 import { redactedArgv } from '../../server/slowlog.js';
 import { findKeys } from './keyspecs.js';
@@ -105,6 +106,14 @@ export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: strin
   const usec = (ended - started) * 1000;
   stat.calls++;
   stat.usec += usec;
+  // A command that blocked its client has its latency recorded once it is served (Redis's call()).
+  const blocked = ctx.blocked;
+  if (blocked !== null) {
+    blocked.stat = stat;
+    blocked.callUs = usec;
+  } else if (ctx.server.latency.trackingEnabled) {
+    recordCommandLatency(stat, usec);
+  }
   // One comparison per command; only a slow one goes on to the slow log and latency monitor.
   if (usec >= ctx.server.slowlog.gateUs) noteSlowCommand(ctx, resolved, argv, usec);
   stats.totalCommandsProcessed++;
@@ -113,6 +122,12 @@ export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: strin
   if (ctx.server.hasMonitors() && !flags.includes('skip_monitor') && !flags.includes('admin')) {
     ctx.server.feedMonitors(ctx, argv);
   }
+}
+
+/** Records one call's duration in its command's latency histogram (latency-tracking). */
+export function recordCommandLatency(stat: CommandStat, usec: number): void {
+  const histogram = stat.histogram ?? (stat.histogram = new LatencyHistogram());
+  histogram.record(Math.round(usec * 1000));
 }
 
 /** Client-side caching: the keys a read-only command of a tracking client was served (even on error, as Redis). */
@@ -153,6 +168,25 @@ function rejectCommand(ctx: CommandContext, resolved: ResolvedCommand | null, me
   reject(ctx, resolved, message);
 }
 
+/**
+ * enable-debug-command / enable-module-command (no, yes or local) for DEBUG and for MODULE's
+ * subcommands flagged protected (LOAD, LOADEX, UNLOAD), checked before authentication as Redis does.
+ */
+function protectedCommandAllowed(ctx: CommandContext, resolved: ResolvedCommand): boolean {
+  const option = `enable-${(resolved.parent ?? resolved.spec).name}-command`;
+  const config = ctx.server.config;
+  if (config.param(option) === undefined) return true;
+  const mode = config.format(option);
+  if (mode === 'yes') return true;
+  if (mode === 'local') return isLocalAddress(ctx.addr);
+  return false;
+}
+
+/** A peer at 127.0.0.1 or ::1 (Redis's islocalClient; nodis listens on no Unix socket). */
+function isLocalAddress(addr: string): boolean {
+  return addr.startsWith('127.0.0.1:') || addr.startsWith('[::1]:');
+}
+
 /** Whether CLIENT PAUSE WRITE holds this command back (writes, may-replicate, EXEC of writes). */
 function heldByWritePause(ctx: CommandContext, resolved: ResolvedCommand): boolean {
   const flags = resolved.spec.flags;
@@ -173,6 +207,16 @@ export function processCommand(ctx: CommandContext, argv: string[]): boolean {
   }
   const spec = resolved.spec;
   ctx.commandName = resolved.fullName;
+  if (spec.flags.includes('protected') && !protectedCommandAllowed(ctx, resolved)) {
+    const name = (resolved.parent ?? spec).name;
+    rejectCommand(
+      ctx,
+      resolved,
+      `ERR ${name.toUpperCase()} command not allowed. If the enable-${name}-command option is set to "local", you can run it from a ` +
+        'local connection, otherwise you need to set this option in the configuration file, and then restart the server.',
+    );
+    return true;
+  }
   if (needsAuth(ctx, spec)) {
     rejectCommand(ctx, resolved, ERR_NOAUTH);
     return true;
