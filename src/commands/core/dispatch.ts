@@ -16,9 +16,20 @@ function unknownCommandError(argv: readonly string[]): string {
   return `ERR unknown command '${(argv[0] as string).slice(0, MAX_ERR_ARG)}', with args beginning with: ${args}`;
 }
 
+/** A command found but not run (wrong arity): Redis counts the rejection in its rejected_calls. */
+export class CommandRejection extends RedisError {
+  constructor(
+    message: string,
+    readonly resolved: ResolvedCommand,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Finds the command argv names, or answers why there is none: the resolved command, or a
- * RedisError carrying Redis's rejection text (with the command when it exists, for its stats).
+ * RedisError carrying Redis's rejection text (a CommandRejection, with the command, when it
+ * exists, for its stats).
  */
 export function resolveCommand(table: CommandTable, argv: readonly string[]): ResolvedCommand | RedisError {
   const top = table.lookup(argv[0] as string);
@@ -30,10 +41,10 @@ export function resolveCommand(table: CommandTable, argv: readonly string[]): Re
         `ERR unknown subcommand '${(argv[1] as string).slice(0, MAX_ERR_ARG)}'. Try ${(argv[0] as string).toUpperCase()} HELP.`,
       );
     }
-    if (!arityOk(sub.spec.arity, argv.length)) return new RedisError(errWrongArity(sub.fullName));
+    if (!arityOk(sub.spec.arity, argv.length)) return new CommandRejection(errWrongArity(sub.fullName), sub);
     return sub;
   }
-  if (!arityOk(top.spec.arity, argv.length)) return new RedisError(errWrongArity(top.fullName));
+  if (!arityOk(top.spec.arity, argv.length)) return new CommandRejection(errWrongArity(top.fullName), top);
   return top;
 }
 
@@ -202,7 +213,7 @@ function heldByWritePause(ctx: CommandContext, resolved: ResolvedCommand): boole
 export function processCommand(ctx: CommandContext, argv: string[]): boolean {
   const resolved = resolveCommand(ctx.server.commands, argv);
   if (resolved instanceof RedisError) {
-    rejectCommand(ctx, null, resolved.message, argv);
+    rejectCommand(ctx, resolved instanceof CommandRejection ? resolved.resolved : null, resolved.message, argv);
     return true;
   }
   const spec = resolved.spec;
