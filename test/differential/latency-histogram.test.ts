@@ -150,33 +150,47 @@ describe.skipIf(!hasOracle)('differential: LATENCY HISTOGRAM and INFO latencysta
     }
   });
 
-  it('records a blocked command once it is served', async () => {
-    const run = async (port: number): Promise<RespValue> => {
-      const a = await RawClient.connect(port);
-      const b = await RawClient.connect(port);
-      try {
-        await a.call('CONFIG', 'RESETSTAT');
-        await a.call('DEL', 'lh:q');
-        const blocked = b.call('BLPOP', 'lh:q', '0');
-        // Wait until the server has it blocked before serving it.
-        for (let i = 0; i < 200; i++) {
-          const clients = (await a.call('INFO', 'clients')) as string;
-          if (/blocked_clients:1/.test(clients)) break;
-          await new Promise((r) => setTimeout(r, 5));
-        }
-        const before = await a.call('LATENCY', 'HISTOGRAM', 'blpop');
-        await a.call('LPUSH', 'lh:q', 'v');
-        expect(await blocked).toEqual(['lh:q', 'v']);
-        return [before, await a.call('LATENCY', 'HISTOGRAM', 'blpop')];
-      } finally {
-        a.close();
-        b.close();
+  /** On one server: BLPOP blocks a second connection, then `release` ends the wait; LATENCY HISTOGRAM blpop before and after. */
+  async function blockedScenario(port: number, release: (a: RawClient, blockedId: number) => Promise<unknown>): Promise<RespValue[]> {
+    const a = await RawClient.connect(port);
+    const b = await RawClient.connect(port);
+    try {
+      await a.call('CONFIG', 'RESETSTAT');
+      await a.call('DEL', 'lh:q');
+      const id = (await b.call('CLIENT', 'ID')) as number;
+      const blocked = b.call('BLPOP', 'lh:q', '0');
+      // Wait until the server has it blocked before releasing it.
+      for (let i = 0; i < 200; i++) {
+        const clients = (await a.call('INFO', 'clients')) as string;
+        if (/blocked_clients:1/.test(clients)) break;
+        await new Promise((r) => setTimeout(r, 5));
       }
-    };
-    const [mine, theirs] = await Promise.all([run(servers.nodis.port), run(servers.redis.port)]);
-    const summary = (r: RespValue): Record<string, number>[] => (r as RespValue[]).map((x) => shape(parseHistograms(x)));
+      const before = await a.call('LATENCY', 'HISTOGRAM', 'blpop');
+      await release(a, id);
+      await blocked;
+      return [before, await a.call('LATENCY', 'HISTOGRAM', 'blpop')];
+    } finally {
+      a.close();
+      b.close();
+    }
+  }
+
+  const summary = (r: RespValue[]): Record<string, number>[] => r.map((x) => shape(parseHistograms(x)));
+
+  it('records a blocked command once it is served, not when it blocks', async () => {
+    const serve = (a: RawClient): Promise<unknown> => a.call('LPUSH', 'lh:q', 'v');
+    const [mine, theirs] = await Promise.all([blockedScenario(servers.nodis.port, serve), blockedScenario(servers.redis.port, serve)]);
     expect(summary(theirs)).toEqual([{}, { blpop: 1 }]);
     expect(summary(mine)).toEqual(summary(theirs));
+  });
+
+  it('records a blocked command that CLIENT UNBLOCK ends', async () => {
+    for (const how of ['TIMEOUT', 'ERROR']) {
+      const unblock = (a: RawClient, id: number): Promise<unknown> => a.call('CLIENT', 'UNBLOCK', String(id), how);
+      const [mine, theirs] = await Promise.all([blockedScenario(servers.nodis.port, unblock), blockedScenario(servers.redis.port, unblock)]);
+      expect(summary(theirs), how).toEqual([{}, { blpop: 1 }]);
+      expect(summary(mine), how).toEqual(summary(theirs));
+    }
   });
 
   it('INFO latencystats: one line per command that ran, with the configured percentiles', async () => {
