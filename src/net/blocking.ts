@@ -10,7 +10,8 @@
  */
 import { RedisError } from '../errors.js';
 import type { BlockedType, ServeBlocked } from '../commands/core/blocking.js';
-import { replyError } from '../commands/core/dispatch.js';
+import type { BlockedCall } from '../commands/core/context.js';
+import { recordCommandLatency, replyError } from '../commands/core/dispatch.js';
 import type { Database } from '../keyspace/database.js';
 import type { Client } from './client.js';
 
@@ -28,7 +29,7 @@ interface WaitQueue {
 }
 
 /** What a blocked client waits for. */
-export interface Waiter {
+export interface Waiter extends BlockedCall {
   readonly client: Client;
   readonly db: Database;
   readonly argv: string[];
@@ -65,7 +66,7 @@ export class BlockingState {
 
   block(client: Client, argv: string[], keys: readonly string[], type: BlockedType, deadline: number, serve: ServeBlocked): void {
     const db = client.db;
-    const waiter: Waiter = { client, db, argv, type, deadline, serve, nodes: new Map(), timer: null };
+    const waiter: Waiter = { client, db, argv, type, deadline, serve, nodes: new Map(), timer: null, stat: null, callUs: 0 };
     const queues = (this.queues[db.id] ??= new Map());
     for (const key of keys) {
       if (waiter.nodes.has(key)) continue;
@@ -128,12 +129,15 @@ export class BlockingState {
       if (waiter.type === value.type) {
         const client = waiter.client;
         this.unblock(waiter);
+        const started = performance.now();
         try {
           waiter.serve(client, key, value, waiter.argv);
         } catch (err) {
           if (!(err instanceof RedisError)) throw err;
           replyError(client, err.message);
         }
+        // Redis 7.0 records the call's own time plus the time to serve it, not the time it waited.
+        this.recordLatency(waiter, (performance.now() - started) * 1000);
         this.scheduleResume(client);
       }
       node = next;
@@ -157,15 +161,23 @@ export class BlockingState {
     waiter.client.blocked = null;
   }
 
-  /** Answers a blocked client as a timeout does (null array) or with CLIENT UNBLOCK's error. */
-  wake(client: Client, withError: boolean): boolean {
+  /**
+   * Answers a blocked client as a timeout does (null array) or with CLIENT UNBLOCK's error.
+   * CLIENT UNBLOCK (`byCommand`) records the call's latency as Redis does; a timeout does not.
+   */
+  wake(client: Client, withError: boolean, byCommand = false): boolean {
     const waiter = client.blocked;
     if (waiter === null) return false;
     this.unblock(waiter);
     if (withError) replyError(client, UNBLOCKED_ERROR);
     else client.reply.nullArray();
+    if (byCommand) this.recordLatency(waiter, 0);
     this.scheduleResume(client);
     return true;
+  }
+
+  private recordLatency(waiter: Waiter, replyUs: number): void {
+    if (waiter.stat !== null && waiter.client.server.latency.trackingEnabled) recordCommandLatency(waiter.stat, waiter.callUs + replyUs);
   }
 
   /** A blocked client disconnected: forget it. */

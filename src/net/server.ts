@@ -346,7 +346,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   // ---- blocking commands ----
   unblockClient(id: number, withError: boolean): boolean {
     const client = this.clients.get(id);
-    return client !== undefined && this.blocking.wake(client, withError);
+    return client !== undefined && this.blocking.wake(client, withError, true);
   }
 
   blockedClientCount(): number {

@@ -23,12 +23,27 @@ interface LatencySeries {
 export class LatencyMonitor {
   readonly events = new Map<string, LatencySeries>();
   thresholdMs = 0;
+  /** latency-tracking: whether each command's duration goes into its latency histogram. */
+  trackingEnabled: boolean;
+  /** latency-tracking-info-percentiles: what INFO latencystats prints, as named there ('99.9'). */
+  percentiles: { label: string; value: number }[] = [];
 
   constructor(config: Config) {
     this.thresholdMs = config.getNumber('latency-monitor-threshold');
     config.onChange('latency-monitor-threshold', (v) => {
       this.thresholdMs = v as number;
     });
+    this.trackingEnabled = config.getBool('latency-tracking');
+    config.onChange('latency-tracking', (v) => {
+      this.trackingEnabled = v as boolean;
+    });
+    this.setPercentiles(config.getString('latency-tracking-info-percentiles'));
+    config.onChange('latency-tracking-info-percentiles', (v) => this.setPercentiles(v as string));
+  }
+
+  /** The config keeps the list as text, each number already in Redis's trimmed %f form. */
+  private setPercentiles(text: string): void {
+    this.percentiles = text === '' ? [] : text.split(' ').map((label) => ({ label, value: Number(label) }));
   }
 
   /** Redis's latencyAddSampleIfNeeded. */

@@ -183,6 +183,24 @@ describe.skipIf(!hasOracle)('differential: server commands', () => {
     expect({ missing, extra }).toEqual({ missing: [], extra: [] });
   });
 
+  it('a wrong number of arguments counts as a rejected call of the command (INFO commandstats)', async () => {
+    const stats = async (port: number): Promise<string[]> => {
+      const c = await RawClient.connect(port);
+      try {
+        await c.call('CONFIG', 'RESETSTAT');
+        for (const cmd of [['GET'], ['CONFIG'], ['CONFIG', 'GET'], ['CONFIG', 'nosuch'], ['EXEC', 'x'], ['NOSUCH']]) await c.call(...cmd);
+        const info = (await c.call('INFO', 'commandstats')) as string;
+        // Redis lists commands in its hash table's order.
+        return info.split('\r\n').filter((l) => l.startsWith('cmdstat_')).map((l) => l.replace(/usec=\d+,usec_per_call=[\d.]+,/, '')).sort();
+      } finally {
+        c.close();
+      }
+    };
+    const [mine, theirs] = await Promise.all([stats(servers.nodis.port), stats(servers.redis.port)]);
+    expect(theirs).toContain('cmdstat_config|get:calls=0,rejected_calls=1,failed_calls=0');
+    expect(mine).toEqual(theirs);
+  });
+
   it('MEMORY STATS has the same keys', async () => {
     const a = await RawClient.connect(servers.nodis.port);
     const b = await RawClient.connect(servers.redis.port);

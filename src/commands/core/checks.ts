@@ -33,6 +33,13 @@ export function needsAuth(ctx: CommandContext, resolved: ResolvedCommand): boole
 export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): typeof PASS | typeof POSTPONE | string {
   const flags = resolved.spec.flags;
   const parentFlags = resolved.parent?.flags;
+  if (flags.includes('protected') && ctx.caller !== 'loader' && !protectedCommandAllowed(ctx, resolved)) {
+    const name = (resolved.parent ?? resolved.spec).name;
+    return (
+      `ERR ${name.toUpperCase()} command not allowed. If the enable-${name}-command option is set to "local", you can run it from a ` +
+      'local connection, otherwise you need to set this option in the configuration file, and then restart the server.'
+    );
+  }
   if (ctx.caller === 'script') {
     // Redis checks the container's flags too (SCRIPT, CLIENT…).
     if (flags.includes('noscript') || (parentFlags !== undefined && parentFlags.includes('noscript'))) return ERR_NOSCRIPT;
@@ -64,6 +71,25 @@ function deniedWhenOutOfMemory(ctx: CommandContext, resolved: ResolvedCommand): 
   const name = resolved.spec.name;
   if (name === 'exec') return ctx.multi.queue.some((q) => q.resolved.spec.flags.includes('denyoom'));
   return !NOT_REJECTED_IN_MULTI.has(name);
+}
+
+/**
+ * enable-debug-command / enable-module-command (no, yes or local) for DEBUG and for MODULE's
+ * subcommands flagged protected (LOAD, LOADEX, UNLOAD), checked before authentication as Redis does.
+ */
+function protectedCommandAllowed(ctx: CommandContext, resolved: ResolvedCommand): boolean {
+  const option = `enable-${(resolved.parent ?? resolved.spec).name}-command`;
+  const config = ctx.server.config;
+  if (config.param(option) === undefined) return true;
+  const mode = config.format(option);
+  if (mode === 'yes') return true;
+  if (mode === 'local') return isLocalAddress(ctx.addr);
+  return false;
+}
+
+/** A peer at 127.0.0.1 or ::1 (Redis's islocalClient; nodis listens on no Unix socket). */
+function isLocalAddress(addr: string): boolean {
+  return addr.startsWith('127.0.0.1:') || addr.startsWith('[::1]:');
 }
 
 /** Whether CLIENT PAUSE WRITE holds this command back (writes, may-replicate, EXEC of writes). */

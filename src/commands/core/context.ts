@@ -10,6 +10,7 @@ import type { Tracking, TrackingClient } from '../../pubsub/tracking.js';
 import type { BlockedType, ServeBlocked } from './blocking.js';
 import type { LatencyMonitor } from '../../server/latency.js';
 import type { SlowLog } from '../../server/slowlog.js';
+import type { LatencyHistogram } from '../../server/latency-histogram.js';
 
 /**
  * What every command handler sees of whoever runs the command: a connection, or a caller
@@ -42,6 +43,8 @@ export interface CommandContext extends Watcher, Subscriber, TrackingClient {
   readonly addr: string;
   /** Who runs the commands: a connection, or code (see core/checks.ts for what each may run). */
   readonly caller: CallerKind;
+  /** Set while a blocking command waits (BLPOP…); the dispatcher notes the call in it. Never for a socket-less caller. */
+  readonly blocked: BlockedCall | null;
   /** The connection, for the commands about the connection itself; null for a socket-less caller. */
   readonly connection: ClientConnection | null;
 }
@@ -77,11 +80,24 @@ export interface ClientConnection extends CommandContext {
   lastInteraction: number;
 }
 
+/**
+ * What the dispatcher keeps of a command that blocked its client: as in Redis, its latency is
+ * recorded when it is served or unblocked, not when it blocks (nor when it times out).
+ */
+export interface BlockedCall {
+  /** The blocked command's statistics, once its handler has returned. */
+  stat: CommandStat | null;
+  /** How long the handler ran before blocking, in µs. */
+  callUs: number;
+}
+
 export interface CommandStat {
   calls: number;
   usec: number;
   rejectedCalls: number;
   failedCalls: number;
+  /** Durations of the calls (LATENCY HISTOGRAM, INFO latencystats); made on the first one. */
+  histogram: LatencyHistogram | null;
 }
 
 export interface ServerStats extends KeyspaceStats {

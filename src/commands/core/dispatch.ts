@@ -1,6 +1,7 @@
 import { RedisError, errWrongArity } from '../../errors.js';
 import { checkCommand, PASS, POSTPONE } from './checks.js';
-import type { CommandContext, ServerStats } from './context.js';
+import type { CommandContext, CommandStat, ServerStats } from './context.js';
+import { LatencyHistogram } from '../../server/latency-histogram.js';
 import type { CommandTable, ResolvedCommand } from './registry.js';
 import { redactedArgv } from '../../server/slowlog.js';
 import { findKeys } from './keyspecs.js';
@@ -16,9 +17,20 @@ function unknownCommandError(argv: readonly string[]): string {
   return `ERR unknown command '${(argv[0] as string).slice(0, MAX_ERR_ARG)}', with args beginning with: ${args}`;
 }
 
+/** A command found but not run (wrong arity): Redis counts the rejection in its rejected_calls. */
+export class CommandRejection extends RedisError {
+  constructor(
+    message: string,
+    readonly resolved: ResolvedCommand,
+  ) {
+    super(message);
+  }
+}
+
 /**
  * Finds the command argv names, or answers why there is none: the resolved command, or a
- * RedisError carrying Redis's rejection text (with the command when it exists, for its stats).
+ * RedisError carrying Redis's rejection text (a CommandRejection, with the command, when it
+ * exists, for its stats).
  */
 export function resolveCommand(table: CommandTable, argv: readonly string[]): ResolvedCommand | RedisError {
   const top = table.lookup(argv[0] as string);
@@ -30,10 +42,10 @@ export function resolveCommand(table: CommandTable, argv: readonly string[]): Re
         `ERR unknown subcommand '${(argv[1] as string).slice(0, MAX_ERR_ARG)}'. Try ${(argv[0] as string).toUpperCase()} HELP.`,
       );
     }
-    if (!arityOk(sub.spec.arity, argv.length)) return new RedisError(errWrongArity(sub.fullName));
+    if (!arityOk(sub.spec.arity, argv.length)) return new CommandRejection(errWrongArity(sub.fullName), sub);
     return sub;
   }
-  if (!arityOk(top.spec.arity, argv.length)) return new RedisError(errWrongArity(top.fullName));
+  if (!arityOk(top.spec.arity, argv.length)) return new CommandRejection(errWrongArity(top.fullName), top);
   return top;
 }
 
@@ -101,6 +113,14 @@ export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: strin
   const usec = (ended - started) * 1000;
   stat.calls++;
   stat.usec += usec;
+  // A command that blocked its client has its latency recorded once it is served (Redis's call()).
+  const blocked = ctx.blocked;
+  if (blocked !== null) {
+    blocked.stat = stat;
+    blocked.callUs = usec;
+  } else if (ctx.server.latency.trackingEnabled) {
+    recordCommandLatency(stat, usec);
+  }
   // One comparison per command; only a slow one goes on to the slow log and latency monitor.
   if (usec >= ctx.server.slowlog.gateUs) noteSlowCommand(ctx, resolved, argv, usec);
   stats.totalCommandsProcessed++;
@@ -109,6 +129,12 @@ export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: strin
   if (ctx.server.hasMonitors() && !flags.includes('skip_monitor') && !flags.includes('admin')) {
     ctx.server.feedMonitors(ctx, argv);
   }
+}
+
+/** Records one call's duration in its command's latency histogram (latency-tracking). */
+export function recordCommandLatency(stat: CommandStat, usec: number): void {
+  const histogram = stat.histogram ?? (stat.histogram = new LatencyHistogram());
+  histogram.record(Math.round(usec * 1000));
 }
 
 /** Client-side caching: the keys a read-only command of a tracking client was served (even on error, as Redis). */
@@ -154,7 +180,7 @@ function rejectCommand(ctx: CommandContext, resolved: ResolvedCommand | null, me
 export function processCommand(ctx: CommandContext, argv: string[]): boolean {
   const resolved = resolveCommand(ctx.server.commands, argv);
   if (resolved instanceof RedisError) {
-    rejectCommand(ctx, null, resolved.message, argv);
+    rejectCommand(ctx, resolved instanceof CommandRejection ? resolved.resolved : null, resolved.message, argv);
     return true;
   }
   ctx.commandName = resolved.fullName;

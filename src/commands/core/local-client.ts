@@ -22,6 +22,7 @@ export class LocalClient implements CommandContext {
   name = '';
   readonly addr = '';
   readonly connection = null;
+  readonly blocked = null;
   watchDirty = false;
   readonly watchedKeys: WatchedKey[] = [];
   readonly channels = new Set<string>();

@@ -76,7 +76,7 @@ export class CommandTable {
 
   private resolve(spec: CommandSpec, parent: CommandSpec | null): ResolvedCommand {
     const fullName = parent === null ? spec.name : `${parent.name}|${spec.name}`;
-    const stat: CommandStat = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0 };
+    const stat: CommandStat = { calls: 0, usec: 0, rejectedCalls: 0, failedCalls: 0, histogram: null };
     this.stats.set(fullName, stat);
     let subcommands: Map<string, ResolvedCommand> | null = null;
     if (spec.subcommands !== undefined) {
@@ -102,6 +102,15 @@ export class CommandTable {
     return top.subcommands?.get(sub.toLowerCase());
   }
 
+  /** Finds a command by the full name COMMAND INFO and LATENCY HISTOGRAM take ('get', 'config|get'). */
+  findByFullName(name: string): ResolvedCommand | undefined {
+    const bar = name.indexOf('|');
+    if (bar === -1) return this.find(name);
+    if (name.indexOf('|', bar + 1) !== -1) return undefined;
+    const top = this.find(name.slice(0, bar));
+    return top?.subcommands?.get(name.slice(bar + 1).toLowerCase());
+  }
+
   all(): IterableIterator<ResolvedCommand> {
     return this.byName.values();
   }
@@ -116,6 +125,8 @@ export class CommandTable {
       stat.usec = 0;
       stat.rejectedCalls = 0;
       stat.failedCalls = 0;
+      // As Redis frees them: a command shows in LATENCY HISTOGRAM again once it runs again.
+      stat.histogram = null;
     }
   }
 }

@@ -178,15 +178,6 @@ function replyCommandDocs(reply: ReplyWriter, resolved: ResolvedCommand): void {
   }
 }
 
-/** Finds a command by its full name as COMMAND INFO/DOCS take it ('get', 'config|get'). */
-function lookupFullName(table: CommandTable, name: string): ResolvedCommand | undefined {
-  const bar = name.indexOf('|');
-  if (bar === -1) return table.find(name);
-  if (name.indexOf('|', bar + 1) !== -1) return undefined;
-  const top = table.find(name.slice(0, bar));
-  return top?.subcommands?.get(name.slice(bar + 1).toLowerCase());
-}
-
 function command(ctx: CommandContext): void {
   const table = ctx.server.commands;
   ctx.reply.arrayHeader(table.size);
@@ -201,7 +192,7 @@ function commandInfo(ctx: CommandContext, argv: string[]): void {
   if (argv.length === 2) return command(ctx);
   ctx.reply.arrayHeader(argv.length - 2);
   for (let i = 2; i < argv.length; i++) {
-    const resolved = lookupFullName(ctx.server.commands, argv[i] as string);
+    const resolved = ctx.server.commands.findByFullName(argv[i] as string);
     if (resolved === undefined) ctx.reply.nullBulk();
     else replyCommandInfo(ctx.reply, resolved);
   }
@@ -214,7 +205,7 @@ function commandDocs(ctx: CommandContext, argv: string[]): void {
     for (const resolved of table.all()) found.push(resolved);
   } else {
     for (let i = 2; i < argv.length; i++) {
-      const resolved = lookupFullName(table, argv[i] as string);
+      const resolved = table.findByFullName(argv[i] as string);
       if (resolved !== undefined) found.push(resolved);
     }
   }

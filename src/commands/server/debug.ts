@@ -5,20 +5,6 @@ import { valueSize } from '../../server/memory.js';
 import type { CommandSpec } from '../core/registry.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
 
-const DEBUG_NOT_ALLOWED =
-  'ERR DEBUG command not allowed. If the enable-debug-command option is set to "local", you can run it from a ' +
-  'local connection, otherwise you need to set this option in the configuration file, and then restart the server.';
-
-/** Honours enable-debug-command when the configuration knows it (no / yes / local). */
-function debugAllowed(ctx: CommandContext): boolean {
-  const config = ctx.server.config;
-  if (config.param('enable-debug-command') === undefined) return true;
-  const mode = config.format('enable-debug-command');
-  if (mode === 'yes') return true;
-  if (mode === 'local') return ctx.addr.startsWith('127.') || ctx.addr.startsWith('[::1]');
-  return false;
-}
-
 /** C's atof/strtod prefix: the longest leading number, 0 when there is none. */
 function atof(text: string): number {
   const match = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(text);
@@ -86,7 +72,6 @@ const DEBUG_HELP = [
 ];
 
 function debug(ctx: CommandContext, argv: string[]): void {
-  if (!debugAllowed(ctx)) throw new RedisError(DEBUG_NOT_ALLOWED);
   const sub = (argv[1] as string).toLowerCase();
   const argc = argv.length;
   if (sub === 'help' && argc === 2) {
@@ -109,5 +94,6 @@ function debug(ctx: CommandContext, argv: string[]): void {
 }
 
 export const commands: CommandSpec[] = [
-  { name: 'debug', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], group: 'server', handler: debug },
+  // protected: the dispatcher honours enable-debug-command before DEBUG runs.
+  { name: 'debug', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale', 'protected'], group: 'server', handler: debug },
 ];

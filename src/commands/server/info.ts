@@ -339,6 +339,22 @@ function commandstatsSection(server: ServerContext, out: Lines): void {
   }
 }
 
+/** Redis's fillPercentileDistributionLatencies: the configured percentiles of each command's histogram, in µs. */
+function latencystatsSection(server: ServerContext, out: Lines): void {
+  const monitor = server.latency;
+  if (!monitor.trackingEnabled) return;
+  for (const [name, st] of server.commands.stats) {
+    const histogram = st.histogram;
+    if (histogram === null) continue;
+    let line = `latency_percentiles_usec_${name}:`;
+    monitor.percentiles.forEach((p, i) => {
+      if (i !== 0) line += ',';
+      line += `p${p.label}=${(histogram.valueAtPercentile(p.value) / 1000).toFixed(3)}`;
+    });
+    out.push(line);
+  }
+}
+
 function errorstatsSection(server: ServerContext, out: Lines): void {
   for (const [prefix, count] of server.stats.errorStats) out.push(`errorstat_${prefix}:count=${count}`);
 }
@@ -369,7 +385,7 @@ const SECTIONS: Section[] = [
   { name: 'modules', title: 'Modules', inDefault: true, fill: () => {} },
   { name: 'commandstats', title: 'Commandstats', inDefault: false, fill: commandstatsSection },
   { name: 'errorstats', title: 'Errorstats', inDefault: true, fill: errorstatsSection },
-  { name: 'latencystats', title: 'Latencystats', inDefault: false, fill: () => {} },
+  { name: 'latencystats', title: 'Latencystats', inDefault: false, fill: latencystatsSection },
   { name: 'cluster', title: 'Cluster', inDefault: true, fill: (_s, out) => out.push('cluster_enabled:0') },
   { name: 'keyspace', title: 'Keyspace', inDefault: true, fill: keyspaceSection },
 ];

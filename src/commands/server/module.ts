@@ -1,0 +1,80 @@
+/**
+ * MODULE: nodis runs no Redis modules (they are native shared objects written against Redis's C
+ * API), so it answers as a Redis 7.0 that has none loaded and cannot load any: an empty LIST,
+ * and LOAD / LOADEX / UNLOAD failing with Redis's own errors. LOAD, LOADEX and UNLOAD are
+ * flagged protected: enable-module-command (no by default) refuses them before they run.
+ */
+import { RedisError } from '../../errors.js';
+import type { CommandContext } from '../core/context.js';
+import type { CommandSpec } from '../core/registry.js';
+import { replyHelp } from '../core/help.js';
+
+const MODULE_HELP = [
+  'LIST',
+  '    Return a list of loaded modules.',
+  'LOAD <path> [<arg> ...]',
+  '    Load a module library from <path>, passing to it any optional arguments.',
+  'LOADEX <path> [[CONFIG NAME VALUE] [CONFIG NAME VALUE]] [ARGS ...]',
+  '    Load a module library from <path>, while passing it module configurations and optional arguments.',
+  'UNLOAD <name>',
+  '    Unload a module.',
+];
+
+const ERR_LOADING = 'ERR Error loading the extension. Please check the server logs.';
+
+function moduleList(ctx: CommandContext): void {
+  ctx.reply.emptyArray();
+}
+
+/** Says in the log why, as Redis does when dlopen fails, and answers Redis's error. */
+function failToLoad(ctx: CommandContext, path: string): never {
+  ctx.server.log.warn(`Module ${path} failed to load: nodis cannot load Redis modules`);
+  throw new RedisError(ERR_LOADING);
+}
+
+function moduleLoad(ctx: CommandContext, argv: string[]): void {
+  failToLoad(ctx, argv[2] as string);
+}
+
+/**
+ * LOADEX checks its arguments before loading, as Redis's parseLoadexArguments: CONFIG takes a
+ * name and a value, ARGS ends the options, anything else is a syntax error. Every failure
+ * answers the same error; the log says which.
+ */
+function moduleLoadex(ctx: CommandContext, argv: string[]): void {
+  for (let i = 3; i < argv.length; i++) {
+    const word = (argv[i] as string).toLowerCase();
+    if (word === 'config') {
+      if (i + 2 >= argv.length) {
+        ctx.server.log.info('CONFIG specified without name value pair');
+        throw new RedisError(ERR_LOADING);
+      }
+      i += 2;
+    } else if (word === 'args') {
+      break;
+    } else {
+      ctx.server.log.info('Syntax Error from arguments to loadex around an unknown argument.');
+      throw new RedisError(ERR_LOADING);
+    }
+  }
+  failToLoad(ctx, argv[2] as string);
+}
+
+function moduleUnload(): void {
+  throw new RedisError('ERR Error unloading module: no such module with that name');
+}
+
+const LOADING: CommandSpec['flags'] = ['no_async_loading', 'admin', 'noscript', 'protected'];
+
+export const commands: CommandSpec[] = [
+  {
+    name: 'module', arity: -2, flags: [], group: 'server',
+    subcommands: [
+      { name: 'list', arity: 2, flags: ['admin', 'noscript'], group: 'server', tips: ['nondeterministic_output_order'], handler: moduleList },
+      { name: 'load', arity: -3, flags: LOADING, group: 'server', handler: moduleLoad },
+      { name: 'loadex', arity: -3, flags: LOADING, group: 'server', handler: moduleLoadex },
+      { name: 'unload', arity: 3, flags: LOADING, group: 'server', handler: moduleUnload },
+      { name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'server', handler: (ctx) => replyHelp(ctx, 'MODULE', MODULE_HELP) },
+    ],
+  },
+];
