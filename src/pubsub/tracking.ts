@@ -254,9 +254,12 @@ export class Tracking {
       if (redir === undefined) {
         state.brokenRedirect = true;
         if (client.reply.resp === 3) {
-          client.reply.pushHeader(2);
-          client.reply.bulk('tracking-redir-broken');
-          client.reply.integer(state.redirect);
+          const r = client.reply;
+          const enabled = r.beginPush();
+          r.pushHeader(2);
+          r.bulk('tracking-redir-broken');
+          r.integer(state.redirect);
+          r.endPush(enabled);
           client.markForFlush();
         }
         return;
@@ -265,6 +268,7 @@ export class Tracking {
       redirected = true;
     }
     const r = target.reply;
+    const enabled = r.beginPush();
     if (r.resp === 3) {
       r.pushHeader(2);
       r.bulk('invalidate');
@@ -274,9 +278,11 @@ export class Tracking {
       r.bulk(INVALIDATE_CHANNEL);
     } else {
       // RESP2 without a redirect has no way to receive pushes.
+      r.endPush(enabled);
       return;
     }
     r.raw(payload);
+    r.endPush(enabled);
     target.markForFlush();
   }
 }
