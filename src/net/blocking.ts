@@ -128,12 +128,19 @@ export class BlockingState {
       if (waiter.type === value.type) {
         const client = waiter.client;
         this.unblock(waiter);
+        // The served client runs its command now, as the current client of client-side
+        // caching: the invalidations it causes itself follow its reply, and NOLOOP applies.
+        const tracking = client.server.tracking;
+        const previous = tracking.current;
+        tracking.current = client.tracking !== null ? client : null;
         try {
           waiter.serve(client, key, value, waiter.argv);
         } catch (err) {
           if (!(err instanceof RedisError)) throw err;
           replyError(client, err.message);
         }
+        tracking.afterCommand();
+        tracking.current = previous;
         this.scheduleResume(client);
       }
       node = next;

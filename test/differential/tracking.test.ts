@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { oracleAvailable } from '../helpers/oracle.js';
 import { differentialPair } from '../helpers/differential.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { expectSameSessions, type Session } from '../helpers/sessions.js';
 
 const hasOracle = oracleAvailable();
 
@@ -108,6 +109,77 @@ describe.skipIf(!hasOracle)('differential: client-side caching (CLIENT TRACKING)
       ['SET', 'nothing', 'x'], ['CLIENT', 'TRACKING', 'ON', 'BCAST', 'NOLOOP', 'PREFIX', 'zz'], ['SET', 'user:3', 'x'], ['CLIENT', 'TRACKINGINFO'],
       ['FLUSHALL'], { read: true },
     ]);
+  });
+
+  const sameSessions = (script: (s: Session) => Promise<void>) => expectSameSessions(servers.nodis.port, servers.redis.port, script);
+
+  /** Blocks `name` with `cmd`, then has `by` run `wake`, and collects what `name` received. */
+  async function blockThenWake(s: Session, name: string, cmd: string[], by: string, wake: string[]): Promise<void> {
+    s.send(name, ...cmd);
+    await s.waitBlocked(name);
+    await s.call(by, ...wake);
+    await s.collect(name);
+  }
+
+  it('a client served after blocking gets its reply before the invalidations it caused', async () => {
+    await sameSessions(async (s) => {
+      await s.open('b');
+      await s.open('x');
+      await s.call('b', 'HELLO', '3');
+      await s.call('b', 'CLIENT', 'TRACKING', 'ON');
+      await s.call('b', 'GET', 'dst');
+      await s.call('b', 'LRANGE', 'src', '0', '-1');
+      // src: invalidated by x's push, before; dst: by b's own move, after its reply.
+      await blockThenWake(s, 'b', ['BLMOVE', 'src', 'dst', 'LEFT', 'RIGHT', '0'], 'x', ['LPUSH', 'src', 'v']);
+      await s.call('b', 'LRANGE', 'dst', '0', '-1');
+      await blockThenWake(s, 'b', ['BRPOPLPUSH', 'src2', 'dst', '0'], 'x', ['RPUSH', 'src2', 'w']);
+      await s.call('b', 'LRANGE', 'dst', '0', '-1');
+      await s.call('b', 'LLEN', 'q');
+      await blockThenWake(s, 'b', ['BLPOP', 'q', 'q2', '0'], 'x', ['LPUSH', 'q', 'v']);
+      await s.call('b', 'ZSCORE', 'z', 'm');
+      await blockThenWake(s, 'b', ['BZPOPMIN', 'z', '0'], 'x', ['ZADD', 'z', '1', 'm']);
+      await s.call('b', 'GET', 'dst');
+      await s.call('x', 'SET', 'str', 'v');
+      await blockThenWake(s, 'b', ['BLMOVE', 'src', 'str', 'LEFT', 'RIGHT', '0'], 'x', ['LPUSH', 'src', 'v']);
+      // NOLOOP: nothing about its own move.
+      await s.call('b', 'CLIENT', 'TRACKING', 'OFF');
+      await s.call('b', 'CLIENT', 'TRACKING', 'ON', 'NOLOOP');
+      await s.call('b', 'DEL', 'src', 'dst');
+      await s.call('b', 'GET', 'dst');
+      await blockThenWake(s, 'b', ['BLMOVE', 'src', 'dst', 'LEFT', 'LEFT', '0'], 'x', ['LPUSH', 'src', 'v']);
+      await s.call('x', 'SET', 'dst', 'w');
+      await s.collect('b');
+      await s.call('b', 'CLIENT', 'TRACKING', 'OFF');
+    });
+  });
+
+  it('BCAST and NOLOOP with served blocked clients: the pusher stays the writer of the source key', async () => {
+    await sameSessions(async (s) => {
+      await s.open('b');
+      await s.open('p');
+      await s.call('b', 'HELLO', '3');
+      await s.call('p', 'HELLO', '3');
+      await s.call('b', 'CLIENT', 'TRACKING', 'ON', 'BCAST', 'NOLOOP');
+      await s.call('p', 'CLIENT', 'TRACKING', 'ON', 'BCAST', 'NOLOOP');
+      await s.call('b', 'DEL', 'src', 'dst');
+      await s.collect('p');
+      await blockThenWake(s, 'b', ['BLMOVE', 'src', 'dst', 'LEFT', 'LEFT', '0'], 'p', ['LPUSH', 'src', 'v', 'w']);
+      await s.collect('p');
+      await blockThenWake(s, 'b', ['BLPOP', 'l', '0'], 'p', ['RPUSH', 'l', 'a']);
+      await s.collect('p');
+      // BLMPOP and BZPOPMIN do signal their pops, as the served client's.
+      await blockThenWake(s, 'b', ['BLMPOP', '0', '1', 'm', 'LEFT', 'COUNT', '1'], 'p', ['RPUSH', 'm', 'a', 'b']);
+      await s.collect('p');
+      await blockThenWake(s, 'b', ['BZPOPMIN', 'z', '0'], 'p', ['ZADD', 'z', '1', 'a', '2', 'b']);
+      await s.collect('p');
+      await s.call('b', 'CLIENT', 'TRACKING', 'OFF');
+      await s.call('b', 'CLIENT', 'TRACKING', 'ON', 'BCAST');
+      await s.call('b', 'DEL', 'src');
+      await s.collect('b');
+      await s.collect('p');
+      await blockThenWake(s, 'b', ['BLMOVE', 'src', 'dst', 'RIGHT', 'LEFT', '0'], 'p', ['LPUSH', 'src', 'x']);
+      await s.collect('p');
+    });
   });
 
   it('RESP2 without redirect gets nothing; broken redirection is reported', async () => {

@@ -29,6 +29,8 @@ export interface Session {
   collect(name: string, summary?: (frames: string[]) => string): Promise<void>;
   /** INFO's tracking_* fields, read on this connection. */
   trackingInfo(name: string): Promise<void>;
+  /** Waits until the server has the connection blocked (flag b in CLIENT LIST), a while at most. */
+  waitBlocked(name: string): Promise<void>;
   /** Closes the connection and waits until the server has let it go (CLIENT LIST no longer has it). */
   close(name: string): Promise<void>;
   /** A line of its own in the transcript. */
@@ -143,6 +145,19 @@ class Transcript implements Session {
     this.log.push(`${name}> INFO => ${fields.join(' ')}`);
   }
 
+  async waitBlocked(name: string): Promise<void> {
+    const c = this.conn(name);
+    const control = await this.controlClient();
+    for (let i = 0; i < 300; i++) {
+      if (/ flags=\S*b/.test(await control.callRaw('CLIENT', 'LIST', 'ID', c.id))) {
+        this.log.push(`${name} blocked`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    this.log.push(`${name} not blocked`);
+  }
+
   async close(name: string): Promise<void> {
     const c = this.conn(name);
     c.raw.close();
@@ -160,9 +175,19 @@ class Transcript implements Session {
     this.log.push(text);
   }
 
-  closeAll(): void {
+  /** Closes every connection and waits until the server has let them go (the next script starts clean). */
+  async closeAll(): Promise<void> {
     for (const c of this.conns.values()) c.raw.close();
-    this.control?.close();
+    const control = await this.controlClient();
+    try {
+      for (let i = 0; i < 500; i++) {
+        const list = await control.callRaw('CLIENT', 'LIST', 'ID', ...[...this.conns.values()].map((c) => c.id));
+        if (![...this.conns.values()].some((c) => list.includes(`id=${c.id} `))) return;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    } finally {
+      control.close();
+    }
   }
 }
 
@@ -175,7 +200,7 @@ export async function transcript(port: number, script: (s: Session) => Promise<v
   try {
     await script(t);
   } finally {
-    t.closeAll();
+    await t.closeAll();
   }
   return t.log;
 }
