@@ -102,6 +102,12 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     };
     readOutputLimits();
     config.onChange('client-output-buffer-limit', readOutputLimits);
+    this.tracking.maxKeys = config.getNumber('tracking-table-max-keys');
+    config.onChange('tracking-table-max-keys', (v) => {
+      this.tracking.maxKeys = v as number;
+      // Redis trims the table before the next command, as long as some client tracks keys.
+      if (this.tracking.clients.size !== 0) this.tracking.limit();
+    });
     config.onChange('proto-max-bulk-len', (v) => {
       for (const c of this.clients.values()) c.parser.maxBulkLen = v as number;
     });
@@ -359,7 +365,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (this.activeExpireEnabled) activeExpireCycle(this.databases, this.stats, hz);
     this.closeTimedOutClients();
     this.blocking.checkTimeouts();
-    if (this.tracking.clients.size !== 0) this.tracking.limit(this.config.getNumber('tracking-table-max-keys'));
+    if (this.tracking.clients.size !== 0) this.tracking.limit();
     this.flushPending();
   }
 
