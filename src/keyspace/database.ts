@@ -142,6 +142,17 @@ export class Database {
     return true;
   }
 
+  /**
+   * Deletes a key and its TTL without signalling, as Redis's dbDelete: only where Redis signals
+   * nothing either (a served blocked pop, whose push already signalled the key).
+   */
+  deleteUnsignalled(key: string): boolean {
+    if (!this.dict.delete(key)) return false;
+    if (this.expires.size !== 0) this.expires.delete(key);
+    this.accessClock.delete(key);
+    return true;
+  }
+
   getExpire(key: string): number | undefined {
     return this.expires.get(key);
   }

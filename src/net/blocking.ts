@@ -129,6 +129,11 @@ export class BlockingState {
       if (waiter.type === value.type) {
         const client = waiter.client;
         this.unblock(waiter);
+        // The served client runs its command now, as the current client of client-side
+        // caching: the invalidations it causes itself follow its reply, and NOLOOP applies.
+        const tracking = client.server.tracking;
+        const previous = tracking.current;
+        tracking.current = client.tracking !== null ? client : null;
         const started = performance.now();
         try {
           waiter.serve(client, key, value, waiter.argv);
@@ -138,6 +143,8 @@ export class BlockingState {
         }
         // Redis 7.0 records the call's own time plus the time to serve it, not the time it waited.
         this.recordLatency(waiter, (performance.now() - started) * 1000);
+        tracking.afterCommand();
+        tracking.current = previous;
         this.scheduleResume(client);
       }
       node = next;

@@ -130,8 +130,8 @@ export class Client implements ClientConnection {
   private protocolError(message: string): void {
     this.server.stats.totalErrorReplies++;
     this.server.log.debug({ client: this.addr }, `Protocol error (${message}) from client`);
-    this.reply.enabled = true;
-    this.reply.error(`ERR Protocol error: ${message}`);
+    // Not a push: CLIENT REPLY OFF, or SKIP given for the command that failed to parse, silences it.
+    if (this.replyMode === 'on') this.reply.error(`ERR Protocol error: ${message}`);
     this.closing = true;
   }
 

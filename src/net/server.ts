@@ -107,6 +107,12 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     };
     readOutputLimits();
     config.onChange('client-output-buffer-limit', readOutputLimits);
+    this.tracking.maxKeys = config.getNumber('tracking-table-max-keys');
+    config.onChange('tracking-table-max-keys', (v) => {
+      this.tracking.maxKeys = v as number;
+      // Redis trims the table before the next command, as long as some client tracks keys.
+      if (this.tracking.clients.size !== 0) this.tracking.limit();
+    });
     config.onChange('proto-max-bulk-len', (v) => {
       for (const c of this.clients.values()) c.parser.maxBulkLen = v as number;
     });
@@ -379,7 +385,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.closeTimedOutClients();
     this.checkMaxmemory();
     this.blocking.checkTimeouts();
-    if (this.tracking.clients.size !== 0) this.tracking.limit(this.config.getNumber('tracking-table-max-keys'));
+    if (this.tracking.clients.size !== 0) this.tracking.limit();
     this.flushPending();
   }
 

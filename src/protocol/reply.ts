@@ -34,8 +34,24 @@ export class ReplyWriter {
   /** Start of the bytes not yet handed to the socket. */
   private start = 0;
   private len = 0;
-  /** When false, replies are dropped (CLIENT REPLY OFF/SKIP). */
+  /** When false, replies are dropped (CLIENT REPLY OFF/SKIP); pushes go out all the same. */
   enabled = true;
+
+  /**
+   * Opens an out-of-band message (Pub/Sub message or confirmation, tracking invalidation): it
+   * is written even while CLIENT REPLY OFF/SKIP drops replies, as Redis's CLIENT_PUSHING flag
+   * does. Returns what endPush restores.
+   */
+  beginPush(): boolean {
+    const enabled = this.enabled;
+    this.enabled = true;
+    return enabled;
+  }
+
+  /** Closes a message opened by beginPush, with what it returned. */
+  endPush(enabled: boolean): void {
+    this.enabled = enabled;
+  }
 
   /** Bytes encoded and not flushed yet. */
   get pending(): number {

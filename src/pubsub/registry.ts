@@ -81,11 +81,13 @@ function deliver(subs: Set<Subscriber> | undefined, kind: string, pattern: strin
   if (subs === undefined) return 0;
   for (const sub of subs) {
     const r = sub.reply;
+    const enabled = r.beginPush();
     r.pushHeader(pattern === null ? 3 : 4);
     r.bulk(kind);
     if (pattern !== null) r.bulk(pattern);
     r.bulk(channel);
     r.bulk(message);
+    r.endPush(enabled);
     sub.markForFlush();
   }
   return subs.size;

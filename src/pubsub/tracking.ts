@@ -69,6 +69,10 @@ export class Tracking {
   broadcastPending = false;
   /** Ever enabled: before that, key modifications cost nothing (Redis's TrackingTable == NULL). */
   active = false;
+  /** tracking-table-max-keys; 0 = no limit. */
+  maxKeys = 1000000;
+  /** Calls of limit() in a row that ended still over maxKeys (each one tries harder). */
+  private limitRounds = 0;
 
   constructor(private readonly lookup: (id: number) => TrackingClient | undefined) {}
 
@@ -234,18 +238,34 @@ export class Tracking {
     }
   }
 
-  /** tracking-table-max-keys: forgets the oldest keys over the limit, invalidating them. */
-  limit(maxKeys: number): void {
-    if (maxKeys === 0 || this.table.size <= maxKeys) return;
-    // Redis evicts random keys, a bounded effort per call; the oldest are as good a choice.
-    let effort = 100;
-    for (const key of this.table.keys()) {
-      if (effort-- === 0 || this.table.size <= maxKeys) break;
-      this.invalidateKey(key, false);
+  /**
+   * tracking-table-max-keys: forgets the oldest keys over the limit, invalidating them, with
+   * Redis's bounded effort (100 keys a call, 100 more for each call in a row that could not
+   * get under the limit).
+   */
+  limit(): void {
+    const maxKeys = this.maxKeys;
+    if (maxKeys === 0 || this.table.size <= maxKeys) {
+      this.limitRounds = 0;
+      return;
     }
+    // Redis evicts random keys; the oldest are as good a choice.
+    let effort = 100 * (this.limitRounds + 1);
+    for (const key of this.table.keys()) {
+      if (effort-- === 0) break;
+      this.invalidateKey(key, false);
+      if (this.table.size <= maxKeys) {
+        this.limitRounds = 0;
+        return;
+      }
+    }
+    this.limitRounds++;
   }
 
-  /** Redis's sendTrackingMessage: `payload` is the RESP of the keys (an array, or a null). */
+  /**
+   * Redis's sendTrackingMessage: `payload` is the RESP of the keys (an array, or a null). Like
+   * every push, it goes out even to a client whose replies CLIENT REPLY OFF/SKIP silences.
+   */
   private send(client: TrackingClient, state: TrackingState, payload: string): void {
     let target = client;
     let redirected = false;
@@ -254,9 +274,12 @@ export class Tracking {
       if (redir === undefined) {
         state.brokenRedirect = true;
         if (client.reply.resp === 3) {
-          client.reply.pushHeader(2);
-          client.reply.bulk('tracking-redir-broken');
-          client.reply.integer(state.redirect);
+          const r = client.reply;
+          const enabled = r.beginPush();
+          r.pushHeader(2);
+          r.bulk('tracking-redir-broken');
+          r.integer(state.redirect);
+          r.endPush(enabled);
           client.markForFlush();
         }
         return;
@@ -265,6 +288,7 @@ export class Tracking {
       redirected = true;
     }
     const r = target.reply;
+    const enabled = r.beginPush();
     if (r.resp === 3) {
       r.pushHeader(2);
       r.bulk('invalidate');
@@ -274,9 +298,11 @@ export class Tracking {
       r.bulk(INVALIDATE_CHANNEL);
     } else {
       // RESP2 without a redirect has no way to receive pushes.
+      r.endPush(enabled);
       return;
     }
     r.raw(payload);
+    r.endPush(enabled);
     target.markForFlush();
   }
 }

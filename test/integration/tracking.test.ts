@@ -127,7 +127,7 @@ describe('client-side caching', () => {
     try {
       const c = await resp3(srv);
       await c.call('CLIENT', 'TRACKING', 'ON');
-      // The limit is enforced before each command; the forgotten keys are invalidated.
+      // The table is trimmed after each read past the limit; the forgotten keys are invalidated.
       for (let i = 0; i < 20; i++) c.send('GET', `k${i}`);
       c.send('PING');
       const frames: string[] = [];

@@ -149,12 +149,33 @@ function rememberTrackedKeys(ctx: CommandContext, resolved: ResolvedCommand, arg
 /** Runs a top-level command of a tracking client: its own invalidations follow its reply. */
 function callTracking(ctx: CommandContext, resolved: ResolvedCommand, argv: string[], topName: string): void {
   const tracking = ctx.server.tracking;
-  tracking.limit(ctx.server.config.getNumber('tracking-table-max-keys'));
   tracking.current = ctx;
   call(ctx, resolved, argv);
   tracking.afterCommand();
+  // Redis trims the table to tracking-table-max-keys before the next command of any client;
+  // only a tracking client's reads grow it, so trimming right after them is the same.
+  tracking.limit();
   // CLIENT CACHING YES/NO holds for the next command only (or a whole transaction).
   if (ctx.tracking !== null && ctx.multi === null && topName !== 'client') ctx.tracking.caching = false;
+}
+
+/**
+ * Redis's resetClient for a refused command: it too spends CLIENT CACHING YES/NO (outside a
+ * transaction), unless it names a CLIENT subcommand (refused for its arity, say).
+ */
+function spendCachingOnRejection(ctx: CommandContext, resolved: ResolvedCommand | null, argv: readonly string[] | undefined): void {
+  const state = ctx.tracking;
+  if (state === null || !state.caching || ctx.multi !== null) return;
+  let client: boolean;
+  if (resolved !== null) {
+    // CLIENT alone is refused as the container, not a subcommand: it spends the flag.
+    client = resolved.parent !== null && resolved.parent.name === 'client';
+  } else {
+    const top = argv !== undefined && argv.length >= 2 ? ctx.server.commands.lookup(argv[0] as string) : undefined;
+    const sub = argv?.[1] as string;
+    client = top !== undefined && top.spec.name === 'client' && (top.subcommands?.has(sub.toLowerCase()) ?? false);
+  }
+  if (!client) state.caching = false;
 }
 
 /** Commands that run at once inside MULTI instead of being queued. */
@@ -171,6 +192,7 @@ function rejectCommand(ctx: CommandContext, resolved: ResolvedCommand | null, me
     message = `EXECABORT Transaction discarded because of: ${message.startsWith('ERR ') ? message.slice(4) : message}`;
   }
   reject(ctx, resolved, message);
+  if (ctx.tracking !== null) spendCachingOnRejection(ctx, resolved, argv);
 }
 
 /**

@@ -1,8 +1,9 @@
 /**
  * BLPOP, BRPOP, BLMPOP, BLMOVE, BRPOPLPUSH: served at once when a list has elements, else the
  * client blocks (commands/blocking.ts). The serve functions are Redis 7.0's
- * serveClientBlockedOnList: a served BLPOP or BLMOVE counts no dirty change (the push that woke
- * it did), a served BLMPOP counts its pops.
+ * serveClientBlockedOnList: a served BLPOP or BLMOVE counts no dirty change and signals no
+ * change of its source key (the push that woke it did both), a served BLMPOP counts its pops and
+ * signals them.
  */
 import type { CommandContext } from '../core/context.js';
 import type { CommandSpec } from '../core/registry.js';
@@ -31,11 +32,11 @@ function blockingPop(
 }
 
 function serveBlpop(ctx: CommandContext, key: string, value: CollectionValue): void {
-  popOneWithKey(ctx, value as List, key, true);
+  popOneWithKey(ctx, value as List, key, true, true);
 }
 
 function serveBrpop(ctx: CommandContext, key: string, value: CollectionValue): void {
-  popOneWithKey(ctx, value as List, key, false);
+  popOneWithKey(ctx, value as List, key, false, true);
 }
 
 function blpop(ctx: CommandContext, argv: string[]): void {
@@ -64,7 +65,7 @@ function serveMove(ctx: CommandContext, key: string, value: CollectionValue, arg
   const blmove = argv.length === 6;
   const from = blmove ? parseWhere(argv[3] as string) : false;
   const to = blmove ? parseWhere(argv[4] as string) : true;
-  moveElement(ctx, key, value as List, argv[2] as string, from, to);
+  moveElement(ctx, key, value as List, argv[2] as string, from, to, true);
 }
 
 function blmoveGeneric(ctx: CommandContext, argv: string[], from: boolean, to: boolean, deadline: number): void {

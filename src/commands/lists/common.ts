@@ -41,15 +41,18 @@ export function replyRange(ctx: CommandContext, list: List, start: number, end: 
 
 /**
  * After elements were popped from `key`: the pop event, the key deleted when emptied (then
- * `del`), else the modification signalled.
+ * `del`), else the modification signalled. A served BLPOP/BRPOP/BLMOVE (`served`) signals
+ * nothing, as in Redis 7.0's serveClientBlockedOnList: the push that woke the client did, and
+ * client-side caching keeps that push's client as the key's last writer (BCAST NOLOOP).
  */
-export function listPopped(ctx: CommandContext, key: string, left: boolean, list: List): void {
+export function listPopped(ctx: CommandContext, key: string, left: boolean, list: List, served = false): void {
   const db = ctx.db;
   db.notify('l', left ? 'lpop' : 'rpop', key);
   if (list.size === 0) {
-    db.delete(key);
+    if (served) db.deleteUnsignalled(key);
+    else db.delete(key);
     db.notify('g', 'del', key);
-  } else {
+  } else if (!served) {
     db.signalModifiedKey(key);
   }
 }
@@ -60,13 +63,16 @@ export function elementsRemoved(ctx: CommandContext, key: string, left: boolean,
   ctx.server.dirty += count;
 }
 
-/** Pops one element of the non-empty `list` and replies [key, element] (BLPOP, BRPOP); counts no change. */
-export function popOneWithKey(ctx: CommandContext, list: List, key: string, left: boolean): void {
+/**
+ * Pops one element of the non-empty `list` and replies [key, element] (BLPOP, BRPOP); counts no
+ * change. `served`: for a blocked client (see listPopped).
+ */
+export function popOneWithKey(ctx: CommandContext, list: List, key: string, left: boolean, served = false): void {
   const value = (left ? list.popLeft() : list.popRight()) as string;
   ctx.reply.arrayHeader(2);
   ctx.reply.bulk(key);
   ctx.reply.bulk(value);
-  listPopped(ctx, key, left, list);
+  listPopped(ctx, key, left, list, served);
 }
 
 /** Pops up to `count` elements and replies [key, [elements]] (LMPOP, BLMPOP). */
@@ -103,12 +109,12 @@ export function pushMoved(ctx: CommandContext, dst: string, dstList: List | unde
  * Moves the head or tail of the non-empty list `src` to `dst` (LMOVE, and BLMOVE when served).
  * WRONGTYPE, before anything moves, when `dst` holds another type.
  */
-export function moveElement(ctx: CommandContext, srcKey: string, src: List, dstKey: string, from: boolean, to: boolean): void {
+export function moveElement(ctx: CommandContext, srcKey: string, src: List, dstKey: string, from: boolean, to: boolean, served = false): void {
   const db = ctx.db;
   const dst = asList(db.lookupWrite(dstKey));
   const value = (from ? src.popLeft() : src.popRight()) as string;
   pushMoved(ctx, dstKey, dst, value, to);
-  listPopped(ctx, srcKey, from, src);
+  listPopped(ctx, srcKey, from, src, served);
 }
 
 export interface MpopArgs {

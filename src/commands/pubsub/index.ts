@@ -8,13 +8,16 @@ function subscriptionCount(ctx: CommandContext): number {
   return ctx.channels.size + ctx.patterns.size;
 }
 
+/** A (un)subscribe confirmation: a push, sent even under CLIENT REPLY OFF/SKIP, in RESP2 too. */
 function confirm(ctx: CommandContext, kind: string, name: string | null, count: number): void {
   const r = ctx.reply;
+  const enabled = r.beginPush();
   r.pushHeader(3);
   r.bulk(kind);
   if (name === null) r.nullBulk();
   else r.bulk(name);
   r.integer(count);
+  r.endPush(enabled);
 }
 
 function subscribe(ctx: CommandContext, argv: string[]): void {
