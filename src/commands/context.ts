@@ -114,8 +114,10 @@ export interface ServerContext {
   feedMonitors(ctx: CommandContext, argv: readonly string[]): void;
   /** Whether MONITOR clients exist (checked before building their line). */
   hasMonitors(): boolean;
-  /** CLIENT PAUSE WRITE is in force: write commands wait. */
+  /** A CLIENT PAUSE is in force: write commands wait. */
   writesPaused(): boolean;
+  /** CLIENT PAUSE ALL is in force: every command waits. */
+  allCommandsPaused(): boolean;
   /** CLIENT UNBLOCK: wakes a client blocked by a blocking command; false if it was not blocked. */
   unblockClient(id: number, withError: boolean): boolean;
   /** Clients blocked in a blocking command (INFO blocked_clients). */

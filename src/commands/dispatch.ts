@@ -190,7 +190,7 @@ export function processCommand(ctx: CommandContext, argv: string[]): boolean {
     );
     return true;
   }
-  if (ctx.server.writesPaused() && heldByWritePause(ctx, resolved)) return false;
+  if (ctx.server.writesPaused() && (ctx.server.allCommandsPaused() || heldByWritePause(ctx, resolved))) return false;
   if (ctx.multi !== null && !NOT_QUEUED.has(topName)) {
     ctx.multi.queue.push({ resolved, argv });
     ctx.reply.queued();

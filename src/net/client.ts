@@ -4,7 +4,7 @@ import { RespParser } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/reply.js';
 import type { CommandContext } from '../commands/context.js';
 import type { Database } from '../keyspace/database.js';
-import { beginBatch, endBatch, processCommand } from '../commands/dispatch.js';
+import { beginBatch, countError, endBatch, processCommand } from '../commands/dispatch.js';
 import type { NodisServer } from './server.js';
 import type { Waiter } from './blocking.js';
 import type { MultiState } from '../commands/transactions.js';
@@ -35,7 +35,11 @@ export class Client implements CommandContext {
   readonly addr: string;
   readonly laddr: string;
   monitor = false;
-  /** Set when the connection must close once pending replies are written. */
+  /**
+   * Redis's CLIENT_CLOSE_AFTER_REPLY: no more input is processed nor replies added, and the
+   * connection closes once what is pending has been written. With nothing pending (replies off)
+   * the connection stays open, inert, until the peer or CLIENT KILL closes it, as in Redis.
+   */
   closing = false;
   closed = false;
   /** Commands waiting in the parser while the client is paused or blocked. */
@@ -53,7 +57,7 @@ export class Client implements CommandContext {
   tracking: TrackingState | null = null;
   /** When pending output first passed the soft limit (ms), 0 while under it. */
   private softLimitSince = 0;
-  /** A command that could not run yet (CLIENT PAUSE WRITE), run first when resumed. */
+  /** A command that could not run yet (CLIENT PAUSE), run first when resumed. */
   private postponed: string[] | null = null;
 
   constructor(
@@ -74,6 +78,7 @@ export class Client implements CommandContext {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.closed) return;
     this.server.stats.netInputBytes += chunk.length;
     this.lastInteraction = coarseNow();
     this.parser.feed(chunk);
@@ -91,7 +96,9 @@ export class Client implements CommandContext {
     this.waiting = false;
     beginBatch();
     while (!this.closing && !this.closed) {
-      if (this.blocked !== null || this.server.isPausedFor(this)) {
+      // A paused client still reads its next command (a malformed one is refused at once, as
+      // in Redis); processCommand holds that command back.
+      if (this.blocked !== null) {
         this.waiting = true;
         break;
       }
@@ -116,6 +123,9 @@ export class Client implements CommandContext {
       if (this.server.blocking.hasReady) this.server.blocking.handleReady();
     }
     endBatch();
+    // Once the connection is to close, nothing more is added to what goes out (Redis drops
+    // replies after CLIENT_CLOSE_AFTER_REPLY), Pub/Sub messages included.
+    if (this.closing) this.reply.enabled = false;
     this.flush();
     this.server.flushPending();
   }
@@ -125,11 +135,16 @@ export class Client implements CommandContext {
     if (this.waiting) this.processInput();
   }
 
+  /**
+   * Answers `-ERR Protocol error: …` and closes once it is written. Under CLIENT REPLY OFF or
+   * SKIP the error is counted but not sent, and with nothing else to write the connection is
+   * not closed either: it ignores its input from then on (Redis 7.0 does the same).
+   */
   private protocolError(message: string): void {
-    this.server.stats.totalErrorReplies++;
+    const error = `ERR Protocol error: ${message}`;
+    countError(this.server.stats, error);
     this.server.log.debug({ client: this.addr }, `Protocol error (${message}) from client`);
-    this.reply.enabled = true;
-    this.reply.error(`ERR Protocol error: ${message}`);
+    if (this.replyMode === 'on') this.reply.error(error);
     this.closing = true;
   }
 
@@ -139,11 +154,19 @@ export class Client implements CommandContext {
     if (this.server.outputLimitsActive && this.overOutputLimits()) return;
     const n = this.reply.flush(this.socket);
     this.server.stats.netOutputBytes += n;
-    if (this.closing) {
-      this.closed = true;
-      this.socket.end();
-      this.server.clientClosed(this);
-    }
+    if (this.closing && (n !== 0 || this.socket.writableLength !== 0)) this.closeWhenWritten();
+  }
+
+  /**
+   * Closes the connection once the socket has written everything, as Redis frees a client after
+   * its last reply: the descriptor is closed, not just our side shut down, so input the peer
+   * goes on sending is refused (RST) rather than read.
+   */
+  private closeWhenWritten(): void {
+    this.closed = true;
+    const socket = this.socket;
+    socket.end(() => socket.destroy());
+    this.server.clientClosed(this);
   }
 
   closeAfterReply(): void {
@@ -241,6 +264,7 @@ export class Client implements CommandContext {
     const t = this.tracking;
     if (t !== null) f += 't' + (t.brokenRedirect ? 'R' : '') + (t.bcast ? 'B' : '');
     if (this.watchDirty) f += 'd';
+    if (this.closing) f += 'c';
     if (this.noEvict) f += 'e';
     return f === '' ? 'N' : f;
   }

@@ -315,13 +315,13 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     for (const client of this.clients.values()) client.resume();
   }
 
-  isPausedFor(_client: Client): boolean {
+  writesPaused(): boolean {
     // pausedUntil is 0 whenever no pause is in force: no clock read per command.
-    return this.pausedUntil !== 0 && this.pauseMode === 'all' && this.pausedUntil > Date.now();
+    return this.pausedUntil !== 0 && this.pausedUntil > Date.now();
   }
 
-  writesPaused(): boolean {
-    return this.pausedUntil !== 0 && this.pausedUntil > Date.now();
+  allCommandsPaused(): boolean {
+    return this.pausedUntil !== 0 && this.pauseMode === 'all' && this.pausedUntil > Date.now();
   }
 
   // ---- blocking commands ----
