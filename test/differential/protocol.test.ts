@@ -40,6 +40,9 @@ const CASES: Array<[string, string]> = [
   ['unknown command long args', `FOO ${'a'.repeat(200)} ${'b'.repeat(10)}\r\n`],
   ['wrong arity', '*1\r\n$3\r\nGET\r\n'],
   ['pipeline', 'PING\r\nPING\r\n*2\r\n$4\r\nECHO\r\n$3\r\na\x00b\r\n'],
+  // Redis prints names and arguments with %s in its errors: they stop at a 0 byte.
+  ['0 byte in an unknown command', '*3\r\n$4\r\nPI\x00G\r\n$3\r\na\x00b\r\n$2\r\ncd\r\n'],
+  ['0 byte in an unknown subcommand', '*2\r\n$6\r\nCLIENT\r\n$3\r\nx\x00y\r\n'],
 ];
 
 describe.skipIf(!hasOracle)('differential: protocol handling', () => {
