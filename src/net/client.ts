@@ -113,6 +113,11 @@ export class Client implements CommandContext {
           break;
         }
         if (argv === null) break;
+        if (isCrossProtocolRequest(argv[0] as string)) {
+          this.server.crossProtocolAttack();
+          this.kill();
+          break;
+        }
       }
       if (!processCommand(this, argv)) {
         this.postponed = argv;
@@ -287,6 +292,20 @@ export class Client implements CommandContext {
       this.server.clientClosed(this);
     }
   }
+}
+
+/**
+ * A request whose first word is POST or Host: is a browser driven to the port (cross protocol
+ * scripting): Redis drops such a connection before looking the command up. Tested on every
+ * command, so without a string made: `| 32` folds only the case of these letters.
+ */
+function isCrossProtocolRequest(name: string): boolean {
+  const n = name.length;
+  if (n !== 4 && !(n === 5 && name.charCodeAt(4) === 58)) return false; // ':'
+  const c0 = name.charCodeAt(0) | 32;
+  if (c0 !== 112 && c0 !== 104) return false; // 'p', 'h'
+  if ((name.charCodeAt(1) | 32) !== 111 || (name.charCodeAt(2) | 32) !== 115 || (name.charCodeAt(3) | 32) !== 116) return false; // 'ost'
+  return (c0 === 112) === (n === 4);
 }
 
 function formatAddress(host: string | undefined, port: number | undefined): string {

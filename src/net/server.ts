@@ -324,6 +324,20 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     return this.pausedUntil !== 0 && this.pauseMode === 'all' && this.pausedUntil > Date.now();
   }
 
+  // ---- cross protocol scripting ----
+  /** Redis logs a dropped POST / Host: connection at most once a minute, so a flood cannot fill the log. */
+  private securityWarningLoggedAt = 0;
+
+  crossProtocolAttack(): void {
+    const now = Math.floor(Date.now() / 1000);
+    if (Math.abs(now - this.securityWarningLoggedAt) <= 60) return;
+    this.securityWarningLoggedAt = now;
+    this.log.warn(
+      'Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. ' +
+        'This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.',
+    );
+  }
+
   // ---- blocking commands ----
   unblockClient(id: number, withError: boolean): boolean {
     const client = this.clients.get(id);

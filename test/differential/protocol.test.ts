@@ -289,3 +289,58 @@ describe.skipIf(!hasOracle)('differential: protocol errors of a client that must
     });
   }
 });
+
+describe.skipIf(!hasOracle)('differential: cross protocol scripting (POST, Host:)', () => {
+  const servers = differentialPair();
+
+  const same = async (moves: Move[]): Promise<Conversation> => {
+    const [a, b] = await Promise.all([converse(servers.nodis.port, moves), converse(servers.redis.port, moves)]);
+    expect(a).toEqual(b);
+    return b;
+  };
+
+  const REQUESTS: Array<[string, string]> = [
+    ['a browser POST', 'POST / HTTP/1.1\r\nHost: example\r\nContent-Type: text/plain\r\nContent-Length: 14\r\n\r\nSET owned yes\r\n'],
+    ['a Host: header first', 'Host: example\r\nSET owned yes\r\n'],
+    ['post in lower case', 'post /\r\nSET owned yes\r\n'],
+    ['host: as a multibulk command, any case', '*2\r\n$5\r\nhOsT:\r\n$7\r\nexample\r\n*3\r\n$3\r\nSET\r\n$5\r\nowned\r\n$3\r\nyes\r\n'],
+    ['replies of the same read are dropped', 'PING\r\nECHO a\r\nPOST / HTTP/1.1\r\n'],
+  ];
+
+  for (const [name, input] of REQUESTS) {
+    it(name, async () => {
+      const redis = await same([{ send: input }]);
+      expect(redis.output).toBe('');
+      expect(redis.refused).toBe(true);
+    });
+  }
+
+  it('nothing after the request ran', async () => {
+    await servers.same([['EXISTS', 'owned']]);
+  });
+
+  it('replies written before stay written', async () => {
+    const redis = await same([{ send: 'PING\r\n' }, { wait: 100 }, { send: 'POST / HTTP/1.1\r\n' }]);
+    expect(redis.output).toBe('+PONG\r\n');
+  });
+
+  it('inside MULTI', async () => {
+    await same([{ send: 'MULTI\r\n' }, { wait: 100 }, { send: 'SET owned yes\r\npost\r\nEXEC\r\n' }]);
+  });
+
+  it('while clients are paused: dropped at once', async () => {
+    const redis = await same([{ pause: 800 }, { send: 'POST / HTTP/1.1\r\n' }, { wait: 200 }, { mark: true }]);
+    expect(redis.marks[0]).toBe('<end>');
+  });
+
+  it('only as the command name', async () => {
+    await same([{ send: 'ECHO POST\r\nECHO Host:\r\nPOSTS\r\nHost:x\r\nQUIT\r\n' }]);
+  });
+
+  it('POST and Host: are not commands of the table', async () => {
+    await servers.same([
+      ['COMMAND', 'INFO', 'post', 'host:'],
+      ['COMMAND', 'DOCS', 'post'],
+    ]);
+  });
+});
