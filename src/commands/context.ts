@@ -54,8 +54,11 @@ export interface CommandContext extends Watcher, Subscriber, TrackingClient {
   readonly monitor: boolean;
   /** Puts the connection back to the state of a new one (RESET). */
   reset(): void;
-  /** One line of CLIENT LIST / CLIENT INFO. */
-  describe(): string;
+  /**
+   * One line of CLIENT LIST / CLIENT INFO; `runningArgv` when the client describes itself from
+   * the command it runs (its bytes and arguments count as held, as in Redis).
+   */
+  describe(runningArgv?: readonly string[]): string;
   /** Closes the connection now (CLIENT KILL). */
   kill(): void;
   readonly addr: string;

@@ -11,6 +11,7 @@ import type { MultiState } from '../commands/transactions.js';
 import type { WatchedKey } from '../keyspace/watch.js';
 import type { TrackingState } from '../pubsub/tracking.js';
 import { coarseNow } from '../keyspace/access.js';
+import { REPLY_BUFFER_SIZE, argvBytes, clientMemoryFigures, queryBufferCapacity } from './client-memory.js';
 
 /** client-query-buffer-limit's lowest accepted value. */
 const MIN_QUERY_BUFFER_LIMIT = 1024 * 1024;
@@ -59,6 +60,11 @@ export class Client implements CommandContext {
   private softLimitSince = 0;
   /** A command that could not run yet (CLIENT PAUSE), run first when resumed. */
   private postponed: string[] | null = null;
+  /**
+   * Whether the query buffer Redis would hold has no spare room: nothing read yet, or trimmed by
+   * the cron after the client stayed idle (CLIENT LIST qbuf-free=0 until the next read).
+   */
+  queryBufferTrimmed = true;
 
   constructor(
     readonly id: number,
@@ -81,6 +87,7 @@ export class Client implements CommandContext {
     if (this.closed) return;
     this.server.stats.netInputBytes += chunk.length;
     this.lastInteraction = coarseNow();
+    this.queryBufferTrimmed = false;
     this.parser.feed(chunk);
     // The limit's smallest setting is 1mb: below that no lookup is needed.
     if (this.parser.pending > MIN_QUERY_BUFFER_LIMIT && this.parser.pending > this.server.config.getNumber('client-query-buffer-limit')) {
@@ -243,21 +250,54 @@ export class Client implements CommandContext {
     this.parser.authenticated = this.authenticated;
   }
 
-  describe(): string {
+  /**
+   * The CLIENT LIST line. `runningArgv` is given when the client describes itself from the
+   * command it is running (CLIENT INFO, CLIENT LIST): as in Redis, that command's bytes and
+   * arguments are still held then.
+   */
+  describe(runningArgv?: readonly string[]): string {
     const now = Date.now();
     const age = Math.floor((now - this.createdAt) / 1000);
     // lastInteraction comes from the cron's clock, which may be a tick ahead of or behind now.
     const idle = Math.max(0, Math.floor((now - this.lastInteraction) / 1000));
     const flags = this.flagLetters();
-    const qbuf = this.parser.pending;
+    const parser = this.parser;
+    const qbuf = parser.pending + (runningArgv === undefined ? 0 : parser.parsedBytes);
     const omem = this.reply.pending + this.socket.writableLength;
+    // Redis keeps the argv of a command that runs, waits on keys or waits for a pause to end.
+    const heldArgv = runningArgv ?? this.blocked?.argv ?? this.postponed;
+    const argvMem = heldArgv === null ? parser.partialArgBytes : argvBytes(heldArgv);
+    const memory = clientMemoryFigures({
+      queryBuffer: qbuf,
+      queryBufferCapacity: queryBufferCapacity(qbuf, this.queryBufferTrimmed, parser.bigArgCapacity),
+      argvBytes: argvMem,
+      argvCount: heldArgv === null ? parser.partialArgCount : heldArgv.length,
+      multiQueue: this.multi === null ? null : this.multi.queue,
+      watchedKeys: this.watchedKeys.length,
+      channels: this.channels.size,
+      patterns: this.patterns.size,
+      shardChannels: this.shardChannels.size,
+      outputBytes: omem,
+    });
     return (
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd()} name=${this.name} age=${age} idle=${idle} ` +
       `flags=${flags} db=${this.db.id} sub=${this.channels.size} psub=${this.patterns.size} ssub=${this.shardChannels.size} ` +
-      `multi=${this.multi === null ? -1 : this.multi.queue.length} qbuf=${qbuf} qbuf-free=0 argv-mem=0 ` +
-      `multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem} events=r cmd=${this.commandName === '' ? this.lastCommand : this.commandName} ` +
+      `multi=${this.multi === null ? -1 : this.multi.queue.length} qbuf=${qbuf} qbuf-free=${memory.qbufFree} argv-mem=${argvMem} ` +
+      `multi-mem=${memory.multiMem} rbs=${REPLY_BUFFER_SIZE} rbp=${REPLY_BUFFER_SIZE} obl=0 oll=0 omem=${omem} tot-mem=${memory.totMem} events=r ` +
+      `cmd=${this.commandName === '' ? this.lastCommand : this.commandName} ` +
       `user=${this.user} redir=${this.tracking === null ? -1 : this.tracking.redirect} resp=${this.reply.resp}`
     );
+  }
+
+  /**
+   * Redis's clientsCronResizeQueryBuffer, for the figures only: a client idle for more than 2
+   * seconds has its query buffer trimmed to what it holds, so CLIENT LIST shows no free room.
+   * Redis leaves a buffer wasting 4 KB or less as it is.
+   */
+  trimIdleQueryBuffer(nowSeconds: number): void {
+    if (this.queryBufferTrimmed || nowSeconds - Math.floor(this.lastInteraction / 1000) <= 2) return;
+    const held = this.parser.pending;
+    if (queryBufferCapacity(held, false, this.parser.bigArgCapacity) - held > 4096) this.queryBufferTrimmed = true;
   }
 
   /** CLIENT LIST flags=, in Redis's order. */

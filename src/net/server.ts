@@ -73,6 +73,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   /** notify-keyspace-events as bits (0: notifications off). */
   private notifyFlags = 0;
   private cronTimer: NodeJS.Timeout | null = null;
+  private cronLoops = 0;
   private pausedUntil = 0;
   private pauseMode: 'all' | 'write' = 'all';
   private pauseTimer: NodeJS.Timeout | null = null;
@@ -372,9 +373,16 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     tickLruClock();
     if (this.activeExpireEnabled) activeExpireCycle(this.databases, this.stats, hz);
     this.closeTimedOutClients();
+    // Redis's clientsCron visits every client about once a second.
+    if (++this.cronLoops % hz === 0) this.clientsCron();
     this.blocking.checkTimeouts();
     if (this.tracking.clients.size !== 0) this.tracking.limit(this.config.getNumber('tracking-table-max-keys'));
     this.flushPending();
+  }
+
+  private clientsCron(): void {
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    for (const client of this.clients.values()) client.trimIdleQueryBuffer(nowSeconds);
   }
 
   private closeTimedOutClients(): void {

@@ -44,6 +44,32 @@ export class RespParser {
     return this.buf.length - this.pos + this.bigFilled;
   }
 
+  // What the parser holds, for CLIENT LIST; read there only, never on the way of a command.
+
+  /** Bytes of the buffer held that were already turned into commands (Redis trims them after the read). */
+  get parsedBytes(): number {
+    return this.pos;
+  }
+
+  /** Size of the buffer gathering a big bulk argument, 0 when none is being read. */
+  get bigArgCapacity(): number {
+    return this.big === null ? 0 : this.big.length;
+  }
+
+  /** Arguments of the multibulk command read so far while the rest has not arrived. */
+  get partialArgCount(): number {
+    return this.args === null ? 0 : this.argc;
+  }
+
+  /** Total length of those arguments (Redis's argv_len_sum). */
+  get partialArgBytes(): number {
+    const args = this.args;
+    if (args === null) return 0;
+    let bytes = 0;
+    for (let i = 0; i < this.argc; i++) bytes += (args[i] as string).length;
+    return bytes;
+  }
+
   feed(chunk: Buffer): void {
     if (this.big !== null) {
       const want = this.big.length - this.bigFilled;
