@@ -4,13 +4,14 @@ import { RespParser } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/reply.js';
 import type { ClientConnection } from '../commands/core/context.js';
 import type { Database } from '../keyspace/database.js';
-import { beginBatch, endBatch, processCommand } from '../commands/core/dispatch.js';
+import { beginBatch, countError, endBatch, processCommand } from '../commands/core/dispatch.js';
 import type { NodisServer } from './server.js';
 import type { Waiter } from './blocking.js';
 import type { MultiState } from '../commands/transactions/index.js';
 import type { WatchedKey } from '../keyspace/watch.js';
 import type { TrackingState } from '../pubsub/tracking.js';
 import { coarseNow } from '../keyspace/access.js';
+import { REPLY_BUFFER_SIZE, argvBytes, clientMemoryFigures, queryBufferCapacity } from './client-memory.js';
 
 /** client-query-buffer-limit's lowest accepted value. */
 const MIN_QUERY_BUFFER_LIMIT = 1024 * 1024;
@@ -37,7 +38,11 @@ export class Client implements ClientConnection {
   readonly addr: string;
   readonly laddr: string;
   monitor = false;
-  /** Set when the connection must close once pending replies are written. */
+  /**
+   * Redis's CLIENT_CLOSE_AFTER_REPLY: no more input is processed nor replies added, and the
+   * connection closes once what is pending has been written. With nothing pending (replies off)
+   * the connection stays open, inert, until the peer or CLIENT KILL closes it, as in Redis.
+   */
   closing = false;
   closed = false;
   /** Commands waiting in the parser while the client is paused or blocked. */
@@ -55,8 +60,13 @@ export class Client implements ClientConnection {
   tracking: TrackingState | null = null;
   /** When pending output first passed the soft limit (ms), 0 while under it. */
   private softLimitSince = 0;
-  /** A command that could not run yet (CLIENT PAUSE WRITE), run first when resumed. */
+  /** A command that could not run yet (CLIENT PAUSE), run first when resumed. */
   private postponed: string[] | null = null;
+  /**
+   * Whether the query buffer Redis would hold has no spare room: nothing read yet, or trimmed by
+   * the cron after the client stayed idle (CLIENT LIST qbuf-free=0 until the next read).
+   */
+  queryBufferTrimmed = true;
 
   constructor(
     readonly id: number,
@@ -76,8 +86,10 @@ export class Client implements ClientConnection {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.closed) return;
     this.server.stats.netInputBytes += chunk.length;
     this.lastInteraction = coarseNow();
+    this.queryBufferTrimmed = false;
     this.parser.feed(chunk);
     // The limit's smallest setting is 1mb: below that no lookup is needed.
     if (this.parser.pending > MIN_QUERY_BUFFER_LIMIT && this.parser.pending > this.server.config.getNumber('client-query-buffer-limit')) {
@@ -93,7 +105,9 @@ export class Client implements ClientConnection {
     this.waiting = false;
     beginBatch();
     while (!this.closing && !this.closed) {
-      if (this.blocked !== null || this.server.isPausedFor(this)) {
+      // A paused client still reads its next command (a malformed one is refused at once, as
+      // in Redis); processCommand holds that command back.
+      if (this.blocked !== null) {
         this.waiting = true;
         break;
       }
@@ -108,6 +122,11 @@ export class Client implements ClientConnection {
           break;
         }
         if (argv === null) break;
+        if (isCrossProtocolRequest(argv[0] as string)) {
+          this.server.crossProtocolAttack();
+          this.kill();
+          break;
+        }
       }
       if (!processCommand(this, argv)) {
         this.postponed = argv;
@@ -118,6 +137,9 @@ export class Client implements ClientConnection {
       if (this.server.blocking.hasReady) this.server.blocking.handleReady();
     }
     endBatch();
+    // Once the connection is to close, nothing more is added to what goes out (Redis drops
+    // replies after CLIENT_CLOSE_AFTER_REPLY), Pub/Sub messages included.
+    if (this.closing) this.reply.enabled = false;
     this.flush();
     this.server.flushPending();
   }
@@ -127,11 +149,17 @@ export class Client implements ClientConnection {
     if (this.waiting) this.processInput();
   }
 
+  /**
+   * Answers `-ERR Protocol error: …` and closes once it is written. Under CLIENT REPLY OFF or
+   * SKIP the error is counted but not sent, and with nothing else to write the connection is
+   * not closed either: it ignores its input from then on (Redis 7.0 does the same).
+   */
   private protocolError(message: string): void {
-    this.server.stats.totalErrorReplies++;
+    const error = `ERR Protocol error: ${message}`;
+    countError(this.server.stats, error);
     this.server.log.debug({ client: this.addr }, `Protocol error (${message}) from client`);
     // Not a push: CLIENT REPLY OFF, or SKIP given for the command that failed to parse, silences it.
-    if (this.replyMode === 'on') this.reply.error(`ERR Protocol error: ${message}`);
+    if (this.replyMode === 'on') this.reply.error(error);
     this.closing = true;
   }
 
@@ -141,11 +169,19 @@ export class Client implements ClientConnection {
     if (this.server.outputLimitsActive && this.overOutputLimits()) return;
     const n = this.reply.flush(this.socket);
     this.server.stats.netOutputBytes += n;
-    if (this.closing) {
-      this.closed = true;
-      this.socket.end();
-      this.server.clientClosed(this);
-    }
+    if (this.closing && (n !== 0 || this.socket.writableLength !== 0)) this.closeWhenWritten();
+  }
+
+  /**
+   * Closes the connection once the socket has written everything, as Redis frees a client after
+   * its last reply: the descriptor is closed, not just our side shut down, so input the peer
+   * goes on sending is refused (RST) rather than read.
+   */
+  private closeWhenWritten(): void {
+    this.closed = true;
+    const socket = this.socket;
+    socket.end(() => socket.destroy());
+    this.server.clientClosed(this);
   }
 
   closeAfterReply(): void {
@@ -217,21 +253,54 @@ export class Client implements ClientConnection {
     this.parser.authenticated = this.authenticated;
   }
 
-  describe(): string {
+  /**
+   * The CLIENT LIST line. `runningArgv` is given when the client describes itself from the
+   * command it is running (CLIENT INFO, CLIENT LIST): as in Redis, that command's bytes and
+   * arguments are still held then.
+   */
+  describe(runningArgv?: readonly string[]): string {
     const now = Date.now();
     const age = Math.floor((now - this.createdAt) / 1000);
     // lastInteraction comes from the cron's clock, which may be a tick ahead of or behind now.
     const idle = Math.max(0, Math.floor((now - this.lastInteraction) / 1000));
     const flags = this.flagLetters();
-    const qbuf = this.parser.pending;
+    const parser = this.parser;
+    const qbuf = parser.pending + (runningArgv === undefined ? 0 : parser.parsedBytes);
     const omem = this.reply.pending + this.socket.writableLength;
+    // Redis keeps the argv of a command that runs, waits on keys or waits for a pause to end.
+    const heldArgv = runningArgv ?? this.blocked?.argv ?? this.postponed;
+    const argvMem = heldArgv === null ? parser.partialArgBytes : argvBytes(heldArgv);
+    const memory = clientMemoryFigures({
+      queryBuffer: qbuf,
+      queryBufferCapacity: queryBufferCapacity(qbuf, this.queryBufferTrimmed, parser.bigArgCapacity),
+      argvBytes: argvMem,
+      argvCount: heldArgv === null ? parser.partialArgCount : heldArgv.length,
+      multiQueue: this.multi === null ? null : this.multi.queue,
+      watchedKeys: this.watchedKeys.length,
+      channels: this.channels.size,
+      patterns: this.patterns.size,
+      shardChannels: this.shardChannels.size,
+      outputBytes: omem,
+    });
     return (
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd()} name=${this.name} age=${age} idle=${idle} ` +
       `flags=${flags} db=${this.db.id} sub=${this.channels.size} psub=${this.patterns.size} ssub=${this.shardChannels.size} ` +
-      `multi=${this.multi === null ? -1 : this.multi.queue.length} qbuf=${qbuf} qbuf-free=0 argv-mem=0 ` +
-      `multi-mem=0 rbs=16384 rbp=16384 obl=0 oll=0 omem=${omem} tot-mem=${qbuf + omem} events=r cmd=${this.commandName === '' ? this.lastCommand : this.commandName} ` +
+      `multi=${this.multi === null ? -1 : this.multi.queue.length} qbuf=${qbuf} qbuf-free=${memory.qbufFree} argv-mem=${argvMem} ` +
+      `multi-mem=${memory.multiMem} rbs=${REPLY_BUFFER_SIZE} rbp=${REPLY_BUFFER_SIZE} obl=0 oll=0 omem=${omem} tot-mem=${memory.totMem} events=r ` +
+      `cmd=${this.commandName === '' ? this.lastCommand : this.commandName} ` +
       `user=${this.user} redir=${this.tracking === null ? -1 : this.tracking.redirect} resp=${this.reply.resp}`
     );
+  }
+
+  /**
+   * Redis's clientsCronResizeQueryBuffer, for the figures only: a client idle for more than 2
+   * seconds has its query buffer trimmed to what it holds, so CLIENT LIST shows no free room.
+   * Redis leaves a buffer wasting 4 KB or less as it is.
+   */
+  trimIdleQueryBuffer(nowSeconds: number): void {
+    if (this.queryBufferTrimmed || nowSeconds - Math.floor(this.lastInteraction / 1000) <= 2) return;
+    const held = this.parser.pending;
+    if (queryBufferCapacity(held, false, this.parser.bigArgCapacity) - held > 4096) this.queryBufferTrimmed = true;
   }
 
   /** CLIENT LIST flags=, in Redis's order. */
@@ -243,6 +312,7 @@ export class Client implements ClientConnection {
     const t = this.tracking;
     if (t !== null) f += 't' + (t.brokenRedirect ? 'R' : '') + (t.bcast ? 'B' : '');
     if (this.watchDirty) f += 'd';
+    if (this.closing) f += 'c';
     if (this.noEvict) f += 'e';
     return f === '' ? 'N' : f;
   }
@@ -265,6 +335,20 @@ export class Client implements ClientConnection {
       this.server.clientClosed(this);
     }
   }
+}
+
+/**
+ * A request whose first word is POST or Host: is a browser driven to the port (cross protocol
+ * scripting): Redis drops such a connection before looking the command up. Tested on every
+ * command, so without a string made: `| 32` folds only the case of these letters.
+ */
+function isCrossProtocolRequest(name: string): boolean {
+  const n = name.length;
+  if (n !== 4 && !(n === 5 && name.charCodeAt(4) === 58)) return false; // ':'
+  const c0 = name.charCodeAt(0) | 32;
+  if (c0 !== 112 && c0 !== 104) return false; // 'p', 'h'
+  if ((name.charCodeAt(1) | 32) !== 111 || (name.charCodeAt(2) | 32) !== 115 || (name.charCodeAt(3) | 32) !== 116) return false; // 'ost'
+  return (c0 === 112) === (n === 4);
 }
 
 function formatAddress(host: string | undefined, port: number | undefined): string {

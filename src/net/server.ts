@@ -77,6 +77,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   /** notify-keyspace-events as bits (0: notifications off). */
   private notifyFlags = 0;
   private cronTimer: NodeJS.Timeout | null = null;
+  private cronLoops = 0;
   private pausedUntil = 0;
   private pauseMode: 'all' | 'write' = 'all';
   private pauseTimer: NodeJS.Timeout | null = null;
@@ -340,13 +341,27 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     for (const client of this.clients.values()) client.resume();
   }
 
-  isPausedFor(_client: Client): boolean {
+  writesPaused(): boolean {
     // pausedUntil is 0 whenever no pause is in force: no clock read per command.
+    return this.pausedUntil !== 0 && this.pausedUntil > Date.now();
+  }
+
+  allCommandsPaused(): boolean {
     return this.pausedUntil !== 0 && this.pauseMode === 'all' && this.pausedUntil > Date.now();
   }
 
-  writesPaused(): boolean {
-    return this.pausedUntil !== 0 && this.pausedUntil > Date.now();
+  // ---- cross protocol scripting ----
+  /** Redis logs a dropped POST / Host: connection at most once a minute, so a flood cannot fill the log. */
+  private securityWarningLoggedAt = 0;
+
+  crossProtocolAttack(): void {
+    const now = Math.floor(Date.now() / 1000);
+    if (Math.abs(now - this.securityWarningLoggedAt) <= 60) return;
+    this.securityWarningLoggedAt = now;
+    this.log.warn(
+      'Possible SECURITY ATTACK detected. It looks like somebody is sending POST or Host: commands to Redis. ' +
+        'This is likely due to an attacker attempting to use Cross Protocol Scripting to compromise your Redis instance. Connection aborted.',
+    );
   }
 
   // ---- blocking commands ----
@@ -384,9 +399,16 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (this.activeExpireEnabled) activeExpireCycle(this.databases, this.stats, hz);
     this.closeTimedOutClients();
     this.checkMaxmemory();
+    // Redis's clientsCron visits every client about once a second.
+    if (++this.cronLoops % hz === 0) this.clientsCron();
     this.blocking.checkTimeouts();
     if (this.tracking.clients.size !== 0) this.tracking.limit();
     this.flushPending();
+  }
+
+  private clientsCron(): void {
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    for (const client of this.clients.values()) client.trimIdleQueryBuffer(nowSeconds);
   }
 
   private closeTimedOutClients(): void {

@@ -44,6 +44,32 @@ export class RespParser {
     return this.buf.length - this.pos + this.bigFilled;
   }
 
+  // What the parser holds, for CLIENT LIST; read there only, never on the way of a command.
+
+  /** Bytes of the buffer held that were already turned into commands (Redis trims them after the read). */
+  get parsedBytes(): number {
+    return this.pos;
+  }
+
+  /** Size of the buffer gathering a big bulk argument, 0 when none is being read. */
+  get bigArgCapacity(): number {
+    return this.big === null ? 0 : this.big.length;
+  }
+
+  /** Arguments of the multibulk command read so far while the rest has not arrived. */
+  get partialArgCount(): number {
+    return this.args === null ? 0 : this.argc;
+  }
+
+  /** Total length of those arguments (Redis's argv_len_sum). */
+  get partialArgBytes(): number {
+    const args = this.args;
+    if (args === null) return 0;
+    let bytes = 0;
+    for (let i = 0; i < this.argc; i++) bytes += (args[i] as string).length;
+    return bytes;
+  }
+
   feed(chunk: Buffer): void {
     if (this.big !== null) {
       const want = this.big.length - this.bigFilled;
@@ -111,7 +137,7 @@ export class RespParser {
       this.bulkLen = -1;
       return 1;
     }
-    const cr = buf.indexOf(CR, this.pos);
+    const cr = lineEnd(buf, this.pos, CR);
     if (cr === -1 || cr + 1 >= buf.length) {
       if (buf.length - this.pos > INLINE_MAX_SIZE) throw new ProtocolError('too big mbulk count string');
       return 0;
@@ -142,7 +168,7 @@ export class RespParser {
         }
       }
       if (this.bulkLen === -1) {
-        const cr = buf.indexOf(CR, this.pos);
+        const cr = lineEnd(buf, this.pos, CR);
         if (cr === -1 || cr + 1 >= buf.length) {
           if (buf.length - this.pos > INLINE_MAX_SIZE) throw new ProtocolError('too big bulk count string');
           return false;
@@ -212,18 +238,33 @@ export class RespParser {
   private readInline(): string[] | null {
     const buf = this.buf;
     const lf = buf.indexOf(LF, this.pos);
-    if (lf === -1) {
+    let end = lf;
+    if (end > this.pos && buf[end - 1] === CR) end--;
+    const line = lf === -1 ? '' : buf.latin1Slice(this.pos, end);
+    // A 0 byte before the line end: no line end for Redis (see lineEnd).
+    if (lf === -1 || line.includes('\0')) {
       if (buf.length - this.pos > INLINE_MAX_SIZE) throw new ProtocolError('too big inline request');
       return null;
     }
-    let end = lf;
-    if (end > this.pos && buf[end - 1] === CR) end--;
-    const line = buf.latin1Slice(this.pos, end);
     this.pos = lf + 1;
     const args = splitArgs(line);
     if (args === null) throw new ProtocolError('unbalanced quotes in request');
     return args;
   }
+}
+
+/**
+ * Where the line starting at `start` ends (the index of `terminator`), or -1 while there is none.
+ * Redis finds line ends with strchr on its query buffer, which stops at a 0 byte: a line with a 0
+ * byte before its terminator never ends, so the request waits for more input until it passes
+ * the 64 KB limit and is refused. Only lines that did end are scanned for it, so a count line
+ * split across reads costs nothing extra.
+ */
+function lineEnd(buf: Buffer, start: number, terminator: number): number {
+  const end = buf.indexOf(terminator, start);
+  if (end === -1) return -1;
+  for (let i = start; i < end; i++) if (buf[i] === 0) return -1;
+  return end;
 }
 
 /** Where the line read by the last successful readCount ended (after its CRLF). */
@@ -265,11 +306,17 @@ export function parseStrictInt(buf: Buffer, start: number, end: number): number 
   }
   const first = buf[i] as number;
   if (first === 48) return len === 1 ? 0 : NaN;
+  const digits = end - i;
   let value = 0;
   for (; i < end; i++) {
     const d = (buf[i] as number) - 48;
     if (d < 0 || d > 9) return NaN;
     value = value * 10 + d;
+  }
+  // Past a long long string2ll fails: a huge negative count is invalid, not an empty multibulk.
+  // Doubles cannot tell 19-digit values apart, so those are compared as text.
+  if (digits > 19 || (digits === 19 && buf.latin1Slice(end - 19, end) > (negative ? '9223372036854775808' : '9223372036854775807'))) {
+    return NaN;
   }
   return negative ? -value : value;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { RespParser, splitArgs, INLINE_MAX_SIZE } from '../../src/protocol/parser.js';
+import { RespParser, splitArgs, parseStrictInt, INLINE_MAX_SIZE } from '../../src/protocol/parser.js';
 import { ProtocolError } from '../../src/errors.js';
 import { encodeCommand } from '../helpers/resp.js';
 
@@ -94,6 +94,30 @@ describe('RespParser', () => {
     expect(protocolError('x'.repeat(INLINE_MAX_SIZE + 10))).toBe('too big inline request');
     expect(protocolError('*' + '1'.repeat(INLINE_MAX_SIZE + 10))).toBe('too big mbulk count string');
     expect(protocolError('*1\r\n$' + '1'.repeat(INLINE_MAX_SIZE + 10))).toBe('too big bulk count string');
+  });
+
+  it('reads a count like string2ll: a value past a long long is invalid, not an empty multibulk', () => {
+    expect(protocolError('*-9223372036854775809\r\n')).toBe('invalid multibulk length');
+    expect(protocolError('*-9999999999999999999\r\n')).toBe('invalid multibulk length');
+    expect(protocolError('*-9223372036854775808\r\nPING\r\n')).toBe('<no error>');
+    expect(parseStrictInt(latin1('9223372036854775807'), 0, 19)).toBeGreaterThan(9.2e18);
+    expect(parseStrictInt(latin1('9223372036854775808'), 0, 19)).toBeNaN();
+    expect(parseStrictInt(latin1('-0'), 0, 2)).toBeNaN();
+  });
+
+  it('waits on a line with a 0 byte before its end, as Redis whose strchr stops there', () => {
+    for (const input of ['\x00PING\r\nPING\r\n', 'PI\x00NG\r\n', '*1\x00\r\n$4\r\nPING\r\n', '*1\r\n$4\x00\r\nPING\r\n', '*1\r\n\x00\r\n']) {
+      const parser = new RespParser();
+      parser.feed(latin1(input));
+      expect(parser.next()).toBeNull();
+      expect(parser.pending).toBe(input.length - (input.startsWith('*1\r\n') ? 4 : 0));
+    }
+    // ...until it holds more than 64 KB without a line end, like any request.
+    expect(protocolError('\x00PING\r\n' + 'x'.repeat(INLINE_MAX_SIZE))).toBe('too big inline request');
+    expect(protocolError('*1\x00\r\n' + 'x'.repeat(INLINE_MAX_SIZE))).toBe('too big mbulk count string');
+    expect(protocolError('*1\r\n$1\x00\r\n' + 'x'.repeat(INLINE_MAX_SIZE))).toBe('too big bulk count string');
+    // A 0 byte after the line end, or inside a bulk, is no concern.
+    expect(parseAll([latin1('PING\r\n*2\r\n$4\r\nECHO\r\n$1\r\n\x00\r\n')])).toEqual([['PING'], ['ECHO', '\x00']]);
   });
 
   it('limits unauthenticated clients like Redis', () => {

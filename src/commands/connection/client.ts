@@ -97,8 +97,8 @@ function clientGetname(ctx: ClientConnection): void {
   else ctx.reply.bulk(ctx.name);
 }
 
-function clientInfo(ctx: ClientConnection): void {
-  ctx.reply.verbatim(ctx.describe() + '\n');
+function clientInfo(ctx: ClientConnection, argv: string[]): void {
+  ctx.reply.verbatim(ctx.describe(argv) + '\n');
 }
 
 function clientList(ctx: ClientConnection, argv: string[]): void {
@@ -107,20 +107,25 @@ function clientList(ctx: ClientConnection, argv: string[]): void {
     const type = clientTypeByName(argv[3] as string);
     if (type === null) throw new RedisError(`ERR Unknown client type '${argv[3] as string}'`);
     for (const client of ctx.server.clients.values()) {
-      if (clientType(client) === type) text += client.describe() + '\n';
+      if (clientType(client) === type) text += describeClient(ctx, client, argv) + '\n';
     }
   } else if (argv.length > 3 && (argv[2] as string).toLowerCase() === 'id') {
     for (let j = 3; j < argv.length; j++) {
       const id = getLongLong(argv[j] as string, 'ERR Invalid client ID');
       const client = ctx.server.clients.get(id);
-      if (client !== undefined) text += client.describe() + '\n';
+      if (client !== undefined) text += describeClient(ctx, client, argv) + '\n';
     }
   } else if (argv.length !== 2) {
     throw new RedisError(ERR_SYNTAX);
   } else {
-    for (const client of ctx.server.clients.values()) text += client.describe() + '\n';
+    for (const client of ctx.server.clients.values()) text += describeClient(ctx, client, argv) + '\n';
   }
   ctx.reply.verbatim(text);
+}
+
+/** The caller's own line counts the CLIENT LIST it is running, as Redis's does. */
+function describeClient(ctx: ClientConnection, client: ClientConnection, argv: string[]): string {
+  return client === ctx ? client.describe(argv) : client.describe();
 }
 
 interface KillFilter {

@@ -54,7 +54,7 @@ export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): ty
     return `ERR Can't execute '${resolved.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
   }
   if (ctx.server.loading && ctx.caller !== 'loader' && !flags.includes('loading')) return ERR_LOADING;
-  if (ctx.caller === 'client' && ctx.server.writesPaused() && heldByWritePause(ctx, resolved)) return POSTPONE;
+  if (ctx.caller === 'client' && ctx.server.writesPaused() && (ctx.server.allCommandsPaused() || heldByWritePause(ctx, resolved))) return POSTPONE;
   return PASS;
 }
 

@@ -71,8 +71,11 @@ export interface ClientConnection extends CommandContext {
   readonly monitor: boolean;
   /** Puts the connection back to the state of a new one (RESET). */
   reset(): void;
-  /** One line of CLIENT LIST / CLIENT INFO. */
-  describe(): string;
+  /**
+   * One line of CLIENT LIST / CLIENT INFO; `runningArgv` when the client describes itself from
+   * the command it runs (its bytes and arguments count as held, as in Redis).
+   */
+  describe(runningArgv?: readonly string[]): string;
   /** Closes the connection now (CLIENT KILL). */
   kill(): void;
   readonly laddr: string;
@@ -149,8 +152,10 @@ export interface ServerContext {
   feedMonitors(ctx: CommandContext, argv: readonly string[]): void;
   /** Whether MONITOR clients exist (checked before building their line). */
   hasMonitors(): boolean;
-  /** CLIENT PAUSE WRITE is in force: write commands wait. */
+  /** A CLIENT PAUSE is in force: write commands wait. */
   writesPaused(): boolean;
+  /** CLIENT PAUSE ALL is in force: every command waits. */
+  allCommandsPaused(): boolean;
   /** CLIENT UNBLOCK: wakes a client blocked by a blocking command; false if it was not blocked. */
   unblockClient(id: number, withError: boolean): boolean;
   /** Clients blocked in a blocking command (INFO blocked_clients). */

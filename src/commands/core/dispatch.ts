@@ -8,13 +8,19 @@ import { findKeys } from './keyspecs.js';
 
 const MAX_ERR_ARG = 128;
 
+/** An argument as Redis's "%.Ns" prints it: at most `max` chars, and only up to a 0 byte. */
+function printed(arg: string, max: number): string {
+  const nul = arg.indexOf('\0');
+  return (nul === -1 ? arg : arg.slice(0, nul)).slice(0, max);
+}
+
 /** Redis's text for an unknown command, args quoted and cut at 128 chars in all. */
 function unknownCommandError(argv: readonly string[]): string {
   let args = '';
   for (let i = 1; i < argv.length && args.length < MAX_ERR_ARG; i++) {
-    args += `'${(argv[i] as string).slice(0, MAX_ERR_ARG - args.length)}' `;
+    args += `'${printed(argv[i] as string, MAX_ERR_ARG - args.length)}' `;
   }
-  return `ERR unknown command '${(argv[0] as string).slice(0, MAX_ERR_ARG)}', with args beginning with: ${args}`;
+  return `ERR unknown command '${printed(argv[0] as string, MAX_ERR_ARG)}', with args beginning with: ${args}`;
 }
 
 /** A command found but not run (wrong arity): Redis counts the rejection in its rejected_calls. */
@@ -39,7 +45,7 @@ export function resolveCommand(table: CommandTable, argv: readonly string[]): Re
     const sub = top.subcommands.get(argv[1] as string) ?? top.subcommands.get((argv[1] as string).toLowerCase());
     if (sub === undefined) {
       return new RedisError(
-        `ERR unknown subcommand '${(argv[1] as string).slice(0, MAX_ERR_ARG)}'. Try ${(argv[0] as string).toUpperCase()} HELP.`,
+        `ERR unknown subcommand '${printed(argv[1] as string, MAX_ERR_ARG)}'. Try ${(argv[0] as string).toUpperCase()} HELP.`,
       );
     }
     if (!arityOk(sub.spec.arity, argv.length)) return new CommandRejection(errWrongArity(sub.fullName), sub);

@@ -1,0 +1,144 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair } from '../helpers/differential.js';
+import { RawClient } from '../helpers/raw-client.js';
+
+const hasOracle = oracleAvailable();
+
+type Fields = Record<string, string>;
+
+/** CLIENT LIST as one record of fields per client name. */
+async function clientList(observer: RawClient): Promise<Map<string, Fields>> {
+  const reply = (await observer.call('CLIENT', 'LIST')) as string;
+  const byName = new Map<string, Fields>();
+  for (const line of reply.split('\n')) {
+    if (line === '') continue;
+    const fields: Fields = {};
+    for (const pair of line.split(' ')) {
+      const eq = pair.indexOf('=');
+      fields[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+    byName.set(fields.name as string, fields);
+  }
+  return byName;
+}
+
+const num = (fields: Fields | undefined, name: string): number => Number(fields?.[name]);
+
+/** The memory fields of one client that do not depend on the allocator, and the shape of those that do. */
+function shape(fields: Fields | undefined): Record<string, number | boolean> {
+  const qbuf = num(fields, 'qbuf');
+  const free = num(fields, 'qbuf-free');
+  const argv = num(fields, 'argv-mem');
+  const multi = num(fields, 'multi-mem');
+  const total = num(fields, 'tot-mem');
+  return {
+    qbuf,
+    argvMem: argv,
+    multiMem: multi,
+    hasFreeRoom: free > 0,
+    // tot-mem counts at least the query buffer's capacity, the arguments and the transaction.
+    totalCoversParts: total >= qbuf + free + argv + multi + num(fields, 'omem'),
+  };
+}
+
+interface Setup {
+  observer: RawClient;
+  clients: RawClient[];
+}
+
+/** Clients in the states a monitoring tool sees: idle, mid-command, mid big argument, blocked, in MULTI. */
+async function setUp(port: number): Promise<Setup> {
+  const named = async (name: string): Promise<RawClient> => {
+    const c = await RawClient.connect(port);
+    expect(await c.call('CLIENT', 'SETNAME', name)).toBe('OK');
+    return c;
+  };
+  const idle = await named('idle');
+  const partial = await named('partial');
+  partial.write('*3\r\n$3\r\nSET\r\n$1\r\na\r\n$5\r\nab');
+  const big = await named('big');
+  big.write('*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$100000\r\n' + 'x'.repeat(40_000));
+  const blocked = await named('blocked');
+  blocked.send('BLPOP', 'nolist', '0');
+  const multi = await named('multi');
+  for (const argv of [['WATCH', 'q'], ['MULTI'], ['SET', 'aaaa', 'bbbbbbbb'], ['GET', 'aaaa']]) await multi.call(...argv);
+  const observer = await RawClient.connect(port);
+  // Wait until the server has read everything sent.
+  for (let i = 0; i < 100; i++) {
+    const list = await clientList(observer);
+    if (num(list.get('big'), 'qbuf') === 40_000 && list.get('blocked')?.flags === 'b' && num(list.get('partial'), 'qbuf') === 2) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { observer, clients: [idle, partial, big, blocked, multi] };
+}
+
+/** Waits (up to 10 s) until the query buffers of all `names` were trimmed by the server's cron. */
+async function untilTrimmed(observer: RawClient, names: string[]): Promise<Map<string, Fields>> {
+  for (let i = 0; ; i++) {
+    const list = await clientList(observer);
+    if (names.every((n) => num(list.get(n), 'qbuf-free') === 0) || i === 100) return list;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+describe.skipIf(!hasOracle)('differential: CLIENT LIST query buffer and memory figures', () => {
+  const servers = differentialPair();
+  const setups: Setup[] = [];
+  afterAll(() => {
+    for (const s of setups) for (const c of [s.observer, ...s.clients]) c.close();
+  });
+
+  it('have the same shape as Redis for idle, partial, blocked and transaction clients, before and after the idle trim', async () => {
+    const [nodis, redis] = await Promise.all([setUp(servers.nodis.port), setUp(servers.redis.port)]);
+    setups.push(nodis, redis);
+    const names = ['idle', 'partial', 'big', 'blocked', 'multi'];
+    const snapshot = (list: Map<string, Fields>) => Object.fromEntries(names.map((n) => [n, shape(list.get(n))]));
+
+    const [nodisBefore, redisBefore] = await Promise.all([clientList(nodis.observer), clientList(redis.observer)]);
+    expect(snapshot(nodisBefore)).toEqual(snapshot(redisBefore));
+    // What the comparison above checks, spelled out on Redis's figures.
+    expect(snapshot(redisBefore)).toMatchObject({
+      idle: { qbuf: 0, argvMem: 0, hasFreeRoom: true },
+      partial: { qbuf: 2, argvMem: 4, hasFreeRoom: true },
+      big: { qbuf: 40_000, argvMem: 4, hasFreeRoom: true },
+      blocked: { qbuf: 0, argvMem: 'BLPOPnolist0'.length },
+      multi: { argvMem: 0, multiMem: 62 },
+    });
+
+    // A client describing itself holds the command it runs.
+    const self = (reply: unknown) => {
+      const text = reply as string;
+      return { qbuf: Number(/qbuf=(\d+)/.exec(text)?.[1]), argvMem: Number(/argv-mem=(\d+)/.exec(text)?.[1]), free: /qbuf-free=0 /.test(text) };
+    };
+    const [nodisSelf, redisSelf] = await Promise.all([nodis.observer.call('CLIENT', 'INFO'), redis.observer.call('CLIENT', 'INFO')]);
+    expect(self(nodisSelf)).toEqual(self(redisSelf));
+    expect(self(redisSelf)).toEqual({ qbuf: '*2\r\n$6\r\nCLIENT\r\n$4\r\nINFO\r\n'.length, argvMem: 10, free: false });
+
+    // After more than 2 idle seconds the cron trims query buffers to what they hold.
+    const [nodisAfter, redisAfter] = await Promise.all([untilTrimmed(nodis.observer, names), untilTrimmed(redis.observer, names)]);
+    expect(snapshot(nodisAfter)).toEqual(snapshot(redisAfter));
+    expect(snapshot(redisAfter)).toMatchObject({
+      idle: { qbuf: 0, hasFreeRoom: false },
+      partial: { qbuf: 2, argvMem: 4, hasFreeRoom: false },
+      big: { qbuf: 40_000, hasFreeRoom: false },
+      blocked: { hasFreeRoom: false },
+      multi: { hasFreeRoom: false },
+    });
+    for (const [before, after] of [
+      [nodisBefore, nodisAfter],
+      [redisBefore, redisAfter],
+    ] as const) {
+      expect(num(after.get('idle'), 'tot-mem')).toBeLessThan(num(before.get('idle'), 'tot-mem'));
+    }
+
+    // The next read gives the buffer room again.
+    const idleAgain = async (s: Setup) => {
+      await (s.clients[0] as RawClient).call('PING');
+      return shape((await clientList(s.observer)).get('idle'));
+    };
+    const [nodisAgain, redisAgain] = await Promise.all([idleAgain(nodis), idleAgain(redis)]);
+    expect(nodisAgain).toEqual(redisAgain);
+    expect(redisAgain).toMatchObject({ qbuf: 0, hasFreeRoom: true });
+  });
+});
