@@ -2,7 +2,7 @@ import { isValidClientName } from '../../util/client-name.js';
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import { getLongLong, getRangeLong, parseLongLong } from '../../util/parse.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandFlag, CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
 import { clientCaching, clientGetredir, clientTracking, clientTrackinginfo } from './client-tracking.js';
 
@@ -269,37 +269,25 @@ function clientHelp(ctx: CommandContext): void {
   replyHelp(ctx, 'CLIENT', CLIENT_HELP);
 }
 
-const PLAIN: CommandFlag[] = ['noscript', 'loading', 'stale'];
-const ADMIN: CommandFlag[] = ['admin', 'noscript', 'loading', 'stale'];
-
-function sub(name: string, arity: number, flags: CommandFlag[], handler: CommandSpec['handler'], tips?: string[]): CommandSpec {
-  const spec: CommandSpec = { name, arity, flags, group: 'connection', handler };
-  if (tips !== undefined) spec.tips = tips;
-  return spec;
-}
-
-export const clientCommand: CommandSpec = {
+export const clientCommand: CommandCode = {
   name: 'client',
-  arity: -2,
-  flags: [],
-  group: 'connection',
   subcommands: [
-    sub('caching', 3, PLAIN, clientCaching),
-    sub('getname', 2, PLAIN, clientGetname),
-    sub('getredir', 2, PLAIN, clientGetredir),
-    sub('help', 2, ['loading', 'stale'], clientHelp),
-    sub('id', 2, PLAIN, clientId),
-    sub('info', 2, PLAIN, clientInfo, ['nondeterministic_output']),
-    sub('kill', -3, ADMIN, clientKill),
-    sub('list', -2, ADMIN, clientList, ['nondeterministic_output']),
-    sub('no-evict', 3, ADMIN, clientNoEvict),
-    sub('pause', -3, ADMIN, clientPause),
-    sub('reply', 3, PLAIN, clientReply),
-    sub('setinfo', 4, PLAIN, clientSetinfo),
-    sub('setname', 3, PLAIN, clientSetname),
-    sub('tracking', -3, PLAIN, clientTracking),
-    sub('trackinginfo', 2, PLAIN, clientTrackinginfo),
-    sub('unblock', -3, ADMIN, clientUnblock),
-    sub('unpause', 2, ADMIN, clientUnpause),
+    { name: 'caching', handler: clientCaching },
+    { name: 'getname', handler: clientGetname },
+    { name: 'getredir', handler: clientGetredir },
+    { name: 'help', handler: clientHelp },
+    { name: 'id', handler: clientId },
+    { name: 'info', handler: clientInfo },
+    { name: 'kill', handler: clientKill },
+    { name: 'list', handler: clientList },
+    { name: 'no-evict', handler: clientNoEvict },
+    { name: 'pause', handler: clientPause },
+    { name: 'reply', handler: clientReply },
+    { name: 'setinfo', handler: clientSetinfo },
+    { name: 'setname', handler: clientSetname },
+    { name: 'tracking', handler: clientTracking },
+    { name: 'trackinginfo', handler: clientTrackinginfo },
+    { name: 'unblock', handler: clientUnblock },
+    { name: 'unpause', handler: clientUnpause },
   ],
 };

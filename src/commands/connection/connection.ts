@@ -2,7 +2,7 @@ import { RedisError, ERR_DB_INDEX, ERR_SYNTAX } from '../../errors.js';
 import { getInt, parseLongLong } from '../../util/parse.js';
 import { NODIS_VERSION } from '../../version.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { clientCommand, validateClientName } from './client.js';
 
 const ERR_WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
@@ -119,15 +119,13 @@ function hello(ctx: CommandContext, argv: string[]): void {
   reply.emptyArray();
 }
 
-const CONNECTION_FLAGS = ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'] as const;
-
-export const commands: CommandSpec[] = [
-  { name: 'ping', arity: -1, flags: ['fast', 'sentinel'], group: 'connection', handler: ping },
-  { name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], group: 'connection', handler: echo },
-  { name: 'quit', arity: -1, flags: [...CONNECTION_FLAGS], group: 'connection', handler: quit },
-  { name: 'reset', arity: 1, flags: [...CONNECTION_FLAGS], group: 'connection', handler: reset },
-  { name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], group: 'connection', handler: select },
-  { name: 'auth', arity: -2, flags: [...CONNECTION_FLAGS, 'sentinel'], group: 'connection', handler: auth },
-  { name: 'hello', arity: -1, flags: [...CONNECTION_FLAGS, 'sentinel'], group: 'connection', handler: hello },
+export const commands: CommandCode[] = [
+  { name: 'ping', handler: ping },
+  { name: 'echo', handler: echo },
+  { name: 'quit', handler: quit },
+  { name: 'reset', handler: reset },
+  { name: 'select', handler: select },
+  { name: 'auth', handler: auth },
+  { name: 'hello', handler: hello },
   clientCommand,
 ];

@@ -2,7 +2,7 @@ import { RedisError, ERR_NO_SUCH_KEY } from '../../errors.js';
 import { isIntEncodable, stringEncoding, type Value } from '../../types/value.js';
 import type { CommandContext } from '../core/context.js';
 import { valueSize } from '../../server/memory.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
 
 const DEBUG_NOT_ALLOWED =
@@ -108,6 +108,6 @@ function debug(ctx: CommandContext, argv: string[]): void {
   }
 }
 
-export const commands: CommandSpec[] = [
-  { name: 'debug', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale'], group: 'server', handler: debug },
+export const commands: CommandCode[] = [
+  { name: 'debug', handler: debug },
 ];

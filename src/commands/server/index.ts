@@ -1,4 +1,4 @@
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { commands as server } from './server.js';
 import { commands as command } from './command.js';
 import { commands as config } from './config.js';
@@ -9,4 +9,4 @@ import { commands as debug } from './debug.js';
 import { commands as memory } from './memory.js';
 
 /** The commands of this group, one module per family. */
-export const commands: CommandSpec[] = [...server, ...command, ...config, ...info, ...slowlog, ...latency, ...debug, ...memory];
+export const commands: CommandCode[] = [...server, ...command, ...config, ...info, ...slowlog, ...latency, ...debug, ...memory];
