@@ -6,16 +6,16 @@ import { allCommands } from '../src/commands/index.js';
 import type { CommandSpec } from '../src/commands/core/registry.js';
 
 const GROUP_TITLES: Record<string, string> = {
-  string: 'Strings', generic: 'Keys (generic)', hash: 'Hashes', list: 'Lists', set: 'Sets', sorted_set: 'Sorted sets',
+  string: 'Strings', generic: 'Keys (generic)', hash: 'Hashes', list: 'Lists', set: 'Sets', 'sorted-set': 'Sorted sets',
   transactions: 'Transactions', pubsub: 'Pub/Sub', connection: 'Connection', server: 'Server',
 };
 
 export function commandListMarkdown(): string {
   const byGroup = new Map<string, CommandSpec[]>();
-  for (const spec of allCommands) {
-    const list = byGroup.get(spec.group) ?? [];
+  for (const spec of allCommands()) {
+    const list = byGroup.get(spec.data.group) ?? [];
     list.push(spec);
-    byGroup.set(spec.group, list);
+    byGroup.set(spec.data.group, list);
   }
   const lines: string[] = [];
   for (const group of Object.keys(GROUP_TITLES).concat([...byGroup.keys()].filter((g) => !(g in GROUP_TITLES)))) {

@@ -1,4 +1,4 @@
-import type { CommandSpec } from './core/registry.js';
+import { joinCommandGroups, type CommandGroupSource, type CommandSpec } from './core/registry.js';
 import { commands as connection } from './connection/index.js';
 import { commands as hashes } from './hashes/index.js';
 import { commands as keys } from './keys/index.js';
@@ -9,8 +9,38 @@ import { commands as sets } from './sets/index.js';
 import { commands as strings } from './strings/index.js';
 import { commands as transactions } from './transactions/index.js';
 import { commands as zsets } from './zsets/index.js';
+import connectionData from './connection/commands.json' with { type: 'json' };
+import hashesData from './hashes/commands.json' with { type: 'json' };
+import keysData from './keys/commands.json' with { type: 'json' };
+import listsData from './lists/commands.json' with { type: 'json' };
+import pubsubData from './pubsub/commands.json' with { type: 'json' };
+import serverData from './server/commands.json' with { type: 'json' };
+import setsData from './sets/commands.json' with { type: 'json' };
+import stringsData from './strings/commands.json' with { type: 'json' };
+import transactionsData from './transactions/commands.json' with { type: 'json' };
+import zsetsData from './zsets/commands.json' with { type: 'json' };
 
-/** Every command nodis ships, from each group's index. */
-export const allCommands: CommandSpec[] = [
-  ...connection, ...hashes, ...keys, ...lists, ...pubsub, ...server, ...sets, ...strings, ...transactions, ...zsets,
+/**
+ * Every command folder: the code each group's index lists, and its commands.json (arity, flags,
+ * key specs, ACL categories, tips and docs, written by `npm run gen:commands`).
+ */
+export const commandGroups: readonly CommandGroupSource[] = [
+  { folder: 'connection', code: connection, data: connectionData },
+  { folder: 'hashes', code: hashes, data: hashesData },
+  { folder: 'keys', code: keys, data: keysData },
+  { folder: 'lists', code: lists, data: listsData },
+  { folder: 'pubsub', code: pubsub, data: pubsubData },
+  { folder: 'server', code: server, data: serverData },
+  { folder: 'sets', code: sets, data: setsData },
+  { folder: 'strings', code: strings, data: stringsData },
+  { folder: 'transactions', code: transactions, data: transactionsData },
+  { folder: 'zsets', code: zsets, data: zsetsData },
 ];
+
+let joined: CommandSpec[] | null = null;
+
+/** Every command nodis ships, code joined to data (once per process; throws if they disagree). */
+export function allCommands(): CommandSpec[] {
+  joined ??= joinCommandGroups(commandGroups);
+  return joined;
+}

@@ -47,7 +47,7 @@ function newStats(): ServerStats {
 export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly stats = newStats();
   readonly databases: Database[] = [];
-  readonly commands = new CommandTable(allCommands);
+  readonly commands = new CommandTable(allCommands());
   readonly runId = randomBytes(20).toString('hex');
   readonly clients = new Map<number, Client>();
   readonly monitors = new Set<Client>();

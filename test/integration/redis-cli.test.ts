@@ -57,3 +57,54 @@ describe.skipIf(!hasCli)('redis-cli against nodis', () => {
     expect(await raw.call('GET', 'pipe:9999')).toBe('value:9999');
   });
 });
+
+const hasScript = spawnSync('script', ['--version']).status === 0;
+
+/**
+ * Types `typed` into an interactive redis-cli (on a pseudo-terminal made by util-linux's
+ * script) and returns the screen output once `expected` shows up, or all of it when the
+ * connection has shown nothing new for a while.
+ */
+function typeInteractively(port: number, typed: string, expected: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qfc', `stty cols 300 rows 24; redis-cli -p ${port}`, '/dev/null'], {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, REDISCLI_HISTFILE: '/dev/null', REDISCLI_RCFILE: '/dev/null', TERM: 'xterm' },
+    });
+    let screen = '';
+    let typedYet = false;
+    const finish = (): void => {
+      clearTimeout(giveUp);
+      child.kill('SIGKILL');
+      resolve(screen);
+    };
+    const giveUp = setTimeout(finish, 10_000);
+    child.on('error', reject);
+    child.stdout.on('data', (chunk: Buffer) => {
+      screen += chunk.toString('latin1');
+      if (!typedYet && screen.includes(`:${port}> `)) {
+        typedYet = true;
+        child.stdin.write(typed);
+      } else if (typedYet && screen.includes(expected)) {
+        finish();
+      }
+    });
+  });
+}
+
+describe.skipIf(!hasCli || !hasScript)('redis-cli hints', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('shows the arguments of a command as it is typed (from COMMAND DOCS)', async () => {
+    const hint = 'key value [NX|XX] [GET] [EX seconds|PX milliseconds|EXAT unix-time-seconds|PXAT unix-time-milliseconds|KEEPTTL]';
+    expect(await typeInteractively(server.port, 'SET ', hint)).toContain(hint);
+    const clientHint = 'ip:port|[ID client-id]';
+    expect(await typeInteractively(server.port, 'client kill ', clientHint)).toContain(clientHint);
+  });
+});

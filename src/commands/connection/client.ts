@@ -3,7 +3,7 @@ import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import { getLongLong, getRangeLong, parseLongLong } from '../../util/parse.js';
 import type { ClientConnection } from '../core/context.js';
 import { onConnection } from '../core/checks.js';
-import type { CommandFlag, CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
 import { clientCaching, clientGetredir, clientTracking, clientTrackinginfo } from './client-tracking.js';
 
@@ -275,37 +275,25 @@ function clientHelp(ctx: ClientConnection): void {
   replyHelp(ctx, 'CLIENT', CLIENT_HELP);
 }
 
-const PLAIN: CommandFlag[] = ['noscript', 'loading', 'stale'];
-const ADMIN: CommandFlag[] = ['admin', 'noscript', 'loading', 'stale'];
-
-function sub(name: string, arity: number, flags: CommandFlag[], handler: (conn: ClientConnection, argv: string[]) => void, tips?: string[]): CommandSpec {
-  const spec: CommandSpec = { name, arity, flags, group: 'connection', handler: onConnection(handler) };
-  if (tips !== undefined) spec.tips = tips;
-  return spec;
-}
-
-export const clientCommand: CommandSpec = {
+export const clientCommand: CommandCode = {
   name: 'client',
-  arity: -2,
-  flags: [],
-  group: 'connection',
   subcommands: [
-    sub('caching', 3, PLAIN, clientCaching),
-    sub('getname', 2, PLAIN, clientGetname),
-    sub('getredir', 2, PLAIN, clientGetredir),
-    sub('help', 2, ['loading', 'stale'], clientHelp),
-    sub('id', 2, PLAIN, clientId),
-    sub('info', 2, PLAIN, clientInfo, ['nondeterministic_output']),
-    sub('kill', -3, ADMIN, clientKill),
-    sub('list', -2, ADMIN, clientList, ['nondeterministic_output']),
-    sub('no-evict', 3, ADMIN, clientNoEvict),
-    sub('pause', -3, ADMIN, clientPause),
-    sub('reply', 3, PLAIN, clientReply),
-    sub('setinfo', 4, PLAIN, clientSetinfo),
-    sub('setname', 3, PLAIN, clientSetname),
-    sub('tracking', -3, PLAIN, clientTracking),
-    sub('trackinginfo', 2, PLAIN, clientTrackinginfo),
-    sub('unblock', -3, ADMIN, clientUnblock),
-    sub('unpause', 2, ADMIN, clientUnpause),
+    { name: 'caching', handler: onConnection(clientCaching) },
+    { name: 'getname', handler: onConnection(clientGetname) },
+    { name: 'getredir', handler: onConnection(clientGetredir) },
+    { name: 'help', handler: onConnection(clientHelp) },
+    { name: 'id', handler: onConnection(clientId) },
+    { name: 'info', handler: onConnection(clientInfo) },
+    { name: 'kill', handler: onConnection(clientKill) },
+    { name: 'list', handler: onConnection(clientList) },
+    { name: 'no-evict', handler: onConnection(clientNoEvict) },
+    { name: 'pause', handler: onConnection(clientPause) },
+    { name: 'reply', handler: onConnection(clientReply) },
+    { name: 'setinfo', handler: onConnection(clientSetinfo) },
+    { name: 'setname', handler: onConnection(clientSetname) },
+    { name: 'tracking', handler: onConnection(clientTracking) },
+    { name: 'trackinginfo', handler: onConnection(clientTrackinginfo) },
+    { name: 'unblock', handler: onConnection(clientUnblock) },
+    { name: 'unpause', handler: onConnection(clientUnpause) },
   ],
 };

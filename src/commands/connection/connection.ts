@@ -3,7 +3,7 @@ import { getInt, parseLongLong } from '../../util/parse.js';
 import { NODIS_VERSION } from '../../version.js';
 import type { ClientConnection, CommandContext } from '../core/context.js';
 import { onConnection } from '../core/checks.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { clientCommand, validateClientName } from './client.js';
 
 const ERR_WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
@@ -120,15 +120,13 @@ function hello(ctx: ClientConnection, argv: string[]): void {
   reply.emptyArray();
 }
 
-const CONNECTION_FLAGS = ['noscript', 'loading', 'stale', 'fast', 'no_auth', 'allow_busy'] as const;
-
-export const commands: CommandSpec[] = [
-  { name: 'ping', arity: -1, flags: ['fast', 'sentinel'], group: 'connection', handler: ping },
-  { name: 'echo', arity: 2, flags: ['loading', 'stale', 'fast'], group: 'connection', handler: echo },
-  { name: 'quit', arity: -1, flags: [...CONNECTION_FLAGS], group: 'connection', handler: onConnection(quit) },
-  { name: 'reset', arity: 1, flags: [...CONNECTION_FLAGS], group: 'connection', handler: onConnection(reset) },
-  { name: 'select', arity: 2, flags: ['loading', 'stale', 'fast'], group: 'connection', handler: select },
-  { name: 'auth', arity: -2, flags: [...CONNECTION_FLAGS, 'sentinel'], group: 'connection', handler: onConnection(auth) },
-  { name: 'hello', arity: -1, flags: [...CONNECTION_FLAGS, 'sentinel'], group: 'connection', handler: onConnection(hello) },
+export const commands: CommandCode[] = [
+  { name: 'ping', handler: ping },
+  { name: 'echo', handler: echo },
+  { name: 'quit', handler: onConnection(quit) },
+  { name: 'reset', handler: onConnection(reset) },
+  { name: 'select', handler: select },
+  { name: 'auth', handler: onConnection(auth) },
+  { name: 'hello', handler: onConnection(hello) },
   clientCommand,
 ];

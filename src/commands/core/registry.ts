@@ -1,48 +1,112 @@
 import type { CommandContext, CommandStat } from './context.js';
+import { categoryBit } from './categories.js';
+import { readCommandData, type CommandData, type CommandFlag, type KeySpec } from './command-data.js';
 
-export type CommandFlag =
-  | 'write' | 'readonly' | 'denyoom' | 'module' | 'admin' | 'pubsub' | 'noscript' | 'blocking'
-  | 'loading' | 'stale' | 'skip_monitor' | 'skip_slowlog' | 'asking' | 'fast' | 'no_auth'
-  | 'may_replicate' | 'sentinel' | 'only_sentinel' | 'no_mandatory_keys' | 'protected'
-  | 'no_async_loading' | 'no_multi' | 'movablekeys' | 'allow_busy';
-
-export type CommandGroup =
-  | 'generic' | 'string' | 'list' | 'set' | 'sorted_set' | 'hash' | 'pubsub' | 'transactions'
-  | 'connection' | 'server' | 'scripting' | 'hyperloglog' | 'cluster' | 'sentinel' | 'geo'
-  | 'stream' | 'bitmap';
-
-/** Legacy key positions as COMMAND INFO reports them (1-based; last -1 = up to the end). */
-export interface KeyRange {
-  first: number;
-  last: number;
-  step: number;
-}
+export type { CommandFlag } from './command-data.js';
 
 export type CommandHandler = (ctx: CommandContext, argv: string[]) => void;
 
-export interface CommandSpec {
+/**
+ * The code half of a command, declared in its group's folder: the name binds it to its entry
+ * in the folder's commands.json (arity, flags, key specs, ACL categories, tips, docs).
+ */
+export interface CommandCode {
   /** Lower case; subcommands are named by their own word ('get' under 'config'). */
   name: string;
-  /** Redis's arity: positive = exactly, negative = at least; counts the command name (and subcommand). */
-  arity: number;
-  flags: CommandFlag[];
-  keys?: KeyRange;
-  group: CommandGroup;
-  /** ACL categories beyond those Redis derives from flags and group (e.g. 'dangerous', 'slow'). */
-  acl?: string[];
-  /** For commands whose keys move (movablekeys): the argv positions of the keys. */
+  /** Container commands (CONFIG, CLIENT, OBJECT…) may have no handler of their own. */
+  handler?: CommandHandler;
+  /** For commands whose keys move (movablekeys) and key specs cannot find: the argv positions of the keys. */
   getKeys?: (argv: string[]) => number[];
   /** Like getKeys, with each key's flags when they differ per key (COMMAND GETKEYSANDFLAGS). */
   getKeysAndFlags?: (argv: readonly string[]) => { pos: number; flags: string[] }[];
-  /** Container commands (CONFIG, CLIENT, OBJECT…) have no handler of their own. */
-  handler?: CommandHandler;
+  subcommands?: CommandCode[];
+}
+
+/** A command folder: its code and its commands.json, as imported. */
+export interface CommandGroupSource {
+  /** The folder under src/commands ('strings'), where commands.json lives. */
+  folder: string;
+  code: readonly CommandCode[];
+  data: object;
+}
+
+/** A command as the server runs it: its code joined to its data. */
+export interface CommandSpec extends CommandCode {
+  arity: number;
+  /** Every flag, including those COMMAND INFO hides (may_replicate, protected…). */
+  flags: readonly CommandFlag[];
+  keySpecs: readonly KeySpec[];
+  /** The ACL categories as a bitmask (see categories.ts). */
+  aclCategories: number;
+  /** What COMMAND INFO and COMMAND DOCS report. */
+  data: CommandData;
   subcommands?: CommandSpec[];
-  /** COMMAND DOCS */
-  summary?: string;
-  since?: string;
-  complexity?: string;
-  /** Command tips (COMMAND INFO), e.g. 'nondeterministic_output'. */
-  tips?: string[];
+}
+
+function fullNames(code: readonly CommandCode[], parent: string | null, out: string[]): string[] {
+  for (const command of code) {
+    const name = parent === null ? command.name : `${parent}|${command.name}`;
+    out.push(name);
+    if (command.subcommands !== undefined) fullNames(command.subcommands, name, out);
+  }
+  return out;
+}
+
+/** Every full name a group's code declares ('client', 'client|kill'…), parents first. */
+export function codeNames(code: readonly CommandCode[]): string[] {
+  return fullNames(code, null, []);
+}
+
+function joinOne(command: CommandCode, fullName: string, data: Record<string, unknown>, folder: string): CommandSpec {
+  const where = `src/commands/${folder}/commands.json`;
+  const entry = readCommandData(`${where}: ${fullName}`, data[fullName]);
+  if (command.handler === undefined && command.subcommands === undefined) {
+    throw new Error(`command ${fullName} has data in ${where} but no handler in src/commands/${folder}`);
+  }
+  let aclCategories = 0;
+  for (const category of entry.acl_categories) {
+    const bit = categoryBit(category.slice(1));
+    if (!category.startsWith('@') || bit === 0) throw new Error(`${where}: ${fullName}: unknown ACL category '${category}'`);
+    aclCategories |= bit;
+  }
+  // Every spec has the same properties in the same order, so that the dispatcher's reads of
+  // spec.flags, spec.handler and spec.arity stay monomorphic.
+  const spec: CommandSpec = {
+    name: command.name,
+    handler: command.handler,
+    getKeys: command.getKeys,
+    getKeysAndFlags: command.getKeysAndFlags,
+    arity: entry.arity,
+    flags: entry.flags,
+    keySpecs: entry.key_specs ?? [],
+    aclCategories,
+    data: entry,
+    subcommands: command.subcommands?.map((sub) => joinOne(sub, `${fullName}|${sub.name}`, data, folder)),
+  };
+  return spec;
+}
+
+/**
+ * Joins each group's code to its commands.json by full name. A command with code but no data,
+ * or data but no code, is a mistake that must not start a server: say which, and how to fix it.
+ */
+export function joinCommandGroups(groups: readonly CommandGroupSource[]): CommandSpec[] {
+  const specs: CommandSpec[] = [];
+  const problems: string[] = [];
+  for (const group of groups) {
+    const where = `src/commands/${group.folder}/commands.json`;
+    const data = group.data as Record<string, unknown>;
+    const declared = codeNames(group.code);
+    const missing = declared.filter((name) => !Object.hasOwn(data, name));
+    const declaredSet = new Set(declared);
+    const unused = Object.keys(data).filter((name) => !declaredSet.has(name));
+    if (missing.length > 0) problems.push(`${where} has no entry for ${missing.join(', ')} (run: npm run gen:commands)`);
+    if (unused.length > 0) problems.push(`${where} has entries for ${unused.join(', ')} that src/commands/${group.folder} does not declare`);
+    if (missing.length > 0) continue;
+    for (const command of group.code) specs.push(joinOne(command, command.name, data, group.folder));
+  }
+  if (problems.length > 0) throw new Error(`command table: ${problems.join('; ')}`);
+  return specs;
 }
 
 /** A command ready to run: its spec, the name Redis reports it by, its statistics. Built once per command. */

@@ -8,7 +8,7 @@ import { addLongDouble, formatLongDoubleHuman, parseLongDouble, type LongDouble 
 import { parseCollectionScanArgs, replyScan } from '../args/scan.js';
 import { parseRandomCount, pickDistinct } from '../args/random-count.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 
 const LLONG_MAX = 9223372036854775807n;
 const LLONG_MIN = -9223372036854775808n;
@@ -286,23 +286,21 @@ function startFieldScan(this: void): Iterator<string> {
   return (scanTarget as HashValue).scanFields();
 }
 
-const KEY1 = { first: 1, last: 1, step: 1 };
-
-export const commands: CommandSpec[] = [
-  { name: 'hset', arity: -4, flags: ['write', 'denyoom', 'fast'], keys: KEY1, group: 'hash', handler: hset },
-  { name: 'hsetnx', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: KEY1, group: 'hash', handler: hsetnx },
-  { name: 'hget', arity: 3, flags: ['readonly', 'fast'], keys: KEY1, group: 'hash', handler: hget },
-  { name: 'hmget', arity: -3, flags: ['readonly', 'fast'], keys: KEY1, group: 'hash', handler: hmget },
-  { name: 'hmset', arity: -4, flags: ['write', 'denyoom', 'fast'], keys: KEY1, group: 'hash', handler: hset },
-  { name: 'hgetall', arity: 2, flags: ['readonly'], keys: KEY1, group: 'hash', handler: hgetall, tips: ['nondeterministic_output_order'] },
-  { name: 'hkeys', arity: 2, flags: ['readonly'], keys: KEY1, group: 'hash', handler: hkeys, tips: ['nondeterministic_output_order'] },
-  { name: 'hvals', arity: 2, flags: ['readonly'], keys: KEY1, group: 'hash', handler: hvals, tips: ['nondeterministic_output_order'] },
-  { name: 'hlen', arity: 2, flags: ['readonly', 'fast'], keys: KEY1, group: 'hash', handler: hlen },
-  { name: 'hexists', arity: 3, flags: ['readonly', 'fast'], keys: KEY1, group: 'hash', handler: hexists },
-  { name: 'hdel', arity: -3, flags: ['write', 'fast'], keys: KEY1, group: 'hash', handler: hdel },
-  { name: 'hincrby', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: KEY1, group: 'hash', handler: hincrby },
-  { name: 'hincrbyfloat', arity: 4, flags: ['write', 'denyoom', 'fast'], keys: KEY1, group: 'hash', handler: hincrbyfloat },
-  { name: 'hstrlen', arity: 3, flags: ['readonly', 'fast'], keys: KEY1, group: 'hash', handler: hstrlen },
-  { name: 'hrandfield', arity: -2, flags: ['readonly'], keys: KEY1, group: 'hash', handler: hrandfield, tips: ['nondeterministic_output'] },
-  { name: 'hscan', arity: -3, flags: ['readonly'], keys: KEY1, group: 'hash', handler: hscan, tips: ['nondeterministic_output'] },
+export const commands: CommandCode[] = [
+  { name: 'hset', handler: hset },
+  { name: 'hsetnx', handler: hsetnx },
+  { name: 'hget', handler: hget },
+  { name: 'hmget', handler: hmget },
+  { name: 'hmset', handler: hset },
+  { name: 'hgetall', handler: hgetall },
+  { name: 'hkeys', handler: hkeys },
+  { name: 'hvals', handler: hvals },
+  { name: 'hlen', handler: hlen },
+  { name: 'hexists', handler: hexists },
+  { name: 'hdel', handler: hdel },
+  { name: 'hincrby', handler: hincrby },
+  { name: 'hincrbyfloat', handler: hincrbyfloat },
+  { name: 'hstrlen', handler: hstrlen },
+  { name: 'hrandfield', handler: hrandfield },
+  { name: 'hscan', handler: hscan },
 ];

@@ -1,7 +1,7 @@
 import { RedisError } from '../../errors.js';
 import type { CommandContext } from '../core/context.js';
 import { parseExpireCommandTime, type ExpireUnit } from '../args/expire.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 
 const NX = 1;
 const XX = 2;
@@ -117,17 +117,14 @@ function persist(ctx: CommandContext, argv: string[]): void {
   ctx.reply.integer(1);
 }
 
-const FIRST_KEY = { first: 1, last: 1, step: 1 };
-const NONDETERMINISTIC = ['nondeterministic_output'];
-
-export const commands: CommandSpec[] = [
-  { name: 'expire', arity: -3, flags: ['write', 'fast'], keys: FIRST_KEY, group: 'generic', handler: expire },
-  { name: 'pexpire', arity: -3, flags: ['write', 'fast'], keys: FIRST_KEY, group: 'generic', handler: pexpire },
-  { name: 'expireat', arity: -3, flags: ['write', 'fast'], keys: FIRST_KEY, group: 'generic', handler: expireat },
-  { name: 'pexpireat', arity: -3, flags: ['write', 'fast'], keys: FIRST_KEY, group: 'generic', handler: pexpireat },
-  { name: 'ttl', arity: 2, flags: ['readonly', 'fast'], keys: FIRST_KEY, group: 'generic', tips: NONDETERMINISTIC, handler: ttl },
-  { name: 'pttl', arity: 2, flags: ['readonly', 'fast'], keys: FIRST_KEY, group: 'generic', tips: NONDETERMINISTIC, handler: pttl },
-  { name: 'expiretime', arity: 2, flags: ['readonly', 'fast'], keys: FIRST_KEY, group: 'generic', handler: expiretime },
-  { name: 'pexpiretime', arity: 2, flags: ['readonly', 'fast'], keys: FIRST_KEY, group: 'generic', handler: pexpiretime },
-  { name: 'persist', arity: 2, flags: ['write', 'fast'], keys: FIRST_KEY, group: 'generic', handler: persist },
+export const commands: CommandCode[] = [
+  { name: 'expire', handler: expire },
+  { name: 'pexpire', handler: pexpire },
+  { name: 'expireat', handler: expireat },
+  { name: 'pexpireat', handler: pexpireat },
+  { name: 'ttl', handler: ttl },
+  { name: 'pttl', handler: pttl },
+  { name: 'expiretime', handler: expiretime },
+  { name: 'pexpiretime', handler: pexpiretime },
+  { name: 'persist', handler: persist },
 ];

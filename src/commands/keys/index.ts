@@ -1,8 +1,8 @@
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { commands as keys } from './keys.js';
 import { commands as expire } from './expire.js';
 import { commands as object } from './object.js';
 import { commands as sort } from './sort.js';
 
 /** The commands of this group, one module per family. */
-export const commands: CommandSpec[] = [...keys, ...expire, ...object, ...sort];
+export const commands: CommandCode[] = [...keys, ...expire, ...object, ...sort];

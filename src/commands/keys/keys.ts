@@ -5,7 +5,7 @@ import { typeOf, type Value } from '../../types/value.js';
 import { globMatch } from '../../util/glob.js';
 import { getInt } from '../../util/parse.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { parseScanArgs, replyScan } from '../args/scan.js';
 
 const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
@@ -240,31 +240,17 @@ function copy(ctx: CommandContext, argv: string[]): void {
   ctx.reply.integer(1);
 }
 
-const ALL_KEYS = { first: 1, last: -1, step: 1 };
-const FIRST_KEY = { first: 1, last: 1, step: 1 };
-const TWO_KEYS = { first: 1, last: 2, step: 1 };
-const MULTI_SHARD = ['request_policy:multi_shard', 'response_policy:agg_sum'];
-
-export const commands: CommandSpec[] = [
-  { name: 'del', arity: -2, flags: ['write'], keys: ALL_KEYS, group: 'generic', tips: MULTI_SHARD, handler: del },
-  { name: 'unlink', arity: -2, flags: ['write', 'fast'], keys: ALL_KEYS, group: 'generic', tips: MULTI_SHARD, handler: del },
-  { name: 'exists', arity: -2, flags: ['readonly', 'fast'], keys: ALL_KEYS, group: 'generic', tips: MULTI_SHARD, handler: exists },
-  { name: 'touch', arity: -2, flags: ['readonly', 'fast'], keys: ALL_KEYS, group: 'generic', tips: MULTI_SHARD, handler: touch },
-  { name: 'type', arity: 2, flags: ['readonly', 'fast'], keys: FIRST_KEY, group: 'generic', handler: type },
-  {
-    name: 'keys', arity: 2, flags: ['readonly'], group: 'generic', acl: ['dangerous'],
-    tips: ['request_policy:all_shards', 'nondeterministic_output_order'], handler: keys,
-  },
-  {
-    name: 'scan', arity: -2, flags: ['readonly'], group: 'generic',
-    tips: ['nondeterministic_output', 'request_policy:special'], handler: scan,
-  },
-  {
-    name: 'randomkey', arity: 1, flags: ['readonly'], group: 'generic',
-    tips: ['request_policy:all_shards', 'nondeterministic_output'], handler: randomkey,
-  },
-  { name: 'rename', arity: 3, flags: ['write'], keys: TWO_KEYS, group: 'generic', handler: rename },
-  { name: 'renamenx', arity: 3, flags: ['write', 'fast'], keys: TWO_KEYS, group: 'generic', handler: renamenx },
-  { name: 'move', arity: 3, flags: ['write', 'fast'], keys: FIRST_KEY, group: 'generic', handler: move },
-  { name: 'copy', arity: -3, flags: ['write', 'denyoom'], keys: TWO_KEYS, group: 'generic', handler: copy },
+export const commands: CommandCode[] = [
+  { name: 'del', handler: del },
+  { name: 'unlink', handler: del },
+  { name: 'exists', handler: exists },
+  { name: 'touch', handler: touch },
+  { name: 'type', handler: type },
+  { name: 'keys', handler: keys },
+  { name: 'scan', handler: scan },
+  { name: 'randomkey', handler: randomkey },
+  { name: 'rename', handler: rename },
+  { name: 'renamenx', handler: renamenx },
+  { name: 'move', handler: move },
+  { name: 'copy', handler: copy },
 ];

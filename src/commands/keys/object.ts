@@ -3,7 +3,7 @@ import { currentLruClock, idleTimeMs, lfuDecayed, LFU_INIT_VAL } from '../../key
 import { isIntEncodable, stringEncoding, type Value } from '../../types/value.js';
 import type { CommandContext } from '../core/context.js';
 import { replyHelp } from '../core/help.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 
 const SWITCHING_NOTE =
   'Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
@@ -93,19 +93,15 @@ function help(ctx: CommandContext): void {
   replyHelp(ctx, 'OBJECT', OBJECT_HELP);
 }
 
-const KEY = { first: 2, last: 2, step: 1 };
-const NONDETERMINISTIC = ['nondeterministic_output'];
-
-export const commands: CommandSpec[] = [
+export const commands: CommandCode[] = [
   {
-    name: 'object', arity: -2, flags: [], group: 'generic',
-    // In the order Redis's COMMAND INFO lists them.
+    name: 'object',
     subcommands: [
-      { name: 'encoding', arity: 3, flags: ['readonly'], keys: KEY, group: 'generic', tips: NONDETERMINISTIC, handler: encoding },
-      { name: 'freq', arity: 3, flags: ['readonly'], keys: KEY, group: 'generic', tips: NONDETERMINISTIC, handler: freq },
-      { name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'generic', handler: help },
-      { name: 'idletime', arity: 3, flags: ['readonly'], keys: KEY, group: 'generic', tips: NONDETERMINISTIC, handler: idletime },
-      { name: 'refcount', arity: 3, flags: ['readonly'], keys: KEY, group: 'generic', tips: NONDETERMINISTIC, handler: refcount },
+      { name: 'encoding', handler: encoding },
+      { name: 'freq', handler: freq },
+      { name: 'help', handler: help },
+      { name: 'idletime', handler: idletime },
+      { name: 'refcount', handler: refcount },
     ],
   },
 ];

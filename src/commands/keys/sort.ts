@@ -8,7 +8,7 @@ import { getLongLong } from '../../util/parse.js';
 import { partialSort } from '../../util/pqsort.js';
 import { strtodChecked } from '../../util/strtod.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 
 const ERR_SCORES = 'ERR One or more scores can\'t be converted into double';
 
@@ -298,14 +298,10 @@ function sortKeyPositions(argv: readonly string[]): number[] {
 const SORT_KEY_FLAGS = ['RO', 'access'];
 const STORE_KEY_FLAGS = ['OW', 'update'];
 
-export const commands: CommandSpec[] = [
+export const commands: CommandCode[] = [
   {
-    name: 'sort', arity: -2, flags: ['write', 'denyoom', 'movablekeys'], keys: { first: 1, last: 1, step: 1 },
-    group: 'generic', handler: sort, getKeys: sortKeyPositions,
+    name: 'sort', handler: sort, getKeys: sortKeyPositions,
     getKeysAndFlags: (argv) => sortKeyPositions(argv).map((pos) => ({ pos, flags: pos === 1 ? SORT_KEY_FLAGS : STORE_KEY_FLAGS })),
   },
-  {
-    name: 'sort_ro', arity: -2, flags: ['readonly', 'movablekeys'], keys: { first: 1, last: 1, step: 1 },
-    group: 'generic', handler: sortRo, getKeys: () => [1],
-  },
+  { name: 'sort_ro', handler: sortRo, getKeys: () => [1] },
 ];

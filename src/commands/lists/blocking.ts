@@ -6,7 +6,7 @@
  * signals them.
  */
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import type { CollectionValue } from '../../types/value.js';
 import type { List } from '../../types/list.js';
 import { parseTimeout } from '../core/blocking.js';
@@ -93,19 +93,10 @@ function brpoplpush(ctx: CommandContext, argv: string[]): void {
   blmoveGeneric(ctx, argv, false, true, deadline);
 }
 
-export const commands: CommandSpec[] = [
-  { name: 'blpop', arity: -3, flags: ['write', 'noscript', 'blocking'], keys: { first: 1, last: -2, step: 1 }, group: 'list', handler: blpop },
-  { name: 'brpop', arity: -3, flags: ['write', 'noscript', 'blocking'], keys: { first: 1, last: -2, step: 1 }, group: 'list', handler: brpop },
-  {
-    name: 'blmove', arity: 6, flags: ['write', 'denyoom', 'noscript', 'blocking'], keys: { first: 1, last: 2, step: 1 },
-    group: 'list', handler: blmove,
-  },
-  {
-    name: 'brpoplpush', arity: 4, flags: ['write', 'denyoom', 'noscript', 'blocking'], keys: { first: 1, last: 2, step: 1 },
-    group: 'list', handler: brpoplpush,
-  },
-  {
-    name: 'blmpop', arity: -5, flags: ['write', 'blocking', 'movablekeys'], keys: { first: 0, last: 0, step: 0 }, group: 'list',
-    getKeys: (argv) => mpopKeys(argv, 2), handler: blmpop,
-  },
+export const commands: CommandCode[] = [
+  { name: 'blpop', handler: blpop },
+  { name: 'brpop', handler: brpop },
+  { name: 'blmove', handler: blmove },
+  { name: 'brpoplpush', handler: brpoplpush },
+  { name: 'blmpop', getKeys: (argv) => mpopKeys(argv, 2), handler: blmpop },
 ];

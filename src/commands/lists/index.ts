@@ -1,6 +1,6 @@
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { commands as lists } from './lists.js';
 import { commands as blocking } from './blocking.js';
 
 /** The commands of this group, one module per family. */
-export const commands: CommandSpec[] = [...lists, ...blocking];
+export const commands: CommandCode[] = [...lists, ...blocking];

@@ -2,7 +2,7 @@ import { RedisError, ERR_NO_SUCH_KEY, ERR_OUT_OF_RANGE, ERR_SYNTAX, errWrongArit
 import { List } from '../../types/list.js';
 import { getLongLong, getRangeLong, parseLongLongBig } from '../../util/parse.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import {
   asList, elementsRemoved, moveElement, mpopKeys, parseMpop, parseWhere, popRangeWithKey, replyRange,
 } from './common.js';
@@ -258,27 +258,22 @@ function lmpop(ctx: CommandContext, argv: string[]): void {
   ctx.reply.nullArray();
 }
 
-const ONE_KEY = { first: 1, last: 1, step: 1 };
-
-export const commands: CommandSpec[] = [
-  { name: 'lpush', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'list', handler: lpush },
-  { name: 'rpush', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'list', handler: rpush },
-  { name: 'lpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'list', handler: lpushx },
-  { name: 'rpushx', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'list', handler: rpushx },
-  { name: 'lpop', arity: -2, flags: ['write', 'fast'], keys: ONE_KEY, group: 'list', handler: lpop },
-  { name: 'rpop', arity: -2, flags: ['write', 'fast'], keys: ONE_KEY, group: 'list', handler: rpop },
-  { name: 'llen', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'list', handler: llen },
-  { name: 'lrange', arity: 4, flags: ['readonly'], keys: ONE_KEY, group: 'list', handler: lrange },
-  { name: 'lindex', arity: 3, flags: ['readonly'], keys: ONE_KEY, group: 'list', handler: lindex },
-  { name: 'lset', arity: 4, flags: ['write', 'denyoom'], keys: ONE_KEY, group: 'list', handler: lset },
-  { name: 'linsert', arity: 5, flags: ['write', 'denyoom'], keys: ONE_KEY, group: 'list', handler: linsert },
-  { name: 'lrem', arity: 4, flags: ['write'], keys: ONE_KEY, group: 'list', handler: lrem },
-  { name: 'ltrim', arity: 4, flags: ['write'], keys: ONE_KEY, group: 'list', handler: ltrim },
-  { name: 'lpos', arity: -3, flags: ['readonly'], keys: ONE_KEY, group: 'list', handler: lpos },
-  { name: 'lmove', arity: 5, flags: ['write', 'denyoom'], keys: { first: 1, last: 2, step: 1 }, group: 'list', handler: lmove },
-  { name: 'rpoplpush', arity: 3, flags: ['write', 'denyoom'], keys: { first: 1, last: 2, step: 1 }, group: 'list', handler: rpoplpush },
-  {
-    name: 'lmpop', arity: -4, flags: ['write', 'movablekeys'], keys: { first: 0, last: 0, step: 0 }, group: 'list',
-    getKeys: (argv) => mpopKeys(argv, 1), handler: lmpop,
-  },
+export const commands: CommandCode[] = [
+  { name: 'lpush', handler: lpush },
+  { name: 'rpush', handler: rpush },
+  { name: 'lpushx', handler: lpushx },
+  { name: 'rpushx', handler: rpushx },
+  { name: 'lpop', handler: lpop },
+  { name: 'rpop', handler: rpop },
+  { name: 'llen', handler: llen },
+  { name: 'lrange', handler: lrange },
+  { name: 'lindex', handler: lindex },
+  { name: 'lset', handler: lset },
+  { name: 'linsert', handler: linsert },
+  { name: 'lrem', handler: lrem },
+  { name: 'ltrim', handler: ltrim },
+  { name: 'lpos', handler: lpos },
+  { name: 'lmove', handler: lmove },
+  { name: 'rpoplpush', handler: rpoplpush },
+  { name: 'lmpop', getKeys: (argv) => mpopKeys(argv, 1), handler: lmpop },
 ];

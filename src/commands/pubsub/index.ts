@@ -1,7 +1,7 @@
 import { RedisError } from '../../errors.js';
 import { globMatch } from '../../util/glob.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 
 /** Subscriptions that count for the RESP2 "subscribed" mode and the counts in replies. */
 function subscriptionCount(ctx: CommandContext): number {
@@ -129,27 +129,25 @@ const PUBSUB_HELP = [
   '    Prints this help.',
 ];
 
-const PUBSUB_FLAGS: CommandSpec['flags'] = ['pubsub', 'noscript', 'loading', 'stale'];
-
-export const commands: CommandSpec[] = [
-  { name: 'subscribe', arity: -2, flags: PUBSUB_FLAGS, group: 'pubsub', handler: subscribe },
-  { name: 'unsubscribe', arity: -1, flags: PUBSUB_FLAGS, group: 'pubsub', handler: unsubscribe },
-  { name: 'psubscribe', arity: -2, flags: PUBSUB_FLAGS, group: 'pubsub', handler: psubscribe },
-  { name: 'punsubscribe', arity: -1, flags: PUBSUB_FLAGS, group: 'pubsub', handler: punsubscribe },
-  { name: 'ssubscribe', arity: -2, flags: PUBSUB_FLAGS, keys: { first: 1, last: -1, step: 1 }, group: 'pubsub', handler: ssubscribe },
-  { name: 'sunsubscribe', arity: -1, flags: PUBSUB_FLAGS, keys: { first: 1, last: -1, step: 1 }, group: 'pubsub', handler: sunsubscribe },
-  { name: 'publish', arity: 3, flags: ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'], group: 'pubsub', handler: publish },
-  { name: 'spublish', arity: 3, flags: ['pubsub', 'loading', 'stale', 'fast', 'may_replicate'], keys: { first: 1, last: 1, step: 1 }, group: 'pubsub', handler: spublish },
+export const commands: CommandCode[] = [
+  { name: 'subscribe', handler: subscribe },
+  { name: 'unsubscribe', handler: unsubscribe },
+  { name: 'psubscribe', handler: psubscribe },
+  { name: 'punsubscribe', handler: punsubscribe },
+  { name: 'ssubscribe', handler: ssubscribe },
+  { name: 'sunsubscribe', handler: sunsubscribe },
+  { name: 'publish', handler: publish },
+  { name: 'spublish', handler: spublish },
   {
-    name: 'pubsub', arity: -2, flags: [], group: 'pubsub',
+    name: 'pubsub',
     subcommands: [
-      { name: 'channels', arity: -2, flags: ['pubsub', 'loading', 'stale'], group: 'pubsub', handler: (ctx, argv) => listChannels(ctx, argv, ctx.server.pubsub.channels) },
-      { name: 'numsub', arity: -2, flags: ['pubsub', 'loading', 'stale'], group: 'pubsub', handler: (ctx, argv) => numsub(ctx, argv, ctx.server.pubsub.channels) },
-      { name: 'numpat', arity: 2, flags: ['pubsub', 'loading', 'stale'], group: 'pubsub', handler: (ctx) => ctx.reply.integer(ctx.server.pubsub.patterns.size) },
-      { name: 'shardchannels', arity: -2, flags: ['pubsub', 'loading', 'stale'], group: 'pubsub', handler: (ctx, argv) => listChannels(ctx, argv, ctx.server.pubsub.shardChannels) },
-      { name: 'shardnumsub', arity: -2, flags: ['pubsub', 'loading', 'stale'], group: 'pubsub', handler: (ctx, argv) => numsub(ctx, argv, ctx.server.pubsub.shardChannels) },
+      { name: 'channels', handler: (ctx, argv) => listChannels(ctx, argv, ctx.server.pubsub.channels) },
+      { name: 'numsub', handler: (ctx, argv) => numsub(ctx, argv, ctx.server.pubsub.channels) },
+      { name: 'numpat', handler: (ctx) => ctx.reply.integer(ctx.server.pubsub.patterns.size) },
+      { name: 'shardchannels', handler: (ctx, argv) => listChannels(ctx, argv, ctx.server.pubsub.shardChannels) },
+      { name: 'shardnumsub', handler: (ctx, argv) => numsub(ctx, argv, ctx.server.pubsub.shardChannels) },
       {
-        name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'pubsub',
+        name: 'help',
         handler: (ctx) => {
           ctx.reply.arrayHeader(PUBSUB_HELP.length);
           for (const line of PUBSUB_HELP) ctx.reply.simple(line);

@@ -1,21 +1,12 @@
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import { globMatch } from '../../util/glob.js';
 import type { ReplyWriter } from '../../protocol/reply.js';
-import { categoryBit, categoryMask, categoryNames, docGroup, metaOf } from '../core/categories.js';
+import { categoryBit } from '../core/categories.js';
+import { VISIBLE_FLAGS, type CommandArgument, type CommandData, type KeySpec } from '../core/command-data.js';
 import type { CommandContext } from '../core/context.js';
 import { replyHelp } from '../core/help.js';
-import { commandHasKeys, findKeys, hasMovableKeys, keySpecsOf, type KeySpec } from '../core/keyspecs.js';
-import type { CommandFlag, CommandSpec, CommandTable, ResolvedCommand } from '../core/registry.js';
-
-/**
- * Flags as COMMAND INFO lists them, in Redis's order. Redis 7.0 does not show may_replicate,
- * protected or the sentinel flags there.
- */
-const FLAG_ORDER: readonly CommandFlag[] = [
-  'write', 'readonly', 'denyoom', 'module', 'admin', 'pubsub', 'noscript', 'blocking', 'loading', 'stale',
-  'skip_monitor', 'skip_slowlog', 'asking', 'fast', 'no_auth', 'no_mandatory_keys', 'no_async_loading',
-  'no_multi', 'movablekeys', 'allow_busy',
-];
+import { commandHasKeys, findKeys } from '../core/keyspecs.js';
+import type { CommandCode, CommandTable, ResolvedCommand } from '../core/registry.js';
 
 const COMMAND_HELP = [
   '(no subcommand)',
@@ -38,10 +29,20 @@ const COMMAND_HELP = [
   '    Return the keys and the access flags from a full Redis command.',
 ];
 
-function commandFlags(resolved: ResolvedCommand): CommandFlag[] {
-  const flags = resolved.spec.flags;
-  const movable = hasMovableKeys(resolved);
-  return FLAG_ORDER.filter((f) => (f === 'movablekeys' ? movable : flags.includes(f)));
+/** A set of simple strings (flags, categories): RESP3 sets, RESP2 arrays. */
+function replySimpleSet(reply: ReplyWriter, items: readonly string[]): void {
+  reply.setHeader(items.length);
+  for (const item of items) reply.simple(item);
+}
+
+/** Writes a map of integers, in the order given ({ lastkey, keystep, limit }…). */
+function replyIntegerMap(reply: ReplyWriter, fields: Readonly<Record<string, number>>): void {
+  const names = Object.keys(fields);
+  reply.mapHeader(names.length);
+  for (const name of names) {
+    reply.bulk(name);
+    reply.integer(fields[name] as number);
+  }
 }
 
 function replyKeySpec(reply: ReplyWriter, spec: KeySpec): void {
@@ -51,122 +52,139 @@ function replyKeySpec(reply: ReplyWriter, spec: KeySpec): void {
     reply.bulk(spec.notes);
   }
   reply.bulk('flags');
-  reply.setHeader(spec.flags.length);
-  for (const flag of spec.flags) reply.simple(flag);
+  replySimpleSet(reply, spec.flags);
   reply.bulk('begin_search');
   reply.mapHeader(2);
   reply.bulk('type');
-  reply.bulk(spec.begin.type);
+  reply.bulk(spec.begin_search.type);
   reply.bulk('spec');
-  const begin = spec.begin;
-  if (begin.type === 'index') {
-    reply.mapHeader(1);
-    reply.bulk('index');
-    reply.integer(begin.index);
-  } else if (begin.type === 'keyword') {
+  const begin = spec.begin_search;
+  if (begin.type === 'keyword') {
     reply.mapHeader(2);
     reply.bulk('keyword');
-    reply.bulk(begin.keyword);
+    reply.bulk(begin.spec.keyword);
     reply.bulk('startfrom');
-    reply.integer(begin.startfrom);
+    reply.integer(begin.spec.startfrom);
   } else {
-    reply.mapHeader(0);
+    replyIntegerMap(reply, begin.type === 'index' ? { index: begin.spec.index } : {});
   }
   reply.bulk('find_keys');
   reply.mapHeader(2);
   reply.bulk('type');
-  reply.bulk(spec.find.type);
+  reply.bulk(spec.find_keys.type);
   reply.bulk('spec');
-  const find = spec.find;
+  const find = spec.find_keys;
   if (find.type === 'range') {
-    reply.mapHeader(3);
-    reply.bulk('lastkey');
-    reply.integer(find.lastkey);
-    reply.bulk('keystep');
-    reply.integer(find.keystep);
-    reply.bulk('limit');
-    reply.integer(find.limit);
+    replyIntegerMap(reply, { lastkey: find.spec.lastkey, keystep: find.spec.keystep, limit: find.spec.limit });
   } else if (find.type === 'keynum') {
-    reply.mapHeader(3);
-    reply.bulk('keynumidx');
-    reply.integer(find.keynumidx);
-    reply.bulk('firstkey');
-    reply.integer(find.firstkey);
-    reply.bulk('keystep');
-    reply.integer(find.keystep);
+    replyIntegerMap(reply, { keynumidx: find.spec.keynumidx, firstkey: find.spec.firstkey, keystep: find.spec.keystep });
   } else {
-    reply.mapHeader(0);
+    replyIntegerMap(reply, {});
   }
 }
 
 /** One COMMAND INFO entry (Redis 7.0: ten fields). */
 function replyCommandInfo(reply: ReplyWriter, resolved: ResolvedCommand): void {
-  const spec = resolved.spec;
-  const meta = metaOf(resolved);
+  const data: CommandData = resolved.spec.data;
   reply.arrayHeader(10);
   reply.bulk(resolved.fullName);
-  reply.integer(spec.arity);
-  const flags = commandFlags(resolved);
-  reply.setHeader(flags.length);
-  for (const flag of flags) reply.simple(flag);
-  const keys = spec.keys;
-  reply.integer(keys?.first ?? 0);
-  reply.integer(keys?.last ?? 0);
-  reply.integer(keys?.step ?? 0);
-  const categories = categoryNames(categoryMask(resolved));
-  reply.setHeader(categories.length);
-  for (const category of categories) reply.simple('@' + category);
-  const tips = spec.tips ?? meta?.tips ?? [];
+  reply.integer(data.arity);
+  // Redis keeps a few flags out of COMMAND INFO (may_replicate, protected, sentinel).
+  replySimpleSet(reply, data.flags.filter((flag) => VISIBLE_FLAGS.includes(flag)));
+  reply.integer(data.first_key);
+  reply.integer(data.last_key);
+  reply.integer(data.key_step);
+  replySimpleSet(reply, data.acl_categories);
+  const tips = data.tips ?? [];
   reply.setHeader(tips.length);
   for (const tip of tips) reply.bulk(tip);
-  const keySpecs = keySpecsOf(resolved);
-  // Redis sends these two as sets in RESP3.
+  const keySpecs = data.key_specs ?? [];
   reply.setHeader(keySpecs.length);
   for (const keySpec of keySpecs) replyKeySpec(reply, keySpec);
   const subs = resolved.subcommands;
-  reply.setHeader(subs === null ? 0 : subs.size);
-  if (subs !== null) for (const sub of subs.values()) replyCommandInfo(reply, sub);
+  // Redis: an array of subcommands, but an empty set when there are none.
+  if (subs === null) {
+    reply.setHeader(0);
+  } else {
+    reply.arrayHeader(subs.size);
+    for (const sub of subs.values()) replyCommandInfo(reply, sub);
+  }
 }
 
-/** One COMMAND DOCS entry: the map of a command's documentation fields. */
+function replyArguments(reply: ReplyWriter, args: readonly CommandArgument[]): void {
+  reply.arrayHeader(args.length);
+  for (const arg of args) {
+    const fields =
+      2 + (arg.key_spec_index !== undefined ? 1 : 0) + (arg.token !== undefined ? 1 : 0) + (arg.summary !== undefined ? 1 : 0) +
+      (arg.since !== undefined ? 1 : 0) + (arg.deprecated_since !== undefined ? 1 : 0) + (arg.flags !== undefined ? 1 : 0) +
+      (arg.arguments !== undefined ? 1 : 0);
+    reply.mapHeader(fields);
+    reply.bulk('name');
+    reply.bulk(arg.name);
+    reply.bulk('type');
+    reply.bulk(arg.type);
+    if (arg.key_spec_index !== undefined) {
+      reply.bulk('key_spec_index');
+      reply.integer(arg.key_spec_index);
+    }
+    for (const field of ['token', 'summary', 'since', 'deprecated_since'] as const) {
+      const value = arg[field];
+      if (value === undefined) continue;
+      reply.bulk(field);
+      reply.bulk(value);
+    }
+    if (arg.flags !== undefined) {
+      reply.bulk('flags');
+      replySimpleSet(reply, arg.flags);
+    }
+    if (arg.arguments !== undefined) {
+      reply.bulk('arguments');
+      replyArguments(reply, arg.arguments);
+    }
+  }
+}
+
+/** One COMMAND DOCS entry: the map of a command's documentation fields, in Redis's order. */
 function replyCommandDocs(reply: ReplyWriter, resolved: ResolvedCommand): void {
-  const spec: CommandSpec = resolved.spec;
-  const meta = metaOf(resolved);
-  const summary = spec.summary ?? meta?.summary;
-  const since = spec.since ?? meta?.since;
-  const complexity = spec.complexity ?? meta?.complexity;
+  const data: CommandData = resolved.spec.data;
   const subs = resolved.subcommands;
+  const texts = [
+    ['summary', data.summary], ['since', data.since], ['group', data.group], ['complexity', data.complexity],
+  ] as const;
   const fields =
-    (summary !== undefined ? 1 : 0) + (since !== undefined ? 1 : 0) + 1 + (complexity !== undefined ? 1 : 0) +
-    (meta?.docFlags !== undefined ? 1 : 0) + (meta?.deprecatedSince !== undefined ? 1 : 0) +
-    (meta?.replacedBy !== undefined ? 1 : 0) + (subs !== null ? 1 : 0);
+    texts.filter(([, value]) => value !== undefined).length + (data.doc_flags !== undefined ? 1 : 0) +
+    (data.deprecated_since !== undefined ? 1 : 0) + (data.replaced_by !== undefined ? 1 : 0) +
+    (data.history !== undefined ? 1 : 0) + (data.arguments !== undefined ? 1 : 0) + (subs !== null ? 1 : 0);
   reply.mapHeader(fields);
-  if (summary !== undefined) {
-    reply.bulk('summary');
-    reply.bulk(summary);
+  for (const [name, value] of texts) {
+    if (value === undefined) continue;
+    reply.bulk(name);
+    reply.bulk(value);
   }
-  if (since !== undefined) {
-    reply.bulk('since');
-    reply.bulk(since);
-  }
-  reply.bulk('group');
-  reply.bulk(meta?.group ?? docGroup(spec.group));
-  if (complexity !== undefined) {
-    reply.bulk('complexity');
-    reply.bulk(complexity);
-  }
-  if (meta?.docFlags !== undefined) {
+  if (data.doc_flags !== undefined) {
     reply.bulk('doc_flags');
-    reply.setHeader(meta.docFlags.length);
-    for (const flag of meta.docFlags) reply.simple(flag);
+    replySimpleSet(reply, data.doc_flags);
   }
-  if (meta?.deprecatedSince !== undefined) {
+  if (data.deprecated_since !== undefined) {
     reply.bulk('deprecated_since');
-    reply.bulk(meta.deprecatedSince);
+    reply.bulk(data.deprecated_since);
   }
-  if (meta?.replacedBy !== undefined) {
+  if (data.replaced_by !== undefined) {
     reply.bulk('replaced_by');
-    reply.bulk(meta.replacedBy);
+    reply.bulk(data.replaced_by);
+  }
+  if (data.history !== undefined) {
+    reply.bulk('history');
+    reply.setHeader(data.history.length);
+    for (const [version, change] of data.history) {
+      reply.arrayHeader(2);
+      reply.bulk(version);
+      reply.bulk(change);
+    }
+  }
+  if (data.arguments !== undefined) {
+    reply.bulk('arguments');
+    replyArguments(reply, data.arguments);
   }
   if (subs !== null) {
     reply.bulk('subcommands');
@@ -235,7 +253,7 @@ function commandList(ctx: CommandContext, argv: string[]): void {
       all = [];
     } else if (kind === 'aclcat') {
       const bit = categoryBit(value);
-      all = bit === 0 ? [] : all.filter((r) => (categoryMask(r) & bit) !== 0);
+      all = bit === 0 ? [] : all.filter((r) => (r.spec.aclCategories & bit) !== 0);
     } else if (kind === 'pattern') {
       all = all.filter((r) => globMatch(value, r.fullName, true));
     } else {
@@ -292,25 +310,18 @@ function commandHelp(ctx: CommandContext): void {
   replyHelp(ctx, 'COMMAND', COMMAND_HELP);
 }
 
-const FLAGS: CommandFlag[] = ['loading', 'stale'];
-const ORDER_TIP = ['nondeterministic_output_order'];
-
-export const commands: CommandSpec[] = [
+export const commands: CommandCode[] = [
   {
     name: 'command',
-    arity: -1,
-    flags: FLAGS,
-    group: 'server',
     handler: command,
-    tips: ORDER_TIP,
     subcommands: [
-      { name: 'count', arity: 2, flags: FLAGS, group: 'server', handler: commandCount },
-      { name: 'docs', arity: -2, flags: FLAGS, group: 'server', handler: commandDocs, tips: ORDER_TIP },
-      { name: 'getkeys', arity: -4, flags: FLAGS, group: 'server', handler: commandGetkeys },
-      { name: 'getkeysandflags', arity: -4, flags: FLAGS, group: 'server', handler: commandGetkeysandflags },
-      { name: 'help', arity: 2, flags: FLAGS, group: 'server', handler: commandHelp },
-      { name: 'info', arity: -2, flags: FLAGS, group: 'server', handler: commandInfo, tips: ORDER_TIP },
-      { name: 'list', arity: -2, flags: FLAGS, group: 'server', handler: commandList, tips: ORDER_TIP },
+      { name: 'count', handler: commandCount },
+      { name: 'docs', handler: commandDocs },
+      { name: 'getkeys', handler: commandGetkeys },
+      { name: 'getkeysandflags', handler: commandGetkeysandflags },
+      { name: 'help', handler: commandHelp },
+      { name: 'info', handler: commandInfo },
+      { name: 'list', handler: commandList },
     ],
   },
 ];

@@ -6,7 +6,7 @@ import { ERR_SYNTAX, RedisError } from '../../errors.js';
 import { globMatch } from '../../util/glob.js';
 import type { CommandContext, ServerStats } from '../core/context.js';
 import { replyHelp } from '../core/help.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 
 function configGet(ctx: CommandContext, argv: string[]): void {
   const config = ctx.server.config;
@@ -135,18 +135,15 @@ function configHelp(ctx: CommandContext): void {
   replyHelp(ctx, 'CONFIG', HELP);
 }
 
-const ADMIN: CommandSpec['flags'] = ['admin', 'noscript', 'loading', 'stale'];
-
-export const commands: CommandSpec[] = [
+export const commands: CommandCode[] = [
   {
-    name: 'config', arity: -2, flags: [], group: 'server', summary: 'A container for server configuration commands', since: '2.0.0',
-    complexity: 'Depends on subcommand.',
+    name: 'config',
     subcommands: [
-      { name: 'get', arity: -3, flags: ADMIN, group: 'server', handler: configGet, summary: 'Returns the effective values of configuration parameters.', since: '2.0.0', complexity: 'O(N) when N is the number of configuration parameters provided' },
-      { name: 'set', arity: -4, flags: ADMIN, group: 'server', handler: configSet, summary: 'Sets configuration parameters in-flight.', since: '2.0.0', complexity: 'O(N) when N is the number of configuration parameters provided', tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'] },
-      { name: 'resetstat', arity: 2, flags: ADMIN, group: 'server', handler: configResetStat, summary: 'Resets the server\'s statistics.', since: '2.0.0', complexity: 'O(1)' },
-      { name: 'rewrite', arity: 2, flags: ADMIN, group: 'server', handler: configRewrite, summary: 'Persists the effective configuration to file.', since: '2.8.0', complexity: 'O(1)' },
-      { name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'server', handler: configHelp, summary: 'Returns helpful text about the different subcommands.', since: '2.0.0', complexity: 'O(1)' },
+      { name: 'get', handler: configGet },
+      { name: 'set', handler: configSet },
+      { name: 'resetstat', handler: configResetStat },
+      { name: 'rewrite', handler: configRewrite },
+      { name: 'help', handler: configHelp },
     ],
   },
 ];

@@ -2,7 +2,7 @@ import { RedisError, ERR_NO_SUCH_KEY } from '../../errors.js';
 import { isIntEncodable, stringEncoding, type Value } from '../../types/value.js';
 import type { CommandContext } from '../core/context.js';
 import { valueSize } from '../../server/memory.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
 
 /** C's atof/strtod prefix: the longest leading number, 0 when there is none. */
@@ -93,7 +93,6 @@ function debug(ctx: CommandContext, argv: string[]): void {
   }
 }
 
-export const commands: CommandSpec[] = [
-  // protected: the dispatcher honours enable-debug-command before DEBUG runs.
-  { name: 'debug', arity: -2, flags: ['admin', 'noscript', 'loading', 'stale', 'protected'], group: 'server', handler: debug },
+export const commands: CommandCode[] = [
+  { name: 'debug', handler: debug },
 ];

@@ -1,4 +1,4 @@
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { commands as server } from './server.js';
 import { commands as command } from './command.js';
 import { commands as config } from './config.js';
@@ -11,4 +11,4 @@ import { commands as module } from './module.js';
 import { commands as lolwut } from './lolwut.js';
 
 /** The commands of this group, one module per family. */
-export const commands: CommandSpec[] = [...server, ...command, ...config, ...info, ...slowlog, ...latency, ...debug, ...memory, ...module, ...lolwut];
+export const commands: CommandCode[] = [...server, ...command, ...config, ...info, ...slowlog, ...latency, ...debug, ...memory, ...module, ...lolwut];

@@ -3,7 +3,7 @@ import v8 from 'node:v8';
 import { randomBytes } from 'node:crypto';
 import { NODIS_VERSION } from '../../version.js';
 import type { CommandContext, ServerContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { usedMemory } from '../../server/memory.js';
 
 /** Memory in use when this module loaded: INFO used_memory_startup (the heap is per process). */
@@ -414,9 +414,6 @@ function info(ctx: CommandContext, argv: string[]): void {
   ctx.reply.verbatim(infoText(ctx.server, argv.slice(1)));
 }
 
-export const commands: CommandSpec[] = [
-  {
-    name: 'info', arity: -1, flags: ['loading', 'stale'], group: 'server', acl: ['dangerous'],
-    tips: ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'], handler: info,
-  },
+export const commands: CommandCode[] = [
+  { name: 'info', handler: info },
 ];

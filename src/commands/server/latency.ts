@@ -1,6 +1,6 @@
 import { RedisError } from '../../errors.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec, ResolvedCommand } from '../core/registry.js';
+import type { CommandCode, ResolvedCommand } from '../core/registry.js';
 import type { LatencyHistogram } from '../../server/latency-histogram.js';
 import type { LatencySample } from '../../server/latency.js';
 import { replyHelp } from '../core/help.js';
@@ -144,23 +144,17 @@ function histogram(ctx: CommandContext, argv: string[]): void {
   for (const [name, h] of entries) replyCommandHistogram(ctx, name, h);
 }
 
-const ADMIN = ['admin', 'noscript', 'loading', 'stale'] as CommandSpec['flags'];
-const NODES_SPECIAL = ['nondeterministic_output', 'request_policy:all_nodes', 'response_policy:special'];
-
-export const commands: CommandSpec[] = [
+export const commands: CommandCode[] = [
   {
-    name: 'latency', arity: -2, flags: [], group: 'server', summary: 'A container for latency diagnostics commands', since: '2.8.13',
+    name: 'latency',
     subcommands: [
-      { name: 'latest', arity: 2, flags: ADMIN, group: 'server', tips: NODES_SPECIAL, handler: latest },
-      { name: 'history', arity: 3, flags: ADMIN, group: 'server', tips: NODES_SPECIAL, handler: history },
-      { name: 'graph', arity: 3, flags: ADMIN, group: 'server', tips: NODES_SPECIAL, handler: graph },
-      { name: 'histogram', arity: -2, flags: ADMIN, group: 'server', tips: NODES_SPECIAL, handler: histogram },
-      {
-        name: 'reset', arity: -2, flags: ADMIN, group: 'server', tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'],
-        handler: (ctx, argv) => ctx.reply.integer(ctx.server.latency.reset(argv.slice(2))),
-      },
-      { name: 'doctor', arity: 2, flags: ADMIN, group: 'server', tips: NODES_SPECIAL, handler: doctor },
-      { name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'server', handler: (ctx) => replyHelp(ctx, 'LATENCY', LATENCY_HELP) },
+      { name: 'latest', handler: latest },
+      { name: 'history', handler: history },
+      { name: 'graph', handler: graph },
+      { name: 'histogram', handler: histogram },
+      { name: 'reset', handler: (ctx, argv) => ctx.reply.integer(ctx.server.latency.reset(argv.slice(2))) },
+      { name: 'doctor', handler: doctor },
+      { name: 'help', handler: (ctx) => replyHelp(ctx, 'LATENCY', LATENCY_HELP) },
     ],
   },
 ];

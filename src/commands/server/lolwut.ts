@@ -11,7 +11,7 @@ import { RedisError, ERR_NOT_INTEGER } from '../../errors.js';
 import { NODIS_VERSION } from '../../version.js';
 import { getLongLong, parseLongLongBig } from '../../util/parse.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 
 /** C's rand(): an integer in [0, RAND_MAX]. */
 const RAND_MAX = 2147483647;
@@ -282,4 +282,4 @@ function lolwut(ctx: CommandContext, argv: string[]): void {
   }
 }
 
-export const commands: CommandSpec[] = [{ name: 'lolwut', arity: -1, flags: ['readonly', 'fast'], group: 'server', handler: lolwut }];
+export const commands: CommandCode[] = [{ name: 'lolwut', handler: lolwut }];

@@ -3,7 +3,7 @@ import { DICT_ENTRY, keyUsage } from '../../server/memory.js';
 import { getLongLong } from '../../util/parse.js';
 import type { CommandContext } from '../core/context.js';
 import { STARTUP_MEMORY as STARTUP, peakMemory, sampleMemory } from './info.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { replyHelp } from '../core/help.js';
 
 /*
@@ -145,24 +145,16 @@ const MEMORY_HELP = [
   '    sampled up to <count> times (default: 5, 0 means sample all).',
 ];
 
-const SHARDS_SPECIAL = ['nondeterministic_output', 'request_policy:all_shards', 'response_policy:special'];
-
-export const commands: CommandSpec[] = [
+export const commands: CommandCode[] = [
   {
-    name: 'memory', arity: -2, flags: [], group: 'server', summary: 'A container for memory diagnostics commands', since: '4.0.0',
+    name: 'memory',
     subcommands: [
-      { name: 'usage', arity: -3, flags: ['readonly'], keys: { first: 2, last: 2, step: 1 }, group: 'server', handler: usage },
-      { name: 'stats', arity: 2, flags: [], group: 'server', tips: SHARDS_SPECIAL, handler: stats },
-      { name: 'doctor', arity: 2, flags: [], group: 'server', tips: SHARDS_SPECIAL, handler: doctor },
-      {
-        name: 'malloc-stats', arity: 2, flags: [], group: 'server', tips: SHARDS_SPECIAL,
-        handler: (ctx) => ctx.reply.verbatim('Stats not supported for the current allocator'),
-      },
-      {
-        name: 'purge', arity: 2, flags: [], group: 'server', tips: ['request_policy:all_shards', 'response_policy:all_succeeded'],
-        handler: purge,
-      },
-      { name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'server', handler: (ctx) => replyHelp(ctx, 'MEMORY', MEMORY_HELP) },
+      { name: 'usage', handler: usage },
+      { name: 'stats', handler: stats },
+      { name: 'doctor', handler: doctor },
+      { name: 'malloc-stats', handler: (ctx) => ctx.reply.verbatim('Stats not supported for the current allocator') },
+      { name: 'purge', handler: purge },
+      { name: 'help', handler: (ctx) => replyHelp(ctx, 'MEMORY', MEMORY_HELP) },
     ],
   },
 ];

@@ -6,7 +6,7 @@
  */
 import { RedisError } from '../../errors.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { replyHelp } from '../core/help.js';
 
 const MODULE_HELP = [
@@ -64,17 +64,15 @@ function moduleUnload(): void {
   throw new RedisError('ERR Error unloading module: no such module with that name');
 }
 
-const LOADING: CommandSpec['flags'] = ['no_async_loading', 'admin', 'noscript', 'protected'];
-
-export const commands: CommandSpec[] = [
+export const commands: CommandCode[] = [
   {
-    name: 'module', arity: -2, flags: [], group: 'server',
+    name: 'module',
     subcommands: [
-      { name: 'list', arity: 2, flags: ['admin', 'noscript'], group: 'server', tips: ['nondeterministic_output_order'], handler: moduleList },
-      { name: 'load', arity: -3, flags: LOADING, group: 'server', handler: moduleLoad },
-      { name: 'loadex', arity: -3, flags: LOADING, group: 'server', handler: moduleLoadex },
-      { name: 'unload', arity: 3, flags: LOADING, group: 'server', handler: moduleUnload },
-      { name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'server', handler: (ctx) => replyHelp(ctx, 'MODULE', MODULE_HELP) },
+      { name: 'list', handler: moduleList },
+      { name: 'load', handler: moduleLoad },
+      { name: 'loadex', handler: moduleLoadex },
+      { name: 'unload', handler: moduleUnload },
+      { name: 'help', handler: (ctx) => replyHelp(ctx, 'MODULE', MODULE_HELP) },
     ],
   },
 ];

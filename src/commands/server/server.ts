@@ -4,7 +4,7 @@ import { getLongLong, getRangeLong, parseLongLongBig } from '../../util/parse.js
 import { onConnection } from '../core/checks.js';
 import type { ClientConnection, CommandContext } from '../core/context.js';
 import { countLazyfreed } from './info.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
@@ -143,34 +143,16 @@ function role(ctx: CommandContext): void {
   ctx.reply.emptyArray();
 }
 
-export const commands: CommandSpec[] = [
-  {
-    name: 'dbsize', arity: 1, flags: ['readonly', 'fast'], group: 'server', acl: ['keyspace'],
-    tips: ['request_policy:all_shards', 'response_policy:agg_sum'], handler: dbsize,
-  },
-  {
-    name: 'flushdb', arity: -1, flags: ['write'], group: 'server', acl: ['keyspace', 'dangerous'],
-    tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], handler: flushdb,
-  },
-  {
-    name: 'flushall', arity: -1, flags: ['write'], group: 'server', acl: ['keyspace', 'dangerous'],
-    tips: ['request_policy:all_shards', 'response_policy:all_succeeded'], handler: flushall,
-  },
-  { name: 'swapdb', arity: 3, flags: ['write', 'fast'], group: 'server', acl: ['keyspace', 'dangerous'], handler: swapdb },
-  { name: 'time', arity: 1, flags: ['loading', 'stale', 'fast'], group: 'server', tips: ['nondeterministic_output'], handler: time },
-  {
-    name: 'lastsave', arity: 1, flags: ['loading', 'stale', 'fast'], group: 'server', acl: ['admin', 'dangerous'],
-    tips: ['nondeterministic_output'], handler: lastsave,
-  },
-  {
-    name: 'shutdown', arity: -1, flags: ['admin', 'noscript', 'loading', 'stale', 'no_multi', 'allow_busy'], group: 'server',
-    handler: shutdown,
-  },
-  { name: 'monitor', arity: 1, flags: ['admin', 'noscript', 'loading', 'stale'], group: 'server', handler: onConnection(monitor) },
-  {
-    name: 'wait', arity: 3, flags: ['noscript'], group: 'generic', acl: ['connection'],
-    tips: ['request_policy:all_shards', 'response_policy:agg_min'], handler: wait,
-  },
-  { name: 'role', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast'], group: 'server', acl: ['admin', 'dangerous'], handler: role },
+export const commands: CommandCode[] = [
+  { name: 'dbsize', handler: dbsize },
+  { name: 'flushdb', handler: flushdb },
+  { name: 'flushall', handler: flushall },
+  { name: 'swapdb', handler: swapdb },
+  { name: 'time', handler: time },
+  { name: 'lastsave', handler: lastsave },
+  { name: 'shutdown', handler: shutdown },
+  { name: 'monitor', handler: onConnection(monitor) },
+  { name: 'wait', handler: wait },
+  { name: 'role', handler: role },
 ];
 

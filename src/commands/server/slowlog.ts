@@ -2,7 +2,7 @@ import { RedisError } from '../../errors.js';
 import { getRangeLong } from '../../util/parse.js';
 import type { CommandContext } from '../core/context.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import type { SlowLogEntry } from '../../server/slowlog.js';
 
 const SLOWLOG_HELP = [
@@ -42,26 +42,20 @@ function slowlogGet(ctx: CommandContext, argv: string[]): void {
   }
 }
 
-const ADMIN_LOG: CommandSpec['flags'] = ['admin', 'loading', 'stale'];
-
-export const commands: CommandSpec[] = [
+export const commands: CommandCode[] = [
   {
-    name: 'slowlog', arity: -2, flags: [], group: 'server', summary: 'A container for slow log commands', since: '2.2.12',
+    name: 'slowlog',
     subcommands: [
-      { name: 'get', arity: -2, flags: ADMIN_LOG, group: 'server', tips: ['request_policy:all_nodes', 'nondeterministic_output'], handler: slowlogGet },
+      { name: 'get', handler: slowlogGet },
+      { name: 'len', handler: (ctx) => ctx.reply.integer(ctx.server.slowlog.entries.length) },
       {
-        name: 'len', arity: 2, flags: ADMIN_LOG, group: 'server',
-        tips: ['request_policy:all_nodes', 'response_policy:agg_sum', 'nondeterministic_output'],
-        handler: (ctx) => ctx.reply.integer(ctx.server.slowlog.entries.length),
-      },
-      {
-        name: 'reset', arity: 2, flags: ADMIN_LOG, group: 'server', tips: ['request_policy:all_nodes', 'response_policy:all_succeeded'],
+        name: 'reset',
         handler: (ctx) => {
           ctx.server.slowlog.reset();
           ctx.reply.ok();
         },
       },
-      { name: 'help', arity: 2, flags: ['loading', 'stale'], group: 'server', handler: (ctx) => replyHelp(ctx, 'SLOWLOG', SLOWLOG_HELP) },
+      { name: 'help', handler: (ctx) => replyHelp(ctx, 'SLOWLOG', SLOWLOG_HELP) },
     ],
   },
 ];

@@ -7,7 +7,7 @@ import { getRangeLong, parseLongLong } from '../../util/parse.js';
 import { parseCollectionScanArgs, replyScan } from '../args/scan.js';
 import { parseRandomCount, pickDistinct } from '../args/random-count.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 
 const ERR_POSITIVE = 'ERR value is out of range, must be positive';
 
@@ -380,29 +380,22 @@ function sscan(ctx: CommandContext, argv: string[]): void {
   replyScan(ctx.reply, next, items);
 }
 
-const KEY1 = { first: 1, last: 1, step: 1 };
-const ALL_KEYS = { first: 1, last: -1, step: 1 };
-const STORE_KEYS = { first: 1, last: -1, step: 1 };
-
-export const commands: CommandSpec[] = [
-  { name: 'sadd', arity: -3, flags: ['write', 'denyoom', 'fast'], keys: KEY1, group: 'set', handler: sadd },
-  { name: 'srem', arity: -3, flags: ['write', 'fast'], keys: KEY1, group: 'set', handler: srem },
-  { name: 'scard', arity: 2, flags: ['readonly', 'fast'], keys: KEY1, group: 'set', handler: scard },
-  { name: 'sismember', arity: 3, flags: ['readonly', 'fast'], keys: KEY1, group: 'set', handler: sismember },
-  { name: 'smismember', arity: -3, flags: ['readonly', 'fast'], keys: KEY1, group: 'set', handler: smismember },
-  { name: 'smembers', arity: 2, flags: ['readonly'], keys: KEY1, group: 'set', handler: smembers, tips: ['nondeterministic_output_order'] },
-  { name: 'spop', arity: -2, flags: ['write', 'fast'], keys: KEY1, group: 'set', handler: spop, tips: ['nondeterministic_output'] },
-  { name: 'srandmember', arity: -2, flags: ['readonly'], keys: KEY1, group: 'set', handler: srandmember, tips: ['nondeterministic_output'] },
-  { name: 'smove', arity: 4, flags: ['write', 'fast'], keys: { first: 1, last: 2, step: 1 }, group: 'set', handler: smove },
-  { name: 'sinter', arity: -2, flags: ['readonly'], keys: ALL_KEYS, group: 'set', handler: sinter, tips: ['nondeterministic_output_order'] },
-  {
-    name: 'sintercard', arity: -3, flags: ['readonly', 'movablekeys'], keys: { first: 0, last: 0, step: 0 }, group: 'set',
-    handler: sintercard, getKeys: sintercardKeys,
-  },
-  { name: 'sinterstore', arity: -3, flags: ['write', 'denyoom'], keys: STORE_KEYS, group: 'set', handler: sinterstore },
-  { name: 'sunion', arity: -2, flags: ['readonly'], keys: ALL_KEYS, group: 'set', handler: sunion, tips: ['nondeterministic_output_order'] },
-  { name: 'sunionstore', arity: -3, flags: ['write', 'denyoom'], keys: STORE_KEYS, group: 'set', handler: sunionstore },
-  { name: 'sdiff', arity: -2, flags: ['readonly'], keys: ALL_KEYS, group: 'set', handler: sdiff, tips: ['nondeterministic_output_order'] },
-  { name: 'sdiffstore', arity: -3, flags: ['write', 'denyoom'], keys: STORE_KEYS, group: 'set', handler: sdiffstore },
-  { name: 'sscan', arity: -3, flags: ['readonly'], keys: KEY1, group: 'set', handler: sscan, tips: ['nondeterministic_output'] },
+export const commands: CommandCode[] = [
+  { name: 'sadd', handler: sadd },
+  { name: 'srem', handler: srem },
+  { name: 'scard', handler: scard },
+  { name: 'sismember', handler: sismember },
+  { name: 'smismember', handler: smismember },
+  { name: 'smembers', handler: smembers },
+  { name: 'spop', handler: spop },
+  { name: 'srandmember', handler: srandmember },
+  { name: 'smove', handler: smove },
+  { name: 'sinter', handler: sinter },
+  { name: 'sintercard', handler: sintercard, getKeys: sintercardKeys },
+  { name: 'sinterstore', handler: sinterstore },
+  { name: 'sunion', handler: sunion },
+  { name: 'sunionstore', handler: sunionstore },
+  { name: 'sdiff', handler: sdiff },
+  { name: 'sdiffstore', handler: sdiffstore },
+  { name: 'sscan', handler: sscan },
 ];

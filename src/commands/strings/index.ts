@@ -4,7 +4,7 @@ import { addLongDouble, formatLongDoubleHuman, parseLongDouble, type LongDouble 
 import { parseSetExpireTime } from '../args/expire.js';
 import { lcs } from './lcs.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 
 const LLONG_MAX = 9223372036854775807n;
 const LLONG_MIN = -9223372036854775808n;
@@ -376,60 +376,39 @@ function incrbyfloat(ctx: CommandContext, argv: string[]): void {
   ctx.reply.bulk(text);
 }
 
-const ONE_KEY = { first: 1, last: 1, step: 1 };
-const GETRANGE_COMPLEXITY =
-  'O(N) where N is the length of the returned string. The complexity is ultimately determined by the returned length, but because creating a substring from an existing string is very cheap, it can be considered O(1) for small strings.';
+const SET_GET_KEY_FLAGS = ['RW', 'access', 'update'];
+const SET_KEY_FLAGS = ['OW', 'update'];
 
-export const commands: CommandSpec[] = [
-  { name: 'get', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'string', handler: get,
-    summary: 'Get the value of a key', since: '1.0.0', complexity: 'O(1)' },
-  { name: 'set', arity: -3, flags: ['write', 'denyoom'], keys: ONE_KEY, group: 'string', handler: set,
-    summary: 'Set the string value of a key', since: '1.0.0', complexity: 'O(1)' },
-  { name: 'getex', arity: -2, flags: ['write', 'fast'], keys: ONE_KEY, group: 'string', handler: getex,
-    summary: 'Get the value of a key and optionally set its expiration', since: '6.2.0', complexity: 'O(1)' },
-  { name: 'getdel', arity: 2, flags: ['write', 'fast'], keys: ONE_KEY, group: 'string', handler: getdel,
-    summary: 'Get the value of a key and delete the key', since: '6.2.0', complexity: 'O(1)' },
-  { name: 'getset', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'string', handler: getset,
-    summary: 'Set the string value of a key and return its old value', since: '1.0.0', complexity: 'O(1)' },
-  { name: 'setnx', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'string', handler: setnx,
-    summary: 'Set the value of a key, only if the key does not exist', since: '1.0.0', complexity: 'O(1)' },
-  { name: 'setex', arity: 4, flags: ['write', 'denyoom'], keys: ONE_KEY, group: 'string', handler: setex,
-    summary: 'Set the value and expiration of a key', since: '2.0.0', complexity: 'O(1)' },
-  { name: 'psetex', arity: 4, flags: ['write', 'denyoom'], keys: ONE_KEY, group: 'string', handler: psetex,
-    summary: 'Set the value and expiration in milliseconds of a key', since: '2.6.0', complexity: 'O(1)' },
-  { name: 'mget', arity: -2, flags: ['readonly', 'fast'], keys: { first: 1, last: -1, step: 1 }, group: 'string',
-    handler: mget, tips: ['request_policy:multi_shard'],
-    summary: 'Get the values of all the given keys', since: '1.0.0', complexity: 'O(N) where N is the number of keys to retrieve.' },
-  { name: 'mset', arity: -3, flags: ['write', 'denyoom'], keys: { first: 1, last: -1, step: 2 }, group: 'string',
-    handler: mset, tips: ['request_policy:multi_shard', 'response_policy:all_succeeded'],
-    summary: 'Set multiple keys to multiple values', since: '1.0.1', complexity: 'O(N) where N is the number of keys to set.' },
-  { name: 'msetnx', arity: -3, flags: ['write', 'denyoom'], keys: { first: 1, last: -1, step: 2 }, group: 'string',
-    handler: msetnx, tips: ['request_policy:multi_shard', 'response_policy:agg_min'],
-    summary: 'Set multiple keys to multiple values, only if none of the keys exist', since: '1.0.1',
-    complexity: 'O(N) where N is the number of keys to set.' },
-  { name: 'append', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'string', handler: append,
-    summary: 'Append a value to a key', since: '2.0.0',
-    complexity: 'O(1). The amortized time complexity is O(1) assuming the appended value is small and the already present value is of any size, since the dynamic string library used by Redis will double the free space available on every reallocation.' },
-  { name: 'strlen', arity: 2, flags: ['readonly', 'fast'], keys: ONE_KEY, group: 'string', handler: strlen,
-    summary: 'Get the length of the value stored in a key', since: '2.2.0', complexity: 'O(1)' },
-  { name: 'getrange', arity: 4, flags: ['readonly'], keys: ONE_KEY, group: 'string', handler: getrange,
-    summary: 'Get a substring of the string stored at a key', since: '2.4.0', complexity: GETRANGE_COMPLEXITY },
-  { name: 'substr', arity: 4, flags: ['readonly'], keys: ONE_KEY, group: 'string', handler: getrange,
-    summary: 'Get a substring of the string stored at a key', since: '1.0.0', complexity: GETRANGE_COMPLEXITY },
-  { name: 'setrange', arity: 4, flags: ['write', 'denyoom'], keys: ONE_KEY, group: 'string', handler: setrange,
-    summary: 'Overwrite part of a string at key starting at the specified offset', since: '2.2.0',
-    complexity: 'O(1), not counting the time taken to copy the new string in place. Usually, this string is very small so the amortized complexity is O(1). Otherwise, complexity is O(M) with M being the length of the value argument.' },
-  { name: 'incr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'string', handler: incr,
-    summary: 'Increment the integer value of a key by one', since: '1.0.0', complexity: 'O(1)' },
-  { name: 'decr', arity: 2, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'string', handler: decr,
-    summary: 'Decrement the integer value of a key by one', since: '1.0.0', complexity: 'O(1)' },
-  { name: 'incrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'string', handler: incrby,
-    summary: 'Increment the integer value of a key by the given amount', since: '1.0.0', complexity: 'O(1)' },
-  { name: 'decrby', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'string', handler: decrby,
-    summary: 'Decrement the integer value of a key by the given number', since: '1.0.0', complexity: 'O(1)' },
-  { name: 'incrbyfloat', arity: 3, flags: ['write', 'denyoom', 'fast'], keys: ONE_KEY, group: 'string', handler: incrbyfloat,
-    summary: 'Increment the float value of a key by the given amount', since: '2.6.0', complexity: 'O(1)' },
-  { name: 'lcs', arity: -3, flags: ['readonly'], keys: { first: 1, last: 2, step: 1 }, group: 'string', handler: lcs,
-    summary: 'Find longest common substring', since: '7.0.0', complexity: 'O(N*M) where N and M are the lengths of s1 and s2, respectively' },
+/** SET's key spec has variable flags: with GET the old value is read too (Redis's setGetKeys). */
+function setKeysAndFlags(argv: readonly string[]): { pos: number; flags: string[] }[] {
+  for (let i = 3; i < argv.length; i++) {
+    if ((argv[i] as string).toLowerCase() === 'get') return [{ pos: 1, flags: SET_GET_KEY_FLAGS }];
+  }
+  return [{ pos: 1, flags: SET_KEY_FLAGS }];
+}
+
+export const commands: CommandCode[] = [
+  { name: 'get', handler: get },
+  { name: 'set', handler: set, getKeysAndFlags: setKeysAndFlags },
+  { name: 'getex', handler: getex },
+  { name: 'getdel', handler: getdel },
+  { name: 'getset', handler: getset },
+  { name: 'setnx', handler: setnx },
+  { name: 'setex', handler: setex },
+  { name: 'psetex', handler: psetex },
+  { name: 'mget', handler: mget },
+  { name: 'mset', handler: mset },
+  { name: 'msetnx', handler: msetnx },
+  { name: 'append', handler: append },
+  { name: 'strlen', handler: strlen },
+  { name: 'getrange', handler: getrange },
+  { name: 'substr', handler: getrange },
+  { name: 'setrange', handler: setrange },
+  { name: 'incr', handler: incr },
+  { name: 'decr', handler: decr },
+  { name: 'incrby', handler: incrby },
+  { name: 'decrby', handler: decrby },
+  { name: 'incrbyfloat', handler: incrbyfloat },
+  { name: 'lcs', handler: lcs },
 ];
 

@@ -2,7 +2,7 @@ import { RedisError } from '../../errors.js';
 import { WatchRegistry } from '../../keyspace/watch.js';
 import type { CommandContext } from '../core/context.js';
 import { call } from '../core/dispatch.js';
-import type { CommandSpec, ResolvedCommand } from '../core/registry.js';
+import type { CommandCode, ResolvedCommand } from '../core/registry.js';
 
 /** A command queued between MULTI and EXEC. */
 export interface QueuedCommand {
@@ -69,13 +69,10 @@ function unwatch(ctx: CommandContext): void {
   ctx.reply.ok();
 }
 
-export const commands: CommandSpec[] = [
-  { name: 'multi', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], group: 'transactions', handler: multi },
-  { name: 'exec', arity: 1, flags: ['noscript', 'loading', 'stale', 'skip_slowlog'], group: 'transactions', handler: exec },
-  { name: 'discard', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], group: 'transactions', handler: discard },
-  {
-    name: 'watch', arity: -2, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], keys: { first: 1, last: -1, step: 1 },
-    group: 'transactions', handler: watch,
-  },
-  { name: 'unwatch', arity: 1, flags: ['noscript', 'loading', 'stale', 'fast', 'allow_busy'], group: 'transactions', handler: unwatch },
+export const commands: CommandCode[] = [
+  { name: 'multi', handler: multi },
+  { name: 'exec', handler: exec },
+  { name: 'discard', handler: discard },
+  { name: 'watch', handler: watch },
+  { name: 'unwatch', handler: unwatch },
 ];

@@ -3,7 +3,7 @@ import type { Value } from '../../types/value.js';
 import { ZSet } from '../../types/zset.js';
 import { getDouble, getLongLong, getRangeLong } from '../../util/parse.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { zsetLimits } from './common.js';
 
 /** What ZUNION and friends need of a plain set (src/types/set.ts): its members score 1. */
@@ -233,15 +233,13 @@ function numkeysKeys(argv: string[], numkeysIdx: number, withDestination: boolea
 
 const storeKeys = (argv: string[]): number[] => numkeysKeys(argv, 2, true);
 const readKeys = (argv: string[]): number[] => numkeysKeys(argv, 1, false);
-const storeSpec = { arity: -4, flags: ['write', 'denyoom', 'movablekeys'], keys: { first: 1, last: 1, step: 1 }, group: 'sorted_set', getKeys: storeKeys } as const;
-const readSpec = { arity: -3, flags: ['readonly', 'movablekeys'], keys: { first: 0, last: 0, step: 0 }, group: 'sorted_set', getKeys: readKeys } as const;
 
-export const commands: CommandSpec[] = [
-  { name: 'zunionstore', ...storeSpec, flags: [...storeSpec.flags], handler: zunionstore },
-  { name: 'zinterstore', ...storeSpec, flags: [...storeSpec.flags], handler: zinterstore },
-  { name: 'zdiffstore', ...storeSpec, flags: [...storeSpec.flags], handler: zdiffstore },
-  { name: 'zunion', ...readSpec, flags: [...readSpec.flags], handler: zunion },
-  { name: 'zinter', ...readSpec, flags: [...readSpec.flags], handler: zinter },
-  { name: 'zdiff', ...readSpec, flags: [...readSpec.flags], handler: zdiff },
-  { name: 'zintercard', ...readSpec, flags: [...readSpec.flags], handler: zintercard },
+export const commands: CommandCode[] = [
+  { name: 'zunionstore', handler: zunionstore, getKeys: storeKeys },
+  { name: 'zinterstore', handler: zinterstore, getKeys: storeKeys },
+  { name: 'zdiffstore', handler: zdiffstore, getKeys: storeKeys },
+  { name: 'zunion', handler: zunion, getKeys: readKeys },
+  { name: 'zinter', handler: zinter, getKeys: readKeys },
+  { name: 'zdiff', handler: zdiff, getKeys: readKeys },
+  { name: 'zintercard', handler: zintercard, getKeys: readKeys },
 ];

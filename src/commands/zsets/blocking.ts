@@ -2,7 +2,7 @@ import { parseTimeout } from '../core/blocking.js';
 import type { CollectionValue } from '../../types/value.js';
 import type { ZSet } from '../../types/zset.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { asZSet } from './common.js';
 import { numkeysKeys, parseMpop, popAndReply } from './pop.js';
 
@@ -68,17 +68,8 @@ function serveBzmpop(ctx: CommandContext, key: string, value: CollectionValue, a
   popAndReply(ctx, key, value as ZSet, args.max, args.count, true, true);
 }
 
-export const commands: CommandSpec[] = [
-  {
-    name: 'bzpopmin', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], keys: { first: 1, last: -2, step: 1 },
-    group: 'sorted_set', handler: bzpopmin,
-  },
-  {
-    name: 'bzpopmax', arity: -3, flags: ['write', 'noscript', 'blocking', 'fast'], keys: { first: 1, last: -2, step: 1 },
-    group: 'sorted_set', handler: bzpopmax,
-  },
-  {
-    name: 'bzmpop', arity: -5, flags: ['write', 'blocking', 'movablekeys'], keys: { first: 0, last: 0, step: 0 },
-    group: 'sorted_set', handler: bzmpop, getKeys: (argv) => numkeysKeys(argv, 2),
-  },
+export const commands: CommandCode[] = [
+  { name: 'bzpopmin', handler: bzpopmin },
+  { name: 'bzpopmax', handler: bzpopmax },
+  { name: 'bzmpop', handler: bzmpop, getKeys: (argv) => numkeysKeys(argv, 2) },
 ];

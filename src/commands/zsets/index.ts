@@ -1,4 +1,4 @@
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { commands as zsets } from './zsets.js';
 import { commands as pop } from './pop.js';
 import { commands as ranges } from './ranges.js';
@@ -6,4 +6,4 @@ import { commands as algebra } from './algebra.js';
 import { commands as blocking } from './blocking.js';
 
 /** The commands of this group, one module per family. */
-export const commands: CommandSpec[] = [...zsets, ...pop, ...ranges, ...algebra, ...blocking];
+export const commands: CommandCode[] = [...zsets, ...pop, ...ranges, ...algebra, ...blocking];

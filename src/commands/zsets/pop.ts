@@ -3,7 +3,7 @@ import type { ZSet } from '../../types/zset.js';
 import type { SkipNode } from '../../types/skiplist.js';
 import { getRangeLong } from '../../util/parse.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import { asZSet, deleteIfEmpty, writeZSet } from './common.js';
 
 const ERR_NOT_POSITIVE = 'ERR value is out of range, must be positive';
@@ -121,11 +121,8 @@ export function numkeysKeys(argv: string[], numkeysIdx: number, extra: number[] 
   return keys;
 }
 
-export const commands: CommandSpec[] = [
-  { name: 'zpopmin', arity: -2, flags: ['write', 'fast'], keys: { first: 1, last: 1, step: 1 }, group: 'sorted_set', handler: zpopmin },
-  { name: 'zpopmax', arity: -2, flags: ['write', 'fast'], keys: { first: 1, last: 1, step: 1 }, group: 'sorted_set', handler: zpopmax },
-  {
-    name: 'zmpop', arity: -4, flags: ['write', 'movablekeys'], keys: { first: 0, last: 0, step: 0 }, group: 'sorted_set',
-    handler: zmpop, getKeys: (argv) => numkeysKeys(argv, 1),
-  },
+export const commands: CommandCode[] = [
+  { name: 'zpopmin', handler: zpopmin },
+  { name: 'zpopmax', handler: zpopmax },
+  { name: 'zmpop', handler: zmpop, getKeys: (argv) => numkeysKeys(argv, 1) },
 ];

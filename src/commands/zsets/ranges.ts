@@ -5,7 +5,7 @@ import {
 } from '../../types/skiplist.js';
 import { getLongLong } from '../../util/parse.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import {
   nextNode, parseLexRange, parseScoreRange, readZSet, replyScored, replyScoredHeader, writeZSet, zsetLimits,
 } from './common.js';
@@ -246,17 +246,15 @@ function zremrangebylex(ctx: CommandContext, argv: string[]): void {
   zremrangeGeneric(ctx, argv, RangeType.Lex);
 }
 
-const keys1 = { first: 1, last: 1, step: 1 };
-
-export const commands: CommandSpec[] = [
-  { name: 'zrange', arity: -4, flags: ['readonly'], keys: keys1, group: 'sorted_set', handler: zrange },
-  { name: 'zrangestore', arity: -5, flags: ['write', 'denyoom'], keys: { first: 1, last: 2, step: 1 }, group: 'sorted_set', handler: zrangestore },
-  { name: 'zrevrange', arity: -4, flags: ['readonly'], keys: keys1, group: 'sorted_set', handler: zrevrange },
-  { name: 'zrangebyscore', arity: -4, flags: ['readonly'], keys: keys1, group: 'sorted_set', handler: zrangebyscore },
-  { name: 'zrevrangebyscore', arity: -4, flags: ['readonly'], keys: keys1, group: 'sorted_set', handler: zrevrangebyscore },
-  { name: 'zrangebylex', arity: -4, flags: ['readonly'], keys: keys1, group: 'sorted_set', handler: zrangebylex },
-  { name: 'zrevrangebylex', arity: -4, flags: ['readonly'], keys: keys1, group: 'sorted_set', handler: zrevrangebylex },
-  { name: 'zremrangebyrank', arity: 4, flags: ['write'], keys: keys1, group: 'sorted_set', handler: zremrangebyrank },
-  { name: 'zremrangebyscore', arity: 4, flags: ['write'], keys: keys1, group: 'sorted_set', handler: zremrangebyscore },
-  { name: 'zremrangebylex', arity: 4, flags: ['write'], keys: keys1, group: 'sorted_set', handler: zremrangebylex },
+export const commands: CommandCode[] = [
+  { name: 'zrange', handler: zrange },
+  { name: 'zrangestore', handler: zrangestore },
+  { name: 'zrevrange', handler: zrevrange },
+  { name: 'zrangebyscore', handler: zrangebyscore },
+  { name: 'zrevrangebyscore', handler: zrevrangebyscore },
+  { name: 'zrangebylex', handler: zrangebylex },
+  { name: 'zrevrangebylex', handler: zrevrangebylex },
+  { name: 'zremrangebyrank', handler: zremrangebyrank },
+  { name: 'zremrangebyscore', handler: zremrangebyscore },
+  { name: 'zremrangebylex', handler: zremrangebylex },
 ];

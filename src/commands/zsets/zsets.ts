@@ -6,7 +6,7 @@ import { formatDouble17g } from '../../util/format.js';
 import { globMatch } from '../../util/glob.js';
 import { getDouble, getLongLong, parseLongLongBig } from '../../util/parse.js';
 import type { CommandContext } from '../core/context.js';
-import type { CommandSpec } from '../core/registry.js';
+import type { CommandCode } from '../core/registry.js';
 import {
   parseLexRange, parseScoreRange, readZSet, replyScored, replyScoredHeader, writeZSet, zsetLimits,
 } from './common.js';
@@ -323,21 +323,17 @@ function zscan(ctx: CommandContext, argv: string[]): void {
   }
 }
 
-const zsetSpec = (
-  name: string, arity: number, flags: CommandSpec['flags'], handler: CommandSpec['handler'], keys = { first: 1, last: 1, step: 1 },
-): CommandSpec => ({ name, arity, flags, keys, group: 'sorted_set', handler });
-
-export const commands: CommandSpec[] = [
-  zsetSpec('zadd', -4, ['write', 'denyoom', 'fast'], zadd),
-  zsetSpec('zincrby', 4, ['write', 'denyoom', 'fast'], zincrby),
-  zsetSpec('zrem', -3, ['write', 'fast'], zrem),
-  zsetSpec('zcard', 2, ['readonly', 'fast'], zcard),
-  zsetSpec('zscore', 3, ['readonly', 'fast'], zscore),
-  zsetSpec('zmscore', -3, ['readonly', 'fast'], zmscore),
-  zsetSpec('zrank', 3, ['readonly', 'fast'], zrank),
-  zsetSpec('zrevrank', 3, ['readonly', 'fast'], zrevrank),
-  zsetSpec('zcount', 4, ['readonly', 'fast'], zcount),
-  zsetSpec('zlexcount', 4, ['readonly', 'fast'], zlexcount),
-  { ...zsetSpec('zrandmember', -2, ['readonly'], zrandmember), tips: ['nondeterministic_output'] },
-  { ...zsetSpec('zscan', -3, ['readonly'], zscan), tips: ['nondeterministic_output'] },
+export const commands: CommandCode[] = [
+  { name: 'zadd', handler: zadd },
+  { name: 'zincrby', handler: zincrby },
+  { name: 'zrem', handler: zrem },
+  { name: 'zcard', handler: zcard },
+  { name: 'zscore', handler: zscore },
+  { name: 'zmscore', handler: zmscore },
+  { name: 'zrank', handler: zrank },
+  { name: 'zrevrank', handler: zrevrank },
+  { name: 'zcount', handler: zcount },
+  { name: 'zlexcount', handler: zlexcount },
+  { name: 'zrandmember', handler: zrandmember },
+  { name: 'zscan', handler: zscan },
 ];
