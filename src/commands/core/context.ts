@@ -10,6 +10,7 @@ import type { Tracking, TrackingClient } from '../../pubsub/tracking.js';
 import type { BlockedType, ServeBlocked } from './blocking.js';
 import type { LatencyMonitor } from '../../server/latency.js';
 import type { SlowLog } from '../../server/slowlog.js';
+import type { Propagation } from './propagate.js';
 
 /**
  * What command handlers see of a client. `net/client.ts` implements it; handlers never see
@@ -137,6 +138,8 @@ export interface ServerContext {
   readonly slowlog: SlowLog;
   /** LATENCY events. */
   readonly latency: LatencyMonitor;
+  /** The propagation stream: every change to the dataset as commands (AOF, replicas). See propagate.ts. */
+  readonly propagation: Propagation;
   /** DEBUG SET-ACTIVE-EXPIRE: whether the timer runs the active expiry cycle. */
   activeExpireEnabled: boolean;
   /**
