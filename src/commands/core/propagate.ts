@@ -78,7 +78,11 @@ export class Propagation {
   private readonly savedForced: number[] = [];
   private readonly dirtyAtStart: number[] = [];
 
-  /** Adds a listener; returns the function that removes it. */
+  /**
+   * Adds a listener; returns the function that removes it. Entries reach it from the next
+   * command on: one added by a command while it runs (inside an EXEC, say) gets the rest of
+   * that command's work as entries of their own, unwrapped. A listener must not throw.
+   */
   subscribe(listener: PropagationListener): () => void {
     this.listeners = [...this.listeners, listener];
     this.active = true;
