@@ -11,6 +11,27 @@ export interface KeyspaceHooks {
   notify(db: Database, type: string, event: string, key: string): void;
 }
 
+/**
+ * Told before anything in a database changes, while the old state can still be read: a
+ * point-in-time snapshot (BGSAVE without fork) copies what it has not saved yet. At most one
+ * per server; while none is set each change pays one null check.
+ */
+export interface KeyChangeListener {
+  /**
+   * `key` of `db` is about to be written, deleted (by a command or by expiry) or have its
+   * expiry set or removed. It may not exist yet (it is about to be created), and the change
+   * may in the end not happen (a lookup for writing that finds nothing to do).
+   */
+  beforeKeyChange(db: Database, key: string): void;
+  /** Every key of `db` is about to go or to be replaced at once (FLUSHDB, FLUSHALL, SWAPDB). */
+  beforeDatabaseChange(db: Database): void;
+}
+
+/** Installs (or, with null, removes) the listener told before changes, on every database. */
+export function setKeyChangeListener(databases: readonly Database[], listener: KeyChangeListener | null): void {
+  for (const db of databases) db.changeListener = listener;
+}
+
 export interface KeyspaceStats {
   hits: number;
   misses: number;
@@ -39,6 +60,8 @@ export class Database {
   accessClock = new Map<string, number>();
   /** Shared by every database of a server; follows maxmemory-policy. */
   access: AccessPolicy = defaultAccessPolicy();
+  /** Told before each change (see KeyChangeListener); null while nobody needs it. */
+  changeListener: KeyChangeListener | null = null;
 
   constructor(
     public id: number,
@@ -54,6 +77,7 @@ export class Database {
   expireIfNeeded(key: string, now: number = Date.now()): boolean {
     const at = this.expires.get(key);
     if (at === undefined || at > now) return false;
+    if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
     this.dict.delete(key);
     this.expires.delete(key);
     this.accessClock.delete(key);
@@ -102,6 +126,8 @@ export class Database {
   /** A lookup before writing. */
   lookupWrite(key: string): Value | undefined {
     if (this.expires.size !== 0) this.expireIfNeeded(key);
+    // Callers change the value found in place: the old one must be copied first, if anyone wants it.
+    if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
     const value = this.dict.get(key);
     if (value !== undefined) this.touch(key);
     return value;
@@ -117,6 +143,7 @@ export class Database {
    * keepTtl. Signals the modification.
    */
   set(key: string, value: Value, keepTtl = false): void {
+    if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
     const size = this.dict.size;
     this.dict.set(key, value);
     // Redis's dbAdd: a key that did not exist is announced as 'new' (class n).
@@ -130,11 +157,13 @@ export class Database {
 
   /** Stores a value without touching the TTL or signalling (the caller signals). */
   store(key: string, value: Value): void {
+    if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
     this.dict.set(key, value);
   }
 
   /** Deletes a key and its TTL; true if it existed. Signals the modification. */
   delete(key: string): boolean {
+    if (this.changeListener !== null && this.dict.has(key)) this.changeListener.beforeKeyChange(this, key);
     if (!this.dict.delete(key)) return false;
     if (this.expires.size !== 0) this.expires.delete(key);
     this.accessClock.delete(key);
@@ -147,6 +176,7 @@ export class Database {
    * nothing either (a served blocked pop, whose push already signalled the key).
    */
   deleteUnsignalled(key: string): boolean {
+    if (this.changeListener !== null && this.dict.has(key)) this.changeListener.beforeKeyChange(this, key);
     if (!this.dict.delete(key)) return false;
     if (this.expires.size !== 0) this.expires.delete(key);
     this.accessClock.delete(key);
@@ -159,10 +189,12 @@ export class Database {
 
   /** Sets the absolute expiry time (ms) of an existing key. */
   setExpire(key: string, at: number): void {
+    if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
     this.expires.set(key, at);
   }
 
   removeExpire(key: string): boolean {
+    if (this.changeListener !== null && this.expires.has(key)) this.changeListener.beforeKeyChange(this, key);
     return this.expires.delete(key);
   }
 
@@ -178,6 +210,7 @@ export class Database {
 
   /** Removes every key; returns how many there were. */
   clear(): number {
+    if (this.changeListener !== null) this.changeListener.beforeDatabaseChange(this);
     const n = this.dict.size;
     this.dict.clear();
     this.expires.clear();
@@ -189,6 +222,8 @@ export class Database {
 
   /** Exchanges contents with another database (SWAPDB); clients keep their db number. */
   swapWith(other: Database): void {
+    if (this.changeListener !== null) this.changeListener.beforeDatabaseChange(this);
+    if (other.changeListener !== null) other.changeListener.beforeDatabaseChange(other);
     const dict = this.dict;
     this.dict = other.dict;
     other.dict = dict;

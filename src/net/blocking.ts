@@ -122,7 +122,8 @@ export class BlockingState {
     const queue = this.queues[db.id]?.get(key);
     let node = queue?.head ?? null;
     while (node !== null) {
-      const value = db.lookup(key);
+      // A lookup for writing: the served command changes the value.
+      const value = db.lookupWrite(key);
       if (value === undefined || typeof value === 'string' || value.size === 0) return;
       const next = node.next;
       const waiter = node.waiter;
@@ -135,11 +136,16 @@ export class BlockingState {
         const previous = tracking.current;
         tracking.current = client.tracking !== null ? client : null;
         const started = performance.now();
+        // What one served client does is one unit of the propagation stream, as a command is.
+        const propagation = client.server.propagation;
+        propagation.beginUnit();
         try {
           waiter.serve(client, key, value, waiter.argv);
         } catch (err) {
           if (!(err instanceof RedisError)) throw err;
           replyError(client, err.message);
+        } finally {
+          propagation.endUnit();
         }
         // Redis 7.0 records the call's own time plus the time to serve it, not the time it waited.
         this.recordLatency(waiter, (performance.now() - started) * 1000);

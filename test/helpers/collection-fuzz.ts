@@ -138,6 +138,14 @@ export class CommandGenerator {
     return step;
   }
 
+  /** The next step for one type of collection only. */
+  nextOf(type: CollectionType): FuzzStep {
+    if (type === 'hash') return this.hash();
+    if (type === 'list') return this.list();
+    if (type === 'set') return this.set();
+    return this.zset();
+  }
+
   private exact(...argv: string[]): FuzzStep {
     return { argv, check: { kind: 'exact' } };
   }

@@ -18,6 +18,8 @@ export function oracleAvailable(): boolean {
 
 export interface Oracle {
   port: number;
+  /** Its working directory (--dir): where an AOF or RDB it writes goes. */
+  dir: string;
   stop(): Promise<void>;
 }
 
@@ -36,6 +38,7 @@ export async function startOracle(extraArgs: string[] = []): Promise<Oracle> {
       ready.close();
       return {
         port,
+        dir,
         async stop() {
           child.kill('SIGKILL');
           await new Promise((r) => child.once('exit', r));

@@ -11,6 +11,7 @@ import type { BlockedType, ServeBlocked } from './blocking.js';
 import type { LatencyMonitor } from '../../server/latency.js';
 import type { SlowLog } from '../../server/slowlog.js';
 import type { LatencyHistogram } from '../../server/latency-histogram.js';
+import type { Propagation } from './propagate.js';
 
 /**
  * What every command handler sees of whoever runs the command: a connection, or a caller
@@ -177,6 +178,8 @@ export interface ServerContext {
   readonly slowlog: SlowLog;
   /** LATENCY events. */
   readonly latency: LatencyMonitor;
+  /** The propagation stream: every change to the dataset as commands (AOF, replicas). See propagate.ts. */
+  readonly propagation: Propagation;
   /** DEBUG SET-ACTIVE-EXPIRE: whether the timer runs the active expiry cycle. */
   activeExpireEnabled: boolean;
   /**

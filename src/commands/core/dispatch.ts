@@ -106,10 +106,16 @@ export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: strin
   const handler = resolved.spec.handler as (ctx: CommandContext, argv: string[]) => void;
   // Within a batch a command starts where the previous one ended: one clock read per command.
   const started = batchClock !== 0 ? batchClock : performance.now();
+  // While nobody subscribes to the propagation stream this flag is all it costs.
+  const propagating = ctx.server.propagation.active;
+  if (propagating) ctx.server.propagation.enterCall(ctx.server.dirty);
   try {
     handler(ctx, argv);
   } catch (err) {
-    if (!(err instanceof RedisError)) throw err;
+    if (!(err instanceof RedisError)) {
+      if (propagating) exitPropagation(ctx, resolved, argv);
+      throw err;
+    }
     resolved.stat.failedCalls++;
     replyError(ctx, err.message);
   }
@@ -135,6 +141,13 @@ export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: strin
   if (ctx.server.hasMonitors() && !flags.includes('skip_monitor') && !flags.includes('admin')) {
     ctx.server.feedMonitors(ctx, argv);
   }
+  if (propagating) exitPropagation(ctx, resolved, argv);
+}
+
+/** Hands the command that ran to the propagation stream (see propagate.ts). */
+function exitPropagation(ctx: CommandContext, resolved: ResolvedCommand, argv: string[]): void {
+  const top = resolved.parent ?? resolved.spec;
+  ctx.server.propagation.exitCall(ctx.db.id, argv, ctx.server.dirty, top.name, resolved.parent === null && top.name === 'exec');
 }
 
 /** Records one call's duration in its command's latency histogram (latency-tracking). */

@@ -199,6 +199,9 @@ function hincrbyfloat(ctx: CommandContext, argv: string[]): void {
   ctx.db.signalModifiedKey(key);
   ctx.db.notify('h', 'hincrbyfloat', key);
   ctx.server.dirty++;
+  // The result as text, so that no replica has to repeat the long double arithmetic.
+  const propagation = ctx.server.propagation;
+  if (propagation.active) propagation.rewrite(['HSET', key, field, text]);
 }
 
 function hrandfield(ctx: CommandContext, argv: string[]): void {

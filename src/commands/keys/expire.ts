@@ -49,10 +49,12 @@ function expireGeneric(ctx: CommandContext, argv: string[], unit: ExpireUnit, re
   const db = ctx.db;
   if (db.lookupWrite(key) === undefined) return ctx.reply.integer(0);
   if (flags !== 0 && refusedByFlags(flags, db.getExpire(key), when)) return ctx.reply.integer(0);
+  const propagation = ctx.server.propagation;
   if (when <= now) {
     db.delete(key);
     ctx.server.dirty++;
     db.notify('g', 'del', key);
+    if (propagation.active) propagation.rewrite([ctx.server.config.getBool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', key]);
     return ctx.reply.integer(1);
   }
   db.setExpire(key, when);
@@ -60,6 +62,14 @@ function expireGeneric(ctx: CommandContext, argv: string[], unit: ExpireUnit, re
   db.signalModifiedKey(key);
   db.notify('g', 'expire', key);
   ctx.server.dirty++;
+  // Propagated as PEXPIREAT with the absolute time (and the same NX|XX|GT|LT options), which
+  // PEXPIREAT itself already is.
+  if (propagation.active && !(unit === 'milliseconds' && !relative)) {
+    const rewritten = argv.slice();
+    rewritten[0] = 'PEXPIREAT';
+    rewritten[2] = String(when);
+    propagation.rewrite(rewritten);
+  }
 }
 
 function expire(ctx: CommandContext, argv: string[]): void {

@@ -247,11 +247,16 @@ function sortGeneric(ctx: CommandContext, argv: string[], readonly: boolean): vo
     }
     return;
   }
-  storeResult(ctx, store, vector, start, end, gets, outputlen);
+  // Equal ALPHA sort keys taken from other keys (BY) leave elements in their input order,
+  // which for a set is the order of its hash table: another server replaying SORT would store
+  // another list. Such a result is propagated as the list itself.
+  const orderOfTies = sortval.type === 'set' && alpha && sortBy !== null && !dontSort;
+  storeResult(ctx, store, vector, start, end, gets, outputlen, orderOfTies);
 }
 
 /** STORE: the result as a list (missing GET values as empty strings), or no key at all. */
-function storeResult(ctx: CommandContext, store: string, vector: SortItem[], start: number, end: number, gets: string[], outputlen: number): void {
+function storeResult(ctx: CommandContext, store: string, vector: SortItem[], start: number, end: number, gets: string[], outputlen: number,
+  propagateList: boolean): void {
   const db = ctx.db;
   const list = new List(outputlen);
   for (let j = start; j <= end; j++) {
@@ -265,6 +270,12 @@ function storeResult(ctx: CommandContext, store: string, vector: SortItem[], sta
     db.set(store, list);
     db.notify('l', 'sortstore', store);
     ctx.server.dirty += outputlen;
+    const propagation = ctx.server.propagation;
+    if (propagateList && propagation.active) {
+      propagation.prevent();
+      propagation.also(db.id, ['DEL', store]);
+      propagation.also(db.id, ['RPUSH', store, ...list.toArray()]);
+    }
   } else if (db.delete(store)) {
     db.notify('g', 'del', store);
     ctx.server.dirty++;

@@ -4,13 +4,18 @@
  * serveClientBlockedOnList: a served BLPOP or BLMOVE counts no dirty change and signals no
  * change of its source key (the push that woke it did both), a served BLMPOP counts its pops and
  * signals them.
+ *
+ * Propagation: none of these is ever emitted as itself. Served at once they are rewritten to
+ * the plain command that did the same (LPOP/RPOP key, LPOP/RPOP key count, LMOVE, RPOPLPUSH);
+ * served later, the serve function emits that command (the blocked command was emitted as
+ * nothing, having changed nothing).
  */
 import type { CommandContext } from '../core/context.js';
 import type { CommandCode } from '../core/registry.js';
 import type { CollectionValue } from '../../types/value.js';
 import type { List } from '../../types/list.js';
 import { parseTimeout } from '../core/blocking.js';
-import { asList, moveElement, mpopKeys, parseMpop, parseWhere, popOneWithKey, popRangeWithKey } from './common.js';
+import { asList, moveElement, mpopKeys, parseMpop, parseWhere, popCommand, popOneWithKey, popRangeWithKey } from './common.js';
 
 /** BLPOP/BRPOP/BLMPOP (Redis's blockingPopGenericCommand); `count` -1 for the single-pop forms. */
 function blockingPop(
@@ -22,6 +27,8 @@ function blockingPop(
     const key = argv[j] as string;
     const list = asList(db.lookupWrite(key));
     if (list === undefined || list.size === 0) continue;
+    const propagation = ctx.server.propagation;
+    if (propagation.active) propagation.rewrite(popCommand(key, left, count === -1 ? -1 : Math.min(count, list.size)));
     if (count !== -1) return popRangeWithKey(ctx, list, key, left, count);
     popOneWithKey(ctx, list, key, left);
     ctx.server.dirty++;
@@ -32,10 +39,14 @@ function blockingPop(
 }
 
 function serveBlpop(ctx: CommandContext, key: string, value: CollectionValue): void {
+  const propagation = ctx.server.propagation;
+  if (propagation.active) propagation.also(ctx.db.id, popCommand(key, true, -1));
   popOneWithKey(ctx, value as List, key, true, true);
 }
 
 function serveBrpop(ctx: CommandContext, key: string, value: CollectionValue): void {
+  const propagation = ctx.server.propagation;
+  if (propagation.active) propagation.also(ctx.db.id, popCommand(key, false, -1));
   popOneWithKey(ctx, value as List, key, false, true);
 }
 
@@ -51,6 +62,8 @@ function brpop(ctx: CommandContext, argv: string[]): void {
 
 function serveBlmpop(ctx: CommandContext, key: string, value: CollectionValue, argv: string[]): void {
   const { left, count } = parseMpop(argv, 2);
+  const propagation = ctx.server.propagation;
+  if (propagation.active) propagation.also(ctx.db.id, popCommand(key, left, Math.min(count, value.size)));
   popRangeWithKey(ctx, value as List, key, left, count);
 }
 
@@ -66,6 +79,10 @@ function serveMove(ctx: CommandContext, key: string, value: CollectionValue, arg
   const from = blmove ? parseWhere(argv[3] as string) : false;
   const to = blmove ? parseWhere(argv[4] as string) : true;
   moveElement(ctx, key, value as List, argv[2] as string, from, to, true);
+  const propagation = ctx.server.propagation;
+  if (!propagation.active) return;
+  const dst = argv[2] as string;
+  propagation.also(ctx.db.id, blmove ? ['LMOVE', key, dst, from ? 'left' : 'right', to ? 'left' : 'right'] : ['RPOPLPUSH', key, dst]);
 }
 
 function blmoveGeneric(ctx: CommandContext, argv: string[], from: boolean, to: boolean, deadline: number): void {
@@ -74,6 +91,10 @@ function blmoveGeneric(ctx: CommandContext, argv: string[], from: boolean, to: b
   if (list !== undefined) {
     moveElement(ctx, src, list, argv[2] as string, from, to);
     ctx.server.dirty++;
+    const propagation = ctx.server.propagation;
+    if (propagation.active) {
+      propagation.rewrite(argv.length === 6 ? ['LMOVE', src, argv[2] as string, argv[3] as string, argv[4] as string] : ['RPOPLPUSH', src, argv[2] as string]);
+    }
     return;
   }
   // Redis answers a null bulk here but a null array when a blocked BLMOVE times out.

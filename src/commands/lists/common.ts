@@ -117,6 +117,15 @@ export function moveElement(ctx: CommandContext, srcKey: string, src: List, dstK
   listPopped(ctx, srcKey, from, src, served);
 }
 
+/**
+ * The pop that reproduces a served pop (Redis's replication of BLPOP, BLMPOP, LMPOP):
+ * LPOP/RPOP key, with the number of elements popped unless `count` is -1.
+ */
+export function popCommand(key: string, left: boolean, count: number): string[] {
+  const name = left ? 'LPOP' : 'RPOP';
+  return count === -1 ? [name, key] : [name, key, String(count)];
+}
+
 export interface MpopArgs {
   numkeys: number;
   left: boolean;

@@ -4,7 +4,7 @@ import { getLongLong, getRangeLong, parseLongLongBig } from '../../util/parse.js
 import type { CommandContext } from '../core/context.js';
 import type { CommandCode } from '../core/registry.js';
 import {
-  asList, elementsRemoved, moveElement, mpopKeys, parseMpop, parseWhere, popRangeWithKey, replyRange,
+  asList, elementsRemoved, moveElement, mpopKeys, parseMpop, parseWhere, popCommand, popRangeWithKey, replyRange,
 } from './common.js';
 
 const ERR_MUST_BE_POSITIVE = 'ERR value is out of range, must be positive';
@@ -253,6 +253,8 @@ function lmpop(ctx: CommandContext, argv: string[]): void {
     const key = argv[j] as string;
     const list = asList(db.lookupWrite(key));
     if (list === undefined || list.size === 0) continue;
+    const propagation = ctx.server.propagation;
+    if (propagation.active) propagation.rewrite(popCommand(key, left, Math.min(count, list.size)));
     return popRangeWithKey(ctx, list, key, left, count);
   }
   ctx.reply.nullArray();

@@ -2,6 +2,7 @@ import { RedisError } from '../../errors.js';
 import { globMatch } from '../../util/glob.js';
 import type { CommandContext } from '../core/context.js';
 import type { CommandCode } from '../core/registry.js';
+import { PROPAGATE_REPL } from '../core/propagate.js';
 
 /** Subscriptions that count for the RESP2 "subscribed" mode and the counts in replies. */
 function subscriptionCount(ctx: CommandContext): number {
@@ -88,12 +89,16 @@ function sunsubscribe(ctx: CommandContext, argv: string[]): void {
   }
 }
 
+// Messages reach the subscribers of replicas too: PUBLISH and SPUBLISH are propagated to
+// replicas (not to the AOF) although they change no data.
 function publish(ctx: CommandContext, argv: string[]): void {
   ctx.reply.integer(ctx.server.pubsub.publish(argv[1] as string, argv[2] as string));
+  ctx.server.propagation.force(PROPAGATE_REPL);
 }
 
 function spublish(ctx: CommandContext, argv: string[]): void {
   ctx.reply.integer(ctx.server.pubsub.spublish(argv[1] as string, argv[2] as string));
+  ctx.server.propagation.force(PROPAGATE_REPL);
 }
 
 function listChannels(ctx: CommandContext, argv: string[], map: Map<string, Set<unknown>>): void {

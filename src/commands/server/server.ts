@@ -39,6 +39,8 @@ function flushdb(ctx: CommandContext, argv: string[]): void {
   const async = flushIsAsync(ctx, argv);
   ctx.server.flushed(ctx.db);
   ctx.server.dirty += emptyDb(ctx, ctx.db, async);
+  // Propagated even when the database was already empty, as Redis does.
+  ctx.server.propagation.force();
   ctx.reply.ok();
 }
 
@@ -50,6 +52,7 @@ function flushall(ctx: CommandContext, argv: string[]): void {
   for (const db of server.databases) removed += emptyDb(ctx, db, async);
   // Redis also saves an RDB here when save points are configured; nodis has no RDB writer yet.
   server.dirty += removed + 1;
+  server.propagation.force();
   ctx.reply.ok();
 }
 

@@ -112,6 +112,9 @@ function spop(ctx: CommandContext, argv: string[]): void {
   if (set === undefined) return ctx.reply.nullBulk();
   const member = set.deleteAt(Math.floor(Math.random() * set.size));
   ctx.db.notify('s', 'spop', key);
+  // A random pop is propagated as the removal of what it popped.
+  const propagation = ctx.server.propagation;
+  if (propagation.active) propagation.rewrite(['SREM', key, member]);
   ctx.reply.bulk(member);
   afterPop(ctx, key, set);
   ctx.server.dirty++;
@@ -127,16 +130,25 @@ function spopWithCount(ctx: CommandContext, argv: string[]): void {
   if (set === undefined || count === 0) return ctx.reply.setHeader(0);
   const size = set.size;
   ctx.db.notify('s', 'spop', key);
+  const propagation = ctx.server.propagation;
   if (count >= size) {
     ctx.server.dirty += size;
     replyMembers(ctx, set);
     ctx.db.delete(key);
     ctx.db.notify('g', 'del', key);
+    if (propagation.active) propagation.rewrite(['DEL', key]);
     return;
   }
   ctx.server.dirty += count;
   ctx.reply.setHeader(count);
-  for (let k = 0; k < count; k++) ctx.reply.bulk(set.deleteAt(Math.floor(Math.random() * set.size)));
+  // Propagated as one SREM per member popped, as Redis's spopWithCountCommand does.
+  const propagating = propagation.active;
+  if (propagating) propagation.prevent();
+  for (let k = 0; k < count; k++) {
+    const member = set.deleteAt(Math.floor(Math.random() * set.size));
+    ctx.reply.bulk(member);
+    if (propagating) propagation.also(ctx.db.id, ['SREM', key, member]);
+  }
   // Redis builds the remainder as a new set then, whose encoding is chosen afresh.
   if ((size - count) * SPOP_MOVE_STRATEGY_MUL <= count) set.rebuild(maxIntset(ctx));
   ctx.db.signalModifiedKey(key);

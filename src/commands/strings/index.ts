@@ -87,7 +87,7 @@ function replyValue(ctx: CommandContext, key: string): void {
  * Redis's setGenericCommand, shared by SET, SETNX, SETEX and PSETEX. `intReply` answers 1/0
  * (SETNX) instead of OK/null.
  */
-function setGeneric(ctx: CommandContext, flags: number, key: string, value: string, expire: string | undefined,
+function setGeneric(ctx: CommandContext, argv: string[], flags: number, key: string, value: string, expire: string | undefined,
   command: string, intReply: boolean): void {
   const db = ctx.db;
   const at = expire === undefined ? 0 : expireAt(flags, expire, command);
@@ -116,23 +116,38 @@ function setGeneric(ctx: CommandContext, flags: number, key: string, value: stri
     if (intReply) ctx.reply.integer(1);
     else ctx.reply.ok();
   }
+  const propagation = ctx.server.propagation;
+  if (!propagation.active) return;
+  // Replicas and the AOF get the absolute time, and never GET (Redis's setGenericCommand).
+  if (expire !== undefined) propagation.rewrite(['SET', key, value, 'PXAT', String(at)]);
+  else if (flags & SET_GET) propagation.rewrite(withoutGet(argv));
+}
+
+/** SET's argv without its GET options (a replica has no one to answer). */
+function withoutGet(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let j = 0; j < argv.length; j++) {
+    if (j >= 3 && (argv[j] as string).toLowerCase() === 'get') continue;
+    out.push(argv[j] as string);
+  }
+  return out;
 }
 
 function set(ctx: CommandContext, argv: string[]): void {
   const flags = argv.length === 3 ? 0 : parseExtendedArgs(argv, 3, true);
-  setGeneric(ctx, flags, argv[1] as string, argv[2] as string, flags === 0 ? undefined : parsedExpire, 'set', false);
+  setGeneric(ctx, argv, flags, argv[1] as string, argv[2] as string, flags === 0 ? undefined : parsedExpire, 'set', false);
 }
 
 function setnx(ctx: CommandContext, argv: string[]): void {
-  setGeneric(ctx, SET_NX, argv[1] as string, argv[2] as string, undefined, 'setnx', true);
+  setGeneric(ctx, argv, SET_NX, argv[1] as string, argv[2] as string, undefined, 'setnx', true);
 }
 
 function setex(ctx: CommandContext, argv: string[]): void {
-  setGeneric(ctx, EX, argv[1] as string, argv[3] as string, argv[2] as string, 'setex', false);
+  setGeneric(ctx, argv, EX, argv[1] as string, argv[3] as string, argv[2] as string, 'setex', false);
 }
 
 function psetex(ctx: CommandContext, argv: string[]): void {
-  setGeneric(ctx, PX, argv[1] as string, argv[3] as string, argv[2] as string, 'psetex', false);
+  setGeneric(ctx, argv, PX, argv[1] as string, argv[3] as string, argv[2] as string, 'psetex', false);
 }
 
 function get(ctx: CommandContext, argv: string[]): void {
@@ -149,21 +164,26 @@ function getex(ctx: CommandContext, argv: string[]): void {
   if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
   const at = expire === undefined ? 0 : expireAt(flags, expire, 'getex');
   ctx.reply.bulk(value);
+  // Never propagated as itself: as the DEL/UNLINK, PEXPIREAT or PERSIST it amounts to.
+  const propagation = ctx.server.propagation;
   if (flags & (EXAT | PXAT) && at <= Date.now()) {
     // An absolute time already past deletes the key at once.
     db.delete(key);
     db.notify('g', 'del', key);
     ctx.server.dirty++;
+    if (propagation.active) propagation.rewrite([ctx.server.config.getBool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', key]);
   } else if (expire !== undefined) {
     db.setExpire(key, at);
     db.signalModifiedKey(key);
     db.notify('g', 'expire', key);
     ctx.server.dirty++;
+    if (propagation.active) propagation.rewrite(['PEXPIREAT', key, String(at)]);
   } else if (flags & PERSIST) {
     if (db.removeExpire(key)) {
       db.signalModifiedKey(key);
       db.notify('g', 'persist', key);
       ctx.server.dirty++;
+      if (propagation.active) propagation.rewrite(['PERSIST', key]);
     }
   }
 }
@@ -174,6 +194,8 @@ function getdel(ctx: CommandContext, argv: string[]): void {
   if (ctx.db.delete(key)) {
     ctx.db.notify('g', 'del', key);
     ctx.server.dirty++;
+    const propagation = ctx.server.propagation;
+    if (propagation.active) propagation.rewrite([ctx.server.config.getBool('lazyfree-lazy-user-del') ? 'UNLINK' : 'DEL', key]);
   }
 }
 
@@ -183,6 +205,8 @@ function getset(ctx: CommandContext, argv: string[]): void {
   ctx.db.set(key, argv[2] as string);
   ctx.db.notify('$', 'set', key);
   ctx.server.dirty++;
+  const propagation = ctx.server.propagation;
+  if (propagation.active) propagation.rewrite(['SET', key, argv[2] as string]);
 }
 
 function mget(ctx: CommandContext, argv: string[]): void {
@@ -374,6 +398,9 @@ function incrbyfloat(ctx: CommandContext, argv: string[]): void {
   db.notify('$', 'incrbyfloat', key);
   ctx.server.dirty++;
   ctx.reply.bulk(text);
+  // The result as text, so that no replica has to repeat the long double arithmetic.
+  const propagation = ctx.server.propagation;
+  if (propagation.active) propagation.rewrite(['SET', key, text, 'KEEPTTL']);
 }
 
 const SET_GET_KEY_FLAGS = ['RW', 'access', 'update'];

@@ -4,7 +4,7 @@ import type { ZSet } from '../../types/zset.js';
 import type { CommandContext } from '../core/context.js';
 import type { CommandCode } from '../core/registry.js';
 import { asZSet } from './common.js';
-import { numkeysKeys, parseMpop, popAndReply } from './pop.js';
+import { numkeysKeys, parseMpop, popAndReply, zpopCommand } from './pop.js';
 
 /**
  * BZPOPMIN / BZPOPMAX key [key …] timeout. Serves the first non-empty set at once, like
@@ -17,6 +17,8 @@ function bzpopGeneric(ctx: CommandContext, argv: string[], max: boolean): void {
     const key = argv[i] as string;
     const zset = asZSet(ctx.db.lookupWrite(key));
     if (zset === undefined || zset.size === 0) continue;
+    const propagation = ctx.server.propagation;
+    if (propagation.active) propagation.rewrite(zpopCommand(key, max, -1));
     popAndReply(ctx, key, zset, max, 1, true, false);
     return;
   }
@@ -28,10 +30,14 @@ function bzpopGeneric(ctx: CommandContext, argv: string[], max: boolean): void {
 }
 
 function serveBzpopmin(ctx: CommandContext, key: string, value: CollectionValue): void {
+  const propagation = ctx.server.propagation;
+  if (propagation.active) propagation.also(ctx.db.id, zpopCommand(key, false, -1));
   popAndReply(ctx, key, value as ZSet, false, 1, true, false);
 }
 
 function serveBzpopmax(ctx: CommandContext, key: string, value: CollectionValue): void {
+  const propagation = ctx.server.propagation;
+  if (propagation.active) propagation.also(ctx.db.id, zpopCommand(key, true, -1));
   popAndReply(ctx, key, value as ZSet, true, 1, true, false);
 }
 
@@ -53,6 +59,8 @@ function bzmpop(ctx: CommandContext, argv: string[]): void {
     const key = argv[i] as string;
     const zset = asZSet(ctx.db.lookupWrite(key));
     if (zset === undefined || zset.size === 0) continue;
+    const propagation = ctx.server.propagation;
+    if (propagation.active) propagation.rewrite(zpopCommand(key, args.max, Math.min(args.count, zset.size)));
     popAndReply(ctx, key, zset, args.max, args.count, true, true);
     return;
   }
@@ -65,6 +73,8 @@ function bzmpop(ctx: CommandContext, argv: string[]): void {
 
 function serveBzmpop(ctx: CommandContext, key: string, value: CollectionValue, argv: string[]): void {
   const args = parseMpop(argv, 2);
+  const propagation = ctx.server.propagation;
+  if (propagation.active) propagation.also(ctx.db.id, zpopCommand(key, args.max, Math.min(args.count, value.size)));
   popAndReply(ctx, key, value as ZSet, args.max, args.count, true, true);
 }
 

@@ -42,6 +42,15 @@ export function popAndReply(ctx: CommandContext, key: string, zset: ZSet, max: b
   ctx.server.dirty += n;
 }
 
+/**
+ * The pop that reproduces ZMPOP or a blocking pop (served at once or later): ZPOPMIN/ZPOPMAX
+ * key, with the number of members popped unless `count` is -1.
+ */
+export function zpopCommand(key: string, max: boolean, count: number): string[] {
+  const name = max ? 'ZPOPMAX' : 'ZPOPMIN';
+  return count === -1 ? [name, key] : [name, key, String(count)];
+}
+
 /** The first key of `keys` holding a sorted set, WRONGTYPE stopping the search as in Redis. */
 export function firstNonEmpty(ctx: CommandContext, argv: string[], from: number, to: number): number {
   for (let i = from; i < to; i++) {
@@ -109,7 +118,10 @@ function zmpop(ctx: CommandContext, argv: string[]): void {
     return;
   }
   const key = argv[at] as string;
-  popAndReply(ctx, key, ctx.db.lookupWrite(key) as ZSet, args.max, args.count, true, true);
+  const zset = ctx.db.lookupWrite(key) as ZSet;
+  const propagation = ctx.server.propagation;
+  if (propagation.active) propagation.rewrite(zpopCommand(key, args.max, Math.min(args.count, zset.size)));
+  popAndReply(ctx, key, zset, args.max, args.count, true, true);
 }
 
 /** Key positions of `numkeys key… ` commands (ZMPOP, ZUNION, ZINTERCARD…). */
