@@ -42,6 +42,8 @@ export class Client implements CommandContext {
   private waiting = false;
   /** What a blocking command waits for; no input is processed meanwhile. */
   blocked: Waiter | null = null;
+  /** A command answering asynchronously has not answered yet; no input is processed meanwhile. */
+  held = false;
   inMulti = false;
   multi: MultiState | null = null;
   watchDirty = false;
@@ -91,7 +93,7 @@ export class Client implements CommandContext {
     this.waiting = false;
     beginBatch();
     while (!this.closing && !this.closed) {
-      if (this.blocked !== null || this.server.isPausedFor(this)) {
+      if (this.blocked !== null || this.held || this.server.isPausedFor(this)) {
         this.waiting = true;
         break;
       }
@@ -118,6 +120,21 @@ export class Client implements CommandContext {
     endBatch();
     this.flush();
     this.server.flushPending();
+  }
+
+  holdUntil(done: Promise<void>): void {
+    this.held = true;
+    const release = (): void => {
+      this.held = false;
+      // CLIENT REPLY SKIP covered the held command's reply; it ends with it.
+      this.reply.enabled = this.replyMode !== 'off';
+      this.flush();
+      this.resume();
+    };
+    done.then(release, (err: unknown) => {
+      release();
+      throw err;
+    });
   }
 
   /** Resumes reading after a pause ended or a blocking command was answered. */

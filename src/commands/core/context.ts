@@ -58,6 +58,13 @@ export interface CommandContext extends Watcher, Subscriber, TrackingClient {
   describe(): string;
   /** Closes the connection now (CLIENT KILL). */
   kill(): void;
+  /**
+   * A command of this client answers asynchronously (see CommandHandler): its reply and the
+   * client's later commands wait until `done` settles; other clients are served meanwhile.
+   */
+  holdUntil(done: Promise<void>): void;
+  /** A command of this client is still to answer (holdUntil). */
+  readonly held: boolean;
   readonly addr: string;
   readonly laddr: string;
   readonly createdAt: number;
@@ -146,4 +153,10 @@ export interface ServerContext {
   flushed(db: Database | null): void;
   /** SWAPDB exchanged the contents of two databases: WATCH and blocked clients look again. */
   swapped(a: Database, b: Database): void;
+  /**
+   * CONFIG SET of pairs that name port or bind (names already checked): resolves once the
+   * new addresses listen and every value is stored; rejects with a ConfigSetError, leaving
+   * every value as it was, when they cannot be listened on.
+   */
+  configSetListening(pairs: ReadonlyArray<readonly [string, string]>): Promise<void>;
 }

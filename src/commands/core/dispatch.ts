@@ -1,6 +1,6 @@
 import { RedisError, ERR_NOAUTH, errWrongArity } from '../../errors.js';
 import type { CommandContext, ServerStats } from './context.js';
-import type { CommandSpec, CommandTable, ResolvedCommand } from './registry.js';
+import type { CommandHandler, CommandSpec, CommandTable, ResolvedCommand } from './registry.js';
 import { redactedArgv } from '../../server/slowlog.js';
 import { findKeys } from './keyspecs.js';
 
@@ -89,11 +89,12 @@ export function endBatch(): void {
  */
 export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: string[]): void {
   const stats = ctx.server.stats;
-  const handler = resolved.spec.handler as (ctx: CommandContext, argv: string[]) => void;
+  const handler = resolved.spec.handler as CommandHandler;
   // Within a batch a command starts where the previous one ended: one clock read per command.
   const started = batchClock !== 0 ? batchClock : performance.now();
   try {
-    handler(ctx, argv);
+    const pending = handler(ctx, argv);
+    if (pending !== undefined) answerLater(ctx, resolved, pending);
   } catch (err) {
     if (!(err instanceof RedisError)) throw err;
     resolved.stat.failedCalls++;
@@ -113,6 +114,22 @@ export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: strin
   if (ctx.server.hasMonitors() && !flags.includes('skip_monitor') && !flags.includes('admin')) {
     ctx.server.feedMonitors(ctx, argv);
   }
+}
+
+/**
+ * A command that answers asynchronously: the client runs nothing else until it has answered
+ * (its pipelined commands keep their order), while other clients are served. Its time in
+ * commandstats is the synchronous part; a rejection counts as a failed call, as a thrown
+ * error does.
+ */
+function answerLater(ctx: CommandContext, resolved: ResolvedCommand, pending: Promise<void>): void {
+  ctx.holdUntil(
+    pending.catch((err: unknown) => {
+      if (!(err instanceof RedisError)) throw err;
+      resolved.stat.failedCalls++;
+      replyError(ctx, err.message);
+    }),
+  );
 }
 
 /** Client-side caching: the keys a read-only command of a tracking client was served (even on error, as Redis). */
@@ -204,7 +221,8 @@ export function processCommand(ctx: CommandContext, argv: string[]): boolean {
   }
   if (ctx.tracking === null) call(ctx, resolved, argv);
   else callTracking(ctx, resolved, argv, topName);
-  if (skipReply) ctx.reply.enabled = ctx.replyMode !== 'off';
+  // A command answering later keeps its reply off until it has answered (the client restores it then).
+  if (skipReply && !ctx.held) ctx.reply.enabled = ctx.replyMode !== 'off';
   return true;
 }
 

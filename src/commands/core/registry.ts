@@ -18,7 +18,12 @@ export interface KeyRange {
   step: number;
 }
 
-export type CommandHandler = (ctx: CommandContext, argv: string[]) => void;
+/**
+ * Runs a command and writes its reply. A handler that cannot answer at once (CONFIG SET of the
+ * listening port waits for the new socket to listen) returns a promise that writes the reply
+ * when it resolves, or rejects with a RedisError: the client's later commands wait meanwhile.
+ */
+export type CommandHandler = (ctx: CommandContext, argv: string[]) => void | Promise<void>;
 
 export interface CommandSpec {
   /** Lower case; subcommands are named by their own word ('get' under 'config'). */
