@@ -20,6 +20,7 @@ import { Tracking } from '../pubsub/tracking.js';
 import { parseOutputBufferLimits, type OutputBufferLimits } from '../config/special.js';
 import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, classBit, parseNotifyFlags } from '../pubsub/notify.js';
 import type { BlockedType, ServeBlocked } from '../commands/core/blocking.js';
+import { NO_AOF, NO_RDB, SaveStatus, aofWriter, checkSavePoints, rdbWriter } from '../persistence/index.js';
 
 export { NODIS_VERSION } from '../version.js';
 
@@ -53,7 +54,9 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly clients = new Map<number, Client>();
   readonly monitors = new Set<Client>();
   dirty = 0;
+  /** As in Redis, start-up counts as the last save (LASTSAVE, save points). */
   lastSave = Math.floor(Date.now() / 1000);
+  readonly saveStatus: SaveStatus;
   readonly slowlog: SlowLog;
   readonly latency: LatencyMonitor;
   activeExpireEnabled = true;
@@ -106,6 +109,18 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     };
     readOutputLimits();
     config.onChange('client-output-buffer-limit', readOutputLimits);
+    this.saveStatus = new SaveStatus(config);
+    // Redis's updateAppendonly: turning AOF on fails when it cannot start, and CONFIG SET
+    // then answers the error with every value of the call rolled back.
+    config.onChange('appendonly', (on) => {
+      if (on !== true) return;
+      const aof = aofWriter();
+      if (aof === null) throw new Error(NO_AOF);
+      aof.start(this);
+    });
+    config.onChange('save', (points) => {
+      if (points !== '' && rdbWriter() === null) log.warn(`Save points set, but ${NO_RDB}.`);
+    });
     config.onChange('proto-max-bulk-len', (v) => {
       for (const c of this.clients.values()) c.parser.maxBulkLen = v as number;
     });
@@ -434,6 +449,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.closeTimedOutClients();
     this.blocking.checkTimeouts();
     if (this.tracking.clients.size !== 0) this.tracking.limit(this.config.getNumber('tracking-table-max-keys'));
+    if (this.saveStatus.savePoints.length !== 0) checkSavePoints(this, Math.floor(Date.now() / 1000));
     this.flushPending();
   }
 
@@ -450,11 +466,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   }
 
   // ---- shutdown ----
-  shutdown(_save: boolean | undefined): Promise<void> {
-    if (this.closing !== null) return this.closing;
-    this.log.warn('User requested shutdown...');
-    this.closing = this.stop();
-    return this.closing;
+  shutdown(): Promise<void> {
+    return this.close();
   }
 
   /** Closes listeners and every client. */

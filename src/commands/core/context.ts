@@ -10,6 +10,7 @@ import type { Tracking, TrackingClient } from '../../pubsub/tracking.js';
 import type { BlockedType, ServeBlocked } from './blocking.js';
 import type { LatencyMonitor } from '../../server/latency.js';
 import type { SlowLog } from '../../server/slowlog.js';
+import type { PersistedServer, SaveStatus } from '../../persistence/index.js';
 
 /**
  * What command handlers see of a client. `net/client.ts` implements it; handlers never see
@@ -93,7 +94,7 @@ export interface ServerStats extends KeyspaceStats {
 }
 
 /** What command handlers see of the server as a whole. */
-export interface ServerContext {
+export interface ServerContext extends PersistedServer {
   readonly config: Config;
   readonly databases: Database[];
   readonly stats: ServerStats;
@@ -108,12 +109,14 @@ export interface ServerContext {
   dirty: number;
   /** Unix time (seconds) of the last successful save. */
   lastSave: number;
+  /** How background saves went (INFO persistence); see persistence/. */
+  readonly saveStatus: SaveStatus;
   /** Every connected client, by id. */
   readonly clients: ReadonlyMap<number, CommandContext>;
   /** Whether a password is required (requirepass set). */
   requiresAuth(): boolean;
-  /** Stops the server; `save` as SHUTDOWN SAVE|NOSAVE (undefined: per config). Resolves when closed. */
-  shutdown(save: boolean | undefined): Promise<void>;
+  /** Stops the server (the final save, if any, is the caller's: persistence/finalSave). Resolves when closed. */
+  shutdown(): Promise<void>;
   /** CLIENT PAUSE: until (ms since epoch), 'all' or 'write'. */
   pauseClients(until: number, mode: 'all' | 'write'): void;
   unpauseClients(): void;

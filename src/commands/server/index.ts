@@ -7,6 +7,7 @@ import { commands as slowlog } from './slowlog.js';
 import { commands as latency } from './latency.js';
 import { commands as debug } from './debug.js';
 import { commands as memory } from './memory.js';
+import { commands as persistence } from './persistence.js';
 
 /** The commands of this group, one module per family. */
-export const commands: CommandSpec[] = [...server, ...command, ...config, ...info, ...slowlog, ...latency, ...debug, ...memory];
+export const commands: CommandSpec[] = [...server, ...command, ...config, ...info, ...slowlog, ...latency, ...debug, ...memory, ...persistence];

@@ -220,10 +220,11 @@ function persistenceSection(server: ServerContext, out: Lines): void {
     `rdb_changes_since_last_save:${server.dirty}`,
     'rdb_bgsave_in_progress:0',
     `rdb_last_save_time:${server.lastSave}`,
-    'rdb_last_bgsave_status:ok',
+    // 'err' once a save point came due (or BGSAVE ran) and no snapshot could be written.
+    `rdb_last_bgsave_status:${server.saveStatus.lastBgsaveOk ? 'ok' : 'err'}`,
     'rdb_last_bgsave_time_sec:-1',
     'rdb_current_bgsave_time_sec:-1',
-    'rdb_saves:0',
+    `rdb_saves:${server.saveStatus.saves}`,
     'rdb_last_cow_size:0',
     'rdb_last_load_keys_expired:0',
     'rdb_last_load_keys_loaded:0',

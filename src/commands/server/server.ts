@@ -3,6 +3,7 @@ import type { Database } from '../../keyspace/database.js';
 import { getLongLong, getRangeLong, parseLongLongBig } from '../../util/parse.js';
 import type { CommandContext } from '../core/context.js';
 import { countLazyfreed } from './info.js';
+import { finalSave } from '../../persistence/index.js';
 import type { CommandSpec } from '../core/registry.js';
 
 const INT_MIN = -2147483648;
@@ -47,7 +48,7 @@ function flushall(ctx: CommandContext, argv: string[]): void {
   server.flushed(null);
   let removed = 0;
   for (const db of server.databases) removed += emptyDb(ctx, db, async);
-  // Redis also saves an RDB here when save points are configured; nodis has no RDB writer yet.
+  // Redis also writes an (empty) snapshot here when save points are configured: not without an RDB writer.
   server.dirty += removed + 1;
   ctx.reply.ok();
 }
@@ -80,9 +81,10 @@ function lastsave(ctx: CommandContext): void {
 
 /**
  * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. There are no replicas to wait for, so a
- * shutdown is never in progress for ABORT to cancel. nodis cannot write an RDB snapshot yet:
- * SHUTDOWN SAVE fails as a failed final save does in Redis (unless FORCE), while a plain
- * SHUTDOWN with save points configured stops without a snapshot, saying so in the log.
+ * shutdown is never in progress for ABORT to cancel. The final save is persistence's
+ * finalSave: without an RDB writer, SHUTDOWN SAVE fails as a failed final save does in Redis
+ * (unless FORCE), while a plain SHUTDOWN with save points configured stops without a
+ * snapshot, saying so in the log.
  */
 function shutdown(ctx: CommandContext, argv: string[]): void {
   let nosave = false;
@@ -102,21 +104,9 @@ function shutdown(ctx: CommandContext, argv: string[]): void {
   if ((abort && (nosave || save || force || other)) || (nosave && save)) throw new RedisError(ERR_SYNTAX);
   if (abort) throw new RedisError('ERR No shutdown in progress.');
   const server = ctx.server;
-  const log = server.log;
-  if (save) {
-    log.warn('User requested shutdown...');
-    log.info('Saving the final RDB snapshot before exiting.');
-    log.warn('Failed saving the final RDB snapshot: RDB persistence is not available in nodis yet');
-    if (!force) {
-      log.warn("Error trying to save the DB, can't exit.");
-      log.warn('Errors trying to shut down the server. Check the logs for more information.');
-      throw new RedisError('ERR Errors trying to SHUTDOWN. Check logs.');
-    }
-    log.warn('Error trying to save the DB. Exit anyway.');
-  } else if (!nosave && server.config.getString('save') !== '') {
-    log.warn('Save points are configured but RDB persistence is not available in nodis yet: exiting without a snapshot.');
-  }
-  void server.shutdown(nosave ? false : save ? true : undefined);
+  server.log.warn('User requested shutdown...');
+  if (!finalSave(server, nosave ? false : save ? true : undefined, force)) throw new RedisError('ERR Errors trying to SHUTDOWN. Check logs.');
+  void server.shutdown();
 }
 
 function monitor(ctx: CommandContext): void {
