@@ -20,6 +20,7 @@ import { Tracking } from '../pubsub/tracking.js';
 import { parseOutputBufferLimits, type OutputBufferLimits } from '../config/special.js';
 import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, classBit, parseNotifyFlags } from '../pubsub/notify.js';
 import type { BlockedType, ServeBlocked } from '../commands/core/blocking.js';
+import { uncollected } from '../server/reclaim.js';
 import { NO_AOF, NO_RDB, SaveStatus, aofWriter, checkSavePoints, rdbWriter } from '../persistence/index.js';
 
 export { NODIS_VERSION } from '../version.js';
@@ -42,6 +43,7 @@ function newStats(): ServerStats {
     totalErrorReplies: 0,
     errorStats: new Map(),
     unexpectedErrorReplies: 0,
+    lazyfreedObjects: 0,
   };
 }
 
@@ -450,6 +452,11 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.blocking.checkTimeouts();
     if (this.tracking.clients.size !== 0) this.tracking.limit(this.config.getNumber('tracking-table-max-keys'));
     if (this.saveStatus.savePoints.length !== 0) checkSavePoints(this, Math.floor(Date.now() / 1000));
+    // Memory freed by large deletes goes back now if a full collection is cheap enough (server/reclaim.ts).
+    if (uncollected.collectIfCheap() !== null) {
+      const { pauseMs, liveBytes } = uncollected.lastCollection as { pauseMs: number; liveBytes: number };
+      this.log.debug(`Full GC after large deletes: ${(liveBytes / 1048576).toFixed(1)} MB live heap, ${pauseMs.toFixed(1)} ms`);
+    }
     this.flushPending();
   }
 

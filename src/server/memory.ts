@@ -43,3 +43,29 @@ export function valueSize(value: Value, samples: number): number {
 export function keyUsage(key: string, value: Value, samples: number): number {
   return valueSize(value, samples) + sdsSize(key.length) + DICT_ENTRY;
 }
+
+/** Redis's LAZYFREE_THRESHOLD: values that take more allocations than this to free are freed lazily. */
+export const LAZYFREE_THRESHOLD = 64;
+
+/** listpack bytes per quicklist node for list-max-listpack-size -1 .. -5. */
+const QUICKLIST_NODE_BYTES = [4096, 8192, 16384, 32768, 65536];
+
+/**
+ * Redis's lazyfreeGetFreeEffort: the allocations freeing a value takes, which decides whether
+ * UNLINK hands it to the lazy-free thread (INFO lazyfreed_objects). A list counts its quicklist
+ * nodes, estimated from `listFill` (list-max-listpack-size) and its elements' sizes; a set,
+ * hash or sorted set in its table encoding counts its elements; anything else is one block.
+ */
+export function lazyfreeEffort(value: Value, listFill: number): number {
+  if (typeof value === 'string') return 1;
+  const encoding = value.encoding();
+  if (value.type === 'list') {
+    if (listFill > 0) return Math.ceil(value.size / listFill);
+    const nodeBytes = QUICKLIST_NODE_BYTES[Math.min(4, Math.max(0, -listFill - 1))] as number;
+    // A listpack entry is its bytes plus about 2 bytes of header and back-length.
+    const entryBytes = value.size === 0 ? 0 : valueSize(value, 16) / value.size;
+    return Math.max(1, Math.ceil((value.size * Math.max(3, entryBytes)) / nodeBytes));
+  }
+  if (encoding === 'hashtable' || encoding === 'skiplist') return value.size;
+  return 1;
+}

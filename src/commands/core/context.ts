@@ -91,6 +91,8 @@ export interface ServerStats extends KeyspaceStats {
   errorStats: Map<string, number>;
   /** Times a protocol error closed a connection etc. */
   unexpectedErrorReplies: number;
+  /** Keys and values handed to the lazy free (UNLINK of a large value, FLUSH… ASYNC): INFO lazyfreed_objects. */
+  lazyfreedObjects: number;
 }
 
 /** What command handlers see of the server as a whole. */

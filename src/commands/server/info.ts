@@ -4,14 +4,15 @@ import { randomBytes } from 'node:crypto';
 import { NODIS_VERSION } from '../../version.js';
 import type { CommandContext, ServerContext } from '../core/context.js';
 import type { CommandSpec } from '../core/registry.js';
+import { uncollected } from '../../server/reclaim.js';
 
 /** Memory in use when this module loaded: INFO used_memory_startup (the heap is per process). */
-export const STARTUP_MEMORY = usedMemory();
+const STARTUP_FLOOR = process.memoryUsage().heapUsed + process.memoryUsage().external;
+export const STARTUP_MEMORY = STARTUP_FLOOR;
 
 /** What INFO needs to remember between calls, per server. */
 interface InfoState {
   peakMemory: number;
-  lazyfreedObjects: number;
   /** Replication ID: random like Redis's, though there is no replication. */
   replId: string;
   /** Last sample for the instantaneous_* rates. */
@@ -30,7 +31,7 @@ function stateOf(server: ServerContext): InfoState {
   let state = states.get(server);
   if (state === undefined) {
     state = {
-      peakMemory: 0, lazyfreedObjects: 0, replId: randomBytes(20).toString('hex'),
+      peakMemory: 0, replId: randomBytes(20).toString('hex'),
       sampleTime: server.stats.startTime, sampleCommands: 0, sampleInput: 0, sampleOutput: 0,
       opsPerSec: 0, inputKbps: 0, outputKbps: 0,
     };
@@ -39,15 +40,16 @@ function stateOf(server: ServerContext): InfoState {
   return state;
 }
 
-/** FLUSHALL/FLUSHDB ASYNC: keys handed to the lazy free (INFO lazyfreed_objects). */
-export function countLazyfreed(server: ServerContext, n: number): void {
-  stateOf(server).lazyfreedObjects += n;
-}
-
-/** Bytes the process uses for data: the V8 heap plus buffers outside it. */
+/**
+ * Bytes the process uses for data: the V8 heap plus buffers outside it, less what commands
+ * freed and V8 has not collected yet (server/reclaim.ts), as Redis's used_memory drops when
+ * a value is freed.
+ */
 export function usedMemory(): number {
   const m = process.memoryUsage();
-  return m.heapUsed + m.external;
+  const heap = m.heapUsed + m.external;
+  // The estimate never takes the figure below what the server used when it started.
+  return Math.max(heap - uncollected.pendingBytes(), Math.min(heap, STARTUP_FLOOR));
 }
 
 /** Tracks the peak as Redis does on each sample; returns the current usage. */
@@ -203,7 +205,7 @@ function memorySection(server: ServerContext, out: Lines): void {
     `mem_allocator:v8-${process.versions.v8}`,
     'active_defrag_running:0',
     'lazyfree_pending_objects:0',
-    `lazyfreed_objects:${stateOf(server).lazyfreedObjects}`,
+    `lazyfreed_objects:${server.stats.lazyfreedObjects}`,
   );
 }
 

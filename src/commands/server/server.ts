@@ -2,7 +2,7 @@ import { RedisError, ERR_DB_INDEX, ERR_SYNTAX } from '../../errors.js';
 import type { Database } from '../../keyspace/database.js';
 import { getLongLong, getRangeLong, parseLongLongBig } from '../../util/parse.js';
 import type { CommandContext } from '../core/context.js';
-import { countLazyfreed } from './info.js';
+import { uncollected } from '../../server/reclaim.js';
 import { finalSave } from '../../persistence/index.js';
 import type { CommandSpec } from '../core/registry.js';
 
@@ -27,11 +27,13 @@ function flushIsAsync(ctx: CommandContext, argv: string[]): boolean {
 /**
  * Empties one database. V8's Map.clear() swaps in a fresh table in O(1) and leaves the old
  * entries to the garbage collector, which reclaims them concurrently: that is Redis's lazy
- * free, so a huge database never blocks the loop, with ASYNC or without.
+ * free, so a huge database never blocks the loop, with ASYNC or without. What the keys held
+ * is counted as freed at once (server/reclaim.ts), from a sample of them.
  */
 function emptyDb(ctx: CommandContext, db: Database, async: boolean): number {
+  if (db.size !== 0) uncollected.databaseFreed(db);
   const removed = db.clear();
-  if (async) countLazyfreed(ctx.server, removed);
+  if (async) ctx.server.stats.lazyfreedObjects += removed;
   return removed;
 }
 
