@@ -15,9 +15,11 @@
  *   concurrent, with short pauses).
  *
  * Only large frees are counted (the heap's ordinary churn is V8's business): a collection is
- * followed by a WeakRef, which tells exactly when V8 has collected it; a string, or a database
- * emptied by FLUSHDB/FLUSHALL (its Map is cleared in place), cannot be, and is counted until
- * two major collections have completed since (the first may have marked it before it was freed).
+ * registered with a FinalizationRegistry, which tells exactly when V8 has collected it (a
+ * WeakRef would keep it alive for the rest of any job that looked at it); a string, or a
+ * database emptied by FLUSHDB/FLUSHALL (its Map is cleared in place), cannot be, and is counted
+ * until two major collections have completed since (the first may have marked it before it
+ * was freed).
  */
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 import v8 from 'node:v8';
@@ -125,16 +127,25 @@ export function fullCollection(): (() => void) | null {
 
 interface Freed {
   readonly bytes: number;
-  /** A collection: gone once V8 has collected it. */
-  readonly ref: WeakRef<object> | null;
+  /** A collection, followed by the finalizer: gone once V8 has collected it. */
+  readonly tracked: boolean;
+  collected: boolean;
   /** Otherwise: major collections still to complete before it is counted as gone. */
   majorGcsLeft: number;
   /** performance.now() when it was freed: only collections that started later count. */
   readonly freedAt: number;
+  /**
+   * A full collection has run since it was freed, yet it is still there (something else holds
+   * it, e.g. an open SSCAN cursor): it asks the cron for no further collection.
+   */
+  survivedCollection: boolean;
 }
 
 class UncollectedFrees {
   private entries: Freed[] = [];
+  private readonly finalizer = new FinalizationRegistry<Freed>((entry) => {
+    entry.collected = true;
+  });
   /** Watches major collections while entries without a WeakRef wait for them. */
   private observer: PerformanceObserver | null = null;
   /** performance.now() before which the cron runs no collection. */
@@ -149,6 +160,7 @@ class UncollectedFrees {
   collectIfCheap(): number | null {
     if (this.entries.length === 0) return null;
     const now = performance.now();
+    if (this.entries.every((e) => e.survivedCollection)) return null;
     if (now < this.nextCollection) return null;
     const pending = this.pendingBytes();
     if (pending === 0) return null;
@@ -167,8 +179,11 @@ class UncollectedFrees {
     gc();
     const pauseMs = performance.now() - started;
     // Unreachable objects all went, those of a cleared map or a dropped string included.
-    for (const entry of this.entries) entry.majorGcsLeft = 0;
-    this.pendingBytes();
+    // (Collections it freed are counted out when their finalizer runs, just after.)
+    for (const entry of this.entries) {
+      entry.majorGcsLeft = 0;
+      entry.survivedCollection = true;
+    }
     this.lastCollection = { pauseMs, liveBytes };
     return pauseMs;
   }
@@ -176,19 +191,22 @@ class UncollectedFrees {
   /** A value left the keyspace (DEL, UNLINK): counted if large. */
   valueFreed(value: Value): void {
     if (typeof value === 'string') {
-      if (value.length >= LARGE_FREE_BYTES) this.add({ bytes: stringBytes(value.length), ref: null, majorGcsLeft: 2, freedAt: performance.now() });
+      if (value.length >= LARGE_FREE_BYTES) this.add({ bytes: stringBytes(value.length), tracked: false, collected: false, majorGcsLeft: 2, freedAt: performance.now(), survivedCollection: false });
       return;
     }
     // A cheap bound first: no collection element is under 16 bytes.
     if (value.size * 16 < LARGE_FREE_BYTES) return;
     const bytes = heapBytes(value);
-    if (bytes >= LARGE_FREE_BYTES) this.add({ bytes, ref: new WeakRef(value), majorGcsLeft: 0, freedAt: 0 });
+    if (bytes < LARGE_FREE_BYTES) return;
+    const entry: Freed = { bytes, tracked: true, collected: false, majorGcsLeft: 0, freedAt: 0, survivedCollection: false };
+    this.finalizer.register(value, entry);
+    this.add(entry);
   }
 
   /** A database is about to be emptied (FLUSHDB, FLUSHALL): counted if large. */
   databaseFreed(db: Database): void {
     const bytes = databaseHeapBytes(db);
-    if (bytes >= LARGE_FREE_BYTES) this.add({ bytes, ref: null, majorGcsLeft: 2, freedAt: performance.now() });
+    if (bytes >= LARGE_FREE_BYTES) this.add({ bytes, tracked: false, collected: false, majorGcsLeft: 2, freedAt: performance.now(), survivedCollection: false });
   }
 
   /** Bytes freed whose objects are still in V8's heap. */
@@ -197,12 +215,12 @@ class UncollectedFrees {
     let total = 0;
     let kept = 0;
     for (const entry of this.entries) {
-      if (entry.ref !== null ? entry.ref.deref() === undefined : entry.majorGcsLeft <= 0) continue;
+      if (entry.tracked ? entry.collected : entry.majorGcsLeft <= 0) continue;
       this.entries[kept++] = entry;
       total += entry.bytes;
     }
     this.entries.length = kept;
-    if (this.observer !== null && !this.entries.some((e) => e.ref === null)) {
+    if (this.observer !== null && !this.entries.some((e) => !e.tracked)) {
       this.observer.disconnect();
       this.observer = null;
     }
@@ -211,11 +229,11 @@ class UncollectedFrees {
 
   private add(entry: Freed): void {
     this.entries.push(entry);
-    if (entry.ref === null && this.observer === null) {
+    if (!entry.tracked && this.observer === null) {
       this.observer = new PerformanceObserver((list) => {
         for (const gc of list.getEntries()) {
           if ((gc as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
-          for (const e of this.entries) if (e.ref === null && gc.startTime >= e.freedAt) e.majorGcsLeft--;
+          for (const e of this.entries) if (!e.tracked && gc.startTime >= e.freedAt) e.majorGcsLeft--;
         }
       });
       this.observer.observe({ entryTypes: ['gc'] });
