@@ -6,7 +6,8 @@ import {
   ConfigFileError, ConfigOpenError, formatFatalConfigError, loadServerConfig, parseCommandLine, type ConfigDirectives,
 } from './config/file.js';
 import { createLogger, levelOf, type Logger } from './log.js';
-import { startWithConfig, type RunningServer } from './index.js';
+import { StartupRefused, startWithConfig, type RunningServer } from './index.js';
+import { finalSave } from './persistence/index.js';
 import { NODIS_VERSION } from './version.js';
 
 const PACKAGE_VERSION = readPackageVersion();
@@ -120,11 +121,16 @@ function installSignalHandlers(running: RunningServer, config: Config, log: Logg
       exit(1);
       return;
     }
-    shuttingDown = true;
     log.warn(`Received ${signal} scheduling shutdown...`);
     const mode = config.format(signal === 'SIGINT' ? 'shutdown-on-sigint' : 'shutdown-on-sigterm');
     const save = mode.includes('nosave') ? false : mode.includes('save') ? true : undefined;
-    running.server.shutdown(save).then(
+    // As in Redis, a final save that fails keeps the server running (unless "force").
+    if (!finalSave(running.server, save, mode.includes('force'))) {
+      log.warn(`${signal} received but errors trying to shut down the server, check the logs for more information`);
+      return;
+    }
+    shuttingDown = true;
+    running.server.shutdown().then(
       () => exit(0),
       (err: unknown) => {
         log.error(`Error during shutdown: ${(err as Error).message}`);
@@ -180,6 +186,11 @@ export async function main(argv: string[]): Promise<void> {
   try {
     running = await startWithConfig(config, log, { configFile });
   } catch (err) {
+    if (err instanceof StartupRefused) {
+      log.error(err.message);
+      exit(1);
+      return;
+    }
     const e = err as NodeJS.ErrnoException;
     log.error(`Failed listening on port ${config.getNumber('port')} (tcp), aborting: ${e.code ?? e.message}`);
     exit(1);

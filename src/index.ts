@@ -3,6 +3,7 @@ import { Config } from './config/config.js';
 import { loadServerConfig } from './config/file.js';
 import { silentLogger, type Logger } from './log.js';
 import { NodisServer } from './net/server.js';
+import { aofWriter, persistenceRefusal, persistenceWarning } from './persistence/index.js';
 
 /** Configuration by redis.conf names: `{ port: 0, requirepass: 'secret', save: '' }`. */
 export type ServerOptions = Record<string, string | number | boolean> & {
@@ -45,9 +46,18 @@ export interface StartExtras {
   configFile?: string | null;
 }
 
+/** The configuration asks for something this server will not pretend to do (e.g. appendonly yes). */
+export class StartupRefused extends Error {}
+
 export async function startWithConfig(config: Config, logger: Logger, extras: StartExtras = {}): Promise<RunningServer> {
+  const refusal = persistenceRefusal(config);
+  if (refusal !== null) throw new StartupRefused(`Can't start: ${refusal}`);
+  const warning = persistenceWarning(config);
+  if (warning !== null) logger.warn(warning);
   const server = new NodisServer(config, logger);
   server.configFile = extras.configFile ?? null;
+  // persistenceRefusal let appendonly yes through only because an AOF writer is there.
+  if (config.getBool('appendonly')) aofWriter()?.start(server);
   await server.listen();
   return {
     get port() {

@@ -127,6 +127,26 @@ export class Config {
     }
   }
 
+  /**
+   * What setMany(pairs) would store, without storing it: for each parameter named (by its
+   * canonical name) the value and text it would take. Throws the ConfigSetError setMany would
+   * throw for an invalid value. Lets a change that must first be tried outside (listening on a
+   * new port) be validated before it is tried, and committed only if it worked.
+   */
+  preview(pairs: ReadonlyArray<readonly [string, string]>): Map<string, Parsed> {
+    const next = new Map<string, Parsed>();
+    for (const [name, text] of pairs) {
+      const param = this.param(name) as ConfigParam;
+      const current = next.get(param.name)?.text ?? this.currentText(param);
+      try {
+        next.set(param.name, this.parse(param, param.multiArg ? splitSpaces(text) : [text], current));
+      } catch (err) {
+        throw new ConfigSetError(this.reportedName(param, name), (err as Error).message);
+      }
+    }
+    return next;
+  }
+
   /** The redis.conf / CONFIG GET text of a parameter's current value. */
   format(name: string): string {
     const param = this.param(name);

@@ -49,6 +49,8 @@ export class Client implements ClientConnection {
   private waiting = false;
   /** What a blocking command waits for; no input is processed meanwhile. */
   blocked: Waiter | null = null;
+  /** A command answering asynchronously has not answered yet; no input is processed meanwhile. */
+  held = false;
   inMulti = false;
   multi: MultiState | null = null;
   watchDirty = false;
@@ -107,7 +109,7 @@ export class Client implements ClientConnection {
     while (!this.closing && !this.closed) {
       // A paused client still reads its next command (a malformed one is refused at once, as
       // in Redis); processCommand holds that command back.
-      if (this.blocked !== null) {
+      if (this.blocked !== null || this.held) {
         this.waiting = true;
         break;
       }
@@ -142,6 +144,21 @@ export class Client implements ClientConnection {
     if (this.closing) this.reply.enabled = false;
     this.flush();
     this.server.flushPending();
+  }
+
+  holdUntil(done: Promise<void>): void {
+    this.held = true;
+    const release = (): void => {
+      this.held = false;
+      // CLIENT REPLY SKIP covered the held command's reply; it ends with it.
+      this.reply.enabled = this.replyMode !== 'off';
+      this.flush();
+      this.resume();
+    };
+    done.then(release, (err: unknown) => {
+      release();
+      throw err;
+    });
   }
 
   /** Resumes reading after a pause ended or a blocking command was answered. */

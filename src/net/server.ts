@@ -1,6 +1,8 @@
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { Config } from '../config/config.js';
+import { Config, ConfigSetError } from '../config/config.js';
+import type { Parsed } from '../config/special.js';
+import { strerror } from '../config/values.js';
 import type { CommandContext, ServerContext, ServerStats } from '../commands/core/context.js';
 import { CommandTable } from '../commands/core/registry.js';
 import { LatencyMonitor } from '../server/latency.js';
@@ -20,6 +22,8 @@ import { parseOutputBufferLimits, type OutputBufferLimits } from '../config/spec
 import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, classBit, parseNotifyFlags } from '../pubsub/notify.js';
 import type { BlockedType, ServeBlocked } from '../commands/core/blocking.js';
 import { Propagation } from '../commands/core/propagate.js';
+import { uncollected } from '../server/reclaim.js';
+import { NO_AOF, NO_RDB, SaveStatus, aofWriter, checkSavePoints, rdbWriter } from '../persistence/index.js';
 
 export { NODIS_VERSION } from '../version.js';
 
@@ -41,6 +45,7 @@ function newStats(): ServerStats {
     totalErrorReplies: 0,
     errorStats: new Map(),
     unexpectedErrorReplies: 0,
+    lazyfreedObjects: 0,
   };
 }
 
@@ -56,14 +61,18 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   loading = false;
   /** used memory > maxmemory at the last sample (see checkMaxmemory). */
   private memoryOverLimit = false;
+  /** As in Redis, start-up counts as the last save (LASTSAVE, save points). */
   lastSave = Math.floor(Date.now() / 1000);
+  readonly saveStatus: SaveStatus;
   readonly slowlog: SlowLog;
   readonly latency: LatencyMonitor;
   activeExpireEnabled = true;
   port = 0;
   /** The config file given at startup (CONFIG REWRITE writes it). */
   configFile: string | null = null;
-  private readonly listeners: net.Server[] = [];
+  private readonly listeners: Listener[] = [];
+  /** The CONFIG SET of port/bind in progress (they run one after the other). */
+  private listeningChange: Promise<void> = Promise.resolve();
   private nextClientId = 1;
   /** Clients blocked on keys (BLPOP, BZPOPMIN…) and the keys ready to serve them. */
   readonly blocking = new BlockingState();
@@ -121,6 +130,18 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
       this.tracking.maxKeys = v as number;
       // Redis trims the table before the next command, as long as some client tracks keys.
       if (this.tracking.clients.size !== 0) this.tracking.limit();
+    });
+    this.saveStatus = new SaveStatus(config);
+    // Redis's updateAppendonly: turning AOF on fails when it cannot start, and CONFIG SET
+    // then answers the error with every value of the call rolled back.
+    config.onChange('appendonly', (on) => {
+      if (on !== true) return;
+      const aof = aofWriter();
+      if (aof === null) throw new Error(NO_AOF);
+      aof.start(this);
+    });
+    config.onChange('save', (points) => {
+      if (points !== '' && rdbWriter() === null) log.warn(`Save points set, but ${NO_RDB}.`);
     });
     config.onChange('proto-max-bulk-len', (v) => {
       for (const c of this.clients.values()) c.parser.maxBulkLen = v as number;
@@ -201,21 +222,78 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
 
   // ---- listening ----
   async listen(): Promise<void> {
-    const listeners = await this.openListeners(this.config.getNumber('port'), this.config.getString('bind'));
-    this.listeners.push(...listeners.servers);
-    this.port = listeners.port;
+    const opened = await this.openListeners(this.config.getNumber('port'), this.config.getString('bind'), []);
+    this.listeners.push(...opened.listeners);
+    this.port = opened.port;
     // Port 0 asks for any free port: CONFIG GET port then shows the one in use.
     if (this.config.getNumber('port') !== this.port) this.config.set('port', String(this.port));
-    this.config.onChange('port', () => void this.rebind());
-    this.config.onChange('bind', () => void this.rebind());
     this.scheduleCron();
   }
 
-  /** Listens on every address of `bind` ("*" and "-addr" as in Redis); all or nothing. */
-  private async openListeners(port: number, bind: string): Promise<{ servers: net.Server[]; port: number }> {
+  /**
+   * CONFIG SET naming port or bind (Redis's updatePort/applyBind): the new addresses are tried
+   * before any value is stored; if they cannot all be listened on, nothing changes and the
+   * promise rejects with Redis's ConfigSetError. Otherwise every value of the call is stored
+   * at once and the old listeners are closed. Such calls run one after the other.
+   */
+  configSetListening(pairs: ReadonlyArray<readonly [string, string]>): Promise<void> {
+    const run = this.listeningChange.then(() => this.changeListening(pairs));
+    this.listeningChange = run.then(
+      () => {},
+      () => {},
+    );
+    return run;
+  }
+
+  private async changeListening(pairs: ReadonlyArray<readonly [string, string]>): Promise<void> {
+    const config = this.config;
+    const next = config.preview(pairs);
+    const port = (next.get('port')?.value as number | undefined) ?? config.getNumber('port');
+    const bind = next.get('bind')?.text ?? config.format('bind');
+    if (this.closing !== null) throw new ConfigSetError(listeningParamOf(pairs, config, next), 'the server is shutting down');
+    let opened: OpenedListeners;
+    try {
+      opened = await this.openListeners(port, bind, this.listeners);
+    } catch {
+      const name = listeningParamOf(pairs, config, next);
+      this.log.warn(`Failed applying new configuration. Possibly related to new ${name} setting. Restoring previous settings.`);
+      throw new ConfigSetError(name, name === 'port' ? 'Unable to listen on this port. Check server logs.' : 'Failed to bind to specified addresses.');
+    }
+    const fresh = opened.listeners.filter((l) => !this.listeners.includes(l));
+    const closeFresh = (): void => {
+      for (const l of fresh) l.server.close();
+    };
+    if (this.closing !== null) {
+      closeFresh();
+      throw new ConfigSetError(listeningParamOf(pairs, config, next), 'the server is shutting down');
+    }
+    // Port 0 picked a free port: that is the value stored, as at start-up.
+    const stored = port === 0 ? pairs.map(([n, v]): readonly [string, string] => (config.param(n)?.name === 'port' ? [n, String(opened.port)] : [n, v])) : pairs;
+    try {
+      config.setMany(stored);
+    } catch (err) {
+      closeFresh();
+      throw err;
+    }
+    for (const l of this.listeners) if (!opened.listeners.includes(l)) l.server.close();
+    this.listeners.splice(0, this.listeners.length, ...opened.listeners);
+    if (opened.port !== this.port) this.log.info(`Listening on port ${opened.port}`);
+    this.port = opened.port;
+  }
+
+  /**
+   * Listens on every address of `bind` ("*" and "-addr" as in Redis) at `port`; all or
+   * nothing. A listener of `current` already on an address and port is kept rather than
+   * opened again (a second socket on it could not bind). Without SO_REUSEPORT (Node 20), a
+   * specific address cannot be bound while a current wildcard listener holds the port, or the
+   * reverse: such a clashing current listener is closed first and, if the new addresses still
+   * fail, opened again.
+   */
+  private async openListeners(port: number, bind: string, current: readonly Listener[]): Promise<OpenedListeners> {
     const binds = bind.split(/\s+/).filter((b) => b !== '');
     const addresses = binds.length === 0 ? ['0.0.0.0', '::'] : binds;
-    const servers: net.Server[] = [];
+    const opened: Listener[] = [];
+    const retired: Listener[] = [];
     let chosenPort = port;
     try {
       for (const raw of addresses) {
@@ -223,50 +301,63 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
         const optional = raw.startsWith('-');
         const host = optional ? raw.slice(1) : raw;
         const address = host === '*' ? '0.0.0.0' : host;
+        const kept = chosenPort === 0 ? undefined : current.find((l) => l.host === address && l.port === chosenPort && !retired.includes(l));
+        if (kept !== undefined) {
+          opened.push(kept);
+          continue;
+        }
         try {
-          const server = await this.listenOn(address, chosenPort);
-          servers.push(server);
-          const addr = server.address();
-          if (typeof addr === 'object' && addr !== null) chosenPort = addr.port;
+          let listener: Listener;
+          try {
+            listener = await this.listenOn(address, chosenPort);
+          } catch (err) {
+            const clashing = current.filter((l) => l.port === chosenPort && chosenPort !== 0 && !opened.includes(l) && !retired.includes(l));
+            if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || clashing.length === 0) throw err;
+            await Promise.all(clashing.map((l) => closeListener(l)));
+            retired.push(...clashing);
+            listener = await this.listenOn(address, chosenPort);
+          }
+          opened.push(listener);
+          chosenPort = listener.port;
         } catch (err) {
+          this.log.warn(`Warning: Could not create server TCP listening socket ${host}:${chosenPort}: bind: ${strerror(err)}`);
           if (!optional && !(binds.length === 0 && address === '::')) throw err;
         }
       }
     } catch (err) {
-      for (const s of servers) s.close();
+      for (const l of opened) if (!current.includes(l)) l.server.close();
+      await this.reopen(retired);
       throw err;
     }
-    return { servers, port: chosenPort };
+    // A retired listener whose address is not in the new set stays closed, as it would have been anyway.
+    return { listeners: opened, port: chosenPort };
   }
 
-  private listenOn(host: string, port: number): Promise<net.Server> {
+  /** Listens again on the addresses of listeners closed by a failed change (best effort, as Redis restores). */
+  private async reopen(retired: readonly Listener[]): Promise<void> {
+    for (const old of retired) {
+      const at = this.listeners.indexOf(old);
+      try {
+        const again = await this.listenOn(old.host, old.port);
+        if (at !== -1) this.listeners[at] = again;
+        else again.server.close();
+      } catch (err) {
+        this.log.warn(`Could not listen again on ${old.host}:${old.port}: ${(err as Error).message}`);
+        if (at !== -1) this.listeners.splice(at, 1);
+      }
+    }
+  }
+
+  private listenOn(host: string, port: number): Promise<Listener> {
     return new Promise((resolve, reject) => {
       const server = net.createServer((socket) => this.accept(socket));
       server.once('error', reject);
       server.listen({ host, port, ipv6Only: host.includes(':') }, () => {
         server.off('error', reject);
-        resolve(server);
+        const addr = server.address();
+        resolve({ server, host, port: typeof addr === 'object' && addr !== null ? addr.port : port });
       });
     });
-  }
-
-  /**
-   * CONFIG SET port/bind: opens the new listeners, then closes the old ones; if the new address
-   * cannot be bound, the old listeners stay and the failure is logged (Node binds asynchronously,
-   * so the CONFIG SET reply cannot wait for it as Redis's does).
-   */
-  private async rebind(): Promise<void> {
-    if (this.closing !== null) return;
-    const port = this.config.getNumber('port');
-    try {
-      const next = await this.openListeners(port, this.config.getString('bind'));
-      const old = this.listeners.splice(0, this.listeners.length, ...next.servers);
-      for (const s of old) s.close();
-      this.port = next.port;
-      this.log.info(`Listening again on port ${next.port}`);
-    } catch (err) {
-      this.log.warn(`Failed to listen on the new address: ${(err as Error).message}`);
-    }
   }
 
   private accept(socket: net.Socket): void {
@@ -413,6 +504,12 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (++this.cronLoops % hz === 0) this.clientsCron();
     this.blocking.checkTimeouts();
     if (this.tracking.clients.size !== 0) this.tracking.limit();
+    if (this.saveStatus.savePoints.length !== 0) checkSavePoints(this, Math.floor(Date.now() / 1000));
+    // Memory freed by large deletes goes back now if a full collection is cheap enough (server/reclaim.ts).
+    if (uncollected.collectIfCheap() !== null) {
+      const { pauseMs, liveBytes } = uncollected.lastCollection as { pauseMs: number; liveBytes: number };
+      this.log.debug(`Full GC after large deletes: ${(liveBytes / 1048576).toFixed(1)} MB live heap, ${pauseMs.toFixed(1)} ms`);
+    }
     this.flushPending();
   }
 
@@ -427,18 +524,15 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     const limit = Date.now() - timeout * 1000;
     for (const client of this.clients.values()) {
       // Blocked clients have a timeout of their own; subscribers and monitors only listen.
-      if (client.lastInteraction >= limit || client.monitor || client.blocked !== null) continue;
+      if (client.lastInteraction >= limit || client.monitor || client.blocked !== null || client.held) continue;
       if (client.channels.size + client.patterns.size + client.shardChannels.size !== 0) continue;
       client.kill();
     }
   }
 
   // ---- shutdown ----
-  shutdown(_save: boolean | undefined): Promise<void> {
-    if (this.closing !== null) return this.closing;
-    this.log.warn('User requested shutdown...');
-    this.closing = this.stop();
-    return this.closing;
+  shutdown(): Promise<void> {
+    return this.close();
   }
 
   /** Closes listeners and every client. */
@@ -447,7 +541,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     stopLruClock();
     if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
     for (const client of [...this.clients.values()]) client.kill();
-    await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
+    await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))));
     this.log.warn('nodis is now ready to exit, bye bye...');
     this.onShutdown?.();
   }
@@ -457,6 +551,42 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.closing = this.stop();
     return this.closing;
   }
+}
+
+/** A listening socket and the address it was asked for. */
+interface Listener {
+  readonly server: net.Server;
+  readonly host: string;
+  readonly port: number;
+}
+
+interface OpenedListeners {
+  listeners: Listener[];
+  port: number;
+}
+
+/** Closes a listening socket and waits until its address is free again. */
+function closeListener(listener: Listener): Promise<void> {
+  return new Promise((resolve) => {
+    listener.server.close(() => resolve());
+    // close()'s callback waits for the connections it accepted; the address is free sooner.
+    setImmediate(resolve);
+  });
+}
+
+/**
+ * The parameter Redis blames when listening fails: the first of port and bind, in the
+ * order given, whose value changes (Redis runs their apply functions in that order).
+ */
+function listeningParamOf(pairs: ReadonlyArray<readonly [string, string]>, config: Config, next: ReadonlyMap<string, Parsed>): string {
+  let first: string | null = null;
+  for (const [name] of pairs) {
+    const canonical = config.param(name)?.name;
+    if (canonical !== 'port' && canonical !== 'bind') continue;
+    first ??= canonical;
+    if ((next.get(canonical) as Parsed).text !== config.format(canonical)) return canonical;
+  }
+  return first ?? 'port';
 }
 
 /**

@@ -1,4 +1,5 @@
 import { isIntEncodable, type Value } from '../types/value.js';
+import { uncollected } from './reclaim.js';
 
 const ROBJ = 16;
 export const DICT_ENTRY = 24;
@@ -44,8 +45,43 @@ export function keyUsage(key: string, value: Value, samples: number): number {
   return valueSize(value, samples) + sdsSize(key.length) + DICT_ENTRY;
 }
 
-/** Bytes the process uses for data: the V8 heap plus buffers outside it. */
+/** Redis's LAZYFREE_THRESHOLD: values that take more allocations than this to free are freed lazily. */
+export const LAZYFREE_THRESHOLD = 64;
+
+/** listpack bytes per quicklist node for list-max-listpack-size -1 .. -5. */
+const QUICKLIST_NODE_BYTES = [4096, 8192, 16384, 32768, 65536];
+
+/**
+ * Redis's lazyfreeGetFreeEffort: the allocations freeing a value takes, which decides whether
+ * UNLINK hands it to the lazy-free thread (INFO lazyfreed_objects). A list counts its quicklist
+ * nodes, estimated from `listFill` (list-max-listpack-size) and its elements' sizes; a set,
+ * hash or sorted set in its table encoding counts its elements; anything else is one block.
+ */
+export function lazyfreeEffort(value: Value, listFill: number): number {
+  if (typeof value === 'string') return 1;
+  const encoding = value.encoding();
+  if (value.type === 'list') {
+    if (listFill > 0) return Math.ceil(value.size / listFill);
+    const nodeBytes = QUICKLIST_NODE_BYTES[Math.min(4, Math.max(0, -listFill - 1))] as number;
+    // A listpack entry is its bytes plus about 2 bytes of header and back-length.
+    const entryBytes = value.size === 0 ? 0 : valueSize(value, 16) / value.size;
+    return Math.max(1, Math.ceil((value.size * Math.max(3, entryBytes)) / nodeBytes));
+  }
+  if (encoding === 'hashtable' || encoding === 'skiplist') return value.size;
+  return 1;
+}
+
+/** What the process used when this module loaded: the floor of the used_memory estimate. */
+const STARTUP_FLOOR = process.memoryUsage().heapUsed + process.memoryUsage().external;
+
+/**
+ * Bytes the process uses for data: the V8 heap plus buffers outside it, less what commands
+ * freed and V8 has not collected yet (server/reclaim.ts), as Redis's used_memory drops when
+ * a value is freed.
+ */
 export function usedMemory(): number {
   const m = process.memoryUsage();
-  return m.heapUsed + m.external;
+  const heap = m.heapUsed + m.external;
+  // The estimate never takes the figure below what the server used when it started.
+  return Math.max(heap - uncollected.pendingBytes(), Math.min(heap, STARTUP_FLOOR));
 }

@@ -25,6 +25,9 @@ export class SkipNode {
   ) {}
 }
 
+/** What the shared scratch array holds between operations: a node of no list. */
+const NO_NODE = new SkipNode('', 0);
+
 /** A node of level 2 or more: next node and span of levels 1-3, then the rest in `up`. */
 class TallNode extends SkipNode {
   n1: SkipNode | null = null;
@@ -165,8 +168,12 @@ export class SkipList {
   tail: SkipNode | null = null;
   length = 0;
   level = 1;
-  /** Scratch arrays for insert/delete, shared by every list: one operation runs at a time. */
-  private static readonly update: SkipNode[] = new Array<SkipNode>(SKIPLIST_MAX_LEVEL);
+  /**
+   * Scratch arrays for insert/delete, shared by every list: one operation runs at a time. Each
+   * operation clears the nodes it left in `update` (release()): through their backward links
+   * they would keep the whole list alive after its key is deleted.
+   */
+  private static readonly update: SkipNode[] = new Array<SkipNode>(SKIPLIST_MAX_LEVEL).fill(NO_NODE);
   private static readonly rank: number[] = new Array<number>(SKIPLIST_MAX_LEVEL).fill(0);
 
   constructor() {
@@ -175,6 +182,12 @@ export class SkipList {
 
   get first(): SkipNode | null {
     return this.header.next;
+  }
+
+  /** Forgets the nodes an operation left in the shared `update` array (see there). */
+  private static release(levels: number): void {
+    const update = SkipList.update;
+    for (let i = 0; i < levels; i++) update[i] = NO_NODE;
   }
 
   /** Fills `update` with the last node before (score, member) at each level. */
@@ -238,6 +251,7 @@ export class SkipList {
     if (next !== null) next.backward = node;
     else this.tail = node;
     this.length++;
+    SkipList.release(this.level);
     return node;
   }
 
@@ -262,16 +276,20 @@ export class SkipList {
 
   /** Removes (score, member); false if absent. */
   delete(score: number, member: string): boolean {
+    const levels = this.level;
     const found = this.findUpdate(score, member).next;
-    if (found === null || found.score !== score || found.member !== member) return false;
-    this.unlink(found, SkipList.update);
-    return true;
+    const present = found !== null && found.score === score && found.member === member;
+    if (present) this.unlink(found, SkipList.update);
+    SkipList.release(levels);
+    return present;
   }
 
   /** Removes a node of this list. */
   deleteNode(node: SkipNode): void {
+    const levels = this.level;
     this.findUpdate(node.score, node.member);
     this.unlink(node, SkipList.update);
+    SkipList.release(levels);
   }
 
   /**
@@ -294,7 +312,9 @@ export class SkipList {
 
   /** Changes the score of (score, member), which must be present. */
   updateScore(score: number, member: string, newScore: number): SkipNode {
-    return this.updateNode(this.findUpdate(score, member).next as SkipNode, newScore);
+    const node = this.findUpdate(score, member).next as SkipNode;
+    SkipList.release(this.level);
+    return this.updateNode(node, newScore);
   }
 
   /** 1-based rank of (score, member), 0 if absent. */
@@ -403,6 +423,7 @@ export class SkipList {
    * (the owner drops it from its member map). Returns how many went.
    */
   deleteRangeByRank(start: number, end: number, removed: (node: SkipNode) => void): number {
+    const levels = this.level;
     const update = SkipList.update;
     let traversed = 0;
     let x: SkipNode = this.header;
@@ -426,11 +447,13 @@ export class SkipList {
       traversed++;
       node = next;
     }
+    SkipList.release(levels);
     return count;
   }
 
   /** Removes every node whose score is within range. */
   deleteRangeByScore(range: ScoreRange, removed: (node: SkipNode) => void): number {
+    const levels = this.level;
     const update = SkipList.update;
     let x: SkipNode = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
@@ -450,11 +473,13 @@ export class SkipList {
       count++;
       node = next;
     }
+    SkipList.release(levels);
     return count;
   }
 
   /** Removes every node whose member is within range. */
   deleteRangeByLex(range: LexRange, removed: (node: SkipNode) => void): number {
+    const levels = this.level;
     const update = SkipList.update;
     let x: SkipNode = this.header;
     for (let i = this.level - 1; i >= 0; i--) {
@@ -474,6 +499,7 @@ export class SkipList {
       count++;
       node = next;
     }
+    SkipList.release(levels);
     return count;
   }
 

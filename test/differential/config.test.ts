@@ -1,7 +1,9 @@
+import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { oracleAvailable } from '../helpers/oracle.js';
 import { differentialPair, type Step } from '../helpers/differential.js';
 import { ClientPair, parse, sortedPairs } from '../helpers/pair.js';
+import { RawClient } from '../helpers/raw-client.js';
 import type { RespValue } from '../helpers/resp.js';
 
 const hasOracle = oracleAvailable();
@@ -141,6 +143,42 @@ describe.skipIf(!hasOracle)('differential: CONFIG', () => {
       expect(value).toEqual(['protected-mode', 'yes']);
     } finally {
       pair.close();
+    }
+  });
+});
+
+describe.skipIf(!hasOracle)('differential: CONFIG SET port and bind that cannot listen', () => {
+  const servers = differentialPair();
+
+  it('answer the same errors and leave every parameter of the call as it was', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const takenPort = String((taken.address() as net.AddressInfo).port);
+    const pair = await ClientPair.connect(servers.nodis.port, servers.redis.port);
+    try {
+      const [portA, portB] = await pair.decoded('CONFIG', 'GET', 'port');
+      const [bindA, bindB] = await pair.decoded('CONFIG', 'GET', 'bind');
+      for (const args of [
+        ['CONFIG', 'SET', 'port', takenPort, 'maxmemory', '100mb'], ['CONFIG', 'GET', 'maxmemory'],
+        ['CONFIG', 'SET', 'maxmemory', '100mb', 'port', takenPort], ['CONFIG', 'GET', 'maxmemory'],
+        ['CONFIG', 'SET', 'bind', '192.0.2.1'], ['CONFIG', 'SET', 'bind', '192.0.2.1 127.0.0.1', 'maxmemory', '5mb'],
+        ['CONFIG', 'SET', 'maxmemory', '5mb', 'bind', '127.0.0.1 192.0.2.1', 'port', takenPort], ['CONFIG', 'GET', 'maxmemory'],
+        ['CONFIG', 'SET', 'port', 'x'], ['PING'],
+      ]) {
+        const [a, b] = await pair.call(...args);
+        expect(a, args.join(' ')).toBe(b);
+      }
+      expect(await pair.decoded('CONFIG', 'GET', 'port')).toEqual([portA, portB]);
+      expect(await pair.decoded('CONFIG', 'GET', 'bind')).toEqual([bindA, bindB]);
+      // Both still listen where they did.
+      for (const port of [servers.nodis.port, servers.redis.port]) {
+        const c = await RawClient.connect(port);
+        expect(await c.call('PING')).toBe('PONG');
+        c.close();
+      }
+    } finally {
+      pair.close();
+      taken.close();
     }
   });
 });

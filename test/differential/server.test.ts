@@ -138,6 +138,13 @@ describe.skipIf(!hasOracle)('differential: server commands', () => {
       ['SHUTDOWN', 'ABORT'],
       ['SHUTDOWN', 'ABORT', 'NOW'],
       ['SHUTDOWN', 'NOSAVE', 'ABORT'],
+      ['SAVE', 'x'],
+      ['BGSAVE', 'x'],
+      ['BGSAVE', 'SCHEDULE', 'x'],
+      ['BGREWRITEAOF', 'x'],
+      ['MULTI'],
+      ['SAVE'],
+      ['DISCARD'],
       ['INFO', 'nosuchsection'],
       ['PING'],
     ]);

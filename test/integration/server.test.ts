@@ -197,7 +197,8 @@ describe('server commands', () => {
     await redis.set('dbg', '12345');
     expect(await redis.call('DEBUG', 'OBJECT', 'dbg')).toMatch(/^Value at:0x[0-9a-f]+ refcount:\d+ encoding:int serializedlength:\d+ lru:\d+ lru_seconds_idle:\d+$/);
     await expect(redis.call('DEBUG', 'OBJECT', 'nokey')).rejects.toThrow('ERR no such key');
-    await expect(redis.call('DEBUG', 'RELOAD')).rejects.toThrow(/^ERR$/);
+    await expect(redis.call('DEBUG', 'RELOAD')).rejects.toThrow(/^ERR RDB snapshots are not supported by this server yet/);
+    await expect(redis.call('DEBUG', 'RELOAD', 'x')).rejects.toThrow('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
     await expect(redis.call('DEBUG', 'NOPE')).rejects.toThrow("ERR unknown subcommand or wrong number of arguments for 'NOPE'. Try DEBUG HELP.");
     await redis.set('mem', 'x'.repeat(100));
     const small = (await redis.call('MEMORY', 'USAGE', 'dbg')) as number;

@@ -186,6 +186,24 @@ describe('setMany', () => {
     expect(seen).toEqual([1, 6379]);
   });
 
+  it('preview gives the values a call would set without storing them', () => {
+    const c = new Config();
+    const next = c.preview([['port', '7000'], ['bind', '* -::*'], ['hash-max-ziplist-entries', '5'], ['hash-max-listpack-entries', '6']]);
+    expect(next.get('port')).toEqual({ value: 7000, text: '7000' });
+    expect(next.get('bind')?.text).toBe('* -::*');
+    expect(next.get('hash-max-listpack-entries')?.text).toBe('6');
+    expect(c.getNumber('port')).toBe(6379);
+    expect(c.format('bind')).toBe('127.0.0.1 -::1');
+    let error: unknown;
+    try {
+      c.preview([['port', '7000'], ['MaxMemory', 'lots']]);
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigSetError);
+    expect((error as ConfigSetError).param).toBe('maxmemory');
+  });
+
   it('reports the alias spelling in errors', () => {
     const c = new Config();
     try {

@@ -1,3 +1,5 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SkipList, type LexRange, type ScoreRange, type SkipNode } from '../../src/types/skiplist.js';
@@ -198,3 +200,33 @@ describe('SkipList against a sorted array', () => {
     expect((zset.nodeAt(0) as SkipNode).member).toBe(name(101_000));
   });
 });
+
+describe('a dropped skiplist', () => {
+  it('is not kept alive by the scratch arrays its operations share', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const refs: Array<WeakRef<SkipNode>> = [];
+    // Each kind of operation that fills the shared array, on a list dropped right after.
+    const operations: Array<(list: SkipList) => void> = [
+      (l) => l.insert(50.5, 'm50x'),
+      (l) => l.delete(10, 'm10'),
+      (l) => l.deleteNode(l.first as SkipNode),
+      (l) => l.updateScore(20, 'm20', 20.5),
+      (l) => l.deleteRangeByRank(5, 8, () => {}),
+      (l) => l.deleteRangeByScore({ min: 30, max: 33, minex: false, maxex: false }, () => {}),
+    ];
+    for (const operate of operations) refs.push(operateAndDrop(operate));
+    // A WeakRef keeps its target until the current job ends.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    gc();
+    expect(refs.map((r) => r.deref() === undefined)).toEqual(operations.map(() => true));
+  });
+});
+
+/** A list, one operation on it, and a weak reference to its first node once it is dropped. */
+function operateAndDrop(operate: (list: SkipList) => void): WeakRef<SkipNode> {
+  const list = new SkipList();
+  for (let i = 0; i < 100; i++) list.insert(i, `m${i}`);
+  operate(list);
+  return new WeakRef(list.first as SkipNode);
+}

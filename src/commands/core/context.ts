@@ -12,6 +12,7 @@ import type { LatencyMonitor } from '../../server/latency.js';
 import type { SlowLog } from '../../server/slowlog.js';
 import type { LatencyHistogram } from '../../server/latency-histogram.js';
 import type { Propagation } from './propagate.js';
+import type { PersistedServer, SaveStatus } from '../../persistence/index.js';
 
 /**
  * What every command handler sees of whoever runs the command: a connection, or a caller
@@ -81,6 +82,13 @@ export interface ClientConnection extends CommandContext {
   kill(): void;
   readonly laddr: string;
   readonly createdAt: number;
+  /**
+   * A command of this client answers asynchronously (see CommandHandler): its reply and the
+   * client's later commands wait until `done` settles; other clients are served meanwhile.
+   */
+  holdUntil(done: Promise<void>): void;
+  /** A command of this client is still to answer (holdUntil). */
+  readonly held: boolean;
   lastInteraction: number;
 }
 
@@ -116,10 +124,12 @@ export interface ServerStats extends KeyspaceStats {
   errorStats: Map<string, number>;
   /** Times a protocol error closed a connection etc. */
   unexpectedErrorReplies: number;
+  /** Keys and values handed to the lazy free (UNLINK of a large value, FLUSH… ASYNC): INFO lazyfreed_objects. */
+  lazyfreedObjects: number;
 }
 
 /** What command handlers see of the server as a whole. */
-export interface ServerContext {
+export interface ServerContext extends PersistedServer {
   readonly config: Config;
   readonly databases: Database[];
   readonly stats: ServerStats;
@@ -134,6 +144,8 @@ export interface ServerContext {
   dirty: number;
   /** Unix time (seconds) of the last successful save. */
   lastSave: number;
+  /** How background saves went (INFO persistence); see persistence/. */
+  readonly saveStatus: SaveStatus;
   /** Every connected client, by id. */
   readonly clients: ReadonlyMap<number, ClientConnection>;
   /** Whether a password is required (requirepass set). */
@@ -144,8 +156,8 @@ export interface ServerContext {
   overMaxmemory(): boolean;
   /** A dataset is being loaded: commands without the loading flag answer LOADING. */
   loading: boolean;
-  /** Stops the server; `save` as SHUTDOWN SAVE|NOSAVE (undefined: per config). Resolves when closed. */
-  shutdown(save: boolean | undefined): Promise<void>;
+  /** Stops the server (the final save, if any, is the caller's: persistence/finalSave). Resolves when closed. */
+  shutdown(): Promise<void>;
   /** CLIENT PAUSE: until (ms since epoch), 'all' or 'write'. */
   pauseClients(until: number, mode: 'all' | 'write'): void;
   unpauseClients(): void;
@@ -189,4 +201,10 @@ export interface ServerContext {
   flushed(db: Database | null): void;
   /** SWAPDB exchanged the contents of two databases: WATCH and blocked clients look again. */
   swapped(a: Database, b: Database): void;
+  /**
+   * CONFIG SET of pairs that name port or bind (names already checked): resolves once the
+   * new addresses listen and every value is stored; rejects with a ConfigSetError, leaving
+   * every value as it was, when they cannot be listened on.
+   */
+  configSetListening(pairs: ReadonlyArray<readonly [string, string]>): Promise<void>;
 }

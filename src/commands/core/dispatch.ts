@@ -1,8 +1,8 @@
 import { RedisError, errWrongArity } from '../../errors.js';
-import { checkCommand, PASS, POSTPONE } from './checks.js';
+import { checkCommand, connectionOf, PASS, POSTPONE } from './checks.js';
 import type { CommandContext, CommandStat, ServerStats } from './context.js';
 import { LatencyHistogram } from '../../server/latency-histogram.js';
-import type { CommandTable, ResolvedCommand } from './registry.js';
+import type { CommandHandler, CommandTable, ResolvedCommand } from './registry.js';
 import { redactedArgv } from '../../server/slowlog.js';
 import { findKeys } from './keyspecs.js';
 
@@ -103,14 +103,15 @@ export function endBatch(): void {
  */
 export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: string[]): void {
   const stats = ctx.server.stats;
-  const handler = resolved.spec.handler as (ctx: CommandContext, argv: string[]) => void;
+  const handler = resolved.spec.handler as CommandHandler;
   // Within a batch a command starts where the previous one ended: one clock read per command.
   const started = batchClock !== 0 ? batchClock : performance.now();
   // While nobody subscribes to the propagation stream this flag is all it costs.
   const propagating = ctx.server.propagation.active;
   if (propagating) ctx.server.propagation.enterCall(ctx.server.dirty);
   try {
-    handler(ctx, argv);
+    const pending = handler(ctx, argv);
+    if (pending !== undefined) answerLater(ctx, resolved, pending);
   } catch (err) {
     if (!(err instanceof RedisError)) {
       if (propagating) exitPropagation(ctx, resolved, argv);
@@ -154,6 +155,22 @@ function exitPropagation(ctx: CommandContext, resolved: ResolvedCommand, argv: s
 export function recordCommandLatency(stat: CommandStat, usec: number): void {
   const histogram = stat.histogram ?? (stat.histogram = new LatencyHistogram());
   histogram.record(Math.round(usec * 1000));
+}
+
+/**
+ * A command that answers asynchronously: the client runs nothing else until it has answered
+ * (its pipelined commands keep their order), while other clients are served. Its time in
+ * commandstats is the synchronous part; a rejection counts as a failed call, as a thrown
+ * error does.
+ */
+function answerLater(ctx: CommandContext, resolved: ResolvedCommand, pending: Promise<void>): void {
+  connectionOf(ctx).holdUntil(
+    pending.catch((err: unknown) => {
+      if (!(err instanceof RedisError)) throw err;
+      resolved.stat.failedCalls++;
+      replyError(ctx, err.message);
+    }),
+  );
 }
 
 /** Client-side caching: the keys a read-only command of a tracking client was served (even on error, as Redis). */
@@ -250,7 +267,8 @@ export function processCommand(ctx: CommandContext, argv: string[]): boolean {
   }
   if (ctx.tracking === null) call(ctx, resolved, argv);
   else callTracking(ctx, resolved, argv, topName);
-  if (skipReply) ctx.reply.enabled = conn.replyMode !== 'off';
+  // A command answering later keeps its reply off until it has answered (the client restores it then).
+  if (skipReply && !conn.held) ctx.reply.enabled = conn.replyMode !== 'off';
   return true;
 }
 

@@ -4,7 +4,12 @@ import { readCommandData, type CommandData, type CommandFlag, type KeySpec } fro
 
 export type { CommandFlag } from './command-data.js';
 
-export type CommandHandler = (ctx: CommandContext, argv: string[]) => void;
+/**
+ * Runs a command and writes its reply. A handler that cannot answer at once (CONFIG SET of the
+ * listening port waits for the new socket to listen) returns a promise that writes the reply
+ * when it resolves, or rejects with a RedisError: the client's later commands wait meanwhile.
+ */
+export type CommandHandler = (ctx: CommandContext, argv: string[]) => void | Promise<void>;
 
 /**
  * The code half of a command, declared in its group's folder: the name binds it to its entry

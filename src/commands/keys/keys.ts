@@ -7,26 +7,43 @@ import { getInt } from '../../util/parse.js';
 import type { CommandContext } from '../core/context.js';
 import type { CommandCode } from '../core/registry.js';
 import { parseScanArgs, replyScan } from '../args/scan.js';
+import { LARGE_FREE_BYTES, uncollected } from '../../server/reclaim.js';
+import { LAZYFREE_THRESHOLD, lazyfreeEffort } from '../../server/memory.js';
 
 const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
 
 /**
  * DEL and UNLINK. Deleting only drops the dict's reference, so even a huge collection is
  * released by V8's collector rather than walked here: UNLINK needs no background thread.
+ * What a large value held is counted as freed at once (server/reclaim.ts), and, like Redis,
+ * UNLINK (or DEL with lazyfree-lazy-user-del) counts a value that is costly to free as lazily
+ * freed (INFO lazyfreed_objects).
  */
-function del(ctx: CommandContext, argv: string[]): void {
+function deleteKeys(ctx: CommandContext, argv: string[], lazy: boolean): void {
   const db = ctx.db;
+  const server = ctx.server;
   let deleted = 0;
   for (let i = 1; i < argv.length; i++) {
     const key = argv[i] as string;
     if (db.expires.size !== 0) db.expireIfNeeded(key);
-    if (db.delete(key)) {
-      db.notify('g', 'del', key);
-      ctx.server.dirty++;
-      deleted++;
-    }
+    const value = db.dict.get(key);
+    if (value === undefined || !db.delete(key)) continue;
+    db.notify('g', 'del', key);
+    server.dirty++;
+    deleted++;
+    if (typeof value === 'string' && value.length < LARGE_FREE_BYTES) continue;
+    uncollected.valueFreed(value);
+    if (lazy && lazyfreeEffort(value, server.config.getNumber('list-max-listpack-size')) > LAZYFREE_THRESHOLD) server.stats.lazyfreedObjects++;
   }
   ctx.reply.integer(deleted);
+}
+
+function del(ctx: CommandContext, argv: string[]): void {
+  deleteKeys(ctx, argv, ctx.server.config.getBool('lazyfree-lazy-user-del'));
+}
+
+function unlink(ctx: CommandContext, argv: string[]): void {
+  deleteKeys(ctx, argv, true);
 }
 
 function exists(ctx: CommandContext, argv: string[]): void {
@@ -242,7 +259,7 @@ function copy(ctx: CommandContext, argv: string[]): void {
 
 export const commands: CommandCode[] = [
   { name: 'del', handler: del },
-  { name: 'unlink', handler: del },
+  { name: 'unlink', handler: unlink },
   { name: 'exists', handler: exists },
   { name: 'touch', handler: touch },
   { name: 'type', handler: type },

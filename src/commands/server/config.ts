@@ -52,7 +52,7 @@ export function protectedActionAllowed(ctx: CommandContext, setting: string): bo
   return mode === 'yes' || (mode === 'local' && isLocalClient(ctx));
 }
 
-function configSet(ctx: CommandContext, argv: string[]): void {
+function configSet(ctx: CommandContext, argv: string[]): void | Promise<void> {
   if (argv.length % 2 !== 0) throw new RedisError(ERR_SYNTAX);
   const config = ctx.server.config;
   const pairs: Array<[string, string]> = [];
@@ -81,13 +81,36 @@ function configSet(ctx: CommandContext, argv: string[]): void {
   }
   if (unknown !== null) throw new RedisError(`ERR Unknown option or number of arguments for CONFIG SET - '${unknown}'`);
   if (refused !== null) throw refused;
-  try {
-    config.setMany(pairs);
-  } catch (err) {
-    if (!(err instanceof ConfigSetError)) throw err;
-    throw new RedisError(`ERR CONFIG SET failed (possibly related to argument '${err.param}') - ${err.message}`);
+  const listening = pairs.find(([name]) => LISTENING_PARAMS.has((config.param(name) as ConfigParam).name));
+  if (listening === undefined) {
+    try {
+      config.setMany(pairs);
+    } catch (err) {
+      throw configSetFailure(err);
+    }
+    ctx.reply.ok();
+    return;
   }
-  ctx.reply.ok();
+  // Node binds asynchronously: the reply waits until the new address listens or has failed.
+  // A transaction's replies cannot wait in the middle of EXEC.
+  if (ctx.inMulti) {
+    const name = (config.param(listening[0]) as ConfigParam).name;
+    throw new RedisError(`ERR CONFIG SET failed (possibly related to argument '${name}') - can't change the listening address inside a transaction`);
+  }
+  return ctx.server.configSetListening(pairs).then(
+    () => ctx.reply.ok(),
+    (err: unknown) => {
+      throw configSetFailure(err);
+    },
+  );
+}
+
+/** Parameters whose change opens new listening sockets. */
+const LISTENING_PARAMS = new Set(['port', 'bind']);
+
+function configSetFailure(err: unknown): unknown {
+  if (!(err instanceof ConfigSetError)) return err;
+  return new RedisError(`ERR CONFIG SET failed (possibly related to argument '${err.param}') - ${err.message}`);
 }
 
 /** Zeroes the counters INFO reports (Redis's resetServerStats); the start time stays. */

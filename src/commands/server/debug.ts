@@ -4,6 +4,7 @@ import type { CommandContext } from '../core/context.js';
 import { valueSize } from '../../server/memory.js';
 import type { CommandCode } from '../core/registry.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
+import { NO_RDB, rdbWriter } from '../../persistence/index.js';
 
 /** C's atof/strtod prefix: the longest leading number, 0 when there is none. */
 function atof(text: string): number {
@@ -63,7 +64,7 @@ const DEBUG_HELP = [
   'OBJECT <key>',
   '    Show low level info about the `key` and associated value.',
   'RELOAD [option ...]',
-  '    Save the RDB on disk and reload it back to memory (not available: there is no RDB writer).',
+  '    Save the RDB on disk and reload it back to memory. Not supported by this server yet.',
   'SET-ACTIVE-EXPIRE <0|1>',
   '    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis',
   '    behavior). Setting it to 1 reenables back the default.',
@@ -85,9 +86,12 @@ function debug(ctx: CommandContext, argv: string[]): void {
   } else if (sub === 'object' && argc === 3) {
     debugObject(ctx, argv[2] as string);
   } else if (sub === 'reload') {
-    // Redis answers a bare -ERR when the RDB save that RELOAD starts with fails.
-    ctx.server.log.warn('DEBUG RELOAD: RDB persistence is not available in nodis');
-    throw new RedisError('ERR');
+    for (let j = 2; j < argc; j++) {
+      const opt = (argv[j] as string).toLowerCase();
+      if (opt !== 'merge' && opt !== 'noflush' && opt !== 'nosave') throw new RedisError('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
+    }
+    // Reloading needs an RDB writer and a loader; there is neither yet.
+    throw new RedisError(`ERR ${rdbWriter() === null ? NO_RDB : 'DEBUG RELOAD is not supported by this server yet'}`);
   } else {
     throw new RedisError(subcommandSyntaxError(argv));
   }

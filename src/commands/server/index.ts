@@ -9,6 +9,7 @@ import { commands as debug } from './debug.js';
 import { commands as memory } from './memory.js';
 import { commands as module } from './module.js';
 import { commands as lolwut } from './lolwut.js';
+import { commands as persistence } from './persistence.js';
 
 /** The commands of this group, one module per family. */
-export const commands: CommandCode[] = [...server, ...command, ...config, ...info, ...slowlog, ...latency, ...debug, ...memory, ...module, ...lolwut];
+export const commands: CommandCode[] = [...server, ...command, ...config, ...info, ...slowlog, ...latency, ...debug, ...memory, ...module, ...lolwut, ...persistence];

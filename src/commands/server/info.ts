@@ -7,12 +7,12 @@ import type { CommandCode } from '../core/registry.js';
 import { usedMemory } from '../../server/memory.js';
 
 /** Memory in use when this module loaded: INFO used_memory_startup (the heap is per process). */
-export const STARTUP_MEMORY = usedMemory();
+/** Memory in use when this module loaded: INFO used_memory_startup (the heap is per process). */
+export const STARTUP_MEMORY = process.memoryUsage().heapUsed + process.memoryUsage().external;
 
 /** What INFO needs to remember between calls, per server. */
 interface InfoState {
   peakMemory: number;
-  lazyfreedObjects: number;
   /** Replication ID: random like Redis's, though there is no replication. */
   replId: string;
   /** Last sample for the instantaneous_* rates. */
@@ -31,18 +31,13 @@ function stateOf(server: ServerContext): InfoState {
   let state = states.get(server);
   if (state === undefined) {
     state = {
-      peakMemory: 0, lazyfreedObjects: 0, replId: randomBytes(20).toString('hex'),
+      peakMemory: 0, replId: randomBytes(20).toString('hex'),
       sampleTime: server.stats.startTime, sampleCommands: 0, sampleInput: 0, sampleOutput: 0,
       opsPerSec: 0, inputKbps: 0, outputKbps: 0,
     };
     states.set(server, state);
   }
   return state;
-}
-
-/** FLUSHALL/FLUSHDB ASYNC: keys handed to the lazy free (INFO lazyfreed_objects). */
-export function countLazyfreed(server: ServerContext, n: number): void {
-  stateOf(server).lazyfreedObjects += n;
 }
 
 
@@ -199,7 +194,7 @@ function memorySection(server: ServerContext, out: Lines): void {
     `mem_allocator:v8-${process.versions.v8}`,
     'active_defrag_running:0',
     'lazyfree_pending_objects:0',
-    `lazyfreed_objects:${stateOf(server).lazyfreedObjects}`,
+    `lazyfreed_objects:${server.stats.lazyfreedObjects}`,
   );
 }
 
@@ -216,10 +211,11 @@ function persistenceSection(server: ServerContext, out: Lines): void {
     `rdb_changes_since_last_save:${server.dirty}`,
     'rdb_bgsave_in_progress:0',
     `rdb_last_save_time:${server.lastSave}`,
-    'rdb_last_bgsave_status:ok',
+    // 'err' once a save point came due (or BGSAVE ran) and no snapshot could be written.
+    `rdb_last_bgsave_status:${server.saveStatus.lastBgsaveOk ? 'ok' : 'err'}`,
     'rdb_last_bgsave_time_sec:-1',
     'rdb_current_bgsave_time_sec:-1',
-    'rdb_saves:0',
+    `rdb_saves:${server.saveStatus.saves}`,
     'rdb_last_cow_size:0',
     'rdb_last_load_keys_expired:0',
     'rdb_last_load_keys_loaded:0',

@@ -5,6 +5,7 @@ import type { CommandContext } from '../core/context.js';
 import { STARTUP_MEMORY as STARTUP, peakMemory, sampleMemory } from './info.js';
 import type { CommandCode } from '../core/registry.js';
 import { replyHelp } from '../core/help.js';
+import { fullCollection, uncollected } from '../../server/reclaim.js';
 
 /*
  * MEMORY USAGE reports estimates: what Redis 7.0 (jemalloc, 64-bit) would allocate for the key
@@ -125,9 +126,10 @@ function doctor(ctx: CommandContext): void {
   ctx.reply.verbatim(empty ? EMPTY_DOCTOR : HEALTHY_DOCTOR);
 }
 
-/** Like Redis asking jemalloc to release dirty pages: a full collection when node runs with --expose-gc. */
+/** Like Redis asking jemalloc to release dirty pages: a full collection (it stops the loop while it marks the live heap). */
 function purge(ctx: CommandContext): void {
-  if (typeof gc === 'function') gc();
+  const gc = fullCollection();
+  if (gc !== null) uncollected.collect(gc);
   ctx.reply.ok();
 }
 

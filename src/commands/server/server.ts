@@ -3,7 +3,8 @@ import type { Database } from '../../keyspace/database.js';
 import { getLongLong, getRangeLong, parseLongLongBig } from '../../util/parse.js';
 import { onConnection } from '../core/checks.js';
 import type { ClientConnection, CommandContext } from '../core/context.js';
-import { countLazyfreed } from './info.js';
+import { uncollected } from '../../server/reclaim.js';
+import { finalSave } from '../../persistence/index.js';
 import type { CommandCode } from '../core/registry.js';
 
 const INT_MIN = -2147483648;
@@ -27,11 +28,13 @@ function flushIsAsync(ctx: CommandContext, argv: string[]): boolean {
 /**
  * Empties one database. V8's Map.clear() swaps in a fresh table in O(1) and leaves the old
  * entries to the garbage collector, which reclaims them concurrently: that is Redis's lazy
- * free, so a huge database never blocks the loop, with ASYNC or without.
+ * free, so a huge database never blocks the loop, with ASYNC or without. What the keys held
+ * is counted as freed at once (server/reclaim.ts), from a sample of them.
  */
 function emptyDb(ctx: CommandContext, db: Database, async: boolean): number {
+  if (db.size !== 0) uncollected.databaseFreed(db);
   const removed = db.clear();
-  if (async) countLazyfreed(ctx.server, removed);
+  if (async) ctx.server.stats.lazyfreedObjects += removed;
   return removed;
 }
 
@@ -50,7 +53,7 @@ function flushall(ctx: CommandContext, argv: string[]): void {
   server.flushed(null);
   let removed = 0;
   for (const db of server.databases) removed += emptyDb(ctx, db, async);
-  // Redis also saves an RDB here when save points are configured; nodis has no RDB writer yet.
+  // Redis also writes an (empty) snapshot here when save points are configured: not without an RDB writer.
   server.dirty += removed + 1;
   server.propagation.force();
   ctx.reply.ok();
@@ -84,9 +87,10 @@ function lastsave(ctx: CommandContext): void {
 
 /**
  * SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. There are no replicas to wait for, so a
- * shutdown is never in progress for ABORT to cancel. nodis cannot write an RDB snapshot yet:
- * SHUTDOWN SAVE fails as a failed final save does in Redis (unless FORCE), while a plain
- * SHUTDOWN with save points configured stops without a snapshot, saying so in the log.
+ * shutdown is never in progress for ABORT to cancel. The final save is persistence's
+ * finalSave: without an RDB writer, SHUTDOWN SAVE fails as a failed final save does in Redis
+ * (unless FORCE), while a plain SHUTDOWN with save points configured stops without a
+ * snapshot, saying so in the log.
  */
 function shutdown(ctx: CommandContext, argv: string[]): void {
   let nosave = false;
@@ -106,21 +110,9 @@ function shutdown(ctx: CommandContext, argv: string[]): void {
   if ((abort && (nosave || save || force || other)) || (nosave && save)) throw new RedisError(ERR_SYNTAX);
   if (abort) throw new RedisError('ERR No shutdown in progress.');
   const server = ctx.server;
-  const log = server.log;
-  if (save) {
-    log.warn('User requested shutdown...');
-    log.info('Saving the final RDB snapshot before exiting.');
-    log.warn('Failed saving the final RDB snapshot: RDB persistence is not available in nodis yet');
-    if (!force) {
-      log.warn("Error trying to save the DB, can't exit.");
-      log.warn('Errors trying to shut down the server. Check the logs for more information.');
-      throw new RedisError('ERR Errors trying to SHUTDOWN. Check logs.');
-    }
-    log.warn('Error trying to save the DB. Exit anyway.');
-  } else if (!nosave && server.config.getString('save') !== '') {
-    log.warn('Save points are configured but RDB persistence is not available in nodis yet: exiting without a snapshot.');
-  }
-  void server.shutdown(nosave ? false : save ? true : undefined);
+  server.log.warn('User requested shutdown...');
+  if (!finalSave(server, nosave ? false : save ? true : undefined, force)) throw new RedisError('ERR Errors trying to SHUTDOWN. Check logs.');
+  void server.shutdown();
 }
 
 function monitor(ctx: ClientConnection): void {

@@ -1,0 +1,50 @@
+import { RedisError, ERR_SYNTAX } from '../../errors.js';
+import { NO_AOF, NO_RDB, aofWriter, backgroundSave, rdbWriter, snapshotWritten } from '../../persistence/index.js';
+import type { CommandContext } from '../core/context.js';
+import type { CommandCode } from '../core/registry.js';
+
+/*
+ * SAVE, BGSAVE and BGREWRITEAOF go to the writers registered in persistence/. Without one
+ * they answer an error that says so, instead of an OK for a snapshot that is never written.
+ */
+
+function save(ctx: CommandContext): void {
+  const rdb = rdbWriter();
+  if (rdb === null) throw new RedisError(`ERR ${NO_RDB}`);
+  const server = ctx.server;
+  const dirty = server.dirty;
+  try {
+    rdb.save(server);
+  } catch (err) {
+    server.log.warn(`Error saving DB on disk: ${(err as Error).message}`);
+    // Redis answers a bare -ERR when SAVE fails.
+    throw new RedisError('ERR');
+  }
+  snapshotWritten(server, dirty, Math.floor(Date.now() / 1000));
+  ctx.reply.ok();
+}
+
+function bgsave(ctx: CommandContext, argv: string[]): void {
+  if (argv.length > 2 || (argv.length === 2 && (argv[1] as string).toLowerCase() !== 'schedule')) throw new RedisError(ERR_SYNTAX);
+  // A failed attempt is recorded (INFO rdb_last_bgsave_status:err), as a failed fork is in Redis.
+  if (!backgroundSave(ctx.server, Math.floor(Date.now() / 1000))) throw new RedisError(rdbWriter() === null ? `ERR ${NO_RDB}` : 'ERR');
+  ctx.reply.simple('Background saving started');
+}
+
+function bgrewriteaof(ctx: CommandContext): void {
+  const aof = aofWriter();
+  if (aof === null) throw new RedisError(`ERR ${NO_AOF}`);
+  try {
+    aof.startRewrite(ctx.server);
+  } catch (err) {
+    ctx.server.log.warn(`Can't rewrite the append only file in background: ${(err as Error).message}`);
+    throw new RedisError("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
+  }
+  ctx.reply.simple('Background append only file rewriting started');
+}
+
+export const commands: CommandCode[] = [
+  { name: 'save', handler: save },
+  { name: 'bgsave', handler: bgsave },
+  { name: 'bgrewriteaof', handler: bgrewriteaof },
+];

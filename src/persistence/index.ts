@@ -1,0 +1,193 @@
+/**
+ * Whether this server can persist its data, said in one place. RDB snapshots and the
+ * append-only file are written by persistence modules that register here. Until one does,
+ * nothing is written to disk, and every place that would claim otherwise asks here and tells
+ * the truth instead: SAVE/BGSAVE/BGREWRITEAOF answer an error, `appendonly yes` is refused,
+ * save points that come due are reported as failed saves in INFO, start-up warns that data is
+ * kept in memory only, and SHUTDOWN SAVE fails as a failed final save does in Redis. When a
+ * writer registers, the same call sites use it.
+ */
+import type { Config } from '../config/config.js';
+import { parseSavePoints, type SavePoint } from '../config/special.js';
+import type { Database } from '../keyspace/database.js';
+import type { Logger } from '../log.js';
+
+/** Why a snapshot cannot be written (error replies and log lines). */
+export const NO_RDB = 'RDB snapshots are not supported by this server yet: data is kept in memory only';
+/** Why the append-only file cannot be turned on. */
+export const NO_AOF = 'AOF is not supported by this server yet: data is kept in memory only';
+
+/** What a persistence module sees of a server. */
+export interface PersistedServer {
+  readonly databases: readonly Database[];
+  readonly config: Config;
+  readonly log: Logger;
+  /** Changes since the last save. */
+  dirty: number;
+  /** Unix time (s) of the last successful save (Redis counts start-up as one). */
+  lastSave: number;
+  readonly saveStatus: SaveStatus;
+}
+
+export interface RdbWriter {
+  /** SAVE and the final save of SHUTDOWN: writes a snapshot now; throws an Error saying why it could not. */
+  save(server: PersistedServer): void;
+  /** BGSAVE and save points: starts a snapshot in the background; throws when it cannot start. */
+  startBackgroundSave(server: PersistedServer): void;
+}
+
+export interface AofWriter {
+  /** `appendonly yes` (CONFIG SET or start-up): starts logging writes; throws when it cannot. */
+  start(server: PersistedServer): void;
+  /** BGREWRITEAOF: throws when the rewrite cannot start. */
+  startRewrite(server: PersistedServer): void;
+}
+
+let rdb: RdbWriter | null = null;
+let aof: AofWriter | null = null;
+
+/** A persistence module makes itself available; the returned function withdraws it. */
+export function registerPersistence(writers: { rdb?: RdbWriter; aof?: AofWriter }): () => void {
+  if (writers.rdb !== undefined) rdb = writers.rdb;
+  if (writers.aof !== undefined) aof = writers.aof;
+  return () => {
+    if (writers.rdb !== undefined && rdb === writers.rdb) rdb = null;
+    if (writers.aof !== undefined && aof === writers.aof) aof = null;
+  };
+}
+
+/** The RDB writer, or null when snapshots cannot be written. */
+export function rdbWriter(): RdbWriter | null {
+  return rdb;
+}
+
+/** The AOF writer, or null when the append-only file cannot be written. */
+export function aofWriter(): AofWriter | null {
+  return aof;
+}
+
+/** Redis's CONFIG_BGSAVE_RETRY_DELAY: after a failed background save, save points wait this long (s). */
+const BGSAVE_RETRY_DELAY = 5;
+
+/** How saving went, per server (INFO persistence). */
+export class SaveStatus {
+  /** rdb_last_bgsave_status: false once a background save (or a due save point) failed. */
+  lastBgsaveOk = true;
+  /** Unix time (s) of the last background save attempt. */
+  lastBgsaveTry = 0;
+  /** rdb_saves: snapshots written. */
+  saves = 0;
+  private points: SavePoint[];
+
+  constructor(config: Config) {
+    this.points = parseSavePoints(config.format('save'));
+    config.onChange('save', () => {
+      this.points = parseSavePoints(config.format('save'));
+    });
+  }
+
+  get savePoints(): readonly SavePoint[] {
+    return this.points;
+  }
+}
+
+/**
+ * A snapshot holding the changes counted up to `dirtyAtStart` was written (Redis's rdbSave,
+ * and its background-save completion): what SAVE, the final save and a writer finishing a
+ * background save record.
+ */
+export function snapshotWritten(server: PersistedServer, dirtyAtStart: number, now: number): void {
+  server.dirty = Math.max(0, server.dirty - dirtyAtStart);
+  server.lastSave = now;
+  server.saveStatus.lastBgsaveOk = true;
+  server.saveStatus.saves++;
+}
+
+/**
+ * Start-up: the configuration asks for persistence this server cannot do. `appendonly yes`
+ * is refused (the message says why) rather than run with writes silently not logged.
+ */
+export function persistenceRefusal(config: Config): string | null {
+  if (config.getBool('appendonly') && aof === null) {
+    return `'appendonly yes' asks for the append-only file, but ${NO_AOF}. Set 'appendonly no' to run without persistence.`;
+  }
+  return null;
+}
+
+/** Start-up: a warning when save points are configured but no snapshot can be written. */
+export function persistenceWarning(config: Config): string | null {
+  const save = config.format('save');
+  if (save === '' || rdb !== null) return null;
+  return `WARNING: save points are configured (save ${save}) but ${NO_RDB} and is lost when the server stops. Set save "" to silence this warning.`;
+}
+
+/**
+ * The cron's save points (Redis's serverCron): when one is due, a background save is started,
+ * or, without an RDB writer, recorded as failed, so that INFO does not report saves that
+ * never happened. A failed attempt is retried after BGSAVE_RETRY_DELAY, as in Redis.
+ */
+export function checkSavePoints(server: PersistedServer, now: number): void {
+  const status = server.saveStatus;
+  for (const point of status.savePoints) {
+    if (server.dirty < point.changes || now - server.lastSave <= point.seconds) continue;
+    if (!status.lastBgsaveOk && now - status.lastBgsaveTry <= BGSAVE_RETRY_DELAY) continue;
+    // Without a writer every attempt fails the same way: say it once, not every 5 seconds.
+    const firstFailure = status.lastBgsaveOk;
+    const log = rdb !== null || firstFailure ? server.log.info.bind(server.log) : server.log.debug.bind(server.log);
+    log(`${point.changes} changes in ${point.seconds} seconds. Saving...`);
+    backgroundSave(server, now);
+    return;
+  }
+}
+
+/** BGSAVE and due save points: true when a background save started. */
+export function backgroundSave(server: PersistedServer, now: number): boolean {
+  const status = server.saveStatus;
+  const firstFailure = status.lastBgsaveOk;
+  status.lastBgsaveTry = now;
+  try {
+    if (rdb === null) throw new Error(NO_RDB);
+    rdb.startBackgroundSave(server);
+    return true;
+  } catch (err) {
+    status.lastBgsaveOk = false;
+    const line = `Background saving error: ${(err as Error).message}`;
+    if (rdb !== null || firstFailure) server.log.warn(line);
+    else server.log.debug(line);
+    return false;
+  }
+}
+
+/**
+ * Redis's prepareForShutdown, its saving part: the final snapshot when asked (`save`) or when
+ * save points are configured (`save` undefined, unless NOSAVE). False when it failed and
+ * `force` is not set: the server must not stop. Logs as Redis does.
+ */
+export function finalSave(server: PersistedServer, save: boolean | undefined, force: boolean): boolean {
+  const log = server.log;
+  const configured = server.saveStatus.savePoints.length !== 0;
+  if (save === false || (save === undefined && !configured)) return true;
+  if (rdb === null && save === undefined) {
+    // Refusing to stop for want of a writer that was never there would keep every default
+    // setup from shutting down: say what is lost instead.
+    log.warn(`Save points are configured but ${NO_RDB}: exiting without a snapshot, the data is lost.`);
+    return true;
+  }
+  log.info('Saving the final RDB snapshot before exiting.');
+  try {
+    if (rdb === null) throw new Error(NO_RDB);
+    const dirty = server.dirty;
+    rdb.save(server);
+    snapshotWritten(server, dirty, Math.floor(Date.now() / 1000));
+    return true;
+  } catch (err) {
+    log.warn(`Failed saving the final RDB snapshot: ${(err as Error).message}`);
+    if (force) {
+      log.warn('Error trying to save the DB. Exit anyway.');
+      return true;
+    }
+    log.warn("Error trying to save the DB, can't exit.");
+    log.warn('Errors trying to shut down the server. Check the logs for more information.');
+    return false;
+  }
+}
