@@ -16,8 +16,21 @@ import type { Database } from './database.js';
 
 export const DIGEST_BYTES = 20;
 
-/** Redis's object type numbers (OBJ_STRING…), which the digest mixes in before each value. */
-const TYPE_CODE = { string: 0, list: 1, set: 2, zset: 3, hash: 4, stream: 6 } as const;
+/** A 32-bit number as the 4 big-endian bytes Redis hashes (htonl). */
+function uint32Bytes(n: number): Buffer {
+  const out = Buffer.allocUnsafe(4);
+  out.writeUInt32BE(n, 0);
+  return out;
+}
+
+/** Redis's object type numbers (OBJ_STRING…) as mixed in before each value. */
+const TYPE_TAG = {
+  string: uint32Bytes(0),
+  list: uint32Bytes(1),
+  set: uint32Bytes(2),
+  zset: uint32Bytes(3),
+  hash: uint32Bytes(4),
+};
 
 const EXPIRE_MARK = Buffer.from('!!expire!!', 'latin1');
 
@@ -27,9 +40,15 @@ const sha1: (data: Buffer) => Buffer =
     ? (data) => oneShotHash('sha1', data, 'buffer') as unknown as Buffer
     : (data) => createHash('sha1').update(data).digest();
 
-/** Values and keys are latin1 strings: one char per byte. */
+/**
+ * Keys and values are latin1 strings (one char per byte). Short ones are written into one
+ * scratch buffer rather than a new Buffer each: the view is hashed before the next call.
+ */
+const scratch = Buffer.allocUnsafe(4096);
+
 function bytes(text: string): Buffer {
-  return Buffer.from(text, 'latin1');
+  if (text.length > scratch.length) return Buffer.from(text, 'latin1');
+  return scratch.subarray(0, scratch.latin1Write(text, 0));
 }
 
 /** digest ^= SHA1(data): adding an element where order does not matter. */
@@ -44,16 +63,14 @@ function mixDigest(digest: Buffer, data: Buffer): void {
   sha1(digest).copy(digest);
 }
 
-/** A 32-bit number as the 4 big-endian bytes Redis hashes (htonl). */
-function uint32Bytes(n: number): Buffer {
-  const out = Buffer.allocUnsafe(4);
-  out.writeUInt32BE(n, 0);
-  return out;
-}
+const pairScratch = Buffer.alloc(DIGEST_BYTES);
 
-/** The digest of one field/value pair or member/score pair, xored into its collection's. */
+/**
+ * The digest of one field/value pair or member/score pair, to be xored into its collection's
+ * at once (it is overwritten by the next pair).
+ */
 function pairDigest(first: string, second: string): Buffer {
-  const digest = Buffer.alloc(DIGEST_BYTES);
+  const digest = pairScratch.fill(0);
   mixDigest(digest, bytes(first));
   mixDigest(digest, bytes(second));
   return digest;
@@ -65,23 +82,24 @@ function pairDigest(first: string, second: string): Buffer {
  */
 export function addValueDigest(digest: Buffer, value: Value, hasExpire: boolean): void {
   if (typeof value === 'string') {
-    mixDigest(digest, uint32Bytes(TYPE_CODE.string));
+    mixDigest(digest, TYPE_TAG.string);
     mixDigest(digest, bytes(value));
   } else if (value instanceof List) {
-    mixDigest(digest, uint32Bytes(TYPE_CODE.list));
+    mixDigest(digest, TYPE_TAG.list);
     for (let i = 0; i < value.size; i++) mixDigest(digest, bytes(value.get(i)));
   } else if (value instanceof SetValue) {
-    mixDigest(digest, uint32Bytes(TYPE_CODE.set));
+    mixDigest(digest, TYPE_TAG.set);
     for (let i = 0; i < value.size; i++) xorDigest(digest, bytes(value.memberAt(i)));
   } else if (value instanceof ZSet) {
-    mixDigest(digest, uint32Bytes(TYPE_CODE.zset));
+    mixDigest(digest, TYPE_TAG.zset);
     // Redis prints the score with %.17g whatever the encoding (a listpack's text score is
     // parsed back first, which gives the same double).
     for (const [member, node] of value.dict) xorDigest(digest, pairDigest(member, formatDouble17g(node.score)));
   } else if (value instanceof HashValue) {
-    mixDigest(digest, uint32Bytes(TYPE_CODE.hash));
+    mixDigest(digest, TYPE_TAG.hash);
     for (let i = 0; i < value.size; i++) xorDigest(digest, pairDigest(value.fieldAt(i), value.valueAt(i)));
   } else {
+    // Streams (OBJ_STREAM, 6) have no implementation yet; their digest comes with them.
     throw new Error(`no digest for values of type ${value.type}`);
   }
   if (hasExpire) xorDigest(digest, EXPIRE_MARK);
