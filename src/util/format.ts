@@ -2,28 +2,85 @@
  * Number formatting exactly as Redis 7.0 prints numbers.
  */
 
-/** C's printf("%.17g", d): what Redis 7.0 uses for double replies (ZSCORE, ZINCRBY…). */
+const float64View = new DataView(new ArrayBuffer(8));
+const LOG10_5 = Math.log10(5);
+
+/**
+ * When |d| lies exactly halfway between two 17-significant-digit decimals, those 17 digits
+ * rounded half to even as glibc's printf does, else null. A tie needs an exact decimal
+ * expansion of 18 significant digits ending in 5: |d| = m * 2^-j (m odd) expands to the
+ * digits of m * 5^j, so only a few doubles qualify and only they pay for BigInt arithmetic.
+ */
+function tieDigits17(abs: number): { digits: string; exponent: number } | null {
+  float64View.setFloat64(0, abs);
+  const high = float64View.getUint32(0);
+  const low = float64View.getUint32(4);
+  const biased = high >>> 20;
+  let m = (high & 0xfffff) * 2 ** 32 + low;
+  let j: number;
+  if (biased === 0) j = 1074;
+  else {
+    m += 2 ** 52;
+    j = 1075 - biased;
+  }
+  while (m % 2 === 0) {
+    m /= 2;
+    j--;
+  }
+  // An integer (j <= 0) below 2^53 has at most 16 digits.
+  if (j <= 0) return null;
+  const magnitude = Math.log10(m) + j * LOG10_5;
+  if (magnitude < 16.99 || magnitude >= 18.01) return null;
+  const exact = (BigInt(m) * 5n ** BigInt(j)).toString();
+  if (exact.length !== 18 || exact.charCodeAt(17) !== 53 /* '5' */) return null;
+  let exponent = 17 - j;
+  let digits = exact.slice(0, 17);
+  if ((digits.charCodeAt(16) - 48) % 2 === 1) {
+    digits = (BigInt(digits) + 1n).toString();
+    if (digits.length === 18) {
+      digits = digits.slice(0, 17);
+      exponent++;
+    }
+  }
+  return { digits, exponent };
+}
+
+/** Removes trailing zeros after a decimal point, and the point if nothing follows it (%g). */
+function trimFraction(text: string): string {
+  let end = text.length;
+  while (text.charCodeAt(end - 1) === 48) end--;
+  if (text.charCodeAt(end - 1) === 46) end--;
+  return text.slice(0, end);
+}
+
+/** C's printf("%.17g", d): what Redis 7.0 uses for double replies (ZSCORE, ZINCRBY…) and DEBUG DIGEST. */
 export function formatDouble17g(d: number): string {
   if (d === Infinity) return 'inf';
   if (d === -Infinity) return '-inf';
   if (Number.isNaN(d)) return 'nan';
   if (d === 0) return Object.is(d, -0) ? '-0' : '0';
-  const exp = Math.floor(Math.log10(Math.abs(d)));
-  // toExponential(16) gives 17 significant digits and the true exponent after rounding.
-  const expForm = d.toExponential(16);
-  const ePos = expForm.indexOf('e');
-  const realExp = Number(expForm.slice(ePos + 1));
-  void exp;
-  if (realExp < -4 || realExp >= 17) {
-    let mantissa = expForm.slice(0, ePos);
-    if (mantissa.includes('.')) mantissa = mantissa.replace(/0+$/, '').replace(/\.$/, '');
-    const sign = realExp < 0 ? '-' : '+';
-    const abs = Math.abs(realExp);
-    return `${mantissa}e${sign}${abs < 10 ? '0' + abs : abs}`;
+  const abs = Math.abs(d);
+  const sign = d < 0 ? '-' : '';
+  let digits: string;
+  let exponent: number;
+  // toExponential(16) rounds to 17 significant digits correctly except that it breaks an exact
+  // tie upward, where C rounds to even.
+  const tie = tieDigits17(abs);
+  if (tie !== null) {
+    digits = tie.digits;
+    exponent = tie.exponent;
+  } else {
+    const expForm = abs.toExponential(16);
+    digits = expForm.charAt(0) + expForm.slice(2, 18);
+    exponent = Number(expForm.slice(19));
   }
-  let fixed = d.toFixed(Math.max(0, 16 - realExp));
-  if (fixed.includes('.')) fixed = fixed.replace(/0+$/, '').replace(/\.$/, '');
-  return fixed;
+  if (exponent < -4 || exponent >= 17) {
+    const mantissa = trimFraction(digits.charAt(0) + '.' + digits.slice(1));
+    const e = Math.abs(exponent);
+    return `${sign}${mantissa}e${exponent < 0 ? '-' : '+'}${e < 10 ? '0' + e : e}`;
+  }
+  if (exponent < 0) return sign + trimFraction('0.' + '0'.repeat(-exponent - 1) + digits);
+  return sign + trimFraction(digits.slice(0, exponent + 1) + '.' + digits.slice(exponent + 1));
 }
 
 const SMALL_INTS: string[] = [];

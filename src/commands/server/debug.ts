@@ -5,6 +5,7 @@ import { valueSize } from '../../server/memory.js';
 import type { CommandCode } from '../core/registry.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
 import { NO_RDB, rdbWriter } from '../../persistence/index.js';
+import { datasetDigest, valueDigest } from '../../keyspace/digest.js';
 
 /** C's atof/strtod prefix: the longest leading number, 0 when there is none. */
 function atof(text: string): number {
@@ -61,8 +62,12 @@ function debugObject(ctx: CommandContext, key: string): void {
 }
 
 const DEBUG_HELP = [
+  'DIGEST',
+  '    Output a hex signature representing the current DB content.',
+  'DIGEST-VALUE <key> [<key> ...]',
+  '    Output a hex signature of the values of all the specified keys.',
   'OBJECT <key>',
-  '    Show low level info about the `key` and associated value.',
+  '    Show low level info about `key` and associated value.',
   'RELOAD [option ...]',
   '    Save the RDB on disk and reload it back to memory. Not supported by this server yet.',
   'SET-ACTIVE-EXPIRE <0|1>',
@@ -83,6 +88,11 @@ function debug(ctx: CommandContext, argv: string[]): void {
   } else if (sub === 'set-active-expire' && argc === 3) {
     ctx.server.activeExpireEnabled = atoi(argv[2] as string) !== 0;
     ctx.reply.ok();
+  } else if (sub === 'digest' && argc === 2) {
+    ctx.reply.simple(datasetDigest(ctx.server.databases).toString('hex'));
+  } else if (sub === 'digest-value') {
+    ctx.reply.arrayHeader(argc - 2);
+    for (let i = 2; i < argc; i++) ctx.reply.simple(valueDigest(ctx.db, argv[i] as string).toString('hex'));
   } else if (sub === 'object' && argc === 3) {
     debugObject(ctx, argv[2] as string);
   } else if (sub === 'reload') {
