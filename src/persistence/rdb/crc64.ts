@@ -1,0 +1,115 @@
+/**
+ * CRC-64 as Redis computes it for RDB files and DUMP payloads: the Jones polynomial
+ * (0xad93d23594c935a9), reflected input and output, initial value 0, no final xor. Test vector:
+ * crc64("123456789") = 0xe9c6d914c4b8d9ca.
+ *
+ * JavaScript has no fast 64-bit integers, so the register is kept as two 32-bit halves, and the
+ * bytes are consumed eight at a time through eight tables ("slicing by 8").
+ */
+
+/** The reflected polynomial, as high and low 32-bit halves (0x95ac9329ac4bc9b5). */
+const POLY_HI = 0x95ac9329;
+const POLY_LO = 0xac4bc9b5;
+
+/** Table k, entry i at [k * 256 + i]: the register after feeding byte i then k zero bytes. */
+const TABLE_LO = new Uint32Array(8 * 256);
+const TABLE_HI = new Uint32Array(8 * 256);
+
+for (let i = 0; i < 256; i++) {
+  let lo = i;
+  let hi = 0;
+  for (let bit = 0; bit < 8; bit++) {
+    const carry = lo & 1;
+    lo = ((lo >>> 1) | ((hi & 1) << 31)) >>> 0;
+    hi = hi >>> 1;
+    if (carry !== 0) {
+      lo = (lo ^ POLY_LO) >>> 0;
+      hi = (hi ^ POLY_HI) >>> 0;
+    }
+  }
+  TABLE_LO[i] = lo;
+  TABLE_HI[i] = hi;
+}
+for (let k = 1; k < 8; k++) {
+  for (let i = 0; i < 256; i++) {
+    const prevLo = TABLE_LO[(k - 1) * 256 + i] as number;
+    const prevHi = TABLE_HI[(k - 1) * 256 + i] as number;
+    const index = prevLo & 0xff;
+    TABLE_LO[k * 256 + i] = ((TABLE_LO[index] as number) ^ ((prevLo >>> 8) | (prevHi << 24))) >>> 0;
+    TABLE_HI[k * 256 + i] = ((TABLE_HI[index] as number) ^ (prevHi >>> 8)) >>> 0;
+  }
+}
+
+/** A running CRC-64; feed it with update() and read it with value() or writeLE(). */
+export class Crc64 {
+  private lo = 0;
+  private hi = 0;
+
+  /** Continues from a previous value (a bigint as value() returns). */
+  constructor(initial: bigint = 0n) {
+    this.lo = Number(initial & 0xffffffffn);
+    this.hi = Number((initial >> 32n) & 0xffffffffn);
+  }
+
+  update(data: Uint8Array, start = 0, end = data.length): this {
+    let lo = this.lo;
+    let hi = this.hi;
+    const tlo = TABLE_LO;
+    const thi = TABLE_HI;
+    let p = start;
+    const fastEnd = end - 7;
+    while (p < fastEnd) {
+      const a = (lo ^ (data[p] | (data[p + 1] << 8) | (data[p + 2] << 16) | (data[p + 3] << 24))) >>> 0;
+      const b = (hi ^ (data[p + 4] | (data[p + 5] << 8) | (data[p + 6] << 16) | (data[p + 7] << 24))) >>> 0;
+      const i7 = 7 * 256 + (a & 0xff);
+      const i6 = 6 * 256 + ((a >>> 8) & 0xff);
+      const i5 = 5 * 256 + ((a >>> 16) & 0xff);
+      const i4 = 4 * 256 + (a >>> 24);
+      const i3 = 3 * 256 + (b & 0xff);
+      const i2 = 2 * 256 + ((b >>> 8) & 0xff);
+      const i1 = 256 + ((b >>> 16) & 0xff);
+      const i0 = b >>> 24;
+      lo = tlo[i7] ^ tlo[i6] ^ tlo[i5] ^ tlo[i4] ^ tlo[i3] ^ tlo[i2] ^ tlo[i1] ^ tlo[i0];
+      hi = thi[i7] ^ thi[i6] ^ thi[i5] ^ thi[i4] ^ thi[i3] ^ thi[i2] ^ thi[i1] ^ thi[i0];
+      p += 8;
+    }
+    for (; p < end; p++) {
+      const index = (lo ^ data[p]) & 0xff;
+      lo = tlo[index] ^ ((lo >>> 8) | (hi << 24));
+      hi = thi[index] ^ (hi >>> 8);
+    }
+    this.lo = lo >>> 0;
+    this.hi = hi >>> 0;
+    return this;
+  }
+
+  value(): bigint {
+    return (BigInt(this.hi) << 32n) | BigInt(this.lo);
+  }
+
+  /** Writes the CRC as 8 little-endian bytes, as Redis stores it. */
+  writeLE(target: Uint8Array, offset: number): void {
+    const lo = this.lo;
+    const hi = this.hi;
+    target[offset] = lo & 0xff;
+    target[offset + 1] = (lo >>> 8) & 0xff;
+    target[offset + 2] = (lo >>> 16) & 0xff;
+    target[offset + 3] = lo >>> 24;
+    target[offset + 4] = hi & 0xff;
+    target[offset + 5] = (hi >>> 8) & 0xff;
+    target[offset + 6] = (hi >>> 16) & 0xff;
+    target[offset + 7] = hi >>> 24;
+  }
+
+  /** Whether the 8 little-endian bytes at `offset` hold this CRC. */
+  equalsLE(source: Uint8Array, offset: number): boolean {
+    const lo = (source[offset] | (source[offset + 1] << 8) | (source[offset + 2] << 16) | (source[offset + 3] << 24)) >>> 0;
+    const hi = (source[offset + 4] | (source[offset + 5] << 8) | (source[offset + 6] << 16) | (source[offset + 7] << 24)) >>> 0;
+    return lo === this.lo && hi === this.hi;
+  }
+}
+
+/** The CRC-64 of data[start, end). */
+export function crc64(data: Uint8Array, start = 0, end = data.length): bigint {
+  return new Crc64().update(data, start, end).value();
+}

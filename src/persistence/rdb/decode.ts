@@ -1,0 +1,457 @@
+import type { Value } from '../../types/value.js';
+import { List } from '../../types/list.js';
+import { SetValue } from '../../types/set.js';
+import { HashValue } from '../../types/hash.js';
+import { ZSet } from '../../types/zset.js';
+import { parseStrtod } from '../../util/parse.js';
+import {
+  DEFAULT_ENCODING_LIMITS,
+  QUICKLIST_NODE_CONTAINER_PACKED,
+  QUICKLIST_NODE_CONTAINER_PLAIN,
+  RDB_OPCODE_AUX,
+  RDB_OPCODE_EOF,
+  RDB_OPCODE_EXPIRETIME,
+  RDB_OPCODE_EXPIRETIME_MS,
+  RDB_OPCODE_FREQ,
+  RDB_OPCODE_FUNCTION,
+  RDB_OPCODE_FUNCTION2,
+  RDB_OPCODE_IDLE,
+  RDB_OPCODE_MODULE_AUX,
+  RDB_OPCODE_RESIZEDB,
+  RDB_OPCODE_SELECTDB,
+  RDB_TYPE_HASH,
+  RDB_TYPE_HASH_LISTPACK,
+  RDB_TYPE_HASH_ZIPLIST,
+  RDB_TYPE_HASH_ZIPMAP,
+  RDB_TYPE_LIST,
+  RDB_TYPE_LIST_QUICKLIST,
+  RDB_TYPE_LIST_QUICKLIST_2,
+  RDB_TYPE_LIST_ZIPLIST,
+  RDB_TYPE_MODULE,
+  RDB_TYPE_MODULE_2,
+  RDB_TYPE_SET,
+  RDB_TYPE_SET_INTSET,
+  RDB_TYPE_STREAM_LISTPACKS,
+  RDB_TYPE_STREAM_LISTPACKS_2,
+  RDB_TYPE_STRING,
+  RDB_TYPE_ZSET,
+  RDB_TYPE_ZSET_2,
+  RDB_TYPE_ZSET_LISTPACK,
+  RDB_TYPE_ZSET_ZIPLIST,
+  RDB_VERSION,
+  RdbError,
+  isObjectType,
+  type EncodingLimits,
+} from './constants.js';
+import { Crc64 } from './crc64.js';
+import { readIntset } from './intset.js';
+import { readListpack } from './listpack.js';
+import { readZiplist } from './ziplist.js';
+import { readZipmap } from './zipmap.js';
+import { ByteSource } from './source.js';
+
+/** Redis caps intsets at 1G entries whatever set-max-intset-entries says. */
+const INTSET_HARD_LIMIT = 1 << 30;
+
+/** A score saved as text by RDB_TYPE_ZSET (before binary doubles): length byte, then text. */
+function readTextDouble(src: ByteSource): number {
+  const n = src.u8();
+  if (n === 255) return -Infinity;
+  if (n === 254) return Infinity;
+  if (n === 253) return NaN;
+  src.need(n);
+  const text = src.buf.latin1Slice(src.pos, src.pos + n);
+  src.pos += n;
+  // sscanf("%lg") reads the longest number at the start.
+  const value = parseFloat(text);
+  if (Number.isNaN(value)) {
+    const strict = parseStrtod(text.trim());
+    if (strict === null) throw new RdbError('Invalid double value in a sorted set');
+    return strict;
+  }
+  return value;
+}
+
+/** A score as a listpack or ziplist holds it: integer text, or "%.17g" / "inf" text. */
+function scoreOf(text: string): number {
+  const v = parseStrtod(text);
+  if (v === null || Number.isNaN(v)) throw new RdbError('Zset listpack integrity check failed.');
+  return v;
+}
+
+function hashFromPairs(pairs: string[], table: boolean): HashValue | null {
+  if (pairs.length % 2 !== 0) throw new RdbError('Hash listpack integrity check failed.');
+  if (pairs.length === 0) return null;
+  const hash = new HashValue();
+  // The listpack form is kept whatever the lengths (Redis checks only the count on load).
+  const maxEntries = table ? 0 : Infinity;
+  for (let i = 0; i < pairs.length; i += 2) {
+    if (!hash.set(pairs[i] as string, pairs[i + 1] as string, maxEntries, Infinity)) {
+      throw new RdbError('Duplicate hash fields detected');
+    }
+  }
+  return hash;
+}
+
+function zsetFromPairs(pairs: string[], limits: EncodingLimits): ZSet | null {
+  if (pairs.length % 2 !== 0) throw new RdbError('Zset listpack integrity check failed.');
+  if (pairs.length === 0) return null;
+  const zset = new ZSet();
+  for (let i = 0; i < pairs.length; i += 2) {
+    const member = pairs[i] as string;
+    if (zset.dict.has(member)) throw new RdbError('Duplicate zset fields detected');
+    zset.insertNew(member, scoreOf(pairs[i + 1] as string));
+  }
+  zset.compact = zset.size <= limits.zsetMaxListpackEntries;
+  return zset;
+}
+
+function setFromMembers(members: string[], maxIntset: number): SetValue {
+  const set = new SetValue();
+  for (let i = 0; i < members.length; i++) {
+    if (!set.add(members[i] as string, maxIntset)) throw new RdbError('Duplicate set members detected');
+  }
+  return set;
+}
+
+/**
+ * Reads one value of RDB type `type` (rdbLoadObject) and gives it the encoding Redis would give
+ * it on load under `limits`. Returns null for an empty collection, which Redis skips.
+ */
+export function decodeValue(src: ByteSource, type: number, limits: EncodingLimits): Value | null {
+  switch (type) {
+    case RDB_TYPE_STRING:
+      return src.string();
+
+    case RDB_TYPE_LIST: {
+      const n = src.count(1);
+      if (n === 0) return null;
+      const items = new Array<string>(n);
+      for (let i = 0; i < n; i++) items[i] = src.string();
+      return List.from(items);
+    }
+
+    case RDB_TYPE_SET: {
+      const n = src.count(1);
+      if (n === 0) return null;
+      const maxIntset = Math.min(limits.setMaxIntsetEntries, INTSET_HARD_LIMIT);
+      // Too many members for an intset: a table from the start.
+      const cap = n > maxIntset ? 0 : maxIntset;
+      const set = new SetValue();
+      for (let i = 0; i < n; i++) {
+        if (!set.add(src.string(), cap)) throw new RdbError('Duplicate set members detected');
+      }
+      return set;
+    }
+
+    case RDB_TYPE_ZSET:
+    case RDB_TYPE_ZSET_2: {
+      const binary = type === RDB_TYPE_ZSET_2;
+      const n = src.count(binary ? 9 : 2);
+      if (n === 0) return null;
+      const zset = new ZSet();
+      for (let i = 0; i < n; i++) {
+        const member = src.string();
+        const score = binary ? src.f64le() : readTextDouble(src);
+        if (Number.isNaN(score)) throw new RdbError('Zset with NAN score detected');
+        if (zset.dict.has(member)) throw new RdbError('Duplicate zset fields detected');
+        zset.insertNew(member, score);
+      }
+      // Converted after loading, since the members do not come in order.
+      zset.fitEncoding({ maxEntries: limits.zsetMaxListpackEntries, maxValue: limits.zsetMaxListpackValue });
+      return zset;
+    }
+
+    case RDB_TYPE_HASH: {
+      const n = src.count(2);
+      if (n === 0) return null;
+      const maxEntries = n > limits.hashMaxListpackEntries ? 0 : limits.hashMaxListpackEntries;
+      const hash = new HashValue();
+      for (let i = 0; i < n; i++) {
+        const field = src.string();
+        const value = src.string();
+        if (!hash.set(field, value, maxEntries, limits.hashMaxListpackValue)) {
+          throw new RdbError('Duplicate hash fields detected');
+        }
+      }
+      return hash;
+    }
+
+    case RDB_TYPE_LIST_QUICKLIST:
+    case RDB_TYPE_LIST_QUICKLIST_2: {
+      const v2 = type === RDB_TYPE_LIST_QUICKLIST_2;
+      const nodes = src.count(v2 ? 2 : 1);
+      const items: string[] = [];
+      for (let i = 0; i < nodes; i++) {
+        let container = QUICKLIST_NODE_CONTAINER_PACKED;
+        if (v2) {
+          container = src.len();
+          if (container !== QUICKLIST_NODE_CONTAINER_PACKED && container !== QUICKLIST_NODE_CONTAINER_PLAIN) {
+            throw new RdbError('Quicklist integrity check failed.');
+          }
+        }
+        if (container === QUICKLIST_NODE_CONTAINER_PLAIN) {
+          const element = src.string();
+          if (element.length === 0) throw new RdbError('Quicklist integrity check failed.');
+          items.push(element);
+          continue;
+        }
+        const blob = src.blob();
+        if (blob.length === 0) throw new RdbError('Quicklist integrity check failed.');
+        // Empty nodes are skipped, as Redis does.
+        if (v2) readListpack(blob, 0, blob.length, items);
+        else readZiplist(blob, 0, blob.length, items);
+      }
+      return items.length === 0 ? null : List.from(items);
+    }
+
+    case RDB_TYPE_LIST_ZIPLIST: {
+      const blob = src.blob();
+      const items: string[] = [];
+      readZiplist(blob, 0, blob.length, items);
+      return items.length === 0 ? null : List.from(items);
+    }
+
+    case RDB_TYPE_SET_INTSET: {
+      const blob = src.blob();
+      const members = readIntset(blob, 0, blob.length);
+      const maxIntset = Math.min(limits.setMaxIntsetEntries, INTSET_HARD_LIMIT);
+      return setFromMembers(members, members.length > maxIntset ? 0 : maxIntset);
+    }
+
+    case RDB_TYPE_HASH_ZIPMAP: {
+      const blob = src.blob();
+      const pairs = readZipmap(blob, 0, blob.length);
+      let longest = 0;
+      for (const s of pairs) if (s.length > longest) longest = s.length;
+      const table = pairs.length / 2 > limits.hashMaxListpackEntries || longest > limits.hashMaxListpackValue;
+      return hashFromPairs(pairs, table);
+    }
+
+    case RDB_TYPE_HASH_ZIPLIST:
+    case RDB_TYPE_HASH_LISTPACK: {
+      const blob = src.blob();
+      const pairs: string[] = [];
+      if (type === RDB_TYPE_HASH_LISTPACK) readListpack(blob, 0, blob.length, pairs);
+      else readZiplist(blob, 0, blob.length, pairs);
+      return hashFromPairs(pairs, pairs.length / 2 > limits.hashMaxListpackEntries);
+    }
+
+    case RDB_TYPE_ZSET_ZIPLIST:
+    case RDB_TYPE_ZSET_LISTPACK: {
+      const blob = src.blob();
+      const pairs: string[] = [];
+      if (type === RDB_TYPE_ZSET_LISTPACK) readListpack(blob, 0, blob.length, pairs);
+      else readZiplist(blob, 0, blob.length, pairs);
+      return zsetFromPairs(pairs, limits);
+    }
+
+    case RDB_TYPE_STREAM_LISTPACKS:
+    case RDB_TYPE_STREAM_LISTPACKS_2:
+      throw new RdbError(`Stream values (RDB type ${type}) are not supported`);
+
+    case RDB_TYPE_MODULE:
+    case RDB_TYPE_MODULE_2:
+      throw new RdbError(`Module values (RDB type ${type}) are not supported`);
+
+    default:
+      throw new RdbError(`Unknown RDB encoding type ${type}`);
+  }
+}
+
+export interface RdbReaderOptions {
+  /** Encoding limits of the loading server (hash-max-listpack-entries…). */
+  limits?: Partial<EncodingLimits>;
+  /** rdbchecksum: verify the CRC64 at the end (a stored 0 means "not computed" and is skipped). */
+  checksum?: boolean;
+  /** The number of databases: a SELECTDB beyond is an error. */
+  databases?: number;
+}
+
+export type RdbRecord =
+  | { kind: 'aux'; key: string; value: string }
+  | { kind: 'selectDb'; db: number }
+  | { kind: 'resizeDb'; size: number; expiresSize: number }
+  | RdbKeyRecord;
+
+export interface RdbKeyRecord {
+  kind: 'key';
+  db: number;
+  key: string;
+  value: Value;
+  /** Absolute expiry in ms, or -1. */
+  expireAt: number;
+  /** LRU idle time in seconds, or -1 when not saved. */
+  idleSeconds: number;
+  /** LFU counter, or -1 when not saved. */
+  lfuFreq: number;
+}
+
+/**
+ * Reads an RDB file held in a buffer, one record at a time (a loader can yield to the event
+ * loop between them): next() returns AUX fields, database switches and keys in file order,
+ * and null once the EOF opcode is reached and the checksum checked. Anything malformed,
+ * truncated or unsupported throws an RdbError.
+ */
+export class RdbReader {
+  readonly version: number;
+  /** Empty collections met and skipped (old Redis versions could save them). */
+  emptyKeysSkipped = 0;
+  private readonly src: ByteSource;
+  private readonly limits: EncodingLimits;
+  private readonly checksum: boolean;
+  private readonly databases: number;
+  /** The CRC of what was read so far, kept up record by record so the end costs nothing extra. */
+  private readonly crc: Crc64 | null;
+  private crcPos: number;
+  private db = 0;
+  private done = false;
+
+  constructor(input: Buffer, options: RdbReaderOptions = {}, start = 0) {
+    this.limits = { ...DEFAULT_ENCODING_LIMITS, ...options.limits };
+    this.checksum = options.checksum ?? true;
+    this.databases = options.databases ?? Infinity;
+    this.src = new ByteSource(input, start, input.length);
+    this.src.need(9);
+    if (input.latin1Slice(start, start + 5) !== 'REDIS') throw new RdbError('Wrong signature trying to load DB from file');
+    const digits = input.latin1Slice(start + 5, start + 9);
+    // atoi: the leading digits.
+    const version = /^\d+/.test(digits) ? parseInt(digits, 10) : 0;
+    if (version < 1 || version > RDB_VERSION) throw new RdbError(`Can't handle RDB format version ${version}`);
+    this.version = version;
+    this.src.pos = start + 9;
+    this.crc = this.checksum && version >= 5 ? new Crc64() : null;
+    this.crcPos = start;
+  }
+
+  /** Offset just past what has been read (after the checksum once done): an AOF tail follows there. */
+  get offset(): number {
+    return this.src.pos;
+  }
+
+  next(): RdbRecord | null {
+    if (this.done) return null;
+    const record = this.read();
+    if (this.crc !== null && !this.done) {
+      this.crc.update(this.src.buf, this.crcPos, this.src.pos);
+      this.crcPos = this.src.pos;
+    }
+    return record;
+  }
+
+  private read(): RdbRecord | null {
+    const src = this.src;
+    let expireAt = -1;
+    let idleSeconds = -1;
+    let lfuFreq = -1;
+    for (;;) {
+      const type = src.u8();
+      switch (type) {
+        case RDB_OPCODE_EXPIRETIME:
+          expireAt = src.i32le() * 1000;
+          continue;
+        case RDB_OPCODE_EXPIRETIME_MS:
+          expireAt = src.i64le();
+          continue;
+        case RDB_OPCODE_FREQ:
+          lfuFreq = src.u8();
+          continue;
+        case RDB_OPCODE_IDLE:
+          idleSeconds = src.len();
+          continue;
+        case RDB_OPCODE_EOF:
+          this.finish();
+          return null;
+        case RDB_OPCODE_SELECTDB: {
+          const db = src.len();
+          if (db >= this.databases) {
+            throw new RdbError(`Data file was created with a Redis server configured to handle more than ${this.databases} databases`);
+          }
+          this.db = db;
+          return { kind: 'selectDb', db };
+        }
+        case RDB_OPCODE_RESIZEDB: {
+          const size = src.len();
+          const expiresSize = src.len();
+          return { kind: 'resizeDb', size, expiresSize };
+        }
+        case RDB_OPCODE_AUX: {
+          const key = src.string();
+          const value = src.string();
+          return { kind: 'aux', key, value };
+        }
+        case RDB_OPCODE_MODULE_AUX:
+          throw new RdbError('The RDB file contains module auxiliary data, which is not supported');
+        case RDB_OPCODE_FUNCTION:
+        case RDB_OPCODE_FUNCTION2:
+          throw new RdbError('The RDB file contains functions, which are not supported yet');
+        default: {
+          if (!isObjectType(type)) throw new RdbError(`Unknown RDB encoding type ${type}`);
+          const key = src.string();
+          const value = decodeValue(src, type, this.limits);
+          if (value === null) {
+            this.emptyKeysSkipped++;
+            expireAt = -1;
+            idleSeconds = -1;
+            lfuFreq = -1;
+            continue;
+          }
+          return { kind: 'key', db: this.db, key, value, expireAt, idleSeconds, lfuFreq };
+        }
+      }
+    }
+  }
+
+  /** After EOF: the checksum, which RDB files have since version 5. */
+  private finish(): void {
+    this.done = true;
+    if (this.version < 5) return;
+    const src = this.src;
+    const eofEnd = src.pos;
+    src.need(8);
+    src.pos += 8;
+    if (this.crc === null) return;
+    const stored = src.buf.readBigUInt64LE(eofEnd);
+    if (stored === 0n) return;
+    const expected = this.crc.update(src.buf, this.crcPos, eofEnd).value();
+    if (expected !== stored) {
+      throw new RdbError(`Wrong RDB checksum expected: (${expected.toString(16)}) but got (${stored.toString(16)})`);
+    }
+  }
+}
+
+/** A key as readRdb returns it. */
+export interface RdbEntry {
+  value: Value;
+  /** Absolute expiry in ms, or -1. */
+  expireAt: number;
+  idleSeconds: number;
+  lfuFreq: number;
+}
+
+export interface RdbContents {
+  version: number;
+  aux: Map<string, string>;
+  /** Keys per database number. */
+  databases: Map<number, Map<string, RdbEntry>>;
+  /** Where the RDB ends in the input (an AOF tail may follow). */
+  end: number;
+}
+
+/** Reads a whole RDB file into memory at once (tests, tools, small files). */
+export function readRdb(input: Buffer, options: RdbReaderOptions = {}): RdbContents {
+  const reader = new RdbReader(input, options);
+  const aux = new Map<string, string>();
+  const databases = new Map<number, Map<string, RdbEntry>>();
+  let record: RdbRecord | null;
+  while ((record = reader.next()) !== null) {
+    if (record.kind === 'aux') aux.set(record.key, record.value);
+    else if (record.kind === 'key') {
+      let db = databases.get(record.db);
+      if (db === undefined) databases.set(record.db, (db = new Map()));
+      if (db.has(record.key)) throw new RdbError(`RDB has duplicated key in DB ${record.db}`);
+      db.set(record.key, { value: record.value, expireAt: record.expireAt, idleSeconds: record.idleSeconds, lfuFreq: record.lfuFreq });
+    }
+  }
+  return { version: reader.version, aux, databases, end: reader.offset };
+}

@@ -1,0 +1,17 @@
+/** The RDB format (Redis 7.0, version 10): writing, reading, DUMP payloads. */
+export { RDB_VERSION, RdbError, DEFAULT_ENCODING_LIMITS, type EncodingLimits } from './constants.js';
+export { Crc64, crc64 } from './crc64.js';
+export { lzfCompress, lzfDecompress } from './lzf.js';
+export {
+  RdbWriter,
+  ValueEncoder,
+  encodeRdb,
+  rdbTypeOf,
+  type KeyMetadata,
+  type RdbHeaderFields,
+  type RdbSourceDatabase,
+  type RdbWriterOptions,
+  type ValueEncoderOptions,
+} from './encode.js';
+export { RdbReader, readRdb, type RdbContents, type RdbEntry, type RdbKeyRecord, type RdbReaderOptions, type RdbRecord } from './decode.js';
+export { createDumpPayload, decodeDumpPayload, verifyDumpPayload } from './dump.js';

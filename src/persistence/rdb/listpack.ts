@@ -1,0 +1,306 @@
+import { RdbError } from './constants.js';
+import type { ByteSink } from './sink.js';
+
+/*
+ * Listpack (listpack.c), the blob Redis 7.0 stores small hashes and sorted sets and each
+ * quicklist node in:
+ *   <total bytes: u32 LE> <count: u16 LE, 65535 = unknown> <entry>* <0xFF>
+ * and each entry is <encoding + data> <backlen>, backlen being the size of the first part
+ * written backwards in 7-bit groups (1 to 5 bytes). Encodings:
+ *   0xxxxxxx            7-bit unsigned int        10xxxxxx + data    string < 64 bytes
+ *   110xxxxx yyyyyyyy   13-bit signed int         1110xxxx yyyyyyyy  string < 4096 bytes
+ *   0xF1/F2/F3/F4       16/24/32/64-bit int LE    0xF0 + u32 LE      longer string
+ * A string that is the canonical decimal of a 64-bit integer is always stored as an integer.
+ */
+
+const HEADER_SIZE = 6;
+const COUNT_UNKNOWN = 65535;
+const EOF_BYTE = 0xff;
+
+const TWO_32 = 0x100000000;
+const INT64_MIN = -9223372036854775808n;
+const INT64_MAX = 9223372036854775807n;
+
+/**
+ * The value of a string that is the canonical decimal of a signed 64-bit integer (Redis's
+ * string2ll: no sign but '-', no leading zeros, no spaces), or null. A number when exact,
+ * a bigint beyond 2^53.
+ */
+export function canonicalInt(s: string): number | bigint | null {
+  const n = s.length;
+  if (n === 0 || n > 20) return null;
+  let i = 0;
+  const negative = s.charCodeAt(0) === 45;
+  if (negative) {
+    if (n === 1) return null;
+    i = 1;
+  }
+  const first = s.charCodeAt(i);
+  if (first === 48) return n === 1 ? 0 : null;
+  if (n <= 16) {
+    // At most 16 characters: 15 digits and a sign, or 16 digits (< 2^53.2, checked below).
+    let value = 0;
+    for (; i < n; i++) {
+      const digit = s.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) return null;
+      value = value * 10 + digit;
+    }
+    if (value <= Number.MAX_SAFE_INTEGER) return negative ? -value : value;
+    // A 16-digit number past 2^53 lost precision: redo it exactly.
+  } else {
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 48 || c > 57) return null;
+    }
+  }
+  const big = BigInt(s);
+  if (big < INT64_MIN || big > INT64_MAX) return null;
+  return big >= -9007199254740991n && big <= 9007199254740991n ? Number(big) : big;
+}
+
+/** Bytes of the backlen that follows an entry of `l` bytes (lpEncodeBacklen's thresholds). */
+function backlenSize(l: number): number {
+  if (l <= 127) return 1;
+  if (l < 16383) return 2;
+  if (l < 2097151) return 3;
+  if (l < 268435455) return 4;
+  return 5;
+}
+
+function writeBacklen(buf: Buffer, p: number, l: number, size: number): void {
+  // Most significant group first, without the continuation bit; the rest carry it.
+  for (let i = size - 1; i >= 0; i--) {
+    const group = Math.floor(l / 2 ** (7 * i)) & 127;
+    buf[p++] = i === size - 1 ? group : group | 128;
+  }
+}
+
+/**
+ * Builds one listpack at the end of a ByteSink: begin(), append…, end(). `bytes` is the size the
+ * listpack has so far, its terminator included, as lpBytes reports it (the quicklist node
+ * limits look at it).
+ */
+export class ListpackBuilder {
+  private start = 0;
+  /** Number of entries appended since begin(). */
+  count = 0;
+
+  constructor(private readonly sink: ByteSink) {}
+
+  begin(): void {
+    this.sink.ensure(HEADER_SIZE);
+    this.start = this.sink.pos;
+    this.sink.pos += HEADER_SIZE;
+    this.count = 0;
+  }
+
+  get bytes(): number {
+    return this.sink.pos - this.start + 1;
+  }
+
+  /** Offset of this listpack in the sink. */
+  get offset(): number {
+    return this.start;
+  }
+
+  /** Appends a string, as an integer when it is the canonical decimal of one (lpAppend). */
+  appendString(s: string): void {
+    const n = s.length;
+    if (n > 0 && n <= 20) {
+      const c = s.charCodeAt(0);
+      if (c === 45 || (c >= 48 && c <= 57)) {
+        const value = canonicalInt(s);
+        if (value !== null) {
+          if (typeof value === 'number') this.appendInteger(value);
+          else this.appendBigInt(value);
+          return;
+        }
+      }
+    }
+    const headerSize = n < 64 ? 1 : n < 4096 ? 2 : 5;
+    const entrySize = headerSize + n;
+    const backSize = backlenSize(entrySize);
+    const sink = this.sink;
+    sink.ensure(entrySize + backSize);
+    const buf = sink.buf;
+    let p = sink.pos;
+    if (n < 64) {
+      buf[p++] = 0x80 | n;
+    } else if (n < 4096) {
+      buf[p++] = 0xe0 | (n >> 8);
+      buf[p++] = n & 0xff;
+    } else {
+      buf[p++] = 0xf0;
+      buf.writeUInt32LE(n, p);
+      p += 4;
+    }
+    sink.pos = p;
+    sink.latin1(s);
+    writeBacklen(sink.buf, sink.pos, entrySize, backSize);
+    sink.pos += backSize;
+    this.count++;
+  }
+
+  /** Appends an integer (exact, so within ±2^53). */
+  appendInteger(v: number): void {
+    const sink = this.sink;
+    sink.ensure(10);
+    const buf = sink.buf;
+    let p = sink.pos;
+    let size: number;
+    if (v >= 0 && v <= 127) {
+      buf[p++] = v;
+      size = 1;
+    } else if (v >= -4096 && v <= 4095) {
+      const u = v < 0 ? (1 << 13) + v : v;
+      buf[p++] = 0xc0 | (u >> 8);
+      buf[p++] = u & 0xff;
+      size = 2;
+    } else if (v >= -32768 && v <= 32767) {
+      buf[p++] = 0xf1;
+      buf.writeInt16LE(v, p);
+      p += 2;
+      size = 3;
+    } else if (v >= -8388608 && v <= 8388607) {
+      buf[p++] = 0xf2;
+      buf.writeIntLE(v, p, 3);
+      p += 3;
+      size = 4;
+    } else if (v >= -2147483648 && v <= 2147483647) {
+      buf[p++] = 0xf3;
+      buf.writeInt32LE(v, p);
+      p += 4;
+      size = 5;
+    } else {
+      buf[p++] = 0xf4;
+      const hi = Math.floor(v / TWO_32);
+      buf.writeUInt32LE(v - hi * TWO_32, p);
+      buf.writeInt32LE(hi, p + 4);
+      p += 8;
+      size = 9;
+    }
+    buf[p++] = size; // backlen: one byte for every integer entry
+    sink.pos = p;
+    this.count++;
+  }
+
+  /** Appends an integer beyond ±2^53 (always the 64-bit form). */
+  appendBigInt(v: bigint): void {
+    const sink = this.sink;
+    sink.ensure(10);
+    sink.buf[sink.pos] = 0xf4;
+    sink.buf.writeBigInt64LE(v, sink.pos + 1);
+    sink.buf[sink.pos + 9] = 9;
+    sink.pos += 10;
+    this.count++;
+  }
+
+  /** Terminates the listpack and fills in its header. */
+  end(): void {
+    this.sink.byte(EOF_BYTE);
+    const buf = this.sink.buf;
+    buf.writeUInt32LE(this.sink.pos - this.start, this.start);
+    buf.writeUInt16LE(Math.min(this.count, COUNT_UNKNOWN), this.start + 4);
+  }
+}
+
+function corrupt(): never {
+  throw new RdbError('Listpack integrity check failed.');
+}
+
+/** A 64-bit little-endian signed integer as its decimal text. */
+export function int64Text(buf: Buffer, p: number): string {
+  const hi = buf.readInt32LE(p + 4);
+  if (hi >= -0x200000 && hi < 0x200000) return String(hi * TWO_32 + buf.readUInt32LE(p));
+  return buf.readBigInt64LE(p).toString();
+}
+
+/**
+ * Reads the listpack in buf[start, end), checking every length against the blob, and appends
+ * its entries to `out` as latin1 strings (integers as their decimal text). Returns how many it
+ * read. Throws RdbError when the blob is not a well-formed listpack.
+ */
+export function readListpack(buf: Buffer, start: number, end: number, out: string[]): number {
+  if (end - start < HEADER_SIZE + 1) corrupt();
+  if (buf.readUInt32LE(start) !== end - start) corrupt();
+  const declared = buf.readUInt16LE(start + 4);
+  const last = end - 1; // the terminator
+  if (buf[last] !== EOF_BYTE) corrupt();
+  let p = start + HEADER_SIZE;
+  let count = 0;
+  while (p < last) {
+    const b = buf[p];
+    let entrySize: number;
+    if (b < 0x80) {
+      out.push(String(b));
+      entrySize = 1;
+    } else if (b < 0xc0) {
+      const n = b & 0x3f;
+      entrySize = 1 + n;
+      if (p + entrySize > last) corrupt();
+      out.push(buf.latin1Slice(p + 1, p + entrySize));
+    } else if (b < 0xe0) {
+      if (p + 2 > last) corrupt();
+      let v = ((b & 0x1f) << 8) | buf[p + 1];
+      if (v >= 4096) v -= 8192;
+      out.push(String(v));
+      entrySize = 2;
+    } else if (b < 0xf0) {
+      if (p + 2 > last) corrupt();
+      const n = ((b & 0x0f) << 8) | buf[p + 1];
+      entrySize = 2 + n;
+      if (p + entrySize > last) corrupt();
+      out.push(buf.latin1Slice(p + 2, p + entrySize));
+    } else {
+      switch (b) {
+        case 0xf0: {
+          if (p + 5 > last) corrupt();
+          const n = buf.readUInt32LE(p + 1);
+          entrySize = 5 + n;
+          if (entrySize > last - p) corrupt();
+          out.push(buf.latin1Slice(p + 5, p + entrySize));
+          break;
+        }
+        case 0xf1:
+          if (p + 3 > last) corrupt();
+          out.push(String(buf.readInt16LE(p + 1)));
+          entrySize = 3;
+          break;
+        case 0xf2:
+          if (p + 4 > last) corrupt();
+          out.push(String(buf.readIntLE(p + 1, 3)));
+          entrySize = 4;
+          break;
+        case 0xf3:
+          if (p + 5 > last) corrupt();
+          out.push(String(buf.readInt32LE(p + 1)));
+          entrySize = 5;
+          break;
+        case 0xf4:
+          if (p + 9 > last) corrupt();
+          out.push(int64Text(buf, p + 1));
+          entrySize = 9;
+          break;
+        default:
+          corrupt();
+      }
+    }
+    // The backlen must say the size of what precedes it.
+    const backSize = backlenSize(entrySize);
+    if (p + entrySize + backSize > last) corrupt();
+    let back = 0;
+    let q = p + entrySize + backSize - 1;
+    for (let shift = 0; ; shift += 7, q--) {
+      const v = buf[q];
+      back += (v & 127) * 2 ** shift;
+      if ((v & 128) === 0) break;
+      if (q === p + entrySize) corrupt();
+    }
+    if (back !== entrySize) corrupt();
+    p += entrySize + backSize;
+    count++;
+  }
+  if (p !== last) corrupt();
+  if (declared !== COUNT_UNKNOWN && declared !== count) corrupt();
+  return count;
+}

@@ -1,0 +1,181 @@
+import { RDB_ENC_INT16, RDB_ENC_INT32, RDB_ENC_INT8, RDB_ENC_LZF, RdbError } from './constants.js';
+import { lzfDecompress } from './lzf.js';
+
+/** LZF turns 3 bytes into at most 264: a larger claimed length is a lie. */
+const LZF_MAX_RATIO = 88;
+/** A decompression buffer bigger than this is not kept between strings. */
+const KEEP_SCRATCH = 8 * 1024 * 1024;
+
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/**
+ * Reads RDB primitives from buf[pos, end), checking every length against what is left, so
+ * that corrupt input fails with an RdbError instead of reading past the end or allocating
+ * what a garbage length asks for.
+ */
+export class ByteSource {
+  /** Set by lengthOrEncoding(): whether the last length was a special string encoding. */
+  private encoded = false;
+
+  constructor(
+    readonly buf: Buffer,
+    public pos: number,
+    readonly end: number,
+  ) {}
+
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  truncated(): never {
+    throw new RdbError('Unexpected EOF reading RDB file');
+  }
+
+  need(n: number): void {
+    if (n > this.end - this.pos) this.truncated();
+  }
+
+  u8(): number {
+    if (this.pos >= this.end) this.truncated();
+    return this.buf[this.pos++];
+  }
+
+  i32le(): number {
+    this.need(4);
+    const v = this.buf.readInt32LE(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  /** A signed 64-bit little-endian integer (millisecond times), as a number. */
+  i64le(): number {
+    this.need(8);
+    const v = this.buf.readUInt32LE(this.pos) + this.buf.readInt32LE(this.pos + 4) * 0x100000000;
+    this.pos += 8;
+    return v;
+  }
+
+  f64le(): number {
+    this.need(8);
+    const v = this.buf.readDoubleLE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  /** An RDB length, or with the special-encoding bits set, the encoding number (see `encoded`). */
+  private lengthOrEncoding(): number {
+    const b = this.u8();
+    const kind = b >> 6;
+    this.encoded = false;
+    if (kind === 3) {
+      this.encoded = true;
+      return b & 0x3f;
+    }
+    if (kind === 0) return b & 0x3f;
+    if (kind === 1) return ((b & 0x3f) << 8) | this.u8();
+    if (b === 0x80) {
+      this.need(4);
+      const v = this.buf.readUInt32BE(this.pos);
+      this.pos += 4;
+      return v;
+    }
+    if (b === 0x81) {
+      this.need(8);
+      // Beyond 2^53 the value is inexact, but then it is far beyond any buffer too.
+      const v = this.buf.readUInt32BE(this.pos) * 0x100000000 + this.buf.readUInt32BE(this.pos + 4);
+      this.pos += 8;
+      return v;
+    }
+    throw new RdbError(`Unknown length encoding ${kind} in rdbLoadLen()`);
+  }
+
+  /** A plain length (opcode arguments); a string encoding here is corrupt. */
+  len(): number {
+    const n = this.lengthOrEncoding();
+    if (this.encoded) throw new RdbError(`Unexpected string encoding ${n} where a length was expected`);
+    return n;
+  }
+
+  /**
+   * The element count of a collection, each element taking at least `minBytes`: a count the
+   * remaining bytes cannot hold is rejected before anything is allocated for it.
+   */
+  count(minBytes: number): number {
+    const n = this.len();
+    if (n * minBytes > this.end - this.pos) this.truncated();
+    return n;
+  }
+
+  /** An RDB string object as a latin1 string (integers as their decimal text). */
+  string(): string {
+    const n = this.lengthOrEncoding();
+    if (this.encoded) {
+      if (n === RDB_ENC_LZF) {
+        const size = this.lzf();
+        return scratchText(size);
+      }
+      return String(this.encodedInt(n));
+    }
+    if (n > this.end - this.pos) this.truncated();
+    const s = this.buf.latin1Slice(this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+
+  /**
+   * An RDB string object as bytes (a listpack, an intset…). The buffer returned may be shared:
+   * it is valid until the next call of string() or blob().
+   */
+  blob(): Buffer {
+    const n = this.lengthOrEncoding();
+    if (this.encoded) {
+      if (n === RDB_ENC_LZF) {
+        const size = this.lzf();
+        return scratch.subarray(0, size);
+      }
+      return Buffer.from(String(this.encodedInt(n)), 'latin1');
+    }
+    if (n > this.end - this.pos) this.truncated();
+    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return b;
+  }
+
+  private encodedInt(encoding: number): number {
+    switch (encoding) {
+      case RDB_ENC_INT8:
+        this.need(1);
+        return this.buf.readInt8(this.pos++);
+      case RDB_ENC_INT16: {
+        this.need(2);
+        const v = this.buf.readInt16LE(this.pos);
+        this.pos += 2;
+        return v;
+      }
+      case RDB_ENC_INT32:
+        return this.i32le();
+      default:
+        throw new RdbError(`Unknown RDB string encoding type ${encoding}`);
+    }
+  }
+
+  /** Decompresses an LZF string into the scratch buffer; returns its length. */
+  private lzf(): number {
+    const compressedLength = this.len();
+    const length = this.len();
+    if (compressedLength > this.end - this.pos) this.truncated();
+    if (length > compressedLength * LZF_MAX_RATIO) throw new RdbError('Invalid LZF compressed string');
+    if (scratch.length < length || scratch.length > KEEP_SCRATCH) {
+      scratch = Buffer.allocUnsafe(Math.max(length, 64 * 1024));
+    }
+    const produced = lzfDecompress(this.buf, this.pos, this.pos + compressedLength, scratch, 0, length);
+    // Like lzf_decompress, an empty output is what a zero-length target always gets.
+    if (produced !== length && !(length === 0 && produced === -1)) throw new RdbError('Invalid LZF compressed string');
+    this.pos += compressedLength;
+    return length;
+  }
+}
+
+function scratchText(size: number): string {
+  return scratch.latin1Slice(0, size);
+}

@@ -1,0 +1,325 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Crc64, crc64 } from '../../src/persistence/rdb/crc64.js';
+import { lzfCompress, lzfDecompress } from '../../src/persistence/rdb/lzf.js';
+import { ListpackBuilder, canonicalInt, readListpack } from '../../src/persistence/rdb/listpack.js';
+import { readIntset, writeIntset } from '../../src/persistence/rdb/intset.js';
+import { readZiplist } from '../../src/persistence/rdb/ziplist.js';
+import { readZipmap } from '../../src/persistence/rdb/zipmap.js';
+import { ByteSink } from '../../src/persistence/rdb/sink.js';
+import { RdbError } from '../../src/persistence/rdb/constants.js';
+import { buildZiplist, u32le } from '../helpers/rdb-blobs.js';
+
+const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
+
+/** Strings with few distinct bytes compress; a mix of alphabets exercises both paths. */
+const compressible = fc
+  .tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 3000 }), fc.integer())
+  .map(([alphabet, length, seed]) => {
+    const out = Buffer.allocUnsafe(length);
+    let x = seed >>> 0 || 1;
+    for (let i = 0; i < length; i++) {
+      x = (x * 1103515245 + 12345) >>> 0;
+      out[i] = 97 + ((x >>> 16) % alphabet);
+    }
+    return out;
+  });
+const bytes = fc.oneof(compressible, fc.uint8Array({ maxLength: 500 }).map((a) => Buffer.from(a)));
+
+function compress(input: Buffer, limit = input.length + 64): Buffer | null {
+  const out = Buffer.alloc(limit);
+  const n = lzfCompress(input, 0, input.length, out, 0, limit);
+  return n === 0 ? null : out.subarray(0, n);
+}
+
+function decompress(input: Buffer, length: number): Buffer | null {
+  const out = Buffer.alloc(length);
+  const n = lzfDecompress(input, 0, input.length, out, 0, length);
+  return n === length ? out : null;
+}
+
+describe('crc64', () => {
+  it('matches the Jones CRC-64 test vector', () => {
+    expect(crc64(latin1('123456789'))).toBe(0xe9c6d914c4b8d9can);
+    expect(crc64(Buffer.alloc(0))).toBe(0n);
+  });
+
+  it('gives the same value fed in pieces, at any alignment', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.array(fc.nat(300), { maxLength: 5 }), (data, cuts) => {
+        const buf = Buffer.from(data);
+        const points = [...new Set(cuts.map((c) => c % (buf.length + 1)))].sort((a, b) => a - b);
+        const crc = new Crc64();
+        let at = 0;
+        for (const p of points) {
+          crc.update(buf, at, p);
+          at = p;
+        }
+        crc.update(buf, at, buf.length);
+        expect(crc.value()).toBe(crc64(buf));
+        // And continuing from a saved value.
+        const half = buf.length >> 1;
+        expect(new Crc64(crc64(buf, 0, half)).update(buf, half).value()).toBe(crc64(buf));
+      }),
+    );
+  });
+
+  it('writes and compares itself as 8 little-endian bytes', () => {
+    const crc = new Crc64().update(latin1('123456789'));
+    const out = Buffer.alloc(8);
+    crc.writeLE(out, 0);
+    expect(out.readBigUInt64LE(0)).toBe(0xe9c6d914c4b8d9can);
+    expect(crc.equalsLE(out, 0)).toBe(true);
+    out[3] ^= 1;
+    expect(crc.equalsLE(out, 0)).toBe(false);
+  });
+});
+
+describe('lzf', () => {
+  it('round-trips any input', () => {
+    fc.assert(
+      fc.property(bytes, (input) => {
+        const packed = compress(input);
+        if (input.length === 0) {
+          expect(packed).toBeNull();
+          return;
+        }
+        expect(packed).not.toBeNull();
+        expect(decompress(packed as Buffer, input.length)?.equals(input)).toBe(true);
+      }),
+    );
+  });
+
+  it('compresses repetitive text and gives up when the output would not fit', () => {
+    const text = latin1('abcabcabcabcabcabcabcabcabcabcabcabcabcabc'.repeat(20));
+    const packed = compress(text) as Buffer;
+    expect(packed.length).toBeLessThan(text.length / 10);
+    // Redis asks for 4 bytes saved: a limit below the compressed size fails.
+    expect(lzfCompress(text, 0, text.length, Buffer.alloc(packed.length - 1), 0, packed.length - 1)).toBe(0);
+    // (lzf's checks keep a few bytes of slack, so the exact size may not be enough either.)
+    expect(lzfCompress(text, 0, text.length, Buffer.alloc(packed.length + 4), 0, packed.length + 4)).toBe(packed.length);
+    // Random bytes do not shrink by 4.
+    const noise = Buffer.from(Array.from({ length: 200 }, (_, i) => (i * 193 + 71) % 256));
+    expect(lzfCompress(noise, 0, noise.length, Buffer.alloc(196), 0, 196)).toBe(0);
+  });
+
+  it('compresses a slice of a larger buffer into the middle of another', () => {
+    const src = Buffer.concat([latin1('junk'), latin1('x'.repeat(100)), latin1('tail')]);
+    const dst = Buffer.alloc(50, 0xee);
+    const n = lzfCompress(src, 4, 100, dst, 10, 40);
+    expect(n).toBeGreaterThan(0);
+    expect(dst.subarray(0, 10).every((b) => b === 0xee)).toBe(true);
+    expect(decompress(dst.subarray(10, 10 + n), 100)?.toString('latin1')).toBe('x'.repeat(100));
+  });
+
+  it('decodes hand-written streams: literals, short and long back references', () => {
+    // "abc" literal run, then copy 3 from offset 3 (ctrl 001_00000, off 2), then 10 from offset 6.
+    const stream = Buffer.from([0x02, 0x61, 0x62, 0x63, 0x20, 0x02, 0xe0, 0x01, 0x05]);
+    expect(decompress(stream, 16)?.toString('latin1')).toBe('abcabcabcabcabca');
+  });
+
+  it('rejects malformed streams without reading or writing out of bounds', () => {
+    // A back reference before the start of the output.
+    expect(lzfDecompress(Buffer.from([0x20, 0x05]), 0, 2, Buffer.alloc(10), 0, 10)).toBe(-1);
+    // A literal run longer than the input.
+    expect(lzfDecompress(Buffer.from([0x05, 0x61]), 0, 2, Buffer.alloc(10), 0, 10)).toBe(-1);
+    // More output than announced.
+    expect(lzfDecompress(Buffer.from([0x02, 0x61, 0x62, 0x63]), 0, 4, Buffer.alloc(2), 0, 2)).toBe(-1);
+    // A back reference cut short.
+    expect(lzfDecompress(Buffer.from([0x00, 0x61, 0xe0]), 0, 3, Buffer.alloc(10), 0, 10)).toBe(-1);
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.nat(400), (garbage, length) => {
+        const out = Buffer.alloc(length + 8, 0xaa);
+        const n = lzfDecompress(Buffer.from(garbage), 0, garbage.length, out, 4, length);
+        expect(n).toBeGreaterThanOrEqual(-1);
+        expect(n).toBeLessThanOrEqual(length);
+        // Nothing written outside [4, 4 + length).
+        expect(out.subarray(0, 4).every((b) => b === 0xaa) && out.subarray(4 + length).every((b) => b === 0xaa)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('canonicalInt', () => {
+  it('accepts exactly the canonical decimals of 64-bit integers', () => {
+    expect(canonicalInt('0')).toBe(0);
+    expect(canonicalInt('-1')).toBe(-1);
+    expect(canonicalInt('9007199254740991')).toBe(9007199254740991);
+    expect(canonicalInt('9007199254740993')).toBe(9007199254740993n);
+    expect(canonicalInt('9223372036854775807')).toBe(9223372036854775807n);
+    expect(canonicalInt('-9223372036854775808')).toBe(-9223372036854775808n);
+    for (const bad of ['', '-', '-0', '01', '+1', ' 1', '1 ', '1.0', '9223372036854775808', '-9223372036854775809', '1e3', '99999999999999999999']) {
+      expect(canonicalInt(bad), bad).toBeNull();
+    }
+  });
+});
+
+function buildListpack(items: string[]): Buffer {
+  const sink = new ByteSink(16);
+  const lp = new ListpackBuilder(sink);
+  lp.begin();
+  for (const item of items) lp.appendString(item);
+  lp.end();
+  expect(lp.bytes).toBe(sink.pos + 1); // bytes counts the terminator written; pos is past it
+  return sink.take();
+}
+
+describe('listpack', () => {
+  it('encodes entries as listpack.c does', () => {
+    // Header: total bytes, count; then entries with their backlen.
+    expect(buildListpack([]).toString('hex')).toBe('0700000000' + '00ff');
+    expect(buildListpack(['5']).toString('hex')).toBe('09000000' + '0100' + '0501' + 'ff');
+    expect(buildListpack(['-1']).toString('hex')).toBe('0a000000' + '0100' + 'dfff02' + 'ff');
+    expect(buildListpack(['4095', '4096']).toString('hex')).toBe('0e000000' + '0200' + 'cfff02' + 'f1001003' + 'ff');
+    expect(buildListpack(['ab']).toString('hex')).toBe('0b000000' + '0100' + '82616203' + 'ff');
+    // 64 bytes: the 12-bit string form; its entry (66 bytes) still has a one-byte backlen.
+    const s64 = buildListpack(['x'.repeat(64)]);
+    expect(s64.subarray(6, 8).toString('hex')).toBe('e040');
+    expect(s64[6 + 66]).toBe(66);
+    // 200 bytes: a backlen over 127 takes two bytes, high group first.
+    const s200 = buildListpack(['y'.repeat(200)]);
+    expect(s200.subarray(6 + 202, 6 + 204).toString('hex')).toBe('01ca');
+    // 5000 bytes: the 32-bit string form.
+    const s5000 = buildListpack(['z'.repeat(5000)]);
+    expect(s5000.subarray(6, 11).toString('hex')).toBe('f088130000');
+  });
+
+  it('uses the smallest integer encoding', () => {
+    const sizes: Array<[string, number]> = [
+      ['127', 2], ['128', 3], ['-4096', 3], ['4095', 3], ['32767', 4], ['-32769', 5],
+      ['8388607', 5], ['8388608', 6], ['-2147483648', 6], ['2147483648', 10],
+      ['9223372036854775807', 10], ['-9223372036854775808', 10], ['9007199254740993', 10],
+    ];
+    for (const [text, size] of sizes) {
+      const lp = buildListpack([text]);
+      expect(lp.length - 7, text).toBe(size);
+      const out: string[] = [];
+      readListpack(lp, 0, lp.length, out);
+      expect(out).toEqual([text]);
+    }
+  });
+
+  it('round-trips any strings, with backlens at every size boundary', () => {
+    const edgeLengths = [0, 63, 64, 125, 126, 127, 128, 4095, 4096, 16380, 16381, 16382, 16383];
+    const edge = edgeLengths.map((n) => 'e'.repeat(n));
+    const entry = fc.oneof(
+      fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 80 }),
+      fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(String),
+      fc.integer({ min: -70000, max: 70000 }).map(String),
+      fc.constantFrom(...edge, '-0', '007', ' 1'),
+    );
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 40 }), (items) => {
+        const lp = buildListpack(items);
+        const out: string[] = [];
+        expect(readListpack(lp, 0, lp.length, out)).toBe(items.length);
+        expect(out).toEqual(items);
+      }),
+    );
+  });
+
+  it('marks a count of 65535 or more as unknown and still reads every entry', () => {
+    const items = Array.from({ length: 70000 }, (_, i) => String(i % 100));
+    const lp = buildListpack(items);
+    expect(lp.readUInt16LE(4)).toBe(65535);
+    const out: string[] = [];
+    expect(readListpack(lp, 0, lp.length, out)).toBe(70000);
+  });
+
+  it('rejects a blob that is not a well-formed listpack', () => {
+    const good = buildListpack(['hello', '300', 'x'.repeat(200)]);
+    const broken = (edit: (b: Buffer) => void): Buffer => {
+      const b = Buffer.from(good);
+      edit(b);
+      return b;
+    };
+    const cases = [
+      broken((b) => b.writeUInt32LE(b.length + 1, 0)), // total bytes wrong
+      broken((b) => (b[b.length - 1] = 0)), // no terminator
+      broken((b) => b.writeUInt16LE(2, 4)), // count wrong
+      broken((b) => (b[6 + 6] = 9)), // backlen of the first entry wrong
+      broken((b) => (b[6] = 0xf7)), // unknown encoding
+      broken((b) => (b[6] = 0x8f)), // string running past the end of its entry
+      good.subarray(0, 5),
+    ];
+    for (const c of cases) expect(() => readListpack(c, 0, c.length, [])).toThrow(RdbError);
+  });
+});
+
+describe('intset', () => {
+  function build(members: string[]): Buffer {
+    const sink = new ByteSink(16);
+    writeIntset(sink, members.length, (i) => members[i] as string);
+    return sink.take();
+  }
+
+  it('picks the width of its extremes and round-trips', () => {
+    expect(build(['-5', '1', '300']).toString('hex')).toBe('02000000' + '03000000' + 'fbff' + '0100' + '2c01');
+    expect(build(['1', '40000']).readUInt32LE(0)).toBe(4);
+    expect(build(['-2147483649', '1']).readUInt32LE(0)).toBe(8);
+    for (const members of [['1'], ['-32768', '32767'], ['-2147483648', '2147483647'], ['-9223372036854775808', '0', '9223372036854775807'], ['4294967296', '9007199254740993']]) {
+      const blob = build(members);
+      expect(readIntset(blob, 0, blob.length)).toEqual(members);
+    }
+  });
+
+  it('rejects bad headers, sizes, order and emptiness', () => {
+    const good = build(['1', '2', '3']);
+    const bad = [
+      Buffer.concat([Buffer.from([3, 0, 0, 0]), good.subarray(4)]),
+      good.subarray(0, good.length - 1),
+      build(['2', '1']),
+      build(['1', '1']),
+      build([]),
+      good.subarray(0, 6),
+    ];
+    for (const b of bad) expect(() => readIntset(b, 0, b.length)).toThrow(RdbError);
+  });
+});
+
+describe('ziplist', () => {
+  it('reads every string and integer encoding', () => {
+    const items: Array<string | number> = ['', 'a', 'x'.repeat(63), 'y'.repeat(64), 'z'.repeat(300), 'w'.repeat(16384), 0, 12, 13, -1, -128, 300, -30000, 70000, -8388608, 2147483647, -2147483648, 4294967296, Number.MIN_SAFE_INTEGER];
+    const zl = buildZiplist(items);
+    const out: string[] = [];
+    expect(readZiplist(zl, 0, zl.length, out)).toBe(items.length);
+    expect(out).toEqual(items.map(String));
+    const empty = buildZiplist([]);
+    expect(readZiplist(empty, 0, empty.length, [])).toBe(0);
+  });
+
+  it('rejects broken prevlens, tails, counts and lengths', () => {
+    const good = buildZiplist(['hello', 7, 'x'.repeat(300)]);
+    const broken = (edit: (b: Buffer) => void): Buffer => {
+      const b = Buffer.from(good);
+      edit(b);
+      return b;
+    };
+    const cases = [
+      broken((b) => b.writeUInt32LE(b.length - 1, 0)),
+      broken((b) => b.writeUInt32LE(11, 4)),
+      broken((b) => b.writeUInt16LE(4, 8)),
+      broken((b) => (b[10] = 3)), // first prevlen must be 0
+      broken((b) => (b[11] = 0x3f)), // string longer than the blob
+      broken((b) => (b[b.length - 1] = 0)),
+      broken((b) => (b[18] = 0xc1)), // not an encoding
+    ];
+    for (const c of cases) expect(() => readZiplist(c, 0, c.length, [])).toThrow(RdbError);
+  });
+});
+
+describe('zipmap', () => {
+  it('reads pairs, skipping the free bytes after values', () => {
+    const zm = latin1('\x02\x03foo\x03\x00bar\x05hello\x05\x02worldXX\xff');
+    expect(readZipmap(zm, 0, zm.length)).toEqual(['foo', 'bar', 'hello', 'world']);
+    const long = Buffer.concat([latin1('\x01\xfe'), u32le(300), latin1('k'.repeat(300)), latin1('\x01\x00v\xff')]);
+    expect(readZipmap(long, 0, long.length)).toEqual(['k'.repeat(300), 'v']);
+  });
+
+  it('rejects truncated maps and wrong counts', () => {
+    for (const bad of ['\x02\x03foo\x03\x00bar\xff', '\x01\x03foo\x09\x00bar\xff', '\x01\x03foo\x03\x00bar', '\x01\x03fo']) {
+      const b = latin1(bad);
+      expect(() => readZipmap(b, 0, b.length), JSON.stringify(bad)).toThrow(RdbError);
+    }
+  });
+});
