@@ -3,7 +3,12 @@ import { Config } from './config/config.js';
 import { loadServerConfig } from './config/file.js';
 import { silentLogger, type Logger } from './log.js';
 import { NodisServer } from './net/server.js';
-import { aofWriter, persistenceRefusal, persistenceWarning } from './persistence/index.js';
+import { aofWriter, persistenceRefusal, persistenceWarning, registerPersistence } from './persistence/index.js';
+import { rdbFiles } from './persistence/snapshot.js';
+import { loadAtStartup } from './persistence/load.js';
+
+// RDB snapshots in dir/dbfilename: SAVE, BGSAVE, save points, the final save of SHUTDOWN.
+registerPersistence({ rdb: rdbFiles });
 
 /** Configuration by redis.conf names: `{ port: 0, requirepass: 'secret', save: '' }`. */
 export type ServerOptions = Record<string, string | number | boolean> & {
@@ -58,6 +63,14 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
   server.configFile = extras.configFile ?? null;
   // persistenceRefusal let appendonly yes through only because an AOF writer is there.
   if (config.getBool('appendonly')) aofWriter()?.start(server);
+  // With the append-only file on, Redis loads that instead (the AOF writer's business).
+  else {
+    try {
+      loadAtStartup(server);
+    } catch (err) {
+      throw new StartupRefused((err as Error).message);
+    }
+  }
   await server.listen();
   return {
     get port() {

@@ -23,7 +23,7 @@ import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, classBit, parseNotifyFlags } from '..
 import type { BlockedType, ServeBlocked } from '../commands/core/blocking.js';
 import { Propagation } from '../commands/core/propagate.js';
 import { uncollected } from '../server/reclaim.js';
-import { NO_AOF, NO_RDB, SaveStatus, aofWriter, checkSavePoints, rdbWriter } from '../persistence/index.js';
+import { NO_AOF, NO_RDB, SaveStatus, aofWriter, checkSavePoints, persistenceStopped, rdbWriter } from '../persistence/index.js';
 
 export { NODIS_VERSION } from '../version.js';
 
@@ -540,6 +540,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
     stopLruClock();
     if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
+    persistenceStopped(this);
     for (const client of [...this.clients.values()]) client.kill();
     await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))));
     this.log.warn('nodis is now ready to exit, bye bye...');

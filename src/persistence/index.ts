@@ -34,6 +34,8 @@ export interface RdbWriter {
   save(server: PersistedServer): void;
   /** BGSAVE and save points: starts a snapshot in the background; throws when it cannot start. */
   startBackgroundSave(server: PersistedServer): void;
+  /** The server stops: a background save still running is abandoned. */
+  stop?(server: PersistedServer): void;
 }
 
 export interface AofWriter {
@@ -48,11 +50,14 @@ let aof: AofWriter | null = null;
 
 /** A persistence module makes itself available; the returned function withdraws it. */
 export function registerPersistence(writers: { rdb?: RdbWriter; aof?: AofWriter }): () => void {
+  const previousRdb = rdb;
+  const previousAof = aof;
   if (writers.rdb !== undefined) rdb = writers.rdb;
   if (writers.aof !== undefined) aof = writers.aof;
+  // Withdrawing gives back what was registered before (a test's stand-in leaves the real one).
   return () => {
-    if (writers.rdb !== undefined && rdb === writers.rdb) rdb = null;
-    if (writers.aof !== undefined && aof === writers.aof) aof = null;
+    if (writers.rdb !== undefined && rdb === writers.rdb) rdb = previousRdb;
+    if (writers.aof !== undefined && aof === writers.aof) aof = previousAof;
   };
 }
 
@@ -77,6 +82,13 @@ export class SaveStatus {
   lastBgsaveTry = 0;
   /** rdb_saves: snapshots written. */
   saves = 0;
+  /** When (ms) the background save running started; 0 while none runs (rdb_bgsave_in_progress). */
+  bgsaveStartedAt = 0;
+  /** rdb_last_bgsave_time_sec: how long the last background save took, -1 before the first. */
+  lastBgsaveTimeSec = -1;
+  /** rdb_last_load_keys_loaded and rdb_last_load_keys_expired. */
+  lastLoadKeysLoaded = 0;
+  lastLoadKeysExpired = 0;
   private points: SavePoint[];
 
   constructor(config: Config) {
@@ -101,6 +113,11 @@ export function snapshotWritten(server: PersistedServer, dirtyAtStart: number, n
   server.lastSave = now;
   server.saveStatus.lastBgsaveOk = true;
   server.saveStatus.saves++;
+}
+
+/** The server stops (close or SHUTDOWN): writers drop what they still run for it. */
+export function persistenceStopped(server: PersistedServer): void {
+  rdb?.stop?.(server);
 }
 
 /**
@@ -128,6 +145,8 @@ export function persistenceWarning(config: Config): string | null {
  */
 export function checkSavePoints(server: PersistedServer, now: number): void {
   const status = server.saveStatus;
+  // As Redis, no save point is looked at while a background save runs.
+  if (status.bgsaveStartedAt !== 0) return;
   for (const point of status.savePoints) {
     if (server.dirty < point.changes || now - server.lastSave <= point.seconds) continue;
     if (!status.lastBgsaveOk && now - status.lastBgsaveTry <= BGSAVE_RETRY_DELAY) continue;

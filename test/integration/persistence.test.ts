@@ -1,10 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Writable } from 'node:stream';
-import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StartupRefused, startServer } from '../../src/index.js';
 import { registerPersistence, type AofWriter, type RdbWriter } from '../../src/persistence/index.js';
@@ -12,22 +10,10 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { freePort, waitForServer } from '../helpers/ports.js';
 
 const BIN = fileURLToPath(new URL('../../bin/nodis-server', import.meta.url));
-const NO_RDB = 'ERR RDB snapshots are not supported by this server yet: data is kept in memory only';
 const NO_AOF = 'AOF is not supported by this server yet: data is kept in memory only';
 
 function infoField(info: string, name: string): string | undefined {
   return new RegExp(`^${name}:(.*)\r$`, 'm').exec(info)?.[1];
-}
-
-/** A pino logger whose lines land in `lines` (for start-up and shutdown messages). */
-function capturingLogger(lines: string[]): pino.Logger {
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, done) {
-      for (const line of chunk.toString().split('\n')) if (line !== '') lines.push((JSON.parse(line) as { msg: string }).msg);
-      done();
-    },
-  });
-  return pino({ level: 'debug' }, sink);
 }
 
 let dir: string;
@@ -38,21 +24,17 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('without persistence, nothing claims that data is saved', () => {
+describe('without an AOF writer, nothing claims that writes are logged', () => {
   let server: TestServer;
   afterEach(async () => server?.stop());
 
-  it('SAVE, BGSAVE, BGREWRITEAOF answer an error, and a failed BGSAVE shows in INFO', async () => {
+  it('BGREWRITEAOF answers an error; BGSAVE checks its arguments; SAVE is refused in MULTI', async () => {
     server = await startTestServer();
     const c = await server.raw();
-    expect(await c.call('SAVE')).toEqual({ error: NO_RDB });
     expect(await c.call('BGSAVE', 'x')).toEqual({ error: 'ERR syntax error' });
-    expect(infoField((await c.call('INFO', 'persistence')) as string, 'rdb_last_bgsave_status')).toBe('ok');
-    expect(await c.call('BGSAVE')).toEqual({ error: NO_RDB });
-    expect(await c.call('BGSAVE', 'SCHEDULE')).toEqual({ error: NO_RDB });
     expect(await c.call('BGREWRITEAOF')).toEqual({ error: `ERR ${NO_AOF}` });
     const info = (await c.call('INFO', 'persistence')) as string;
-    expect(infoField(info, 'rdb_last_bgsave_status')).toBe('err');
+    expect(infoField(info, 'rdb_last_bgsave_status')).toBe('ok');
     expect(infoField(info, 'rdb_saves')).toBe('0');
     expect(infoField(info, 'rdb_bgsave_in_progress')).toBe('0');
     expect(infoField(info, 'aof_enabled')).toBe('0');
@@ -80,44 +62,7 @@ describe('without persistence, nothing claims that data is saved', () => {
     await expect(startServer({ configFile: file, port: 0 })).rejects.toThrow(StartupRefused);
   });
 
-  it('save points that come due are reported as a failed save, once in the log', async () => {
-    const lines: string[] = [];
-    const running = await startServer({ port: 0, save: '1 1', hz: 100 }, capturingLogger(lines));
-    try {
-      expect(lines.some((l) => l.startsWith('WARNING: save points are configured (save 1 1) but RDB snapshots are not supported'))).toBe(true);
-      const c = await waitForServer(running.port, 5000);
-      if (c === null) throw new Error('server did not answer');
-      expect(await c.call('SET', 'k', 'v')).toBe('OK');
-      let status: string | undefined;
-      for (let i = 0; i < 100 && status !== 'err'; i++) {
-        status = infoField((await c.call('INFO', 'persistence')) as string, 'rdb_last_bgsave_status');
-        if (status !== 'err') await new Promise((r) => setTimeout(r, 50));
-      }
-      expect(status).toBe('err');
-      expect(lines.filter((l) => l.startsWith('Background saving error: RDB snapshots are not supported'))).toHaveLength(1);
-      c.close();
-    } finally {
-      await running.close();
-    }
-  });
-
-  it('CONFIG SET save warns that the points cannot be honoured', async () => {
-    const lines: string[] = [];
-    const running = await startServer({ port: 0, save: '' }, capturingLogger(lines));
-    try {
-      expect(lines.some((l) => l.includes('save points are configured'))).toBe(false);
-      const c = await waitForServer(running.port, 5000);
-      if (c === null) throw new Error('server did not answer');
-      expect(await c.call('CONFIG', 'SET', 'save', '60 10')).toBe('OK');
-      expect(await c.call('CONFIG', 'GET', 'save')).toEqual(['save', '60 10']);
-      expect(lines).toContain('Save points set, but RDB snapshots are not supported by this server yet: data is kept in memory only.');
-      c.close();
-    } finally {
-      await running.close();
-    }
-  });
-
-  it('the command line refuses appendonly yes and warns about save points', async () => {
+  it('the command line refuses appendonly yes; with save points SIGTERM saves a snapshot', async () => {
     const refused = await new Promise<{ code: number | null; out: string }>((resolve) => {
       const child = spawn(process.execPath, [BIN, '--port', '0', '--appendonly', 'yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
@@ -141,8 +86,9 @@ describe('without persistence, nothing claims that data is saved', () => {
       child.kill('SIGTERM');
     }
     expect(await exited).toBe(0);
-    expect(logs).toContain('WARNING: save points are configured (save 3600 1 300 100 60 10000) but RDB snapshots are not supported');
-    expect(logs).toContain('exiting without a snapshot, the data is lost');
+    expect(logs).not.toContain('WARNING: save points are configured');
+    expect(logs).toContain('Saving the final RDB snapshot before exiting.');
+    expect(existsSync(join(dir, 'dump.rdb'))).toBe(true);
   });
 });
 

@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Config } from '../../src/config/config.js';
@@ -197,7 +200,8 @@ describe('server commands', () => {
     await redis.set('dbg', '12345');
     expect(await redis.call('DEBUG', 'OBJECT', 'dbg')).toMatch(/^Value at:0x[0-9a-f]+ refcount:\d+ encoding:int serializedlength:\d+ lru:\d+ lru_seconds_idle:\d+$/);
     await expect(redis.call('DEBUG', 'OBJECT', 'nokey')).rejects.toThrow('ERR no such key');
-    await expect(redis.call('DEBUG', 'RELOAD')).rejects.toThrow(/^ERR RDB snapshots are not supported by this server yet/);
+    expect(await redis.call('DEBUG', 'RELOAD')).toBe('OK');
+    expect(await redis.get('dbg')).toBe('12345');
     await expect(redis.call('DEBUG', 'RELOAD', 'x')).rejects.toThrow('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
     await expect(redis.call('DEBUG', 'NOPE')).rejects.toThrow("ERR unknown subcommand or wrong number of arguments for 'NOPE'. Try DEBUG HELP.");
     await redis.set('mem', 'x'.repeat(100));
@@ -283,8 +287,11 @@ describe('SLOWLOG and LATENCY', () => {
 });
 
 describe('SHUTDOWN', () => {
-  it('SHUTDOWN SAVE fails (no RDB), SHUTDOWN NOSAVE closes the server', async () => {
-    const srv = await startTestServer();
+  it('SHUTDOWN SAVE fails when the snapshot cannot be written, SHUTDOWN NOSAVE closes the server', async () => {
+    // Its dir removed: the final save fails.
+    const dir = mkdtempSync(join(tmpdir(), 'nodis-shutdown-'));
+    const srv = await startTestServer({ dir });
+    rmSync(dir, { recursive: true });
     const raw = await srv.raw();
     expect(await raw.call('SHUTDOWN', 'SAVE')).toEqual({ error: 'ERR Errors trying to SHUTDOWN. Check logs.' });
     expect(await raw.call('SHUTDOWN', 'ABORT')).toEqual({ error: 'ERR No shutdown in progress.' });
@@ -297,11 +304,15 @@ describe('SHUTDOWN', () => {
   });
 
   it('a plain SHUTDOWN stops the server too', async () => {
-    const srv = await startTestServer({ save: '3600 1' });
+    const dir = mkdtempSync(join(tmpdir(), 'nodis-shutdown-'));
+    const srv = await startTestServer({ save: '3600 1', dir });
     const raw = await srv.raw();
     raw.send('SHUTDOWN');
     await raw.waitClosed();
     await expect(RawClient.connect(srv.port)).rejects.toThrow();
     await srv.stop();
+    // With save points, the final snapshot was written.
+    expect(existsSync(join(dir, 'dump.rdb'))).toBe(true);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -4,7 +4,8 @@ import type { CommandContext } from '../core/context.js';
 import { valueSize } from '../../server/memory.js';
 import type { CommandCode } from '../core/registry.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
-import { NO_RDB, rdbWriter } from '../../persistence/index.js';
+import { NO_RDB, rdbWriter, snapshotWritten } from '../../persistence/index.js';
+import { loadRdbFile } from '../../persistence/load.js';
 import { datasetDigest, valueDigest } from '../../keyspace/digest.js';
 
 /** C's atof/strtod prefix: the longest leading number, 0 when there is none. */
@@ -69,13 +70,63 @@ const DEBUG_HELP = [
   'OBJECT <key>',
   '    Show low level info about `key` and associated value.',
   'RELOAD [option ...]',
-  '    Save the RDB on disk and reload it back to memory. Not supported by this server yet.',
+  '    Save the RDB on disk and reload it back to memory. Valid <option> values:',
+  '    * MERGE: conflicting keys will be loaded from RDB.',
+  '    * NOFLUSH: the existing database will not be removed before load, but',
+  '      conflicting keys will generate an exception and kill the server.',
+  '    * NOSAVE: the database will be loaded from an existing RDB file.',
+  '    Examples:',
+  '    * DEBUG RELOAD: verify that the server is able to persist, flush and reload',
+  '      the database.',
+  '    * DEBUG RELOAD NOSAVE: replace the current database with the contents of an',
+  '      existing RDB file.',
+  '    * DEBUG RELOAD NOSAVE NOFLUSH MERGE: add the contents of an existing RDB',
+  '      file to the database.',
   'SET-ACTIVE-EXPIRE <0|1>',
   '    Setting it to 0 disables expiring keys in background when they are not accessed (otherwise the Redis',
   '    behavior). Setting it to 1 reenables back the default.',
   'SLEEP <seconds>',
   '    Stop the server for <seconds>. Decimals allowed.',
 ];
+
+/** DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the dataset, load the file back. */
+function debugReload(ctx: CommandContext, argv: string[]): void {
+  let merge = false;
+  let flush = true;
+  let save = true;
+  for (let j = 2; j < argv.length; j++) {
+    const opt = (argv[j] as string).toLowerCase();
+    if (opt === 'merge') merge = true;
+    else if (opt === 'noflush') flush = false;
+    else if (opt === 'nosave') save = false;
+    else throw new RedisError('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
+  }
+  const server = ctx.server;
+  if (save) {
+    const rdb = rdbWriter();
+    if (rdb === null) throw new RedisError(`ERR ${NO_RDB}`);
+    const dirty = server.dirty;
+    try {
+      rdb.save(server);
+    } catch (err) {
+      server.log.warn(`Error saving DB on disk: ${(err as Error).message}`);
+      throw new RedisError('ERR');
+    }
+    snapshotWritten(server, dirty, Math.floor(Date.now() / 1000));
+  }
+  if (flush) {
+    server.flushed(null);
+    for (const db of server.databases) db.clear();
+  }
+  try {
+    if (loadRdbFile(server, merge) === null) throw new Error('No such file or directory');
+  } catch (err) {
+    server.log.warn(`Error loading the RDB dump: ${(err as Error).message}`);
+    throw new RedisError('ERR Error trying to load the RDB dump');
+  }
+  server.log.warn('DB reloaded by DEBUG RELOAD');
+  ctx.reply.ok();
+}
 
 function debug(ctx: CommandContext, argv: string[]): void {
   const sub = (argv[1] as string).toLowerCase();
@@ -96,12 +147,7 @@ function debug(ctx: CommandContext, argv: string[]): void {
   } else if (sub === 'object' && argc === 3) {
     debugObject(ctx, argv[2] as string);
   } else if (sub === 'reload') {
-    for (let j = 2; j < argc; j++) {
-      const opt = (argv[j] as string).toLowerCase();
-      if (opt !== 'merge' && opt !== 'noflush' && opt !== 'nosave') throw new RedisError('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
-    }
-    // Reloading needs an RDB writer and a loader; there is neither yet.
-    throw new RedisError(`ERR ${rdbWriter() === null ? NO_RDB : 'DEBUG RELOAD is not supported by this server yet'}`);
+    debugReload(ctx, argv);
   } else {
     throw new RedisError(subcommandSyntaxError(argv));
   }

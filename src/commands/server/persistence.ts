@@ -12,6 +12,7 @@ function save(ctx: CommandContext): void {
   const rdb = rdbWriter();
   if (rdb === null) throw new RedisError(`ERR ${NO_RDB}`);
   const server = ctx.server;
+  if (server.saveStatus.bgsaveStartedAt !== 0) throw new RedisError('ERR Background save already in progress');
   const dirty = server.dirty;
   try {
     rdb.save(server);
@@ -26,6 +27,8 @@ function save(ctx: CommandContext): void {
 
 function bgsave(ctx: CommandContext, argv: string[]): void {
   if (argv.length > 2 || (argv.length === 2 && (argv[1] as string).toLowerCase() !== 'schedule')) throw new RedisError(ERR_SYNTAX);
+  // Even with SCHEDULE: there is nothing to wait for but the save itself.
+  if (ctx.server.saveStatus.bgsaveStartedAt !== 0) throw new RedisError('ERR Background save already in progress');
   // A failed attempt is recorded (INFO rdb_last_bgsave_status:err), as a failed fork is in Redis.
   if (!backgroundSave(ctx.server, Math.floor(Date.now() / 1000))) throw new RedisError(rdbWriter() === null ? `ERR ${NO_RDB}` : 'ERR');
   ctx.reply.simple('Background saving started');

@@ -427,6 +427,15 @@ export class RdbWriter {
     this.encoder.writeValue(out, value);
   }
 
+  /**
+   * Key records serialized earlier by another writer (one made with checksum: false and
+   * flushed): a background save keeps the old value of a key about to change this way until
+   * it reaches the key's database.
+   */
+  records(bytes: Buffer): void {
+    this.out.bytes(bytes, 0, bytes.length);
+  }
+
   /** What was written since the last flush. */
   flush(): Buffer {
     if (this.crc !== null) this.crc.update(this.out.buf, 0, this.out.pos);

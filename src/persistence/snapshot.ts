@@ -1,0 +1,354 @@
+/**
+ * RDB snapshots on disk: SAVE (synchronous), BGSAVE (in slices on the event loop, kept
+ * point-in-time by key-level copy-on-write) and the file handling both share (temp file,
+ * fsync, rename), as Redis's rdbSave and rdbSaveBackground.
+ *
+ * Node cannot fork, so a background save walks the live databases a few milliseconds at a
+ * time. To write what was there when it started, it listens to the keyspace's before-change
+ * hook: a key about to change (or be deleted, expire, be flushed or swapped away) that the
+ * save has not written yet is serialized first, with its old value; a key that did not exist
+ * at the start is remembered so that the walk skips it.
+ */
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setKeyChangeListener, type Database, type KeyChangeListener } from '../keyspace/database.js';
+import { usedMemory } from '../server/memory.js';
+import { RdbWriter as RdbFileWriter, type RdbWriterOptions } from './rdb/index.js';
+import { snapshotWritten, type PersistedServer, type RdbWriter } from './index.js';
+
+/** How long one slice of a background save may run before yielding to the loop (ms). */
+const SLICE_MS = 2;
+/** Keys written between two looks at the clock. */
+const KEYS_PER_CLOCK_CHECK = 64;
+/** Bytes gathered before they are written to the file. */
+const WRITE_THRESHOLD = 1 << 20;
+
+function writerOptions(server: PersistedServer): RdbWriterOptions {
+  const config = server.config;
+  return {
+    compression: config.getBool('rdbcompression'),
+    checksum: config.getBool('rdbchecksum'),
+    listMaxListpackSize: config.getNumber('list-max-listpack-size'),
+  };
+}
+
+function headerOf(): { usedMem: number } {
+  return { usedMem: usedMemory() };
+}
+
+/** dir/dbfilename. */
+export function rdbPath(server: PersistedServer): string {
+  return join(server.config.getString('dir'), server.config.getString('dbfilename'));
+}
+
+/** An open temp file that becomes the RDB once complete. */
+class TempFile {
+  readonly path: string;
+  private fd: number;
+
+  constructor(
+    readonly dir: string,
+    name: string,
+  ) {
+    this.path = join(dir, name);
+    try {
+      this.fd = openSync(this.path, 'w');
+    } catch (err) {
+      throw new Error(`Failed opening the temp RDB file ${name} (in server root dir ${dir}) for saving: ${(err as Error).message}`);
+    }
+  }
+
+  write(chunk: Buffer): void {
+    let off = 0;
+    while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off);
+  }
+
+  /** fsync, close and rename over `target`; the directory is synced too, so the rename survives a crash. */
+  commit(target: string): void {
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    this.fd = -1;
+    renameSync(this.path, target);
+    try {
+      const dirFd = openSync(dirname(target), 'r');
+      try {
+        fsyncSync(dirFd);
+      } finally {
+        closeSync(dirFd);
+      }
+    } catch {
+      // Some file systems refuse fsync on a directory; the rename happened anyway.
+    }
+  }
+
+  /** Gives up: closes and removes the temp file. */
+  discard(): void {
+    if (this.fd !== -1) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        // already closed
+      }
+      this.fd = -1;
+    }
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // never created or already gone
+    }
+  }
+}
+
+/** Writes the whole dataset to `target` now (Redis's rdbSave). Throws an Error saying why it failed. */
+export function saveNow(server: PersistedServer, target = rdbPath(server)): void {
+  const dir = dirname(target);
+  const file = new TempFile(dir, `temp-${process.pid}.rdb`);
+  try {
+    const writer = new RdbFileWriter(writerOptions(server));
+    writer.header(headerOf());
+    for (const db of server.databases) {
+      if (db.dict.size === 0) continue;
+      writer.selectDb(db.id, db.dict.size, db.expires.size);
+      for (const [key, value] of db.dict) {
+        const expireAt = db.expires.get(key);
+        writer.key(key, value, expireAt === undefined ? undefined : { expireAt });
+        if (writer.pendingBytes >= WRITE_THRESHOLD) file.write(writer.flush());
+      }
+    }
+    file.write(writer.flush());
+    file.write(writer.end());
+    file.commit(target);
+  } catch (err) {
+    file.discard();
+    if ((err as Error).message.startsWith('Failed opening')) throw err;
+    throw new Error(`Write error saving DB on disk: ${(err as Error).message}`);
+  }
+  server.log.info('DB saved on disk');
+}
+
+/** Where a background save stands with one database. */
+interface DbProgress {
+  readonly db: Database;
+  /**
+   * pending: not reached yet; active: being walked; captured: every key it had was serialized
+   * at once (FLUSHDB, SWAPDB) and waits in `preserved`; done: written (or empty at the start).
+   */
+  state: 'pending' | 'active' | 'captured' | 'done';
+  /** Keys written, or that did not exist at the start: the walk and the hook skip them. */
+  readonly handled: Set<string>;
+  /** Old values of keys of a pending database, serialized before they changed. */
+  preserved: Buffer[];
+  readonly sizeAtStart: number;
+  readonly expiresAtStart: number;
+}
+
+/** A running BGSAVE of one server. */
+export class BackgroundSave implements KeyChangeListener {
+  readonly startedAt = Date.now();
+  readonly dirtyAtStart: number;
+  private readonly writer: RdbFileWriter;
+  /** Serializes old values of keys in databases the walk has not reached. */
+  private readonly sideWriter: RdbFileWriter;
+  private readonly file: TempFile;
+  private readonly progress: DbProgress[];
+  private readonly byDb = new Map<Database, DbProgress>();
+  private current = 0;
+  private cursor: IterableIterator<[string, unknown]> | null = null;
+  private timer: NodeJS.Immediate | null = null;
+  private finished = false;
+
+  constructor(
+    private readonly server: PersistedServer,
+    private readonly target: string,
+    private readonly onDone: (ok: boolean, error?: Error) => void,
+  ) {
+    this.dirtyAtStart = server.dirty;
+    const options = writerOptions(server);
+    this.writer = new RdbFileWriter(options);
+    this.sideWriter = new RdbFileWriter({ ...options, checksum: false });
+    this.file = new TempFile(dirname(target), `temp-bgsave-${process.pid}.rdb`);
+    this.progress = server.databases.map((db) => ({
+      db,
+      state: db.dict.size === 0 ? 'done' : 'pending',
+      handled: new Set<string>(),
+      preserved: [],
+      sizeAtStart: db.dict.size,
+      expiresAtStart: db.expires.size,
+    }));
+    for (const p of this.progress) this.byDb.set(p.db, p);
+    this.writer.header(headerOf());
+    setKeyChangeListener(server.databases, this);
+    this.timer = setImmediate(() => this.slice());
+  }
+
+  // ---- copy-on-write ----
+  beforeKeyChange(db: Database, key: string): void {
+    const p = this.byDb.get(db);
+    if (p === undefined || p.state === 'done' || p.state === 'captured' || p.handled.has(key)) return;
+    p.handled.add(key);
+    const value = db.dict.get(key);
+    // A key created after the start is left out; one that existed keeps its old value.
+    if (value === undefined) return;
+    const expireAt = db.expires.get(key);
+    const meta = expireAt === undefined ? undefined : { expireAt };
+    if (p.state === 'active') {
+      this.writer.key(key, value, meta);
+    } else {
+      this.sideWriter.key(key, value, meta);
+      p.preserved.push(this.sideWriter.flush());
+    }
+  }
+
+  beforeDatabaseChange(db: Database): void {
+    const p = this.byDb.get(db);
+    if (p === undefined || p.state === 'done' || p.state === 'captured') return;
+    // Every key goes at once (FLUSHDB, SWAPDB): what was not written yet is serialized now.
+    for (const key of db.dict.keys()) this.beforeKeyChange(db, key);
+    if (p.state === 'active') this.endDb(p);
+    else p.state = 'captured';
+  }
+
+  // ---- the walk ----
+  private beginDb(p: DbProgress): void {
+    p.state = 'active';
+    this.writer.selectDb(p.db.id, p.sizeAtStart, p.expiresAtStart);
+    for (const chunk of p.preserved) this.writer.records(chunk);
+    p.preserved = [];
+  }
+
+  private endDb(p: DbProgress): void {
+    p.state = 'done';
+    p.handled.clear();
+    if (this.progress[this.current] === p) this.cursor = null;
+  }
+
+  private slice(): void {
+    this.timer = null;
+    if (this.finished) return;
+    try {
+      const deadline = performance.now() + SLICE_MS;
+      while (this.current < this.progress.length) {
+        const p = this.progress[this.current] as DbProgress;
+        if (p.state === 'done') {
+          this.current++;
+          this.cursor = null;
+          continue;
+        }
+        if (p.state === 'captured') {
+          this.beginDb(p);
+          this.endDb(p);
+          continue;
+        }
+        if (p.state === 'pending') this.beginDb(p);
+        this.cursor ??= p.db.dict.entries();
+        if (!this.walk(p, deadline)) {
+          this.flushToFile();
+          this.timer = setImmediate(() => this.slice());
+          return;
+        }
+        this.endDb(p);
+        this.current++;
+      }
+      this.flushToFile();
+      this.file.write(this.writer.end());
+      this.file.commit(this.target);
+      this.finish(true);
+    } catch (err) {
+      this.finish(false, err as Error);
+    }
+  }
+
+  /** Writes keys of the active database until the deadline; true when the database is done. */
+  private walk(p: DbProgress, deadline: number): boolean {
+    const cursor = this.cursor as IterableIterator<[string, unknown]>;
+    const db = p.db;
+    const writer = this.writer;
+    for (let n = 1; ; n++) {
+      const next = cursor.next();
+      if (next.done === true) return true;
+      const key = next.value[0];
+      if (p.handled.has(key)) continue;
+      p.handled.add(key);
+      const value = db.dict.get(key);
+      if (value === undefined) continue;
+      const expireAt = db.expires.get(key);
+      writer.key(key, value, expireAt === undefined ? undefined : { expireAt });
+      if (writer.pendingBytes >= WRITE_THRESHOLD) this.flushToFile();
+      if (n % KEYS_PER_CLOCK_CHECK === 0 && performance.now() >= deadline) return false;
+    }
+  }
+
+  private flushToFile(): void {
+    if (this.writer.pendingBytes !== 0) this.file.write(this.writer.flush());
+  }
+
+  private finish(ok: boolean, error?: Error): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.timer !== null) clearImmediate(this.timer);
+    this.timer = null;
+    setKeyChangeListener(this.server.databases, null);
+    if (!ok) this.file.discard();
+    this.progress.length = 0;
+    this.byDb.clear();
+    this.onDone(ok, error);
+  }
+
+  /** Stops the save and removes its temp file (SHUTDOWN, a SAVE that replaces it). */
+  abort(): void {
+    if (this.finished) return;
+    this.finish(false, new Error('Background saving aborted'));
+  }
+
+  get running(): boolean {
+    return !this.finished;
+  }
+}
+
+/** The background save running for each server (several may live in one process). */
+const running = new WeakMap<PersistedServer, BackgroundSave>();
+
+/** Abandons a server's background save, if one runs (its temp file is removed). */
+export function abortBackgroundSave(server: PersistedServer): void {
+  const bg = running.get(server);
+  if (bg === undefined) return;
+  server.log.info('Killing the running background save');
+  bg.abort();
+}
+
+/** The RDB writer registered with persistence/: snapshots in dir/dbfilename. */
+export const rdbFiles: RdbWriter = {
+  save(server) {
+    // Redis kills a saving child before a synchronous save (SHUTDOWN, DEBUG RELOAD).
+    abortBackgroundSave(server);
+    saveNow(server);
+  },
+
+  startBackgroundSave(server) {
+    if (running.has(server)) throw new Error('Background save already in progress');
+    const status = server.saveStatus;
+    const bg = new BackgroundSave(server, rdbPath(server), (ok, error) => {
+      running.delete(server);
+      status.bgsaveStartedAt = 0;
+      const now = Date.now();
+      if (ok) {
+        status.lastBgsaveTimeSec = Math.round((now - bg.startedAt) / 1000);
+        snapshotWritten(server, bg.dirtyAtStart, Math.floor(now / 1000));
+        server.log.info('DB saved on disk');
+        server.log.info('Background saving terminated with success');
+      } else if (error?.message !== 'Background saving aborted') {
+        // An aborted save (SHUTDOWN, SAVE) leaves the status as it was, as a child killed on purpose does in Redis.
+        status.lastBgsaveOk = false;
+        status.lastBgsaveTimeSec = Math.round((now - bg.startedAt) / 1000);
+        server.log.warn(`Background saving error: ${error?.message ?? 'unknown error'}`);
+      }
+    });
+    running.set(server, bg);
+    status.bgsaveStartedAt = bg.startedAt;
+    server.log.info('Background saving started');
+  },
+
+  stop(server) {
+    running.get(server)?.abort();
+  },
+};
