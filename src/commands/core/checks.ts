@@ -79,17 +79,33 @@ function deniedWhenOutOfMemory(ctx: CommandContext, resolved: ResolvedCommand): 
  */
 function protectedCommandAllowed(ctx: CommandContext, resolved: ResolvedCommand): boolean {
   const option = `enable-${(resolved.parent ?? resolved.spec).name}-command`;
-  const config = ctx.server.config;
-  if (config.param(option) === undefined) return true;
-  const mode = config.format(option);
-  if (mode === 'yes') return true;
-  if (mode === 'local') return isLocalAddress(ctx.addr);
-  return false;
+  if (ctx.server.config.param(option) === undefined) return true;
+  return allowProtectedAction(ctx, option);
 }
 
-/** A peer at 127.0.0.1 or ::1 (Redis's islocalClient; nodis listens on no Unix socket). */
-function isLocalAddress(addr: string): boolean {
-  return addr.startsWith('127.0.0.1:') || addr.startsWith('[::1]:');
+/**
+ * Redis's allowProtectedAction: an enable-…-command or enable-protected-configs option set to
+ * yes, or to local with the command from a local peer.
+ */
+export function allowProtectedAction(ctx: CommandContext, option: string): boolean {
+  const mode = ctx.server.config.format(option);
+  return mode === 'yes' || (mode === 'local' && isLocalIp(peerIp(ctx.addr)));
+}
+
+/**
+ * Redis's islocalClient: a peer at exactly 127.0.0.1 or ::1, not the rest of 127.0.0.0/8 (nodis
+ * listens on no Unix socket). Node shows 127.0.0.1 as ::ffff:127.0.0.1 on a dual-stack socket.
+ * A caller without a socket ('') is not local: Redis reads its address as "?".
+ */
+export function isLocalIp(ip: string): boolean {
+  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
+}
+
+/** The IP of a peer's `ip:port` or `[ipv6]:port` (as CLIENT LIST shows it); '' stays ''. */
+function peerIp(addr: string): string {
+  if (addr.startsWith('[')) return addr.slice(1, addr.lastIndexOf(']'));
+  const colon = addr.lastIndexOf(':');
+  return colon < 0 ? addr : addr.slice(0, colon);
 }
 
 /** Whether CLIENT PAUSE WRITE holds this command back (writes, may-replicate, EXEC of writes). */
