@@ -22,6 +22,7 @@ import { parseOutputBufferLimits, type OutputBufferLimits } from '../config/spec
 import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, classBit, parseNotifyFlags } from '../pubsub/notify.js';
 import type { BlockedType, ServeBlocked } from '../commands/core/blocking.js';
 import { Propagation } from '../commands/core/propagate.js';
+import { isLocalIp } from '../commands/core/checks.js';
 import { uncollected } from '../server/reclaim.js';
 import { NO_AOF, NO_RDB, SaveStatus, aofWriter, checkSavePoints, rdbWriter } from '../persistence/index.js';
 
@@ -367,12 +368,13 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     }
     if (this.clients.size >= this.config.getNumber('maxclients')) {
       this.stats.rejectedConnections++;
-      socket.end('-ERR max number of clients reached\r\n');
+      // Closed once the error is written, as Redis does: a refused peer's unread bytes cannot hold it open.
+      socket.end('-ERR max number of clients reached\r\n', () => socket.destroy());
       return;
     }
     if (this.deniedByProtectedMode(socket)) {
       this.stats.rejectedConnections++;
-      socket.end(`-${PROTECTED_MODE_DENIED}\r\n`);
+      socket.end(`-${PROTECTED_MODE_DENIED}\r\n`, () => socket.destroy());
       return;
     }
     // Redis counts only the connections it accepts (not those refused above) in total_connections_received.
@@ -590,14 +592,13 @@ function listeningParamOf(pairs: ReadonlyArray<readonly [string, string]>, confi
 }
 
 /**
- * Redis 7.0's protected mode: with it on and no password for the default user, only loopback
- * clients (127.x.x.x, ::1) are accepted, whatever the bind addresses.
+ * Redis 7.0's protected mode: with it on and no password for the default user, only local
+ * clients (islocalClient: 127.0.0.1 and ::1) are accepted, whatever the bind addresses.
  */
 export function protectedModeDenies(enabled: boolean, hasPassword: boolean, remoteAddress: string | undefined): boolean {
   if (!enabled || hasPassword) return false;
   // No address: the socket is already gone, nothing to refuse.
-  const addr = remoteAddress ?? '';
-  return !(addr === '' || addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.'));
+  return remoteAddress !== undefined && remoteAddress !== '' && !isLocalIp(remoteAddress);
 }
 
 function escapeMonitorArg(arg: string): string {

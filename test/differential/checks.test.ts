@@ -58,3 +58,15 @@ describe.skipIf(!hasOracle)('differential: "local" is a peer at 127.0.0.1 or ::1
     expect(results[1]?.nodis).toBe("-ERR CONFIG SET failed (possibly related to argument 'dbfilename') - can't set protected config\r\n");
   });
 });
+
+describe.skipIf(!hasOracle)('differential: protected mode accepts 127.0.0.1 and refuses 127.0.0.2', () => {
+  const servers = differentialPair({ nodis: { 'protected-mode': 'yes' }, redis: ['--protected-mode', 'yes'] });
+
+  it('answers DENIED to a peer at 127.0.0.2 and closes', async () => {
+    const steps: Step[] = [{ raw: 'PING\r\n' }, { raw: 'PING\r\n' }];
+    expect(mismatches(await runBoth(servers.nodis.port, servers.redis.port, steps, undefined, '127.0.0.1'))).toEqual([]);
+    const results = await runBoth(servers.nodis.port, servers.redis.port, steps, undefined, '127.0.0.2');
+    expect(mismatches(results)).toEqual([]);
+    expect(results[0]?.nodis).toMatch(/^-DENIED Redis is running in protected mode/);
+  });
+});
