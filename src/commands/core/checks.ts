@@ -1,6 +1,9 @@
 import { RedisError, ERR_NOAUTH } from '../../errors.js';
 import type { ClientConnection, CommandContext } from './context.js';
 import type { CommandHandler, ResolvedCommand } from './registry.js';
+import {
+  CMD_DENYOOM, CMD_LOADING, CMD_NO_AUTH, CMD_NO_MULTI, CMD_NOSCRIPT, CMD_PAUSED_BY_WRITE_PAUSE, CMD_PROTECTED,
+} from './command-data.js';
 
 /**
  * The checks a command passes before it runs (Redis's processCommand and scriptCall), in one
@@ -23,7 +26,7 @@ const ALLOWED_WHILE_SUBSCRIBED = new Set(['ping', 'subscribe', 'ssubscribe', 'un
 
 /** Whether the current client must authenticate before running `resolved`. */
 export function needsAuth(ctx: CommandContext, resolved: ResolvedCommand): boolean {
-  return !ctx.authenticated && ctx.server.requiresAuth() && !resolved.spec.flags.includes('no_auth');
+  return !ctx.authenticated && ctx.server.requiresAuth() && (resolved.flagBits & CMD_NO_AUTH) === 0;
 }
 
 /**
@@ -31,29 +34,27 @@ export function needsAuth(ctx: CommandContext, resolved: ResolvedCommand): boole
  * answer instead of running it.
  */
 export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): typeof PASS | typeof POSTPONE | string {
-  const flags = resolved.spec.flags;
-  const parentFlags = resolved.parent?.flags;
-  if (flags.includes('protected') && ctx.caller !== 'loader' && !protectedCommandAllowed(ctx, resolved)) {
-    const name = (resolved.parent ?? resolved.spec).name;
+  const bits = resolved.flagBits;
+  if ((bits & CMD_PROTECTED) !== 0 && ctx.caller !== 'loader' && !protectedCommandAllowed(ctx, resolved)) {
+    const name = resolved.topName;
     return (
       `ERR ${name.toUpperCase()} command not allowed. If the enable-${name}-command option is set to "local", you can run it from a ` +
       'local connection, otherwise you need to set this option in the configuration file, and then restart the server.'
     );
   }
   if (ctx.caller === 'script') {
-    // Redis checks the container's flags too (SCRIPT, CLIENT…).
-    if (flags.includes('noscript') || (parentFlags !== undefined && parentFlags.includes('noscript'))) return ERR_NOSCRIPT;
+    // Redis checks the container's flags too (SCRIPT, CLIENT…): CMD_NOSCRIPT has both.
+    if ((bits & CMD_NOSCRIPT) !== 0) return ERR_NOSCRIPT;
   } else if (needsAuth(ctx, resolved)) {
     return ERR_NOAUTH;
   }
-  if (ctx.multi !== null && flags.includes('no_multi')) return ERR_NOT_IN_MULTI;
+  if (ctx.multi !== null && (bits & CMD_NO_MULTI) !== 0) return ERR_NOT_IN_MULTI;
   // ACL permissions will be checked here (ACL users come with their own issue).
   if (ctx.caller !== 'loader' && ctx.server.overMaxmemory() && deniedWhenOutOfMemory(ctx, resolved)) return ERR_OOM;
-  const topName = (resolved.parent ?? resolved.spec).name;
-  if (ctx.reply.resp === 2 && ctx.channels.size + ctx.patterns.size + ctx.shardChannels.size !== 0 && !ALLOWED_WHILE_SUBSCRIBED.has(topName)) {
+  if (ctx.reply.resp === 2 && ctx.channels.size + ctx.patterns.size + ctx.shardChannels.size !== 0 && !ALLOWED_WHILE_SUBSCRIBED.has(resolved.topName)) {
     return `ERR Can't execute '${resolved.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
   }
-  if (ctx.server.loading && ctx.caller !== 'loader' && !flags.includes('loading')) return ERR_LOADING;
+  if (ctx.server.loading && ctx.caller !== 'loader' && (bits & CMD_LOADING) === 0) return ERR_LOADING;
   if (ctx.caller === 'client' && ctx.server.writesPaused() && (ctx.server.allCommandsPaused() || heldByWritePause(ctx, resolved))) return POSTPONE;
   return PASS;
 }
@@ -66,10 +67,10 @@ const NOT_REJECTED_IN_MULTI = new Set(['exec', 'discard', 'quit', 'reset']);
  * command to be queued in MULTI.
  */
 function deniedWhenOutOfMemory(ctx: CommandContext, resolved: ResolvedCommand): boolean {
-  if (resolved.spec.flags.includes('denyoom')) return true;
+  if ((resolved.flagBits & CMD_DENYOOM) !== 0) return true;
   if (ctx.multi === null || resolved.parent !== null) return ctx.multi !== null;
   const name = resolved.spec.name;
-  if (name === 'exec') return ctx.multi.queue.some((q) => q.resolved.spec.flags.includes('denyoom'));
+  if (name === 'exec') return ctx.multi.queue.some((q) => (q.resolved.flagBits & CMD_DENYOOM) !== 0);
   return !NOT_REJECTED_IN_MULTI.has(name);
 }
 
@@ -78,7 +79,7 @@ function deniedWhenOutOfMemory(ctx: CommandContext, resolved: ResolvedCommand): 
  * subcommands flagged protected (LOAD, LOADEX, UNLOAD), checked before authentication as Redis does.
  */
 function protectedCommandAllowed(ctx: CommandContext, resolved: ResolvedCommand): boolean {
-  const option = `enable-${(resolved.parent ?? resolved.spec).name}-command`;
+  const option = `enable-${resolved.topName}-command`;
   if (ctx.server.config.param(option) === undefined) return true;
   return allowProtectedAction(ctx, option);
 }
@@ -110,10 +111,9 @@ function peerIp(addr: string): string {
 
 /** Whether CLIENT PAUSE WRITE holds this command back (writes, may-replicate, EXEC of writes). */
 function heldByWritePause(ctx: CommandContext, resolved: ResolvedCommand): boolean {
-  const flags = resolved.spec.flags;
-  if (flags.includes('write') || flags.includes('may_replicate')) return true;
+  if ((resolved.flagBits & CMD_PAUSED_BY_WRITE_PAUSE) !== 0) return true;
   if (resolved.spec.name !== 'exec' || ctx.multi === null) return false;
-  return ctx.multi.queue.some((q) => q.resolved.spec.flags.includes('write') || q.resolved.spec.flags.includes('may_replicate'));
+  return ctx.multi.queue.some((q) => (q.resolved.flagBits & CMD_PAUSED_BY_WRITE_PAUSE) !== 0);
 }
 
 /** The connection of a command about the connection itself (CLIENT, HELLO, AUTH…). */

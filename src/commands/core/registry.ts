@@ -1,6 +1,6 @@
 import type { CommandContext, CommandStat } from './context.js';
 import { categoryBit } from './categories.js';
-import { readCommandData, type CommandData, type CommandFlag, type KeySpec } from './command-data.js';
+import { commandFlagBits, readCommandData, type CommandData, type CommandFlag, type KeySpec } from './command-data.js';
 
 export type { CommandFlag } from './command-data.js';
 
@@ -120,6 +120,10 @@ export interface ResolvedCommand {
   /** 'get' or 'config|get' (commandstats, arity errors). */
   fullName: string;
   parent: CommandSpec | null;
+  /** The top-level command's name: 'get', or 'config' for CONFIG GET. */
+  topName: string;
+  /** The CMD_… bits of command-data.ts, from the spec's flags and its container's. */
+  flagBits: number;
   stat: CommandStat;
   /** A container command (CONFIG, CLIENT…) looks its subcommands up here. */
   subcommands: Map<string, ResolvedCommand> | null;
@@ -152,7 +156,9 @@ export class CommandTable {
       subcommands = new Map();
       for (const sub of spec.subcommands) subcommands.set(sub.name, this.resolve(sub, spec));
     }
-    return { spec, fullName, parent, stat, subcommands };
+    const topName = (parent ?? spec).name;
+    const flagBits = commandFlagBits(spec.flags, parent === null ? null : parent.flags);
+    return { spec, fullName, parent, topName, flagBits, stat, subcommands };
   }
 
   lookup(name: string): ResolvedCommand | undefined {
