@@ -15,7 +15,8 @@ import type { CommandCode } from '../core/registry.js';
 import type { CollectionValue } from '../../types/value.js';
 import type { List } from '../../types/list.js';
 import { parseTimeout } from '../core/blocking.js';
-import { asList, moveElement, mpopKeys, parseMpop, parseWhere, popCommand, popOneWithKey, popRangeWithKey } from './common.js';
+import { asList, moveElement, parseMpop, parseWhere, popCommand, popOneWithKey, popRangeWithKey } from './common.js';
+import { numkeysKeyPositions } from '../args/numkeys.js';
 
 /** BLPOP/BRPOP/BLMPOP (Redis's blockingPopGenericCommand); `count` -1 for the single-pop forms. */
 function blockingPop(
@@ -119,5 +120,5 @@ export const commands: CommandCode[] = [
   { name: 'brpop', handler: brpop },
   { name: 'blmove', handler: blmove },
   { name: 'brpoplpush', handler: brpoplpush },
-  { name: 'blmpop', getKeys: (argv) => mpopKeys(argv, 2), handler: blmpop },
+  { name: 'blmpop', getKeys: (argv) => numkeysKeyPositions(argv, 2), handler: blmpop },
 ];
