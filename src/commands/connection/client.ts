@@ -262,10 +262,8 @@ function clientSetinfo(ctx: ClientConnection, argv: string[]): void {
   const value = argv[3] as string;
   const which = attr.toLowerCase();
   if (which !== 'lib-name' && which !== 'lib-ver') throw new RedisError(`ERR Unrecognized option '${attr}'`);
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 33 || c > 126) throw new RedisError(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
-  }
+  // The same rule as a client name (Redis 7.2's validateClientAttr).
+  if (!isValidClientName(value)) throw new RedisError(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
   if (which === 'lib-name') ctx.libName = value;
   else ctx.libVer = value;
   ctx.reply.ok();
