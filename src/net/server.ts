@@ -81,8 +81,6 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly pubsub = new PubSub();
   readonly tracking = new Tracking((id) => this.clients.get(id));
   readonly propagation = new Propagation();
-  /** lazyfree-lazy-expire: an expired key is propagated as UNLINK rather than DEL. */
-  private lazyExpire = false;
   /** Clients that received Pub/Sub messages and must be flushed at the end of the batch. */
   readonly pendingFlush = new Set<Client>();
   /** client-output-buffer-limit; `outputLimitsActive` is false when every limit of normal and pubsub clients is 0. */
@@ -115,9 +113,9 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     };
     readNotifyFlags();
     config.onChange('notify-keyspace-events', readNotifyFlags);
-    this.lazyExpire = config.getBool('lazyfree-lazy-expire');
+    this.propagation.lazyExpire = config.getBool('lazyfree-lazy-expire');
     config.onChange('lazyfree-lazy-expire', () => {
-      this.lazyExpire = config.getBool('lazyfree-lazy-expire');
+      this.propagation.lazyExpire = config.getBool('lazyfree-lazy-expire');
     });
     const readOutputLimits = () => {
       const limits = parseOutputBufferLimits(config.format('client-output-buffer-limit'));
@@ -177,7 +175,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   keyExpired(db: Database, key: string): void {
     this.notify(db, 'x', 'expired', key);
     // Replicas and the AOF never expire keys themselves: they are told (Redis's propagateDeletion).
-    if (this.propagation.active) this.propagation.deletion(db.id, key, this.lazyExpire);
+    if (this.propagation.active) this.propagation.deletion(db.id, key);
     if (this.watches.count !== 0) this.watches.touchExpired(db, key);
     if (this.tracking.active) this.tracking.invalidateKey(key, true, true);
   }

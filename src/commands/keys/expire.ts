@@ -54,7 +54,7 @@ function expireGeneric(ctx: CommandContext, argv: string[], unit: ExpireUnit, re
     db.delete(key);
     ctx.server.dirty++;
     db.notify('g', 'del', key);
-    if (propagation.active) propagation.rewrite([ctx.server.config.getBool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', key]);
+    if (propagation.active) propagation.rewrite(propagation.deletionArgv(key));
     return ctx.reply.integer(1);
   }
   db.setExpire(key, when);

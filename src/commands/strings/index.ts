@@ -171,7 +171,7 @@ function getex(ctx: CommandContext, argv: string[]): void {
     db.delete(key);
     db.notify('g', 'del', key);
     ctx.server.dirty++;
-    if (propagation.active) propagation.rewrite([ctx.server.config.getBool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', key]);
+    if (propagation.active) propagation.rewrite(propagation.deletionArgv(key));
   } else if (expire !== undefined) {
     db.setExpire(key, at);
     db.signalModifiedKey(key);
