@@ -10,6 +10,7 @@ import type { Waiter } from './blocking.js';
 import type { MultiState } from '../commands/transactions/index.js';
 import type { WatchedKey } from '../keyspace/watch.js';
 import type { TrackingState } from '../pubsub/tracking.js';
+import { isSubscribed } from '../pubsub/registry.js';
 import { coarseNow } from '../keyspace/access.js';
 import { REPLY_BUFFER_SIZE, argvBytes, clientMemoryFigures, queryBufferCapacity } from './client-memory.js';
 
@@ -232,7 +233,7 @@ export class Client implements ClientConnection {
    */
   private overOutputLimits(): boolean {
     if (this.closed) return true;
-    const subscribed = this.channels.size + this.patterns.size + this.shardChannels.size !== 0;
+    const subscribed = isSubscribed(this);
     const limit = subscribed ? this.server.outputLimits.pubsub : this.server.outputLimits.normal;
     if (limit.hard === 0 && limit.soft === 0) return false;
     const used = this.reply.pending + this.socket.writableLength;
@@ -323,7 +324,7 @@ export class Client implements ClientConnection {
   /** CLIENT LIST flags=, in Redis's order. */
   private flagLetters(): string {
     let f = this.monitor ? 'O' : '';
-    if (this.channels.size + this.patterns.size + this.shardChannels.size !== 0) f += 'P';
+    if (isSubscribed(this)) f += 'P';
     if (this.multi !== null) f += 'x';
     if (this.blocked !== null) f += 'b';
     const t = this.tracking;

@@ -16,7 +16,7 @@ import type { Logger } from '../log.js';
 import { Client } from './client.js';
 import { BlockingState } from './blocking.js';
 import { WatchRegistry } from '../keyspace/watch.js';
-import { PubSub } from '../pubsub/registry.js';
+import { PubSub, isSubscribed } from '../pubsub/registry.js';
 import { Tracking } from '../pubsub/tracking.js';
 import { parseOutputBufferLimits, type OutputBufferLimits } from '../config/special.js';
 import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, classBit, parseNotifyFlags } from '../pubsub/notify.js';
@@ -525,7 +525,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     for (const client of this.clients.values()) {
       // Blocked clients have a timeout of their own; subscribers and monitors only listen.
       if (client.lastInteraction >= limit || client.monitor || client.blocked !== null || client.held) continue;
-      if (client.channels.size + client.patterns.size + client.shardChannels.size !== 0) continue;
+      if (isSubscribed(client)) continue;
       client.kill();
     }
   }

@@ -6,6 +6,7 @@ import { onConnection } from '../core/checks.js';
 import type { CommandCode } from '../core/registry.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
 import { clientCaching, clientGetredir, clientTracking, clientTrackinginfo } from './client-tracking.js';
+import { isSubscribed } from '../../pubsub/registry.js';
 
 const CLIENT_HELP = [
   'CACHING (YES|NO)',
@@ -74,7 +75,7 @@ function clientTypeByName(name: string): ClientType | null {
  * links, and MONITOR clients count as normal ones, as in Redis.
  */
 function clientType(client: ClientConnection): ClientType {
-  return client.channels.size + client.patterns.size + client.shardChannels.size !== 0 ? 'pubsub' : 'normal';
+  return isSubscribed(client) ? 'pubsub' : 'normal';
 }
 
 export function validateClientName(name: string): void {

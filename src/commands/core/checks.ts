@@ -4,6 +4,7 @@ import type { CommandHandler, ResolvedCommand } from './registry.js';
 import {
   CMD_DENYOOM, CMD_LOADING, CMD_NO_AUTH, CMD_NO_MULTI, CMD_NOSCRIPT, CMD_PAUSED_BY_WRITE_PAUSE, CMD_PROTECTED,
 } from './command-data.js';
+import { isSubscribed } from '../../pubsub/registry.js';
 
 /**
  * The checks a command passes before it runs (Redis's processCommand and scriptCall), in one
@@ -51,7 +52,7 @@ export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): ty
   if (ctx.multi !== null && (bits & CMD_NO_MULTI) !== 0) return ERR_NOT_IN_MULTI;
   // ACL permissions will be checked here (ACL users come with their own issue).
   if (ctx.caller !== 'loader' && ctx.server.overMaxmemory() && deniedWhenOutOfMemory(ctx, resolved)) return ERR_OOM;
-  if (ctx.reply.resp === 2 && ctx.channels.size + ctx.patterns.size + ctx.shardChannels.size !== 0 && !ALLOWED_WHILE_SUBSCRIBED.has(resolved.topName)) {
+  if (ctx.reply.resp === 2 && isSubscribed(ctx) && !ALLOWED_WHILE_SUBSCRIBED.has(resolved.topName)) {
     return `ERR Can't execute '${resolved.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
   }
   if (ctx.server.loading && ctx.caller !== 'loader' && (bits & CMD_LOADING) === 0) return ERR_LOADING;
