@@ -1,6 +1,6 @@
 /**
  * Clients blocked on keys (Redis's blocked.c for lists and sorted sets). The command side and
- * the contract of a serve callback are described in commands/blocking.ts; this is the
+ * the contract of a serve callback are described in commands/core/blocking.ts; this is the
  * bookkeeping: per database, for each key, the clients waiting on it in the order they
  * blocked; the keys made ready since the last command; the timers of the deadlines.
  *

@@ -481,10 +481,6 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.blocking.block(client, argv, keys, type, deadline, serve);
   }
 
-  signalKeyAsReady(db: Database, key: string): void {
-    this.blocking.signal(db, key);
-  }
-
   // ---- cron ----
   private scheduleCron(): void {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);

@@ -24,9 +24,9 @@
  *
  * How a key becomes ready: every change the keyspace signals (db.set, db.delete,
  * db.signalModifiedKey — which any write already calls) marks a key that clients wait on as
- * ready, and ready keys are served after each command (after EXEC as a whole). A path that
- * changes a key without those signals (SWAPDB's exchange of whole dicts) calls
- * `ctx.server.signalKeyAsReady(db, key)` for the keys concerned.
+ * ready, and ready keys are served after each command (after EXEC as a whole). SWAPDB, which
+ * exchanges whole dicts without those signals, has the server mark every key waited on in
+ * either database that now holds data (its `swapped` keyspace hook).
  */
 import { RedisError } from '../../errors.js';
 import type { CollectionValue } from '../../types/value.js';

@@ -8,8 +8,10 @@ import { isSubscribed } from '../../pubsub/registry.js';
 
 /**
  * The checks a command passes before it runs (Redis's processCommand and scriptCall), in one
- * place for every caller: a connection, a command queued in MULTI when EXEC runs it, a script's
- * redis.call and the AOF loader. Arity and the command's existence are resolveCommand's.
+ * place for every caller: a connection, a script's redis.call and the AOF loader. A command sent
+ * inside MULTI is checked when it is queued; when EXEC runs it, Redis 7.0 checks again only its
+ * ACL permissions (the rules may have changed meanwhile), which EXEC will do once ACL users
+ * exist. Arity and the command's existence are resolveCommand's.
  */
 
 /** The command must wait (CLIENT PAUSE WRITE) and be tried again later; not an error. */

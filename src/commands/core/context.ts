@@ -175,11 +175,9 @@ export interface ServerContext extends PersistedServer {
   blockedClientCount(): number;
   /**
    * Blocks `ctx` on `keys` (of its database) until one holds a non-empty value of `type`, then
-   * runs `serve`; deadline in ms since the epoch, 0 = forever. See commands/blocking.ts.
+   * runs `serve`; deadline in ms since the epoch, 0 = forever. See commands/core/blocking.ts.
    */
   blockForKeys(ctx: CommandContext, argv: string[], keys: readonly string[], type: BlockedType, deadline: number, serve: ServeBlocked): void;
-  /** Marks a key that blocked clients may wait on as ready (for paths that bypass db signals). */
-  signalKeyAsReady(db: Database, key: string): void;
   /** WATCHed keys of every client. */
   readonly watches: WatchRegistry;
   /** Channels and patterns. */

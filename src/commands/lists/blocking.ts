@@ -1,6 +1,6 @@
 /**
  * BLPOP, BRPOP, BLMPOP, BLMOVE, BRPOPLPUSH: served at once when a list has elements, else the
- * client blocks (commands/blocking.ts). The serve functions are Redis 7.0's
+ * client blocks (commands/core/blocking.ts). The serve functions are Redis 7.0's
  * serveClientBlockedOnList: a served BLPOP or BLMOVE counts no dirty change and signals no
  * change of its source key (the push that woke it did both), a served BLMPOP counts its pops and
  * signals them.
