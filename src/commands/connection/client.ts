@@ -1,9 +1,8 @@
 import { isValidClientName } from '../../util/client-name.js';
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import { getLongLong, getRangeLong, parseLongLong } from '../../util/parse.js';
-import type { ClientConnection } from '../core/context.js';
+import type { ClientConnection, CommandCode } from '../core/context.js';
 import { onConnection } from '../core/checks.js';
-import type { CommandCode } from '../core/registry.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
 import { clientCaching, clientGetredir, clientTracking, clientTrackinginfo } from './client-tracking.js';
 import { isSubscribed } from '../../pubsub/registry.js';

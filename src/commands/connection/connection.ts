@@ -1,9 +1,8 @@
 import { RedisError, ERR_DB_INDEX, ERR_SYNTAX } from '../../errors.js';
 import { getInt, parseLongLong } from '../../util/parse.js';
 import { NODIS_VERSION } from '../../version.js';
-import type { ClientConnection, CommandContext } from '../core/context.js';
+import type { ClientConnection, CommandCode, CommandContext } from '../core/context.js';
 import { onConnection } from '../core/checks.js';
-import type { CommandCode } from '../core/registry.js';
 import { clientCommand, validateClientName } from './client.js';
 import { isSubscribed } from '../../pubsub/registry.js';
 

@@ -1,6 +1,5 @@
 import { RedisError, ERR_NOAUTH } from '../../errors.js';
-import type { ClientConnection, CommandContext } from './context.js';
-import type { CommandHandler, ResolvedCommand } from './registry.js';
+import type { ClientConnection, CommandContext, CommandHandler, ResolvedCommand } from './context.js';
 import {
   CMD_DENYOOM, CMD_LOADING, CMD_NO_AUTH, CMD_NO_MULTI, CMD_NOSCRIPT, CMD_PAUSED_BY_WRITE_PAUSE, CMD_PROTECTED,
 } from './command-data.js';

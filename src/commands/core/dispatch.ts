@@ -1,8 +1,7 @@
 import { RedisError, errWrongArity } from '../../errors.js';
 import { checkCommand, connectionOf, PASS, POSTPONE } from './checks.js';
-import type { CommandContext, CommandStat, ServerStats } from './context.js';
+import type { CommandContext, CommandHandler, CommandLookup, CommandStat, ResolvedCommand, ServerStats } from './context.js';
 import { LatencyHistogram } from '../../server/latency-histogram.js';
-import type { CommandHandler, CommandTable, ResolvedCommand } from './registry.js';
 import { redactedArgv } from '../../server/slowlog.js';
 import { findKeys } from './keyspecs.js';
 import { CMD_FAST, CMD_HIDDEN_FROM_MONITOR, CMD_SKIP_SLOWLOG, CMD_TRACKS_KEYS } from './command-data.js';
@@ -39,7 +38,7 @@ export class CommandRejection extends RedisError {
  * RedisError carrying Redis's rejection text (a CommandRejection, with the command, when it
  * exists, for its stats).
  */
-export function resolveCommand(table: CommandTable, argv: readonly string[]): ResolvedCommand | RedisError {
+export function resolveCommand(table: CommandLookup, argv: readonly string[]): ResolvedCommand | RedisError {
   const top = table.lookup(argv[0] as string);
   if (top === undefined) return new RedisError(unknownCommandError(argv));
   if (top.subcommands !== null && argv.length >= 2) {

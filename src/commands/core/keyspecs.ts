@@ -1,6 +1,6 @@
 import { parseLongLong, parseLongLongBig } from '../../util/parse.js';
 import type { KeySpec } from './command-data.js';
-import type { ResolvedCommand } from './registry.js';
+import type { ResolvedCommand } from './context.js';
 
 /** A key found in a command line: its argv position and the flags of the spec that found it. */
 export interface FoundKey {

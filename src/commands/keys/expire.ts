@@ -1,7 +1,6 @@
 import { RedisError } from '../../errors.js';
-import type { CommandContext } from '../core/context.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { parseExpireCommandTime, type ExpireUnit } from '../args/expire.js';
-import type { CommandCode } from '../core/registry.js';
 
 const NX = 1;
 const XX = 2;

@@ -10,8 +10,7 @@
  * served later, the serve function emits that command (the blocked command was emitted as
  * nothing, having changed nothing).
  */
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import type { CollectionValue } from '../../types/value.js';
 import type { List } from '../../types/list.js';
 import { parseTimeout } from '../core/blocking.js';

@@ -1,8 +1,7 @@
 import { RedisError, ERR_NO_SUCH_KEY, ERR_OUT_OF_RANGE, ERR_SYNTAX, errWrongArity } from '../../errors.js';
 import { List } from '../../types/list.js';
 import { getLongLong, getRangeLong, parseLongLongBig } from '../../util/parse.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import {
   asList, elementsRemoved, moveElement, parseMpop, parseWhere, popCommand, popRangeWithKey, replyRange,
 } from './common.js';

@@ -4,10 +4,9 @@ import type { ConfigParam } from '../../config/schema.js';
 import { strerror } from '../../config/values.js';
 import { ERR_SYNTAX, RedisError } from '../../errors.js';
 import { globMatch } from '../../util/glob.js';
-import type { CommandContext, ServerStats } from '../core/context.js';
+import type { CommandCode, CommandContext, ServerStats } from '../core/context.js';
 import { allowProtectedAction } from '../core/checks.js';
 import { replyHelp } from '../core/help.js';
-import type { CommandCode } from '../core/registry.js';
 
 function configGet(ctx: CommandContext, argv: string[]): void {
   const config = ctx.server.config;

@@ -1,8 +1,7 @@
 import { RedisError, ERR_NO_SUCH_KEY } from '../../errors.js';
 import { isIntEncodable, stringEncoding, type Value } from '../../types/value.js';
-import type { CommandContext } from '../core/context.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { valueSize } from '../../server/memory.js';
-import type { CommandCode } from '../core/registry.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
 import { NO_RDB, rdbWriter } from '../../persistence/index.js';
 import { datasetDigest, valueDigest } from '../../keyspace/digest.js';

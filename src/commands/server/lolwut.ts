@@ -10,8 +10,7 @@
 import { RedisError, ERR_NOT_INTEGER } from '../../errors.js';
 import { NODIS_VERSION } from '../../version.js';
 import { getLongLong, parseLongLongBig } from '../../util/parse.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 
 /** C's rand(): an integer in [0, RAND_MAX]. */
 const RAND_MAX = 2147483647;

@@ -5,8 +5,7 @@
  * flagged protected: enable-module-command (no by default) refuses them before they run.
  */
 import { RedisError } from '../../errors.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { replyHelp } from '../core/help.js';
 
 const MODULE_HELP = [

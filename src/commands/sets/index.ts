@@ -6,8 +6,7 @@ import { globMatch } from '../../util/glob.js';
 import { getRangeLong } from '../../util/parse.js';
 import { parseCollectionScanArgs, replyScan } from '../args/scan.js';
 import { parseRandomCount, pickDistinct } from '../args/random-count.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { numkeysKeyPositions } from '../args/numkeys.js';
 
 const ERR_POSITIVE = 'ERR value is out of range, must be positive';

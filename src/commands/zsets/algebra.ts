@@ -2,8 +2,7 @@ import { RedisError, ERR_SYNTAX, WRONGTYPE } from '../../errors.js';
 import type { Value } from '../../types/value.js';
 import { ZSet } from '../../types/zset.js';
 import { getDouble, getLongLong, getRangeLong } from '../../util/parse.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { zsetLimits } from './common.js';
 import { numkeysKeyPositions } from '../args/numkeys.js';
 

@@ -1,8 +1,7 @@
 import { parseTimeout } from '../core/blocking.js';
 import type { CollectionValue } from '../../types/value.js';
 import type { ZSet } from '../../types/zset.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { asZSet } from './common.js';
 import { parseMpop, popAndReply, zpopCommand } from './pop.js';
 import { numkeysKeyPositions } from '../args/numkeys.js';

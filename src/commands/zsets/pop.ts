@@ -2,8 +2,7 @@ import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import type { ZSet } from '../../types/zset.js';
 import type { SkipNode } from '../../types/skiplist.js';
 import { getRangeLong } from '../../util/parse.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { asZSet, deleteIfEmpty, writeZSet } from './common.js';
 import { numkeysKeyPositions } from '../args/numkeys.js';
 
