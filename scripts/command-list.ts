@@ -3,7 +3,7 @@
  * `npx tsx scripts/command-list.ts`. A unit test checks README lists every command.
  */
 import { allCommands } from '../src/commands/index.js';
-import type { CommandSpec } from '../src/commands/core/registry.js';
+import type { CommandSpec } from '../src/commands/core/context.js';
 
 const GROUP_TITLES: Record<string, string> = {
   string: 'Strings', generic: 'Keys (generic)', hash: 'Hashes', list: 'Lists', set: 'Sets', 'sorted-set': 'Sorted sets',

@@ -1,4 +1,5 @@
-import { joinCommandGroups, type CommandGroupSource, type CommandSpec } from './core/registry.js';
+import type { CommandSpec } from './core/context.js';
+import { joinCommandGroups, type CommandGroupSource } from './core/registry.js';
 import { commands as connection } from './connection/index.js';
 import { commands as hashes } from './hashes/index.js';
 import { commands as keys } from './keys/index.js';

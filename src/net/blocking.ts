@@ -1,6 +1,6 @@
 /**
  * Clients blocked on keys (Redis's blocked.c for lists and sorted sets). The command side and
- * the contract of a serve callback are described in commands/blocking.ts; this is the
+ * the contract of a serve callback are described in commands/core/blocking.ts; this is the
  * bookkeeping: per database, for each key, the clients waiting on it in the order they
  * blocked; the keys made ready since the last command; the timers of the deadlines.
  *
@@ -9,11 +9,19 @@
  * processing resumes from a setImmediate, as Redis does from beforeSleep.
  */
 import { RedisError } from '../errors.js';
-import type { BlockedType, ServeBlocked } from '../commands/core/blocking.js';
-import type { BlockedCall } from '../commands/core/context.js';
+import type { BlockedCall, BlockedType, CommandContext, ServeBlocked } from '../commands/core/context.js';
 import { recordCommandLatency, replyError } from '../commands/core/dispatch.js';
 import type { Database } from '../keyspace/database.js';
-import type { Client } from './client.js';
+
+/** What the bookkeeping needs of a blocked client (net/client.ts's Client, which imports this file). */
+export interface BlockedClient extends CommandContext {
+  /** Set while it waits here; no input is processed meanwhile. */
+  blocked: Waiter | null;
+  /** Hands its pending replies to the socket. */
+  flush(): void;
+  /** Processes the input that waited while it was blocked. */
+  resume(): void;
+}
 
 /** One client's place in the queue of one key. */
 interface WaitNode {
@@ -30,7 +38,7 @@ interface WaitQueue {
 
 /** What a blocked client waits for. */
 export interface Waiter extends BlockedCall {
-  readonly client: Client;
+  readonly client: BlockedClient;
   readonly db: Database;
   readonly argv: string[];
   readonly type: BlockedType;
@@ -51,7 +59,7 @@ export class BlockingState {
   private readonly readySets: Set<string>[] = [];
   private ready: { db: Database; key: string }[] = [];
   private readonly waiters = new Set<Waiter>();
-  private readonly toResume: Client[] = [];
+  private readonly toResume: BlockedClient[] = [];
   private resumeScheduled = false;
 
   /** Clients blocked now (INFO blocked_clients). */
@@ -64,7 +72,7 @@ export class BlockingState {
     return this.ready.length !== 0;
   }
 
-  block(client: Client, argv: string[], keys: readonly string[], type: BlockedType, deadline: number, serve: ServeBlocked): void {
+  block(client: BlockedClient, argv: string[], keys: readonly string[], type: BlockedType, deadline: number, serve: ServeBlocked): void {
     const db = client.db;
     const waiter: Waiter = { client, db, argv, type, deadline, serve, nodes: new Map(), timer: null, stat: null, callUs: 0 };
     const queues = (this.queues[db.id] ??= new Map());
@@ -178,7 +186,7 @@ export class BlockingState {
    * Answers a blocked client as a timeout does (null array) or with CLIENT UNBLOCK's error.
    * CLIENT UNBLOCK (`byCommand`) records the call's latency as Redis does; a timeout does not.
    */
-  wake(client: Client, withError: boolean, byCommand = false): boolean {
+  wake(client: BlockedClient, withError: boolean, byCommand = false): boolean {
     const waiter = client.blocked;
     if (waiter === null) return false;
     this.unblock(waiter);
@@ -194,7 +202,7 @@ export class BlockingState {
   }
 
   /** A blocked client disconnected: forget it. */
-  remove(client: Client): void {
+  remove(client: BlockedClient): void {
     if (client.blocked !== null) this.unblock(client.blocked);
   }
 
@@ -223,7 +231,7 @@ export class BlockingState {
     waiter.timer.unref();
   }
 
-  private scheduleResume(client: Client): void {
+  private scheduleResume(client: BlockedClient): void {
     this.toResume.push(client);
     if (this.resumeScheduled) return;
     this.resumeScheduled = true;

@@ -8,6 +8,8 @@
  * Computed only when a client is described, never on the way of a command.
  */
 
+import { mallocSize } from '../server/memory.js';
+
 /** Redis's PROTO_IOBUF_LEN: a read asks for room for 16 KB at least. */
 const IOBUF_LEN = 16 * 1024;
 /** What Redis 7.0's client struct takes on a 64-bit build (zmalloc_size of it). */
@@ -23,14 +25,6 @@ const WATCHED_KEY_SIZE = 56;
 const LIST_NODE_SIZE = 24;
 const DICT_ENTRY_SIZE = 24;
 
-/** Size of the jemalloc size class `n` bytes fall in: 8, 16, 32, 48 … 128, then 4 classes per doubling. */
-export function allocatorSize(n: number): number {
-  if (n <= 8) return 8;
-  if (n <= 128) return (n + 15) & ~15;
-  const spacing = 2 ** (Math.floor(Math.log2(n - 1)) - 2);
-  return Math.ceil(n / spacing) * spacing;
-}
-
 /** Header plus terminator of an sds string able to hold `len` bytes. */
 function sdsOverhead(len: number): number {
   const header = len < 1 << 8 ? 3 : len < 1 << 16 ? 5 : len < 2 ** 32 ? 9 : 17;
@@ -40,7 +34,7 @@ function sdsOverhead(len: number): number {
 /** The room an sds string gets when asked for `len` bytes: the whole size class, less its header. */
 function sdsRoomFor(len: number): number {
   const overhead = sdsOverhead(len);
-  return allocatorSize(len + overhead) - overhead;
+  return mallocSize(len + overhead) - overhead;
 }
 
 /**
@@ -112,7 +106,7 @@ export function clientMemoryFigures(c: ClientMemoryState): ClientMemoryFigures {
     dictSlots(c.shardChannels) * POINTER;
   const totMem =
     c.outputBytes +
-    allocatorSize(c.queryBufferCapacity + sdsOverhead(c.queryBufferCapacity)) +
+    mallocSize(c.queryBufferCapacity + sdsOverhead(c.queryBufferCapacity)) +
     CLIENT_STRUCT_SIZE +
     REPLY_BUFFER_SIZE +
     c.argvBytes +

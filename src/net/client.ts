@@ -2,19 +2,41 @@ import type { Socket } from 'node:net';
 import { ProtocolError } from '../errors.js';
 import { RespParser } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/reply.js';
-import type { ClientConnection } from '../commands/core/context.js';
+import type { ClientConnection, MultiState, ServerContext } from '../commands/core/context.js';
 import type { Database } from '../keyspace/database.js';
 import { beginBatch, countError, endBatch, processCommand } from '../commands/core/dispatch.js';
-import type { NodisServer } from './server.js';
-import type { Waiter } from './blocking.js';
-import type { MultiState } from '../commands/transactions/index.js';
+import type { BlockingState, Waiter } from './blocking.js';
+import type { OutputBufferLimits } from '../config/special.js';
 import type { WatchedKey } from '../keyspace/watch.js';
 import type { TrackingState } from '../pubsub/tracking.js';
+import { isSubscribed } from '../pubsub/registry.js';
 import { coarseNow } from '../keyspace/access.js';
 import { REPLY_BUFFER_SIZE, argvBytes, clientMemoryFigures, queryBufferCapacity } from './client-memory.js';
 
 /** client-query-buffer-limit's lowest accepted value. */
 const MIN_QUERY_BUFFER_LIMIT = 1024 * 1024;
+
+/**
+ * What a connection uses of the server (net/server.ts's NodisServer) beyond what commands see
+ * of it: declared here so that this file does not import the server, which imports it.
+ */
+export interface ClientHost extends ServerContext {
+  /** Clients blocked on keys, and the keys made ready for them. */
+  readonly blocking: BlockingState;
+  /** The MONITOR clients. */
+  readonly monitors: Set<Client>;
+  /** Clients with output to write at the end of the batch (Pub/Sub receivers). */
+  readonly pendingFlush: Set<Client>;
+  /** client-output-buffer-limit; `outputLimitsActive` is false when every limit of normal and pubsub clients is 0. */
+  readonly outputLimits: OutputBufferLimits;
+  readonly outputLimitsActive: boolean;
+  /** The connection closed: the server forgets it (blocked waits, WATCH, subscriptions, tracking). */
+  clientClosed(client: Client): void;
+  /** A request looked like HTTP (POST, Host:): logged as Redis's possible cross-protocol attack. */
+  crossProtocolAttack(): void;
+  /** Writes the output of the clients in pendingFlush. */
+  flushPending(): void;
+}
 
 /** One connection: its parser, its output buffer and the per-client state commands see. */
 export class Client implements ClientConnection {
@@ -72,7 +94,7 @@ export class Client implements ClientConnection {
 
   constructor(
     readonly id: number,
-    readonly server: NodisServer,
+    readonly server: ClientHost,
     private readonly socket: Socket,
   ) {
     this.db = server.databases[0] as Database;
@@ -232,7 +254,7 @@ export class Client implements ClientConnection {
    */
   private overOutputLimits(): boolean {
     if (this.closed) return true;
-    const subscribed = this.channels.size + this.patterns.size + this.shardChannels.size !== 0;
+    const subscribed = isSubscribed(this);
     const limit = subscribed ? this.server.outputLimits.pubsub : this.server.outputLimits.normal;
     if (limit.hard === 0 && limit.soft === 0) return false;
     const used = this.reply.pending + this.socket.writableLength;
@@ -323,7 +345,7 @@ export class Client implements ClientConnection {
   /** CLIENT LIST flags=, in Redis's order. */
   private flagLetters(): string {
     let f = this.monitor ? 'O' : '';
-    if (this.channels.size + this.patterns.size + this.shardChannels.size !== 0) f += 'P';
+    if (isSubscribed(this)) f += 'P';
     if (this.multi !== null) f += 'x';
     if (this.blocked !== null) f += 'b';
     const t = this.tracking;

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { Config, ConfigSetError } from '../config/config.js';
 import type { Parsed } from '../config/special.js';
 import { strerror } from '../config/values.js';
-import type { CommandContext, ServerContext, ServerStats } from '../commands/core/context.js';
+import type { BlockedType, CommandContext, ServeBlocked, ServerContext, ServerStats } from '../commands/core/context.js';
 import { CommandTable } from '../commands/core/registry.js';
 import { LatencyMonitor } from '../server/latency.js';
 import { SlowLog, redactedArgv } from '../server/slowlog.js';
@@ -16,12 +16,12 @@ import type { Logger } from '../log.js';
 import { Client } from './client.js';
 import { BlockingState } from './blocking.js';
 import { WatchRegistry } from '../keyspace/watch.js';
-import { PubSub } from '../pubsub/registry.js';
+import { PubSub, isSubscribed } from '../pubsub/registry.js';
 import { Tracking } from '../pubsub/tracking.js';
 import { parseOutputBufferLimits, type OutputBufferLimits } from '../config/special.js';
 import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, classBit, parseNotifyFlags } from '../pubsub/notify.js';
-import type { BlockedType, ServeBlocked } from '../commands/core/blocking.js';
 import { Propagation } from '../commands/core/propagate.js';
+import { isLocalIp } from '../commands/core/checks.js';
 import { uncollected } from '../server/reclaim.js';
 import { NO_AOF, NO_RDB, SaveStatus, aofWriter, checkSavePoints, persistenceStopped, rdbWriter } from '../persistence/index.js';
 
@@ -80,8 +80,6 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly pubsub = new PubSub();
   readonly tracking = new Tracking((id) => this.clients.get(id));
   readonly propagation = new Propagation();
-  /** lazyfree-lazy-expire: an expired key is propagated as UNLINK rather than DEL. */
-  private lazyExpire = false;
   /** Clients that received Pub/Sub messages and must be flushed at the end of the batch. */
   readonly pendingFlush = new Set<Client>();
   /** client-output-buffer-limit; `outputLimitsActive` is false when every limit of normal and pubsub clients is 0. */
@@ -114,9 +112,9 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     };
     readNotifyFlags();
     config.onChange('notify-keyspace-events', readNotifyFlags);
-    this.lazyExpire = config.getBool('lazyfree-lazy-expire');
+    this.propagation.lazyExpire = config.getBool('lazyfree-lazy-expire');
     config.onChange('lazyfree-lazy-expire', () => {
-      this.lazyExpire = config.getBool('lazyfree-lazy-expire');
+      this.propagation.lazyExpire = config.getBool('lazyfree-lazy-expire');
     });
     const readOutputLimits = () => {
       const limits = parseOutputBufferLimits(config.format('client-output-buffer-limit'));
@@ -176,7 +174,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   keyExpired(db: Database, key: string): void {
     this.notify(db, 'x', 'expired', key);
     // Replicas and the AOF never expire keys themselves: they are told (Redis's propagateDeletion).
-    if (this.propagation.active) this.propagation.deletion(db.id, key, this.lazyExpire);
+    if (this.propagation.active) this.propagation.deletion(db.id, key);
     if (this.watches.count !== 0) this.watches.touchExpired(db, key);
     if (this.tracking.active) this.tracking.invalidateKey(key, true, true);
   }
@@ -367,12 +365,13 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     }
     if (this.clients.size >= this.config.getNumber('maxclients')) {
       this.stats.rejectedConnections++;
-      socket.end('-ERR max number of clients reached\r\n');
+      // Closed once the error is written, as Redis does: a refused peer's unread bytes cannot hold it open.
+      socket.end('-ERR max number of clients reached\r\n', () => socket.destroy());
       return;
     }
     if (this.deniedByProtectedMode(socket)) {
       this.stats.rejectedConnections++;
-      socket.end(`-${PROTECTED_MODE_DENIED}\r\n`);
+      socket.end(`-${PROTECTED_MODE_DENIED}\r\n`, () => socket.destroy());
       return;
     }
     // Redis counts only the connections it accepts (not those refused above) in total_connections_received.
@@ -481,10 +480,6 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.blocking.block(client, argv, keys, type, deadline, serve);
   }
 
-  signalKeyAsReady(db: Database, key: string): void {
-    this.blocking.signal(db, key);
-  }
-
   // ---- cron ----
   private scheduleCron(): void {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
@@ -525,7 +520,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     for (const client of this.clients.values()) {
       // Blocked clients have a timeout of their own; subscribers and monitors only listen.
       if (client.lastInteraction >= limit || client.monitor || client.blocked !== null || client.held) continue;
-      if (client.channels.size + client.patterns.size + client.shardChannels.size !== 0) continue;
+      if (isSubscribed(client)) continue;
       client.kill();
     }
   }
@@ -591,14 +586,13 @@ function listeningParamOf(pairs: ReadonlyArray<readonly [string, string]>, confi
 }
 
 /**
- * Redis 7.0's protected mode: with it on and no password for the default user, only loopback
- * clients (127.x.x.x, ::1) are accepted, whatever the bind addresses.
+ * Redis 7.0's protected mode: with it on and no password for the default user, only local
+ * clients (islocalClient: 127.0.0.1 and ::1) are accepted, whatever the bind addresses.
  */
 export function protectedModeDenies(enabled: boolean, hasPassword: boolean, remoteAddress: string | undefined): boolean {
   if (!enabled || hasPassword) return false;
   // No address: the socket is already gone, nothing to refuse.
-  const addr = remoteAddress ?? '';
-  return !(addr === '' || addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.'));
+  return remoteAddress !== undefined && remoteAddress !== '' && !isLocalIp(remoteAddress);
 }
 
 function escapeMonitorArg(arg: string): string {

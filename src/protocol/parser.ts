@@ -137,12 +137,13 @@ export class RespParser {
       this.bulkLen = -1;
       return 1;
     }
-    const cr = lineEnd(buf, this.pos, CR);
-    if (cr === -1 || cr + 1 >= buf.length) {
+    const cr = buf.indexOf(CR, this.pos);
+    const count = cr === -1 || cr + 1 >= buf.length ? NaN : parseStrictInt(buf, this.pos + 1, cr);
+    // No whole line yet, or one Redis does not see the end of (see hasNul).
+    if (Number.isNaN(count) && (cr === -1 || cr + 1 >= buf.length || hasNul(buf, this.pos, cr))) {
       if (buf.length - this.pos > INLINE_MAX_SIZE) throw new ProtocolError('too big mbulk count string');
       return 0;
     }
-    const count = parseStrictInt(buf, this.pos + 1, cr);
     if (Number.isNaN(count) || count > INT_MAX) throw new ProtocolError('invalid multibulk length');
     if (count > UNAUTH_MAX_MULTIBULK && !this.authenticated) throw new ProtocolError('unauthenticated multibulk length');
     this.pos = cr + 2;
@@ -168,15 +169,16 @@ export class RespParser {
         }
       }
       if (this.bulkLen === -1) {
-        const cr = lineEnd(buf, this.pos, CR);
-        if (cr === -1 || cr + 1 >= buf.length) {
+        const cr = buf.indexOf(CR, this.pos);
+        const len = cr === -1 || cr + 1 >= buf.length || buf[this.pos] !== DOLLAR ? NaN : parseStrictInt(buf, this.pos + 1, cr);
+        // No whole line yet, or one Redis does not see the end of (see hasNul).
+        if (Number.isNaN(len) && (cr === -1 || cr + 1 >= buf.length || hasNul(buf, this.pos, cr))) {
           if (buf.length - this.pos > INLINE_MAX_SIZE) throw new ProtocolError('too big bulk count string');
           return false;
         }
         if (buf[this.pos] !== DOLLAR) {
           throw new ProtocolError(`expected '$', got '${String.fromCharCode(buf[this.pos] as number)}'`);
         }
-        const len = parseStrictInt(buf, this.pos + 1, cr);
         if (Number.isNaN(len) || len < 0 || len > this.maxBulkLen) throw new ProtocolError('invalid bulk length');
         if (len > UNAUTH_MAX_BULK && !this.authenticated) throw new ProtocolError('unauthenticated bulk length');
         this.pos = cr + 2;
@@ -241,7 +243,7 @@ export class RespParser {
     let end = lf;
     if (end > this.pos && buf[end - 1] === CR) end--;
     const line = lf === -1 ? '' : buf.latin1Slice(this.pos, end);
-    // A 0 byte before the line end: no line end for Redis (see lineEnd).
+    // A 0 byte before the line end: no line end for Redis (see hasNul).
     if (lf === -1 || line.includes('\0')) {
       if (buf.length - this.pos > INLINE_MAX_SIZE) throw new ProtocolError('too big inline request');
       return null;
@@ -254,17 +256,15 @@ export class RespParser {
 }
 
 /**
- * Where the line starting at `start` ends (the index of `terminator`), or -1 while there is none.
- * Redis finds line ends with strchr on its query buffer, which stops at a 0 byte: a line with a 0
- * byte before its terminator never ends, so the request waits for more input until it passes
- * the 64 KB limit and is refused. Only lines that did end are scanned for it, so a count line
- * split across reads costs nothing extra.
+ * Whether the count line [start, end) (its type byte, then the count) holds a 0 byte. Redis finds
+ * line ends with strchr on its query buffer, which stops at a 0 byte: a line with a 0 byte before
+ * its CR never ends, so the request waits for more input until it passes the 64 KB limit and is
+ * refused, instead of being a protocol error. Such a line cannot be a valid count, so only a line
+ * that fails to parse is scanned: the common count lines cost nothing extra.
  */
-function lineEnd(buf: Buffer, start: number, terminator: number): number {
-  const end = buf.indexOf(terminator, start);
-  if (end === -1) return -1;
-  for (let i = start; i < end; i++) if (buf[i] === 0) return -1;
-  return end;
+function hasNul(buf: Buffer, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) if (buf[i] === 0) return true;
+  return false;
 }
 
 /** Where the line read by the last successful readCount ended (after its CRLF). */

@@ -257,6 +257,20 @@ export class ReplyWriter {
     }
   }
 
+  /** Verbatim text already in bytes (LOLWUT's art): as verbatim, without a string of it. */
+  verbatimBuffer(text: Buffer, format = 'txt'): void {
+    if (!this.enabled) return;
+    if (this.resp === 3) {
+      this.raw('=' + intToString(format.length + 1 + text.length) + '\r\n' + format + ':');
+      this.reserve(text.length + 2);
+      this.len += text.copy(this.buf, this.len);
+      this.buf[this.len++] = 13;
+      this.buf[this.len++] = 10;
+    } else {
+      this.bulkBuffer(text);
+    }
+  }
+
   /** A big number: (n in RESP3, a bulk string in RESP2. */
   bigNumber(n: bigint | string): void {
     if (this.resp === 3) this.raw('(' + n.toString() + '\r\n');

@@ -12,6 +12,14 @@ export interface Subscriber {
 }
 
 /**
+ * Whether the client subscribes to any channel, pattern or shard channel (Redis's CLIENT_PUBSUB
+ * flag): in RESP2 it may then send only (P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT and RESET.
+ */
+export function isSubscribed(sub: Pick<Subscriber, 'channels' | 'patterns' | 'shardChannels'>): boolean {
+  return sub.channels.size + sub.patterns.size + sub.shardChannels.size !== 0;
+}
+
+/**
  * Channel and pattern subscriptions, and message delivery. Messages are encoded straight into
  * each receiver's output buffer (as RESP3 pushes or RESP2 arrays) and flushed once per batch.
  */

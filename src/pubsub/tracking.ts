@@ -1,4 +1,5 @@
 import type { ReplyWriter } from '../protocol/reply.js';
+import { isSubscribed } from './registry.js';
 
 /**
  * Server-assisted client-side caching (CLIENT TRACKING), as Redis's tracking.c: a table of the
@@ -292,7 +293,7 @@ export class Tracking {
     if (r.resp === 3) {
       r.pushHeader(2);
       r.bulk('invalidate');
-    } else if (redirected && target.channels.size + target.patterns.size + target.shardChannels.size !== 0) {
+    } else if (redirected && isSubscribed(target)) {
       r.arrayHeader(3);
       r.bulk('message');
       r.bulk(INVALIDATE_CHANNEL);

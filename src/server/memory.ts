@@ -4,7 +4,10 @@ import { uncollected } from './reclaim.js';
 const ROBJ = 16;
 export const DICT_ENTRY = 24;
 
-/** jemalloc's size class for an allocation of n bytes (small classes; large ones by page). */
+/**
+ * jemalloc's size class for an allocation of n bytes: 8, then multiples of 16 up to 128, then
+ * four classes per doubling (MEMORY USAGE, CLIENT LIST's memory figures).
+ */
 export function mallocSize(n: number): number {
   if (n <= 8) return 8;
   if (n <= 128) return Math.ceil(n / 16) * 16;

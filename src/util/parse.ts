@@ -55,6 +55,41 @@ export function parseLongLong(s: string): number | null {
   return big === null ? null : Number(big);
 }
 
+/** C's isspace in the C locale: space, \t, \n, \v, \f, \r. */
+function isCSpace(c: number): boolean {
+  return c === 32 || (c >= 9 && c <= 13);
+}
+
+/**
+ * C's atoi as glibc has it, (int)strtol(s, NULL, 10): leading white space, an optional sign, then
+ * as many digits as follow; 0 when none do. The long saturates at 64 bits and the cast to int
+ * keeps its low 32 bits ("4294967298" reads as 2).
+ */
+export function atoi(s: string): number {
+  const n = s.length;
+  let i = 0;
+  while (i < n && isCSpace(s.charCodeAt(i))) i++;
+  let negative = false;
+  const sign = s.charCodeAt(i);
+  if (sign === 43 || sign === 45) {
+    negative = sign === 45;
+    i++;
+  }
+  const start = i;
+  while (i < n && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) i++;
+  if (i === start) return 0;
+  // Nine digits fit an int as they are.
+  if (i - start <= 9) {
+    const value = Number(s.slice(start, i));
+    return negative ? -value : value;
+  }
+  let value = BigInt(s.slice(start, i));
+  if (negative) value = -value;
+  if (value > LLONG_MAX) value = LLONG_MAX;
+  else if (value < LLONG_MIN) value = LLONG_MIN;
+  return Number(BigInt.asIntN(32, value));
+}
+
 /** An integer argument, or Redis's "value is not an integer or out of range" (or `message`). */
 export function getLongLong(s: string, message: string = ERR_NOT_INTEGER): number {
   const value = parseLongLong(s);

@@ -77,6 +77,22 @@ describe.skipIf(!hasOracle)('differential: COMMAND', () => {
     ]);
   });
 
+  it('finds the keys of numkeys commands as Redis does, its atoi fallback included, whatever numkeys says', async () => {
+    // The key specs first; when numkeys is not a clean integer or too large, Redis's
+    // genericGetKeys (atoi, at most the arguments left, the destination last).
+    const numkeys = ['2', '1', '3', '0', '-1', '02', '2x', ' 2', '+2', 'x', '', '4294967298', '99999999999999999999', '1.5', '	1'];
+    const lines: string[][] = [];
+    for (const n of numkeys) {
+      lines.push(
+        ['zunionstore', 'dst', n, 'a', 'b'], ['zinterstore', 'dst', n, 'a', 'b', 'WEIGHTS', '1', '2'], ['zdiffstore', 'dst', n, 'a', 'b'],
+        ['zunion', n, 'a', 'b'], ['zinter', n, 'a', 'b', 'WITHSCORES'], ['zdiff', n, 'a', 'b'], ['zintercard', n, 'a', 'b'],
+        ['sintercard', n, 'a', 'b', 'LIMIT', '1'], ['zmpop', n, 'a', 'b', 'MIN'], ['bzmpop', '0', n, 'a', 'b', 'MAX'],
+        ['lmpop', n, 'a', 'b', 'LEFT'], ['blmpop', '0', n, 'a', 'b', 'RIGHT'],
+      );
+    }
+    await expectSame(lines.flatMap((line) => [['COMMAND', 'GETKEYS', ...line], ['COMMAND', 'GETKEYSANDFLAGS', ...line]]));
+  });
+
   it('answers COMMAND INFO and COMMAND DOCS for each command byte for byte as Redis, in RESP2 and RESP3', async () => {
     const names = [...ours.keys()].filter((name) => name !== 'client|setinfo');
     const diffs: string[] = [];

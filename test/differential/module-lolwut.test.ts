@@ -109,6 +109,11 @@ describe.skipIf(!hasOracle)('differential: MODULE and LOLWUT as Redis 7.0 has th
       ['LOLWUT', 'VERSION', '5', '5000', '999', '1'],
       ['LOLWUT', 'VERSION', '4294967301', '20', '3', '2'],
       ['LOLWUT', 'VERSION', '5', '80', '200', '2'],
+      // The last band starts on the last pixel row (a canvas 5 or 9 pixels tall): no newline after it.
+      ['LOLWUT', 'VERSION', '5', '3', '2', '1'],
+      ['LOLWUT', 'VERSION', '5', '6', '3', '2'],
+      // The largest deterministic picture: 2000x3996 pixels.
+      ['LOLWUT', 'VERSION', '5', '1000', '1', '2'],
     ];
     await servers.same(steps);
     await servers.same([['HELLO', '3'], ...steps.slice(0, 3), ['HELLO', '2']], maskId);
@@ -128,6 +133,7 @@ describe.skipIf(!hasOracle)('differential: MODULE and LOLWUT as Redis 7.0 has th
       ['LOLWUT', 'VERSION', '6', '1', '1'],
       ['LOLWUT', 'VERSION', '6', '33', '7'],
       ['LOLWUT', 'VERSION', '6', '-3', '2000'],
+      ['LOLWUT', 'VERSION', '6', '1000', '40'],
     ];
     const results = await servers.run(steps, shape);
     for (const r of results) {

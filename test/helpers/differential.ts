@@ -19,11 +19,11 @@ export type Mask = (raw: string) => string;
 /**
  * Runs the same steps on both servers, one connection each, and returns the raw replies side
  * by side. `{ sorted: [...] }` sends a command whose array reply is compared as a multiset
- * (KEYS, SMEMBERS…: Redis's order is its hash table's).
+ * (KEYS, SMEMBERS…: Redis's order is its hash table's). `localAddress` is the clients' own address.
  */
-export async function runBoth(nodisPort: number, redisPort: number, steps: Step[], mask: Mask = (s) => s): Promise<StepResult[]> {
-  const a = await RawClient.connect(nodisPort);
-  const b = await RawClient.connect(redisPort);
+export async function runBoth(nodisPort: number, redisPort: number, steps: Step[], mask: Mask = (s) => s, localAddress?: string): Promise<StepResult[]> {
+  const a = await RawClient.connect(nodisPort, '127.0.0.1', localAddress);
+  const b = await RawClient.connect(redisPort, '127.0.0.1', localAddress);
   const results: StepResult[] = [];
   try {
     for (const step of steps) {

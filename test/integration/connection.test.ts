@@ -31,6 +31,17 @@ describe('connection commands (ioredis)', () => {
     expect(await withUser.echo('hi')).toBe('hi');
   });
 
+  it('CLIENT SETINFO takes the characters a client name may have (Redis 7.2)', async () => {
+    server = await startTestServer();
+    const raw = await server.raw();
+    expect(await raw.call('CLIENT', 'SETINFO', 'LIB-NAME', 'ioredis!~')).toBe('OK');
+    expect(await raw.call('CLIENT', 'SETINFO', 'lib-ver', '5.6.0')).toBe('OK');
+    for (const bad of ['a b', 'a\nb', 'caf\xe9', '\x7f']) {
+      expect(await raw.call('CLIENT', 'SETINFO', 'Lib-Ver', bad)).toEqual({ error: 'ERR Lib-Ver cannot contain spaces, newlines or special characters.' });
+    }
+    expect(await raw.call('CLIENT', 'SETINFO', 'lib-x', 'a')).toEqual({ error: "ERR Unrecognized option 'lib-x'" });
+  });
+
   it('RESET makes a client authenticate again', async () => {
     server = await startTestServer({ requirepass: 'pw' });
     const raw = await server.raw();

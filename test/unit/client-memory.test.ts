@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { allocatorSize, clientMemoryFigures, queryBufferCapacity } from '../../src/net/client-memory.js';
+import { clientMemoryFigures, queryBufferCapacity } from '../../src/net/client-memory.js';
+import { mallocSize } from '../../src/server/memory.js';
 
 describe('CLIENT LIST memory figures', () => {
   it('rounds sizes up to jemalloc size classes', () => {
-    expect([1, 8, 9, 17, 100, 128, 129, 160, 161, 768, 1025].map(allocatorSize)).toEqual([8, 8, 16, 32, 112, 128, 160, 160, 192, 768, 1280]);
+    expect([1, 8, 9, 17, 100, 128, 129, 160, 161, 768, 1025].map(mallocSize)).toEqual([8, 8, 16, 32, 112, 128, 160, 160, 192, 768, 1280]);
     // Redis's 16 KB query buffer with its sds header, and a 100 KB argument's.
-    expect(allocatorSize(16 * 1024 + 6)).toBe(20480);
-    expect(allocatorSize(100_002 + 10)).toBe(114_688);
+    expect(mallocSize(16 * 1024 + 6)).toBe(20480);
+    expect(mallocSize(100_002 + 10)).toBe(114_688);
   });
 
   it("gives the query buffer Redis's capacity", () => {

@@ -3,6 +3,7 @@ import { allCommands, commandGroups } from '../../src/commands/index.js';
 import { CommandTable, joinCommandGroups, type CommandGroupSource } from '../../src/commands/core/registry.js';
 import { categoryBit } from '../../src/commands/core/categories.js';
 import { findKeys } from '../../src/commands/core/keyspecs.js';
+import * as bitsOf from '../../src/commands/core/command-data.js';
 import { entryFromReplies, formatCommandsJson } from '../../scripts/gen-command-docs.js';
 
 const handler = (): void => {};
@@ -28,6 +29,37 @@ describe('command table: code joined to commands.json', () => {
     // A flag COMMAND INFO hides but CLIENT PAUSE WRITE reads.
     expect(table.find('publish')?.spec.flags).toContain('may_replicate');
     expect(table.size).toBe(commandGroups.reduce((n, g) => n + g.code.length, 0));
+  });
+
+  it('precomputes each command\'s top-level name and the flag bits the checks read, with its container\'s noscript and skip_slowlog', () => {
+    const table = new CommandTable(allCommands());
+    const has = (bits: number, bit: number): boolean => (bits & bit) !== 0;
+    let checked = 0;
+    for (const top of table.all()) {
+      for (const resolved of [top, ...(top.subcommands?.values() ?? [])]) {
+        const own = resolved.spec.flags;
+        const parent = resolved.parent?.flags ?? [];
+        const bits = resolved.flagBits;
+        expect(resolved.topName).toBe(top.spec.name);
+        expect(has(bits, bitsOf.CMD_PROTECTED)).toBe(own.includes('protected'));
+        expect(has(bits, bitsOf.CMD_NOSCRIPT)).toBe(own.includes('noscript') || parent.includes('noscript'));
+        expect(has(bits, bitsOf.CMD_NO_AUTH)).toBe(own.includes('no_auth'));
+        expect(has(bits, bitsOf.CMD_NO_MULTI)).toBe(own.includes('no_multi'));
+        expect(has(bits, bitsOf.CMD_DENYOOM)).toBe(own.includes('denyoom'));
+        expect(has(bits, bitsOf.CMD_LOADING)).toBe(own.includes('loading'));
+        expect(has(bits, bitsOf.CMD_PAUSED_BY_WRITE_PAUSE)).toBe(own.includes('write') || own.includes('may_replicate'));
+        expect(has(bits, bitsOf.CMD_TRACKS_KEYS)).toBe(own.includes('readonly') && !own.includes('pubsub'));
+        expect(has(bits, bitsOf.CMD_HIDDEN_FROM_MONITOR)).toBe(own.includes('skip_monitor') || own.includes('admin'));
+        expect(has(bits, bitsOf.CMD_SKIP_SLOWLOG)).toBe(own.includes('skip_slowlog') || parent.includes('skip_slowlog'));
+        expect(has(bits, bitsOf.CMD_FAST)).toBe(own.includes('fast'));
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThan(table.size);
+    expect(table.find('config', 'set')?.topName).toBe('config');
+    expect(has(table.find('debug')?.flagBits ?? 0, bitsOf.CMD_PROTECTED)).toBe(true);
+    expect(has(table.find('module', 'load')?.flagBits ?? 0, bitsOf.CMD_PROTECTED)).toBe(true);
+    expect(has(table.find('auth')?.flagBits ?? 0, bitsOf.CMD_NO_AUTH)).toBe(true);
   });
 
   it('fails loudly on a command with code but no data, or data but no code', () => {

@@ -106,7 +106,10 @@ describe('RespParser', () => {
   });
 
   it('waits on a line with a 0 byte before its end, as Redis whose strchr stops there', () => {
-    for (const input of ['\x00PING\r\nPING\r\n', 'PI\x00NG\r\n', '*1\x00\r\n$4\r\nPING\r\n', '*1\r\n$4\x00\r\nPING\r\n', '*1\r\n\x00\r\n']) {
+    const inputs = ['\x00PING\r\nPING\r\n', 'PI\x00NG\r\n', '*1\x00\r\n$4\r\nPING\r\n', '*1\r\n$4\x00\r\nPING\r\n', '*1\r\n\x00\r\n'];
+    // Lines that would be protocol errors without their 0 byte wait all the same.
+    inputs.push('*\x00\r\n', '*x\x00\r\n', '*1\r\n$\x00\r\nPING\r\n', '*1\r\n$-\x001\r\n', '*1\r\nx\x00\r\n', '*12345678901\x00\r\n');
+    for (const input of inputs) {
       const parser = new RespParser();
       parser.feed(latin1(input));
       expect(parser.next()).toBeNull();
@@ -116,6 +119,10 @@ describe('RespParser', () => {
     expect(protocolError('\x00PING\r\n' + 'x'.repeat(INLINE_MAX_SIZE))).toBe('too big inline request');
     expect(protocolError('*1\x00\r\n' + 'x'.repeat(INLINE_MAX_SIZE))).toBe('too big mbulk count string');
     expect(protocolError('*1\r\n$1\x00\r\n' + 'x'.repeat(INLINE_MAX_SIZE))).toBe('too big bulk count string');
+    // The same lines without the 0 byte fail at once.
+    expect(protocolError('*x\r\n')).toBe('invalid multibulk length');
+    expect(protocolError('*1\r\n$\r\n')).toBe('invalid bulk length');
+    expect(protocolError('*1\r\nx\r\n')).toBe("expected '$', got 'x'");
     // A 0 byte after the line end, or inside a bulk, is no concern.
     expect(parseAll([latin1('PING\r\n*2\r\n$4\r\nECHO\r\n$1\r\n\x00\r\n')])).toEqual([['PING'], ['ECHO', '\x00']]);
   });

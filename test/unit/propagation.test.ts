@@ -71,6 +71,19 @@ describe('Propagation', () => {
     expect(entries).toEqual([[0, ['INCR', 'a'], PROPAGATE_ALL]]);
   });
 
+  it('deletes an expired key with DEL, or UNLINK under lazyfree-lazy-expire, unless told which', () => {
+    const p = new Propagation();
+    const entries = recorder(p);
+    expect(p.deletionArgv('k')).toEqual(['DEL', 'k']);
+    p.deletion(0, 'a');
+    p.lazyExpire = true;
+    expect(p.deletionArgv('k')).toEqual(['UNLINK', 'k']);
+    expect(p.deletionArgv('k', false)).toEqual(['DEL', 'k']);
+    p.deletion(0, 'b');
+    p.deletion(0, 'c', false);
+    expect(entries.map((e) => e[1].join(' '))).toEqual(['DEL a', 'UNLINK b', 'DEL c']);
+  });
+
   it('puts what a command adds before its own entry; prevent keeps only the additions', () => {
     const p = new Propagation();
     const entries = recorder(p);

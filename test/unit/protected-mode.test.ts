@@ -10,9 +10,12 @@ describe('protected mode (Redis 7.0 rule)', () => {
     }
   });
 
-  it('accepts the whole 127.0.0.0/8 range and ::1, as Redis 7.0 does whatever the bind', () => {
-    for (const addr of ['127.0.0.1', '127.0.0.2', '127.255.0.9', '::1', '::ffff:127.0.0.1', undefined]) {
+  it('accepts 127.0.0.1 and ::1 only, as Redis 7.0\'s islocalClient, whatever the bind', () => {
+    for (const addr of ['127.0.0.1', '::1', '::ffff:127.0.0.1', undefined]) {
       expect(protectedModeDenies(true, false, addr)).toBe(false);
+    }
+    for (const addr of ['127.0.0.2', '127.255.0.9', '::ffff:127.0.0.2']) {
+      expect(protectedModeDenies(true, false, addr)).toBe(true);
     }
   });
 });

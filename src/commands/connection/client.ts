@@ -1,11 +1,11 @@
 import { isValidClientName } from '../../util/client-name.js';
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import { getLongLong, getRangeLong, parseLongLong } from '../../util/parse.js';
-import type { ClientConnection } from '../core/context.js';
+import type { ClientConnection, CommandCode } from '../core/context.js';
 import { onConnection } from '../core/checks.js';
-import type { CommandCode } from '../core/registry.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
 import { clientCaching, clientGetredir, clientTracking, clientTrackinginfo } from './client-tracking.js';
+import { isSubscribed } from '../../pubsub/registry.js';
 
 const CLIENT_HELP = [
   'CACHING (YES|NO)',
@@ -74,7 +74,7 @@ function clientTypeByName(name: string): ClientType | null {
  * links, and MONITOR clients count as normal ones, as in Redis.
  */
 function clientType(client: ClientConnection): ClientType {
-  return client.channels.size + client.patterns.size + client.shardChannels.size !== 0 ? 'pubsub' : 'normal';
+  return isSubscribed(client) ? 'pubsub' : 'normal';
 }
 
 export function validateClientName(name: string): void {
@@ -262,10 +262,8 @@ function clientSetinfo(ctx: ClientConnection, argv: string[]): void {
   const value = argv[3] as string;
   const which = attr.toLowerCase();
   if (which !== 'lib-name' && which !== 'lib-ver') throw new RedisError(`ERR Unrecognized option '${attr}'`);
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 33 || c > 126) throw new RedisError(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
-  }
+  // The same rule as a client name (Redis 7.2's validateClientAttr).
+  if (!isValidClientName(value)) throw new RedisError(`ERR ${attr} cannot contain spaces, newlines or special characters.`);
   if (which === 'lib-name') ctx.libName = value;
   else ctx.libVer = value;
   ctx.reply.ok();

@@ -1,10 +1,10 @@
 import { RedisError, ERR_DB_INDEX, ERR_SYNTAX } from '../../errors.js';
 import { getInt, parseLongLong } from '../../util/parse.js';
 import { NODIS_VERSION } from '../../version.js';
-import type { ClientConnection, CommandContext } from '../core/context.js';
+import type { ClientConnection, CommandCode, CommandContext } from '../core/context.js';
 import { onConnection } from '../core/checks.js';
-import type { CommandCode } from '../core/registry.js';
 import { clientCommand, validateClientName } from './client.js';
+import { isSubscribed } from '../../pubsub/registry.js';
 
 const ERR_WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 const ERR_AUTH_NOPASS =
@@ -17,7 +17,7 @@ const ERR_HELLO_NOAUTH =
 function ping(ctx: CommandContext, argv: string[]): void {
   if (argv.length > 2) throw new RedisError(`ERR wrong number of arguments for 'ping' command`);
   // A subscribed RESP2 client gets PING's answer in the shape of a message.
-  if (ctx.reply.resp === 2 && ctx.channels.size + ctx.patterns.size + ctx.shardChannels.size !== 0) {
+  if (ctx.reply.resp === 2 && isSubscribed(ctx)) {
     ctx.reply.arrayHeader(2);
     ctx.reply.bulk('pong');
     ctx.reply.bulk(argv.length === 2 ? (argv[1] as string) : '');

@@ -1,4 +1,4 @@
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode } from '../core/context.js';
 import { commands as connection } from './connection.js';
 
 /** The commands of this group, one module per family. */

@@ -24,20 +24,14 @@
  *
  * How a key becomes ready: every change the keyspace signals (db.set, db.delete,
  * db.signalModifiedKey — which any write already calls) marks a key that clients wait on as
- * ready, and ready keys are served after each command (after EXEC as a whole). A path that
- * changes a key without those signals (SWAPDB's exchange of whole dicts) calls
- * `ctx.server.signalKeyAsReady(db, key)` for the keys concerned.
+ * ready, and ready keys are served after each command (after EXEC as a whole). SWAPDB, which
+ * exchanges whole dicts without those signals, has the server mark every key waited on in
+ * either database that now holds data (its `swapped` keyspace hook).
+ *
+ * BlockedType and ServeBlocked are declared in context.ts, with the rest the server offers commands.
  */
 import { RedisError } from '../../errors.js';
-import type { CollectionValue } from '../../types/value.js';
-import type { CommandContext } from './context.js';
 import { parseLongDouble, type LongDouble } from '../../util/long-double.js';
-
-/** The value type a blocked client waits for. */
-export type BlockedType = 'list' | 'zset';
-
-/** Serves a client blocked on `key` now that it holds a non-empty value of the awaited type. */
-export type ServeBlocked = (ctx: CommandContext, key: string, value: CollectionValue, argv: string[]) => void;
 
 const ERR_TIMEOUT_NOT_FLOAT = 'ERR timeout is not a float or out of range';
 const ERR_TIMEOUT_NEGATIVE = 'ERR timeout is negative';

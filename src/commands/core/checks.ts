@@ -1,11 +1,16 @@
 import { RedisError, ERR_NOAUTH } from '../../errors.js';
-import type { ClientConnection, CommandContext } from './context.js';
-import type { CommandHandler, ResolvedCommand } from './registry.js';
+import type { ClientConnection, CommandContext, CommandHandler, ResolvedCommand } from './context.js';
+import {
+  CMD_DENYOOM, CMD_LOADING, CMD_NO_AUTH, CMD_NO_MULTI, CMD_NOSCRIPT, CMD_PAUSED_BY_WRITE_PAUSE, CMD_PROTECTED,
+} from './command-data.js';
+import { isSubscribed } from '../../pubsub/registry.js';
 
 /**
  * The checks a command passes before it runs (Redis's processCommand and scriptCall), in one
- * place for every caller: a connection, a command queued in MULTI when EXEC runs it, a script's
- * redis.call and the AOF loader. Arity and the command's existence are resolveCommand's.
+ * place for every caller: a connection, a script's redis.call and the AOF loader. A command sent
+ * inside MULTI is checked when it is queued; when EXEC runs it, Redis 7.0 checks again only its
+ * ACL permissions (the rules may have changed meanwhile), which EXEC will do once ACL users
+ * exist. Arity and the command's existence are resolveCommand's.
  */
 
 /** The command must wait (CLIENT PAUSE WRITE) and be tried again later; not an error. */
@@ -23,7 +28,7 @@ const ALLOWED_WHILE_SUBSCRIBED = new Set(['ping', 'subscribe', 'ssubscribe', 'un
 
 /** Whether the current client must authenticate before running `resolved`. */
 export function needsAuth(ctx: CommandContext, resolved: ResolvedCommand): boolean {
-  return !ctx.authenticated && ctx.server.requiresAuth() && !resolved.spec.flags.includes('no_auth');
+  return !ctx.authenticated && ctx.server.requiresAuth() && (resolved.flagBits & CMD_NO_AUTH) === 0;
 }
 
 /**
@@ -31,29 +36,27 @@ export function needsAuth(ctx: CommandContext, resolved: ResolvedCommand): boole
  * answer instead of running it.
  */
 export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): typeof PASS | typeof POSTPONE | string {
-  const flags = resolved.spec.flags;
-  const parentFlags = resolved.parent?.flags;
-  if (flags.includes('protected') && ctx.caller !== 'loader' && !protectedCommandAllowed(ctx, resolved)) {
-    const name = (resolved.parent ?? resolved.spec).name;
+  const bits = resolved.flagBits;
+  if ((bits & CMD_PROTECTED) !== 0 && ctx.caller !== 'loader' && !protectedCommandAllowed(ctx, resolved)) {
+    const name = resolved.topName;
     return (
       `ERR ${name.toUpperCase()} command not allowed. If the enable-${name}-command option is set to "local", you can run it from a ` +
       'local connection, otherwise you need to set this option in the configuration file, and then restart the server.'
     );
   }
   if (ctx.caller === 'script') {
-    // Redis checks the container's flags too (SCRIPT, CLIENT…).
-    if (flags.includes('noscript') || (parentFlags !== undefined && parentFlags.includes('noscript'))) return ERR_NOSCRIPT;
+    // Redis checks the container's flags too (SCRIPT, CLIENT…): CMD_NOSCRIPT has both.
+    if ((bits & CMD_NOSCRIPT) !== 0) return ERR_NOSCRIPT;
   } else if (needsAuth(ctx, resolved)) {
     return ERR_NOAUTH;
   }
-  if (ctx.multi !== null && flags.includes('no_multi')) return ERR_NOT_IN_MULTI;
+  if (ctx.multi !== null && (bits & CMD_NO_MULTI) !== 0) return ERR_NOT_IN_MULTI;
   // ACL permissions will be checked here (ACL users come with their own issue).
   if (ctx.caller !== 'loader' && ctx.server.overMaxmemory() && deniedWhenOutOfMemory(ctx, resolved)) return ERR_OOM;
-  const topName = (resolved.parent ?? resolved.spec).name;
-  if (ctx.reply.resp === 2 && ctx.channels.size + ctx.patterns.size + ctx.shardChannels.size !== 0 && !ALLOWED_WHILE_SUBSCRIBED.has(topName)) {
+  if (ctx.reply.resp === 2 && isSubscribed(ctx) && !ALLOWED_WHILE_SUBSCRIBED.has(resolved.topName)) {
     return `ERR Can't execute '${resolved.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
   }
-  if (ctx.server.loading && ctx.caller !== 'loader' && !flags.includes('loading')) return ERR_LOADING;
+  if (ctx.server.loading && ctx.caller !== 'loader' && (bits & CMD_LOADING) === 0) return ERR_LOADING;
   if (ctx.caller === 'client' && ctx.server.writesPaused() && (ctx.server.allCommandsPaused() || heldByWritePause(ctx, resolved))) return POSTPONE;
   return PASS;
 }
@@ -66,10 +69,10 @@ const NOT_REJECTED_IN_MULTI = new Set(['exec', 'discard', 'quit', 'reset']);
  * command to be queued in MULTI.
  */
 function deniedWhenOutOfMemory(ctx: CommandContext, resolved: ResolvedCommand): boolean {
-  if (resolved.spec.flags.includes('denyoom')) return true;
+  if ((resolved.flagBits & CMD_DENYOOM) !== 0) return true;
   if (ctx.multi === null || resolved.parent !== null) return ctx.multi !== null;
   const name = resolved.spec.name;
-  if (name === 'exec') return ctx.multi.queue.some((q) => q.resolved.spec.flags.includes('denyoom'));
+  if (name === 'exec') return ctx.multi.queue.some((q) => (q.resolved.flagBits & CMD_DENYOOM) !== 0);
   return !NOT_REJECTED_IN_MULTI.has(name);
 }
 
@@ -78,26 +81,41 @@ function deniedWhenOutOfMemory(ctx: CommandContext, resolved: ResolvedCommand): 
  * subcommands flagged protected (LOAD, LOADEX, UNLOAD), checked before authentication as Redis does.
  */
 function protectedCommandAllowed(ctx: CommandContext, resolved: ResolvedCommand): boolean {
-  const option = `enable-${(resolved.parent ?? resolved.spec).name}-command`;
-  const config = ctx.server.config;
-  if (config.param(option) === undefined) return true;
-  const mode = config.format(option);
-  if (mode === 'yes') return true;
-  if (mode === 'local') return isLocalAddress(ctx.addr);
-  return false;
+  const option = `enable-${resolved.topName}-command`;
+  if (ctx.server.config.param(option) === undefined) return true;
+  return allowProtectedAction(ctx, option);
 }
 
-/** A peer at 127.0.0.1 or ::1 (Redis's islocalClient; nodis listens on no Unix socket). */
-function isLocalAddress(addr: string): boolean {
-  return addr.startsWith('127.0.0.1:') || addr.startsWith('[::1]:');
+/**
+ * Redis's allowProtectedAction: an enable-…-command or enable-protected-configs option set to
+ * yes, or to local with the command from a local peer.
+ */
+export function allowProtectedAction(ctx: CommandContext, option: string): boolean {
+  const mode = ctx.server.config.format(option);
+  return mode === 'yes' || (mode === 'local' && isLocalIp(peerIp(ctx.addr)));
+}
+
+/**
+ * Redis's islocalClient: a peer at exactly 127.0.0.1 or ::1, not the rest of 127.0.0.0/8 (nodis
+ * listens on no Unix socket). Node shows 127.0.0.1 as ::ffff:127.0.0.1 on a dual-stack socket.
+ * A caller without a socket ('') is not local: Redis reads its address as "?".
+ */
+export function isLocalIp(ip: string): boolean {
+  return ip === '127.0.0.1' || ip === '::1' || ip === '::ffff:127.0.0.1';
+}
+
+/** The IP of a peer's `ip:port` or `[ipv6]:port` (as CLIENT LIST shows it); '' stays ''. */
+function peerIp(addr: string): string {
+  if (addr.startsWith('[')) return addr.slice(1, addr.lastIndexOf(']'));
+  const colon = addr.lastIndexOf(':');
+  return colon < 0 ? addr : addr.slice(0, colon);
 }
 
 /** Whether CLIENT PAUSE WRITE holds this command back (writes, may-replicate, EXEC of writes). */
 function heldByWritePause(ctx: CommandContext, resolved: ResolvedCommand): boolean {
-  const flags = resolved.spec.flags;
-  if (flags.includes('write') || flags.includes('may_replicate')) return true;
+  if ((resolved.flagBits & CMD_PAUSED_BY_WRITE_PAUSE) !== 0) return true;
   if (resolved.spec.name !== 'exec' || ctx.multi === null) return false;
-  return ctx.multi.queue.some((q) => q.resolved.spec.flags.includes('write') || q.resolved.spec.flags.includes('may_replicate'));
+  return ctx.multi.queue.some((q) => (q.resolved.flagBits & CMD_PAUSED_BY_WRITE_PAUSE) !== 0);
 }
 
 /** The connection of a command about the connection itself (CLIENT, HELLO, AUTH…). */

@@ -24,6 +24,52 @@ export const VISIBLE_FLAGS: readonly CommandFlag[] = [
  */
 export const HIDDEN_FLAGS: readonly CommandFlag[] = ['may_replicate', 'sentinel', 'only_sentinel', 'protected'];
 
+/**
+ * What the checks and call() ask of a command's flags, as bits computed once when the command
+ * table is built (a flags.includes() scan per command per check costs on every command).
+ */
+/** protected: DEBUG, MODULE LOAD…, refused unless enable-…-command allows them. */
+export const CMD_PROTECTED = 1 << 0;
+/** noscript on the command or on its container (Redis checks both). */
+export const CMD_NOSCRIPT = 1 << 1;
+/** no_auth: runs before authentication (AUTH, HELLO). */
+export const CMD_NO_AUTH = 1 << 2;
+/** no_multi: refused inside MULTI. */
+export const CMD_NO_MULTI = 1 << 3;
+/** denyoom: refused over maxmemory. */
+export const CMD_DENYOOM = 1 << 4;
+/** loading: runs while the dataset loads. */
+export const CMD_LOADING = 1 << 5;
+/** write or may_replicate: held by CLIENT PAUSE WRITE. */
+export const CMD_PAUSED_BY_WRITE_PAUSE = 1 << 6;
+/** readonly and not pubsub: its keys are remembered for client-side caching. */
+export const CMD_TRACKS_KEYS = 1 << 7;
+/** skip_monitor or admin: not shown to MONITOR. */
+export const CMD_HIDDEN_FROM_MONITOR = 1 << 8;
+/** skip_slowlog on the command or on its container: left out of the slow log and latency monitor. */
+export const CMD_SKIP_SLOWLOG = 1 << 9;
+/** fast: a slow run is a fast-command latency event. */
+export const CMD_FAST = 1 << 10;
+
+/** The CMD_… bits of a command with these flags, under a container with `parentFlags` (null for a top-level command). */
+export function commandFlagBits(flags: readonly CommandFlag[], parentFlags: readonly CommandFlag[] | null): number {
+  const has = (flag: CommandFlag): boolean => flags.includes(flag);
+  const parentHas = (flag: CommandFlag): boolean => parentFlags !== null && parentFlags.includes(flag);
+  let bits = 0;
+  if (has('protected')) bits |= CMD_PROTECTED;
+  if (has('noscript') || parentHas('noscript')) bits |= CMD_NOSCRIPT;
+  if (has('no_auth')) bits |= CMD_NO_AUTH;
+  if (has('no_multi')) bits |= CMD_NO_MULTI;
+  if (has('denyoom')) bits |= CMD_DENYOOM;
+  if (has('loading')) bits |= CMD_LOADING;
+  if (has('write') || has('may_replicate')) bits |= CMD_PAUSED_BY_WRITE_PAUSE;
+  if (has('readonly') && !has('pubsub')) bits |= CMD_TRACKS_KEYS;
+  if (has('skip_monitor') || has('admin')) bits |= CMD_HIDDEN_FROM_MONITOR;
+  if (has('skip_slowlog') || parentHas('skip_slowlog')) bits |= CMD_SKIP_SLOWLOG;
+  if (has('fast')) bits |= CMD_FAST;
+  return bits;
+}
+
 /** Redis 7.0's key spec, in the shape COMMAND INFO replies with. */
 export interface KeySpec {
   /** Redis's free-text notes on the spec. */

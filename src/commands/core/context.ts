@@ -2,12 +2,11 @@ import type { Config } from '../../config/config.js';
 import type { Database, KeyspaceStats } from '../../keyspace/database.js';
 import type { ReplyWriter } from '../../protocol/reply.js';
 import type { Logger } from '../../log.js';
-import type { CommandTable } from './registry.js';
-import type { MultiState } from '../transactions/index.js';
+import type { CommandData, CommandFlag, KeySpec } from './command-data.js';
+import type { CollectionValue } from '../../types/value.js';
 import type { Watcher, WatchRegistry } from '../../keyspace/watch.js';
 import type { PubSub, Subscriber } from '../../pubsub/registry.js';
 import type { Tracking, TrackingClient } from '../../pubsub/tracking.js';
-import type { BlockedType, ServeBlocked } from './blocking.js';
 import type { LatencyMonitor } from '../../server/latency.js';
 import type { SlowLog } from '../../server/slowlog.js';
 import type { LatencyHistogram } from '../../server/latency-histogram.js';
@@ -103,6 +102,60 @@ export interface BlockedCall {
   callUs: number;
 }
 
+// ---- commands: declared here, beside the context they run in, so that the table, the checks,
+// the dispatcher and the command groups all depend on this file and it on none of them ----
+
+/**
+ * Runs a command and writes its reply. A handler that cannot answer at once (CONFIG SET of the
+ * listening port waits for the new socket to listen) returns a promise that writes the reply
+ * when it resolves, or rejects with a RedisError: the client's later commands wait meanwhile.
+ */
+export type CommandHandler = (ctx: CommandContext, argv: string[]) => void | Promise<void>;
+
+/**
+ * The code half of a command, declared in its group's folder: the name binds it to its entry
+ * in the folder's commands.json (arity, flags, key specs, ACL categories, tips, docs).
+ */
+export interface CommandCode {
+  /** Lower case; subcommands are named by their own word ('get' under 'config'). */
+  name: string;
+  /** Container commands (CONFIG, CLIENT, OBJECT…) may have no handler of their own. */
+  handler?: CommandHandler;
+  /** For commands whose keys move (movablekeys) and key specs cannot find: the argv positions of the keys. */
+  getKeys?: (argv: string[]) => number[];
+  /** Like getKeys, with each key's flags when they differ per key (COMMAND GETKEYSANDFLAGS). */
+  getKeysAndFlags?: (argv: readonly string[]) => { pos: number; flags: string[] }[];
+  subcommands?: CommandCode[];
+}
+
+/** A command as the server runs it: its code joined to its data. */
+export interface CommandSpec extends CommandCode {
+  arity: number;
+  /** Every flag, including those COMMAND INFO hides (may_replicate, protected…). */
+  flags: readonly CommandFlag[];
+  keySpecs: readonly KeySpec[];
+  /** The ACL categories as a bitmask (see categories.ts). */
+  aclCategories: number;
+  /** What COMMAND INFO and COMMAND DOCS report. */
+  data: CommandData;
+  subcommands?: CommandSpec[];
+}
+
+/** A command ready to run: its spec, the name Redis reports it by, its statistics. Built once per command. */
+export interface ResolvedCommand {
+  spec: CommandSpec;
+  /** 'get' or 'config|get' (commandstats, arity errors). */
+  fullName: string;
+  parent: CommandSpec | null;
+  /** The top-level command's name: 'get', or 'config' for CONFIG GET. */
+  topName: string;
+  /** The CMD_… bits of command-data.ts, from the spec's flags and its container's. */
+  flagBits: number;
+  stat: CommandStat;
+  /** A container command (CONFIG, CLIENT…) looks its subcommands up here. */
+  subcommands: Map<string, ResolvedCommand> | null;
+}
+
 export interface CommandStat {
   calls: number;
   usec: number;
@@ -111,6 +164,43 @@ export interface CommandStat {
   /** Durations of the calls (LATENCY HISTOGRAM, INFO latencystats); made on the first one. */
   histogram: LatencyHistogram | null;
 }
+
+/** The command table as the server and the commands use it (registry.ts's CommandTable). */
+export interface CommandLookup {
+  /** A top-level command by the name a client sent, in any case. */
+  lookup(name: string): ResolvedCommand | undefined;
+  /** Finds a subcommand by name ('config', 'get'), or a top-level command. */
+  find(name: string, sub?: string): ResolvedCommand | undefined;
+  /** Finds a command by the full name COMMAND INFO and LATENCY HISTOGRAM take ('get', 'config|get'). */
+  findByFullName(name: string): ResolvedCommand | undefined;
+  /** Every top-level command. */
+  all(): IterableIterator<ResolvedCommand>;
+  /** How many top-level commands there are (COMMAND COUNT). */
+  readonly size: number;
+  /** Every command and subcommand by full name ('get', 'config|get'): INFO commandstats. */
+  readonly stats: Map<string, CommandStat>;
+  /** CONFIG RESETSTAT: every command's statistics back to nothing. */
+  resetStats(): void;
+}
+
+/** A command queued between MULTI and EXEC. */
+export interface QueuedCommand {
+  resolved: ResolvedCommand;
+  argv: string[];
+}
+
+/** A client's open transaction. */
+export interface MultiState {
+  queue: QueuedCommand[];
+  /** A command was rejected while queuing: EXEC answers EXECABORT (Redis's CLIENT_DIRTY_EXEC). */
+  aborted: boolean;
+}
+
+/** The value type a blocked client waits for. */
+export type BlockedType = 'list' | 'zset';
+
+/** Serves a client blocked on `key` now that it holds a non-empty value of the awaited type. */
+export type ServeBlocked = (ctx: CommandContext, key: string, value: CollectionValue, argv: string[]) => void;
 
 export interface ServerStats extends KeyspaceStats {
   startTime: number;
@@ -133,7 +223,7 @@ export interface ServerContext extends PersistedServer {
   readonly config: Config;
   readonly databases: Database[];
   readonly stats: ServerStats;
-  readonly commands: CommandTable;
+  readonly commands: CommandLookup;
   readonly log: Logger;
   readonly runId: string;
   /** The TCP port actually listened on. */
@@ -175,11 +265,9 @@ export interface ServerContext extends PersistedServer {
   blockedClientCount(): number;
   /**
    * Blocks `ctx` on `keys` (of its database) until one holds a non-empty value of `type`, then
-   * runs `serve`; deadline in ms since the epoch, 0 = forever. See commands/blocking.ts.
+   * runs `serve`; deadline in ms since the epoch, 0 = forever. See commands/core/blocking.ts.
    */
   blockForKeys(ctx: CommandContext, argv: string[], keys: readonly string[], type: BlockedType, deadline: number, serve: ServeBlocked): void;
-  /** Marks a key that blocked clients may wait on as ready (for paths that bypass db signals). */
-  signalKeyAsReady(db: Database, key: string): void;
   /** WATCHed keys of every client. */
   readonly watches: WatchRegistry;
   /** Channels and patterns. */

@@ -1,10 +1,10 @@
 import { RedisError, errWrongArity } from '../../errors.js';
 import { checkCommand, connectionOf, PASS, POSTPONE } from './checks.js';
-import type { CommandContext, CommandStat, ServerStats } from './context.js';
+import type { CommandContext, CommandHandler, CommandLookup, CommandStat, ResolvedCommand, ServerStats } from './context.js';
 import { LatencyHistogram } from '../../server/latency-histogram.js';
-import type { CommandHandler, CommandTable, ResolvedCommand } from './registry.js';
 import { redactedArgv } from '../../server/slowlog.js';
 import { findKeys } from './keyspecs.js';
+import { CMD_FAST, CMD_HIDDEN_FROM_MONITOR, CMD_SKIP_SLOWLOG, CMD_TRACKS_KEYS } from './command-data.js';
 
 const MAX_ERR_ARG = 128;
 
@@ -38,7 +38,7 @@ export class CommandRejection extends RedisError {
  * RedisError carrying Redis's rejection text (a CommandRejection, with the command, when it
  * exists, for its stats).
  */
-export function resolveCommand(table: CommandTable, argv: readonly string[]): ResolvedCommand | RedisError {
+export function resolveCommand(table: CommandLookup, argv: readonly string[]): ResolvedCommand | RedisError {
   const top = table.lookup(argv[0] as string);
   if (top === undefined) return new RedisError(unknownCommandError(argv));
   if (top.subcommands !== null && argv.length >= 2) {
@@ -137,9 +137,9 @@ export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: strin
   // One comparison per command; only a slow one goes on to the slow log and latency monitor.
   if (usec >= ctx.server.slowlog.gateUs) noteSlowCommand(ctx, resolved, argv, usec);
   stats.totalCommandsProcessed++;
-  const flags = resolved.spec.flags;
-  if (ctx.tracking !== null && !ctx.tracking.bcast && flags.includes('readonly') && !flags.includes('pubsub')) rememberTrackedKeys(ctx, resolved, argv);
-  if (ctx.server.hasMonitors() && !flags.includes('skip_monitor') && !flags.includes('admin')) {
+  const bits = resolved.flagBits;
+  if (ctx.tracking !== null && !ctx.tracking.bcast && (bits & CMD_TRACKS_KEYS) !== 0) rememberTrackedKeys(ctx, resolved, argv);
+  if (ctx.server.hasMonitors() && (bits & CMD_HIDDEN_FROM_MONITOR) === 0) {
     ctx.server.feedMonitors(ctx, argv);
   }
   if (propagating) exitPropagation(ctx, resolved, argv);
@@ -147,8 +147,8 @@ export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: strin
 
 /** Hands the command that ran to the propagation stream (see propagate.ts). */
 function exitPropagation(ctx: CommandContext, resolved: ResolvedCommand, argv: string[]): void {
-  const top = resolved.parent ?? resolved.spec;
-  ctx.server.propagation.exitCall(ctx.db.id, argv, ctx.server.dirty, top.name, resolved.parent === null && top.name === 'exec');
+  const topName = resolved.topName;
+  ctx.server.propagation.exitCall(ctx.db.id, argv, ctx.server.dirty, topName, resolved.parent === null && topName === 'exec');
 }
 
 /** Records one call's duration in its command's latency histogram (latency-tracking). */
@@ -248,7 +248,7 @@ export function processCommand(ctx: CommandContext, argv: string[]): boolean {
     rejectCommand(ctx, resolved, verdict);
     return true;
   }
-  const topName = (resolved.parent ?? resolved.spec).name;
+  const topName = resolved.topName;
   if (ctx.multi !== null && !NOT_QUEUED.has(topName)) {
     ctx.multi.queue.push({ resolved, argv });
     ctx.reply.queued();
@@ -277,10 +277,9 @@ export function processCommand(ctx: CommandContext, argv: string[]): boolean {
  * latency monitor as Redis's call() does (commands flagged skip_slowlog are left out of both).
  */
 export function noteSlowCommand(ctx: CommandContext, resolved: ResolvedCommand, argv: readonly string[], durationUs: number): void {
-  const spec = resolved.parent ?? resolved.spec;
-  if (spec.flags.includes('skip_slowlog') || resolved.spec.flags.includes('skip_slowlog')) return;
+  if ((resolved.flagBits & CMD_SKIP_SLOWLOG) !== 0) return;
   const server = ctx.server;
-  const event = resolved.spec.flags.includes('fast') ? 'fast-command' : 'command';
+  const event = (resolved.flagBits & CMD_FAST) !== 0 ? 'fast-command' : 'command';
   server.latency.addSampleIfNeeded(event, Math.floor(durationUs / 1000));
-  server.slowlog.push(redactedArgv(spec.name, argv), Math.floor(durationUs), ctx.addr, ctx.name);
+  server.slowlog.push(redactedArgv(resolved.topName, argv), Math.floor(durationUs), ctx.addr, ctx.name);
 }

@@ -1,12 +1,14 @@
-import { parseLongLong } from '../../util/parse.js';
+import { parseLongLong, parseLongLongBig } from '../../util/parse.js';
 import type { KeySpec } from './command-data.js';
-import type { ResolvedCommand } from './registry.js';
+import type { ResolvedCommand } from './context.js';
 
 /** A key found in a command line: its argv position and the flags of the spec that found it. */
 export interface FoundKey {
   pos: number;
   flags: readonly string[];
 }
+
+const NO_FLAGS: readonly string[] = [];
 
 /** Whether the command takes keys at all (COMMAND GETKEYS). */
 export function commandHasKeys(resolved: ResolvedCommand): boolean {
@@ -56,11 +58,14 @@ function keysBySpecs(specs: readonly KeySpec[], argv: readonly string[]): FoundK
       else last = first + Math.floor((argc - first) / limit) + lastkey;
     } else if (find.type === 'keynum') {
       const { keynumidx, firstkey, keystep } = find.spec;
-      const count = first + keynumidx < argc ? parseLongLong(argv[first + keynumidx] as string) : null;
+      const text = first + keynumidx < argc ? (argv[first + keynumidx] as string) : '';
+      const count = parseLongLong(text);
       if (count === null || count < 0) return null;
       first += firstkey;
       step = keystep;
-      last = first + (count - 1) * step;
+      // Redis casts the count to an int: 4294967298 keys are 2.
+      const asInt = count <= 0x7fffffff ? count : Number(BigInt.asIntN(32, parseLongLongBig(text) as bigint));
+      last = first + (asInt - 1) * step;
     } else {
       return null;
     }
@@ -88,6 +93,6 @@ export function findKeys(resolved: ResolvedCommand, argv: readonly string[]): Fo
   if (withFlags !== undefined) return withFlags(argv);
   const getKeys = spec.getKeys;
   if (getKeys === undefined) return [];
-  const flags = specs[0]?.flags ?? [];
-  return getKeys(argv as string[]).map((pos) => ({ pos, flags }));
+  // Redis's own key finders of these commands (genericGetKeys) give no flags.
+  return getKeys(argv as string[]).map((pos) => ({ pos, flags: NO_FLAGS }));
 }

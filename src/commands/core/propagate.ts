@@ -64,6 +64,8 @@ export class Propagation {
   private pending: PendingEntry[] = [];
   /** The unit running emits no MULTI/EXEC (a RANDOMKEY or SCAN). */
   private unitNoMulti = false;
+  /** lazyfree-lazy-expire, kept here by the server: expired keys are propagated as UNLINK rather than DEL. */
+  lazyExpire = false;
 
   // What the handler of the command being run asked for (saved and restored around nested calls).
   /** The argv to emit instead of the command's own, or null. */
@@ -121,9 +123,18 @@ export class Propagation {
     this.pending.push({ db, argv, target });
   }
 
-  /** A key was removed by expiry or eviction: DEL, or UNLINK when that deletion was lazy (propagateDeletion). */
-  deletion(db: number, key: string, lazy: boolean): void {
-    this.also(db, [lazy ? 'UNLINK' : 'DEL', key]);
+  /**
+   * The command a key removed by expiry is propagated as (Redis's propagateDeletion, and EXPIRE
+   * or GETEX given a time already past): DEL, or UNLINK when the deletion is lazy, which is
+   * lazyfree-lazy-expire's setting unless said otherwise (eviction, with its own setting).
+   */
+  deletionArgv(key: string, lazy: boolean = this.lazyExpire): readonly string[] {
+    return [lazy ? 'UNLINK' : 'DEL', key];
+  }
+
+  /** A key was removed by expiry or eviction: emitted as deletionArgv says. */
+  deletion(db: number, key: string, lazy: boolean = this.lazyExpire): void {
+    this.also(db, this.deletionArgv(key, lazy));
   }
 
   /**

@@ -1,31 +1,8 @@
-import type { CommandContext, CommandStat } from './context.js';
+import type { CommandCode, CommandLookup, CommandSpec, CommandStat, ResolvedCommand } from './context.js';
 import { categoryBit } from './categories.js';
-import { readCommandData, type CommandData, type CommandFlag, type KeySpec } from './command-data.js';
+import { commandFlagBits, readCommandData } from './command-data.js';
 
 export type { CommandFlag } from './command-data.js';
-
-/**
- * Runs a command and writes its reply. A handler that cannot answer at once (CONFIG SET of the
- * listening port waits for the new socket to listen) returns a promise that writes the reply
- * when it resolves, or rejects with a RedisError: the client's later commands wait meanwhile.
- */
-export type CommandHandler = (ctx: CommandContext, argv: string[]) => void | Promise<void>;
-
-/**
- * The code half of a command, declared in its group's folder: the name binds it to its entry
- * in the folder's commands.json (arity, flags, key specs, ACL categories, tips, docs).
- */
-export interface CommandCode {
-  /** Lower case; subcommands are named by their own word ('get' under 'config'). */
-  name: string;
-  /** Container commands (CONFIG, CLIENT, OBJECT…) may have no handler of their own. */
-  handler?: CommandHandler;
-  /** For commands whose keys move (movablekeys) and key specs cannot find: the argv positions of the keys. */
-  getKeys?: (argv: string[]) => number[];
-  /** Like getKeys, with each key's flags when they differ per key (COMMAND GETKEYSANDFLAGS). */
-  getKeysAndFlags?: (argv: readonly string[]) => { pos: number; flags: string[] }[];
-  subcommands?: CommandCode[];
-}
 
 /** A command folder: its code and its commands.json, as imported. */
 export interface CommandGroupSource {
@@ -33,19 +10,6 @@ export interface CommandGroupSource {
   folder: string;
   code: readonly CommandCode[];
   data: object;
-}
-
-/** A command as the server runs it: its code joined to its data. */
-export interface CommandSpec extends CommandCode {
-  arity: number;
-  /** Every flag, including those COMMAND INFO hides (may_replicate, protected…). */
-  flags: readonly CommandFlag[];
-  keySpecs: readonly KeySpec[];
-  /** The ACL categories as a bitmask (see categories.ts). */
-  aclCategories: number;
-  /** What COMMAND INFO and COMMAND DOCS report. */
-  data: CommandData;
-  subcommands?: CommandSpec[];
 }
 
 function fullNames(code: readonly CommandCode[], parent: string | null, out: string[]): string[] {
@@ -114,23 +78,12 @@ export function joinCommandGroups(groups: readonly CommandGroupSource[]): Comman
   return specs;
 }
 
-/** A command ready to run: its spec, the name Redis reports it by, its statistics. Built once per command. */
-export interface ResolvedCommand {
-  spec: CommandSpec;
-  /** 'get' or 'config|get' (commandstats, arity errors). */
-  fullName: string;
-  parent: CommandSpec | null;
-  stat: CommandStat;
-  /** A container command (CONFIG, CLIENT…) looks its subcommands up here. */
-  subcommands: Map<string, ResolvedCommand> | null;
-}
-
 /**
  * The table of every command, case-insensitive. Lookups first try the name as sent, which is
  * cached after the first miss, so that upper-case names (redis-benchmark, many clients) do not
  * allocate a lower-cased copy per command.
  */
-export class CommandTable {
+export class CommandTable implements CommandLookup {
   private readonly byName = new Map<string, ResolvedCommand>();
   private readonly casedAliases = new Map<string, ResolvedCommand>();
   /** Every command and subcommand by full name ('get', 'config|get'): INFO commandstats. */
@@ -152,7 +105,9 @@ export class CommandTable {
       subcommands = new Map();
       for (const sub of spec.subcommands) subcommands.set(sub.name, this.resolve(sub, spec));
     }
-    return { spec, fullName, parent, stat, subcommands };
+    const topName = (parent ?? spec).name;
+    const flagBits = commandFlagBits(spec.flags, parent === null ? null : parent.flags);
+    return { spec, fullName, parent, topName, flagBits, stat, subcommands };
   }
 
   lookup(name: string): ResolvedCommand | undefined {

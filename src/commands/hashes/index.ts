@@ -7,8 +7,7 @@ import { getLongLong, parseLongLong, parseLongLongBig } from '../../util/parse.j
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble, type LongDouble } from '../../util/long-double.js';
 import { parseCollectionScanArgs, replyScan } from '../args/scan.js';
 import { parseRandomCount, pickDistinct } from '../args/random-count.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 
 const LLONG_MAX = 9223372036854775807n;
 const LLONG_MIN = -9223372036854775808n;

@@ -1,7 +1,6 @@
 import { RedisError } from '../../errors.js';
-import type { CommandContext } from '../core/context.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { parseExpireCommandTime, type ExpireUnit } from '../args/expire.js';
-import type { CommandCode } from '../core/registry.js';
 
 const NX = 1;
 const XX = 2;
@@ -54,7 +53,7 @@ function expireGeneric(ctx: CommandContext, argv: string[], unit: ExpireUnit, re
     db.delete(key);
     ctx.server.dirty++;
     db.notify('g', 'del', key);
-    if (propagation.active) propagation.rewrite([ctx.server.config.getBool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', key]);
+    if (propagation.active) propagation.rewrite(propagation.deletionArgv(key));
     return ctx.reply.integer(1);
   }
   db.setExpire(key, when);

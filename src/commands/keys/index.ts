@@ -1,4 +1,4 @@
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode } from '../core/context.js';
 import { commands as keys } from './keys.js';
 import { commands as expire } from './expire.js';
 import { commands as object } from './object.js';

@@ -1,9 +1,8 @@
 import { RedisError } from '../../errors.js';
 import { currentLruClock, idleTimeMs, lfuDecayed, LFU_INIT_VAL } from '../../keyspace/access.js';
 import { isIntEncodable, stringEncoding, type Value } from '../../types/value.js';
-import type { CommandContext } from '../core/context.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { replyHelp } from '../core/help.js';
-import type { CommandCode } from '../core/registry.js';
 
 const SWITCHING_NOTE =
   'Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';

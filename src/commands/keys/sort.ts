@@ -7,8 +7,7 @@ import type { ZSet } from '../../types/zset.js';
 import { getLongLong } from '../../util/parse.js';
 import { partialSort } from '../../util/pqsort.js';
 import { strtodChecked } from '../../util/strtod.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 
 const ERR_SCORES = 'ERR One or more scores can\'t be converted into double';
 

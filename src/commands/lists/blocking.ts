@@ -1,6 +1,6 @@
 /**
  * BLPOP, BRPOP, BLMPOP, BLMOVE, BRPOPLPUSH: served at once when a list has elements, else the
- * client blocks (commands/blocking.ts). The serve functions are Redis 7.0's
+ * client blocks (commands/core/blocking.ts). The serve functions are Redis 7.0's
  * serveClientBlockedOnList: a served BLPOP or BLMOVE counts no dirty change and signals no
  * change of its source key (the push that woke it did both), a served BLMPOP counts its pops and
  * signals them.
@@ -10,12 +10,12 @@
  * served later, the serve function emits that command (the blocked command was emitted as
  * nothing, having changed nothing).
  */
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import type { CollectionValue } from '../../types/value.js';
 import type { List } from '../../types/list.js';
 import { parseTimeout } from '../core/blocking.js';
-import { asList, moveElement, mpopKeys, parseMpop, parseWhere, popCommand, popOneWithKey, popRangeWithKey } from './common.js';
+import { asList, moveElement, parseMpop, parseWhere, popCommand, popOneWithKey, popRangeWithKey } from './common.js';
+import { numkeysKeyPositions } from '../args/numkeys.js';
 
 /** BLPOP/BRPOP/BLMPOP (Redis's blockingPopGenericCommand); `count` -1 for the single-pop forms. */
 function blockingPop(
@@ -119,5 +119,5 @@ export const commands: CommandCode[] = [
   { name: 'brpop', handler: brpop },
   { name: 'blmove', handler: blmove },
   { name: 'brpoplpush', handler: brpoplpush },
-  { name: 'blmpop', getKeys: (argv) => mpopKeys(argv, 2), handler: blmpop },
+  { name: 'blmpop', getKeys: (argv) => numkeysKeyPositions(argv, 2), handler: blmpop },
 ];

@@ -150,12 +150,3 @@ export function parseMpop(argv: string[], numkeysIndex: number): MpopArgs {
   return { numkeys, left, count: count === -1 ? 1 : count };
 }
 
-/** Key positions of LMPOP (numkeys at 1) and BLMPOP (numkeys at 2), for movablekeys. */
-export function mpopKeys(argv: string[], numkeysIndex: number): number[] {
-  const numkeys = Number.parseInt(argv[numkeysIndex] ?? '', 10);
-  const keys: number[] = [];
-  if (!(numkeys > 0)) return keys;
-  const last = Math.min(numkeysIndex + numkeys, argv.length - 1);
-  for (let i = numkeysIndex + 1; i <= last; i++) keys.push(i);
-  return keys;
-}

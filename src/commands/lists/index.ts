@@ -1,4 +1,4 @@
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode } from '../core/context.js';
 import { commands as lists } from './lists.js';
 import { commands as blocking } from './blocking.js';
 

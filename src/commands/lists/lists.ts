@@ -1,11 +1,11 @@
 import { RedisError, ERR_NO_SUCH_KEY, ERR_OUT_OF_RANGE, ERR_SYNTAX, errWrongArity } from '../../errors.js';
 import { List } from '../../types/list.js';
 import { getLongLong, getRangeLong, parseLongLongBig } from '../../util/parse.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import {
-  asList, elementsRemoved, moveElement, mpopKeys, parseMpop, parseWhere, popCommand, popRangeWithKey, replyRange,
+  asList, elementsRemoved, moveElement, parseMpop, parseWhere, popCommand, popRangeWithKey, replyRange,
 } from './common.js';
+import { numkeysKeyPositions } from '../args/numkeys.js';
 
 const ERR_MUST_BE_POSITIVE = 'ERR value is out of range, must be positive';
 const ERR_RANK_ZERO =
@@ -277,5 +277,5 @@ export const commands: CommandCode[] = [
   { name: 'lpos', handler: lpos },
   { name: 'lmove', handler: lmove },
   { name: 'rpoplpush', handler: rpoplpush },
-  { name: 'lmpop', getKeys: (argv) => mpopKeys(argv, 1), handler: lmpop },
+  { name: 'lmpop', getKeys: (argv) => numkeysKeyPositions(argv, 1), handler: lmpop },
 ];

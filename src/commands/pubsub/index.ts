@@ -1,7 +1,6 @@
 import { RedisError } from '../../errors.js';
 import { globMatch } from '../../util/glob.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { PROPAGATE_REPL } from '../core/propagate.js';
 
 /** Subscriptions that count for the RESP2 "subscribed" mode and the counts in replies. */

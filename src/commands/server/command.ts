@@ -3,10 +3,9 @@ import { globMatch } from '../../util/glob.js';
 import type { ReplyWriter } from '../../protocol/reply.js';
 import { categoryBit } from '../core/categories.js';
 import { VISIBLE_FLAGS, type CommandArgument, type CommandData, type KeySpec } from '../core/command-data.js';
-import type { CommandContext } from '../core/context.js';
+import type { CommandCode, CommandContext, CommandLookup, ResolvedCommand } from '../core/context.js';
 import { replyHelp } from '../core/help.js';
 import { commandHasKeys, findKeys } from '../core/keyspecs.js';
-import type { CommandCode, CommandTable, ResolvedCommand } from '../core/registry.js';
 
 const COMMAND_HELP = [
   '(no subcommand)',
@@ -235,7 +234,7 @@ function commandDocs(ctx: CommandContext, argv: string[]): void {
 }
 
 /** Every command and subcommand, parents first. */
-function everyCommand(table: CommandTable): ResolvedCommand[] {
+function everyCommand(table: CommandLookup): ResolvedCommand[] {
   const out: ResolvedCommand[] = [];
   for (const resolved of table.all()) {
     out.push(resolved);

@@ -4,9 +4,9 @@ import type { ConfigParam } from '../../config/schema.js';
 import { strerror } from '../../config/values.js';
 import { ERR_SYNTAX, RedisError } from '../../errors.js';
 import { globMatch } from '../../util/glob.js';
-import type { CommandContext, ServerStats } from '../core/context.js';
+import type { CommandCode, CommandContext, ServerStats } from '../core/context.js';
+import { allowProtectedAction } from '../core/checks.js';
 import { replyHelp } from '../core/help.js';
-import type { CommandCode } from '../core/registry.js';
 
 function configGet(ctx: CommandContext, argv: string[]): void {
   const config = ctx.server.config;
@@ -41,17 +41,6 @@ function configGet(ctx: CommandContext, argv: string[]): void {
   }
 }
 
-function isLocalClient(ctx: CommandContext): boolean {
-  const host = ctx.addr.slice(0, ctx.addr.lastIndexOf(':'));
-  return host === '::1' || host.startsWith('127.') || host.startsWith('::ffff:127.') || host === '';
-}
-
-/** Redis's allowProtectedAction for enable-protected-configs and friends. */
-export function protectedActionAllowed(ctx: CommandContext, setting: string): boolean {
-  const mode = ctx.server.config.format(setting);
-  return mode === 'yes' || (mode === 'local' && isLocalClient(ctx));
-}
-
 function configSet(ctx: CommandContext, argv: string[]): void | Promise<void> {
   if (argv.length % 2 !== 0) throw new RedisError(ERR_SYNTAX);
   const config = ctx.server.config;
@@ -70,7 +59,7 @@ function configSet(ctx: CommandContext, argv: string[]): void | Promise<void> {
       continue;
     }
     if (unknown !== null) continue;
-    if (!param.mutable || (param.protected && !protectedActionAllowed(ctx, 'enable-protected-configs'))) {
+    if (!param.mutable || (param.protected && !allowProtectedAction(ctx, 'enable-protected-configs'))) {
       const why = param.mutable ? "can't set protected config" : "can't set immutable config";
       refused = new RedisError(`ERR CONFIG SET failed (possibly related to argument '${name}') - ${why}`);
     } else if (chosen.includes(name.toLowerCase())) {

@@ -1,23 +1,17 @@
 import { RedisError, ERR_NO_SUCH_KEY } from '../../errors.js';
 import { isIntEncodable, stringEncoding, type Value } from '../../types/value.js';
-import type { CommandContext } from '../core/context.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { valueSize } from '../../server/memory.js';
-import type { CommandCode } from '../core/registry.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
 import { NO_RDB, rdbWriter, snapshotWritten } from '../../persistence/index.js';
 import { loadRdbFile } from '../../persistence/load.js';
 import { datasetDigest, valueDigest } from '../../keyspace/digest.js';
+import { atoi } from '../../util/parse.js';
 
 /** C's atof/strtod prefix: the longest leading number, 0 when there is none. */
 function atof(text: string): number {
   const match = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?/.exec(text);
   return match === null ? 0 : Number(match[0]);
-}
-
-/** C's atoi. */
-function atoi(text: string): number {
-  const match = /^\s*[+-]?\d+/.exec(text);
-  return match === null ? 0 : Math.trunc(Number(match[0]));
 }
 
 const sleepCell = new Int32Array(new SharedArrayBuffer(4));

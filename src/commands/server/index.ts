@@ -1,4 +1,4 @@
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode } from '../core/context.js';
 import { commands as server } from './server.js';
 import { commands as command } from './command.js';
 import { commands as config } from './config.js';

@@ -2,8 +2,7 @@ import os from 'node:os';
 import v8 from 'node:v8';
 import { randomBytes } from 'node:crypto';
 import { NODIS_VERSION } from '../../version.js';
-import type { CommandContext, ServerContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext, ServerContext } from '../core/context.js';
 import { usedMemory } from '../../server/memory.js';
 
 /** Memory in use when this module loaded: INFO used_memory_startup (the heap is per process). */

@@ -1,6 +1,5 @@
 import { RedisError } from '../../errors.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode, ResolvedCommand } from '../core/registry.js';
+import type { CommandCode, CommandContext, ResolvedCommand } from '../core/context.js';
 import type { LatencyHistogram } from '../../server/latency-histogram.js';
 import type { LatencySample } from '../../server/latency.js';
 import { replyHelp } from '../core/help.js';

@@ -1,9 +1,8 @@
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import { DICT_ENTRY, keyUsage } from '../../server/memory.js';
 import { getLongLong } from '../../util/parse.js';
-import type { CommandContext } from '../core/context.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { STARTUP_MEMORY as STARTUP, peakMemory, sampleMemory } from './info.js';
-import type { CommandCode } from '../core/registry.js';
 import { replyHelp } from '../core/help.js';
 import { fullCollection, uncollected } from '../../server/reclaim.js';
 

@@ -5,8 +5,7 @@
  * flagged protected: enable-module-command (no by default) refuses them before they run.
  */
 import { RedisError } from '../../errors.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { replyHelp } from '../core/help.js';
 
 const MODULE_HELP = [
@@ -20,7 +19,7 @@ const MODULE_HELP = [
   '    Unload a module.',
 ];
 
-const ERR_LOADING = 'ERR Error loading the extension. Please check the server logs.';
+const ERR_MODULE_LOAD_FAILED = 'ERR Error loading the extension. Please check the server logs.';
 
 function moduleList(ctx: CommandContext): void {
   ctx.reply.emptyArray();
@@ -29,7 +28,7 @@ function moduleList(ctx: CommandContext): void {
 /** Says in the log why, as Redis does when dlopen fails, and answers Redis's error. */
 function failToLoad(ctx: CommandContext, path: string): never {
   ctx.server.log.warn(`Module ${path} failed to load: nodis cannot load Redis modules`);
-  throw new RedisError(ERR_LOADING);
+  throw new RedisError(ERR_MODULE_LOAD_FAILED);
 }
 
 function moduleLoad(ctx: CommandContext, argv: string[]): void {
@@ -47,14 +46,14 @@ function moduleLoadex(ctx: CommandContext, argv: string[]): void {
     if (word === 'config') {
       if (i + 2 >= argv.length) {
         ctx.server.log.info('CONFIG specified without name value pair');
-        throw new RedisError(ERR_LOADING);
+        throw new RedisError(ERR_MODULE_LOAD_FAILED);
       }
       i += 2;
     } else if (word === 'args') {
       break;
     } else {
       ctx.server.log.info('Syntax Error from arguments to loadex around an unknown argument.');
-      throw new RedisError(ERR_LOADING);
+      throw new RedisError(ERR_MODULE_LOAD_FAILED);
     }
   }
   failToLoad(ctx, argv[2] as string);

@@ -1,7 +1,6 @@
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import { NO_AOF, NO_RDB, aofWriter, backgroundSave, rdbWriter, snapshotWritten } from '../../persistence/index.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 
 /*
  * SAVE, BGSAVE and BGREWRITEAOF go to the writers registered in persistence/. Without one

@@ -2,10 +2,9 @@ import { RedisError, ERR_DB_INDEX, ERR_SYNTAX } from '../../errors.js';
 import type { Database } from '../../keyspace/database.js';
 import { getLongLong, getRangeLong, parseLongLongBig } from '../../util/parse.js';
 import { onConnection } from '../core/checks.js';
-import type { ClientConnection, CommandContext } from '../core/context.js';
+import type { ClientConnection, CommandCode, CommandContext } from '../core/context.js';
 import { uncollected } from '../../server/reclaim.js';
 import { finalSave } from '../../persistence/index.js';
-import type { CommandCode } from '../core/registry.js';
 
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;

@@ -1,8 +1,7 @@
 import { RedisError } from '../../errors.js';
 import { getRangeLong } from '../../util/parse.js';
-import type { CommandContext } from '../core/context.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
-import type { CommandCode } from '../core/registry.js';
 import type { SlowLogEntry } from '../../server/slowlog.js';
 
 const SLOWLOG_HELP = [

@@ -3,11 +3,11 @@ import { SetValue } from '../../types/set.js';
 import type { Value } from '../../types/value.js';
 import { parseScanCursor, scanStep } from '../../keyspace/scan.js';
 import { globMatch } from '../../util/glob.js';
-import { getRangeLong, parseLongLong } from '../../util/parse.js';
+import { getRangeLong } from '../../util/parse.js';
 import { parseCollectionScanArgs, replyScan } from '../args/scan.js';
 import { parseRandomCount, pickDistinct } from '../args/random-count.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
+import { numkeysKeyPositions } from '../args/numkeys.js';
 
 const ERR_POSITIVE = 'ERR value is out of range, must be positive';
 
@@ -302,14 +302,6 @@ function sintercard(ctx: CommandContext, argv: string[]): void {
   ctx.reply.integer(intersect(sets, limit, null));
 }
 
-function sintercardKeys(argv: string[]): number[] {
-  const numkeys = parseLongLong(argv[1] as string);
-  if (numkeys === null || numkeys < 1 || numkeys > argv.length - 2) return [];
-  const keys = new Array<number>(numkeys);
-  for (let i = 0; i < numkeys; i++) keys[i] = 2 + i;
-  return keys;
-}
-
 /** SUNION/SDIFF into a new set, built like Redis's (so the encoding comes out the same). */
 function unionOrDiff(ctx: CommandContext, sets: Array<SetValue | null>, diff: boolean): SetValue {
   const result = new SetValue();
@@ -403,7 +395,7 @@ export const commands: CommandCode[] = [
   { name: 'srandmember', handler: srandmember },
   { name: 'smove', handler: smove },
   { name: 'sinter', handler: sinter },
-  { name: 'sintercard', handler: sintercard, getKeys: sintercardKeys },
+  { name: 'sintercard', handler: sintercard, getKeys: (argv) => numkeysKeyPositions(argv, 1) },
   { name: 'sinterstore', handler: sinterstore },
   { name: 'sunion', handler: sunion },
   { name: 'sunionstore', handler: sunionstore },

@@ -3,8 +3,7 @@ import { getLongLong, parseLongLong, parseLongLongBig } from '../../util/parse.j
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble, type LongDouble } from '../../util/long-double.js';
 import { parseSetExpireTime } from '../args/expire.js';
 import { lcs } from './lcs.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 
 const LLONG_MAX = 9223372036854775807n;
 const LLONG_MIN = -9223372036854775808n;
@@ -171,7 +170,7 @@ function getex(ctx: CommandContext, argv: string[]): void {
     db.delete(key);
     db.notify('g', 'del', key);
     ctx.server.dirty++;
-    if (propagation.active) propagation.rewrite([ctx.server.config.getBool('lazyfree-lazy-expire') ? 'UNLINK' : 'DEL', key]);
+    if (propagation.active) propagation.rewrite(propagation.deletionArgv(key));
   } else if (expire !== undefined) {
     db.setExpire(key, at);
     db.signalModifiedKey(key);

@@ -1,21 +1,10 @@
 import { RedisError } from '../../errors.js';
 import { WatchRegistry } from '../../keyspace/watch.js';
-import type { CommandContext } from '../core/context.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { call } from '../core/dispatch.js';
-import type { CommandCode, ResolvedCommand } from '../core/registry.js';
 
-/** A command queued between MULTI and EXEC. */
-export interface QueuedCommand {
-  resolved: ResolvedCommand;
-  argv: string[];
-}
-
-/** A client's open transaction. */
-export interface MultiState {
-  queue: QueuedCommand[];
-  /** A command was rejected while queuing: EXEC answers EXECABORT (Redis's CLIENT_DIRTY_EXEC). */
-  aborted: boolean;
-}
+// Declared with the command context (core must not import a command group); local-client.ts imports them from here.
+export type { MultiState, QueuedCommand } from '../core/context.js';
 
 function multi(ctx: CommandContext): void {
   if (ctx.multi !== null) throw new RedisError('ERR MULTI calls can not be nested');

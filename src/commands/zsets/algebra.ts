@@ -2,9 +2,9 @@ import { RedisError, ERR_SYNTAX, WRONGTYPE } from '../../errors.js';
 import type { Value } from '../../types/value.js';
 import { ZSet } from '../../types/zset.js';
 import { getDouble, getLongLong, getRangeLong } from '../../util/parse.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { zsetLimits } from './common.js';
+import { numkeysKeyPositions } from '../args/numkeys.js';
 
 /** What ZUNION and friends need of a plain set (src/types/set.ts): its members score 1. */
 interface PlainSet {
@@ -222,17 +222,8 @@ function zintercard(ctx: CommandContext, argv: string[]): void {
   zsetOp(ctx, argv, 1, null, SetOp.Inter, true);
 }
 
-/** Key positions of a `numkeys key…` command, after an optional destination key. */
-function numkeysKeys(argv: string[], numkeysIdx: number, withDestination: boolean): number[] {
-  const keys: number[] = withDestination ? [1] : [];
-  const n = Number(argv[numkeysIdx]);
-  if (!Number.isInteger(n) || n < 1) return keys;
-  for (let i = 0; i < n && numkeysIdx + 1 + i < argv.length; i++) keys.push(numkeysIdx + 1 + i);
-  return keys;
-}
-
-const storeKeys = (argv: string[]): number[] => numkeysKeys(argv, 2, true);
-const readKeys = (argv: string[]): number[] => numkeysKeys(argv, 1, false);
+const storeKeys = (argv: string[]): number[] => numkeysKeyPositions(argv, 2, 1);
+const readKeys = (argv: string[]): number[] => numkeysKeyPositions(argv, 1);
 
 export const commands: CommandCode[] = [
   { name: 'zunionstore', handler: zunionstore, getKeys: storeKeys },

@@ -1,10 +1,10 @@
 import { parseTimeout } from '../core/blocking.js';
 import type { CollectionValue } from '../../types/value.js';
 import type { ZSet } from '../../types/zset.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { asZSet } from './common.js';
-import { numkeysKeys, parseMpop, popAndReply, zpopCommand } from './pop.js';
+import { parseMpop, popAndReply, zpopCommand } from './pop.js';
+import { numkeysKeyPositions } from '../args/numkeys.js';
 
 /**
  * BZPOPMIN / BZPOPMAX key [key …] timeout. Serves the first non-empty set at once, like
@@ -81,5 +81,5 @@ function serveBzmpop(ctx: CommandContext, key: string, value: CollectionValue, a
 export const commands: CommandCode[] = [
   { name: 'bzpopmin', handler: bzpopmin },
   { name: 'bzpopmax', handler: bzpopmax },
-  { name: 'bzmpop', handler: bzmpop, getKeys: (argv) => numkeysKeys(argv, 2) },
+  { name: 'bzmpop', handler: bzmpop, getKeys: (argv) => numkeysKeyPositions(argv, 2) },
 ];

@@ -1,4 +1,4 @@
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode } from '../core/context.js';
 import { commands as zsets } from './zsets.js';
 import { commands as pop } from './pop.js';
 import { commands as ranges } from './ranges.js';

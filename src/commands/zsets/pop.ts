@@ -2,9 +2,9 @@ import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import type { ZSet } from '../../types/zset.js';
 import type { SkipNode } from '../../types/skiplist.js';
 import { getRangeLong } from '../../util/parse.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import { asZSet, deleteIfEmpty, writeZSet } from './common.js';
+import { numkeysKeyPositions } from '../args/numkeys.js';
 
 const ERR_NOT_POSITIVE = 'ERR value is out of range, must be positive';
 
@@ -124,17 +124,8 @@ function zmpop(ctx: CommandContext, argv: string[]): void {
   popAndReply(ctx, key, zset, args.max, args.count, true, true);
 }
 
-/** Key positions of `numkeys key… ` commands (ZMPOP, ZUNION, ZINTERCARD…). */
-export function numkeysKeys(argv: string[], numkeysIdx: number, extra: number[] = []): number[] {
-  const n = Number(argv[numkeysIdx]);
-  const keys = [...extra];
-  if (!Number.isInteger(n) || n < 1) return keys;
-  for (let i = 0; i < n && numkeysIdx + 1 + i < argv.length; i++) keys.push(numkeysIdx + 1 + i);
-  return keys;
-}
-
 export const commands: CommandCode[] = [
   { name: 'zpopmin', handler: zpopmin },
   { name: 'zpopmax', handler: zpopmax },
-  { name: 'zmpop', handler: zmpop, getKeys: (argv) => numkeysKeys(argv, 1) },
+  { name: 'zmpop', handler: zmpop, getKeys: (argv) => numkeysKeyPositions(argv, 1) },
 ];

@@ -5,8 +5,7 @@ import type { SkipNode } from '../../types/skiplist.js';
 import { formatDouble17g } from '../../util/format.js';
 import { globMatch } from '../../util/glob.js';
 import { getDouble, getLongLong, parseLongLongBig } from '../../util/parse.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 import {
   parseLexRange, parseScoreRange, readZSet, replyScored, replyScoredHeader, writeZSet, zsetLimits,
 } from './common.js';
