@@ -3,8 +3,7 @@ import { getLongLong } from '../../util/parse.js';
 import { lruClock, newAccessRecord } from '../../keyspace/access.js';
 import { createDumpPayload, decodeDumpPayload, verifyDumpPayload } from '../../persistence/rdb/index.js';
 import { encodingLimits } from '../../persistence/load.js';
-import type { CommandContext } from '../core/context.js';
-import type { CommandCode } from '../core/registry.js';
+import type { CommandCode, CommandContext } from '../core/context.js';
 
 /*
  * DUMP and RESTORE (Redis's cluster.c): the value in the RDB format with the RDB version and a
