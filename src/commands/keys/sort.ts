@@ -313,5 +313,5 @@ export const commands: CommandCode[] = [
     name: 'sort', handler: sort, getKeys: sortKeyPositions,
     getKeysAndFlags: (argv) => sortKeyPositions(argv).map((pos) => ({ pos, flags: pos === 1 ? SORT_KEY_FLAGS : STORE_KEY_FLAGS })),
   },
-  { name: 'sort_ro', handler: sortRo, getKeys: () => [1] },
+  { name: 'sort_ro', handler: sortRo, getKeys: () => [1], getKeysAndFlags: () => [{ pos: 1, flags: SORT_KEY_FLAGS }] },
 ];
