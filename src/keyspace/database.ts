@@ -9,6 +9,8 @@ export interface KeyspaceHooks {
   keyExpired(db: Database, key: string): void;
   /** A keyspace notification; `type` is one of Redis's class letters (g $ l s h z x e t m d n). */
   notify(db: Database, type: string, event: string, key: string): void;
+  /** A dataset is being loaded (AOF): nothing expires until it is done, as in Redis. */
+  readonly loading: boolean;
 }
 
 /**
@@ -77,6 +79,7 @@ export class Database {
   expireIfNeeded(key: string, now: number = Date.now()): boolean {
     const at = this.expires.get(key);
     if (at === undefined || at > now) return false;
+    if (this.hooks.loading) return false;
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
     this.dict.delete(key);
     this.expires.delete(key);
@@ -208,12 +211,16 @@ export class Database {
     this.hooks.notify(this, type, event, key);
   }
 
-  /** Removes every key; returns how many there were. */
+  /**
+   * Removes every key; returns how many there were. New maps are put in place rather than the
+   * old ones cleared: a point-in-time snapshot that holds them (the AOF rewrite) keeps walking
+   * them, and V8 frees the old ones as cheaply either way.
+   */
   clear(): number {
     if (this.changeListener !== null) this.changeListener.beforeDatabaseChange(this);
     const n = this.dict.size;
-    this.dict.clear();
-    this.expires.clear();
+    this.dict = new Map();
+    this.expires = new Map();
     this.accessClock.clear();
     this.expireCursor = null;
     this.avgTtl = 0;

@@ -182,6 +182,11 @@ export class Client implements ClientConnection {
 
   flush(): void {
     if (this.closed) return;
+    // The AOF has commands of this turn of the loop still to write: replies follow them.
+    if (this.server.repliesHeld) {
+      this.server.holdRepliesOf(this);
+      return;
+    }
     // Checked before the socket takes the bytes, as Redis counts its reply list.
     if (this.server.outputLimitsActive && this.overOutputLimits()) return;
     const n = this.reply.flush(this.socket);

@@ -49,6 +49,9 @@ export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): ty
   if (ctx.multi !== null && flags.includes('no_multi')) return ERR_NOT_IN_MULTI;
   // ACL permissions will be checked here (ACL users come with their own issue).
   if (ctx.caller !== 'loader' && ctx.server.overMaxmemory() && deniedWhenOutOfMemory(ctx, resolved)) return ERR_OOM;
+  // The AOF cannot be written: writes (and PING, as in Redis) are refused until it can.
+  const diskError = ctx.server.diskWriteError;
+  if (diskError !== null && ctx.caller !== 'loader' && (isWriteCommand(ctx, resolved) || resolved.spec.name === 'ping')) return diskError;
   const topName = (resolved.parent ?? resolved.spec).name;
   if (ctx.reply.resp === 2 && ctx.channels.size + ctx.patterns.size + ctx.shardChannels.size !== 0 && !ALLOWED_WHILE_SUBSCRIBED.has(topName)) {
     return `ERR Can't execute '${resolved.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
@@ -56,6 +59,12 @@ export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): ty
   if (ctx.server.loading && ctx.caller !== 'loader' && !flags.includes('loading')) return ERR_LOADING;
   if (ctx.caller === 'client' && ctx.server.writesPaused() && (ctx.server.allCommandsPaused() || heldByWritePause(ctx, resolved))) return POSTPONE;
   return PASS;
+}
+
+/** A write command, or EXEC of a transaction holding one (Redis's is_write_command). */
+function isWriteCommand(ctx: CommandContext, resolved: ResolvedCommand): boolean {
+  if (resolved.spec.flags.includes('write')) return true;
+  return resolved.spec.name === 'exec' && resolved.parent === null && ctx.multi !== null && ctx.multi.queue.some((q) => q.resolved.spec.flags.includes('write'));
 }
 
 /** Queuing costs memory too: inside MULTI only these escape the OOM check (unless denyoom). */

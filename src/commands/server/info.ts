@@ -5,6 +5,7 @@ import { NODIS_VERSION } from '../../version.js';
 import type { CommandContext, ServerContext } from '../core/context.js';
 import type { CommandCode } from '../core/registry.js';
 import { usedMemory } from '../../server/memory.js';
+import { aofWriter } from '../../persistence/index.js';
 
 /** Memory in use when this module loaded: INFO used_memory_startup (the heap is per process). */
 /** Memory in use when this module loaded: INFO used_memory_startup (the heap is per process). */
@@ -190,7 +191,7 @@ function memorySection(server: ServerContext, out: Lines): void {
     'mem_clients_slaves:0',
     'mem_clients_normal:0',
     'mem_cluster_links:0',
-    'mem_aof_buffer:0',
+    `mem_aof_buffer:${aofWriter()?.status(server)?.bufferLength ?? 0}`,
     `mem_allocator:v8-${process.versions.v8}`,
     'active_defrag_running:0',
     'lazyfree_pending_objects:0',
@@ -199,8 +200,9 @@ function memorySection(server: ServerContext, out: Lines): void {
 }
 
 function persistenceSection(server: ServerContext, out: Lines): void {
+  const aof = aofWriter()?.status(server) ?? null;
   out.push(
-    'loading:0',
+    `loading:${server.loading ? 1 : 0}`,
     'async_loading:0',
     'current_cow_peak:0',
     'current_cow_size:0',
@@ -219,19 +221,30 @@ function persistenceSection(server: ServerContext, out: Lines): void {
     'rdb_last_cow_size:0',
     'rdb_last_load_keys_expired:0',
     'rdb_last_load_keys_loaded:0',
-    `aof_enabled:${server.config.getBool('appendonly') ? 1 : 0}`,
-    'aof_rewrite_in_progress:0',
-    'aof_rewrite_scheduled:0',
-    'aof_last_rewrite_time_sec:-1',
-    'aof_current_rewrite_time_sec:-1',
-    'aof_last_bgrewrite_status:ok',
-    'aof_rewrites:0',
-    'aof_rewrites_consecutive_failures:0',
-    'aof_last_write_status:ok',
+    `aof_enabled:${aof?.on === true ? 1 : 0}`,
+    `aof_rewrite_in_progress:${aof?.rewriteInProgress === true ? 1 : 0}`,
+    `aof_rewrite_scheduled:${aof?.rewriteScheduled === true ? 1 : 0}`,
+    `aof_last_rewrite_time_sec:${aof?.lastRewriteTimeSec ?? -1}`,
+    `aof_current_rewrite_time_sec:${aof?.currentRewriteTimeSec ?? -1}`,
+    `aof_last_bgrewrite_status:${aof?.lastBgrewriteOk === false ? 'err' : 'ok'}`,
+    `aof_rewrites:${aof?.rewrites ?? 0}`,
+    `aof_rewrites_consecutive_failures:${aof?.rewritesConsecutiveFailures ?? 0}`,
+    `aof_last_write_status:${aof?.lastWriteOk === false ? 'err' : 'ok'}`,
     'aof_last_cow_size:0',
     'module_fork_in_progress:0',
     'module_fork_last_cow_size:0',
   );
+  // Redis adds these when appendonly is set (server.aof_enabled), whatever the AOF's state.
+  if (server.config.getBool('appendonly')) {
+    out.push(
+      `aof_current_size:${aof?.currentSize ?? 0}`,
+      `aof_base_size:${aof?.baseSize ?? 0}`,
+      `aof_pending_rewrite:${aof?.rewriteScheduled === true ? 1 : 0}`,
+      `aof_buffer_length:${aof?.bufferLength ?? 0}`,
+      `aof_pending_bio_fsync:${aof?.pendingFsync ?? 0}`,
+      `aof_delayed_fsync:${aof?.delayedFsync ?? 0}`,
+    );
+  }
 }
 
 function statsSection(server: ServerContext, out: Lines): void {

@@ -1,5 +1,5 @@
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
-import { NO_AOF, NO_RDB, aofWriter, backgroundSave, rdbWriter, snapshotWritten } from '../../persistence/index.js';
+import { NO_AOF, NO_RDB, RewriteInProgress, aofWriter, backgroundSave, rdbWriter, snapshotWritten } from '../../persistence/index.js';
 import type { CommandContext } from '../core/context.js';
 import type { CommandCode } from '../core/registry.js';
 
@@ -34,13 +34,16 @@ function bgsave(ctx: CommandContext, argv: string[]): void {
 function bgrewriteaof(ctx: CommandContext): void {
   const aof = aofWriter();
   if (aof === null) throw new RedisError(`ERR ${NO_AOF}`);
+  let outcome: 'started' | 'scheduled';
   try {
-    aof.startRewrite(ctx.server);
+    // Inside a transaction the rewrite waits for the cron, as in Redis (in_exec).
+    outcome = aof.startRewrite(ctx.server, ctx.inMulti);
   } catch (err) {
+    if (err instanceof RewriteInProgress) throw new RedisError(`ERR ${err.message}`);
     ctx.server.log.warn(`Can't rewrite the append only file in background: ${(err as Error).message}`);
     throw new RedisError("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
   }
-  ctx.reply.simple('Background append only file rewriting started');
+  ctx.reply.simple(outcome === 'started' ? 'Background append only file rewriting started' : 'Background append only file rewriting scheduled');
 }
 
 export const commands: CommandCode[] = [
