@@ -25,3 +25,8 @@ export const appendOnlyFile = {
   close: (server: AofServer): void => files.get(server)?.close(),
   status: (server: AofServer): AofStatus | null => files.get(server)?.status() ?? null,
 };
+
+/** The AOF of a server, if it has used one (tests look inside). */
+export function appendOnlyFileOf(server: AofServer): AppendOnlyFile | undefined {
+  return files.get(server);
+}

@@ -42,6 +42,8 @@ export interface LoadOptions {
   client: () => LoaderClient;
   /** Progress for INFO (loading_loaded_bytes); called as files are read. */
   onProgress?: (loadedBytes: number) => void;
+  /** key-load-delay (µs), Redis's testing knob: a pause after each command, here a timer of at least 1 ms. */
+  commandDelayUs?: number;
 }
 
 export interface LoadResult {
@@ -127,6 +129,8 @@ async function loadSingleFile(name: string, isBase: boolean, isLast: boolean, op
     let validBeforeMulti = 0;
     let sinceCheck = 0;
     let sliceStart = performance.now();
+    const delayUs = options.commandDelayUs ?? 0;
+    const delayMs = delayUs === 0 ? 0 : Math.max(1, Math.ceil(delayUs / 1000));
     for (;;) {
       const parsed = reader.next();
       if (parsed === END) break;
@@ -141,7 +145,10 @@ async function loadSingleFile(name: string, isBase: boolean, isLast: boolean, op
       if (command.length === 5 && command.toLowerCase() === 'multi') validBeforeMulti = validUpTo;
       client.run(parsed);
       validUpTo = reader.offset;
-      if (++sinceCheck === COMMANDS_PER_CHECK) {
+      if (delayMs !== 0) {
+        progress(validUpTo);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      } else if (++sinceCheck === COMMANDS_PER_CHECK) {
         sinceCheck = 0;
         if (performance.now() - sliceStart >= SLICE_MS) {
           progress(validUpTo);

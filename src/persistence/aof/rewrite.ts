@@ -107,6 +107,11 @@ interface SnapshotDb {
 export interface BaseRewriteOptions {
   /** aof-timestamp-enabled: the base starts with a #TS annotation. */
   timestamps: boolean;
+  /**
+   * rdb-key-save-delay (µs), Redis's testing knob: a pause after each key. Here each key is then
+   * a slice of its own, followed by a timer of at least 1 ms, so the loop keeps running.
+   */
+  keyDelayUs?: number;
 }
 
 /**
@@ -124,6 +129,7 @@ export class BaseRewrite implements KeyChangeListener {
   /** Where the file's commands currently apply (the last SELECT written), -1 before any. */
   private selectedDb = -1;
   private walkIndex = 0;
+  private readonly keyDelayMs: number;
   private aborted = false;
   private listening = false;
   keysWritten = 0;
@@ -145,6 +151,8 @@ export class BaseRewrite implements KeyChangeListener {
       total += db.dict.size;
     }
     this.keysTotal = total;
+    const delay = options.keyDelayUs ?? 0;
+    this.keyDelayMs = delay === 0 ? 0 : Math.max(1, Math.ceil(delay / 1000));
     if (options.timestamps) this.push(timestampAnnotation(Math.floor(Date.now() / 1000)));
   }
 
@@ -166,12 +174,13 @@ export class BaseRewrite implements KeyChangeListener {
     this.listen(true);
     try {
       for (;;) {
-        const more = this.walk(SLICE_MS);
+        const more = this.walk(this.keyDelayMs !== 0 ? 0 : SLICE_MS);
         if (!more) this.listen(false);
         await this.writePending();
         if (this.aborted) throw new Error('rewrite aborted');
         if (!more) break;
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (this.keyDelayMs !== 0) await new Promise<void>((resolve) => setTimeout(resolve, this.keyDelayMs));
+        else await new Promise<void>((resolve) => setImmediate(resolve));
         if (this.aborted) throw new Error('rewrite aborted');
       }
       await new Promise<void>((resolve, reject) => fsyncCallback(this.fd, (err) => (err ? reject(err) : resolve())));
@@ -231,6 +240,7 @@ export class BaseRewrite implements KeyChangeListener {
         if (handled.has(key)) continue;
         handled.add(key);
         this.emitKey(snapshot, key, value);
+        if (budgetMs === 0) return true;
         if (++sinceCheck >= 64) {
           sinceCheck = 0;
           if (this.pendingBytes >= SLICE_BYTES || performance.now() - started >= budgetMs) return true;

@@ -183,13 +183,12 @@ export class AppendOnlyFile {
         loadTruncated: this.config.getBool('aof-load-truncated'),
         log: this.log,
         client: () => server.loaderClient(),
+        commandDelayUs: this.config.getNumber('key-load-delay'),
       });
     } finally {
       server.loading = false;
     }
     if (result.loaded) this.log.info(`DB loaded from append only file: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
-    // What was loaded is on disk already: it is no change since the last save.
-    server.dirty = 0;
     this.currentSize = result.totalSize;
     this.rewriteBaseSize = result.baseSize;
     this.state = 'on';
@@ -505,7 +504,10 @@ export class AppendOnlyFile {
     const temp = join(dir, `temp-rewriteaof-bg-${process.pid}.aof`);
     let job: BaseRewrite;
     try {
-      job = new BaseRewrite(server.databases, temp, { timestamps: this.config.getBool('aof-timestamp-enabled') });
+      job = new BaseRewrite(server.databases, temp, {
+        timestamps: this.config.getBool('aof-timestamp-enabled'),
+        keyDelayUs: this.config.getNumber('rdb-key-save-delay'),
+      });
     } catch (err) {
       this.lastBgrewriteOk = false;
       this.consecutiveFailures++;
