@@ -205,7 +205,8 @@ export function finalSave(server: PersistedServer, save: boolean | undefined, fo
   if (rdb === null && save === undefined) {
     // Refusing to stop for want of a writer that was never there would keep every default
     // setup from shutting down: say what is lost instead.
-    log.warn(`Save points are configured but ${NO_RDB}: exiting without a snapshot, the data is lost.`);
+    const kept = server.config.getBool('appendonly') ? 'the append-only file keeps the data' : 'the data is lost';
+    log.warn(`Save points are configured but ${NO_RDB}: exiting without a snapshot, ${kept}.`);
     return true;
   }
   log.info('Saving the final RDB snapshot before exiting.');
