@@ -205,8 +205,18 @@ describe('BGREWRITEAOF', () => {
     expect(manifestLines(join(dir, 'appendonlydir'))).toEqual(['file appendonly.aof.1.base.aof seq 1 type b']);
     expect(await persistenceInfo(c, 'aof_enabled')).toBe('0');
     await stop(s);
+    // A later server without the AOF goes on from the manifest on disk, as Redis does.
+    const later = await startTestServer({ dir });
+    servers.push(later);
+    const l = await later.raw();
+    await l.call('SET', 'a', '2');
+    await l.call('BGREWRITEAOF');
+    await waitForRewrite(l);
+    expect(manifestLines(join(dir, 'appendonlydir'))).toEqual(['file appendonly.aof.2.base.aof seq 2 type b']);
+    expect(aofFiles(join(dir, 'appendonlydir'))).toEqual(['appendonly.aof.2.base.aof', 'appendonly.aof.manifest']);
+    await stop(later);
     const again = await start(dir);
-    expect(await (await again.raw()).call('GET', 'a')).toBe('1');
+    expect(await (await again.raw()).call('GET', 'a')).toBe('2');
   });
 
   it('auto-aof-rewrite-percentage and min-size start a rewrite from the cron', async () => {

@@ -106,6 +106,8 @@ interface RunningRewrite {
 export class AppendOnlyFile {
   private state: AofState = 'off';
   private manifest = new AofManifest();
+  /** The manifest on disk was read (at start-up, or before the first rewrite of a server without AOF). */
+  private manifestRead = false;
   /** The incremental file being appended to (or the temporary one while turning on). */
   private fd: number | null = null;
   private buffer: string[] = [];
@@ -142,7 +144,21 @@ export class AppendOnlyFile {
   private nextRewriteDelayMinutes = 0;
   private nextRewriteTime = 0;
 
-  constructor(private readonly server: AofServer) {}
+  /** appendfsync and aof-timestamp-enabled, read once per change rather than per command. */
+  private fsyncPolicy: string;
+  private timestamps: boolean;
+
+  constructor(private readonly server: AofServer) {
+    const config = server.config;
+    this.fsyncPolicy = config.getString('appendfsync');
+    this.timestamps = config.getBool('aof-timestamp-enabled');
+    config.onChange('appendfsync', (v) => {
+      this.fsyncPolicy = String(v);
+    });
+    config.onChange('aof-timestamp-enabled', (v) => {
+      this.timestamps = v === true;
+    });
+  }
 
   private get config(): Config {
     return this.server.config;
@@ -172,6 +188,7 @@ export class AppendOnlyFile {
   async load(): Promise<void> {
     const server = this.server;
     this.manifest = this.readManifest();
+    this.manifestRead = true;
     this.upgradeOldStyleFileIfNeeded();
     const started = performance.now();
     server.loading = true;
@@ -194,6 +211,17 @@ export class AppendOnlyFile {
     this.state = 'on';
     this.openOnServerStart();
     this.subscribe();
+  }
+
+  /**
+   * A server started without the AOF still knows the directory's manifest (Redis reads it at
+   * start-up whatever appendonly says): a rewrite or `appendonly yes` continues its numbering
+   * and retires its files rather than overwriting them.
+   */
+  private ensureManifest(): void {
+    if (this.manifestRead) return;
+    this.manifest = this.readManifest();
+    this.manifestRead = true;
   }
 
   private readManifest(): AofManifest {
@@ -259,6 +287,7 @@ export class AppendOnlyFile {
   /** CONFIG SET appendonly yes (startAppendOnly): the first rewrite writes the base. */
   start(): void {
     if (this.state !== 'off') return;
+    this.ensureManifest();
     this.state = 'wait_rewrite';
     if (this.rewrite !== null) {
       this.log.warn('AOF was enabled but there is already an AOF rewriting in background. Stopping background AOF and starting a rewrite now.');
@@ -331,7 +360,7 @@ export class AppendOnlyFile {
   // ---- logging ----
 
   private append(command: string): void {
-    if (this.config.getBool('aof-timestamp-enabled')) {
+    if (this.timestamps) {
       const now = nowSeconds();
       if (now > this.currentTimestamp) {
         this.currentTimestamp = now;
@@ -363,7 +392,7 @@ export class AppendOnlyFile {
    * off the loop and a write(2) meanwhile does not block it for long.
    */
   flush(): void {
-    const policy = this.config.getString('appendfsync');
+    const policy = this.fsyncPolicy;
     if (this.bufferBytes === 0 || this.fd === null) {
       if (policy === 'always' && this.fd !== null && this.lastIncrFsyncOffset !== this.lastIncrSize) this.fsyncAlways();
       return;
@@ -462,6 +491,7 @@ export class AppendOnlyFile {
   /** BGREWRITEAOF (bgrewriteaofCommand). */
   requestRewrite(inTransaction: boolean): 'started' | 'scheduled' {
     if (this.rewrite !== null) throw new RewriteInProgress();
+    this.ensureManifest();
     if (inTransaction) {
       this.rewriteScheduled = true;
       this.consecutiveFailures = 0;
@@ -494,6 +524,11 @@ export class AppendOnlyFile {
     // The next command logged starts with a SELECT: it goes to a new file.
     this.feed.reset();
     this.flush();
+    if (this.bufferBytes !== 0) {
+      // Commands from before the switch must not land in the file that follows the new base.
+      this.lastBgrewriteOk = false;
+      throw new Error(`the AOF buffer cannot be written: ${this.lastWriteError}`);
+    }
     try {
       this.openNewIncrForAppend();
     } catch (err) {
@@ -694,7 +729,7 @@ export class AppendOnlyFile {
       this.lastErrorRetry = now;
       this.flush();
     }
-    if (this.config.getString('appendfsync') === 'everysec') this.fsyncEverySecond();
+    if (this.fsyncPolicy === 'everysec') this.fsyncEverySecond();
   }
 
   /** auto-aof-rewrite-percentage / auto-aof-rewrite-min-size. */
