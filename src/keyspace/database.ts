@@ -211,16 +211,12 @@ export class Database {
     this.hooks.notify(this, type, event, key);
   }
 
-  /**
-   * Removes every key; returns how many there were. New maps are put in place rather than the
-   * old ones cleared: a point-in-time snapshot that holds them (the AOF rewrite) keeps walking
-   * them, and V8 frees the old ones as cheaply either way.
-   */
+  /** Removes every key; returns how many there were. */
   clear(): number {
     if (this.changeListener !== null) this.changeListener.beforeDatabaseChange(this);
     const n = this.dict.size;
-    this.dict = new Map();
-    this.expires = new Map();
+    this.dict.clear();
+    this.expires.clear();
     this.accessClock.clear();
     this.expireCursor = null;
     this.avgTtl = 0;

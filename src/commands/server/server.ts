@@ -26,7 +26,7 @@ function flushIsAsync(ctx: CommandContext, argv: string[]): boolean {
 }
 
 /**
- * Empties one database. Database.clear() puts fresh maps in place in O(1) and leaves the old
+ * Empties one database. V8's Map.clear() swaps in a fresh table in O(1) and leaves the old
  * entries to the garbage collector, which reclaims them concurrently: that is Redis's lazy
  * free, so a huge database never blocks the loop, with ASYNC or without. What the keys held
  * is counted as freed at once (server/reclaim.ts), from a sample of them.

@@ -14,8 +14,11 @@
  *     a key created after T0 is noted without writing anything. The walk skips handled keys.
  *     So every key is written once, with its T0 value.
  *   - The maps are followed by identity, not by database number: SWAPDB exchanges them between
- *     databases, and FLUSHDB/FLUSHALL put new maps in place (Database.clear), so the T0 maps
- *     stay intact and the walk goes on over them after a flush.
+ *     databases and the walk goes on over each where it is.
+ *   - FLUSHDB/FLUSHALL empty a map at once, without telling each key: the keys of it that the
+ *     walk had not reached are missing from the base. That is harmless: the flush is logged in
+ *     the new incremental file, after the base, and removes every one of them again on replay
+ *     (a key that left the map before, by MOVE or RENAME, was written when it left).
  *   - Memory: one Set entry per key already written for the database being walked (and per
  *     key changed early for the others), freed as each database is done.
  * A key is serialized in one go: a huge collection changed (or reached) holds the loop for the
@@ -220,7 +223,8 @@ export class BaseRewrite implements KeyChangeListener {
   }
 
   beforeDatabaseChange(): void {
-    // FLUSHDB/FLUSHALL put new maps in place and SWAPDB exchanges them: the T0 maps stay intact.
+    // SWAPDB exchanges the maps (followed by identity); what a flush removes is removed again
+    // by the logged flush (see above).
   }
 
   // ---- the walk ----
