@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StartupRefused, startServer } from '../../src/index.js';
 import { appendOnlyFileOf } from '../../src/persistence/aof/index.js';
+import { setKeyChangeListener } from '../../src/keyspace/database.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { readDataset } from '../helpers/dataset.js';
 import { freePort } from '../helpers/ports.js';
@@ -61,6 +62,8 @@ describe('the AOF round trip', () => {
     expect(before.digest).not.toBe('0'.repeat(40));
     expect(await c.call('EXISTS', 'soon')).toBe(0);
     const expireAt = await c.call('PEXPIRETIME', 'hsmall');
+    const incrPath = join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof');
+    const logged = statSync(incrPath).size;
     await stop(first);
 
     const second = await start(dir);
@@ -71,7 +74,9 @@ describe('the AOF round trip', () => {
     expect(await c2.call('LRANGE', 'queue', '0', '-1')).toEqual(['second']);
     // A TTL is an absolute time: the same after the restart, not restarted from its length.
     expect(await c2.call('PEXPIRETIME', 'hsmall')).toBe(expireAt);
-    // Logged commands go on in the same incremental file.
+    // What was loaded is not logged again, and logging goes on in the same incremental file.
+    expect(statSync(incrPath).size).toBe(logged);
+    expect(await persistenceInfo(c2, 'aof_current_size')).toBe(String(logged + statSync(join(dir, 'appendonlydir', 'appendonly.aof.1.base.aof')).size));
     expect(manifestLines(join(dir, 'appendonlydir'))).toEqual(['file appendonly.aof.1.base.aof seq 1 type b', 'file appendonly.aof.1.incr.aof seq 1 type i']);
   });
 
@@ -264,6 +269,42 @@ describe('appendonly at run time', () => {
     await stop(s);
     const again = await start(dir);
     expect(await snapshot(await again.raw())).toEqual(before);
+  });
+});
+
+describe('the AOF and other jobs', () => {
+  it('SHUTDOWN is refused while the first base is written (appendonly yes at run time)', async () => {
+    const dir = newDir();
+    const s = await startTestServer({ dir });
+    servers.push(s);
+    const c = await s.raw();
+    for (let i = 0; i < 50; i++) await c.call('SET', `k${i}`, 'v');
+    await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '20000');
+    await c.call('CONFIG', 'SET', 'appendonly', 'yes');
+    expect(await c.call('SHUTDOWN')).toEqual({ error: 'ERR Errors trying to SHUTDOWN. Check logs.' });
+    expect(await c.call('PING')).toBe('PONG');
+    // Turning it off abandons the rewrite and its temporary files.
+    expect(await c.call('CONFIG', 'SET', 'appendonly', 'no')).toBe('OK');
+    expect(await persistenceInfo(c, 'aof_rewrite_in_progress')).toBe('0');
+    for (let i = 0; i < 50 && aofFiles(join(dir, 'appendonlydir')).length !== 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(aofFiles(join(dir, 'appendonlydir'))).toEqual([]);
+  });
+
+  it('while another job holds the before-change listener (a background save), a rewrite is scheduled', async () => {
+    const dir = newDir();
+    const s = await start(dir, { hz: 100 });
+    const c = await s.raw();
+    await c.call('SET', 'a', '1');
+    const databases = s.running.server.databases;
+    setKeyChangeListener(databases, { beforeKeyChange() {}, beforeDatabaseChange() {} });
+    expect(await c.call('BGREWRITEAOF')).toBe('Background append only file rewriting scheduled');
+    expect(await persistenceInfo(c, 'aof_rewrite_scheduled')).toBe('1');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await persistenceInfo(c, 'aof_rewrites')).toBe('0');
+    setKeyChangeListener(databases, null);
+    await waitForRewrite(c);
+    expect(await persistenceInfo(c, 'aof_rewrites')).toBe('1');
+    expect(await persistenceInfo(c, 'aof_last_bgrewrite_status')).toBe('ok');
   });
 });
 

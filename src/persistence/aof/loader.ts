@@ -232,7 +232,8 @@ class CommandReader {
       // "*" alone is a read error in Redis's loader, hence a short read.
       if (line.length === 1) return TRUNCATED;
       const argc = atoi(line, 1);
-      if (argc < 1) return this.commandStart;
+      // (Redis would try to allocate any count; more than a JS array holds is bad data.)
+      if (argc < 1 || argc > 0x7fffffff) return this.commandStart;
       const argv = new Array<string>(argc);
       for (let j = 0; j < argc; j++) {
         const argStart = this.bufferOffset + this.pos;

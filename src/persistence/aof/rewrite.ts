@@ -182,6 +182,9 @@ export class BaseRewrite implements KeyChangeListener {
         await this.writePending();
         if (this.aborted) throw new Error('rewrite aborted');
         if (!more) break;
+        // Only one job may hold the before-change listener (Redis runs one child at a time):
+        // if another took it, changes went unseen and this base cannot be trusted.
+        if (this.databases.some((db) => db.changeListener !== this)) throw new Error("another job replaced the keyspace's before-change listener");
         if (this.keyDelayMs !== 0) await new Promise<void>((resolve) => setTimeout(resolve, this.keyDelayMs));
         else await new Promise<void>((resolve) => setImmediate(resolve));
         if (this.aborted) throw new Error('rewrite aborted');

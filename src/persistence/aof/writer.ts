@@ -27,7 +27,7 @@
  * replaced atomically, and are deleted.
  */
 import { closeSync, close as closeCallback, existsSync, fdatasync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { Config } from '../../config/config.js';
 import { strerror } from '../../config/values.js';
 import type { Database } from '../../keyspace/database.js';
@@ -630,9 +630,9 @@ export class AppendOnlyFile {
       renameSync(running.job.path, basePath);
     } catch (err) {
       removeQuietly(running.job.path);
-      return fail(`Error trying to rename the temporary AOF base file ${running.job.path} into ${basePath}: ${strerror(err)}`);
+      return fail(`Error trying to rename the temporary AOF base file ${basename(running.job.path)} into ${baseName}: ${strerror(err)}`);
     }
-    log.info(`Successfully renamed the temporary AOF base file ${running.job.path} into ${baseName}`);
+    log.info(`Successfully renamed the temporary AOF base file ${basename(running.job.path)} into ${baseName}`);
     let incrPath: string | null = null;
     if (this.state === 'wait_rewrite') {
       // Everything logged since the rewrite started goes on in the same file, under its real name.
