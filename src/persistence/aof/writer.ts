@@ -301,6 +301,11 @@ export class AppendOnlyFile {
     } catch (err) {
       this.state = 'off';
       this.unsubscribeFeed();
+      if (this.fd !== null) {
+        closeSync(this.fd);
+        this.fd = null;
+        removeQuietly(join(this.dirPath, tempIncrName(this.filename)));
+      }
       this.log.warn("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
       throw err;
     }
