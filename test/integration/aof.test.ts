@@ -477,6 +477,11 @@ describe('while the AOF loads', () => {
     expect(await c.call('GET', 'k1')).toEqual({ error: 'LOADING Redis is loading the dataset in memory' });
     expect(await c.call('SET', 'x', '1')).toEqual({ error: 'LOADING Redis is loading the dataset in memory' });
     expect(await persistenceInfo(c, 'loading')).toBe('1');
+    const total = statSync(join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof')).size;
+    expect(await persistenceInfo(c, 'loading_total_bytes')).toBe(String(total));
+    const loaded = Number(await persistenceInfo(c, 'loading_loaded_bytes'));
+    expect(loaded).toBeGreaterThan(0);
+    expect(loaded).toBeLessThan(total);
     const running = await starting;
     try {
       expect(await persistenceInfo(c, 'loading')).toBe('0');

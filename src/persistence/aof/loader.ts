@@ -118,6 +118,8 @@ async function loadSingleFile(name: string, isBase: boolean, isLast: boolean, op
     if (reader.size === 0) return 'empty';
     if (reader.startsWith('REDIS')) {
       // An RDB-encoded base (aof-use-rdb-preamble yes, Redis's default): not readable here yet.
+      // Once persistence/rdb decodes, this is where it loads the file (and, for an old-style
+      // preamble AOF, goes on with the commands after the RDB part, as Redis does).
       throw new AofLoadError(
         `The AOF ${isBase ? 'base ' : ''}file ${name} is in RDB format (written with aof-use-rdb-preamble yes), which this server cannot load yet. ` +
           `Rewrite it as commands with a Redis server (CONFIG SET aof-use-rdb-preamble no, then BGREWRITEAOF) before starting this server on ${options.dir}.`,

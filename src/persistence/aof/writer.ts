@@ -79,6 +79,8 @@ export interface AofStatus {
   bufferLength: number;
   pendingFsync: number;
   delayedFsync: number;
+  /** While the AOF is being loaded at start-up: INFO's loading_* fields. */
+  loading: { startTime: number; totalBytes: number; loadedBytes: number } | null;
 }
 
 /** BGREWRITEAOF while a rewrite runs (Redis's text). */
@@ -134,6 +136,9 @@ export class AppendOnlyFile {
   private lastWriteErrorLogged = 0;
   /** Unix second of the last retry of a failed write. */
   private lastErrorRetry = 0;
+
+  /** Start-up loading in progress (INFO loading_*). */
+  private loadingProgress: { startTime: number; totalBytes: number; loadedBytes: number } | null = null;
 
   private rewrite: RunningRewrite | null = null;
   private rewriteScheduled = false;
@@ -191,6 +196,13 @@ export class AppendOnlyFile {
     this.manifestRead = true;
     this.upgradeOldStyleFileIfNeeded();
     const started = performance.now();
+    let totalBytes = 0;
+    for (const f of [...(this.manifest.base === null ? [] : [this.manifest.base]), ...this.manifest.incr]) {
+      const path = join(this.dirPath, f.name);
+      if (existsSync(path)) totalBytes += statSync(path).size;
+    }
+    const progress = { startTime: nowSeconds(), totalBytes, loadedBytes: 0 };
+    this.loadingProgress = progress;
     server.loading = true;
     let result;
     try {
@@ -201,9 +213,13 @@ export class AppendOnlyFile {
         log: this.log,
         client: () => server.loaderClient(),
         commandDelayUs: this.config.getNumber('key-load-delay'),
+        onProgress: (bytes) => {
+          progress.loadedBytes = bytes;
+        },
       });
     } finally {
       server.loading = false;
+      this.loadingProgress = null;
     }
     if (result.loaded) this.log.info(`DB loaded from append only file: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
     this.currentSize = result.totalSize;
@@ -624,6 +640,8 @@ export class AppendOnlyFile {
     const log = this.log;
     log.info('Background AOF rewrite terminated with success');
     const next = this.manifest.clone();
+    // 'aof': aof-use-rdb-preamble is taken as no until an RDB encoder exists; with one, a base
+    // written by it is named 'rdb' here (and at start-up in openOnServerStart), see rewrite.ts.
     const baseName = next.newBase(this.filename, 'aof');
     const basePath = join(dir, baseName);
     const fail = (message: string): void => {
@@ -816,6 +834,7 @@ export class AppendOnlyFile {
       pendingFsync: this.fsyncInProgress,
       // Writes never wait for a running fsync here (Node's fsync runs off the loop).
       delayedFsync: 0,
+      loading: this.loadingProgress === null ? null : { ...this.loadingProgress },
     };
   }
 }
