@@ -87,7 +87,7 @@ export async function loadAppendOnlyFiles(manifest: AofManifest, options: LoadOp
     const status = await loadSingleFile(file.name, file.type === 'b', last, options, (n) => options.onProgress?.(loadedBefore + n));
     loadedBefore += fileSize(join(options.dir, file.name));
     if (status === 'truncated' && !last) throw new AofLoadError('Fatal error: the truncated file is not the last file');
-    if (status !== 'empty' || file.type === 'b') {
+    if (status !== 'empty') {
       options.log.info(`DB loaded from ${file.type === 'b' ? 'base' : 'incr'} file ${file.name}: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
     }
   }
