@@ -409,7 +409,7 @@ describe('write errors and INFO', () => {
     const s = await start(dir, { hz: 50 });
     const c = await s.raw();
     await c.call('SET', 'a', '1');
-    const file = appendOnlyFileOf(s.running.server) as unknown as { fd: number };
+    const file = (appendOnlyFileOf(s.running.server) as unknown as { incr: { fd: number } }).incr;
     const goodFd = file.fd;
     // Writes to a descriptor opened read-only fail (EBADF), like a disk error would.
     const readOnly = openSync(join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof'), 'r');

@@ -4,19 +4,8 @@
  *
  * Logging. The AOF subscribes to the propagation stream and takes the entries meant for it
  * (PROPAGATE_AOF) through a CommandFeed, which adds SELECT where the database changes; MULTI/
- * EXEC units come from the stream already. Each command is RESP-encoded into a buffer (with a
- * `#TS:` annotation first when aof-timestamp-enabled is on and the second changed). The buffer
- * is written once per turn of the event loop, in a setImmediate queued by the first command
- * of the turn: that is Redis's beforeSleep. Replies to clients wait for that write
- * (holdReplies/releaseReplies), as Redis writes the AOF before it writes to clients; with
- * `appendfsync always` the write is fsynced (fdatasync) before the replies are released, so an
- * acknowledged write is on disk. With `everysec` the cron starts an asynchronous fdatasync once
- * a second when something was written since the last one; with `no` the OS decides.
- *
- * A failed write keeps the buffer; the status turns to err, write commands are refused with
- * `-MISCONF Errors writing to the AOF file: <strerror>` and the cron tries again every second
- * (as Redis does); with `always` the server exits, as Redis does, since the client may already
- * have seen the effect of what could not be logged.
+ * EXEC units come from the stream already. How they reach the disk (once per turn of the loop,
+ * before the replies; fsync policies; write errors) is incr-log.ts.
  *
  * Files and states follow Redis: `on` (logging into the last incremental file), `wait_rewrite`
  * (`appendonly yes` set at run time: the first rewrite writes the dataset as the base while
@@ -26,7 +15,7 @@
  * that incremental file the whole AOF: the old ones become history in the manifest, which is
  * replaced atomically, and are deleted.
  */
-import { closeSync, close as closeCallback, existsSync, fdatasync, fdatasyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { Config } from '../../config/config.js';
 import { strerror } from '../../config/values.js';
@@ -36,7 +25,8 @@ import { CommandFeed, PROPAGATE_AOF, type Propagation } from '../../commands/cor
 import { AofLoadError, loadAppendOnlyFiles, type LoaderClient } from './loader.js';
 import { AofManifest, ManifestError, manifestName, tempIncrName } from './manifest.js';
 import { BaseRewrite } from './rewrite.js';
-import { encodeCommand, timestampAnnotation } from './resp.js';
+import { encodeCommand } from './resp.js';
+import { IncrementalLog } from './incr-log.js';
 
 /** What the AOF needs of a server. */
 export interface AofServer {
@@ -92,8 +82,6 @@ export class RewriteInProgress extends Error {
 
 type AofState = 'off' | 'on' | 'wait_rewrite';
 
-/** Seconds between two log lines about the same failing write (AOF_WRITE_LOG_ERROR_RATE). */
-const WRITE_ERROR_LOG_RATE = 30;
 /** Failed rewrites in a row before automatic ones are delayed (AOF_REWRITE_LIMITE_THRESHOLD). */
 const REWRITE_LIMIT_THRESHOLD = 3;
 const REWRITE_LIMIT_MAX_MINUTES = 60;
@@ -111,31 +99,12 @@ export class AppendOnlyFile {
   /** The manifest on disk was read (at start-up, or before the first rewrite of a server without AOF). */
   private manifestRead = false;
   /** The incremental file being appended to (or the temporary one while turning on). */
-  private fd: number | null = null;
-  private buffer: string[] = [];
-  private bufferBytes = 0;
-  /** A write of the buffer is queued for the end of this turn of the loop. */
-  private flushQueued = false;
-  private readonly feed = new CommandFeed((argv) => this.append(encodeCommand(argv)));
+  private readonly incr: IncrementalLog;
+  private readonly feed = new CommandFeed((argv) => this.incr.append(encodeCommand(argv)));
   private unsubscribe: (() => void) | null = null;
-  /** Unix second of the last #TS annotation written. */
-  private currentTimestamp = 0;
-
-  /** Bytes in the incremental file being written, and how many of them are fsynced. */
-  private lastIncrSize = 0;
-  private lastIncrFsyncOffset = 0;
-  private lastFsync = nowSeconds();
-  private fsyncInProgress = 0;
   /** aof_current_size and aof_base_size (aof_rewrite_base_size). */
   private currentSize = 0;
   private rewriteBaseSize = 0;
-
-  private lastWriteOk = true;
-  private lastWriteError = '';
-  private lastFsyncOk = true;
-  private lastWriteErrorLogged = 0;
-  /** Unix second of the last retry of a failed write. */
-  private lastErrorRetry = 0;
 
   /** Start-up loading in progress (INFO loading_*). */
   private loadingProgress: { startTime: number; totalBytes: number; loadedBytes: number } | null = null;
@@ -149,20 +118,14 @@ export class AppendOnlyFile {
   private nextRewriteDelayMinutes = 0;
   private nextRewriteTime = 0;
 
-  /** appendfsync and aof-timestamp-enabled, read once per change rather than per command. */
-  private fsyncPolicy: string;
-  private timestamps: boolean;
-
   constructor(private readonly server: AofServer) {
-    const config = server.config;
-    this.fsyncPolicy = config.getString('appendfsync');
-    this.timestamps = config.getBool('aof-timestamp-enabled');
-    config.onChange('appendfsync', (v) => {
-      this.fsyncPolicy = String(v);
-    });
-    config.onChange('aof-timestamp-enabled', (v) => {
-      this.timestamps = v === true;
-    });
+    const incr = new IncrementalLog(server);
+    incr.onWritten = (bytes) => {
+      this.currentSize += bytes;
+    };
+    incr.fsyncPaused = () => this.rewrite !== null && this.config.getBool('no-appendfsync-on-rewrite');
+    incr.active = () => this.state !== 'off';
+    this.incr = incr;
   }
 
   private get config(): Config {
@@ -291,10 +254,8 @@ export class AppendOnlyFile {
       this.log.info(`Creating AOF base file ${baseName} on server start`);
     }
     const incrName = this.manifest.lastIncr(this.filename);
-    this.fd = openSync(join(dir, incrName), 'a', 0o644);
-    this.manifest.persist(dir, this.filename);
-    this.lastIncrSize = statSync(join(dir, incrName)).size;
-    this.lastIncrFsyncOffset = this.lastIncrSize;
+    const incrPath = join(dir, incrName);
+    this.incr.open(incrPath, false, existsSync(incrPath) ? statSync(incrPath).size : 0, () => this.manifest.persist(dir, this.filename));
     this.log.info(`${hadIncr ? 'Opening' : 'Creating'} AOF incr file ${incrName} on server start`);
   }
 
@@ -317,48 +278,28 @@ export class AppendOnlyFile {
     } catch (err) {
       this.state = 'off';
       this.unsubscribeFeed();
-      if (this.fd !== null) {
-        closeSync(this.fd);
-        this.fd = null;
+      if (this.incr.isOpen) {
+        this.incr.abandon();
         removeQuietly(join(this.dirPath, tempIncrName(this.filename)));
       }
       this.log.warn("Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. Check the above logs for more info about the error.");
       throw err;
     }
-    this.lastFsync = nowSeconds();
-    if (!this.lastWriteOk || !this.lastFsyncOk) {
-      this.log.warn('AOF reopen, just ignore the last error.');
-      this.lastWriteOk = true;
-      this.lastFsyncOk = true;
-      this.server.diskWriteError = null;
-    }
+    this.incr.resetErrors();
   }
 
   /** CONFIG SET appendonly no (stopAppendOnly). */
   stop(): void {
     if (this.state === 'off') return;
-    this.flush();
-    if (this.fd !== null) {
-      try {
-        fdatasyncSync(this.fd);
-        this.lastFsync = nowSeconds();
-      } catch (err) {
-        this.log.warn(`Fail to fsync the AOF file: ${strerror(err)}`);
-      }
-      closeSync(this.fd);
-      this.fd = null;
-    }
+    this.incr.close();
     const waiting = this.state === 'wait_rewrite';
     this.state = 'off';
     this.rewriteScheduled = false;
-    this.lastIncrSize = 0;
-    this.lastIncrFsyncOffset = 0;
     this.abortRewrite();
     if (waiting) removeQuietly(join(this.dirPath, tempIncrName(this.filename)));
     this.unsubscribeFeed();
-    this.buffer = [];
-    this.bufferBytes = 0;
-    this.server.diskWriteError = null;
+    this.incr.discard();
+    this.incr.updateDiskError();
   }
 
   private subscribe(): void {
@@ -376,135 +317,6 @@ export class AppendOnlyFile {
   private unsubscribeFeed(): void {
     this.unsubscribe?.();
     this.unsubscribe = null;
-  }
-
-  // ---- logging ----
-
-  private append(command: string): void {
-    if (this.timestamps) {
-      const now = nowSeconds();
-      if (now > this.currentTimestamp) {
-        this.currentTimestamp = now;
-        this.pushBuffer(timestampAnnotation(now));
-      }
-    }
-    this.pushBuffer(command);
-  }
-
-  private pushBuffer(text: string): void {
-    this.buffer.push(text);
-    this.bufferBytes += text.length;
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    this.server.holdReplies();
-    setImmediate(() => {
-      this.flushQueued = false;
-      try {
-        this.flush();
-      } finally {
-        this.server.releaseReplies();
-      }
-    });
-  }
-
-  /**
-   * Writes the buffer to the incremental file (flushAppendOnlyFile), and fsyncs it when the
-   * policy is `always`. Unlike Redis it never waits for a running everysec fsync: Node's runs
-   * off the loop and a write(2) meanwhile does not block it for long.
-   */
-  flush(): void {
-    const policy = this.fsyncPolicy;
-    if (this.bufferBytes === 0 || this.fd === null) {
-      if (policy === 'always' && this.fd !== null && this.lastIncrFsyncOffset !== this.lastIncrSize) this.fsyncAlways();
-      return;
-    }
-    const data = Buffer.from(this.buffer.length === 1 ? (this.buffer[0] as string) : this.buffer.join(''), 'latin1');
-    let written = 0;
-    let error: unknown = null;
-    try {
-      while (written < data.length) written += writeSync(this.fd, data, written, data.length - written);
-    } catch (err) {
-      error = err;
-    }
-    if (error !== null) {
-      this.writeFailed(error, written, policy);
-      return;
-    }
-    if (!this.lastWriteOk) {
-      this.log.warn('AOF write error looks solved, Redis can write again.');
-      this.lastWriteOk = true;
-      this.updateDiskError();
-    }
-    this.buffer = [];
-    this.bufferBytes = 0;
-    this.currentSize += written;
-    this.lastIncrSize += written;
-    if (this.config.getBool('no-appendfsync-on-rewrite') && this.rewrite !== null) return;
-    if (policy === 'always') this.fsyncAlways();
-  }
-
-  private writeFailed(error: unknown, written: number, policy: string): void {
-    const now = nowSeconds();
-    const canLog = now - this.lastWriteErrorLogged > WRITE_ERROR_LOG_RATE;
-    if (canLog) this.lastWriteErrorLogged = now;
-    if (written > 0) {
-      // A partial write is taken back so that the file never ends inside a command.
-      if (canLog) this.log.warn(`Short write while writing to the AOF file: (nwritten=${written}, expected=${this.bufferBytes})`);
-      try {
-        ftruncateSync(this.fd as number, this.lastIncrSize);
-      } catch (err) {
-        if (canLog) this.log.warn(`Could not remove short write from the append-only file.  Redis may refuse to load the AOF the next time it starts.  ftruncate: ${strerror(err)}`);
-      }
-    } else if (canLog) {
-      this.log.warn(`Error writing to the AOF file: ${strerror(error)}`);
-    }
-    this.lastWriteError = strerror(error);
-    if (policy === 'always') {
-      // The commands ran and cannot be taken back, and acknowledged writes must be on disk.
-      this.log.error("Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting...");
-      process.exit(1);
-    }
-    this.lastWriteOk = false;
-    this.updateDiskError();
-  }
-
-  private fsyncAlways(): void {
-    try {
-      fdatasyncSync(this.fd as number);
-    } catch (err) {
-      this.log.error(`Can't persist AOF for fsync error when the AOF fsync policy is 'always': ${strerror(err)}. Exiting...`);
-      process.exit(1);
-    }
-    this.lastIncrFsyncOffset = this.lastIncrSize;
-    this.lastFsync = nowSeconds();
-  }
-
-  /** everysec: an asynchronous fdatasync once a second when something was written since the last. */
-  private fsyncEverySecond(): void {
-    const now = nowSeconds();
-    if (this.fd === null || this.lastIncrFsyncOffset === this.lastIncrSize || now <= this.lastFsync || this.fsyncInProgress !== 0) return;
-    if (this.config.getBool('no-appendfsync-on-rewrite') && this.rewrite !== null) return;
-    const fd = this.fd;
-    const offset = this.lastIncrSize;
-    this.fsyncInProgress++;
-    this.lastFsync = now;
-    fdatasync(fd, (err) => {
-      this.fsyncInProgress--;
-      if (err) {
-        this.lastWriteError = strerror(err);
-        this.lastFsyncOk = false;
-        this.log.warn(`Fail to fsync the AOF file: ${strerror(err)}`);
-      } else {
-        if (fd === this.fd) this.lastIncrFsyncOffset = Math.max(this.lastIncrFsyncOffset, offset);
-        this.lastFsyncOk = true;
-      }
-      this.updateDiskError();
-    });
-  }
-
-  private updateDiskError(): void {
-    const failing = this.state !== 'off' && (!this.lastWriteOk || !this.lastFsyncOk);
-    this.server.diskWriteError = failing ? `MISCONF Errors writing to the AOF file: ${this.lastWriteError}` : null;
   }
 
   // ---- rewrites ----
@@ -544,11 +356,11 @@ export class AppendOnlyFile {
     }
     // The next command logged starts with a SELECT: it goes to a new file.
     this.feed.reset();
-    this.flush();
-    if (this.bufferBytes !== 0) {
+    this.incr.flush();
+    if (this.incr.pendingBytes !== 0) {
       // Commands from before the switch must not land in the file that follows the new base.
       this.lastBgrewriteOk = false;
-      throw new Error(`the AOF buffer cannot be written: ${this.lastWriteError}`);
+      throw new Error(`the AOF buffer cannot be written: ${this.incr.lastErrorText}`);
     }
     try {
       this.openNewIncrForAppend();
@@ -596,20 +408,8 @@ export class AppendOnlyFile {
       next = this.manifest.clone();
       name = next.newIncr(this.filename);
     }
-    const fd = openSync(join(dir, name), 'w', 0o644);
-    if (next !== null) {
-      try {
-        next.persist(dir, this.filename);
-      } catch (err) {
-        closeSync(fd);
-        throw err;
-      }
-    }
+    this.incr.open(join(dir, name), true, 0, () => next?.persist(dir, this.filename));
     this.log.info(`Creating AOF incr file ${name} on background rewrite`);
-    if (this.fd !== null) closeInBackground(this.fd);
-    this.fd = fd;
-    this.lastIncrSize = 0;
-    this.lastIncrFsyncOffset = 0;
     if (next !== null) this.manifest = next;
   }
 
@@ -626,10 +426,7 @@ export class AppendOnlyFile {
     this.lastRewriteTimeSec = Math.floor((Date.now() - running.startedAt) / 1000);
     if (this.state === 'wait_rewrite') {
       // Turning on failed: what was logged meanwhile is dropped, and the rewrite is tried again.
-      this.buffer = [];
-      this.bufferBytes = 0;
-      if (this.fd !== null) closeSync(this.fd);
-      this.fd = null;
+      this.incr.abandon();
       removeQuietly(join(this.dirPath, tempIncrName(this.filename)));
       this.rewriteScheduled = true;
     }
@@ -659,7 +456,6 @@ export class AppendOnlyFile {
     let incrPath: string | null = null;
     if (this.state === 'wait_rewrite') {
       // Everything logged since the rewrite started goes on in the same file, under its real name.
-      this.flush();
       const tempName = tempIncrName(this.filename);
       const incrName = next.newIncr(this.filename);
       incrPath = join(dir, incrName);
@@ -671,7 +467,7 @@ export class AppendOnlyFile {
       }
       log.info(`Successfully renamed the temporary AOF incr file ${tempName} into ${incrName}`);
     }
-    next.markRewrittenIncrAsHistory(this.fd !== null);
+    next.markRewrittenIncrAsHistory(this.incr.isOpen);
     try {
       next.persist(dir, this.filename);
     } catch (err) {
@@ -681,7 +477,7 @@ export class AppendOnlyFile {
     }
     this.manifest = next;
     if (this.state !== 'off') {
-      this.currentSize = statSync(basePath).size + this.lastIncrSize;
+      this.currentSize = statSync(basePath).size + this.incr.size;
       this.rewriteBaseSize = this.currentSize;
     }
     this.deleteHistoryFiles();
@@ -745,14 +541,7 @@ export class AppendOnlyFile {
       }
     }
     if (this.state === 'on' && this.rewrite === null) this.maybeAutoRewrite();
-    if (this.state === 'off') return;
-    const now = nowSeconds();
-    // A failed write is retried every second; it clears the error when it succeeds.
-    if (!this.lastWriteOk && now !== this.lastErrorRetry) {
-      this.lastErrorRetry = now;
-      this.flush();
-    }
-    if (this.fsyncPolicy === 'everysec') this.fsyncEverySecond();
+    if (this.state !== 'off') this.incr.cron();
   }
 
   /** auto-aof-rewrite-percentage / auto-aof-rewrite-min-size. */
@@ -787,14 +576,7 @@ export class AppendOnlyFile {
     }
     if (this.state !== 'off') {
       this.log.info('Calling fsync() on the AOF file.');
-      this.flush();
-      if (this.fd !== null) {
-        try {
-          fdatasyncSync(this.fd);
-        } catch (err) {
-          this.log.warn(`Fail to fsync the AOF file: ${strerror(err)}.`);
-        }
-      }
+      this.incr.sync();
     }
     return true;
   }
@@ -802,16 +584,7 @@ export class AppendOnlyFile {
   /** The server stops: write what is left, close the file, drop a running rewrite. */
   close(): void {
     this.abortRewrite();
-    if (this.state !== 'off') this.flush();
-    if (this.fd !== null) {
-      try {
-        fdatasyncSync(this.fd);
-      } catch {
-        // nothing more can be done
-      }
-      closeSync(this.fd);
-      this.fd = null;
-    }
+    this.incr.close();
     this.unsubscribeFeed();
     this.state = 'off';
   }
@@ -827,21 +600,16 @@ export class AppendOnlyFile {
       lastBgrewriteOk: this.lastBgrewriteOk,
       rewrites: this.rewrites,
       rewritesConsecutiveFailures: this.consecutiveFailures,
-      lastWriteOk: this.lastWriteOk && this.lastFsyncOk,
+      lastWriteOk: this.incr.ok,
       currentSize: this.currentSize,
       baseSize: this.rewriteBaseSize,
-      bufferLength: this.bufferBytes,
-      pendingFsync: this.fsyncInProgress,
+      bufferLength: this.incr.pendingBytes,
+      pendingFsync: this.incr.pendingFsyncs,
       // Writes never wait for a running fsync here (Node's fsync runs off the loop).
       delayedFsync: 0,
       loading: this.loadingProgress === null ? null : { ...this.loadingProgress },
     };
   }
-}
-
-/** An incremental file that is no longer written: fsynced and closed without blocking the loop. */
-function closeInBackground(fd: number): void {
-  fdatasync(fd, () => closeCallback(fd, () => {}));
 }
 
 function removeQuietly(path: string): void {
