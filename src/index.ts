@@ -61,10 +61,8 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
   if (warning !== null) logger.warn(warning);
   const server = new NodisServer(config, logger);
   server.configFile = extras.configFile ?? null;
-  // persistenceRefusal let appendonly yes through only because an AOF writer is there.
-  if (config.getBool('appendonly')) aofWriter()?.start(server);
-  // With the append-only file on, Redis loads that instead (the AOF writer's business).
-  else {
+  // With the append-only file on, Redis loads that instead (after listening, below).
+  if (!config.getBool('appendonly')) {
     try {
       loadAtStartup(server);
     } catch (err) {
@@ -72,6 +70,17 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
     }
   }
   await server.listen();
+  // persistenceRefusal let appendonly yes through only because an AOF writer is there. As in
+  // Redis, the server listens while it loads: clients get -LOADING until it is done.
+  const aof = config.getBool('appendonly') ? aofWriter() : null;
+  if (aof !== null) {
+    try {
+      await aof.load(server);
+    } catch (err) {
+      await server.close();
+      throw new StartupRefused(`Can't start: ${(err as Error).message}`);
+    }
+  }
   return {
     get port() {
       return server.port;

@@ -238,14 +238,16 @@ export const CONFIG_PARAMS: ConfigParam[] = [
     validate: (v) => (v === '' ? "appenddirname can't be empty" : isBaseName(v) ? null : "appenddirname can't be a path, just a dirname"),
   }),
   enumOf('appendfsync', 'everysec', M, ['everysec', 'always', 'no'], { ...H, doc: 'When to fsync the AOF: always, everysec or no.' }),
-  bool('no-appendfsync-on-rewrite', 'no', M),
+  bool('no-appendfsync-on-rewrite', 'no', M, { ...H, doc: 'Skip fsyncing the AOF while a rewrite runs.' }),
   int('auto-aof-rewrite-percentage', '100', M, 0, INT_MAX, { ...H, doc: 'Rewrite the AOF when it grew by this percentage (0 = never).' }),
   mem('auto-aof-rewrite-min-size', '64mb', M, 0, LONG_MAX, { ...H, doc: 'Minimum AOF size for an automatic rewrite.' }),
   bool('aof-load-truncated', 'yes', M, { ...H, doc: 'Load an AOF whose last command is truncated.' }),
-  bool('aof-use-rdb-preamble', 'yes', M, { ...H, doc: 'Start a rewritten AOF with an RDB snapshot.' }),
-  bool('aof-timestamp-enabled', 'no', M),
+  bool('aof-use-rdb-preamble', 'yes', M, {
+    doc: 'Start a rewritten AOF with an RDB snapshot. Not yet in nodis: the base is written as commands, and an RDB base is refused at start-up.',
+  }),
+  bool('aof-timestamp-enabled', 'no', M, { ...H, doc: 'Write #TS:<unix time> annotations into the AOF.' }),
   bool('aof-rewrite-incremental-fsync', 'yes', M),
-  bool('aof-disable-auto-gc', 'no', M),
+  bool('aof-disable-auto-gc', 'no', M, { ...H, doc: 'Keep the AOF files a rewrite replaced (history) instead of deleting them.' }),
   // ---- shutdown ----
   int('shutdown-timeout', '10', M, 0, INT_MAX),
   spec('shutdown-on-sigint', 'default', M, special.shutdownOnSignal, { multiArg: true, ...H, doc: 'SIGINT: default, or save|nosave, now, force.' }),
@@ -331,8 +333,8 @@ export const CONFIG_PARAMS: ConfigParam[] = [
   int('tls-session-cache-timeout', '300', M, 0, INT_MAX),
   // ---- hidden (testing knobs of Redis) ----
   bool('use-exit-on-panic', 'no', M, { hidden: true }),
-  int('rdb-key-save-delay', '0', M, INT_MIN, INT_MAX, { hidden: true }),
-  int('key-load-delay', '0', M, INT_MIN, INT_MAX, { hidden: true }),
+  int('rdb-key-save-delay', '0', M, INT_MIN, INT_MAX, { hidden: true, ...H, doc: 'Microseconds to wait after each key an AOF rewrite writes.' }),
+  int('key-load-delay', '0', M, INT_MIN, INT_MAX, { hidden: true, ...H, doc: 'Microseconds to wait after each command loaded from the AOF.' }),
   int('watchdog-period', '0', M, 0, INT_MAX, { hidden: true }),
   int('loading-process-events-interval-bytes', '2097152', M, 1024, INT_MAX, { hidden: true }),
 ];

@@ -9,6 +9,8 @@ export interface KeyspaceHooks {
   keyExpired(db: Database, key: string): void;
   /** A keyspace notification; `type` is one of Redis's class letters (g $ l s h z x e t m d n). */
   notify(db: Database, type: string, event: string, key: string): void;
+  /** A dataset is being loaded (AOF): nothing expires until it is done, as in Redis. */
+  readonly loading: boolean;
 }
 
 /**
@@ -77,6 +79,7 @@ export class Database {
   expireIfNeeded(key: string, now: number = Date.now()): boolean {
     const at = this.expires.get(key);
     if (at === undefined || at > now) return false;
+    if (this.hooks.loading) return false;
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
     this.dict.delete(key);
     this.expires.delete(key);

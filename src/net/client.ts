@@ -36,6 +36,10 @@ export interface ClientHost extends ServerContext {
   crossProtocolAttack(): void;
   /** Writes the output of the clients in pendingFlush. */
   flushPending(): void;
+  /** The AOF holds commands not yet written: replies wait until they are. */
+  readonly repliesHeld: boolean;
+  /** A client's replies wait until the AOF has written what they acknowledge. */
+  holdRepliesOf(client: Client): void;
 }
 
 /** One connection: its parser, its output buffer and the per-client state commands see. */
@@ -204,6 +208,11 @@ export class Client implements ClientConnection {
 
   flush(): void {
     if (this.closed) return;
+    // The AOF has commands of this turn of the loop still to write: replies follow them.
+    if (this.server.repliesHeld) {
+      this.server.holdRepliesOf(this);
+      return;
+    }
     // Checked before the socket takes the bytes, as Redis counts its reply list.
     if (this.server.outputLimitsActive && this.overOutputLimits()) return;
     const n = this.reply.flush(this.socket);

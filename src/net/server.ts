@@ -24,6 +24,8 @@ import { Propagation } from '../commands/core/propagate.js';
 import { isLocalIp } from '../commands/core/checks.js';
 import { uncollected } from '../server/reclaim.js';
 import { NO_AOF, NO_RDB, SaveStatus, aofWriter, checkSavePoints, persistenceStopped, rdbWriter } from '../persistence/index.js';
+import type { LoaderClient } from '../persistence/aof/loader.js';
+import { LocalClient } from '../commands/core/local-client.js';
 
 export { NODIS_VERSION } from '../version.js';
 
@@ -59,6 +61,11 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly monitors = new Set<Client>();
   dirty = 0;
   loading = false;
+  /** Set by the AOF when it cannot write: write commands are refused with this MISCONF error. */
+  diskWriteError: string | null = null;
+  /** The AOF holds commands not yet written: replies wait (see holdReplies). */
+  repliesHeld = false;
+  private readonly heldReplies = new Set<Client>();
   /** used memory > maxmemory at the last sample (see checkMaxmemory). */
   private memoryOverLimit = false;
   /** As in Redis, start-up counts as the last save (LASTSAVE, save points). */
@@ -133,8 +140,11 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     // Redis's updateAppendonly: turning AOF on fails when it cannot start, and CONFIG SET
     // then answers the error with every value of the call rolled back.
     config.onChange('appendonly', (on) => {
-      if (on !== true) return;
       const aof = aofWriter();
+      if (on !== true) {
+        aof?.stop(this);
+        return;
+      }
       if (aof === null) throw new Error(NO_AOF);
       aof.start(this);
     });
@@ -144,6 +154,41 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     config.onChange('proto-max-bulk-len', (v) => {
       for (const c of this.clients.values()) c.parser.maxBulkLen = v as number;
     });
+  }
+
+  // ---- the AOF's needs (persistence/aof) ----
+  loaderClient(): LoaderClient {
+    // Redis's AOF client has an id of its own (CLIENT_ID_AOF); it takes none from the sequence.
+    const client = new LocalClient(this, 'loader', Number.MAX_SAFE_INTEGER);
+    return {
+      run: (argv) => {
+        // Like Redis's fake AOF client (CLIENT_DENY_BLOCKING), a blocking command never blocks.
+        client.inMulti = true;
+        return client.run(argv);
+      },
+      get inTransaction() {
+        return client.multi !== null;
+      },
+      isCommand: (name) => this.commands.lookup(name) !== undefined,
+    };
+  }
+
+  holdReplies(): void {
+    this.repliesHeld = true;
+  }
+
+  /** The AOF is written: the replies that waited for it go out. */
+  releaseReplies(): void {
+    this.repliesHeld = false;
+    if (this.heldReplies.size === 0) return;
+    const clients = [...this.heldReplies];
+    this.heldReplies.clear();
+    for (const client of clients) client.flush();
+  }
+
+  /** A client's replies wait until releaseReplies (Client.flush while repliesHeld). */
+  holdRepliesOf(client: Client): void {
+    this.heldReplies.add(client);
   }
 
   requiresAuth(): boolean {
@@ -492,14 +537,16 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   private cron(): void {
     const hz = Math.min(500, Math.max(1, this.config.getNumber('hz')));
     tickLruClock();
-    if (this.activeExpireEnabled) activeExpireCycle(this.databases, this.stats, hz);
+    // Nothing expires while a dataset is being loaded (Redis's keyIsExpired): it is done after.
+    if (this.activeExpireEnabled && !this.loading) activeExpireCycle(this.databases, this.stats, hz);
     this.closeTimedOutClients();
     this.checkMaxmemory();
     // Redis's clientsCron visits every client about once a second.
     if (++this.cronLoops % hz === 0) this.clientsCron();
     this.blocking.checkTimeouts();
     if (this.tracking.clients.size !== 0) this.tracking.limit();
-    if (this.saveStatus.savePoints.length !== 0) checkSavePoints(this, Math.floor(Date.now() / 1000));
+    if (this.saveStatus.savePoints.length !== 0 || this.saveStatus.bgsaveScheduled) checkSavePoints(this, Math.floor(Date.now() / 1000));
+    aofWriter()?.cron(this);
     // Memory freed by large deletes goes back now if a full collection is cheap enough (server/reclaim.ts).
     if (uncollected.collectIfCheap() !== null) {
       const { pauseMs, liveBytes } = uncollected.lastCollection as { pauseMs: number; liveBytes: number };
@@ -535,6 +582,9 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
     stopLruClock();
     if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
+    // What the AOF holds is written before the clients waiting for it go.
+    aofWriter()?.close(this);
+    this.releaseReplies();
     persistenceStopped(this);
     for (const client of [...this.clients.values()]) client.kill();
     await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))));

@@ -1,24 +1,29 @@
 /**
  * Whether this server can persist its data, said in one place. RDB snapshots and the
- * append-only file are written by persistence modules that register here. Until one does,
- * nothing is written to disk, and every place that would claim otherwise asks here and tells
- * the truth instead: SAVE/BGSAVE/BGREWRITEAOF answer an error, `appendonly yes` is refused,
- * save points that come due are reported as failed saves in INFO, start-up warns that data is
- * kept in memory only, and SHUTDOWN SAVE fails as a failed final save does in Redis. When a
- * writer registers, the same call sites use it.
+ * append-only file are written by persistence modules that register here (the AOF, in aof/,
+ * is registered by default). Until an RDB writer registers, no snapshot is written, and every
+ * place that would claim otherwise asks here and tells the truth instead: SAVE/BGSAVE answer
+ * an error, save points that come due are reported as failed saves in INFO, start-up warns
+ * that data is kept in memory only, and SHUTDOWN SAVE fails as a failed final save does in
+ * Redis. When a writer registers, the same call sites use it.
  */
 import type { Config } from '../config/config.js';
 import { parseSavePoints, type SavePoint } from '../config/special.js';
 import type { Database } from '../keyspace/database.js';
 import type { Logger } from '../log.js';
+import { appendOnlyFile } from './aof/index.js';
+import type { AofServer, AofStatus } from './aof/writer.js';
+
+export { RewriteInProgress } from './aof/writer.js';
+export type { AofServer, AofStatus };
 
 /** Why a snapshot cannot be written (error replies and log lines). */
 export const NO_RDB = 'RDB snapshots are not supported by this server yet: data is kept in memory only';
-/** Why the append-only file cannot be turned on. */
+/** Why the append-only file cannot be turned on (when no AOF writer is registered). */
 export const NO_AOF = 'AOF is not supported by this server yet: data is kept in memory only';
 
-/** What a persistence module sees of a server. */
-export interface PersistedServer {
+/** What a persistence module sees of a server (the AOF's part is declared in aof/). */
+export interface PersistedServer extends AofServer {
   readonly databases: readonly Database[];
   readonly config: Config;
   readonly log: Logger;
@@ -39,25 +44,47 @@ export interface RdbWriter {
 }
 
 export interface AofWriter {
-  /** `appendonly yes` (CONFIG SET or start-up): starts logging writes; throws when it cannot. */
+  /**
+   * Start-up with `appendonly yes`: loads the AOF directory (the server is in its loading
+   * state meanwhile) and opens it for appending. Rejects with an Error saying why the server
+   * must not start (a damaged file, the offset and the fix).
+   */
+  load(server: PersistedServer): Promise<void>;
+  /** CONFIG SET appendonly yes: starts a rewrite that writes the dataset as the base; throws when it cannot. */
   start(server: PersistedServer): void;
-  /** BGREWRITEAOF: throws when the rewrite cannot start. */
-  startRewrite(server: PersistedServer): void;
+  /** CONFIG SET appendonly no: stops logging. */
+  stop(server: PersistedServer): void;
+  /**
+   * BGREWRITEAOF: 'started', or 'scheduled' (run later by the cron: inside a transaction, or
+   * while another background job holds the dataset). Throws when it cannot start, with
+   * `RewriteInProgress` when one is already running.
+   */
+  startRewrite(server: PersistedServer, inTransaction: boolean): 'started' | 'scheduled';
+  /** Each tick of the server's cron: fsync every second, scheduled and automatic rewrites, retries. */
+  cron(server: PersistedServer): void;
+  /**
+   * SHUTDOWN: writes and fsyncs what is buffered. False when the server must not stop (the
+   * first rewrite after `appendonly yes` is still running and `force` is not set).
+   */
+  prepareShutdown(server: PersistedServer, force: boolean): boolean;
+  /** The server stops: everything written and closed, a running rewrite abandoned. */
+  close(server: PersistedServer): void;
+  /** INFO persistence figures; null when the AOF was never used by this server. */
+  status(server: PersistedServer): AofStatus | null;
 }
 
 let rdb: RdbWriter | null = null;
-let aof: AofWriter | null = null;
+let aof: AofWriter | null = appendOnlyFile;
 
 /** A persistence module makes itself available; the returned function withdraws it. */
 export function registerPersistence(writers: { rdb?: RdbWriter; aof?: AofWriter }): () => void {
-  const previousRdb = rdb;
-  const previousAof = aof;
+  const previous = { rdb, aof };
   if (writers.rdb !== undefined) rdb = writers.rdb;
   if (writers.aof !== undefined) aof = writers.aof;
   // Withdrawing gives back what was registered before (a test's stand-in leaves the real one).
   return () => {
-    if (writers.rdb !== undefined && rdb === writers.rdb) rdb = previousRdb;
-    if (writers.aof !== undefined && aof === writers.aof) aof = previousAof;
+    if (writers.rdb !== undefined && rdb === writers.rdb) rdb = previous.rdb;
+    if (writers.aof !== undefined && aof === writers.aof) aof = previous.aof;
   };
 }
 
@@ -84,6 +111,8 @@ export class SaveStatus {
   saves = 0;
   /** When (ms) the background save running started; 0 while none runs (rdb_bgsave_in_progress). */
   bgsaveStartedAt = 0;
+  /** BGSAVE SCHEDULE while an AOF rewrite ran: the cron starts the save once it is done. */
+  bgsaveScheduled = false;
   /** rdb_last_bgsave_time_sec: how long the last background save took, -1 before the first. */
   lastBgsaveTimeSec = -1;
   /** rdb_last_load_keys_loaded and rdb_last_load_keys_expired. */
@@ -143,10 +172,28 @@ export function persistenceWarning(config: Config): string | null {
  * or, without an RDB writer, recorded as failed, so that INFO does not report saves that
  * never happened. A failed attempt is retried after BGSAVE_RETRY_DELAY, as in Redis.
  */
+/**
+ * Another background job (an AOF rewrite) holds the keyspace's before-change hook: like Redis
+ * with one child process at a time, no background save starts meanwhile.
+ */
+export function backgroundJobRunning(server: PersistedServer): boolean {
+  return server.databases.some((db) => db.changeListener !== null);
+}
+
+/** Redis's text for a BGSAVE refused while another background job runs. */
+export const ERR_OTHER_CHILD =
+  "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.";
+
 export function checkSavePoints(server: PersistedServer, now: number): void {
   const status = server.saveStatus;
-  // As Redis, no save point is looked at while a background save runs.
-  if (status.bgsaveStartedAt !== 0) return;
+  // As Redis, no save point is looked at while a background job runs.
+  if (status.bgsaveStartedAt !== 0 || backgroundJobRunning(server)) return;
+  if (status.bgsaveScheduled) {
+    status.bgsaveScheduled = false;
+    server.log.info('Background saving started by BGSAVE SCHEDULE');
+    backgroundSave(server, now);
+    return;
+  }
   for (const point of status.savePoints) {
     if (server.dirty < point.changes || now - server.lastSave <= point.seconds) continue;
     if (!status.lastBgsaveOk && now - status.lastBgsaveTry <= BGSAVE_RETRY_DELAY) continue;
@@ -184,12 +231,19 @@ export function backgroundSave(server: PersistedServer, now: number): boolean {
  */
 export function finalSave(server: PersistedServer, save: boolean | undefined, force: boolean): boolean {
   const log = server.log;
+  // The AOF first, as Redis's prepareForShutdown: written and fsynced, or the exit refused
+  // while its first base is still being written.
+  if (aof !== null && !aof.prepareShutdown(server, force)) {
+    log.warn('Errors trying to shut down the server. Check the logs for more information.');
+    return false;
+  }
   const configured = server.saveStatus.savePoints.length !== 0;
   if (save === false || (save === undefined && !configured)) return true;
   if (rdb === null && save === undefined) {
     // Refusing to stop for want of a writer that was never there would keep every default
     // setup from shutting down: say what is lost instead.
-    log.warn(`Save points are configured but ${NO_RDB}: exiting without a snapshot, the data is lost.`);
+    const kept = server.config.getBool('appendonly') ? 'the append-only file keeps the data' : 'the data is lost';
+    log.warn(`Save points are configured but ${NO_RDB}: exiting without a snapshot, ${kept}.`);
     return true;
   }
   log.info('Saving the final RDB snapshot before exiting.');

@@ -1,16 +1,14 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { StartupRefused, startServer } from '../../src/index.js';
 import { registerPersistence, type AofWriter, type RdbWriter } from '../../src/persistence/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { freePort, waitForServer } from '../helpers/ports.js';
 
 const BIN = fileURLToPath(new URL('../../bin/nodis-server', import.meta.url));
-const NO_AOF = 'AOF is not supported by this server yet: data is kept in memory only';
 
 function infoField(info: string, name: string): string | undefined {
   return new RegExp(`^${name}:(.*)\r$`, 'm').exec(info)?.[1];
@@ -24,15 +22,14 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe('without an AOF writer, nothing claims that writes are logged', () => {
+describe('the persistence commands', () => {
   let server: TestServer;
   afterEach(async () => server?.stop());
 
-  it('BGREWRITEAOF answers an error; BGSAVE checks its arguments; SAVE is refused in MULTI', async () => {
+  it('BGSAVE checks its arguments; SAVE is refused in MULTI', async () => {
     server = await startTestServer();
     const c = await server.raw();
     expect(await c.call('BGSAVE', 'x')).toEqual({ error: 'ERR syntax error' });
-    expect(await c.call('BGREWRITEAOF')).toEqual({ error: `ERR ${NO_AOF}` });
     const info = (await c.call('INFO', 'persistence')) as string;
     expect(infoField(info, 'rdb_last_bgsave_status')).toBe('ok');
     expect(infoField(info, 'rdb_saves')).toBe('0');
@@ -42,37 +39,7 @@ describe('without an AOF writer, nothing claims that writes are logged', () => {
     expect(await c.call('SAVE')).toEqual({ error: 'ERR Command not allowed inside a transaction' });
   });
 
-  it('CONFIG SET appendonly yes is refused, with the other parameters of the call', async () => {
-    server = await startTestServer();
-    const c = await server.raw();
-    expect(await c.call('CONFIG', 'SET', 'maxmemory', '1mb', 'appendonly', 'yes')).toEqual({
-      error: `ERR CONFIG SET failed (possibly related to argument 'appendonly') - ${NO_AOF}`,
-    });
-    expect(await c.call('CONFIG', 'GET', 'appendonly')).toEqual(['appendonly', 'no']);
-    expect(await c.call('CONFIG', 'GET', 'maxmemory')).toEqual(['maxmemory', '0']);
-    expect(infoField((await c.call('INFO', 'persistence')) as string, 'aof_enabled')).toBe('0');
-    expect(await c.call('CONFIG', 'SET', 'appendonly', 'no')).toBe('OK');
-  });
-
-  it('appendonly yes in the options or the config file stops start-up, saying why', async () => {
-    await expect(startServer({ port: 0, appendonly: 'yes' })).rejects.toThrow(StartupRefused);
-    await expect(startServer({ port: 0, appendonly: 'yes' })).rejects.toThrow(`Can't start: 'appendonly yes' asks for the append-only file, but ${NO_AOF}`);
-    const file = join(dir, 'aof.conf');
-    writeFileSync(file, 'appendonly yes\n');
-    await expect(startServer({ configFile: file, port: 0 })).rejects.toThrow(StartupRefused);
-  });
-
-  it('the command line refuses appendonly yes; with save points SIGTERM saves a snapshot', async () => {
-    const refused = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const child = spawn(process.execPath, [BIN, '--port', '0', '--appendonly', 'yes'], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-      child.once('exit', (code) => resolve({ code, out }));
-    });
-    expect(refused.code).toBe(1);
-    expect(refused.out).toContain("Can't start: 'appendonly yes' asks for the append-only file");
-
+  it('with save points, SIGTERM saves a snapshot', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, [BIN, '--port', String(port), '--dir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let logs = '';
@@ -111,7 +78,19 @@ describe('a registered persistence module is used by the same commands', () => {
       },
       startBackgroundSave: () => void calls.push('bgsave'),
     };
-    const aof: AofWriter = { start: () => void calls.push('aof start'), startRewrite: () => void calls.push('aof rewrite') };
+    const aof: AofWriter = {
+      load: async () => {},
+      start: () => void calls.push('aof start'),
+      stop: () => {},
+      startRewrite: () => {
+        calls.push('aof rewrite');
+        return 'started';
+      },
+      cron: () => {},
+      prepareShutdown: () => true,
+      close: () => {},
+      status: () => null,
+    };
     unregister = registerPersistence({ rdb, aof });
     server = await startTestServer({ save: '3600 1' });
     const c = await server.raw();
@@ -122,7 +101,6 @@ describe('a registered persistence module is used by the same commands', () => {
     const info = (await c.call('INFO', 'persistence')) as string;
     expect(infoField(info, 'rdb_last_bgsave_status')).toBe('ok');
     expect(infoField(info, 'rdb_saves')).toBe('1');
-    expect(infoField(info, 'aof_enabled')).toBe('1');
     // With save points and a writer that fails, a plain SHUTDOWN refuses to lose the data, as Redis's does.
     failSave = true;
     expect(await c.call('SHUTDOWN')).toEqual({ error: 'ERR Errors trying to SHUTDOWN. Check logs.' });

@@ -53,12 +53,21 @@ export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): ty
   if (ctx.multi !== null && (bits & CMD_NO_MULTI) !== 0) return ERR_NOT_IN_MULTI;
   // ACL permissions will be checked here (ACL users come with their own issue).
   if (ctx.caller !== 'loader' && ctx.server.overMaxmemory() && deniedWhenOutOfMemory(ctx, resolved)) return ERR_OOM;
+  // The AOF cannot be written: writes (and PING, as in Redis) are refused until it can.
+  const diskError = ctx.server.diskWriteError;
+  if (diskError !== null && ctx.caller !== 'loader' && (isWriteCommand(ctx, resolved) || resolved.spec.name === 'ping')) return diskError;
   if (ctx.reply.resp === 2 && isSubscribed(ctx) && !ALLOWED_WHILE_SUBSCRIBED.has(resolved.topName)) {
     return `ERR Can't execute '${resolved.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
   }
   if (ctx.server.loading && ctx.caller !== 'loader' && (bits & CMD_LOADING) === 0) return ERR_LOADING;
   if (ctx.caller === 'client' && ctx.server.writesPaused() && (ctx.server.allCommandsPaused() || heldByWritePause(ctx, resolved))) return POSTPONE;
   return PASS;
+}
+
+/** A write command, or EXEC of a transaction holding one (Redis's is_write_command). */
+function isWriteCommand(ctx: CommandContext, resolved: ResolvedCommand): boolean {
+  if (resolved.spec.flags.includes('write')) return true;
+  return resolved.spec.name === 'exec' && resolved.parent === null && ctx.multi !== null && ctx.multi.queue.some((q) => q.resolved.spec.flags.includes('write'));
 }
 
 /** Queuing costs memory too: inside MULTI only these escape the OOM check (unless denyoom). */

@@ -96,6 +96,14 @@ export class Propagation {
   }
 
   /**
+   * Entries of the unit being run are collected but not emitted yet (a command inside EXEC):
+   * a consumer that switches files now would see them after the switch (see the AOF rewrite).
+   */
+  get hasPending(): boolean {
+    return this.pending.length !== 0;
+  }
+
+  /**
    * The command being run is to be emitted as `argv` instead of its own (Redis's
    * rewriteClientCommandVector); only meaningful when it changed the dataset.
    */

@@ -38,7 +38,7 @@ function refusedByFlags(flags: number, current: number | undefined, when: number
 
 /**
  * EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT. `relative` adds the current time. A time already past
- * deletes the key (notified as `del`, as Redis propagates it as a DEL).
+ * deletes the key (notified as `del`, as Redis propagates it as a DEL), except while loading.
  */
 function expireGeneric(ctx: CommandContext, argv: string[], unit: ExpireUnit, relative: boolean): void {
   const flags = parseExpireFlags(argv);
@@ -49,7 +49,9 @@ function expireGeneric(ctx: CommandContext, argv: string[], unit: ExpireUnit, re
   if (db.lookupWrite(key) === undefined) return ctx.reply.integer(0);
   if (flags !== 0 && refusedByFlags(flags, db.getExpire(key), when)) return ctx.reply.integer(0);
   const propagation = ctx.server.propagation;
-  if (when <= now) {
+  // While loading, a time already past is set like any other and the key expires once loading
+  // is done (Redis's checkAlreadyExpired): a later command of the AOF may still use the key.
+  if (when <= now && !ctx.server.loading) {
     db.delete(key);
     ctx.server.dirty++;
     db.notify('g', 'del', key);

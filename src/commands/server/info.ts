@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { NODIS_VERSION } from '../../version.js';
 import type { CommandCode, CommandContext, ServerContext } from '../core/context.js';
 import { usedMemory } from '../../server/memory.js';
+import { aofWriter } from '../../persistence/index.js';
 
 /** Memory in use when this module loaded: INFO used_memory_startup (the heap is per process). */
 /** Memory in use when this module loaded: INFO used_memory_startup (the heap is per process). */
@@ -189,7 +190,7 @@ function memorySection(server: ServerContext, out: Lines): void {
     'mem_clients_slaves:0',
     'mem_clients_normal:0',
     'mem_cluster_links:0',
-    'mem_aof_buffer:0',
+    `mem_aof_buffer:${aofWriter()?.status(server)?.bufferLength ?? 0}`,
     `mem_allocator:v8-${process.versions.v8}`,
     'active_defrag_running:0',
     'lazyfree_pending_objects:0',
@@ -198,8 +199,9 @@ function memorySection(server: ServerContext, out: Lines): void {
 }
 
 function persistenceSection(server: ServerContext, out: Lines): void {
+  const aof = aofWriter()?.status(server) ?? null;
   out.push(
-    'loading:0',
+    `loading:${server.loading ? 1 : 0}`,
     'async_loading:0',
     'current_cow_peak:0',
     'current_cow_size:0',
@@ -218,19 +220,46 @@ function persistenceSection(server: ServerContext, out: Lines): void {
     'rdb_last_cow_size:0',
     `rdb_last_load_keys_expired:${server.saveStatus.lastLoadKeysExpired}`,
     `rdb_last_load_keys_loaded:${server.saveStatus.lastLoadKeysLoaded}`,
-    `aof_enabled:${server.config.getBool('appendonly') ? 1 : 0}`,
-    'aof_rewrite_in_progress:0',
-    'aof_rewrite_scheduled:0',
-    'aof_last_rewrite_time_sec:-1',
-    'aof_current_rewrite_time_sec:-1',
-    'aof_last_bgrewrite_status:ok',
-    'aof_rewrites:0',
-    'aof_rewrites_consecutive_failures:0',
-    'aof_last_write_status:ok',
+    `aof_enabled:${aof?.on === true ? 1 : 0}`,
+    `aof_rewrite_in_progress:${aof?.rewriteInProgress === true ? 1 : 0}`,
+    `aof_rewrite_scheduled:${aof?.rewriteScheduled === true ? 1 : 0}`,
+    `aof_last_rewrite_time_sec:${aof?.lastRewriteTimeSec ?? -1}`,
+    `aof_current_rewrite_time_sec:${aof?.currentRewriteTimeSec ?? -1}`,
+    `aof_last_bgrewrite_status:${aof?.lastBgrewriteOk === false ? 'err' : 'ok'}`,
+    `aof_rewrites:${aof?.rewrites ?? 0}`,
+    `aof_rewrites_consecutive_failures:${aof?.rewritesConsecutiveFailures ?? 0}`,
+    `aof_last_write_status:${aof?.lastWriteOk === false ? 'err' : 'ok'}`,
     'aof_last_cow_size:0',
     'module_fork_in_progress:0',
     'module_fork_last_cow_size:0',
   );
+  // Redis adds these when appendonly is set (server.aof_enabled), whatever the AOF's state.
+  if (server.config.getBool('appendonly')) {
+    out.push(
+      `aof_current_size:${aof?.currentSize ?? 0}`,
+      `aof_base_size:${aof?.baseSize ?? 0}`,
+      `aof_pending_rewrite:${aof?.rewriteScheduled === true ? 1 : 0}`,
+      `aof_buffer_length:${aof?.bufferLength ?? 0}`,
+      `aof_pending_bio_fsync:${aof?.pendingFsync ?? 0}`,
+      `aof_delayed_fsync:${aof?.delayedFsync ?? 0}`,
+    );
+  }
+  const loading = aof?.loading ?? null;
+  if (server.loading && loading !== null) {
+    // Redis's figures: progress over the files' total size, the time left estimated from the pace so far.
+    const perc = loading.totalBytes === 0 ? 0 : (loading.loadedBytes / loading.totalBytes) * 100;
+    const remaining = loading.totalBytes === 0 ? 1 : loading.totalBytes - loading.loadedBytes;
+    const elapsed = Math.floor(Date.now() / 1000) - loading.startTime;
+    const eta = elapsed === 0 ? 1 : Math.floor((elapsed * remaining) / (loading.loadedBytes + 1));
+    out.push(
+      `loading_start_time:${loading.startTime}`,
+      `loading_total_bytes:${loading.totalBytes}`,
+      'loading_rdb_used_mem:0',
+      `loading_loaded_bytes:${loading.loadedBytes}`,
+      `loading_loaded_perc:${perc.toFixed(2)}`,
+      `loading_eta_seconds:${eta}`,
+    );
+  }
 }
 
 function statsSection(server: ServerContext, out: Lines): void {

@@ -1,5 +1,5 @@
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
-import { NO_AOF, NO_RDB, aofWriter, backgroundSave, rdbWriter, snapshotWritten } from '../../persistence/index.js';
+import { ERR_OTHER_CHILD, NO_AOF, NO_RDB, RewriteInProgress, backgroundJobRunning, aofWriter, backgroundSave, rdbWriter, snapshotWritten } from '../../persistence/index.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
 
 /*
@@ -28,6 +28,12 @@ function bgsave(ctx: CommandContext, argv: string[]): void {
   if (argv.length > 2 || (argv.length === 2 && (argv[1] as string).toLowerCase() !== 'schedule')) throw new RedisError(ERR_SYNTAX);
   // Even with SCHEDULE: there is nothing to wait for but the save itself.
   if (ctx.server.saveStatus.bgsaveStartedAt !== 0) throw new RedisError('ERR Background save already in progress');
+  if (backgroundJobRunning(ctx.server)) {
+    if (argv.length !== 2) throw new RedisError(ERR_OTHER_CHILD);
+    ctx.server.saveStatus.bgsaveScheduled = true;
+    ctx.reply.simple('Background saving scheduled');
+    return;
+  }
   // A failed attempt is recorded (INFO rdb_last_bgsave_status:err), as a failed fork is in Redis.
   if (!backgroundSave(ctx.server, Math.floor(Date.now() / 1000))) throw new RedisError(rdbWriter() === null ? `ERR ${NO_RDB}` : 'ERR');
   ctx.reply.simple('Background saving started');
@@ -36,13 +42,16 @@ function bgsave(ctx: CommandContext, argv: string[]): void {
 function bgrewriteaof(ctx: CommandContext): void {
   const aof = aofWriter();
   if (aof === null) throw new RedisError(`ERR ${NO_AOF}`);
+  let outcome: 'started' | 'scheduled';
   try {
-    aof.startRewrite(ctx.server);
+    // Inside a transaction the rewrite waits for the cron, as in Redis (in_exec).
+    outcome = aof.startRewrite(ctx.server, ctx.inMulti);
   } catch (err) {
+    if (err instanceof RewriteInProgress) throw new RedisError(`ERR ${err.message}`);
     ctx.server.log.warn(`Can't rewrite the append only file in background: ${(err as Error).message}`);
     throw new RedisError("ERR Can't execute an AOF background rewriting. Please check the server logs for more information.");
   }
-  ctx.reply.simple('Background append only file rewriting started');
+  ctx.reply.simple(outcome === 'started' ? 'Background append only file rewriting started' : 'Background append only file rewriting scheduled');
 }
 
 export const commands: CommandCode[] = [

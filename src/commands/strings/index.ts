@@ -165,8 +165,8 @@ function getex(ctx: CommandContext, argv: string[]): void {
   ctx.reply.bulk(value);
   // Never propagated as itself: as the DEL/UNLINK, PEXPIREAT or PERSIST it amounts to.
   const propagation = ctx.server.propagation;
-  if (flags & (EXAT | PXAT) && at <= Date.now()) {
-    // An absolute time already past deletes the key at once.
+  if (flags & (EXAT | PXAT) && at <= Date.now() && !ctx.server.loading) {
+    // An absolute time already past deletes the key at once (not while loading, as in Redis).
     db.delete(key);
     db.notify('g', 'del', key);
     ctx.server.dirty++;

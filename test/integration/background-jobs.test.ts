@@ -1,0 +1,41 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { readRdb } from '../../src/persistence/rdb/index.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+import { persistenceInfo, tempDir, waitForRewrite } from '../helpers/aof.js';
+
+const dirs: string[] = [];
+const servers: TestServer[] = [];
+afterEach(async () => {
+  for (const s of servers.splice(0)) await s.stop();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('one background job at a time, as Redis runs one child', () => {
+  it('BGSAVE is refused while an AOF rewrite runs; BGSAVE SCHEDULE runs once the rewrite is done', async () => {
+    const dir = tempDir('jobs');
+    dirs.push(dir);
+    const s = await startTestServer({ dir, appendonly: 'yes', save: '' });
+    servers.push(s);
+    const c = await s.raw();
+    for (let i = 0; i < 100; i++) await c.call('SET', `k${i}`, `v${i}`);
+    // One key per slice, 1 ms apart: the rewrite is still running when BGSAVE comes.
+    await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '1000');
+    expect(await c.call('BGREWRITEAOF')).toBe('Background append only file rewriting started');
+    expect(await c.call('BGSAVE')).toEqual({
+      error: "ERR Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE SCHEDULE in order to schedule a BGSAVE whenever possible.",
+    });
+    expect(await persistenceInfo(c, 'rdb_last_bgsave_status')).toBe('ok');
+    expect(await c.call('BGSAVE', 'SCHEDULE')).toBe('Background saving scheduled');
+    await c.call('SET', 'during', 'rewrite');
+    await waitForRewrite(c);
+    await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '0');
+    expect(await persistenceInfo(c, 'aof_last_bgrewrite_status')).toBe('ok');
+    for (let i = 0; i < 200 && (await persistenceInfo(c, 'rdb_saves')) !== '1'; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await persistenceInfo(c, 'rdb_saves')).toBe('1');
+    expect(await persistenceInfo(c, 'rdb_last_bgsave_status')).toBe('ok');
+    const saved = readRdb(readFileSync(join(dir, 'dump.rdb')));
+    expect(saved.databases.get(0)?.size).toBe(101);
+  });
+});
