@@ -1,3 +1,4 @@
+import { RedisError } from '../errors.js';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Config, ConfigSetError } from '../config/config.js';
@@ -161,11 +162,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     // Redis's AOF client has an id of its own (CLIENT_ID_AOF); it takes none from the sequence.
     const client = new LocalClient(this, 'loader', Number.MAX_SAFE_INTEGER);
     return {
-      run: (argv) => {
-        // Like Redis's fake AOF client (CLIENT_DENY_BLOCKING), a blocking command never blocks.
-        client.inMulti = true;
-        return client.run(argv);
-      },
+      // Like Redis's fake AOF client (CLIENT_DENY_BLOCKING), a blocking command never blocks.
+      run: (argv) => client.run(argv),
       get inTransaction() {
         return client.multi !== null;
       },
@@ -521,7 +519,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
 
   blockForKeys(ctx: CommandContext, argv: string[], keys: readonly string[], type: BlockedType, deadline: number, serve: ServeBlocked): void {
     const client = this.clients.get(ctx.id);
-    if (client === undefined) throw new Error('only a connected client can block');
+    // Socket-less callers answer blocking commands at once (LocalClient.inMulti); a safety net.
+    if (client === undefined) throw new RedisError('ERR This Redis command is not allowed from script');
     this.blocking.block(client, argv, keys, type, deadline, serve);
   }
 

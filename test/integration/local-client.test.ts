@@ -80,3 +80,20 @@ describe('socket-less client (scripts, loaders)', () => {
     expect(await raw.callRaw('SET', 'lc:o', '2')).toBe('+OK\r\n');
   });
 });
+
+describe('socket-less callers never block', () => {
+  it('answer blocking commands at once, even after a transaction of their own', async () => {
+    const t = await startTestServer();
+    try {
+      const c = new LocalClient(t.running.server, 'loader', t.running.server.allocateClientId());
+      expect(c.run(['BLPOP', 'nolist', '0']).toString()).toBe('*-1\r\n');
+      expect(c.run(['MULTI']).toString()).toBe('+OK\r\n');
+      expect(c.run(['RPUSH', 'l', 'a']).toString()).toBe('+QUEUED\r\n');
+      expect(c.run(['EXEC']).toString()).toBe('*1\r\n:1\r\n');
+      expect(c.run(['BLMOVE', 'empty', 'l', 'LEFT', 'LEFT', '0']).toString()).toBe('$-1\r\n');
+      expect(c.run(['BZPOPMIN', 'nozset', '0']).toString()).toBe('*-1\r\n');
+    } finally {
+      await t.stop();
+    }
+  });
+});

@@ -16,7 +16,13 @@ export class LocalClient implements CommandContext {
   db: Database;
   user = 'default';
   authenticated = true;
-  inMulti = false;
+  /** A caller without a socket can never wait: blocking commands answer as if timed out (Redis's CLIENT_DENY_BLOCKING). */
+  get inMulti(): boolean {
+    return true;
+  }
+  set inMulti(_running: boolean) {
+    // EXEC sets and clears it around its commands; for this caller it stays on.
+  }
   multi: MultiState | null = null;
   commandName = '';
   name = '';
