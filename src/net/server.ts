@@ -3,7 +3,6 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Config, ConfigSetError } from '../config/config.js';
 import type { Parsed } from '../config/special.js';
-import { strerror } from '../config/values.js';
 import type { BlockedType, CommandContext, ServeBlocked, ServerContext, ServerStats } from '../commands/core/context.js';
 import { CommandTable } from '../commands/core/registry.js';
 import { LatencyMonitor } from '../server/latency.js';
@@ -27,6 +26,8 @@ import { uncollected } from '../server/reclaim.js';
 import { NO_AOF, NO_RDB, SaveStatus, aofWriter, checkSavePoints, persistenceStopped, rdbWriter } from '../persistence/index.js';
 import type { LoaderClient } from '../persistence/aof/loader.js';
 import { LocalClient } from '../commands/core/local-client.js';
+
+import { openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';
 
 export { NODIS_VERSION } from '../version.js';
 
@@ -263,7 +264,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
 
   // ---- listening ----
   async listen(): Promise<void> {
-    const opened = await this.openListeners(this.config.getNumber('port'), this.config.getString('bind'), []);
+    const opened = await openListeners(this.config.getNumber('port'), this.config.getString('bind'), this.listeners, this.listenerHost);
     this.listeners.push(...opened.listeners);
     this.port = opened.port;
     // Port 0 asks for any free port: CONFIG GET port then shows the one in use.
@@ -294,7 +295,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (this.closing !== null) throw new ConfigSetError(listeningParamOf(pairs, config, next), 'the server is shutting down');
     let opened: OpenedListeners;
     try {
-      opened = await this.openListeners(port, bind, this.listeners);
+      opened = await openListeners(port, bind, this.listeners, this.listenerHost);
     } catch {
       const name = listeningParamOf(pairs, config, next);
       this.log.warn(`Failed applying new configuration. Possibly related to new ${name} setting. Restoring previous settings.`);
@@ -322,83 +323,9 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.port = opened.port;
   }
 
-  /**
-   * Listens on every address of `bind` ("*" and "-addr" as in Redis) at `port`; all or
-   * nothing. A listener of `current` already on an address and port is kept rather than
-   * opened again (a second socket on it could not bind). Without SO_REUSEPORT (Node 20), a
-   * specific address cannot be bound while a current wildcard listener holds the port, or the
-   * reverse: such a clashing current listener is closed first and, if the new addresses still
-   * fail, opened again.
-   */
-  private async openListeners(port: number, bind: string, current: readonly Listener[]): Promise<OpenedListeners> {
-    const binds = bind.split(/\s+/).filter((b) => b !== '');
-    const addresses = binds.length === 0 ? ['0.0.0.0', '::'] : binds;
-    const opened: Listener[] = [];
-    const retired: Listener[] = [];
-    let chosenPort = port;
-    try {
-      for (const raw of addresses) {
-        // A leading '-' means "skip this address if it is not available", as in Redis.
-        const optional = raw.startsWith('-');
-        const host = optional ? raw.slice(1) : raw;
-        const address = host === '*' ? '0.0.0.0' : host;
-        const kept = chosenPort === 0 ? undefined : current.find((l) => l.host === address && l.port === chosenPort && !retired.includes(l));
-        if (kept !== undefined) {
-          opened.push(kept);
-          continue;
-        }
-        try {
-          let listener: Listener;
-          try {
-            listener = await this.listenOn(address, chosenPort);
-          } catch (err) {
-            const clashing = current.filter((l) => l.port === chosenPort && chosenPort !== 0 && !opened.includes(l) && !retired.includes(l));
-            if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || clashing.length === 0) throw err;
-            await Promise.all(clashing.map((l) => closeListener(l)));
-            retired.push(...clashing);
-            listener = await this.listenOn(address, chosenPort);
-          }
-          opened.push(listener);
-          chosenPort = listener.port;
-        } catch (err) {
-          this.log.warn(`Warning: Could not create server TCP listening socket ${host}:${chosenPort}: bind: ${strerror(err)}`);
-          if (!optional && !(binds.length === 0 && address === '::')) throw err;
-        }
-      }
-    } catch (err) {
-      for (const l of opened) if (!current.includes(l)) l.server.close();
-      await this.reopen(retired);
-      throw err;
-    }
-    // A retired listener whose address is not in the new set stays closed, as it would have been anyway.
-    return { listeners: opened, port: chosenPort };
-  }
-
-  /** Listens again on the addresses of listeners closed by a failed change (best effort, as Redis restores). */
-  private async reopen(retired: readonly Listener[]): Promise<void> {
-    for (const old of retired) {
-      const at = this.listeners.indexOf(old);
-      try {
-        const again = await this.listenOn(old.host, old.port);
-        if (at !== -1) this.listeners[at] = again;
-        else again.server.close();
-      } catch (err) {
-        this.log.warn(`Could not listen again on ${old.host}:${old.port}: ${(err as Error).message}`);
-        if (at !== -1) this.listeners.splice(at, 1);
-      }
-    }
-  }
-
-  private listenOn(host: string, port: number): Promise<Listener> {
-    return new Promise((resolve, reject) => {
-      const server = net.createServer((socket) => this.accept(socket));
-      server.once('error', reject);
-      server.listen({ host, port, ipv6Only: host.includes(':') }, () => {
-        server.off('error', reject);
-        const addr = server.address();
-        resolve({ server, host, port: typeof addr === 'object' && addr !== null ? addr.port : port });
-      });
-    });
+  /** Where the listening sockets hand accepted connections (listeners.ts). */
+  private get listenerHost(): ListenerHost {
+    return { onSocket: (socket) => this.accept(socket), log: this.log };
   }
 
   private accept(socket: net.Socket): void {
@@ -596,27 +523,6 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.closing = this.stop();
     return this.closing;
   }
-}
-
-/** A listening socket and the address it was asked for. */
-interface Listener {
-  readonly server: net.Server;
-  readonly host: string;
-  readonly port: number;
-}
-
-interface OpenedListeners {
-  listeners: Listener[];
-  port: number;
-}
-
-/** Closes a listening socket and waits until its address is free again. */
-function closeListener(listener: Listener): Promise<void> {
-  return new Promise((resolve) => {
-    listener.server.close(() => resolve());
-    // close()'s callback waits for the connections it accepted; the address is free sooner.
-    setImmediate(resolve);
-  });
 }
 
 /**
