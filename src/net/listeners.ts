@@ -14,9 +14,9 @@ export interface OpenedListeners {
   port: number;
 }
 
-/** What opening listeners needs of the server: where accepted sockets go, and the log. */
+/** What opening listeners needs of the server: a socket listening at an address, and the log. */
 export interface ListenerHost {
-  onSocket(socket: net.Socket): void;
+  listen(host: string, port: number): Promise<Listener>;
   readonly log: Logger;
 }
 
@@ -57,13 +57,13 @@ export async function openListeners(port: number, bind: string, current: Listene
       try {
         let listener: Listener;
         try {
-          listener = await listenOn(address, chosenPort, host.onSocket);
+          listener = await host.listen(address, chosenPort);
         } catch (err) {
           const clashing = current.filter((l) => l.port === chosenPort && chosenPort !== 0 && !opened.includes(l) && !retired.includes(l));
           if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || clashing.length === 0) throw err;
           await Promise.all(clashing.map((l) => closeListener(l)));
           retired.push(...clashing);
-          listener = await listenOn(address, chosenPort, host.onSocket);
+          listener = await host.listen(address, chosenPort);
         }
         opened.push(listener);
         chosenPort = listener.port;
@@ -86,7 +86,7 @@ async function reopen(retired: readonly Listener[], current: Listener[], host: L
   for (const old of retired) {
     const at = current.indexOf(old);
     try {
-      const again = await listenOn(old.host, old.port, host.onSocket);
+      const again = await host.listen(old.host, old.port);
       if (at !== -1) current[at] = again;
       else again.server.close();
     } catch (err) {

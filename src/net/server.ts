@@ -27,7 +27,7 @@ import { NO_AOF, NO_RDB, SaveStatus, aofWriter, checkSavePoints, persistenceStop
 import type { LoaderClient } from '../persistence/aof/loader.js';
 import { LocalClient } from '../commands/core/local-client.js';
 
-import { openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';
+import { listenOn, openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';
 
 export { NODIS_VERSION } from '../version.js';
 
@@ -323,9 +323,13 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.port = opened.port;
   }
 
-  /** Where the listening sockets hand accepted connections (listeners.ts). */
+  /** What listeners.ts needs: listening sockets that hand their connections to accept(). */
   private get listenerHost(): ListenerHost {
-    return { onSocket: (socket) => this.accept(socket), log: this.log };
+    return { listen: (host, port) => this.listenOn(host, port), log: this.log };
+  }
+
+  private listenOn(host: string, port: number): Promise<Listener> {
+    return listenOn(host, port, (socket) => this.accept(socket));
   }
 
   private accept(socket: net.Socket): void {
