@@ -3,7 +3,7 @@ import { isIntEncodable, stringEncoding, type Value } from '../../types/value.js
 import type { CommandCode, CommandContext } from '../core/context.js';
 import { valueSize } from '../../server/memory.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
-import { NO_RDB, rdbWriter, snapshotWritten } from '../../persistence/index.js';
+import { saveSnapshotNow } from './persistence.js';
 import { loadRdbFile } from '../../persistence/load.js';
 import { datasetDigest, valueDigest } from '../../keyspace/digest.js';
 import { atoi } from '../../util/parse.js';
@@ -96,18 +96,7 @@ function debugReload(ctx: CommandContext, argv: string[]): void {
     else throw new RedisError('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
   }
   const server = ctx.server;
-  if (save) {
-    const rdb = rdbWriter();
-    if (rdb === null) throw new RedisError(`ERR ${NO_RDB}`);
-    const dirty = server.dirty;
-    try {
-      rdb.save(server);
-    } catch (err) {
-      server.log.warn(`Error saving DB on disk: ${(err as Error).message}`);
-      throw new RedisError('ERR');
-    }
-    snapshotWritten(server, dirty, Math.floor(Date.now() / 1000));
-  }
+  if (save) saveSnapshotNow(server);
   if (flush) {
     server.flushed(null);
     for (const db of server.databases) db.clear();

@@ -7,20 +7,27 @@ import type { CommandCode, CommandContext } from '../core/context.js';
  * they answer an error that says so, instead of an OK for a snapshot that is never written.
  */
 
-function save(ctx: CommandContext): void {
+/**
+ * A snapshot now (SAVE, DEBUG RELOAD): written, counted as a save, or a RedisError — Redis
+ * answers a bare -ERR when the save fails, and logs why.
+ */
+export function saveSnapshotNow(server: CommandContext['server']): void {
   const rdb = rdbWriter();
   if (rdb === null) throw new RedisError(`ERR ${NO_RDB}`);
-  const server = ctx.server;
-  if (server.saveStatus.bgsaveStartedAt !== 0) throw new RedisError('ERR Background save already in progress');
   const dirty = server.dirty;
   try {
     rdb.save(server);
   } catch (err) {
     server.log.warn(`Error saving DB on disk: ${(err as Error).message}`);
-    // Redis answers a bare -ERR when SAVE fails.
     throw new RedisError('ERR');
   }
   snapshotWritten(server, dirty, Math.floor(Date.now() / 1000));
+}
+
+function save(ctx: CommandContext): void {
+  if (rdbWriter() === null) throw new RedisError(`ERR ${NO_RDB}`);
+  if (ctx.server.saveStatus.bgsaveStartedAt !== 0) throw new RedisError('ERR Background save already in progress');
+  saveSnapshotNow(ctx.server);
   ctx.reply.ok();
 }
 
