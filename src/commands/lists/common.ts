@@ -77,9 +77,14 @@ export function popOneWithKey(ctx: CommandContext, list: List, key: string, left
 
 /** Pops up to `count` elements and replies [key, [elements]] (LMPOP, BLMPOP). */
 export function popRangeWithKey(ctx: CommandContext, list: List, key: string, left: boolean, count: number): void {
-  const n = Math.min(count, list.size);
   ctx.reply.arrayHeader(2);
   ctx.reply.bulk(key);
+  popRange(ctx, list, key, left, count);
+}
+
+/** Pops up to `count` elements from one end and replies them as an array (LPOP/RPOP with a count, LMPOP). */
+export function popRange(ctx: CommandContext, list: List, key: string, left: boolean, count: number): void {
+  const n = Math.min(count, list.size);
   if (left) {
     replyRange(ctx, list, 0, n - 1, false);
     list.removeLeft(n);

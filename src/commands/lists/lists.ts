@@ -3,7 +3,7 @@ import { List } from '../../types/list.js';
 import { getLongLong, getRangeLong, parseLongLongBig } from '../../util/parse.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
 import {
-  asList, elementsRemoved, moveElement, parseMpop, parseWhere, popCommand, popRangeWithKey, replyRange,
+  asList, elementsRemoved, moveElement, parseMpop, parseWhere, popCommand, popRange, popRangeWithKey, replyRange,
 } from './common.js';
 import { numkeysKeyPositions } from '../args/numkeys.js';
 
@@ -58,15 +58,7 @@ function popGeneric(ctx: CommandContext, argv: string[], left: boolean): void {
     ctx.reply.bulk((left ? list.popLeft() : list.popRight()) as string);
     return elementsRemoved(ctx, key, left, list, 1);
   }
-  const n = Math.min(count, list.size);
-  if (left) {
-    replyRange(ctx, list, 0, n - 1, false);
-    list.removeLeft(n);
-  } else {
-    replyRange(ctx, list, -n, -1, true);
-    list.removeRight(n);
-  }
-  elementsRemoved(ctx, key, left, list, n);
+  popRange(ctx, list, key, left, count);
 }
 
 function lpop(ctx: CommandContext, argv: string[]): void {
