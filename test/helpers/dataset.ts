@@ -47,8 +47,8 @@ export async function readDataset(client: RawClient, dbCount: number): Promise<M
     const values = await pipeline(client, reads);
     keys.forEach((k, i) => {
       const type = meta[i * 2] as string;
-      // Expired between KEYS and TYPE.
-      if (type === 'none') return;
+      // Expired between KEYS and TYPE, or between TYPE and PEXPIRETIME (-2: no such key).
+      if (type === 'none' || meta[i * 2 + 1] === -2) return;
       const raw = values[i] as RespValue;
       let value: string;
       if (type === 'hash') value = JSON.stringify(pairs(raw as RespValue[]).sort());
