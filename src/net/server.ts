@@ -475,8 +475,11 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (++this.cronLoops % hz === 0) this.clientsCron();
     this.blocking.checkTimeouts();
     if (this.tracking.clients.size !== 0) this.tracking.limit();
-    if (this.saveStatus.savePoints.length !== 0 || this.saveStatus.bgsaveScheduled) checkSavePoints(this, Math.floor(Date.now() / 1000));
-    aofWriter()?.cron(this);
+    // As Redis, no save point and no AOF rewrite while a dataset loads (it would save half of it).
+    if (!this.loading) {
+      if (this.saveStatus.savePoints.length !== 0 || this.saveStatus.bgsaveScheduled) checkSavePoints(this, Math.floor(Date.now() / 1000));
+      aofWriter()?.cron(this);
+    }
     // Memory freed by large deletes goes back now if a full collection is cheap enough (server/reclaim.ts).
     if (uncollected.collectIfCheap() !== null) {
       const { pauseMs, liveBytes } = uncollected.lastCollection as { pauseMs: number; liveBytes: number };

@@ -453,6 +453,42 @@ describe('write errors and INFO', () => {
 });
 
 describe('while the AOF loads', () => {
+  it('no save point starts a snapshot of the half-loaded dataset', async () => {
+    const dir = newDir();
+    const commands: string[][] = [['SELECT', '0']];
+    for (let i = 0; i < 300; i++) commands.push(['SET', `k${i}`, String(i)]);
+    writeAofDir(dir, [
+      { name: 'appendonly.aof.1.base.aof', seq: 1, type: 'b', content: '' },
+      { name: 'appendonly.aof.1.incr.aof', seq: 1, type: 'i', content: resp(...commands) },
+    ]);
+    const port = await freePort();
+    // 300 commands 5 ms apart: a load of 1.5 s, past the save point of 1 second and 1 change.
+    const starting = startServer({ port, save: '1 1', hz: 100, dir, appendonly: 'yes', 'key-load-delay': 5000 });
+    let c: RawClient | null = null;
+    for (let i = 0; i < 100 && c === null; i++) {
+      c = await RawClient.connect(port).catch(async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        return null;
+      });
+    }
+    if (c === null) throw new Error('the server did not listen while loading');
+    let polls = 0;
+    while ((await persistenceInfo(c, 'loading')) === '1') {
+      expect(await persistenceInfo(c, 'rdb_bgsave_in_progress')).toBe('0');
+      expect(await persistenceInfo(c, 'rdb_saves')).toBe('0');
+      polls++;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(polls).toBeGreaterThan(10);
+    const running = await starting;
+    try {
+      expect(await c.call('DBSIZE')).toBe(300);
+    } finally {
+      c.close();
+      await running.close();
+    }
+  });
+
   it('the server listens and answers -LOADING, INFO says loading:1', async () => {
     const dir = newDir();
     const commands: string[][] = [['SELECT', '0']];
