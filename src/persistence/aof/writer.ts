@@ -26,6 +26,9 @@ import { AofLoadError, loadAppendOnlyFiles, type LoaderClient } from './loader.j
 import { AofManifest, ManifestError, manifestName, tempIncrName } from './manifest.js';
 import { BaseRewrite } from './rewrite.js';
 import { encodeCommand } from './resp.js';
+
+/** Numbers the temporary files of rewrites (see startRewriteNow). */
+let rewriteSequence = 0;
 import { IncrementalLog } from './incr-log.js';
 
 /** What the AOF needs of a server. */
@@ -369,7 +372,8 @@ export class AppendOnlyFile {
       throw err;
     }
     this.rewrites++;
-    const temp = join(dir, `temp-rewriteaof-bg-${process.pid}.aof`);
+    // A name per rewrite: an aborted one still removing its file must not remove the next one's.
+    const temp = join(dir, `temp-rewriteaof-bg-${process.pid}-${++rewriteSequence}.aof`);
     let job: BaseRewrite;
     try {
       job = new BaseRewrite(server.databases, temp, {
