@@ -46,6 +46,8 @@ export function loadRdbBuffer(server: PersistedServer, input: Buffer, merge = fa
     const db = server.databases[record.db];
     if (db === undefined) throw new RdbError(`Data file refers to database ${record.db}, which does not exist`);
     if (!merge && db.dict.has(record.key)) throw new RdbError(`RDB has duplicated key in DB ${record.db}`);
+    // DEBUG RELOAD while a BGSAVE or AOF rewrite runs: the job keeps what was there before.
+    if (db.changeListener !== null) db.changeListener.beforeKeyChange(db, record.key);
     db.dict.set(record.key, record.value);
     if (record.expireAt !== -1) db.expires.set(record.key, record.expireAt);
     else if (merge) db.expires.delete(record.key);

@@ -38,4 +38,18 @@ describe('one background job at a time, as Redis runs one child', () => {
     const saved = readRdb(readFileSync(join(dir, 'dump.rdb')));
     expect(saved.databases.get(0)?.size).toBe(101);
   });
+
+  it('BGSAVE inside MULTI is scheduled and run by the cron, as Redis does', async () => {
+    const dir = tempDir('jobs');
+    dirs.push(dir);
+    const s = await startTestServer({ dir, save: '' });
+    servers.push(s);
+    const c = await s.raw();
+    await c.call('SET', 'k', 'v');
+    expect(await c.call('MULTI')).toBe('OK');
+    expect(await c.call('BGSAVE')).toBe('QUEUED');
+    expect(await c.call('EXEC')).toEqual(['Background saving scheduled']);
+    for (let i = 0; i < 200 && (await persistenceInfo(c, 'rdb_saves')) !== '1'; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await persistenceInfo(c, 'rdb_saves')).toBe('1');
+  });
 });

@@ -35,8 +35,9 @@ function bgsave(ctx: CommandContext, argv: string[]): void {
   if (argv.length > 2 || (argv.length === 2 && (argv[1] as string).toLowerCase() !== 'schedule')) throw new RedisError(ERR_SYNTAX);
   // Even with SCHEDULE: there is nothing to wait for but the save itself.
   if (ctx.server.saveStatus.bgsaveStartedAt !== 0) throw new RedisError('ERR Background save already in progress');
-  if (backgroundJobRunning(ctx.server)) {
-    if (argv.length !== 2) throw new RedisError(ERR_OTHER_CHILD);
+  // Inside EXEC the save waits for the cron, as Redis's does (server.in_exec).
+  if (backgroundJobRunning(ctx.server) || ctx.inMulti) {
+    if (argv.length !== 2 && !ctx.inMulti) throw new RedisError(ERR_OTHER_CHILD);
     ctx.server.saveStatus.bgsaveScheduled = true;
     ctx.reply.simple('Background saving scheduled');
     return;
