@@ -1,8 +1,8 @@
 /** What the list commands, blocking or not, share: type checks, pops with their side effects, moves. */
+import { parseMpopArgs } from '../args/mpop.js';
 import { RedisError, ERR_SYNTAX, WRONGTYPE } from '../../errors.js';
 import { List } from '../../types/list.js';
 import type { Value } from '../../types/value.js';
-import { getRangeLong } from '../../util/parse.js';
 import type { CommandContext } from '../core/context.js';
 
 /** The list stored at a key, undefined when there is none; WRONGTYPE for another type. */
@@ -131,27 +131,9 @@ export function popCommand(key: string, left: boolean, count: number): string[] 
   return count === -1 ? [name, key] : [name, key, String(count)];
 }
 
-export interface MpopArgs {
-  numkeys: number;
-  left: boolean;
-  count: number;
-}
-
 /** LMPOP/BLMPOP's numkeys, LEFT|RIGHT and COUNT, `numkeysIndex` being where numkeys is. */
-export function parseMpop(argv: string[], numkeysIndex: number): MpopArgs {
-  const numkeys = getRangeLong(argv[numkeysIndex] as string, 1, Infinity, 'ERR numkeys should be greater than 0');
-  const whereIndex = numkeysIndex + numkeys + 1;
-  if (whereIndex >= argv.length) throw new RedisError(ERR_SYNTAX);
-  const left = parseWhere(argv[whereIndex] as string);
-  let count = -1;
-  for (let j = whereIndex + 1; j < argv.length; j++) {
-    const opt = argv[j] as string;
-    if (count === -1 && opt.toLowerCase() === 'count' && j + 1 < argv.length) {
-      count = getRangeLong(argv[++j] as string, 1, Infinity, 'ERR count should be greater than 0');
-    } else {
-      throw new RedisError(ERR_SYNTAX);
-    }
-  }
-  return { numkeys, left, count: count === -1 ? 1 : count };
+export function parseMpop(argv: string[], numkeysIndex: number): { numkeys: number; left: boolean; count: number } {
+  const { numkeys, fromFirst, count } = parseMpopArgs(argv, numkeysIndex, 'left', 'right');
+  return { numkeys, left: fromFirst, count };
 }
 

@@ -1,3 +1,4 @@
+import { parseMpopArgs } from '../args/mpop.js';
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import type { ZSet } from '../../types/zset.js';
 import type { SkipNode } from '../../types/skiplist.js';
@@ -81,33 +82,10 @@ function zpopmax(ctx: CommandContext, argv: string[]): void {
   zpopGeneric(ctx, argv, true);
 }
 
-export interface MpopArgs {
-  numkeys: number;
-  max: boolean;
-  count: number;
-}
-
 /** Parses ZMPOP / BZMPOP arguments from the numkeys position. */
-export function parseMpop(argv: string[], numkeysIdx: number): MpopArgs {
-  const numkeys = getRangeLong(argv[numkeysIdx] as string, 1, Infinity, 'ERR numkeys should be greater than 0');
-  const whereIdx = numkeysIdx + numkeys + 1;
-  if (whereIdx >= argv.length) throw new RedisError(ERR_SYNTAX);
-  const where = (argv[whereIdx] as string).toLowerCase();
-  let max: boolean;
-  if (where === 'min') max = false;
-  else if (where === 'max') max = true;
-  else throw new RedisError(ERR_SYNTAX);
-  let count = -1;
-  for (let j = whereIdx + 1; j < argv.length; j++) {
-    const moreArgs = argv.length - 1 - j;
-    if (count === -1 && moreArgs > 0 && (argv[j] as string).toLowerCase() === 'count') {
-      j++;
-      count = getRangeLong(argv[j] as string, 1, Infinity, 'ERR count should be greater than 0');
-    } else {
-      throw new RedisError(ERR_SYNTAX);
-    }
-  }
-  return { numkeys, max, count: count === -1 ? 1 : count };
+export function parseMpop(argv: string[], numkeysIdx: number): { numkeys: number; max: boolean; count: number } {
+  const { numkeys, fromFirst, count } = parseMpopArgs(argv, numkeysIdx, 'min', 'max');
+  return { numkeys, max: !fromFirst, count };
 }
 
 function zmpop(ctx: CommandContext, argv: string[]): void {
