@@ -155,6 +155,9 @@ export class BackgroundSave implements KeyChangeListener {
   private current = 0;
   private cursor: IterableIterator<[string, unknown]> | null = null;
   private timer: NodeJS.Immediate | null = null;
+  /** rdb-key-save-delay (µs), Redis's testing knob: one key per slice, this many ms apart. */
+  private readonly keyDelayMs: number;
+  private delayTimer: NodeJS.Timeout | null = null;
   private finished = false;
 
   constructor(
@@ -163,6 +166,8 @@ export class BackgroundSave implements KeyChangeListener {
     private readonly onDone: (ok: boolean, error?: Error) => void,
   ) {
     this.dirtyAtStart = server.dirty;
+    const delayUs = server.config.getNumber('rdb-key-save-delay');
+    this.keyDelayMs = delayUs <= 0 ? 0 : Math.max(1, Math.ceil(delayUs / 1000));
     const options = writerOptions(server);
     this.writer = new RdbFileWriter(options);
     this.sideWriter = new RdbFileWriter({ ...options, checksum: false });
@@ -224,6 +229,7 @@ export class BackgroundSave implements KeyChangeListener {
 
   private slice(): void {
     this.timer = null;
+    this.delayTimer = null;
     if (this.finished) return;
     try {
       const deadline = performance.now() + SLICE_MS;
@@ -243,7 +249,8 @@ export class BackgroundSave implements KeyChangeListener {
         this.cursor ??= p.db.dict.entries();
         if (!this.walk(p, deadline)) {
           this.flushToFile();
-          this.timer = setImmediate(() => this.slice());
+          if (this.keyDelayMs === 0) this.timer = setImmediate(() => this.slice());
+          else this.delayTimer = setTimeout(() => this.slice(), this.keyDelayMs);
           return;
         }
         this.endDb(p);
@@ -274,7 +281,7 @@ export class BackgroundSave implements KeyChangeListener {
       const expireAt = db.expires.get(key);
       writer.key(key, value, expireAt === undefined ? undefined : { expireAt });
       if (writer.pendingBytes >= WRITE_THRESHOLD) this.flushToFile();
-      if (n % KEYS_PER_CLOCK_CHECK === 0 && performance.now() >= deadline) return false;
+      if (this.keyDelayMs !== 0 || (n % KEYS_PER_CLOCK_CHECK === 0 && performance.now() >= deadline)) return false;
     }
   }
 
@@ -286,7 +293,9 @@ export class BackgroundSave implements KeyChangeListener {
     if (this.finished) return;
     this.finished = true;
     if (this.timer !== null) clearImmediate(this.timer);
+    if (this.delayTimer !== null) clearTimeout(this.delayTimer);
     this.timer = null;
+    this.delayTimer = null;
     setKeyChangeListener(this.server.databases, null);
     if (!ok) this.file.discard();
     this.progress.length = 0;

@@ -52,4 +52,26 @@ describe('one background job at a time, as Redis runs one child', () => {
     for (let i = 0; i < 200 && (await persistenceInfo(c, 'rdb_saves')) !== '1'; i++) await new Promise((r) => setTimeout(r, 25));
     expect(await persistenceInfo(c, 'rdb_saves')).toBe('1');
   });
+
+  it('DEBUG RELOAD during a BGSAVE leaves the snapshot as it was when the save started', async () => {
+    const dir = tempDir('jobs');
+    dirs.push(dir);
+    const s = await startTestServer({ dir, save: '' });
+    servers.push(s);
+    const c = await s.raw();
+    for (let i = 0; i < 100; i++) await c.call('SET', `filler${i}`, 'x');
+    await c.call('SET', 'k', 'in-the-file');
+    expect(await c.call('SAVE')).toBe('OK');
+    await c.call('SET', 'k', 'when-bgsave-started');
+    // One key per slice, 1 ms apart: k, written last, is still ahead of the save when the reload comes.
+    await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '1000');
+    expect(await c.call('BGSAVE')).toBe('Background saving started');
+    expect(await c.call('DEBUG', 'RELOAD', 'NOSAVE', 'NOFLUSH', 'MERGE')).toBe('OK');
+    expect(await c.call('GET', 'k')).toBe('in-the-file');
+    for (let i = 0; i < 200 && (await persistenceInfo(c, 'rdb_bgsave_in_progress')) !== '0'; i++) await new Promise((r) => setTimeout(r, 25));
+    await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '0');
+    expect(await persistenceInfo(c, 'rdb_last_bgsave_status')).toBe('ok');
+    const saved = readRdb(readFileSync(join(dir, 'dump.rdb')));
+    expect(saved.databases.get(0)?.get('k')?.value).toBe('when-bgsave-started');
+  });
 });
