@@ -2,7 +2,7 @@ import net from 'node:net';
 import { rssBytes, startBenchServer, type BenchServer } from './servers.js';
 
 /** Sends commands pipelined in large batches and waits for all replies (counts CRLF-terminated replies). */
-async function pipeline(port: number, total: number, encode: (i: number) => string): Promise<void> {
+export async function pipeline(port: number, total: number, encode: (i: number) => string): Promise<void> {
   const socket = net.connect({ port, host: '127.0.0.1' });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
@@ -25,13 +25,13 @@ async function pipeline(port: number, total: number, encode: (i: number) => stri
   socket.end();
 }
 
-function resp(args: string[]): string {
+export function resp(args: string[]): string {
   let out = `*${args.length}\r\n`;
   for (const a of args) out += `$${a.length}\r\n${a}\r\n`;
   return out;
 }
 
-async function command(port: number, args: string[]): Promise<string> {
+export async function command(port: number, args: string[]): Promise<string> {
   const socket = net.connect({ port, host: '127.0.0.1' });
   return new Promise((resolve, reject) => {
     let data = '';
@@ -49,7 +49,7 @@ async function command(port: number, args: string[]): Promise<string> {
   });
 }
 
-function infoField(info: string, field: string): number {
+export function infoField(info: string, field: string): number {
   const match = new RegExp(`^${field}:(\\d+)`, 'm').exec(info);
   return match ? Number(match[1]) : NaN;
 }

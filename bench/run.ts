@@ -1,12 +1,12 @@
 /**
- * `npm run bench [-- --quick] [-- --rounds N] [-- --no-memory]`
+ * `npm run bench [-- --quick] [-- --rounds N] [-- --no-throughput] [-- --no-memory] [-- --no-persistence]`
  *
  * Runs redis-benchmark against nodis and real redis-server in the same run, alternating
  * A B A B per test over several rounds after a warm-up pass, each server pinned to core 1 and
  * the client to core 0. Reports requests per second, server CPU time per request (µs/op,
  * from /proc over each test) and the nodis/redis ratios, medians over the rounds; then memory
- * per key/member; then GC pauses seen by node --trace-gc. Writes a Markdown report under
- * bench/results/.
+ * per key/member; then GC pauses seen by node --trace-gc; then persistence (bench/persistence.ts).
+ * Writes a Markdown report under bench/results/.
  */
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -14,35 +14,31 @@ import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measureMemory, type MemoryResult } from './memory.js';
-import { cpuMicros, gcPauses, hasTaskset, pinned, startBenchServer, type BenchServer } from './servers.js';
+import { aofCostTable, measureAofCost, measurePersistence, persistenceTable, type AofCost, type PersistenceResult } from './persistence.js';
+import { CLIENT_CORE, median, runBenchmark, SERVER_CORE, type Sample, type TestCase } from './benchmark.js';
+import { gcPauses, hasTaskset, startBenchServer } from './servers.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const SERVER_CORE = 1;
-const CLIENT_CORE = 0;
 
 interface Options {
   quick: boolean;
   rounds: number;
+  throughput: boolean;
   memory: boolean;
+  persistence: boolean;
 }
 
 function parseOptions(argv: string[]): Options {
   const quick = argv.includes('--quick');
   const roundsAt = argv.indexOf('--rounds');
   const rounds = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : quick ? 2 : 5;
-  return { quick, rounds, memory: !argv.includes('--no-memory') };
-}
-
-interface TestCase {
-  /** Name in the report. */
-  label: string;
-  pipeline: number;
-  clients: number;
-  requests: number;
-  /** redis-benchmark arguments besides host/port/-c/-n/-P. */
-  args: string[];
-  /** Latency-only test: report p50/p99 instead of CPU ratios. */
-  latency?: boolean;
+  return {
+    quick,
+    rounds,
+    throughput: !argv.includes('--no-throughput'),
+    memory: !argv.includes('--no-memory'),
+    persistence: !argv.includes('--no-persistence'),
+  };
 }
 
 /** Ordered so that data exists when read (lists before LRANGE and pops). */
@@ -74,33 +70,6 @@ function buildCases(opts: Options): TestCase[] {
     cases.push({ label: `${test} -c 1`, pipeline: 1, clients: 1, requests: Math.round(50_000 * scale), args: ['-t', test], latency: true });
   }
   return cases;
-}
-
-interface Sample {
-  rps: number;
-  usPerOp: number;
-  p50: number;
-  p99: number;
-}
-
-function runBenchmark(server: BenchServer, test: TestCase): Sample {
-  const args = ['-h', '127.0.0.1', '-p', String(server.port), '-c', String(test.clients), '-n', String(test.requests), '-P', String(test.pipeline), '--csv', ...test.args];
-  const [cmd, full] = pinned(CLIENT_CORE, 'redis-benchmark', args);
-  const before = cpuMicros(server.pid);
-  const result = spawnSync(cmd, full, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
-  const after = cpuMicros(server.pid);
-  if (result.status !== 0) throw new Error(`redis-benchmark failed: ${result.stderr}`);
-  const lines = result.stdout.trim().split('\n').filter((l) => l.startsWith('"') && !l.startsWith('"test"'));
-  const last = lines[lines.length - 1];
-  if (last === undefined) throw new Error(`no CSV output from redis-benchmark: ${result.stdout} ${result.stderr}`);
-  const fields = last.split('","').map((f) => f.replace(/"/g, ''));
-  return { rps: Number(fields[1]), usPerOp: (after - before) / test.requests, p50: Number(fields[4]), p99: Number(fields[6]) };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 interface Row {
@@ -162,13 +131,12 @@ function memoryTable(results: MemoryResult[]): string {
   return lines.join('\n');
 }
 
-async function main(): Promise<void> {
-  const opts = parseOptions(process.argv.slice(2));
-  const redisFound = spawnSync('redis-server', ['--version']).status === 0;
-  if (spawnSync('redis-benchmark', ['--version']).status !== 0) {
-    console.error('redis-benchmark not found: apt-get install redis-tools');
-    process.exit(1);
-  }
+interface ThroughputResult {
+  rows: Row[];
+  gc: { max: number; over: number; count: number };
+}
+
+async function measureThroughput(opts: Options, redisFound: boolean): Promise<ThroughputResult> {
   const cases = buildCases(opts);
   const nodis = await startBenchServer('nodis', SERVER_CORE);
   const redis = redisFound ? await startBenchServer('redis', SERVER_CORE) : null;
@@ -204,12 +172,31 @@ async function main(): Promise<void> {
     const s = samples.get(test) as { nodis: Sample[]; redis: Sample[] };
     return { test, nodis: pick(s.nodis), redis: s.redis.length ? pick(s.redis) : empty };
   });
-  const gc = gcPauses(nodis.output(), 5, nodis.readyAfterMs);
+  return { rows, gc: gcPauses(nodis.output(), 5, nodis.readyAfterMs) };
+}
+
+async function main(): Promise<void> {
+  const opts = parseOptions(process.argv.slice(2));
+  const redisFound = spawnSync('redis-server', ['--version']).status === 0;
+  if (spawnSync('redis-benchmark', ['--version']).status !== 0) {
+    console.error('redis-benchmark not found: apt-get install redis-tools');
+    process.exit(1);
+  }
+  const throughput = opts.throughput ? await measureThroughput(opts, redisFound) : null;
 
   let memory: MemoryResult[] = [];
-  if (opts.memory && redis) {
+  if (opts.memory && redisFound) {
     console.error('memory: loading 1M items per dataset into fresh servers…');
     memory = await measureMemory(opts.quick ? 200_000 : 1_000_000, SERVER_CORE);
+  }
+
+  const persistenceItems = opts.quick ? 200_000 : 1_000_000;
+  let persistence: PersistenceResult[] = [];
+  let aofCost: AofCost | null = null;
+  if (opts.persistence && redisFound) {
+    persistence = await measurePersistence(persistenceItems, SERVER_CORE, (line) => console.error(line));
+    console.error('persistence: SET -P 16 with and without the AOF…');
+    aofCost = await measureAofCost(opts.quick ? 200_000 : 1_000_000, opts.rounds, SERVER_CORE);
   }
 
   const when = new Date();
@@ -218,29 +205,46 @@ async function main(): Promise<void> {
     '',
     `- machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${hasTaskset() ? `server pinned to core ${SERVER_CORE}, client to core ${CLIENT_CORE}` : 'no taskset (unpinned)'}`,
     `- node ${process.version}; ${versionOf('redis-server', ['--version'])}; ${versionOf('redis-benchmark', ['--version'])}`,
-    `- command: \`npm run bench${opts.quick ? ' -- --quick' : ''}\` — ${opts.rounds} rounds after a warm-up pass, A/B alternating per test, medians; each test is \`redis-benchmark -c <clients> -n <requests> -P <pipeline> --csv <test>\``,
+    `- command: \`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}\` — ${opts.rounds} rounds after a warm-up pass, A/B alternating per test, medians; each test is \`redis-benchmark -c <clients> -n <requests> -P <pipeline> --csv <test>\``,
     '',
   ].join('\n');
   const report = [
     header,
-    '## Throughput and server CPU per request',
-    '',
-    table(rows),
-    '',
-    summary(rows),
-    '',
-    `## GC (node --trace-gc during the throughput run)`,
-    '',
-    `- ${gc.count} collections, longest pause ${fmt(gc.max)} ms, ${gc.over} over 5 ms`,
-    '',
+    ...(throughput
+      ? [
+          '## Throughput and server CPU per request',
+          '',
+          table(throughput.rows),
+          '',
+          summary(throughput.rows),
+          '',
+          `## GC (node --trace-gc during the throughput run)`,
+          '',
+          `- ${throughput.gc.count} collections, longest pause ${fmt(throughput.gc.max)} ms, ${throughput.gc.over} over 5 ms`,
+          '',
+        ]
+      : []),
     ...(memory.length ? ['## Memory', '', memoryTable(memory), ''] : []),
+    ...(persistence.length
+      ? [
+          '## Persistence',
+          '',
+          'Each server filled through one pipelined connection, then: SAVE (wall time of the command), the size of dump.rdb, the load time the server logs when restarted on that file, and the longest round trip of a client sending PING after PING while nothing runs, during BGSAVE, and during BGREWRITEAOF with and without an RDB base.',
+          '',
+          persistenceTable(persistence, persistenceItems),
+          '',
+        ]
+      : []),
+    ...(aofCost ? ['### AOF cost', '', aofCostTable(aofCost), ''] : []),
   ].join('\n');
   console.log(report);
   const dir = join(HERE, 'results');
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${when.toISOString().slice(0, 16).replace(/[:T]/g, '-')}${opts.quick ? '-quick' : ''}.md`);
+  // A run that skipped a part is kept under its own name and does not replace latest.md.
+  const partial = !opts.throughput || !opts.memory || !opts.persistence;
+  const file = join(dir, `${when.toISOString().slice(0, 16).replace(/[:T]/g, '-')}${opts.quick ? '-quick' : ''}${partial ? '-partial' : ''}.md`);
   writeFileSync(file, report + '\n');
-  copyFileSync(file, join(dir, opts.quick ? 'latest-quick.md' : 'latest.md'));
+  if (!partial) copyFileSync(file, join(dir, opts.quick ? 'latest-quick.md' : 'latest.md'));
   console.error(`report written to ${file}`);
 }
 

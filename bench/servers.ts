@@ -55,10 +55,17 @@ async function waitForPort(port: number): Promise<void> {
   throw new Error(`server on port ${port} did not start`);
 }
 
-/** Starts a server pinned to `core`, without persistence. */
-export async function startBenchServer(name: 'nodis' | 'redis', core: number, extra: string[] = []): Promise<BenchServer> {
+export interface BenchServerOptions {
+  /** A directory of the caller's (kept on stop): the server loads what is there. */
+  dir?: string;
+  /** nodis's log level (default warning: the throughput run logs nothing). */
+  logLevel?: string;
+}
+
+/** Starts a server pinned to `core`, without persistence unless `extra` says otherwise. */
+export async function startBenchServer(name: 'nodis' | 'redis', core: number, extra: string[] = [], options: BenchServerOptions = {}): Promise<BenchServer> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), `bench-${name}-`));
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), `bench-${name}-`));
   const common = ['--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir, ...extra];
   let child: ChildProcess;
   if (name === 'redis') {
@@ -66,7 +73,7 @@ export async function startBenchServer(name: 'nodis' | 'redis', core: number, ex
     child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   } else {
     // Run as users do, plus --expose-gc (MEMORY PURGE then runs a full GC) and --trace-gc (pauses).
-    const nodeArgs = ['--max-semi-space-size=2', '--expose-gc', '--trace-gc', join(ROOT, 'bin', 'nodis-server'), ...common, '--loglevel', 'warning'];
+    const nodeArgs = ['--max-semi-space-size=2', '--expose-gc', '--trace-gc', join(ROOT, 'bin', 'nodis-server'), ...common, '--loglevel', options.logLevel ?? 'warning'];
     const [cmd, args] = pinned(core, process.execPath, nodeArgs);
     child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   }
@@ -91,7 +98,7 @@ export async function startBenchServer(name: 'nodis' | 'redis', core: number, ex
       const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
