@@ -107,7 +107,7 @@ export class SaveStatus {
   lastBgsaveOk = true;
   /** Unix time (s) of the last background save attempt. */
   lastBgsaveTry = 0;
-  /** rdb_saves: snapshots written. */
+  /** rdb_saves: SAVE commands and background saves started (Redis's stat_rdb_saves; not the final save). */
   saves = 0;
   /** When (ms) the background save running started; 0 while none runs (rdb_bgsave_in_progress). */
   bgsaveStartedAt = 0;
@@ -141,7 +141,22 @@ export function snapshotWritten(server: PersistedServer, dirtyAtStart: number, n
   server.dirty = Math.max(0, server.dirty - dirtyAtStart);
   server.lastSave = now;
   server.saveStatus.lastBgsaveOk = true;
-  server.saveStatus.saves++;
+}
+
+/**
+ * FLUSHALL with save points configured (Redis's flushAllDataAndResetRDB): a running background
+ * save is abandoned and the empty dataset is saved at once, so that a restart does not bring
+ * back what was flushed. A failure is logged, as Redis's rdbSave logs it; FLUSHALL still succeeds.
+ */
+export function saveAfterFlushAll(server: PersistedServer): void {
+  if (server.saveStatus.savePoints.length === 0 || rdb === null) return;
+  try {
+    const dirty = server.dirty;
+    rdb.save(server);
+    snapshotWritten(server, dirty, Math.floor(Date.now() / 1000));
+  } catch (err) {
+    server.log.warn(`Write error saving DB on disk: ${(err as Error).message}`);
+  }
 }
 
 /** The server stops (close or SHUTDOWN): writers drop what they still run for it. */
@@ -211,6 +226,8 @@ export function backgroundSave(server: PersistedServer, now: number): boolean {
   const status = server.saveStatus;
   const firstFailure = status.lastBgsaveOk;
   status.lastBgsaveTry = now;
+  // Counted when attempted, as Redis counts a fork that then fails.
+  status.saves++;
   try {
     if (rdb === null) throw new Error(NO_RDB);
     rdb.startBackgroundSave(server);

@@ -27,6 +27,8 @@ export function saveSnapshotNow(server: CommandContext['server']): void {
 function save(ctx: CommandContext): void {
   if (rdbWriter() === null) throw new RedisError(`ERR ${NO_RDB}`);
   if (ctx.server.saveStatus.bgsaveStartedAt !== 0) throw new RedisError('ERR Background save already in progress');
+  // Counted before the attempt, as Redis's saveCommand does (DEBUG RELOAD's save is not counted).
+  ctx.server.saveStatus.saves++;
   saveSnapshotNow(ctx.server);
   ctx.reply.ok();
 }

@@ -4,7 +4,7 @@ import { getLongLong, getRangeLong, parseLongLongBig } from '../../util/parse.js
 import { onConnection } from '../core/checks.js';
 import type { ClientConnection, CommandCode, CommandContext } from '../core/context.js';
 import { uncollected } from '../../server/reclaim.js';
-import { finalSave } from '../../persistence/index.js';
+import { finalSave, saveAfterFlushAll } from '../../persistence/index.js';
 
 const INT_MIN = -2147483648;
 const INT_MAX = 2147483647;
@@ -52,8 +52,9 @@ function flushall(ctx: CommandContext, argv: string[]): void {
   server.flushed(null);
   let removed = 0;
   for (const db of server.databases) removed += emptyDb(ctx, db, async);
-  // Redis also writes an (empty) snapshot here when save points are configured: not without an RDB writer.
-  server.dirty += removed + 1;
+  server.dirty += removed;
+  saveAfterFlushAll(server);
+  // Propagated even when nothing was removed (and after the save reset the change count).
   server.propagation.force();
   ctx.reply.ok();
 }
