@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { newAccessRecord } from '../keyspace/access.js';
 import { RdbError, RdbReader, type EncodingLimits } from './rdb/index.js';
-import type { PersistedServer } from './index.js';
+import type { PersistedServer } from './server.js';
 import { rdbPath } from './snapshot.js';
 
 export interface LoadResult {

@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { setKeyChangeListener, type Database, type KeyChangeListener } from '../keyspace/database.js';
 import { usedMemory } from '../server/memory.js';
 import { RdbWriter as RdbFileWriter, type RdbWriterOptions } from './rdb/index.js';
-import { snapshotWritten, type PersistedServer, type RdbWriter } from './index.js';
+import { snapshotWritten, type PersistedServer, type RdbWriter } from './server.js';
 
 /** How long one slice of a background save may run before yielding to the loop (ms). */
 const SLICE_MS = 2;

@@ -18,16 +18,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../log.js';
 import { strerror } from '../../config/values.js';
 import type { AofManifest } from './manifest.js';
-
-/** What the loader needs of the client that runs the commands (the server's LocalClient). */
-export interface LoaderClient {
-  /** Runs one command; its reply is of no interest (errors included, as for Redis's fake client). */
-  run(argv: string[]): unknown;
-  /** A MULTI is open: commands are being queued. */
-  readonly inTransaction: boolean;
-  /** Whether `name` is a command of this server. */
-  isCommand(name: string): boolean;
-}
+import type { LoaderClient } from './server.js';
 
 /** Start-up must stop: the message says why and what to do. */
 export class AofLoadError extends Error {}

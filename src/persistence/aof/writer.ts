@@ -19,69 +19,17 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync }
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { Config } from '../../config/config.js';
 import { strerror } from '../../config/values.js';
-import type { Database } from '../../keyspace/database.js';
 import type { Logger } from '../../log.js';
-import { CommandFeed, PROPAGATE_AOF, type Propagation } from '../../commands/core/propagate.js';
-import { AofLoadError, loadAppendOnlyFiles, type LoaderClient } from './loader.js';
+import { CommandFeed, PROPAGATE_AOF } from '../../commands/core/propagate.js';
+import { AofLoadError, loadAppendOnlyFiles } from './loader.js';
 import { AofManifest, ManifestError, manifestName, tempIncrName } from './manifest.js';
 import { BaseRewrite } from './rewrite.js';
 import { encodeCommand } from './resp.js';
+import { RewriteInProgress, type AofServer, type AofStatus } from './server.js';
 
 /** Numbers the temporary files of rewrites (see startRewriteNow). */
 let rewriteSequence = 0;
 import { IncrementalLog } from './incr-log.js';
-
-/** What the AOF needs of a server. */
-export interface AofServer {
-  readonly databases: readonly Database[];
-  readonly config: Config;
-  readonly log: Logger;
-  dirty: number;
-  /** A dataset is being loaded: other clients get -LOADING and nothing expires. */
-  loading: boolean;
-  /** Every change to the dataset as commands: what the AOF logs. */
-  readonly propagation: Propagation;
-  /** A socket-less client that runs commands as the loader (Redis's fake AOF client), on database 0. */
-  loaderClient(): LoaderClient;
-  /**
-   * Replies to clients wait from now on (the AOF holds what they acknowledge in memory), until
-   * releaseReplies once it is written: Redis writes the AOF before any reply of the same loop.
-   */
-  holdReplies(): void;
-  releaseReplies(): void;
-  /** While set, write commands (and PING) are refused with this error: the AOF cannot be written. */
-  diskWriteError: string | null;
-}
-
-/** INFO persistence's aof_* figures. */
-export interface AofStatus {
-  /** aof_enabled: logging, or waiting for the first rewrite to start logging. */
-  on: boolean;
-  rewriteInProgress: boolean;
-  rewriteScheduled: boolean;
-  /** Seconds the last rewrite took, -1 before any. */
-  lastRewriteTimeSec: number;
-  /** Seconds the running rewrite has taken so far, -1 when none runs. */
-  currentRewriteTimeSec: number;
-  lastBgrewriteOk: boolean;
-  rewrites: number;
-  rewritesConsecutiveFailures: number;
-  lastWriteOk: boolean;
-  currentSize: number;
-  baseSize: number;
-  bufferLength: number;
-  pendingFsync: number;
-  delayedFsync: number;
-  /** While the AOF is being loaded at start-up: INFO's loading_* fields. */
-  loading: { startTime: number; totalBytes: number; loadedBytes: number } | null;
-}
-
-/** BGREWRITEAOF while a rewrite runs (Redis's text). */
-export class RewriteInProgress extends Error {
-  constructor() {
-    super('Background append only file rewriting already in progress');
-  }
-}
 
 type AofState = 'off' | 'on' | 'wait_rewrite';
 
