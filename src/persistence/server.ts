@@ -1,7 +1,8 @@
 /**
  * What persistence sees of a server, and how saving went (INFO persistence): declared here,
- * below the registry of writers (index.ts), so that the writers themselves (snapshot.ts) can
- * name them without importing the registry that imports them.
+ * below the registry of writers (index.ts), so that the writers themselves (snapshot.ts, and
+ * the AOF, which reuses the snapshot for an RDB-encoded base) can name them without importing
+ * the registry that imports them.
  */
 import type { Config } from '../config/config.js';
 import { parseSavePoints, type SavePoint } from '../config/special.js';

@@ -1,7 +1,7 @@
 /**
  * What the AOF needs of a server, and what it reports (INFO persistence). Declared apart from
- * the writer so that the modules below it (the loader; persistence/server.ts, which the
- * snapshot writer uses) can name the server without importing the writer.
+ * the writer so that the modules below it (the loader, the RDB snapshot it reuses for an
+ * RDB-encoded base) can name the server without importing the writer.
  */
 import type { Config } from '../../config/config.js';
 import type { Database } from '../../keyspace/database.js';
@@ -26,6 +26,8 @@ export interface AofServer {
   dirty: number;
   /** A dataset is being loaded: other clients get -LOADING and nothing expires. */
   loading: boolean;
+  /** INFO's rdb_last_load_keys_*: set by loading the AOF too (its RDB part, if any). */
+  readonly saveStatus: { lastLoadKeysLoaded: number; lastLoadKeysExpired: number };
   /** Every change to the dataset as commands: what the AOF logs. */
   readonly propagation: Propagation;
   /** A socket-less client that runs commands as the loader (Redis's fake AOF client), on database 0. */
