@@ -242,9 +242,7 @@ export const CONFIG_PARAMS: ConfigParam[] = [
   int('auto-aof-rewrite-percentage', '100', M, 0, INT_MAX, { ...H, doc: 'Rewrite the AOF when it grew by this percentage (0 = never).' }),
   mem('auto-aof-rewrite-min-size', '64mb', M, 0, LONG_MAX, { ...H, doc: 'Minimum AOF size for an automatic rewrite.' }),
   bool('aof-load-truncated', 'yes', M, { ...H, doc: 'Load an AOF whose last command is truncated.' }),
-  bool('aof-use-rdb-preamble', 'yes', M, {
-    doc: 'Start a rewritten AOF with an RDB snapshot. Not yet in nodis: the base is written as commands, and an RDB base is refused at start-up.',
-  }),
+  bool('aof-use-rdb-preamble', 'yes', M, { ...H, doc: 'Write the AOF base as an RDB snapshot (<appendfilename>.<seq>.base.rdb) rather than as commands.' }),
   bool('aof-timestamp-enabled', 'no', M, { ...H, doc: 'Write #TS:<unix time> annotations into the AOF.' }),
   bool('aof-rewrite-incremental-fsync', 'yes', M),
   bool('aof-disable-auto-gc', 'no', M, { ...H, doc: 'Keep the AOF files a rewrite replaced (history) instead of deleting them.' }),

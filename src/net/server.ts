@@ -24,7 +24,7 @@ import { Propagation } from '../commands/core/propagate.js';
 import { isLocalIp } from '../commands/core/checks.js';
 import { uncollected } from '../server/reclaim.js';
 import { NO_AOF, NO_RDB, SaveStatus, aofWriter, checkSavePoints, persistenceStopped, rdbWriter } from '../persistence/index.js';
-import type { LoaderClient } from '../persistence/aof/loader.js';
+import type { LoaderClient } from '../persistence/aof/server.js';
 import { LocalClient } from '../commands/core/local-client.js';
 
 import { listenOn, openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';

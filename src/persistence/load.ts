@@ -4,8 +4,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { newAccessRecord } from '../keyspace/access.js';
-import { RdbError, RdbReader, type EncodingLimits } from './rdb/index.js';
-import type { PersistedServer } from './index.js';
+import type { Database } from '../keyspace/database.js';
+import { RdbError, RdbReader, type EncodingLimits, type RdbKeyRecord } from './rdb/index.js';
+import type { PersistedServer } from './server.js';
 import { rdbPath } from './snapshot.js';
 
 export interface LoadResult {
@@ -14,7 +15,7 @@ export interface LoadResult {
 }
 
 /** The compact-encoding limits of a server (what a loaded value is encoded under). */
-export function encodingLimits(server: PersistedServer): EncodingLimits {
+export function encodingLimits(server: Pick<PersistedServer, 'config'>): EncodingLimits {
   const config = server.config;
   return {
     hashMaxListpackEntries: config.getNumber('hash-max-listpack-entries'),
@@ -43,18 +44,27 @@ export function loadRdbBuffer(server: PersistedServer, input: Buffer, merge = fa
       result.keysExpired++;
       continue;
     }
-    const db = server.databases[record.db];
-    if (db === undefined) throw new RdbError(`Data file refers to database ${record.db}, which does not exist`);
-    if (!merge && db.dict.has(record.key)) throw new RdbError(`RDB has duplicated key in DB ${record.db}`);
-    // DEBUG RELOAD while a BGSAVE or AOF rewrite runs: the job keeps what was there before.
-    if (db.changeListener !== null) db.changeListener.beforeKeyChange(db, record.key);
-    db.dict.set(record.key, record.value);
-    if (record.expireAt !== -1) db.expires.set(record.key, record.expireAt);
-    else if (merge) db.expires.delete(record.key);
-    db.accessClock.set(record.key, newAccessRecord(db.access));
+    putLoadedKey(server.databases, record, merge);
     result.keysLoaded++;
   }
   return result;
+}
+
+/**
+ * Puts one key read from an RDB file into its database (rdbLoad's dbAddRDBLoad and setExpire),
+ * whatever its expiry. A key already there is an error (the file is corrupt) unless `merge`,
+ * where the file's value wins.
+ */
+export function putLoadedKey(databases: readonly Database[], record: RdbKeyRecord, merge: boolean): void {
+  const db = databases[record.db];
+  if (db === undefined) throw new RdbError(`Data file refers to database ${record.db}, which does not exist`);
+  if (!merge && db.dict.has(record.key)) throw new RdbError(`RDB has duplicated key in DB ${record.db}`);
+  // DEBUG RELOAD while a BGSAVE or AOF rewrite runs: the job keeps what was there before.
+  if (db.changeListener !== null) db.changeListener.beforeKeyChange(db, record.key);
+  db.dict.set(record.key, record.value);
+  if (record.expireAt !== -1) db.expires.set(record.key, record.expireAt);
+  else if (merge) db.expires.delete(record.key);
+  db.accessClock.set(record.key, newAccessRecord(db.access));
 }
 
 /** Reads dir/dbfilename into the databases; null when there is no such file. Throws when it cannot be loaded. */

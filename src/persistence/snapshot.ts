@@ -14,7 +14,7 @@ import { dirname, join } from 'node:path';
 import { setKeyChangeListener, type Database, type KeyChangeListener } from '../keyspace/database.js';
 import { usedMemory } from '../server/memory.js';
 import { RdbWriter as RdbFileWriter, type RdbWriterOptions } from './rdb/index.js';
-import { snapshotWritten, type PersistedServer, type RdbWriter } from './index.js';
+import { snapshotWritten, type PersistedServer, type RdbWriter } from './server.js';
 
 /** How long one slice of a background save may run before yielding to the loop (ms). */
 const SLICE_MS = 2;
@@ -23,7 +23,10 @@ const KEYS_PER_CLOCK_CHECK = 64;
 /** Bytes gathered before they are written to the file. */
 const WRITE_THRESHOLD = 1 << 20;
 
-function writerOptions(server: PersistedServer): RdbWriterOptions {
+/** What a snapshot reads of a server: BackgroundSave also writes an AOF's RDB-encoded base (aof/base.ts). */
+export type SnapshotSource = Pick<PersistedServer, 'databases' | 'config' | 'dirty'>;
+
+export function writerOptions(server: SnapshotSource): RdbWriterOptions {
   const config = server.config;
   return {
     compression: config.getBool('rdbcompression'),
@@ -63,12 +66,15 @@ class TempFile {
     while (off < chunk.length) off += writeSync(this.fd, chunk, off, chunk.length - off);
   }
 
-  /** fsync, close and rename over `target`; the directory is synced too, so the rename survives a crash. */
+  /**
+   * fsync, close and rename over `target` (unless it is written in place, as an AOF base whose
+   * caller renames it); the directory is synced too, so the rename survives a crash.
+   */
   commit(target: string): void {
     fsyncSync(this.fd);
     closeSync(this.fd);
     this.fd = -1;
-    renameSync(this.path, target);
+    if (target !== this.path) renameSync(this.path, target);
     try {
       const dirFd = openSync(dirname(target), 'r');
       try {
@@ -142,6 +148,13 @@ interface DbProgress {
   readonly expiresAtStart: number;
 }
 
+export interface BackgroundSaveOptions {
+  /** The temporary file's name, in the target's directory (default temp-bgsave-<pid>.rdb). */
+  tempName?: string;
+  /** The snapshot is an AOF's base (its aof-base AUX field). */
+  aofBase?: boolean;
+}
+
 /** A running BGSAVE of one server. */
 export class BackgroundSave implements KeyChangeListener {
   readonly startedAt = Date.now();
@@ -161,9 +174,10 @@ export class BackgroundSave implements KeyChangeListener {
   private finished = false;
 
   constructor(
-    private readonly server: PersistedServer,
+    private readonly server: SnapshotSource,
     private readonly target: string,
     private readonly onDone: (ok: boolean, error?: Error) => void,
+    saveOptions: BackgroundSaveOptions = {},
   ) {
     this.dirtyAtStart = server.dirty;
     const delayUs = server.config.getNumber('rdb-key-save-delay');
@@ -171,7 +185,7 @@ export class BackgroundSave implements KeyChangeListener {
     const options = writerOptions(server);
     this.writer = new RdbFileWriter(options);
     this.sideWriter = new RdbFileWriter({ ...options, checksum: false });
-    this.file = new TempFile(dirname(target), `temp-bgsave-${process.pid}.rdb`);
+    this.file = new TempFile(dirname(target), saveOptions.tempName ?? `temp-bgsave-${process.pid}.rdb`);
     this.progress = server.databases.map((db) => ({
       db,
       state: db.dict.size === 0 ? 'done' : 'pending',
@@ -181,7 +195,7 @@ export class BackgroundSave implements KeyChangeListener {
       expiresAtStart: db.expires.size,
     }));
     for (const p of this.progress) this.byDb.set(p.db, p);
-    this.writer.header(headerOf());
+    this.writer.header({ ...headerOf(), aofBase: saveOptions.aofBase === true });
     setKeyChangeListener(server.databases, this);
     this.timer = setImmediate(() => this.slice());
   }

@@ -1,18 +1,20 @@
 /**
- * AOF directories shared with real Redis 7.0: what nodis writes, redis-server loads (and
- * redis-check-aof accepts), and what redis-server writes (aof-use-rdb-preamble no), nodis loads,
- * to the same dataset: the same DEBUG DIGEST and the same keys, values and expiry times.
+ * AOF directories shared with real Redis 7.0, with aof-use-rdb-preamble yes (an RDB base) and
+ * no (a base of commands): what nodis writes, redis-server loads (and redis-check-aof accepts),
+ * and what redis-server writes, nodis loads, to the same dataset: the same DEBUG DIGEST and the
+ * same keys, values and expiry times. Also an old-style AOF (Redis before 7.0) with an RDB
+ * preamble, and what loading counts (rdb_changes_since_last_save, rdb_last_load_keys_loaded).
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StartupRefused, startServer } from '../../src/index.js';
+import { List } from '../../src/types/list.js';
 import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { readDataset } from '../helpers/dataset.js';
-import { persistenceInfo, resp, tempDir, waitForRewrite, writeAofDir, writeEveryKind } from '../helpers/aof.js';
+import { infoField, manifestLines, persistenceInfo, rdbBase, resp, tempDir, waitForRewrite, writeAofDir, writeEveryKind } from '../helpers/aof.js';
 
 const hasOracle = oracleAvailable();
 const dirs: string[] = [];
@@ -50,10 +52,16 @@ async function state(c: RawClient): Promise<{ digest: string; keys: string }> {
   return { digest: (await c.call('DEBUG', 'DIGEST')) as string, keys: JSON.stringify([...keys.entries()].sort()) };
 }
 
+/** What loading counted: changes since the last save, keys read from an RDB part. */
+async function loadCounts(c: RawClient): Promise<{ dirty: string | undefined; keysLoaded: string | undefined }> {
+  const info = (await c.call('INFO', 'persistence')) as string;
+  return { dirty: infoField(info, 'rdb_changes_since_last_save'), keysLoaded: infoField(info, 'rdb_last_load_keys_loaded') };
+}
+
 describe.skipIf(!hasOracle)('AOF directories shared with Redis 7.0', () => {
-  it('redis-server loads what nodis wrote (base, incremental file, timestamps), and redis-check-aof accepts it', async () => {
+  it.each(['yes', 'no'])('aof-use-rdb-preamble %s: redis-server loads what nodis wrote (base, incremental file, timestamps), and redis-check-aof accepts it', async (preamble) => {
     const dir = newDir();
-    const nodis = await nodisOn(dir, { 'aof-timestamp-enabled': 'yes' });
+    const nodis = await nodisOn(dir, { 'aof-timestamp-enabled': 'yes', 'aof-use-rdb-preamble': preamble });
     const c = await nodis.raw();
     await writeEveryKind(c, await nodis.raw());
     expect(await c.call('BGREWRITEAOF')).toBe('Background append only file rewriting started');
@@ -65,6 +73,7 @@ describe.skipIf(!hasOracle)('AOF directories shared with Redis 7.0', () => {
     const expected = await state(c);
     await nodis.stop();
     cleanups.splice(0);
+    expect(manifestLines(join(dir, 'appendonlydir'))[0]).toBe(`file appendonly.aof.2.base.${preamble === 'yes' ? 'rdb' : 'aof'} seq 2 type b`);
 
     const check = spawnSync('redis-check-aof', [join(dir, 'appendonlydir', 'appendonly.aof.manifest')], { encoding: 'utf8' });
     expect(check.stdout).toContain('All AOF files and manifest are valid');
@@ -74,9 +83,9 @@ describe.skipIf(!hasOracle)('AOF directories shared with Redis 7.0', () => {
     expect(await state(client)).toEqual(expected);
   });
 
-  it('nodis loads what redis-server wrote with aof-use-rdb-preamble no', async () => {
+  it.each(['yes (the default)', 'no'])('nodis loads what redis-server wrote with aof-use-rdb-preamble %s, and counts what Redis counts', async (preamble) => {
     const dir = newDir();
-    const { client, oracle } = await redisOn(dir, ['--aof-use-rdb-preamble', 'no']);
+    const { client, oracle } = await redisOn(dir, preamble === 'no' ? ['--aof-use-rdb-preamble', 'no'] : []);
     const blocker = await RawClient.connect(oracle.port);
     await writeEveryKind(client, blocker);
     blocker.close();
@@ -89,22 +98,90 @@ describe.skipIf(!hasOracle)('AOF directories shared with Redis 7.0', () => {
     const expected = await state(client);
     // Killed, not shut down: what Redis wrote before each reply is in the files.
     for (const c of cleanups.splice(0)) await c();
+    expect(manifestLines(join(dir, 'appendonlydir'))[0]).toBe(`file appendonly.aof.2.base.${preamble === 'no' ? 'aof' : 'rdb'} seq 2 type b`);
+    // Redis itself loading the same directory again, for what loading counts.
+    const again = newDir();
+    cpSync(dir, again, { recursive: true });
+    const reloaded = await redisOn(again);
+    const redisCounts = await loadCounts(reloaded.client);
+    // Commands loaded count as changes (a base of commands too), the keys of an RDB base do not.
+    if (preamble === 'no') expect(redisCounts.keysLoaded).toBe('0');
+    else expect(redisCounts).toEqual({ dirty: '2', keysLoaded: expect.not.stringMatching(/^0$/) });
 
     const nodis = await nodisOn(dir);
-    expect(await state(await nodis.raw())).toEqual(expected);
+    const n = await nodis.raw();
+    expect(await state(n)).toEqual(expected);
+    expect(await loadCounts(n)).toEqual(redisCounts);
   });
 
-  it('a base Redis wrote in RDB format (aof-use-rdb-preamble yes) stops nodis with a clear reason', async () => {
-    const dir = newDir();
-    const { client } = await redisOn(dir);
-    await client.call('SET', 'a', '1');
-    await client.call('BGREWRITEAOF');
-    await waitForRewrite(client);
-    expect(await persistenceInfo(client, 'aof_last_bgrewrite_status')).toBe('ok');
+  it('an old-style AOF (Redis before 7.0) with an RDB preamble and a command tail: both servers load the same dataset', async () => {
+    // The preamble is a snapshot Redis wrote of every kind of value, the tail commands after it.
+    const source = newDir();
+    const { client, oracle } = await redisOn(source, ['--appendonly', 'no']);
+    const blocker = await RawClient.connect(oracle.port);
+    await writeEveryKind(client, blocker);
+    blocker.close();
+    expect(await client.call('SAVE')).toBe('OK');
+    const tail = resp(['SELECT', '0'], ['SET', 'tail', '1'], ['LPUSH', 'list', 'from-tail'], ['SELECT', '7'], ['DEL', 'k7'], ['HSET', 'h7', 'f', 'v']);
+    const oldStyle = Buffer.concat([readFileSync(join(source, 'dump.rdb')), Buffer.from(tail, 'latin1')]);
     for (const c of cleanups.splice(0)) await c();
-    const refused = startServer({ port: 0, save: '', dir, appendonly: 'yes' });
-    await expect(refused).rejects.toThrow(StartupRefused);
-    await expect(refused).rejects.toThrow('The AOF base file appendonly.aof.2.base.rdb is in RDB format');
+
+    const redisDir = newDir();
+    writeFileSync(join(redisDir, 'appendonly.aof'), oldStyle);
+    const redis = await redisOn(redisDir);
+    const expected = await state(redis.client);
+    expect(await redis.client.call('GET', 'tail')).toBe('1');
+    const nodisDir = newDir();
+    writeFileSync(join(nodisDir, 'appendonly.aof'), oldStyle);
+    const nodis = await nodisOn(nodisDir);
+    const n = await nodis.raw();
+    expect(await state(n)).toEqual(expected);
+    expect(await loadCounts(n)).toEqual(await loadCounts(redis.client));
+    expect(manifestLines(join(nodisDir, 'appendonlydir'))).toEqual(manifestLines(join(redisDir, 'appendonlydir')));
+  });
+
+  it('an RDB base holding a key whose time passed, used by the commands after it: both servers end with the same dataset', async () => {
+    const past = Date.now() - 60_000;
+    const files = [
+      {
+        name: 'appendonly.aof.1.base.rdb', seq: 1, type: 'b' as const,
+        content: rdbBase({ 0: [['old', 'v', past], ['keep', 'v'], ['l', List.from(['a', 'b']), past]], 4: [['k4', 'v', Date.now() + 600_000]] }),
+      },
+      {
+        name: 'appendonly.aof.1.incr.aof', seq: 1, type: 'i' as const,
+        content: resp(['SELECT', '0'], ['RENAME', 'old', 'renamed'], ['PERSIST', 'renamed'], ['RPUSH', 'l', 'c'], ['SELECT', '4'], ['APPEND', 'k4', 'w']),
+      },
+    ];
+    const settled = async (c: RawClient): Promise<{ digest: string; keys: string }> => {
+      expect(await c.call('EXISTS', 'old', 'l')).toBe(0);
+      return state(c);
+    };
+    const redisDir = newDir();
+    writeAofDir(redisDir, files);
+    const { client } = await redisOn(redisDir);
+    const expected = await settled(client);
+    expect(await client.call('GET', 'renamed')).toBe('v');
+    const nodisDir = newDir();
+    writeAofDir(nodisDir, files);
+    const nodis = await nodisOn(nodisDir);
+    const n = await nodis.raw();
+    expect(await settled(n)).toEqual(expected);
+    expect(await loadCounts(n)).toEqual(await loadCounts(client));
+  });
+
+  it('INFO persistence after a rewrite with an RDB base has the fields of Redis, in the same order', async () => {
+    const names = async (c: RawClient): Promise<string[]> => [...((await c.call('INFO', 'persistence')) as string).matchAll(/^([a-z_]+):/gm)].map((m) => m[1] as string);
+    const { client } = await redisOn(newDir());
+    const nodis = await nodisOn(newDir());
+    const n = await nodis.raw();
+    for (const c of [client, n]) {
+      await c.call('SET', 'a', '1');
+      expect(await c.call('BGREWRITEAOF')).toBe('Background append only file rewriting started');
+      await waitForRewrite(c);
+      expect(await persistenceInfo(c, 'aof_last_bgrewrite_status')).toBe('ok');
+      expect(await persistenceInfo(c, 'aof_rewrites')).toBe('1');
+    }
+    expect(await names(n)).toEqual(await names(client));
   });
 
   it('expiry times already past when loading: both servers end with the same dataset', async () => {

@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
+import { encodeRdb } from '../../src/persistence/rdb/index.js';
+import type { Value } from '../../src/types/value.js';
 import type { RawClient } from './raw-client.js';
 
 /** A fresh directory for a server's `dir`. */
@@ -50,13 +52,28 @@ export function resp(...commands: string[][]): string {
   return out;
 }
 
-/** Writes an AOF directory by hand: a manifest and its files (latin1 contents). */
-export function writeAofDir(dir: string, files: ReadonlyArray<{ name: string; type: 'b' | 'i' | 'h'; seq: number; content: string }>): string {
+/**
+ * An RDB file as an AOF base (aof-base 1): per database number, keys with their value and, if
+ * given, their absolute expiry time in ms.
+ */
+export function rdbBase(databases: Record<number, Array<[key: string, value: Value, expireAt?: number]>>): Buffer {
+  return encodeRdb(
+    Object.entries(databases).map(([id, keys]) => ({
+      id: Number(id),
+      dict: new Map(keys.map(([k, v]) => [k, v])),
+      expires: new Map(keys.filter((e) => e[2] !== undefined).map(([k, , at]) => [k, at as number])),
+    })),
+    { header: { aofBase: true } },
+  );
+}
+
+/** Writes an AOF directory by hand: a manifest and its files (latin1 text, or bytes). */
+export function writeAofDir(dir: string, files: ReadonlyArray<{ name: string; type: 'b' | 'i' | 'h'; seq: number; content: string | Buffer }>): string {
   const aofDir = join(dir, 'appendonlydir');
   mkdirSync(aofDir, { recursive: true });
   let manifest = '';
   for (const f of files) {
-    writeFileSync(join(aofDir, f.name), Buffer.from(f.content, 'latin1'));
+    writeFileSync(join(aofDir, f.name), typeof f.content === 'string' ? Buffer.from(f.content, 'latin1') : f.content);
     manifest += `file ${f.name} seq ${f.seq} type ${f.type}\n`;
   }
   writeFileSync(join(aofDir, 'appendonly.aof.manifest'), manifest);

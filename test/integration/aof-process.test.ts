@@ -1,6 +1,7 @@
 /**
  * The AOF across real process deaths: with appendfsync always every acknowledged write survives
- * a SIGKILL; a damaged AOF stops bin/nodis-server with exit code 1 and the reason.
+ * a SIGKILL; a damaged AOF (commands or an RDB base) stops bin/nodis-server with exit code 1
+ * and the reason.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -8,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort, waitForServer } from '../helpers/ports.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { resp, tempDir, writeAofDir } from '../helpers/aof.js';
+import { rdbBase, resp, tempDir, writeAofDir } from '../helpers/aof.js';
 
 const BIN = fileURLToPath(new URL('../../bin/nodis-server', import.meta.url));
 const dirs: string[] = [];
@@ -80,5 +81,18 @@ describe('the AOF across process deaths', () => {
     expect(await server.exited).toBe(1);
     expect(server.output()).toContain(`Bad file format reading the append only file appendonly.aof.1.incr.aof at offset ${good.length}`);
     expect(server.output()).toContain('redis-check-aof --fix');
+  });
+
+  it('a truncated RDB base stops bin/nodis-server with exit code 1, naming the file', async () => {
+    const dir = tempDir('aof-corrupt-rdb');
+    dirs.push(dir);
+    const base = rdbBase({ 0: [['a', '1'], ['b', '2']] });
+    writeAofDir(dir, [
+      { name: 'appendonly.aof.1.base.rdb', seq: 1, type: 'b', content: base.subarray(0, base.length - 5) },
+      { name: 'appendonly.aof.1.incr.aof', seq: 1, type: 'i', content: resp(['SELECT', '0'], ['SET', 'c', '3']) },
+    ]);
+    const server = spawnServer(await freePort(), dir);
+    expect(await server.exited).toBe(1);
+    expect(server.output()).toContain('Error reading the RDB base file appendonly.aof.1.base.rdb, AOF loading aborted: Unexpected EOF reading RDB file');
   });
 });

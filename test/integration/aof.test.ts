@@ -3,7 +3,7 @@
  * binary data, TTLs, 16 databases, transactions, blocking pops), rewrites while writes go on,
  * turning it on and off at run time, damaged files at start-up, write errors, INFO.
  */
-import { existsSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StartupRefused, startServer } from '../../src/index.js';
@@ -76,8 +76,9 @@ describe('the AOF round trip', () => {
     expect(await c2.call('PEXPIRETIME', 'hsmall')).toBe(expireAt);
     // What was loaded is not logged again, and logging goes on in the same incremental file.
     expect(statSync(incrPath).size).toBe(logged);
-    expect(await persistenceInfo(c2, 'aof_current_size')).toBe(String(logged + statSync(join(dir, 'appendonlydir', 'appendonly.aof.1.base.aof')).size));
-    expect(manifestLines(join(dir, 'appendonlydir'))).toEqual(['file appendonly.aof.1.base.aof seq 1 type b', 'file appendonly.aof.1.incr.aof seq 1 type i']);
+    expect(await persistenceInfo(c2, 'aof_current_size')).toBe(String(logged + statSync(join(dir, 'appendonlydir', 'appendonly.aof.1.base.rdb')).size));
+    // aof-use-rdb-preamble yes (the default): the first base, written at start-up, is an RDB.
+    expect(manifestLines(join(dir, 'appendonlydir'))).toEqual(['file appendonly.aof.1.base.rdb seq 1 type b', 'file appendonly.aof.1.incr.aof seq 1 type i']);
   });
 
   it('an expiry already past when loading is set, not applied, until loading is done (as Redis)', async () => {
@@ -103,7 +104,7 @@ describe('the AOF round trip', () => {
 
   it('with aof-timestamp-enabled, #TS annotations are written and skipped when loading', async () => {
     const dir = newDir();
-    const s = await start(dir, { 'aof-timestamp-enabled': 'yes' });
+    const s = await start(dir, { 'aof-timestamp-enabled': 'yes', 'aof-use-rdb-preamble': 'no' });
     const c = await s.raw();
     await c.call('SET', 'a', '1');
     const aofDir = join(dir, 'appendonlydir');
@@ -114,6 +115,12 @@ describe('the AOF round trip', () => {
     await c.call('SET', 'b', '2');
     // A rewritten base starts with one.
     expect(readFileSync(join(aofDir, 'appendonly.aof.2.base.aof'), 'latin1')).toMatch(/^#TS:\d+\r\n\*2\r\n\$6\r\nSELECT\r\n/);
+    // An RDB base has none (as Redis: the annotation belongs to the commands' format).
+    await c.call('CONFIG', 'SET', 'aof-use-rdb-preamble', 'yes');
+    await c.call('BGREWRITEAOF');
+    await waitForRewrite(c);
+    expect(readFileSync(join(aofDir, 'appendonly.aof.3.base.rdb')).subarray(0, 9).toString('latin1')).toBe('REDIS0010');
+    await c.call('SET', 'c', '3');
     const d = await digest(c);
     await stop(s);
     const again = await start(dir);
@@ -122,9 +129,10 @@ describe('the AOF round trip', () => {
 });
 
 describe('BGREWRITEAOF', () => {
-  it('rewrites while writes go on: the result is the live dataset, old files are removed', async () => {
+  it.each(['yes', 'no'])('aof-use-rdb-preamble %s: rewrites while writes go on, the result is the live dataset, old files are removed', async (preamble) => {
+    const format = preamble === 'yes' ? 'rdb' : 'aof';
     const dir = newDir();
-    const s = await start(dir);
+    const s = await start(dir, { 'aof-use-rdb-preamble': preamble });
     const c = await s.raw();
     for (let db = 0; db < 3; db++) {
       await c.call('SELECT', String(db));
@@ -171,9 +179,9 @@ describe('BGREWRITEAOF', () => {
     await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '0');
     await c.call('SET', 'after', 'rewrite');
     const aofDir = join(dir, 'appendonlydir');
-    expect(manifestLines(aofDir)).toEqual(['file appendonly.aof.2.base.aof seq 2 type b', 'file appendonly.aof.2.incr.aof seq 2 type i']);
-    expect(aofFiles(aofDir)).toEqual(['appendonly.aof.2.base.aof', 'appendonly.aof.2.incr.aof', 'appendonly.aof.manifest']);
-    const base = statSync(join(aofDir, 'appendonly.aof.2.base.aof')).size;
+    expect(manifestLines(aofDir)).toEqual([`file appendonly.aof.2.base.${format} seq 2 type b`, 'file appendonly.aof.2.incr.aof seq 2 type i']);
+    expect(aofFiles(aofDir)).toEqual([`appendonly.aof.2.base.${format}`, 'appendonly.aof.2.incr.aof', 'appendonly.aof.manifest']);
+    const base = statSync(join(aofDir, `appendonly.aof.2.base.${format}`)).size;
     const incr = statSync(join(aofDir, 'appendonly.aof.2.incr.aof')).size;
     expect(Number(await persistenceInfo(c, 'aof_current_size'))).toBe(base + incr);
     const before = await snapshot(c);
@@ -207,7 +215,7 @@ describe('BGREWRITEAOF', () => {
     await c.call('SET', 'a', '1');
     expect(await c.call('BGREWRITEAOF')).toBe('Background append only file rewriting started');
     await waitForRewrite(c);
-    expect(manifestLines(join(dir, 'appendonlydir'))).toEqual(['file appendonly.aof.1.base.aof seq 1 type b']);
+    expect(manifestLines(join(dir, 'appendonlydir'))).toEqual(['file appendonly.aof.1.base.rdb seq 1 type b']);
     expect(await persistenceInfo(c, 'aof_enabled')).toBe('0');
     await stop(s);
     // A later server without the AOF goes on from the manifest on disk, as Redis does.
@@ -217,8 +225,8 @@ describe('BGREWRITEAOF', () => {
     await l.call('SET', 'a', '2');
     await l.call('BGREWRITEAOF');
     await waitForRewrite(l);
-    expect(manifestLines(join(dir, 'appendonlydir'))).toEqual(['file appendonly.aof.2.base.aof seq 2 type b']);
-    expect(aofFiles(join(dir, 'appendonlydir'))).toEqual(['appendonly.aof.2.base.aof', 'appendonly.aof.manifest']);
+    expect(manifestLines(join(dir, 'appendonlydir'))).toEqual(['file appendonly.aof.2.base.rdb seq 2 type b']);
+    expect(aofFiles(join(dir, 'appendonlydir'))).toEqual(['appendonly.aof.2.base.rdb', 'appendonly.aof.manifest']);
     await stop(later);
     const again = await start(dir);
     expect(await (await again.raw()).call('GET', 'a')).toBe('2');
@@ -234,15 +242,15 @@ describe('BGREWRITEAOF', () => {
     expect(await persistenceInfo(c, 'aof_rewrites')).toBe('1');
     // The base holds one SET where the incremental file had dozens.
     const baseLine = manifestLines(join(dir, 'appendonlydir')).find((l) => l.endsWith('type b')) as string;
-    expect(baseLine).toBe('file appendonly.aof.2.base.aof seq 2 type b');
-    expect(statSync(join(dir, 'appendonlydir', 'appendonly.aof.2.base.aof')).size).toBeLessThan(200);
+    expect(baseLine).toBe('file appendonly.aof.2.base.rdb seq 2 type b');
+    expect(statSync(join(dir, 'appendonlydir', 'appendonly.aof.2.base.rdb')).size).toBeLessThan(200);
   });
 });
 
 describe('appendonly at run time', () => {
-  it('CONFIG SET appendonly yes writes the dataset as the base, while writes go on', async () => {
+  it.each(['yes', 'no'])('aof-use-rdb-preamble %s: CONFIG SET appendonly yes writes the dataset as the base, while writes go on', async (preamble) => {
     const dir = newDir();
-    const s = await startTestServer({ dir });
+    const s = await startTestServer({ dir, 'aof-use-rdb-preamble': preamble });
     servers.push(s);
     const c = await s.raw();
     for (let i = 0; i < 200; i++) c.send('RPUSH', `l${i % 20}`, `v${i}`);
@@ -259,8 +267,11 @@ describe('appendonly at run time', () => {
     await waitForRewrite(c);
     await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '0');
     await c.call('INCR', 'counter');
-    expect(manifestLines(join(dir, 'appendonlydir'))).toEqual(['file appendonly.aof.1.base.aof seq 1 type b', 'file appendonly.aof.1.incr.aof seq 1 type i']);
-    expect(existsSync(join(dir, 'appendonlydir', 'temp-appendonly.aof.incr'))).toBe(false);
+    expect(manifestLines(join(dir, 'appendonlydir'))).toEqual([
+      `file appendonly.aof.1.base.${preamble === 'yes' ? 'rdb' : 'aof'} seq 1 type b`,
+      'file appendonly.aof.1.incr.aof seq 1 type i',
+    ]);
+    expect(aofFiles(join(dir, 'appendonlydir')).filter((f) => f.startsWith('temp'))).toEqual([]);
     const before = await snapshot(c);
     // Turned off, nothing more is logged.
     expect(await c.call('CONFIG', 'SET', 'appendonly', 'no')).toBe('OK');
@@ -385,14 +396,6 @@ describe('loading a damaged AOF', () => {
     const dir = newDir();
     writeAofDir(dir, [base, { name: 'appendonly.aof.1.incr.aof', seq: 1, type: 'i', content: good + resp(['NOSUCHCMD', 'x']) }]);
     await expect(startServer({ port: 0, save: '', dir, appendonly: 'yes' })).rejects.toThrow("Unknown command 'NOSUCHCMD' reading the append only file appendonly.aof.1.incr.aof");
-  });
-
-  it('a base in RDB format (aof-use-rdb-preamble) refuses to start, saying so', async () => {
-    const dir = newDir();
-    writeAofDir(dir, [{ name: 'appendonly.aof.1.base.rdb', seq: 1, type: 'b', content: 'REDIS0010\xfa\x09redis-ver' }, { name: 'appendonly.aof.1.incr.aof', seq: 1, type: 'i', content: good }]);
-    await expect(startServer({ port: 0, save: '', dir, appendonly: 'yes' })).rejects.toThrow(
-      'The AOF base file appendonly.aof.1.base.rdb is in RDB format (written with aof-use-rdb-preamble yes), which this server cannot load yet.',
-    );
   });
 
   it('a bad manifest refuses to start with Redis\'s reason', async () => {

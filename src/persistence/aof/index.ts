@@ -2,7 +2,8 @@
  * The AOF as persistence/index.ts registers it: one AppendOnlyFile per server, made the first
  * time the server uses its AOF (start-up with appendonly yes, CONFIG SET, BGREWRITEAOF).
  */
-import { AppendOnlyFile, type AofServer, type AofStatus } from './writer.js';
+import type { AofServer, AofStatus } from './server.js';
+import { AppendOnlyFile } from './writer.js';
 
 const files = new WeakMap<AofServer, AppendOnlyFile>();
 

@@ -6,28 +6,31 @@
  * (a key whose time passed is removed once loading is over, as in Redis). Loading yields to
  * the event loop every few milliseconds, so that those clients are answered.
  *
+ * A file may start with an RDB part (it starts with "REDIS"): a base written with
+ * aof-use-rdb-preamble yes (`<name>.<seq>.base.rdb`), or an AOF of Redis before 7.0 whose
+ * rewrite began it with an RDB preamble. Its keys go straight into the databases, then
+ * whatever commands follow it are read as above (an old-style AOF's tail).
+ *
  * Damage is handled as Redis does, and never by silently dropping data:
  *   - the last file ending in the middle of a command (a crash while writing), or with a
  *     MULTI whose EXEC never came: with aof-load-truncated yes the file is truncated to the
  *     last complete command (or to before that MULTI) with a warning; with no, start-up stops;
  *   - any other damage (a bad byte, a truncated file that is not the last one, an unknown
- *     command) stops start-up, naming the file, the offset, and redis-check-aof.
+ *     command) stops start-up, naming the file, the offset, and redis-check-aof;
+ *   - an RDB part that is truncated or corrupt stops start-up whatever aof-load-truncated
+ *     says (Redis exits there too), naming the file; a truncated command after it is cut
+ *     back to the end of the RDB part at most, never into it.
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, truncateSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Database } from '../../keyspace/database.js';
 import type { Logger } from '../../log.js';
 import { strerror } from '../../config/values.js';
+import { putLoadedKey } from '../load.js';
+import { RdbReader, type EncodingLimits } from '../rdb/index.js';
 import type { AofManifest } from './manifest.js';
-
-/** What the loader needs of the client that runs the commands (the server's LocalClient). */
-export interface LoaderClient {
-  /** Runs one command; its reply is of no interest (errors included, as for Redis's fake client). */
-  run(argv: string[]): unknown;
-  /** A MULTI is open: commands are being queued. */
-  readonly inTransaction: boolean;
-  /** Whether `name` is a command of this server. */
-  isCommand(name: string): boolean;
-}
+import type { LoaderClient } from './server.js';
 
 /** Start-up must stop: the message says why and what to do. */
 export class AofLoadError extends Error {}
@@ -42,8 +45,12 @@ export interface LoadOptions {
   client: () => LoaderClient;
   /** Progress for INFO (loading_loaded_bytes); called as files are read. */
   onProgress?: (loadedBytes: number) => void;
-  /** key-load-delay (µs), Redis's testing knob: a pause after each command, here a timer of at least 1 ms. */
+  /** key-load-delay (µs), Redis's testing knob: a pause after each command (and each key of an RDB part), here a timer of at least 1 ms. */
   commandDelayUs?: number;
+  /** Where the keys of an RDB part go, and how they are read (the server's encoding limits, rdbchecksum). */
+  keyspace: { databases: readonly Database[]; limits: EncodingLimits; checksum: boolean };
+  /** appendfilename: a file of that very name is an old-style AOF, whose RDB part is a preamble. */
+  aofFilename: string;
 }
 
 export interface LoadResult {
@@ -53,6 +60,8 @@ export interface LoadResult {
   totalSize: number;
   /** Size of the base file (aof_base_size until the next rewrite). */
   baseSize: number;
+  /** Keys read from RDB parts (INFO's rdb_last_load_keys_loaded). */
+  rdbKeysLoaded: number;
 }
 
 type FileStatus = 'ok' | 'empty' | 'truncated';
@@ -70,7 +79,7 @@ const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(r
 /** Loads every file the manifest lists, base first. */
 export async function loadAppendOnlyFiles(manifest: AofManifest, options: LoadOptions): Promise<LoadResult> {
   const files = [...(manifest.base === null ? [] : [manifest.base]), ...manifest.incr];
-  if (files.length === 0) return { loaded: false, totalSize: 0, baseSize: 0 };
+  if (files.length === 0) return { loaded: false, totalSize: 0, baseSize: 0, rdbKeysLoaded: 0 };
   // Every file the manifest names must be there before anything is loaded.
   for (const f of files) {
     try {
@@ -80,11 +89,12 @@ export async function loadAppendOnlyFiles(manifest: AofManifest, options: LoadOp
     }
   }
   let loadedBefore = 0;
+  const counts = { rdbKeysLoaded: 0 };
   for (let i = 0; i < files.length; i++) {
     const file = files[i] as (typeof files)[number];
     const last = i === files.length - 1;
     const started = performance.now();
-    const status = await loadSingleFile(file.name, file.type === 'b', last, options, (n) => options.onProgress?.(loadedBefore + n));
+    const status = await loadSingleFile(file.name, last, options, counts, (n) => options.onProgress?.(loadedBefore + n));
     loadedBefore += fileSize(join(options.dir, file.name));
     if (status === 'truncated' && !last) throw new AofLoadError('Fatal error: the truncated file is not the last file');
     if (status !== 'empty') {
@@ -94,7 +104,7 @@ export async function loadAppendOnlyFiles(manifest: AofManifest, options: LoadOp
   let totalSize = 0;
   for (const f of files) totalSize += fileSize(join(options.dir, f.name));
   const baseSize = manifest.base === null ? 0 : fileSize(join(options.dir, manifest.base.name));
-  return { loaded: true, totalSize, baseSize };
+  return { loaded: true, totalSize, baseSize, rdbKeysLoaded: counts.rdbKeysLoaded };
 }
 
 function fileSize(path: string): number {
@@ -102,10 +112,17 @@ function fileSize(path: string): number {
 }
 
 /**
- * The commands of one file. Resolves to 'empty' for a file of 0 bytes, 'truncated' when it
- * was cut back to its last complete command; rejects with AofLoadError when loading must stop.
+ * One file: its RDB part if it has one, then its commands. Resolves to 'empty' for a file of 0
+ * bytes, 'truncated' when it was cut back to its last complete command; rejects with
+ * AofLoadError when loading must stop.
  */
-async function loadSingleFile(name: string, isBase: boolean, isLast: boolean, options: LoadOptions, progress: (bytes: number) => void): Promise<FileStatus> {
+async function loadSingleFile(
+  name: string,
+  isLast: boolean,
+  options: LoadOptions,
+  counts: { rdbKeysLoaded: number },
+  progress: (bytes: number) => void,
+): Promise<FileStatus> {
   const path = join(options.dir, name);
   let fd: number;
   try {
@@ -116,23 +133,20 @@ async function loadSingleFile(name: string, isBase: boolean, isLast: boolean, op
   try {
     const reader = new CommandReader(fd);
     if (reader.size === 0) return 'empty';
+    const delayUs = options.commandDelayUs ?? 0;
+    const delayMs = delayUs === 0 ? 0 : Math.max(1, Math.ceil(delayUs / 1000));
+    // Commands, if any, start after the RDB part: a truncated one is cut back to there at most.
+    let validUpTo = 0;
     if (reader.startsWith('REDIS')) {
-      // An RDB-encoded base (aof-use-rdb-preamble yes, Redis's default): not readable here yet.
-      // Once persistence/rdb decodes, this is where it loads the file (and, for an old-style
-      // preamble AOF, goes on with the commands after the RDB part, as Redis does).
-      throw new AofLoadError(
-        `The AOF ${isBase ? 'base ' : ''}file ${name} is in RDB format (written with aof-use-rdb-preamble yes), which this server cannot load yet. ` +
-          `Rewrite it as commands with a Redis server (CONFIG SET aof-use-rdb-preamble no, then BGREWRITEAOF) before starting this server on ${options.dir}.`,
-      );
+      validUpTo = await loadRdbPart(path, name, options, delayMs, counts, progress);
+      reader.seek(validUpTo);
+      progress(validUpTo);
     }
     const client = options.client();
     const hint = `make a backup of your AOF file, then use redis-check-aof --fix ${options.manifestPath}`;
-    let validUpTo = 0;
-    let validBeforeMulti = 0;
+    let validBeforeMulti = validUpTo;
     let sinceCheck = 0;
     let sliceStart = performance.now();
-    const delayUs = options.commandDelayUs ?? 0;
-    const delayMs = delayUs === 0 ? 0 : Math.max(1, Math.ceil(delayUs / 1000));
     for (;;) {
       const parsed = reader.next();
       if (parsed === END) break;
@@ -170,6 +184,61 @@ async function loadSingleFile(name: string, isBase: boolean, isLast: boolean, op
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * The RDB part at the start of a file (Redis's rdbLoadRio with RDBFLAGS_AOF_PREAMBLE). Every
+ * key goes in as it is, expired or not: the commands after it, and the incremental files, were
+ * logged against exactly that dataset (an expired key is removed once loading is over). The
+ * keys are not changes (the dirty counter stays), as in Redis. Resolves to the offset where
+ * the RDB part ends; rejects with AofLoadError, naming the file, when it is truncated, corrupt
+ * or holds what this server cannot load (streams, functions, modules).
+ */
+async function loadRdbPart(
+  path: string,
+  name: string,
+  options: LoadOptions,
+  delayMs: number,
+  counts: { rdbKeysLoaded: number },
+  progress: (bytes: number) => void,
+): Promise<number> {
+  const log = options.log;
+  const oldStyle = name === options.aofFilename;
+  log.info(oldStyle ? 'Reading RDB preamble from AOF file...' : 'Reading RDB base file on AOF loading...');
+  const { databases, limits, checksum } = options.keyspace;
+  let keysLoaded = 0;
+  let end: number;
+  try {
+    // Read off the loop: clients are answered -LOADING meanwhile.
+    const input = await readFile(path);
+    const reader = new RdbReader(input, { limits, checksum, databases: databases.length });
+    let sinceCheck = 0;
+    let sliceStart = performance.now();
+    for (let record = reader.next(); record !== null; record = reader.next()) {
+      if (record.kind !== 'key') continue;
+      putLoadedKey(databases, record, false);
+      keysLoaded++;
+      if (delayMs !== 0) {
+        progress(reader.offset);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      } else if (++sinceCheck === COMMANDS_PER_CHECK) {
+        sinceCheck = 0;
+        if (performance.now() - sliceStart >= SLICE_MS) {
+          progress(reader.offset);
+          await yieldToLoop();
+          sliceStart = performance.now();
+        }
+      }
+    }
+    end = reader.offset;
+  } catch (err) {
+    const what = oldStyle ? `the RDB preamble of the AOF file ${name}` : `the RDB base file ${name}`;
+    throw new AofLoadError(`Error reading ${what}, AOF loading aborted: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  counts.rdbKeysLoaded += keysLoaded;
+  log.info(`Done loading RDB, keys loaded: ${keysLoaded}, keys expired: 0.`);
+  if (oldStyle) log.info('Reading the remaining AOF tail...');
+  return end;
 }
 
 /** The file ends in the middle of a command: truncate it (aof-load-truncated yes) or stop. */
@@ -222,6 +291,16 @@ class CommandReader {
   startsWith(signature: string): boolean {
     this.fill(signature.length);
     return this.buffer.length >= signature.length && this.buffer.latin1Slice(0, signature.length) === signature;
+  }
+
+  /** Goes on reading from file offset `offset` (past an RDB part). */
+  seek(offset: number): void {
+    this.buffer = Buffer.alloc(0);
+    this.pos = 0;
+    this.bufferOffset = offset;
+    this.fileOffset = offset;
+    this.offset = offset;
+    this.commandStart = offset;
   }
 
   next(): string[] | typeof END | typeof TRUNCATED | number {

@@ -1,5 +1,6 @@
 /**
- * Writing an AOF base file from the dataset (Redis's rewriteAppendOnlyFileRio): per non-empty
+ * Writing an AOF base file as commands (aof-use-rdb-preamble no; with yes the base is an RDB
+ * snapshot, see base.ts), as Redis's rewriteAppendOnlyFileRio does: per non-empty
  * database a SELECT, then per key the commands that rebuild it (SET; RPUSH, SADD, ZADD, HMSET
  * with at most 64 elements each; PEXPIREAT for a TTL).
  *
@@ -23,12 +24,6 @@
  *     key changed early for the others), freed as each database is done.
  * A key is serialized in one go: a huge collection changed (or reached) holds the loop for the
  * time it takes to encode it, as a copy-on-write fault does in Redis's parent.
- *
- * Where an RDB base will plug in (aof-use-rdb-preamble yes): `BaseRewrite` produces the base
- * file's bytes through `emitKey`; an RDB encoder with the same interface (a header, then one
- * entry per key, called from the same walk and the same before-change listener, then the
- * trailer) would write `<name>.base.rdb` instead, and the manifest code already names the
- * file by format (AofManifest.newBase).
  */
 import { closeSync, fsyncSync, openSync, unlinkSync, write as writeCallback, writeSync, fsync as fsyncCallback, close as closeCallback } from 'node:fs';
 import type { Database, KeyChangeListener } from '../../keyspace/database.js';

@@ -13,75 +13,26 @@
  * done), `off`. A rewrite opens a new incremental file at its start (in the manifest at once),
  * writes the base from the dataset in the background (rewrite.ts), then makes the new base and
  * that incremental file the whole AOF: the old ones become history in the manifest, which is
- * replaced atomically, and are deleted.
+ * replaced atomically, and are deleted. The base is written in the format aof-use-rdb-preamble
+ * asks for when the rewrite starts (base.ts).
+ *
+ * Start-up (loading the directory, the first base of a new one) is startup.ts.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { Config } from '../../config/config.js';
 import { strerror } from '../../config/values.js';
-import type { Database } from '../../keyspace/database.js';
 import type { Logger } from '../../log.js';
-import { CommandFeed, PROPAGATE_AOF, type Propagation } from '../../commands/core/propagate.js';
-import { AofLoadError, loadAppendOnlyFiles, type LoaderClient } from './loader.js';
-import { AofManifest, ManifestError, manifestName, tempIncrName } from './manifest.js';
-import { BaseRewrite } from './rewrite.js';
+import { CommandFeed, PROPAGATE_AOF } from '../../commands/core/propagate.js';
+import { baseFormat, startBaseJob, type BaseFormat, type BaseJob } from './base.js';
+import { IncrementalLog } from './incr-log.js';
+import { AofManifest, tempIncrName } from './manifest.js';
 import { encodeCommand } from './resp.js';
+import { RewriteInProgress, type AofServer, type AofStatus } from './server.js';
+import { aofPaths, loadAofDirectory, readManifest, upgradeOldStyleFileIfNeeded, writeFirstBase, type AofPaths, type LoadingProgress } from './startup.js';
 
 /** Numbers the temporary files of rewrites (see startRewriteNow). */
 let rewriteSequence = 0;
-import { IncrementalLog } from './incr-log.js';
-
-/** What the AOF needs of a server. */
-export interface AofServer {
-  readonly databases: readonly Database[];
-  readonly config: Config;
-  readonly log: Logger;
-  dirty: number;
-  /** A dataset is being loaded: other clients get -LOADING and nothing expires. */
-  loading: boolean;
-  /** Every change to the dataset as commands: what the AOF logs. */
-  readonly propagation: Propagation;
-  /** A socket-less client that runs commands as the loader (Redis's fake AOF client), on database 0. */
-  loaderClient(): LoaderClient;
-  /**
-   * Replies to clients wait from now on (the AOF holds what they acknowledge in memory), until
-   * releaseReplies once it is written: Redis writes the AOF before any reply of the same loop.
-   */
-  holdReplies(): void;
-  releaseReplies(): void;
-  /** While set, write commands (and PING) are refused with this error: the AOF cannot be written. */
-  diskWriteError: string | null;
-}
-
-/** INFO persistence's aof_* figures. */
-export interface AofStatus {
-  /** aof_enabled: logging, or waiting for the first rewrite to start logging. */
-  on: boolean;
-  rewriteInProgress: boolean;
-  rewriteScheduled: boolean;
-  /** Seconds the last rewrite took, -1 before any. */
-  lastRewriteTimeSec: number;
-  /** Seconds the running rewrite has taken so far, -1 when none runs. */
-  currentRewriteTimeSec: number;
-  lastBgrewriteOk: boolean;
-  rewrites: number;
-  rewritesConsecutiveFailures: number;
-  lastWriteOk: boolean;
-  currentSize: number;
-  baseSize: number;
-  bufferLength: number;
-  pendingFsync: number;
-  delayedFsync: number;
-  /** While the AOF is being loaded at start-up: INFO's loading_* fields. */
-  loading: { startTime: number; totalBytes: number; loadedBytes: number } | null;
-}
-
-/** BGREWRITEAOF while a rewrite runs (Redis's text). */
-export class RewriteInProgress extends Error {
-  constructor() {
-    super('Background append only file rewriting already in progress');
-  }
-}
 
 type AofState = 'off' | 'on' | 'wait_rewrite';
 
@@ -92,7 +43,9 @@ const REWRITE_LIMIT_MAX_MINUTES = 60;
 const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 
 interface RunningRewrite {
-  readonly job: BaseRewrite;
+  readonly job: BaseJob;
+  /** The base's format, chosen when the rewrite started. */
+  readonly format: BaseFormat;
   readonly startedAt: number;
 }
 
@@ -110,7 +63,7 @@ export class AppendOnlyFile {
   private rewriteBaseSize = 0;
 
   /** Start-up loading in progress (INFO loading_*). */
-  private loadingProgress: { startTime: number; totalBytes: number; loadedBytes: number } | null = null;
+  private loadingProgress: LoadingProgress | null = null;
 
   private rewrite: RunningRewrite | null = null;
   private rewriteScheduled = false;
@@ -139,59 +92,34 @@ export class AppendOnlyFile {
     return this.server.log;
   }
 
+  private get paths(): AofPaths {
+    return aofPaths(this.config);
+  }
+
   private get filename(): string {
     return this.config.getString('appendfilename');
   }
 
   /** The AOF directory: appenddirname under dir. */
   private get dirPath(): string {
-    const name = this.config.getString('appenddirname');
-    return isAbsolute(name) ? name : resolve(this.config.getString('dir'), name);
-  }
-
-  private get manifestPath(): string {
-    return join(this.dirPath, manifestName(this.filename));
+    return this.paths.dir;
   }
 
   // ---- start-up ----
 
   /** Start-up with appendonly yes: load the directory, then open it for appending (loadDataFromDisk, aofOpenIfNeededOnServerStart). */
   async load(): Promise<void> {
-    const server = this.server;
-    this.manifest = this.readManifest();
+    const paths = this.paths;
+    this.manifest = readManifest(paths);
     this.manifestRead = true;
-    this.upgradeOldStyleFileIfNeeded();
-    const started = performance.now();
-    let totalBytes = 0;
-    for (const f of [...(this.manifest.base === null ? [] : [this.manifest.base]), ...this.manifest.incr]) {
-      const path = join(this.dirPath, f.name);
-      if (existsSync(path)) totalBytes += statSync(path).size;
-    }
-    const progress = { startTime: nowSeconds(), totalBytes, loadedBytes: 0 };
-    this.loadingProgress = progress;
-    server.loading = true;
-    let result;
-    try {
-      result = await loadAppendOnlyFiles(this.manifest, {
-        dir: this.dirPath,
-        manifestPath: this.manifestPath,
-        loadTruncated: this.config.getBool('aof-load-truncated'),
-        log: this.log,
-        client: () => server.loaderClient(),
-        commandDelayUs: this.config.getNumber('key-load-delay'),
-        onProgress: (bytes) => {
-          progress.loadedBytes = bytes;
-        },
-      });
-    } finally {
-      server.loading = false;
-      this.loadingProgress = null;
-    }
-    if (result.loaded) this.log.info(`DB loaded from append only file: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
+    upgradeOldStyleFileIfNeeded(this.server, paths, this.manifest);
+    const result = await loadAofDirectory(this.server, paths, this.manifest, (progress) => {
+      this.loadingProgress = progress;
+    });
     this.currentSize = result.totalSize;
     this.rewriteBaseSize = result.baseSize;
     this.state = 'on';
-    this.openOnServerStart();
+    this.openOnServerStart(paths);
     this.subscribe();
   }
 
@@ -202,60 +130,15 @@ export class AppendOnlyFile {
    */
   private ensureManifest(): void {
     if (this.manifestRead) return;
-    this.manifest = this.readManifest();
+    this.manifest = readManifest(this.paths);
     this.manifestRead = true;
   }
 
-  private readManifest(): AofManifest {
-    const path = this.manifestPath;
-    if (!existsSync(this.dirPath) || !existsSync(path)) return new AofManifest();
-    let text: string;
-    try {
-      text = readFileSync(path, 'latin1');
-    } catch (err) {
-      throw new AofLoadError(`Fatal error: can't open the AOF manifest file ${path} for reading: ${strerror(err)}`);
-    }
-    try {
-      return AofManifest.parse(text);
-    } catch (err) {
-      if (!(err instanceof ManifestError)) throw err;
-      const where = err.line === null ? '' : ` Reading the manifest file, at line ${err.lineNumber}: '${err.line}'.`;
-      throw new AofLoadError(`*** FATAL AOF MANIFEST FILE ERROR *** ${path}:${where} ${err.message}`);
-    }
-  }
-
-  /**
-   * An AOF of Redis before 7.0 (a single appendonly.aof in dir, no manifest): moved into the
-   * directory as the base, as Redis's aofUpgradePrepare does.
-   */
-  private upgradeOldStyleFileIfNeeded(): void {
-    const oldPath = resolve(this.config.getString('dir'), this.filename);
-    if (!existsSync(oldPath)) return;
-    const m = this.manifest;
-    const dirMissing = !existsSync(this.dirPath);
-    const empty = m.base === null && m.incr.length === 0;
-    const pending = m.base !== null && m.incr.length === 0 && m.base.name === this.filename && !existsSync(join(this.dirPath, this.filename));
-    if (!dirMissing && !empty && !pending) return;
-    mkdirSync(this.dirPath, { recursive: true });
-    m.base = { name: this.filename, seq: 1, type: 'b' };
-    m.currentBaseSeq = 1;
-    m.persist(this.dirPath, this.filename);
-    renameSync(oldPath, join(this.dirPath, this.filename));
-    this.log.info(`Successfully migrated an old-style AOF file (${this.filename}) into the AOF directory (${this.config.getString('appenddirname')}).`);
-  }
-
-  private openOnServerStart(): void {
-    const dir = this.dirPath;
+  private openOnServerStart(paths: AofPaths): void {
+    const dir = paths.dir;
     mkdirSync(dir, { recursive: true });
     const hadIncr = this.manifest.incr.length !== 0;
-    if (this.manifest.base === null && !hadIncr) {
-      // A new AOF starts with a base, even for an empty dataset.
-      const baseName = this.manifest.newBase(this.filename, 'aof');
-      const temp = join(dir, `temp-rewriteaof-${process.pid}.aof`);
-      new BaseRewrite(this.server.databases, temp, { timestamps: this.config.getBool('aof-timestamp-enabled') }).runSync();
-      renameSync(temp, join(dir, baseName));
-      this.log.info(`Creating AOF base file ${baseName} on server start`);
-    }
+    if (this.manifest.base === null && !hadIncr) writeFirstBase(this.server, paths, this.manifest);
     const incrName = this.manifest.lastIncr(this.filename);
     const incrPath = join(dir, incrName);
     this.incr.open(incrPath, false, existsSync(incrPath) ? statSync(incrPath).size : 0, () => this.manifest.persist(dir, this.filename));
@@ -374,19 +257,17 @@ export class AppendOnlyFile {
     this.rewrites++;
     // A name per rewrite: an aborted one still removing its file must not remove the next one's.
     const temp = join(dir, `temp-rewriteaof-bg-${process.pid}-${++rewriteSequence}.aof`);
-    let job: BaseRewrite;
+    const format = baseFormat(this.config);
+    let job: BaseJob;
     try {
-      job = new BaseRewrite(server.databases, temp, {
-        timestamps: this.config.getBool('aof-timestamp-enabled'),
-        keyDelayUs: this.config.getNumber('rdb-key-save-delay'),
-      });
+      job = startBaseJob(server, temp, format);
     } catch (err) {
       this.lastBgrewriteOk = false;
       this.consecutiveFailures++;
       this.log.warn(`Can't rewrite append only file in background: ${strerror(err)}`);
       throw err;
     }
-    const running: RunningRewrite = { job, startedAt: Date.now() };
+    const running: RunningRewrite = { job, format, startedAt: Date.now() };
     this.rewrite = running;
     this.rewriteScheduled = false;
     this.log.info(`Background append only file rewriting started (${job.keysTotal} keys)`);
@@ -441,9 +322,7 @@ export class AppendOnlyFile {
     const log = this.log;
     log.info('Background AOF rewrite terminated with success');
     const next = this.manifest.clone();
-    // 'aof': aof-use-rdb-preamble is taken as no until an RDB encoder exists; with one, a base
-    // written by it is named 'rdb' here (and at start-up in openOnServerStart), see rewrite.ts.
-    const baseName = next.newBase(this.filename, 'aof');
+    const baseName = next.newBase(this.filename, running.format);
     const basePath = join(dir, baseName);
     const fail = (message: string): void => {
       log.warn(message);
