@@ -23,6 +23,8 @@ const IDLE_SECONDS = 10;
 const MAX_LINE = 1023;
 /** setTimeout's longest delay; longer timeouts wait this long. */
 const MAX_TIMER_MS = 0x7fffffff;
+/** Redis writes MIGRATE's commands 64 KB at a time, each write bounded by the timeout. */
+const WRITE_CHUNK = 64 * 1024;
 const NEWLINE = 10;
 const CR = 13;
 
@@ -51,8 +53,6 @@ class CachedConnection implements MigrateConnection {
   selectedDb: string | null = null;
   /** Unix time (s) of the last MIGRATE that took it (Redis's last_use_time). */
   lastUse = Math.floor(Date.now() / 1000);
-  /** An exchange is running: the idle sweep leaves it alone. */
-  busy = false;
   /** Bytes received and not yet read as reply lines. */
   private input: Buffer = Buffer.alloc(0);
   /** The connection failed or the target closed it: every later exchange fails. */
@@ -90,7 +90,6 @@ class CachedConnection implements MigrateConnection {
         if (done) return;
         done = true;
         this.onEvent = null;
-        this.busy = false;
         if (socket !== null && !socket.destroyed) {
           socket.setTimeout(0);
           socket.removeListener('timeout', onTimeout);
@@ -116,16 +115,25 @@ class CachedConnection implements MigrateConnection {
         finish({ writing: true, timedOut: false });
         return;
       }
-      this.busy = true;
       this.onEvent = advance;
       socket.setTimeout(Math.min(timeoutMs, MAX_TIMER_MS));
       socket.on('timeout', onTimeout);
-      socket.write(request, (err) => {
-        if (done) return;
-        if (err) return finish({ writing: true, timedOut: false });
-        writing = false;
-        advance();
-      });
+      // In 64 KB writes, each one handed to the kernel before the next, as Redis writes: the
+      // timeout bounds each of them (any activity restarts the socket's timer), not the whole.
+      let written = 0;
+      const writeNext = (): void => {
+        const end = Math.min(request.length, written + WRITE_CHUNK);
+        const chunk = request.subarray(written, end);
+        written = end;
+        socket.write(chunk, (err) => {
+          if (done) return;
+          if (err) return finish({ writing: true, timedOut: false });
+          if (written < request.length) return writeNext();
+          writing = false;
+          advance();
+        });
+      };
+      writeNext();
       socket.resume();
       // Lines the target sent before (a reply no MIGRATE read) come first, as in Redis.
       advance();
@@ -162,6 +170,8 @@ export class MigrateSocketCache implements MigrateTargets {
   /** Per target name, the end of the last MIGRATE queued for it. */
   private readonly turns = new Map<string, Promise<void>>();
   private sweepTimer: NodeJS.Timeout | null = null;
+  /** The server stopped: no connection is opened any more. */
+  private stopped = false;
 
   use<T>(host: string, port: string, work: (target: MigrateTarget) => Promise<T>): Promise<T> {
     const name = `${host}:${port}`;
@@ -176,17 +186,16 @@ export class MigrateSocketCache implements MigrateTargets {
       () => {},
     );
     this.turns.set(name, settled);
-    void settled.then(() => {
+    // Forgotten before the caller hears the outcome, so the sweep can see the connection is free.
+    return run.finally(() => {
       if (this.turns.get(name) === settled) this.turns.delete(name);
     });
-    return run;
   }
 
   private async connect(name: string, host: string, portText: string, timeoutMs: number): Promise<MigrateConnection | null> {
     const cached = this.connections.get(name);
     if (cached !== undefined) {
       cached.lastUse = Math.floor(Date.now() / 1000);
-      cached.busy = true;
       return cached;
     }
     if (this.connections.size >= MAX_CACHED) {
@@ -194,10 +203,13 @@ export class MigrateSocketCache implements MigrateTargets {
       const names = [...this.connections.keys()];
       this.close(names[Math.floor(Math.random() * names.length)] as string);
     }
-    const socket = await openSocket(host, portText, timeoutMs);
+    const socket = this.stopped ? null : await openSocket(host, portText, timeoutMs);
     if (socket === null) return null;
+    if (this.stopped) {
+      if (socket !== 'refused') socket.destroy();
+      return null;
+    }
     const connection = new CachedConnection(socket === 'refused' ? null : socket);
-    connection.busy = true;
     this.connections.set(name, connection);
     this.armSweep();
     return connection;
@@ -211,11 +223,14 @@ export class MigrateSocketCache implements MigrateTargets {
     if (this.connections.size === 0) this.stopSweep();
   }
 
-  /** Redis's migrateCloseTimedoutSockets, which its cron runs once a second. */
+  /**
+   * Redis's migrateCloseTimedoutSockets, which its cron runs once a second. A connection a
+   * MIGRATE is using or waiting for stays: Redis, blocked in that MIGRATE, would not sweep.
+   */
   private sweep(): void {
     const now = Math.floor(Date.now() / 1000);
     for (const [name, connection] of this.connections) {
-      if (!connection.busy && now - connection.lastUse > IDLE_SECONDS) this.close(name);
+      if (!this.turns.has(name) && now - connection.lastUse > IDLE_SECONDS) this.close(name);
     }
   }
 
@@ -232,6 +247,7 @@ export class MigrateSocketCache implements MigrateTargets {
 
   /** The server stops: every connection is closed (a MIGRATE using one fails reading). */
   closeAll(): void {
+    this.stopped = true;
     for (const name of [...this.connections.keys()]) this.close(name);
     this.stopSweep();
   }

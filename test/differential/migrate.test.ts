@@ -119,6 +119,17 @@ async function fakeServer(onConnection: (socket: net.Socket) => void): Promise<{
   };
 }
 
+/** `length` bytes that LZF cannot shrink (a fixed pseudo-random sequence). */
+function noise(length: number): string {
+  const bytes = Buffer.alloc(length);
+  let x = 12345;
+  for (let i = 0; i < length; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) | 0;
+    bytes[i] = x >>> 24;
+  }
+  return bytes.toString('latin1');
+}
+
 /** What both sides run, whatever the targets are. */
 const SCRIPT: Step[] = [
   T('FLUSHALL'),
@@ -178,9 +189,11 @@ const SCRIPT: Step[] = [
   S('SET', 'bin\x00\xff', '\x00\xff\r\n'),
   S('SET', 'ttl', 'v', 'PX', '100000'),
   S('SET', 'COPY', 'a key named COPY'),
-  S('MIGRATE', '127.0.0.1', '$T', '', '0', '5000', 'KEYS', 'list', 'intset', 'set', 'hash', 'zset', 'long', 'bin\x00\xff', 'ttl', 'COPY'),
+  // Larger than one 64 KB write, and not compressible.
+  S('SET', 'big', noise(300_000)),
+  S('MIGRATE', '127.0.0.1', '$T', '', '0', '5000', 'KEYS', 'list', 'intset', 'set', 'hash', 'zset', 'long', 'bin\x00\xff', 'ttl', 'COPY', 'big'),
   sorted(S('KEYS', '*')),
-  T('DEBUG', 'DIGEST-VALUE', 'list', 'intset', 'set', 'hash', 'zset', 'long', 'bin\x00\xff', 'ttl', 'COPY'),
+  T('DEBUG', 'DIGEST-VALUE', 'list', 'intset', 'set', 'hash', 'zset', 'long', 'bin\x00\xff', 'ttl', 'COPY', 'big'),
   T('OBJECT', 'ENCODING', 'intset'),
   near(T('PTTL', 'ttl')),
   T('PTTL', 'list'),
@@ -300,6 +313,7 @@ describe.skipIf(!hasOracle).each(['redis', 'nodis'] as const)('MIGRATE against R
       });
     if (!same) expect(nodisLog).toEqual(theirs);
     expect(nodisLog).toContainEqual(['DEL', 'm1', 'm3']);
+    expect(nodisLog).toContainEqual(['DEL', 'list', 'intset', 'set', 'hash', 'zset', 'long', 'bin\x00\xff', 'ttl', 'COPY', 'big']);
     expect(nodisLog).toContainEqual(['DEL', 'd', 'd']);
     expect(nodisLog.some((argv) => argv[0] === 'MIGRATE')).toBe(false);
   });
@@ -336,5 +350,27 @@ describe.skipIf(!hasOracle)('MIGRATE in the slow log', () => {
     expect(mine).toContainEqual(['MIGRATE', 'h', '1', 'nosuch', '0', '10', 'COPY', 'auth2', '(redacted)', '(redacted)', 'REPLACE']);
     // Redis stops redacting at the word it refuses.
     expect(mine).toContainEqual(['MIGRATE', 'h', '1', 'nosuch', '0', '10', 'BOGUS', 'AUTH', 'secret']);
+  });
+});
+
+describe.skipIf(!hasOracle)('MIGRATE to a target that reads nothing', () => {
+  const pair = differentialPair();
+  let stalled: { port: number; close(): Promise<void> };
+  beforeAll(async () => {
+    stalled = await fakeServer((socket) => socket.pause());
+  });
+  afterAll(async () => {
+    await stalled?.close();
+  });
+
+  it('times out writing once the socket buffers are full, and keeps the key', async () => {
+    // More than the loopback's socket buffers hold on both ends.
+    const value = noise(8 * 1024 * 1024);
+    await pair.same([
+      ['SET', 'huge', value],
+      ['MIGRATE', '127.0.0.1', String(stalled.port), 'huge', '0', '200'],
+      ['EXISTS', 'huge'],
+      ['DEL', 'huge'],
+    ]);
   });
 });
