@@ -7,11 +7,15 @@
  * MULTI MIGRATE cannot wait and says so.
  */
 import net from 'node:net';
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { CommandFeed, PROPAGATE_AOF } from '../../src/commands/core/propagate.js';
 import { ERR_MIGRATE_CANNOT_WAIT } from '../../src/commands/keys/migrate.js';
+import { tempDir } from '../helpers/aof.js';
+import { decode } from '../helpers/resp.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -226,5 +230,36 @@ describe('MIGRATE waiting for its target', () => {
     target.reply('+OK\r\n+OK\r\n');
     for (let i = 0; i < 100 && (await b.call('EXISTS', 'k')) === 1; i++) await sleep(5);
     expect(await b.call('EXISTS', 'k')).toBe(0);
+  });
+});
+
+describe('MIGRATE and the append-only file', () => {
+  it('logs the moved keys as DEL, nothing for a COPY, and a restart does not bring them back', async () => {
+    const dir = tempDir('migrate');
+    const target = await startTestServer();
+    let source = await startTestServer({ dir, appendonly: 'yes', appendfsync: 'always' });
+    try {
+      const c = await source.raw();
+      await c.call('MSET', 'a', '1', 'b', '2', 'kept', '3');
+      expect(await c.call('MIGRATE', '127.0.0.1', String(target.port), '', '0', '5000', 'KEYS', 'a', 'b')).toBe('OK');
+      expect(await c.call('MIGRATE', '127.0.0.1', String(target.port), 'kept', '0', '5000', 'COPY')).toBe('OK');
+      let aof = readFileSync(join(dir, 'appendonlydir', 'appendonly.aof.1.incr.aof'));
+      const logged: unknown[] = [];
+      for (let next = decode(aof); next !== null; next = decode(aof)) {
+        logged.push(next.value);
+        aof = aof.subarray(next.end);
+      }
+      expect(logged).toEqual([['SELECT', '0'], ['MSET', 'a', '1', 'b', '2', 'kept', '3'], ['DEL', 'a', 'b']]);
+      await source.stop();
+      source = await startTestServer({ dir, appendonly: 'yes' });
+      const again = await source.raw();
+      expect(await again.call('KEYS', '*')).toEqual(['kept']);
+      const t = await target.raw();
+      expect(await t.call('MGET', 'a', 'b', 'kept')).toEqual(['1', '2', '3']);
+    } finally {
+      await source.stop();
+      await target.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
