@@ -166,9 +166,11 @@ async function transfer(ctx: CommandContext, db: Database, options: MigrateOptio
     const preamble = (options.password !== null ? 1 : 0) + (selecting ? 1 : 0);
     const { lines, failure } = await connection.exchange(request.bytes, preamble + items.length, options.timeout);
 
-    // A failure while writing, or before the AUTH and SELECT replies were read, is Redis's
-    // socket_err: nothing was acknowledged.
-    let retriable = failure !== null && !failure.timedOut;
+    // Redis retries once on a new connection after a socket error (the cached one may have
+    // gone stale), but not after a timeout.
+    const retriable = failure !== null && !failure.timedOut;
+    // A failure while writing, or before the AUTH and SELECT replies were read, goes straight
+    // to Redis's socket_err: nothing was acknowledged.
     if (failure === null || (!failure.writing && lines.length >= preamble)) {
       const authReply = options.password !== null ? (lines[0] as string) : null;
       const selectReply = selecting ? (lines[preamble - 1] as string) : null;
@@ -188,9 +190,8 @@ async function transfer(ctx: CommandContext, db: Database, options: MigrateOptio
           moved.push(items[j] as Transfer);
         }
       }
-      // A read failed before any RESTORE was answered: the cached connection may have been
-      // stale, so Redis tries once more on a new one (not after a timeout).
-      const retryNow = targetError === null && failure !== null && answered === 0 && mayRetry && retriable;
+      // A read failed before any RESTORE was answered: retried as a socket error.
+      const retryNow = targetError === null && answered === 0 && mayRetry && retriable;
       if (!retryNow) {
         if (failure !== null) target.close();
         if (moved.length !== 0) deleteMoved(ctx, db, moved);
@@ -199,8 +200,6 @@ async function transfer(ctx: CommandContext, db: Database, options: MigrateOptio
         connection.selectedDb = options.db;
         return;
       }
-    } else {
-      retriable = !failure.timedOut;
     }
     // Redis's socket_err: the connection goes (closing it also forces SELECT next time).
     target.close();
