@@ -179,6 +179,8 @@ export class Client implements ClientConnection {
       // CLIENT REPLY SKIP covered the held command's reply; it ends with it.
       this.reply.enabled = this.replyMode !== 'off';
       this.flush();
+      // What the command did when it answered (MIGRATE's deletions) may have notified subscribers.
+      this.server.flushPending();
       this.resume();
     };
     done.then(release, (err: unknown) => {

@@ -15,6 +15,7 @@ import { bindAccessPolicy, stopLruClock, tickLruClock } from '../keyspace/access
 import type { Logger } from '../log.js';
 import { Client } from './client.js';
 import { BlockingState } from './blocking.js';
+import { MigrateSocketCache } from './migrate-sockets.js';
 import { WatchRegistry } from '../keyspace/watch.js';
 import { PubSub, isSubscribed } from '../pubsub/registry.js';
 import { Tracking } from '../pubsub/tracking.js';
@@ -89,6 +90,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly pubsub = new PubSub();
   readonly tracking = new Tracking((id) => this.clients.get(id));
   readonly propagation = new Propagation();
+  /** MIGRATE's connections to target instances. */
+  readonly migrateTargets = new MigrateSocketCache();
   /** Clients that received Pub/Sub messages and must be flushed at the end of the batch. */
   readonly pendingFlush = new Set<Client>();
   /** client-output-buffer-limit; `outputLimitsActive` is false when every limit of normal and pubsub clients is 0. */
@@ -520,6 +523,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.releaseReplies();
     persistenceStopped(this);
     for (const client of [...this.clients.values()]) client.kill();
+    this.migrateTargets.closeAll();
     await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))));
     this.log.warn('nodis is now ready to exit, bye bye...');
     this.onShutdown?.();

@@ -96,6 +96,28 @@ function slowLogArgv(argv: readonly string[]): string[] {
   return out;
 }
 
+/** MIGRATE's AUTH password and AUTH2 username and password, as far as its option loop got. */
+function redactedMigrateArgv(argv: readonly string[]): readonly string[] {
+  let out: string[] | null = null;
+  for (let j = 6; j < argv.length; j++) {
+    const opt = (argv[j] as string).toLowerCase();
+    const more = argv.length - 1 - j;
+    if (opt === 'copy' || opt === 'replace') continue;
+    if (opt === 'auth' && more >= 1) {
+      out ??= argv.slice();
+      out[++j] = '(redacted)';
+    } else if (opt === 'auth2' && more >= 2) {
+      out ??= argv.slice();
+      out[++j] = '(redacted)';
+      out[++j] = '(redacted)';
+    } else {
+      // KEYS ends the options; anything else is the syntax error the command stops at.
+      break;
+    }
+  }
+  return out ?? argv;
+}
+
 /**
  * Arguments Redis replaces by "(redacted)" in the slow log and MONITOR (passwords). Redis redacts
  * while parsing, so only what it parsed before rejecting a command is redacted: AUTH with too
@@ -103,6 +125,7 @@ function slowLogArgv(argv: readonly string[]): string[] {
  */
 export function redactedArgv(name: string, argv: readonly string[]): readonly string[] {
   if (name === 'auth') return argv.length > 3 ? argv : argv.map((a, i) => (i === 0 ? a : '(redacted)'));
+  if (name === 'migrate') return redactedMigrateArgv(argv);
   if (name !== 'hello' || argv.length < 4) return argv;
   const version = argv[1] as string;
   if (version !== '2' && version !== '3') return argv;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { oracleAvailable } from '../helpers/oracle.js';
-import { differentialPair, type Step } from '../helpers/differential.js';
+import { differentialPair, type Step, type StepResult } from '../helpers/differential.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const hasOracle = oracleAvailable();
@@ -84,6 +84,35 @@ describe.skipIf(!hasOracle)('DUMP and RESTORE against Redis 7.0', () => {
       n.close();
       r.close();
     }
+  });
+
+  it('a bad payload: without REPLACE the key is looked up first (an expired one goes), with REPLACE it is left alone', async () => {
+    // Redis 7.0's restoreCommand checks BUSYKEY with lookupKeyWrite before it verifies the
+    // payload, so an expired key is removed (and counted, and notified) even when the payload
+    // is then refused; REPLACE looks nothing up before the payload is good.
+    const bad = 'not a payload';
+    await pair.same([['DEBUG', 'SET-ACTIVE-EXPIRE', '0'], ['FLUSHALL'], ['CONFIG', 'RESETSTAT'], ['SET', 'gone', 'v', 'PX', '1'], ['SET', 'kept', 'v', 'PX', '1']]);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const results = await pair.run([
+      ['RESTORE', 'kept', '0', bad, 'REPLACE'],
+      ['DBSIZE'],
+      ['RESTORE', 'gone', '0', bad],
+      ['DBSIZE'],
+      ['RESTORE', 'live', '0', bad],
+      ['DEBUG', 'SET-ACTIVE-EXPIRE', '1'],
+    ]);
+    expect(results.filter((r) => r.nodis !== r.redis)).toEqual([]);
+    expect(results.map((r) => r.redis)).toEqual([
+      '-ERR DUMP payload version or checksum are wrong\r\n',
+      ':2\r\n',
+      '-ERR DUMP payload version or checksum are wrong\r\n',
+      ':1\r\n',
+      '-ERR DUMP payload version or checksum are wrong\r\n',
+      '+OK\r\n',
+    ]);
+    const stats = await pair.run([['INFO', 'stats']]);
+    const expiredKeys = (info: string): string | undefined => /expired_keys:(\d+)/.exec(info)?.[1];
+    expect([expiredKeys((stats[0] as StepResult).nodis), expiredKeys((stats[0] as StepResult).redis)]).toEqual(['1', '1']);
   });
 
   it('RESTORE with a relative TTL is propagated with the absolute time and ABSTTL', async () => {

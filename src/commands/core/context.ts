@@ -218,6 +218,60 @@ export interface ServerStats extends KeyspaceStats {
   lazyfreedObjects: number;
 }
 
+/**
+ * What went wrong in a MIGRATE exchange with its target (Redis's socket errors): a write still
+ * under way (`writing`) or a read, and whether it was the timeout or the connection failing.
+ */
+export interface MigrateFailure {
+  writing: boolean;
+  timedOut: boolean;
+}
+
+/** The reply lines a MIGRATE exchange read, and why it stopped short, if it did. */
+export interface MigrateExchange {
+  lines: string[];
+  failure: MigrateFailure | null;
+}
+
+/** A connection MIGRATE keeps open to a target instance (Redis's migrateCachedSocket). */
+export interface MigrateConnection {
+  /**
+   * The database selected on the target by the last MIGRATE that succeeded, as its decimal
+   * text; null when unknown (new connection, or the target answered an error): SELECT is sent
+   * when the wanted database differs.
+   */
+  selectedDb: string | null;
+  /**
+   * Writes `request`, then reads `lines` reply lines as Redis's connSyncReadLine reads them (up
+   * to a newline, the \r before it dropped, at most 1023 bytes each; an empty one is a read
+   * error). Each wait may last `timeoutMs` without the target doing anything. Resolves with
+   * the lines read, and the failure that stopped it short, if any.
+   */
+  exchange(request: Buffer, lines: number, timeoutMs: number): Promise<MigrateExchange>;
+}
+
+/** The connection to one target (host and port as MIGRATE names them). */
+export interface MigrateTarget {
+  /**
+   * Redis's migrateGetSocket: the cached connection, or a new one; null when it cannot be
+   * opened within `timeoutMs` (MIGRATE answers "IOERR error or timeout connecting to the
+   * client"). A connection attempt the target refuses after it started gives a connection
+   * whose exchanges fail while writing, as a refused non-blocking connect gives Redis.
+   */
+  connect(timeoutMs: number): Promise<MigrateConnection | null>;
+  /** Redis's migrateCloseSocket: closes and forgets the cached connection, if any. */
+  close(): void;
+}
+
+/** MIGRATE's cache of connections to target instances (Redis's migrate_cached_sockets). */
+export interface MigrateTargets {
+  /**
+   * Runs `work` with the target host:port once no other MIGRATE is using it: Redis, which
+   * blocks during a MIGRATE, never has two on one connection at once.
+   */
+  use<T>(host: string, port: string, work: (target: MigrateTarget) => Promise<T>): Promise<T>;
+}
+
 /** What command handlers see of the server as a whole. */
 export interface ServerContext extends PersistedServer {
   readonly config: Config;
@@ -295,4 +349,6 @@ export interface ServerContext extends PersistedServer {
    * every value as it was, when they cannot be listened on.
    */
   configSetListening(pairs: ReadonlyArray<readonly [string, string]>): Promise<void>;
+  /** MIGRATE's connections to target instances, kept between calls. */
+  readonly migrateTargets: MigrateTargets;
 }

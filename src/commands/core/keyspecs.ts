@@ -72,6 +72,8 @@ function keysBySpecs(specs: readonly KeySpec[], argv: readonly string[]): FoundK
     // Redis 7.0 gives up on the specs here and asks the command's own key finder.
     if (last >= argc || last < first) return null;
     for (let i = first; i <= last; i += step) keys.push({ pos: i, flags: spec.flags });
+    // A spec that may miss keys (MIGRATE's KEYS) leaves the answer to the command's own finder.
+    if (spec.flags.includes('incomplete')) return null;
   }
   return keys;
 }
