@@ -10,6 +10,8 @@ import type { Config } from '../config/config.js';
  */
 export interface AccessPolicy {
   lfu: boolean;
+  /** An LRU maxmemory-policy (allkeys-lru, volatile-lru): RDB files then save idle times. */
+  lru: boolean;
   /** lfu-log-factor: how many hits it takes to saturate the counter. */
   lfuLogFactor: number;
   /** lfu-decay-time: minutes per decrement of an idle key's counter (0: never decays). */
@@ -22,7 +24,7 @@ const LRU_CLOCK_RESOLUTION = 1000;
 export const LFU_INIT_VAL = 5;
 
 export function defaultAccessPolicy(): AccessPolicy {
-  return { lfu: false, lfuLogFactor: 10, lfuDecayTime: 1 };
+  return { lfu: false, lru: false, lfuLogFactor: 10, lfuDecayTime: 1 };
 }
 
 export function lruClock(now: number = Date.now()): number {
@@ -107,6 +109,30 @@ export function idleTimeMs(record: number, now?: number): number {
 }
 
 /**
+ * The record of a key loaded from an RDB file with the LFU counter or LRU idle time saved beside
+ * it (-1 when absent), as Redis's objectSetLRUOrLFU: the counter under an LFU policy, the idle
+ * time under any other; a fresh record when the file has not the one the policy uses.
+ */
+export function loadedAccessRecord(policy: AccessPolicy, idleSeconds: number, lfuFreq: number, now?: number): number {
+  if (policy.lfu) return lfuFreq >= 0 ? (lfuTimeInMinutes(now ?? Date.now()) << 8) | (lfuFreq & 255) : newAccessRecord(policy, now);
+  if (idleSeconds < 0) return newAccessRecord(policy, now);
+  // The clock wraps: an access before its start is counted back from its end.
+  const clock = now === undefined ? currentLruClock() : lruClock(now);
+  const at = clock - Math.floor((idleSeconds * 1000) / LRU_CLOCK_RESOLUTION);
+  return at < 0 ? at + LRU_CLOCK_MAX : at;
+}
+
+/**
+ * What an RDB file keeps of a key's access record (rdbSaveKeyValuePair): its idle time in
+ * seconds under an LRU policy, its decayed LFU counter under an LFU policy, nothing otherwise.
+ */
+export function savedAccessFields(policy: AccessPolicy, record: number | undefined, now: number = Date.now()): { idleSeconds?: number; lfuFreq?: number } | null {
+  if (policy.lfu) return { lfuFreq: record === undefined ? LFU_INIT_VAL : lfuDecayed(record, policy, now) };
+  if (policy.lru) return { idleSeconds: record === undefined ? 0 : Math.floor(idleTimeMs(record, now) / 1000) };
+  return null;
+}
+
+/**
  * Gives the databases one policy kept in step with maxmemory-policy, lfu-log-factor and
  * lfu-decay-time.
  */
@@ -114,7 +140,9 @@ export function bindAccessPolicy(config: Config, databases: ReadonlyArray<{ acce
   const policy = defaultAccessPolicy();
   for (const db of databases) db.access = policy;
   const apply = (): void => {
-    policy.lfu = config.getString('maxmemory-policy').endsWith('-lfu');
+    const name = config.getString('maxmemory-policy');
+    policy.lfu = name.endsWith('-lfu');
+    policy.lru = name.endsWith('-lru');
     policy.lfuLogFactor = config.getNumber('lfu-log-factor');
     policy.lfuDecayTime = config.getNumber('lfu-decay-time');
   };

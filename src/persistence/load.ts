@@ -3,7 +3,7 @@
  * and for DEBUG RELOAD. Keys whose expiry has passed are dropped, as a master drops them.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { newAccessRecord } from '../keyspace/access.js';
+import { loadedAccessRecord } from '../keyspace/access.js';
 import type { Database } from '../keyspace/database.js';
 import { RdbError, RdbReader, type EncodingLimits, type RdbKeyRecord } from './rdb/index.js';
 import type { PersistedServer } from './server.js';
@@ -64,7 +64,7 @@ export function putLoadedKey(databases: readonly Database[], record: RdbKeyRecor
   db.dict.set(record.key, record.value);
   if (record.expireAt !== -1) db.expires.set(record.key, record.expireAt);
   else if (merge) db.expires.delete(record.key);
-  db.accessClock.set(record.key, newAccessRecord(db.access));
+  db.accessClock.set(record.key, loadedAccessRecord(db.access, record.idleSeconds, record.lfuFreq));
 }
 
 /** Reads dir/dbfilename into the databases; null when there is no such file. Throws when it cannot be loaded. */
