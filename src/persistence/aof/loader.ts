@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../log.js';
 import { strerror } from '../../config/values.js';
 import type { AofManifest } from './manifest.js';
+import { KeyLoadDelay, LOADING_SLICE_MS, pause, yieldToLoop } from '../loading.js';
 
 /** What the loader needs of the client that runs the commands (the server's LocalClient). */
 export interface LoaderClient {
@@ -42,7 +43,7 @@ export interface LoadOptions {
   client: () => LoaderClient;
   /** Progress for INFO (loading_loaded_bytes); called as files are read. */
   onProgress?: (loadedBytes: number) => void;
-  /** key-load-delay (µs), Redis's testing knob: a pause after each command, here a timer of at least 1 ms. */
+  /** key-load-delay (µs), Redis's testing knob: a pause after each command (see KeyLoadDelay). */
   commandDelayUs?: number;
 }
 
@@ -62,10 +63,6 @@ const LINE_MAX = 1024;
 const READ_CHUNK = 1 << 16;
 /** Commands run between two looks at the clock (Redis serves clients every 1024 commands). */
 const COMMANDS_PER_CHECK = 1024;
-/** Loading gives the loop a turn at least this often. */
-const SLICE_MS = 20;
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Loads every file the manifest lists, base first. */
 export async function loadAppendOnlyFiles(manifest: AofManifest, options: LoadOptions): Promise<LoadResult> {
@@ -131,8 +128,7 @@ async function loadSingleFile(name: string, isBase: boolean, isLast: boolean, op
     let validBeforeMulti = 0;
     let sinceCheck = 0;
     let sliceStart = performance.now();
-    const delayUs = options.commandDelayUs ?? 0;
-    const delayMs = delayUs === 0 ? 0 : Math.max(1, Math.ceil(delayUs / 1000));
+    const delay = new KeyLoadDelay(options.commandDelayUs ?? 0);
     for (;;) {
       const parsed = reader.next();
       if (parsed === END) break;
@@ -147,17 +143,15 @@ async function loadSingleFile(name: string, isBase: boolean, isLast: boolean, op
       if (command.length === 5 && command.toLowerCase() === 'multi') validBeforeMulti = validUpTo;
       client.run(parsed);
       validUpTo = reader.offset;
-      if (delayMs !== 0) {
-        progress(validUpTo);
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-      } else if (++sinceCheck === COMMANDS_PER_CHECK) {
+      const pauseMs = delay.active ? delay.afterKey() : 0;
+      if (pauseMs === 0) {
+        if (++sinceCheck < COMMANDS_PER_CHECK) continue;
         sinceCheck = 0;
-        if (performance.now() - sliceStart >= SLICE_MS) {
-          progress(validUpTo);
-          await yieldToLoop();
-          sliceStart = performance.now();
-        }
+        if (performance.now() - sliceStart < LOADING_SLICE_MS) continue;
       }
+      progress(validUpTo);
+      await (pauseMs === 0 ? yieldToLoop() : pause(pauseMs));
+      sliceStart = performance.now();
     }
     progress(reader.size);
     // A MULTI without its EXEC is a short read too: what it queued is dropped, as in Redis.

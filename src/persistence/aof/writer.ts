@@ -30,15 +30,16 @@ import { encodeCommand } from './resp.js';
 /** Numbers the temporary files of rewrites (see startRewriteNow). */
 let rewriteSequence = 0;
 import { IncrementalLog } from './incr-log.js';
+import { startLoading, stopLoading, type LoadingServer } from '../loading.js';
 
 /** What the AOF needs of a server. */
-export interface AofServer {
+export interface AofServer extends LoadingServer {
   readonly databases: readonly Database[];
   readonly config: Config;
   readonly log: Logger;
   dirty: number;
-  /** A dataset is being loaded: other clients get -LOADING and nothing expires. */
-  loading: boolean;
+  /** A dataset is being loaded (loadingProgress is set): other clients get -LOADING and nothing expires. */
+  readonly loading: boolean;
   /** Every change to the dataset as commands: what the AOF logs. */
   readonly propagation: Propagation;
   /** A socket-less client that runs commands as the loader (Redis's fake AOF client), on database 0. */
@@ -72,8 +73,6 @@ export interface AofStatus {
   bufferLength: number;
   pendingFsync: number;
   delayedFsync: number;
-  /** While the AOF is being loaded at start-up: INFO's loading_* fields. */
-  loading: { startTime: number; totalBytes: number; loadedBytes: number } | null;
 }
 
 /** BGREWRITEAOF while a rewrite runs (Redis's text). */
@@ -108,9 +107,6 @@ export class AppendOnlyFile {
   /** aof_current_size and aof_base_size (aof_rewrite_base_size). */
   private currentSize = 0;
   private rewriteBaseSize = 0;
-
-  /** Start-up loading in progress (INFO loading_*). */
-  private loadingProgress: { startTime: number; totalBytes: number; loadedBytes: number } | null = null;
 
   private rewrite: RunningRewrite | null = null;
   private rewriteScheduled = false;
@@ -167,9 +163,7 @@ export class AppendOnlyFile {
       const path = join(this.dirPath, f.name);
       if (existsSync(path)) totalBytes += statSync(path).size;
     }
-    const progress = { startTime: nowSeconds(), totalBytes, loadedBytes: 0 };
-    this.loadingProgress = progress;
-    server.loading = true;
+    const progress = startLoading(server, totalBytes);
     let result;
     try {
       result = await loadAppendOnlyFiles(this.manifest, {
@@ -184,8 +178,7 @@ export class AppendOnlyFile {
         },
       });
     } finally {
-      server.loading = false;
-      this.loadingProgress = null;
+      stopLoading(server);
     }
     if (result.loaded) this.log.info(`DB loaded from append only file: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
     this.currentSize = result.totalSize;
@@ -611,7 +604,6 @@ export class AppendOnlyFile {
       pendingFsync: this.incr.pendingFsyncs,
       // Writes never wait for a running fsync here (Node's fsync runs off the loop).
       delayedFsync: 0,
-      loading: this.loadingProgress === null ? null : { ...this.loadingProgress },
     };
   }
 }
