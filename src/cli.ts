@@ -6,7 +6,7 @@ import {
   ConfigFileError, ConfigOpenError, formatFatalConfigError, loadServerConfig, parseCommandLine, type ConfigDirectives,
 } from './config/file.js';
 import { createLogger, levelOf, type Logger } from './log.js';
-import { StartupRefused, startWithConfig, type RunningServer } from './index.js';
+import { LoadingInterrupted, StartupRefused, startWithConfig, type RunningServer } from './index.js';
 import { finalSave } from './persistence/index.js';
 import { NODIS_VERSION } from './version.js';
 
@@ -186,6 +186,11 @@ export async function main(argv: string[]): Promise<void> {
   try {
     running = await startWithConfig(config, log, { configFile });
   } catch (err) {
+    // SHUTDOWN during the load: the server closed without saving, as Redis exits then.
+    if (err instanceof LoadingInterrupted) {
+      exit(0);
+      return;
+    }
     if (err instanceof StartupRefused) {
       log.error(err.message);
       exit(1);

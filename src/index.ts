@@ -6,6 +6,7 @@ import { NodisServer } from './net/server.js';
 import { aofWriter, persistenceRefusal, persistenceWarning, registerPersistence } from './persistence/index.js';
 import { rdbFiles } from './persistence/snapshot.js';
 import { loadAtStartup } from './persistence/load.js';
+import { LoadingInterrupted } from './persistence/loading.js';
 
 // RDB snapshots in dir/dbfilename: SAVE, BGSAVE, save points, the final save of SHUTDOWN.
 registerPersistence({ rdb: rdbFiles });
@@ -78,6 +79,8 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
       await aof.load(server);
     } catch (err) {
       await server.close();
+      // SHUTDOWN during the load: the server stopped, there is no error to report.
+      if (err instanceof LoadingInterrupted) throw err;
       throw new StartupRefused(`Can't start: ${(err as Error).message}`);
     }
   }
@@ -90,4 +93,4 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
   };
 }
 
-export { Config, NodisServer };
+export { Config, LoadingInterrupted, NodisServer };

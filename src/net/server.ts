@@ -165,6 +165,11 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     return this.loadingProgress !== null;
   }
 
+  /** close() or SHUTDOWN has begun: a load still running stops. */
+  get stopping(): boolean {
+    return this.closing !== null;
+  }
+
   // ---- the AOF's needs (persistence/aof) ----
   loaderClient(): LoaderClient {
     // Redis's AOF client has an id of its own (CLIENT_ID_AOF); it takes none from the sequence.

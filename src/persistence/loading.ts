@@ -22,6 +22,15 @@ export interface LoadingProgress {
 export interface LoadingServer {
   /** Set while a dataset loads; the server's `loading` is this being non-null. */
   loadingProgress: LoadingProgress | null;
+  /** The server is shutting down (SHUTDOWN, a signal, close()): a load in progress stops. */
+  readonly stopping: boolean;
+}
+
+/** The server was shut down while its dataset was loading: start-up ends there, without an error to report. */
+export class LoadingInterrupted extends Error {
+  constructor() {
+    super('The server was shut down while loading the dataset');
+  }
 }
 
 /** The server enters its loading state; the record returned is the one to update. */

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../log.js';
 import { strerror } from '../../config/values.js';
 import type { AofManifest } from './manifest.js';
-import { KeyLoadDelay, LOADING_SLICE_MS, pause, yieldToLoop } from '../loading.js';
+import { KeyLoadDelay, LOADING_SLICE_MS, LoadingInterrupted, pause, yieldToLoop } from '../loading.js';
 
 /** What the loader needs of the client that runs the commands (the server's LocalClient). */
 export interface LoaderClient {
@@ -45,6 +45,8 @@ export interface LoadOptions {
   onProgress?: (loadedBytes: number) => void;
   /** key-load-delay (µs), Redis's testing knob: a pause after each command (see KeyLoadDelay). */
   commandDelayUs?: number;
+  /** The server is shutting down: loading stops with LoadingInterrupted at its next pause. */
+  stopped?: () => boolean;
 }
 
 export interface LoadResult {
@@ -129,6 +131,7 @@ async function loadSingleFile(name: string, isBase: boolean, isLast: boolean, op
     let sinceCheck = 0;
     let sliceStart = performance.now();
     const delay = new KeyLoadDelay(options.commandDelayUs ?? 0);
+    const stopped = options.stopped ?? (() => false);
     for (;;) {
       const parsed = reader.next();
       if (parsed === END) break;
@@ -151,6 +154,7 @@ async function loadSingleFile(name: string, isBase: boolean, isLast: boolean, op
       }
       progress(validUpTo);
       await (pauseMs === 0 ? yieldToLoop() : pause(pauseMs));
+      if (stopped()) throw new LoadingInterrupted();
       sliceStart = performance.now();
     }
     progress(reader.size);

@@ -173,6 +173,7 @@ export class AppendOnlyFile {
         log: this.log,
         client: () => server.loaderClient(),
         commandDelayUs: this.config.getNumber('key-load-delay'),
+        stopped: () => server.stopping,
         onProgress: (bytes) => {
           progress.loadedBytes = bytes;
         },
