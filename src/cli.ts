@@ -6,7 +6,7 @@ import {
   ConfigFileError, ConfigOpenError, formatFatalConfigError, loadServerConfig, parseCommandLine, type ConfigDirectives,
 } from './config/file.js';
 import { createLogger, levelOf, type Logger } from './log.js';
-import { StartupRefused, startWithConfig, type RunningServer } from './index.js';
+import { LoadingInterrupted, StartupRefused, startWithConfig, type NodisServer } from './index.js';
 import { finalSave } from './persistence/index.js';
 import { NODIS_VERSION } from './version.js';
 
@@ -113,7 +113,7 @@ function removePidfile(path: string): void {
 }
 
 /** SIGTERM/SIGINT: shut down as configured (shutdown-on-sig*), a second signal exits at once. */
-function installSignalHandlers(running: RunningServer, config: Config, log: Logger, exit: (code: number) => void): void {
+function installSignalHandlers(server: NodisServer, config: Config, log: Logger, exit: (code: number) => void): void {
   let shuttingDown = false;
   const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
     if (shuttingDown) {
@@ -121,16 +121,17 @@ function installSignalHandlers(running: RunningServer, config: Config, log: Logg
       exit(1);
       return;
     }
-    log.warn(`Received ${signal} scheduling shutdown...`);
+    // While the dataset loads, finalSave saves nothing whatever the mode says (Redis's words).
+    log.warn(server.loading ? 'Received shutdown signal during loading, scheduling shutdown.' : `Received ${signal} scheduling shutdown...`);
     const mode = config.format(signal === 'SIGINT' ? 'shutdown-on-sigint' : 'shutdown-on-sigterm');
     const save = mode.includes('nosave') ? false : mode.includes('save') ? true : undefined;
     // As in Redis, a final save that fails keeps the server running (unless "force").
-    if (!finalSave(running.server, save, mode.includes('force'))) {
+    if (!finalSave(server, save, mode.includes('force'))) {
       log.warn(`${signal} received but errors trying to shut down the server, check the logs for more information`);
       return;
     }
     shuttingDown = true;
-    running.server.shutdown().then(
+    server.shutdown().then(
       () => exit(0),
       (err: unknown) => {
         log.error(`Error during shutdown: ${(err as Error).message}`);
@@ -182,10 +183,23 @@ export async function main(argv: string[]): Promise<void> {
   warnUnsupported(log, directives);
   if (config.getBool('daemonize')) log.warn('daemonize is not supported by nodis: running in the foreground');
 
-  let running: RunningServer;
+  // Redis listens, says so and takes signals before it loads the dataset; "Ready" comes after.
+  const onListening = (server: NodisServer): void => {
+    const pidfile = config.getString('pidfile');
+    if (pidfile !== '') writePidfile(resolve(config.getString('dir'), pidfile), log);
+    server.onShutdown = () => exit(0);
+    installSignalHandlers(server, config, log, exit);
+    log.info(`Running mode=standalone, port=${server.port}.`);
+    log.warn('Server initialized');
+  };
   try {
-    running = await startWithConfig(config, log, { configFile });
+    await startWithConfig(config, log, { configFile, onListening });
   } catch (err) {
+    // SHUTDOWN or a signal during the load: the server closed and onShutdown exits with 0.
+    if (err instanceof LoadingInterrupted) {
+      exit(0);
+      return;
+    }
     if (err instanceof StartupRefused) {
       log.error(err.message);
       exit(1);
@@ -196,11 +210,5 @@ export async function main(argv: string[]): Promise<void> {
     exit(1);
     return;
   }
-  const pidfile = config.getString('pidfile');
-  if (pidfile !== '') writePidfile(resolve(config.getString('dir'), pidfile), log);
-  running.server.onShutdown = () => exit(0);
-  installSignalHandlers(running, config, log, exit);
-  log.info(`Running mode=standalone, port=${running.port}.`);
-  log.warn('Server initialized');
   log.info('Ready to accept connections tcp');
 }

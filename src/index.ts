@@ -6,6 +6,7 @@ import { NodisServer } from './net/server.js';
 import { aofWriter, persistenceRefusal, persistenceWarning, registerPersistence } from './persistence/index.js';
 import { rdbFiles } from './persistence/snapshot.js';
 import { loadAtStartup } from './persistence/load.js';
+import { LoadingInterrupted } from './persistence/loading.js';
 
 // RDB snapshots in dir/dbfilename: SAVE, BGSAVE, save points, the final save of SHUTDOWN.
 registerPersistence({ rdb: rdbFiles });
@@ -49,11 +50,22 @@ export async function startServer(options: Record<string, string | number | bool
 export interface StartExtras {
   /** Absolute path of the config file the values came from (for CONFIG REWRITE). */
   configFile?: string | null;
+  /**
+   * Called once the server listens, before the dataset is loaded (the CLI writes its pidfile and
+   * takes signals from then on, as redis-server does).
+   */
+  onListening?: (server: NodisServer) => void;
 }
 
-/** The configuration asks for something this server will not pretend to do (e.g. appendonly yes). */
+/** The configuration asks for something this server will not pretend to do (e.g. appendonly yes), or the dataset cannot be loaded. */
 export class StartupRefused extends Error {}
 
+/**
+ * Listens, then loads the dataset (the AOF with appendonly yes, else the RDB file) and resolves
+ * once it is loaded. As in Redis, clients connecting while it loads are answered: -LOADING for
+ * the commands that need the dataset. A file that cannot be loaded rejects with StartupRefused
+ * (the server closed again); a shutdown during the load rejects with LoadingInterrupted.
+ */
 export async function startWithConfig(config: Config, logger: Logger, extras: StartExtras = {}): Promise<RunningServer> {
   const refusal = persistenceRefusal(config);
   if (refusal !== null) throw new StartupRefused(`Can't start: ${refusal}`);
@@ -61,25 +73,23 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
   if (warning !== null) logger.warn(warning);
   const server = new NodisServer(config, logger);
   server.configFile = extras.configFile ?? null;
-  // With the append-only file on, Redis loads that instead (after listening, below).
-  if (!config.getBool('appendonly')) {
-    try {
-      loadAtStartup(server);
-    } catch (err) {
-      throw new StartupRefused((err as Error).message);
-    }
-  }
   await server.listen();
-  // persistenceRefusal let appendonly yes through only because an AOF writer is there. As in
-  // Redis, the server listens while it loads: clients get -LOADING until it is done.
+  extras.onListening?.(server);
+  // persistenceRefusal let appendonly yes through only because an AOF writer is there.
   const aof = config.getBool('appendonly') ? aofWriter() : null;
-  if (aof !== null) {
-    try {
-      await aof.load(server);
-    } catch (err) {
+  try {
+    if (aof !== null) await aof.load(server);
+    else await loadAtStartup(server);
+  } catch (err) {
+    if (err instanceof LoadingInterrupted) {
       await server.close();
-      throw new StartupRefused(`Can't start: ${(err as Error).message}`);
+      throw err;
     }
+    // Start-up failed: the caller reports why; this close is not a shutdown to tell it about.
+    server.onShutdown = null;
+    await server.close();
+    const message = (err as Error).message;
+    throw new StartupRefused(aof !== null ? `Can't start: ${message}` : message);
   }
   return {
     get port() {
@@ -90,4 +100,4 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
   };
 }
 
-export { Config, NodisServer };
+export { Config, LoadingInterrupted, NodisServer };

@@ -26,6 +26,7 @@ import { isLocalIp } from '../commands/core/checks.js';
 import { uncollected } from '../server/reclaim.js';
 import { NO_AOF, NO_RDB, SaveStatus, aofWriter, checkSavePoints, persistenceStopped, rdbWriter } from '../persistence/index.js';
 import type { LoaderClient } from '../persistence/aof/server.js';
+import type { LoadingProgress } from '../persistence/loading.js';
 import { LocalClient } from '../commands/core/local-client.js';
 
 import { listenOn, openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';
@@ -63,7 +64,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly clients = new Map<number, Client>();
   readonly monitors = new Set<Client>();
   dirty = 0;
-  loading = false;
+  /** Set while a dataset loads at start-up (persistence/loading.ts): INFO's loading_* figures. */
+  loadingProgress: LoadingProgress | null = null;
   /** Set by the AOF when it cannot write: write commands are refused with this MISCONF error. */
   diskWriteError: string | null = null;
   /** The AOF holds commands not yet written: replies wait (see holdReplies). */
@@ -159,6 +161,16 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     config.onChange('proto-max-bulk-len', (v) => {
       for (const c of this.clients.values()) c.parser.maxBulkLen = v as number;
     });
+  }
+
+  /** A dataset is being loaded: clients get -LOADING, nothing expires, no save point fires. */
+  get loading(): boolean {
+    return this.loadingProgress !== null;
+  }
+
+  /** close() or SHUTDOWN has begun: a load still running stops. */
+  get stopping(): boolean {
+    return this.closing !== null;
   }
 
   // ---- the AOF's needs (persistence/aof) ----

@@ -184,6 +184,9 @@ export function backgroundSave(server: PersistedServer, now: number): boolean {
  */
 export function finalSave(server: PersistedServer, save: boolean | undefined, force: boolean): boolean {
   const log = server.log;
+  // As Redis's prepareForShutdown: while a dataset loads, no snapshot (it would replace the
+  // file with the part loaded so far).
+  if (server.loading) save = false;
   // The AOF first, as Redis's prepareForShutdown: written and fsynced, or the exit refused
   // while its first base is still being written.
   if (aof !== null && !aof.prepareShutdown(server, force)) {

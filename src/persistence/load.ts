@@ -1,12 +1,24 @@
 /**
  * Loading an RDB file into the databases (Redis's rdbLoad): at start-up from dir/dbfilename,
  * and for DEBUG RELOAD. Keys whose expiry has passed are dropped, as a master drops them.
+ *
+ * At start-up the server already listens: the load runs in slices of a few milliseconds with
+ * the server in its loading state (loading.ts), so that clients connecting meanwhile are
+ * answered (-LOADING, or INFO's progress) as Redis answers them between its chunks.
+ * DEBUG RELOAD loads in one go, as Redis's does.
+ *
+ * The whole file is read into memory first (asynchronously at start-up), then decoded from
+ * there: a file is limited to the largest Buffer Node allows (buffer.constants.MAX_LENGTH,
+ * 4 GiB on 64-bit Node 20).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { constants as bufferConstants } from 'node:buffer';
 import { loadedAccessRecord } from '../keyspace/access.js';
 import type { Database } from '../keyspace/database.js';
 import { RdbError, RdbReader, type EncodingLimits, type RdbKeyRecord } from './rdb/index.js';
 import type { PersistedServer } from './server.js';
+import { KeyLoadDelay, LOADING_SLICE_MS, LoadingInterrupted, pause, startLoading, stopLoading, yieldToLoop, type LoadingProgress } from './loading.js';
 import { rdbPath } from './snapshot.js';
 
 export interface LoadResult {
@@ -26,28 +38,126 @@ export function encodingLimits(server: Pick<PersistedServer, 'config'>): Encodin
   };
 }
 
+const DONE = 0;
+const KEY = 1;
+const OTHER = 2;
+type Step = typeof DONE | typeof KEY | typeof OTHER;
+
+/** Records read between two looks at the clock. */
+const RECORDS_PER_CHECK = 32;
+/** Reads of this size at most (the loop runs between two of them at start-up). */
+const READ_CHUNK = 16 * 1024 * 1024;
+
 /**
- * Adds the keys of an RDB file held in `input` to the databases. A key already there is an
- * error (the file is corrupt) unless `merge` (DEBUG RELOAD MERGE), where the file's value wins.
- * Throws an RdbError on anything malformed; keys added before the error stay.
+ * One load of an RDB held in a buffer, a record at a time (rdbLoadRio's loop body): keys go
+ * into the databases, AUX fields are logged as Redis logs them, the keys loaded and expired
+ * are counted in INFO's rdb_last_load_keys_* as they go.
  */
-export function loadRdbBuffer(server: PersistedServer, input: Buffer, merge = false, now = Date.now()): LoadResult {
-  const reader = new RdbReader(input, {
-    limits: encodingLimits(server),
-    checksum: server.config.getBool('rdbchecksum'),
-    databases: server.databases.length,
-  });
-  const result: LoadResult = { keysLoaded: 0, keysExpired: 0 };
-  for (let record = reader.next(); record !== null; record = reader.next()) {
-    if (record.kind !== 'key') continue;
-    if (record.expireAt !== -1 && record.expireAt < now) {
-      result.keysExpired++;
-      continue;
-    }
-    putLoadedKey(server.databases, record, merge);
-    result.keysLoaded++;
+class RdbLoad {
+  private readonly reader: RdbReader;
+  /** Expiry is judged against the time the load started, as Redis does. */
+  private readonly now: number;
+
+  constructor(
+    private readonly server: PersistedServer,
+    input: Buffer,
+    private readonly merge: boolean,
+    private readonly progress: LoadingProgress | null,
+  ) {
+    this.reader = new RdbReader(input, {
+      limits: encodingLimits(server),
+      checksum: server.config.getBool('rdbchecksum'),
+      databases: server.databases.length,
+    });
+    this.now = Date.now();
+    // Redis's startLoading: the counts are those of this load, even if it fails half-way.
+    server.saveStatus.lastLoadKeysLoaded = 0;
+    server.saveStatus.lastLoadKeysExpired = 0;
   }
-  return result;
+
+  /** Bytes of the file read so far. */
+  get offset(): number {
+    return this.reader.offset;
+  }
+
+  /** Reads and applies the next record. Throws an RdbError on anything malformed; keys added before stay. */
+  step(): Step {
+    const record = this.reader.next();
+    if (record === null) {
+      this.finished();
+      return DONE;
+    }
+    if (record.kind === 'aux') {
+      this.aux(record.key, record.value);
+      return OTHER;
+    }
+    if (record.kind !== 'key') return OTHER;
+    const server = this.server;
+    const status = server.saveStatus;
+    if (record.expireAt !== -1 && record.expireAt < this.now) {
+      status.lastLoadKeysExpired++;
+      return KEY;
+    }
+    putLoadedKey(server.databases, record, this.merge);
+    status.lastLoadKeysLoaded++;
+    return KEY;
+  }
+
+  /** The AUX fields Redis reports while loading; a file's metadata, never a key's value. */
+  private aux(name: string, value: string): void {
+    const log = this.server.log;
+    if (name.startsWith('%')) {
+      log.info(`RDB '${name}': ${value}`);
+      return;
+    }
+    switch (name.toLowerCase()) {
+      case 'redis-ver':
+        log.info(`Loading RDB produced by version ${value}`);
+        break;
+      case 'ctime': {
+        const age = Math.max(0, Math.floor(Date.now() / 1000) - strtol(value));
+        log.info(`RDB age ${age} seconds`);
+        break;
+      }
+      case 'used-mem': {
+        const usedMem = strtol(value);
+        log.info(`RDB memory usage when created ${(usedMem / (1024 * 1024)).toFixed(2)} Mb`);
+        if (this.progress !== null) this.progress.rdbUsedMem = Math.max(0, usedMem);
+        break;
+      }
+      case 'aof-preamble':
+        if (strtol(value) !== 0) log.info('RDB has an AOF tail');
+        break;
+      case 'aof-base':
+        if (strtol(value) !== 0) log.info('RDB is base AOF');
+        break;
+      case 'repl-stream-db':
+      case 'repl-id':
+      case 'repl-offset':
+      case 'lua':
+      case 'redis-bits':
+        break;
+      default:
+        log.debug(`Unrecognized RDB AUX field: '${name}'`);
+    }
+  }
+
+  private finished(): void {
+    const status = this.server.saveStatus;
+    const skipped = this.reader.emptyKeysSkipped;
+    if (this.progress !== null) this.progress.loadedBytes = this.reader.offset;
+    if (skipped !== 0) {
+      this.server.log.warn(
+        `Done loading RDB, keys loaded: ${status.lastLoadKeysLoaded}, keys expired: ${status.lastLoadKeysExpired}, empty keys skipped: ${skipped}.`,
+      );
+    } else {
+      this.server.log.info(`Done loading RDB, keys loaded: ${status.lastLoadKeysLoaded}, keys expired: ${status.lastLoadKeysExpired}.`);
+    }
+  }
+
+  get result(): LoadResult {
+    return { keysLoaded: this.server.saveStatus.lastLoadKeysLoaded, keysExpired: this.server.saveStatus.lastLoadKeysExpired };
+  }
 }
 
 /**
@@ -67,32 +177,141 @@ export function putLoadedKey(databases: readonly Database[], record: RdbKeyRecor
   db.accessClock.set(record.key, loadedAccessRecord(db.access, record.idleSeconds, record.lfuFreq));
 }
 
-/** Reads dir/dbfilename into the databases; null when there is no such file. Throws when it cannot be loaded. */
-export function loadRdbFile(server: PersistedServer, merge = false): LoadResult | null {
-  const path = rdbPath(server);
-  if (!existsSync(path)) return null;
-  const input = readFileSync(path);
-  const result = loadRdbBuffer(server, input, merge);
-  server.saveStatus.lastLoadKeysLoaded = result.keysLoaded;
-  server.saveStatus.lastLoadKeysExpired = result.keysExpired;
-  return result;
+/** C's strtol in base 10: leading blanks, a sign, the digits that follow; 0 without any. */
+function strtol(text: string): number {
+  const match = /^\s*([+-]?\d+)/.exec(text);
+  return match === null ? 0 : Number(match[1]);
 }
 
 /**
- * Start-up (Redis's loadDataFromDisk, RDB part): loads dir/dbfilename if it exists, logging as
- * Redis does. Throws an Error with a message fit for the log when the file cannot be loaded:
- * the server must not start with part of its data.
+ * Adds the keys of an RDB file held in `input` to the databases, in one go. A key already there
+ * is an error (the file is corrupt) unless `merge` (DEBUG RELOAD MERGE), where the file's value
+ * wins. Throws an RdbError on anything malformed; keys added before the error stay.
  */
-export function loadAtStartup(server: PersistedServer): void {
-  const started = performance.now();
-  let result: LoadResult | null;
-  try {
-    result = loadRdbFile(server);
-  } catch (err) {
-    const reason = err instanceof RdbError ? `the RDB file is corrupt or unsupported: ${err.message}` : (err as Error).message;
-    throw new Error(`Fatal error loading the DB (${rdbPath(server)}): ${reason}. Exiting.`);
+export function loadRdbBuffer(server: PersistedServer, input: Buffer, merge = false): LoadResult {
+  const load = new RdbLoad(server, input, merge, null);
+  while (load.step() !== DONE);
+  return load.result;
+}
+
+/**
+ * The same, in slices that give the event loop a turn (and pausing as key-load-delay asks),
+ * updating `progress` as it goes. Rejects with LoadingInterrupted once the server is stopping.
+ */
+async function loadRdbBufferInSlices(server: PersistedServer, input: Buffer, progress: LoadingProgress): Promise<LoadResult> {
+  const load = new RdbLoad(server, input, false, progress);
+  const delay = new KeyLoadDelay(server.config.getNumber('key-load-delay'));
+  let sliceStart = performance.now();
+  let sinceCheck = 0;
+  for (;;) {
+    const step = load.step();
+    if (step === DONE) return load.result;
+    let pauseMs = 0;
+    if (step === KEY && delay.active) pauseMs = delay.afterKey();
+    if (pauseMs === 0) {
+      if (++sinceCheck < RECORDS_PER_CHECK) continue;
+      sinceCheck = 0;
+      if (performance.now() - sliceStart < LOADING_SLICE_MS) continue;
+    }
+    progress.loadedBytes = load.offset;
+    await (pauseMs === 0 ? yieldToLoop() : pause(pauseMs));
+    if (server.stopping) throw new LoadingInterrupted();
+    sliceStart = performance.now();
   }
-  if (result === null) return;
-  server.log.info(`Done loading RDB, keys loaded: ${result.keysLoaded}, keys expired: ${result.keysExpired}.`);
+}
+
+/** Too big for one Buffer: said before anything is read. */
+function checkFileSize(size: number): void {
+  if (size > bufferConstants.MAX_LENGTH) {
+    throw new Error(`the file is ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes this server can load`);
+  }
+}
+
+/** A whole file, read in one go. */
+function readFileWhole(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    checkFileSize(size);
+    const buffer = Buffer.allocUnsafe(size);
+    let got = 0;
+    while (got < size) {
+      const n = readSync(fd, buffer, got, Math.min(READ_CHUNK, size - got), got);
+      if (n === 0) break;
+      got += n;
+    }
+    return got === size ? buffer : buffer.subarray(0, got);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A whole file, read without blocking the loop; `size` is what stat said. */
+async function readFileInChunks(path: string, size: number): Promise<Buffer> {
+  checkFileSize(size);
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(size);
+    let got = 0;
+    while (got < size) {
+      const { bytesRead } = await handle.read(buffer, got, Math.min(READ_CHUNK, size - got), got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+    return got === size ? buffer : buffer.subarray(0, got);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Reads dir/dbfilename into the databases, in one go; null when there is no such file. Throws when it cannot be loaded. */
+export function loadRdbFile(server: PersistedServer, merge = false): LoadResult | null {
+  let input: Buffer;
+  try {
+    input = readFileWhole(rdbPath(server));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
+  }
+  return loadRdbBuffer(server, input, merge);
+}
+
+/**
+ * Start-up (Redis's loadDataFromDisk, RDB part), once the server listens: loads dir/dbfilename
+ * if it exists, with the server in its loading state, logging as Redis does. Rejects with an
+ * Error whose message is fit for the log when the file cannot be loaded (the server must not
+ * start with part of its data), or with LoadingInterrupted when the server is shut down meanwhile.
+ */
+export async function loadAtStartup(server: PersistedServer): Promise<void> {
+  const path = rdbPath(server);
+  const fatal = (err: unknown): Error => {
+    const reason = err instanceof RdbError ? `the RDB file is corrupt or unsupported: ${err.message}` : (err as Error).message;
+    return new Error(`Fatal error loading the DB (${path}): ${reason}. Exiting.`);
+  };
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw fatal(err);
+  }
+  const started = performance.now();
+  const progress = startLoading(server, size);
+  try {
+    let input: Buffer;
+    try {
+      input = await readFileInChunks(path, size);
+    } catch (err) {
+      throw fatal(err);
+    }
+    if (server.stopping) throw new LoadingInterrupted();
+    try {
+      await loadRdbBufferInSlices(server, input, progress);
+    } catch (err) {
+      throw err instanceof LoadingInterrupted ? err : fatal(err);
+    }
+  } finally {
+    stopLoading(server);
+  }
   server.log.info(`DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);
 }

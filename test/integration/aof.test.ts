@@ -3,16 +3,17 @@
  * binary data, TTLs, 16 databases, transactions, blocking pops), rewrites while writes go on,
  * turning it on and off at run time, damaged files at start-up, write errors, INFO.
  */
-import { openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { StartupRefused, startServer } from '../../src/index.js';
+import { LoadingInterrupted, StartupRefused, startServer } from '../../src/index.js';
 import { appendOnlyFileOf } from '../../src/persistence/aof/index.js';
 import { setKeyChangeListener } from '../../src/keyspace/database.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { readDataset } from '../helpers/dataset.js';
 import { freePort } from '../helpers/ports.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { connectWhileStarting } from '../helpers/loading.js';
 import {
   aofFiles, capturingLogger, manifestLines, persistenceInfo, resp, tempDir, waitForRewrite, writeAofDir, writeEveryKind,
 } from '../helpers/aof.js';
@@ -490,6 +491,34 @@ describe('while the AOF loads', () => {
       c.close();
       await running.close();
     }
+  });
+
+  it('SHUTDOWN while loading stops the load and saves no snapshot, whatever the save points say', async () => {
+    const dir = newDir();
+    const commands: string[][] = [['SELECT', '0']];
+    for (let i = 0; i < 300; i++) commands.push(['SET', `k${i}`, String(i)]);
+    writeAofDir(dir, [
+      { name: 'appendonly.aof.1.base.aof', seq: 1, type: 'b', content: '' },
+      { name: 'appendonly.aof.1.incr.aof', seq: 1, type: 'i', content: resp(...commands) },
+    ]);
+    const port = await freePort();
+    const lines: string[] = [];
+    const starting = startServer({ port, save: '3600 1', dir, appendonly: 'yes', 'key-load-delay': 5000 }, capturingLogger(lines));
+    const settled = starting.then(
+      () => null,
+      (err: unknown) => err,
+    );
+    const c = await connectWhileStarting(port);
+    try {
+      expect(await c.call('GET', 'k1')).toEqual({ error: 'LOADING Redis is loading the dataset in memory' });
+      c.send('SHUTDOWN');
+      await c.waitClosed();
+    } finally {
+      c.close();
+    }
+    expect(await settled).toBeInstanceOf(LoadingInterrupted);
+    expect(existsSync(join(dir, 'dump.rdb'))).toBe(false);
+    expect(lines).not.toContain('Saving the final RDB snapshot before exiting.');
   });
 
   it('the server listens and answers -LOADING, INFO says loading:1', async () => {

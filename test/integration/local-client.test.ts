@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalClient } from '../../src/commands/core/local-client.js';
+import { startLoading, stopLoading } from '../../src/persistence/loading.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 describe('socket-less client (scripts, loaders)', () => {
@@ -51,7 +52,7 @@ describe('socket-less client (scripts, loaders)', () => {
 
   it('answers LOADING while a dataset loads, except to the loader and to loading-flagged commands', async () => {
     const server = t.running.server;
-    server.loading = true;
+    startLoading(server, 0);
     try {
       const script = local('script');
       expect(script.run(['GET', 'lc:a']).toString()).toBe('-LOADING Redis is loading the dataset in memory\r\n');
@@ -61,7 +62,7 @@ describe('socket-less client (scripts, loaders)', () => {
       expect(await raw.callRaw('PING')).toBe('-LOADING Redis is loading the dataset in memory\r\n');
       expect(await raw.callRaw('ECHO', 'hi')).toBe('$2\r\nhi\r\n');
     } finally {
-      server.loading = false;
+      stopLoading(server);
     }
   });
 

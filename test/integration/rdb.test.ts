@@ -8,6 +8,7 @@ import { startTestServer, type TestServer } from '../helpers/server.js';
 import { freePort, waitForServer } from '../helpers/ports.js';
 import { oracleAvailable, startOracle } from '../helpers/oracle.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { connectWhileStarting, writeLoadingDump } from '../helpers/loading.js';
 import { createDumpPayload, readRdb } from '../../src/persistence/rdb/index.js';
 import type { Value } from '../../src/types/value.js';
 
@@ -316,6 +317,57 @@ describe('nodis-server process: final save and start-up load', () => {
     c.send('SHUTDOWN', 'SAVE');
     expect(await p.exited).toBe(0);
     expect(readRdb(readFileSync(join(dir, 'dump.rdb'))).databases.get(0)?.get('k')?.value).toBe('after');
+  });
+
+  it('listens while dump.rdb loads, logging as Redis; SIGTERM or SHUTDOWN during the load exits without saving', async () => {
+    const dir = freshDir();
+    const dump = writeLoadingDump(dir, 2000);
+    const original = readFileSync(dump.path);
+    const pidfile = join(dir, 'nodis.pid');
+    // Default save points: a final save would replace the file with the part loaded so far.
+    const args = ['--dir', dir, '--key-load-delay', '1000', '--pidfile', pidfile];
+
+    let port = await freePort();
+    let p = await spawnNodis(port, args);
+    let c = await connectWhileStarting(port);
+    expect(await c.callRaw('GET', 'key:1')).toBe('-LOADING Redis is loading the dataset in memory\r\n');
+    expect(existsSync(pidfile)).toBe(true);
+    c.close();
+    p.child.kill('SIGTERM');
+    expect(await p.exited).toBe(0);
+    expect(p.logs()).toContain('Received shutdown signal during loading, scheduling shutdown.');
+    expect(p.logs()).not.toContain('Saving the final RDB snapshot');
+    expect(p.logs()).not.toContain('Done loading RDB');
+    expect(readFileSync(dump.path).equals(original)).toBe(true);
+    expect(existsSync(pidfile)).toBe(false);
+
+    port = await freePort();
+    p = await spawnNodis(port, args);
+    c = await connectWhileStarting(port);
+    expect(await c.callRaw('SET', 'k', 'v')).toBe('-LOADING Redis is loading the dataset in memory\r\n');
+    c.send('SHUTDOWN');
+    expect(await p.exited).toBe(0);
+    expect(p.logs()).not.toContain('Saving the final RDB snapshot');
+    expect(readFileSync(dump.path).equals(original)).toBe(true);
+
+    // Left to finish: Redis's lines in Redis's order, and every key there.
+    port = await freePort();
+    p = await spawnNodis(port, args);
+    c = await connectWhileStarting(port);
+    while ((await c.callRaw('PING')) !== '+PONG\r\n') await new Promise((r) => setTimeout(r, 50));
+    expect(await c.call('DBSIZE')).toBe(2000);
+    c.close();
+    const order = [
+      'Server initialized',
+      'Loading RDB produced by version 7.0.15',
+      'RDB memory usage when created 5.00 Mb',
+      'Done loading RDB, keys loaded: 2010, keys expired: 5.',
+      'DB loaded from disk:',
+      'Ready to accept connections tcp',
+    ].map((line) => p.logs().indexOf(line));
+    expect(order.every((at, i) => at !== -1 && (i === 0 || at > (order[i - 1] as number)))).toBe(true);
+    p.child.kill('SIGKILL');
+    await p.exited;
   });
 
   it('a corrupt RDB file stops start-up with a clear message', async () => {

@@ -299,7 +299,7 @@ export interface ServerContext extends PersistedServer {
   /** Used memory is over maxmemory: denyoom commands answer OOM (core/checks.ts). */
   overMaxmemory(): boolean;
   /** A dataset is being loaded: commands without the loading flag answer LOADING. */
-  loading: boolean;
+  readonly loading: boolean;
   /** Stops the server (the final save, if any, is the caller's: persistence/finalSave). Resolves when closed. */
   shutdown(): Promise<void>;
   /** CLIENT PAUSE: until (ms since epoch), 'all' or 'write'. */

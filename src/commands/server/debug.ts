@@ -7,6 +7,7 @@ import { saveSnapshotNow } from './persistence.js';
 import { loadRdbFile } from '../../persistence/load.js';
 import { datasetDigest, valueDigest } from '../../keyspace/digest.js';
 import { atoi } from '../../util/parse.js';
+import { ERR_LOADING } from '../core/checks.js';
 
 /** C's atof/strtod prefix: the longest leading number, 0 when there is none. */
 function atof(text: string): number {
@@ -96,6 +97,9 @@ function debugReload(ctx: CommandContext, argv: string[]): void {
     else throw new RedisError('ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE options.');
   }
   const server = ctx.server;
+  // DEBUG runs while a dataset loads (it has the loading flag), but a reload then would save
+  // and reload the part loaded so far, and replace dump.rdb with it (Redis would): refused.
+  if (server.loading) throw new RedisError(ERR_LOADING);
   if (save) saveSnapshotNow(server);
   if (flush) {
     server.flushed(null);

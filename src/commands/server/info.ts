@@ -244,17 +244,26 @@ function persistenceSection(server: ServerContext, out: Lines): void {
       `aof_delayed_fsync:${aof?.delayedFsync ?? 0}`,
     );
   }
-  const loading = aof?.loading ?? null;
-  if (server.loading && loading !== null) {
-    // Redis's figures: progress over the files' total size, the time left estimated from the pace so far.
-    const perc = loading.totalBytes === 0 ? 0 : (loading.loadedBytes / loading.totalBytes) * 100;
-    const remaining = loading.totalBytes === 0 ? 1 : loading.totalBytes - loading.loadedBytes;
+  const loading = server.loadingProgress;
+  if (loading !== null) {
+    // Redis's figures: progress over the file's size (or, without one, the RDB's used-mem), the
+    // time left estimated from the pace so far (1 in the first second).
+    let perc = 0;
+    let remaining = 1;
+    if (loading.totalBytes !== 0) {
+      perc = (loading.loadedBytes / loading.totalBytes) * 100;
+      remaining = loading.totalBytes - loading.loadedBytes;
+    } else if (loading.rdbUsedMem !== 0) {
+      // used-mem is a poor guess of the size: never 100% before the end.
+      perc = Math.min(99.99, (loading.loadedBytes / loading.rdbUsedMem) * 100);
+      remaining = Math.max(1, loading.rdbUsedMem - loading.loadedBytes);
+    }
     const elapsed = Math.floor(Date.now() / 1000) - loading.startTime;
     const eta = elapsed === 0 ? 1 : Math.floor((elapsed * remaining) / (loading.loadedBytes + 1));
     out.push(
       `loading_start_time:${loading.startTime}`,
       `loading_total_bytes:${loading.totalBytes}`,
-      'loading_rdb_used_mem:0',
+      `loading_rdb_used_mem:${loading.rdbUsedMem}`,
       `loading_loaded_bytes:${loading.loadedBytes}`,
       `loading_loaded_perc:${perc.toFixed(2)}`,
       `loading_eta_seconds:${eta}`,

@@ -31,6 +31,7 @@ import { putLoadedKey } from '../load.js';
 import { RdbReader, type EncodingLimits } from '../rdb/index.js';
 import type { AofManifest } from './manifest.js';
 import type { LoaderClient } from './server.js';
+import { KeyLoadDelay, LOADING_SLICE_MS, LoadingInterrupted, pause, yieldToLoop } from '../loading.js';
 
 /** Start-up must stop: the message says why and what to do. */
 export class AofLoadError extends Error {}
@@ -45,8 +46,10 @@ export interface LoadOptions {
   client: () => LoaderClient;
   /** Progress for INFO (loading_loaded_bytes); called as files are read. */
   onProgress?: (loadedBytes: number) => void;
-  /** key-load-delay (µs), Redis's testing knob: a pause after each command (and each key of an RDB part), here a timer of at least 1 ms. */
+  /** key-load-delay (µs), Redis's testing knob: a pause after each command and each key of an RDB part (see KeyLoadDelay). */
   commandDelayUs?: number;
+  /** The server is shutting down: loading stops with LoadingInterrupted at its next pause. */
+  stopped?: () => boolean;
   /** Where the keys of an RDB part go, and how they are read (the server's encoding limits, rdbchecksum). */
   keyspace: { databases: readonly Database[]; limits: EncodingLimits; checksum: boolean };
   /** appendfilename: a file of that very name is an old-style AOF, whose RDB part is a preamble. */
@@ -71,10 +74,6 @@ const LINE_MAX = 1024;
 const READ_CHUNK = 1 << 16;
 /** Commands run between two looks at the clock (Redis serves clients every 1024 commands). */
 const COMMANDS_PER_CHECK = 1024;
-/** Loading gives the loop a turn at least this often. */
-const SLICE_MS = 20;
-
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Loads every file the manifest lists, base first. */
 export async function loadAppendOnlyFiles(manifest: AofManifest, options: LoadOptions): Promise<LoadResult> {
@@ -133,12 +132,12 @@ async function loadSingleFile(
   try {
     const reader = new CommandReader(fd);
     if (reader.size === 0) return 'empty';
-    const delayUs = options.commandDelayUs ?? 0;
-    const delayMs = delayUs === 0 ? 0 : Math.max(1, Math.ceil(delayUs / 1000));
+    const delay = new KeyLoadDelay(options.commandDelayUs ?? 0);
+    const stopped = options.stopped ?? (() => false);
     // Commands, if any, start after the RDB part: a truncated one is cut back to there at most.
     let validUpTo = 0;
     if (reader.startsWith('REDIS')) {
-      validUpTo = await loadRdbPart(path, name, options, delayMs, counts, progress);
+      validUpTo = await loadRdbPart(path, name, options, delay, stopped, counts, progress);
       reader.seek(validUpTo);
       progress(validUpTo);
     }
@@ -161,17 +160,16 @@ async function loadSingleFile(
       if (command.length === 5 && command.toLowerCase() === 'multi') validBeforeMulti = validUpTo;
       client.run(parsed);
       validUpTo = reader.offset;
-      if (delayMs !== 0) {
-        progress(validUpTo);
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-      } else if (++sinceCheck === COMMANDS_PER_CHECK) {
+      const pauseMs = delay.active ? delay.afterKey() : 0;
+      if (pauseMs === 0) {
+        if (++sinceCheck < COMMANDS_PER_CHECK) continue;
         sinceCheck = 0;
-        if (performance.now() - sliceStart >= SLICE_MS) {
-          progress(validUpTo);
-          await yieldToLoop();
-          sliceStart = performance.now();
-        }
+        if (performance.now() - sliceStart < LOADING_SLICE_MS) continue;
       }
+      progress(validUpTo);
+      await (pauseMs === 0 ? yieldToLoop() : pause(pauseMs));
+      if (stopped()) throw new LoadingInterrupted();
+      sliceStart = performance.now();
     }
     progress(reader.size);
     // A MULTI without its EXEC is a short read too: what it queued is dropped, as in Redis.
@@ -198,7 +196,8 @@ async function loadRdbPart(
   path: string,
   name: string,
   options: LoadOptions,
-  delayMs: number,
+  delay: KeyLoadDelay,
+  stopped: () => boolean,
   counts: { rdbKeysLoaded: number },
   progress: (bytes: number) => void,
 ): Promise<number> {
@@ -218,20 +217,20 @@ async function loadRdbPart(
       if (record.kind !== 'key') continue;
       putLoadedKey(databases, record, false);
       keysLoaded++;
-      if (delayMs !== 0) {
-        progress(reader.offset);
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-      } else if (++sinceCheck === COMMANDS_PER_CHECK) {
+      const pauseMs = delay.active ? delay.afterKey() : 0;
+      if (pauseMs === 0) {
+        if (++sinceCheck < COMMANDS_PER_CHECK) continue;
         sinceCheck = 0;
-        if (performance.now() - sliceStart >= SLICE_MS) {
-          progress(reader.offset);
-          await yieldToLoop();
-          sliceStart = performance.now();
-        }
+        if (performance.now() - sliceStart < LOADING_SLICE_MS) continue;
       }
+      progress(reader.offset);
+      await (pauseMs === 0 ? yieldToLoop() : pause(pauseMs));
+      if (stopped()) throw new LoadingInterrupted();
+      sliceStart = performance.now();
     }
     end = reader.offset;
   } catch (err) {
+    if (err instanceof LoadingInterrupted) throw err;
     const what = oldStyle ? `the RDB preamble of the AOF file ${name}` : `the RDB base file ${name}`;
     throw new AofLoadError(`Error reading ${what}, AOF loading aborted: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -7,6 +7,7 @@ import type { Config } from '../../config/config.js';
 import type { Database } from '../../keyspace/database.js';
 import type { Logger } from '../../log.js';
 import type { Propagation } from '../../commands/core/propagate.js';
+import type { LoadingServer } from '../loading.js';
 
 /** What the loader needs of the client that runs the commands (the server's LocalClient). */
 export interface LoaderClient {
@@ -19,13 +20,13 @@ export interface LoaderClient {
 }
 
 /** What the AOF needs of a server. */
-export interface AofServer {
+export interface AofServer extends LoadingServer {
   readonly databases: readonly Database[];
   readonly config: Config;
   readonly log: Logger;
   dirty: number;
-  /** A dataset is being loaded: other clients get -LOADING and nothing expires. */
-  loading: boolean;
+  /** A dataset is being loaded (loadingProgress is set): other clients get -LOADING and nothing expires. */
+  readonly loading: boolean;
   /** INFO's rdb_last_load_keys_*: set by loading the AOF too (its RDB part, if any). */
   readonly saveStatus: { lastLoadKeysLoaded: number; lastLoadKeysExpired: number };
   /** Every change to the dataset as commands: what the AOF logs. */
@@ -61,8 +62,6 @@ export interface AofStatus {
   bufferLength: number;
   pendingFsync: number;
   delayedFsync: number;
-  /** While the AOF is being loaded at start-up: INFO's loading_* fields. */
-  loading: { startTime: number; totalBytes: number; loadedBytes: number } | null;
 }
 
 /** BGREWRITEAOF while a rewrite runs (Redis's text). */

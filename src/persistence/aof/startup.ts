@@ -13,6 +13,7 @@ import { baseFormat, writeBaseNow } from './base.js';
 import { AofLoadError, loadAppendOnlyFiles, type LoadResult } from './loader.js';
 import { AofManifest, ManifestError, manifestName } from './manifest.js';
 import type { AofServer } from './server.js';
+import { startLoading, stopLoading } from '../loading.js';
 
 /** Where the AOF's files are, by the configuration. */
 export interface AofPaths {
@@ -70,18 +71,12 @@ export function upgradeOldStyleFileIfNeeded(server: AofServer, paths: AofPaths, 
   server.log.info(`Successfully migrated an old-style AOF file (${paths.filename}) into the AOF directory (${config.getString('appenddirname')}).`);
 }
 
-/** INFO's loading_* figures while the files are read. */
-export interface LoadingProgress {
-  startTime: number;
-  totalBytes: number;
-  loadedBytes: number;
-}
-
 /**
  * Loads every file the manifest lists, the server in its loading state meanwhile (other
- * clients get -LOADING). `onStart` receives the progress figures INFO reports until it is done.
+ * clients get -LOADING, INFO shows the progress). Rejects with LoadingInterrupted when the
+ * server shuts down meanwhile.
  */
-export async function loadAofDirectory(server: AofServer, paths: AofPaths, manifest: AofManifest, onStart: (progress: LoadingProgress | null) => void): Promise<LoadResult> {
+export async function loadAofDirectory(server: AofServer, paths: AofPaths, manifest: AofManifest): Promise<LoadResult> {
   const config = server.config;
   const started = performance.now();
   let totalBytes = 0;
@@ -89,9 +84,7 @@ export async function loadAofDirectory(server: AofServer, paths: AofPaths, manif
     const path = join(paths.dir, f.name);
     if (existsSync(path)) totalBytes += statSync(path).size;
   }
-  const progress: LoadingProgress = { startTime: Math.floor(Date.now() / 1000), totalBytes, loadedBytes: 0 };
-  onStart(progress);
-  server.loading = true;
+  const progress = startLoading(server, totalBytes);
   // As Redis's startLoading: the figures of the last load start again from 0.
   server.saveStatus.lastLoadKeysLoaded = 0;
   server.saveStatus.lastLoadKeysExpired = 0;
@@ -105,14 +98,14 @@ export async function loadAofDirectory(server: AofServer, paths: AofPaths, manif
       log: server.log,
       client: () => server.loaderClient(),
       commandDelayUs: config.getNumber('key-load-delay'),
+      stopped: () => server.stopping,
       keyspace: { databases: server.databases, limits: encodingLimits(server), checksum: config.getBool('rdbchecksum') },
       onProgress: (bytes) => {
         progress.loadedBytes = bytes;
       },
     });
   } finally {
-    server.loading = false;
-    onStart(null);
+    stopLoading(server);
   }
   server.saveStatus.lastLoadKeysLoaded = result.rdbKeysLoaded;
   if (result.loaded) server.log.info(`DB loaded from append only file: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);

@@ -29,7 +29,7 @@ import { IncrementalLog } from './incr-log.js';
 import { AofManifest, tempIncrName } from './manifest.js';
 import { encodeCommand } from './resp.js';
 import { RewriteInProgress, type AofServer, type AofStatus } from './server.js';
-import { aofPaths, loadAofDirectory, readManifest, upgradeOldStyleFileIfNeeded, writeFirstBase, type AofPaths, type LoadingProgress } from './startup.js';
+import { aofPaths, loadAofDirectory, readManifest, upgradeOldStyleFileIfNeeded, writeFirstBase, type AofPaths } from './startup.js';
 
 /** Numbers the temporary files of rewrites (see startRewriteNow). */
 let rewriteSequence = 0;
@@ -61,9 +61,6 @@ export class AppendOnlyFile {
   /** aof_current_size and aof_base_size (aof_rewrite_base_size). */
   private currentSize = 0;
   private rewriteBaseSize = 0;
-
-  /** Start-up loading in progress (INFO loading_*). */
-  private loadingProgress: LoadingProgress | null = null;
 
   private rewrite: RunningRewrite | null = null;
   private rewriteScheduled = false;
@@ -113,9 +110,7 @@ export class AppendOnlyFile {
     this.manifest = readManifest(paths);
     this.manifestRead = true;
     upgradeOldStyleFileIfNeeded(this.server, paths, this.manifest);
-    const result = await loadAofDirectory(this.server, paths, this.manifest, (progress) => {
-      this.loadingProgress = progress;
-    });
+    const result = await loadAofDirectory(this.server, paths, this.manifest);
     this.currentSize = result.totalSize;
     this.rewriteBaseSize = result.baseSize;
     this.state = 'on';
@@ -490,7 +485,6 @@ export class AppendOnlyFile {
       pendingFsync: this.incr.pendingFsyncs,
       // Writes never wait for a running fsync here (Node's fsync runs off the loop).
       delayedFsync: 0,
-      loading: this.loadingProgress === null ? null : { ...this.loadingProgress },
     };
   }
 }
