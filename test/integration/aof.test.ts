@@ -3,7 +3,7 @@
  * binary data, TTLs, 16 databases, transactions, blocking pops), rewrites while writes go on,
  * turning it on and off at run time, damaged files at start-up, write errors, INFO.
  */
-import { existsSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StartupRefused, startServer } from '../../src/index.js';
@@ -446,6 +446,20 @@ describe('write errors and INFO', () => {
     await stop(s);
     const again = await start(dir);
     expect(await (await again.raw()).call('MGET', 'a', 'b', 'c')).toEqual(['1', '2', '3']);
+  });
+
+  it('a restart does not write the manifest again when nothing in it changed (a full disk would refuse it)', async () => {
+    const dir = newDir();
+    const s = await start(dir);
+    await (await s.raw()).call('SET', 'a', '1');
+    await stop(s);
+    const aofDir = join(dir, 'appendonlydir');
+    const manifest = readFileSync(join(aofDir, 'appendonly.aof.manifest'));
+    // Where the manifest would be written first, nothing can be: a directory holds the name.
+    mkdirSync(join(aofDir, 'temp-appendonly.aof.manifest'));
+    const again = await start(dir);
+    expect(await (await again.raw()).call('GET', 'a')).toBe('1');
+    expect(readFileSync(join(aofDir, 'appendonly.aof.manifest')).equals(manifest)).toBe(true);
   });
 
   it('INFO persistence reports the AOF as Redis 7.0 does', async () => {

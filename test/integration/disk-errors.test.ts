@@ -294,6 +294,51 @@ describe('AOF write errors', () => {
     ]);
   });
 
+  it.skipIf(noTmpfs !== null)('disk full: BGREWRITEAOF and BGSAVE fail and leave what is on disk loadable', async () => {
+    const transcript = await sideBySide(async (kind) => {
+      const disk = smallDisk(4 << 20);
+      const args = ['--appendonly', 'yes', '--appendfsync', 'everysec'];
+      const { server, client: c } = await startServerProcess(kind, disk.dir, args);
+      const t: Transcript = [];
+      await c.call('SET', 'a', '1');
+      const big = randomBytes(500_000);
+      await c.call('SET', 'big', big);
+      const aofDir = join(disk.dir, 'appendonlydir');
+      const filesBefore = readdirSync(aofDir);
+      const manifestBefore = readFileSync(join(aofDir, 'appendonly.aof.manifest'));
+      disk.fill();
+      t.push(['BGREWRITEAOF on a full disk', await c.callRaw('BGREWRITEAOF')]);
+      await waitForRewrite(c);
+      t.push(['rewrite status', String(await info(c, 'aof_last_bgrewrite_status'))]);
+      t.push(['BGSAVE on a full disk', await c.callRaw('BGSAVE')]);
+      await waitBgsave(c);
+      t.push(['BGSAVE status', String(await info(c, 'rdb_last_bgsave_status'))]);
+      // Without save points a failed BGSAVE refuses nothing.
+      t.push(['a read', await c.callRaw('GET', 'a')]);
+      // The AOF is as it was (an empty next incr file and temp manifest may be left, as Redis leaves them).
+      expect(readdirSync(aofDir)).toEqual(expect.arrayContaining(filesBefore));
+      expect(readFileSync(join(aofDir, 'appendonly.aof.manifest')).equals(manifestBefore)).toBe(true);
+      expect(existsSync(join(disk.dir, 'dump.rdb'))).toBe(false);
+      c.close();
+      await server.kill();
+      // Restarted on the still full disk: the AOF loads whole.
+      const again = await startServerProcess(kind, disk.dir, args);
+      t.push(['after a restart', await again.client.callRaw('GET', 'a')]);
+      expect(Buffer.from((await again.client.call('GET', 'big')) as string, 'latin1').equals(big)).toBe(true);
+      again.client.close();
+      await again.server.kill();
+      return t;
+    });
+    expect(transcript).toEqual([
+      ['BGREWRITEAOF on a full disk', "-ERR Can't execute an AOF background rewriting. Please check the server logs for more information.\r\n"],
+      ['rewrite status', 'err'],
+      ['BGSAVE on a full disk', '+Background saving started\r\n'],
+      ['BGSAVE status', 'err'],
+      ['a read', '$1\r\n1\r\n'],
+      ['after a restart', '$1\r\n1\r\n'],
+    ]);
+  });
+
   it.skipIf(noTmpfs !== null)('appendfsync everysec, disk full: -MISCONF until the disk has room, then the retried write makes it to the file', async () => {
     const transcript = await sideBySide(async (kind) => {
       const disk = smallDisk(4 << 20);
