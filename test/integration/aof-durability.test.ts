@@ -65,7 +65,7 @@ async function killAndRestart(dir: string, fsync: string, stop: (acknowledged: n
 }
 
 describe('acknowledged writes across SIGKILL', () => {
-  it('appendfsync always: every acknowledged write is there, nothing half-applied', async () => {
+  it('appendfsync always: every acknowledged write is there, nothing half-applied', { timeout: 60_000 }, async () => {
     const dir = newDir('durable-always');
     const { stream, matches } = await killAndRestart(dir, 'always', (acked) => acked >= 1500);
     expect(matches.length, 'the restarted dataset is no prefix of the writes').toBeGreaterThan(0);
@@ -74,7 +74,7 @@ describe('acknowledged writes across SIGKILL', () => {
     expect(kept).toBeGreaterThanOrEqual(stream.acknowledged);
   });
 
-  it('appendfsync everysec: what was acknowledged more than 2.5 s before the kill is there', async () => {
+  it('appendfsync everysec: what was acknowledged more than 2.5 s before the kill is there', { timeout: 60_000 }, async () => {
     const dir = newDir('durable-everysec');
     const { stream, killedAt, matches } = await killAndRestart(dir, 'everysec', (_acked, elapsed) => elapsed >= 4000);
     expect(matches.length, 'the restarted dataset is no prefix of the writes').toBeGreaterThan(0);
@@ -88,7 +88,7 @@ describe('acknowledged writes across SIGKILL', () => {
     expect(kept).toBeGreaterThanOrEqual(ackedBefore);
   });
 
-  it('appendfsync no: the restarted dataset is a prefix of the writes', async () => {
+  it('appendfsync no: the restarted dataset is a prefix of the writes', { timeout: 60_000 }, async () => {
     const dir = newDir('durable-no');
     const { stream, matches } = await killAndRestart(dir, 'no', (_acked, elapsed) => elapsed >= 1500);
     expect(matches.length, 'the restarted dataset is no prefix of the writes').toBeGreaterThan(0);
@@ -111,7 +111,7 @@ function incrFile(dir: string): string {
 const MULTI = '*1\r\n$5\r\nMULTI\r\n';
 
 describe('a last command cut short after SIGKILL', () => {
-  it('is truncated away with aof-load-truncated yes, refused with no; a cut transaction is dropped whole and stays dropped', async () => {
+  it('is truncated away with aof-load-truncated yes, refused with no; a cut transaction is dropped whole and stays dropped', { timeout: 60_000 }, async () => {
     const dir = newDir('durable-cut');
     const { stream, matches } = await killAndRestart(dir, 'always', (acked) => acked >= 300);
     const full = Math.max(...matches);

@@ -22,7 +22,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { infoField, tempDir, waitForRewrite } from '../helpers/aof.js';
 import { mountSmallDisk, tmpfsUnavailable, withoutFiller, type SmallDisk } from '../helpers/disk.js';
 import { oracleAvailable } from '../helpers/oracle.js';
-import type { RawClient } from '../helpers/raw-client.js';
+import { RawClient } from '../helpers/raw-client.js';
 import { eventually, killAllServerProcesses, startServerProcess, type ServerKind, type ServerProcess } from '../helpers/server-process.js';
 
 const hasRedis = oracleAvailable();
@@ -73,7 +73,7 @@ const RDB_ARGS = ['--save', '3600 1', '--enable-protected-configs', 'yes', '--en
  * The part of the RDB scenarios after the disk broke and a BGSAVE failed: what is refused and
  * what is not, until `repair` and a save that works.
  */
-async function afterFailedBgsave(c: RawClient, t: Transcript, repair: () => Promise<void>): Promise<void> {
+async function afterFailedBgsave(c: RawClient, port: number, t: Transcript, repair: () => Promise<void>): Promise<void> {
   const record = async (label: string, ...argv: string[]): Promise<void> => {
     t.push([label, await c.callRaw(...argv)]);
   };
@@ -87,7 +87,14 @@ async function afterFailedBgsave(c: RawClient, t: Transcript, repair: () => Prom
   await record('EXEC', 'EXEC');
   await record('stop-writes-on-bgsave-error no', 'CONFIG', 'SET', 'stop-writes-on-bgsave-error', 'no');
   await record('a write let through', 'SET', 'x', '2');
+  // A transaction queued while writes were let through, run once they are refused again.
+  const other = await RawClient.connect(port);
+  t.push(['MULTI elsewhere', await other.callRaw('MULTI')]);
+  t.push(['queued elsewhere', await other.callRaw('INCR', 'x')]);
   await record('stop-writes-on-bgsave-error yes', 'CONFIG', 'SET', 'stop-writes-on-bgsave-error', 'yes');
+  t.push(['EXEC elsewhere', await other.callRaw('EXEC')]);
+  t.push(['after that EXEC', await other.callRaw('GET', 'x')]);
+  other.close();
   await record('a write refused again', 'SET', 'x', '3');
   await record('no save points', 'CONFIG', 'SET', 'save', '');
   await record('a write without save points', 'SET', 'x', '4');
@@ -112,6 +119,8 @@ function checkRdbTranscript(t: Transcript): void {
   expect(reply('a write queued')).toBe(MISCONF_RDB);
   expect(reply('EXEC')).toBe('-EXECABORT Transaction discarded because of previous errors.\r\n');
   expect(reply('a write let through')).toBe('+OK\r\n');
+  expect(reply('EXEC elsewhere')).toBe(`-EXECABORT Transaction discarded because of: ${MISCONF_RDB.slice(1)}`);
+  expect(reply('after that EXEC')).toBe('$1\r\n2\r\n');
   expect(reply('a write refused again')).toBe(MISCONF_RDB);
   expect(reply('a write without save points')).toBe('+OK\r\n');
   expect(reply('SAVE on the broken disk')).toBe('-ERR\r\n');
@@ -137,7 +146,7 @@ async function expectLogged(server: ServerProcess, text: string): Promise<void> 
 }
 
 describe('RDB snapshots on a disk that fails', () => {
-  it.skipIf(noTmpfs !== null)('disk full: BGSAVE fails, writes get -MISCONF, reads go on, dump.rdb is untouched; writes resume after a save', async () => {
+  it.skipIf(noTmpfs !== null)('disk full: BGSAVE fails, writes get -MISCONF, reads go on, dump.rdb is untouched; writes resume after a save', { timeout: 60_000 }, async () => {
     const transcript = await sideBySide(async (kind) => {
       const disk = smallDisk(4 << 20);
       const { server, client: c } = await startServerProcess(kind, disk.dir, RDB_ARGS);
@@ -151,7 +160,7 @@ describe('RDB snapshots on a disk that fails', () => {
       disk.fill();
       t.push(['BGSAVE on a full disk', await c.callRaw('BGSAVE')]);
       await waitBgsave(c);
-      await afterFailedBgsave(c, t, async () => {
+      await afterFailedBgsave(c, server.port, t, async () => {
         // The file that was there before every failure is still the same, and nothing was left behind.
         expect(readFileSync(dump).equals(saved)).toBe(true);
         expect(withoutFiller(readdirSync(disk.dir))).toEqual(['dump.rdb']);
@@ -174,7 +183,7 @@ describe('RDB snapshots on a disk that fails', () => {
     checkRdbTranscript(transcript);
   });
 
-  it('a directory that went away: BGSAVE answers that it started, then fails, as Redis\'s child does', async () => {
+  it('a directory that went away: BGSAVE answers that it started, then fails, as Redis\'s child does', { timeout: 60_000 }, async () => {
     const transcript = await sideBySide(async (kind) => {
       const root = newDir('disk-gone');
       const dir = join(root, 'data');
@@ -185,7 +194,7 @@ describe('RDB snapshots on a disk that fails', () => {
       rmSync(dir, { recursive: true });
       t.push(['BGSAVE into a removed directory', await c.callRaw('BGSAVE')]);
       await waitBgsave(c);
-      await afterFailedBgsave(c, t, async () => {
+      await afterFailedBgsave(c, server.port, t, async () => {
         mkdirSync(dir);
         // (Redis works in its dir: it must chdir into the new one.)
         t.push(['CONFIG SET dir', await c.callRaw('CONFIG', 'SET', 'dir', dir)]);
@@ -200,7 +209,7 @@ describe('RDB snapshots on a disk that fails', () => {
     checkRdbTranscript(transcript);
   });
 
-  it('SAVE that cannot write answers -ERR, refuses no write, and leaves dump.rdb as it was', async () => {
+  it('SAVE that cannot write answers -ERR, refuses no write, and leaves dump.rdb as it was', { timeout: 60_000 }, async () => {
     const transcript = await sideBySide(async (kind) => {
       const dir = newDir('save-full');
       const { server, client: c } = await startServerProcess(kind, dir, RDB_ARGS);
@@ -246,7 +255,7 @@ async function aofOntoDevFull(c: RawClient, dir: string): Promise<string> {
 }
 
 describe('AOF write errors', () => {
-  it('appendfsync always: a write that cannot be logged stops the server; what was acknowledged is there after a restart', async () => {
+  it('appendfsync always: a write that cannot be logged stops the server; what was acknowledged is there after a restart', { timeout: 60_000 }, async () => {
     for (const kind of KINDS) {
       const dir = newDir(`aof-always-${kind}`);
       const args = ['--appendonly', 'yes', '--appendfsync', 'always'];
@@ -270,7 +279,7 @@ describe('AOF write errors', () => {
     }
   });
 
-  it('appendfsync everysec on /dev/full: -MISCONF with the reason, reads go on', async () => {
+  it('appendfsync everysec on /dev/full: -MISCONF with the reason, reads go on', { timeout: 60_000 }, async () => {
     const transcript = await sideBySide(async (kind) => {
       const dir = newDir(`aof-everysec-${kind}`);
       const { client: c } = await startServerProcess(kind, dir, ['--appendonly', 'yes', '--appendfsync', 'everysec']);
@@ -294,7 +303,7 @@ describe('AOF write errors', () => {
     ]);
   });
 
-  it.skipIf(noTmpfs !== null)('disk full: BGREWRITEAOF and BGSAVE fail and leave what is on disk loadable', async () => {
+  it.skipIf(noTmpfs !== null)('disk full: BGREWRITEAOF and BGSAVE fail and leave what is on disk loadable', { timeout: 60_000 }, async () => {
     const transcript = await sideBySide(async (kind) => {
       const disk = smallDisk(4 << 20);
       const args = ['--appendonly', 'yes', '--appendfsync', 'everysec'];
@@ -339,7 +348,7 @@ describe('AOF write errors', () => {
     ]);
   });
 
-  it.skipIf(noTmpfs !== null)('appendfsync everysec, disk full: -MISCONF until the disk has room, then the retried write makes it to the file', async () => {
+  it.skipIf(noTmpfs !== null)('appendfsync everysec, disk full: -MISCONF until the disk has room, then the retried write makes it to the file', { timeout: 60_000 }, async () => {
     const transcript = await sideBySide(async (kind) => {
       const disk = smallDisk(4 << 20);
       const args = ['--appendonly', 'yes', '--appendfsync', 'everysec'];
