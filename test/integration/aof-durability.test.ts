@@ -38,8 +38,8 @@ function newDir(prefix: string): string {
 }
 
 /** Streams writes at a fresh server with `fsync`, kills it per `stop`, restarts, and finds the prefixes the dataset matches. */
-async function killAndRestart(dir: string, fsync: string, stop: (acknowledged: number, elapsedMs: number) => boolean) {
-  const args = ['--appendonly', 'yes', '--appendfsync', fsync];
+async function killAndRestart(dir: string, fsync: string, stop: (acknowledged: number, elapsedMs: number) => boolean, extraArgs: string[] = []) {
+  const args = ['--appendonly', 'yes', '--appendfsync', fsync, ...extraArgs];
   const { server, client } = await startServerProcess('nodis', dir, args);
   let killedAt = 0;
   let stream: StreamResult;
@@ -72,6 +72,17 @@ describe('acknowledged writes across SIGKILL', () => {
     const kept = Math.max(...matches);
     console.info(`appendfsync always: ${stream.acknowledged} acknowledged, ${stream.sent} sent, the restarted dataset holds the first ${kept}`);
     expect(kept).toBeGreaterThanOrEqual(stream.acknowledged);
+  });
+
+  it('appendfsync always while rewrites come and go: every acknowledged write is there', { timeout: 60_000 }, async () => {
+    const dir = newDir('durable-rewrites');
+    // A rewrite each time the AOF grows by a tenth past 16 kB: many switches of files during the stream.
+    const rewrites = ['--auto-aof-rewrite-min-size', '16kb', '--auto-aof-rewrite-percentage', '10', '--hz', '100'];
+    const { stream, matches, restartedOutput } = await killAndRestart(dir, 'always', (acked) => acked >= 3000, rewrites);
+    expect(matches.length, 'the restarted dataset is no prefix of the writes').toBeGreaterThan(0);
+    expect(Math.max(...matches)).toBeGreaterThanOrEqual(stream.acknowledged);
+    // The kill came after several rewrites: the base loaded is not the first one.
+    expect(restartedOutput).not.toContain('appendonly.aof.1.base.aof');
   });
 
   it('appendfsync everysec: what was acknowledged more than 2.5 s before the kill is there', { timeout: 60_000 }, async () => {
