@@ -185,6 +185,28 @@ function differences(reference: Array<Map<string, SavedKey>>, path: string, limi
   return { diffs, keys };
 }
 
+describe('a BGSAVE cut short', () => {
+  it('by SIGKILL leaves the previous dump.rdb whole: the restart loads it', { timeout: 60_000 }, async () => {
+    const dir = tempDir('bgsave-killed');
+    dirs.push(dir);
+    // One key per millisecond: the save is still running when the process dies.
+    const args = ['--rdb-key-save-delay', '1000'];
+    const { server, client: c } = await startServerProcess('nodis', dir, args);
+    await pipeline(c, [['MSET', ...Array.from({ length: 2000 }, (_, i) => [`k:${i}`, 'old']).flat()]]);
+    expect(await c.call('SAVE')).toBe('OK');
+    await pipeline(c, [['MSET', ...Array.from({ length: 2000 }, (_, i) => [`k:${i}`, 'new']).flat()]]);
+    expect(await c.call('BGSAVE')).toBe('Background saving started');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(infoField((await c.call('INFO', 'persistence')) as string, 'rdb_bgsave_in_progress')).toBe('1');
+    c.close();
+    await server.kill();
+    const again = await startServerProcess('nodis', dir, []);
+    expect(await again.client.call('DBSIZE')).toBe(2000);
+    expect(await again.client.call('MGET', 'k:0', 'k:1999')).toEqual(['old', 'old']);
+    again.client.close();
+  });
+});
+
 describe('BGSAVE of a large dataset under writes', () => {
   it(`a ${KEYS / 1e6}M-key BGSAVE is a point-in-time image of the dataset`, { timeout: 120_000 }, async () => {
     const dir = tempDir('bgsave-1m');
