@@ -88,10 +88,13 @@ export function loadConfigText(config: Config, content: string, state: LoadState
 
 function applyDirective(config: Config, argv: string[], state: LoadState): void {
   const name = (argv[0] as string).toLowerCase();
-  const args = argv.slice(1);
+  let args = argv.slice(1);
   const param = config.param(name);
   if (param !== undefined) {
     if (!param.multiArg && args.length !== 1) throw new Error('wrong number of arguments');
+    // As Redis 7.0, the one argument of a multi-argument parameter is split at spaces
+    // (`--save "3600 1"`, `save "900 1 300 10"`); an empty one stays (`save ""`).
+    if (param.multiArg && args.length === 1 && args[0] !== '') args = splitArgs(args[0] as string) ?? [];
     if (param.name === 'save') return appendSave(config, args, state);
     config.setArgs(param.name, args);
     return;

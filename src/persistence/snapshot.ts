@@ -11,6 +11,7 @@
  */
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { strerror } from '../config/values.js';
 import { setKeyChangeListener, type Database, type KeyChangeListener } from '../keyspace/database.js';
 import { usedMemory } from '../server/memory.js';
 import { RdbWriter as RdbFileWriter, type RdbWriterOptions } from './rdb/index.js';
@@ -57,7 +58,7 @@ class TempFile {
     try {
       this.fd = openSync(this.path, 'w');
     } catch (err) {
-      throw new Error(`Failed opening the temp RDB file ${name} (in server root dir ${dir}) for saving: ${(err as Error).message}`);
+      throw new Error(`Failed opening the temp RDB file ${name} (in server root dir ${dir}) for saving: ${strerror(err)}`);
     }
   }
 
@@ -127,7 +128,7 @@ export function saveNow(server: PersistedServer, target = rdbPath(server)): void
   } catch (err) {
     file.discard();
     if ((err as Error).message.startsWith('Failed opening')) throw err;
-    throw new Error(`Write error saving DB on disk: ${(err as Error).message}`);
+    throw new Error(`Write error saving DB on disk: ${strerror(err)}`);
   }
   server.log.info('DB saved on disk');
 }
@@ -339,6 +340,24 @@ export function abortBackgroundSave(server: PersistedServer): void {
   bg.abort();
 }
 
+/** A background save ended (Redis's backgroundSaveDoneHandler): INFO's figures and the log. */
+function backgroundSaveEnded(server: PersistedServer, startedAt: number, dirtyAtStart: number, ok: boolean, error?: Error): void {
+  const status = server.saveStatus;
+  status.bgsaveStartedAt = 0;
+  const now = Date.now();
+  if (ok) {
+    status.lastBgsaveTimeSec = Math.round((now - startedAt) / 1000);
+    snapshotWritten(server, dirtyAtStart, Math.floor(now / 1000));
+    server.log.info('DB saved on disk');
+    server.log.info('Background saving terminated with success');
+  } else if (error?.message !== 'Background saving aborted') {
+    // An aborted save (SHUTDOWN, SAVE) leaves the status as it was, as a child killed on purpose does in Redis.
+    status.lastBgsaveOk = false;
+    status.lastBgsaveTimeSec = Math.round((now - startedAt) / 1000);
+    server.log.warn(`Background saving error: ${error === undefined ? 'unknown error' : strerror(error)}`);
+  }
+}
+
 /** The RDB writer registered with persistence/: snapshots in dir/dbfilename. */
 export const rdbFiles: RdbWriter = {
   save(server) {
@@ -350,22 +369,21 @@ export const rdbFiles: RdbWriter = {
   startBackgroundSave(server) {
     if (running.has(server)) throw new Error('Background save already in progress');
     const status = server.saveStatus;
-    const bg = new BackgroundSave(server, rdbPath(server), (ok, error) => {
-      running.delete(server);
-      status.bgsaveStartedAt = 0;
-      const now = Date.now();
-      if (ok) {
-        status.lastBgsaveTimeSec = Math.round((now - bg.startedAt) / 1000);
-        snapshotWritten(server, bg.dirtyAtStart, Math.floor(now / 1000));
-        server.log.info('DB saved on disk');
-        server.log.info('Background saving terminated with success');
-      } else if (error?.message !== 'Background saving aborted') {
-        // An aborted save (SHUTDOWN, SAVE) leaves the status as it was, as a child killed on purpose does in Redis.
-        status.lastBgsaveOk = false;
-        status.lastBgsaveTimeSec = Math.round((now - bg.startedAt) / 1000);
-        server.log.warn(`Background saving error: ${error?.message ?? 'unknown error'}`);
-      }
-    });
+    let bg: BackgroundSave;
+    try {
+      bg = new BackgroundSave(server, rdbPath(server), (ok, error) => {
+        running.delete(server);
+        backgroundSaveEnded(server, bg.startedAt, bg.dirtyAtStart, ok, error);
+      });
+    } catch (err) {
+      // The temp file cannot be opened. Redis forks first and its child fails: BGSAVE answers
+      // that the save started, and the failure shows when the child exits, a moment later.
+      const startedAt = Date.now();
+      status.bgsaveStartedAt = startedAt;
+      server.log.info('Background saving started');
+      setImmediate(() => backgroundSaveEnded(server, startedAt, 0, false, err as Error));
+      return;
+    }
     running.set(server, bg);
     status.bgsaveStartedAt = bg.startedAt;
     server.log.info('Background saving started');

@@ -3,7 +3,7 @@
  * binary data, TTLs, 16 databases, transactions, blocking pops), rewrites while writes go on,
  * turning it on and off at run time, damaged files at start-up, write errors, INFO.
  */
-import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoadingInterrupted, StartupRefused, startServer } from '../../src/index.js';
@@ -369,6 +369,21 @@ describe('loading a damaged AOF', () => {
     expect(await (await again.raw()).call('MGET', 'a', 'b', 'c', 'd')).toEqual(['1', '2', null, '4']);
   });
 
+  it('a file cut inside a transaction is truncated before its MULTI: later writes are not taken into it', async () => {
+    const dir = newDir();
+    const cut = resp(['MULTI'], ['SET', 'c', '3']) + '*3\r\n$3\r\nSET\r\n$1\r\nd';
+    const aofDir = writeAofDir(dir, [base, { name: 'appendonly.aof.1.incr.aof', seq: 1, type: 'i', content: good + cut }]);
+    const s = await start(dir);
+    const c = await s.raw();
+    expect(await c.call('MGET', 'a', 'b', 'c', 'd')).toEqual(['1', '2', null, null]);
+    expect(statSync(join(aofDir, 'appendonly.aof.1.incr.aof')).size).toBe(good.length);
+    // Redis 7.0 leaves that MULTI in the file: on the next load this SET would be queued in it and dropped.
+    expect(await c.call('SET', 'e', '5')).toBe('OK');
+    await stop(s);
+    const again = await start(dir);
+    expect(await (await again.raw()).call('MGET', 'a', 'b', 'c', 'd', 'e')).toEqual(['1', '2', null, null, '5']);
+  });
+
   it('a corrupt file refuses to start, with the offset of the bad command', async () => {
     const dir = newDir();
     const aofDir = writeAofDir(dir, [base, { name: 'appendonly.aof.1.incr.aof', seq: 1, type: 'i', content: good + 'garbage\r\n' + resp(['SET', 'd', '4']) }]);
@@ -435,6 +450,20 @@ describe('write errors and INFO', () => {
     await stop(s);
     const again = await start(dir);
     expect(await (await again.raw()).call('MGET', 'a', 'b', 'c')).toEqual(['1', '2', '3']);
+  });
+
+  it('a restart does not write the manifest again when nothing in it changed (a full disk would refuse it)', async () => {
+    const dir = newDir();
+    const s = await start(dir);
+    await (await s.raw()).call('SET', 'a', '1');
+    await stop(s);
+    const aofDir = join(dir, 'appendonlydir');
+    const manifest = readFileSync(join(aofDir, 'appendonly.aof.manifest'));
+    // Where the manifest would be written first, nothing can be: a directory holds the name.
+    mkdirSync(join(aofDir, 'temp-appendonly.aof.manifest'));
+    const again = await start(dir);
+    expect(await (await again.raw()).call('GET', 'a')).toBe('1');
+    expect(readFileSync(join(aofDir, 'appendonly.aof.manifest')).equals(manifest)).toBe(true);
   });
 
   it('INFO persistence reports the AOF as Redis 7.0 does', async () => {

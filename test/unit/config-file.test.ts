@@ -58,6 +58,16 @@ describe('redis.conf reader', () => {
     expect(f.format('save')).toBe('10 1');
   });
 
+  it('splits the one argument of a multi-argument parameter at spaces, as Redis 7.0 (--save "3600 1")', () => {
+    const c = new Config();
+    loadConfigText(c, parseCommandLine(['--save', '3600 1', '--client-output-buffer-limit', 'pubsub 32mb 8mb 60']).options);
+    expect(c.format('save')).toBe('3600 1');
+    expect(c.format('client-output-buffer-limit')).toContain('pubsub 33554432 8388608 60');
+    const d = new Config();
+    loadConfigText(d, 'save "900 1 300 10"\nsave "60 10000"\n');
+    expect(d.format('save')).toBe('900 1 300 10 60 10000');
+  });
+
   it('accepts the old ziplist names and the deprecated directives', () => {
     const c = new Config();
     loadConfigText(c, 'hash-max-ziplist-entries 64\nlist-max-ziplist-entries 5\nlist-max-ziplist-size -3\n');

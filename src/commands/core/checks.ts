@@ -53,8 +53,9 @@ export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): ty
   if (ctx.multi !== null && (bits & CMD_NO_MULTI) !== 0) return ERR_NOT_IN_MULTI;
   // ACL permissions will be checked here (ACL users come with their own issue).
   if (ctx.caller !== 'loader' && ctx.server.overMaxmemory() && deniedWhenOutOfMemory(ctx, resolved)) return ERR_OOM;
-  // The AOF cannot be written: writes (and PING, as in Redis) are refused until it can.
-  const diskError = ctx.server.diskWriteError;
+  // The last background save failed, or the AOF cannot be written: writes (and PING, as in
+  // Redis) are refused until a save succeeds or the AOF can be written again.
+  const diskError = diskWriteError(ctx);
   if (diskError !== null && ctx.caller !== 'loader' && (isWriteCommand(ctx, resolved) || resolved.spec.name === 'ping')) return diskError;
   if (ctx.reply.resp === 2 && isSubscribed(ctx) && !ALLOWED_WHILE_SUBSCRIBED.has(resolved.topName)) {
     return `ERR Can't execute '${resolved.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
@@ -62,6 +63,23 @@ export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): ty
   if (ctx.server.loading && ctx.caller !== 'loader' && (bits & CMD_LOADING) === 0) return ERR_LOADING;
   if (ctx.caller === 'client' && ctx.server.writesPaused() && (ctx.server.allCommandsPaused() || heldByWritePause(ctx, resolved))) return POSTPONE;
   return PASS;
+}
+
+export const ERR_MISCONF_RDB =
+  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, " +
+  'because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). ' +
+  'Please check the Redis logs for details about the RDB error.';
+
+/**
+ * Why writes are refused, or null (Redis's writeCommandsDeniedByDiskError): a failed background
+ * save with stop-writes-on-bgsave-error and save points configured (without save points a failed
+ * BGSAVE refuses nothing), else a failed AOF write or fsync.
+ */
+function diskWriteError(ctx: CommandContext): string | null {
+  const server = ctx.server;
+  const save = server.saveStatus;
+  if (!save.lastBgsaveOk && save.savePoints.length !== 0 && server.config.getBool('stop-writes-on-bgsave-error')) return ERR_MISCONF_RDB;
+  return server.diskWriteError;
 }
 
 /** A write command, or EXEC of a transaction holding one (Redis's is_write_command). */

@@ -18,7 +18,8 @@ export function saveSnapshotNow(server: CommandContext['server']): void {
   try {
     rdb.save(server);
   } catch (err) {
-    server.log.warn(`Error saving DB on disk: ${(err as Error).message}`);
+    // The message says what failed ("Failed opening the temp RDB file …", "Write error saving DB on disk: …").
+    server.log.warn((err as Error).message);
     throw new RedisError('ERR');
   }
   snapshotWritten(server, dirty, Math.floor(Date.now() / 1000));

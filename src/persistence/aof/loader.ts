@@ -14,7 +14,8 @@
  * Damage is handled as Redis does, and never by silently dropping data:
  *   - the last file ending in the middle of a command (a crash while writing), or with a
  *     MULTI whose EXEC never came: with aof-load-truncated yes the file is truncated to the
- *     last complete command (or to before that MULTI) with a warning; with no, start-up stops;
+ *     last complete command (or to before the MULTI of a transaction it ends in, where Redis
+ *     keeps that MULTI when the cut is inside a command) with a warning; with no, start-up stops;
  *   - any other damage (a bad byte, a truncated file that is not the last one, an unknown
  *     command) stops start-up, naming the file, the offset, and redis-check-aof;
  *   - an RDB part that is truncated or corrupt stops start-up whatever aof-load-truncated
@@ -149,7 +150,18 @@ async function loadSingleFile(
     for (;;) {
       const parsed = reader.next();
       if (parsed === END) break;
-      if (parsed === TRUNCATED) return truncated(path, name, validUpTo, isLast, options);
+      if (parsed === TRUNCATED) {
+        // Cut inside a transaction: Redis truncates after its last complete command and leaves
+        // the MULTI in the file, so the commands appended after it would be queued into that
+        // transaction on the next load (run by a later EXEC, or dropped with it). The file is
+        // cut before the MULTI instead, as for a MULTI whose EXEC never came.
+        if (client.inTransaction) {
+          options.log.warn(`Revert incomplete MULTI/EXEC transaction in AOF file ${name}`);
+          client.run(['DISCARD']);
+          return truncated(path, name, validBeforeMulti, isLast, options);
+        }
+        return truncated(path, name, validUpTo, isLast, options);
+      }
       if (typeof parsed === 'number') {
         throw new AofLoadError(`Bad file format reading the append only file ${name} at offset ${parsed}: ${hint}`);
       }

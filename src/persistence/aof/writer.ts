@@ -136,7 +136,10 @@ export class AppendOnlyFile {
     if (this.manifest.base === null && !hadIncr) writeFirstBase(this.server, paths, this.manifest);
     const incrName = this.manifest.lastIncr(this.filename);
     const incrPath = join(dir, incrName);
-    this.incr.open(incrPath, false, existsSync(incrPath) ? statSync(incrPath).size : 0, () => this.manifest.persist(dir, this.filename));
+    // The manifest is written only when it changed (a first base or incr file), as Redis's
+    // dirty flag: a restart on a full disk must not fail for want of room for an unchanged one.
+    const persistManifest = hadIncr ? undefined : () => this.manifest.persist(dir, this.filename);
+    this.incr.open(incrPath, false, existsSync(incrPath) ? statSync(incrPath).size : 0, persistManifest);
     this.log.info(`${hadIncr ? 'Opening' : 'Creating'} AOF incr file ${incrName} on server start`);
   }
 
