@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoadingInterrupted, StartupRefused, startServer, type RunningServer } from '../../src/index.js';
 import { KeyLoadDelay } from '../../src/persistence/loading.js';
+import { RdbWriter } from '../../src/persistence/rdb/index.js';
 import { capturingLogger } from '../helpers/aof.js';
 import { freePort } from '../helpers/ports.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -174,6 +175,20 @@ describe('loading dump.rdb at start-up', () => {
     writeFileSync(join(dir, 'dump.rdb'), 'not an rdb file');
     await expect(startServer({ port: 0, dir, save: '' })).rejects.toThrow(
       `Fatal error loading the DB (${join(dir, 'dump.rdb')}): the RDB file is corrupt or unsupported: Wrong signature trying to load DB from file. Exiting.`,
+    );
+  });
+
+  it('a key twice in one database refuses start-up, as Redis does', async () => {
+    const dir = newDir();
+    const writer = new RdbWriter();
+    writer.header();
+    writer.selectDb(0, 3, 0);
+    writer.key('a', '1');
+    writer.key('b', '2');
+    writer.key('a', '3');
+    writeFileSync(join(dir, 'dump.rdb'), Buffer.concat([writer.flush(), writer.end()]));
+    await expect(startServer({ port: 0, dir, save: '' })).rejects.toThrow(
+      `Fatal error loading the DB (${join(dir, 'dump.rdb')}): the RDB file is corrupt or unsupported: RDB has duplicated key in DB 0. Exiting.`,
     );
   });
 
