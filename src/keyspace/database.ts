@@ -1,5 +1,6 @@
 import { type Value } from '../types/value.js';
 import { accessRecord, defaultAccessPolicy, newAccessRecord, type AccessPolicy } from './access.js';
+import { forgetCursors } from './sample.js';
 
 /** What the keyspace tells the rest of the server (WATCH, notifications, stats, tracking, AOF). */
 export interface KeyspaceHooks {
@@ -7,6 +8,8 @@ export interface KeyspaceHooks {
   keyModified(db: Database, key: string): void;
   /** A key passed its expiry time and was removed (lazy or active). */
   keyExpired(db: Database, key: string): void;
+  /** A key was removed by maxmemory eviction (after keyModified): notification, propagation. */
+  keyEvicted(db: Database, key: string): void;
   /** A keyspace notification; `type` is one of Redis's class letters (g $ l s h z x e t m d n). */
   notify(db: Database, type: string, event: string, key: string): void;
   /** A dataset is being loaded (AOF): nothing expires until it is done, as in Redis. */
@@ -29,6 +32,27 @@ export interface KeyChangeListener {
   beforeDatabaseChange(db: Database): void;
 }
 
+/**
+ * Told of what enters and leaves the keyspace while maxmemory is set, so that the memory
+ * estimate follows each change at once (server/memory.ts's MemoryMeter); null otherwise, and
+ * then each change pays one null check.
+ */
+export interface KeyspaceAccounting {
+  /** A key that did not exist was set (its dict entries; the value is the command's). */
+  keyAdded(): void;
+  /** A key left (deleted, expired, evicted) with its value. */
+  keyRemoved(key: string, value: Value, hadExpire: boolean): void;
+  /** A key's value was replaced by another (SET over an existing key). */
+  valueReplaced(old: Value): void;
+  /** Every key of `db` is about to go (FLUSHDB, FLUSHALL, DEBUG RELOAD). */
+  databaseCleared(db: Database): void;
+}
+
+/** Installs (or, with null, removes) the accounting of every database. */
+export function setKeyspaceAccounting(databases: readonly Database[], accounting: KeyspaceAccounting | null): void {
+  for (const db of databases) db.accounting = accounting;
+}
+
 /** Installs (or, with null, removes) the listener told before changes, on every database. */
 export function setKeyChangeListener(databases: readonly Database[], listener: KeyChangeListener | null): void {
   for (const db of databases) db.changeListener = listener;
@@ -41,6 +65,10 @@ export interface KeyspaceStats {
   expiredStalePerc: number;
   expiredTimeCapReached: number;
   evictedKeys: number;
+  /** µs spent over maxmemory in periods that ended (INFO total_eviction_exceeded_time). */
+  evictionExceededUs: number;
+  /** performance.now() when memory went over maxmemory and stayed there; 0 while under. */
+  evictionExceededSince: number;
 }
 
 /**
@@ -64,6 +92,8 @@ export class Database {
   access: AccessPolicy = defaultAccessPolicy();
   /** Told before each change (see KeyChangeListener); null while nobody needs it. */
   changeListener: KeyChangeListener | null = null;
+  /** Told of keys added and removed while maxmemory is set (see KeyspaceAccounting). */
+  accounting: KeyspaceAccounting | null = null;
 
   constructor(
     public id: number,
@@ -81,6 +111,7 @@ export class Database {
     if (at === undefined || at > now) return false;
     if (this.hooks.loading) return false;
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
+    if (this.accounting !== null) this.accountRemoval(key);
     this.dict.delete(key);
     this.expires.delete(key);
     this.accessClock.delete(key);
@@ -148,6 +179,12 @@ export class Database {
   set(key: string, value: Value, keepTtl = false): void {
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
     const size = this.dict.size;
+    if (this.accounting !== null) {
+      const old = this.dict.get(key);
+      if (old === undefined) this.accounting.keyAdded();
+      // A string equal to the old one is still another copy (=== compares strings by content).
+      else if (typeof old === 'string' || old !== value) this.accounting.valueReplaced(old);
+    }
     this.dict.set(key, value);
     // Redis's dbAdd: a key that did not exist is announced as 'new' (class n).
     if (this.dict.size !== size) this.hooks.notify(this, 'n', 'new', key);
@@ -161,16 +198,34 @@ export class Database {
   /** Stores a value without touching the TTL or signalling (the caller signals). */
   store(key: string, value: Value): void {
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
+    if (this.accounting !== null) {
+      const old = this.dict.get(key);
+      if (old === undefined) this.accounting.keyAdded();
+      // A string equal to the old one is still another copy (=== compares strings by content).
+      else if (typeof old === 'string' || old !== value) this.accounting.valueReplaced(old);
+    }
     this.dict.set(key, value);
   }
 
   /** Deletes a key and its TTL; true if it existed. Signals the modification. */
   delete(key: string): boolean {
     if (this.changeListener !== null && this.dict.has(key)) this.changeListener.beforeKeyChange(this, key);
+    if (this.accounting !== null) this.accountRemoval(key);
     if (!this.dict.delete(key)) return false;
     if (this.expires.size !== 0) this.expires.delete(key);
     this.accessClock.delete(key);
     this.hooks.keyModified(this, key);
+    return true;
+  }
+
+  /**
+   * Removes a key chosen by maxmemory eviction: signalled as a deletion (WATCH, client-side
+   * caching), then as an eviction (the `evicted` event, DEL or UNLINK propagated).
+   */
+  evict(key: string): boolean {
+    if (!this.delete(key)) return false;
+    this.stats.evictedKeys++;
+    this.hooks.keyEvicted(this, key);
     return true;
   }
 
@@ -180,6 +235,7 @@ export class Database {
    */
   deleteUnsignalled(key: string): boolean {
     if (this.changeListener !== null && this.dict.has(key)) this.changeListener.beforeKeyChange(this, key);
+    if (this.accounting !== null) this.accountRemoval(key);
     if (!this.dict.delete(key)) return false;
     if (this.expires.size !== 0) this.expires.delete(key);
     this.accessClock.delete(key);
@@ -211,10 +267,19 @@ export class Database {
     this.hooks.notify(this, type, event, key);
   }
 
+  /** Tells the accounting that `key`, if it exists, is about to leave. */
+  private accountRemoval(key: string): void {
+    const value = this.dict.get(key);
+    if (value !== undefined) (this.accounting as KeyspaceAccounting).keyRemoved(key, value, this.expires.size !== 0 && this.expires.has(key));
+  }
+
   /** Removes every key; returns how many there were. */
   clear(): number {
     if (this.changeListener !== null) this.changeListener.beforeDatabaseChange(this);
+    if (this.accounting !== null && this.dict.size !== 0) this.accounting.databaseCleared(this);
     const n = this.dict.size;
+    forgetCursors(this.dict);
+    forgetCursors(this.expires);
     this.dict.clear();
     this.expires.clear();
     this.accessClock.clear();

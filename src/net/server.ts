@@ -8,9 +8,10 @@ import { CommandTable } from '../commands/core/registry.js';
 import { LatencyMonitor } from '../server/latency.js';
 import { SlowLog, redactedArgv } from '../server/slowlog.js';
 import { allCommands } from '../commands/index.js';
-import { usedMemory } from '../server/memory.js';
-import { Database, type KeyspaceHooks } from '../keyspace/database.js';
+import { MemoryMeter } from '../server/memory.js';
+import { Database, setKeyspaceAccounting, type KeyspaceHooks } from '../keyspace/database.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
+import { Evictor, type EvictResult } from '../keyspace/evict.js';
 import { bindAccessPolicy, stopLruClock, tickLruClock } from '../keyspace/access.js';
 import type { Logger } from '../log.js';
 import { Client } from './client.js';
@@ -48,6 +49,8 @@ function newStats(): ServerStats {
     expiredStalePerc: 0,
     expiredTimeCapReached: 0,
     evictedKeys: 0,
+    evictionExceededUs: 0,
+    evictionExceededSince: 0,
     totalErrorReplies: 0,
     errorStats: new Map(),
     unexpectedErrorReplies: 0,
@@ -71,8 +74,10 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   /** The AOF holds commands not yet written: replies wait (see holdReplies). */
   repliesHeld = false;
   private readonly heldReplies = new Set<Client>();
-  /** used memory > maxmemory at the last sample (see checkMaxmemory). */
-  private memoryOverLimit = false;
+  /** maxmemory and the memory estimate it is checked against (server/memory.ts). */
+  readonly meter = new MemoryMeter();
+  /** maxmemory-policy at work (keyspace/evict.ts). */
+  readonly evictor: Evictor;
   /** As in Redis, start-up counts as the last save (LASTSAVE, save points). */
   lastSave = Math.floor(Date.now() / 1000);
   readonly saveStatus: SaveStatus;
@@ -120,7 +125,9 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.latency = new LatencyMonitor(config);
     bindAccessPolicy(config, this.databases);
     config.onChange('hz', () => this.scheduleCron());
-    config.onChange('maxmemory', () => this.checkMaxmemory());
+    this.evictor = new Evictor(config, this);
+    this.setMaxmemory(config.getNumber('maxmemory'));
+    config.onChange('maxmemory', (v) => this.maxmemoryChanged(v as number));
     const readNotifyFlags = () => {
       this.notifyFlags = Math.max(0, parseNotifyFlags(config.getString('notify-keyspace-events')));
     };
@@ -213,14 +220,40 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     return this.nextClientId++;
   }
 
-  overMaxmemory(): boolean {
-    return this.memoryOverLimit;
+  // ---- maxmemory ----
+  performEvictions(): EvictResult {
+    return this.evictor.perform();
   }
 
-  /** Samples used memory against maxmemory (each cron tick, and when maxmemory changes). */
-  private checkMaxmemory(): void {
-    const limit = this.config.getNumber('maxmemory');
-    this.memoryOverLimit = limit > 0 && usedMemory() > limit;
+  /** Redis's updateMaxmemory: eviction starts at once, in slices, if memory is over the new limit. */
+  private maxmemoryChanged(limit: number): void {
+    this.setMaxmemory(limit);
+    if (limit === 0) return;
+    const used = this.meter.used - this.memoryNotCountedForEviction();
+    if (limit < used) {
+      this.log.warn(
+        `WARNING: the new maxmemory value set via CONFIG SET (${limit}) is smaller than the current memory usage (${used}). ` +
+          'This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.',
+      );
+    }
+    this.evictor.startSlices();
+  }
+
+  /** The meter measures and the keyspace tells it of its changes only while maxmemory is set. */
+  private setMaxmemory(limit: number): void {
+    this.meter.setLimit(limit);
+    setKeyspaceAccounting(this.databases, limit === 0 ? null : this.meter);
+  }
+
+  /** Redis's isSafeToPerformEvictions: not while a dataset loads, nor while clients are paused. */
+  evictionAllowed(): boolean {
+    return !this.loading && !(this.pausedUntil !== 0 && this.pausedUntil > Date.now());
+  }
+
+  /** Redis's freeMemoryGetNotCountedMemory: the AOF buffer (no replicas here). */
+  memoryNotCountedForEviction(): number {
+    if (!this.config.getBool('appendonly')) return 0;
+    return aofWriter()?.status(this)?.bufferLength ?? 0;
   }
 
   // ---- keyspace hooks ----
@@ -228,6 +261,11 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (this.blocking.count !== 0) this.blocking.signal(db, key);
     if (this.watches.count !== 0) this.watches.touch(db, key);
     if (this.tracking.active) this.tracking.invalidateKey(key);
+  }
+
+  keyEvicted(db: Database, key: string): void {
+    this.notify(db, 'e', 'evicted', key);
+    if (this.propagation.active) this.propagation.deletion(db.id, key, this.evictor.lazy);
   }
 
   keyExpired(db: Database, key: string): void {
@@ -485,7 +523,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     // Nothing expires while a dataset is being loaded (Redis's keyIsExpired): it is done after.
     if (this.activeExpireEnabled && !this.loading) activeExpireCycle(this.databases, this.stats, hz);
     this.closeTimedOutClients();
-    this.checkMaxmemory();
+    // Memory measured over the limit with no command to evict before: slices evict now.
+    if (this.meter.limit !== 0 && this.meter.used > this.meter.limit) this.evictor.startSlices();
     // Redis's clientsCron visits every client about once a second.
     if (++this.cronLoops % hz === 0) this.clientsCron();
     this.blocking.checkTimeouts();
@@ -529,6 +568,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   private async stop(): Promise<void> {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
     stopLruClock();
+    this.evictor.stop();
+    this.setMaxmemory(0);
     if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
     // What the AOF holds is written before the clients waiting for it go.
     aofWriter()?.close(this);

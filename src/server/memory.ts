@@ -1,5 +1,7 @@
+import v8 from 'node:v8';
 import { isIntEncodable, type Value } from '../types/value.js';
-import { uncollected } from './reclaim.js';
+import { KEY_ENTRY, databaseHeapBytes, heapBytes, keyHeapBytes, uncollected } from './reclaim.js';
+import type { Database, KeyspaceAccounting } from '../keyspace/database.js';
 
 const ROBJ = 16;
 export const DICT_ENTRY = 24;
@@ -74,8 +76,14 @@ export function lazyfreeEffort(value: Value, listFill: number): number {
   return 1;
 }
 
+/** The V8 heap in use plus the memory held outside it (Buffers): a few µs, where process.memoryUsage() reads the RSS too (tens of µs). */
+function heapAndExternal(): number {
+  const heap = v8.getHeapStatistics();
+  return heap.used_heap_size + heap.external_memory;
+}
+
 /** What the process used when this module loaded: the floor of the used_memory estimate. */
-const STARTUP_FLOOR = process.memoryUsage().heapUsed + process.memoryUsage().external;
+const STARTUP_FLOOR = heapAndExternal();
 
 /**
  * Bytes the process uses for data: the V8 heap plus buffers outside it, less what commands
@@ -83,8 +91,129 @@ const STARTUP_FLOOR = process.memoryUsage().heapUsed + process.memoryUsage().ext
  * a value is freed.
  */
 export function usedMemory(): number {
-  const m = process.memoryUsage();
-  const heap = m.heapUsed + m.external;
+  const heap = heapAndExternal();
   // The estimate never takes the figure below what the server used when it started.
   return Math.max(heap - uncollected.pendingBytes(), Math.min(heap, STARTUP_FLOOR));
+}
+
+/**
+ * Memory outside V8's heap that is not Buffers (ArrayBuffers): mostly strings over 1 MB, which
+ * V8 keeps outside its heap. Buffers hold clients' input and output, not data, and V8 gives a
+ * dead Buffer's memory back only when it has swept it, some time after the collection that
+ * found it dead (measured: 16 MB of Buffers right after a collection for 7.5 MB of replies to
+ * pipelined GETs); Node's own I/O holds a few MB more outside the heap while clients are busy.
+ */
+function externalNotBuffers(): number {
+  const m = process.memoryUsage();
+  return m.external - m.arrayBuffers;
+}
+
+/** What a command argument costs once stored: V8's string header beside its bytes. */
+const ARGUMENT_OVERHEAD = 16;
+
+/**
+ * The memory figure maxmemory is checked against, as Redis checks zmalloc_used_memory() before
+ * each command. It must be cheap to read per command and follow each eviction at once, while
+ * measuring costs tens of µs (process.memoryUsage) and V8 frees lazily: a measurement
+ * taken just after an eviction still holds the evicted key, and one taken at any moment holds
+ * garbage, young (parsed commands, replies: up to the young generation's size, 4 MB with the
+ * server's 2 MB semi-spaces, 32 MB with Node's default) and old (values deleted or
+ * overwritten since the last major collection, which can be as much as the live data).
+ * Counting garbage as used would evict live keys for it.
+ *
+ * So the figure is kept as a running estimate, anchored to the heap when garbage is least:
+ * - after each major (mark-compact) collection V8 reports, it is set to the heap then in use,
+ *   less what was freed too late to be collected by it, plus memory outside the heap but for
+ *   Buffers (externalNotBuffers: strings over 1 MB) as its least reading since the previous
+ *   major collection;
+ * - after a minor collection it is lowered to the heap in use if that is less (it includes
+ *   old garbage, so it may only show that the estimate is too high), never raised;
+ * - between collections, a command that may use memory (denyoom) adds its arguments' sizes,
+ *   the data it most likely stores, a new key adds its dict entries, and a key removed (DEL,
+ *   expiry, eviction, FLUSHDB) or a value replaced subtracts its estimated size at once
+ *   (reclaim.ts's keyHeapBytes), kept apart until a major collection has freed it
+ *   (reclaim.ts's keysFreed);
+ * - when maxmemory is set, a full collection is run first if it is cheap (a small heap).
+ * Not followed until the next major collection: elements removed from a collection in place
+ * (LPOP, SREM…: only lowered at minor collections), values built from other keys (SUNIONSTORE,
+ * SORT … STORE, COPY: their arguments are only key names). Never counted: client query and
+ * output buffers, which Redis counts (but for replicas'). Per command it costs one comparison
+ * while used ≤ maxmemory, plus the sum of a denyoom command's argument lengths, and a Map
+ * lookup per key set or deleted; nothing at all while maxmemory is 0.
+ */
+export class MemoryMeter implements KeyspaceAccounting {
+  /** maxmemory in bytes; 0: no limit, and nothing is measured or counted. */
+  limit = 0;
+  /** Estimated bytes in use (see above); meaningful only while limit is set. */
+  used = 0;
+  /**
+   * Memory was found over the limit when the running top-level command started (Redis's
+   * pre_command_oom_state): a script's writes are refused on it rather than evicting.
+   */
+  preCommandOom = false;
+  private readonly onCollection = (major: boolean): void => this.measure(major);
+  /** The least reading of memory outside the heap since the last major collection (see measure). */
+  private externalSinceMajor = Infinity;
+
+  /** maxmemory changed: measuring and counting start (or stop when 0). */
+  setLimit(limit: number): void {
+    const wasOn = this.limit !== 0;
+    this.limit = limit;
+    if (limit === 0) {
+      if (wasOn) uncollected.removeCollectionListener(this.onCollection);
+      this.preCommandOom = false;
+      return;
+    }
+    if (wasOn) return;
+    uncollected.collectNowIfCheap();
+    this.externalSinceMajor = Infinity;
+    this.measure(true);
+    uncollected.addCollectionListener(this.onCollection);
+  }
+
+  /** Takes the figure from the heap after a collection (see the class comment). */
+  measure(major: boolean): void {
+    const heap = v8.getHeapStatistics().used_heap_size;
+    const external = externalNotBuffers();
+    if (major) {
+      // Memory outside the heap as the least reading since the previous major collection,
+      // that one included: I/O of busy clients is not counted as data.
+      this.used = heap + Math.min(external, this.externalSinceMajor) - uncollected.keysFreedPendingBytes();
+      this.externalSinceMajor = external;
+      return;
+    }
+    if (external < this.externalSinceMajor) this.externalSinceMajor = external;
+    // After a minor collection the heap as it is: it includes old garbage and keys freed and
+    // not collected yet, so it is never below what is live; those keys may also have been
+    // young and gone already, so subtracting them could take it below.
+    if (heap + external < this.used) this.used = heap + external;
+  }
+
+  /** A command that may use memory is about to run with these arguments. */
+  willWrite(argv: readonly string[]): void {
+    let bytes = 0;
+    for (let i = 1; i < argv.length; i++) bytes += (argv[i] as string).length + ARGUMENT_OVERHEAD;
+    this.used += bytes;
+  }
+
+  keyAdded(): void {
+    this.used += KEY_ENTRY;
+  }
+
+  keyRemoved(key: string, value: Value, hadExpire: boolean): void {
+    this.freed(keyHeapBytes(key, value, hadExpire));
+  }
+
+  valueReplaced(old: Value): void {
+    this.freed(heapBytes(old));
+  }
+
+  databaseCleared(db: Database): void {
+    this.freed(databaseHeapBytes(db));
+  }
+
+  private freed(bytes: number): void {
+    this.used -= bytes;
+    uncollected.keysFreed(bytes);
+  }
 }

@@ -46,7 +46,7 @@ const LIST_ELEMENT = 11;
 const SET_ELEMENT = 47;
 const HASH_ELEMENT = 56;
 const ZSET_ELEMENT = 116;
-const KEY_ENTRY = 74;
+export const KEY_ENTRY = 74;
 const EXPIRE_ENTRY = 40;
 /** Elements (or keys) read to estimate the average size of the rest. */
 const SAMPLES = 16;
@@ -76,6 +76,14 @@ export function heapBytes(value: Value): number {
   }
   if (value instanceof ZSet) return size * (ZSET_ELEMENT + sampledStringBytes(size, (i) => (value.nodeAt(i) as { member: string }).member));
   return size * 64;
+}
+
+/**
+ * Estimated heap a key gives back when it leaves the keyspace (eviction): its name, its value,
+ * its dict and access-clock entries and, if it has a TTL, its expires entry.
+ */
+export function keyHeapBytes(key: string, value: Value, hasExpire: boolean): number {
+  return KEY_ENTRY + stringBytes(key.length) + heapBytes(value) + (hasExpire ? EXPIRE_ENTRY : 0);
 }
 
 /** Estimated heap held by a database's keys: exact up to SAMPLES keys, else from the first ones. */
@@ -125,6 +133,23 @@ export function fullCollection(): (() => void) | null {
   return gcFunction;
 }
 
+/**
+ * Keys freed in bulk (eviction, deletions while maxmemory is set), too many to follow one by
+ * one: their estimated bytes, counted until a major collection that started after the last of
+ * them was freed. A bucket is sealed whenever collections are reported (minor ones come every
+ * few MB allocated), so that each covers a short stretch of time: at a major collection the
+ * buckets from before it started go, the one it started in waits for the next.
+ */
+interface FreedKeys {
+  bytes: number;
+  /** performance.now() of the last free counted here. */
+  lastFreedAt: number;
+  sealed: boolean;
+}
+
+/** Told after collections; `major`: a major (mark-compact) collection was among them. */
+export type CollectionListener = (major: boolean) => void;
+
 interface Freed {
   readonly bytes: number;
   /** A collection, followed by the finalizer: gone once V8 has collected it. */
@@ -152,6 +177,11 @@ class UncollectedFrees {
   private nextCollection = 0;
   /** The last collection run from here: its pause (ms) and the live heap it marked. */
   lastCollection: { pauseMs: number; liveBytes: number } | null = null;
+  /** Buckets of keysFreed, oldest first (rarely more than two). */
+  private freedKeys: FreedKeys[] = [];
+  private freedKeysBytes = 0;
+  /** Told after collections V8 reports (the maxmemory meter measures the heap then). */
+  private readonly collectionListeners = new Set<CollectionListener>();
 
   /**
    * From the cron: a full collection if large frees wait for one and its expected pause is
@@ -184,6 +214,8 @@ class UncollectedFrees {
       entry.majorGcsLeft = 0;
       entry.survivedCollection = true;
     }
+    this.freedKeys = [];
+    this.freedKeysBytes = 0;
     this.lastCollection = { pauseMs, liveBytes };
     return pauseMs;
   }
@@ -209,6 +241,55 @@ class UncollectedFrees {
     if (bytes >= LARGE_FREE_BYTES) this.add({ bytes, tracked: false, collected: false, majorGcsLeft: 2, freedAt: performance.now(), survivedCollection: false });
   }
 
+  /**
+   * Keys or values left the keyspace while maxmemory is set: `bytes` is their estimated size.
+   * Unlike valueFreed, small frees count here, apart (keysFreedPendingBytes): the maxmemory
+   * meter (server/memory.ts) must see each key give its memory back at once, as in Redis, or
+   * eviction would go on until V8 collects.
+   */
+  keysFreed(bytes: number): void {
+    let bucket = this.freedKeys[this.freedKeys.length - 1];
+    if (bucket === undefined || bucket.sealed) {
+      bucket = { bytes: 0, lastFreedAt: 0, sealed: false };
+      this.freedKeys.push(bucket);
+    }
+    bucket.bytes += bytes;
+    bucket.lastFreedAt = performance.now();
+    this.freedKeysBytes += bytes;
+    this.watchCollections();
+  }
+
+  /** Bytes of keysFreed whose objects may still be in V8's heap. */
+  keysFreedPendingBytes(): number {
+    return this.freedKeysBytes;
+  }
+
+  /**
+   * Calls `listener` after the collections V8 reports, minor ones included, once per batch of
+   * reports: `major` when a major collection is among them.
+   */
+  addCollectionListener(listener: CollectionListener): void {
+    this.collectionListeners.add(listener);
+    this.watchCollections();
+  }
+
+  /**
+   * A full collection now if its pause is expected within budget (maxmemory being set: the
+   * meter's first measurement then holds no garbage); true when one ran.
+   */
+  collectNowIfCheap(): boolean {
+    if (process.memoryUsage().heapUsed * MS_PER_BYTE > PAUSE_BUDGET_MS) return false;
+    const gc = fullCollection();
+    if (gc === null) return false;
+    this.collect(gc);
+    return true;
+  }
+
+  removeCollectionListener(listener: CollectionListener): void {
+    this.collectionListeners.delete(listener);
+    this.stopWatchingIfIdle();
+  }
+
   /** Bytes freed whose objects are still in V8's heap. */
   pendingBytes(): number {
     if (this.entries.length === 0) return 0;
@@ -220,24 +301,56 @@ class UncollectedFrees {
       total += entry.bytes;
     }
     this.entries.length = kept;
-    if (this.observer !== null && !this.entries.some((e) => !e.tracked)) {
-      this.observer.disconnect();
-      this.observer = null;
-    }
+    this.stopWatchingIfIdle();
     return total;
   }
 
   private add(entry: Freed): void {
     this.entries.push(entry);
-    if (!entry.tracked && this.observer === null) {
-      this.observer = new PerformanceObserver((list) => {
-        for (const gc of list.getEntries()) {
-          if ((gc as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
-          for (const e of this.entries) if (!e.tracked && gc.startTime >= e.freedAt) e.majorGcsLeft--;
-        }
-      });
-      this.observer.observe({ entryTypes: ['gc'] });
+    if (!entry.tracked) this.watchCollections();
+  }
+
+  /** Watches V8's collections while anything waits for them. */
+  private watchCollections(): void {
+    if (this.observer !== null) return;
+    this.observer = new PerformanceObserver((list) => {
+      let major = false;
+      for (const gc of list.getEntries()) {
+        if ((gc as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind !== constants.NODE_PERFORMANCE_GC_MAJOR) continue;
+        major = true;
+        for (const e of this.entries) if (!e.tracked && gc.startTime >= e.freedAt) e.majorGcsLeft--;
+        this.majorCollectionSeen(gc.startTime);
+      }
+      const current = this.freedKeys[this.freedKeys.length - 1];
+      if (current !== undefined) current.sealed = true;
+      for (const listener of this.collectionListeners) listener(major);
+    });
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  /**
+   * A major collection that started at `startTime` has completed: the keys freed before it
+   * are gone (but for those freed while it was marking concurrently that it had already
+   * marked: they are counted as gone a collection early).
+   */
+  private majorCollectionSeen(startTime: number): void {
+    let kept = 0;
+    for (const bucket of this.freedKeys) {
+      if (bucket.lastFreedAt <= startTime) {
+        this.freedKeysBytes -= bucket.bytes;
+        continue;
+      }
+      this.freedKeys[kept++] = bucket;
     }
+    this.freedKeys.length = kept;
+    if (kept === 0) this.freedKeysBytes = 0;
+  }
+
+  private stopWatchingIfIdle(): void {
+    if (this.observer === null || this.collectionListeners.size !== 0 || this.freedKeys.length !== 0) return;
+    if (this.entries.some((e) => !e.tracked)) return;
+    this.observer.disconnect();
+    this.observer = null;
   }
 }
 

@@ -234,6 +234,31 @@ describe.skipIf(!hasOracle)('propagation stream against Redis 7.0 AOF', () => {
     }
   });
 
+  it('eviction: a DEL of its own for each evicted key, UNLINK with lazyfree-lazy-eviction', async () => {
+    const scenario = (lazy: string): string[][] => [
+      ['SELECT', '0'],
+      ['FLUSHALL'],
+      ['CONFIG', 'SET', 'lazyfree-lazy-eviction', lazy],
+      ['SET', 'keep', 'v'],
+      ['SET', 'soon', 'v', 'EX', '100'],
+      ['SELECT', '4'],
+      ['SET', 'later', 'v', 'EX', '200'],
+      ['SELECT', '0'],
+      ['CONFIG', 'SET', 'maxmemory-policy', 'volatile-ttl'],
+      ['CONFIG', 'SET', 'maxmemory', '1'],
+      ['SET', 'refused', 'v'],
+      ['CONFIG', 'SET', 'maxmemory', '0'],
+      ['SET', 'after', 'v'],
+      ['CONFIG', 'SET', 'maxmemory-policy', 'noeviction'],
+      ['CONFIG', 'SET', 'lazyfree-lazy-eviction', 'no'],
+    ];
+    // Without the SELECT the entries may start with (where the previous test left the AOF).
+    const shape = (entries: string[][]): string => entries.map((argv) => argv.slice(0, 3).join(' ')).join(', ').replace(/^SELECT \d+, /, '');
+    // volatile-ttl evicts the nearest expiry first, across databases.
+    expect(shape(await h.expectSame(scenario('no')))).toBe('FLUSHALL, SET keep v, SET soon v, SELECT 4, SET later v, SELECT 0, DEL soon, SELECT 4, DEL later, SELECT 0, SET after v');
+    expect(shape(await h.expectSame(scenario('yes')))).toBe('FLUSHALL, SET keep v, SET soon v, SELECT 4, SET later v, SELECT 0, UNLINK soon, SELECT 4, UNLINK later, SELECT 0, SET after v');
+  });
+
   it('lazy expiry: a DEL alone for a read, with the write in MULTI/EXEC for a write', async () => {
     // Without the active cycle, which could expire the keys first.
     await h.expectSame([['DEBUG', 'SET-ACTIVE-EXPIRE', '0'], ['SET', 'x', '1', 'PX', '1'], ['SET', 'y', '1', 'PX', '1']]);

@@ -16,13 +16,15 @@ export interface NodisProcess {
 /**
  * Runs bin/nodis-server as a child process, saving off. For tests of commands that could block
  * the event loop: an in-process server stuck in a loop would also stop the test's own timers,
- * so the test would hang instead of failing on its timeout.
+ * so the test would hang instead of failing on its timeout. Also for tests of memory figures,
+ * which an in-process server shares with the test. `nodeArgs` go to node itself (the flags
+ * bin/nodis-server's #! line gives it, --max-semi-space-size=2, are not given by default).
  */
-export async function startNodisProcess(extraArgs: string[] = []): Promise<NodisProcess> {
+export async function startNodisProcess(extraArgs: string[] = [], nodeArgs: string[] = []): Promise<NodisProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'nodis-process-'));
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();
-    const child: ChildProcess = spawn(process.execPath, [BIN, '--port', String(port), '--save', '', '--dir', dir, ...extraArgs], {
+    const child: ChildProcess = spawn(process.execPath, [...nodeArgs, BIN, '--port', String(port), '--save', '', '--dir', dir, ...extraArgs], {
       stdio: 'ignore',
     });
     const ready = await waitForServer(port, 10_000, child);

@@ -4,6 +4,7 @@ import {
   CMD_DENYOOM, CMD_LOADING, CMD_NO_AUTH, CMD_NO_MULTI, CMD_NOSCRIPT, CMD_PAUSED_BY_WRITE_PAUSE, CMD_PROTECTED,
 } from './command-data.js';
 import { isSubscribed } from '../../pubsub/registry.js';
+import { EVICT_FAIL } from '../../keyspace/evict.js';
 
 /**
  * The checks a command passes before it runs (Redis's processCommand and scriptCall), in one
@@ -52,7 +53,8 @@ export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): ty
   }
   if (ctx.multi !== null && (bits & CMD_NO_MULTI) !== 0) return ERR_NOT_IN_MULTI;
   // ACL permissions will be checked here (ACL users come with their own issue).
-  if (ctx.caller !== 'loader' && ctx.server.overMaxmemory() && deniedWhenOutOfMemory(ctx, resolved)) return ERR_OOM;
+  // With no maxmemory (the default) this one comparison is all the memory check costs.
+  if (ctx.server.meter.limit !== 0 && ctx.caller !== 'loader' && outOfMemory(ctx, resolved)) return ERR_OOM;
   // The last background save failed, or the AOF cannot be written: writes (and PING, as in
   // Redis) are refused until a save succeeds or the AOF can be written again.
   const diskError = diskWriteError(ctx);
@@ -80,6 +82,23 @@ function diskWriteError(ctx: CommandContext): string | null {
   const save = server.saveStatus;
   if (!save.lastBgsaveOk && save.savePoints.length !== 0 && server.config.getBool('stop-writes-on-bgsave-error')) return ERR_MISCONF_RDB;
   return server.diskWriteError;
+}
+
+/**
+ * Redis's maxmemory handling in processCommand: a command from a client first evicts what
+ * maxmemory-policy allows if memory is over the limit (every command, reads included), and is
+ * refused if memory stays over and it may use more. A script's commands evict nothing: they
+ * are refused on the state found when the script started (Redis's pre_command_oom_state;
+ * allow-oom and "no write yet" come with scripting). The AOF loader is never refused.
+ */
+function outOfMemory(ctx: CommandContext, resolved: ResolvedCommand): boolean {
+  const meter = ctx.server.meter;
+  if (ctx.caller === 'script') return meter.preCommandOom && (resolved.flagBits & CMD_DENYOOM) !== 0;
+  // Under the limit, with no period over it to close (INFO current_eviction_exceeded_time), nothing to do.
+  const oom =
+    (meter.used > meter.limit || ctx.server.stats.evictionExceededSince !== 0) && ctx.server.performEvictions() === EVICT_FAIL;
+  meter.preCommandOom = oom;
+  return oom && deniedWhenOutOfMemory(ctx, resolved);
 }
 
 /** A write command, or EXEC of a transaction holding one (Redis's is_write_command). */

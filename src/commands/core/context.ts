@@ -12,6 +12,8 @@ import type { SlowLog } from '../../server/slowlog.js';
 import type { LatencyHistogram } from '../../server/latency-histogram.js';
 import type { Propagation } from './propagate.js';
 import type { PersistedServer, SaveStatus } from '../../persistence/index.js';
+import type { MemoryMeter } from '../../server/memory.js';
+import type { EvictResult } from '../../keyspace/evict.js';
 
 /**
  * What every command handler sees of whoever runs the command: a connection, or a caller
@@ -296,8 +298,15 @@ export interface ServerContext extends PersistedServer {
   requiresAuth(): boolean;
   /** The next client id (CLIENT ID), for connections and socket-less callers alike. */
   allocateClientId(): number;
-  /** Used memory is over maxmemory: denyoom commands answer OOM (core/checks.ts). */
-  overMaxmemory(): boolean;
+  /** maxmemory, the memory estimate checked against it and the OOM state of the running command (core/checks.ts). */
+  readonly meter: MemoryMeter;
+  /**
+   * Redis's performEvictions: evicts by maxmemory-policy while memory is over maxmemory;
+   * EVICT_FAIL (keyspace/evict.ts) when it stays over with nothing left to evict.
+   */
+  performEvictions(): EvictResult;
+  /** Memory eviction leaves out (the AOF buffer): INFO mem_not_counted_for_evict. */
+  memoryNotCountedForEviction(): number;
   /** A dataset is being loaded: commands without the loading flag answer LOADING. */
   readonly loading: boolean;
   /** Stops the server (the final save, if any, is the caller's: persistence/finalSave). Resolves when closed. */

@@ -1,7 +1,8 @@
 import { RedisError, ERR_DB_INDEX, ERR_NO_SUCH_KEY, ERR_SYNTAX } from '../../errors.js';
 import type { Database } from '../../keyspace/database.js';
 import { parseScanCursor, scanStep } from '../../keyspace/scan.js';
-import { typeOf, type Value } from '../../types/value.js';
+import { randomKey } from '../../keyspace/sample.js';
+import { typeOf } from '../../types/value.js';
 import { globMatch } from '../../util/glob.js';
 import { getInt } from '../../util/parse.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
@@ -116,44 +117,11 @@ function scan(ctx: CommandContext, argv: string[]): void {
   replyScan(ctx.reply, next, visited);
 }
 
-/**
- * RANDOMKEY's position in each dict: a live iterator that every call advances by a small random
- * number of steps, wrapping at the end, so a call costs O(1) whatever the size of the db. The
- * distribution is not uniform (neighbours in insertion order follow each other), but every key
- * can come up; Redis's own pick (a random bucket, then a random entry of its chain) is not
- * uniform either. Keyed by the dict itself so that SWAPDB and FLUSHDB need no bookkeeping.
- */
-const randomCursors = new WeakMap<Map<string, Value>, IterableIterator<string>>();
-/** Up to this size a key is picked uniformly by walking to a random index. */
-const SMALL_DB = 128;
-const MAX_RANDOM_STEP = 64;
-
-function pickKey(dict: Map<string, Value>): string {
-  if (dict.size <= SMALL_DB) {
-    let index = Math.floor(Math.random() * dict.size);
-    for (const key of dict.keys()) if (index-- === 0) return key;
-  }
-  let iterator = randomCursors.get(dict);
-  let steps = 1 + Math.floor(Math.random() * MAX_RANDOM_STEP);
-  let key: string | undefined;
-  while (steps > 0) {
-    const step = iterator?.next();
-    if (iterator === undefined || step === undefined || step.done === true) {
-      iterator = dict.keys();
-      randomCursors.set(dict, iterator);
-      continue;
-    }
-    key = step.value;
-    steps--;
-  }
-  return key as string;
-}
-
 function randomkey(ctx: CommandContext): void {
   const db = ctx.db;
   for (;;) {
     if (db.dict.size === 0) return ctx.reply.nullBulk();
-    const key = pickKey(db.dict);
+    const key = randomKey(db.dict);
     // An expired key found this way is deleted and another one tried, as Redis does.
     if (db.expires.size !== 0 && db.expireIfNeeded(key)) continue;
     return ctx.reply.bulk(key);

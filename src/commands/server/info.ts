@@ -41,9 +41,13 @@ function stateOf(server: ServerContext): InfoState {
 }
 
 
-/** Tracks the peak as Redis does on each sample; returns the current usage. */
+/**
+ * Tracks the peak as Redis does on each sample; returns the current usage: with maxmemory set,
+ * the figure eviction works with (server/memory.ts's MemoryMeter), as Redis shows the one it
+ * compares with maxmemory.
+ */
 export function sampleMemory(server: ServerContext): number {
-  const used = usedMemory();
+  const used = server.meter.limit !== 0 ? Math.max(0, Math.round(server.meter.used)) : usedMemory();
   const state = stateOf(server);
   if (used > state.peakMemory) state.peakMemory = used;
   return used;
@@ -184,7 +188,7 @@ function memorySection(server: ServerContext, out: Lines): void {
     `rss_overhead_bytes:${mem.rss - resident}`,
     `mem_fragmentation_ratio:${ratio(mem.rss, used)}`,
     `mem_fragmentation_bytes:${mem.rss - used}`,
-    'mem_not_counted_for_evict:0',
+    `mem_not_counted_for_evict:${server.memoryNotCountedForEviction()}`,
     'mem_replication_backlog:0',
     'mem_total_replication_buffers:0',
     'mem_clients_slaves:0',
@@ -275,6 +279,7 @@ function statsSection(server: ServerContext, out: Lines): void {
   const s = server.stats;
   const state = stateOf(server);
   sampleRates(server, state);
+  const currentExceededUs = s.evictionExceededSince === 0 ? 0 : Math.round((performance.now() - s.evictionExceededSince) * 1000);
   out.push(
     `total_connections_received:${s.totalConnectionsReceived}`,
     `total_commands_processed:${s.totalCommandsProcessed}`,
@@ -297,8 +302,8 @@ function statsSection(server: ServerContext, out: Lines): void {
     'expire_cycle_cpu_milliseconds:0',
     `evicted_keys:${s.evictedKeys}`,
     'evicted_clients:0',
-    'total_eviction_exceeded_time:0',
-    'current_eviction_exceeded_time:0',
+    `total_eviction_exceeded_time:${Math.floor((s.evictionExceededUs + currentExceededUs) / 1000)}`,
+    `current_eviction_exceeded_time:${Math.floor(currentExceededUs / 1000)}`,
     `keyspace_hits:${s.hits}`,
     `keyspace_misses:${s.misses}`,
     `pubsub_channels:${server.pubsub.channels.size}`,

@@ -1,0 +1,75 @@
+/**
+ * Picking keys at random from a database's Map, which has no random access: a live iterator
+ * per Map is advanced by a small random number of steps and wraps at the end, so a pick costs
+ * O(1) whatever the size of the db. The distribution is not uniform (neighbours in insertion
+ * order follow each other), but every key can come up; Redis's own picks (a random bucket,
+ * then entries of its chain or of the next buckets) are not uniform either. Cursors are keyed
+ * by the Map itself so that SWAPDB and FLUSHDB need no bookkeeping.
+ */
+
+/** Up to this size a key is picked uniformly by walking to a random index. */
+const SMALL_MAP = 128;
+/** Largest step between two picks of a large Map. */
+const MAX_RANDOM_STEP = 64;
+
+type Cursors = WeakMap<Map<string, unknown>, IterableIterator<string>>;
+
+/** RANDOMKEY's and the random eviction policies' cursors. */
+const randomCursors: Cursors = new WeakMap();
+/** The eviction pool's cursors, apart so that RANDOMKEY calls do not move them. */
+const sampleCursors: Cursors = new WeakMap();
+
+/** The key `steps` (≥ 1) after the cursor's position, wrapping around; the Map is not empty. */
+function advance(cursors: Cursors, map: Map<string, unknown>, steps: number): string {
+  let iterator = cursors.get(map);
+  let key: string | undefined;
+  while (steps > 0) {
+    const step = iterator?.next();
+    if (iterator === undefined || step === undefined || step.done === true) {
+      iterator = map.keys();
+      cursors.set(map, iterator);
+      continue;
+    }
+    key = step.value;
+    steps--;
+  }
+  return key as string;
+}
+
+/**
+ * Drops the Map's cursors: it is about to be emptied. A live iterator keeps the table it was
+ * made on, with every key and value it held, until it is advanced, which an empty database
+ * never is: FLUSHALL would not give the dataset back.
+ */
+export function forgetCursors(map: Map<string, unknown>): void {
+  randomCursors.delete(map);
+  sampleCursors.delete(map);
+}
+
+/** A random key of a non-empty Map. */
+export function randomKey(map: Map<string, unknown>): string {
+  if (map.size <= SMALL_MAP) {
+    let index = Math.floor(Math.random() * map.size);
+    for (const key of map.keys()) if (index-- === 0) return key;
+  }
+  return advance(randomCursors, map, 1 + Math.floor(Math.random() * MAX_RANDOM_STEP));
+}
+
+/**
+ * Up to `count` keys of the Map, for the eviction pool: all of them when it holds no more,
+ * else `count` neighbours (in insertion order) from a random distance ahead of where the last
+ * call stopped, as Redis's dictGetSomeKeys takes the entries of neighbouring buckets from a
+ * random one. (Picks spread by a random step each were measured to keep hot keys better than
+ * Redis does: a sweep over the whole keyspace, rather than Redis's random spot checks.)
+ * Returns how many were written to `out`.
+ */
+export function sampleKeys(map: Map<string, unknown>, count: number, out: string[]): number {
+  if (map.size <= count) {
+    let n = 0;
+    for (const key of map.keys()) out[n++] = key;
+    return n;
+  }
+  out[0] = advance(sampleCursors, map, 1 + Math.floor(Math.random() * MAX_RANDOM_STEP * count));
+  for (let n = 1; n < count; n++) out[n] = advance(sampleCursors, map, 1);
+  return count;
+}
