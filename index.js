@@ -7,4 +7,4 @@ import { tsImport } from 'tsx/esm/api';
 const nodis = await tsImport('./src/index.ts', import.meta.url);
 
 // The runtime exports of src/index.ts (test/integration/package.test.ts checks they agree).
-export const { startServer, startWithConfig, applyOptions, Config, NodisServer, StartupRefused } = nodis;
+export const { startServer, startWithConfig, applyOptions, Config, NodisServer, StartupRefused, LoadingInterrupted } = nodis;
