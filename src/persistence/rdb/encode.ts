@@ -32,9 +32,9 @@ import {
   RdbError,
 } from './constants.js';
 import { Crc64 } from './crc64.js';
-import { writeIntset } from './intset.js';
+import { intsetWidth, writeIntsetHeader, writeIntsetMembers } from './intset.js';
 import { ListpackBuilder, canonicalInt } from './listpack.js';
-import { lzfCompress } from './lzf.js';
+import { LzfCompression, lzfCompress } from './lzf.js';
 import { ByteSink } from './sink.js';
 
 export interface ValueEncoderOptions {
@@ -47,6 +47,13 @@ export interface ValueEncoderOptions {
   listMaxListpackSize?: number;
   /** A list element this long or longer gets a node of its own, unpacked (Redis: 1 GB). */
   listPackedThreshold?: number;
+  /**
+   * How much of a large value one piece holds when it is written in pieces (valuePieces): at
+   * most this many elements (default 512) and about this many bytes (default 64 KB). Tests
+   * make them tiny; the bytes written are the same whatever they are.
+   */
+  pieceElements?: number;
+  pieceBytes?: number;
 }
 
 /** quicklist's size classes for a negative list-max-listpack-size. */
@@ -85,14 +92,35 @@ export function rdbTypeOf(value: Value): number {
 }
 
 /**
+ * The encoding of one value in pieces (ValueEncoder.valuePieces): each next() writes one more
+ * piece; `done` once the value is complete.
+ */
+export type ValuePieces = Generator<void, void, void>;
+
+/** A string value up to this long is written at once by RdbWriter.startKey. */
+const SHORT_VALUE = 4096;
+/** Defaults of ValueEncoderOptions.pieceElements and pieceBytes. */
+const PIECE_ELEMENTS = 512;
+const PIECE_BYTES = 64 * 1024;
+
+/**
  * Serializes values the way Redis 7.0's rdbSaveObject does. It owns scratch buffers (the bytes
  * of a long string before compression, the listpacks of a collection) that it reuses from one
  * value to the next.
+ *
+ * A value can be written at once (writeValue) or in pieces (valuePieces), for a background save
+ * that must not hold the event loop for the whole of a large collection. Both are one code: a
+ * collection is always written by the generators below, and writeValue runs them to the end.
+ * Counts written up front (a collection's length, a listpack's size, an LZF header) are known
+ * before the elements they count are written, so stopping between pieces changes nothing in
+ * the bytes; the value must not change until the last piece is written.
  */
 export class ValueEncoder {
   private readonly compression: boolean;
   private readonly fill: number;
   private readonly packedThreshold: number;
+  private readonly pieceElements: number;
+  private readonly pieceBytes: number;
   /** Listpacks and intsets are assembled here before being written as strings. */
   private readonly packs = new ByteSink(4096);
   private readonly listpack = new ListpackBuilder(this.packs);
@@ -107,6 +135,8 @@ export class ValueEncoder {
     const fill = Math.trunc(options.listMaxListpackSize ?? -2);
     this.fill = fill > FILL_MAX ? FILL_MAX : fill < -5 ? -5 : fill;
     this.packedThreshold = options.listPackedThreshold ?? 1 << 30;
+    this.pieceElements = Math.max(1, options.pieceElements ?? PIECE_ELEMENTS);
+    this.pieceBytes = Math.max(1, options.pieceBytes ?? PIECE_BYTES);
   }
 
   /** A string as rdbSaveRawString writes it: an integer, LZF-compressed, or verbatim. */
@@ -148,9 +178,7 @@ export class ValueEncoder {
     if (this.compressed.length < limit) this.compressed = Buffer.allocUnsafe(Math.max(limit, this.compressed.length * 2));
     const size = lzfCompress(src, start, n, this.compressed, 0, limit);
     if (size === 0) return false;
-    sink.byte((RDB_ENCVAL << 6) | RDB_ENC_LZF);
-    sink.len(size);
-    sink.len(n);
+    writeLzfHeader(sink, size, n);
     sink.bytes(this.compressed, 0, size);
     return true;
   }
@@ -161,26 +189,95 @@ export class ValueEncoder {
       this.writeString(sink, value);
       return;
     }
+    const pieces = this.valuePieces(sink, value);
+    while (pieces.next().done !== true) {
+      // every piece at once
+    }
+  }
+
+  /**
+   * The value's body as writeValue writes it, in pieces: each next() writes the next one to
+   * `sink`, at most pieceElements elements or about pieceBytes bytes (a quicklist node, an
+   * element or a stretch of a long string may make a piece longer). Between two pieces the
+   * caller may take what the sink holds, but the value must not change, and this encoder must
+   * encode nothing else until the last piece is written: its scratch buffers hold the rest.
+   */
+  valuePieces(sink: ByteSink, value: Value): ValuePieces {
+    if (typeof value === 'string') return this.stringPieces(sink, value);
     switch (value.type) {
       case 'list':
-        this.writeList(sink, value as List);
-        return;
+        return this.listPieces(sink, value as List);
       case 'set':
-        this.writeSet(sink, value as SetValue);
-        return;
+        return this.setPieces(sink, value as SetValue);
       case 'zset':
-        this.writeZSet(sink, value as ZSet);
-        return;
+        return this.zsetPieces(sink, value as ZSet);
       case 'hash':
-        this.writeHash(sink, value as HashValue);
-        return;
+        return this.hashPieces(sink, value as HashValue);
       default:
         throw new RdbError(`values of type ${value.type} cannot be saved yet`);
     }
   }
 
-  /** A quicklist of listpack nodes, split as RPUSHing the elements in order would split it. */
-  private writeList(sink: ByteSink, list: List): void {
+  /** A string as writeString writes it; a long one in pieces of pieceBytes, with buffers of its own. */
+  private *stringPieces(sink: ByteSink, s: string): ValuePieces {
+    const n = s.length;
+    // Up to 11 bytes a string may be an integer: writeString knows how.
+    if (n <= this.pieceBytes || n <= 11) {
+      this.writeString(sink, s);
+      return;
+    }
+    const step = this.pieceBytes;
+    if (!this.compression || n <= 20) {
+      sink.len(n);
+      for (let at = 0; at < n; at += step) {
+        sink.latin1(s.slice(at, at + step));
+        yield;
+      }
+      return;
+    }
+    const raw = Buffer.allocUnsafe(n);
+    for (let at = 0; at < n; at += step) {
+      raw.latin1Write(s.slice(at, at + step), at);
+      yield;
+    }
+    yield* this.blobPieces(sink, raw, 0, n);
+  }
+
+  /** A blob as writeBlob writes it; a long one compressed and copied in pieces of pieceBytes. */
+  private *blobPieces(sink: ByteSink, src: Buffer, start: number, end: number): ValuePieces {
+    const n = end - start;
+    if (n <= this.pieceBytes) {
+      this.writeBlob(sink, src, start, end);
+      return;
+    }
+    if (this.compression && n > 20) {
+      // A buffer and a hash table of its own: other values are compressed between the pieces.
+      const out = Buffer.allocUnsafe(n - 4);
+      const lzf = new LzfCompression(src, start, n, out, 0, n - 4);
+      while (!lzf.step(this.pieceBytes)) yield;
+      const size = lzf.result as number;
+      if (size !== 0) {
+        writeLzfHeader(sink, size, n);
+        yield* this.copyPieces(sink, out, 0, size);
+        return;
+      }
+    }
+    sink.len(n);
+    yield* this.copyPieces(sink, src, start, end);
+  }
+
+  private *copyPieces(sink: ByteSink, src: Buffer, start: number, end: number): ValuePieces {
+    for (let at = start; at < end; at += this.pieceBytes) {
+      sink.bytes(src, at, Math.min(end, at + this.pieceBytes));
+      yield;
+    }
+  }
+
+  /**
+   * A quicklist of listpack nodes, split as RPUSHing the elements in order would split it. The
+   * node count comes first, so every node is built (in the scratch buffer) before any is written.
+   */
+  private *listPieces(sink: ByteSink, list: List): ValuePieces {
     const packs = this.packs;
     const lp = this.listpack;
     const starts = this.nodeStarts;
@@ -190,6 +287,8 @@ export class ValueEncoder {
     ends.length = 0;
     let open = false;
     const n = list.size;
+    let left = this.pieceElements;
+    let mark = packs.pos;
     for (let i = 0; i < n; i++) {
       const element = list.get(i);
       const size = element.length;
@@ -201,80 +300,138 @@ export class ValueEncoder {
         }
         starts.push(-1 - i); // a plain node: the element itself
         ends.push(0);
-        continue;
-      }
-      if (!open || !nodeAllowsInsert(lp.bytes, lp.count, size, this.fill)) {
-        if (open) {
-          lp.end();
-          ends.push(packs.pos);
+      } else {
+        if (!open || !nodeAllowsInsert(lp.bytes, lp.count, size, this.fill)) {
+          if (open) {
+            lp.end();
+            ends.push(packs.pos);
+          }
+          lp.begin();
+          starts.push(lp.offset);
+          open = true;
         }
-        lp.begin();
-        starts.push(lp.offset);
-        open = true;
+        lp.appendString(element);
       }
-      lp.appendString(element);
+      if (--left === 0 || packs.pos - mark >= this.pieceBytes) {
+        yield;
+        left = this.pieceElements;
+        mark = packs.pos;
+      }
     }
     if (open) {
       lp.end();
       ends.push(packs.pos);
     }
     sink.len(starts.length);
+    // Nodes are a few KB each: a piece holds as many as make pieceBytes of input.
+    let input = 0;
     for (let k = 0; k < starts.length; k++) {
       const start = starts[k] as number;
       if (start < 0) {
         sink.len(QUICKLIST_NODE_CONTAINER_PLAIN);
-        this.writeString(sink, list.get(-1 - start));
+        const element = list.get(-1 - start);
+        if (element.length <= this.pieceBytes) this.writeString(sink, element);
+        else yield* this.stringPieces(sink, element);
+        input += element.length;
       } else {
+        const end = ends[k] as number;
         sink.len(QUICKLIST_NODE_CONTAINER_PACKED);
-        this.writeBlob(sink, packs.buf, start, ends[k] as number);
+        if (end - start <= this.pieceBytes) this.writeBlob(sink, packs.buf, start, end);
+        else yield* this.blobPieces(sink, packs.buf, start, end);
+        input += end - start;
+      }
+      if (input >= this.pieceBytes) {
+        yield;
+        input = 0;
       }
     }
     packs.clear();
   }
 
-  private writeSet(sink: ByteSink, set: SetValue): void {
+  private *setPieces(sink: ByteSink, set: SetValue): ValuePieces {
     const n = set.size;
+    const step = this.pieceElements;
     if (set.isCompact()) {
       const packs = this.packs;
+      const memberAt = (i: number): string => set.memberAt(i);
       packs.clear();
-      writeIntset(packs, n, (i) => set.memberAt(i));
-      this.writeBlob(sink, packs.buf, 0, packs.pos);
+      const width = intsetWidth(n, memberAt);
+      writeIntsetHeader(packs, width, n);
+      for (let from = 0; from < n; from += step) {
+        writeIntsetMembers(packs, width, from, Math.min(n, from + step), memberAt);
+        if (from + step < n) yield;
+      }
+      if (packs.pos <= this.pieceBytes) this.writeBlob(sink, packs.buf, 0, packs.pos);
+      else yield* this.blobPieces(sink, packs.buf, 0, packs.pos);
       packs.clear();
       return;
     }
     sink.len(n);
-    for (let i = 0; i < n; i++) this.writeString(sink, set.memberAt(i));
+    let left = step;
+    let mark = sink.pos;
+    for (let i = 0; i < n; i++) {
+      const member = set.memberAt(i);
+      if (member.length <= this.pieceBytes) this.writeString(sink, member);
+      else yield* this.stringPieces(sink, member);
+      if (--left === 0 || sink.pos - mark >= this.pieceBytes) {
+        yield;
+        left = step;
+        mark = sink.pos;
+      }
+    }
   }
 
-  private writeHash(sink: ByteSink, hash: HashValue): void {
+  private *hashPieces(sink: ByteSink, hash: HashValue): ValuePieces {
     const n = hash.size;
+    const step = this.pieceElements;
+    let left = step;
     if (hash.isCompact()) {
       const packs = this.packs;
       const lp = this.listpack;
       packs.clear();
       lp.begin();
+      let mark = packs.pos;
       for (let i = 0; i < n; i++) {
         lp.appendString(hash.fieldAt(i));
         lp.appendString(hash.valueAt(i));
+        if (--left === 0 || packs.pos - mark >= this.pieceBytes) {
+          yield;
+          left = step;
+          mark = packs.pos;
+        }
       }
       lp.end();
-      this.writeBlob(sink, packs.buf, 0, packs.pos);
+      if (packs.pos <= this.pieceBytes) this.writeBlob(sink, packs.buf, 0, packs.pos);
+      else yield* this.blobPieces(sink, packs.buf, 0, packs.pos);
       packs.clear();
       return;
     }
     sink.len(n);
+    let mark = sink.pos;
     for (let i = 0; i < n; i++) {
-      this.writeString(sink, hash.fieldAt(i));
-      this.writeString(sink, hash.valueAt(i));
+      const field = hash.fieldAt(i);
+      if (field.length <= this.pieceBytes) this.writeString(sink, field);
+      else yield* this.stringPieces(sink, field);
+      const fieldValue = hash.valueAt(i);
+      if (fieldValue.length <= this.pieceBytes) this.writeString(sink, fieldValue);
+      else yield* this.stringPieces(sink, fieldValue);
+      if (--left === 0 || sink.pos - mark >= this.pieceBytes) {
+        yield;
+        left = step;
+        mark = sink.pos;
+      }
     }
   }
 
-  private writeZSet(sink: ByteSink, zset: ZSet): void {
+  private *zsetPieces(sink: ByteSink, zset: ZSet): ValuePieces {
+    const step = this.pieceElements;
+    let left = step;
     if (zset.compact) {
       const packs = this.packs;
       const lp = this.listpack;
       packs.clear();
       lp.begin();
+      let mark = packs.pos;
       for (let x = zset.zsl.first; x !== null; x = x.next) {
         lp.appendString(x.member);
         // Like zzlInsertAt: an integral score within ±2^62 as an integer, else "%.17g" text.
@@ -285,19 +442,40 @@ export class ValueEncoder {
         } else {
           lp.appendString(formatDouble17g(score));
         }
+        if (--left === 0 || packs.pos - mark >= this.pieceBytes) {
+          yield;
+          left = step;
+          mark = packs.pos;
+        }
       }
       lp.end();
-      this.writeBlob(sink, packs.buf, 0, packs.pos);
+      if (packs.pos <= this.pieceBytes) this.writeBlob(sink, packs.buf, 0, packs.pos);
+      else yield* this.blobPieces(sink, packs.buf, 0, packs.pos);
       packs.clear();
       return;
     }
     // Highest first, as Redis saves a skiplist (loading then always inserts at the head).
     sink.len(zset.size);
+    let mark = sink.pos;
     for (let x = zset.zsl.tail; x !== null; x = x.backward) {
-      this.writeString(sink, x.member);
+      const member = x.member;
+      if (member.length <= this.pieceBytes) this.writeString(sink, member);
+      else yield* this.stringPieces(sink, member);
       sink.f64le(x.score);
+      if (--left === 0 || sink.pos - mark >= this.pieceBytes) {
+        yield;
+        left = step;
+        mark = sink.pos;
+      }
     }
   }
+}
+
+/** The header of an LZF-compressed string: its compressed and original lengths. */
+function writeLzfHeader(sink: ByteSink, compressedSize: number, size: number): void {
+  sink.byte((RDB_ENCVAL << 6) | RDB_ENC_LZF);
+  sink.len(compressedSize);
+  sink.len(size);
 }
 
 /** An integer within 32 bits as an RDB "encoded" string (rdbEncodeInteger). */
@@ -362,6 +540,8 @@ export class RdbWriter {
   private readonly encoder: ValueEncoder;
   private readonly crc: Crc64 | null;
   private ended = false;
+  /** The rest of the value of the key startKey() began, while it is not complete. */
+  private pieces: ValuePieces | null = null;
 
   constructor(options: RdbWriterOptions = {}) {
     this.encoder = new ValueEncoder(options);
@@ -397,6 +577,7 @@ export class RdbWriter {
 
   /** Starts database `id`, with its key count and the number of keys with an expiry. */
   selectDb(id: number, size: number, expiresSize: number): void {
+    if (this.pieces !== null) throw new Error('RdbWriter: a key is still in progress');
     const out = this.out;
     out.byte(RDB_OPCODE_SELECTDB);
     out.len(id);
@@ -407,6 +588,49 @@ export class RdbWriter {
 
   /** One key: expiry, LRU idle time or LFU counter when given, type, name and value. */
   key(key: string, value: Value, meta?: KeyMetadata): void {
+    this.keyPrefix(key, value, meta);
+    this.encoder.writeValue(this.out, value);
+  }
+
+  /**
+   * Starts a key as key() writes it, but writes only the first piece of its value (see
+   * ValueEncoder.valuePieces): true when that was the whole key, false when continueKey() must
+   * write the rest. Until then the value must not change, and no other key may be written.
+   */
+  startKey(key: string, value: Value, meta?: KeyMetadata): boolean {
+    this.keyPrefix(key, value, meta);
+    // Short strings, the bulk of most datasets, skip the generator.
+    if (typeof value === 'string' && value.length <= SHORT_VALUE) {
+      this.encoder.writeString(this.out, value);
+      return true;
+    }
+    this.pieces = this.encoder.valuePieces(this.out, value);
+    return this.continueKey();
+  }
+
+  /** Writes the next piece of the key started by startKey(); true once the key is complete. */
+  continueKey(): boolean {
+    const pieces = this.pieces;
+    if (pieces === null) return true;
+    if (pieces.next().done !== true) return false;
+    this.pieces = null;
+    return true;
+  }
+
+  /** Writes the rest of the key started by startKey() at once. */
+  finishKey(): void {
+    while (!this.continueKey()) {
+      // piece after piece
+    }
+  }
+
+  /** A key was started and is not complete yet. */
+  get keyInProgress(): boolean {
+    return this.pieces !== null;
+  }
+
+  private keyPrefix(key: string, value: Value, meta: KeyMetadata | undefined): void {
+    if (this.pieces !== null) throw new Error('RdbWriter: a key is still in progress');
     const out = this.out;
     if (meta !== undefined) {
       if (meta.expireAt !== undefined) {
@@ -424,7 +648,6 @@ export class RdbWriter {
     }
     out.byte(rdbTypeOf(value));
     this.encoder.writeString(out, key);
-    this.encoder.writeValue(out, value);
   }
 
   /**
@@ -433,10 +656,11 @@ export class RdbWriter {
    * it reaches the key's database.
    */
   records(bytes: Buffer): void {
+    if (this.pieces !== null) throw new Error('RdbWriter: a key is still in progress');
     this.out.bytes(bytes, 0, bytes.length);
   }
 
-  /** What was written since the last flush. */
+  /** What was written since the last flush (a key in progress may continue after it). */
   flush(): Buffer {
     if (this.crc !== null) this.crc.update(this.out.buf, 0, this.out.pos);
     return this.out.take();
@@ -445,6 +669,7 @@ export class RdbWriter {
   /** The EOF opcode and the checksum; returns the last chunk of the file. */
   end(): Buffer {
     if (this.ended) throw new Error('RdbWriter.end() called twice');
+    if (this.pieces !== null) throw new Error('RdbWriter: a key is still in progress');
     this.ended = true;
     const out = this.out;
     out.byte(RDB_OPCODE_EOF);
