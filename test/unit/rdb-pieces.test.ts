@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   DEFAULT_ENCODING_LIMITS,
+  RDB_VERSION,
   RdbWriter,
+  decodeDumpPayload,
   ValueEncoder,
   encodeRdb,
   readRdb,
@@ -16,6 +18,7 @@ import {
   type ValueEncoderOptions,
 } from '../../src/persistence/rdb/index.js';
 import { LzfCompression, lzfCompress } from '../../src/persistence/rdb/lzf.js';
+import { RDB_TYPE_LIST_QUICKLIST_2 } from '../../src/persistence/rdb/constants.js';
 import { ByteSink } from '../../src/persistence/rdb/sink.js';
 import type { Value } from '../../src/types/value.js';
 import { buildValue, modelOf, prng, richDataset, SMALL_LIMITS, type KeySpec } from '../helpers/rdb-dataset.js';
@@ -47,6 +50,12 @@ function inPieces(value: Value, options: ValueEncoderOptions): { bytes: Buffer; 
     if (count % 61 === 0) disturb(count);
   }
   return { bytes: Buffer.concat(chunks), pieces: count };
+}
+
+/** A list value written by writeValue, read back. */
+function decodeList(body: Buffer): Value {
+  const payload = Buffer.concat([Buffer.from([RDB_TYPE_LIST_QUICKLIST_2]), body, Buffer.from([RDB_VERSION & 0xff, RDB_VERSION >> 8]), Buffer.alloc(8)]);
+  return decodeDumpPayload(payload) as Value;
 }
 
 /** Values of every type and encoding (the rich dataset, unless `bigOnly`), and a few large ones. */
@@ -106,6 +115,20 @@ describe('a value written in pieces', () => {
       }
     });
   }
+
+  it('of a list of several megabytes (nodes built in several blocks) is the list written at once', () => {
+    const rnd = prng(3);
+    const noise = (n: number): string => Array.from({ length: n }, () => String.fromCharCode(Math.floor(rnd() * 256))).join('');
+    const items = Array.from({ length: 6000 }, (_, i) => (i % 5 === 0 ? String(i) : i % 5 === 1 ? 'x'.repeat(i % 700) : noise(i % 900)));
+    const list = buildValue({ type: 'list', items }, DEFAULT_ENCODING_LIMITS);
+    for (const compression of [true, false]) {
+      const expected = oneShot(list, { compression });
+      expect(expected.length).toBeGreaterThan(1_500_000);
+      const got = inPieces(list, { compression, pieceElements: 7, pieceBytes: 4096 });
+      expect(got.bytes.equals(expected)).toBe(true);
+      expect(modelOf(decodeList(expected))).toEqual(modelOf(list));
+    }
+  });
 
   it('of random contents, in pieces of random sizes, is the value written at once', () => {
     const element = fc.oneof(

@@ -97,6 +97,8 @@ export function rdbTypeOf(value: Value): number {
  */
 export type ValuePieces = Generator<void, void, void>;
 
+/** A list's nodes are built in blocks of about this size. */
+const LIST_BLOCK = 1 << 20;
 /** A string value up to this long is written at once by RdbWriter.startKey. */
 const SHORT_VALUE = 4096;
 /** Defaults of ValueEncoderOptions.pieceElements and pieceBytes. */
@@ -127,8 +129,10 @@ export class ValueEncoder {
   /** The bytes of a string about to be compressed. */
   private raw = Buffer.allocUnsafe(1024);
   private compressed = Buffer.allocUnsafe(1024);
+  /** A list's nodes: where each starts and ends in the block it is in (see listPieces). */
   private readonly nodeStarts: number[] = [];
   private readonly nodeEnds: number[] = [];
+  private readonly nodeBlocks: number[] = [];
 
   constructor(options: ValueEncoderOptions = {}) {
     this.compression = options.compression ?? true;
@@ -282,9 +286,14 @@ export class ValueEncoder {
     const lp = this.listpack;
     const starts = this.nodeStarts;
     const ends = this.nodeEnds;
+    // Nodes go into blocks of about LIST_BLOCK bytes: one buffer doubling up to the size of
+    // the whole list would copy megabytes at a time.
+    const blocks: Buffer[] = [];
+    const nodeBlocks = this.nodeBlocks;
     packs.clear();
     starts.length = 0;
     ends.length = 0;
+    nodeBlocks.length = 0;
     let open = false;
     const n = list.size;
     let left = this.pieceElements;
@@ -300,14 +309,20 @@ export class ValueEncoder {
         }
         starts.push(-1 - i); // a plain node: the element itself
         ends.push(0);
+        nodeBlocks.push(-1);
       } else {
         if (!open || !nodeAllowsInsert(lp.bytes, lp.count, size, this.fill)) {
           if (open) {
             lp.end();
             ends.push(packs.pos);
           }
+          if (packs.pos >= LIST_BLOCK) {
+            blocks.push(packs.take());
+            mark = 0;
+          }
           lp.begin();
           starts.push(lp.offset);
+          nodeBlocks.push(blocks.length);
           open = true;
         }
         lp.appendString(element);
@@ -322,6 +337,8 @@ export class ValueEncoder {
       lp.end();
       ends.push(packs.pos);
     }
+    // The last block stays where it is: nothing else is written to the scratch buffer until the end.
+    blocks.push(packs.buf);
     sink.len(starts.length);
     // Nodes are a few KB each: a piece holds as many as make pieceBytes of input.
     let input = 0;
@@ -335,9 +352,10 @@ export class ValueEncoder {
         input += element.length;
       } else {
         const end = ends[k] as number;
+        const block = blocks[nodeBlocks[k] as number] as Buffer;
         sink.len(QUICKLIST_NODE_CONTAINER_PACKED);
-        if (end - start <= this.pieceBytes) this.writeBlob(sink, packs.buf, start, end);
-        else yield* this.blobPieces(sink, packs.buf, start, end);
+        if (end - start <= this.pieceBytes) this.writeBlob(sink, block, start, end);
+        else yield* this.blobPieces(sink, block, start, end);
         input += end - start;
       }
       if (input >= this.pieceBytes) {
@@ -660,10 +678,13 @@ export class RdbWriter {
     this.out.bytes(bytes, 0, bytes.length);
   }
 
-  /** What was written since the last flush (a key in progress may continue after it). */
-  flush(): Buffer {
+  /**
+   * What was written since the last flush (a key in progress may continue after it); copied
+   * into `scratch` when given, see ByteSink.takeInto.
+   */
+  flush(scratch?: Buffer): Buffer {
     if (this.crc !== null) this.crc.update(this.out.buf, 0, this.out.pos);
-    return this.out.take();
+    return scratch === undefined ? this.out.take() : this.out.takeInto(scratch);
   }
 
   /** The EOF opcode and the checksum; returns the last chunk of the file. */
