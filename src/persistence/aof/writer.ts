@@ -15,7 +15,7 @@
  * that incremental file the whole AOF: the old ones become history in the manifest, which is
  * replaced atomically, and are deleted.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, unlink, unlinkSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import type { Config } from '../../config/config.js';
 import { strerror } from '../../config/values.js';
@@ -496,7 +496,8 @@ export class AppendOnlyFile {
     if (this.config.getBool('aof-disable-auto-gc') || this.manifest.history.length === 0) return;
     for (const file of this.manifest.history) {
       this.log.info(`Removing the history file ${file.name} in the background`);
-      removeQuietly(join(this.dirPath, file.name));
+      // Off the loop, as Redis's background thread does: freeing a large file's blocks takes a while.
+      unlink(join(this.dirPath, file.name), () => {});
     }
     this.manifest.history = [];
     try {
