@@ -21,6 +21,8 @@ import { ByteSink } from '../rdb/sink.js';
 export const ITEMS_PER_COMMAND = 64;
 /** Commands of a large collection per piece (512 elements). */
 const COMMANDS_PER_PIECE = 8;
+/** For a sorted set, 128 elements: formatting a score as %.17g takes a few microseconds. */
+const ZADD_COMMANDS_PER_PIECE = 2;
 /** A string value longer than this is written in pieces of this size. */
 export const STRING_PIECE = 64 * 1024;
 
@@ -136,7 +138,7 @@ export function* keyPieces(out: ByteSink, key: string, value: Value, expireAt: n
       bulk(out, formatDouble17g(node.score));
       bulk(out, member);
       left--;
-      if (--inCommand === 0 && ++commands === COMMANDS_PER_PIECE && left > 0) {
+      if (--inCommand === 0 && ++commands === ZADD_COMMANDS_PER_PIECE && left > 0) {
         commands = 0;
         yield;
       }
