@@ -331,7 +331,7 @@ export const CONFIG_PARAMS: ConfigParam[] = [
   int('tls-session-cache-timeout', '300', M, 0, INT_MAX),
   // ---- hidden (testing knobs of Redis) ----
   bool('use-exit-on-panic', 'no', M, { hidden: true }),
-  int('rdb-key-save-delay', '0', M, INT_MIN, INT_MAX, { hidden: true, ...H, doc: 'Microseconds to wait after each key a BGSAVE or an AOF rewrite writes.' }),
+  int('rdb-key-save-delay', '0', M, INT_MIN, INT_MAX, { hidden: true, ...H, doc: 'Microseconds to wait after each key a BGSAVE or an AOF rewrite writes (and after each piece of a large one).' }),
   int('key-load-delay', '0', M, INT_MIN, INT_MAX, { hidden: true, ...H, doc: 'Microseconds to wait after each key loaded from the RDB file or command loaded from the AOF.' }),
   int('watchdog-period', '0', M, 0, INT_MAX, { hidden: true }),
   int('loading-process-events-interval-bytes', '2097152', M, 1024, INT_MAX, { hidden: true }),

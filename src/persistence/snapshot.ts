@@ -8,20 +8,34 @@
  * hook: a key about to change (or be deleted, expire, be flushed or swapped away) that the
  * save has not written yet is serialized first, with its old value; a key that did not exist
  * at the start is remembered so that the walk skips it.
+ *
+ * A large value (a collection of a million members, a long string) is written in pieces too
+ * (RdbWriter.startKey/continueKey): the walk goes on with it in the next slice. Until its last
+ * piece is written, its value must not change: the hook, told that it is about to (or that its
+ * database is about to be flushed or swapped), writes the rest of it at once first — a stall
+ * as long as the rest takes, as a copy-on-write fault of a huge key in Redis's parent. Old
+ * values the hook saves meanwhile for the same database wait and follow that key.
+ *
+ * The file is written asynchronously, one chunk per slice, and fsynced before the rename
+ * without blocking the loop either.
  */
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { close, closeSync, fsync, fsyncSync, open, openSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { strerror } from '../config/values.js';
 import { setKeyChangeListener, type Database, type KeyChangeListener } from '../keyspace/database.js';
 import { usedMemory } from '../server/memory.js';
+import { KeySet } from '../util/key-set.js';
 import { RdbWriter as RdbFileWriter, type RdbWriterOptions } from './rdb/index.js';
 import { snapshotWritten, type PersistedServer, type RdbWriter } from './server.js';
 
 /** How long one slice of a background save may run before yielding to the loop (ms). */
 const SLICE_MS = 2;
-/** Keys written between two looks at the clock. */
-const KEYS_PER_CLOCK_CHECK = 64;
-/** Bytes gathered before they are written to the file. */
+/**
+ * Work between two looks at the clock, counted as one per key plus one per element of a
+ * collection or per 64 bytes of a string (the order of a microsecond each).
+ */
+const WORK_PER_CLOCK_CHECK = 64;
+/** Bytes gathered before they are written to the file: a slice ends there. */
 const WRITE_THRESHOLD = 1 << 20;
 
 /** What a snapshot reads of a server: BackgroundSave also writes an AOF's RDB-encoded base (aof/base.ts). */
@@ -49,6 +63,9 @@ export function rdbPath(server: PersistedServer): string {
 class TempFile {
   readonly path: string;
   private fd: number;
+  /** An asynchronous write or fsync runs on fd: closing it waits until that is over. */
+  private busy = false;
+  private discarded = false;
 
   constructor(
     readonly dir: string,
@@ -88,22 +105,94 @@ class TempFile {
     }
   }
 
-  /** Gives up: closes and removes the temp file. */
-  discard(): void {
-    if (this.fd !== -1) {
-      try {
-        closeSync(this.fd);
-      } catch {
-        // already closed
+  /** write() off the event loop. */
+  async writeAsync(chunk: Buffer): Promise<void> {
+    this.busy = true;
+    try {
+      let off = 0;
+      while (off < chunk.length) {
+        const fd = this.fd;
+        off += await new Promise<number>((resolve, reject) =>
+          write(fd, chunk, off, chunk.length - off, null, (err, n) => (err ? reject(err) : resolve(n))),
+        );
+        if (this.discarded) return;
       }
-      this.fd = -1;
+    } finally {
+      this.idle();
     }
+  }
+
+  /** commit() with the fsyncs off the event loop. Rejects if the file was discarded meanwhile. */
+  async commitAsync(target: string): Promise<void> {
+    this.busy = true;
+    try {
+      const fd = this.fd;
+      await new Promise<void>((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve())));
+    } finally {
+      this.idle();
+    }
+    if (this.discarded) throw new Error('Background saving aborted');
+    closeSync(this.fd);
+    this.fd = -1;
+    // Written in place (an AOF base, renamed by its caller): only the directory is synced.
+    if (target === this.path) {
+      await fsyncDirectory(dirname(target));
+      return;
+    }
+    // The file replaced stays open across the rename, so that freeing its blocks (a large
+    // file's take a while) happens when it is closed, off the loop, not in the rename.
+    let replaced = -1;
+    try {
+      replaced = openSync(target, 'r');
+    } catch {
+      // no file there yet
+    }
+    try {
+      renameSync(this.path, target);
+    } finally {
+      if (replaced !== -1) close(replaced, () => {});
+    }
+    await fsyncDirectory(dirname(target));
+  }
+
+  /**
+   * Gives up: removes the temp file now (a save started next may use the same name) and closes
+   * it, at once or, while an asynchronous write or fsync still uses it, once that is over.
+   */
+  discard(): void {
+    this.discarded = true;
+    if (this.fd !== -1 && !this.busy) this.closeNow();
     try {
       unlinkSync(this.path);
     } catch {
-      // never created or already gone
+      // never created, already gone or renamed
     }
   }
+
+  private idle(): void {
+    this.busy = false;
+    if (this.discarded && this.fd !== -1) this.closeNow();
+  }
+
+  private closeNow(): void {
+    try {
+      closeSync(this.fd);
+    } catch {
+      // already closed
+    }
+    this.fd = -1;
+  }
+}
+
+/** fsync of a directory without blocking the loop, so that a rename in it survives a crash. */
+function fsyncDirectory(dir: string): Promise<void> {
+  return new Promise((resolve) => {
+    open(dir, 'r', (err, fd) => {
+      // Some file systems refuse fsync on a directory; the rename happened anyway.
+      if (err) return resolve();
+      fsync(fd, () => close(fd, () => resolve()));
+    });
+  });
 }
 
 /** Writes the whole dataset to `target` now (Redis's rdbSave). Throws an Error saying why it failed. */
@@ -142,7 +231,7 @@ interface DbProgress {
    */
   state: 'pending' | 'active' | 'captured' | 'done';
   /** Keys written, or that did not exist at the start: the walk and the hook skip them. */
-  readonly handled: Set<string>;
+  readonly handled: KeySet;
   /** Old values of keys of a pending database, serialized before they changed. */
   preserved: Buffer[];
   readonly sizeAtStart: number;
@@ -154,6 +243,12 @@ export interface BackgroundSaveOptions {
   tempName?: string;
   /** The snapshot is an AOF's base (its aof-base AUX field). */
   aofBase?: boolean;
+}
+
+/** A key whose value the walk is writing in pieces. */
+interface KeyInProgress {
+  readonly p: DbProgress;
+  readonly key: string;
 }
 
 /** A running BGSAVE of one server. */
@@ -168,8 +263,14 @@ export class BackgroundSave implements KeyChangeListener {
   private readonly byDb = new Map<Database, DbProgress>();
   private current = 0;
   private cursor: IterableIterator<[string, unknown]> | null = null;
+  /** The key the walk has begun and not finished writing (its value is large). */
+  private inProgress: KeyInProgress | null = null;
+  /** Old values of keys of the active database, saved by the hook while a key is in progress: they follow it. */
+  private deferred: Buffer[] = [];
+  /** Each slice's bytes are copied here for the file: one buffer for the whole save. */
+  private writeBuffer: Buffer = Buffer.allocUnsafe(WRITE_THRESHOLD * 2);
   private timer: NodeJS.Immediate | null = null;
-  /** rdb-key-save-delay (µs), Redis's testing knob: one key per slice, this many ms apart. */
+  /** rdb-key-save-delay (µs), Redis's testing knob: one key (or one piece of a large value) per slice, this many ms apart. */
   private readonly keyDelayMs: number;
   private delayTimer: NodeJS.Timeout | null = null;
   private finished = false;
@@ -190,7 +291,7 @@ export class BackgroundSave implements KeyChangeListener {
     this.progress = server.databases.map((db) => ({
       db,
       state: db.dict.size === 0 ? 'done' : 'pending',
-      handled: new Set<string>(),
+      handled: new KeySet(db.dict.size),
       preserved: [],
       sizeAtStart: db.dict.size,
       expiresAtStart: db.expires.size,
@@ -204,25 +305,35 @@ export class BackgroundSave implements KeyChangeListener {
   // ---- copy-on-write ----
   beforeKeyChange(db: Database, key: string): void {
     const p = this.byDb.get(db);
-    if (p === undefined || p.state === 'done' || p.state === 'captured' || p.handled.has(key)) return;
-    p.handled.add(key);
+    if (p === undefined) return;
+    const inProgress = this.inProgress;
+    if (inProgress !== null && inProgress.p === p && inProgress.key === key) {
+      // The value is about to change under the walk: the rest of it is written first.
+      this.finishKey();
+      return;
+    }
+    if (p.state === 'done' || p.state === 'captured' || !p.handled.addNew(key)) return;
     const value = db.dict.get(key);
     // A key created after the start is left out; one that existed keeps its old value.
     if (value === undefined) return;
     const expireAt = db.expires.get(key);
     const meta = expireAt === undefined ? undefined : { expireAt };
-    if (p.state === 'active') {
+    if (p.state === 'active' && inProgress === null) {
       this.writer.key(key, value, meta);
-    } else {
-      this.sideWriter.key(key, value, meta);
-      p.preserved.push(this.sideWriter.flush());
+      return;
     }
+    this.sideWriter.key(key, value, meta);
+    if (p.state === 'active') this.deferred.push(this.sideWriter.flush());
+    else p.preserved.push(this.sideWriter.flush());
   }
 
   beforeDatabaseChange(db: Database): void {
     const p = this.byDb.get(db);
-    if (p === undefined || p.state === 'done' || p.state === 'captured') return;
-    // Every key goes at once (FLUSHDB, SWAPDB): what was not written yet is serialized now.
+    if (p === undefined) return;
+    // FLUSHDB or SWAPDB: the value being written would go or move where the hook cannot follow it.
+    if (this.inProgress?.p === p) this.finishKey();
+    if (p.state === 'done' || p.state === 'captured') return;
+    // Every key goes at once: what was not written yet is serialized now.
     for (const key of db.dict.keys()) this.beforeKeyChange(db, key);
     if (p.state === 'active') this.endDb(p);
     else p.state = 'captured';
@@ -242,66 +353,114 @@ export class BackgroundSave implements KeyChangeListener {
     if (this.progress[this.current] === p) this.cursor = null;
   }
 
+  /** One slice: writes for SLICE_MS, then hands what it wrote to the file and waits for the write. */
   private slice(): void {
     this.timer = null;
     this.delayTimer = null;
     if (this.finished) return;
+    let chunk: Buffer | null;
+    let more: boolean;
     try {
-      const deadline = performance.now() + SLICE_MS;
-      while (this.current < this.progress.length) {
-        const p = this.progress[this.current] as DbProgress;
-        if (p.state === 'done') {
-          this.current++;
-          this.cursor = null;
-          continue;
-        }
-        if (p.state === 'captured') {
-          this.beginDb(p);
-          this.endDb(p);
-          continue;
-        }
-        if (p.state === 'pending') this.beginDb(p);
-        this.cursor ??= p.db.dict.entries();
-        if (!this.walk(p, deadline)) {
-          this.flushToFile();
+      more = this.walkSlice(performance.now() + SLICE_MS);
+      // The next slice runs once this chunk is written: the write buffer is free again by then.
+      if (more) chunk = this.writer.pendingBytes === 0 ? null : this.writer.flush(this.writeBuffer);
+      else chunk = Buffer.concat([this.writer.flush(), this.writer.end()]);
+      if (chunk !== null && chunk.length > this.writeBuffer.length) this.writeBuffer = chunk;
+    } catch (err) {
+      this.finish(false, err as Error);
+      return;
+    }
+    const written = chunk === null ? Promise.resolve() : this.file.writeAsync(chunk);
+    written
+      .then(async () => {
+        if (this.finished) return;
+        if (more) {
           if (this.keyDelayMs === 0) this.timer = setImmediate(() => this.slice());
           else this.delayTimer = setTimeout(() => this.slice(), this.keyDelayMs);
           return;
         }
-        this.endDb(p);
-        this.current++;
-      }
-      this.flushToFile();
-      this.file.write(this.writer.end());
-      this.file.commit(this.target);
-      this.finish(true);
-    } catch (err) {
-      this.finish(false, err as Error);
-    }
+        await this.file.commitAsync(this.target);
+        this.finish(true);
+      })
+      .catch((err: unknown) => this.finish(false, err as Error));
   }
 
-  /** Writes keys of the active database until the deadline; true when the database is done. */
+  /** Writes until the slice is over; false once every database is written. */
+  private walkSlice(deadline: number): boolean {
+    if (this.inProgress !== null && !this.continueKey(deadline)) return true;
+    while (this.current < this.progress.length) {
+      const p = this.progress[this.current] as DbProgress;
+      if (p.state === 'done') {
+        this.current++;
+        this.cursor = null;
+        continue;
+      }
+      if (p.state === 'captured') {
+        this.beginDb(p);
+        this.endDb(p);
+        continue;
+      }
+      if (p.state === 'pending') this.beginDb(p);
+      this.cursor ??= p.db.dict.entries();
+      if (!this.walk(p, deadline)) return true;
+      this.endDb(p);
+      this.current++;
+    }
+    return false;
+  }
+
+  /** Writes keys of the active database until the slice is over; true when the database is done. */
   private walk(p: DbProgress, deadline: number): boolean {
     const cursor = this.cursor as IterableIterator<[string, unknown]>;
     const db = p.db;
     const writer = this.writer;
-    for (let n = 1; ; n++) {
+    let work = 0;
+    for (;;) {
       const next = cursor.next();
       if (next.done === true) return true;
       const key = next.value[0];
-      if (p.handled.has(key)) continue;
-      p.handled.add(key);
+      if (!p.handled.addNew(key)) continue;
       const value = db.dict.get(key);
       if (value === undefined) continue;
       const expireAt = db.expires.get(key);
-      writer.key(key, value, expireAt === undefined ? undefined : { expireAt });
-      if (writer.pendingBytes >= WRITE_THRESHOLD) this.flushToFile();
-      if (this.keyDelayMs !== 0 || (n % KEYS_PER_CLOCK_CHECK === 0 && performance.now() >= deadline)) return false;
+      if (!writer.startKey(key, value, expireAt === undefined ? undefined : { expireAt })) {
+        this.inProgress = { p, key };
+        if (this.sliceOver(deadline) || !this.continueKey(deadline)) return false;
+        work = 0;
+      }
+      if (this.keyDelayMs !== 0) return false;
+      work += 1 + (typeof value === 'string' ? value.length >>> 6 : value.size);
+      if (work >= WORK_PER_CLOCK_CHECK) {
+        work = 0;
+        if (this.sliceOver(deadline)) return false;
+      }
     }
   }
 
-  private flushToFile(): void {
-    if (this.writer.pendingBytes !== 0) this.file.write(this.writer.flush());
+  private sliceOver(deadline: number): boolean {
+    return this.keyDelayMs !== 0 || this.writer.pendingBytes >= WRITE_THRESHOLD || performance.now() >= deadline;
+  }
+
+  /** Writes pieces of the key in progress until it is complete (true) or the slice is over (false). */
+  private continueKey(deadline: number): boolean {
+    const writer = this.writer;
+    while (!writer.continueKey()) {
+      if (this.sliceOver(deadline)) return false;
+    }
+    this.keyDone();
+    return true;
+  }
+
+  /** Writes the rest of the key in progress at once. */
+  private finishKey(): void {
+    this.writer.finishKey();
+    this.keyDone();
+  }
+
+  private keyDone(): void {
+    this.inProgress = null;
+    for (const chunk of this.deferred) this.writer.records(chunk);
+    this.deferred = [];
   }
 
   private finish(ok: boolean, error?: Error): void {
@@ -315,6 +474,8 @@ export class BackgroundSave implements KeyChangeListener {
     if (!ok) this.file.discard();
     this.progress.length = 0;
     this.byDb.clear();
+    this.inProgress = null;
+    this.deferred = [];
     this.onDone(ok, error);
   }
 

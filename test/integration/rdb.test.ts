@@ -244,6 +244,40 @@ describe('BGSAVE', () => {
     }
   });
 
+  it('a BGSAVE whose rename fails is a failed save: the status says err, the temp file is removed, the old file stays', async () => {
+    const dir = freshDir();
+    const s = await startTestServer({ dir, dbfilename: 'taken.rdb' });
+    try {
+      const c = await s.raw();
+      for (let i = 0; i < 2000; i++) c.send('SET', `k${i}`, 'v'.repeat(100));
+      for (let i = 0; i < 2000; i++) await c.read();
+      // A directory where the file goes: the rename after the fsync fails.
+      mkdirSync(join(dir, 'taken.rdb'));
+      writeFileSync(join(dir, 'taken.rdb', 'inside'), 'x');
+      expect(await c.call('BGSAVE')).toBe('Background saving started');
+      let info = '';
+      do {
+        await new Promise((r) => setTimeout(r, 10));
+        info = (await c.call('INFO', 'persistence')) as string;
+      } while (infoField(info, 'rdb_bgsave_in_progress') === '1');
+      expect(infoField(info, 'rdb_last_bgsave_status')).toBe('err');
+      expect(infoField(info, 'rdb_saves')).toBe('0');
+      expect(existsSync(join(dir, `temp-bgsave-${process.pid}.rdb`))).toBe(false);
+      expect(readFileSync(join(dir, 'taken.rdb', 'inside'), 'latin1')).toBe('x');
+      // Once the way is clear, the next save succeeds.
+      rmSync(join(dir, 'taken.rdb'), { recursive: true });
+      expect(await c.call('BGSAVE')).toBe('Background saving started');
+      do {
+        await new Promise((r) => setTimeout(r, 10));
+        info = (await c.call('INFO', 'persistence')) as string;
+      } while (infoField(info, 'rdb_bgsave_in_progress') === '1');
+      expect(infoField(info, 'rdb_last_bgsave_status')).toBe('ok');
+      expect(readRdb(readFileSync(join(dir, 'taken.rdb'))).databases.get(0)?.size).toBe(2000);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('a due save point starts a background save', async () => {
     const dir = freshDir();
     const s = await startTestServer({ dir, save: '1 1', hz: 100 });

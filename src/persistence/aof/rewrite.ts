@@ -20,75 +20,41 @@
  *     walk had not reached are missing from the base. That is harmless: the flush is logged in
  *     the new incremental file, after the base, and removes every one of them again on replay
  *     (a key that left the map before, by MOVE or RENAME, was written when it left).
- *   - Memory: one Set entry per key already written for the database being walked (and per
- *     key changed early for the others), freed as each database is done.
- * A key is serialized in one go: a huge collection changed (or reached) holds the loop for the
- * time it takes to encode it, as a copy-on-write fault does in Redis's parent.
+ *   - Memory: one set entry per key already written for the database being walked (and per
+ *     key changed early for the others), freed as each database is done. The set is a KeySet:
+ *     one JS Set of a million keys would stall the loop each time it grows.
+ * A large key (a collection of a million members, a long string) is written in pieces, a few
+ * commands at a time, and the walk goes on with it in the next slice. Until its last piece is
+ * written its value must not change: the listener, told that it is about to, writes the rest of
+ * it at once first (a stall as long as the rest takes, as a copy-on-write fault of a huge key in
+ * Redis's parent). Other keys the listener writes meanwhile wait and follow it (a piece may
+ * end in the middle of a command). A flush leaves the value unreachable, hence unchanged, and
+ * the walk finishes it as if nothing happened (the logged flush removes it again on replay). A
+ * key that changes before the walk reaches it is serialized in one go, however large. The
+ * commands are written as bytes (key-commands.ts), not strings: building a million elements'
+ * worth of strings made the young generation's collections long.
  */
 import { closeSync, fsyncSync, openSync, unlinkSync, write as writeCallback, writeSync, fsync as fsyncCallback, close as closeCallback } from 'node:fs';
 import type { Database, KeyChangeListener } from '../../keyspace/database.js';
-import { HashValue } from '../../types/hash.js';
-import { List } from '../../types/list.js';
-import { SetValue } from '../../types/set.js';
 import type { Value } from '../../types/value.js';
-import { ZSet } from '../../types/zset.js';
-import { formatDouble17g } from '../../util/format.js';
-import { encodeCommand, timestampAnnotation } from './resp.js';
+import { command, isLarge, keyPieces, writeKey } from './key-commands.js';
+import { timestampAnnotation } from './resp.js';
+import { ByteSink } from '../rdb/sink.js';
+import { KeySet } from '../../util/key-set.js';
 
-/** Elements per RPUSH/SADD/ZADD/HMSET of a rewritten collection (AOF_REWRITE_ITEMS_PER_CMD). */
-const ITEMS_PER_COMMAND = 64;
 /** A slice of the walk ends after this long, or once this much is waiting to be written. */
-const SLICE_MS = 4;
+const SLICE_MS = 2;
 const SLICE_BYTES = 1 << 20;
+/**
+ * Work between two looks at the clock, counted as one per key plus one per element of a
+ * collection or per 64 bytes of a string.
+ */
+const WORK_PER_CLOCK_CHECK = 64;
 
-/** The commands that rebuild one key (its value, then its TTL if it has one). */
-export function serializeKey(key: string, value: Value, expireAt: number | undefined): string {
-  let out: string;
-  if (typeof value === 'string') {
-    out = encodeCommand(['SET', key, value]);
-  } else if (value instanceof List) {
-    out = '';
-    const n = value.size;
-    for (let i = 0; i < n; i += ITEMS_PER_COMMAND) {
-      const end = Math.min(n, i + ITEMS_PER_COMMAND);
-      const argv = ['RPUSH', key];
-      for (let j = i; j < end; j++) argv.push(value.get(j));
-      out += encodeCommand(argv);
-    }
-  } else if (value instanceof SetValue) {
-    out = '';
-    const n = value.size;
-    for (let i = 0; i < n; i += ITEMS_PER_COMMAND) {
-      const end = Math.min(n, i + ITEMS_PER_COMMAND);
-      const argv = ['SADD', key];
-      for (let j = i; j < end; j++) argv.push(value.memberAt(j));
-      out += encodeCommand(argv);
-    }
-  } else if (value instanceof HashValue) {
-    out = '';
-    const n = value.size;
-    for (let i = 0; i < n; i += ITEMS_PER_COMMAND) {
-      const end = Math.min(n, i + ITEMS_PER_COMMAND);
-      const argv = ['HMSET', key];
-      for (let j = i; j < end; j++) argv.push(value.fieldAt(j), value.valueAt(j));
-      out += encodeCommand(argv);
-    }
-  } else if (value instanceof ZSet) {
-    out = '';
-    let argv: string[] = ['ZADD', key];
-    for (const [member, node] of value.dict) {
-      argv.push(formatDouble17g(node.score), member);
-      if (argv.length === 2 + ITEMS_PER_COMMAND * 2) {
-        out += encodeCommand(argv);
-        argv = ['ZADD', key];
-      }
-    }
-    if (argv.length > 2) out += encodeCommand(argv);
-  } else {
-    throw new Error(`cannot rewrite a value of type ${value.type}`);
-  }
-  if (expireAt !== undefined) out += encodeCommand(['PEXPIREAT', key, String(expireAt)]);
-  return out;
+/** Commands being gathered, and the database the last SELECT among them chose. */
+interface CommandBuffer {
+  readonly out: ByteSink;
+  selectedDb: number;
 }
 
 /** One database's maps as they were at T0, and how far the walk over them went. */
@@ -97,7 +63,7 @@ interface SnapshotDb {
   readonly dict: Map<string, Value>;
   readonly expires: Map<string, number>;
   /** Keys already written or known absent at T0; null once the database is done. */
-  handled: Set<string> | null;
+  handled: KeySet | null;
   /** The walk's position, once it reached this database. */
   cursor: Iterator<[string, Value]> | null;
 }
@@ -122,11 +88,18 @@ export class BaseRewrite implements KeyChangeListener {
   private readonly snapshots: SnapshotDb[] = [];
   private readonly byDict = new Map<Map<string, Value>, SnapshotDb>();
   private readonly fd: number;
-  private pending: string[] = [];
-  private pendingBytes = 0;
-  /** Where the file's commands currently apply (the last SELECT written), -1 before any. */
-  private selectedDb = -1;
+  /** Commands written and not yet handed to the file, and the database they end in (-1: none yet). */
+  private readonly main: CommandBuffer = { out: new ByteSink(), selectedDb: -1 };
+  /**
+   * Keys the listener writes while a large key is in progress wait here and follow it: a piece
+   * may end in the middle of a command (a long string's SET).
+   */
+  private readonly side: CommandBuffer = { out: new ByteSink(4096), selectedDb: -1 };
+  /** Each slice's bytes are copied here for the file: one buffer for the whole rewrite. */
+  private writeBuffer: Buffer = Buffer.allocUnsafe(SLICE_BYTES * 2);
   private walkIndex = 0;
+  /** A large key the walk has begun and not finished writing, and the rest of its commands. */
+  private inProgress: { snapshot: SnapshotDb; key: string; pieces: Generator<void, void, void> } | null = null;
   private readonly keyDelayMs: number;
   private aborted = false;
   private listening = false;
@@ -143,7 +116,7 @@ export class BaseRewrite implements KeyChangeListener {
     this.fd = openSync(path, 'w', 0o644);
     let total = 0;
     for (const db of databases) {
-      const snapshot: SnapshotDb = { id: db.id, dict: db.dict, expires: db.expires, handled: new Set(), cursor: null };
+      const snapshot: SnapshotDb = { id: db.id, dict: db.dict, expires: db.expires, handled: new KeySet(db.dict.size), cursor: null };
       this.snapshots.push(snapshot);
       this.byDict.set(db.dict, snapshot);
       total += db.dict.size;
@@ -151,15 +124,13 @@ export class BaseRewrite implements KeyChangeListener {
     this.keysTotal = total;
     const delay = options.keyDelayUs ?? 0;
     this.keyDelayMs = delay === 0 ? 0 : Math.max(1, Math.ceil(delay / 1000));
-    if (options.timestamps) this.push(timestampAnnotation(Math.floor(Date.now() / 1000)));
+    if (options.timestamps) this.main.out.latin1(timestampAnnotation(Math.floor(Date.now() / 1000)));
   }
 
   /** Writes the whole base synchronously (an empty dataset at start-up, a small one): no listener needed. */
   runSync(): void {
     try {
-      while (this.walk(Infinity)) {
-        // walk until done
-      }
+      while (this.walk(Infinity)) this.writePendingSync();
       this.writePendingSync();
       fsyncSync(this.fd);
     } finally {
@@ -214,38 +185,52 @@ export class BaseRewrite implements KeyChangeListener {
   beforeKeyChange(db: Database, key: string): void {
     const snapshot = this.byDict.get(db.dict);
     // A map made after T0 (a flushed database's new one) held nothing at T0.
-    if (snapshot === undefined || snapshot.handled === null || snapshot.handled.has(key)) return;
-    snapshot.handled.add(key);
+    if (snapshot === undefined) return;
+    const inProgress = this.inProgress;
+    if (inProgress !== null && inProgress.snapshot === snapshot && inProgress.key === key) {
+      // The value is about to change under the walk: the rest of it is written first.
+      this.finishKey();
+      return;
+    }
+    if (snapshot.handled === null || !snapshot.handled.addNew(key)) return;
     const value = snapshot.dict.get(key);
     if (value !== undefined) this.emitKey(snapshot, key, value);
   }
 
   beforeDatabaseChange(): void {
     // SWAPDB exchanges the maps (followed by identity); what a flush removes is removed again
-    // by the logged flush (see above).
+    // by the logged flush (see above). A key in progress goes on: a flushed value is unreachable.
   }
 
   // ---- the walk ----
 
-  /** Writes keys for up to `budgetMs`; false once every database is done. */
+  /** Writes keys for up to `budgetMs` (0: one key, or one piece of a large one); false once every database is done. */
   private walk(budgetMs: number): boolean {
     const started = performance.now();
-    let sinceCheck = 0;
+    const sliceOver = (): boolean => budgetMs === 0 || this.main.out.pos >= SLICE_BYTES || performance.now() - started >= budgetMs;
+    if (this.inProgress !== null && !this.continueKey(sliceOver)) return true;
+    let work = 0;
     while (this.walkIndex < this.snapshots.length) {
       const snapshot = this.snapshots[this.walkIndex] as SnapshotDb;
-      const handled = snapshot.handled as Set<string>;
+      const handled = snapshot.handled as KeySet;
       snapshot.cursor ??= snapshot.dict.entries();
       for (;;) {
         const next = snapshot.cursor.next();
         if (next.done === true) break;
         const [key, value] = next.value;
-        if (handled.has(key)) continue;
-        handled.add(key);
-        this.emitKey(snapshot, key, value);
+        if (!handled.addNew(key)) continue;
+        if (isLarge(value)) {
+          this.startKey(snapshot, key, value);
+          if (!this.continueKey(sliceOver)) return true;
+          work = 0;
+        } else {
+          this.emitKey(snapshot, key, value);
+        }
         if (budgetMs === 0) return true;
-        if (++sinceCheck >= 64) {
-          sinceCheck = 0;
-          if (this.pendingBytes >= SLICE_BYTES || performance.now() - started >= budgetMs) return true;
+        work += 1 + (typeof value === 'string' ? value.length >>> 6 : value.size);
+        if (work >= WORK_PER_CLOCK_CHECK) {
+          work = 0;
+          if (sliceOver()) return true;
         }
       }
       snapshot.handled = null;
@@ -256,25 +241,50 @@ export class BaseRewrite implements KeyChangeListener {
     return false;
   }
 
+  /** The key written at once (after the key in progress, if there is one). */
   private emitKey(snapshot: SnapshotDb, key: string, value: Value): void {
-    if (this.selectedDb !== snapshot.id) {
-      this.push(encodeCommand(['SELECT', String(snapshot.id)]));
-      this.selectedDb = snapshot.id;
-    }
-    this.push(serializeKey(key, value, snapshot.expires.size === 0 ? undefined : snapshot.expires.get(key)));
+    const dest = this.inProgress === null ? this.main : this.side;
+    select(dest, snapshot.id);
+    writeKey(dest.out, key, value, snapshot.expires.size === 0 ? undefined : snapshot.expires.get(key));
     this.keysWritten++;
   }
 
-  private push(text: string): void {
-    this.pending.push(text);
-    this.pendingBytes += text.length;
+  /** Begins a large key, whose commands continueKey writes a piece at a time. */
+  private startKey(snapshot: SnapshotDb, key: string, value: Value): void {
+    const expireAt = snapshot.expires.size === 0 ? undefined : snapshot.expires.get(key);
+    select(this.main, snapshot.id);
+    this.inProgress = { snapshot, key, pieces: keyPieces(this.main.out, key, value, expireAt) };
+    this.keysWritten++;
   }
 
+  /** Writes pieces of the key in progress until it is complete (true) or the slice is over (false). */
+  private continueKey(sliceOver: () => boolean): boolean {
+    const inProgress = this.inProgress as NonNullable<typeof this.inProgress>;
+    while (inProgress.pieces.next().done !== true) {
+      if (sliceOver()) return false;
+    }
+    this.inProgress = null;
+    // What the listener wrote meanwhile follows.
+    const side = this.side;
+    if (side.out.pos !== 0) {
+      this.main.out.bytes(side.out.buf, 0, side.out.pos);
+      this.main.selectedDb = side.selectedDb;
+      side.out.clear();
+      side.selectedDb = -1;
+    }
+    return true;
+  }
+
+  /** Writes the rest of the key in progress at once. */
+  private finishKey(): void {
+    this.continueKey(() => false);
+  }
+
+  /** What the walk wrote, in the write buffer (free again: a slice starts once the last write is done). */
   private takePending(): Buffer | null {
-    if (this.pendingBytes === 0) return null;
-    const data = Buffer.from(this.pending.length === 1 ? (this.pending[0] as string) : this.pending.join(''), 'latin1');
-    this.pending = [];
-    this.pendingBytes = 0;
+    if (this.main.out.pos === 0) return null;
+    const data = this.main.out.takeInto(this.writeBuffer);
+    if (data.length > this.writeBuffer.length) this.writeBuffer = data;
     return data;
   }
 
@@ -297,6 +307,13 @@ export class BaseRewrite implements KeyChangeListener {
     }
     this.bytesWritten += data.length;
   }
+}
+
+/** A SELECT, unless the commands before already apply to database `id`. */
+function select(dest: CommandBuffer, id: number): void {
+  if (dest.selectedDb === id) return;
+  command(dest.out, 'SELECT', String(id));
+  dest.selectedDb = id;
 }
 
 function removeQuietly(path: string): void {

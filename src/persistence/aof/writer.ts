@@ -18,7 +18,7 @@
  *
  * Start-up (loading the directory, the first base of a new one) is startup.ts.
  */
-import { existsSync, mkdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync, unlink, unlinkSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import type { Config } from '../../config/config.js';
 import { strerror } from '../../config/values.js';
@@ -373,7 +373,8 @@ export class AppendOnlyFile {
     if (this.config.getBool('aof-disable-auto-gc') || this.manifest.history.length === 0) return;
     for (const file of this.manifest.history) {
       this.log.info(`Removing the history file ${file.name} in the background`);
-      removeQuietly(join(this.dirPath, file.name));
+      // Off the loop, as Redis's background thread does: freeing a large file's blocks takes a while.
+      unlink(join(this.dirPath, file.name), () => {});
     }
     this.manifest.history = [];
     try {

@@ -2,7 +2,7 @@ import type { Value } from '../../types/value.js';
 import { DEFAULT_ENCODING_LIMITS, RDB_VERSION, RdbError, isObjectType, type EncodingLimits } from './constants.js';
 import { Crc64 } from './crc64.js';
 import { decodeValue } from './decode.js';
-import { ValueEncoder, rdbTypeOf, type ValueEncoderOptions } from './encode.js';
+import { ValueEncoder, rdbTypeOf, type ValueEncoderOptions } from './value-encoder.js';
 import { ByteSource } from './source.js';
 import { ByteSink } from './sink.js';
 

@@ -1,18 +1,7 @@
+/** RDB files: the header, databases, key records and the trailer around the values' bodies (value-encoder.ts). */
 import { NODIS_VERSION } from '../../version.js';
-import { formatDouble17g } from '../../util/format.js';
 import type { Value } from '../../types/value.js';
-import type { List } from '../../types/list.js';
-import type { SetValue } from '../../types/set.js';
-import type { HashValue } from '../../types/hash.js';
-import type { ZSet } from '../../types/zset.js';
 import {
-  QUICKLIST_NODE_CONTAINER_PACKED,
-  QUICKLIST_NODE_CONTAINER_PLAIN,
-  RDB_ENC_INT16,
-  RDB_ENC_INT32,
-  RDB_ENC_INT8,
-  RDB_ENC_LZF,
-  RDB_ENCVAL,
   RDB_OPCODE_AUX,
   RDB_OPCODE_EOF,
   RDB_OPCODE_EXPIRETIME_MS,
@@ -20,305 +9,14 @@ import {
   RDB_OPCODE_IDLE,
   RDB_OPCODE_RESIZEDB,
   RDB_OPCODE_SELECTDB,
-  RDB_TYPE_HASH,
-  RDB_TYPE_HASH_LISTPACK,
-  RDB_TYPE_LIST_QUICKLIST_2,
-  RDB_TYPE_SET,
-  RDB_TYPE_SET_INTSET,
-  RDB_TYPE_STRING,
-  RDB_TYPE_ZSET_2,
-  RDB_TYPE_ZSET_LISTPACK,
   RDB_VERSION,
-  RdbError,
 } from './constants.js';
 import { Crc64 } from './crc64.js';
-import { writeIntset } from './intset.js';
-import { ListpackBuilder, canonicalInt } from './listpack.js';
-import { lzfCompress } from './lzf.js';
 import { ByteSink } from './sink.js';
+import { ValueEncoder, rdbTypeOf, type ValueEncoderOptions, type ValuePieces } from './value-encoder.js';
 
-export interface ValueEncoderOptions {
-  /** rdbcompression: LZF-compress strings longer than 20 bytes when that saves 4 bytes or more. */
-  compression?: boolean;
-  /**
-   * list-max-listpack-size: how big a quicklist node may grow (-1..-5: 4 to 64 KB; a positive
-   * number: that many elements, within 8 KB).
-   */
-  listMaxListpackSize?: number;
-  /** A list element this long or longer gets a node of its own, unpacked (Redis: 1 GB). */
-  listPackedThreshold?: number;
-}
-
-/** quicklist's size classes for a negative list-max-listpack-size. */
-const NODE_SIZE_LIMITS = [4096, 8192, 16384, 32768, 65536];
-/** What a count-limited node may not exceed in bytes anyway (SIZE_SAFETY_LIMIT). */
-const NODE_SAFETY_LIMIT = 8192;
-/** quicklist's estimate of an entry's overhead when deciding whether it fits a node. */
-const NODE_ENTRY_OVERHEAD = 8;
-const FILL_MAX = (1 << 15) - 1;
-/** Redis's double2ll accepts integral doubles within ±LLONG_MAX/2. */
-const DOUBLE_AS_INT_LIMIT = 4611686018427387904;
-
-/** Whether a quicklist node of `nodeBytes` and `nodeCount` entries takes one more of `size` bytes. */
-function nodeAllowsInsert(nodeBytes: number, nodeCount: number, size: number, fill: number): boolean {
-  const newSize = nodeBytes + size + NODE_ENTRY_OVERHEAD;
-  if (fill < 0 && newSize <= (NODE_SIZE_LIMITS[-fill - 1] as number)) return true;
-  if (newSize > NODE_SAFETY_LIMIT) return false;
-  return nodeCount < fill;
-}
-
-/** The RDB type byte a value is saved under, following its in-memory encoding as Redis does. */
-export function rdbTypeOf(value: Value): number {
-  if (typeof value === 'string') return RDB_TYPE_STRING;
-  switch (value.type) {
-    case 'list':
-      return RDB_TYPE_LIST_QUICKLIST_2;
-    case 'set':
-      return (value as SetValue).isCompact() ? RDB_TYPE_SET_INTSET : RDB_TYPE_SET;
-    case 'zset':
-      return (value as ZSet).compact ? RDB_TYPE_ZSET_LISTPACK : RDB_TYPE_ZSET_2;
-    case 'hash':
-      return (value as HashValue).isCompact() ? RDB_TYPE_HASH_LISTPACK : RDB_TYPE_HASH;
-    default:
-      throw new RdbError(`values of type ${value.type} cannot be saved yet`);
-  }
-}
-
-/**
- * Serializes values the way Redis 7.0's rdbSaveObject does. It owns scratch buffers (the bytes
- * of a long string before compression, the listpacks of a collection) that it reuses from one
- * value to the next.
- */
-export class ValueEncoder {
-  private readonly compression: boolean;
-  private readonly fill: number;
-  private readonly packedThreshold: number;
-  /** Listpacks and intsets are assembled here before being written as strings. */
-  private readonly packs = new ByteSink(4096);
-  private readonly listpack = new ListpackBuilder(this.packs);
-  /** The bytes of a string about to be compressed. */
-  private raw = Buffer.allocUnsafe(1024);
-  private compressed = Buffer.allocUnsafe(1024);
-  private readonly nodeStarts: number[] = [];
-  private readonly nodeEnds: number[] = [];
-
-  constructor(options: ValueEncoderOptions = {}) {
-    this.compression = options.compression ?? true;
-    const fill = Math.trunc(options.listMaxListpackSize ?? -2);
-    this.fill = fill > FILL_MAX ? FILL_MAX : fill < -5 ? -5 : fill;
-    this.packedThreshold = options.listPackedThreshold ?? 1 << 30;
-  }
-
-  /** A string as rdbSaveRawString writes it: an integer, LZF-compressed, or verbatim. */
-  writeString(sink: ByteSink, s: string): void {
-    const n = s.length;
-    if (n <= 11 && n > 0) {
-      const c = s.charCodeAt(0);
-      if ((c >= 48 && c <= 57) || c === 45) {
-        const v = canonicalInt(s);
-        if (typeof v === 'number' && v >= -2147483648 && v <= 2147483647) {
-          writeEncodedInt(sink, v);
-          return;
-        }
-      }
-    }
-    if (this.compression && n > 20) {
-      if (this.raw.length < n) this.raw = Buffer.allocUnsafe(Math.max(n, this.raw.length * 2));
-      this.raw.latin1Write(s, 0, n);
-      if (this.tryCompressed(sink, this.raw, 0, n)) return;
-      sink.len(n);
-      sink.bytes(this.raw, 0, n);
-      return;
-    }
-    sink.len(n);
-    sink.latin1(s);
-  }
-
-  /** A binary blob (listpack, intset) as a string: compressed when that pays. */
-  writeBlob(sink: ByteSink, src: Buffer, start: number, end: number): void {
-    const n = end - start;
-    if (this.compression && n > 20 && this.tryCompressed(sink, src, start, n)) return;
-    sink.len(n);
-    sink.bytes(src, start, end);
-  }
-
-  /** Writes the LZF form of src[start, start + n) if it saves at least 4 bytes. */
-  private tryCompressed(sink: ByteSink, src: Buffer, start: number, n: number): boolean {
-    const limit = n - 4;
-    if (this.compressed.length < limit) this.compressed = Buffer.allocUnsafe(Math.max(limit, this.compressed.length * 2));
-    const size = lzfCompress(src, start, n, this.compressed, 0, limit);
-    if (size === 0) return false;
-    sink.byte((RDB_ENCVAL << 6) | RDB_ENC_LZF);
-    sink.len(size);
-    sink.len(n);
-    sink.bytes(this.compressed, 0, size);
-    return true;
-  }
-
-  /** The value's body, after its type byte (rdbSaveObject). */
-  writeValue(sink: ByteSink, value: Value): void {
-    if (typeof value === 'string') {
-      this.writeString(sink, value);
-      return;
-    }
-    switch (value.type) {
-      case 'list':
-        this.writeList(sink, value as List);
-        return;
-      case 'set':
-        this.writeSet(sink, value as SetValue);
-        return;
-      case 'zset':
-        this.writeZSet(sink, value as ZSet);
-        return;
-      case 'hash':
-        this.writeHash(sink, value as HashValue);
-        return;
-      default:
-        throw new RdbError(`values of type ${value.type} cannot be saved yet`);
-    }
-  }
-
-  /** A quicklist of listpack nodes, split as RPUSHing the elements in order would split it. */
-  private writeList(sink: ByteSink, list: List): void {
-    const packs = this.packs;
-    const lp = this.listpack;
-    const starts = this.nodeStarts;
-    const ends = this.nodeEnds;
-    packs.clear();
-    starts.length = 0;
-    ends.length = 0;
-    let open = false;
-    const n = list.size;
-    for (let i = 0; i < n; i++) {
-      const element = list.get(i);
-      const size = element.length;
-      if (size >= this.packedThreshold) {
-        if (open) {
-          lp.end();
-          ends.push(packs.pos);
-          open = false;
-        }
-        starts.push(-1 - i); // a plain node: the element itself
-        ends.push(0);
-        continue;
-      }
-      if (!open || !nodeAllowsInsert(lp.bytes, lp.count, size, this.fill)) {
-        if (open) {
-          lp.end();
-          ends.push(packs.pos);
-        }
-        lp.begin();
-        starts.push(lp.offset);
-        open = true;
-      }
-      lp.appendString(element);
-    }
-    if (open) {
-      lp.end();
-      ends.push(packs.pos);
-    }
-    sink.len(starts.length);
-    for (let k = 0; k < starts.length; k++) {
-      const start = starts[k] as number;
-      if (start < 0) {
-        sink.len(QUICKLIST_NODE_CONTAINER_PLAIN);
-        this.writeString(sink, list.get(-1 - start));
-      } else {
-        sink.len(QUICKLIST_NODE_CONTAINER_PACKED);
-        this.writeBlob(sink, packs.buf, start, ends[k] as number);
-      }
-    }
-    packs.clear();
-  }
-
-  private writeSet(sink: ByteSink, set: SetValue): void {
-    const n = set.size;
-    if (set.isCompact()) {
-      const packs = this.packs;
-      packs.clear();
-      writeIntset(packs, n, (i) => set.memberAt(i));
-      this.writeBlob(sink, packs.buf, 0, packs.pos);
-      packs.clear();
-      return;
-    }
-    sink.len(n);
-    for (let i = 0; i < n; i++) this.writeString(sink, set.memberAt(i));
-  }
-
-  private writeHash(sink: ByteSink, hash: HashValue): void {
-    const n = hash.size;
-    if (hash.isCompact()) {
-      const packs = this.packs;
-      const lp = this.listpack;
-      packs.clear();
-      lp.begin();
-      for (let i = 0; i < n; i++) {
-        lp.appendString(hash.fieldAt(i));
-        lp.appendString(hash.valueAt(i));
-      }
-      lp.end();
-      this.writeBlob(sink, packs.buf, 0, packs.pos);
-      packs.clear();
-      return;
-    }
-    sink.len(n);
-    for (let i = 0; i < n; i++) {
-      this.writeString(sink, hash.fieldAt(i));
-      this.writeString(sink, hash.valueAt(i));
-    }
-  }
-
-  private writeZSet(sink: ByteSink, zset: ZSet): void {
-    if (zset.compact) {
-      const packs = this.packs;
-      const lp = this.listpack;
-      packs.clear();
-      lp.begin();
-      for (let x = zset.zsl.first; x !== null; x = x.next) {
-        lp.appendString(x.member);
-        // Like zzlInsertAt: an integral score within ±2^62 as an integer, else "%.17g" text.
-        const score = x.score;
-        if (Number.isInteger(score) && score >= -DOUBLE_AS_INT_LIMIT && score <= DOUBLE_AS_INT_LIMIT) {
-          if (Number.isSafeInteger(score)) lp.appendInteger(score === 0 ? 0 : score);
-          else lp.appendBigInt(BigInt(score));
-        } else {
-          lp.appendString(formatDouble17g(score));
-        }
-      }
-      lp.end();
-      this.writeBlob(sink, packs.buf, 0, packs.pos);
-      packs.clear();
-      return;
-    }
-    // Highest first, as Redis saves a skiplist (loading then always inserts at the head).
-    sink.len(zset.size);
-    for (let x = zset.zsl.tail; x !== null; x = x.backward) {
-      this.writeString(sink, x.member);
-      sink.f64le(x.score);
-    }
-  }
-}
-
-/** An integer within 32 bits as an RDB "encoded" string (rdbEncodeInteger). */
-function writeEncodedInt(sink: ByteSink, v: number): void {
-  sink.ensure(5);
-  const buf = sink.buf;
-  let p = sink.pos;
-  if (v >= -128 && v <= 127) {
-    buf[p++] = (RDB_ENCVAL << 6) | RDB_ENC_INT8;
-    buf[p++] = v & 0xff;
-  } else if (v >= -32768 && v <= 32767) {
-    buf[p++] = (RDB_ENCVAL << 6) | RDB_ENC_INT16;
-    buf.writeInt16LE(v, p);
-    p += 2;
-  } else {
-    buf[p++] = (RDB_ENCVAL << 6) | RDB_ENC_INT32;
-    buf.writeInt32LE(v, p);
-    p += 4;
-  }
-  sink.pos = p;
-}
+/** A string value up to this long is written at once by RdbWriter.startKey. */
+const SHORT_VALUE = 4096;
 
 export interface RdbWriterOptions extends ValueEncoderOptions {
   /** rdbchecksum: end the file with a CRC64 (else 8 zero bytes, which loaders do not check). */
@@ -362,6 +60,8 @@ export class RdbWriter {
   private readonly encoder: ValueEncoder;
   private readonly crc: Crc64 | null;
   private ended = false;
+  /** The rest of the value of the key startKey() began, while it is not complete. */
+  private pieces: ValuePieces | null = null;
 
   constructor(options: RdbWriterOptions = {}) {
     this.encoder = new ValueEncoder(options);
@@ -397,6 +97,7 @@ export class RdbWriter {
 
   /** Starts database `id`, with its key count and the number of keys with an expiry. */
   selectDb(id: number, size: number, expiresSize: number): void {
+    if (this.pieces !== null) throw new Error('RdbWriter: a key is still in progress');
     const out = this.out;
     out.byte(RDB_OPCODE_SELECTDB);
     out.len(id);
@@ -407,6 +108,49 @@ export class RdbWriter {
 
   /** One key: expiry, LRU idle time or LFU counter when given, type, name and value. */
   key(key: string, value: Value, meta?: KeyMetadata): void {
+    this.keyPrefix(key, value, meta);
+    this.encoder.writeValue(this.out, value);
+  }
+
+  /**
+   * Starts a key as key() writes it, but writes only the first piece of its value (see
+   * ValueEncoder.valuePieces): true when that was the whole key, false when continueKey() must
+   * write the rest. Until then the value must not change, and no other key may be written.
+   */
+  startKey(key: string, value: Value, meta?: KeyMetadata): boolean {
+    this.keyPrefix(key, value, meta);
+    // Short strings, the bulk of most datasets, skip the generator.
+    if (typeof value === 'string' && value.length <= SHORT_VALUE) {
+      this.encoder.writeString(this.out, value);
+      return true;
+    }
+    this.pieces = this.encoder.valuePieces(this.out, value);
+    return this.continueKey();
+  }
+
+  /** Writes the next piece of the key started by startKey(); true once the key is complete. */
+  continueKey(): boolean {
+    const pieces = this.pieces;
+    if (pieces === null) return true;
+    if (pieces.next().done !== true) return false;
+    this.pieces = null;
+    return true;
+  }
+
+  /** Writes the rest of the key started by startKey() at once. */
+  finishKey(): void {
+    while (!this.continueKey()) {
+      // piece after piece
+    }
+  }
+
+  /** A key was started and is not complete yet. */
+  get keyInProgress(): boolean {
+    return this.pieces !== null;
+  }
+
+  private keyPrefix(key: string, value: Value, meta: KeyMetadata | undefined): void {
+    if (this.pieces !== null) throw new Error('RdbWriter: a key is still in progress');
     const out = this.out;
     if (meta !== undefined) {
       if (meta.expireAt !== undefined) {
@@ -424,7 +168,6 @@ export class RdbWriter {
     }
     out.byte(rdbTypeOf(value));
     this.encoder.writeString(out, key);
-    this.encoder.writeValue(out, value);
   }
 
   /**
@@ -433,18 +176,23 @@ export class RdbWriter {
    * it reaches the key's database.
    */
   records(bytes: Buffer): void {
+    if (this.pieces !== null) throw new Error('RdbWriter: a key is still in progress');
     this.out.bytes(bytes, 0, bytes.length);
   }
 
-  /** What was written since the last flush. */
-  flush(): Buffer {
+  /**
+   * What was written since the last flush (a key in progress may continue after it); copied
+   * into `scratch` when given, see ByteSink.takeInto.
+   */
+  flush(scratch?: Buffer): Buffer {
     if (this.crc !== null) this.crc.update(this.out.buf, 0, this.out.pos);
-    return this.out.take();
+    return scratch === undefined ? this.out.take() : this.out.takeInto(scratch);
   }
 
   /** The EOF opcode and the checksum; returns the last chunk of the file. */
   end(): Buffer {
     if (this.ended) throw new Error('RdbWriter.end() called twice');
+    if (this.pieces !== null) throw new Error('RdbWriter: a key is still in progress');
     this.ended = true;
     const out = this.out;
     out.byte(RDB_OPCODE_EOF);

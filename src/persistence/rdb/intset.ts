@@ -25,16 +25,25 @@ function intOf(text: string): number | bigint {
   return Number.isSafeInteger(n) ? n : BigInt(text);
 }
 
-/** Writes the intset of `count` members, member(i) giving them in ascending numeric order. */
-export function writeIntset(sink: ByteSink, count: number, member: (i: number) => string): void {
-  const width = count === 0 ? 2 : widthOf(intOf(member(0)), intOf(member(count - 1)));
-  sink.ensure(8 + count * width);
+/** The width of the intset of `count` members, member(i) giving them in ascending numeric order. */
+export function intsetWidth(count: number, member: (i: number) => string): 2 | 4 | 8 {
+  return count === 0 ? 2 : widthOf(intOf(member(0)), intOf(member(count - 1)));
+}
+
+/** An intset's header: the width of its members and their count (the members follow). */
+export function writeIntsetHeader(sink: ByteSink, width: 2 | 4 | 8, count: number): void {
+  sink.ensure(8);
+  sink.buf.writeUInt32LE(width, sink.pos);
+  sink.buf.writeUInt32LE(count, sink.pos + 4);
+  sink.pos += 8;
+}
+
+/** Members `from` to `to` (excluded) of an intset, member(i) giving them in ascending numeric order. */
+export function writeIntsetMembers(sink: ByteSink, width: 2 | 4 | 8, from: number, to: number, member: (i: number) => string): void {
+  sink.ensure((to - from) * width);
   const buf = sink.buf;
   let p = sink.pos;
-  buf.writeUInt32LE(width, p);
-  buf.writeUInt32LE(count, p + 4);
-  p += 8;
-  for (let i = 0; i < count; i++) {
+  for (let i = from; i < to; i++) {
     const v = intOf(member(i));
     if (width === 2) buf.writeInt16LE(v as number, p);
     else if (width === 4) buf.writeInt32LE(v as number, p);
@@ -47,6 +56,13 @@ export function writeIntset(sink: ByteSink, count: number, member: (i: number) =
     p += width;
   }
   sink.pos = p;
+}
+
+/** Writes the intset of `count` members, member(i) giving them in ascending numeric order. */
+export function writeIntset(sink: ByteSink, count: number, member: (i: number) => string): void {
+  const width = intsetWidth(count, member);
+  writeIntsetHeader(sink, width, count);
+  writeIntsetMembers(sink, width, 0, count, member);
 }
 
 /**

@@ -25,8 +25,13 @@ const MAX_REF = (1 << 8) + (1 << 3);
  * empty, so the table needs no clearing between calls (a 256 KB fill per string would cost
  * more than compressing a short one).
  */
-const table = new Int32Array(HSIZE);
-let generation = 0;
+interface HashTable {
+  readonly slots: Int32Array;
+  generation: number;
+}
+
+/** The table of one-shot calls, shared: each call is over before the next one starts. */
+const shared: HashTable = { slots: new Int32Array(HSIZE), generation: 0 };
 
 /** The slot of the three bytes a, b, c (lzf's IDX(NEXT(FRST)) reduced to what it depends on). */
 function slotOf(a: number, b: number, c: number): number {
@@ -34,29 +39,42 @@ function slotOf(a: number, b: number, c: number): number {
 }
 
 /**
- * Compresses src[srcStart, srcStart + srcLen) into dst from dstStart, using at most dstLen
- * bytes. Returns the compressed length, or 0 when the result would not fit in dstLen (Redis
- * asks for at least 4 bytes saved by passing dstLen = srcLen - 4). `dst` must have room for
- * dstLen bytes from dstStart.
+ * Where a compression stands: input and output positions and the length of the literal run
+ * being written. The compressor's choices depend only on these, the bytes and the hash table,
+ * so a compression stopped between two steps and resumed makes the same output as one run.
  */
-export function lzfCompress(src: Uint8Array, srcStart: number, srcLen: number, dst: Uint8Array, dstStart: number, dstLen: number): number {
-  if (srcLen === 0 || dstLen === 0) return 0;
-  if (generation + srcLen + 1 > 0x7fffffff) {
-    table.fill(0);
-    generation = 0;
-  }
-  const base = generation;
-  generation += srcLen + 1;
+interface LzfProgress {
+  ip: number;
+  op: number;
+  lit: number;
+}
 
-  const s = srcStart;
-  const d = dstStart;
-  const inEnd = srcLen;
-  const outEnd = dstLen;
-  let ip = 0;
-  let op = 1; // room for the first literal run's control byte
-  let lit = 0;
+/** What compressStep returns: the compressed length when done, or one of these. */
+const LZF_DOES_NOT_FIT = 0;
+const LZF_MORE = -1;
 
-  while (ip < inEnd - 2) {
+/**
+ * Runs the compressor until the input position reaches `ipLimit` (or the end). Returns the
+ * compressed length when the input is done, LZF_DOES_NOT_FIT, or LZF_MORE.
+ */
+function compressStep(
+  table: Int32Array,
+  base: number,
+  at: LzfProgress,
+  src: Uint8Array,
+  s: number,
+  inEnd: number,
+  dst: Uint8Array,
+  d: number,
+  outEnd: number,
+  ipLimit: number,
+): number {
+  let ip = at.ip;
+  let op = at.op;
+  let lit = at.lit;
+  const stop = Math.min(inEnd - 2, ipLimit);
+
+  while (ip < stop) {
     const b0 = src[s + ip];
     const b1 = src[s + ip + 1];
     const b2 = src[s + ip + 2];
@@ -71,7 +89,7 @@ export function lzfCompress(src: Uint8Array, srcStart: number, srcLen: number, d
       let maxlen = inEnd - ip - len;
       if (maxlen > MAX_REF) maxlen = MAX_REF;
 
-      if (op + 3 + 1 >= outEnd && op - (lit === 0 ? 1 : 0) + 3 + 1 >= outEnd) return 0;
+      if (op + 3 + 1 >= outEnd && op - (lit === 0 ? 1 : 0) + 3 + 1 >= outEnd) return LZF_DOES_NOT_FIT;
 
       dst[d + op - lit - 1] = lit - 1; // close the literal run
       if (lit === 0) op--; // there was none: reuse its control byte
@@ -116,7 +134,7 @@ export function lzfCompress(src: Uint8Array, srcStart: number, srcLen: number, d
       table[slotOf(src[s + ip], src[s + ip + 1], src[s + ip + 2])] = base + ip + 1;
       ip++;
     } else {
-      if (op >= outEnd) return 0;
+      if (op >= outEnd) return LZF_DOES_NOT_FIT;
       lit++;
       dst[d + op++] = src[s + ip++];
       if (lit === MAX_LIT) {
@@ -127,7 +145,14 @@ export function lzfCompress(src: Uint8Array, srcStart: number, srcLen: number, d
     }
   }
 
-  if (op + 3 > outEnd) return 0; // at most 3 bytes can be missing here
+  if (ip < inEnd - 2) {
+    at.ip = ip;
+    at.op = op;
+    at.lit = lit;
+    return LZF_MORE;
+  }
+
+  if (op + 3 > outEnd) return LZF_DOES_NOT_FIT; // at most 3 bytes can be missing here
 
   while (ip < inEnd) {
     lit++;
@@ -142,6 +167,82 @@ export function lzfCompress(src: Uint8Array, srcStart: number, srcLen: number, d
   dst[d + op - lit - 1] = lit - 1; // close the last run
   if (lit === 0) op--;
   return op;
+}
+
+/** The progress of one-shot calls, reused. */
+const oneShot: LzfProgress = { ip: 0, op: 1, lit: 0 };
+
+/** Reserves `srcLen + 1` generations of `table` for one compression; returns its base. */
+function reserve(table: HashTable, srcLen: number): number {
+  if (table.generation + srcLen + 1 > 0x7fffffff) {
+    table.slots.fill(0);
+    table.generation = 0;
+  }
+  const base = table.generation;
+  table.generation += srcLen + 1;
+  return base;
+}
+
+/**
+ * Compresses src[srcStart, srcStart + srcLen) into dst from dstStart, using at most dstLen
+ * bytes. Returns the compressed length, or 0 when the result would not fit in dstLen (Redis
+ * asks for at least 4 bytes saved by passing dstLen = srcLen - 4). `dst` must have room for
+ * dstLen bytes from dstStart.
+ */
+export function lzfCompress(src: Uint8Array, srcStart: number, srcLen: number, dst: Uint8Array, dstStart: number, dstLen: number): number {
+  if (srcLen === 0 || dstLen === 0) return 0;
+  const base = reserve(shared, srcLen);
+  const at = oneShot;
+  at.ip = 0;
+  at.op = 1; // room for the first literal run's control byte
+  at.lit = 0;
+  return compressStep(shared.slots, base, at, src, srcStart, srcLen, dst, dstStart, dstLen, srcLen);
+}
+
+/**
+ * One compression done a step at a time (a large string saved by a background save, between
+ * which the event loop runs): the same output as lzfCompress. It has a hash table of its own,
+ * since other compressions may run between its steps. src and dst must stay as they are
+ * until it is done.
+ */
+export class LzfCompression {
+  private readonly table: HashTable = { slots: new Int32Array(HSIZE), generation: 0 };
+  private readonly base: number;
+  private readonly at: LzfProgress = { ip: 0, op: 1, lit: 0 };
+  /** The compressed length once done (0: it did not fit), or null while not done. */
+  result: number | null = null;
+
+  constructor(
+    private readonly src: Uint8Array,
+    private readonly srcStart: number,
+    private readonly srcLen: number,
+    private readonly dst: Uint8Array,
+    private readonly dstStart: number,
+    private readonly dstLen: number,
+  ) {
+    this.base = reserve(this.table, srcLen);
+    if (srcLen === 0 || dstLen === 0) this.result = 0;
+  }
+
+  /** Compresses about `inputBytes` more bytes of the input; true once done (see `result`). */
+  step(inputBytes: number): boolean {
+    if (this.result !== null) return true;
+    const r = compressStep(
+      this.table.slots,
+      this.base,
+      this.at,
+      this.src,
+      this.srcStart,
+      this.srcLen,
+      this.dst,
+      this.dstStart,
+      this.dstLen,
+      this.at.ip + Math.max(1, inputBytes),
+    );
+    if (r === LZF_MORE) return false;
+    this.result = r;
+    return true;
+  }
 }
 
 /**

@@ -134,6 +134,20 @@ export class ByteSink {
     return out;
   }
 
+  /**
+   * What was written since the last take, copied into `scratch` (or into new memory when it
+   * does not fit); the sink starts over in its own memory. A writer that reuses the same
+   * scratch buffer for each chunk allocates nothing per chunk: allocating a megabyte per
+   * chunk, as take() does, makes V8 run full collections for the external memory.
+   */
+  takeInto(scratch: Buffer): Buffer {
+    const n = this.pos;
+    const out = scratch.length >= n ? scratch.subarray(0, n) : Buffer.allocUnsafe(n);
+    this.buf.copy(out, 0, 0, n);
+    this.clear();
+    return out;
+  }
+
   /** Forgets what was written (and a huge buffer with it). */
   clear(): void {
     this.pos = 0;

@@ -1,0 +1,173 @@
+/**
+ * The commands that rebuild one key in an AOF base (Redis's rewriteAppendOnlyFileRio): SET;
+ * RPUSH, SADD, ZADD, HMSET with at most 64 elements each; then PEXPIREAT for a TTL.
+ *
+ * They are written as RESP straight into a ByteSink, the bytes encodeCommand would give: no
+ * argument arrays and no intermediate strings, which for a million elements would be garbage
+ * enough to make the young generation's collections long.
+ *
+ * A large key is written in pieces (keyPieces): a few commands, or a stretch of a long string,
+ * per piece. Its value must not change until the last piece is written.
+ */
+import { HashValue } from '../../types/hash.js';
+import { List } from '../../types/list.js';
+import { SetValue } from '../../types/set.js';
+import type { Value } from '../../types/value.js';
+import { ZSet } from '../../types/zset.js';
+import { formatDouble17g } from '../../util/format.js';
+import { ByteSink } from '../rdb/sink.js';
+
+/** Elements per RPUSH/SADD/ZADD/HMSET of a rewritten collection (AOF_REWRITE_ITEMS_PER_CMD). */
+export const ITEMS_PER_COMMAND = 64;
+/** Commands of a large collection per piece (512 elements). */
+const COMMANDS_PER_PIECE = 8;
+/** For a sorted set, 128 elements: formatting a score as %.17g takes a few microseconds. */
+const ZADD_COMMANDS_PER_PIECE = 2;
+/** A string value longer than this is written in pieces of this size. */
+export const STRING_PIECE = 64 * 1024;
+
+const CR = 13;
+const LF = 10;
+
+/** A non-negative integer in decimal. */
+function decimal(out: ByteSink, n: number): void {
+  out.ensure(20);
+  const buf = out.buf;
+  const start = out.pos;
+  let p = start;
+  do {
+    const q = Math.floor(n / 10);
+    buf[p++] = 48 + n - q * 10;
+    n = q;
+  } while (n > 0);
+  // The digits came least significant first.
+  for (let i = start, j = p - 1; i < j; i++, j--) {
+    const t = buf[i] as number;
+    buf[i] = buf[j] as number;
+    buf[j] = t;
+  }
+  out.pos = p;
+}
+
+function crlf(out: ByteSink): void {
+  out.ensure(2);
+  out.buf[out.pos++] = CR;
+  out.buf[out.pos++] = LF;
+}
+
+/** `*n\r\n`: a command of n arguments follows. */
+function arrayHeader(out: ByteSink, n: number): void {
+  out.byte(42);
+  decimal(out, n);
+  crlf(out);
+}
+
+/** `$len\r\n` (the bytes of the argument and `\r\n` follow). */
+function bulkHeader(out: ByteSink, length: number): void {
+  out.byte(36);
+  decimal(out, length);
+  crlf(out);
+}
+
+/** One argument of a command. */
+export function bulk(out: ByteSink, s: string): void {
+  bulkHeader(out, s.length);
+  out.latin1(s);
+  crlf(out);
+}
+
+/** A whole command. */
+export function command(out: ByteSink, ...argv: string[]): void {
+  arrayHeader(out, argv.length);
+  for (const arg of argv) bulk(out, arg);
+}
+
+/** Whether a key is worth writing in pieces rather than at once. */
+export function isLarge(value: Value): boolean {
+  return typeof value === 'string' ? value.length > STRING_PIECE : value.size > ITEMS_PER_COMMAND * COMMANDS_PER_PIECE;
+}
+
+/** The commands that rebuild one key (its value, then its TTL if it has one), at once. */
+export function writeKey(out: ByteSink, key: string, value: Value, expireAt: number | undefined): void {
+  if (typeof value === 'string' && value.length <= STRING_PIECE) {
+    command(out, 'SET', key, value);
+    if (expireAt !== undefined) command(out, 'PEXPIREAT', key, String(expireAt));
+    return;
+  }
+  const pieces = keyPieces(out, key, value, expireAt);
+  while (pieces.next().done !== true) {
+    // every piece at once
+  }
+}
+
+/** writeKey in pieces: each next() writes up to COMMANDS_PER_PIECE commands, or STRING_PIECE bytes of a string. */
+export function* keyPieces(out: ByteSink, key: string, value: Value, expireAt: number | undefined): Generator<void, void, void> {
+  if (typeof value === 'string') {
+    const n = value.length;
+    arrayHeader(out, 3);
+    bulk(out, 'SET');
+    bulk(out, key);
+    bulkHeader(out, n);
+    for (let at = 0; at < n; at += STRING_PIECE) {
+      out.latin1(value.slice(at, at + STRING_PIECE));
+      if (at + STRING_PIECE < n) yield;
+    }
+    crlf(out);
+  } else if (value instanceof List) {
+    yield* indexedPieces(out, key, 'RPUSH', value.size, 1, (i) => bulk(out, value.get(i)));
+  } else if (value instanceof SetValue) {
+    yield* indexedPieces(out, key, 'SADD', value.size, 1, (i) => bulk(out, value.memberAt(i)));
+  } else if (value instanceof HashValue) {
+    yield* indexedPieces(out, key, 'HMSET', value.size, 2, (i) => {
+      bulk(out, value.fieldAt(i));
+      bulk(out, value.valueAt(i));
+    });
+  } else if (value instanceof ZSet) {
+    // The member map's order, as Redis walks a skiplist-encoded set's dict.
+    let left = value.size;
+    let inCommand = 0;
+    let commands = 0;
+    for (const [member, node] of value.dict) {
+      if (inCommand === 0) {
+        const items = Math.min(left, ITEMS_PER_COMMAND);
+        arrayHeader(out, 2 + items * 2);
+        bulk(out, 'ZADD');
+        bulk(out, key);
+        inCommand = items;
+      }
+      bulk(out, formatDouble17g(node.score));
+      bulk(out, member);
+      left--;
+      if (--inCommand === 0 && ++commands === ZADD_COMMANDS_PER_PIECE && left > 0) {
+        commands = 0;
+        yield;
+      }
+    }
+  } else {
+    throw new Error(`cannot rewrite a value of type ${value.type}`);
+  }
+  if (expireAt !== undefined) command(out, 'PEXPIREAT', key, String(expireAt));
+}
+
+/** `name key item…` for elements 0..n-1 of an indexed collection, 64 elements (of argsPerItem arguments) a command. */
+function* indexedPieces(
+  out: ByteSink,
+  key: string,
+  name: string,
+  n: number,
+  argsPerItem: number,
+  writeItem: (i: number) => void,
+): Generator<void, void, void> {
+  let commands = 0;
+  for (let i = 0; i < n; i += ITEMS_PER_COMMAND) {
+    const end = Math.min(n, i + ITEMS_PER_COMMAND);
+    arrayHeader(out, 2 + (end - i) * argsPerItem);
+    bulk(out, name);
+    bulk(out, key);
+    for (let j = i; j < end; j++) writeItem(j);
+    if (++commands === COMMANDS_PER_PIECE && end < n) {
+      commands = 0;
+      yield;
+    }
+  }
+}

@@ -1,0 +1,509 @@
+/**
+ * The body of one value as Redis 7.0's rdbSaveObject writes it (DUMP payloads and RDB files
+ * share it), at once or in pieces.
+ */
+import { formatDouble17g } from '../../util/format.js';
+import type { Value } from '../../types/value.js';
+import type { List } from '../../types/list.js';
+import type { SetValue } from '../../types/set.js';
+import type { HashValue } from '../../types/hash.js';
+import type { ZSet } from '../../types/zset.js';
+import {
+  QUICKLIST_NODE_CONTAINER_PACKED,
+  QUICKLIST_NODE_CONTAINER_PLAIN,
+  RDB_ENC_INT16,
+  RDB_ENC_INT32,
+  RDB_ENC_INT8,
+  RDB_ENC_LZF,
+  RDB_ENCVAL,
+  RDB_TYPE_HASH,
+  RDB_TYPE_HASH_LISTPACK,
+  RDB_TYPE_LIST_QUICKLIST_2,
+  RDB_TYPE_SET,
+  RDB_TYPE_SET_INTSET,
+  RDB_TYPE_STRING,
+  RDB_TYPE_ZSET_2,
+  RDB_TYPE_ZSET_LISTPACK,
+  RdbError,
+} from './constants.js';
+import { intsetWidth, writeIntsetHeader, writeIntsetMembers } from './intset.js';
+import { ListpackBuilder, canonicalInt } from './listpack.js';
+import { LzfCompression, lzfCompress } from './lzf.js';
+import { ByteSink } from './sink.js';
+
+export interface ValueEncoderOptions {
+  /** rdbcompression: LZF-compress strings longer than 20 bytes when that saves 4 bytes or more. */
+  compression?: boolean;
+  /**
+   * list-max-listpack-size: how big a quicklist node may grow (-1..-5: 4 to 64 KB; a positive
+   * number: that many elements, within 8 KB).
+   */
+  listMaxListpackSize?: number;
+  /** A list element this long or longer gets a node of its own, unpacked (Redis: 1 GB). */
+  listPackedThreshold?: number;
+  /**
+   * How much of a large value one piece holds when it is written in pieces (valuePieces): at
+   * most this many elements (default 512) and about this many bytes (default 64 KB). Tests
+   * make them tiny; the bytes written are the same whatever they are.
+   */
+  pieceElements?: number;
+  pieceBytes?: number;
+}
+
+/** quicklist's size classes for a negative list-max-listpack-size. */
+const NODE_SIZE_LIMITS = [4096, 8192, 16384, 32768, 65536];
+/** What a count-limited node may not exceed in bytes anyway (SIZE_SAFETY_LIMIT). */
+const NODE_SAFETY_LIMIT = 8192;
+/** quicklist's estimate of an entry's overhead when deciding whether it fits a node. */
+const NODE_ENTRY_OVERHEAD = 8;
+const FILL_MAX = (1 << 15) - 1;
+/** Redis's double2ll accepts integral doubles within ±LLONG_MAX/2. */
+const DOUBLE_AS_INT_LIMIT = 4611686018427387904;
+
+/** Whether a quicklist node of `nodeBytes` and `nodeCount` entries takes one more of `size` bytes. */
+function nodeAllowsInsert(nodeBytes: number, nodeCount: number, size: number, fill: number): boolean {
+  const newSize = nodeBytes + size + NODE_ENTRY_OVERHEAD;
+  if (fill < 0 && newSize <= (NODE_SIZE_LIMITS[-fill - 1] as number)) return true;
+  if (newSize > NODE_SAFETY_LIMIT) return false;
+  return nodeCount < fill;
+}
+
+/** The RDB type byte a value is saved under, following its in-memory encoding as Redis does. */
+export function rdbTypeOf(value: Value): number {
+  if (typeof value === 'string') return RDB_TYPE_STRING;
+  switch (value.type) {
+    case 'list':
+      return RDB_TYPE_LIST_QUICKLIST_2;
+    case 'set':
+      return (value as SetValue).isCompact() ? RDB_TYPE_SET_INTSET : RDB_TYPE_SET;
+    case 'zset':
+      return (value as ZSet).compact ? RDB_TYPE_ZSET_LISTPACK : RDB_TYPE_ZSET_2;
+    case 'hash':
+      return (value as HashValue).isCompact() ? RDB_TYPE_HASH_LISTPACK : RDB_TYPE_HASH;
+    default:
+      throw new RdbError(`values of type ${value.type} cannot be saved yet`);
+  }
+}
+
+/**
+ * The encoding of one value in pieces (ValueEncoder.valuePieces): each next() writes one more
+ * piece; `done` once the value is complete.
+ */
+export type ValuePieces = Generator<void, void, void>;
+
+/** A list's nodes are built in blocks of about this size. */
+const LIST_BLOCK = 1 << 20;
+/** Defaults of ValueEncoderOptions.pieceElements and pieceBytes. */
+const PIECE_ELEMENTS = 512;
+const PIECE_BYTES = 64 * 1024;
+
+/**
+ * Serializes values the way Redis 7.0's rdbSaveObject does. It owns scratch buffers (the bytes
+ * of a long string before compression, the listpacks of a collection) that it reuses from one
+ * value to the next.
+ *
+ * A value can be written at once (writeValue) or in pieces (valuePieces), for a background save
+ * that must not hold the event loop for the whole of a large collection. Both are one code: a
+ * collection is always written by the generators below, and writeValue runs them to the end.
+ * Counts written up front (a collection's length, a listpack's size, an LZF header) are known
+ * before the elements they count are written, so stopping between pieces changes nothing in
+ * the bytes; the value must not change until the last piece is written.
+ */
+export class ValueEncoder {
+  private readonly compression: boolean;
+  private readonly fill: number;
+  private readonly packedThreshold: number;
+  private readonly pieceElements: number;
+  private readonly pieceBytes: number;
+  /** Listpacks and intsets are assembled here before being written as strings. */
+  private readonly packs = new ByteSink(4096);
+  private readonly listpack = new ListpackBuilder(this.packs);
+  /** The bytes of a string about to be compressed. */
+  private raw = Buffer.allocUnsafe(1024);
+  private compressed = Buffer.allocUnsafe(1024);
+  /** A list's nodes: where each starts and ends in the block it is in (see listPieces). */
+  private readonly nodeStarts: number[] = [];
+  private readonly nodeEnds: number[] = [];
+  private readonly nodeBlocks: number[] = [];
+
+  constructor(options: ValueEncoderOptions = {}) {
+    this.compression = options.compression ?? true;
+    const fill = Math.trunc(options.listMaxListpackSize ?? -2);
+    this.fill = fill > FILL_MAX ? FILL_MAX : fill < -5 ? -5 : fill;
+    this.packedThreshold = options.listPackedThreshold ?? 1 << 30;
+    this.pieceElements = Math.max(1, options.pieceElements ?? PIECE_ELEMENTS);
+    this.pieceBytes = Math.max(1, options.pieceBytes ?? PIECE_BYTES);
+  }
+
+  /** A string as rdbSaveRawString writes it: an integer, LZF-compressed, or verbatim. */
+  writeString(sink: ByteSink, s: string): void {
+    const n = s.length;
+    if (n <= 11 && n > 0) {
+      const c = s.charCodeAt(0);
+      if ((c >= 48 && c <= 57) || c === 45) {
+        const v = canonicalInt(s);
+        if (typeof v === 'number' && v >= -2147483648 && v <= 2147483647) {
+          writeEncodedInt(sink, v);
+          return;
+        }
+      }
+    }
+    if (this.compression && n > 20) {
+      if (this.raw.length < n) this.raw = Buffer.allocUnsafe(Math.max(n, this.raw.length * 2));
+      this.raw.latin1Write(s, 0, n);
+      if (this.tryCompressed(sink, this.raw, 0, n)) return;
+      sink.len(n);
+      sink.bytes(this.raw, 0, n);
+      return;
+    }
+    sink.len(n);
+    sink.latin1(s);
+  }
+
+  /** A binary blob (listpack, intset) as a string: compressed when that pays. */
+  writeBlob(sink: ByteSink, src: Buffer, start: number, end: number): void {
+    const n = end - start;
+    if (this.compression && n > 20 && this.tryCompressed(sink, src, start, n)) return;
+    sink.len(n);
+    sink.bytes(src, start, end);
+  }
+
+  /** Writes the LZF form of src[start, start + n) if it saves at least 4 bytes. */
+  private tryCompressed(sink: ByteSink, src: Buffer, start: number, n: number): boolean {
+    const limit = n - 4;
+    if (this.compressed.length < limit) this.compressed = Buffer.allocUnsafe(Math.max(limit, this.compressed.length * 2));
+    const size = lzfCompress(src, start, n, this.compressed, 0, limit);
+    if (size === 0) return false;
+    writeLzfHeader(sink, size, n);
+    sink.bytes(this.compressed, 0, size);
+    return true;
+  }
+
+  /** The value's body, after its type byte (rdbSaveObject). */
+  writeValue(sink: ByteSink, value: Value): void {
+    if (typeof value === 'string') {
+      this.writeString(sink, value);
+      return;
+    }
+    const pieces = this.valuePieces(sink, value);
+    while (pieces.next().done !== true) {
+      // every piece at once
+    }
+  }
+
+  /**
+   * The value's body as writeValue writes it, in pieces: each next() writes the next one to
+   * `sink`, at most pieceElements elements or about pieceBytes bytes (a quicklist node, an
+   * element or a stretch of a long string may make a piece longer). Between two pieces the
+   * caller may take what the sink holds, but the value must not change, and this encoder must
+   * encode nothing else until the last piece is written: its scratch buffers hold the rest.
+   */
+  valuePieces(sink: ByteSink, value: Value): ValuePieces {
+    if (typeof value === 'string') return this.stringPieces(sink, value);
+    switch (value.type) {
+      case 'list':
+        return this.listPieces(sink, value as List);
+      case 'set':
+        return this.setPieces(sink, value as SetValue);
+      case 'zset':
+        return this.zsetPieces(sink, value as ZSet);
+      case 'hash':
+        return this.hashPieces(sink, value as HashValue);
+      default:
+        throw new RdbError(`values of type ${value.type} cannot be saved yet`);
+    }
+  }
+
+  /** A string as writeString writes it; a long one in pieces of pieceBytes, with buffers of its own. */
+  private *stringPieces(sink: ByteSink, s: string): ValuePieces {
+    const n = s.length;
+    // Up to 11 bytes a string may be an integer: writeString knows how.
+    if (n <= this.pieceBytes || n <= 11) {
+      this.writeString(sink, s);
+      return;
+    }
+    const step = this.pieceBytes;
+    if (!this.compression || n <= 20) {
+      sink.len(n);
+      for (let at = 0; at < n; at += step) {
+        sink.latin1(s.slice(at, at + step));
+        yield;
+      }
+      return;
+    }
+    const raw = Buffer.allocUnsafe(n);
+    for (let at = 0; at < n; at += step) {
+      raw.latin1Write(s.slice(at, at + step), at);
+      yield;
+    }
+    yield* this.blobPieces(sink, raw, 0, n);
+  }
+
+  /** A blob as writeBlob writes it; a long one compressed and copied in pieces of pieceBytes. */
+  private *blobPieces(sink: ByteSink, src: Buffer, start: number, end: number): ValuePieces {
+    const n = end - start;
+    if (n <= this.pieceBytes) {
+      this.writeBlob(sink, src, start, end);
+      return;
+    }
+    if (this.compression && n > 20) {
+      // A buffer and a hash table of its own: other values are compressed between the pieces.
+      const out = Buffer.allocUnsafe(n - 4);
+      const lzf = new LzfCompression(src, start, n, out, 0, n - 4);
+      while (!lzf.step(this.pieceBytes)) yield;
+      const size = lzf.result as number;
+      if (size !== 0) {
+        writeLzfHeader(sink, size, n);
+        yield* this.copyPieces(sink, out, 0, size);
+        return;
+      }
+    }
+    sink.len(n);
+    yield* this.copyPieces(sink, src, start, end);
+  }
+
+  private *copyPieces(sink: ByteSink, src: Buffer, start: number, end: number): ValuePieces {
+    for (let at = start; at < end; at += this.pieceBytes) {
+      sink.bytes(src, at, Math.min(end, at + this.pieceBytes));
+      yield;
+    }
+  }
+
+  /**
+   * A quicklist of listpack nodes, split as RPUSHing the elements in order would split it. The
+   * node count comes first, so every node is built (in the scratch buffer) before any is written.
+   */
+  private *listPieces(sink: ByteSink, list: List): ValuePieces {
+    const packs = this.packs;
+    const lp = this.listpack;
+    const starts = this.nodeStarts;
+    const ends = this.nodeEnds;
+    // Nodes go into blocks of about LIST_BLOCK bytes: one buffer doubling up to the size of
+    // the whole list would copy megabytes at a time.
+    const blocks: Buffer[] = [];
+    const nodeBlocks = this.nodeBlocks;
+    packs.clear();
+    starts.length = 0;
+    ends.length = 0;
+    nodeBlocks.length = 0;
+    let open = false;
+    const n = list.size;
+    let left = this.pieceElements;
+    let mark = packs.pos;
+    for (let i = 0; i < n; i++) {
+      const element = list.get(i);
+      const size = element.length;
+      if (size >= this.packedThreshold) {
+        if (open) {
+          lp.end();
+          ends.push(packs.pos);
+          open = false;
+        }
+        starts.push(-1 - i); // a plain node: the element itself
+        ends.push(0);
+        nodeBlocks.push(-1);
+      } else {
+        if (!open || !nodeAllowsInsert(lp.bytes, lp.count, size, this.fill)) {
+          if (open) {
+            lp.end();
+            ends.push(packs.pos);
+          }
+          if (packs.pos >= LIST_BLOCK) {
+            blocks.push(packs.take());
+            mark = 0;
+          }
+          lp.begin();
+          starts.push(lp.offset);
+          nodeBlocks.push(blocks.length);
+          open = true;
+        }
+        lp.appendString(element);
+      }
+      if (--left === 0 || packs.pos - mark >= this.pieceBytes) {
+        yield;
+        left = this.pieceElements;
+        mark = packs.pos;
+      }
+    }
+    if (open) {
+      lp.end();
+      ends.push(packs.pos);
+    }
+    // The last block stays where it is: nothing else is written to the scratch buffer until the end.
+    blocks.push(packs.buf);
+    sink.len(starts.length);
+    // Nodes are a few KB each: a piece holds as many as make pieceBytes of input.
+    let input = 0;
+    for (let k = 0; k < starts.length; k++) {
+      const start = starts[k] as number;
+      if (start < 0) {
+        sink.len(QUICKLIST_NODE_CONTAINER_PLAIN);
+        const element = list.get(-1 - start);
+        if (element.length <= this.pieceBytes) this.writeString(sink, element);
+        else yield* this.stringPieces(sink, element);
+        input += element.length;
+      } else {
+        const end = ends[k] as number;
+        const block = blocks[nodeBlocks[k] as number] as Buffer;
+        sink.len(QUICKLIST_NODE_CONTAINER_PACKED);
+        if (end - start <= this.pieceBytes) this.writeBlob(sink, block, start, end);
+        else yield* this.blobPieces(sink, block, start, end);
+        input += end - start;
+      }
+      if (input >= this.pieceBytes) {
+        yield;
+        input = 0;
+      }
+    }
+    packs.clear();
+  }
+
+  private *setPieces(sink: ByteSink, set: SetValue): ValuePieces {
+    const n = set.size;
+    const step = this.pieceElements;
+    if (set.isCompact()) {
+      const packs = this.packs;
+      const memberAt = (i: number): string => set.memberAt(i);
+      packs.clear();
+      const width = intsetWidth(n, memberAt);
+      writeIntsetHeader(packs, width, n);
+      for (let from = 0; from < n; from += step) {
+        writeIntsetMembers(packs, width, from, Math.min(n, from + step), memberAt);
+        if (from + step < n) yield;
+      }
+      if (packs.pos <= this.pieceBytes) this.writeBlob(sink, packs.buf, 0, packs.pos);
+      else yield* this.blobPieces(sink, packs.buf, 0, packs.pos);
+      packs.clear();
+      return;
+    }
+    sink.len(n);
+    let left = step;
+    let mark = sink.pos;
+    for (let i = 0; i < n; i++) {
+      const member = set.memberAt(i);
+      if (member.length <= this.pieceBytes) this.writeString(sink, member);
+      else yield* this.stringPieces(sink, member);
+      if (--left === 0 || sink.pos - mark >= this.pieceBytes) {
+        yield;
+        left = step;
+        mark = sink.pos;
+      }
+    }
+  }
+
+  private *hashPieces(sink: ByteSink, hash: HashValue): ValuePieces {
+    const n = hash.size;
+    const step = this.pieceElements;
+    let left = step;
+    if (hash.isCompact()) {
+      const packs = this.packs;
+      const lp = this.listpack;
+      packs.clear();
+      lp.begin();
+      let mark = packs.pos;
+      for (let i = 0; i < n; i++) {
+        lp.appendString(hash.fieldAt(i));
+        lp.appendString(hash.valueAt(i));
+        if (--left === 0 || packs.pos - mark >= this.pieceBytes) {
+          yield;
+          left = step;
+          mark = packs.pos;
+        }
+      }
+      lp.end();
+      if (packs.pos <= this.pieceBytes) this.writeBlob(sink, packs.buf, 0, packs.pos);
+      else yield* this.blobPieces(sink, packs.buf, 0, packs.pos);
+      packs.clear();
+      return;
+    }
+    sink.len(n);
+    let mark = sink.pos;
+    for (let i = 0; i < n; i++) {
+      const field = hash.fieldAt(i);
+      if (field.length <= this.pieceBytes) this.writeString(sink, field);
+      else yield* this.stringPieces(sink, field);
+      const fieldValue = hash.valueAt(i);
+      if (fieldValue.length <= this.pieceBytes) this.writeString(sink, fieldValue);
+      else yield* this.stringPieces(sink, fieldValue);
+      if (--left === 0 || sink.pos - mark >= this.pieceBytes) {
+        yield;
+        left = step;
+        mark = sink.pos;
+      }
+    }
+  }
+
+  private *zsetPieces(sink: ByteSink, zset: ZSet): ValuePieces {
+    const step = this.pieceElements;
+    let left = step;
+    if (zset.compact) {
+      const packs = this.packs;
+      const lp = this.listpack;
+      packs.clear();
+      lp.begin();
+      let mark = packs.pos;
+      for (let x = zset.zsl.first; x !== null; x = x.next) {
+        lp.appendString(x.member);
+        // Like zzlInsertAt: an integral score within ±2^62 as an integer, else "%.17g" text.
+        const score = x.score;
+        if (Number.isInteger(score) && score >= -DOUBLE_AS_INT_LIMIT && score <= DOUBLE_AS_INT_LIMIT) {
+          if (Number.isSafeInteger(score)) lp.appendInteger(score === 0 ? 0 : score);
+          else lp.appendBigInt(BigInt(score));
+        } else {
+          lp.appendString(formatDouble17g(score));
+        }
+        if (--left === 0 || packs.pos - mark >= this.pieceBytes) {
+          yield;
+          left = step;
+          mark = packs.pos;
+        }
+      }
+      lp.end();
+      if (packs.pos <= this.pieceBytes) this.writeBlob(sink, packs.buf, 0, packs.pos);
+      else yield* this.blobPieces(sink, packs.buf, 0, packs.pos);
+      packs.clear();
+      return;
+    }
+    // Highest first, as Redis saves a skiplist (loading then always inserts at the head).
+    sink.len(zset.size);
+    let mark = sink.pos;
+    for (let x = zset.zsl.tail; x !== null; x = x.backward) {
+      const member = x.member;
+      if (member.length <= this.pieceBytes) this.writeString(sink, member);
+      else yield* this.stringPieces(sink, member);
+      sink.f64le(x.score);
+      if (--left === 0 || sink.pos - mark >= this.pieceBytes) {
+        yield;
+        left = step;
+        mark = sink.pos;
+      }
+    }
+  }
+}
+
+/** The header of an LZF-compressed string: its compressed and original lengths. */
+function writeLzfHeader(sink: ByteSink, compressedSize: number, size: number): void {
+  sink.byte((RDB_ENCVAL << 6) | RDB_ENC_LZF);
+  sink.len(compressedSize);
+  sink.len(size);
+}
+
+/** An integer within 32 bits as an RDB "encoded" string (rdbEncodeInteger). */
+function writeEncodedInt(sink: ByteSink, v: number): void {
+  sink.ensure(5);
+  const buf = sink.buf;
+  let p = sink.pos;
+  if (v >= -128 && v <= 127) {
+    buf[p++] = (RDB_ENCVAL << 6) | RDB_ENC_INT8;
+    buf[p++] = v & 0xff;
+  } else if (v >= -32768 && v <= 32767) {
+    buf[p++] = (RDB_ENCVAL << 6) | RDB_ENC_INT16;
+    buf.writeInt16LE(v, p);
+    p += 2;
+  } else {
+    buf[p++] = (RDB_ENCVAL << 6) | RDB_ENC_INT32;
+    buf.writeInt32LE(v, p);
+    p += 4;
+  }
+  sink.pos = p;
+}
