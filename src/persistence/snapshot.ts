@@ -25,7 +25,8 @@ import { strerror } from '../config/values.js';
 import { setKeyChangeListener, type Database, type KeyChangeListener } from '../keyspace/database.js';
 import { usedMemory } from '../server/memory.js';
 import { KeySet } from '../util/key-set.js';
-import { RdbWriter as RdbFileWriter, type RdbWriterOptions } from './rdb/index.js';
+import { RdbWriter as RdbFileWriter, type KeyMetadata, type RdbWriterOptions } from './rdb/index.js';
+import { savedAccessFields } from '../keyspace/access.js';
 import { snapshotWritten, type PersistedServer, type RdbWriter } from './server.js';
 
 /** How long one slice of a background save may run before yielding to the loop (ms). */
@@ -52,6 +53,18 @@ export function writerOptions(server: SnapshotSource): RdbWriterOptions {
 
 function headerOf(): { usedMem: number } {
   return { usedMem: usedMemory() };
+}
+
+/**
+ * What is saved beside a key (rdbSaveKeyValuePair): its expiry and, under an LRU or LFU
+ * maxmemory-policy, its idle time or its LFU counter.
+ */
+function keyMetadata(db: Database, key: string): KeyMetadata | undefined {
+  const expireAt = db.expires.size === 0 ? undefined : db.expires.get(key);
+  const policy = db.access;
+  if (!policy.lru && !policy.lfu) return expireAt === undefined ? undefined : { expireAt };
+  const access = savedAccessFields(policy, db.accessClock.get(key)) ?? {};
+  return expireAt === undefined ? access : { expireAt, ...access };
 }
 
 /** dir/dbfilename. */
@@ -206,8 +219,7 @@ export function saveNow(server: PersistedServer, target = rdbPath(server)): void
       if (db.dict.size === 0) continue;
       writer.selectDb(db.id, db.dict.size, db.expires.size);
       for (const [key, value] of db.dict) {
-        const expireAt = db.expires.get(key);
-        writer.key(key, value, expireAt === undefined ? undefined : { expireAt });
+        writer.key(key, value, keyMetadata(db, key));
         if (writer.pendingBytes >= WRITE_THRESHOLD) file.write(writer.flush());
       }
     }
@@ -316,8 +328,7 @@ export class BackgroundSave implements KeyChangeListener {
     const value = db.dict.get(key);
     // A key created after the start is left out; one that existed keeps its old value.
     if (value === undefined) return;
-    const expireAt = db.expires.get(key);
-    const meta = expireAt === undefined ? undefined : { expireAt };
+    const meta = keyMetadata(db, key);
     if (p.state === 'active' && inProgress === null) {
       this.writer.key(key, value, meta);
       return;
@@ -422,8 +433,7 @@ export class BackgroundSave implements KeyChangeListener {
       if (!p.handled.addNew(key)) continue;
       const value = db.dict.get(key);
       if (value === undefined) continue;
-      const expireAt = db.expires.get(key);
-      if (!writer.startKey(key, value, expireAt === undefined ? undefined : { expireAt })) {
+      if (!writer.startKey(key, value, keyMetadata(db, key))) {
         this.inProgress = { p, key };
         if (this.sliceOver(deadline) || !this.continueKey(deadline)) return false;
         work = 0;
