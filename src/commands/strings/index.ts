@@ -100,9 +100,11 @@ function setGeneric(ctx: CommandContext, argv: string[], flags: number, key: str
       }
       return;
     }
-  } else if (db.expires.size !== 0) {
+  } else {
     // The lookup Redis does here also expires a stale key first (its 'expired' event comes before 'set').
-    db.expireIfNeeded(key);
+    if (db.expires.size !== 0) db.expireIfNeeded(key);
+    // ... and counts as a use of the old value, whose LFU counter the new one keeps.
+    if (db.access.lfu && db.dict.has(key)) db.touch(key);
   }
   db.set(key, value, (flags & KEEPTTL) !== 0);
   ctx.server.dirty++;
