@@ -88,6 +88,12 @@ export class Database {
    * IDLETIME/FREQ and eviction. Kept beside the dict, entries leave with their keys.
    */
   accessClock = new Map<string, number>();
+  /**
+   * The access record of the keys that have none in accessClock: keys loaded from a file that
+   * saved none for them, as of the load (so that a million keys loaded cost no access entry
+   * until they are used). -1 while there are none.
+   */
+  unrecordedAccess = -1;
   /** Shared by every database of a server; follows maxmemory-policy. */
   access: AccessPolicy = defaultAccessPolicy();
   /** Told before each change (see KeyChangeListener); null while nobody needs it. */
@@ -147,8 +153,13 @@ export class Database {
 
   /** Records an access to an existing key (Redis updates the object's LRU/LFU on lookup). */
   touch(key: string): void {
-    const clock = this.accessClock;
-    clock.set(key, accessRecord(this.access.lfu ? clock.get(key) : undefined, this.access));
+    this.accessClock.set(key, accessRecord(this.access.lfu ? this.accessRecordOf(key) : undefined, this.access));
+  }
+
+  /** An existing key's access record (LRU clock or LFU record, see access.ts). */
+  accessRecordOf(key: string): number | undefined {
+    const record = this.accessClock.get(key);
+    return record !== undefined || this.unrecordedAccess < 0 ? record : this.unrecordedAccess;
   }
 
   /** A lookup that neither counts stats nor touches anything (TYPE-like internals, EXISTS). */
@@ -191,7 +202,8 @@ export class Database {
     if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
     // A new value is a new object with a fresh record, except that an LFU counter survives an
     // overwrite, as in Redis's dbOverwrite.
-    if (!this.access.lfu || !this.accessClock.has(key)) this.accessClock.set(key, newAccessRecord(this.access));
+    if (!this.access.lfu || this.dict.size !== size) this.accessClock.set(key, newAccessRecord(this.access));
+    else if (!this.accessClock.has(key)) this.accessClock.set(key, this.accessRecordOf(key) ?? newAccessRecord(this.access));
     this.hooks.keyModified(this, key);
   }
 
@@ -283,6 +295,7 @@ export class Database {
     this.dict.clear();
     this.expires.clear();
     this.accessClock.clear();
+    this.unrecordedAccess = -1;
     this.expireCursor = null;
     this.avgTtl = 0;
     return n;
@@ -301,6 +314,9 @@ export class Database {
     const accessClock = this.accessClock;
     this.accessClock = other.accessClock;
     other.accessClock = accessClock;
+    const unrecordedAccess = this.unrecordedAccess;
+    this.unrecordedAccess = other.unrecordedAccess;
+    other.unrecordedAccess = unrecordedAccess;
     this.expireCursor = null;
     other.expireCursor = null;
     const avgTtl = this.avgTtl;

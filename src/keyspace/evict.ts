@@ -284,7 +284,7 @@ export class Evictor {
       if ((policy & POLICY_TTL) !== 0) {
         score = -(db.expires.get(key) ?? 0);
       } else {
-        const record = db.accessClock.get(key);
+        const record = db.accessRecordOf(key);
         if ((policy & POLICY_LRU) !== 0) score = record === undefined ? 0 : idleTimeMs(record);
         else score = 255 - (record === undefined ? LFU_INIT_VAL : lfuDecayed(record, db.access, now));
       }

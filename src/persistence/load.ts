@@ -14,7 +14,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { constants as bufferConstants } from 'node:buffer';
-import { loadedAccessRecord } from '../keyspace/access.js';
+import { loadedAccessRecord, newAccessRecord } from '../keyspace/access.js';
 import type { Database } from '../keyspace/database.js';
 import { RdbError, RdbReader, type EncodingLimits, type RdbKeyRecord } from './rdb/index.js';
 import type { PersistedServer } from './server.js';
@@ -178,7 +178,12 @@ export function putLoadedKey(databases: readonly Database[], record: RdbKeyRecor
   if (!merge && dict.size === size) throw new RdbError(`RDB has duplicated key in DB ${record.db}`);
   if (record.expireAt !== -1) db.expires.set(record.key, record.expireAt);
   else if (merge) db.expires.delete(record.key);
-  db.accessClock.set(record.key, loadedAccessRecord(db.access, record.idleSeconds, record.lfuFreq));
+  if (!merge && record.idleSeconds < 0 && record.lfuFreq < 0) {
+    // The record the key would get now, kept once for all such keys (Database.unrecordedAccess).
+    if (db.unrecordedAccess < 0) db.unrecordedAccess = newAccessRecord(db.access);
+  } else {
+    db.accessClock.set(record.key, loadedAccessRecord(db.access, record.idleSeconds, record.lfuFreq));
+  }
 }
 
 /** C's strtol in base 10: leading blanks, a sign, the digits that follow; 0 without any. */

@@ -63,7 +63,7 @@ function keyMetadata(db: Database, key: string): KeyMetadata | undefined {
   const expireAt = db.expires.size === 0 ? undefined : db.expires.get(key);
   const policy = db.access;
   if (!policy.lru && !policy.lfu) return expireAt === undefined ? undefined : { expireAt };
-  const access = savedAccessFields(policy, db.accessClock.get(key)) ?? {};
+  const access = savedAccessFields(policy, db.accessRecordOf(key)) ?? {};
   return expireAt === undefined ? access : { expireAt, ...access };
 }
 

@@ -131,6 +131,38 @@ describe.skipIf(!hasOracle)('LRU and LFU data in RDB files, against Redis 7.0', 
     }
   });
 
+  it('keys loaded without access data start afresh: LFU counter 5, then counted as used, renamed with their record', async () => {
+    const plain = (): string => {
+      const dir = join(root, `d${counter++}`);
+      mkdirSync(dir);
+      const writer = new RdbWriter();
+      writer.header();
+      writer.selectDb(0, KEYS.length, 0);
+      for (const k of KEYS) writer.key(k.key, 'v');
+      writeFileSync(join(dir, 'dump.rdb'), Buffer.concat([writer.flush(), writer.end()]));
+      return dir;
+    };
+    await withBoth([plain(), plain()], { 'maxmemory-policy': 'allkeys-lfu' }, async (r, n) => {
+      const run = async (port: number): Promise<unknown[]> => {
+        const c = await RawClient.connect(port);
+        try {
+          const out: unknown[] = [await figures(port, 'FREQ')];
+          // The first hit of a fresh key always counts (its counter is at the initial value;
+          // later hits count with a probability, so each key here is used once).
+          out.push(await c.call('GET', 'fresh'), await c.call('OBJECT', 'FREQ', 'fresh'));
+          out.push(await c.call('RENAME', 'minutes', 'renamed'), await c.call('OBJECT', 'FREQ', 'renamed'));
+          out.push(await c.call('SET', 'hours', 'overwritten'), await c.call('OBJECT', 'FREQ', 'hours'));
+          return out;
+        } finally {
+          c.close();
+        }
+      };
+      const redis = await run(r);
+      expect(redis).toEqual([[5, 5, 5, 5], 'v', 6, 'OK', 6, 'OK', 6]);
+      expect(await run(n)).toEqual(redis);
+    });
+  });
+
   it('under noeviction nothing of the access data is saved, as in Redis', async () => {
     const dir = dirWithDump('idle');
     const nodis = await startTestServer({ dir });

@@ -141,7 +141,7 @@ function renameGeneric(ctx: CommandContext, argv: string[], nx: boolean): void {
   }
   const expire = db.getExpire(src);
   // The value object moves, so it keeps its access record, as in Redis.
-  const record = db.accessClock.get(src);
+  const record = db.accessRecordOf(src);
   if (db.lookupWrite(dst) !== undefined) {
     if (nx) return ctx.reply.integer(0);
     db.delete(dst);
@@ -182,7 +182,7 @@ function move(ctx: CommandContext, argv: string[]): void {
   if (value === undefined) return ctx.reply.integer(0);
   const expire = src.getExpire(key);
   if (dst.lookupWrite(key) !== undefined) return ctx.reply.integer(0);
-  const record = src.accessClock.get(key);
+  const record = src.accessRecordOf(key);
   dst.set(key, value);
   if (expire !== undefined) dst.setExpire(key, expire);
   if (record !== undefined) dst.accessClock.set(key, record);

@@ -60,7 +60,7 @@ function idletime(ctx: CommandContext, argv: string[]): void {
   if (value === undefined) return;
   const db = ctx.db;
   if (db.access.lfu) throw new RedisError(ERR_LFU_SELECTED);
-  const record = db.accessClock.get(argv[2] as string) ?? currentLruClock();
+  const record = db.accessRecordOf(argv[2] as string) ?? currentLruClock();
   ctx.reply.integer(Math.floor(idleTimeMs(record) / 1000));
 }
 
@@ -69,7 +69,7 @@ function freq(ctx: CommandContext, argv: string[]): void {
   if (value === undefined) return;
   const db = ctx.db;
   if (!db.access.lfu) throw new RedisError(ERR_LFU_NOT_SELECTED);
-  const record = db.accessClock.get(argv[2] as string);
+  const record = db.accessRecordOf(argv[2] as string);
   ctx.reply.integer(record === undefined ? LFU_INIT_VAL : lfuDecayed(record, db.access));
 }
 
