@@ -1,11 +1,13 @@
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { encodeRdb } from '../../src/persistence/rdb/index.js';
 import type { Value } from '../../src/types/value.js';
+import { afterEach } from 'vitest';
 import type { RawClient } from './raw-client.js';
+import { startTestServer, type TestServer } from './server.js';
 
 /** A fresh directory for a server's `dir`. */
 export function tempDir(prefix: string): string {
@@ -161,4 +163,45 @@ export async function writeEveryKind(c: RawClient, blocker: RawClient): Promise<
   // Let 'soon' pass its time, then touch it: its deletion is logged.
   await new Promise((r) => setTimeout(r, 40));
   await c.call('EXISTS', 'soon');
+}
+
+/**
+ * For a test file whose servers run with `appendonly yes`, each in a directory of its own:
+ * `newDir()` and `start(dir)` remember what they made, and everything is stopped and removed
+ * after each test.
+ */
+export function aofTestServers(prefix: string): {
+  newDir: () => string;
+  start: (dir: string, options?: Record<string, string | number>) => Promise<TestServer>;
+  /** A server started otherwise, stopped after the test with the others. */
+  keep: (s: TestServer) => void;
+  /** Stops a server now (it is not stopped again after the test). */
+  stop: (s: TestServer) => Promise<void>;
+} {
+  const dirs: string[] = [];
+  const servers: TestServer[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.stop();
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+  return {
+    newDir() {
+      const d = tempDir(prefix);
+      dirs.push(d);
+      return d;
+    },
+    async start(dir, options = {}) {
+      const s = await startTestServer({ dir, appendonly: 'yes', ...options });
+      servers.push(s);
+      return s;
+    },
+    keep(s) {
+      servers.push(s);
+    },
+    async stop(s) {
+      const at = servers.indexOf(s);
+      if (at >= 0) servers.splice(at, 1);
+      await s.stop();
+    },
+  };
 }

@@ -4,36 +4,17 @@
  * they count (dirty, rdb_last_load_keys_*), damage to the RDB part stopping start-up, loading
  * in slices with -LOADING meanwhile; and the base nodis writes in RDB format.
  */
-import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { StartupRefused, startServer } from '../../src/index.js';
 import { readRdb } from '../../src/persistence/rdb/index.js';
 import { List } from '../../src/types/list.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
 import { freePort } from '../helpers/ports.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { aofFiles, capturingLogger, manifestLines, persistenceInfo, rdbBase, resp, tempDir, waitForRewrite, writeAofDir } from '../helpers/aof.js';
+import { aofFiles, capturingLogger, manifestLines, persistenceInfo, rdbBase, resp, waitForRewrite, writeAofDir, aofTestServers } from '../helpers/aof.js';
 
-const dirs: string[] = [];
-const servers: TestServer[] = [];
-
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.stop();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function newDir(): string {
-  const d = tempDir('aof-preamble');
-  dirs.push(d);
-  return d;
-}
-
-async function start(dir: string, options: Record<string, string | number> = {}): Promise<TestServer> {
-  const s = await startTestServer({ dir, appendonly: 'yes', ...options });
-  servers.push(s);
-  return s;
-}
+const { newDir, start, stop } = aofTestServers('aof-preamble');
 
 const future = Date.now() + 600_000;
 
@@ -216,8 +197,7 @@ describe('writing the base in RDB format', () => {
     const base = readRdb(readFileSync(join(aofDir, 'appendonly.aof.1.base.rdb')));
     expect(base.aux.get('aof-base')).toBe('1');
     expect(base.databases.size).toBe(0);
-    await s.stop();
-    servers.splice(0);
+    await stop(s);
 
     const other = newDir();
     await start(other, { 'aof-use-rdb-preamble': 'no' });

@@ -5,43 +5,20 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LoadingInterrupted, StartupRefused, startServer } from '../../src/index.js';
 import { appendOnlyFileOf } from '../../src/persistence/aof/index.js';
 import { setKeyChangeListener } from '../../src/keyspace/database.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
 import { readDataset } from '../helpers/dataset.js';
 import { freePort } from '../helpers/ports.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { connectWhileStarting } from '../helpers/loading.js';
 import {
-  aofFiles, capturingLogger, manifestLines, persistenceInfo, resp, tempDir, waitForRewrite, writeAofDir, writeEveryKind,
+  aofFiles, aofTestServers, capturingLogger, manifestLines, persistenceInfo, resp, waitForRewrite, writeAofDir, writeEveryKind,
 } from '../helpers/aof.js';
 
-const dirs: string[] = [];
-const servers: TestServer[] = [];
-
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.stop();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function newDir(): string {
-  const d = tempDir('aof');
-  dirs.push(d);
-  return d;
-}
-
-async function start(dir: string, options: Record<string, string | number> = {}): Promise<TestServer> {
-  const s = await startTestServer({ dir, appendonly: 'yes', ...options });
-  servers.push(s);
-  return s;
-}
-
-async function stop(s: TestServer): Promise<void> {
-  servers.splice(servers.indexOf(s), 1);
-  await s.stop();
-}
+const { newDir, start, keep, stop } = aofTestServers('aof');
 
 async function digest(c: RawClient): Promise<string> {
   return (await c.call('DEBUG', 'DIGEST')) as string;
@@ -211,7 +188,7 @@ describe('BGREWRITEAOF', () => {
   it('with appendonly no, writes a base alone', async () => {
     const dir = newDir();
     const s = await startTestServer({ dir });
-    servers.push(s);
+    keep(s);
     const c = await s.raw();
     await c.call('SET', 'a', '1');
     expect(await c.call('BGREWRITEAOF')).toBe('Background append only file rewriting started');
@@ -221,7 +198,7 @@ describe('BGREWRITEAOF', () => {
     await stop(s);
     // A later server without the AOF goes on from the manifest on disk, as Redis does.
     const later = await startTestServer({ dir });
-    servers.push(later);
+    keep(later);
     const l = await later.raw();
     await l.call('SET', 'a', '2');
     await l.call('BGREWRITEAOF');
@@ -262,7 +239,7 @@ describe('appendonly at run time', () => {
   it.each(['yes', 'no'])('aof-use-rdb-preamble %s: CONFIG SET appendonly yes writes the dataset as the base, while writes go on', async (preamble) => {
     const dir = newDir();
     const s = await startTestServer({ dir, 'aof-use-rdb-preamble': preamble });
-    servers.push(s);
+    keep(s);
     const c = await s.raw();
     for (let i = 0; i < 200; i++) c.send('RPUSH', `l${i % 20}`, `v${i}`);
     for (let i = 0; i < 200; i++) await c.read();
@@ -298,7 +275,7 @@ describe('the AOF and other jobs', () => {
   it('SHUTDOWN is refused while the first base is written (appendonly yes at run time)', async () => {
     const dir = newDir();
     const s = await startTestServer({ dir });
-    servers.push(s);
+    keep(s);
     const c = await s.raw();
     for (let i = 0; i < 50; i++) await c.call('SET', `k${i}`, 'v');
     await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '20000');
