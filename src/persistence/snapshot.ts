@@ -219,7 +219,12 @@ export function saveNow(server: PersistedServer, target = rdbPath(server)): void
       if (db.dict.size === 0) continue;
       writer.selectDb(db.id, db.dict.size, db.expires.size);
       for (const [key, value] of db.dict) {
-        writer.key(key, value, keyMetadata(db, key));
+        // A large value goes out piece by piece: the writer's buffer never grows to its size.
+        if (!writer.startKey(key, value, keyMetadata(db, key))) {
+          do {
+            if (writer.pendingBytes >= WRITE_THRESHOLD) file.write(writer.flush());
+          } while (!writer.continueKey());
+        }
         if (writer.pendingBytes >= WRITE_THRESHOLD) file.write(writer.flush());
       }
     }
