@@ -32,8 +32,12 @@ describe('one background job at a time, as Redis runs one child', () => {
     await waitForRewrite(c);
     await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '0');
     expect(await persistenceInfo(c, 'aof_last_bgrewrite_status')).toBe('ok');
-    for (let i = 0; i < 200 && (await persistenceInfo(c, 'rdb_saves')) !== '1'; i++) await new Promise((r) => setTimeout(r, 25));
+    // rdb_saves counts the save when it starts: wait until it has also finished.
+    for (let i = 0; i < 200 && ((await persistenceInfo(c, 'rdb_saves')) !== '1' || (await persistenceInfo(c, 'rdb_bgsave_in_progress')) !== '0'); i++) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
     expect(await persistenceInfo(c, 'rdb_saves')).toBe('1');
+    expect(await persistenceInfo(c, 'rdb_bgsave_in_progress')).toBe('0');
     expect(await persistenceInfo(c, 'rdb_last_bgsave_status')).toBe('ok');
     const saved = readRdb(readFileSync(join(dir, 'dump.rdb')));
     expect(saved.databases.get(0)?.size).toBe(101);

@@ -285,12 +285,17 @@ describe('BGSAVE', () => {
     try {
       const c = await s.raw();
       await c.call('SET', 'k', 'v');
+      // rdb_saves counts the save when it starts: wait until it has also finished.
       let saves = '0';
-      for (let i = 0; i < 100 && saves === '0'; i++) {
-        saves = infoField((await c.call('INFO', 'persistence')) as string, 'rdb_saves') ?? '0';
-        if (saves === '0') await new Promise((r) => setTimeout(r, 50));
+      let running = '1';
+      for (let i = 0; i < 100 && (saves === '0' || running !== '0'); i++) {
+        const info = (await c.call('INFO', 'persistence')) as string;
+        saves = infoField(info, 'rdb_saves') ?? '0';
+        running = infoField(info, 'rdb_bgsave_in_progress') ?? '1';
+        if (saves === '0' || running !== '0') await new Promise((r) => setTimeout(r, 50));
       }
       expect(saves).toBe('1');
+      expect(running).toBe('0');
       expect(readRdb(readFileSync(join(dir, 'dump.rdb'))).databases.get(0)?.has('k')).toBe(true);
     } finally {
       await s.stop();
