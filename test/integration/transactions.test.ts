@@ -56,12 +56,14 @@ describe('transactions with several clients', () => {
 
   it('a watched key expiring between WATCH and EXEC makes EXEC fail', async () => {
     const c = server.client();
-    await c.set('e', 'v', 'PX', 20);
-    expect(await watchedExec('e', () => sleep(40))).toBeNull();
+    // The TTL leaves time for the two clients to connect and WATCH on a busy machine: a key
+    // already expired when watched would not make EXEC fail (the last case below).
+    await c.set('e', 'v', 'PX', 400);
+    expect(await watchedExec('e', () => sleep(600))).toBeNull();
     // Removed by another client's access (lazy expiry) before EXEC: still a change.
-    await c.set('e', 'v', 'PX', 20);
+    await c.set('e', 'v', 'PX', 400);
     expect(await watchedExec('e', async (b) => {
-      await sleep(40);
+      await sleep(600);
       await b.get('e');
     })).toBeNull();
     // Already expired when watched: its later removal is no change.
