@@ -6,8 +6,6 @@
  * Unreachable targets, one that never answers and one that hangs up are shared by both sides.
  */
 import net from 'node:net';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -16,6 +14,7 @@ import { differentialPair } from '../helpers/differential.js';
 import { freePort } from '../helpers/ports.js';
 import { decode, type RespValue } from '../helpers/resp.js';
 import { CommandFeed, PROPAGATE_AOF } from '../../src/commands/core/propagate.js';
+import { readIncrAof } from '../helpers/aof.js';
 
 const hasOracle = oracleAvailable();
 
@@ -76,22 +75,6 @@ async function runSteps(nodis: Side, redis: Side, fakes: Fakes, steps: Step[]): 
     if (!same) problems.push(`${step.on} ${JSON.stringify(step.argv)}\n   nodis: ${JSON.stringify(a)}\n   redis: ${JSON.stringify(b)}`);
   }
   return problems;
-}
-
-/** Every command of Redis's incremental AOF so far. */
-function readAof(dir: string): string[][] {
-  const aofDir = join(dir, 'appendonlydir');
-  const file = readdirSync(aofDir).find((f) => f.endsWith('.incr.aof'));
-  if (file === undefined) return [];
-  let buf = readFileSync(join(aofDir, file));
-  const out: string[][] = [];
-  for (;;) {
-    const next = decode(buf);
-    if (next === null) break;
-    out.push(next.value as string[]);
-    buf = buf.subarray(next.end);
-  }
-  return out;
 }
 
 /** Absolute times read from two clocks a moment apart. */
@@ -304,7 +287,7 @@ describe.skipIf(!hasOracle).each(['redis', 'nodis'] as const)('MIGRATE against R
       for (const c of [nodis.source, nodis.target, redis.source, redis.target]) c.close();
     }
     // The AOF holds each MIGRATE that deleted keys as DEL of those keys, and nothing of the others.
-    const theirs = readAof(redisSource.dir);
+    const theirs = readIncrAof(redisSource.dir);
     const same =
       nodisLog.length === theirs.length &&
       nodisLog.every((argv, i) => {

@@ -5,33 +5,15 @@
  * expired keys, what is not propagated at all. Absolute times taken from the clock on each
  * side may differ by the time between the two runs; everything else must be identical.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { decode } from '../helpers/resp.js';
 import { CommandFeed, PROPAGATE_AOF } from '../../src/commands/core/propagate.js';
+import { readIncrAof } from '../helpers/aof.js';
 
 const hasOracle = oracleAvailable();
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Every command of Redis's incremental AOF so far. */
-function readAof(dir: string): string[][] {
-  const aofDir = join(dir, 'appendonlydir');
-  const file = readdirSync(aofDir).find((f) => f.endsWith('.incr.aof'));
-  if (file === undefined) return [];
-  let buf = readFileSync(join(aofDir, file));
-  const out: string[][] = [];
-  for (;;) {
-    const next = decode(buf);
-    if (next === null) break;
-    out.push(next.value as string[]);
-    buf = buf.subarray(next.end);
-  }
-  return out;
-}
 
 /** Two numbers that are both times near now, as two clocks read a moment apart give. */
 function sameTime(a: string, b: string): boolean {
@@ -91,7 +73,7 @@ class Harness {
     await scenario(this.redis);
     const mine = this.nodisLog.slice(this.nodisSeen);
     this.nodisSeen = this.nodisLog.length;
-    const aof = readAof(this.oracle.dir);
+    const aof = readIncrAof(this.oracle.dir);
     const theirs = aof.slice(this.redisSeen);
     this.redisSeen = aof.length;
     return [mine, theirs];

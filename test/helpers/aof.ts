@@ -7,6 +7,7 @@ import { encodeRdb } from '../../src/persistence/rdb/index.js';
 import type { Value } from '../../src/types/value.js';
 import { afterEach } from 'vitest';
 import type { RawClient } from './raw-client.js';
+import { decode } from './resp.js';
 import { startTestServer, type TestServer } from './server.js';
 
 /** A fresh directory for a server's `dir`. */
@@ -204,4 +205,20 @@ export function aofTestServers(prefix: string): {
       await s.stop();
     },
   };
+}
+
+/** Every command of the incremental AOF file in dir/appendonlydir (Redis's or nodis's) so far. */
+export function readIncrAof(dir: string): string[][] {
+  const aofDir = join(dir, 'appendonlydir');
+  const file = readdirSync(aofDir).find((f) => f.endsWith('.incr.aof'));
+  if (file === undefined) return [];
+  let buf = readFileSync(join(aofDir, file));
+  const out: string[][] = [];
+  for (;;) {
+    const next = decode(buf);
+    if (next === null) break;
+    out.push(next.value as string[]);
+    buf = buf.subarray(next.end);
+  }
+  return out;
 }
