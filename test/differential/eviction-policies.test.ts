@@ -6,11 +6,10 @@
  * nodis runs as a process of its own, with the flags bin/nodis-server gives node: its memory
  * figures are not shared with the test's.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startNodisProcess, type NodisProcess } from '../helpers/nodis-process.js';
+import { describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { existing, pipelined, seededRandom, setBudget, shuffled } from '../helpers/eviction.js';
+import { existing, pipelined, seededRandom, setBudget, shuffled , nodisAndRedisClients } from '../helpers/eviction.js';
 import { infoNumber } from '../helpers/memory.js';
 
 const hasOracle = oracleAvailable();
@@ -24,19 +23,7 @@ const keys = (prefix: string, n: number): string[] => Array.from({ length: n }, 
 const sets = (names: readonly string[]): string[][] => names.map((k) => ['SET', k, VALUE]);
 
 describe.skipIf(!hasOracle)('differential: which keys each maxmemory policy keeps', () => {
-  let nodis: NodisProcess;
-  let redis: Oracle;
-  const clients: RawClient[] = [];
-
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startNodisProcess([], ['--max-semi-space-size=2']), startOracle()]);
-    clients.push(await RawClient.connect(nodis.port), await RawClient.connect(redis.port));
-  }, 30_000);
-
-  afterAll(async () => {
-    for (const c of clients) c.close();
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const clients = nodisAndRedisClients();
 
   /** Runs `scenario` on both servers at once (the LRU clock must tick on both alike) from an empty dataset. */
   async function onBoth<T>(scenario: (c: RawClient) => Promise<T>): Promise<{ nodis: T; redis: T }> {

@@ -11,11 +11,10 @@
  * a few seconds of warm-up and a few of measurement: the LRU clock has a resolution of one
  * second, so a key's idle time only tells hot from cold over seconds.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startNodisProcess, type NodisProcess } from '../helpers/nodis-process.js';
+import { describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { pipelined, seededRandom, settledUsedMemory, shuffled } from '../helpers/eviction.js';
+import { pipelined, seededRandom, settledUsedMemory, shuffled , nodisAndRedisClients } from '../helpers/eviction.js';
 
 const hasOracle = oracleAvailable();
 
@@ -29,19 +28,7 @@ const WARM_UP_MS = 3000;
 const MEASURE_MS = 3000;
 
 describe.skipIf(!hasOracle)('differential: eviction quality beside Redis (hit ratio)', () => {
-  let nodis: NodisProcess;
-  let redis: Oracle;
-  const clients: RawClient[] = [];
-
-  beforeAll(async () => {
-    [nodis, redis] = await Promise.all([startNodisProcess([], ['--max-semi-space-size=2']), startOracle()]);
-    clients.push(await RawClient.connect(nodis.port), await RawClient.connect(redis.port));
-  }, 30_000);
-
-  afterAll(async () => {
-    for (const c of clients) c.close();
-    await Promise.all([nodis?.stop(), redis?.stop()]);
-  });
+  const clients = nodisAndRedisClients();
 
   /** Loads the whole dataset, then sets maxmemory to hold a third of it. */
   async function prepare(c: RawClient, policy: string): Promise<void> {

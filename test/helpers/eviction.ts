@@ -1,4 +1,7 @@
-import type { RawClient } from './raw-client.js';
+import { afterAll, beforeAll } from 'vitest';
+import { startNodisProcess, type NodisProcess } from './nodis-process.js';
+import { startOracle, type Oracle } from './oracle.js';
+import { RawClient } from './raw-client.js';
 import { usedMemory } from './memory.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -66,4 +69,24 @@ export function shuffled(n: number, random: () => number): number[] {
     [out[i], out[j]] = [out[j] as number, out[i] as number];
   }
   return out;
+}
+
+/**
+ * For a describe block: a nodis process (with bin/nodis-server's node flags, so that its memory
+ * figures are its own) and a redis-server, started before its tests and stopped after; the
+ * array returned holds a client of each, nodis first, once they are up.
+ */
+export function nodisAndRedisClients(): RawClient[] {
+  let nodis: NodisProcess | undefined;
+  let redis: Oracle | undefined;
+  const clients: RawClient[] = [];
+  beforeAll(async () => {
+    [nodis, redis] = await Promise.all([startNodisProcess([], ['--max-semi-space-size=2']), startOracle()]);
+    clients.push(await RawClient.connect(nodis.port), await RawClient.connect(redis.port));
+  }, 30_000);
+  afterAll(async () => {
+    for (const c of clients) c.close();
+    await Promise.all([nodis?.stop(), redis?.stop()]);
+  });
+  return clients;
 }
