@@ -1,11 +1,13 @@
 /**
- * CLIENT LIST / CLIENT INFO memory figures (qbuf, qbuf-free, argv-mem, multi-mem, tot-mem) in the
- * shape Redis 7.0 gives them (networking.c getClientMemoryUsage), so that monitoring tools read
- * the same story: a client mid-command holds query buffer and arguments, an idle client's query
- * buffer is trimmed to nothing by the cron. nodis keeps the socket's chunks rather than one
- * growing buffer, so the capacity shown is the one Redis's query buffer would have for the bytes
- * the parser really holds; sizes are rounded up to jemalloc's size classes as Redis's are.
- * Computed only when a client is described, never on the way of a command.
+ * A client's memory as Redis 7.0 counts it (networking.c getClientMemoryUsage): CLIENT LIST's
+ * qbuf, qbuf-free, argv-mem, multi-mem and tot-mem, and the figure that INFO mem_clients_normal,
+ * used_memory and maxmemory-clients add up (net/clients-memory.ts), so that monitoring tools
+ * read the same story: a client mid-command holds query buffer and arguments, an idle client's
+ * query buffer is trimmed to nothing by the cron. nodis keeps the socket's chunks rather than
+ * one growing buffer, so the capacity shown is the one Redis's query buffer would have for the
+ * bytes the parser really holds; sizes are rounded up to jemalloc's size classes as Redis's
+ * are. Every input is a count the client keeps, so the figure costs a few additions: it is
+ * taken after each batch of input and each write.
  */
 
 import { mallocSize } from '../server/memory.js';
@@ -14,8 +16,12 @@ import { mallocSize } from '../server/memory.js';
 const IOBUF_LEN = 16 * 1024;
 /** What Redis 7.0's client struct takes on a 64-bit build (zmalloc_size of it). */
 const CLIENT_STRUCT_SIZE = 768;
-/** Redis's reply buffer as nodis shows it (rbs=), counted in tot-mem as Redis counts buf_usable_size. */
+/** Redis's reply buffer (PROTO_REPLY_CHUNK_BYTES): its size at first and at most (rbs=), counted in tot-mem. */
 export const REPLY_BUFFER_SIZE = 16 * 1024;
+/** Redis's PROTO_REPLY_MIN_BYTES: the cron never shrinks a reply buffer below this. */
+const REPLY_BUFFER_MIN_SIZE = 1024;
+/** Redis's REPLY_BUFFER_DEFAULT_PEAK_RESET_TIME (ms). */
+const REPLY_BUFFER_PEAK_RESET_MS = 5000;
 const POINTER = 8;
 /** sizeof(multiCmd): one queued command of a transaction. */
 const MULTI_CMD_SIZE = 24;
@@ -45,9 +51,53 @@ function sdsRoomFor(len: number): number {
 export function queryBufferCapacity(held: number, trimmed: boolean, bigArgCapacity: number): number {
   if (trimmed) return held;
   if (bigArgCapacity !== 0) return Math.max(held, bigArgCapacity);
-  const first = sdsRoomFor(IOBUF_LEN);
-  if (held <= first) return first;
+  if (held <= FIRST_READ_CAPACITY) return FIRST_READ_CAPACITY;
   return sdsRoomFor(held < 1024 * 1024 ? 2 * held : held + 1024 * 1024);
+}
+
+/** The query buffer's room after a first read (20474 with jemalloc), and its allocation. */
+const FIRST_READ_CAPACITY = sdsRoomFor(IOBUF_LEN);
+const FIRST_READ_ALLOCATION = mallocSize(FIRST_READ_CAPACITY + sdsOverhead(FIRST_READ_CAPACITY));
+
+/** What a query buffer of this capacity takes from the allocator (Redis's sdsZmallocSize). */
+function queryBufferAllocation(capacity: number): number {
+  return capacity === FIRST_READ_CAPACITY ? FIRST_READ_ALLOCATION : mallocSize(capacity + sdsOverhead(capacity));
+}
+
+/**
+ * Redis's static reply buffer, as the cron resizes it (clientsCronResizeOutputBuffer): halved
+ * or more down to its recent peak when that is under half of it, doubled up to 16 KB when the
+ * peak filled it, the peak forgotten every 5 seconds. An idle client's shrinks to 1 KB.
+ */
+export class ReplyBufferModel {
+  /** rbs=: the buffer's size. */
+  size = REPLY_BUFFER_SIZE;
+  /** rbp=: the most it held since the peak was last reset (Redis starts it at the size). */
+  peak = REPLY_BUFFER_SIZE;
+  /**
+   * When the peak was last reset (ms). Redis stores its creation time in seconds there and
+   * compares it with milliseconds, so its first cron visit resets the peak: 0 does the same.
+   */
+  private peakResetAt = 0;
+
+  /** A batch of `bytes` of output: Redis's static buffer took as much of it as fits. */
+  wrote(bytes: number): void {
+    if (bytes > this.peak) this.peak = Math.min(bytes, this.size);
+  }
+
+  /** The cron's visit; `pending`: output not written yet (what the buffer holds now). */
+  resize(nowMs: number, pending: number): void {
+    let next = 0;
+    const half = Math.floor(this.size / 2);
+    if (half >= REPLY_BUFFER_MIN_SIZE && this.peak < half) next = Math.max(REPLY_BUFFER_MIN_SIZE, this.peak + 1);
+    else if (this.size * 2 < REPLY_BUFFER_SIZE * 2 && this.peak === this.size) next = Math.min(REPLY_BUFFER_SIZE, this.size * 2);
+    if (nowMs - this.peakResetAt >= REPLY_BUFFER_PEAK_RESET_MS) {
+      this.peak = Math.min(pending, this.size);
+      this.peakResetAt = nowMs;
+    }
+    // The allocator's size class is what the buffer gets (zmalloc_usable).
+    if (next !== 0) this.size = mallocSize(next);
+  }
 }
 
 /** The state of a client the figures are computed from. */
@@ -58,14 +108,17 @@ export interface ClientMemoryState {
   /** The arguments held: of the running, blocked or postponed command, or those read of a partial one. */
   argvBytes: number;
   argvCount: number;
-  /** Queued transaction commands (null outside MULTI). */
-  multiQueue: ReadonlyArray<{ readonly argv: readonly string[] }> | null;
+  /** Queued transaction commands (0 outside MULTI, or before the first is queued) and their arguments' bytes (MultiState.queuedBytes). */
+  multiCommands: number;
+  multiBytes: number;
   watchedKeys: number;
   channels: number;
   patterns: number;
   shardChannels: number;
   /** Output not yet written (omem). */
   outputBytes: number;
+  /** The size of Redis's static reply buffer (rbs=, ReplyBufferModel). */
+  replyBufferSize: number;
 }
 
 export interface ClientMemoryFigures {
@@ -88,32 +141,31 @@ function dictSlots(size: number): number {
   return slots;
 }
 
-export function clientMemoryFigures(c: ClientMemoryState): ClientMemoryFigures {
-  let multiMem = 0;
-  let multiOverhead = 0;
-  if (c.multiQueue !== null && c.multiQueue.length !== 0) {
-    for (const queued of c.multiQueue) multiMem += argvBytes(queued.argv) + POINTER * queued.argv.length;
-    // Room for 2 queued commands at first, doubled whenever full.
-    let allocated = 2;
-    while (allocated < c.multiQueue.length) allocated *= 2;
-    multiOverhead = allocated * MULTI_CMD_SIZE;
-  }
-  const pubsub =
-    c.patterns * LIST_NODE_SIZE +
-    c.channels * DICT_ENTRY_SIZE +
-    dictSlots(c.channels) * POINTER +
-    c.shardChannels * DICT_ENTRY_SIZE +
-    dictSlots(c.shardChannels) * POINTER;
-  const totMem =
+/** Room for queued commands: 2 at first, doubled whenever full (Redis's mstate.alloc_count). */
+function multiSlots(count: number): number {
+  if (count === 0) return 0;
+  let allocated = 2;
+  while (allocated < count) allocated *= 2;
+  return allocated;
+}
+
+/** tot-mem: everything the client holds (Redis's getClientMemoryUsage). */
+export function clientTotalMemory(c: ClientMemoryState): number {
+  let total =
     c.outputBytes +
-    mallocSize(c.queryBufferCapacity + sdsOverhead(c.queryBufferCapacity)) +
+    queryBufferAllocation(c.queryBufferCapacity) +
     CLIENT_STRUCT_SIZE +
-    REPLY_BUFFER_SIZE +
+    c.replyBufferSize +
     c.argvBytes +
     POINTER * c.argvCount +
-    multiMem +
-    multiOverhead +
-    c.watchedKeys * WATCHED_KEY_SIZE +
-    pubsub;
-  return { qbufFree: c.queryBufferCapacity - c.queryBuffer, multiMem, totMem };
+    c.watchedKeys * WATCHED_KEY_SIZE;
+  if (c.multiCommands !== 0) total += c.multiBytes + multiSlots(c.multiCommands) * MULTI_CMD_SIZE;
+  if (c.patterns !== 0) total += c.patterns * LIST_NODE_SIZE;
+  if (c.channels !== 0) total += c.channels * DICT_ENTRY_SIZE + dictSlots(c.channels) * POINTER;
+  if (c.shardChannels !== 0) total += c.shardChannels * DICT_ENTRY_SIZE + dictSlots(c.shardChannels) * POINTER;
+  return total;
+}
+
+export function clientMemoryFigures(c: ClientMemoryState): ClientMemoryFigures {
+  return { qbufFree: c.queryBufferCapacity - c.queryBuffer, multiMem: c.multiBytes, totMem: clientTotalMemory(c) };
 }

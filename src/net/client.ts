@@ -11,7 +11,8 @@ import type { WatchedKey } from '../keyspace/watch.js';
 import type { TrackingState } from '../pubsub/tracking.js';
 import { isSubscribed } from '../pubsub/registry.js';
 import { coarseNow } from '../keyspace/access.js';
-import { REPLY_BUFFER_SIZE, argvBytes, clientMemoryFigures, queryBufferCapacity } from './client-memory.js';
+import { ReplyBufferModel, argvBytes, clientMemoryFigures, clientTotalMemory, queryBufferCapacity, type ClientMemoryState } from './client-memory.js';
+import type { ClientsMemory } from './clients-memory.js';
 
 /** client-query-buffer-limit's lowest accepted value. */
 const MIN_QUERY_BUFFER_LIMIT = 1024 * 1024;
@@ -36,6 +37,8 @@ export interface ClientHost extends ServerContext {
   crossProtocolAttack(): void;
   /** Writes the output of the clients in pendingFlush. */
   flushPending(): void;
+  /** The clients' memory: the total used_memory includes, and maxmemory-clients (all of it, where commands see a part). */
+  readonly clientsMemory: ClientsMemory<Client>;
   /** The AOF holds commands not yet written: replies wait until they are. */
   readonly repliesHeld: boolean;
   /** A client's replies wait until the AOF has written what they acknowledge. */
@@ -55,7 +58,18 @@ export class Client implements ClientConnection {
   user = 'default';
   authenticated: boolean;
   replyMode: 'on' | 'off' | 'skip' = 'on';
-  noEvict = false;
+  private noEvictOn = false;
+  /** The memory figure last counted in the clients' total (net/clients-memory.ts). */
+  memoryUsage = 0;
+  /** The maxmemory-clients bucket this client sits in; -1 for none. */
+  memoryBucket = -1;
+  /** What the memory figure is computed from, refilled each time rather than allocated. */
+  private readonly memoryState: ClientMemoryState = {
+    queryBuffer: 0, queryBufferCapacity: 0, argvBytes: 0, argvCount: 0, multiCommands: 0, multiBytes: 0,
+    watchedKeys: 0, channels: 0, patterns: 0, shardChannels: 0, outputBytes: 0, replyBufferSize: 0,
+  };
+  /** The size Redis's reply buffer would have for this client's replies (CLIENT LIST rbs=, rbp=, tot-mem). */
+  private readonly replyBuffer = new ReplyBufferModel();
   commandName = '';
   /** Last command run, for CLIENT LIST cmd=. */
   lastCommand = 'NULL';
@@ -111,6 +125,21 @@ export class Client implements ClientConnection {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.onClose());
     socket.on('close', () => this.onClose());
+    // A big reply written out: its memory is given back (Redis measures after each write).
+    socket.on('drain', () => this.updateMemoryUsage());
+    this.updateMemoryUsage();
+  }
+
+  /** CLIENT NO-EVICT: a client with it on is never disconnected by maxmemory-clients. */
+  get noEvict(): boolean {
+    return this.noEvictOn;
+  }
+
+  set noEvict(on: boolean) {
+    if (on === this.noEvictOn) return;
+    this.noEvictOn = on;
+    if (on) this.server.clientsMemory.exempt(this);
+    else this.updateMemoryUsage();
   }
 
   private onData(chunk: Buffer): void {
@@ -162,6 +191,9 @@ export class Client implements ClientConnection {
         break;
       }
       this.lastCommand = this.commandName;
+      // With maxmemory-clients set, the output a command added counts before the next one runs
+      // (Redis measures the client after each command, then evicts before the next).
+      if (this.server.clientsMemory.tracking) this.updateMemoryUsage(true);
       if (this.server.blocking.hasReady) this.server.blocking.handleReady();
     }
     endBatch();
@@ -170,6 +202,8 @@ export class Client implements ClientConnection {
     if (this.closing) this.reply.enabled = false;
     this.flush();
     this.server.flushPending();
+    // As Redis before the event loop sleeps: disconnect clients over maxmemory-clients.
+    if (this.server.clientsMemory.limit !== 0) this.server.clientsMemory.evict();
   }
 
   holdUntil(done: Promise<void>): void {
@@ -208,18 +242,70 @@ export class Client implements ClientConnection {
     this.closing = true;
   }
 
+  /**
+   * Writes what the replies added, and takes the client's memory figure (after each batch of
+   * input, and after output added by others: Pub/Sub, MONITOR, replies that waited).
+   */
   flush(): void {
     if (this.closed) return;
     // The AOF has commands of this turn of the loop still to write: replies follow them.
     if (this.server.repliesHeld) {
       this.server.holdRepliesOf(this);
+      this.updateMemoryUsage();
       return;
     }
     // Checked before the socket takes the bytes, as Redis counts its reply list.
     if (this.server.outputLimitsActive && this.overOutputLimits()) return;
     const n = this.reply.flush(this.socket);
     this.server.stats.netOutputBytes += n;
-    if (this.closing && (n !== 0 || this.socket.writableLength !== 0)) this.closeWhenWritten();
+    this.replyBuffer.wrote(n);
+    if (this.closing && (n !== 0 || this.socket.writableLength !== 0)) {
+      this.closeWhenWritten();
+      return;
+    }
+    this.updateMemoryUsage();
+  }
+
+  /** Output not written yet (CLIENT LIST omem), what client-output-buffer-limit is checked against. */
+  outputBufferBytes(): number {
+    return this.reply.pending + this.socket.writableLength;
+  }
+
+  /**
+   * Takes this client's memory figure (CLIENT LIST tot-mem) into the clients' total. `midBatch`:
+   * between two commands of a read, when the query buffer still holds the part already run.
+   */
+  updateMemoryUsage(midBatch = false): void {
+    // A closed client's memory has left the total (ClientsMemory.removed) and must not come back.
+    if (this.closed) return;
+    const state = this.fillMemoryState(midBatch ? this.parser.pending + this.parser.parsedBytes : this.parser.pending, null);
+    this.server.clientsMemory.update(this, clientTotalMemory(state));
+  }
+
+  /**
+   * The state the memory figures are computed from, the query buffer holding `queryBuffer`
+   * bytes. `runningArgv`: the command running, whose arguments are held (else those of a
+   * blocked or postponed command, or of the one partly read).
+   */
+  private fillMemoryState(queryBuffer: number, runningArgv: readonly string[] | null): ClientMemoryState {
+    const parser = this.parser;
+    const state = this.memoryState;
+    // Redis keeps the argv of a command that runs, waits on keys or waits for a pause to end.
+    const heldArgv = runningArgv ?? this.blocked?.argv ?? this.postponed;
+    state.queryBuffer = queryBuffer;
+    state.queryBufferCapacity = queryBufferCapacity(queryBuffer, this.queryBufferTrimmed, parser.bigArgCapacity);
+    state.argvBytes = heldArgv === null ? parser.partialArgBytes : argvBytes(heldArgv);
+    state.argvCount = heldArgv === null ? parser.partialArgCount : heldArgv.length;
+    const multi = this.multi;
+    state.multiCommands = multi === null ? 0 : multi.queue.length;
+    state.multiBytes = multi === null ? 0 : multi.queuedBytes;
+    state.watchedKeys = this.watchedKeys.length;
+    state.channels = this.channels.size;
+    state.patterns = this.patterns.size;
+    state.shardChannels = this.shardChannels.size;
+    state.outputBytes = this.outputBufferBytes();
+    state.replyBufferSize = this.replyBuffer.size;
+    return state;
   }
 
   /**
@@ -268,7 +354,7 @@ export class Client implements ClientConnection {
     const subscribed = isSubscribed(this);
     const limit = subscribed ? this.server.outputLimits.pubsub : this.server.outputLimits.normal;
     if (limit.hard === 0 && limit.soft === 0) return false;
-    const used = this.reply.pending + this.socket.writableLength;
+    const used = this.outputBufferBytes();
     let over = limit.hard !== 0 && used >= limit.hard;
     if (limit.soft !== 0 && used >= limit.soft) {
       const now = Date.now();
@@ -294,7 +380,7 @@ export class Client implements ClientConnection {
     this.replyMode = 'on';
     this.reply.enabled = true;
     this.reply.resp = 2;
-    this.noEvict = false;
+    // CLIENT NO-EVICT outlives RESET, as in Redis 7.0 (clearClientConnectionState leaves it).
     if (this.monitor) {
       this.monitor = false;
       this.server.monitors.delete(this);
@@ -315,28 +401,16 @@ export class Client implements ClientConnection {
     const idle = Math.max(0, Math.floor((now - this.lastInteraction) / 1000));
     const flags = this.flagLetters();
     const parser = this.parser;
-    const qbuf = parser.pending + (runningArgv === undefined ? 0 : parser.parsedBytes);
-    const omem = this.reply.pending + this.socket.writableLength;
-    // Redis keeps the argv of a command that runs, waits on keys or waits for a pause to end.
-    const heldArgv = runningArgv ?? this.blocked?.argv ?? this.postponed;
-    const argvMem = heldArgv === null ? parser.partialArgBytes : argvBytes(heldArgv);
-    const memory = clientMemoryFigures({
-      queryBuffer: qbuf,
-      queryBufferCapacity: queryBufferCapacity(qbuf, this.queryBufferTrimmed, parser.bigArgCapacity),
-      argvBytes: argvMem,
-      argvCount: heldArgv === null ? parser.partialArgCount : heldArgv.length,
-      multiQueue: this.multi === null ? null : this.multi.queue,
-      watchedKeys: this.watchedKeys.length,
-      channels: this.channels.size,
-      patterns: this.patterns.size,
-      shardChannels: this.shardChannels.size,
-      outputBytes: omem,
-    });
+    const state = this.fillMemoryState(parser.pending + (runningArgv === undefined ? 0 : parser.parsedBytes), runningArgv ?? null);
+    const qbuf = state.queryBuffer;
+    const argvMem = state.argvBytes;
+    const omem = state.outputBytes;
+    const memory = clientMemoryFigures(state);
     return (
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd()} name=${this.name} age=${age} idle=${idle} ` +
       `flags=${flags} db=${this.db.id} sub=${this.channels.size} psub=${this.patterns.size} ssub=${this.shardChannels.size} ` +
       `multi=${this.multi === null ? -1 : this.multi.queue.length} qbuf=${qbuf} qbuf-free=${memory.qbufFree} argv-mem=${argvMem} ` +
-      `multi-mem=${memory.multiMem} rbs=${REPLY_BUFFER_SIZE} rbp=${REPLY_BUFFER_SIZE} obl=0 oll=0 omem=${omem} tot-mem=${memory.totMem} events=r ` +
+      `multi-mem=${memory.multiMem} rbs=${this.replyBuffer.size} rbp=${this.replyBuffer.peak} obl=0 oll=0 omem=${omem} tot-mem=${memory.totMem} events=r ` +
       `cmd=${this.commandName === '' ? this.lastCommand : this.commandName} ` +
       `user=${this.user} redir=${this.tracking === null ? -1 : this.tracking.redirect} resp=${this.reply.resp}`
     );
@@ -347,6 +421,11 @@ export class Client implements ClientConnection {
    * seconds has its query buffer trimmed to what it holds, so CLIENT LIST shows no free room.
    * Redis leaves a buffer wasting 4 KB or less as it is.
    */
+  /** Redis's clientsCronResizeOutputBuffer, for the figures (see ReplyBufferModel). */
+  resizeReplyBuffer(nowMs: number): void {
+    this.replyBuffer.resize(nowMs, this.reply.pending);
+  }
+
   trimIdleQueryBuffer(nowSeconds: number): void {
     if (this.queryBufferTrimmed || nowSeconds - Math.floor(this.lastInteraction / 1000) <= 2) return;
     const held = this.parser.pending;

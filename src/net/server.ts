@@ -15,6 +15,7 @@ import { Evictor, type EvictResult } from '../keyspace/evict.js';
 import { bindAccessPolicy, stopLruClock, tickLruClock } from '../keyspace/access.js';
 import type { Logger } from '../log.js';
 import { Client } from './client.js';
+import { ClientsMemory } from './clients-memory.js';
 import { BlockingState } from './blocking.js';
 import { MigrateSocketCache } from './migrate-sockets.js';
 import { WatchRegistry } from '../keyspace/watch.js';
@@ -55,6 +56,7 @@ function newStats(): ServerStats {
     errorStats: new Map(),
     unexpectedErrorReplies: 0,
     lazyfreedObjects: 0,
+    evictedClients: 0,
   };
 }
 
@@ -78,6 +80,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly meter = new MemoryMeter();
   /** maxmemory-policy at work (keyspace/evict.ts). */
   readonly evictor: Evictor;
+  /** The clients' memory (INFO mem_clients_normal, part of used_memory) and maxmemory-clients. */
+  readonly clientsMemory: ClientsMemory<Client>;
   /** As in Redis, start-up counts as the last save (LASTSAVE, save points). */
   lastSave = Math.floor(Date.now() / 1000);
   readonly saveStatus: SaveStatus;
@@ -107,7 +111,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   /** notify-keyspace-events as bits (0: notifications off). */
   private notifyFlags = 0;
   private cronTimer: NodeJS.Timeout | null = null;
-  private cronLoops = 0;
+  /** Where clientsCron goes on from. */
+  private clientsCronCursor: Iterator<Client> | null = null;
   private pausedUntil = 0;
   private pauseMode: 'all' | 'write' = 'all';
   private pauseTimer: NodeJS.Timeout | null = null;
@@ -126,8 +131,10 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     bindAccessPolicy(config, this.databases);
     config.onChange('hz', () => this.scheduleCron());
     this.evictor = new Evictor(config, this);
+    this.clientsMemory = new ClientsMemory<Client>(this.meter, log, this.stats);
     this.setMaxmemory(config.getNumber('maxmemory'));
     config.onChange('maxmemory', (v) => this.maxmemoryChanged(v as number));
+    config.onChange('maxmemory-clients', () => this.configureClientEviction());
     const readNotifyFlags = () => {
       this.notifyFlags = Math.max(0, parseNotifyFlags(config.getString('notify-keyspace-events')));
     };
@@ -243,6 +250,15 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   private setMaxmemory(limit: number): void {
     this.meter.setLimit(limit);
     setKeyspaceAccounting(this.databases, limit === 0 ? null : this.meter);
+    // maxmemory-clients may be a percentage of it.
+    this.configureClientEviction();
+  }
+
+  /** maxmemory-clients (or maxmemory, which a percentage is of) changed. */
+  private configureClientEviction(): void {
+    this.clientsMemory.configure(this.config.getNumber('maxmemory-clients'), this.config.getNumber('maxmemory'), this.clients.values(), (client) =>
+      client.updateMemoryUsage(),
+    );
   }
 
   /** Redis's isSafeToPerformEvictions: not while a dataset loads, nor while clients are paused. */
@@ -421,6 +437,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.pendingFlush.delete(client);
     this.clients.delete(client.id);
     this.monitors.delete(client);
+    this.clientsMemory.removed(client);
   }
 
   // ---- MONITOR ----
@@ -525,8 +542,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.closeTimedOutClients();
     // Memory measured over the limit with no command to evict before: slices evict now.
     if (this.meter.limit !== 0 && this.meter.used > this.meter.limit) this.evictor.startSlices();
-    // Redis's clientsCron visits every client about once a second.
-    if (++this.cronLoops % hz === 0) this.clientsCron();
+    this.clientsCron(hz);
+    if (this.clientsMemory.limit !== 0) this.clientsMemory.evict();
     this.blocking.checkTimeouts();
     if (this.tracking.clients.size !== 0) this.tracking.limit();
     // As Redis, no save point and no AOF rewrite while a dataset loads (it would save half of it).
@@ -542,9 +559,32 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.flushPending();
   }
 
-  private clientsCron(): void {
-    const nowSeconds = Math.floor(Date.now() / 1000);
-    for (const client of this.clients.values()) client.trimIdleQueryBuffer(nowSeconds);
+  /**
+   * Redis's clientsCron: each call visits the next clients in turn, enough of them to see every
+   * client once a second (all of them on each call while there are 5 or fewer), so that the
+   * work is spread over the calls.
+   */
+  private clientsCron(hz: number): void {
+    const count = this.clients.size;
+    let visits = Math.floor(count / hz);
+    if (visits < CLIENTS_CRON_MIN_VISITS) visits = Math.min(count, CLIENTS_CRON_MIN_VISITS);
+    if (visits === 0) return;
+    const now = Date.now();
+    const nowSeconds = Math.floor(now / 1000);
+    for (let i = 0; i < visits; i++) {
+      // A Map's iterator sees clients added since it started and skips those deleted.
+      let next = this.clientsCronCursor?.next();
+      if (next === undefined || next.done === true) {
+        this.clientsCronCursor = this.clients.values();
+        next = this.clientsCronCursor.next();
+        if (next.done === true) return;
+      }
+      const client = next.value;
+      client.trimIdleQueryBuffer(nowSeconds);
+      client.resizeReplyBuffer(now);
+      // Output written since the last figure (a socket's drain event fires only after a full buffer) is given back.
+      client.updateMemoryUsage();
+    }
   }
 
   private closeTimedOutClients(): void {
@@ -603,6 +643,9 @@ function listeningParamOf(pairs: ReadonlyArray<readonly [string, string]>, confi
   }
   return first ?? 'port';
 }
+
+/** Redis's CLIENTS_CRON_MIN_ITERATIONS. */
+const CLIENTS_CRON_MIN_VISITS = 5;
 
 /**
  * Redis 7.0's protected mode: with it on and no password for the default user, only local

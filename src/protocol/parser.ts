@@ -38,6 +38,9 @@ export class RespParser {
   private bulkLen = -1;
   private big: Buffer | null = null;
   private bigFilled = 0;
+  /** How many of the arguments read of the current multibulk partialArgBytes has summed, and their bytes. */
+  private summedArgs = 0;
+  private summedBytes = 0;
 
   /** Bytes received but not yet turned into commands (INFO's query buffer figures). */
   get pending(): number {
@@ -61,12 +64,18 @@ export class RespParser {
     return this.args === null ? 0 : this.argc;
   }
 
-  /** Total length of those arguments (Redis's argv_len_sum). */
+  /**
+   * Total length of those arguments (Redis's argv_len_sum). Read after every batch of input (the
+   * client's memory figure), so each argument is added once: a command of a million arguments
+   * arriving in many reads is not summed again for each of them.
+   */
   get partialArgBytes(): number {
     const args = this.args;
     if (args === null) return 0;
-    let bytes = 0;
-    for (let i = 0; i < this.argc; i++) bytes += (args[i] as string).length;
+    let bytes = this.summedBytes;
+    for (let i = this.summedArgs; i < this.argc; i++) bytes += (args[i] as string).length;
+    this.summedArgs = this.argc;
+    this.summedBytes = bytes;
     return bytes;
   }
 
@@ -133,6 +142,8 @@ export class RespParser {
       this.pos = countEnd;
       this.args = new Array<string>(quick);
       this.argc = 0;
+      this.summedArgs = 0;
+      this.summedBytes = 0;
       this.argsLeft = quick;
       this.bulkLen = -1;
       return 1;
@@ -150,6 +161,8 @@ export class RespParser {
     if (count <= 0) return -1;
     this.args = new Array<string>(count);
     this.argc = 0;
+    this.summedArgs = 0;
+    this.summedBytes = 0;
     this.argsLeft = count;
     this.bulkLen = -1;
     return 1;

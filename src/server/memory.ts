@@ -76,22 +76,26 @@ export function lazyfreeEffort(value: Value, listFill: number): number {
   return 1;
 }
 
-/** The V8 heap in use plus the memory held outside it (Buffers): a few µs, where process.memoryUsage() reads the RSS too (tens of µs). */
-function heapAndExternal(): number {
-  const heap = v8.getHeapStatistics();
-  return heap.used_heap_size + heap.external_memory;
+/**
+ * The V8 heap in use plus the memory outside it that is not Buffers: what holds data. Buffers
+ * hold the clients' input and output, counted apart as Redis counts them (MemoryMeter.clients),
+ * and their garbage lingers (see externalNotBuffers).
+ */
+function heapAndExternalData(): number {
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external - m.arrayBuffers;
 }
 
 /** What the process used when this module loaded: the floor of the used_memory estimate. */
-const STARTUP_FLOOR = heapAndExternal();
+export const STARTUP_FLOOR = heapAndExternalData();
 
 /**
- * Bytes the process uses for data: the V8 heap plus buffers outside it, less what commands
- * freed and V8 has not collected yet (server/reclaim.ts), as Redis's used_memory drops when
- * a value is freed.
+ * Bytes the process uses for data: the V8 heap plus memory outside it but for Buffers, less
+ * what commands freed and V8 has not collected yet (server/reclaim.ts), as Redis's used_memory
+ * drops when a value is freed. The clients' buffers are not in it (MemoryMeter.clients).
  */
 export function usedMemory(): number {
-  const heap = heapAndExternal();
+  const heap = heapAndExternalData();
   // The estimate never takes the figure below what the server used when it started.
   return Math.max(heap - uncollected.pendingBytes(), Math.min(heap, STARTUP_FLOOR));
 }
@@ -136,16 +140,24 @@ const ARGUMENT_OVERHEAD = 16;
  * - when maxmemory is set, a full collection is run first if it is cheap (a small heap).
  * Not followed until the next major collection: elements removed from a collection in place
  * (LPOP, SREM…: only lowered at minor collections), values built from other keys (SUNIONSTORE,
- * SORT … STORE, COPY: their arguments are only key names). Never counted: client query and
- * output buffers, which Redis counts (but for replicas'). Per command it costs one comparison
+ * SORT … STORE, COPY: their arguments are only key names). The clients' query and output
+ * buffers are not measured (they are Buffers, outside the heap, and their garbage lingers) but
+ * counted as Redis counts them, from each client's figures (`clients`, net/clients-memory.ts).
+ * Per command it costs one comparison
  * while used ≤ maxmemory, plus the sum of a denyoom command's argument lengths, and a Map
  * lookup per key set or deleted; nothing at all while maxmemory is 0.
  */
 export class MemoryMeter implements KeyspaceAccounting {
   /** maxmemory in bytes; 0: no limit, and nothing is measured or counted. */
   limit = 0;
-  /** Estimated bytes in use (see above); meaningful only while limit is set. */
+  /** Estimated bytes in use (see above), the clients' included; meaningful only while limit is set. */
   used = 0;
+  /**
+   * What the clients' buffers take as Redis counts them (INFO mem_clients_normal), kept by
+   * net/clients-memory.ts whether maxmemory is set or not: part of `used`, as Redis's
+   * zmalloc_used_memory includes them.
+   */
+  clients = 0;
   /**
    * Memory was found over the limit when the running top-level command started (Redis's
    * pre_command_oom_state): a script's writes are refused on it rather than evicting.
@@ -178,7 +190,7 @@ export class MemoryMeter implements KeyspaceAccounting {
     if (major) {
       // Memory outside the heap as the least reading since the previous major collection,
       // that one included: I/O of busy clients is not counted as data.
-      this.used = heap + Math.min(external, this.externalSinceMajor) - uncollected.keysFreedPendingBytes();
+      this.used = heap + Math.min(external, this.externalSinceMajor) - uncollected.keysFreedPendingBytes() + this.clients;
       this.externalSinceMajor = external;
       return;
     }
@@ -186,7 +198,14 @@ export class MemoryMeter implements KeyspaceAccounting {
     // After a minor collection the heap as it is: it includes old garbage and keys freed and
     // not collected yet, so it is never below what is live; those keys may also have been
     // young and gone already, so subtracting them could take it below.
-    if (heap + external < this.used) this.used = heap + external;
+    const measured = heap + external + this.clients;
+    if (measured < this.used) this.used = measured;
+  }
+
+  /** The clients' buffers grew (or shrank, delta < 0). */
+  clientsChanged(delta: number): void {
+    this.clients += delta;
+    this.used += delta;
   }
 
   /** A command that may use memory is about to run with these arguments. */

@@ -141,4 +141,28 @@ describe.skipIf(!hasOracle)('differential: CLIENT LIST query buffer and memory f
     expect(nodisAgain).toEqual(redisAgain);
     expect(redisAgain).toMatchObject({ qbuf: 0, hasFreeRoom: true });
   });
+
+  it("an idle client's reply buffer shrinks to 1 KB and its whole figure to Redis's", async () => {
+    const settle = async (port: number): Promise<Fields | undefined> => {
+      const idle = await RawClient.connect(port);
+      const observer = await RawClient.connect(port);
+      try {
+        expect(await idle.call('CLIENT', 'SETNAME', 'settling')).toBe('OK');
+        // The cron resizes the reply buffer to its recent peak (forgotten every 5 s) and trims
+        // the query buffer of a client idle for 2 s.
+        for (const deadline = Date.now() + 20_000; ; ) {
+          const fields = (await clientList(observer)).get('settling');
+          if ((fields?.rbs === '1024' && fields.rbp === '0' && fields['qbuf-free'] === '0') || Date.now() >= deadline) return fields;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      } finally {
+        idle.close();
+        observer.close();
+      }
+    };
+    const [mine, theirs] = await Promise.all([settle(servers.nodis.port), settle(servers.redis.port)]);
+    const memory = (f: Fields | undefined) => ({ rbs: f?.rbs, rbp: f?.rbp, qbufFree: f?.['qbuf-free'], totMem: f?.['tot-mem'] });
+    expect(memory(mine)).toEqual(memory(theirs));
+    expect(memory(theirs)).toEqual({ rbs: '1024', rbp: '0', qbufFree: '0', totMem: '1800' });
+  }, 30_000);
 });

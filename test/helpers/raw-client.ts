@@ -141,6 +141,16 @@ export class RawClient {
     return buf.latin1Slice(0, buf.length);
   }
 
+  /** Stops reading from the socket: what the server sends piles up in its output buffers. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  /** Reads again after pause(). */
+  resume(): void {
+    this.socket.resume();
+  }
+
   close(): void {
     if (this.idleTimer !== null) clearTimeout(this.idleTimer);
     this.socket.destroy();

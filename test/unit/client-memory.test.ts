@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clientMemoryFigures, queryBufferCapacity } from '../../src/net/client-memory.js';
+import { ReplyBufferModel, clientMemoryFigures, queryBufferCapacity } from '../../src/net/client-memory.js';
 import { mallocSize } from '../../src/server/memory.js';
 
 describe('CLIENT LIST memory figures', () => {
@@ -21,7 +21,7 @@ describe('CLIENT LIST memory figures', () => {
   });
 
   it("sums tot-mem as Redis 7.0 does, jemalloc's rounding included", () => {
-    const base = { watchedKeys: 0, channels: 0, patterns: 0, shardChannels: 0, outputBytes: 0, multiQueue: null };
+    const base = { watchedKeys: 0, channels: 0, patterns: 0, shardChannels: 0, outputBytes: 0, multiCommands: 0, multiBytes: 0, replyBufferSize: 16384 };
     // A fresh client running CLIENT LIST: Redis 7.0.15 shows qbuf=26 qbuf-free=20448 argv-mem=10 tot-mem=37658.
     expect(clientMemoryFigures({ ...base, queryBuffer: 26, queryBufferCapacity: 20474, argvBytes: 10, argvCount: 2 })).toEqual({
       qbufFree: 20448,
@@ -36,9 +36,40 @@ describe('CLIENT LIST memory figures', () => {
       argvBytes: 0,
       argvCount: 0,
       watchedKeys: 1,
-      multiQueue: [{ argv: ['SET', 'aaaa', 'bbbbbbbb'] }, { argv: ['GET', 'aaaa'] }],
+      // The queued arguments' bytes plus a pointer each, as MULTI keeps them.
+      multiCommands: 2,
+      multiBytes: 'SETaaaabbbbbbbb'.length + 3 * 8 + 'GETaaaa'.length + 2 * 8,
     });
     expect(multi.multiMem).toBe(62);
     expect(multi.totMem).toBe(37632 + 62 + 48 + 56);
+  });
+
+  it("resizes the reply buffer as Redis's cron does: down to the recent peak, up to 16 KB when filled", () => {
+    const buffer = new ReplyBufferModel();
+    expect([buffer.size, buffer.peak]).toEqual([16384, 16384]);
+    // The first visit forgets the peak (Redis's creation time is in seconds, compared with ms).
+    buffer.resize(10_000, 0);
+    expect([buffer.size, buffer.peak]).toEqual([16384, 0]);
+    buffer.wrote(1395);
+    buffer.resize(10_100, 0);
+    // Down to the peak, in jemalloc's size class.
+    expect([buffer.size, buffer.peak]).toEqual([1536, 1395]);
+    // A batch bigger than the buffer fills it: the next visit doubles it.
+    buffer.wrote(100_000);
+    expect(buffer.peak).toBe(1536);
+    buffer.resize(10_200, 0);
+    expect(buffer.size).toBe(3072);
+    // The peak is forgotten 5 s after it was last reset, then the buffer shrinks to 1 KB at least.
+    buffer.resize(15_000, 0);
+    expect([buffer.size, buffer.peak]).toEqual([3072, 0]);
+    buffer.resize(15_100, 0);
+    expect([buffer.size, buffer.peak]).toEqual([1024, 0]);
+    buffer.resize(15_200, 0);
+    expect(buffer.size).toBe(1024);
+    for (const t of [16_000, 16_100, 16_200, 16_300]) {
+      buffer.wrote(1_000_000);
+      buffer.resize(t, 0);
+    }
+    expect(buffer.size).toBe(16384);
   });
 });

@@ -152,6 +152,29 @@ describe('RespParser', () => {
   });
 });
 
+describe('RespParser: what a partly read command holds (CLIENT LIST argv-mem, client memory)', () => {
+  it('counts the arguments read so far as they arrive, and starts again with the next command', () => {
+    const parser = new RespParser();
+    const held: Array<[number, number]> = [];
+    const feed = (text: string): void => {
+      parser.feed(latin1(text));
+      while (parser.next() !== null);
+      held.push([parser.partialArgCount, parser.partialArgBytes]);
+    };
+    feed('*5\r\n$4\r\nMSET\r\n$2\r\nk1');
+    feed('\r\n$3\r\nabc\r\n');
+    feed('$2\r\nk2\r\n');
+    feed('$1\r\nv\r\n');
+    feed('*3\r\n$3\r\nSET\r\n$1\r\nx\r\n');
+    feed('$1\r\ny\r\n');
+    // A big argument gathered in a buffer of its own counts once complete.
+    feed('*2\r\n$4\r\nECHO\r\n$40000\r\n' + 'z'.repeat(20_000));
+    feed('z'.repeat(19_000));
+    feed('z'.repeat(1000) + '\r\n');
+    expect(held).toEqual([[1, 4], [3, 9], [4, 11], [0, 0], [2, 4], [0, 0], [1, 4], [1, 4], [0, 0]]);
+  });
+});
+
 describe('splitArgs (sdssplitargs)', () => {
   it('splits like Redis', () => {
     expect(splitArgs('  a  b\tc ')).toEqual(['a', 'b', 'c']);

@@ -18,6 +18,8 @@ import { EVICT_FAIL } from '../../keyspace/evict.js';
 export const POSTPONE = 1;
 /** The command runs. */
 export const PASS = 0;
+/** The client was disconnected before its command could run (maxmemory-clients): nothing is answered. */
+export const DROPPED = 2;
 
 export const ERR_NOT_IN_MULTI = 'ERR Command not allowed inside a transaction';
 export const ERR_NOSCRIPT = 'ERR This Redis command is not allowed from script';
@@ -36,7 +38,7 @@ export function needsAuth(ctx: CommandContext, resolved: ResolvedCommand): boole
  * Checks `resolved` for `ctx` in Redis's order. Returns PASS, POSTPONE, or the error text to
  * answer instead of running it.
  */
-export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): typeof PASS | typeof POSTPONE | string {
+export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): typeof PASS | typeof POSTPONE | typeof DROPPED | string {
   const bits = resolved.flagBits;
   if ((bits & CMD_PROTECTED) !== 0 && ctx.caller !== 'loader' && !protectedCommandAllowed(ctx, resolved)) {
     const name = resolved.topName;
@@ -53,6 +55,12 @@ export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): ty
   }
   if (ctx.multi !== null && (bits & CMD_NO_MULTI) !== 0) return ERR_NOT_IN_MULTI;
   // ACL permissions will be checked here (ACL users come with their own issue).
+  // Redis's evictClients before key eviction, once the last command's output counts: this
+  // client itself may be the one to go, and then its command is not run.
+  if (ctx.server.clientsMemory.limit !== 0 && ctx.caller === 'client') {
+    ctx.server.clientsMemory.evict();
+    if ((ctx.connection as ClientConnection).closed) return DROPPED;
+  }
   // With no maxmemory (the default) this one comparison is all the memory check costs.
   if (ctx.server.meter.limit !== 0 && ctx.caller !== 'loader' && outOfMemory(ctx, resolved)) return ERR_OOM;
   // The last background save failed, or the AOF cannot be written: writes (and PING, as in

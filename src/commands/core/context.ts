@@ -81,6 +81,8 @@ export interface ClientConnection extends CommandContext {
   describe(runningArgv?: readonly string[]): string;
   /** Closes the connection now (CLIENT KILL). */
   kill(): void;
+  /** The connection is closed (killed, evicted, or closed by the peer). */
+  readonly closed: boolean;
   readonly laddr: string;
   readonly createdAt: number;
   /**
@@ -185,6 +187,14 @@ export interface CommandLookup {
   resetStats(): void;
 }
 
+/** maxmemory-clients (net/clients-memory.ts), as the checks before a command see it. */
+export interface ClientEviction {
+  /** maxmemory-clients in bytes; 0 when no client is to be evicted. */
+  readonly limit: number;
+  /** Redis's evictClients: disconnects the clients using the most memory while the clients' total is at or over the limit. */
+  evict(): void;
+}
+
 /** A command queued between MULTI and EXEC. */
 export interface QueuedCommand {
   resolved: ResolvedCommand;
@@ -196,6 +206,11 @@ export interface MultiState {
   queue: QueuedCommand[];
   /** A command was rejected while queuing: EXEC answers EXECABORT (Redis's CLIENT_DIRTY_EXEC). */
   aborted: boolean;
+  /**
+   * The queued arguments' lengths plus a pointer each (Redis's argv_len_sums): CLIENT LIST
+   * multi-mem and the client's memory, kept as commands are queued so reading it costs nothing.
+   */
+  queuedBytes: number;
 }
 
 /** The value type a blocked client waits for. */
@@ -218,6 +233,8 @@ export interface ServerStats extends KeyspaceStats {
   unexpectedErrorReplies: number;
   /** Keys and values handed to the lazy free (UNLINK of a large value, FLUSH… ASYNC): INFO lazyfreed_objects. */
   lazyfreedObjects: number;
+  /** Clients disconnected by maxmemory-clients: INFO evicted_clients. */
+  evictedClients: number;
 }
 
 /**
@@ -307,6 +324,8 @@ export interface ServerContext extends PersistedServer {
   performEvictions(): EvictResult;
   /** Memory eviction leaves out (the AOF buffer): INFO mem_not_counted_for_evict. */
   memoryNotCountedForEviction(): number;
+  /** The clients' memory and maxmemory-clients: disconnecting the clients that use the most. */
+  readonly clientsMemory: ClientEviction;
   /** A dataset is being loaded: commands without the loading flag answer LOADING. */
   readonly loading: boolean;
   /** Stops the server (the final save, if any, is the caller's: persistence/finalSave). Resolves when closed. */

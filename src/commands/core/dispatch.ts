@@ -1,5 +1,5 @@
 import { RedisError, errWrongArity } from '../../errors.js';
-import { checkCommand, connectionOf, PASS, POSTPONE } from './checks.js';
+import { checkCommand, connectionOf, DROPPED, PASS, POSTPONE } from './checks.js';
 import type { CommandContext, CommandHandler, CommandLookup, CommandStat, ResolvedCommand, ServerStats } from './context.js';
 import { LatencyHistogram } from '../../server/latency-histogram.js';
 import { redactedArgv } from '../../server/slowlog.js';
@@ -214,6 +214,9 @@ function spendCachingOnRejection(ctx: CommandContext, resolved: ResolvedCommand 
   if (!client) state.caching = false;
 }
 
+/** What Redis counts per argument of a queued command beside its bytes (a robj pointer). */
+const POINTER_SIZE = 8;
+
 /** Commands that run at once inside MULTI instead of being queued. */
 const NOT_QUEUED = new Set(['exec', 'discard', 'multi', 'watch', 'quit', 'reset']);
 
@@ -244,6 +247,7 @@ export function processCommand(ctx: CommandContext, argv: string[]): boolean {
   ctx.commandName = resolved.fullName;
   const verdict = checkCommand(ctx, resolved);
   if (verdict === POSTPONE) return false;
+  if (verdict === DROPPED) return true;
   if (verdict !== PASS) {
     rejectCommand(ctx, resolved, verdict);
     return true;
@@ -253,6 +257,9 @@ export function processCommand(ctx: CommandContext, argv: string[]): boolean {
   const topName = resolved.topName;
   if (ctx.multi !== null && !NOT_QUEUED.has(topName)) {
     ctx.multi.queue.push({ resolved, argv });
+    let bytes = POINTER_SIZE * argv.length;
+    for (const arg of argv) bytes += arg.length;
+    ctx.multi.queuedBytes += bytes;
     ctx.reply.queued();
     return true;
   }

@@ -3,12 +3,12 @@ import v8 from 'node:v8';
 import { randomBytes } from 'node:crypto';
 import { NODIS_VERSION } from '../../version.js';
 import type { CommandCode, CommandContext, ServerContext } from '../core/context.js';
-import { usedMemory } from '../../server/memory.js';
+import { DICT_ENTRY, STARTUP_FLOOR, usedMemory } from '../../server/memory.js';
 import { aofWriter } from '../../persistence/index.js';
+import type { Database } from '../../keyspace/database.js';
 
-/** Memory in use when this module loaded: INFO used_memory_startup (the heap is per process). */
-/** Memory in use when this module loaded: INFO used_memory_startup (the heap is per process). */
-export const STARTUP_MEMORY = process.memoryUsage().heapUsed + process.memoryUsage().external;
+/** Memory in use when the server's modules loaded: INFO used_memory_startup (the heap is per process). */
+export const STARTUP_MEMORY = STARTUP_FLOOR;
 
 /** What INFO needs to remember between calls, per server. */
 interface InfoState {
@@ -47,7 +47,8 @@ function stateOf(server: ServerContext): InfoState {
  * compares with maxmemory.
  */
 export function sampleMemory(server: ServerContext): number {
-  const used = server.meter.limit !== 0 ? Math.max(0, Math.round(server.meter.used)) : usedMemory();
+  // The clients' buffers count as Redis counts them (the meter's figure includes them).
+  const used = server.meter.limit !== 0 ? Math.max(0, Math.round(server.meter.used)) : usedMemory() + server.meter.clients;
   const state = stateOf(server);
   if (used > state.peakMemory) state.peakMemory = used;
   return used;
@@ -55,6 +56,41 @@ export function sampleMemory(server: ServerContext): number {
 
 export function peakMemory(server: ServerContext): number {
   return stateOf(server).peakMemory;
+}
+
+/** A dict's own cost: its bucket array (power of two) plus one entry per key. */
+export function hashtableOverhead(n: number): number {
+  if (n === 0) return 0;
+  const buckets = 2 ** Math.ceil(Math.log2(Math.max(4, n)));
+  return buckets * 8 + n * DICT_ENTRY;
+}
+
+/** What Redis's getMemoryOverheadData counts apart from the dataset, the figures nodis has of it. */
+export interface MemoryOverhead {
+  startup: number;
+  clientsNormal: number;
+  aofBuffer: number;
+  /** The databases that hold keys, with their dicts' own costs. */
+  dbs: Array<{ db: Database; main: number; expires: number }>;
+  /** All of the above: INFO used_memory_overhead, MEMORY STATS overhead.total. */
+  total: number;
+}
+
+/** INFO memory's and MEMORY STATS's overhead, for a used memory of `used`. */
+export function memoryOverhead(server: ServerContext, used: number): MemoryOverhead {
+  const startup = Math.min(STARTUP_MEMORY, used);
+  const clientsNormal = server.meter.clients;
+  const aofBuffer = aofWriter()?.status(server)?.bufferLength ?? 0;
+  let total = startup + clientsNormal + aofBuffer;
+  const dbs: MemoryOverhead['dbs'] = [];
+  for (const db of server.databases) {
+    if (db.size === 0) continue;
+    const main = hashtableOverhead(db.size);
+    const expires = hashtableOverhead(db.expires.size);
+    dbs.push({ db, main, expires });
+    total += main + expires;
+  }
+  return { startup, clientsNormal, aofBuffer, dbs, total };
 }
 
 /** Redis's bytesToHuman. */
@@ -139,9 +175,8 @@ function memorySection(server: ServerContext, out: Lines): void {
   const heap = v8.getHeapStatistics();
   const used = sampleMemory(server);
   const peak = peakMemory(server);
-  const startup = Math.min(STARTUP_MEMORY, used);
-  const overhead = startup;
-  const dataset = used - overhead;
+  const { startup, clientsNormal, aofBuffer, total: overhead } = memoryOverhead(server, used);
+  const dataset = Math.max(0, used - overhead);
   const maxmemory = server.config.getNumber('maxmemory');
   const allocated = heap.used_heap_size + mem.external;
   const active = heap.total_heap_size + mem.external;
@@ -192,9 +227,9 @@ function memorySection(server: ServerContext, out: Lines): void {
     'mem_replication_backlog:0',
     'mem_total_replication_buffers:0',
     'mem_clients_slaves:0',
-    'mem_clients_normal:0',
+    `mem_clients_normal:${clientsNormal}`,
     'mem_cluster_links:0',
-    `mem_aof_buffer:${aofWriter()?.status(server)?.bufferLength ?? 0}`,
+    `mem_aof_buffer:${aofBuffer}`,
     `mem_allocator:v8-${process.versions.v8}`,
     'active_defrag_running:0',
     'lazyfree_pending_objects:0',
@@ -301,7 +336,7 @@ function statsSection(server: ServerContext, out: Lines): void {
     `expired_time_cap_reached_count:${s.expiredTimeCapReached}`,
     'expire_cycle_cpu_milliseconds:0',
     `evicted_keys:${s.evictedKeys}`,
-    'evicted_clients:0',
+    `evicted_clients:${s.evictedClients}`,
     `total_eviction_exceeded_time:${Math.floor((s.evictionExceededUs + currentExceededUs) / 1000)}`,
     `current_eviction_exceeded_time:${Math.floor(currentExceededUs / 1000)}`,
     `keyspace_hits:${s.hits}`,

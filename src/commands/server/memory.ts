@@ -1,8 +1,8 @@
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
-import { DICT_ENTRY, keyUsage } from '../../server/memory.js';
+import { keyUsage } from '../../server/memory.js';
 import { getLongLong } from '../../util/parse.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
-import { STARTUP_MEMORY as STARTUP, peakMemory, sampleMemory } from './info.js';
+import { STARTUP_MEMORY as STARTUP, memoryOverhead, peakMemory, sampleMemory } from './info.js';
 import { replyHelp } from '../core/help.js';
 import { fullCollection, uncollected } from '../../server/reclaim.js';
 
@@ -38,15 +38,11 @@ function stats(ctx: CommandContext): void {
   const server = ctx.server;
   const used = sampleMemory(server);
   const peak = peakMemory(server);
-  const startup = Math.min(STARTUP, used);
   const mem = process.memoryUsage();
-  const dbs = server.databases.filter((db) => db.size !== 0);
+  const overheadData = memoryOverhead(server, used);
+  const { startup, dbs, total: overhead } = overheadData;
   let keys = 0;
-  let overhead = startup;
-  for (const db of dbs) {
-    keys += db.size;
-    overhead += hashtableOverhead(db.size) + hashtableOverhead(db.expires.size);
-  }
+  for (const { db } of dbs) keys += db.size;
   const dataset = Math.max(0, used - overhead);
   const r = ctx.reply;
   r.mapHeader(27 + dbs.length);
@@ -56,17 +52,21 @@ function stats(ctx: CommandContext): void {
   r.integer(used);
   r.bulk('startup.allocated');
   r.integer(startup);
-  for (const name of ['replication.backlog', 'clients.slaves', 'clients.normal', 'cluster.links', 'aof.buffer', 'lua.caches', 'functions.caches']) {
+  const parts: Array<[string, number]> = [
+    ['replication.backlog', 0], ['clients.slaves', 0], ['clients.normal', overheadData.clientsNormal], ['cluster.links', 0],
+    ['aof.buffer', overheadData.aofBuffer], ['lua.caches', 0], ['functions.caches', 0],
+  ];
+  for (const [name, bytes] of parts) {
     r.bulk(name);
-    r.integer(0);
+    r.integer(bytes);
   }
-  for (const db of dbs) {
+  for (const { db, main, expires } of dbs) {
     r.bulk(`db.${db.id}`);
     r.mapHeader(3);
     r.bulk('overhead.hashtable.main');
-    r.integer(hashtableOverhead(db.size));
+    r.integer(main);
     r.bulk('overhead.hashtable.expires');
-    r.integer(hashtableOverhead(db.expires.size));
+    r.integer(expires);
     r.bulk('overhead.hashtable.slot-to-keys');
     r.integer(0);
   }
@@ -104,13 +104,6 @@ function stats(ctx: CommandContext): void {
   r.double(mem.rss / used);
   r.bulk('fragmentation.bytes');
   r.integer(mem.rss - used);
-}
-
-/** A dict's own cost: its bucket array (power of two) plus one entry per key. */
-function hashtableOverhead(n: number): number {
-  if (n === 0) return 0;
-  const buckets = 2 ** Math.ceil(Math.log2(Math.max(4, n)));
-  return buckets * 8 + n * DICT_ENTRY;
 }
 
 const EMPTY_DOCTOR =

@@ -8,7 +8,7 @@ export type { MultiState, QueuedCommand } from '../core/context.js';
 
 function multi(ctx: CommandContext): void {
   if (ctx.multi !== null) throw new RedisError('ERR MULTI calls can not be nested');
-  ctx.multi = { queue: [], aborted: false };
+  ctx.multi = { queue: [], aborted: false, queuedBytes: 0 };
   ctx.reply.ok();
 }
 
