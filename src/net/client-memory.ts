@@ -108,6 +108,8 @@ export interface ClientMemoryState {
   /** The arguments held: of the running, blocked or postponed command, or those read of a partial one. */
   argvBytes: number;
   argvCount: number;
+  /** Room of the array holding them (Redis's argv_len). */
+  argvSlots: number;
   /** Queued transaction commands (0 outside MULTI, or before the first is queued) and their arguments' bytes (MultiState.queuedBytes). */
   multiCommands: number;
   multiBytes: number;
@@ -147,6 +149,24 @@ function multiSlots(count: number): number {
   let allocated = 2;
   while (allocated < count) allocated *= 2;
   return allocated;
+}
+
+/**
+ * The query buffer's allocation, the arguments' bytes and their array (Redis's in_usage of
+ * clientsCronTrackExpansiveClients: INFO client_recent_max_input_buffer).
+ */
+export function clientInputMemory(c: ClientMemoryState): number {
+  return queryBufferAllocation(c.queryBufferCapacity) + c.argvBytes + (c.argvSlots === 0 ? 0 : mallocSize(POINTER * c.argvSlots));
+}
+
+/**
+ * Redis's argv_len for a multibulk of `total` arguments of which `read` have arrived: room for
+ * 1024 at most at first, doubled (up to the total) when full.
+ */
+export function argvSlots(total: number, read: number): number {
+  let slots = Math.min(total, 1024);
+  while (slots < read) slots = Math.min(slots * 2, total);
+  return slots;
 }
 
 /** tot-mem: everything the client holds (Redis's getClientMemoryUsage). */

@@ -11,7 +11,9 @@ import type { WatchedKey } from '../keyspace/watch.js';
 import type { TrackingState } from '../pubsub/tracking.js';
 import { isSubscribed } from '../pubsub/registry.js';
 import { coarseNow } from '../keyspace/access.js';
-import { ReplyBufferModel, argvBytes, clientMemoryFigures, clientTotalMemory, queryBufferCapacity, type ClientMemoryState } from './client-memory.js';
+import {
+  ReplyBufferModel, argvBytes, argvSlots, clientInputMemory, clientMemoryFigures, clientTotalMemory, queryBufferCapacity, type ClientMemoryState,
+} from './client-memory.js';
 import type { ClientsMemory } from './clients-memory.js';
 
 /** client-query-buffer-limit's lowest accepted value. */
@@ -65,7 +67,7 @@ export class Client implements ClientConnection {
   memoryBucket = -1;
   /** What the memory figure is computed from, refilled each time rather than allocated. */
   private readonly memoryState: ClientMemoryState = {
-    queryBuffer: 0, queryBufferCapacity: 0, argvBytes: 0, argvCount: 0, multiCommands: 0, multiBytes: 0,
+    queryBuffer: 0, queryBufferCapacity: 0, argvBytes: 0, argvCount: 0, argvSlots: 0, multiCommands: 0, multiBytes: 0,
     watchedKeys: 0, channels: 0, patterns: 0, shardChannels: 0, outputBytes: 0, replyBufferSize: 0,
   };
   /** The size Redis's reply buffer would have for this client's replies (CLIENT LIST rbs=, rbp=, tot-mem). */
@@ -266,6 +268,12 @@ export class Client implements ClientConnection {
     this.updateMemoryUsage();
   }
 
+  /** The query buffer's allocation and the arguments held (INFO client_recent_max_input_buffer). */
+  inputBufferBytes(): number {
+    const state = this.fillMemoryState(this.parser.pending, null);
+    return clientInputMemory(state);
+  }
+
   /** Output not written yet (CLIENT LIST omem), what client-output-buffer-limit is checked against. */
   outputBufferBytes(): number {
     return this.reply.pending + this.socket.writableLength;
@@ -296,6 +304,7 @@ export class Client implements ClientConnection {
     state.queryBufferCapacity = queryBufferCapacity(queryBuffer, this.queryBufferTrimmed, parser.bigArgCapacity);
     state.argvBytes = heldArgv === null ? parser.partialArgBytes : argvBytes(heldArgv);
     state.argvCount = heldArgv === null ? parser.partialArgCount : heldArgv.length;
+    state.argvSlots = heldArgv === null ? argvSlots(parser.partialArgTotal, state.argvCount) : heldArgv.length;
     const multi = this.multi;
     state.multiCommands = multi === null ? 0 : multi.queue.length;
     state.multiBytes = multi === null ? 0 : multi.queuedBytes;

@@ -1,6 +1,6 @@
 import type { Logger } from '../log.js';
 import type { MemoryMeter } from '../server/memory.js';
-import type { ClientEviction } from '../commands/core/context.js';
+import type { ClientsMemoryView } from '../commands/core/context.js';
 
 /**
  * The clients' memory as a whole, Redis 7.0's way (server.c updateClientMemoryUsage,
@@ -56,7 +56,10 @@ export interface MeasuredClient {
   kill(): void;
 }
 
-export class ClientsMemory<C extends MeasuredClient> implements ClientEviction {
+/** Redis's CLIENTS_PEAK_MEM_USAGE_SLOTS: the recent peaks are kept per second for 8 seconds. */
+const PEAK_SLOTS = 8;
+
+export class ClientsMemory<C extends MeasuredClient> implements ClientsMemoryView {
   /** The buckets, while maxmemory-clients is set (Redis keeps them for a percentage of no maxmemory too). */
   private buckets: Array<Set<C>> | null = null;
   /**
@@ -66,6 +69,9 @@ export class ClientsMemory<C extends MeasuredClient> implements ClientEviction {
   tracking = false;
   /** maxmemory-clients in bytes, 0 when no client is to be evicted. */
   limit = 0;
+  /** The largest input and output buffers seen by the cron, per second (Redis's ClientsPeakMemInput/Output). */
+  private readonly peakInput: number[] = new Array<number>(PEAK_SLOTS).fill(0);
+  private readonly peakOutput: number[] = new Array<number>(PEAK_SLOTS).fill(0);
 
   constructor(
     private readonly meter: MemoryMeter,
@@ -91,6 +97,27 @@ export class ClientsMemory<C extends MeasuredClient> implements ClientEviction {
     this.tracking = true;
     for (let i = 0; i < CLIENT_MEMORY_BUCKETS; i++) this.buckets.push(new Set());
     for (const client of clients) measure(client);
+  }
+
+  /**
+   * A clients cron call begins (Redis's clientsCron): the next second's slot is cleared, so
+   * that it holds only what is seen in that second when it comes.
+   */
+  cronStarted(nowSeconds: number): void {
+    const next = (nowSeconds + 1) % PEAK_SLOTS;
+    this.peakInput[next] = 0;
+    this.peakOutput[next] = 0;
+  }
+
+  /** The cron saw a client's input and output buffers (Redis's clientsCronTrackExpansiveClients). */
+  trackBuffers(nowSeconds: number, input: number, output: number): void {
+    const slot = nowSeconds % PEAK_SLOTS;
+    if (input > (this.peakInput[slot] as number)) this.peakInput[slot] = input;
+    if (output > (this.peakOutput[slot] as number)) this.peakOutput[slot] = output;
+  }
+
+  recentMaxBuffers(): { input: number; output: number } {
+    return { input: Math.max(...this.peakInput), output: Math.max(...this.peakOutput) };
   }
 
   /** A client's figure is now `bytes`: the total follows, and its bucket if it may be evicted. */

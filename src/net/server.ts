@@ -571,6 +571,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (visits === 0) return;
     const now = Date.now();
     const nowSeconds = Math.floor(now / 1000);
+    this.clientsMemory.cronStarted(nowSeconds);
     for (let i = 0; i < visits; i++) {
       // A Map's iterator sees clients added since it started and skips those deleted.
       let next = this.clientsCronCursor?.next();
@@ -582,6 +583,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
       const client = next.value;
       client.trimIdleQueryBuffer(nowSeconds);
       client.resizeReplyBuffer(now);
+      this.clientsMemory.trackBuffers(nowSeconds, client.inputBufferBytes(), client.outputBufferBytes());
       // Output written since the last figure (a socket's drain event fires only after a full buffer) is given back.
       client.updateMemoryUsage();
     }

@@ -59,6 +59,11 @@ export class RespParser {
     return this.big === null ? 0 : this.big.length;
   }
 
+  /** Arguments the multibulk command being read announced (0 when none is). */
+  get partialArgTotal(): number {
+    return this.args === null ? 0 : this.args.length;
+  }
+
   /** Arguments of the multibulk command read so far while the rest has not arrived. */
   get partialArgCount(): number {
     return this.args === null ? 0 : this.argc;

@@ -142,6 +142,41 @@ describe.skipIf(!hasOracle)('differential: CLIENT LIST query buffer and memory f
     expect(redisAgain).toMatchObject({ qbuf: 0, hasFreeRoom: true });
   });
 
+  it('INFO client_recent_max_input_buffer and client_recent_max_output_buffer show the largest buffers of the last seconds', async () => {
+    const recent = async (port: number) => {
+      const observer = await RawClient.connect(port);
+      const sender = await RawClient.connect(port);
+      const reader = await RawClient.connect(port);
+      const field = async (name: string): Promise<number> => {
+        const info = (await observer.call('INFO', 'clients')) as string;
+        return Number(new RegExp(`^${name}:(\\d+)\r$`, 'm').exec(info)?.[1]);
+      };
+      const until = async (name: string, min: number): Promise<number> => {
+        for (const deadline = Date.now() + 20_000; ; await new Promise((r) => setTimeout(r, 50))) {
+          const n = await field(name);
+          if (n > min || Date.now() >= deadline) return n;
+        }
+      };
+      try {
+        // A 1 MB argument announced: Redis sizes the query buffer for it at once.
+        sender.write('*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1000000\r\n' + 'x'.repeat(1000));
+        const input = await until('client_recent_max_input_buffer', 1_000_000);
+        await observer.call('SET', 'big', 'x'.repeat(200_000));
+        reader.pause();
+        for (let i = 0; i < 200; i++) reader.send('GET', 'big');
+        // 40 MB of replies, of which the sockets take some MB.
+        const output = await until('client_recent_max_output_buffer', 20_000_000);
+        return { input, outputOver20MB: output > 20_000_000 };
+      } finally {
+        for (const c of [observer, sender, reader]) c.close();
+      }
+    };
+    const [mine, theirs] = await Promise.all([recent(servers.nodis.port), recent(servers.redis.port)]);
+    expect(mine).toEqual(theirs);
+    // The query buffer's allocation (1 MB in jemalloc's class), "SETk" and the argument array.
+    expect(theirs).toEqual({ input: 1_048_576 + 4 + 32, outputOver20MB: true });
+  }, 60_000);
+
   it("an idle client's reply buffer shrinks to 1 KB and its whole figure to Redis's", async () => {
     const settle = async (port: number): Promise<Fields | undefined> => {
       const idle = await RawClient.connect(port);

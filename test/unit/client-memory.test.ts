@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReplyBufferModel, clientMemoryFigures, queryBufferCapacity } from '../../src/net/client-memory.js';
+import { ReplyBufferModel, argvSlots, clientMemoryFigures, queryBufferCapacity } from '../../src/net/client-memory.js';
 import { mallocSize } from '../../src/server/memory.js';
 
 describe('CLIENT LIST memory figures', () => {
@@ -21,7 +21,7 @@ describe('CLIENT LIST memory figures', () => {
   });
 
   it("sums tot-mem as Redis 7.0 does, jemalloc's rounding included", () => {
-    const base = { watchedKeys: 0, channels: 0, patterns: 0, shardChannels: 0, outputBytes: 0, multiCommands: 0, multiBytes: 0, replyBufferSize: 16384 };
+    const base = { watchedKeys: 0, channels: 0, patterns: 0, shardChannels: 0, outputBytes: 0, multiCommands: 0, multiBytes: 0, replyBufferSize: 16384, argvSlots: 0 };
     // A fresh client running CLIENT LIST: Redis 7.0.15 shows qbuf=26 qbuf-free=20448 argv-mem=10 tot-mem=37658.
     expect(clientMemoryFigures({ ...base, queryBuffer: 26, queryBufferCapacity: 20474, argvBytes: 10, argvCount: 2 })).toEqual({
       qbufFree: 20448,
@@ -71,5 +71,11 @@ describe('CLIENT LIST memory figures', () => {
       buffer.resize(t, 0);
     }
     expect(buffer.size).toBe(16384);
+  });
+
+  it("sizes a partly read command's argument array as Redis does: 1024 at most at first, doubled up to the total", () => {
+    expect([argvSlots(0, 0), argvSlots(3, 2), argvSlots(5000, 0), argvSlots(5000, 1024), argvSlots(5000, 1025), argvSlots(5000, 4097)]).toEqual([
+      0, 3, 1024, 1024, 2048, 5000,
+    ]);
   });
 });

@@ -187,12 +187,14 @@ export interface CommandLookup {
   resetStats(): void;
 }
 
-/** maxmemory-clients (net/clients-memory.ts), as the checks before a command see it. */
-export interface ClientEviction {
+/** The clients' memory and maxmemory-clients (net/clients-memory.ts), as commands see them. */
+export interface ClientsMemoryView {
   /** maxmemory-clients in bytes; 0 when no client is to be evicted. */
   readonly limit: number;
   /** Redis's evictClients: disconnects the clients using the most memory while the clients' total is at or over the limit. */
   evict(): void;
+  /** The largest input and output buffers the cron saw in the last seconds (INFO client_recent_max_*). */
+  recentMaxBuffers(): { input: number; output: number };
 }
 
 /** A command queued between MULTI and EXEC. */
@@ -325,7 +327,7 @@ export interface ServerContext extends PersistedServer {
   /** Memory eviction leaves out (the AOF buffer): INFO mem_not_counted_for_evict. */
   memoryNotCountedForEviction(): number;
   /** The clients' memory and maxmemory-clients: disconnecting the clients that use the most. */
-  readonly clientsMemory: ClientEviction;
+  readonly clientsMemory: ClientsMemoryView;
   /** A dataset is being loaded: commands without the loading flag answer LOADING. */
   readonly loading: boolean;
   /** Stops the server (the final save, if any, is the caller's: persistence/finalSave). Resolves when closed. */

@@ -154,12 +154,13 @@ function serverSection(server: ServerContext, out: Lines): void {
 }
 
 function clientsSection(server: ServerContext, out: Lines): void {
+  const recent = server.clientsMemory.recentMaxBuffers();
   out.push(
     `connected_clients:${server.clients.size}`,
     'cluster_connections:0',
     `maxclients:${server.config.getNumber('maxclients')}`,
-    'client_recent_max_input_buffer:0',
-    'client_recent_max_output_buffer:0',
+    `client_recent_max_input_buffer:${recent.input}`,
+    `client_recent_max_output_buffer:${recent.output}`,
     `blocked_clients:${server.blockedClientCount()}`,
     `tracking_clients:${server.tracking.clients.size}`,
     'clients_in_timeout_table:0',
