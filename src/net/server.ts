@@ -583,6 +583,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     stopLruClock();
     this.evictor.stop();
     this.setMaxmemory(0);
+    this.latency.close();
     if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
     // What the AOF holds is written before the clients waiting for it go.
     aofWriter()?.close(this);
