@@ -29,4 +29,6 @@ EXPOSE 6379
 STOPSIGNAL SIGTERM
 # Listening on every interface without protected mode is what a container needs; without
 # these flags nodis keeps Redis's safe defaults (bind 127.0.0.1 -::1, protected-mode yes).
+# bin/nodis-server sizes V8's heap from maxmemory or, without it, from the container's memory
+# limit (docker run -m); give node --max-old-space-size (or NODE_OPTIONS) to choose it yourself.
 CMD ["node", "--max-semi-space-size=2", "/app/bin/nodis-server", "--bind", "0.0.0.0", "--protected-mode", "no", "--dir", "/data"]

@@ -1,11 +1,12 @@
 /**
- * `npm run bench [-- --quick] [-- --rounds N] [-- --no-throughput] [-- --no-memory] [-- --no-persistence]`
+ * `npm run bench [-- --quick] [-- --rounds N] [-- --no-throughput] [-- --no-memory] [-- --no-persistence] [-- --no-gc] [-- --gc-size 4gb]`
  *
  * Runs redis-benchmark against nodis and real redis-server in the same run, alternating
  * A B A B per test over several rounds after a warm-up pass, each server pinned to core 1 and
  * the client to core 0. Reports requests per second, server CPU time per request (µs/op,
  * from /proc over each test) and the nodis/redis ratios, medians over the rounds; then memory
- * per key/member; then GC pauses seen by node --trace-gc; then persistence (bench/persistence.ts).
+ * per key/member; then GC pauses seen by node --trace-gc; then persistence (bench/persistence.ts);
+ * then ping latency and GC pauses while --gc-size bytes are written and evicted (bench/gc.ts).
  * Writes a Markdown report under bench/results/.
  */
 import { spawnSync } from 'node:child_process';
@@ -13,6 +14,8 @@ import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseMemory } from '../src/config/values.js';
+import { gcTable, measureGc, type GcResult } from './gc.js';
 import { measureMemory, type MemoryResult } from './memory.js';
 import { aofCostTable, measureAofCost, measurePersistence, persistenceTable, type AofCost, type PersistenceResult } from './persistence.js';
 import { CLIENT_CORE, median, runBenchmark, SERVER_CORE, type Sample, type TestCase } from './benchmark.js';
@@ -26,18 +29,26 @@ interface Options {
   throughput: boolean;
   memory: boolean;
   persistence: boolean;
+  gc: boolean;
+  /** Bytes the GC part writes. */
+  gcBytes: number;
 }
 
 function parseOptions(argv: string[]): Options {
   const quick = argv.includes('--quick');
   const roundsAt = argv.indexOf('--rounds');
   const rounds = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : quick ? 2 : 5;
+  const gcSizeAt = argv.indexOf('--gc-size');
+  const gcBytes = gcSizeAt >= 0 ? parseMemory(argv[gcSizeAt + 1] ?? '') : quick ? 512 * 2 ** 20 : 4 * 2 ** 30;
+  if (!(gcBytes > 0)) throw new Error('--gc-size takes a size as redis.conf writes one: 300mb, 4gb, bytes');
   return {
     quick,
     rounds,
     throughput: !argv.includes('--no-throughput'),
     memory: !argv.includes('--no-memory'),
     persistence: !argv.includes('--no-persistence'),
+    gc: !argv.includes('--no-gc'),
+    gcBytes,
   };
 }
 
@@ -199,6 +210,12 @@ async function main(): Promise<void> {
     aofCost = await measureAofCost(opts.quick ? 200_000 : 1_000_000, opts.rounds, SERVER_CORE);
   }
 
+  let gc: GcResult[] = [];
+  if (opts.gc) {
+    console.error(`gc: writing ${Math.round(opts.gcBytes / 2 ** 20)} MB into each server while a client pings…`);
+    gc = await measureGc(opts.gcBytes, SERVER_CORE, redisFound);
+  }
+
   const when = new Date();
   const header = [
     `# nodis benchmark — ${when.toISOString()}`,
@@ -236,12 +253,13 @@ async function main(): Promise<void> {
         ]
       : []),
     ...(aofCost ? ['### AOF cost', '', aofCostTable(aofCost), ''] : []),
+    ...(gc.length ? ['## GC under a large write load', '', gcTable(gc), ''] : []),
   ].join('\n');
   console.log(report);
   const dir = join(HERE, 'results');
   mkdirSync(dir, { recursive: true });
   // A run that skipped a part is kept under its own name and does not replace latest.md.
-  const partial = !opts.throughput || !opts.memory || !opts.persistence;
+  const partial = !opts.throughput || !opts.memory || !opts.persistence || !opts.gc;
   const file = join(dir, `${when.toISOString().slice(0, 16).replace(/[:T]/g, '-')}${opts.quick ? '-quick' : ''}${partial ? '-partial' : ''}.md`);
   writeFileSync(file, report + '\n');
   if (!partial) copyFileSync(file, join(dir, opts.quick ? 'latest-quick.md' : 'latest.md'));

@@ -10,6 +10,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 export interface BenchServer {
   name: 'nodis' | 'redis';
   port: number;
+  /** The server's process (for nodis, the child bin/nodis-server may start with a sized heap). */
   pid: number;
   /** Everything the process wrote to stderr (node --trace-gc goes to stdout; both are kept). */
   output(): string;
@@ -55,6 +56,22 @@ async function waitForPort(port: number): Promise<void> {
   throw new Error(`server on port ${port} did not start`);
 }
 
+/** INFO's process_id. */
+async function serverPid(port: number): Promise<number> {
+  const socket = net.connect({ port, host: '127.0.0.1' });
+  const info = await new Promise<string>((resolve, reject) => {
+    let data = '';
+    socket.on('data', (d: Buffer) => {
+      data += d.toString('latin1');
+      if (/process_id:\d+\r\n/.test(data)) resolve(data);
+    });
+    socket.once('error', reject);
+    socket.write('*2\r\n$4\r\nINFO\r\n$6\r\nserver\r\n');
+  });
+  socket.end();
+  return Number(/process_id:(\d+)/.exec(info)?.[1]);
+}
+
 export interface BenchServerOptions {
   /** A directory of the caller's (kept on stop): the server loads what is there. */
   dir?: string;
@@ -72,7 +89,8 @@ export async function startBenchServer(name: 'nodis' | 'redis', core: number, ex
     const [cmd, args] = pinned(core, 'redis-server', common);
     child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   } else {
-    // Run as users do, plus --expose-gc (MEMORY PURGE then runs a full GC) and --trace-gc (pauses).
+    // Run as users do, plus --expose-gc (MEMORY PURGE then runs a full GC) and --trace-gc (pauses);
+    // the server process bin/nodis-server may start gets the same flags.
     const nodeArgs = ['--max-semi-space-size=2', '--expose-gc', '--trace-gc', join(ROOT, 'bin', 'nodis-server'), ...common, '--loglevel', options.logLevel ?? 'warning'];
     const [cmd, args] = pinned(core, process.execPath, nodeArgs);
     child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -83,7 +101,9 @@ export async function startBenchServer(name: 'nodis' | 'redis', core: number, ex
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   await waitForPort(port);
   const readyAfterMs = Date.now() - spawnedAt;
-  const pid = child.pid as number;
+  // bin/nodis-server runs the server in a child process when it sizes V8's heap (src/launch.ts):
+  // CPU time and RSS are that process's.
+  const pid = name === 'nodis' ? await serverPid(port) : (child.pid as number);
   return {
     name,
     port,
@@ -126,11 +146,13 @@ export function rssBytes(pid: number): number {
 
 /**
  * The worst GC pause (ms) node --trace-gc reported, and how many pauses passed `thresholdMs`.
- * Only the main isolate counts (the TypeScript loader's worker has its own heap and pauses
- * nothing of the server's), and only once it ran for `afterMs` (startup's module loading).
+ * Only the server's main isolate counts (the one that collected most: the TypeScript loader's
+ * worker has its own heap and pauses nothing of the server's, and bin/nodis-server's launcher
+ * process, when there is one, does next to nothing), and only once it ran for `afterMs`
+ * (startup's module loading).
  */
 export function gcPauses(traceOutput: string, thresholdMs: number, afterMs = 0): { max: number; over: number; count: number } {
-  const lines = [...traceOutput.matchAll(/\[\d+:(0x[0-9a-f]+)\]\s+(\d+) ms: .*?MB, ([\d.]+) \/ [\d.]+ ms/g)];
+  const lines = [...traceOutput.matchAll(/\[(\d+:0x[0-9a-f]+)\]\s+(\d+) ms: .*?MB, ([\d.]+) \/ [\d.]+ ms/g)];
   const perIsolate = new Map<string, number>();
   for (const m of lines) perIsolate.set(m[1] as string, (perIsolate.get(m[1] as string) ?? 0) + 1);
   let main = '';

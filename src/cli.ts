@@ -1,13 +1,17 @@
 import { readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import { resolve } from 'node:path';
+import v8 from 'node:v8';
 import { Command, CommanderError } from 'commander';
 import { Config } from './config/config.js';
 import {
   ConfigFileError, ConfigOpenError, formatFatalConfigError, loadServerConfig, parseCommandLine, type ConfigDirectives,
 } from './config/file.js';
+import { HEAP_SIZING_ENV, READY_FOR_SIGNALS, SignalPairing, isRelayedSignal, type ShutdownSignal } from './launch-channel.js';
 import { createLogger, levelOf, type Logger } from './log.js';
 import { LoadingInterrupted, StartupRefused, startWithConfig, type NodisServer } from './index.js';
 import { finalSave } from './persistence/index.js';
+import { cgroupMemoryLimit, planHeap } from './server/heap.js';
 import { NODIS_VERSION } from './version.js';
 
 const PACKAGE_VERSION = readPackageVersion();
@@ -112,10 +116,49 @@ function removePidfile(path: string): void {
   }
 }
 
-/** SIGTERM/SIGINT: shut down as configured (shutdown-on-sig*), a second signal exits at once. */
+/** The launcher's reason for the heap's size, taken from the environment at start (see main). */
+let heapSizedByLauncher: string | null = null;
+
+/** This process is the server bin/nodis-server's launcher started (src/launch.ts). */
+function launched(): boolean {
+  return heapSizedByLauncher !== null && process.send !== undefined;
+}
+
+/**
+ * The launcher is the process the world sees: when it goes (SIGKILL), the server goes at once
+ * too, as it would have gone in its place.
+ */
+function followLauncher(): void {
+  heapSizedByLauncher = process.env[HEAP_SIZING_ENV] ?? null;
+  if (heapSizedByLauncher === null || process.send === undefined) return;
+  // Not passed on to anything this process starts.
+  delete process.env[HEAP_SIZING_ENV];
+  const followIt = (): void => {
+    process.kill(process.pid, 'SIGKILL');
+  };
+  // Gone already, while this process loaded its modules.
+  if (!process.connected) {
+    followIt();
+    return;
+  }
+  process.on('disconnect', followIt);
+  // The channel must not keep the process alive by itself.
+  process.channel?.unref();
+}
+
+/**
+ * How long after handling a shutdown signal its other copy (direct or through the launcher, see
+ * launch-channel.ts) is taken as the same signal. Both normally come within a millisecond.
+ */
+const SIGNAL_TWIN_WINDOW_MS = 1000;
+
+/**
+ * SIGTERM/SIGINT: shut down as configured (shutdown-on-sig*), a second signal exits at once.
+ * Started by bin/nodis-server's launcher, the signals it receives come as messages too.
+ */
 function installSignalHandlers(server: NodisServer, config: Config, log: Logger, exit: (code: number) => void): void {
   let shuttingDown = false;
-  const onSignal = (signal: 'SIGINT' | 'SIGTERM'): void => {
+  const onSignal = (signal: ShutdownSignal): void => {
     if (shuttingDown) {
       log.warn('You insist... exiting now.');
       exit(1);
@@ -139,12 +182,40 @@ function installSignalHandlers(server: NodisServer, config: Config, log: Logger,
       },
     );
   };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  const pairing = new SignalPairing(SIGNAL_TWIN_WINDOW_MS);
+  process.on('SIGINT', () => pairing.deliver('SIGINT', 'direct', () => onSignal('SIGINT')));
+  process.on('SIGTERM', () => pairing.deliver('SIGTERM', 'direct', () => onSignal('SIGTERM')));
+  if (launched()) {
+    process.on('message', (message) => {
+      if (isRelayedSignal(message)) pairing.deliver(message.nodisSignal, 'relayed', () => onSignal(message.nodisSignal));
+    });
+    process.send?.(READY_FOR_SIGNALS);
+  }
 }
 
-/** Entry point of `nodis-server [configfile] [--name value ...] [-]`. */
-export async function main(argv: string[]): Promise<void> {
+/** The start-up line on V8's heap limit: its size and why. */
+function heapLine(maxmemory: number): string {
+  const limit = v8.getHeapStatistics().heap_size_limit;
+  const size = `V8 heap limit ${Math.round(limit / (1024 * 1024))} MB`;
+  if (heapSizedByLauncher !== null) return `${size}: ${heapSizedByLauncher}`;
+  const plan = planHeap({
+    maxmemory,
+    totalMemory: os.totalmem(),
+    cgroupLimit: cgroupMemoryLimit(),
+    nodeOptions: process.env.NODE_OPTIONS,
+    execArgv: process.execArgv,
+    heapLimit: limit,
+  });
+  // Started without the launcher (main() called directly), the heap was not sized.
+  return plan.oldSpaceMb === null ? `${size}: ${plan.reason}` : `${size}: Node's default, where ${plan.reason} would be ${plan.oldSpaceMb} MB`;
+}
+
+/**
+ * Entry point of `nodis-server [configfile] [--name value ...] [-]`; `stdin` is the standard
+ * input when the launcher has read it already.
+ */
+export async function main(argv: string[], stdin?: string): Promise<void> {
+  followLauncher();
   const args = argv.slice(2);
   const programExit = handleProgramOptions(args);
   if (programExit !== null) {
@@ -153,7 +224,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   let loaded: ReturnType<typeof loadCliConfig>;
   try {
-    loaded = loadCliConfig(args);
+    loaded = loadCliConfig(args, stdin === undefined ? readStdin : () => stdin);
   } catch (err) {
     if (!(err instanceof FatalStartupError)) throw err;
     process.stderr.write(err.message);
@@ -180,6 +251,7 @@ export async function main(argv: string[]): Promise<void> {
   } else {
     log.warn(`Configuration loaded from ${configFile}`);
   }
+  log.info(heapLine(config.getNumber('maxmemory')));
   warnUnsupported(log, directives);
   if (config.getBool('daemonize')) log.warn('daemonize is not supported by nodis: running in the foreground');
 

@@ -1,6 +1,7 @@
 import { RedisError } from '../errors.js';
 import net from 'node:net';
 import { randomBytes } from 'node:crypto';
+import v8 from 'node:v8';
 import { Config, ConfigSetError } from '../config/config.js';
 import type { Parsed } from '../config/special.js';
 import type { BlockedType, CommandContext, ServeBlocked, ServerContext, ServerStats } from '../commands/core/context.js';
@@ -9,6 +10,7 @@ import { LatencyMonitor } from '../server/latency.js';
 import { SlowLog, redactedArgv } from '../server/slowlog.js';
 import { allCommands } from '../commands/index.js';
 import { MemoryMeter } from '../server/memory.js';
+import { heapWarning } from '../server/heap.js';
 import { Database, setKeyspaceAccounting, type KeyspaceHooks } from '../keyspace/database.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
 import { Evictor, type EvictResult } from '../keyspace/evict.js';
@@ -133,6 +135,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.evictor = new Evictor(config, this);
     this.clientsMemory = new ClientsMemory<Client>(this.meter, log, this.stats);
     this.setMaxmemory(config.getNumber('maxmemory'));
+    this.warnIfHeapTooSmall(config.getNumber('maxmemory'));
     config.onChange('maxmemory', (v) => this.maxmemoryChanged(v as number));
     config.onChange('maxmemory-clients', () => this.configureClientEviction());
     const readNotifyFlags = () => {
@@ -236,6 +239,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   private maxmemoryChanged(limit: number): void {
     this.setMaxmemory(limit);
     if (limit === 0) return;
+    this.warnIfHeapTooSmall(limit);
     const used = this.meter.used - this.memoryNotCountedForEviction();
     if (limit < used) {
       this.log.warn(
@@ -244,6 +248,15 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
       );
     }
     this.evictor.startSlices();
+  }
+
+  /**
+   * V8's heap limit is set when the process starts (bin/nodis-server sizes it from maxmemory):
+   * a maxmemory it cannot hold is accepted, as Redis accepts any, with a warning.
+   */
+  private warnIfHeapTooSmall(maxmemory: number): void {
+    const warning = heapWarning(maxmemory, v8.getHeapStatistics().heap_size_limit);
+    if (warning !== null) this.log.warn(warning);
   }
 
   /** The meter measures and the keyspace tells it of its changes only while maxmemory is set. */
@@ -612,6 +625,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     stopLruClock();
     this.evictor.stop();
     this.setMaxmemory(0);
+    this.latency.close();
     if (this.pauseTimer !== null) clearTimeout(this.pauseTimer);
     // What the AOF holds is written before the clients waiting for it go.
     aofWriter()?.close(this);

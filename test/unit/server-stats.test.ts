@@ -3,6 +3,7 @@ import { Config } from '../../src/config/config.js';
 import { bytesToHuman } from '../../src/commands/server/info.js';
 import { LatencyMonitor } from '../../src/server/latency.js';
 import { mallocSize } from '../../src/server/memory.js';
+import { fullCollection } from '../../src/server/reclaim.js';
 import { SlowLog, redactedArgv } from '../../src/server/slowlog.js';
 
 describe('INFO helpers', () => {
@@ -63,5 +64,32 @@ describe('LatencyMonitor', () => {
     expect(series?.samples.length).toBe(1);
     expect(series?.max).toBe(30);
     expect(monitor.reset(['command', 'nope'])).toBe(1);
+  });
+
+  it('records V8\'s collection pauses as the event "gc" while the monitor is on', async () => {
+    const config = new Config();
+    const monitor = new LatencyMonitor(config);
+    // Many live objects: a full collection has milliseconds of marking to do.
+    const live = Array.from({ length: 1_000_000 }, (_, i) => ({ i }));
+    const collect = fullCollection();
+    expect(collect).not.toBeNull();
+    const settle = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 100));
+    collect?.();
+    await settle();
+    expect(monitor.events.has('gc')).toBe(false);
+
+    config.set('latency-monitor-threshold', '1');
+    for (let attempt = 0; attempt < 20 && !monitor.events.has('gc'); attempt++) {
+      collect?.();
+      await settle();
+    }
+    expect(monitor.events.get('gc')?.max).toBeGreaterThanOrEqual(1);
+
+    config.set('latency-monitor-threshold', '0');
+    monitor.reset([]);
+    collect?.();
+    await settle();
+    expect(monitor.events.has('gc')).toBe(false);
+    expect(live.length).toBe(1_000_000);
   });
 });
