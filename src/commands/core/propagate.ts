@@ -66,6 +66,12 @@ export class Propagation {
   private unitNoMulti = false;
   /** lazyfree-lazy-expire, kept here by the server: expired keys are propagated as UNLINK rather than DEL. */
   lazyExpire = false;
+  /**
+   * The targets the entry of the command being called may go to (a script's redis.set_repl, as
+   * Redis's call flags CMD_CALL_PROPAGATE_AOF/REPL): set around one call by its caller, read when
+   * that call ends. What the command adds with `also` is not masked, as in Redis.
+   */
+  targetMask = PROPAGATE_ALL;
 
   // What the handler of the command being run asked for (saved and restored around nested calls).
   /** The argv to emit instead of the command's own, or null. */
@@ -183,7 +189,8 @@ export class Propagation {
     const changed = dirty > (this.dirtyAtStart[d] as number);
     // EXEC is never emitted itself: its commands were, each by its own call.
     if ((changed || this.forced !== 0) && !this.prevented && !isExec && this.active) {
-      this.pending.push({ db, argv: this.replacement ?? argv, target: changed ? PROPAGATE_ALL : this.forced });
+      const target = (changed ? PROPAGATE_ALL : this.forced) & this.targetMask;
+      if (target !== 0) this.pending.push({ db, argv: this.replacement ?? argv, target });
     }
     this.replacement = this.savedReplacement[d] as readonly string[] | null;
     this.prevented = this.savedPrevented[d] as boolean;
