@@ -5,6 +5,7 @@ import type { CommandCode, CommandContext } from '../core/context.js';
 import { STARTUP_MEMORY as STARTUP, peakMemory, sampleMemory } from './info.js';
 import { replyHelp } from '../core/help.js';
 import { fullCollection, uncollected } from '../../server/reclaim.js';
+import { scriptingOf } from '../../scripting/scripting.js';
 
 /*
  * MEMORY USAGE reports estimates: what Redis 7.0 (jemalloc, 64-bit) would allocate for the key
@@ -56,10 +57,14 @@ function stats(ctx: CommandContext): void {
   r.integer(used);
   r.bulk('startup.allocated');
   r.integer(startup);
-  for (const name of ['replication.backlog', 'clients.slaves', 'clients.normal', 'cluster.links', 'aof.buffer', 'lua.caches', 'functions.caches']) {
+  for (const name of ['replication.backlog', 'clients.slaves', 'clients.normal', 'cluster.links', 'aof.buffer']) {
     r.bulk(name);
     r.integer(0);
   }
+  r.bulk('lua.caches');
+  r.integer(scriptingOf(ctx.server).cache.memory);
+  r.bulk('functions.caches');
+  r.integer(0);
   for (const db of dbs) {
     r.bulk(`db.${db.id}`);
     r.mapHeader(3);
