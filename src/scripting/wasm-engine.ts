@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { load, type LuaWasmModule, type RedisProps } from 'lua-redis-wasm';
 import type { ReplyWriter } from '../protocol/reply.js';
-import { ABI_BULK, ABI_ERROR, ABI_INT, ABI_SCRIPT_ERROR, AbiWriter, respToAbi, writeReturnedValue } from './abi.js';
+import { ABI_BULK, ABI_ERROR, ABI_INT, ABI_SCRIPT_ERROR, AbiWriter, respToAbi, writeReturnedValue, type ReturnedValueOptions } from './abi.js';
 import { ACL_CHECK_COMMAND, COMPILE_CHUNK, MARK, SET_REPL_COMMAND, buildDriver, type Driver } from './driver.js';
 import type { LoadedScript, ScriptEngine, ScriptFailure, ScriptHost } from './engine.js';
 
@@ -155,6 +155,16 @@ export class WasmScriptEngine implements ScriptEngine {
   /** Error replies redis.pcall returned: already counted if the script returns them. */
   private readonly pcallErrors = new Set<string>();
   private memory = 0;
+  /** The host of the value being written (writeReturnedValue's error counting). */
+  private returnedHost: ScriptHost = NO_HOST;
+  /** Options of writeReturnedValue, one object for every run. */
+  private readonly returned: ReturnedValueOptions = {
+    scriptResp: 2,
+    onError: (message) => {
+      // An error reply redis.pcall returned was counted when its command failed.
+      if (!this.pcallErrors.has(message)) this.returnedHost.errorReplied(message);
+    },
+  };
 
   private constructor(private readonly version: string) {}
 
@@ -193,22 +203,20 @@ export class WasmScriptEngine implements ScriptEngine {
     try {
       const type = heap[outcome] as number;
       if (type === ABI_SCRIPT_ERROR) return this.readFailure(heap, outcome + 5, heap.readUInt32LE(outcome + 1));
-      if (type === ABI_ERROR && heap.latin1Slice(outcome + 5, outcome + 5 + heap.readUInt32LE(outcome + 1)) === UNSUPPORTED_RETURN) {
+      // (The engine's length of that text counts its terminating 0.)
+      if (type === ABI_ERROR && heap.latin1Slice(outcome + 5, outcome + 5 + heap.readUInt32LE(outcome + 1)).startsWith(UNSUPPORTED_RETURN)) {
         reply.nullBulk();
         return null;
       }
-      const pcallErrors = this.pcallErrors;
-      writeReturnedValue(heap, outcome, reply, {
-        scriptResp: this.respBefore,
-        // An error reply redis.pcall returned was counted when its command failed.
-        onError: (message) => {
-          if (!pcallErrors.has(message)) host.errorReplied(message);
-        },
-      });
+      // A wrapped script's own protocol is the one before the driver's final setresp(3).
+      this.returned.scriptResp = driver.wrapped ? this.respBefore : this.lastResp;
+      this.returnedHost = host;
+      writeReturnedValue(heap, outcome, reply, this.returned);
       return null;
     } finally {
       vm.exports._free_mem(outcome);
-      this.pcallErrors.clear();
+      this.returnedHost = NO_HOST;
+      if (this.pcallErrors.size !== 0) this.pcallErrors.clear();
     }
   }
 
