@@ -78,6 +78,7 @@ export function tokenize(src: string): Token[] | null {
         else if (src[j] === '\n') return null;
         j++;
       }
+      if (j >= n) return null;
       out.push({ kind: 'string', text: src.slice(i, j + 1) });
       i = j + 1;
     } else if (c === '[' && (src[i + 1] === '[' || src[i + 1] === '=')) {
@@ -210,7 +211,9 @@ export function mayBuildReplyTables(tokens: readonly Token[]): boolean {
     if (t.kind === 'name' && REPLY_FIELDS.has(t.text)) {
       const before = tokens[i - 1];
       const after = tokens[i + 1];
-      if ((before !== undefined && (before.text === '.' || before.text === ':')) || (after !== undefined && after.text === '=')) return true;
+      if (before !== undefined && (before.text === '.' || before.text === ':')) return true;
+      // A field of a table constructor: {map = …}, {1, double = …}.
+      if (after?.text === '=' && before !== undefined && (before.text === '{' || before.text === ',' || before.text === ';')) return true;
     } else if (t.kind === 'string' && REPLY_FIELDS.has(t.text.slice(1, -1)) && tokens[i - 1]?.text === '[') {
       return true;
     }
