@@ -1,4 +1,4 @@
-import { mayBuildReplyTables, returnsOneValue, tokenize } from './returns.js';
+import { formatNumberArguments, mayBuildReplyTables, returnsOneValue, tokenize } from './returns.js';
 
 /**
  * The Lua text lua-redis-wasm runs for a script, around the script's own source.
@@ -24,7 +24,9 @@ import { mayBuildReplyTables, returnsOneValue, tokenize } from './returns.js';
  *   errors into what Redis's pcall returns; and a script that selects RESP3 gets nil for a
  *   RESP3 null.
  *
- * A script that needs none of this (returns.ts) runs as it is.
+ * A script that needs none of this (returns.ts) runs as it is. Either way, the arguments of
+ * redis.call/pcall that may be numbers go through a function formatting numbers as Redis does
+ * ("%.17g"; the engine would use Lua's "%.14g").
  *
  * Errors raised by shims carry a marker (MARK, then a kind letter, then the text), raised one
  * level up so that Lua prefixes the position of the user's call: the engine would otherwise
@@ -153,10 +155,18 @@ export interface Driver {
 const PREFIX = 'local __nodis_r = (function(...) ';
 const SUFFIX = '\nend)() redis.setresp(3) return __nodis_r';
 
+/** What redis.call/pcall arguments that may be numbers go through (returns.ts formatNumberArguments). */
+const NUMBER_SHIM =
+  "local __nodis_F = string.format local function __nodis_N(v) if type(v) == 'number' then return __nodis_F('%.17g', v) end return v end ";
+
 /** The chunk the engine runs for a script's source (its body after the shebang line). */
 export function buildDriver(source: string): Driver {
   let callLine = 2;
   for (let i = source.indexOf('\n'); i >= 0; i = source.indexOf('\n', i + 1)) callLine++;
+  const tokens = tokenize(source);
+  const withNumbers = tokens === null ? null : formatNumberArguments(source, tokens, '__nodis_N');
+  const numbers = withNumbers === null ? '' : NUMBER_SHIM;
+  const body = withNumbers ?? source;
   const words = new Set(source.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []);
   const members = Object.keys(REDIS_MEMBERS).filter((name) => words.has(name));
   const marksNulls = words.has('setresp');
@@ -165,9 +175,8 @@ export function buildDriver(source: string): Driver {
   const shimError = /\berror\s*\(\s*(\{|redis\s*\.)/.test(source);
   const shimPcall = words.has('pcall');
   if (members.length === 0 && !shimError && !shimPcall) {
-    const tokens = tokenize(source);
-    if (tokens !== null && returnsOneValue(tokens) && !mayBuildReplyTables(tokens)) return { text: source, wrapped: false, marksNulls: false, callLine: 0 };
-    return { text: PREFIX + source + SUFFIX, wrapped: true, marksNulls: false, callLine };
+    if (tokens !== null && returnsOneValue(tokens) && !mayBuildReplyTables(tokens)) return { text: numbers + body, wrapped: false, marksNulls: false, callLine: 0 };
+    return { text: PREFIX + numbers + body + SUFFIX, wrapped: true, marksNulls: false, callLine };
   }
   const parts = [`local ${M} = ${luaString(MARK)} local __nodis_E = error local __nodis_P = pcall local __nodis_R = redis local __nodis_last`];
   if (members.length !== 0) {
@@ -182,7 +191,7 @@ export function buildDriver(source: string): Driver {
   }
   if (shimError) parts.push(ERROR_SHIM);
   if (shimPcall) parts.push(PCALL_SHIM);
-  return { text: PREFIX + parts.join(' ') + ' ' + source + SUFFIX, wrapped: true, marksNulls, callLine };
+  return { text: PREFIX + numbers + parts.join(' ') + ' ' + body + SUFFIX, wrapped: true, marksNulls, callLine };
 }
 
 /** The chunk that only compiles a source (ARGV[1]), as Redis does when a script is created. */

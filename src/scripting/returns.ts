@@ -11,7 +11,8 @@
  * said to maybe give several values.
  */
 
-export type Token = { kind: 'name' | 'keyword' | 'string' | 'number' | 'symbol'; text: string };
+/** A token and where it lies in the source ([start, end)). */
+export type Token = { kind: 'name' | 'keyword' | 'string' | 'number' | 'symbol'; text: string; start: number; end: number };
 
 const KEYWORDS = new Set([
   'and', 'break', 'do', 'else', 'elseif', 'end', 'false', 'for', 'function', 'if', 'in', 'local', 'nil', 'not', 'or',
@@ -60,7 +61,7 @@ export function tokenize(src: string): Token[] | null {
       let j = i + 1;
       while (j < n && /[A-Za-z0-9_]/.test(src[j] as string)) j++;
       const text = src.slice(i, j);
-      out.push({ kind: KEYWORDS.has(text) ? 'keyword' : 'name', text });
+      out.push({ kind: KEYWORDS.has(text) ? 'keyword' : 'name', text, start: i, end: j });
       i = j;
     } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
       let j = i + 1;
@@ -69,7 +70,7 @@ export function tokenize(src: string): Token[] | null {
         if ((src[j] === 'e' || src[j] === 'E') && (src[j + 1] === '-' || src[j + 1] === '+')) j++;
         j++;
       }
-      out.push({ kind: 'number', text: src.slice(i, j) });
+      out.push({ kind: 'number', text: src.slice(i, j), start: i, end: j });
       i = j;
     } else if (c === '"' || c === "'") {
       let j = i + 1;
@@ -79,22 +80,22 @@ export function tokenize(src: string): Token[] | null {
         j++;
       }
       if (j >= n) return null;
-      out.push({ kind: 'string', text: src.slice(i, j + 1) });
+      out.push({ kind: 'string', text: src.slice(i, j + 1), start: i, end: j + 1 });
       i = j + 1;
     } else if (c === '[' && (src[i + 1] === '[' || src[i + 1] === '=')) {
       const end = longBracketEnd(src, i);
       if (end < 0) {
-        out.push({ kind: 'symbol', text: '[' });
+        out.push({ kind: 'symbol', text: '[', start: i, end: i + 1 });
         i++;
       } else {
-        out.push({ kind: 'string', text: src.slice(i, end) });
+        out.push({ kind: 'string', text: src.slice(i, end), start: i, end });
         i = end;
       }
     } else {
       const three = src.slice(i, i + 3);
       const two = src.slice(i, i + 2);
       const text = three === '...' ? three : ['==', '~=', '<=', '>=', '..'].includes(two) ? two : c;
-      out.push({ kind: 'symbol', text });
+      out.push({ kind: 'symbol', text, start: i, end: i + text.length });
       i += text.length;
     }
   }
@@ -219,4 +220,73 @@ export function mayBuildReplyTables(tokens: readonly Token[]): boolean {
     }
   }
   return false;
+}
+
+/** A number literal whose "%.14g" (what the engine passes redis.call) is also its "%.17g" (what Redis passes). */
+function exactAsArgument(literal: string): boolean {
+  const value = /^0[xX][0-9a-fA-F]+$/.test(literal) ? parseInt(literal, 16) : /^[0-9]+$/.test(literal) ? Number(literal) : NaN;
+  return value < 1e14;
+}
+
+/**
+ * Redis passes a number given to redis.call/pcall as "%.17g" (3.3 is "3.2999999999999998",
+ * 1234567890123456 stays whole), the engine as Lua's "%.14g" ("3.3", "1.2345678901235e+15").
+ * Returns the source with each argument of redis.call/pcall that may be such a number wrapped
+ * in `fn(…)` (which formats numbers as Redis does), on the same lines; null when there is none.
+ * Left as they are: string literals, KEYS[…] and ARGV[…], small integer literals, and a last
+ * argument that is a call or `...` (it may give several values).
+ */
+export function formatNumberArguments(source: string, tokens: readonly Token[], fn: string): string | null {
+  if (declaredNames(tokens).has('redis')) return null;
+  const inserts: Array<[number, string]> = [];
+  for (let i = 0; i + 3 < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.text !== 'redis' || t.kind !== 'name' || tokens[i + 1]?.text !== '.') continue;
+    const method = tokens[i + 2] as Token;
+    if ((method.text !== 'call' && method.text !== 'pcall') || tokens[i + 3]?.text !== '(') continue;
+    const before = tokens[i - 1];
+    if (before !== undefined && (before.text === '.' || before.text === ':')) continue;
+    // The arguments: token ranges split at the commas of the call's own level.
+    const args: Array<[number, number]> = [];
+    const stack: string[] = [];
+    let first = i + 4;
+    let close = -1;
+    let plain = true;
+    for (let j = i + 4; j < tokens.length; j++) {
+      const u = tokens[j] as Token;
+      if (u.kind === 'keyword' && u.text === 'function') plain = false;
+      if (u.kind !== 'symbol') continue;
+      if (OPENING[u.text] !== undefined) stack.push(OPENING[u.text] as string);
+      else if (u.text === ')' || u.text === '}' || u.text === ']') {
+        if (stack.length === 0 && u.text === ')') {
+          if (j > first) args.push([first, j - 1]);
+          close = j;
+          break;
+        }
+        if (stack.pop() !== u.text) plain = false;
+      } else if (u.text === ',' && stack.length === 0) {
+        args.push([first, j - 1]);
+        first = j + 1;
+      }
+    }
+    if (close < 0 || !plain) continue;
+    for (let a = 0; a < args.length; a++) {
+      const [from, to] = args[a] as [number, number];
+      const head = tokens[from] as Token;
+      const tail = tokens[to] as Token;
+      if (from === to && (head.kind === 'string' || (head.kind === 'number' && exactAsArgument(head.text)))) continue;
+      if ((head.text === 'KEYS' || head.text === 'ARGV') && tokens[from + 1]?.text === '[' && tail.text === ']' && matchingOpen(tokens, to) === from + 1) continue;
+      if (a === args.length - 1 && (tail.text === '...' || (tail.text === ')' && isCallAt(tokens, matchingOpen(tokens, to))))) continue;
+      inserts.push([head.start, `${fn}(`], [tail.end, ')']);
+    }
+  }
+  if (inserts.length === 0) return null;
+  inserts.sort((x, y) => x[0] - y[0]);
+  let out = '';
+  let at = 0;
+  for (const [pos, text] of inserts) {
+    out += source.slice(at, pos) + text;
+    at = pos;
+  }
+  return out + source.slice(at);
 }

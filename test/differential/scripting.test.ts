@@ -226,6 +226,19 @@ describe.skipIf(!hasOracle)('differential: scripting', () => {
     ]);
   });
 
+  it('passes numbers to commands as Redis does ("%.17g"), not as Lua prints them', async () => {
+    const steps: Step[] = [];
+    for (const expr of ['3.3', '0.1', '-0.5', '1e20', '1234567890123456', '2^53', '2^63', '1/3', '100', '-7', '1/0', '-1/0', 'tonumber(ARGV[1]) * 1000', '0x10']) {
+      steps.push(evalStep(`redis.call('SET', KEYS[1], ${expr}) return redis.call('GET', KEYS[1])`, ['n'], ['1700000000123.456']));
+    }
+    steps.push(evalStep("local now = tonumber(ARGV[1]) redis.call('ZADD', KEYS[1], now, now) return redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')", ['z'], ['1700000000123456']));
+    steps.push(evalStep("local t = {3.5, 'x'} return redis.call('RPUSH', KEYS[1], t[1], t[2], 1.25)", ['l']));
+    steps.push(['LRANGE', 'l', '0', '-1']);
+    steps.push(evalStep("return redis.pcall('INCRBYFLOAT', KEYS[1], 0.1 + 0.2)", ['f']));
+    steps.push(evalStep("return {pcall(redis.call, 'SET', KEYS[1], 2.5), redis.call('GET', KEYS[1])}", ['p']));
+    await same(steps);
+  });
+
   it('answers errors as Redis does', async () => {
     await same([
       evalStep('return 1 +'),

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDriver, type Driver } from '../../src/scripting/driver.js';
-import { mayBuildReplyTables, returnsOneValue, tokenize } from '../../src/scripting/returns.js';
+import { formatNumberArguments, mayBuildReplyTables, returnsOneValue, tokenize } from '../../src/scripting/returns.js';
 import { readShebang, SCRIPT_ALLOW_CROSS_SLOT, SCRIPT_ALLOW_OOM, SCRIPT_ALLOW_STALE, SCRIPT_LEGACY, SCRIPT_NO_CLUSTER, SCRIPT_NO_WRITES } from '../../src/scripting/shebang.js';
 import { WasmScriptEngine } from '../../src/scripting/wasm-engine.js';
 import type { ScriptHost } from '../../src/scripting/engine.js';
@@ -60,6 +60,22 @@ describe('which scripts run without the wrapper', () => {
     expect(replyTables("return {['set'] = {}}")).toBe(true);
     expect(replyTables("return redis.call('SET', 'k', 'v')")).toBe(false);
     expect(replyTables("local double = 2 return double")).toBe(false);
+  });
+
+  it('wraps the arguments of redis.call that may be numbers, and only those', () => {
+    const rewrite = (source: string): string | null => formatNumberArguments(source, tokenize(source) ?? [], 'N');
+    expect(rewrite("return redis.call('INCR', KEYS[1])")).toBe(null);
+    expect(rewrite("redis.call('EXPIRE', KEYS[1], 60, ARGV[2])")).toBe(null);
+    expect(rewrite("redis.call('SET', 'k', 3.3)")).toBe("redis.call('SET', 'k', N(3.3))");
+    expect(rewrite("redis.call('SET', 'k', 100000000000000)")).toBe("redis.call('SET', 'k', N(100000000000000))");
+    expect(rewrite('redis.pcall(name, k,\n  a + b)')).toBe('redis.pcall(N(name), N(k),\n  N(a + b))');
+    expect(rewrite("redis.call('SET', k, f(x))")).toBe("redis.call('SET', N(k), f(x))");
+    expect(rewrite("redis.call('SET', f(x), k)")).toBe("redis.call('SET', N(f(x)), N(k))");
+    expect(rewrite("redis.call('HMSET', KEYS[1], unpack(ARGV))")).toBe(null);
+    expect(rewrite("redis.call('SET', k, redis.call('GET', j))")).toBe("redis.call('SET', N(k), redis.call('GET', N(j)))");
+    expect(rewrite("redis.call('SET', {x = function() return 1 end}, v)")).toBe(null);
+    expect(rewrite("local redis = r redis.call('SET', k, 1.5)")).toBe(null);
+    expect(rewrite("t.redis.call('SET', k, 1.5)")).toBe(null);
   });
 
   it('wraps only the scripts that need it, and adds only the shims a script names', () => {
