@@ -10,14 +10,22 @@ import type { ReplyWriter } from '../protocol/reply.js';
  * Strings are binary-safe latin1 (one char per byte), as everywhere in nodis.
  */
 
+/** Bytes where they lie: buf[start, end). */
+export interface ReplyBytes {
+  buf: Buffer;
+  start: number;
+  end: number;
+}
+
 /** The server side of a running script: the engine calls it synchronously, while the script runs. */
 export interface ScriptHost {
   /**
-   * redis.call and redis.pcall: runs `argv` as the script's client and returns the reply as
-   * the server wrote it (RESP, in the protocol redis.setresp last selected: 2 at the start of
-   * each run). An error reply is what the script receives as an error. Never throws.
+   * redis.call and redis.pcall: runs `argv` as the script's client and returns where the reply
+   * lies as the server wrote it (RESP, in the protocol redis.setresp last selected: 2 at the
+   * start of each run), valid until the next call. An error reply is what the script receives
+   * as an error. Never throws.
    */
-  call(argv: string[]): Buffer;
+  call(argv: string[]): ReplyBytes;
   /** redis.setresp(2|3): the protocol of the replies `call` returns from now on. */
   setResp(resp: 2 | 3): void;
   /** redis.log with a valid level (0 debug, 1 verbose, 2 notice, 3 warning). */

@@ -7,7 +7,7 @@ import { setScriptClock } from '../keyspace/database.js';
 import type { Logger } from '../log.js';
 import { NODIS_VERSION } from '../version.js';
 import { ScriptCache, scriptSha, type CachedScript } from './cache.js';
-import type { LoadedScript, ScriptEngine, ScriptFailure, ScriptHost } from './engine.js';
+import type { LoadedScript, ReplyBytes, ScriptEngine, ScriptFailure, ScriptHost } from './engine.js';
 import { readShebang, SCRIPT_ALLOW_OOM, SCRIPT_LEGACY, SCRIPT_NO_WRITES } from './shebang.js';
 import { WasmScriptEngine } from './wasm-engine.js';
 
@@ -78,8 +78,17 @@ export class Scripting {
   private readonly host: ScriptHost;
 
   constructor(private readonly server: ServerContext) {
+    const replied: ReplyBytes = { buf: Buffer.alloc(0), start: 0, end: 0 };
     this.host = {
-      call: (argv) => (this.client as LocalClient).runFromScript(argv),
+      call: (argv) => {
+        const client = this.client as LocalClient;
+        client.runFromScript(argv);
+        const reply = client.reply;
+        replied.buf = reply.pendingBuffer;
+        replied.start = reply.pendingStart;
+        replied.end = reply.pendingEnd;
+        return replied;
+      },
       setResp: (resp) => {
         (this.client as LocalClient).reply.resp = resp;
       },

@@ -129,7 +129,8 @@ describe('the engine over lua-redis-wasm', () => {
     call: (argv) => {
       calls.push(argv);
       const nil = resp === 3 ? '_\r\n' : '$-1\r\n';
-      return Buffer.from(argv[0] === 'GET' ? nil : argv[0] === 'BAD' ? '-ERR bad\r\n' : ':7\r\n', 'latin1');
+      const text = argv[0] === 'GET' ? nil : argv[0] === 'BAD' ? '-ERR bad\r\n' : ':7\r\n';
+      return { buf: Buffer.from(text, 'latin1'), start: 0, end: text.length };
     },
     setResp: (version) => {
       resp = version;

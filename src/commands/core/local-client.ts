@@ -67,12 +67,12 @@ export class LocalClient implements CommandContext {
 
   /**
    * Runs one command for the script this client runs (scriptRun), with a script's checks and
-   * errors (dispatch.ts scriptCall), and returns its raw reply in `reply.resp`. The bytes are
-   * valid until the next command of this client.
+   * errors (dispatch.ts scriptCall). Its raw reply (in `reply.resp`) is what `reply` holds
+   * pending afterwards (pendingBuffer[pendingStart, pendingEnd)), until the next command.
    */
-  runFromScript(argv: string[]): Buffer {
+  runFromScript(argv: string[]): void {
+    this.reply.dropPending();
     scriptCall(this, argv);
-    return this.takeReply();
   }
 
   private takeReply(): Buffer {
