@@ -179,23 +179,27 @@ export class WasmScriptEngine implements ScriptEngine {
 
   load(source: string): LoadedScript | string {
     const vm = this.vm;
-    if (vm === null) return 'the Lua VM is restarting, try again';
-    const outcome = this.evaluate(vm, COMPILE_CHUNK, [], [source], NO_HOST);
-    if (typeof outcome !== 'number') return outcome.message;
-    const heap = vm.heap;
-    try {
-      if (heap[outcome] === ABI_BULK) return heap.latin1Slice(outcome + 5, outcome + 5 + heap.readUInt32LE(outcome + 1));
-      const driver = buildDriver(source);
-      // A V8 one-byte string: its header and its characters.
-      return { engineData: driver, bytes: 16 + driver.text.length };
-    } finally {
+    // While a VM is being replaced the script is taken unchecked: a compile error then shows
+    // when it runs (readFailure, line 0).
+    const outcome = vm === null ? null : this.evaluate(vm, COMPILE_CHUNK, [], [source], NO_HOST);
+    if (outcome !== null && typeof outcome !== 'number') return outcome.message;
+    if (vm !== null && outcome !== null) {
+      const heap = vm.heap;
+      const compileError = heap[outcome] === ABI_BULK ? heap.latin1Slice(outcome + 5, outcome + 5 + heap.readUInt32LE(outcome + 1)) : null;
       vm.exports._free_mem(outcome);
+      if (compileError !== null) return compileError;
     }
+    const driver = buildDriver(source);
+    // A V8 one-byte string: its header and its characters.
+    return { engineData: driver, bytes: 16 + driver.text.length };
   }
 
   run(script: LoadedScript, keys: readonly string[], args: readonly string[], host: ScriptHost, reply: ReplyWriter): ScriptFailure | null {
     const vm = this.vm;
-    if (vm === null) return { kind: 'unavailable', message: 'the Lua VM is restarting after running out of memory', line: 0, fromCommand: false };
+    if (vm === null) {
+      this.replaceVm();
+      return { kind: 'unavailable', message: 'the Lua VM is restarting after running out of memory', line: 0, fromCommand: false };
+    }
     const driver = script.engineData as Driver;
     this.marksNulls = driver.marksNulls;
     this.driver = driver;
@@ -283,19 +287,24 @@ export class WasmScriptEngine implements ScriptEngine {
   private dropVm(vm: Vm, err: unknown): ScriptFailure {
     if (this.vm === vm) {
       this.vm = null;
-      this.replacing ??= createVm(this, this.version).then(
-        (fresh) => {
-          this.vm = fresh;
-          this.replacing = null;
-        },
-        () => {
-          this.replacing = null;
-        },
-      );
+      this.replaceVm();
     }
     const message = err instanceof Error ? err.message : String(err);
     const memory = /OOM|memory/i.test(message);
     return { kind: 'memory', message: memory ? 'not enough memory' : message, line: 0, fromCommand: false };
+  }
+
+  /** Starts creating a VM, unless one is being created (a failed attempt is retried by the next run). */
+  private replaceVm(): void {
+    this.replacing ??= createVm(this, this.version).then(
+      (fresh) => {
+        this.vm = fresh;
+        this.replacing = null;
+      },
+      () => {
+        this.replacing = null;
+      },
+    );
   }
 
   /** Resolves once a VM is ready (after one was dropped); for tests. */
