@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/index.js';
 import { scriptEngine } from '../../src/scripting/scripting.js';
 import { WasmScriptEngine } from '../../src/scripting/wasm-engine.js';
-import { aofTestServers, capturingLogger, infoField, readIncrAof } from '../helpers/aof.js';
+import { aofTestServers, capturingLogger, infoField, readIncrAof, resp } from '../helpers/aof.js';
 import { readDataset } from '../helpers/dataset.js';
 import type { RawClient } from '../helpers/raw-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -80,6 +80,25 @@ describe('scripts in a running server', () => {
     const errors = (await c.call('INFO', 'errorstats')) as string;
     // The unknown command is counted once: the script's error reply repeats it without counting.
     expect(errors).toMatch(/errorstat_ERR:count=1\r/);
+  });
+
+  it("times a script's commands from their own start: Lua run before them is not theirs in the slow log", async () => {
+    const c = await server.raw();
+    await c.call('CONFIG', 'SET', 'slowlog-log-slower-than', '20000');
+    await c.call('SLOWLOG', 'RESET');
+    try {
+      // Pipelined after PING, in one batch; between its two commands the script runs Lua for
+      // some tens of milliseconds (5 million loop turns).
+      const script = "redis.call('TIME') local x = 0 for i = 1, 5000000 do x = x + i end return redis.call('GET', 'slow')";
+      c.write(resp(['PING'], ['EVAL', script, '0']));
+      await c.readRaw();
+      await c.readRaw();
+      const entries = (await c.call('SLOWLOG', 'GET')) as unknown[][];
+      const commands = entries.map((entry) => String((entry[3] as string[])[0]).toUpperCase());
+      expect(commands).toEqual(['EVAL']);
+    } finally {
+      await c.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
+    }
   });
 
   it("reports the VM's and the cache's memory in INFO and MEMORY STATS", async () => {

@@ -335,6 +335,9 @@ export function scriptCall(ctx: CommandContext, argv: string[]): void {
   const run = ctx.scriptRun;
   const server = ctx.server;
   if (server.meter.limit !== 0 && (bits & CMD_DENYOOM) !== 0) server.meter.willWrite(argv);
+  // The command starts now, not where the previous command of the batch ended: the script ran
+  // Lua in between (its duration would count in the command's statistics and slow log).
+  batchClock = 0;
   if (run === null) {
     call(ctx, resolved, argv);
     return;
