@@ -1,4 +1,4 @@
-import { formatNumberArguments, mayBuildReplyTables, returnsOneValue, tokenize } from './returns.js';
+import { formatNumberArguments, mayBuildReplyTables, returnsOneValue, tokenize } from './lua-source.js';
 
 /**
  * The Lua text lua-redis-wasm runs for a script, around the script's own source.
@@ -24,7 +24,7 @@ import { formatNumberArguments, mayBuildReplyTables, returnsOneValue, tokenize }
  *   errors into what Redis's pcall returns; and a script that selects RESP3 gets nil for a
  *   RESP3 null.
  *
- * A script that needs none of this (returns.ts) runs as it is. Either way, the arguments of
+ * A script that needs none of this (lua-source.ts) runs as it is. Either way, the arguments of
  * redis.call/pcall that may be numbers go through a function formatting numbers as Redis does
  * ("%.17g"; the engine would use Lua's "%.14g").
  *
@@ -155,7 +155,7 @@ export interface Driver {
 const PREFIX = 'local __nodis_r = (function(...) ';
 const SUFFIX = '\nend)() redis.setresp(3) return __nodis_r';
 
-/** What redis.call/pcall arguments that may be numbers go through (returns.ts formatNumberArguments). */
+/** What redis.call/pcall arguments that may be numbers go through (lua-source.ts formatNumberArguments). */
 const NUMBER_SHIM =
   "local __nodis_F = string.format local function __nodis_N(v) if type(v) == 'number' then return __nodis_F('%.17g', v) end return v end ";
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDriver, type Driver } from '../../src/scripting/driver.js';
-import { formatNumberArguments, mayBuildReplyTables, returnsOneValue, tokenize } from '../../src/scripting/returns.js';
+import { formatNumberArguments, mayBuildReplyTables, returnsOneValue, tokenize } from '../../src/scripting/lua-source.js';
 import { readShebang, SCRIPT_ALLOW_CROSS_SLOT, SCRIPT_ALLOW_OOM, SCRIPT_ALLOW_STALE, SCRIPT_LEGACY, SCRIPT_NO_CLUSTER, SCRIPT_NO_WRITES } from '../../src/scripting/shebang.js';
 import { WasmScriptEngine } from '../../src/scripting/wasm-engine.js';
 import type { ScriptHost } from '../../src/scripting/engine.js';

@@ -1,14 +1,16 @@
 /**
- * Whether a script can run as it is, without the function driver.ts wraps it in: true only when
- * every `return` of it gives one value, so that the engine (which keeps a chunk's last result)
- * and Redis (which keeps the first) agree. Compiling the wrapper and calling through it costs
- * about as much as a short script itself, and most scripts end in `return redis.call(…)`, a
- * variable or a literal.
+ * What nodis reads of a script's Lua source, once, when the script is loaded: its tokens (a
+ * conservative reading: anything not understood makes the answers the safe ones), and from them
  *
- * A conservative reading of the Lua tokens: a return list with a comma at its top level, ending
- * in `...`, in a function literal, or in a call of anything but a known one-value function
- * (redis.call, tonumber, cjson.encode…, none of their names declared by the script itself) is
- * said to maybe give several values.
+ * - whether the script can run as it is, without the function driver.ts wraps it in: only when
+ *   every `return` of it gives one value, so that the engine (which keeps a chunk's last result)
+ *   and Redis (which keeps the first) agree. Compiling the wrapper and calling through it costs
+ *   about as much as a short script itself, and most scripts end in `return redis.call(…)`, a
+ *   variable or a literal. A return list with a comma at its top level, ending in `...`, in a
+ *   function literal, or in a call of anything but a known one-value function (redis.call,
+ *   tonumber, cjson.encode…, none of their names declared by the script itself) may give several;
+ * - whether it may build a table Redis reads as a RESP3 reply ({map=…}, {double=…});
+ * - the arguments of redis.call/pcall that may be numbers, to format them as Redis does.
  */
 
 /** A token and where it lies in the source ([start, end)). */
