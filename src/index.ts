@@ -7,6 +7,7 @@ import { aofWriter, persistenceRefusal, persistenceWarning, registerPersistence 
 import { rdbFiles } from './persistence/snapshot.js';
 import { loadAtStartup } from './persistence/load.js';
 import { LoadingInterrupted } from './persistence/loading.js';
+import { prepareScriptEngine } from './scripting/scripting.js';
 
 // RDB snapshots in dir/dbfilename: SAVE, BGSAVE, save points, the final save of SHUTDOWN.
 registerPersistence({ rdb: rdbFiles });
@@ -71,6 +72,8 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
   if (refusal !== null) throw new StartupRefused(`Can't start: ${refusal}`);
   const warning = persistenceWarning(config);
   if (warning !== null) logger.warn(warning);
+  // The Lua engine is loaded once per process, before the first server answers EVAL.
+  await prepareScriptEngine(logger);
   const server = new NodisServer(config, logger);
   server.configFile = extras.configFile ?? null;
   await server.listen();

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { CommandSpec } from './core/context.js';
 import { joinCommandGroups, type CommandGroupSource } from './core/registry.js';
 import { commands as connection } from './connection/index.js';
@@ -5,6 +6,7 @@ import { commands as hashes } from './hashes/index.js';
 import { commands as keys } from './keys/index.js';
 import { commands as lists } from './lists/index.js';
 import { commands as pubsub } from './pubsub/index.js';
+import { commands as scripting } from './scripting/index.js';
 import { commands as server } from './server/index.js';
 import { commands as sets } from './sets/index.js';
 import { commands as strings } from './strings/index.js';
@@ -22,6 +24,12 @@ import transactionsData from './transactions/commands.json' with { type: 'json' 
 import zsetsData from './zsets/commands.json' with { type: 'json' };
 
 /**
+ * scripting/commands.json is read rather than imported: tsx (which runs nodis) turns a JSON
+ * import into a module with one variable per key, and `eval` cannot be one.
+ */
+const scriptingData: object = JSON.parse(readFileSync(new URL('./scripting/commands.json', import.meta.url), 'utf8')) as object;
+
+/**
  * Every command folder: the code each group's index lists, and its commands.json (arity, flags,
  * key specs, ACL categories, tips and docs, written by `npm run gen:commands`).
  */
@@ -31,6 +39,7 @@ export const commandGroups: readonly CommandGroupSource[] = [
   { folder: 'keys', code: keys, data: keysData },
   { folder: 'lists', code: lists, data: listsData },
   { folder: 'pubsub', code: pubsub, data: pubsubData },
+  { folder: 'scripting', code: scripting, data: scriptingData },
   { folder: 'server', code: server, data: serverData },
   { folder: 'sets', code: sets, data: setsData },
   { folder: 'strings', code: strings, data: stringsData },

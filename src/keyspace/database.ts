@@ -48,6 +48,23 @@ export interface KeyspaceAccounting {
   databaseCleared(db: Database): void;
 }
 
+/**
+ * While a script runs, keys expire as of the time it started (Redis's scriptTimeSnapshot), so
+ * that a key cannot vanish halfway through a script and its effects replay the same; 0 when
+ * no script runs.
+ */
+let scriptStartedAt = 0;
+
+/** A script starts (`at`, ms since the epoch) or ends (0): see expiryNow. */
+export function setScriptClock(at: number): void {
+  scriptStartedAt = at;
+}
+
+/** The time lazy expiry compares expiry times with: now, or the start of the running script. */
+export function expiryNow(): number {
+  return scriptStartedAt !== 0 ? scriptStartedAt : Date.now();
+}
+
 /** Installs (or, with null, removes) the accounting of every database. */
 export function setKeyspaceAccounting(databases: readonly Database[], accounting: KeyspaceAccounting | null): void {
   for (const db of databases) db.accounting = accounting;
@@ -112,7 +129,7 @@ export class Database {
   }
 
   /** Removes the key if its time has passed; true when it did. */
-  expireIfNeeded(key: string, now: number = Date.now()): boolean {
+  expireIfNeeded(key: string, now: number = expiryNow()): boolean {
     const at = this.expires.get(key);
     if (at === undefined || at > now) return false;
     if (this.hooks.loading) return false;

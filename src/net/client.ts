@@ -51,6 +51,7 @@ export interface ClientHost extends ServerContext {
 export class Client implements ClientConnection {
   readonly caller = 'client';
   readonly connection: ClientConnection = this;
+  readonly scriptRun = null;
   readonly parser = new RespParser();
   readonly reply = new ReplyWriter();
   db: Database;

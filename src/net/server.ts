@@ -463,7 +463,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     const nowUs = Math.floor((performance.timeOrigin + performance.now()) * 1000);
     const secs = Math.floor(nowUs / 1e6);
     const micros = String(nowUs % 1e6).padStart(6, '0');
-    let line = `${secs}.${micros} [${ctx.db.id} ${ctx.addr}]`;
+    // A script's commands show as Redis shows its Lua client's.
+    let line = `${secs}.${micros} [${ctx.db.id} ${ctx.caller === 'script' ? 'lua' : ctx.addr}]`;
     for (const arg of redactedArgv((argv[0] as string).toLowerCase(), argv)) line += ' "' + escapeMonitorArg(arg) + '"';
     for (const monitor of this.monitors) {
       if (monitor === ctx) continue;

@@ -73,6 +73,28 @@ export class ReplyWriter {
     return n;
   }
 
+  /**
+   * The bytes encoded since the last flush, where they lie: pendingBuffer[pendingStart, len).
+   * For a caller that reads its replies at once (a script's commands) and then drops them
+   * (dropPending), with no view or copy made.
+   */
+  get pendingBuffer(): Buffer {
+    return this.buf;
+  }
+
+  get pendingStart(): number {
+    return this.start;
+  }
+
+  get pendingEnd(): number {
+    return this.len;
+  }
+
+  /** Forgets the bytes encoded since the last flush: the space is reused for what comes next. */
+  dropPending(): void {
+    this.len = this.start;
+  }
+
   /** Drops what was encoded since the last flush (for a reply that must not go out). */
   discardTo(mark: number): void {
     this.len = mark;

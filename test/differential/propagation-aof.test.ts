@@ -52,9 +52,10 @@ class Harness {
 
   async start(): Promise<void> {
     const feed = new CommandFeed((argv) => this.nodisLog.push([...argv]));
+    // As an AOF without replicas: what only replicas would get is not propagated at all.
     this.server.running.server.propagation.subscribe((db, argv, target) => {
       if (target & PROPAGATE_AOF) feed.push(db, argv);
-    });
+    }, PROPAGATE_AOF);
     // Three clients for the scenarios and a fourth that asks how many are blocked.
     const connect = async (port: number): Promise<RawClient[]> => Promise.all([0, 1, 2, 3].map(() => RawClient.connect(port)));
     const blockedOn = (client: RawClient) => async (): Promise<number> => {
@@ -390,6 +391,37 @@ describe.skipIf(!hasOracle)('propagation stream against Redis 7.0 AOF', () => {
       ['UNLINK', 'sorted'],
       ['FLUSHALL'],
       ['PUBLISH', 'ch', 'msg'],
+      ['SELECT', '0'],
+    ]);
+  });
+
+  it("scripts: their commands' effects between MULTI and EXEC, never EVAL; set_repl; SELECT inside; scripts in MULTI", async () => {
+    const ev = (script: string, ...keys: string[]): string[] => ['EVAL', script, String(keys.length), ...keys];
+    await h.expectSame([
+      ['SELECT', '3'],
+      ev("redis.call('SET', KEYS[1], '1') redis.call('INCR', KEYS[1]) return 1", 'a'),
+      ev("return redis.call('SET', KEYS[1], 'only')", 'b'),
+      ev("return redis.call('GET', KEYS[1])", 'b'),
+      ev("redis.call('SET', 'f', '1') redis.call('EXPIRE', 'f', '100') return 1"),
+      ev("redis.call('SET', 'nx', '1', 'NX') redis.call('SET', 'nx', '2', 'NX') return 1"),
+      ev("redis.call('SADD', 's', 'a') redis.call('SPOP', 's') return 1"),
+      ev("redis.call('RPUSH', 'l', 'a', 'b') redis.call('LPOP', 'l') redis.call('INCRBYFLOAT', 'fl', '1.5') return 1"),
+      ev('redis.set_repl(redis.REPL_NONE) redis.call(\'SET\', \'c\', \'1\') redis.set_repl(redis.REPL_ALL) redis.call(\'SET\', \'d\', \'1\') redis.call(\'SET\', \'e\', \'1\') return 1'),
+      ev("redis.set_repl(redis.REPL_AOF) redis.call('SET', 'g', '1') redis.set_repl(redis.REPL_REPLICA) redis.call('SET', 'h', '1') return 1"),
+      ev("redis.call('SELECT', '5') redis.call('SET', 'i', '1') redis.call('SELECT', '3') redis.call('SET', 'i', '2') return 1"),
+      ['SET', 'after', '1'],
+      ev("redis.call('SET', 'partial', '1') return redis.call('INCR', 'partial2') + redis.call('LPUSH', 'partial', 'x')"),
+      ev("redis.call('SET', 'e1', '1') error('stop')"),
+      ['MULTI'],
+      ev("return redis.call('SET', 'm1', '1')"),
+      ['SET', 'm2', '1'],
+      ev("redis.call('DEL', 'm1') redis.call('DEL', 'm2') return 1"),
+      ['EXEC'],
+      ['MULTI'],
+      ev("return redis.call('SET', 'm3', '1')"),
+      ['EXEC'],
+      ['SCRIPT', 'LOAD', "return redis.call('INCR', KEYS[1])"],
+      ['EVALSHA', 'bbb4f7e2c7a5d7e5c2fbb6fab1e77fd4b8df6b6c', '1', 'nope'],
       ['SELECT', '0'],
     ]);
   });

@@ -19,6 +19,43 @@ function callCommand(p: Propagation, db: number, argv: string[], changes: number
 }
 
 describe('Propagation', () => {
+  it("masks the targets of a called command's entry (a script's redis.set_repl), leaving the rest of the unit alone", () => {
+    const p = new Propagation();
+    const entries = recorder(p);
+    callCommand(p, 0, ['EVAL'], 3, () => {
+      p.prevent();
+      p.targetMask = PROPAGATE_AOF;
+      callCommand(p, 0, ['SET', 'a', '1'], 1);
+      p.targetMask = PROPAGATE_ALL;
+      callCommand(p, 0, ['SET', 'b', '1'], 1);
+      p.targetMask = 0;
+      callCommand(p, 0, ['SET', 'c', '1'], 1);
+      p.targetMask = PROPAGATE_ALL;
+    });
+    expect(entries).toEqual([
+      [0, ['MULTI'], PROPAGATE_ALL],
+      [0, ['SET', 'a', '1'], PROPAGATE_AOF],
+      [0, ['SET', 'b', '1'], PROPAGATE_ALL],
+      [0, ['EXEC'], PROPAGATE_ALL],
+    ]);
+  });
+
+  it('collects no entry that no listener wants, as Redis propagates nothing to replicas it does not have', () => {
+    const p = new Propagation();
+    const entries: Entry[] = [];
+    p.subscribe((db, argv, target) => entries.push([db, [...argv], target]), PROPAGATE_AOF);
+    callCommand(p, 0, ['EVAL'], 2, () => {
+      p.prevent();
+      p.targetMask = PROPAGATE_AOF;
+      callCommand(p, 0, ['SET', 'a', '1'], 1);
+      p.targetMask = PROPAGATE_REPL;
+      callCommand(p, 0, ['SET', 'b', '1'], 1);
+      p.targetMask = PROPAGATE_ALL;
+    });
+    // Only one entry is left in the unit: no MULTI/EXEC around it.
+    expect(entries).toEqual([[0, ['SET', 'a', '1'], PROPAGATE_AOF]]);
+  });
+
   it('is inactive and collects nothing while nobody subscribes', () => {
     const p = new Propagation();
     expect(p.active).toBe(false);

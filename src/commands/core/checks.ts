@@ -1,7 +1,8 @@
 import { RedisError, ERR_NOAUTH } from '../../errors.js';
 import type { ClientConnection, CommandContext, CommandHandler, ResolvedCommand } from './context.js';
 import {
-  CMD_DENYOOM, CMD_LOADING, CMD_NO_AUTH, CMD_NO_MULTI, CMD_NOSCRIPT, CMD_PAUSED_BY_WRITE_PAUSE, CMD_PROTECTED,
+  CMD_DENYOOM, CMD_LOADING, CMD_MAY_REPLICATE, CMD_NO_AUTH, CMD_NO_MULTI, CMD_NOSCRIPT, CMD_PAUSED_BY_WRITE_PAUSE, CMD_PROTECTED,
+  CMD_WRITE,
 } from './command-data.js';
 import { isSubscribed } from '../../pubsub/registry.js';
 import { EVICT_FAIL } from '../../keyspace/evict.js';
@@ -23,6 +24,7 @@ export const DROPPED = 2;
 
 export const ERR_NOT_IN_MULTI = 'ERR Command not allowed inside a transaction';
 export const ERR_NOSCRIPT = 'ERR This Redis command is not allowed from script';
+export const ERR_WRITE_IN_READ_ONLY_SCRIPT = 'ERR Write commands are not allowed from read-only scripts.';
 export const ERR_OOM = "OOM command not allowed when used memory > 'maxmemory'.";
 export const ERR_LOADING = 'LOADING Redis is loading the dataset in memory';
 
@@ -36,10 +38,11 @@ export function needsAuth(ctx: CommandContext, resolved: ResolvedCommand): boole
 
 /**
  * Checks `resolved` for `ctx` in Redis's order. Returns PASS, POSTPONE, or the error text to
- * answer instead of running it.
+ * answer instead of running it. `bits` are the command's CMD_… bits for these arguments (its
+ * spec's, or what its commandFlags hook made of them).
  */
-export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): typeof PASS | typeof POSTPONE | typeof DROPPED | string {
-  const bits = resolved.flagBits;
+export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand, bits: number = resolved.flagBits): typeof PASS | typeof POSTPONE | typeof DROPPED | string {
+  if (ctx.caller === 'script') return checkScriptCommand(ctx, bits);
   if ((bits & CMD_PROTECTED) !== 0 && ctx.caller !== 'loader' && !protectedCommandAllowed(ctx, resolved)) {
     const name = resolved.topName;
     return (
@@ -47,12 +50,7 @@ export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): ty
       'local connection, otherwise you need to set this option in the configuration file, and then restart the server.'
     );
   }
-  if (ctx.caller === 'script') {
-    // Redis checks the container's flags too (SCRIPT, CLIENT…): CMD_NOSCRIPT has both.
-    if ((bits & CMD_NOSCRIPT) !== 0) return ERR_NOSCRIPT;
-  } else if (needsAuth(ctx, resolved)) {
-    return ERR_NOAUTH;
-  }
+  if (needsAuth(ctx, resolved)) return ERR_NOAUTH;
   if (ctx.multi !== null && (bits & CMD_NO_MULTI) !== 0) return ERR_NOT_IN_MULTI;
   // ACL permissions will be checked here (ACL users come with their own issue).
   // Redis's evictClients before key eviction, once the last command's output counts: this
@@ -62,16 +60,43 @@ export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand): ty
     if ((ctx.connection as ClientConnection).closed) return DROPPED;
   }
   // With no maxmemory (the default) this one comparison is all the memory check costs.
-  if (ctx.server.meter.limit !== 0 && ctx.caller !== 'loader' && outOfMemory(ctx, resolved)) return ERR_OOM;
+  if (ctx.server.meter.limit !== 0 && ctx.caller !== 'loader' && outOfMemory(ctx, resolved, bits)) return ERR_OOM;
   // The last background save failed, or the AOF cannot be written: writes (and PING, as in
   // Redis) are refused until a save succeeds or the AOF can be written again.
   const diskError = diskWriteError(ctx);
-  if (diskError !== null && ctx.caller !== 'loader' && (isWriteCommand(ctx, resolved) || resolved.spec.name === 'ping')) return diskError;
+  if (diskError !== null && ctx.caller !== 'loader' && (isWriteCommand(ctx, resolved, bits) || resolved.spec.name === 'ping')) return diskError;
   if (ctx.reply.resp === 2 && isSubscribed(ctx) && !ALLOWED_WHILE_SUBSCRIBED.has(resolved.topName)) {
     return `ERR Can't execute '${resolved.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
   }
   if (ctx.server.loading && ctx.caller !== 'loader' && (bits & CMD_LOADING) === 0) return ERR_LOADING;
-  if (ctx.caller === 'client' && ctx.server.writesPaused() && (ctx.server.allCommandsPaused() || heldByWritePause(ctx, resolved))) return POSTPONE;
+  if (ctx.caller === 'client' && ctx.server.writesPaused() && (ctx.server.allCommandsPaused() || heldByWritePause(ctx, resolved, bits))) return POSTPONE;
+  return PASS;
+}
+
+/**
+ * Redis's scriptCall checks of a command a script calls (its existence and arity are the
+ * caller's, with their own texts): noscript commands, writes from a read-only script, and,
+ * until the script has written something, writes refused for disk errors and denyoom commands
+ * refused when memory was over maxmemory as the script started (allow-oom lifts that).
+ * Authentication, MULTI, pauses and loading are the calling client's business, checked when
+ * it sent EVAL.
+ */
+function checkScriptCommand(ctx: CommandContext, bits: number): typeof PASS | string {
+  if ((bits & CMD_NOSCRIPT) !== 0) return ERR_NOSCRIPT;
+  // ACL permissions will be checked here (ACL users come with their own issue).
+  const run = ctx.scriptRun;
+  const meter = ctx.server.meter;
+  if (run !== null) {
+    if (run.readOnly && (bits & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0) return ERR_WRITE_IN_READ_ONLY_SCRIPT;
+    if (run.writeDirty) return PASS;
+    if ((bits & CMD_WRITE) !== 0) {
+      const diskError = diskWriteError(ctx);
+      if (diskError !== null) return diskError;
+    }
+  }
+  if ((run === null || !run.allowOom) && meter.limit !== 0 && meter.preCommandOom && (bits & CMD_DENYOOM) !== 0) return ERR_OOM;
+  // Unreachable from a script (EVAL is refused while loading), kept for any socket-less caller.
+  if (ctx.server.loading && (bits & CMD_LOADING) === 0) return ERR_LOADING;
   return PASS;
 }
 
@@ -95,24 +120,23 @@ function diskWriteError(ctx: CommandContext): string | null {
 /**
  * Redis's maxmemory handling in processCommand: a command from a client first evicts what
  * maxmemory-policy allows if memory is over the limit (every command, reads included), and is
- * refused if memory stays over and it may use more. A script's commands evict nothing: they
- * are refused on the state found when the script started (Redis's pre_command_oom_state;
- * allow-oom and "no write yet" come with scripting). The AOF loader is never refused.
+ * refused if memory stays over and it may use more; the state found is kept for the command
+ * (Redis's pre_command_oom_state): a script's commands evict nothing and are refused on the
+ * state found when the script started (checkScriptCommand). The AOF loader is never refused.
  */
-function outOfMemory(ctx: CommandContext, resolved: ResolvedCommand): boolean {
+function outOfMemory(ctx: CommandContext, resolved: ResolvedCommand, bits: number): boolean {
   const meter = ctx.server.meter;
-  if (ctx.caller === 'script') return meter.preCommandOom && (resolved.flagBits & CMD_DENYOOM) !== 0;
   // Under the limit, with no period over it to close (INFO current_eviction_exceeded_time), nothing to do.
   const oom =
     (meter.used > meter.limit || ctx.server.stats.evictionExceededSince !== 0) && ctx.server.performEvictions() === EVICT_FAIL;
   meter.preCommandOom = oom;
-  return oom && deniedWhenOutOfMemory(ctx, resolved);
+  return oom && deniedWhenOutOfMemory(ctx, resolved, bits);
 }
 
 /** A write command, or EXEC of a transaction holding one (Redis's is_write_command). */
-function isWriteCommand(ctx: CommandContext, resolved: ResolvedCommand): boolean {
-  if (resolved.spec.flags.includes('write')) return true;
-  return resolved.spec.name === 'exec' && resolved.parent === null && ctx.multi !== null && ctx.multi.queue.some((q) => q.resolved.spec.flags.includes('write'));
+function isWriteCommand(ctx: CommandContext, resolved: ResolvedCommand, bits: number): boolean {
+  if ((bits & CMD_WRITE) !== 0) return true;
+  return resolved.spec.name === 'exec' && resolved.parent === null && ctx.multi !== null && ctx.multi.queue.some((q) => (q.resolved.flagBits & CMD_WRITE) !== 0);
 }
 
 /** Queuing costs memory too: inside MULTI only these escape the OOM check (unless denyoom). */
@@ -122,8 +146,8 @@ const NOT_REJECTED_IN_MULTI = new Set(['exec', 'discard', 'quit', 'reset']);
  * denyoom commands, EXEC of a transaction holding one (Redis's is_denyoom_command), and any
  * command to be queued in MULTI.
  */
-function deniedWhenOutOfMemory(ctx: CommandContext, resolved: ResolvedCommand): boolean {
-  if ((resolved.flagBits & CMD_DENYOOM) !== 0) return true;
+function deniedWhenOutOfMemory(ctx: CommandContext, resolved: ResolvedCommand, bits: number): boolean {
+  if ((bits & CMD_DENYOOM) !== 0) return true;
   if (ctx.multi === null || resolved.parent !== null) return ctx.multi !== null;
   const name = resolved.spec.name;
   if (name === 'exec') return ctx.multi.queue.some((q) => (q.resolved.flagBits & CMD_DENYOOM) !== 0);
@@ -166,8 +190,8 @@ function peerIp(addr: string): string {
 }
 
 /** Whether CLIENT PAUSE WRITE holds this command back (writes, may-replicate, EXEC of writes). */
-function heldByWritePause(ctx: CommandContext, resolved: ResolvedCommand): boolean {
-  if ((resolved.flagBits & CMD_PAUSED_BY_WRITE_PAUSE) !== 0) return true;
+function heldByWritePause(ctx: CommandContext, resolved: ResolvedCommand, bits: number): boolean {
+  if ((bits & CMD_PAUSED_BY_WRITE_PAUSE) !== 0) return true;
   if (resolved.spec.name !== 'exec' || ctx.multi === null) return false;
   return ctx.multi.queue.some((q) => (q.resolved.flagBits & CMD_PAUSED_BY_WRITE_PAUSE) !== 0);
 }

@@ -50,6 +50,10 @@ export const CMD_HIDDEN_FROM_MONITOR = 1 << 8;
 export const CMD_SKIP_SLOWLOG = 1 << 9;
 /** fast: a slow run is a fast-command latency event. */
 export const CMD_FAST = 1 << 10;
+/** write: changes the dataset (refused in read-only scripts, on disk errors). */
+export const CMD_WRITE = 1 << 11;
+/** may_replicate: may propagate without writing (PUBLISH, EVAL): refused in read-only scripts too. */
+export const CMD_MAY_REPLICATE = 1 << 12;
 
 /** The CMD_… bits of a command with these flags, under a container with `parentFlags` (null for a top-level command). */
 export function commandFlagBits(flags: readonly CommandFlag[], parentFlags: readonly CommandFlag[] | null): number {
@@ -67,6 +71,8 @@ export function commandFlagBits(flags: readonly CommandFlag[], parentFlags: read
   if (has('skip_monitor') || has('admin')) bits |= CMD_HIDDEN_FROM_MONITOR;
   if (has('skip_slowlog') || parentHas('skip_slowlog')) bits |= CMD_SKIP_SLOWLOG;
   if (has('fast')) bits |= CMD_FAST;
+  if (has('write')) bits |= CMD_WRITE;
+  if (has('may_replicate')) bits |= CMD_MAY_REPLICATE;
   return bits;
 }
 

@@ -50,6 +50,27 @@ export interface CommandContext extends Watcher, Subscriber, TrackingClient {
   readonly blocked: BlockedCall | null;
   /** The connection, for the commands about the connection itself; null for a socket-less caller. */
   readonly connection: ClientConnection | null;
+  /** The script whose redis.call runs the command (a script's socket-less client), else null. */
+  readonly scriptRun: ScriptRun | null;
+}
+
+/**
+ * The script a socket-less caller runs commands for (Redis's scriptRunCtx): what the checks of
+ * its commands (core/checks.ts), their propagation and client-side caching need of it.
+ */
+export interface ScriptRun {
+  /** EVAL_RO / EVALSHA_RO, or a script flagged no-writes: write and may_replicate commands are refused. */
+  readonly readOnly: boolean;
+  /** The script's allow-oom flag: its commands are never refused for memory. */
+  readonly allowOom: boolean;
+  /** A write command already ran: the later ones are no longer refused for memory or disk errors. */
+  writeDirty: boolean;
+  /** Where the script's commands propagate (redis.set_repl): PROPAGATE_AOF | PROPAGATE_REPL bits. */
+  replTargets: number;
+  /** The client that called the script: a tracking one is told of the keys the script declared. */
+  readonly caller: CommandContext;
+  /** The keys the script declared (numkeys). */
+  readonly keys: readonly string[];
 }
 
 /** 'client': a socket; 'script': EVAL/FCALL; 'loader': AOF loading, replication stream. */
@@ -129,6 +150,12 @@ export interface CommandCode {
   getKeys?: (argv: string[]) => number[];
   /** Like getKeys, with each key's flags when they differ per key (COMMAND GETKEYSANDFLAGS). */
   getKeysAndFlags?: (argv: readonly string[]) => { pos: number; flags: string[] }[];
+  /**
+   * Redis's getCommandFlags: the command's CMD_… bits (command-data.ts) for these arguments,
+   * when they depend on them (EVAL of a script whose shebang declares flags); `bits` are the
+   * bits of its spec. The checks before the command runs use what this returns.
+   */
+  commandFlags?: (ctx: CommandContext, argv: readonly string[], bits: number) => number;
   subcommands?: CommandCode[];
 }
 

@@ -4,7 +4,8 @@ import type { CommandContext, CommandHandler, CommandLookup, CommandStat, Resolv
 import { LatencyHistogram } from '../../server/latency-histogram.js';
 import { redactedArgv } from '../../server/slowlog.js';
 import { findKeys } from './keyspecs.js';
-import { CMD_DENYOOM, CMD_FAST, CMD_HIDDEN_FROM_MONITOR, CMD_SKIP_SLOWLOG, CMD_TRACKS_KEYS } from './command-data.js';
+import { PROPAGATE_ALL } from './propagate.js';
+import { CMD_DENYOOM, CMD_FAST, CMD_HIDDEN_FROM_MONITOR, CMD_SKIP_SLOWLOG, CMD_TRACKS_KEYS, CMD_WRITE } from './command-data.js';
 
 const MAX_ERR_ARG = 128;
 
@@ -245,7 +246,9 @@ export function processCommand(ctx: CommandContext, argv: string[]): boolean {
     return true;
   }
   ctx.commandName = resolved.fullName;
-  const verdict = checkCommand(ctx, resolved);
+  const flagsOf = resolved.spec.commandFlags;
+  const bits = flagsOf === undefined ? resolved.flagBits : flagsOf(ctx, argv, resolved.flagBits);
+  const verdict = checkCommand(ctx, resolved, bits);
   if (verdict === POSTPONE) return false;
   if (verdict === DROPPED) return true;
   if (verdict !== PASS) {
@@ -253,7 +256,7 @@ export function processCommand(ctx: CommandContext, argv: string[]): boolean {
     return true;
   }
   // What a command that may use memory stores counts toward maxmemory at once (server/memory.ts).
-  if (ctx.server.meter.limit !== 0 && (resolved.flagBits & CMD_DENYOOM) !== 0) ctx.server.meter.willWrite(argv);
+  if (ctx.server.meter.limit !== 0 && (bits & CMD_DENYOOM) !== 0) ctx.server.meter.willWrite(argv);
   const topName = resolved.topName;
   if (ctx.multi !== null && !NOT_QUEUED.has(topName)) {
     ctx.multi.queue.push({ resolved, argv });
@@ -291,4 +294,73 @@ export function noteSlowCommand(ctx: CommandContext, resolved: ResolvedCommand, 
   const event = (resolved.flagBits & CMD_FAST) !== 0 ? 'fast-command' : 'command';
   server.latency.addSampleIfNeeded(event, Math.floor(durationUs / 1000));
   server.slowlog.push(redactedArgv(resolved.topName, argv), Math.floor(durationUs), ctx.addr, ctx.name);
+}
+
+export const ERR_UNKNOWN_FROM_SCRIPT = 'ERR Unknown Redis command called from script';
+export const ERR_ARITY_FROM_SCRIPT = 'ERR Wrong number of args calling Redis command from script';
+
+/**
+ * The command a script calls, or the error text a script gets instead (Redis's lookupCommand and
+ * scriptVerifyCommandArity): an unknown subcommand is an unknown command there, and a container
+ * called alone (CONFIG) is checked for its own arity.
+ */
+function lookupScriptCommand(table: CommandLookup, argv: readonly string[]): ResolvedCommand | RedisError {
+  const top = table.lookup(argv[0] as string);
+  if (top === undefined) return new RedisError(ERR_UNKNOWN_FROM_SCRIPT);
+  let command = top;
+  if (top.subcommands !== null && argv.length >= 2) {
+    const sub = top.subcommands.get(argv[1] as string) ?? top.subcommands.get((argv[1] as string).toLowerCase());
+    if (sub === undefined) return new RedisError(ERR_UNKNOWN_FROM_SCRIPT);
+    command = sub;
+  }
+  if (!arityOk(command.spec.arity, argv.length)) return new CommandRejection(ERR_ARITY_FROM_SCRIPT, command);
+  return command;
+}
+
+/**
+ * Redis's scriptCall: runs one command of a script (redis.call / redis.pcall) as `ctx`, the
+ * script's socket-less client, whose scriptRun is set; the reply, or the error, goes to
+ * ctx.reply like any command's. The same checks and `call` as every caller's, with what a
+ * script adds: its own texts for unknown commands and wrong arities, the script's rules
+ * (checks.ts), the write it makes, where its commands propagate (redis.set_repl), and the keys
+ * a tracking caller is said to have read.
+ */
+export function scriptCall(ctx: CommandContext, argv: string[]): void {
+  const resolved = lookupScriptCommand(ctx.server.commands, argv);
+  if (resolved instanceof RedisError) {
+    reject(ctx, resolved instanceof CommandRejection ? resolved.resolved : null, resolved.message);
+    return;
+  }
+  ctx.commandName = resolved.fullName;
+  const flagsOf = resolved.spec.commandFlags;
+  const bits = flagsOf === undefined ? resolved.flagBits : flagsOf(ctx, argv, resolved.flagBits);
+  const verdict = checkCommand(ctx, resolved, bits);
+  if (verdict !== PASS) {
+    reject(ctx, resolved, verdict as string);
+    return;
+  }
+  const run = ctx.scriptRun;
+  const server = ctx.server;
+  if (server.meter.limit !== 0 && (bits & CMD_DENYOOM) !== 0) server.meter.willWrite(argv);
+  // The command starts now, not where the previous command of the batch ended: the script ran
+  // Lua in between (its duration would count in the command's statistics and slow log).
+  batchClock = 0;
+  if (run === null) {
+    call(ctx, resolved, argv);
+    return;
+  }
+  if ((bits & CMD_WRITE) !== 0) run.writeDirty = true;
+  const propagation = server.propagation;
+  propagation.targetMask = run.replTargets;
+  try {
+    call(ctx, resolved, argv);
+  } finally {
+    propagation.targetMask = PROPAGATE_ALL;
+  }
+  // Redis's call(): a read command of a script remembers the keys the script declared for a
+  // caller that tracks keys (not in BCAST mode), whatever keys the command itself read.
+  const caller = run.caller;
+  if ((bits & CMD_TRACKS_KEYS) !== 0 && caller.tracking !== null && !caller.tracking.bcast && run.keys.length !== 0) {
+    server.tracking.rememberKeys(caller, caller.tracking, run.keys);
+  }
 }

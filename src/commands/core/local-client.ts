@@ -3,8 +3,8 @@ import type { Database } from '../../keyspace/database.js';
 import type { WatchedKey } from '../../keyspace/watch.js';
 import type { TrackingState } from '../../pubsub/tracking.js';
 import type { MultiState } from '../transactions/index.js';
-import type { CommandContext, ServerContext } from './context.js';
-import { processCommand } from './dispatch.js';
+import type { CommandContext, ScriptRun, ServerContext } from './context.js';
+import { processCommand, scriptCall } from './dispatch.js';
 
 /**
  * A caller without a socket (Redis's fake clients): scripts, the AOF loader, a replication
@@ -29,6 +29,8 @@ export class LocalClient implements CommandContext {
   readonly addr = '';
   readonly connection = null;
   readonly blocked = null;
+  /** The script running commands through this client (set by the script runner for the run). */
+  scriptRun: ScriptRun | null = null;
   watchDirty = false;
   readonly watchedKeys: WatchedKey[] = [];
   readonly channels = new Set<string>();
@@ -60,6 +62,20 @@ export class LocalClient implements CommandContext {
    */
   run(argv: string[]): Buffer {
     processCommand(this, argv);
+    return this.takeReply();
+  }
+
+  /**
+   * Runs one command for the script this client runs (scriptRun), with a script's checks and
+   * errors (dispatch.ts scriptCall). Its raw reply (in `reply.resp`) is what `reply` holds
+   * pending afterwards (pendingBuffer[pendingStart, pendingEnd)), until the next command.
+   */
+  runFromScript(argv: string[]): void {
+    this.reply.dropPending();
+    scriptCall(this, argv);
+  }
+
+  private takeReply(): Buffer {
     this.reply.flush(this.sink);
     const out = this.captured.length === 1 ? (this.captured[0] as Buffer) : Buffer.concat(this.captured);
     // The writer keeps appending after what it handed over, so the captured bytes stay valid.

@@ -58,7 +58,13 @@ const TOUCHES_ARBITRARY_KEYS = new Set(['randomkey', 'scan']);
 export class Propagation {
   /** Someone subscribes: the only thing checked while nobody does. */
   active = false;
-  private listeners: PropagationListener[] = [];
+  private listeners: Array<{ listener: PropagationListener; targets: number }> = [];
+  /**
+   * The targets some listener consumes (the AOF: PROPAGATE_AOF): an entry for none of them is
+   * not collected at all, as Redis's shouldPropagate drops what only replicas would get when
+   * there are none, so that it takes no part in the MULTI/EXEC of its unit.
+   */
+  private wanted = 0;
   /** Nesting of the calls and units being run; entries are collected while above 0. */
   private depth = 0;
   private pending: PendingEntry[] = [];
@@ -66,6 +72,12 @@ export class Propagation {
   private unitNoMulti = false;
   /** lazyfree-lazy-expire, kept here by the server: expired keys are propagated as UNLINK rather than DEL. */
   lazyExpire = false;
+  /**
+   * The targets the entry of the command being called may go to (a script's redis.set_repl, as
+   * Redis's call flags CMD_CALL_PROPAGATE_AOF/REPL): set around one call by its caller, read when
+   * that call ends. What the command adds with `also` is not masked, as in Redis.
+   */
+  targetMask = PROPAGATE_ALL;
 
   // What the handler of the command being run asked for (saved and restored around nested calls).
   /** The argv to emit instead of the command's own, or null. */
@@ -81,16 +93,21 @@ export class Propagation {
   private readonly dirtyAtStart: number[] = [];
 
   /**
-   * Adds a listener; returns the function that removes it. Entries reach it from the next
-   * command on: one added by a command while it runs (inside an EXEC, say) gets the rest of
-   * that command's work as entries of their own, unwrapped. A listener must not throw.
+   * Adds a listener of the entries for `targets`; returns the function that removes it.
+   * Entries reach it from the next command on: one added by a command while it runs (inside an
+   * EXEC, say) gets the rest of that command's work as entries of their own, unwrapped. A
+   * listener must not throw.
    */
-  subscribe(listener: PropagationListener): () => void {
-    this.listeners = [...this.listeners, listener];
+  subscribe(listener: PropagationListener, targets: number = PROPAGATE_ALL): () => void {
+    const entry = { listener, targets };
+    this.listeners = [...this.listeners, entry];
     this.active = true;
+    this.wanted |= targets;
     return () => {
-      this.listeners = this.listeners.filter((l) => l !== listener);
+      this.listeners = this.listeners.filter((l) => l !== entry);
       this.active = this.listeners.length !== 0;
+      this.wanted = 0;
+      for (const l of this.listeners) this.wanted |= l.targets;
       if (!this.active) this.pending = [];
     };
   }
@@ -183,7 +200,8 @@ export class Propagation {
     const changed = dirty > (this.dirtyAtStart[d] as number);
     // EXEC is never emitted itself: its commands were, each by its own call.
     if ((changed || this.forced !== 0) && !this.prevented && !isExec && this.active) {
-      this.pending.push({ db, argv: this.replacement ?? argv, target: changed ? PROPAGATE_ALL : this.forced });
+      const target = (changed ? PROPAGATE_ALL : this.forced) & this.targetMask;
+      if ((target & this.wanted) !== 0) this.pending.push({ db, argv: this.replacement ?? argv, target });
     }
     this.replacement = this.savedReplacement[d] as readonly string[] | null;
     this.prevented = this.savedPrevented[d] as boolean;
@@ -214,7 +232,7 @@ export class Propagation {
   }
 
   private emit(db: number, argv: readonly string[], target: number): void {
-    for (const listener of this.listeners) listener(db, argv, target);
+    for (const l of this.listeners) l.listener(db, argv, target);
   }
 }
 

@@ -45,6 +45,7 @@ function joinOne(command: CommandCode, fullName: string, data: Record<string, un
     handler: command.handler,
     getKeys: command.getKeys,
     getKeysAndFlags: command.getKeysAndFlags,
+    commandFlags: command.commandFlags,
     arity: entry.arity,
     flags: entry.flags,
     keySpecs: entry.key_specs ?? [],

@@ -6,6 +6,7 @@ import type { CommandCode, CommandContext, ServerContext } from '../core/context
 import { DICT_ENTRY, STARTUP_FLOOR, usedMemory } from '../../server/memory.js';
 import { aofWriter } from '../../persistence/index.js';
 import type { Database } from '../../keyspace/database.js';
+import { scriptingOf } from '../../scripting/scripting.js';
 
 /** Memory in use when the server's modules loaded: INFO used_memory_startup (the heap is per process). */
 export const STARTUP_MEMORY = STARTUP_FLOOR;
@@ -183,6 +184,7 @@ function memorySection(server: ServerContext, out: Lines): void {
   const active = heap.total_heap_size + mem.external;
   const resident = mem.rss;
   const total = os.totalmem();
+  const scripts = scriptingOf(server).figures();
   out.push(
     `used_memory:${used}`,
     `used_memory_human:${bytesToHuman(used)}`,
@@ -200,19 +202,19 @@ function memorySection(server: ServerContext, out: Lines): void {
     `allocator_resident:${resident}`,
     `total_system_memory:${total}`,
     `total_system_memory_human:${bytesToHuman(total)}`,
-    'used_memory_lua:0',
-    'used_memory_vm_eval:0',
-    'used_memory_lua_human:0B',
-    'used_memory_scripts_eval:0',
-    'number_of_cached_scripts:0',
+    `used_memory_lua:${scripts.vmBytes}`,
+    `used_memory_vm_eval:${scripts.vmBytes}`,
+    `used_memory_lua_human:${bytesToHuman(scripts.vmBytes)}`,
+    `used_memory_scripts_eval:${scripts.cacheBytes}`,
+    `number_of_cached_scripts:${scripts.scripts}`,
     'number_of_functions:0',
     'number_of_libraries:0',
     'used_memory_vm_functions:0',
-    'used_memory_vm_total:0',
-    'used_memory_vm_total_human:0B',
+    `used_memory_vm_total:${scripts.vmBytes}`,
+    `used_memory_vm_total_human:${bytesToHuman(scripts.vmBytes)}`,
     'used_memory_functions:0',
-    'used_memory_scripts:0',
-    'used_memory_scripts_human:0B',
+    `used_memory_scripts:${scripts.cacheBytes}`,
+    `used_memory_scripts_human:${bytesToHuman(scripts.cacheBytes)}`,
     `maxmemory:${maxmemory}`,
     `maxmemory_human:${bytesToHuman(maxmemory)}`,
     `maxmemory_policy:${server.config.getString('maxmemory-policy')}`,

@@ -5,6 +5,7 @@ import type { CommandCode, CommandContext } from '../core/context.js';
 import { STARTUP_MEMORY as STARTUP, memoryOverhead, peakMemory, sampleMemory } from './info.js';
 import { replyHelp } from '../core/help.js';
 import { fullCollection, uncollected } from '../../server/reclaim.js';
+import { scriptingOf } from '../../scripting/scripting.js';
 
 /*
  * MEMORY USAGE reports estimates: what Redis 7.0 (jemalloc, 64-bit) would allocate for the key
@@ -54,7 +55,7 @@ function stats(ctx: CommandContext): void {
   r.integer(startup);
   const parts: Array<[string, number]> = [
     ['replication.backlog', 0], ['clients.slaves', 0], ['clients.normal', overheadData.clientsNormal], ['cluster.links', 0],
-    ['aof.buffer', overheadData.aofBuffer], ['lua.caches', 0], ['functions.caches', 0],
+    ['aof.buffer', overheadData.aofBuffer], ['lua.caches', scriptingOf(ctx.server).cache.memory], ['functions.caches', 0],
   ];
   for (const [name, bytes] of parts) {
     r.bulk(name);

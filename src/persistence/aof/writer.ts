@@ -195,7 +195,7 @@ export class AppendOnlyFile {
       // temporary file); before it starts the base will hold their effect.
       if (this.state === 'wait_rewrite' && this.rewrite === null) return;
       this.feed.push(db, argv);
-    });
+    }, PROPAGATE_AOF);
   }
 
   private unsubscribeFeed(): void {

@@ -1,0 +1,238 @@
+import type { CommandContext, ScriptRun, ServerContext } from '../commands/core/context.js';
+import { countError } from '../commands/core/dispatch.js';
+import { LocalClient } from '../commands/core/local-client.js';
+import { PROPAGATE_ALL } from '../commands/core/propagate.js';
+import { RedisError } from '../errors.js';
+import { setScriptClock } from '../keyspace/database.js';
+import type { Logger } from '../log.js';
+import { NODIS_VERSION } from '../version.js';
+import { ScriptCache, scriptSha, type CachedScript } from './cache.js';
+import type { LoadedScript, ReplyBytes, ScriptEngine, ScriptFailure, ScriptHost } from './engine.js';
+import { readShebang, SCRIPT_ALLOW_OOM, SCRIPT_LEGACY, SCRIPT_NO_WRITES } from './shebang.js';
+import { WasmScriptEngine } from './wasm-engine.js';
+
+/**
+ * Scripting as the commands use it: the engine (one per process, kept alive between calls),
+ * each server's script cache, and the run of one script (Redis's scriptPrepareForRun,
+ * luaCallFunction and scriptResetRun), written so that FCALL can run a function through
+ * `runScript` the same way.
+ */
+
+let engine: ScriptEngine | null = null;
+let preparing: Promise<void> | null = null;
+/** Why the engine could not be created, for the error scripts answer then. */
+let unavailable = 'the Lua engine is not loaded';
+
+/**
+ * Loads the Lua engine once per process (about 20 ms; later calls wait for the same load). A
+ * server that cannot have one still starts: its scripts answer an error saying why.
+ */
+export function prepareScriptEngine(log: Logger): Promise<void> {
+  preparing ??= WasmScriptEngine.create(NODIS_VERSION).then(
+    (created) => {
+      engine = created;
+    },
+    (err: unknown) => {
+      unavailable = `the Lua engine could not be loaded: ${(err as Error).message}`;
+      log.warn(`Scripting is disabled: ${unavailable}`);
+    },
+  );
+  return preparing;
+}
+
+/** The process's engine, or null while none is loaded. */
+export function scriptEngine(): ScriptEngine | null {
+  return engine;
+}
+
+function requireEngine(): ScriptEngine {
+  if (engine === null) throw new RedisError(`ERR ${unavailable}`);
+  return engine;
+}
+
+/** A script to run, as EVAL (and later FCALL) hands it over. */
+export interface ScriptInvocation {
+  /** How errors name it: the SHA1 (EVAL) or, later, the function's name (FCALL). */
+  name: string;
+  script: LoadedScript;
+  /** Shebang flags (SCRIPT_…). */
+  flags: number;
+  /** Called by EVAL_RO / EVALSHA_RO (FCALL_RO). */
+  readOnlyCommand: boolean;
+  keys: string[];
+  args: string[];
+}
+
+const LOG_LEVELS: Record<string, number> = { debug: 0, verbose: 1, notice: 2, warning: 3 };
+
+const ERR_MISCONF_SCRIPT =
+  "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. " +
+  "Writable scripts are blocked. Use 'no-writes' flag for read only scripts.";
+
+/** One server's scripting: its cache and its scripts' client. */
+export class Scripting {
+  readonly cache = new ScriptCache();
+  private client: LocalClient | null = null;
+  /** The run in progress. */
+  private run: ScriptRun | null = null;
+  private readonly host: ScriptHost;
+
+  constructor(private readonly server: ServerContext) {
+    const replied: ReplyBytes = { buf: Buffer.alloc(0), start: 0, end: 0 };
+    this.host = {
+      call: (argv) => {
+        const client = this.client as LocalClient;
+        client.runFromScript(argv);
+        const reply = client.reply;
+        replied.buf = reply.pendingBuffer;
+        replied.start = reply.pendingStart;
+        replied.end = reply.pendingEnd;
+        return replied;
+      },
+      setResp: (resp) => {
+        (this.client as LocalClient).reply.resp = resp;
+      },
+      log: (level, message) => this.log(level, message),
+      setRepl: (targets) => {
+        if (this.run !== null) this.run.replTargets = targets;
+      },
+      aclCheck: (argv) => (this.commandExists(argv) ? true : null),
+      errorReplied: (message) => countError(this.server.stats, message),
+    };
+  }
+
+  /**
+   * Redis's luaCreateFunction: the cached script for `body`, compiled and cached if new. Throws
+   * a RedisError with Redis's text for a bad shebang or a script that does not compile.
+   */
+  create(body: string): CachedScript {
+    const found = this.cache.byBodyText(body);
+    if (found !== undefined) return found;
+    const shebang = readShebang(body);
+    if (typeof shebang === 'string') throw new RedisError(`ERR ${shebang}`);
+    // Lua compiles from the shebang's newline on: line numbers stay the user's.
+    const loaded = requireEngine().load(body.slice(shebang.length));
+    if (typeof loaded === 'string') throw new RedisError(`ERR Error compiling script (new function): ${loaded}`);
+    return this.cache.add(scriptSha(body), body, shebang.flags, loaded);
+  }
+
+  /** SCRIPT FLUSH: the cache emptied, the VM started afresh. */
+  flush(): void {
+    this.cache.clear();
+    if (engine !== null) engine.reset();
+  }
+
+  /** INFO's figures: the VM's memory, the cache's, the number of cached scripts. */
+  figures(): { vmBytes: number; cacheBytes: number; scripts: number } {
+    return { vmBytes: engine === null ? 0 : engine.memoryUsed(), cacheBytes: this.cache.memory, scripts: this.cache.size };
+  }
+
+  /**
+   * Runs a script for `ctx` and writes its reply (Redis's scriptPrepareForRun, luaCallFunction
+   * and scriptResetRun). Throws a RedisError for what is refused before it starts; a failure
+   * of the script is answered as Redis answers it.
+   */
+  runScript(ctx: CommandContext, invocation: ScriptInvocation): void {
+    const vm = requireEngine();
+    this.refuseBeforeRun(invocation);
+    const flags = invocation.flags;
+    const legacy = (flags & SCRIPT_LEGACY) !== 0;
+    const client = (this.client ??= new LocalClient(this.server, 'script', SCRIPT_CLIENT_ID));
+    const run: ScriptRun = {
+      readOnly: invocation.readOnlyCommand || (!legacy && (flags & SCRIPT_NO_WRITES) !== 0),
+      allowOom: !legacy && (flags & SCRIPT_ALLOW_OOM) !== 0,
+      writeDirty: false,
+      replTargets: PROPAGATE_ALL,
+      caller: ctx,
+      keys: invocation.keys,
+    };
+    client.select(ctx.db.id);
+    client.reply.resp = 2;
+    client.scriptRun = run;
+    this.run = run;
+    setScriptClock(Date.now());
+    let failure: ScriptFailure | null;
+    try {
+      failure = vm.run(invocation.script, invocation.keys, invocation.args, this.host, ctx.reply);
+    } finally {
+      setScriptClock(0);
+      client.scriptRun = null;
+      this.run = null;
+    }
+    if (failure !== null) this.answerFailure(ctx, invocation.name, failure);
+  }
+
+  /** Redis's scriptPrepareForRun: what a script with a shebang is refused before it starts. */
+  private refuseBeforeRun(invocation: ScriptInvocation): void {
+    const flags = invocation.flags;
+    if ((flags & SCRIPT_LEGACY) !== 0) return;
+    const server = this.server;
+    if ((flags & SCRIPT_NO_WRITES) === 0) {
+      const save = server.saveStatus;
+      if (!save.lastBgsaveOk && save.savePoints.length !== 0 && server.config.getBool('stop-writes-on-bgsave-error')) {
+        throw new RedisError(ERR_MISCONF_SCRIPT);
+      }
+      if (server.diskWriteError !== null) {
+        throw new RedisError(
+          "MISCONF Redis is configured to persist data to AOF, but it's currently unable to persist to disk. " +
+            `Writable scripts are blocked. Use 'no-writes' flag for read only scripts. AOF error: ${aofErrorText(server.diskWriteError)}`,
+        );
+      }
+      if (invocation.readOnlyCommand) throw new RedisError('ERR Can not execute a script with write flag using *_ro command.');
+    }
+    const meter = server.meter;
+    if (meter.preCommandOom && meter.limit !== 0 && (flags & (SCRIPT_ALLOW_OOM | SCRIPT_NO_WRITES)) === 0) {
+      throw new RedisError("OOM allow-oom flag is not set on the script, can not run it when used memory > 'maxmemory'");
+    }
+  }
+
+  /** Redis's answer to a script that failed (luaCallFunction). */
+  private answerFailure(ctx: CommandContext, name: string, failure: ScriptFailure): void {
+    if (failure.kind !== 'error') throw new RedisError(`ERR Error running script ${name}, ${failure.message}`);
+    const message = failure.line > 0 ? `${failure.message} script: ${name}, on @user_script:${failure.line}.` : failure.message;
+    // The error of a command the script called was counted when the command failed.
+    if (failure.fromCommand) ctx.reply.error(message);
+    else throw new RedisError(message);
+  }
+
+  /** Redis's luaLogCommand: the message as it is, at the level asked, if loglevel lets it through. */
+  private log(level: number, message: string): void {
+    const verbosity = LOG_LEVELS[this.server.config.getString('loglevel')] ?? 2;
+    if (level < verbosity) return;
+    const log = this.server.log;
+    if (level >= 3) log.warn(message);
+    else if (level === 2) log.info(message);
+    else log.debug(message);
+  }
+
+  /** Redis's lookupCommand, as redis.acl_check_cmd uses it: a subcommand must exist too. */
+  private commandExists(argv: readonly string[]): boolean {
+    const top = this.server.commands.lookup(argv[0] as string);
+    if (top === undefined) return false;
+    if (top.subcommands === null || argv.length < 2) return true;
+    return top.subcommands.has((argv[1] as string).toLowerCase());
+  }
+}
+
+/** The scripts' client takes no id from the clients' sequence (Redis creates its Lua client before any). */
+const SCRIPT_CLIENT_ID = Number.MAX_SAFE_INTEGER - 1;
+
+/** The strerror part of an AOF MISCONF message ("MISCONF Errors writing to the AOF file: …"). */
+function aofErrorText(diskError: string): string {
+  const colon = diskError.indexOf(': ');
+  return colon < 0 ? diskError : diskError.slice(colon + 2);
+}
+
+const states = new WeakMap<ServerContext, Scripting>();
+
+/** The scripting of a server (made on first use). */
+export function scriptingOf(server: ServerContext): Scripting {
+  let state = states.get(server);
+  if (state === undefined) {
+    state = new Scripting(server);
+    states.set(server, state);
+  }
+  return state;
+}
+
+export { scriptSha };

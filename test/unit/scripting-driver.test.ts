@@ -1,0 +1,193 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { buildDriver, type Driver } from '../../src/scripting/driver.js';
+import { formatNumberArguments, mayBuildReplyTables, returnsOneValue, tokenize } from '../../src/scripting/lua-source.js';
+import { readShebang, SCRIPT_ALLOW_CROSS_SLOT, SCRIPT_ALLOW_OOM, SCRIPT_ALLOW_STALE, SCRIPT_LEGACY, SCRIPT_NO_CLUSTER, SCRIPT_NO_WRITES } from '../../src/scripting/shebang.js';
+import { WasmScriptEngine } from '../../src/scripting/wasm-engine.js';
+import type { ScriptHost } from '../../src/scripting/engine.js';
+import { ReplyWriter } from '../../src/protocol/reply.js';
+
+const oneValue = (source: string): boolean => {
+  const tokens = tokenize(source);
+  return tokens !== null && returnsOneValue(tokens);
+};
+const replyTables = (source: string): boolean => mayBuildReplyTables(tokenize(source) ?? []);
+
+describe('which scripts run without the wrapper', () => {
+  it('knows a return gives one value: literals, variables, indexing, tables, one-value calls', () => {
+    for (const source of [
+      "return redis.call('INCR', KEYS[1])",
+      'return 1',
+      'return',
+      'local x = 1 return x',
+      'return KEYS[1]',
+      'return {1, 2, 3}',
+      "return {redis.call('GET', 'a'), 2}",
+      'return (f())',
+      'return tonumber(ARGV[1]) + 1',
+      'if x then return 1 else return 2 end',
+      "return cjson.encode({a = 1})",
+      "return 'a, b' -- return 1, 2",
+      '--[[ return 1, 2 ]] return 3',
+      'return [[long, string]]',
+      "local t = {} t['return'] = 1 return t",
+    ]) {
+      expect(oneValue(source), source).toBe(true);
+    }
+  });
+
+  it('is careful with anything that may give several values', () => {
+    for (const source of [
+      'return 1, 2',
+      'return ...',
+      'return f()',
+      "return struct.unpack('HH', ARGV[1])",
+      'return x:method()',
+      'return f{1}',
+      "return f'x'",
+      'return function() end',
+      'local tonumber = function() return 1, 2 end return tonumber(1)',
+      'local function helper() return 1, 2 end return 3',
+      "local redis = {call = function() return 1, 2 end} return redis.call('x')",
+      'return "unfinished',
+    ]) {
+      expect(oneValue(source), source).toBe(false);
+    }
+  });
+
+  it('sees scripts that may build a RESP3 reply table', () => {
+    expect(replyTables('return {map = {a = 1}}')).toBe(true);
+    expect(replyTables('local t = {} t.double = 1.5 return t')).toBe(true);
+    expect(replyTables("return {['set'] = {}}")).toBe(true);
+    expect(replyTables("return redis.call('SET', 'k', 'v')")).toBe(false);
+    expect(replyTables("local double = 2 return double")).toBe(false);
+  });
+
+  it('wraps the arguments of redis.call that may be numbers, and only those', () => {
+    const rewrite = (source: string): string | null => formatNumberArguments(source, tokenize(source) ?? [], 'N');
+    expect(rewrite("return redis.call('INCR', KEYS[1])")).toBe(null);
+    expect(rewrite("redis.call('EXPIRE', KEYS[1], 60, ARGV[2])")).toBe(null);
+    expect(rewrite("redis.call('SET', 'k', 3.3)")).toBe("redis.call('SET', 'k', N(3.3))");
+    expect(rewrite("redis.call('SET', 'k', 100000000000000)")).toBe("redis.call('SET', 'k', N(100000000000000))");
+    expect(rewrite('redis.pcall(name, k,\n  a + b)')).toBe('redis.pcall(N(name), N(k),\n  N(a + b))');
+    expect(rewrite("redis.call('SET', k, f(x))")).toBe("redis.call('SET', N(k), f(x))");
+    expect(rewrite("redis.call('SET', f(x), k)")).toBe("redis.call('SET', N(f(x)), N(k))");
+    expect(rewrite("redis.call('HMSET', KEYS[1], unpack(ARGV))")).toBe(null);
+    expect(rewrite("redis.call('SET', k, redis.call('GET', j))")).toBe("redis.call('SET', N(k), redis.call('GET', N(j)))");
+    expect(rewrite("redis.call('SET', {x = function() return 1 end}, v)")).toBe(null);
+    expect(rewrite("local redis = r redis.call('SET', k, 1.5)")).toBe(null);
+    expect(rewrite("t.redis.call('SET', k, 1.5)")).toBe(null);
+  });
+
+  it('wraps only the scripts that need it, and adds only the shims a script names', () => {
+    const raw = buildDriver("return redis.call('INCR', KEYS[1])");
+    expect(raw).toEqual({ text: "return redis.call('INCR', KEYS[1])", wrapped: false, marksNulls: false, callLine: 0 });
+    const multi = buildDriver('return 1,\n2');
+    expect(multi.wrapped).toBe(true);
+    expect(multi.callLine).toBe(3);
+    expect(multi.text.startsWith('local __nodis_r = (function(...) return 1,\n2\nend)()')).toBe(true);
+    const logs = buildDriver("redis.log(redis.LOG_WARNING, 'x')");
+    expect(logs.text).toContain('log = function');
+    expect(logs.text).not.toContain('set_repl = function');
+    expect(logs.marksNulls).toBe(false);
+    expect(buildDriver('redis.setresp(3) return 1').marksNulls).toBe(true);
+    expect(buildDriver("error('plain')").text).not.toContain('local error');
+    expect(buildDriver("error({err = 'x'})").text).toContain('local error');
+    expect(buildDriver('return pcall(f)').text).toContain('local pcall');
+    // Everything the driver adds is on the script's first line.
+    for (const source of ['redis.set_repl(1) redis.log(1, "x") redis.setresp(3) error({}) pcall(f)', 'return 1, 2']) {
+      const driver = buildDriver(source);
+      expect(driver.text.indexOf('\n')).toBeGreaterThan(driver.text.indexOf(source.split('\n')[0] as string));
+    }
+  });
+});
+
+describe('shebangs', () => {
+  it('reads flags, and answers the errors Redis answers', () => {
+    expect(readShebang('return 1')).toEqual({ flags: SCRIPT_LEGACY, length: 0 });
+    expect(readShebang('#!lua\nreturn 1')).toEqual({ flags: 0, length: 5 });
+    expect(readShebang('#!lua flags=no-writes,allow-oom,allow-stale,no-cluster,allow-cross-slot-keys\n')).toEqual({
+      flags: SCRIPT_NO_WRITES | SCRIPT_ALLOW_OOM | SCRIPT_ALLOW_STALE | SCRIPT_NO_CLUSTER | SCRIPT_ALLOW_CROSS_SLOT,
+      length: 76,
+    });
+    expect(readShebang('#!lua flags=\n')).toEqual({ flags: 0, length: 12 });
+    expect(readShebang('#!lua "flags=no-writes"\n')).toEqual({ flags: SCRIPT_NO_WRITES, length: 23 });
+    expect(readShebang('#!lua')).toBe('Invalid script shebang');
+    expect(readShebang("#!lua 'x\n")).toBe('Invalid engine in script shebang');
+    expect(readShebang('#!\n')).toBe('Unexpected engine in script shebang: #!');
+    expect(readShebang('#!python\n')).toBe('Unexpected engine in script shebang: #!python');
+    expect(readShebang('#!lua flags=nope\n')).toBe('Unexpected flag in script shebang: nope');
+    expect(readShebang('#!lua flags=no-writes,\n')).toBe('Unexpected flag in script shebang: ');
+    expect(readShebang('#!lua other=1\n')).toBe('Unknown lua shebang option: other=1');
+  });
+});
+
+describe('the engine over lua-redis-wasm', () => {
+  let engine: WasmScriptEngine;
+  const calls: string[][] = [];
+  let resp = 2;
+  const host: ScriptHost = {
+    call: (argv) => {
+      calls.push(argv);
+      const nil = resp === 3 ? '_\r\n' : '$-1\r\n';
+      const text = argv[0] === 'GET' ? nil : argv[0] === 'BAD' ? '-ERR bad\r\n' : ':7\r\n';
+      return { buf: Buffer.from(text, 'latin1'), start: 0, end: text.length };
+    },
+    setResp: (version) => {
+      resp = version;
+    },
+    log: () => {},
+    setRepl: () => {},
+    aclCheck: () => true,
+    errorReplied: () => {},
+  };
+  beforeAll(async () => {
+    engine = await WasmScriptEngine.create('7.0.15');
+  });
+
+  function run(source: string, keys: string[] = [], args: string[] = []): string {
+    const loaded = engine.load(source);
+    if (typeof loaded === 'string') return `compile: ${loaded}`;
+    const reply = new ReplyWriter();
+    resp = 2;
+    const failure = engine.run(loaded, keys, args, host, reply);
+    if (failure !== null) return `failure: ${failure.message} @${failure.line}${failure.fromCommand ? ' (command)' : ''}`;
+    let out = '';
+    reply.flush({ write: (chunk) => (out += chunk.toString('latin1')) });
+    return out;
+  }
+
+  it('compiles as Redis does, with its line numbers', () => {
+    expect(run('return 1 +')).toBe("compile: user_script:1: unexpected symbol near '<eof>'");
+    expect(run('\n\nreturn (1')).toBe("compile: user_script:3: ')' expected near '<eof>'");
+    expect((engine.load('return 1') as { engineData: Driver }).engineData.wrapped).toBe(false);
+  });
+
+  it('passes KEYS and ARGV binary-safe, and calls the host for redis.call', () => {
+    calls.length = 0;
+    expect(run("return {KEYS[1], ARGV[1], redis.call('INCR', KEYS[1])}", ['k\x00\xff'], ['\r\n'])).toBe('*3\r\n$3\r\nk\x00\xff\r\n$2\r\n\r\n\r\n:7\r\n');
+    expect(calls).toEqual([['INCR', 'k\x00\xff']]);
+  });
+
+  it('keeps the first of several returned values', () => {
+    expect(run('return 1, 2')).toBe(':1\r\n');
+    expect(run("return 'a', 'b'")).toBe('$1\r\na\r\n');
+  });
+
+  it('tells command errors from Lua errors', () => {
+    expect(run("return redis.call('BAD')")).toBe('failure: ERR bad @1 (command)');
+    expect(run("\nerror('x')")).toBe('failure: ERR user_script:2: x @2');
+    expect(run('return nope')).toBe("failure: ERR user_script:1: Script attempted to access nonexistent global variable 'nope' @1");
+    expect(run("error({err = 'MINE here'})")).toBe('failure: MINE here @1');
+  });
+
+  it('gives nil for a RESP3 null to a script that selected RESP3', () => {
+    expect(run("redis.setresp(3) return redis.call('GET', 'x') == nil")).toBe(':1\r\n');
+    expect(run("return redis.call('GET', 'x') == false")).toBe(':1\r\n');
+  });
+
+  it('measures the VM and starts it afresh', () => {
+    expect(engine.memoryUsed()).toBeGreaterThan(0);
+    engine.reset();
+    expect(run('return 1')).toBe(':1\r\n');
+  });
+});
