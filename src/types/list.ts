@@ -235,14 +235,14 @@ export class List implements CollectionValue {
     this.resize(Math.max(next, SHRINK_FLOOR));
   }
 
-  /** Moves the elements to a fresh buffer of `capacity` slots (a power of two >= size). */
+  /**
+   * Moves the elements to a fresh buffer of `capacity` slots (a power of two >= size). Always a
+   * new array of that exact size: growing one in place (setting its length) lets V8 give it a
+   * backing store of its own choosing (22 slots for 8, 149 for 128), which is more memory for
+   * small lists (a 5-element list: 286 bytes against 176, its strings apart) and a size the list
+   * cannot know to count.
+   */
   private resize(capacity: number): void {
-    if (this.head === 0 && capacity > this.items.length) {
-      // Growing in place keeps the elements where they are.
-      this.items.length = capacity;
-      this.mask = capacity - 1;
-      return;
-    }
     const next = new Array<string | undefined>(capacity);
     for (let i = 0; i < this.length; i++) next[i] = this.items[(this.head + i) & this.mask];
     this.items = next;
