@@ -9,7 +9,7 @@ import { LatencyMonitor } from '../server/latency.js';
 import { SlowLog, redactedArgv } from '../server/slowlog.js';
 import { allCommands } from '../commands/index.js';
 import { MemoryMeter } from '../server/memory.js';
-import { Database, setKeyspaceAccounting, type KeyspaceHooks } from '../keyspace/database.js';
+import { Database, type KeyspaceHooks } from '../keyspace/database.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
 import { Evictor, type EvictResult } from '../keyspace/evict.js';
 import { bindAccessPolicy, stopLruClock, tickLruClock } from '../keyspace/access.js';
@@ -74,8 +74,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   /** The AOF holds commands not yet written: replies wait (see holdReplies). */
   repliesHeld = false;
   private readonly heldReplies = new Set<Client>();
-  /** maxmemory and the memory estimate it is checked against (server/memory.ts). */
-  readonly meter = new MemoryMeter();
+  /** maxmemory and the used memory it is checked against (server/memory.ts). */
+  readonly meter = new MemoryMeter(this);
   /** maxmemory-policy at work (keyspace/evict.ts). */
   readonly evictor: Evictor;
   /** As in Redis, start-up counts as the last save (LASTSAVE, save points). */
@@ -239,10 +239,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.evictor.startSlices();
   }
 
-  /** The meter measures and the keyspace tells it of its changes only while maxmemory is set. */
   private setMaxmemory(limit: number): void {
     this.meter.setLimit(limit);
-    setKeyspaceAccounting(this.databases, limit === 0 ? null : this.meter);
   }
 
   /** Redis's isSafeToPerformEvictions: not while a dataset loads, nor while clients are paused. */

@@ -4,7 +4,7 @@ import type { CommandContext, CommandHandler, CommandLookup, CommandStat, Resolv
 import { LatencyHistogram } from '../../server/latency-histogram.js';
 import { redactedArgv } from '../../server/slowlog.js';
 import { findKeys } from './keyspecs.js';
-import { CMD_DENYOOM, CMD_FAST, CMD_HIDDEN_FROM_MONITOR, CMD_SKIP_SLOWLOG, CMD_TRACKS_KEYS } from './command-data.js';
+import { CMD_FAST, CMD_HIDDEN_FROM_MONITOR, CMD_SKIP_SLOWLOG, CMD_TRACKS_KEYS } from './command-data.js';
 
 const MAX_ERR_ARG = 128;
 
@@ -248,8 +248,6 @@ export function processCommand(ctx: CommandContext, argv: string[]): boolean {
     rejectCommand(ctx, resolved, verdict);
     return true;
   }
-  // What a command that may use memory stores counts toward maxmemory at once (server/memory.ts).
-  if (ctx.server.meter.limit !== 0 && (resolved.flagBits & CMD_DENYOOM) !== 0) ctx.server.meter.willWrite(argv);
   const topName = resolved.topName;
   if (ctx.multi !== null && !NOT_QUEUED.has(topName)) {
     ctx.multi.queue.push({ resolved, argv });

@@ -3,12 +3,7 @@ import v8 from 'node:v8';
 import { randomBytes } from 'node:crypto';
 import { NODIS_VERSION } from '../../version.js';
 import type { CommandCode, CommandContext, ServerContext } from '../core/context.js';
-import { usedMemory } from '../../server/memory.js';
 import { aofWriter } from '../../persistence/index.js';
-
-/** Memory in use when this module loaded: INFO used_memory_startup (the heap is per process). */
-/** Memory in use when this module loaded: INFO used_memory_startup (the heap is per process). */
-export const STARTUP_MEMORY = process.memoryUsage().heapUsed + process.memoryUsage().external;
 
 /** What INFO needs to remember between calls, per server. */
 interface InfoState {
@@ -42,12 +37,11 @@ function stateOf(server: ServerContext): InfoState {
 
 
 /**
- * Tracks the peak as Redis does on each sample; returns the current usage: with maxmemory set,
- * the figure eviction works with (server/memory.ts's MemoryMeter), as Redis shows the one it
- * compares with maxmemory.
+ * Tracks the peak as Redis does on each sample; returns the current usage (server/memory.ts's
+ * MemoryMeter), the figure maxmemory is checked against.
  */
 export function sampleMemory(server: ServerContext): number {
-  const used = server.meter.limit !== 0 ? Math.max(0, Math.round(server.meter.used)) : usedMemory();
+  const used = Math.round(server.meter.used);
   const state = stateOf(server);
   if (used > state.peakMemory) state.peakMemory = used;
   return used;
@@ -139,9 +133,9 @@ function memorySection(server: ServerContext, out: Lines): void {
   const heap = v8.getHeapStatistics();
   const used = sampleMemory(server);
   const peak = peakMemory(server);
-  const startup = Math.min(STARTUP_MEMORY, used);
-  const overhead = startup;
-  const dataset = used - overhead;
+  const startup = server.meter.startup;
+  const dataset = Math.round(server.meter.dataset);
+  const overhead = used - dataset;
   const maxmemory = server.config.getNumber('maxmemory');
   const allocated = heap.used_heap_size + mem.external;
   const active = heap.total_heap_size + mem.external;

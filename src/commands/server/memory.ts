@@ -1,24 +1,22 @@
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
-import { DICT_ENTRY, keyUsage } from '../../server/memory.js';
+import { CLIENT_BYTES, keyUsage } from '../../server/memory.js';
 import { getLongLong } from '../../util/parse.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
-import { STARTUP_MEMORY as STARTUP, peakMemory, sampleMemory } from './info.js';
+import { peakMemory, sampleMemory } from './info.js';
 import { replyHelp } from '../core/help.js';
 import { fullCollection, uncollected } from '../../server/reclaim.js';
 
 /*
- * MEMORY USAGE reports estimates: what Redis 7.0 (jemalloc, 64-bit) would allocate for the key
- * and its value, computed from the value's shape. The V8 heap that really holds the data has
- * other per-object costs, which no per-key figure can give.
+ * MEMORY USAGE reports what used_memory counts for the key in V8's heap (server/memory.ts's
+ * keyUsage), kept as the value changes: exact for the model, whatever SAMPLES says (Redis
+ * samples large values; nodis has no need to). The figures are not Redis's: the structures
+ * differ (a V8 string, Map entry or object costs what it costs).
  */
 
 function usage(ctx: CommandContext, argv: string[]): void {
-  let samples = 5;
   for (let j = 3; j < argv.length; j++) {
     if ((argv[j] as string).toLowerCase() === 'samples' && j + 1 < argv.length) {
-      samples = getLongLong(argv[j + 1] as string);
-      if (samples < 0) throw new RedisError(ERR_SYNTAX);
-      if (samples === 0) samples = Infinity;
+      if (getLongLong(argv[j + 1] as string) < 0) throw new RedisError(ERR_SYNTAX);
       j++;
     } else {
       throw new RedisError(ERR_SYNTAX);
@@ -31,21 +29,24 @@ function usage(ctx: CommandContext, argv: string[]): void {
     ctx.reply.nullBulk();
     return;
   }
-  ctx.reply.integer(keyUsage(key, value, samples));
+  ctx.reply.integer(keyUsage(ctx.db, key, value));
 }
 
 function stats(ctx: CommandContext): void {
   const server = ctx.server;
   const used = sampleMemory(server);
   const peak = peakMemory(server);
-  const startup = Math.min(STARTUP, used);
+  const startup = server.meter.startup;
   const mem = process.memoryUsage();
   const dbs = server.databases.filter((db) => db.size !== 0);
+  const clients = server.clients.size * CLIENT_BYTES;
+  const aofBuffer = server.memoryNotCountedForEviction();
   let keys = 0;
-  let overhead = startup;
+  // What is not the dataset, and the databases' tables (the keys' names and values are the dataset).
+  let overhead = Math.round(used - server.meter.dataset);
   for (const db of dbs) {
     keys += db.size;
-    overhead += hashtableOverhead(db.size) + hashtableOverhead(db.expires.size);
+    overhead += db.mainTableBytes() + db.expiresTableBytes();
   }
   const dataset = Math.max(0, used - overhead);
   const r = ctx.reply;
@@ -56,17 +57,20 @@ function stats(ctx: CommandContext): void {
   r.integer(used);
   r.bulk('startup.allocated');
   r.integer(startup);
-  for (const name of ['replication.backlog', 'clients.slaves', 'clients.normal', 'cluster.links', 'aof.buffer', 'lua.caches', 'functions.caches']) {
+  for (const [name, bytes] of [
+    ['replication.backlog', 0], ['clients.slaves', 0], ['clients.normal', clients], ['cluster.links', 0], ['aof.buffer', aofBuffer],
+    ['lua.caches', 0], ['functions.caches', 0],
+  ] as const) {
     r.bulk(name);
-    r.integer(0);
+    r.integer(bytes);
   }
   for (const db of dbs) {
     r.bulk(`db.${db.id}`);
     r.mapHeader(3);
     r.bulk('overhead.hashtable.main');
-    r.integer(hashtableOverhead(db.size));
+    r.integer(db.mainTableBytes());
     r.bulk('overhead.hashtable.expires');
-    r.integer(hashtableOverhead(db.expires.size));
+    r.integer(db.expiresTableBytes());
     r.bulk('overhead.hashtable.slot-to-keys');
     r.integer(0);
   }
@@ -106,13 +110,6 @@ function stats(ctx: CommandContext): void {
   r.integer(mem.rss - used);
 }
 
-/** A dict's own cost: its bucket array (power of two) plus one entry per key. */
-function hashtableOverhead(n: number): number {
-  if (n === 0) return 0;
-  const buckets = 2 ** Math.ceil(Math.log2(Math.max(4, n)));
-  return buckets * 8 + n * DICT_ENTRY;
-}
-
 const EMPTY_DOCTOR =
   'Hi Sam, this instance is empty or is using very little memory, my issues detector can\'t be used in these ' +
   'conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back ' +
@@ -121,7 +118,7 @@ const HEALTHY_DOCTOR = 'Hi Sam, I can\'t find any memory issue in your instance.
 
 function doctor(ctx: CommandContext): void {
   // Redis's detector needs at least 5 MB of data; a V8 heap is never that small, so count the dataset instead.
-  const empty = sampleMemory(ctx.server) - STARTUP < 5 * 1024 * 1024;
+  const empty = ctx.server.meter.dataset < 5 * 1024 * 1024;
   ctx.reply.verbatim(empty ? EMPTY_DOCTOR : HEALTHY_DOCTOR);
 }
 
