@@ -2,6 +2,7 @@ import { HEAP_NUMBER_BYTES, MapCapacity, stringBytes, type SizeAccount } from '.
 import { type Value } from '../types/value.js';
 import { accessRecord, defaultAccessPolicy, newAccessRecord, type AccessPolicy } from './access.js';
 import { forgetCursors } from './sample.js';
+import { forgetScans } from './scan.js';
 
 /** What the keyspace tells the rest of the server (WATCH, notifications, stats, tracking, AOF). */
 export interface KeyspaceHooks {
@@ -369,6 +370,7 @@ export class Database {
     const n = this.dict.size;
     forgetCursors(this.dict);
     forgetCursors(this.expires);
+    if (n !== 0) forgetScans(this.dict);
     this.dict.clear();
     this.expires.clear();
     this.accessClock.clear();

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { fill, fillAndFree, infoNumber, usedMemory, type BigKind } from '../helpers/memory.js';
 import { CLIENT_BYTES } from '../../src/server/memory.js';
+import { fullCollection } from '../../src/server/reclaim.js';
+import type { Database } from '../../src/keyspace/database.js';
 
 describe('freeing a large value gives its memory back in used_memory, as in Redis', () => {
   let server: TestServer;
@@ -102,6 +104,28 @@ describe('used_memory is counted, key by key', () => {
     other.close();
     for (let i = 0; i < 100 && (await usedMemory(c)) !== before; i++) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(await usedMemory(c)).toBe(before);
+  });
+
+  it('FLUSHALL lets the process free the keys even while a SCAN over them is left open', async () => {
+    const c = await server.raw();
+    expect(await c.call('SELECT', '9')).toBe('OK');
+    for (let i = 0; i < 100; i++) c.send('RPUSH', `list:${i}`, 'a', 'b');
+    for (let i = 0; i < 100; i++) await c.read();
+    const db = server.running.server.databases[9] as Database;
+    const value = new WeakRef(db.dict.get('list:50') as object);
+    const [cursor] = (await c.call('SCAN', '0', 'COUNT', '10')) as [string, string[]];
+    expect(cursor).not.toBe('0');
+    expect(await c.call('FLUSHALL')).toBe('OK');
+    const gc = fullCollection() as () => void;
+    for (let i = 0; i < 5 && value.deref() !== undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      gc();
+    }
+    expect(value.deref()).toBeUndefined();
+    // The cursor now starts the scan again, over what the database holds.
+    expect(await c.call('SET', 'after', '1')).toBe('OK');
+    expect(await c.call('SCAN', cursor, 'COUNT', '100')).toEqual(['0', ['after']]);
+    await c.call('FLUSHDB');
   });
 
   it('INFO splits used_memory into the startup figure, the dataset and the rest', async () => {
