@@ -1,15 +1,13 @@
 import type { CollectionValue } from './value.js';
-import { MapCapacity, arrayBytes, grownCapacity, mapBytes, objectBytes, stringBytes, type SizeAccount } from './heap-size.js';
+import { arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, stringBytes, type MapTable, type SizeAccount } from './heap-size.js';
 
 /** Up to this many array slots (16 fields) a compact hash grows by exact copies, beyond by push. */
 const EXACT_GROWTH_LIMIT = 32;
 
 /** The HashValue object: pairs, table, bytes, account. */
 const HASH_OBJECT_BYTES = objectBytes(4);
-/** The table object: index, fields, values, slots, indexCapacity. */
-const TABLE_OBJECT_BYTES = objectBytes(5);
-/** The MapCapacity object the table keeps. */
-const MAP_CAPACITY_BYTES = objectBytes(2);
+/** The table object: index, fields, values, slots, tableCapacity, tableRemoved. */
+const TABLE_OBJECT_BYTES = objectBytes(6);
 
 /**
  * The slots V8 gives the compact form's array of `length` slots: exactly that many up to
@@ -30,14 +28,13 @@ function pairsCapacity(length: number): number {
  * slot is filled by the last one, whose index is rewritten in place (Map.set on an existing key
  * keeps its iteration position, so a live HSCAN iterator over `index` still sees every field).
  */
-interface HashTable {
+interface HashTable extends MapTable {
   index: Map<string, number>;
   fields: string[];
   values: string[];
   /** The capacity V8 gave `fields` and `values` (they grow together, by push). */
   slots: number;
-  /** How V8 sizes `index`'s table. */
-  indexCapacity: MapCapacity;
+  /** (MapTable: how V8 sizes `index`'s table.) */
 }
 
 /**
@@ -161,7 +158,7 @@ export class HashValue implements CollectionValue {
     table.index.set(field, table.fields.length);
     table.fields.push(field);
     table.values.push(value);
-    let delta = table.indexCapacity.add(table.index.size) + stringBytes(field.length) + stringBytes(value.length);
+    let delta = mapEntryAdded(table, table.index.size) + stringBytes(field.length) + stringBytes(value.length);
     const length = table.fields.length;
     if (length > table.slots) {
       const slots = grownCapacity(length);
@@ -191,7 +188,7 @@ export class HashValue implements CollectionValue {
     if (i === undefined) return false;
     table.index.delete(field);
     // The arrays keep their capacity as they shrink by pop (measured: V8 does not trim them).
-    this.resized(table.indexCapacity.remove(table.index.size) - stringBytes(field.length) - stringBytes((table.values[i] as string).length));
+    this.resized(mapEntryRemoved(table, table.index.size) - stringBytes(field.length) - stringBytes((table.values[i] as string).length));
     const last = table.fields.length - 1;
     const lastField = table.fields.pop() as string;
     const lastValue = table.values.pop() as string;
@@ -223,7 +220,7 @@ export class HashValue implements CollectionValue {
       values[i] = pairs[(i << 1) + 1] as string;
       index.set(f, i);
     }
-    const table: HashTable = { index, fields, values, slots: n, indexCapacity: MapCapacity.ofSize(n) };
+    const table: HashTable = { index, fields, values, slots: n, tableCapacity: mapCapacityFor(n), tableRemoved: 0 };
     this.resized(tableBytes(table) - arrayBytes(pairsCapacity(pairs.length)));
     this.table = table;
     this.pairs = null;
@@ -239,7 +236,7 @@ export class HashValue implements CollectionValue {
       const t = this.table as HashTable;
       copy.pairs = null;
       const table: HashTable = {
-        index: new Map(t.index), fields: t.fields.slice(), values: t.values.slice(), slots: t.fields.length, indexCapacity: MapCapacity.ofSize(t.index.size),
+        index: new Map(t.index), fields: t.fields.slice(), values: t.values.slice(), slots: t.fields.length, tableCapacity: mapCapacityFor(t.index.size), tableRemoved: 0,
       };
       copy.table = table;
       copy.bytes = this.bytes - tableBytes(t) + tableBytes(table);
@@ -250,5 +247,5 @@ export class HashValue implements CollectionValue {
 
 /** The table form's own bytes (its strings apart). */
 function tableBytes(table: HashTable): number {
-  return TABLE_OBJECT_BYTES + mapBytes(table.indexCapacity.capacity) + 2 * arrayBytes(table.slots) + MAP_CAPACITY_BYTES;
+  return TABLE_OBJECT_BYTES + mapBytes(table.tableCapacity) + 2 * arrayBytes(table.slots);
 }

@@ -68,70 +68,74 @@ export function mapBytes(capacity: number): number {
 }
 
 /**
- * The capacity of a Map's table as V8 sizes it (OrderedHashTable): a power of two from 4,
- * doubled when an entry is added to a full table (removed entries take room until then; when
- * they are half of it the table is rebuilt at the same size instead), halved when entries fall
- * below a quarter of it. add() and remove() follow one Map and answer how its table's bytes
- * changed, so that a running total needs no walk over the Map.
+ * What V8's sizing of one Map's table depends on (OrderedHashTable): its capacity, a power of
+ * two from 4, doubled when an entry is added to a full table (removed entries take room until
+ * then; when they are half of it the table is rebuilt at the same size instead), halved when
+ * entries fall below a quarter of it. Kept beside the Map (as two fields of its owner, so that
+ * a small collection pays no object for it) and moved by mapEntryAdded and mapEntryRemoved,
+ * which answer how the table's bytes changed: a running total needs no walk over the Map.
  */
-export class MapCapacity {
-  capacity = MAP_MIN_CAPACITY;
+export interface MapTable {
+  tableCapacity: number;
   /** Entries removed since the table was last rebuilt: they keep their room. */
-  private removed = 0;
+  tableRemoved: number;
+}
+
+/** An entry was added to the Map `table` follows; `size` is its size now. Returns the change in bytes. */
+export function mapEntryAdded(table: MapTable, size: number): number {
+  const capacity = table.tableCapacity;
+  if (size - 1 + table.tableRemoved < capacity) return 0;
+  if (table.tableRemoved < capacity >> 1) table.tableCapacity = capacity * 2;
+  table.tableRemoved = 0;
+  return (table.tableCapacity - capacity) * MAP_ENTRY_BYTES;
+}
+
+/** An entry was removed from the Map `table` follows; `size` is its size now. Returns the change in bytes. */
+export function mapEntryRemoved(table: MapTable, size: number): number {
+  const capacity = table.tableCapacity;
+  if (size >= capacity >> 2 || capacity === MAP_MIN_CAPACITY) {
+    table.tableRemoved++;
+    return 0;
+  }
+  table.tableCapacity = capacity >> 1;
+  table.tableRemoved = 0;
+  return (table.tableCapacity - capacity) * MAP_ENTRY_BYTES;
+}
+
+/** The capacity of a Map built by `size` insertions into an empty one. */
+export function mapCapacityFor(size: number): number {
+  let capacity = MAP_MIN_CAPACITY;
+  while (capacity < size) capacity *= 2;
+  return capacity;
+}
+
+/** An empty Map's capacity. */
+export const MAP_INITIAL_CAPACITY = MAP_MIN_CAPACITY;
+
+/** One Map followed on its own (a database's dict, expires and access records). */
+export class MapCapacity implements MapTable {
+  tableCapacity = MAP_MIN_CAPACITY;
+  tableRemoved = 0;
 
   /** Bytes of the table at the current capacity, beyond an empty Map's. */
   get extraBytes(): number {
-    return (this.capacity - MAP_MIN_CAPACITY) * MAP_ENTRY_BYTES;
+    return (this.tableCapacity - MAP_MIN_CAPACITY) * MAP_ENTRY_BYTES;
   }
 
-  /** An entry was added; `size` is the Map's size now. Returns the change in bytes. */
   add(size: number): number {
-    const capacity = this.capacity;
-    if (size - 1 + this.removed < capacity) return 0;
-    if (this.removed < capacity >> 1) this.capacity = capacity * 2;
-    this.removed = 0;
-    return (this.capacity - capacity) * MAP_ENTRY_BYTES;
+    return mapEntryAdded(this, size);
   }
 
-  /** An entry was removed; `size` is the Map's size now. Returns the change in bytes. */
   remove(size: number): number {
-    const capacity = this.capacity;
-    if (size >= capacity >> 2 || capacity === MAP_MIN_CAPACITY) {
-      this.removed++;
-      return 0;
-    }
-    this.capacity = capacity >> 1;
-    this.removed = 0;
-    return (this.capacity - capacity) * MAP_ENTRY_BYTES;
+    return mapEntryRemoved(this, size);
   }
 
   /** The Map was cleared: V8 gives it a fresh table of the initial size. Returns the change in bytes. */
   clear(): number {
     const bytes = -this.extraBytes;
-    this.capacity = MAP_MIN_CAPACITY;
-    this.removed = 0;
+    this.tableCapacity = MAP_MIN_CAPACITY;
+    this.tableRemoved = 0;
     return bytes;
-  }
-
-  /** The capacity a Map built by `size` insertions into an empty one has. */
-  static forSize(size: number): number {
-    let capacity = MAP_MIN_CAPACITY;
-    while (capacity < size) capacity *= 2;
-    return capacity;
-  }
-
-  /** Starts following a Map that was just built by `size` insertions into an empty one. */
-  static ofSize(size: number): MapCapacity {
-    const tracker = new MapCapacity();
-    tracker.capacity = MapCapacity.forSize(size);
-    return tracker;
-  }
-
-  clone(): MapCapacity {
-    const copy = new MapCapacity();
-    copy.capacity = this.capacity;
-    copy.removed = this.removed;
-    return copy;
   }
 }
 

@@ -1,10 +1,12 @@
 import { isIntEncodable, type CollectionValue } from './value.js';
-import { MapCapacity, arrayBytes, grownCapacity, mapBytes, objectBytes, pushedCapacity, stringBytes, type SizeAccount } from './heap-size.js';
+import {
+  arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, pushedCapacity, stringBytes, type MapTable, type SizeAccount,
+} from './heap-size.js';
 
 /** The SetValue object: ints, table, bytes, account. */
 const SET_OBJECT_BYTES = objectBytes(4);
-/** The table object (index, members, slots, indexCapacity) and its MapCapacity. */
-const TABLE_OBJECT_BYTES = objectBytes(4) + objectBytes(2);
+/** The table object: index, members, slots, tableCapacity, tableRemoved. */
+const TABLE_OBJECT_BYTES = objectBytes(5);
 
 /**
  * The large form of a set: the members in an array (O(1) random access for SPOP/SRANDMEMBER)
@@ -12,18 +14,17 @@ const TABLE_OBJECT_BYTES = objectBytes(4) + objectBytes(2);
  * is rewritten in place, which keeps its position in the map's iteration order (SSCAN walks the
  * map with a live iterator).
  */
-interface SetTable {
+interface SetTable extends MapTable {
   index: Map<string, number>;
   members: string[];
   /** The capacity V8 gave `members` (it grows by push). */
   slots: number;
-  /** How V8 sizes `index`'s table. */
-  indexCapacity: MapCapacity;
+  /** (MapTable: how V8 sizes `index`'s table.) */
 }
 
 /** The table form's own bytes (its strings apart). */
 function tableBytes(table: SetTable): number {
-  return TABLE_OBJECT_BYTES + mapBytes(table.indexCapacity.capacity) + arrayBytes(table.slots);
+  return TABLE_OBJECT_BYTES + mapBytes(table.tableCapacity) + arrayBytes(table.slots);
 }
 
 /** Redis caps intsets at 1G entries whatever set-max-intset-entries says. */
@@ -132,7 +133,7 @@ export class SetValue implements CollectionValue {
     if (table.index.has(member)) return false;
     table.index.set(member, table.members.length);
     table.members.push(member);
-    let delta = table.indexCapacity.add(table.index.size) + stringBytes(member.length);
+    let delta = mapEntryAdded(table, table.index.size) + stringBytes(member.length);
     const length = table.members.length;
     if (length > table.slots) {
       const slots = grownCapacity(length);
@@ -160,7 +161,7 @@ export class SetValue implements CollectionValue {
     if (i === undefined) return false;
     table.index.delete(member);
     // The array keeps its capacity as it shrinks by pop (measured: V8 does not trim it).
-    this.resized(table.indexCapacity.remove(table.index.size) - stringBytes((table.members[i] as string).length));
+    this.resized(mapEntryRemoved(table, table.index.size) - stringBytes((table.members[i] as string).length));
     const last = table.members.pop() as string;
     if (i !== table.members.length) {
       table.members[i] = last;
@@ -208,7 +209,7 @@ export class SetValue implements CollectionValue {
     for (let i = 0; i < ints.length; i++) index.set(ints[i] as string, i);
     // The intset's array becomes the members' array, with the capacity it had.
     const slots = pushedCapacity(ints.length);
-    const table: SetTable = { index, members: ints, slots, indexCapacity: MapCapacity.ofSize(ints.length) };
+    const table: SetTable = { index, members: ints, slots, tableCapacity: mapCapacityFor(ints.length), tableRemoved: 0 };
     this.resized(tableBytes(table) - arrayBytes(slots));
     this.table = table;
     this.ints = null;
@@ -222,7 +223,7 @@ export class SetValue implements CollectionValue {
     } else {
       const t = this.table as SetTable;
       copy.ints = null;
-      const table: SetTable = { index: new Map(t.index), members: t.members.slice(), slots: t.members.length, indexCapacity: MapCapacity.ofSize(t.index.size) };
+      const table: SetTable = { index: new Map(t.index), members: t.members.slice(), slots: t.members.length, tableCapacity: mapCapacityFor(t.index.size), tableRemoved: 0 };
       copy.table = table;
       copy.bytes = this.bytes - tableBytes(t) + tableBytes(table);
     }

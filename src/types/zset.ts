@@ -1,9 +1,9 @@
 import type { CollectionValue } from './value.js';
-import { MapCapacity, mapBytes, objectBytes, stringBytes, type SizeAccount } from './heap-size.js';
+import { MAP_INITIAL_CAPACITY, mapBytes, mapEntryAdded, mapEntryRemoved, objectBytes, stringBytes, type MapTable, type SizeAccount } from './heap-size.js';
 import { SkipList, lexGteMin, lexLteMax, type LexRange, type ScoreRange, type SkipNode } from './skiplist.js';
 
-/** The ZSet object (type, dict, zsl, compact, bytes, account, dictCapacity) and its MapCapacity. */
-const ZSET_OBJECT_BYTES = objectBytes(7) + objectBytes(2);
+/** The ZSet object: type, dict, zsl, compact, bytes, account, tableCapacity, tableRemoved. */
+const ZSET_OBJECT_BYTES = objectBytes(8);
 
 /** Limits under which Redis keeps a sorted set as a listpack (zset-max-listpack-*). */
 export interface ZSetLimits {
@@ -22,19 +22,20 @@ export interface ZSetLimits {
  * the members' strings) as it changes, and tells its database's running total (`account`) of
  * each change. A member's string is shared by its node and the Map: counted once.
  */
-export class ZSet implements CollectionValue {
+export class ZSet implements CollectionValue, MapTable {
   readonly type = 'zset' as const;
   readonly dict = new Map<string, SkipNode>();
   readonly zsl = new SkipList();
   /** Whether Redis would hold this set as a listpack. */
   compact = true;
-  bytes = ZSET_OBJECT_BYTES + mapBytes(4) + this.zsl.bytes;
+  bytes = ZSET_OBJECT_BYTES + mapBytes(MAP_INITIAL_CAPACITY) + this.zsl.bytes;
   account: SizeAccount | null = null;
-  /** How V8 sizes `dict`'s table. */
-  private readonly dictCapacity = new MapCapacity();
+  /** How V8 sizes `dict`'s table (MapTable). */
+  tableCapacity = MAP_INITIAL_CAPACITY;
+  tableRemoved = 0;
 
   recountBytes(): number {
-    let bytes = ZSET_OBJECT_BYTES + mapBytes(this.dictCapacity.capacity) + this.zsl.recountBytes();
+    let bytes = ZSET_OBJECT_BYTES + mapBytes(this.tableCapacity) + this.zsl.recountBytes();
     for (const member of this.dict.keys()) bytes += stringBytes(member.length);
     return bytes;
   }
@@ -47,7 +48,7 @@ export class ZSet implements CollectionValue {
 
   /** A member was added to the dict and the skiplist, whose bytes were `listBytes` before. */
   private added(member: string, listBytes: number): void {
-    this.resized(this.dictCapacity.add(this.dict.size) + stringBytes(member.length) + this.zsl.bytes - listBytes);
+    this.resized(mapEntryAdded(this, this.dict.size) + stringBytes(member.length) + this.zsl.bytes - listBytes);
   }
 
   get size(): number {
@@ -102,7 +103,7 @@ export class ZSet implements CollectionValue {
     const listBytes = this.zsl.bytes;
     this.dict.delete(member);
     this.zsl.deleteNode(node);
-    this.resized(this.dictCapacity.remove(this.dict.size) - stringBytes(member.length) + this.zsl.bytes - listBytes);
+    this.resized(mapEntryRemoved(this, this.dict.size) - stringBytes(member.length) + this.zsl.bytes - listBytes);
     return true;
   }
 
@@ -178,7 +179,7 @@ export class ZSet implements CollectionValue {
     let delta = 0;
     const removed = remove((node) => {
       this.dict.delete(node.member);
-      delta += this.dictCapacity.remove(this.dict.size) - stringBytes(node.member.length);
+      delta += mapEntryRemoved(this, this.dict.size) - stringBytes(node.member.length);
     });
     this.resized(delta + this.zsl.bytes - listBytes);
     return removed;

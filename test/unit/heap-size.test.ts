@@ -122,8 +122,8 @@ describe('the sizes values keep match what V8 takes', () => {
     kept.push(maps);
     const measured = (heapUsed() - before - 16 * 4000) / 4000;
     // The tracker objects were made with the maps.
-    const counted = mapBytes((trackers[0] as MapCapacity).capacity) + objectBytes(2);
-    expect((trackers[0] as MapCapacity).capacity).toBe(32);
+    const counted = mapBytes((trackers[0] as MapCapacity).tableCapacity) + objectBytes(2);
+    expect((trackers[0] as MapCapacity).tableCapacity).toBe(32);
     expect(counted / measured, `counted ${counted}, measured ${measured}`).toBeGreaterThan(0.9);
     expect(counted / measured, `counted ${counted}, measured ${measured}`).toBeLessThan(1.1);
     kept.push(trackers);
