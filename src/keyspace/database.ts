@@ -1,6 +1,8 @@
+import { HEAP_NUMBER_BYTES, MapCapacity, stringBytes, type SizeAccount } from '../types/heap-size.js';
 import { type Value } from '../types/value.js';
 import { accessRecord, defaultAccessPolicy, newAccessRecord, type AccessPolicy } from './access.js';
 import { forgetCursors } from './sample.js';
+import { forgetScans } from './scan.js';
 
 /** What the keyspace tells the rest of the server (WATCH, notifications, stats, tracking, AOF). */
 export interface KeyspaceHooks {
@@ -33,22 +35,6 @@ export interface KeyChangeListener {
 }
 
 /**
- * Told of what enters and leaves the keyspace while maxmemory is set, so that the memory
- * estimate follows each change at once (server/memory.ts's MemoryMeter); null otherwise, and
- * then each change pays one null check.
- */
-export interface KeyspaceAccounting {
-  /** A key that did not exist was set (its dict entries; the value is the command's). */
-  keyAdded(): void;
-  /** A key left (deleted, expired, evicted) with its value. */
-  keyRemoved(key: string, value: Value, hadExpire: boolean): void;
-  /** A key's value was replaced by another (SET over an existing key). */
-  valueReplaced(old: Value): void;
-  /** Every key of `db` is about to go (FLUSHDB, FLUSHALL, DEBUG RELOAD). */
-  databaseCleared(db: Database): void;
-}
-
-/**
  * While a script runs, keys expire as of the time it started (Redis's scriptTimeSnapshot), so
  * that a key cannot vanish halfway through a script and its effects replay the same; 0 when
  * no script runs.
@@ -63,11 +49,6 @@ export function setScriptClock(at: number): void {
 /** The time lazy expiry compares expiry times with: now, or the start of the running script. */
 export function expiryNow(): number {
   return scriptStartedAt !== 0 ? scriptStartedAt : Date.now();
-}
-
-/** Installs (or, with null, removes) the accounting of every database. */
-export function setKeyspaceAccounting(databases: readonly Database[], accounting: KeyspaceAccounting | null): void {
-  for (const db of databases) db.accounting = accounting;
 }
 
 /** Installs (or, with null, removes) the listener told before changes, on every database. */
@@ -91,6 +72,15 @@ export interface KeyspaceStats {
 /**
  * One numbered database: the dict of keys and, beside it, the expiry times of the keys that
  * have one. Every access goes through here so that expired keys are never seen.
+ *
+ * It also keeps what its keys take in V8's heap (`usage`), as they change: each key's name and
+ * value, a boxed number per expiry time, and the three maps' tables beyond an empty database's
+ * (their capacity followed as V8 sizes them). A collection in the dict reports its own changes
+ * to `usage` (its `account`); a string value is counted from its length. Nothing here walks
+ * the keys: INFO used_memory and maxmemory read the total at any time (server/memory.ts).
+ * Not counted: an expiry or access record set by a later command keeps that command's copy of
+ * the key's name (a Map keeps the key it was first given), which only the first entry's key
+ * shares with the dict.
  */
 export class Database {
   dict = new Map<string, Value>();
@@ -115,8 +105,14 @@ export class Database {
   access: AccessPolicy = defaultAccessPolicy();
   /** Told before each change (see KeyChangeListener); null while nobody needs it. */
   changeListener: KeyChangeListener | null = null;
-  /** Told of keys added and removed while maxmemory is set (see KeyspaceAccounting). */
-  accounting: KeyspaceAccounting | null = null;
+  /**
+   * Bytes the keys take in V8's heap (see above). Replaced, not zeroed, when the database is
+   * emptied: values still pointing at the old one (deleted with it) then change nothing.
+   */
+  usage: SizeAccount = { bytes: 0 };
+  private dictCapacity = new MapCapacity();
+  private expiresCapacity = new MapCapacity();
+  private accessCapacity = new MapCapacity();
 
   constructor(
     public id: number,
@@ -134,10 +130,7 @@ export class Database {
     if (at === undefined || at > now) return false;
     if (this.hooks.loading) return false;
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
-    if (this.accounting !== null) this.accountRemoval(key);
-    this.dict.delete(key);
-    this.expires.delete(key);
-    this.accessClock.delete(key);
+    this.remove(key);
     this.stats.expiredKeys++;
     this.hooks.keyExpired(this, key);
     return true;
@@ -170,7 +163,15 @@ export class Database {
 
   /** Records an access to an existing key (Redis updates the object's LRU/LFU on lookup). */
   touch(key: string): void {
-    this.accessClock.set(key, accessRecord(this.access.lfu ? this.accessRecordOf(key) : undefined, this.access));
+    this.setAccessRecord(key, accessRecord(this.access.lfu ? this.accessRecordOf(key) : undefined, this.access));
+  }
+
+  /** Sets an existing key's access record (LRU clock or LFU record). */
+  setAccessRecord(key: string, record: number): void {
+    const size = this.accessClock.size;
+    this.accessClock.set(key, record);
+    // A key loaded without a record gets its entry now.
+    if (this.accessClock.size !== size) this.usage.bytes += this.accessCapacity.add(size + 1);
   }
 
   /** An existing key's access record (LRU clock or LFU record, see access.ts). */
@@ -207,42 +208,68 @@ export class Database {
   set(key: string, value: Value, keepTtl = false): void {
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
     const size = this.dict.size;
-    if (this.accounting !== null) {
-      const old = this.dict.get(key);
-      if (old === undefined) this.accounting.keyAdded();
-      // A string equal to the old one is still another copy (=== compares strings by content).
-      else if (typeof old === 'string' || old !== value) this.accounting.valueReplaced(old);
-    }
-    this.dict.set(key, value);
+    this.put(key, value);
     // Redis's dbAdd: a key that did not exist is announced as 'new' (class n).
     if (this.dict.size !== size) this.hooks.notify(this, 'n', 'new', key);
-    if (!keepTtl && this.expires.size !== 0) this.expires.delete(key);
+    if (!keepTtl && this.expires.size !== 0) this.removeExpireEntry(key);
     // A new value is a new object with a fresh record, except that an LFU counter survives an
     // overwrite, as in Redis's dbOverwrite.
-    if (!this.access.lfu || this.dict.size !== size) this.accessClock.set(key, newAccessRecord(this.access));
-    else if (!this.accessClock.has(key)) this.accessClock.set(key, this.accessRecordOf(key) ?? newAccessRecord(this.access));
+    if (!this.access.lfu || this.dict.size !== size) this.setAccessRecord(key, newAccessRecord(this.access));
+    else if (!this.accessClock.has(key)) this.setAccessRecord(key, this.accessRecordOf(key) ?? newAccessRecord(this.access));
     this.hooks.keyModified(this, key);
   }
 
   /** Stores a value without touching the TTL or signalling (the caller signals). */
   store(key: string, value: Value): void {
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
-    if (this.accounting !== null) {
-      const old = this.dict.get(key);
-      if (old === undefined) this.accounting.keyAdded();
-      // A string equal to the old one is still another copy (=== compares strings by content).
-      else if (typeof old === 'string' || old !== value) this.accounting.valueReplaced(old);
+    this.put(key, value);
+  }
+
+  /**
+   * The dict entry of `key` becomes `value`, counted in `usage`. A value object is in one key at
+   * most: one that moves to another key (RENAME, MOVE) leaves the old one first.
+   */
+  private put(key: string, value: Value): void {
+    const dict = this.dict;
+    const old = dict.get(key);
+    if (old === value && typeof old !== 'string') return;
+    dict.set(key, value);
+    const usage = this.usage;
+    let bytes: number;
+    if (typeof value === 'string') {
+      bytes = stringBytes(value.length);
+    } else {
+      value.account = usage;
+      bytes = value.bytes;
     }
-    this.dict.set(key, value);
+    if (old === undefined) usage.bytes += bytes + stringBytes(key.length) + this.dictCapacity.add(dict.size);
+    else usage.bytes += bytes - this.released(old);
+  }
+
+  /** The bytes of a value that leaves the dict; a collection stops reporting to `usage`. */
+  private released(value: Value): number {
+    if (typeof value === 'string') return stringBytes(value.length);
+    if (value.account === this.usage) value.account = null;
+    return value.bytes;
+  }
+
+  /** Removes a key from the dict and its expiry and access entries, all counted out of `usage`; its value, if it was there. */
+  private remove(key: string): Value | undefined {
+    const dict = this.dict;
+    const value = dict.get(key);
+    if (value === undefined) return undefined;
+    dict.delete(key);
+    let bytes = this.released(value) + stringBytes(key.length) - this.dictCapacity.remove(dict.size);
+    if (this.expires.size !== 0 && this.expires.delete(key)) bytes += HEAP_NUMBER_BYTES - this.expiresCapacity.remove(this.expires.size);
+    if (this.accessClock.delete(key)) bytes -= this.accessCapacity.remove(this.accessClock.size);
+    this.usage.bytes -= bytes;
+    return value;
   }
 
   /** Deletes a key and its TTL; true if it existed. Signals the modification. */
   delete(key: string): boolean {
     if (this.changeListener !== null && this.dict.has(key)) this.changeListener.beforeKeyChange(this, key);
-    if (this.accounting !== null) this.accountRemoval(key);
-    if (!this.dict.delete(key)) return false;
-    if (this.expires.size !== 0) this.expires.delete(key);
-    this.accessClock.delete(key);
+    if (this.remove(key) === undefined) return false;
     this.hooks.keyModified(this, key);
     return true;
   }
@@ -264,11 +291,32 @@ export class Database {
    */
   deleteUnsignalled(key: string): boolean {
     if (this.changeListener !== null && this.dict.has(key)) this.changeListener.beforeKeyChange(this, key);
-    if (this.accounting !== null) this.accountRemoval(key);
-    if (!this.dict.delete(key)) return false;
-    if (this.expires.size !== 0) this.expires.delete(key);
-    this.accessClock.delete(key);
-    return true;
+    return this.remove(key) !== undefined;
+  }
+
+  /**
+   * Puts a key read from a file in (rdbLoad's dbAddRDBLoad), unsignalled: its expiry time (-1:
+   * none) and access record (undefined: the key shares `unrecordedAccess`) as given. Returns
+   * false when the key was there already; with `replace` its value, expiry and record are then
+   * the new ones, else only the value is (the load fails).
+   */
+  putLoaded(key: string, value: Value, expireAt: number, record: number | undefined, replace: boolean): boolean {
+    if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
+    const size = this.dict.size;
+    if (replace) {
+      this.put(key, value);
+    } else {
+      // One hash probe per key, not two: a duplicate is found by the size not growing (and
+      // the value it replaced, not counted out, goes with the failed load).
+      this.dict.set(key, value);
+      if (typeof value !== 'string') value.account = this.usage;
+      if (this.dict.size === size) return false;
+      this.usage.bytes += (typeof value === 'string' ? stringBytes(value.length) : value.bytes) + stringBytes(key.length) + this.dictCapacity.add(size + 1);
+    }
+    if (expireAt !== -1) this.setExpireEntry(key, expireAt);
+    else if (replace) this.removeExpireEntry(key);
+    if (record !== undefined) this.setAccessRecord(key, record);
+    return this.dict.size !== size;
   }
 
   getExpire(key: string): number | undefined {
@@ -278,12 +326,26 @@ export class Database {
   /** Sets the absolute expiry time (ms) of an existing key. */
   setExpire(key: string, at: number): void {
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
-    this.expires.set(key, at);
+    this.setExpireEntry(key, at);
   }
 
   removeExpire(key: string): boolean {
     if (this.changeListener !== null && this.expires.has(key)) this.changeListener.beforeKeyChange(this, key);
-    return this.expires.delete(key);
+    return this.removeExpireEntry(key);
+  }
+
+  /** The expires entry of `key`, counted: a Map entry and the boxed time (a time in ms is no small integer). */
+  private setExpireEntry(key: string, at: number): void {
+    const expires = this.expires;
+    const size = expires.size;
+    expires.set(key, at);
+    if (expires.size !== size) this.usage.bytes += HEAP_NUMBER_BYTES + this.expiresCapacity.add(size + 1);
+  }
+
+  private removeExpireEntry(key: string): boolean {
+    if (!this.expires.delete(key)) return false;
+    this.usage.bytes -= HEAP_NUMBER_BYTES - this.expiresCapacity.remove(this.expires.size);
+    return true;
   }
 
   /** WATCH dirtying and client-side caching invalidation for a key changed in place. */
@@ -296,22 +358,44 @@ export class Database {
     this.hooks.notify(this, type, event, key);
   }
 
-  /** Tells the accounting that `key`, if it exists, is about to leave. */
-  private accountRemoval(key: string): void {
-    const value = this.dict.get(key);
-    if (value !== undefined) (this.accounting as KeyspaceAccounting).keyRemoved(key, value, this.expires.size !== 0 && this.expires.has(key));
+  /**
+   * The share of the three maps' tables that one key takes on average (MEMORY USAGE): the
+   * tables' bytes beyond an empty database's, over the entries. Its expires entry's share
+   * (and boxed time) only for a key that has one.
+   */
+  tableShare(hasExpire: boolean): number {
+    let share = 0;
+    if (this.dict.size !== 0) share += this.dictCapacity.extraBytes / this.dict.size;
+    if (this.accessClock.size !== 0) share += this.accessCapacity.extraBytes / this.accessClock.size;
+    if (hasExpire) share += HEAP_NUMBER_BYTES + this.expiresCapacity.extraBytes / this.expires.size;
+    return share;
+  }
+
+  /** The maps' tables beyond an empty database's: the dict's and the access records' (MEMORY STATS). */
+  mainTableBytes(): number {
+    return this.dictCapacity.extraBytes + this.accessCapacity.extraBytes;
+  }
+
+  /** The expires map's table beyond an empty one, and its boxed times (MEMORY STATS). */
+  expiresTableBytes(): number {
+    return this.expiresCapacity.extraBytes + this.expires.size * HEAP_NUMBER_BYTES;
   }
 
   /** Removes every key; returns how many there were. */
   clear(): number {
     if (this.changeListener !== null) this.changeListener.beforeDatabaseChange(this);
-    if (this.accounting !== null && this.dict.size !== 0) this.accounting.databaseCleared(this);
     const n = this.dict.size;
     forgetCursors(this.dict);
     forgetCursors(this.expires);
+    if (n !== 0) forgetScans(this.dict);
     this.dict.clear();
     this.expires.clear();
     this.accessClock.clear();
+    // The values keep pointing at the old total, which nothing reads any more.
+    this.usage = { bytes: 0 };
+    this.dictCapacity.clear();
+    this.expiresCapacity.clear();
+    this.accessCapacity.clear();
     this.unrecordedAccess = -1;
     this.expireCursor = null;
     this.avgTtl = 0;
@@ -334,6 +418,19 @@ export class Database {
     const unrecordedAccess = this.unrecordedAccess;
     this.unrecordedAccess = other.unrecordedAccess;
     other.unrecordedAccess = unrecordedAccess;
+    // The values report to the total of the dict they are in: it moves with them.
+    const usage = this.usage;
+    this.usage = other.usage;
+    other.usage = usage;
+    const dictCapacity = this.dictCapacity;
+    this.dictCapacity = other.dictCapacity;
+    other.dictCapacity = dictCapacity;
+    const expiresCapacity = this.expiresCapacity;
+    this.expiresCapacity = other.expiresCapacity;
+    other.expiresCapacity = expiresCapacity;
+    const accessCapacity = this.accessCapacity;
+    this.accessCapacity = other.accessCapacity;
+    other.accessCapacity = accessCapacity;
     this.expireCursor = null;
     other.expireCursor = null;
     const avgTtl = this.avgTtl;

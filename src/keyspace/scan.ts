@@ -37,6 +37,16 @@ export function parseScanCursor(text: string): string {
 }
 
 /**
+ * Closes the open scans over `owner` (a database's dict being emptied): their iterators would
+ * keep every entry it held alive (a Map iterator holds the table it started on, which clear()
+ * replaces but leaves whole), however long the clients that opened them stay away. A client
+ * coming back with such a cursor starts again from the beginning.
+ */
+export function forgetScans(owner: object): void {
+  for (const [cursor, open] of openScans) if (open.owner === owner) openScans.delete(cursor);
+}
+
+/**
  * One step of a scan over `owner`: visits up to `count` entries of the iterator for `cursor`
  * (a fresh one from `start()` for cursor 0 or an unknown cursor) and returns the next cursor,
  * "0" when the walk is complete.

@@ -11,7 +11,7 @@ import { SlowLog, redactedArgv } from '../server/slowlog.js';
 import { allCommands } from '../commands/index.js';
 import { MemoryMeter } from '../server/memory.js';
 import { heapWarning } from '../server/heap.js';
-import { Database, setKeyspaceAccounting, type KeyspaceHooks } from '../keyspace/database.js';
+import { Database, type KeyspaceHooks } from '../keyspace/database.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
 import { Evictor, type EvictResult } from '../keyspace/evict.js';
 import { bindAccessPolicy, stopLruClock, tickLruClock } from '../keyspace/access.js';
@@ -78,8 +78,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   /** The AOF holds commands not yet written: replies wait (see holdReplies). */
   repliesHeld = false;
   private readonly heldReplies = new Set<Client>();
-  /** maxmemory and the memory estimate it is checked against (server/memory.ts). */
-  readonly meter = new MemoryMeter();
+  /** maxmemory and the used memory it is checked against (server/memory.ts). */
+  readonly meter = new MemoryMeter(this);
   /** maxmemory-policy at work (keyspace/evict.ts). */
   readonly evictor: Evictor;
   /** The clients' memory (INFO mem_clients_normal, part of used_memory) and maxmemory-clients. */
@@ -259,10 +259,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (warning !== null) this.log.warn(warning);
   }
 
-  /** The meter measures and the keyspace tells it of its changes only while maxmemory is set. */
   private setMaxmemory(limit: number): void {
     this.meter.setLimit(limit);
-    setKeyspaceAccounting(this.databases, limit === 0 ? null : this.meter);
     // maxmemory-clients may be a percentage of it.
     this.configureClientEviction();
   }

@@ -168,21 +168,18 @@ class RdbLoad {
 export function putLoadedKey(databases: readonly Database[], record: RdbKeyRecord, merge: boolean): void {
   const db = databases[record.db];
   if (db === undefined) throw new RdbError(`Data file refers to database ${record.db}, which does not exist`);
-  // DEBUG RELOAD while a BGSAVE or AOF rewrite runs: the job keeps what was there before.
-  if (db.changeListener !== null) db.changeListener.beforeKeyChange(db, record.key);
-  const dict = db.dict;
-  const size = dict.size;
-  dict.set(record.key, record.value);
-  // A duplicate is found by the size instead of a lookup first (one hash probe per key, not
-  // two): its value was overwritten, but the load fails and the server does not start with it.
-  if (!merge && dict.size === size) throw new RdbError(`RDB has duplicated key in DB ${record.db}`);
-  if (record.expireAt !== -1) db.expires.set(record.key, record.expireAt);
-  else if (merge) db.expires.delete(record.key);
+  // (DEBUG RELOAD while a BGSAVE or AOF rewrite runs: the job keeps what was there before,
+  // told by the database before the key changes.)
+  let access: number | undefined;
   if (!merge && record.idleSeconds < 0 && record.lfuFreq < 0) {
     // The record the key would get now, kept once for all such keys (Database.unrecordedAccess).
     if (db.unrecordedAccess < 0) db.unrecordedAccess = newAccessRecord(db.access);
   } else {
-    db.accessClock.set(record.key, loadedAccessRecord(db.access, record.idleSeconds, record.lfuFreq));
+    access = loadedAccessRecord(db.access, record.idleSeconds, record.lfuFreq);
+  }
+  // A duplicate fails the load, and the server does not start with it.
+  if (!db.putLoaded(record.key, record.value, record.expireAt, access, merge) && !merge) {
+    throw new RdbError(`RDB has duplicated key in DB ${record.db}`);
   }
 }
 

@@ -23,7 +23,7 @@ import { close, closeSync, fsync, fsyncSync, open, openSync, renameSync, unlinkS
 import { dirname, join } from 'node:path';
 import { strerror } from '../config/values.js';
 import { setKeyChangeListener, type Database, type KeyChangeListener } from '../keyspace/database.js';
-import { usedMemory } from '../server/memory.js';
+import { snapshotUsedMemory } from '../server/memory.js';
 import { KeySet } from '../util/key-set.js';
 import { RdbWriter as RdbFileWriter, type KeyMetadata, type RdbWriterOptions } from './rdb/index.js';
 import { savedAccessFields } from '../keyspace/access.js';
@@ -51,8 +51,8 @@ export function writerOptions(server: SnapshotSource): RdbWriterOptions {
   };
 }
 
-function headerOf(): { usedMem: number } {
-  return { usedMem: usedMemory() };
+function headerOf(databases: readonly Database[]): { usedMem: number } {
+  return { usedMem: snapshotUsedMemory(databases) };
 }
 
 /**
@@ -214,7 +214,7 @@ export function saveNow(server: PersistedServer, target = rdbPath(server)): void
   const file = new TempFile(dir, `temp-${process.pid}.rdb`);
   try {
     const writer = new RdbFileWriter(writerOptions(server));
-    writer.header(headerOf());
+    writer.header(headerOf(server.databases));
     for (const db of server.databases) {
       if (db.dict.size === 0) continue;
       writer.selectDb(db.id, db.dict.size, db.expires.size);
@@ -314,7 +314,7 @@ export class BackgroundSave implements KeyChangeListener {
       expiresAtStart: db.expires.size,
     }));
     for (const p of this.progress) this.byDb.set(p.db, p);
-    this.writer.header({ ...headerOf(), aofBase: saveOptions.aofBase === true });
+    this.writer.header({ ...headerOf(server.databases), aofBase: saveOptions.aofBase === true });
     setKeyChangeListener(server.databases, this);
     this.timer = setImmediate(() => this.slice());
   }

@@ -1,6 +1,8 @@
 import { formatDouble17g, intToString } from '../util/format.js';
 
-const CHUNK = 64 * 1024;
+/** The output buffer each client holds (outside V8's heap), and allocates again after a big reply. */
+export const REPLY_CHUNK_BYTES = 64 * 1024;
+const CHUNK = REPLY_CHUNK_BYTES;
 
 function constant(text: string): Buffer {
   return Buffer.from(text, 'latin1');

@@ -1,14 +1,28 @@
 import v8 from 'node:v8';
-import { isIntEncodable, type Value } from '../types/value.js';
-import { KEY_ENTRY, databaseHeapBytes, heapBytes, keyHeapBytes, uncollected } from './reclaim.js';
-import type { Database, KeyspaceAccounting } from '../keyspace/database.js';
+import { REPLY_CHUNK_BYTES } from '../protocol/reply.js';
+import { stringBytes } from '../types/heap-size.js';
+import { isIntEncodable, valueBytes, type Value } from '../types/value.js';
+import type { Database } from '../keyspace/database.js';
+
+/*
+ * The memory figures: what the server takes, counted, never measured. INFO used_memory,
+ * MEMORY STATS and maxmemory all read MemoryMeter.used, which adds up
+ * - what the server took when it started (the V8 heap and memory outside it, measured once);
+ * - each database's running total of its keys in V8's heap (keyspace/database.ts: the names,
+ *   the values as they change, the maps' tables), so the whole dataset is O(databases) to read;
+ * - a fixed cost per connected client;
+ * - the AOF buffer, and memory held outside the heap by whoever registers it (addExternal:
+ *   a WebAssembly engine's memory, Buffers kept as data).
+ * MEMORY USAGE gives one key's part of that total (keyUsage). Measuring the heap instead
+ * would count garbage (V8 frees lazily: up to as much again as the live data, and young
+ * garbage of every command) and could not say what one key takes.
+ */
 
 const ROBJ = 16;
-export const DICT_ENTRY = 24;
 
 /**
  * jemalloc's size class for an allocation of n bytes: 8, then multiples of 16 up to 128, then
- * four classes per doubling (MEMORY USAGE, CLIENT LIST's memory figures).
+ * four classes per doubling (CLIENT LIST's memory figures, Redis-shaped estimates).
  */
 export function mallocSize(n: number): number {
   if (n <= 8) return 8;
@@ -25,29 +39,38 @@ function sdsSize(len: number): number {
   return mallocSize(header + len + 1);
 }
 
-/** Estimated bytes of a string value, robj included (int, embstr or raw encoding). */
-function stringSize(s: string): number {
+/** What Redis would allocate for a string value, robj included (int, embstr or raw encoding). */
+function redisStringSize(s: string): number {
   if (isIntEncodable(s)) return ROBJ;
   if (s.length <= 44) return mallocSize(ROBJ + 3 + s.length + 1);
   return ROBJ + sdsSize(s.length);
 }
 
-/** Per-element guesses for collections that cannot measure themselves. */
-const PER_ELEMENT: Record<string, number> = {
+/** Redis's bytes per element of a collection, by encoding: a rough guide. */
+const REDIS_PER_ELEMENT: Record<string, number> = {
   listpack: 12, intset: 8, quicklist: 16, hashtable: 72, skiplist: 104, linkedlist: 40,
 };
 
-/** Estimated bytes of a value, robj included. */
-export function valueSize(value: Value, samples: number): number {
-  if (typeof value === 'string') return stringSize(value);
-  if (value.memoryUsage !== undefined) return ROBJ + value.memoryUsage(samples);
-  const per = PER_ELEMENT[value.encoding()] ?? 64;
+/**
+ * Roughly what Redis would allocate for a value: only where nodis shows a figure in Redis's
+ * terms (DEBUG OBJECT's serializedlength and ql_uncompressed_size, the lazy-free effort). Not
+ * nodis's memory: that is valueBytes.
+ */
+export function redisValueSize(value: Value): number {
+  if (typeof value === 'string') return redisStringSize(value);
+  const per = REDIS_PER_ELEMENT[value.encoding()] ?? 64;
   return ROBJ + mallocSize(64 + value.size * per);
 }
 
-/** MEMORY USAGE's figure for a key: its value, its sds name and its dict entry. */
-export function keyUsage(key: string, value: Value, samples: number): number {
-  return valueSize(value, samples) + sdsSize(key.length) + DICT_ENTRY;
+/**
+ * MEMORY USAGE: what used_memory counts for the key: its name and value in V8's heap, and its
+ * share of its database's tables (the dict's, the access records', and the expires entry's if
+ * it has one: tables' bytes over their entries). Summed over every key, that is the dataset
+ * part of used_memory.
+ */
+export function keyUsage(db: Database, key: string, value: Value): number {
+  const hasExpire = db.expires.size !== 0 && db.expires.has(key);
+  return Math.round(stringBytes(key.length) + valueBytes(value) + db.tableShare(hasExpire));
 }
 
 /** Redis's LAZYFREE_THRESHOLD: values that take more allocations than this to free are freed lazily. */
@@ -69,170 +92,106 @@ export function lazyfreeEffort(value: Value, listFill: number): number {
     if (listFill > 0) return Math.ceil(value.size / listFill);
     const nodeBytes = QUICKLIST_NODE_BYTES[Math.min(4, Math.max(0, -listFill - 1))] as number;
     // A listpack entry is its bytes plus about 2 bytes of header and back-length.
-    const entryBytes = value.size === 0 ? 0 : valueSize(value, 16) / value.size;
+    const entryBytes = value.size === 0 ? 0 : redisValueSize(value) / value.size;
     return Math.max(1, Math.ceil((value.size * Math.max(3, entryBytes)) / nodeBytes));
   }
   if (encoding === 'hashtable' || encoding === 'skiplist') return value.size;
   return 1;
 }
 
-/**
- * The V8 heap in use plus the memory outside it that is not Buffers: what holds data. Buffers
- * hold the clients' input and output, counted apart as Redis counts them (MemoryMeter.clients),
- * and their garbage lingers (see externalNotBuffers).
- */
-function heapAndExternalData(): number {
-  const m = process.memoryUsage();
-  return m.heapUsed + m.external - m.arrayBuffers;
+/** The V8 heap in use plus the memory held outside it: a few µs (process.memoryUsage() reads the RSS too). */
+export function heapAndExternal(): number {
+  const heap = v8.getHeapStatistics();
+  return heap.used_heap_size + heap.external_memory;
 }
 
-/** What the process used when this module loaded: the floor of the used_memory estimate. */
-export const STARTUP_FLOOR = heapAndExternalData();
+/** What the process used when this module loaded: what a snapshot file records beside the dataset. */
+const PROCESS_STARTUP = heapAndExternal();
 
-/**
- * Bytes the process uses for data: the V8 heap plus memory outside it but for Buffers, less
- * what commands freed and V8 has not collected yet (server/reclaim.ts), as Redis's used_memory
- * drops when a value is freed. The clients' buffers are not in it (MemoryMeter.clients).
- */
-export function usedMemory(): number {
-  const heap = heapAndExternalData();
-  // The estimate never takes the figure below what the server used when it started.
-  return Math.max(heap - uncollected.pendingBytes(), Math.min(heap, STARTUP_FLOOR));
+/** Bytes the keys of `databases` take (each database's running total). */
+export function datasetBytes(databases: readonly Database[]): number {
+  let total = 0;
+  for (const db of databases) total += db.usage.bytes;
+  return total;
+}
+
+/** The used memory a snapshot file records (RDB aux used-mem), without a server at hand. */
+export function snapshotUsedMemory(databases: readonly Database[]): number {
+  return PROCESS_STARTUP + datasetBytes(databases);
 }
 
 /**
- * Memory outside V8's heap that is not Buffers (ArrayBuffers): mostly strings over 1 MB, which
- * V8 keeps outside its heap. Buffers hold clients' input and output, not data, and V8 gives a
- * dead Buffer's memory back only when it has swept it, some time after the collection that
- * found it dead (measured: 16 MB of Buffers right after a collection for 7.5 MB of replies to
- * pipelined GETs); Node's own I/O holds a few MB more outside the heap while clients are busy.
+ * What a connected client takes: its output buffer (protocol/reply.ts, outside the heap) and
+ * 2.7 KB of heap for its socket (net.Socket and its stream state), the Client object, its
+ * parser and reply writer. Measured with 2000 idle connections (heap and external after full
+ * collections, per connection: 68.2 KB). Not counted: what its query and output buffers hold
+ * beyond that while it is busy.
  */
-function externalNotBuffers(): number {
-  const m = process.memoryUsage();
-  return m.external - m.arrayBuffers;
+export const CLIENT_BYTES = REPLY_CHUNK_BYTES + 2800;
+
+/** What the meter reads of the server. */
+export interface MemoryHost {
+  readonly databases: readonly Database[];
+  readonly clients: { readonly size: number };
+  /** The AOF buffer: counted, but left out when checked against maxmemory. */
+  memoryNotCountedForEviction(): number;
 }
 
-/** What a command argument costs once stored: V8's string header beside its bytes. */
-const ARGUMENT_OVERHEAD = 16;
-
 /**
- * The memory figure maxmemory is checked against, as Redis checks zmalloc_used_memory() before
- * each command. It must be cheap to read per command and follow each eviction at once, while
- * measuring costs tens of µs (process.memoryUsage) and V8 frees lazily: a measurement
- * taken just after an eviction still holds the evicted key, and one taken at any moment holds
- * garbage, young (parsed commands, replies: up to the young generation's size, 4 MB with the
- * server's 2 MB semi-spaces, 32 MB with Node's default) and old (values deleted or
- * overwritten since the last major collection, which can be as much as the live data).
- * Counting garbage as used would evict live keys for it.
- *
- * So the figure is kept as a running estimate, anchored to the heap when garbage is least:
- * - after each major (mark-compact) collection V8 reports, it is set to the heap then in use,
- *   less what was freed too late to be collected by it, plus memory outside the heap but for
- *   Buffers (externalNotBuffers: strings over 1 MB) as its least reading since the previous
- *   major collection;
- * - after a minor collection it is lowered to the heap in use if that is less (it includes
- *   old garbage, so it may only show that the estimate is too high), never raised;
- * - between collections, a command that may use memory (denyoom) adds its arguments' sizes,
- *   the data it most likely stores, a new key adds its dict entries, and a key removed (DEL,
- *   expiry, eviction, FLUSHDB) or a value replaced subtracts its estimated size at once
- *   (reclaim.ts's keyHeapBytes), kept apart until a major collection has freed it
- *   (reclaim.ts's keysFreed);
- * - when maxmemory is set, a full collection is run first if it is cheap (a small heap).
- * Not followed until the next major collection: elements removed from a collection in place
- * (LPOP, SREM…: only lowered at minor collections), values built from other keys (SUNIONSTORE,
- * SORT … STORE, COPY: their arguments are only key names). The clients' query and output
- * buffers are not measured (they are Buffers, outside the heap, and their garbage lingers) but
- * counted as Redis counts them, from each client's figures (`clients`, net/clients-memory.ts).
- * Per command it costs one comparison
- * while used ≤ maxmemory, plus the sum of a denyoom command's argument lengths, and a Map
- * lookup per key set or deleted; nothing at all while maxmemory is 0.
+ * maxmemory and the used memory it is checked against (see the top of this file): `used` is
+ * O(databases + registered sources) to read, and follows each change of the dataset at once,
+ * an eviction's included, as Redis's zmalloc_used_memory() does. Each connection counts twice
+ * over: its fixed cost in V8 (CLIENT_BYTES) and its buffers as Redis counts them (`clients`).
  */
-export class MemoryMeter implements KeyspaceAccounting {
-  /** maxmemory in bytes; 0: no limit, and nothing is measured or counted. */
+export class MemoryMeter {
+  /** maxmemory in bytes; 0: no limit. */
   limit = 0;
-  /** Estimated bytes in use (see above), the clients' included; meaningful only while limit is set. */
-  used = 0;
-  /**
-   * What the clients' buffers take as Redis counts them (INFO mem_clients_normal), kept by
-   * net/clients-memory.ts whether maxmemory is set or not: part of `used`, as Redis's
-   * zmalloc_used_memory includes them.
-   */
-  clients = 0;
   /**
    * Memory was found over the limit when the running top-level command started (Redis's
    * pre_command_oom_state): a script's writes are refused on it rather than evicting.
    */
   preCommandOom = false;
-  private readonly onCollection = (major: boolean): void => this.measure(major);
-  /** The least reading of memory outside the heap since the last major collection (see measure). */
-  private externalSinceMajor = Infinity;
+  /**
+   * What the clients' buffers take as Redis counts them (INFO mem_clients_normal), kept by
+   * net/clients-memory.ts: part of `used`, as Redis's zmalloc_used_memory includes them.
+   */
+  clients = 0;
+  /** What the server took when it started: INFO used_memory_startup. */
+  readonly startup = heapAndExternal();
+  private readonly externals = new Set<() => number>();
 
-  /** maxmemory changed: measuring and counting start (or stop when 0). */
-  setLimit(limit: number): void {
-    const wasOn = this.limit !== 0;
-    this.limit = limit;
-    if (limit === 0) {
-      if (wasOn) uncollected.removeCollectionListener(this.onCollection);
-      this.preCommandOom = false;
-      return;
-    }
-    if (wasOn) return;
-    uncollected.collectNowIfCheap();
-    this.externalSinceMajor = Infinity;
-    this.measure(true);
-    uncollected.addCollectionListener(this.onCollection);
+  constructor(private readonly host: MemoryHost) {}
+
+  /** Bytes in use: the startup figure, the dataset, the clients, the AOF buffer and registered memory. */
+  get used(): number {
+    let used = this.startup + datasetBytes(this.host.databases) + this.host.clients.size * CLIENT_BYTES + this.clients + this.host.memoryNotCountedForEviction();
+    for (const external of this.externals) used += external();
+    return used;
   }
 
-  /** Takes the figure from the heap after a collection (see the class comment). */
-  measure(major: boolean): void {
-    const heap = v8.getHeapStatistics().used_heap_size;
-    const external = externalNotBuffers();
-    if (major) {
-      // Memory outside the heap as the least reading since the previous major collection,
-      // that one included: I/O of busy clients is not counted as data.
-      this.used = heap + Math.min(external, this.externalSinceMajor) - uncollected.keysFreedPendingBytes() + this.clients;
-      this.externalSinceMajor = external;
-      return;
-    }
-    if (external < this.externalSinceMajor) this.externalSinceMajor = external;
-    // After a minor collection the heap as it is: it includes old garbage and keys freed and
-    // not collected yet, so it is never below what is live; those keys may also have been
-    // young and gone already, so subtracting them could take it below.
-    const measured = heap + external + this.clients;
-    if (measured < this.used) this.used = measured;
+  /** The dataset part of `used`. */
+  get dataset(): number {
+    return datasetBytes(this.host.databases);
+  }
+
+  /**
+   * Counts memory a feature holds outside the dataset, typically outside V8's heap (a
+   * WebAssembly instance's memory: `() => memory.buffer.byteLength`), from now on until the
+   * function returned is called. `bytes` is called whenever memory is read: it must be cheap.
+   */
+  addExternal(bytes: () => number): () => void {
+    this.externals.add(bytes);
+    return () => this.externals.delete(bytes);
   }
 
   /** The clients' buffers grew (or shrank, delta < 0). */
   clientsChanged(delta: number): void {
     this.clients += delta;
-    this.used += delta;
   }
 
-  /** A command that may use memory is about to run with these arguments. */
-  willWrite(argv: readonly string[]): void {
-    let bytes = 0;
-    for (let i = 1; i < argv.length; i++) bytes += (argv[i] as string).length + ARGUMENT_OVERHEAD;
-    this.used += bytes;
-  }
-
-  keyAdded(): void {
-    this.used += KEY_ENTRY;
-  }
-
-  keyRemoved(key: string, value: Value, hadExpire: boolean): void {
-    this.freed(keyHeapBytes(key, value, hadExpire));
-  }
-
-  valueReplaced(old: Value): void {
-    this.freed(heapBytes(old));
-  }
-
-  databaseCleared(db: Database): void {
-    this.freed(databaseHeapBytes(db));
-  }
-
-  private freed(bytes: number): void {
-    this.used -= bytes;
-    uncollected.keysFreed(bytes);
+  /** maxmemory changed (0: no limit). */
+  setLimit(limit: number): void {
+    this.limit = limit;
+    if (limit === 0) this.preCommandOom = false;
   }
 }

@@ -90,10 +90,20 @@ function slowLogArgv(argv: readonly string[]): string[] {
       out[j] = `... (${argv.length - argc + 1} more arguments)`;
     } else {
       const arg = argv[j] as string;
-      out[j] = arg.length > MAX_STRING ? `${arg.slice(0, MAX_STRING)}... (${arg.length - MAX_STRING} more bytes)` : arg;
+      out[j] = arg.length > MAX_STRING ? `${ownPrefix(arg, MAX_STRING)}... (${arg.length - MAX_STRING} more bytes)` : arg;
     }
   }
   return out;
+}
+
+/**
+ * The first `n` chars of `s` in a string of their own. A slice would not do: V8 makes it a view
+ * of `s`, which an entry would then keep alive whole (a 16 MB value set by a slow command stayed
+ * in memory for as long as its entry, long after the key was deleted).
+ */
+function ownPrefix(s: string, n: number): string {
+  const bytes = Buffer.from(s.slice(0, n), 'latin1');
+  return bytes.latin1Slice(0, bytes.length);
 }
 
 /** MIGRATE's AUTH password and AUTH2 username and password, as far as its option loop got. */

@@ -1,7 +1,26 @@
 import type { CollectionValue } from './value.js';
+import { arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, stringBytes, type MapTable, type SizeAccount } from './heap-size.js';
 
 /** Up to this many array slots (16 fields) a compact hash grows by exact copies, beyond by push. */
 const EXACT_GROWTH_LIMIT = 32;
+
+/** The HashValue object: pairs, table, bytes, account. */
+const HASH_OBJECT_BYTES = objectBytes(4);
+/** The table object: index, fields, values, slots, tableCapacity, tableRemoved. */
+const TABLE_OBJECT_BYTES = objectBytes(6);
+
+/**
+ * The slots V8 gives the compact form's array of `length` slots: exactly that many up to
+ * EXACT_GROWTH_LIMIT (each new field copies the array), then what push of a field and its value
+ * grows it to. After removals V8 keeps the larger array; this is the figure for the length.
+ */
+function pairsCapacity(length: number): number {
+  if (length <= EXACT_GROWTH_LIMIT) return length;
+  let capacity = EXACT_GROWTH_LIMIT;
+  // Each push adds two slots to an even length: it grows the array once the pair no longer fits.
+  while (capacity < length) capacity = grownCapacity((capacity + 2) & ~1);
+  return capacity;
+}
 
 /**
  * The large form of a hash: parallel arrays of fields and values, with a map from each field to
@@ -9,21 +28,41 @@ const EXACT_GROWTH_LIMIT = 32;
  * slot is filled by the last one, whose index is rewritten in place (Map.set on an existing key
  * keeps its iteration position, so a live HSCAN iterator over `index` still sees every field).
  */
-interface HashTable {
+interface HashTable extends MapTable {
   index: Map<string, number>;
   fields: string[];
   values: string[];
+  /** The capacity V8 gave `fields` and `values` (they grow together, by push). */
+  slots: number;
+  /** (MapTable: how V8 sizes `index`'s table.) */
 }
 
 /**
  * A hash of binary-safe (latin1) fields to values. Small hashes are one flat array
  * [field0, value0, field1, value1, …] in insertion order, like Redis's listpack (and with its
  * encoding name); a hash that outgrows the limits becomes a table for good.
+ *
+ * The hash keeps its size in V8's heap (`bytes`: its objects, arrays, Map and strings) as it
+ * changes, and tells its database's running total (`account`) of each change.
  */
 export class HashValue implements CollectionValue {
   /** Listpack form; null once converted to the table. */
   private pairs: string[] | null = [];
   private table: HashTable | null = null;
+  bytes = HASH_OBJECT_BYTES + arrayBytes(0);
+  account: SizeAccount | null = null;
+
+  recountBytes(): number {
+    let bytes = HASH_OBJECT_BYTES + (this.pairs !== null ? arrayBytes(pairsCapacity(this.pairs.length)) : tableBytes(this.table as HashTable));
+    for (let i = 0; i < this.size; i++) bytes += stringBytes(this.fieldAt(i).length) + stringBytes(this.valueAt(i).length);
+    return bytes;
+  }
+
+  /** The hash's size changed by `delta` bytes. */
+  private resized(delta: number): void {
+    this.bytes += delta;
+    if (this.account !== null) this.account.bytes += delta;
+  }
 
   get type(): 'hash' {
     return 'hash';
@@ -89,6 +128,7 @@ export class HashValue implements CollectionValue {
     if (pairs !== null) {
       for (let i = 0; i < pairs.length; i += 2) {
         if (pairs[i] === field) {
+          this.resized(stringBytes(value.length) - stringBytes((pairs[i + 1] as string).length));
           pairs[i + 1] = value;
           return false;
         }
@@ -104,18 +144,28 @@ export class HashValue implements CollectionValue {
       } else {
         pairs.push(field, value);
       }
+      this.resized(arrayBytes(pairsCapacity(n + 2)) - arrayBytes(pairsCapacity(n)) + stringBytes(field.length) + stringBytes(value.length));
       if ((n >> 1) + 1 > maxEntries) this.convert();
       return true;
     }
     const table = this.table as HashTable;
     const i = table.index.get(field);
     if (i !== undefined) {
+      this.resized(stringBytes(value.length) - stringBytes((table.values[i] as string).length));
       table.values[i] = value;
       return false;
     }
     table.index.set(field, table.fields.length);
     table.fields.push(field);
     table.values.push(value);
+    let delta = mapEntryAdded(table, table.index.size) + stringBytes(field.length) + stringBytes(value.length);
+    const length = table.fields.length;
+    if (length > table.slots) {
+      const slots = grownCapacity(length);
+      delta += 2 * (arrayBytes(slots) - arrayBytes(table.slots));
+      table.slots = slots;
+    }
+    this.resized(delta);
     return true;
   }
 
@@ -125,6 +175,8 @@ export class HashValue implements CollectionValue {
     if (pairs !== null) {
       for (let i = 0; i < pairs.length; i += 2) {
         if (pairs[i] === field) {
+          const n = pairs.length;
+          this.resized(arrayBytes(pairsCapacity(n - 2)) - arrayBytes(pairsCapacity(n)) - stringBytes(field.length) - stringBytes((pairs[i + 1] as string).length));
           pairs.splice(i, 2);
           return true;
         }
@@ -135,6 +187,8 @@ export class HashValue implements CollectionValue {
     const i = table.index.get(field);
     if (i === undefined) return false;
     table.index.delete(field);
+    // The arrays keep their capacity as they shrink by pop (measured: V8 does not trim them).
+    this.resized(mapEntryRemoved(table, table.index.size) - stringBytes(field.length) - stringBytes((table.values[i] as string).length));
     const last = table.fields.length - 1;
     const lastField = table.fields.pop() as string;
     const lastValue = table.values.pop() as string;
@@ -166,7 +220,9 @@ export class HashValue implements CollectionValue {
       values[i] = pairs[(i << 1) + 1] as string;
       index.set(f, i);
     }
-    this.table = { index, fields, values };
+    const table: HashTable = { index, fields, values, slots: n, tableCapacity: mapCapacityFor(n), tableRemoved: 0 };
+    this.resized(tableBytes(table) - arrayBytes(pairsCapacity(pairs.length)));
+    this.table = table;
     this.pairs = null;
   }
 
@@ -174,11 +230,22 @@ export class HashValue implements CollectionValue {
     const copy = new HashValue();
     if (this.pairs !== null) {
       copy.pairs = this.pairs.slice();
+      // slice() copies exactly: within the limit that is the capacity pairsCapacity says.
+      copy.bytes = this.bytes;
     } else {
       const t = this.table as HashTable;
       copy.pairs = null;
-      copy.table = { index: new Map(t.index), fields: t.fields.slice(), values: t.values.slice() };
+      const table: HashTable = {
+        index: new Map(t.index), fields: t.fields.slice(), values: t.values.slice(), slots: t.fields.length, tableCapacity: mapCapacityFor(t.index.size), tableRemoved: 0,
+      };
+      copy.table = table;
+      copy.bytes = this.bytes - tableBytes(t) + tableBytes(table);
     }
     return copy;
   }
+}
+
+/** The table form's own bytes (its strings apart). */
+function tableBytes(table: HashTable): number {
+  return TABLE_OBJECT_BYTES + mapBytes(table.tableCapacity) + 2 * arrayBytes(table.slots);
 }

@@ -1,4 +1,5 @@
 import type { CollectionValue } from './value.js';
+import { arrayBytes, objectBytes, stringBytes, type SizeAccount } from './heap-size.js';
 
 const MIN_CAPACITY = 4;
 /**
@@ -7,6 +8,8 @@ const MIN_CAPACITY = 4;
  * queue which fills and drains does not keep copying itself.
  */
 const SHRINK_FLOOR = 1024;
+/** The List object: type, items, mask, head, length, bytes, account. */
+const LIST_OBJECT_BYTES = objectBytes(7);
 
 /**
  * A list value: a ring buffer of latin1 strings whose capacity is a power of two, so that an
@@ -18,6 +21,9 @@ const SHRINK_FLOOR = 1024;
  *
  * Redis 7.0 reports every list as a quicklist (the listpack encoding of small lists arrived
  * in 7.2), whatever list-max-listpack-size says.
+ *
+ * The list keeps its size in V8's heap (`bytes`: this object, the buffer, the elements'
+ * strings) as it changes, and tells its database's running total (`account`) of each change.
  */
 export class List implements CollectionValue {
   readonly type = 'list' as const;
@@ -25,20 +31,41 @@ export class List implements CollectionValue {
   private mask: number;
   private head = 0;
   private length = 0;
+  bytes: number;
+  account: SizeAccount | null = null;
 
   constructor(capacity = MIN_CAPACITY) {
     let cap = MIN_CAPACITY;
     while (cap < capacity) cap *= 2;
     this.items = new Array<string | undefined>(cap);
     this.mask = cap - 1;
+    this.bytes = LIST_OBJECT_BYTES + arrayBytes(cap);
   }
 
   static from(values: Iterable<string>): List {
     const array = Array.isArray(values) ? (values as string[]) : [...values];
     const list = new List(array.length);
-    for (let i = 0; i < array.length; i++) list.items[i] = array[i];
+    let bytes = 0;
+    for (let i = 0; i < array.length; i++) {
+      const value = array[i] as string;
+      list.items[i] = value;
+      bytes += stringBytes(value.length);
+    }
     list.length = array.length;
+    list.bytes += bytes;
     return list;
+  }
+
+  recountBytes(): number {
+    let bytes = LIST_OBJECT_BYTES + arrayBytes(this.items.length);
+    for (let i = 0; i < this.length; i++) bytes += stringBytes((this.items[(this.head + i) & this.mask] as string).length);
+    return bytes;
+  }
+
+  /** The list's size changed by `delta` bytes. */
+  private resized(delta: number): void {
+    this.bytes += delta;
+    if (this.account !== null) this.account.bytes += delta;
   }
 
   get size(): number {
@@ -53,6 +80,8 @@ export class List implements CollectionValue {
     const copy = new List(this.length);
     for (let i = 0; i < this.length; i++) copy.items[i] = this.items[(this.head + i) & this.mask];
     copy.length = this.length;
+    // The same strings; the copy counts them as its own, as it will keep them after this list goes.
+    copy.bytes = LIST_OBJECT_BYTES + arrayBytes(copy.items.length) + (this.bytes - LIST_OBJECT_BYTES - arrayBytes(this.items.length));
     return copy;
   }
 
@@ -63,13 +92,16 @@ export class List implements CollectionValue {
 
   /** Replaces the element at `index`, within [0, size). */
   set(index: number, value: string): void {
-    this.items[(this.head + index) & this.mask] = value;
+    const slot = (this.head + index) & this.mask;
+    this.resized(stringBytes(value.length) - stringBytes((this.items[slot] as string).length));
+    this.items[slot] = value;
   }
 
   pushRight(value: string): void {
     if (this.length === this.items.length) this.resize(this.items.length * 2);
     this.items[(this.head + this.length) & this.mask] = value;
     this.length++;
+    this.resized(stringBytes(value.length));
   }
 
   pushLeft(value: string): void {
@@ -77,15 +109,17 @@ export class List implements CollectionValue {
     this.head = (this.head - 1) & this.mask;
     this.items[this.head] = value;
     this.length++;
+    this.resized(stringBytes(value.length));
   }
 
   /** Removes and returns the head element; undefined when empty. */
   popLeft(): string | undefined {
     if (this.length === 0) return undefined;
-    const value = this.items[this.head];
+    const value = this.items[this.head] as string;
     this.items[this.head] = undefined;
     this.head = (this.head + 1) & this.mask;
     this.length--;
+    this.resized(-stringBytes(value.length));
     if (this.length < this.items.length >>> 4) this.maybeShrink();
     return value;
   }
@@ -94,9 +128,10 @@ export class List implements CollectionValue {
   popRight(): string | undefined {
     if (this.length === 0) return undefined;
     const slot = (this.head + this.length - 1) & this.mask;
-    const value = this.items[slot];
+    const value = this.items[slot] as string;
     this.items[slot] = undefined;
     this.length--;
+    this.resized(-stringBytes(value.length));
     if (this.length < this.items.length >>> 4) this.maybeShrink();
     return value;
   }
@@ -104,22 +139,35 @@ export class List implements CollectionValue {
   /** Removes `n` elements from the head (n within [0, size]). */
   removeLeft(n: number): void {
     const items = this.items;
-    for (let i = 0; i < n; i++) items[(this.head + i) & this.mask] = undefined;
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const slot = (this.head + i) & this.mask;
+      bytes += stringBytes((items[slot] as string).length);
+      items[slot] = undefined;
+    }
     this.head = (this.head + n) & this.mask;
     this.length -= n;
+    this.resized(-bytes);
     this.maybeShrink();
   }
 
   /** Removes `n` elements from the tail (n within [0, size]). */
   removeRight(n: number): void {
     const items = this.items;
-    for (let i = this.length - n; i < this.length; i++) items[(this.head + i) & this.mask] = undefined;
+    let bytes = 0;
+    for (let i = this.length - n; i < this.length; i++) {
+      const slot = (this.head + i) & this.mask;
+      bytes += stringBytes((items[slot] as string).length);
+      items[slot] = undefined;
+    }
     this.length -= n;
+    this.resized(-bytes);
     this.maybeShrink();
   }
 
   /** Inserts `value` so that it ends up at `index`, within [0, size]. */
   insert(index: number, value: string): void {
+    this.resized(stringBytes(value.length));
     if (this.length === this.items.length) this.resize(this.items.length * 2);
     const items = this.items;
     const mask = this.mask;
@@ -138,6 +186,7 @@ export class List implements CollectionValue {
   removeAt(index: number): void {
     const items = this.items;
     const mask = this.mask;
+    this.resized(-stringBytes((items[(this.head + index) & mask] as string).length));
     if (index < this.length - 1 - index) {
       for (let i = index; i > 0; i--) items[(this.head + i) & mask] = items[(this.head + i - 1) & mask];
       items[this.head] = undefined;
@@ -216,6 +265,7 @@ export class List implements CollectionValue {
       for (let i = n - found; i < n; i++) items[(head + i) & mask] = undefined;
     }
     this.length = n - found;
+    this.resized(-found * stringBytes(value.length));
     this.maybeShrink();
     return found;
   }
@@ -235,14 +285,14 @@ export class List implements CollectionValue {
     this.resize(Math.max(next, SHRINK_FLOOR));
   }
 
-  /** Moves the elements to a fresh buffer of `capacity` slots (a power of two >= size). */
+  /**
+   * Moves the elements to a fresh buffer of `capacity` slots (a power of two >= size). Always a
+   * new array of that exact size: growing one in place (setting its length) would let V8 give
+   * it a backing store of its own choosing (22 slots for 8, 149 for 128), which is both more
+   * memory for small lists and a size the list could not know.
+   */
   private resize(capacity: number): void {
-    if (this.head === 0 && capacity > this.items.length) {
-      // Growing in place keeps the elements where they are.
-      this.items.length = capacity;
-      this.mask = capacity - 1;
-      return;
-    }
+    this.resized(arrayBytes(capacity) - arrayBytes(this.items.length));
     const next = new Array<string | undefined>(capacity);
     for (let i = 0; i < this.length; i++) next[i] = this.items[(this.head + i) & this.mask];
     this.items = next;

@@ -1,4 +1,12 @@
 import { isIntEncodable, type CollectionValue } from './value.js';
+import {
+  arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, pushedCapacity, stringBytes, type MapTable, type SizeAccount,
+} from './heap-size.js';
+
+/** The SetValue object: ints, table, bytes, account. */
+const SET_OBJECT_BYTES = objectBytes(4);
+/** The table object: index, members, slots, tableCapacity, tableRemoved. */
+const TABLE_OBJECT_BYTES = objectBytes(5);
 
 /**
  * The large form of a set: the members in an array (O(1) random access for SPOP/SRANDMEMBER)
@@ -6,9 +14,17 @@ import { isIntEncodable, type CollectionValue } from './value.js';
  * is rewritten in place, which keeps its position in the map's iteration order (SSCAN walks the
  * map with a live iterator).
  */
-interface SetTable {
+interface SetTable extends MapTable {
   index: Map<string, number>;
   members: string[];
+  /** The capacity V8 gave `members` (it grows by push). */
+  slots: number;
+  /** (MapTable: how V8 sizes `index`'s table.) */
+}
+
+/** The table form's own bytes (its strings apart). */
+function tableBytes(table: SetTable): number {
+  return TABLE_OBJECT_BYTES + mapBytes(table.tableCapacity) + arrayBytes(table.slots);
 }
 
 /** Redis caps intsets at 1G entries whatever set-max-intset-entries says. */
@@ -33,11 +49,29 @@ export function compareIntText(a: string, b: string): number {
  * most set-max-intset-entries of them it is an "intset": the members sorted by numeric value,
  * which is also the order Redis replies in. Otherwise it is a table, for good (Redis 7.0 has no
  * listpack sets).
+ *
+ * The set keeps its size in V8's heap (`bytes`: its objects, arrays, Map and strings) as it
+ * changes, and tells its database's running total (`account`) of each change. The intset's
+ * array grows by splice, as by push (pushedCapacity).
  */
 export class SetValue implements CollectionValue {
   /** Intset form, sorted numerically; null once converted. */
   private ints: string[] | null = [];
   private table: SetTable | null = null;
+  bytes = SET_OBJECT_BYTES + arrayBytes(0);
+  account: SizeAccount | null = null;
+
+  recountBytes(): number {
+    let bytes = SET_OBJECT_BYTES + (this.ints !== null ? arrayBytes(pushedCapacity(this.ints.length)) : tableBytes(this.table as SetTable));
+    for (let i = 0; i < this.size; i++) bytes += stringBytes(this.memberAt(i).length);
+    return bytes;
+  }
+
+  /** The set's size changed by `delta` bytes. */
+  private resized(delta: number): void {
+    this.bytes += delta;
+    if (this.account !== null) this.account.bytes += delta;
+  }
 
   get type(): 'set' {
     return 'set';
@@ -88,7 +122,9 @@ export class SetValue implements CollectionValue {
         const at = this.search(member);
         if (at >= 0) return false;
         ints.splice(-at - 1, 0, member);
-        if (ints.length > Math.min(maxIntset, INTSET_HARD_LIMIT)) this.convert();
+        const n = ints.length;
+        this.resized(arrayBytes(pushedCapacity(n)) - arrayBytes(pushedCapacity(n - 1)) + stringBytes(member.length));
+        if (n > Math.min(maxIntset, INTSET_HARD_LIMIT)) this.convert();
         return true;
       }
       this.convert();
@@ -97,6 +133,14 @@ export class SetValue implements CollectionValue {
     if (table.index.has(member)) return false;
     table.index.set(member, table.members.length);
     table.members.push(member);
+    let delta = mapEntryAdded(table, table.index.size) + stringBytes(member.length);
+    const length = table.members.length;
+    if (length > table.slots) {
+      const slots = grownCapacity(length);
+      delta += arrayBytes(slots) - arrayBytes(table.slots);
+      table.slots = slots;
+    }
+    this.resized(delta);
     return true;
   }
 
@@ -107,6 +151,8 @@ export class SetValue implements CollectionValue {
       if (!isIntEncodable(member)) return false;
       const at = this.search(member);
       if (at < 0) return false;
+      const n = ints.length;
+      this.resized(arrayBytes(pushedCapacity(n - 1)) - arrayBytes(pushedCapacity(n)) - stringBytes((ints[at] as string).length));
       ints.splice(at, 1);
       return true;
     }
@@ -114,6 +160,8 @@ export class SetValue implements CollectionValue {
     const i = table.index.get(member);
     if (i === undefined) return false;
     table.index.delete(member);
+    // The array keeps its capacity as it shrinks by pop (measured: V8 does not trim it).
+    this.resized(mapEntryRemoved(table, table.index.size) - stringBytes((table.members[i] as string).length));
     const last = table.members.pop() as string;
     if (i !== table.members.length) {
       table.members[i] = last;
@@ -125,8 +173,14 @@ export class SetValue implements CollectionValue {
   /** Removes and returns the member at position i. */
   deleteAt(i: number): string {
     const member = this.memberAt(i);
-    if (this.ints !== null) this.ints.splice(i, 1);
-    else this.delete(member);
+    const ints = this.ints;
+    if (ints !== null) {
+      const n = ints.length;
+      this.resized(arrayBytes(pushedCapacity(n - 1)) - arrayBytes(pushedCapacity(n)) - stringBytes(member.length));
+      ints.splice(i, 1);
+    } else {
+      this.delete(member);
+    }
     return member;
   }
 
@@ -143,6 +197,7 @@ export class SetValue implements CollectionValue {
     const n = this.size;
     const members = new Array<string>(n);
     for (let i = 0; i < n; i++) members[i] = this.memberAt(i);
+    this.resized(SET_OBJECT_BYTES + arrayBytes(0) - this.bytes);
     this.ints = [];
     this.table = null;
     for (let i = 0; i < n; i++) this.add(members[i] as string, maxIntset);
@@ -152,7 +207,11 @@ export class SetValue implements CollectionValue {
     const ints = this.ints as string[];
     const index = new Map<string, number>();
     for (let i = 0; i < ints.length; i++) index.set(ints[i] as string, i);
-    this.table = { index, members: ints };
+    // The intset's array becomes the members' array, with the capacity it had.
+    const slots = pushedCapacity(ints.length);
+    const table: SetTable = { index, members: ints, slots, tableCapacity: mapCapacityFor(ints.length), tableRemoved: 0 };
+    this.resized(tableBytes(table) - arrayBytes(slots));
+    this.table = table;
     this.ints = null;
   }
 
@@ -160,10 +219,13 @@ export class SetValue implements CollectionValue {
     const copy = new SetValue();
     if (this.ints !== null) {
       copy.ints = this.ints.slice();
+      copy.bytes = this.bytes;
     } else {
       const t = this.table as SetTable;
       copy.ints = null;
-      copy.table = { index: new Map(t.index), members: t.members.slice() };
+      const table: SetTable = { index: new Map(t.index), members: t.members.slice(), slots: t.members.length, tableCapacity: mapCapacityFor(t.index.size), tableRemoved: 0 };
+      copy.table = table;
+      copy.bytes = this.bytes - tableBytes(t) + tableBytes(table);
     }
     return copy;
   }

@@ -3,6 +3,8 @@
  * each link jumps), so rank lookups and index ranges cost O(log n). Elements are ordered by
  * score, then by member; members are latin1 strings, whose char-code order is byte order.
  */
+import { HEAP_NUMBER_BYTES, arrayBytes, objectBytes } from './heap-size.js';
+
 export const SKIPLIST_MAX_LEVEL = 32;
 const SKIPLIST_P = 0.25;
 
@@ -52,6 +54,27 @@ class TallNode extends SkipNode {
       this.up = null;
     }
   }
+}
+
+/*
+ * Node sizes in V8's heap: a SkipNode's 4 fields, a TallNode's 11, a level above 4 its `up`
+ * array, and the score: a small integer is kept in the field, any other number is a boxed
+ * double of its own (measured; V8's field representations could box integers too, in a
+ * process whose first nodes all had fractional scores).
+ */
+const SHORT_NODE_BYTES = objectBytes(4);
+const TALL_NODE_BYTES = objectBytes(11);
+
+/** What a score takes beside its node: nothing for a small integer (a Smi), else a boxed double. */
+export function scoreBytes(score: number): number {
+  return (score | 0) === score && !Object.is(score, -0) ? 0 : HEAP_NUMBER_BYTES;
+}
+
+/** Bytes of a node (its member apart). */
+export function nodeBytes(node: SkipNode): number {
+  const score = scoreBytes(node.score);
+  if (!(node instanceof TallNode)) return SHORT_NODE_BYTES + score;
+  return node.up === null ? TALL_NODE_BYTES + score : TALL_NODE_BYTES + score + arrayBytes(node.up.length);
 }
 
 /** The next node of x at level i (i below x's level). */
@@ -162,12 +185,21 @@ function before(node: SkipNode, score: number, member: string): boolean {
   return node.score < score || (node.score === score && node.member < member);
 }
 
+/** An empty list: the SkipList object (5 fields), its header node and the header's empty `up`. */
+const EMPTY_SKIPLIST_BYTES = objectBytes(5) + TALL_NODE_BYTES + arrayBytes(0);
+
 export class SkipList {
   /** A sentinel whose level grows with the list (small sets do not pay for 32 levels). */
   private readonly header = new TallNode('', 0, 1);
   tail: SkipNode | null = null;
   length = 0;
   level = 1;
+  /**
+   * Bytes of the list and its nodes in V8's heap, members apart (the owner counts those), kept
+   * as nodes come and go. The header's links above level 4, a few hundred bytes at most, are
+   * not counted.
+   */
+  bytes = EMPTY_SKIPLIST_BYTES;
   /**
    * Scratch arrays for insert/delete, shared by every list: one operation runs at a time. Each
    * operation clears the nodes it left in `update` (release()): through their backward links
@@ -178,6 +210,13 @@ export class SkipList {
 
   constructor() {
     this.header.up = new Array<SkipNode | null | number>(0);
+  }
+
+  /** `bytes` computed afresh from the nodes (for tests). */
+  recountBytes(): number {
+    let bytes = EMPTY_SKIPLIST_BYTES;
+    for (let x = this.header.next; x !== null; x = x.next) bytes += nodeBytes(x);
+    return bytes;
   }
 
   get first(): SkipNode | null {
@@ -232,6 +271,7 @@ export class SkipList {
       this.level = level;
     }
     const node = level > 1 ? new TallNode(member, score, level) : new SkipNode(member, score);
+    this.bytes += nodeBytes(node);
     const prev0 = update[0] as SkipNode;
     node.next = prev0.next;
     prev0.next = node;
@@ -257,6 +297,7 @@ export class SkipList {
 
   /** Unlinks x given the predecessors at each level. */
   private unlink(x: SkipNode, update: SkipNode[]): void {
+    this.bytes -= nodeBytes(x);
     (update[0] as SkipNode).next = x.next;
     for (let i = 1; i < this.level; i++) {
       const prev = update[i] as TallNode;
@@ -303,6 +344,7 @@ export class SkipList {
     const next = node.next;
     if ((prev === null || prev.score < newScore || (prev.score === newScore && prev.member < member)) &&
       (next === null || next.score > newScore || (next.score === newScore && next.member > member))) {
+      this.bytes += scoreBytes(newScore) - scoreBytes(node.score);
       node.score = newScore;
       return node;
     }

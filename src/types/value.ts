@@ -3,6 +3,8 @@
  * byte, binary-safe), with no wrapper: that is the cheapest form V8 offers per key.
  * Collections are objects that carry their type and report their encoding.
  */
+import { stringBytes, type SizeAccount } from './heap-size.js';
+
 export type ValueType = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream';
 
 export interface CollectionValue {
@@ -14,13 +16,28 @@ export interface CollectionValue {
   /** A deep copy (COPY, snapshots). */
   clone(): CollectionValue;
   /**
-   * Estimated bytes of the payload, as Redis's objectComputeSize would count them (MEMORY
-   * USAGE); large collections may extrapolate from `samples` elements (0 = all).
+   * What the value takes in V8's heap, its strings included (heap-size.ts), kept as it changes:
+   * O(1) to read, never computed by walking the elements.
    */
-  memoryUsage?(samples: number): number;
+  readonly bytes: number;
+  /**
+   * The running total the value reports each change of `bytes` to while it is in the keyspace
+   * (its database's), else null. Set by the database as the value enters and leaves it.
+   */
+  account: SizeAccount | null;
+  /**
+   * `bytes` computed afresh from the value's elements and the capacities it follows, in O(n):
+   * equal to `bytes` unless a change was not counted (for tests).
+   */
+  recountBytes(): number;
 }
 
 export type Value = string | CollectionValue;
+
+/** What a value takes in V8's heap: a string's own bytes, a collection's `bytes`. */
+export function valueBytes(value: Value): number {
+  return typeof value === 'string' ? stringBytes(value.length) : value.bytes;
+}
 
 export function typeOf(value: Value): ValueType {
   return typeof value === 'string' ? 'string' : value.type;

@@ -1,5 +1,9 @@
 import type { CollectionValue } from './value.js';
+import { MAP_INITIAL_CAPACITY, mapBytes, mapEntryAdded, mapEntryRemoved, objectBytes, stringBytes, type MapTable, type SizeAccount } from './heap-size.js';
 import { SkipList, lexGteMin, lexLteMax, type LexRange, type ScoreRange, type SkipNode } from './skiplist.js';
+
+/** The ZSet object: type, dict, zsl, compact, bytes, account, tableCapacity, tableRemoved. */
+const ZSET_OBJECT_BYTES = objectBytes(8);
 
 /** Limits under which Redis keeps a sorted set as a listpack (zset-max-listpack-*). */
 export interface ZSetLimits {
@@ -13,13 +17,39 @@ export interface ZSetLimits {
  * Redis stores small sets as a listpack; here the structure is always the same and only the
  * reported encoding follows Redis's rules (a set turns into a skiplist once it outgrows the
  * limits and stays one, as in Redis).
+ *
+ * The set keeps its size in V8's heap (`bytes`: its objects, the skiplist's nodes, the Map,
+ * the members' strings) as it changes, and tells its database's running total (`account`) of
+ * each change. A member's string is shared by its node and the Map: counted once.
  */
-export class ZSet implements CollectionValue {
+export class ZSet implements CollectionValue, MapTable {
   readonly type = 'zset' as const;
   readonly dict = new Map<string, SkipNode>();
   readonly zsl = new SkipList();
   /** Whether Redis would hold this set as a listpack. */
   compact = true;
+  bytes = ZSET_OBJECT_BYTES + mapBytes(MAP_INITIAL_CAPACITY) + this.zsl.bytes;
+  account: SizeAccount | null = null;
+  /** How V8 sizes `dict`'s table (MapTable). */
+  tableCapacity = MAP_INITIAL_CAPACITY;
+  tableRemoved = 0;
+
+  recountBytes(): number {
+    let bytes = ZSET_OBJECT_BYTES + mapBytes(this.tableCapacity) + this.zsl.recountBytes();
+    for (const member of this.dict.keys()) bytes += stringBytes(member.length);
+    return bytes;
+  }
+
+  /** The set's size changed by `delta` bytes. */
+  private resized(delta: number): void {
+    this.bytes += delta;
+    if (this.account !== null) this.account.bytes += delta;
+  }
+
+  /** A member was added to the dict and the skiplist, whose bytes were `listBytes` before. */
+  private added(member: string, listBytes: number): void {
+    this.resized(mapEntryAdded(this, this.dict.size) + stringBytes(member.length) + this.zsl.bytes - listBytes);
+  }
 
   get size(): number {
     return this.dict.size;
@@ -42,27 +72,38 @@ export class ZSet implements CollectionValue {
       }
       // A listpack keeps scores as text, where -0 reads back as 0.
       if (this.compact && score === 0) score = 0;
+      const listBytes = this.zsl.bytes;
       this.dict.set(member, this.zsl.insert(score, member));
+      this.added(member, listBytes);
       return true;
     }
     if (node.score !== score) {
       if (this.compact && score === 0) score = 0;
+      const listBytes = this.zsl.bytes;
       const moved = this.zsl.updateNode(node, score);
-      if (moved !== node) this.dict.set(member, moved);
+      if (moved !== node) {
+        this.dict.set(member, moved);
+        // A moved member gets a node of a new random level.
+        this.resized(this.zsl.bytes - listBytes);
+      }
     }
     return false;
   }
 
   /** Appends a member known to be absent, skipping the limits (building a result set). */
   insertNew(member: string, score: number): void {
+    const listBytes = this.zsl.bytes;
     this.dict.set(member, this.zsl.insert(score, member));
+    this.added(member, listBytes);
   }
 
   delete(member: string): boolean {
     const node = this.dict.get(member);
     if (node === undefined) return false;
+    const listBytes = this.zsl.bytes;
     this.dict.delete(member);
     this.zsl.deleteNode(node);
+    this.resized(mapEntryRemoved(this, this.dict.size) - stringBytes(member.length) + this.zsl.bytes - listBytes);
     return true;
   }
 
@@ -128,21 +169,33 @@ export class ZSet implements CollectionValue {
     return count;
   }
 
-  private readonly dropMember = (node: SkipNode): void => {
-    this.dict.delete(node.member);
-  };
+  /**
+   * Runs a removal of nodes from the skiplist, given the callback that drops each one's member
+   * from the dict, and counts what went. (The callback is made per call: as a field, a closure
+   * costs each sorted set a few hundred bytes of V8's heap.)
+   */
+  private removeRange(remove: (drop: (node: SkipNode) => void) => number): number {
+    const listBytes = this.zsl.bytes;
+    let delta = 0;
+    const removed = remove((node) => {
+      this.dict.delete(node.member);
+      delta += mapEntryRemoved(this, this.dict.size) - stringBytes(node.member.length);
+    });
+    this.resized(delta + this.zsl.bytes - listBytes);
+    return removed;
+  }
 
   /** Removes 0-based ranks start..end inclusive (already clamped). */
   deleteRangeByRank(start: number, end: number): number {
-    return this.zsl.deleteRangeByRank(start + 1, end + 1, this.dropMember);
+    return this.removeRange((drop) => this.zsl.deleteRangeByRank(start + 1, end + 1, drop));
   }
 
   deleteRangeByScore(range: ScoreRange): number {
-    return this.zsl.deleteRangeByScore(range, this.dropMember);
+    return this.removeRange((drop) => this.zsl.deleteRangeByScore(range, drop));
   }
 
   deleteRangeByLex(range: LexRange): number {
-    if (!this.compact) return this.zsl.deleteRangeByLex(range, this.dropMember);
+    if (!this.compact) return this.removeRange((drop) => this.zsl.deleteRangeByLex(range, drop));
     let x = this.firstInLexRange(range);
     let count = 0;
     while (x !== null && lexLteMax(x.member, range)) {
@@ -172,7 +225,7 @@ export class ZSet implements CollectionValue {
     this.compact = true;
     // A listpack keeps scores as text, where -0 reads back as 0.
     for (let x = this.zsl.first; x !== null; x = x.next) {
-      if (Object.is(x.score, -0)) x.score = 0;
+      if (Object.is(x.score, -0)) this.zsl.updateNode(x, 0);
     }
   }
 

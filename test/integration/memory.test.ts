@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { fill, fillAndFree, infoNumber, type BigKind } from '../helpers/memory.js';
+import { fill, fillAndFree, infoNumber, usedMemory, type BigKind } from '../helpers/memory.js';
+import { CLIENT_BYTES } from '../../src/server/memory.js';
+import { fullCollection } from '../../src/server/reclaim.js';
+import type { Database } from '../../src/keyspace/database.js';
 
 describe('freeing a large value gives its memory back in used_memory, as in Redis', () => {
   let server: TestServer;
@@ -49,5 +52,94 @@ describe('freeing a large value gives its memory back in used_memory, as in Redi
     expect(await lazyfreed()).toBe(start + 2);
     expect(await c.call('CONFIG', 'RESETSTAT')).toBe('OK');
     expect(await lazyfreed()).toBe(0);
+  });
+});
+
+describe('used_memory is counted, key by key', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startTestServer();
+  });
+  afterAll(async () => server?.stop());
+
+  it('MEMORY USAGE of a key is what used_memory grew by when it was set, and drops by when it goes', async () => {
+    const c = await server.raw();
+    // A database of its own: its tables stay at their first size, so no key pays for a resize.
+    expect(await c.call('SELECT', '7')).toBe('OK');
+    const writes: string[][] = [
+      ['SET', 'string', 'x'.repeat(500)],
+      ['SET', 'int', '12345'],
+      ['SET', 'ttl', 'value', 'EX', '1000'],
+      ['RPUSH', 'list', ...Array.from({ length: 300 }, (_, i) => `element:${i}`)],
+      ['HSET', 'hash', ...Array.from({ length: 400 }, (_, i) => `field:${i}`)],
+      ['SADD', 'set', ...Array.from({ length: 200 }, (_, i) => String(i * 3))],
+      ['ZADD', 'zset', ...Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? String(i / 4) : `member:${i}`))],
+    ];
+    for (const argv of writes) {
+      const key = argv[1] as string;
+      const before = await usedMemory(c);
+      await c.call(...argv);
+      const grown = (await usedMemory(c)) - before;
+      const usage = (await c.call('MEMORY', 'USAGE', key)) as number;
+      expect(usage, key).toBe(grown);
+      expect(await c.call('DEL', key)).toBe(1);
+      expect((await usedMemory(c)) - before, key).toBe(0);
+    }
+  });
+
+  it('counts memory a feature holds outside the heap once it is registered, and each connected client', async () => {
+    const c = await server.raw();
+    const meter = server.running.server.meter;
+    const before = await usedMemory(c);
+    let wasmPages = 16;
+    const forget = meter.addExternal(() => wasmPages * 65536);
+    expect((await usedMemory(c)) - before).toBe(16 * 65536);
+    wasmPages = 32;
+    expect((await usedMemory(c)) - before).toBe(32 * 65536);
+    forget();
+    expect(await usedMemory(c)).toBe(before);
+    const other = await server.raw();
+    expect(await other.call('PING')).toBe('PONG');
+    expect((await usedMemory(c)) - before).toBe(CLIENT_BYTES);
+    other.close();
+    for (let i = 0; i < 100 && (await usedMemory(c)) !== before; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await usedMemory(c)).toBe(before);
+  });
+
+  it('FLUSHALL lets the process free the keys even while a SCAN over them is left open', async () => {
+    const c = await server.raw();
+    expect(await c.call('SELECT', '9')).toBe('OK');
+    for (let i = 0; i < 100; i++) c.send('RPUSH', `list:${i}`, 'a', 'b');
+    for (let i = 0; i < 100; i++) await c.read();
+    const db = server.running.server.databases[9] as Database;
+    const value = new WeakRef(db.dict.get('list:50') as object);
+    const [cursor] = (await c.call('SCAN', '0', 'COUNT', '10')) as [string, string[]];
+    expect(cursor).not.toBe('0');
+    expect(await c.call('FLUSHALL')).toBe('OK');
+    const gc = fullCollection() as () => void;
+    for (let i = 0; i < 5 && value.deref() !== undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      gc();
+    }
+    expect(value.deref()).toBeUndefined();
+    // The cursor now starts the scan again, over what the database holds.
+    expect(await c.call('SET', 'after', '1')).toBe('OK');
+    expect(await c.call('SCAN', cursor, 'COUNT', '100')).toEqual(['0', ['after']]);
+    await c.call('FLUSHDB');
+  });
+
+  it('INFO splits used_memory into the startup figure, the dataset and the rest', async () => {
+    const c = await server.raw();
+    expect(await c.call('SELECT', '8')).toBe('OK');
+    const dataset = (): Promise<number> => infoNumber(c, 'memory', 'used_memory_dataset');
+    const startup = await infoNumber(c, 'memory', 'used_memory_startup');
+    const before = await dataset();
+    await c.call('SET', 'k', 'v'.repeat(1000));
+    const usage = (await c.call('MEMORY', 'USAGE', 'k')) as number;
+    expect((await dataset()) - before).toBe(usage);
+    expect(await infoNumber(c, 'memory', 'used_memory_startup')).toBe(startup);
+    const used = await usedMemory(c);
+    expect(await infoNumber(c, 'memory', 'used_memory_overhead')).toBe(used - (await dataset()));
+    await c.call('FLUSHDB');
   });
 });

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { Config } from '../../src/config/config.js';
 import type { Database } from '../../src/keyspace/database.js';
+import { fullCollection } from '../../src/server/reclaim.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -258,6 +259,25 @@ describe('SLOWLOG and LATENCY', () => {
     expect(argv[31]).toBe('... (12 more arguments)');
     // RESET, RPUSH, then the SLOWLOG GET before this one.
     expect(((await raw.call('SLOWLOG', 'GET', '-1')) as unknown[]).length).toBe(3);
+  });
+
+  it('an entry keeps 128 bytes of a long argument, not the whole argument', async () => {
+    const raw = await srv.raw();
+    const gc = fullCollection() as () => void;
+    const held = async (): Promise<number> => {
+      for (let i = 0; i < 3; i++) {
+        gc();
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      return process.memoryUsage().heapUsed + process.memoryUsage().external;
+    };
+    const before = await held();
+    expect(await raw.call('SET', 'big', 'x'.repeat(16 << 20))).toBe('OK');
+    expect(await raw.call('DEL', 'big')).toBe(1);
+    // The 16 MB value went with its key. (Before SLOWLOG GET, which would flatten the entry's text.)
+    expect((await held()) - before).toBeLessThan(4 << 20);
+    const entries = (await raw.call('SLOWLOG', 'GET', '2')) as unknown[][];
+    expect((entries[1] as unknown[])[3]).toEqual(['SET', 'big', `${'x'.repeat(128)}... (${(16 << 20) - 128} more bytes)`]);
   });
 
   it('redacts AUTH passwords', async () => {

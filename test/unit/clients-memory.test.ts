@@ -22,7 +22,7 @@ class FakeClient implements MeasuredClient {
 }
 
 function setUp(maxmemoryClients: number, maxmemory = 0) {
-  const meter = new MemoryMeter();
+  const meter = new MemoryMeter({ databases: [], clients: { size: 0 }, memoryNotCountedForEviction: () => 0 });
   const stats = { evictedClients: 0 };
   const tracker = new ClientsMemory<FakeClient>(meter, silentLogger(), stats);
   const clients: FakeClient[] = [];
@@ -53,16 +53,16 @@ describe("the clients' memory and maxmemory-clients", () => {
 
   it('keeps the total from the changes of each client, whether eviction is on or not, in used too', () => {
     const { meter, tracker, add } = setUp(0);
-    meter.used = 1000;
+    const base = meter.used;
     const a = add('a', 40_000);
     const b = add('b', 20_000);
     expect(meter.clients).toBe(60_000);
-    expect(meter.used).toBe(61_000);
+    expect(meter.used).toBe(base + 60_000);
     tracker.update(a, 10_000);
     expect(meter.clients).toBe(30_000);
     tracker.removed(b);
     expect(meter.clients).toBe(10_000);
-    expect(meter.used).toBe(11_000);
+    expect(meter.used).toBe(base + 10_000);
     // No buckets while maxmemory-clients is 0.
     expect(a.memoryBucket).toBe(-1);
     expect(tracker.tracking).toBe(false);

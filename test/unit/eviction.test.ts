@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { Config } from '../../src/config/config.js';
-import { Database, setKeyspaceAccounting, type KeyspaceAccounting, type KeyspaceHooks, type KeyspaceStats } from '../../src/keyspace/database.js';
+import { Database, type KeyspaceHooks, type KeyspaceStats } from '../../src/keyspace/database.js';
 import { EVICT_FAIL, EVICT_OK, Evictor, evictionTimeLimitUs, type EvictionHost } from '../../src/keyspace/evict.js';
 import { sampleKeys } from '../../src/keyspace/sample.js';
 import { MemoryMeter } from '../../src/server/memory.js';
-import { KEY_ENTRY, fullCollection, keyHeapBytes, uncollected } from '../../src/server/reclaim.js';
-import { List } from '../../src/types/list.js';
-import type { Value } from '../../src/types/value.js';
+import { HEAP_NUMBER_BYTES, stringBytes } from '../../src/types/heap-size.js';
 
 const stats = (): KeyspaceStats & { lazyfreedObjects: number } => ({
   hits: 0, misses: 0, expiredKeys: 0, expiredStalePerc: 0, expiredTimeCapReached: 0, evictedKeys: 0,
@@ -27,16 +25,13 @@ function databases(count: number, evicted: string[] = []): { dbs: Database[]; st
   return { dbs: Array.from({ length: count }, (_, i) => new Database(i, hooks, s)), stats: s };
 }
 
-/** An evictor over `dbs` whose meter says `used` bytes of a `limit`, and counts evictions down by their size. */
-function evictor(dbs: Database[], s: ReturnType<typeof stats>, policy: string, limit: number, used: number, samples = 5): { evictor: Evictor; meter: MemoryMeter } {
+/** An evictor over `dbs` whose meter counts them, with maxmemory `over` bytes below what they use now. */
+function evictor(dbs: Database[], s: ReturnType<typeof stats>, policy: string, over: number, samples = 5): { evictor: Evictor; meter: MemoryMeter } {
   const config = new Config();
   config.set('maxmemory-policy', policy);
   config.set('maxmemory-samples', String(samples));
-  // The meter is not started (no heap measurement): its figure is the test's.
-  const meter = new MemoryMeter();
-  meter.limit = limit;
-  meter.used = used;
-  setKeyspaceAccounting(dbs, meter);
+  const meter = new MemoryMeter({ databases: dbs, clients: { size: 0 }, memoryNotCountedForEviction: () => 0 });
+  meter.limit = meter.used - over;
   const host: EvictionHost = {
     databases: dbs,
     meter,
@@ -81,13 +76,14 @@ describe('maxmemory eviction', () => {
     b.setExpire('later', Date.now() + 2000);
     b.set('latest', 'v');
     b.setExpire('latest', Date.now() + 3000);
-    const size = keyHeapBytes('later', 'v', true);
+    // What a key with a TTL gives back: its name and boxed expiry time (a one-char value is V8's shared string).
+    const size = stringBytes('later'.length) + HEAP_NUMBER_BYTES;
     // Over by a little more than one key: two go.
-    const { evictor: e, meter } = evictor(dbs, s, 'volatile-ttl', 10_000, 10_000 + size + 1);
+    const { evictor: e, meter } = evictor(dbs, s, 'volatile-ttl', size + 1);
     expect(e.perform()).toBe(EVICT_OK);
     expect(evicted).toEqual(['0:soon', '1:later']);
     expect(s.evictedKeys).toBe(2);
-    expect(meter.used).toBeLessThanOrEqual(10_000);
+    expect(meter.used).toBeLessThanOrEqual(meter.limit);
     expect(s.evictionExceededSince).toBe(0);
   });
 
@@ -99,7 +95,7 @@ describe('maxmemory eviction', () => {
       db.set('plain', 'v');
       db.set('ttl', 'v');
       db.setExpire('ttl', Date.now() + 100_000);
-      const { evictor: e } = evictor(dbs, s, policy, 1, 1_000_000);
+      const { evictor: e } = evictor(dbs, s, policy, 1_000_000);
       expect(e.perform(), policy).toBe(EVICT_FAIL);
       expect(evicted, policy).toEqual(['0:ttl']);
       expect(db.dict.has('plain'), policy).toBe(true);
@@ -114,10 +110,10 @@ describe('maxmemory eviction', () => {
     for (let i = 0; i < 10; i++) db.set(`k${i}`, 'v');
     // Idle 10 s down to 1 s: k0 the longest.
     const now = Date.now();
-    for (let i = 0; i < 10; i++) db.accessClock.set(`k${i}`, Math.floor((now - (10 - i) * 1000) / 1000) & 0xffffff);
-    const size = keyHeapBytes('k0', 'v', false);
+    for (let i = 0; i < 10; i++) db.setAccessRecord(`k${i}`, Math.floor((now - (10 - i) * 1000) / 1000) & 0xffffff);
+    const size = stringBytes('k0'.length);
     // Samples enough to see every key: the pool holds them all, best first.
-    const { evictor: e } = evictor(dbs, s, 'allkeys-lru', 10_000, 10_000 + 2 * size + 1, 10);
+    const { evictor: e } = evictor(dbs, s, 'allkeys-lru', 2 * size + 1, 10);
     expect(e.perform()).toBe(EVICT_OK);
     expect(evicted).toEqual(['0:k0', '0:k1', '0:k2']);
   });
@@ -126,56 +122,8 @@ describe('maxmemory eviction', () => {
     const evicted: string[] = [];
     const { dbs, stats: s } = databases(1, evicted);
     (dbs[0] as Database).set('k', 'v');
-    const { evictor: e } = evictor(dbs, s, 'noeviction', 1, 100);
+    const { evictor: e } = evictor(dbs, s, 'noeviction', 100);
     expect(e.perform()).toBe(EVICT_FAIL);
     expect(evicted).toEqual([]);
-  });
-});
-
-describe('keyspace accounting for the maxmemory estimate', () => {
-  it('tells of keys added, values replaced, keys deleted, expired and flushed, with their values', () => {
-    const events: string[] = [];
-    const accounting: KeyspaceAccounting = {
-      keyAdded: () => events.push('added'),
-      keyRemoved: (key: string, value: Value, hadExpire: boolean) => events.push(`removed ${key} ${typeof value === 'string' ? value : value.type} ${hadExpire}`),
-      valueReplaced: (old: Value) => events.push(`replaced ${typeof old === 'string' ? old : old.type}`),
-      databaseCleared: (db: Database) => events.push(`cleared ${db.size}`),
-    };
-    const { dbs } = databases(1);
-    const db = dbs[0] as Database;
-    setKeyspaceAccounting(dbs, accounting);
-    db.set('k', 'v1');
-    db.set('k', 'v1');
-    db.set('k', 'v2');
-    db.set('l', List.from(['a']));
-    db.setExpire('k', Date.now() - 1);
-    db.lookup('k');
-    db.delete('l');
-    db.delete('nokey');
-    db.set('m', 'x');
-    db.clear();
-    setKeyspaceAccounting(dbs, null);
-    db.set('n', 'y');
-    expect(events).toEqual(['added', 'replaced v1', 'replaced v1', 'added', 'removed k v2 true', 'removed l list false', 'added', 'cleared 1']);
-  });
-
-  it('the meter counts a new key, subtracts what leaves at once, and keeps it apart until a major collection', async () => {
-    const meter = new MemoryMeter();
-    meter.limit = 1;
-    meter.used = 0;
-    meter.keyAdded();
-    expect(meter.used).toBe(KEY_ENTRY);
-    meter.willWrite(['SET', 'key', 'value']);
-    expect(meter.used).toBe(KEY_ENTRY + 3 + 16 + 5 + 16);
-    const pendingBefore = uncollected.keysFreedPendingBytes();
-    meter.keyRemoved('key', 'value', false);
-    const bytes = keyHeapBytes('key', 'value', false);
-    expect(meter.used).toBe(KEY_ENTRY + 40 - bytes);
-    expect(uncollected.keysFreedPendingBytes()).toBe(pendingBefore + bytes);
-    // A major collection that starts after the free: the bytes are no longer held apart.
-    await new Promise((resolve) => setTimeout(resolve, 5));
-    (fullCollection() as () => void)();
-    for (let i = 0; i < 100 && uncollected.keysFreedPendingBytes() !== 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(uncollected.keysFreedPendingBytes()).toBe(0);
   });
 });

@@ -5,7 +5,7 @@ import { LatencyHistogram } from '../../server/latency-histogram.js';
 import { redactedArgv } from '../../server/slowlog.js';
 import { findKeys } from './keyspecs.js';
 import { PROPAGATE_ALL } from './propagate.js';
-import { CMD_DENYOOM, CMD_FAST, CMD_HIDDEN_FROM_MONITOR, CMD_SKIP_SLOWLOG, CMD_TRACKS_KEYS, CMD_WRITE } from './command-data.js';
+import { CMD_FAST, CMD_HIDDEN_FROM_MONITOR, CMD_SKIP_SLOWLOG, CMD_TRACKS_KEYS, CMD_WRITE } from './command-data.js';
 
 const MAX_ERR_ARG = 128;
 
@@ -255,8 +255,6 @@ export function processCommand(ctx: CommandContext, argv: string[]): boolean {
     rejectCommand(ctx, resolved, verdict);
     return true;
   }
-  // What a command that may use memory stores counts toward maxmemory at once (server/memory.ts).
-  if (ctx.server.meter.limit !== 0 && (bits & CMD_DENYOOM) !== 0) ctx.server.meter.willWrite(argv);
   const topName = resolved.topName;
   if (ctx.multi !== null && !NOT_QUEUED.has(topName)) {
     ctx.multi.queue.push({ resolved, argv });
@@ -341,7 +339,6 @@ export function scriptCall(ctx: CommandContext, argv: string[]): void {
   }
   const run = ctx.scriptRun;
   const server = ctx.server;
-  if (server.meter.limit !== 0 && (bits & CMD_DENYOOM) !== 0) server.meter.willWrite(argv);
   // The command starts now, not where the previous command of the batch ended: the script ran
   // Lua in between (its duration would count in the command's statistics and slow log).
   batchClock = 0;

@@ -80,9 +80,9 @@ function restore(ctx: CommandContext, argv: string[]): void {
     if (!absttl && propagation.active) propagation.rewrite([...argv.slice(0, 2), String(ttl), ...argv.slice(3), 'ABSTTL']);
   }
   if (db.access.lfu) {
-    if (freq >= 0) db.accessClock.set(key, (newAccessRecord(db.access) & ~0xff) | freq);
+    if (freq >= 0) db.setAccessRecord(key, (newAccessRecord(db.access) & ~0xff) | freq);
   } else if (idle >= 0) {
-    db.accessClock.set(key, lruClock(now - idle * 1000));
+    db.setAccessRecord(key, lruClock(now - idle * 1000));
   }
   db.notify('g', 'restore', key);
   server.dirty++;

@@ -146,10 +146,11 @@ function renameGeneric(ctx: CommandContext, argv: string[], nx: boolean): void {
     if (nx) return ctx.reply.integer(0);
     db.delete(dst);
   }
+  // The value object leaves its key before it enters the other (a value is in one key at most).
+  db.delete(src);
   db.set(dst, value);
   if (expire !== undefined) db.setExpire(dst, expire);
-  if (record !== undefined) db.accessClock.set(dst, record);
-  db.delete(src);
+  if (record !== undefined) db.setAccessRecord(dst, record);
   db.notify('g', 'rename_from', src);
   db.notify('g', 'rename_to', dst);
   ctx.server.dirty++;
@@ -183,10 +184,11 @@ function move(ctx: CommandContext, argv: string[]): void {
   const expire = src.getExpire(key);
   if (dst.lookupWrite(key) !== undefined) return ctx.reply.integer(0);
   const record = src.accessRecordOf(key);
+  // The value object leaves its key before it enters the other (a value is in one key at most).
+  src.delete(key);
   dst.set(key, value);
   if (expire !== undefined) dst.setExpire(key, expire);
-  if (record !== undefined) dst.accessClock.set(key, record);
-  src.delete(key);
+  if (record !== undefined) dst.setAccessRecord(key, record);
   src.notify('g', 'move_from', key);
   dst.notify('g', 'move_to', key);
   ctx.server.dirty++;

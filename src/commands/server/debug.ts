@@ -1,7 +1,7 @@
 import { RedisError, ERR_NO_SUCH_KEY } from '../../errors.js';
 import { isIntEncodable, stringEncoding, type Value } from '../../types/value.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
-import { valueSize } from '../../server/memory.js';
+import { redisValueSize } from '../../server/memory.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
 import { saveSnapshotNow } from './persistence.js';
 import { loadRdbFile } from '../../persistence/load.js';
@@ -39,7 +39,7 @@ function serializedLength(value: Value): number {
     const len = value.length;
     return len + (len < 64 ? 1 : len < 16384 ? 2 : 5);
   }
-  return Math.max(1, valueSize(value, 5) - 16);
+  return Math.max(1, redisValueSize(value) - 16);
 }
 
 function debugObject(ctx: CommandContext, key: string): void {
@@ -52,7 +52,7 @@ function debugObject(ctx: CommandContext, key: string): void {
     `Value at:${fakeAddress(key)} refcount:${shared ? 2147483647 : 1} encoding:${encoding} ` +
     `serializedlength:${serializedLength(value)} lru:${lru} lru_seconds_idle:0`;
   if (encoding === 'quicklist' && typeof value !== 'string') {
-    line += ` ql_nodes:1 ql_avg_node:${value.size.toFixed(2)} ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:${valueSize(value, 0)}`;
+    line += ` ql_nodes:1 ql_avg_node:${value.size.toFixed(2)} ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:${redisValueSize(value)}`;
   }
   ctx.reply.simple(line);
 }

@@ -3,13 +3,9 @@ import v8 from 'node:v8';
 import { randomBytes } from 'node:crypto';
 import { NODIS_VERSION } from '../../version.js';
 import type { CommandCode, CommandContext, ServerContext } from '../core/context.js';
-import { DICT_ENTRY, STARTUP_FLOOR, usedMemory } from '../../server/memory.js';
 import { aofWriter } from '../../persistence/index.js';
 import type { Database } from '../../keyspace/database.js';
 import { scriptingOf } from '../../scripting/scripting.js';
-
-/** Memory in use when the server's modules loaded: INFO used_memory_startup (the heap is per process). */
-export const STARTUP_MEMORY = STARTUP_FLOOR;
 
 /** What INFO needs to remember between calls, per server. */
 interface InfoState {
@@ -43,13 +39,11 @@ function stateOf(server: ServerContext): InfoState {
 
 
 /**
- * Tracks the peak as Redis does on each sample; returns the current usage: with maxmemory set,
- * the figure eviction works with (server/memory.ts's MemoryMeter), as Redis shows the one it
- * compares with maxmemory.
+ * Tracks the peak as Redis does on each sample; returns the current usage (server/memory.ts's
+ * MemoryMeter), the figure maxmemory is checked against.
  */
 export function sampleMemory(server: ServerContext): number {
-  // The clients' buffers count as Redis counts them (the meter's figure includes them).
-  const used = server.meter.limit !== 0 ? Math.max(0, Math.round(server.meter.used)) : usedMemory() + server.meter.clients;
+  const used = Math.round(server.meter.used);
   const state = stateOf(server);
   if (used > state.peakMemory) state.peakMemory = used;
   return used;
@@ -57,13 +51,6 @@ export function sampleMemory(server: ServerContext): number {
 
 export function peakMemory(server: ServerContext): number {
   return stateOf(server).peakMemory;
-}
-
-/** A dict's own cost: its bucket array (power of two) plus one entry per key. */
-export function hashtableOverhead(n: number): number {
-  if (n === 0) return 0;
-  const buckets = 2 ** Math.ceil(Math.log2(Math.max(4, n)));
-  return buckets * 8 + n * DICT_ENTRY;
 }
 
 /** What Redis's getMemoryOverheadData counts apart from the dataset, the figures nodis has of it. */
@@ -77,17 +64,20 @@ export interface MemoryOverhead {
   total: number;
 }
 
-/** INFO memory's and MEMORY STATS's overhead, for a used memory of `used`. */
+/**
+ * INFO memory's and MEMORY STATS's overhead, for a used memory of `used`: what is not the keys'
+ * names and values (server/memory.ts counts both), the databases' tables included.
+ */
 export function memoryOverhead(server: ServerContext, used: number): MemoryOverhead {
-  const startup = Math.min(STARTUP_MEMORY, used);
+  const startup = server.meter.startup;
   const clientsNormal = server.meter.clients;
-  const aofBuffer = aofWriter()?.status(server)?.bufferLength ?? 0;
-  let total = startup + clientsNormal + aofBuffer;
+  const aofBuffer = server.memoryNotCountedForEviction();
+  let total = Math.round(used - server.meter.dataset);
   const dbs: MemoryOverhead['dbs'] = [];
   for (const db of server.databases) {
     if (db.size === 0) continue;
-    const main = hashtableOverhead(db.size);
-    const expires = hashtableOverhead(db.expires.size);
+    const main = db.mainTableBytes();
+    const expires = db.expiresTableBytes();
     dbs.push({ db, main, expires });
     total += main + expires;
   }

@@ -2,24 +2,22 @@ import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import { keyUsage } from '../../server/memory.js';
 import { getLongLong } from '../../util/parse.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
-import { STARTUP_MEMORY as STARTUP, memoryOverhead, peakMemory, sampleMemory } from './info.js';
+import { memoryOverhead, peakMemory, sampleMemory } from './info.js';
 import { replyHelp } from '../core/help.js';
 import { fullCollection, uncollected } from '../../server/reclaim.js';
 import { scriptingOf } from '../../scripting/scripting.js';
 
 /*
- * MEMORY USAGE reports estimates: what Redis 7.0 (jemalloc, 64-bit) would allocate for the key
- * and its value, computed from the value's shape. The V8 heap that really holds the data has
- * other per-object costs, which no per-key figure can give.
+ * MEMORY USAGE reports what used_memory counts for the key in V8's heap (server/memory.ts's
+ * keyUsage), kept as the value changes: exact for the model, whatever SAMPLES says (Redis
+ * samples large values; nodis has no need to). The figures are not Redis's: the structures
+ * differ (a V8 string, Map entry or object costs what it costs).
  */
 
 function usage(ctx: CommandContext, argv: string[]): void {
-  let samples = 5;
   for (let j = 3; j < argv.length; j++) {
     if ((argv[j] as string).toLowerCase() === 'samples' && j + 1 < argv.length) {
-      samples = getLongLong(argv[j + 1] as string);
-      if (samples < 0) throw new RedisError(ERR_SYNTAX);
-      if (samples === 0) samples = Infinity;
+      if (getLongLong(argv[j + 1] as string) < 0) throw new RedisError(ERR_SYNTAX);
       j++;
     } else {
       throw new RedisError(ERR_SYNTAX);
@@ -32,7 +30,7 @@ function usage(ctx: CommandContext, argv: string[]): void {
     ctx.reply.nullBulk();
     return;
   }
-  ctx.reply.integer(keyUsage(key, value, samples));
+  ctx.reply.integer(keyUsage(ctx.db, key, value));
 }
 
 function stats(ctx: CommandContext): void {
@@ -115,7 +113,7 @@ const HEALTHY_DOCTOR = 'Hi Sam, I can\'t find any memory issue in your instance.
 
 function doctor(ctx: CommandContext): void {
   // Redis's detector needs at least 5 MB of data; a V8 heap is never that small, so count the dataset instead.
-  const empty = sampleMemory(ctx.server) - STARTUP < 5 * 1024 * 1024;
+  const empty = ctx.server.meter.dataset < 5 * 1024 * 1024;
   ctx.reply.verbatim(empty ? EMPTY_DOCTOR : HEALTHY_DOCTOR);
 }
 

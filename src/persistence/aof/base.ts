@@ -9,7 +9,7 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Config } from '../../config/config.js';
-import { usedMemory } from '../../server/memory.js';
+import { snapshotUsedMemory } from '../../server/memory.js';
 import { encodeRdb } from '../rdb/index.js';
 import { BackgroundSave, writerOptions } from '../snapshot.js';
 import { BaseRewrite } from './rewrite.js';
@@ -51,7 +51,7 @@ export function writeBaseNow(server: AofServer, path: string, format: BaseFormat
     new BaseRewrite(server.databases, path, { timestamps: server.config.getBool('aof-timestamp-enabled') }).runSync();
     return;
   }
-  const data = encodeRdb(server.databases, { ...writerOptions(server), header: { usedMem: usedMemory(), aofBase: true } });
+  const data = encodeRdb(server.databases, { ...writerOptions(server), header: { usedMem: snapshotUsedMemory(server.databases), aofBase: true } });
   const fd = openSync(path, 'w', 0o644);
   try {
     let written = 0;
