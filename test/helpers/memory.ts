@@ -9,6 +9,16 @@ export async function usedMemory(client: RawClient): Promise<number> {
   return Number(/^used_memory:(\d+)\r$/m.exec(info)?.[1]);
 }
 
+/**
+ * INFO memory's used_memory less the clients' buffers (mem_clients_normal), which change with
+ * every command the test sends: what the dataset and the fixed costs take.
+ */
+export async function usedMemoryBesideClients(client: RawClient): Promise<number> {
+  const info = (await client.call('INFO', 'memory')) as string;
+  const field = (name: string): number => Number(new RegExp(`^${name}:(\\d+)\r$`, 'm').exec(info)?.[1]);
+  return field('used_memory') - field('mem_clients_normal');
+}
+
 /** An INFO field, as a number. */
 export async function infoNumber(client: RawClient, section: string, field: string): Promise<number> {
   const info = (await client.call('INFO', section)) as string;

@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryDatasets } from '../helpers/memory-datasets.js';
 import { pipelineLoad, startMemoryProbe, type MemoryProbe, type ProbeMeasurement } from '../helpers/memory-probe.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { usedMemory } from '../helpers/memory.js';
+import { usedMemoryBesideClients } from '../helpers/memory.js';
 
 const SCALE = Number(process.env.NODIS_MEMORY_SCALE ?? '0.1');
 const MB = 1 << 20;
@@ -55,9 +55,9 @@ describe('used_memory follows what the dataset really takes', () => {
   for (const dataset of memoryDatasets(SCALE)) {
     it(dataset.name, async () => {
       const measuredBefore = await probe.measure();
-      const usedBefore = await usedMemory(client);
+      const usedBefore = await usedMemoryBesideClients(client);
       await pipelineLoad(probe.port, dataset.commands, (i) => dataset.resp(i));
-      const usedGrowth = (await usedMemory(client)) - usedBefore;
+      const usedGrowth = (await usedMemoryBesideClients(client)) - usedBefore;
       const measuredGrowth = held(await probe.measure()) - held(measuredBefore);
       const figures = `used_memory +${(usedGrowth / MB).toFixed(2)} MB, measured +${(measuredGrowth / MB).toFixed(2)} MB`;
       expect(usedGrowth / measuredGrowth, figures).toBeGreaterThan(0.75);
@@ -71,7 +71,7 @@ describe('used_memory follows what the dataset really takes', () => {
 
       // Deleting gives it all back to used_memory at once, and to the process once collected.
       expect(await client.call('FLUSHALL')).toBe('OK');
-      expect(await usedMemory(client)).toBe(usedBefore);
+      expect(await usedMemoryBesideClients(client)).toBe(usedBefore);
       const left = held(await probe.measure()) - held(measuredBefore);
       expect(Math.abs(left), `left after FLUSHALL: ${(left / MB).toFixed(2)} MB`).toBeLessThan(MB + measuredGrowth / 20);
     }, 180_000);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { fill, fillAndFree, infoNumber, usedMemory, type BigKind } from '../helpers/memory.js';
+import { fill, fillAndFree, infoNumber, usedMemory, usedMemoryBesideClients, type BigKind } from '../helpers/memory.js';
 import { CLIENT_BYTES } from '../../src/server/memory.js';
 import { fullCollection } from '../../src/server/reclaim.js';
 import type { Database } from '../../src/keyspace/database.js';
@@ -90,20 +90,20 @@ describe('used_memory is counted, key by key', () => {
   it('counts memory a feature holds outside the heap once it is registered, and each connected client', async () => {
     const c = await server.raw();
     const meter = server.running.server.meter;
-    const before = await usedMemory(c);
+    const before = await usedMemoryBesideClients(c);
     let wasmPages = 16;
     const forget = meter.addExternal(() => wasmPages * 65536);
-    expect((await usedMemory(c)) - before).toBe(16 * 65536);
+    expect((await usedMemoryBesideClients(c)) - before).toBe(16 * 65536);
     wasmPages = 32;
-    expect((await usedMemory(c)) - before).toBe(32 * 65536);
+    expect((await usedMemoryBesideClients(c)) - before).toBe(32 * 65536);
     forget();
-    expect(await usedMemory(c)).toBe(before);
+    expect(await usedMemoryBesideClients(c)).toBe(before);
     const other = await server.raw();
     expect(await other.call('PING')).toBe('PONG');
-    expect((await usedMemory(c)) - before).toBe(CLIENT_BYTES);
+    expect((await usedMemoryBesideClients(c)) - before).toBe(CLIENT_BYTES);
     other.close();
-    for (let i = 0; i < 100 && (await usedMemory(c)) !== before; i++) await new Promise((resolve) => setTimeout(resolve, 10));
-    expect(await usedMemory(c)).toBe(before);
+    for (let i = 0; i < 100 && (await usedMemoryBesideClients(c)) !== before; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(await usedMemoryBesideClients(c)).toBe(before);
   });
 
   it('FLUSHALL lets the process free the keys even while a SCAN over them is left open', async () => {
