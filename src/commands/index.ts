@@ -7,6 +7,7 @@ import { commands as lists } from './lists/index.js';
 import { commands as pubsub } from './pubsub/index.js';
 import { commands as server } from './server/index.js';
 import { commands as sets } from './sets/index.js';
+import { commands as streams } from './streams/index.js';
 import { commands as strings } from './strings/index.js';
 import { commands as transactions } from './transactions/index.js';
 import { commands as zsets } from './zsets/index.js';
@@ -17,6 +18,7 @@ import listsData from './lists/commands.json' with { type: 'json' };
 import pubsubData from './pubsub/commands.json' with { type: 'json' };
 import serverData from './server/commands.json' with { type: 'json' };
 import setsData from './sets/commands.json' with { type: 'json' };
+import streamsData from './streams/commands.json' with { type: 'json' };
 import stringsData from './strings/commands.json' with { type: 'json' };
 import transactionsData from './transactions/commands.json' with { type: 'json' };
 import zsetsData from './zsets/commands.json' with { type: 'json' };
@@ -33,6 +35,7 @@ export const commandGroups: readonly CommandGroupSource[] = [
   { folder: 'pubsub', code: pubsub, data: pubsubData },
   { folder: 'server', code: server, data: serverData },
   { folder: 'sets', code: sets, data: setsData },
+  { folder: 'streams', code: streams, data: streamsData },
   { folder: 'strings', code: strings, data: stringsData },
   { folder: 'transactions', code: transactions, data: transactionsData },
   { folder: 'zsets', code: zsets, data: zsetsData },

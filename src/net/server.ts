@@ -3,7 +3,7 @@ import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { Config, ConfigSetError } from '../config/config.js';
 import type { Parsed } from '../config/special.js';
-import type { BlockedType, CommandContext, ServeBlocked, ServerContext, ServerStats } from '../commands/core/context.js';
+import type { BlockedType, CommandContext, ServeBlocked, ServerContext, ServerStats, StreamWaiter } from '../commands/core/context.js';
 import { CommandTable } from '../commands/core/registry.js';
 import { LatencyMonitor } from '../server/latency.js';
 import { SlowLog, redactedArgv } from '../server/slowlog.js';
@@ -59,6 +59,11 @@ function newStats(): ServerStats {
 }
 
 /** The server: listening sockets, clients, databases, the timer ("cron"). */
+/** A stream client is answered by its StreamWaiter, never by a serve function. */
+const NOT_SERVED: ServeBlocked = () => {
+  throw new Error('a client blocked on streams is served by its StreamWaiter');
+};
+
 export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly stats = newStats();
   readonly databases: Database[] = [];
@@ -301,6 +306,10 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (this.watches.count !== 0) {
       for (const d of db === null ? this.databases : [db]) this.watches.touchAllInDb(d);
     }
+    // Clients blocked in XREADGROUP on a stream about to go are answered once it has gone.
+    if (this.blocking.count !== 0) {
+      for (const d of db === null ? this.databases : [db]) this.blocking.signalDatabase(d);
+    }
     if (this.tracking.active) this.tracking.invalidateAll();
   }
 
@@ -506,6 +515,16 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     // Socket-less callers answer blocking commands at once (LocalClient.inMulti); a safety net.
     if (client === undefined) throw new RedisError('ERR This Redis command is not allowed from script');
     this.blocking.block(client, argv, keys, type, deadline, serve);
+  }
+
+  blockForStreams(ctx: CommandContext, argv: string[], keys: readonly string[], deadline: number, waiter: StreamWaiter): void {
+    const client = this.clients.get(ctx.id);
+    if (client === undefined) throw new RedisError('ERR This Redis command is not allowed from script');
+    this.blocking.block(client, argv, keys, 'stream', deadline, NOT_SERVED, waiter);
+  }
+
+  signalStreamReady(db: Database, key: string): void {
+    if (this.blocking.count !== 0) this.blocking.signalStream(db, key);
   }
 
   // ---- cron ----

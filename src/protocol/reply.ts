@@ -17,6 +17,8 @@ const ZERO = constant(':0\r\n');
 const ONE = constant(':1\r\n');
 const TRUE3 = constant('#t\r\n');
 const FALSE3 = constant('#f\r\n');
+/** Where a deferred header is assembled before it is inserted. */
+const HEADER_SCRATCH = Buffer.allocUnsafe(24);
 
 /** Somewhere replies can be flushed to. */
 export interface ReplySink {
@@ -189,6 +191,75 @@ export class ReplyWriter {
     this.len += value.length;
     this.buf[this.len++] = 13;
     this.buf[this.len++] = 10;
+  }
+
+  /** A bulk string of the bytes src[start, end) (a stream entry's field, straight from its listpack). */
+  bulkBytes(src: Buffer, start: number, end: number): void {
+    if (!this.enabled) return;
+    const n = end - start;
+    this.reserve(n + 24);
+    const buf = this.buf;
+    let p = this.len;
+    buf[p++] = 36; // '$'
+    p = writeDigits(buf, p, n);
+    buf[p++] = 13;
+    buf[p++] = 10;
+    if (n < 32) {
+      for (let i = start; i < end; i++) buf[p++] = src[i] as number;
+    } else {
+      src.copy(buf, p, start, end);
+      p += n;
+    }
+    buf[p++] = 13;
+    buf[p++] = 10;
+    this.len = p;
+  }
+
+  /**
+   * Where a header whose count is not known yet goes (Redis's addReplyDeferredLen): pass it to
+   * deferredArray or deferredMap once the elements after it are written.
+   */
+  deferredMark(): number {
+    return this.len - this.start;
+  }
+
+  /** Inserts an array header of n elements at a deferredMark (setDeferredArrayLen). */
+  deferredArray(mark: number, n: number): void {
+    this.insertHeader(mark, 42, n);
+  }
+
+  /** Inserts a map header of n pairs at a deferredMark: %n in RESP3, *2n in RESP2 (setDeferredMapLen). */
+  deferredMap(mark: number, n: number): void {
+    if (this.resp === 3) this.insertHeader(mark, 37, n);
+    else this.insertHeader(mark, 42, n * 2);
+  }
+
+  /** Inserts protocol text (ASCII/latin1) at a deferredMark: a reply that goes before what follows it. */
+  deferredRaw(mark: number, text: string): void {
+    if (!this.enabled) return;
+    const n = text.length;
+    this.reserve(n);
+    const buf = this.buf;
+    const at = this.start + mark;
+    buf.copyWithin(at + n, at, this.len);
+    buf.latin1Write(text, at, n);
+    this.len += n;
+  }
+
+  private insertHeader(mark: number, type: number, n: number): void {
+    if (!this.enabled) return;
+    this.reserve(24);
+    const buf = this.buf;
+    const at = this.start + mark;
+    const scratch = HEADER_SCRATCH;
+    let h = 0;
+    scratch[h++] = type;
+    h = writeDigits(scratch, h, n);
+    scratch[h++] = 13;
+    scratch[h++] = 10;
+    buf.copyWithin(at + h, at, this.len);
+    for (let i = 0; i < h; i++) buf[at + i] = scratch[i] as number;
+    this.len += h;
   }
 
   /** A bulk string from an integer (GET of an int-encoded value, ZRANK in WITHSCORE…). */

@@ -1,5 +1,6 @@
 import v8 from 'node:v8';
 import { isIntEncodable, type Value } from '../types/value.js';
+import { Stream } from '../types/stream/index.js';
 import { KEY_ENTRY, databaseHeapBytes, heapBytes, keyHeapBytes, uncollected } from './reclaim.js';
 import type { Database, KeyspaceAccounting } from '../keyspace/database.js';
 
@@ -73,6 +74,7 @@ export function lazyfreeEffort(value: Value, listFill: number): number {
     return Math.max(1, Math.ceil((value.size * Math.max(3, entryBytes)) / nodeBytes));
   }
   if (encoding === 'hashtable' || encoding === 'skiplist') return value.size;
+  if (value instanceof Stream) return value.freeEffort();
   return 1;
 }
 

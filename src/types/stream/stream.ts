@@ -326,6 +326,19 @@ export class Stream implements CollectionValue {
     return copy;
   }
 
+  /**
+   * Redis's lazyfreeGetFreeEffort: one allocation per radix tree node, and per group one plus
+   * its PEL, the first group's standing for all.
+   */
+  freeEffort(): number {
+    let effort = this.radixNodes();
+    if (this.groups !== null && this.groups.size !== 0) {
+      const first = this.groupsInOrder()[0] as [string, ConsumerGroup];
+      effort += this.groups.size * (1 + first[1].pel.size);
+    }
+    return effort;
+  }
+
   /** The groups by name in byte order, as Redis's rax of groups lists them. */
   groupsInOrder(): [string, ConsumerGroup][] {
     if (this.groups === null) return [];
