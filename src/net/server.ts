@@ -275,6 +275,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
 
   keyExpired(db: Database, key: string): void {
     this.notify(db, 'x', 'expired', key);
+    // A stream that expires answers the clients blocked in XREADGROUP on it (Redis's dbGenericDelete).
+    if (this.blocking.count !== 0) this.blocking.signal(db, key);
     // Replicas and the AOF never expire keys themselves: they are told (Redis's propagateDeletion).
     if (this.propagation.active) this.propagation.deletion(db.id, key);
     if (this.watches.count !== 0) this.watches.touchExpired(db, key);
@@ -541,6 +543,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     tickLruClock();
     // Nothing expires while a dataset is being loaded (Redis's keyIsExpired): it is done after.
     if (this.activeExpireEnabled && !this.loading) activeExpireCycle(this.databases, this.stats, hz);
+    // Keys that expired may answer blocked clients (an expired stream, XREADGROUP), as Redis's beforeSleep does.
+    if (this.blocking.hasReady) this.blocking.handleReady();
     this.closeTimedOutClients();
     // Memory measured over the limit with no command to evict before: slices evict now.
     if (this.meter.limit !== 0 && this.meter.used > this.meter.limit) this.evictor.startSlices();

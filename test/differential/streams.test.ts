@@ -17,7 +17,7 @@ export const maskTimes: Mask = (raw) =>
 const maskPendingIdle: Mask = (raw) => raw.replace(/(\*4\r\n\$\d+\r\n[^\r]*\r\n\$\d+\r\n[^\r]*\r\n:)\d+/g, '$1<idle>');
 
 describe.skipIf(!hasOracle)('differential: streams', () => {
-  const servers = differentialPair();
+  const servers = differentialPair({ redis: ['--enable-debug-command', 'yes'] });
   beforeEach(async () => {
     await servers.run([['FLUSHALL'], ['CONFIG', 'SET', 'stream-node-max-entries', '100'], ['CONFIG', 'SET', 'stream-node-max-bytes', '4096']]);
   });
@@ -317,6 +317,37 @@ describe.skipIf(!hasOracle)('differential: streams', () => {
       ['XINFO', 'STREAM', 'nope'], ['XRANGE', 's', '-', '+', 'COUNT', '0'],
       ['XGROUP', 'CREATE', 'e', 'g', '$', 'MKSTREAM'], ['XINFO', 'STREAM', 'e'],
     ], (raw) => maskTimes(maskClientId(raw)));
+  });
+
+  it('MEMORY USAGE, SCAN TYPE, keyspace hits and misses, WRONGTYPE from other commands', async () => {
+    const adds: Step[] = [];
+    for (let i = 1; i <= 400; i++) adds.push(['XADD', 's', `${i}-1`, 'f', `v${i}`, ...(i % 3 === 0 ? ['g', 'x'.repeat(i % 50)] : [])]);
+    const statsOnly: Mask = (raw) => {
+      const hits = /keyspace_hits:\d+/.exec(raw);
+      const misses = /keyspace_misses:\d+/.exec(raw);
+      return hits === null ? raw : `${hits[0]} ${misses?.[0] ?? ''}`;
+    };
+    await same([
+      ...adds,
+      ['XADD', 'one', '1-1', 'a', 'b'], ['XGROUP', 'CREATE', 'one', 'g', '$'], ['XGROUP', 'CREATECONSUMER', 'one', 'g', 'consumer'],
+      ['MEMORY', 'USAGE', 's'], ['MEMORY', 'USAGE', 's', 'SAMPLES', '0'], ['MEMORY', 'USAGE', 's', 'SAMPLES', '1'], ['MEMORY', 'USAGE', 'one'],
+      ['XDEL', 's', '5-1', '100-1', '399-1'], ['XTRIM', 's', 'MAXLEN', '350'], ['MEMORY', 'USAGE', 's'],
+      ['XGROUP', 'CREATE', 's', 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '70', 'STREAMS', 's', '>'],
+      ['XREADGROUP', 'GROUP', 'g', 'd', 'COUNT', '7', 'STREAMS', 's', '>'], ['MEMORY', 'USAGE', 's'],
+      ['XGROUP', 'CREATE', 'e', 'g', '$', 'MKSTREAM'], ['MEMORY', 'USAGE', 'e'],
+      ['SET', 'str', 'x'], ['RPUSH', 'list', 'a'],
+      ['SELECT', '2'], ['XADD', 'only', '1-1', 'a', 'b'], ['SET', 'str', 'x'], ['SCAN', '0', 'TYPE', 'stream', 'COUNT', '100'], ['SELECT', '0'],
+      ['TYPE', 'e'], ['OBJECT', 'ENCODING', 'e'],
+      ['LPUSH', 's', 'x'], ['GET', 's'], ['SADD', 's', 'x'], ['HSET', 's', 'a', 'b'], ['ZADD', 's', '1', 'a'], ['INCR', 's'],
+      ['RENAME', 's', 's2'], ['TYPE', 's2'], ['COPY', 's2', 's3'], ['XRANGE', 's3', '-', '+', 'COUNT', '2'], ['XINFO', 'STREAM', 's3'],
+      ['DEBUG', 'DIGEST-VALUE', 's2', 's3', 'e', 'one'],
+      ['CONFIG', 'RESETSTAT'],
+      ['XRANGE', 's2', '-', '+', 'COUNT', '1'], ['XRANGE', 'nope', '-', '+'], ['XLEN', 'nope'], ['XREAD', 'STREAMS', 's2', 'nope', '0', '0'],
+      ['XREADGROUP', 'GROUP', 'g', 'c', 'COUNT', '1', 'STREAMS', 's2', '>'], ['XACK', 's2', 'g', '1-1'], ['XACK', 'nope', 'g', '1-1'],
+      ['XPENDING', 's2', 'g'], ['XCLAIM', 's2', 'g', 'c', '0', '71-1'], ['XINFO', 'GROUPS', 's2'], ['XADD', 's2', '500-1', 'a', 'b'],
+      ['XDEL', 's2', '1-1'], ['XGROUP', 'SETID', 's2', 'g', '0'],
+      ['INFO', 'stats'],
+    ], statsOnly);
   });
 
   it('DUMP payloads are byte for byte what Redis writes, and RESTORE takes Redis\'s', async () => {
