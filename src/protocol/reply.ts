@@ -216,6 +216,27 @@ export class ReplyWriter {
   }
 
   /**
+   * A bulk string `<a>-<b>` of two non-negative integers below 2^53 (a stream entry ID),
+   * written digit by digit: no string is made for it.
+   */
+  bulkDashed(a: number, b: number): void {
+    if (!this.enabled) return;
+    this.reserve(64);
+    const buf = this.buf;
+    let p = this.len;
+    buf[p++] = 36; // '$'
+    p = writeDigits(buf, p, digitCount(a) + 1 + digitCount(b));
+    buf[p++] = 13;
+    buf[p++] = 10;
+    p = writeDigits(buf, p, a);
+    buf[p++] = 45; // '-'
+    p = writeDigits(buf, p, b);
+    buf[p++] = 13;
+    buf[p++] = 10;
+    this.len = p;
+  }
+
+  /**
    * Where a header whose count is not known yet goes (Redis's addReplyDeferredLen): pass it to
    * deferredArray or deferredMap once the elements after it are written.
    */
@@ -355,6 +376,15 @@ export class ReplyWriter {
   }
 }
 
+/** The number of decimal digits of a non-negative integer below 2^53. */
+function digitCount(n: number): number {
+  if (n < 10) return 1;
+  if (n < 1e9) return n < 1e3 ? (n < 100 ? 2 : 3) : n < 1e6 ? (n < 1e4 ? 4 : n < 1e5 ? 5 : 6) : n < 1e7 ? 7 : n < 1e8 ? 8 : 9;
+  let digits = 10;
+  for (let pow = 1e10; n >= pow && digits < 16; pow *= 10) digits++;
+  return digits;
+}
+
 /** Writes the decimal digits of a non-negative integer at `p`; returns the position after them. */
 function writeDigits(buf: Buffer, p: number, n: number): number {
   if (n < 10) {
@@ -371,13 +401,23 @@ function writeDigits(buf: Buffer, p: number, n: number): number {
     const digits = n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
     const stop = p + digits;
     let end = stop;
-    for (let v = n; end > p; v = (v / 10) | 0) buf[--end] = 48 + (v % 10);
+    // `| 0` keeps the arithmetic on integers (a number computed as a double would take fmod).
+    for (let v = n | 0; end > p; v = (v / 10) | 0) buf[--end] = 48 + (v % 10);
     return stop;
   }
-  // Integer comparisons: dividing a float by 10 repeatedly can round a count up.
-  let digits = 3;
-  for (let pow = 1000; n >= pow && digits < 16; pow *= 10) digits++;
-  let end = p + digits;
-  for (let v = n; end > p; v = Math.floor(v / 10)) buf[--end] = 48 + (v % 10);
-  return p + digits;
+  // Beyond int32 (ms timestamps, stream IDs): the digits above the last nine, then those nine,
+  // each part within int32 so that `| 0` division applies.
+  let high = Math.floor(n / 1e9);
+  let low = n - high * 1e9;
+  // The quotient is rounded: near a multiple of 1e9 it can be one off (the subtraction is exact).
+  if (low < 0) {
+    high--;
+    low += 1e9;
+  } else if (low >= 1e9) {
+    high++;
+    low -= 1e9;
+  }
+  p = writeDigits(buf, p, high);
+  for (let i = p + 9, v = low | 0; i > p; v = (v / 10) | 0) buf[--i] = 48 + (v % 10);
+  return p + 9;
 }

@@ -1,4 +1,5 @@
 /** What the stream commands share: type checks, ID arguments, entry replies, node limits. */
+import type { Config } from '../../config/config.js';
 import { RedisError, WRONGTYPE } from '../../errors.js';
 import type { Database } from '../../keyspace/database.js';
 import type { ReplyWriter } from '../../protocol/reply.js';
@@ -67,10 +68,21 @@ export function parseRangeEnd(text: string): StreamId {
   return parseId(text, true);
 }
 
+/** Per server configuration, the node limits, kept up to date by CONFIG SET (two lookups per XADD otherwise). */
+const limitsByConfig = new WeakMap<Config, NodeLimits>();
+
 /** stream-node-max-bytes and stream-node-max-entries. */
 export function nodeLimits(ctx: CommandContext): NodeLimits {
   const config = ctx.server.config;
-  return { maxBytes: config.getNumber('stream-node-max-bytes'), maxEntries: config.getNumber('stream-node-max-entries') };
+  let limits = limitsByConfig.get(config);
+  if (limits === undefined) {
+    const current: NodeLimits = { maxBytes: config.getNumber('stream-node-max-bytes'), maxEntries: config.getNumber('stream-node-max-entries') };
+    config.onChange('stream-node-max-bytes', () => (current.maxBytes = config.getNumber('stream-node-max-bytes')));
+    config.onChange('stream-node-max-entries', () => (current.maxEntries = config.getNumber('stream-node-max-entries')));
+    limitsByConfig.set(config, current);
+    limits = current;
+  }
+  return limits;
 }
 
 /** A listpack element as a bulk string, straight from the node's bytes. */
@@ -80,10 +92,17 @@ export function replyElement(reply: ReplyWriter, lp: Buffer, p: number): void {
   else reply.bulkBytes(lp, element.start, element.end);
 }
 
+/** An ID as a bulk string. */
+export function replyId(reply: ReplyWriter, id: StreamId): void {
+  if (id.msHi < 2097152 && id.seqHi < 2097152) reply.bulkDashed(id.msHi * 4294967296 + id.msLo, id.seqHi * 4294967296 + id.seqLo);
+  else reply.bulk(formatId(id));
+}
+
 /** The iterator's current entry as [id, [field, value…]]. */
 export function replyEntry(reply: ReplyWriter, it: StreamIterator): void {
   reply.arrayHeader(2);
-  reply.bulk(formatId(it.id));
+  if (it.small) reply.bulkDashed(it.ms, it.seq);
+  else reply.bulk(formatId(it));
   const n = it.numFields;
   reply.arrayHeader(n * 2);
   const lp = it.lp;

@@ -13,7 +13,7 @@ import {
 import { getLongLong } from '../../util/parse.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
 import {
-  ERR_INVALID_ID, asStream, nodeLimits, parseRangeEnd, parseRangeStart, parseStrictId, replyRange,
+  ERR_INVALID_ID, asStream, nodeLimits, parseRangeEnd, parseRangeStart, parseStrictId, replyId, replyRange,
 } from './common.js';
 
 const LISTPACK_MAX_SIZE = 1 << 30;
@@ -33,8 +33,12 @@ interface AddTrimArgs {
 
 const ERR_TRIM_BOTH = 'ERR syntax error, MAXLEN and MINID options at the same time are not compatible';
 
+/** XADD key * …: no option to parse (the common case). */
+const AUTO_ID_ONLY: AddTrimArgs = { idPos: 2, id: null, seqGiven: true, noMkstream: false, trim: null, trimArgPos: 0 };
+
 /** Redis's streamParseAddOrTrimArgsOrReply. */
 function parseAddOrTrim(ctx: CommandContext, argv: string[], xadd: boolean): AddTrimArgs {
+  if (xadd && argv[2] === '*') return AUTO_ID_ONLY;
   const args: AddTrimArgs = { idPos: -1, id: null, seqGiven: true, noMkstream: false, trim: null, trimArgPos: 0 };
   const argc = argv.length;
   let strategy: 'maxlen' | 'minid' | null = null;
@@ -153,8 +157,7 @@ function xadd(ctx: CommandContext, argv: string[]): void {
   for (let i = fieldPos; i < argv.length; i++) entryBytes += (argv[i] as string).length;
   if (entryBytes > LISTPACK_MAX_SIZE) throw new RedisError('ERR Elements are too large to be stored');
   stream.append(id, argv, fieldPos, pairs / 2, entryBytes, nodeLimits(ctx));
-  const idText = formatId(id);
-  ctx.reply.bulk(idText);
+  replyId(ctx.reply, id);
   if (!created) db.signalModifiedKey(key);
   db.notify('t', 'xadd', key);
   ctx.server.dirty++;
@@ -169,7 +172,7 @@ function xadd(ctx: CommandContext, argv: string[]): void {
   }
   if (propagation.active && (given === null || !args.seqGiven)) {
     rewritten ??= argv.slice();
-    rewritten[args.idPos] = idText;
+    rewritten[args.idPos] = formatId(id);
   }
   if (rewritten !== null) propagation.rewrite(rewritten);
   ctx.server.signalStreamReady(db, key);

@@ -56,6 +56,7 @@ export function u64Text(hi: number, lo: number): string {
 
 /** `<ms>-<seq>`, as Redis replies with an ID. */
 export function formatId(id: StreamId): string {
+  if (id.msHi < SAFE_HI && id.seqHi === 0) return `${id.msHi * TWO_32 + id.msLo}-${id.seqLo}`;
   return u64Text(id.msHi, id.msLo) + '-' + u64Text(id.seqHi, id.seqLo);
 }
 

@@ -319,7 +319,10 @@ export function elementEquals(lp: Buffer, s: string): boolean {
 }
 
 export function setTotalBytes(lp: Buffer, bytes: number): void {
-  lp.writeUInt32LE(bytes, 0);
+  lp[0] = bytes & 0xff;
+  lp[1] = (bytes >>> 8) & 0xff;
+  lp[2] = (bytes >>> 16) & 0xff;
+  lp[3] = bytes >>> 24;
 }
 
 export function getCount(lp: Buffer): number {

@@ -79,10 +79,12 @@ export class StreamNode implements StreamId {
    * A new node whose master entry has the fields argv[fieldPos], argv[fieldPos + 2]…
    * (numFields of them); its first entry is appended next.
    */
-  static create(master: StreamId, argv: readonly string[], fieldPos: number, numFields: number, nodeMaxBytes: number, entryBytes: number): StreamNode {
+  static create(
+    master: StreamId, argv: readonly string[], fieldPos: number, numFields: number, nodeMaxBytes: number, entryBytes: number, spare: Buffer | null,
+  ): StreamNode {
     // Room for the master entry and the first entry (appendEntry makes sure of the latter).
     const worst = LP_HEADER_SIZE + 1 + 8 * MAX_INT_ELEMENT + 2 * entryBytes + 3 * numFields * MAX_STRING_OVERHEAD;
-    const lp = Buffer.allocUnsafeSlow(Math.max(64, worst));
+    const lp = spare !== null && spare.length >= worst ? spare : Buffer.allocUnsafeSlow(Math.max(64, worst));
     let p = LP_HEADER_SIZE;
     p = writeInt(lp, p, 1);
     p = writeInt(lp, p, 0);
@@ -135,15 +137,20 @@ export class StreamNode implements StreamId {
     return skipElement(lp, p);
   }
 
-  /** Gives back the spare room of a tail that is done growing (lpShrinkToFit). */
-  shrink(): void {
-    if (this.lp.length !== this.bytes) {
-      const lp = Buffer.allocUnsafe(this.bytes);
-      this.lp.copy(lp, 0, 0, this.bytes);
-      this.lp = lp;
-    }
+  /**
+   * Gives back the spare room of a tail that is done growing (lpShrinkToFit): the listpack moves
+   * to a buffer of its size, and the one it had is returned for the next tail to reuse (null
+   * if it had no spare room).
+   */
+  shrink(): Buffer | null {
     const fit = jemallocSize(this.bytes);
     if (this.allocated > fit) this.allocated = fit;
+    if (this.lp.length === this.bytes) return null;
+    const old = this.lp;
+    const lp = Buffer.allocUnsafe(this.bytes);
+    old.copy(lp, 0, 0, this.bytes);
+    this.lp = lp;
+    return old;
   }
 
   private reserve(extra: number): void {
@@ -177,7 +184,9 @@ export class StreamNode implements StreamId {
 
   setLive(n: number): void {
     this.live = n;
-    this.replaceInt(LP_HEADER_SIZE, n);
+    // Up to 127 entries the count is one byte, rewritten in place (every XADD does it).
+    if (n <= 127 && this.lp[LP_HEADER_SIZE] < 0x80) this.lp[LP_HEADER_SIZE] = n;
+    else this.replaceInt(LP_HEADER_SIZE, n);
   }
 
   setDeleted(n: number): void {

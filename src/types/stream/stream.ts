@@ -88,17 +88,19 @@ export class Stream implements CollectionValue {
    */
   append(id: StreamId, argv: readonly string[], fieldPos: number, numFields: number, entryBytes: number, limits: NodeLimits): void {
     let node = this.tail;
+    // The buffer of the tail that fills up: the new tail reuses it (tails grow in the same steps).
+    let spare: Buffer | null = null;
     if (node !== null) {
       let maxBytes = limits.maxBytes;
       if (maxBytes === 0 || maxBytes > LISTPACK_MAX_SIZE) maxBytes = LISTPACK_MAX_SIZE;
       if (node.bytes + entryBytes >= maxBytes || (limits.maxEntries !== 0 && node.live + node.deleted >= limits.maxEntries)) {
-        node.shrink();
+        spare = node.shrink();
         node = null;
       }
     }
     let sameFields: boolean;
     if (node === null) {
-      node = StreamNode.create(id, argv, fieldPos, numFields, limits.maxBytes, entryBytes);
+      node = StreamNode.create(id, argv, fieldPos, numFields, limits.maxBytes, entryBytes, spare);
       this.nodes.push(node);
       sameFields = true;
     } else {
@@ -412,13 +414,24 @@ function entryIdAt(node: StreamNode, p: number): StreamId {
   return { msHi, msLo, seqHi, seqLo };
 }
 
+/** Below this hi part, a 64-bit half of an ID is exact as a number. */
+const SAFE_HI = 2097152;
+const TWO_32 = 4294967296;
+
+/** A half of a bound as a number for comparing small IDs: past 2^53 it is above any of them. */
+function boundPart(hi: number, lo: number): number {
+  return hi < SAFE_HI ? hi * TWO_32 + lo : Infinity;
+}
+
 /**
  * Walks entries between two IDs, forward or backward (streamIterator). After next() returns
- * true, `id`, `flags` and `numFields` describe the entry; its fields and values are read with
- * nextField() and nextValue(), which return the position of the element in `lp` (see
- * listpack.ts decodeElement / elementText). The stream must not change while it is walked.
+ * true, the iterator describes the entry: its ID (`id`, or the parts: `ms` and `seq` as
+ * numbers when `small`, always `msHi`… as 32-bit halves), `flags`, `numFields`; its fields and
+ * values are read with nextField() and nextValue(), which return the position of the element
+ * in `lp` (see listpack.ts decodeElement / elementText). The stream must not change while it
+ * is walked. Nothing is allocated per entry.
  */
-export class StreamIterator {
+export class StreamIterator implements StreamId {
   skipTombstones = true;
   /** Stop at the end of the first node (trimming looks at one node's last entry). */
   singleNode = false;
@@ -430,12 +443,26 @@ export class StreamIterator {
   private p = 0;
   private masterFieldsPos = 0;
   // The current entry.
-  id: StreamId = MIN_ID;
+  msHi = 0;
+  msLo = 0;
+  seqHi = 0;
+  seqLo = 0;
+  /** Whether ms and seq are below 2^53, and then their values. */
+  small = true;
+  ms = 0;
+  seq = 0;
   flags = 0;
   numFields = 0;
   flagsPos = 0;
   private fieldCursor = 0;
   private masterCursor = 0;
+  /** Forward: values of the entry handed out not read yet; -1 once `p` is past the entry. */
+  private valuesLeft = -1;
+  // The bounds, as numbers for small IDs (see boundPart).
+  private readonly startMs: number;
+  private readonly startSeq: number;
+  private readonly endMs: number;
+  private readonly endSeq: number;
 
   constructor(
     private readonly stream: Stream,
@@ -445,6 +472,15 @@ export class StreamIterator {
     firstNode: number,
   ) {
     this.nodeIndex = firstNode;
+    this.startMs = boundPart(start.msHi, start.msLo);
+    this.startSeq = boundPart(start.seqHi, start.seqLo);
+    this.endMs = boundPart(end.msHi, end.msLo);
+    this.endSeq = boundPart(end.seqHi, end.seqLo);
+  }
+
+  /** The current entry's ID, as a value of its own. */
+  get id(): StreamId {
+    return { msHi: this.msHi, msLo: this.msLo, seqHi: this.seqHi, seqLo: this.seqLo };
   }
 
   private loadNode(): boolean {
@@ -471,8 +507,25 @@ export class StreamIterator {
     else this.nodeIndex += this.reverse ? -1 : 1;
   }
 
+  /** Whether the current entry is at or after the start bound (-1 / 0 / 1 for before / equal / after, as compareIds). */
+  private compareTo(bound: StreamId, boundMs: number, boundSeq: number): number {
+    if (this.small) {
+      const ms = this.ms;
+      if (ms !== boundMs) return ms < boundMs ? -1 : 1;
+      const seq = this.seq;
+      return seq === boundSeq ? 0 : seq < boundSeq ? -1 : 1;
+    }
+    return compareIds(this, bound);
+  }
+
   /** Moves to the next entry in range; false when there is none. */
   next(): boolean {
+    if (this.valuesLeft !== -1) {
+      // Past the entry handed out last: right after its last value if it was read to the end.
+      const lp = this.lp;
+      this.p = this.valuesLeft === 0 ? skipElement(lp, this.fieldCursor) : StreamNode.entryEnd(lp, this.flagsPos, (this.node as StreamNode).masterFieldCount);
+      this.valuesLeft = -1;
+    }
     for (;;) {
       if (this.node === null && !this.loadNode()) return false;
       if (this.reverse) {
@@ -498,24 +551,32 @@ export class StreamIterator {
       const msDelta = element.int;
       p = decodeElement(lp, p);
       const seqDelta = element.int;
-      let msHi: number;
-      let msLo: number;
-      let seqHi: number;
-      let seqLo: number;
       // Exact as numbers while everything stays below 2^53 (master below 2^52, deltas within ±2^52).
       if (
         typeof msDelta === 'number' && typeof seqDelta === 'number' && node.msHi < 1048576 && node.seqHi < 1048576 &&
         msDelta < 4503599627370496 && msDelta > -4503599627370496 && seqDelta < 4503599627370496 && seqDelta > -4503599627370496
       ) {
-        const ms = node.msHi * 4294967296 + node.msLo + msDelta;
-        const seq = node.seqHi * 4294967296 + node.seqLo + seqDelta;
-        msHi = Math.floor(ms / 4294967296);
-        msLo = ms - msHi * 4294967296;
-        seqHi = Math.floor(seq / 4294967296);
-        seqLo = seq - seqHi * 4294967296;
+        const ms = node.msHi * TWO_32 + node.msLo + msDelta;
+        const seq = node.seqHi * TWO_32 + node.seqLo + seqDelta;
+        this.small = true;
+        this.ms = ms;
+        this.seq = seq;
+        const msHi = Math.floor(ms / TWO_32);
+        this.msHi = msHi;
+        this.msLo = ms - msHi * TWO_32;
+        const seqHi = Math.floor(seq / TWO_32);
+        this.seqHi = seqHi;
+        this.seqLo = seq - seqHi * TWO_32;
       } else {
-        [msHi, msLo] = addToU64(node.msHi, node.msLo, msDelta);
-        [seqHi, seqLo] = addToU64(node.seqHi, node.seqLo, seqDelta);
+        const [msHi, msLo] = addToU64(node.msHi, node.msLo, msDelta);
+        const [seqHi, seqLo] = addToU64(node.seqHi, node.seqLo, seqDelta);
+        this.msHi = msHi;
+        this.msLo = msLo;
+        this.seqHi = seqHi;
+        this.seqLo = seqLo;
+        this.small = msHi < SAFE_HI && seqHi < SAFE_HI;
+        this.ms = msHi * TWO_32 + msLo;
+        this.seq = seqHi * TWO_32 + seqLo;
       }
       let numFields: number;
       if ((flags & FLAG_SAMEFIELDS) !== 0) {
@@ -524,25 +585,24 @@ export class StreamIterator {
         numFields = readInt(lp, p);
         p = skipElement(lp, p);
       }
-      if (!this.reverse) this.p = StreamNode.entryEnd(lp, at, node.masterFieldCount);
-      const deleted = (flags & FLAG_DELETED) !== 0;
-      const id = { msHi, msLo, seqHi, seqLo };
+      const live = !this.skipTombstones || (flags & FLAG_DELETED) === 0;
       if (!this.reverse) {
-        if (compareIds(id, this.start) >= 0 && (!this.skipTombstones || !deleted)) {
-          if (compareIds(id, this.end) > 0) return false;
-          this.setEntry(id, flags, numFields, at, p);
+        if (live && this.compareTo(this.start, this.startMs, this.startSeq) >= 0) {
+          if (this.compareTo(this.end, this.endMs, this.endSeq) > 0) return false;
+          this.setEntry(flags, numFields, at, p);
+          this.valuesLeft = numFields;
           return true;
         }
-      } else if (compareIds(id, this.end) <= 0 && (!this.skipTombstones || !deleted)) {
-        if (compareIds(id, this.start) < 0) return false;
-        this.setEntry(id, flags, numFields, at, p);
+        this.p = StreamNode.entryEnd(lp, at, node.masterFieldCount);
+      } else if (live && this.compareTo(this.end, this.endMs, this.endSeq) <= 0) {
+        if (this.compareTo(this.start, this.startMs, this.startSeq) < 0) return false;
+        this.setEntry(flags, numFields, at, p);
         return true;
       }
     }
   }
 
-  private setEntry(id: StreamId, flags: number, numFields: number, flagsPos: number, fieldsPos: number): void {
-    this.id = id;
+  private setEntry(flags: number, numFields: number, flagsPos: number, fieldsPos: number): void {
     this.flags = flags;
     this.numFields = numFields;
     this.flagsPos = flagsPos;
@@ -566,6 +626,7 @@ export class StreamIterator {
   nextValue(): number {
     const p = this.fieldCursor;
     this.fieldCursor = skipElement(this.lp, p);
+    if (this.valuesLeft > 0) this.valuesLeft--;
     return p;
   }
 }
