@@ -191,6 +191,22 @@ describe('Stream', () => {
     );
   });
 
+  it('reads back an entry whose delta from its node wraps around 2^64', () => {
+    const stream = new Stream();
+    const limits = { maxBytes: 4096, maxEntries: 100 };
+    stream.append(idFromNumbers(52, 2), ['f', 'v'], 0, 1, 2, limits);
+    stream.append(idFromBigInts((1n << 64n) - 1n, 5n), ['f', 'w'], 0, 1, 2, limits);
+    stream.append(MAX_ID, ['f', 'x'], 0, 1, 2, limits);
+    expect(stream.nodeCount).toBe(1);
+    const all = ['52-2 f v', '18446744073709551615-5 f w', '18446744073709551615-18446744073709551615 f x'];
+    expect(read(stream, null, null, false)).toEqual(all);
+    expect(read(stream, null, null, true)).toEqual([...all].reverse());
+    expect(read(stream, idFromNumbers(53, 0), MAX_ID, false)).toEqual(all.slice(1));
+    expect(read(stream, MIN_ID, idFromBigInts((1n << 64n) - 1n, 5n), true)).toEqual(all.slice(0, 2).reverse());
+    expect(stream.deleteEntry(idFromBigInts((1n << 64n) - 1n, 5n))).toBe(true);
+    expect(read(stream, null, null, false)).toEqual([all[0], all[2]]);
+  });
+
   it('counts radix tree nodes as rax does', () => {
     // Figures read from XINFO STREAM radix-tree-nodes of Redis 7.0 for the same node keys.
     expect(radixNodeCount(0, () => MIN_ID)).toBe(1);

@@ -551,23 +551,29 @@ export class StreamIterator implements StreamId {
       const msDelta = element.int;
       p = decodeElement(lp, p);
       const seqDelta = element.int;
-      // Exact as numbers while everything stays below 2^53 (master below 2^52, deltas within ±2^52).
+      // Exact as numbers while everything stays below 2^53 (master below 2^52, deltas within
+      // ±2^52) and nothing wraps around 2^64 (a negative sum: an entry near the largest ID).
+      let done = false;
       if (
         typeof msDelta === 'number' && typeof seqDelta === 'number' && node.msHi < 1048576 && node.seqHi < 1048576 &&
         msDelta < 4503599627370496 && msDelta > -4503599627370496 && seqDelta < 4503599627370496 && seqDelta > -4503599627370496
       ) {
         const ms = node.msHi * TWO_32 + node.msLo + msDelta;
         const seq = node.seqHi * TWO_32 + node.seqLo + seqDelta;
-        this.small = true;
-        this.ms = ms;
-        this.seq = seq;
-        const msHi = Math.floor(ms / TWO_32);
-        this.msHi = msHi;
-        this.msLo = ms - msHi * TWO_32;
-        const seqHi = Math.floor(seq / TWO_32);
-        this.seqHi = seqHi;
-        this.seqLo = seq - seqHi * TWO_32;
-      } else {
+        if (ms >= 0 && seq >= 0) {
+          this.small = true;
+          this.ms = ms;
+          this.seq = seq;
+          const msHi = Math.floor(ms / TWO_32);
+          this.msHi = msHi;
+          this.msLo = ms - msHi * TWO_32;
+          const seqHi = Math.floor(seq / TWO_32);
+          this.seqHi = seqHi;
+          this.seqLo = seq - seqHi * TWO_32;
+          done = true;
+        }
+      }
+      if (!done) {
         const [msHi, msLo] = addToU64(node.msHi, node.msLo, msDelta);
         const [seqHi, seqLo] = addToU64(node.seqHi, node.seqLo, seqDelta);
         this.msHi = msHi;
