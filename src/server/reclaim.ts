@@ -27,6 +27,7 @@ import vm from 'node:vm';
 import { HashValue } from '../types/hash.js';
 import { List } from '../types/list.js';
 import { SetValue } from '../types/set.js';
+import { Stream } from '../types/stream/index.js';
 import type { Value } from '../types/value.js';
 import { ZSet } from '../types/zset.js';
 import type { Database } from '../keyspace/database.js';
@@ -75,6 +76,7 @@ export function heapBytes(value: Value): number {
     return size * (HASH_ELEMENT + sampledStringBytes(size, (i) => value.fieldAt(i)) + sampledStringBytes(size, (i) => value.valueAt(i)));
   }
   if (value instanceof ZSet) return size * (ZSET_ELEMENT + sampledStringBytes(size, (i) => (value.nodeAt(i) as { member: string }).member));
+  if (value instanceof Stream) return value.heapBytes();
   return size * 64;
 }
 

@@ -117,6 +117,8 @@ describe.skipIf(!hasOracle)('differential: XREAD and XREADGROUP with BLOCK, seve
       send(1, 'XREAD', 'BLOCK', '30', 'STREAMS', 's', '$'), blocked(1), read(1),
       { resp3: 2 },
       send(2, 'XREAD', 'BLOCK', '30', 'STREAMS', 's', '$'), read(2),
+      // Served in RESP3: a map of one stream.
+      send(2, 'XREAD', 'BLOCK', '0', 'STREAMS', 'r3', '$'), blocked(1), call(0, 'XADD', 'r3', '1-1', 'k', 'v'), read(2),
       call(0, 'XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM'),
       send(3, 'XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', 's', '>'), blocked(1),
       { unblock: 3 }, read(3),

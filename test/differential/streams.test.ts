@@ -350,6 +350,18 @@ describe.skipIf(!hasOracle)('differential: streams', () => {
     ], statsOnly);
   });
 
+  it('UNLINK frees a stream lazily when Redis would (lazyfree effort: nodes and PELs)', async () => {
+    const adds: Step[] = [];
+    for (let i = 1; i <= 5000; i++) adds.push(['XADD', 'big', `${i}-1`, 'f', 'v']);
+    for (let i = 1; i <= 80; i++) adds.push(['XADD', 'small', `${i}-1`, 'f', 'v']);
+    const lazyfreed: Mask = (raw) => /lazyfreed_objects:\d+/.exec(raw)?.[0] ?? raw;
+    await same([
+      ...adds, ['XGROUP', 'CREATE', 'small', 'g', '0'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'small', '>'],
+      ['XADD', 'tiny', '1-1', 'f', 'v'],
+      ['CONFIG', 'RESETSTAT'], ['UNLINK', 'big'], ['INFO', 'memory'], ['UNLINK', 'small'], ['INFO', 'memory'], ['UNLINK', 'tiny'], ['INFO', 'memory'],
+    ], lazyfreed);
+  });
+
   it('DUMP payloads are byte for byte what Redis writes, and RESTORE takes Redis\'s', async () => {
     const adds: Step[] = [];
     for (let i = 1; i <= 300; i++) {

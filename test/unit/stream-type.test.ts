@@ -207,6 +207,15 @@ describe('Stream', () => {
     expect(read(stream, null, null, false)).toEqual([all[0], all[2]]);
   });
 
+  it('estimates the heap it holds from its nodes (what a delete gives back)', () => {
+    const stream = new Stream();
+    for (let i = 1; i <= 5000; i++) stream.append(idFromNumbers(i, 0), ['field', 'value'], 0, 1, 10, { maxBytes: 4096, maxEntries: 100 });
+    let listpacks = 0;
+    for (let i = 0; i < stream.nodeCount; i++) listpacks += stream.nodeAt(i).bytes;
+    expect(stream.heapBytes()).toBeGreaterThan(listpacks);
+    expect(stream.heapBytes()).toBeLessThan(listpacks * 2);
+  });
+
   it('counts radix tree nodes as rax does', () => {
     // Figures read from XINFO STREAM radix-tree-nodes of Redis 7.0 for the same node keys.
     expect(radixNodeCount(0, () => MIN_ID)).toBe(1);
