@@ -38,6 +38,10 @@ export class ReplyWriter {
   private len = 0;
   /** When false, replies are dropped (CLIENT REPLY OFF/SKIP); pushes go out all the same. */
   enabled = true;
+  /** bulkDashed's last first number and its digits. */
+  private dashedA = -1;
+  private dashedALength = 0;
+  private readonly dashedADigits = Buffer.allocUnsafe(16);
 
   /**
    * Opens an out-of-band message (Pub/Sub message or confirmation, tracking invalidation): it
@@ -224,11 +228,18 @@ export class ReplyWriter {
     this.reserve(64);
     const buf = this.buf;
     let p = this.len;
+    // The first number (a time in ms) is mostly the one of the ID before: its digits are kept.
+    if (a !== this.dashedA) {
+      this.dashedA = a;
+      this.dashedALength = writeDigits(this.dashedADigits, 0, a);
+    }
+    const aLength = this.dashedALength;
+    const aDigits = this.dashedADigits;
     buf[p++] = 36; // '$'
-    p = writeDigits(buf, p, digitCount(a) + 1 + digitCount(b));
+    p = writeDigits(buf, p, aLength + 1 + digitCount(b));
     buf[p++] = 13;
     buf[p++] = 10;
-    p = writeDigits(buf, p, a);
+    for (let i = 0; i < aLength; i++) buf[p++] = aDigits[i] as number;
     buf[p++] = 45; // '-'
     p = writeDigits(buf, p, b);
     buf[p++] = 13;

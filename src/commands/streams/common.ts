@@ -72,8 +72,13 @@ export function parseRangeEnd(text: string): StreamId {
 const limitsByConfig = new WeakMap<Config, NodeLimits>();
 
 /** stream-node-max-bytes and stream-node-max-entries. */
+let lastConfig: Config | null = null;
+let lastLimits: NodeLimits | null = null;
+
 export function nodeLimits(ctx: CommandContext): NodeLimits {
   const config = ctx.server.config;
+  // One server per process is the rule: its limits without a WeakMap lookup.
+  if (config === lastConfig) return lastLimits as NodeLimits;
   let limits = limitsByConfig.get(config);
   if (limits === undefined) {
     const current: NodeLimits = { maxBytes: config.getNumber('stream-node-max-bytes'), maxEntries: config.getNumber('stream-node-max-entries') };
@@ -82,6 +87,8 @@ export function nodeLimits(ctx: CommandContext): NodeLimits {
     limitsByConfig.set(config, current);
     limits = current;
   }
+  lastConfig = config;
+  lastLimits = limits;
   return limits;
 }
 
