@@ -20,10 +20,6 @@ const U64_MASK = (1n << 64n) - 1n;
 export const MIN_ID: StreamId = { msHi: 0, msLo: 0, seqHi: 0, seqLo: 0 };
 export const MAX_ID: StreamId = { msHi: 0xffffffff, msLo: 0xffffffff, seqHi: 0xffffffff, seqLo: 0xffffffff };
 
-export function makeId(msHi: number, msLo: number, seqHi: number, seqLo: number): StreamId {
-  return { msHi, msLo, seqHi, seqLo };
-}
-
 /** An ID from two numbers below 2^53 (times, small sequences). */
 export function idFromNumbers(ms: number, seq: number): StreamId {
   const msHi = Math.floor(ms / TWO_32);
@@ -38,14 +34,6 @@ export function idFromBigInts(ms: bigint, seq: bigint): StreamId {
     seqHi: Number((seq >> 32n) & 0xffffffffn),
     seqLo: Number(seq & 0xffffffffn),
   };
-}
-
-export function msBigInt(id: StreamId): bigint {
-  return (BigInt(id.msHi) << 32n) | BigInt(id.msLo);
-}
-
-export function seqBigInt(id: StreamId): bigint {
-  return (BigInt(id.seqHi) << 32n) | BigInt(id.seqLo);
 }
 
 /** An unsigned 64-bit value given as two 32-bit parts, in decimal. */
@@ -118,10 +106,6 @@ export function isSmallId(id: StreamId): boolean {
 
 export function msNumber(id: StreamId): number {
   return id.msHi * TWO_32 + id.msLo;
-}
-
-export function seqNumber(id: StreamId): number {
-  return id.seqHi * TWO_32 + id.seqLo;
 }
 
 /**

@@ -80,20 +80,6 @@ export function stringAsInt(s: string): number | bigint | null {
   return big >= -9007199254740991n && big <= 9007199254740991n ? Number(big) : big;
 }
 
-/** Bytes a string element takes (as an integer when it is one), backlen included. */
-export function stringElementSize(s: string): number {
-  const n = s.length;
-  if (n <= 20) {
-    const c = s.charCodeAt(0);
-    if (c === 45 || (c >= 48 && c <= 57)) {
-      const v = stringAsInt(s);
-      if (v !== null) return intElementSize(v);
-    }
-  }
-  const l = (n < 64 ? 1 : n < 4096 ? 2 : 5) + n;
-  return l + backlenSize(l);
-}
-
 function writeBacklen(buf: Uint8Array, p: number, l: number): number {
   if (l <= 127) {
     buf[p] = l;
