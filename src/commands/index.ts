@@ -9,6 +9,7 @@ import { commands as pubsub } from './pubsub/index.js';
 import { commands as scripting } from './scripting/index.js';
 import { commands as server } from './server/index.js';
 import { commands as sets } from './sets/index.js';
+import { commands as streams } from './streams/index.js';
 import { commands as strings } from './strings/index.js';
 import { commands as transactions } from './transactions/index.js';
 import { commands as zsets } from './zsets/index.js';
@@ -19,6 +20,7 @@ import listsData from './lists/commands.json' with { type: 'json' };
 import pubsubData from './pubsub/commands.json' with { type: 'json' };
 import serverData from './server/commands.json' with { type: 'json' };
 import setsData from './sets/commands.json' with { type: 'json' };
+import streamsData from './streams/commands.json' with { type: 'json' };
 import stringsData from './strings/commands.json' with { type: 'json' };
 import transactionsData from './transactions/commands.json' with { type: 'json' };
 import zsetsData from './zsets/commands.json' with { type: 'json' };
@@ -42,6 +44,7 @@ export const commandGroups: readonly CommandGroupSource[] = [
   { folder: 'scripting', code: scripting, data: scriptingData },
   { folder: 'server', code: server, data: serverData },
   { folder: 'sets', code: sets, data: setsData },
+  { folder: 'streams', code: streams, data: streamsData },
   { folder: 'strings', code: strings, data: stringsData },
   { folder: 'transactions', code: transactions, data: transactionsData },
   { folder: 'zsets', code: zsets, data: zsetsData },

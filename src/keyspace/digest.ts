@@ -2,6 +2,7 @@ import { createHash, hash as oneShotHash } from 'node:crypto';
 import { HashValue } from '../types/hash.js';
 import { List } from '../types/list.js';
 import { SetValue } from '../types/set.js';
+import { Stream, elementText, u64Text } from '../types/stream/index.js';
 import type { Value } from '../types/value.js';
 import { ZSet } from '../types/zset.js';
 import { formatDouble17g } from '../util/format.js';
@@ -30,6 +31,7 @@ const TYPE_TAG = {
   set: uint32Bytes(2),
   zset: uint32Bytes(3),
   hash: uint32Bytes(4),
+  stream: uint32Bytes(6),
 };
 
 const EXPIRE_MARK = Buffer.from('!!expire!!', 'latin1');
@@ -98,8 +100,19 @@ export function addValueDigest(digest: Buffer, value: Value, hasExpire: boolean)
   } else if (value instanceof HashValue) {
     mixDigest(digest, TYPE_TAG.hash);
     for (let i = 0; i < value.size; i++) xorDigest(digest, pairDigest(value.fieldAt(i), value.valueAt(i)));
+  } else if (value instanceof Stream) {
+    // Each entry: its ID as "<ms>.<seq>", then its fields and values, in order (groups do not count).
+    mixDigest(digest, TYPE_TAG.stream);
+    const it = value.iterator(null, null, false);
+    while (it.next()) {
+      const id = it.id;
+      mixDigest(digest, bytes(`${u64Text(id.msHi, id.msLo)}.${u64Text(id.seqHi, id.seqLo)}`));
+      for (let i = 0; i < it.numFields; i++) {
+        mixDigest(digest, bytes(elementText(it.lp, it.nextField())));
+        mixDigest(digest, bytes(elementText(it.lp, it.nextValue())));
+      }
+    }
   } else {
-    // Streams (OBJ_STREAM, 6) have no implementation yet; their digest comes with them.
     throw new Error(`no digest for values of type ${value.type}`);
   }
   if (hasExpire) xorDigest(digest, EXPIRE_MARK);

@@ -9,9 +9,10 @@
  * processing resumes from a setImmediate, as Redis does from beforeSleep.
  */
 import { RedisError } from '../errors.js';
-import type { BlockedCall, BlockedType, CommandContext, ServeBlocked } from '../commands/core/context.js';
+import type { BlockedCall, BlockedType, CommandContext, ServeBlocked, StreamWaiter } from '../commands/core/context.js';
 import { recordCommandLatency, replyError } from '../commands/core/dispatch.js';
 import type { Database } from '../keyspace/database.js';
+import type { Value } from '../types/value.js';
 
 /** What the bookkeeping needs of a blocked client (net/client.ts's Client, which imports this file). */
 export interface BlockedClient extends CommandContext {
@@ -28,6 +29,8 @@ interface WaitNode {
   readonly waiter: Waiter;
   prev: WaitNode | null;
   next: WaitNode | null;
+  /** A stream waiter: what the key held when it last looked (a change makes it look again). */
+  seen: Value | undefined;
 }
 
 /** The clients waiting on one key, first blocked first. */
@@ -45,6 +48,8 @@ export interface Waiter extends BlockedCall {
   /** Absolute ms since the epoch; 0 = forever. */
   readonly deadline: number;
   readonly serve: ServeBlocked;
+  /** Set for a client blocked on streams: it decides when and how it is answered. */
+  readonly stream: StreamWaiter | null;
   /** One node per distinct key, in the queue of that key. */
   readonly nodes: Map<string, WaitNode>;
   timer: NodeJS.Timeout | null;
@@ -58,6 +63,8 @@ export class BlockingState {
   /** Keys signalled since they were last served, per database id, and in signal order. */
   private readonly readySets: Set<string>[] = [];
   private ready: { db: Database; key: string }[] = [];
+  /** Keys signalled for their stream clients (XADD, XGROUP DESTROY) since last served, per database id. */
+  private readonly streamSignals: Set<string>[] = [];
   private readonly waiters = new Set<Waiter>();
   private readonly toResume: BlockedClient[] = [];
   private resumeScheduled = false;
@@ -72,9 +79,12 @@ export class BlockingState {
     return this.ready.length !== 0;
   }
 
-  block(client: BlockedClient, argv: string[], keys: readonly string[], type: BlockedType, deadline: number, serve: ServeBlocked): void {
+  block(
+    client: BlockedClient, argv: string[], keys: readonly string[], type: BlockedType, deadline: number, serve: ServeBlocked,
+    stream: StreamWaiter | null = null,
+  ): void {
     const db = client.db;
-    const waiter: Waiter = { client, db, argv, type, deadline, serve, nodes: new Map(), timer: null, stat: null, callUs: 0 };
+    const waiter: Waiter = { client, db, argv, type, deadline, serve, stream, nodes: new Map(), timer: null, stat: null, callUs: 0 };
     const queues = (this.queues[db.id] ??= new Map());
     for (const key of keys) {
       if (waiter.nodes.has(key)) continue;
@@ -83,7 +93,7 @@ export class BlockingState {
         queue = { head: null, tail: null };
         queues.set(key, queue);
       }
-      const node: WaitNode = { waiter, prev: queue.tail, next: null };
+      const node: WaitNode = { waiter, prev: queue.tail, next: null, seen: stream === null ? undefined : db.dict.get(key) };
       if (queue.tail === null) queue.head = node;
       else queue.tail.next = node;
       queue.tail = node;
@@ -104,11 +114,22 @@ export class BlockingState {
     this.ready.push({ db, key });
   }
 
-  /** Every key of `db` that clients wait on and that now holds data (after SWAPDB). */
+  /** A stream at `key` got entries or lost a group: its stream clients look again (signalKeyAsReady). */
+  signalStream(db: Database, key: string): void {
+    const queues = this.queues[db.id];
+    if (queues === undefined || !queues.has(key)) return;
+    (this.streamSignals[db.id] ??= new Set()).add(key);
+    this.signal(db, key);
+  }
+
+  /**
+   * Every key of `db` that clients wait on (after SWAPDB; before FLUSHDB/FLUSHALL empties it):
+   * keys holding data serve their clients, and stream clients see what went.
+   */
   signalDatabase(db: Database): void {
     const queues = this.queues[db.id];
     if (queues === undefined) return;
-    for (const key of queues.keys()) if (db.lookup(key) !== undefined) this.signal(db, key);
+    for (const key of queues.keys()) this.signal(db, key);
   }
 
   /**
@@ -121,48 +142,74 @@ export class BlockingState {
       this.ready = [];
       for (const { db, key } of batch) {
         this.readySets[db.id]?.delete(key);
-        this.serveKey(db, key);
+        const streamSignalled = this.streamSignals[db.id]?.delete(key) ?? false;
+        this.serveKey(db, key, streamSignalled);
       }
     }
   }
 
-  private serveKey(db: Database, key: string): void {
+  private serveKey(db: Database, key: string, streamSignalled: boolean): void {
     const queue = this.queues[db.id]?.get(key);
     let node = queue?.head ?? null;
+    // Once the key cannot serve list and sorted-set clients, only stream clients are looked at.
+    let collectionDone = false;
     while (node !== null) {
-      // A lookup for writing: the served command changes the value.
-      const value = db.lookupWrite(key);
-      if (value === undefined || typeof value === 'string' || value.size === 0) return;
       const next = node.next;
       const waiter = node.waiter;
-      if (waiter.type === value.type) {
-        const client = waiter.client;
-        this.unblock(waiter);
-        // The served client runs its command now, as the current client of client-side
-        // caching: the invalidations it causes itself follow its reply, and NOLOOP applies.
-        const tracking = client.server.tracking;
-        const previous = tracking.current;
-        tracking.current = client.tracking !== null ? client : null;
-        const started = performance.now();
-        // What one served client does is one unit of the propagation stream, as a command is.
-        const propagation = client.server.propagation;
-        propagation.beginUnit();
-        try {
-          waiter.serve(client, key, value, waiter.argv);
-        } catch (err) {
-          if (!(err instanceof RedisError)) throw err;
-          replyError(client, err.message);
-        } finally {
-          propagation.endUnit();
+      if (waiter.stream !== null) {
+        this.examineStream(db, key, node, waiter.stream, streamSignalled);
+      } else if (!collectionDone) {
+        // A lookup for writing: the served command changes the value.
+        const value = db.lookupWrite(key);
+        if (value === undefined || typeof value === 'string' || value.size === 0) {
+          collectionDone = true;
+        } else if (waiter.type === value.type) {
+          this.run(waiter, () => waiter.serve(waiter.client, key, value, waiter.argv));
         }
-        // Redis 7.0 records the call's own time plus the time to serve it, not the time it waited.
-        this.recordLatency(waiter, (performance.now() - started) * 1000);
-        tracking.afterCommand();
-        tracking.current = previous;
-        this.scheduleResume(client);
       }
       node = next;
     }
+  }
+
+  /**
+   * A stream client looks at `key` again if it was signalled or no longer holds what it held,
+   * and is answered if it says so.
+   */
+  private examineStream(db: Database, key: string, node: WaitNode, stream: StreamWaiter, signalled: boolean): void {
+    const value = db.lookup(key);
+    if (!signalled && value === node.seen) return;
+    node.seen = value;
+    if (!stream.ready(key, value)) return;
+    const waiter = node.waiter;
+    this.run(waiter, () => stream.serve(waiter.client, key));
+  }
+
+  /** Unblocks a waiter and runs what answers it, as its command would have run. */
+  private run(waiter: Waiter, answer: () => void): void {
+    const client = waiter.client;
+    this.unblock(waiter);
+    // The served client runs its command now, as the current client of client-side
+    // caching: the invalidations it causes itself follow its reply, and NOLOOP applies.
+    const tracking = client.server.tracking;
+    const previous = tracking.current;
+    tracking.current = client.tracking !== null ? client : null;
+    const started = performance.now();
+    // What one served client does is one unit of the propagation stream, as a command is.
+    const propagation = client.server.propagation;
+    propagation.beginUnit();
+    try {
+      answer();
+    } catch (err) {
+      if (!(err instanceof RedisError)) throw err;
+      replyError(client, err.message);
+    } finally {
+      propagation.endUnit();
+    }
+    // Redis 7.0 records the call's own time plus the time to serve it, not the time it waited.
+    this.recordLatency(waiter, (performance.now() - started) * 1000);
+    tracking.afterCommand();
+    tracking.current = previous;
+    this.scheduleResume(client);
   }
 
   /** Removes a client's waits and timer; it can run commands again. */

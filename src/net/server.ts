@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import v8 from 'node:v8';
 import { Config, ConfigSetError } from '../config/config.js';
 import type { Parsed } from '../config/special.js';
-import type { BlockedType, CommandContext, ServeBlocked, ServerContext, ServerStats } from '../commands/core/context.js';
+import type { BlockedType, CommandContext, ServeBlocked, ServerContext, ServerStats, StreamWaiter } from '../commands/core/context.js';
 import { CommandTable } from '../commands/core/registry.js';
 import { LatencyMonitor } from '../server/latency.js';
 import { SlowLog, redactedArgv } from '../server/slowlog.js';
@@ -63,6 +63,11 @@ function newStats(): ServerStats {
 }
 
 /** The server: listening sockets, clients, databases, the timer ("cron"). */
+/** A stream client is answered by its StreamWaiter, never by a serve function. */
+const NOT_SERVED: ServeBlocked = () => {
+  throw new Error('a client blocked on streams is served by its StreamWaiter');
+};
+
 export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly stats = newStats();
   readonly databases: Database[] = [];
@@ -297,6 +302,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
 
   keyExpired(db: Database, key: string): void {
     this.notify(db, 'x', 'expired', key);
+    // A stream that expires answers the clients blocked in XREADGROUP on it (Redis's dbGenericDelete).
+    if (this.blocking.count !== 0) this.blocking.signal(db, key);
     // Replicas and the AOF never expire keys themselves: they are told (Redis's propagateDeletion).
     if (this.propagation.active) this.propagation.deletion(db.id, key);
     if (this.watches.count !== 0) this.watches.touchExpired(db, key);
@@ -327,6 +334,10 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   flushed(db: Database | null): void {
     if (this.watches.count !== 0) {
       for (const d of db === null ? this.databases : [db]) this.watches.touchAllInDb(d);
+    }
+    // Clients blocked in XREADGROUP on a stream about to go are answered once it has gone.
+    if (this.blocking.count !== 0) {
+      for (const d of db === null ? this.databases : [db]) this.blocking.signalDatabase(d);
     }
     if (this.tracking.active) this.tracking.invalidateAll();
   }
@@ -537,6 +548,16 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.blocking.block(client, argv, keys, type, deadline, serve);
   }
 
+  blockForStreams(ctx: CommandContext, argv: string[], keys: readonly string[], deadline: number, waiter: StreamWaiter): void {
+    const client = this.clients.get(ctx.id);
+    if (client === undefined) throw new RedisError('ERR This Redis command is not allowed from script');
+    this.blocking.block(client, argv, keys, 'stream', deadline, NOT_SERVED, waiter);
+  }
+
+  signalStreamReady(db: Database, key: string): void {
+    if (this.blocking.count !== 0) this.blocking.signalStream(db, key);
+  }
+
   // ---- cron ----
   private scheduleCron(): void {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
@@ -551,6 +572,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     tickLruClock();
     // Nothing expires while a dataset is being loaded (Redis's keyIsExpired): it is done after.
     if (this.activeExpireEnabled && !this.loading) activeExpireCycle(this.databases, this.stats, hz);
+    // Keys that expired may answer blocked clients (an expired stream, XREADGROUP), as Redis's beforeSleep does.
+    if (this.blocking.hasReady) this.blocking.handleReady();
     this.closeTimedOutClients();
     // Memory measured over the limit with no command to evict before: slices evict now.
     if (this.meter.limit !== 0 && this.meter.used > this.meter.limit) this.evictor.startSlices();

@@ -19,6 +19,8 @@ const ZERO = constant(':0\r\n');
 const ONE = constant(':1\r\n');
 const TRUE3 = constant('#t\r\n');
 const FALSE3 = constant('#f\r\n');
+/** Where a deferred header is assembled before it is inserted. */
+const HEADER_SCRATCH = Buffer.allocUnsafe(24);
 
 /** Somewhere replies can be flushed to. */
 export interface ReplySink {
@@ -38,6 +40,10 @@ export class ReplyWriter {
   private len = 0;
   /** When false, replies are dropped (CLIENT REPLY OFF/SKIP); pushes go out all the same. */
   enabled = true;
+  /** bulkDashed's last first number and its digits. */
+  private dashedA = -1;
+  private dashedALength = 0;
+  private readonly dashedADigits = Buffer.allocUnsafe(16);
 
   /**
    * Opens an out-of-band message (Pub/Sub message or confirmation, tracking invalidation): it
@@ -215,6 +221,103 @@ export class ReplyWriter {
     this.buf[this.len++] = 10;
   }
 
+  /** A bulk string of the bytes src[start, end) (a stream entry's field, straight from its listpack). */
+  bulkBytes(src: Buffer, start: number, end: number): void {
+    if (!this.enabled) return;
+    const n = end - start;
+    this.reserve(n + 24);
+    const buf = this.buf;
+    let p = this.len;
+    buf[p++] = 36; // '$'
+    p = writeDigits(buf, p, n);
+    buf[p++] = 13;
+    buf[p++] = 10;
+    if (n < 32) {
+      for (let i = start; i < end; i++) buf[p++] = src[i] as number;
+    } else {
+      src.copy(buf, p, start, end);
+      p += n;
+    }
+    buf[p++] = 13;
+    buf[p++] = 10;
+    this.len = p;
+  }
+
+  /**
+   * A bulk string `<a>-<b>` of two non-negative integers below 2^53 (a stream entry ID),
+   * written digit by digit: no string is made for it.
+   */
+  bulkDashed(a: number, b: number): void {
+    if (!this.enabled) return;
+    this.reserve(64);
+    const buf = this.buf;
+    let p = this.len;
+    // The first number (a time in ms) is mostly the one of the ID before: its digits are kept.
+    if (a !== this.dashedA) {
+      this.dashedA = a;
+      this.dashedALength = writeDigits(this.dashedADigits, 0, a);
+    }
+    const aLength = this.dashedALength;
+    const aDigits = this.dashedADigits;
+    buf[p++] = 36; // '$'
+    p = writeDigits(buf, p, aLength + 1 + digitCount(b));
+    buf[p++] = 13;
+    buf[p++] = 10;
+    for (let i = 0; i < aLength; i++) buf[p++] = aDigits[i] as number;
+    buf[p++] = 45; // '-'
+    p = writeDigits(buf, p, b);
+    buf[p++] = 13;
+    buf[p++] = 10;
+    this.len = p;
+  }
+
+  /**
+   * Where a header whose count is not known yet goes (Redis's addReplyDeferredLen): pass it to
+   * deferredArray or deferredMap once the elements after it are written.
+   */
+  deferredMark(): number {
+    return this.len - this.start;
+  }
+
+  /** Inserts an array header of n elements at a deferredMark (setDeferredArrayLen). */
+  deferredArray(mark: number, n: number): void {
+    this.insertHeader(mark, 42, n);
+  }
+
+  /** Inserts a map header of n pairs at a deferredMark: %n in RESP3, *2n in RESP2 (setDeferredMapLen). */
+  deferredMap(mark: number, n: number): void {
+    if (this.resp === 3) this.insertHeader(mark, 37, n);
+    else this.insertHeader(mark, 42, n * 2);
+  }
+
+  /** Inserts protocol text (ASCII/latin1) at a deferredMark: a reply that goes before what follows it. */
+  deferredRaw(mark: number, text: string): void {
+    if (!this.enabled) return;
+    const n = text.length;
+    this.reserve(n);
+    const buf = this.buf;
+    const at = this.start + mark;
+    buf.copyWithin(at + n, at, this.len);
+    buf.latin1Write(text, at, n);
+    this.len += n;
+  }
+
+  private insertHeader(mark: number, type: number, n: number): void {
+    if (!this.enabled) return;
+    this.reserve(24);
+    const buf = this.buf;
+    const at = this.start + mark;
+    const scratch = HEADER_SCRATCH;
+    let h = 0;
+    scratch[h++] = type;
+    h = writeDigits(scratch, h, n);
+    scratch[h++] = 13;
+    scratch[h++] = 10;
+    buf.copyWithin(at + h, at, this.len);
+    for (let i = 0; i < h; i++) buf[at + i] = scratch[i] as number;
+    this.len += h;
+  }
+
   /** A bulk string from an integer (GET of an int-encoded value, ZRANK in WITHSCORE…). */
   bulkInteger(n: number | bigint): void {
     this.bulk(typeof n === 'number' ? intToString(n) : n.toString());
@@ -308,6 +411,15 @@ export class ReplyWriter {
   }
 }
 
+/** The number of decimal digits of a non-negative integer below 2^53. */
+function digitCount(n: number): number {
+  if (n < 10) return 1;
+  if (n < 1e9) return n < 1e3 ? (n < 100 ? 2 : 3) : n < 1e6 ? (n < 1e4 ? 4 : n < 1e5 ? 5 : 6) : n < 1e7 ? 7 : n < 1e8 ? 8 : 9;
+  let digits = 10;
+  for (let pow = 1e10; n >= pow && digits < 16; pow *= 10) digits++;
+  return digits;
+}
+
 /** Writes the decimal digits of a non-negative integer at `p`; returns the position after them. */
 function writeDigits(buf: Buffer, p: number, n: number): number {
   if (n < 10) {
@@ -324,13 +436,23 @@ function writeDigits(buf: Buffer, p: number, n: number): number {
     const digits = n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
     const stop = p + digits;
     let end = stop;
-    for (let v = n; end > p; v = (v / 10) | 0) buf[--end] = 48 + (v % 10);
+    // `| 0` keeps the arithmetic on integers (a number computed as a double would take fmod).
+    for (let v = n | 0; end > p; v = (v / 10) | 0) buf[--end] = 48 + (v % 10);
     return stop;
   }
-  // Integer comparisons: dividing a float by 10 repeatedly can round a count up.
-  let digits = 3;
-  for (let pow = 1000; n >= pow && digits < 16; pow *= 10) digits++;
-  let end = p + digits;
-  for (let v = n; end > p; v = Math.floor(v / 10)) buf[--end] = 48 + (v % 10);
-  return p + digits;
+  // Beyond int32 (ms timestamps, stream IDs): the digits above the last nine, then those nine,
+  // each part within int32 so that `| 0` division applies.
+  let high = Math.floor(n / 1e9);
+  let low = n - high * 1e9;
+  // The quotient is rounded: near a multiple of 1e9 it can be one off (the subtraction is exact).
+  if (low < 0) {
+    high--;
+    low += 1e9;
+  } else if (low >= 1e9) {
+    high++;
+    low -= 1e9;
+  }
+  p = writeDigits(buf, p, high);
+  for (let i = p + 9, v = low | 0; i > p; v = (v / 10) | 0) buf[--i] = 48 + (v % 10);
+  return p + 9;
 }

@@ -3,6 +3,7 @@ import { REPLY_CHUNK_BYTES } from '../protocol/reply.js';
 import { stringBytes } from '../types/heap-size.js';
 import { isIntEncodable, valueBytes, type Value } from '../types/value.js';
 import type { Database } from '../keyspace/database.js';
+import { Stream } from '../types/stream/index.js';
 
 /*
  * The memory figures: what the server takes, counted, never measured. INFO used_memory,
@@ -58,6 +59,8 @@ const REDIS_PER_ELEMENT: Record<string, number> = {
  */
 export function redisValueSize(value: Value): number {
   if (typeof value === 'string') return redisStringSize(value);
+  // Streams hold Redis's own listpacks: their figure is Redis's (objectComputeSize, every node).
+  if (value instanceof Stream) return ROBJ + value.memoryUsage(value.nodeCount);
   const per = REDIS_PER_ELEMENT[value.encoding()] ?? 64;
   return ROBJ + mallocSize(64 + value.size * per);
 }
@@ -87,6 +90,7 @@ const QUICKLIST_NODE_BYTES = [4096, 8192, 16384, 32768, 65536];
  */
 export function lazyfreeEffort(value: Value, listFill: number): number {
   if (typeof value === 'string') return 1;
+  if (value instanceof Stream) return value.freeEffort();
   const encoding = value.encoding();
   if (value.type === 'list') {
     if (listFill > 0) return Math.ceil(value.size / listFill);

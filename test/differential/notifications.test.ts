@@ -139,7 +139,20 @@ const MULTI: Step[] = [
   ['MULTI'], ['SET', 'b', '1'], ['DISCARD'],
 ];
 
-const ALL_STEPS: Step[] = [...STRINGS, ...KEYS, ...HASHES, ...LISTS, ...SETS, ...ZSETS, ...SORT, ...MULTI];
+const STREAMS: Step[] = [
+  ['XADD', 'x', '1-1', 'f', 'v'], ['XADD', 'x', 'MAXLEN', '1', '1-2', 'f', 'v'], ['XADD', 'x', '1-1', 'f', 'v'],
+  ['XADD', 'nox', 'NOMKSTREAM', '1-1', 'f', 'v'], ['XDEL', 'x', '1-2', '9-9'], ['XDEL', 'x', '9-9'], ['XADD', 'x', '2-1', 'f', 'v'],
+  ['XTRIM', 'x', 'MAXLEN', '5'], ['XTRIM', 'x', 'MINID', '3'], ['XSETID', 'x', '5-0'],
+  ['XGROUP', 'CREATE', 'x', 'g', '0'], ['XGROUP', 'CREATE', 'x', 'g', '0'], ['XGROUP', 'CREATE', 'xm', 'g', '$', 'MKSTREAM'],
+  ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'x', '>'], ['XREADGROUP', 'GROUP', 'g', 'c', 'STREAMS', 'x', '0'],
+  ['XGROUP', 'CREATECONSUMER', 'x', 'g', 'd'], ['XGROUP', 'CREATECONSUMER', 'x', 'g', 'd'],
+  ['XCLAIM', 'x', 'g', 'e', '0', '2-1'], ['XAUTOCLAIM', 'x', 'g', 'f', '0', '0'], ['XACK', 'x', 'g', '2-1'],
+  ['XGROUP', 'SETID', 'x', 'g', '0'], ['XGROUP', 'DELCONSUMER', 'x', 'g', 'd'], ['XGROUP', 'DELCONSUMER', 'x', 'g', 'd'],
+  ['XGROUP', 'DESTROY', 'x', 'g'], ['XGROUP', 'DESTROY', 'x', 'g'], ['XRANGE', 'nope', '-', '+'], ['XLEN', 'nope'],
+  ['XREAD', 'STREAMS', 'nope', '0'], ['DEL', 'x', 'xm'],
+];
+
+const ALL_STEPS: Step[] = [...STRINGS, ...KEYS, ...HASHES, ...LISTS, ...SETS, ...ZSETS, ...SORT, ...MULTI, ...STREAMS];
 
 describe.skipIf(!hasOracle)('differential: keyspace notifications', () => {
   const servers = differentialPair();
@@ -157,7 +170,7 @@ describe.skipIf(!hasOracle)('differential: keyspace notifications', () => {
 
   const groups: Array<[string, Step[]]> = [
     ['strings', STRINGS], ['keys and expiry', KEYS], ['hashes', HASHES], ['lists', LISTS], ['sets', SETS], ['zsets', ZSETS],
-    ['sort', SORT], ['transactions', MULTI],
+    ['sort', SORT], ['transactions', MULTI], ['streams', STREAMS],
   ];
   for (const [name, steps] of groups) {
     it(`KEA: ${name}`, async () => {
@@ -178,7 +191,7 @@ describe.skipIf(!hasOracle)('differential: keyspace notifications', () => {
     expect(events.some((e) => e.endsWith(':keymiss missing'))).toBe(true);
   });
 
-  for (const flags of ['Exn', 'Km', '$lshzE', 'gK', 'Ag', 'KEx', 'Kg$']) {
+  for (const flags of ['Exn', 'Km', '$lshzE', 'gK', 'Ag', 'KEx', 'Kg$', 'Kt', 'Et']) {
     it(`flags ${flags} select the same events`, async () => {
       await same(flags, ALL_STEPS);
     });

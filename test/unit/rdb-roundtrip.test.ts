@@ -311,8 +311,6 @@ describe('RDB reader on bad input', () => {
 
   it('says clearly what it does not support', () => {
     const withType = (type: number): Buffer => rdbFile(10, Buffer.from([0xfe, 0, type]), str('k'), len(0));
-    expect(() => readRdb(withType(15))).toThrow(/Stream values .* not supported/);
-    expect(() => readRdb(withType(19))).toThrow(/Stream values .* not supported/);
     expect(() => readRdb(withType(7))).toThrow(/Module values .* not supported/);
     expect(() => readRdb(withType(8))).toThrow(/Unknown RDB encoding type 8/);
     expect(() => readRdb(rdbFile(10, Buffer.from([247]), len(1), len(2), len(0)))).toThrow(/module auxiliary data, which is not supported/);

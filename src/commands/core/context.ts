@@ -3,7 +3,7 @@ import type { Database, KeyspaceStats } from '../../keyspace/database.js';
 import type { ReplyWriter } from '../../protocol/reply.js';
 import type { Logger } from '../../log.js';
 import type { CommandData, CommandFlag, KeySpec } from './command-data.js';
-import type { CollectionValue } from '../../types/value.js';
+import type { CollectionValue, Value } from '../../types/value.js';
 import type { Watcher, WatchRegistry } from '../../keyspace/watch.js';
 import type { PubSub, Subscriber } from '../../pubsub/registry.js';
 import type { Tracking, TrackingClient } from '../../pubsub/tracking.js';
@@ -243,10 +243,25 @@ export interface MultiState {
 }
 
 /** The value type a blocked client waits for. */
-export type BlockedType = 'list' | 'zset';
+export type BlockedType = 'list' | 'zset' | 'stream';
 
 /** Serves a client blocked on `key` now that it holds a non-empty value of the awaited type. */
 export type ServeBlocked = (ctx: CommandContext, key: string, value: CollectionValue, argv: string[]) => void;
+
+/**
+ * A client blocked on streams (XREAD, XREADGROUP with BLOCK). Unlike a list, a stream may be
+ * there and still not serve it (nothing after the ID it waits for), and a read by a group is
+ * answered with an error once the stream or the group is gone; so it is asked. It is asked
+ * when Redis would look at it again (serveClientsBlockedOnStreamKey): after an XADD to the key
+ * or an XGROUP DESTROY (signalStreamReady), and when the key stops holding the stream it held
+ * (deleted, overwritten, renamed away, flushed, swapped) or comes to hold another.
+ */
+export interface StreamWaiter {
+  /** Whether the client is to be answered now, `value` being what `key` holds (undefined: nothing). */
+  ready(key: string, value: Value | undefined): boolean;
+  /** Answers it, once unblocked: the entries, or an error thrown as a RedisError. */
+  serve(ctx: CommandContext, key: string): void;
+}
 
 export interface ServerStats extends KeyspaceStats {
   startTime: number;
@@ -379,6 +394,10 @@ export interface ServerContext extends PersistedServer {
    * runs `serve`; deadline in ms since the epoch, 0 = forever. See commands/core/blocking.ts.
    */
   blockForKeys(ctx: CommandContext, argv: string[], keys: readonly string[], type: BlockedType, deadline: number, serve: ServeBlocked): void;
+  /** Blocks `ctx` on streams (XREAD, XREADGROUP): `waiter` says when and how it is answered. */
+  blockForStreams(ctx: CommandContext, argv: string[], keys: readonly string[], deadline: number, waiter: StreamWaiter): void;
+  /** Redis's signalKeyAsReady for a stream: clients blocked on it look at it again after the command. */
+  signalStreamReady(db: Database, key: string): void;
   /** WATCHed keys of every client. */
   readonly watches: WatchRegistry;
   /** Channels and patterns. */

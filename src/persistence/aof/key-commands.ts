@@ -12,10 +12,12 @@
 import { HashValue } from '../../types/hash.js';
 import { List } from '../../types/list.js';
 import { SetValue } from '../../types/set.js';
+import { Stream } from '../../types/stream/index.js';
 import type { Value } from '../../types/value.js';
 import { ZSet } from '../../types/zset.js';
 import { formatDouble17g } from '../../util/format.js';
 import { ByteSink } from '../rdb/sink.js';
+import { streamCommandPieces } from './stream-commands.js';
 
 /** Elements per RPUSH/SADD/ZADD/HMSET of a rewritten collection (AOF_REWRITE_ITEMS_PER_CMD). */
 export const ITEMS_PER_COMMAND = 64;
@@ -143,6 +145,8 @@ export function* keyPieces(out: ByteSink, key: string, value: Value, expireAt: n
         yield;
       }
     }
+  } else if (value instanceof Stream) {
+    yield* streamCommandPieces(out, key, value);
   } else {
     throw new Error(`cannot rewrite a value of type ${value.type}`);
   }

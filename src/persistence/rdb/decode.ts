@@ -49,6 +49,7 @@ import { readListpack } from './listpack.js';
 import { readZiplist } from './ziplist.js';
 import { readZipmap } from './zipmap.js';
 import { ByteSource } from './source.js';
+import { decodeStream } from './stream.js';
 
 /** Redis caps intsets at 1G entries whatever set-max-intset-entries says. */
 const INTSET_HARD_LIMIT = 1 << 30;
@@ -248,7 +249,8 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
 
     case RDB_TYPE_STREAM_LISTPACKS:
     case RDB_TYPE_STREAM_LISTPACKS_2:
-      throw new RdbError(`Stream values (RDB type ${type}) are not supported`);
+      // An empty stream is a value (its groups, its last ID), not an empty key to skip.
+      return decodeStream(src, type);
 
     case RDB_TYPE_MODULE:
     case RDB_TYPE_MODULE_2:

@@ -8,6 +8,7 @@ import type { List } from '../../types/list.js';
 import type { SetValue } from '../../types/set.js';
 import type { HashValue } from '../../types/hash.js';
 import type { ZSet } from '../../types/zset.js';
+import type { Stream } from '../../types/stream/index.js';
 import {
   QUICKLIST_NODE_CONTAINER_PACKED,
   QUICKLIST_NODE_CONTAINER_PLAIN,
@@ -21,6 +22,7 @@ import {
   RDB_TYPE_LIST_QUICKLIST_2,
   RDB_TYPE_SET,
   RDB_TYPE_SET_INTSET,
+  RDB_TYPE_STREAM_LISTPACKS_2,
   RDB_TYPE_STRING,
   RDB_TYPE_ZSET_2,
   RDB_TYPE_ZSET_LISTPACK,
@@ -30,6 +32,7 @@ import { intsetWidth, writeIntsetHeader, writeIntsetMembers } from './intset.js'
 import { ListpackBuilder, canonicalInt } from './listpack.js';
 import { LzfCompression, lzfCompress } from './lzf.js';
 import { ByteSink } from './sink.js';
+import { streamPieces } from './stream.js';
 
 export interface ValueEncoderOptions {
   /** rdbcompression: LZF-compress strings longer than 20 bytes when that saves 4 bytes or more. */
@@ -80,6 +83,8 @@ export function rdbTypeOf(value: Value): number {
       return (value as ZSet).compact ? RDB_TYPE_ZSET_LISTPACK : RDB_TYPE_ZSET_2;
     case 'hash':
       return (value as HashValue).isCompact() ? RDB_TYPE_HASH_LISTPACK : RDB_TYPE_HASH;
+    case 'stream':
+      return RDB_TYPE_STREAM_LISTPACKS_2;
     default:
       throw new RdbError(`values of type ${value.type} cannot be saved yet`);
   }
@@ -209,6 +214,8 @@ export class ValueEncoder {
         return this.zsetPieces(sink, value as ZSet);
       case 'hash':
         return this.hashPieces(sink, value as HashValue);
+      case 'stream':
+        return streamPieces(this, sink, value as Stream);
       default:
         throw new RdbError(`values of type ${value.type} cannot be saved yet`);
     }
