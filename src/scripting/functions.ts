@@ -93,13 +93,13 @@ const readonly = `__fnE(__fnM .. 'L' .. 'Attempt to modify a readonly table', 2)
 const FLAG_TABLE = '{' + FUNCTION_FLAG_NAMES.map(([name, bit]) => `[${luaString(name)}] = ${bit}`).join(', ') + '}';
 
 /**
- * The glue before the library's code (one line). `loading`: the run of FUNCTION LOAD, where the
- * library sees only what Redis's load-time globals hold (redis.register_function, redis.log and
- * the version fields); otherwise an FCALL run, with the full globals.
+ * The glue before the library's code at FUNCTION LOAD (one line): the library sees only what
+ * Redis's load-time `redis` table holds (register_function, log and the version fields), and its
+ * registrations are checked as Redis checks them.
  */
-function gluePrefix(loading: boolean): string {
+function loadPrefix(): string {
   return (
-    `local __fnM = ${luaString(MARK)} local __fnE = error local __fnR = redis local __fnLoadMode = ${loading} ` +
+    `local __fnM = ${luaString(MARK)} local __fnE = error local __fnR = redis ` +
     'local __fnRegistering = true local __fnReg = {} local __fnOut = {} ' +
     `local __fnFlagBits = ${FLAG_TABLE} ` +
     "local __fnLoadApi = {register_function = true, log = true, LOG_DEBUG = true, LOG_VERBOSE = true, LOG_NOTICE = true, LOG_WARNING = true, REDIS_VERSION = true, REDIS_VERSION_NUM = true} " +
@@ -130,7 +130,7 @@ function gluePrefix(loading: boolean): string {
     "__fnReg[name] = cb __fnOut[#__fnOut + 1] = name .. '\\0' .. flags .. '\\0' .. (desc == nil and '-' or ('+' .. desc)) end " +
     // redis.register_function exists only while the library registers (Redis's load-time table).
     "local redis = setmetatable({}, {__index = function(_, k) if k == 'register_function' then if __fnRegistering then return __fnRegister end return nil end " +
-    `if __fnLoadMode and __fnRegistering and not __fnLoadApi[k] then ${nonexistent} end return __fnR[k] end, ` +
+    `if __fnRegistering and not __fnLoadApi[k] then ${nonexistent} end return __fnR[k] end, ` +
     `__newindex = function() ${readonly} end}) ` +
     'local __fnLib = function() '
   );
@@ -140,10 +140,24 @@ function gluePrefix(loading: boolean): string {
 const LOAD_SUFFIX =
   "\nend __fnLib() __fnRegistering = false return table.concat(__fnOut, '\\1')";
 
-/** After the library's code: the FCALL run calls the function `name` with KEYS and ARGV. */
-function callSuffix(name: string): string {
-  return `\nend __fnLib() __fnRegistering = false local __fnF = __fnReg[${luaString(name)}] return __fnF(KEYS, ARGV)`;
+/**
+ * The glue of an FCALL run, kept short (the engine compiles it with the library at every call):
+ * the library's registrations were checked at load, so redis.register_function only has to keep
+ * the callback of the function `name`.
+ */
+function callPrefix(name: string): string {
+  return (
+    `local __fnR = redis local __fnE = error local __fnRegistering = true local __fnF local __fnName = ${luaString(name)} ` +
+    'local function __fnRegister(a, b) local n, cb = a, b if b == nil then for k, v in pairs(a) do local l = string.lower(tostring(k)) ' +
+    "if l == 'function_name' then n = v elseif l == 'callback' then cb = v end end end if tostring(n) == __fnName then __fnF = cb end end " +
+    "local redis = setmetatable({}, {__index = function(_, k) if k == 'register_function' then if __fnRegistering then return __fnRegister end return nil end return __fnR[k] end, " +
+    `__newindex = function() __fnE(${luaString(MARK)} .. 'L' .. 'Attempt to modify a readonly table', 2) end}) ` +
+    'local __fnLib = function() '
+  );
 }
+
+/** After the library's code: the FCALL run calls the function with KEYS and ARGV. */
+const CALL_SUFFIX = '\nend __fnLib() __fnRegistering = false return __fnF(KEYS, ARGV)';
 
 /** A host for the load run: redis.log works, nothing else reaches it. */
 function loadHost(server: ServerContext): ScriptHost {
@@ -179,7 +193,7 @@ export function compileLibrary(engine: ScriptEngine, server: ServerContext, payl
   // The code alone first: its compile errors are Redis's, positions and all.
   const alone = engine.load(meta.code);
   if (typeof alone === 'string') throw new RedisError(`ERR Error compiling function: ${functionErrorText(alone)}`);
-  const loadChunk = engine.load(gluePrefix(true) + meta.code + LOAD_SUFFIX);
+  const loadChunk = engine.load(loadPrefix() + meta.code + LOAD_SUFFIX);
   if (typeof loadChunk === 'string') throw new RedisError(`ERR Error compiling function: ${functionErrorText(loadChunk)}`);
   const reply = new ReplyWriter();
   const failure = engine.run(loadChunk, [], [], loadHost(server), reply);
@@ -208,7 +222,7 @@ export function functionChunk(engine: ScriptEngine, fn: FunctionInfo): LoadedScr
   if (chunk === undefined) {
     const meta = readLibraryMetadata(library.code);
     if (typeof meta === 'string') throw new RedisError(`ERR ${meta}`);
-    const loaded = engine.load(gluePrefix(false) + meta.code + callSuffix(fn.name));
+    const loaded = engine.load(callPrefix(fn.name) + meta.code + CALL_SUFFIX);
     if (typeof loaded === 'string') throw new RedisError(`ERR Error compiling function: ${functionErrorText(loaded)}`);
     chunk = loaded;
     library.chunks.set(fn.name, chunk);

@@ -132,6 +132,19 @@ describe.skipIf(!hasOracle)('differential: functions', () => {
     await same([['HELLO', '3'], ...steps]);
   });
 
+  it('counts functions and libraries in INFO as Redis does', async () => {
+    for (const c of [await servers.nodis.raw(), await RawClient.connect(servers.redis.port)]) {
+      await c.call('FUNCTION', 'FLUSH');
+      await c.call('FUNCTION', 'LOAD', LIB1);
+      await c.call('FUNCTION', 'LOAD', one('other', 'o', 'return 1'));
+      const info = (await c.call('INFO', 'memory')) as string;
+      expect(/number_of_functions:(\d+)/.exec(info)?.[1]).toBe('3');
+      expect(/number_of_libraries:(\d+)/.exec(info)?.[1]).toBe('2');
+      expect(Number(/used_memory_functions:(\d+)/.exec(info)?.[1])).toBeGreaterThan(0);
+      c.close();
+    }
+  });
+
   it('flushes, kills and helps as Redis does', async () => {
     await same([
       ['FUNCTION', 'LOAD', LIB1],
