@@ -110,6 +110,9 @@ describe.skipIf(!hasOracle)('functions in RDB files and AOF directories shared w
     await c.call('FUNCTION', 'LOAD', "#!lua name=gone\nredis.register_function('gone', function() return 0 end)");
     await loadLibraries(c);
     await c.call('FUNCTION', 'DELETE', 'gone');
+    await c.call('FUNCTION', 'LOAD', "#!lua name=writer\nredis.register_function('w', function(keys, args) return redis.call('set', keys[1], args[1]) end)");
+    // A function's writes reach the AOF as the commands it ran.
+    expect(await c.call('FCALL', 'w', '1', 'k', 'written')).toBe('OK');
     const expected = await libraries(c);
     // From the incremental file alone, then from a rewritten base.
     await nodis.stop();

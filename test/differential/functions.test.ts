@@ -108,6 +108,21 @@ describe.skipIf(!hasOracle)('differential: functions', () => {
       ['FCALL', 'many', '0'],
       ['FUNCTION', 'LOAD', one('tbl', 'tbl', "return {1, 'two', {err='x'}, {ok='fine'}, 2.5}")],
       ['FCALL', 'tbl', '0'],
+      ['MULTI'],
+      ['FCALL', 'setit', '1', 'm', '1'],
+      ['FCALL_RO', 'getit', '1', 'm'],
+      ['EXEC'],
+      ['EVAL', "return redis.call('fcall', 'setit', 1, 'k', 'v')", '0'],
+      ['EVAL', "return redis.call('function', 'list')", '0'],
+      ['FUNCTION', 'LOAD', one('globals', 'glob', 'return KEYS')],
+      ['FUNCTION', 'LOAD', one('cjs', 'cjs', "return cjson.encode({a = args[1]})")],
+      ['FCALL', 'cjs', '0', 'x'],
+      ['FUNCTION', 'LOAD', one('shims', 'shims', "redis.log(redis.LOG_DEBUG, 'x') redis.setresp(3) return {redis.call('hgetall', 'nohash'), redis.pcall('incr', 'm'), redis.error_reply('MY err')}")],
+      ['FCALL', 'shims', '0'],
+      ['FUNCTION', 'LOAD', one('shims2', 'shims2', "return redis.error_reply('MY err')")],
+      ['FCALL', 'shims2', '0'],
+      ['FUNCTION', 'LOAD', one('shims3', 'shims3', "local ok, e = pcall(function() error({err='TABLE err'}) end) return e.err")],
+      ['FCALL', 'shims3', '0'],
     ]);
   });
 
