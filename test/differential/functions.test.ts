@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { oracleAvailable } from '../helpers/oracle.js';
 import { differentialPair, maskClientId, type Step } from '../helpers/differential.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { createFunctionsPayload } from '../../src/persistence/rdb/index.js';
 
 const hasOracle = oracleAvailable();
 
@@ -177,6 +178,38 @@ describe.skipIf(!hasOracle)('differential: functions', () => {
       ['FUNCTION', 'RESTORE', 'abc', 'bad'],
       ['FUNCTION', 'RESTORE', 'abc', 'flush', 'x'],
       ['FUNCTION', 'RESTORE'],
+      ['COMMAND', 'GETKEYS', 'FCALL', 'f1', '2', 'a', 'b', 'c'],
+      ['COMMAND', 'GETKEYS', 'FCALL_RO', 'f1', '0', 'a'],
+      ['COMMAND', 'INFO', 'FCALL', 'FCALL_RO', 'FUNCTION|LOAD', 'FUNCTION|RESTORE', 'FUNCTION|KILL'],
+      ['COMMAND', 'DOCS', 'FCALL'],
+    ]);
+  });
+
+  it('restores with the FLUSH, APPEND and REPLACE policies as Redis does', async () => {
+    const a = one('pa', 'pa_fn', "return 'a'");
+    const a2 = one('pa', 'pa_fn', "return 'a2'");
+    const b = one('pb', 'pb_fn', "return 'b'");
+    const clash = one('pc', 'pa_fn', "return 'c'");
+    const payload = (...codes: string[]): string => createFunctionsPayload(codes, true).toString('latin1');
+    await same([
+      ['FUNCTION', 'LOAD', a],
+      ['FUNCTION', 'RESTORE', payload(b)],
+      ['FCALL', 'pb_fn', '0'],
+      ['FUNCTION', 'RESTORE', payload(a2)],
+      ['FUNCTION', 'RESTORE', payload(a2), 'APPEND'],
+      ['FCALL', 'pa_fn', '0'],
+      ['FUNCTION', 'RESTORE', payload(a2), 'REPLACE'],
+      ['FCALL', 'pa_fn', '0'],
+      ['FUNCTION', 'RESTORE', payload(clash)],
+      ['FUNCTION', 'RESTORE', payload(clash), 'REPLACE'],
+      ['FUNCTION', 'RESTORE', payload(a, a)],
+      ['FUNCTION', 'RESTORE', payload('#!lua name=bad\nreturn 1')],
+      ['FUNCTION', 'RESTORE', payload(clash), 'FLUSH'],
+      ['FCALL', 'pa_fn', '0'],
+      ['FCALL', 'pb_fn', '0'],
+      ['FUNCTION', 'STATS'],
+      ['FUNCTION', 'RESTORE', payload(), 'FLUSH'],
+      ['FUNCTION', 'STATS'],
     ]);
   });
 
