@@ -15,8 +15,8 @@ import { SCRIPT_ALLOW_CROSS_SLOT, SCRIPT_ALLOW_OOM, SCRIPT_ALLOW_STALE, SCRIPT_N
  * kept with the library.
  *
  * Redis runs a library's code at load time with globals that hold only its load-time `redis`
- * table; the engine has no setfenv, so here only that `redis` table is restricted (redis.call
- * and the rest are refused as Redis refuses them) while the other globals stay readable.
+ * table; the engine has no setfenv, so the load glue shadows that table (redis.call and the rest
+ * are refused as Redis refuses them) and the standard globals (LOAD_HIDDEN_GLOBALS).
  *
  * The glue sits on the library's first line (the shebang's, which Redis compiles as an empty
  * line), so line numbers in errors stay the user's.
@@ -100,7 +100,7 @@ const FLAG_TABLE = '{' + FUNCTION_FLAG_NAMES.map(([name, bit]) => `[${luaString(
 function loadPrefix(): string {
   return (
     `local __fnM = ${luaString(MARK)} local __fnE = error local __fnR = redis ` +
-    'local __fnRegistering = true local __fnReg = {} local __fnOut = {} ' +
+    'local __fnRegistering = true local __fnReg = {} local __fnOut = {} local __fnConcat = table.concat ' +
     `local __fnFlagBits = ${FLAG_TABLE} ` +
     "local __fnLoadApi = {register_function = true, log = true, LOG_DEBUG = true, LOG_VERBOSE = true, LOG_NOTICE = true, LOG_WARNING = true, REDIS_VERSION = true, REDIS_VERSION_NUM = true} " +
     'local function __fnRegister(...) ' +
@@ -132,13 +132,28 @@ function loadPrefix(): string {
     "local redis = setmetatable({}, {__index = function(_, k) if k == 'register_function' then if __fnRegistering then return __fnRegister end return nil end " +
     `if __fnRegistering and not __fnLoadApi[k] then ${nonexistent} end return __fnR[k] end, ` +
     `__newindex = function() ${readonly} end}) ` +
-    'local __fnLib = function() '
+    'local function __fnDeny(name) local raise = function() ' +
+    `__fnE(__fnM .. 'L' .. "Script attempted to access nonexistent global variable '" .. name .. "'", 2) end ` +
+    'return setmetatable({}, {__index = raise, __newindex = raise, __call = raise}) end ' +
+    LOAD_HIDDEN_GLOBALS.map((name) => `local ${name} = __fnDeny('${name}')`).join(' ') +
+    ' local __fnLib = function() '
   );
 }
 
+/**
+ * The globals Redis's load-time environment does not have, shadowed while a library loads: a
+ * use of one (a call, an index) raises Redis's "nonexistent global variable" error at the line
+ * of the use. (A mere read that is never used passes, where Redis raises at once.)
+ */
+const LOAD_HIDDEN_GLOBALS = [
+  'string', 'math', 'table', 'error', 'pcall', 'xpcall', 'tostring', 'tonumber', 'type', 'pairs', 'ipairs', 'next',
+  'select', 'unpack', 'assert', 'setmetatable', 'getmetatable', 'rawget', 'rawset', 'rawequal', 'loadstring',
+  'cjson', 'cmsgpack', 'struct', 'bit', 'os', 'coroutine', 'gcinfo', 'collectgarbage', 'print', '_G', 'KEYS', 'ARGV',
+];
+
 /** After the library's code: the load run returns what was registered (names, flags, descriptions). */
 const LOAD_SUFFIX =
-  "\nend __fnLib() __fnRegistering = false return table.concat(__fnOut, '\\1')";
+  "\nend __fnLib() __fnRegistering = false return __fnConcat(__fnOut, '\\1')";
 
 /**
  * The glue of an FCALL run, kept short (the engine compiles it with the library at every call):
@@ -183,13 +198,16 @@ export function functionErrorText(message: string): string {
 
 /**
  * Redis's functionsCreateWithLibraryCtx up to the engine's create: the library `payload`
- * describes, its code run once to see what it registers. Throws a RedisError with Redis's text.
+ * describes, its code run once to see what it registers (not run when `refuseExisting` holds a
+ * library of that name). Throws a RedisError with Redis's text.
  */
-export function compileLibrary(engine: ScriptEngine, server: ServerContext, payload: string): Library {
+export function compileLibrary(engine: ScriptEngine, server: ServerContext, payload: string, refuseExisting: FunctionLibraries | null = null): Library {
   const meta = readLibraryMetadata(payload);
   if (typeof meta === 'string') throw new RedisError(`ERR ${meta}`);
   if (!validName(meta.name)) throw new RedisError(`ERR ${ERR_NAME}`);
   if (meta.engine.toLowerCase() !== 'lua') throw new RedisError(`ERR Engine '${meta.engine}' not found`);
+  // Redis refuses a library that exists (without REPLACE) before running its code.
+  if (refuseExisting !== null && refuseExisting.libraries.has(meta.name)) throw new RedisError(`ERR Library '${meta.name}' already exists`);
   // The code alone first: its compile errors are Redis's, positions and all.
   const alone = engine.load(meta.code);
   if (typeof alone === 'string') throw new RedisError(`ERR Error compiling function: ${functionErrorText(alone)}`);

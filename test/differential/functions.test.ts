@@ -46,6 +46,13 @@ describe.skipIf(!hasOracle)('differential: functions', () => {
       ['FUNCTION', 'LOAD', lib('c1', 'return 1')],
       ['FUNCTION', 'LOAD', lib('c1', "redis.call('ping')")],
       ['FUNCTION', 'LOAD', lib('c1', "redis.register_function('g', function() return 1 end)\nx = 5")],
+      ['FUNCTION', 'LOAD', lib('c1', "error('boom')")],
+      ['FUNCTION', 'LOAD', lib('c1', "local t = string.format('%d', 1)")],
+      ['FUNCTION', 'LOAD', lib('c1', "local t = {}\nfor k, v in pairs(t) do end")],
+      ['FUNCTION', 'LOAD', lib('c1', "redis.register_function('g', function() return 1 end)\nreturn KEYS[1]")],
+      ['FUNCTION', 'LOAD', lib('c1', "local s = 'x'\nredis.register_function('uses_string', function() return string.upper(s) end)")],
+      ['FCALL', 'uses_string', '0'],
+      ['FUNCTION', 'LOAD', lib('c2', "redis.register_function('g2', function() return 1 end)\nredis.setresp(3)")],
       ['FUNCTION', 'LOAD', lib('c1', "redis.log(redis.LOG_NOTICE, 'loading') redis.register_function('logged', function() return redis.REDIS_VERSION_NUM > 0 end)")],
       ['FCALL', 'logged', '0'],
     ]);

@@ -33,8 +33,9 @@ function functionLoad(ctx: CommandContext, argv: string[]): void {
     throw new RedisError(`ERR Unknown option given: ${option}`);
   }
   if (at >= argv.length) throw new RedisError('ERR Function code is missing');
-  const library = compileLibrary(requireEngine(), ctx.server, argv[at] as string);
-  functionsOf(ctx.server).add(library, replace);
+  const libraries = functionsOf(ctx.server);
+  const library = compileLibrary(requireEngine(), ctx.server, argv[at] as string, replace ? null : libraries);
+  libraries.add(library, replace);
   ctx.server.dirty++;
   ctx.reply.bulk(library.name);
 }
@@ -146,7 +147,7 @@ function functionRestore(ctx: CommandContext, argv: string[]): void {
   if (typeof codes === 'string') throw new RedisError(`ERR ${codes}`);
   const restored = new FunctionLibraries();
   const engine = requireEngine();
-  for (const code of codes) restored.add(compileLibrary(engine, ctx.server, code), false);
+  for (const code of codes) restored.add(compileLibrary(engine, ctx.server, code, restored), false);
   const current = functionsOf(ctx.server);
   if (policy === 'flush') current.swap(restored);
   else current.join(restored, policy === 'replace');
