@@ -134,6 +134,21 @@ describe.skipIf(!hasOracle)('differential: functions', () => {
     ]);
   });
 
+  it('follows allow-oom and no-writes when used memory is over maxmemory', async () => {
+    await same([
+      ['FUNCTION', 'LOAD', one('plain', 'plain_set', "return redis.call('set', keys[1], 'v')")],
+      ['FUNCTION', 'LOAD', lib('oom', "redis.register_function{function_name='oom_set', callback=function(keys) return redis.call('set', keys[1], 'v') end, flags={'allow-oom'}}")],
+      ['FUNCTION', 'LOAD', lib('ro2', "redis.register_function{function_name='ro_get', callback=function(keys) return redis.call('get', keys[1]) end, flags={'no-writes'}}")],
+      ['CONFIG', 'SET', 'maxmemory', '1'],
+      ['FCALL', 'plain_set', '1', 'a'],
+      ['FCALL', 'oom_set', '1', 'a'],
+      ['FCALL', 'ro_get', '1', 'a'],
+      ['FCALL_RO', 'ro_get', '1', 'a'],
+      ['FUNCTION', 'LOAD', one('more', 'more', 'return 1')],
+      ['CONFIG', 'SET', 'maxmemory', '0'],
+    ]);
+  });
+
   it('answers LIST and STATS in RESP2 and RESP3', async () => {
     const steps: Step[] = [
       ['FUNCTION', 'LOAD', lib('lista', "redis.register_function{function_name='la', callback=function() return 1 end, flags={'allow-oom', 'no-writes'}, description='A'}")],
