@@ -17,6 +17,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { loadedAccessRecord, newAccessRecord } from '../keyspace/access.js';
 import type { Database } from '../keyspace/database.js';
 import { RdbError, RdbReader, type EncodingLimits, type RdbKeyRecord } from './rdb/index.js';
+import { loadFunctionFromFile } from './functions.js';
 import type { PersistedServer } from './server.js';
 import { KeyLoadDelay, LOADING_SLICE_MS, LoadingInterrupted, pause, startLoading, stopLoading, yieldToLoop, type LoadingProgress } from './loading.js';
 import { rdbPath } from './snapshot.js';
@@ -89,6 +90,14 @@ class RdbLoad {
     }
     if (record.kind === 'aux') {
       this.aux(record.key, record.value);
+      return OTHER;
+    }
+    if (record.kind === 'function') {
+      try {
+        loadFunctionFromFile(this.server, record.code);
+      } catch (err) {
+        throw new RdbError((err as Error).message);
+      }
       return OTHER;
     }
     if (record.kind !== 'key') return OTHER;

@@ -27,6 +27,7 @@ import { snapshotUsedMemory } from '../server/memory.js';
 import { KeySet } from '../util/key-set.js';
 import { RdbWriter as RdbFileWriter, type KeyMetadata, type RdbWriterOptions } from './rdb/index.js';
 import { savedAccessFields } from '../keyspace/access.js';
+import { functionCodesOf } from './functions.js';
 import { snapshotWritten, type PersistedServer, type RdbWriter } from './server.js';
 
 /** How long one slice of a background save may run before yielding to the loop (ms). */
@@ -215,6 +216,7 @@ export function saveNow(server: PersistedServer, target = rdbPath(server)): void
   try {
     const writer = new RdbFileWriter(writerOptions(server));
     writer.header(headerOf(server.databases));
+    writer.functions(functionCodesOf(server));
     for (const db of server.databases) {
       if (db.dict.size === 0) continue;
       writer.selectDb(db.id, db.dict.size, db.expires.size);
@@ -315,6 +317,8 @@ export class BackgroundSave implements KeyChangeListener {
     }));
     for (const p of this.progress) this.byDb.set(p.db, p);
     this.writer.header({ ...headerOf(server.databases), aofBase: saveOptions.aofBase === true });
+    // The libraries as they are now: the save's point in time.
+    this.writer.functions(functionCodesOf(server));
     setKeyChangeListener(server.databases, this);
     this.timer = setImmediate(() => this.slice());
   }

@@ -49,7 +49,7 @@ export const SET_REPL_COMMAND = '\u0000nodis:set_repl';
 export const ACL_CHECK_COMMAND = '\u0000nodis:acl_check_cmd';
 
 /** A Lua string literal holding `text` (latin1), escaped so that it stays on one line. */
-function luaString(text: string): string {
+export function luaString(text: string): string {
   let out = "'";
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

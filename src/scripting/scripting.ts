@@ -8,6 +8,7 @@ import type { Logger } from '../log.js';
 import { NODIS_VERSION } from '../version.js';
 import { ScriptCache, scriptSha, type CachedScript } from './cache.js';
 import type { LoadedScript, ReplyBytes, ScriptEngine, ScriptFailure, ScriptHost } from './engine.js';
+import { functionErrorText } from './functions.js';
 import { readShebang, SCRIPT_ALLOW_OOM, SCRIPT_LEGACY, SCRIPT_NO_WRITES } from './shebang.js';
 import { WasmScriptEngine } from './wasm-engine.js';
 
@@ -45,7 +46,7 @@ export function scriptEngine(): ScriptEngine | null {
   return engine;
 }
 
-function requireEngine(): ScriptEngine {
+export function requireEngine(): ScriptEngine {
   if (engine === null) throw new RedisError(`ERR ${unavailable}`);
   return engine;
 }
@@ -61,6 +62,8 @@ export interface ScriptInvocation {
   readOnlyCommand: boolean;
   keys: string[];
   args: string[];
+  /** FCALL's functions: errors name the chunk "user_function" (Redis's "@user_function"), not "user_script". */
+  isFunction?: boolean;
 }
 
 const LOG_LEVELS: Record<string, number> = { debug: 0, verbose: 1, notice: 2, warning: 3 };
@@ -159,7 +162,7 @@ export class Scripting {
       client.scriptRun = null;
       this.run = null;
     }
-    if (failure !== null) this.answerFailure(ctx, invocation.name, failure);
+    if (failure !== null) this.answerFailure(ctx, invocation.name, failure, invocation.isFunction === true);
   }
 
   /** Redis's scriptPrepareForRun: what a script with a shebang is refused before it starts. */
@@ -187,9 +190,11 @@ export class Scripting {
   }
 
   /** Redis's answer to a script that failed (luaCallFunction). */
-  private answerFailure(ctx: CommandContext, name: string, failure: ScriptFailure): void {
+  private answerFailure(ctx: CommandContext, name: string, failure: ScriptFailure, isFunction: boolean): void {
     if (failure.kind !== 'error') throw new RedisError(`ERR Error running script ${name}, ${failure.message}`);
-    const message = failure.line > 0 ? `${failure.message} script: ${name}, on @user_script:${failure.line}.` : failure.message;
+    const chunk = isFunction ? 'user_function' : 'user_script';
+    const text = isFunction ? functionErrorText(failure.message) : failure.message;
+    const message = failure.line > 0 ? `${text} script: ${name}, on @${chunk}:${failure.line}.` : text;
     // The error of a command the script called was counted when the command failed.
     if (failure.fromCommand) ctx.reply.error(message);
     else throw new RedisError(message);

@@ -314,7 +314,8 @@ describe('RDB reader on bad input', () => {
     expect(() => readRdb(withType(7))).toThrow(/Module values .* not supported/);
     expect(() => readRdb(withType(8))).toThrow(/Unknown RDB encoding type 8/);
     expect(() => readRdb(rdbFile(10, Buffer.from([247]), len(1), len(2), len(0)))).toThrow(/module auxiliary data, which is not supported/);
-    expect(() => readRdb(rdbFile(10, Buffer.from([245]), str('#!lua name=lib\n')))).toThrow(/functions, which are not supported/);
+    // Function libraries are read (their code, for the server to load).
+    expect(readRdb(rdbFile(10, Buffer.from([245]), str('#!lua name=lib\n'))).functions).toEqual(['#!lua name=lib\n']);
     expect(() => readRdb(latin1('REDIS0011\xff'))).toThrow("Can't handle RDB format version 11");
     expect(() => readRdb(latin1('REDIX0010\xff'))).toThrow('Wrong signature trying to load DB from file');
     expect(() => readRdb(rdbFile(10, Buffer.from([0xfe, 20])), { databases: 16 })).toThrow(/more than 16 databases/);

@@ -7,6 +7,7 @@ import { numkeysKeyPositions } from '../args/numkeys.js';
 import { CMD_DENYOOM, CMD_MAY_REPLICATE, CMD_PAUSED_BY_WRITE_PAUSE, CMD_WRITE } from '../core/command-data.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
 import { replyHelp } from '../core/help.js';
+import { functionCommands } from './functions.js';
 
 const ERR_NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
 
@@ -149,4 +150,5 @@ export const commands: CommandCode[] = [
       { name: 'help', handler: (ctx) => replyHelp(ctx, 'SCRIPT', SCRIPT_HELP) },
     ],
   },
+  ...functionCommands,
 ];

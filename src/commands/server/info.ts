@@ -5,6 +5,7 @@ import { NODIS_VERSION } from '../../version.js';
 import type { CommandCode, CommandContext, ServerContext } from '../core/context.js';
 import { aofWriter } from '../../persistence/index.js';
 import type { Database } from '../../keyspace/database.js';
+import { functionsOf } from '../../scripting/functions.js';
 import { scriptingOf } from '../../scripting/scripting.js';
 
 /** What INFO needs to remember between calls, per server. */
@@ -175,6 +176,9 @@ function memorySection(server: ServerContext, out: Lines): void {
   const resident = mem.rss;
   const total = os.totalmem();
   const scripts = scriptingOf(server).figures();
+  const functions = functionsOf(server);
+  // Functions keep no Lua VM of their own (each FCALL runs its library's code afresh): their VM figure is 0.
+  const functionBytes = functions.memory();
   out.push(
     `used_memory:${used}`,
     `used_memory_human:${bytesToHuman(used)}`,
@@ -197,14 +201,14 @@ function memorySection(server: ServerContext, out: Lines): void {
     `used_memory_lua_human:${bytesToHuman(scripts.vmBytes)}`,
     `used_memory_scripts_eval:${scripts.cacheBytes}`,
     `number_of_cached_scripts:${scripts.scripts}`,
-    'number_of_functions:0',
-    'number_of_libraries:0',
+    `number_of_functions:${functions.functionCount}`,
+    `number_of_libraries:${functions.libraries.size}`,
     'used_memory_vm_functions:0',
     `used_memory_vm_total:${scripts.vmBytes}`,
     `used_memory_vm_total_human:${bytesToHuman(scripts.vmBytes)}`,
-    'used_memory_functions:0',
-    `used_memory_scripts:${scripts.cacheBytes}`,
-    `used_memory_scripts_human:${bytesToHuman(scripts.cacheBytes)}`,
+    `used_memory_functions:${functionBytes}`,
+    `used_memory_scripts:${scripts.cacheBytes + functionBytes}`,
+    `used_memory_scripts_human:${bytesToHuman(scripts.cacheBytes + functionBytes)}`,
     `maxmemory:${maxmemory}`,
     `maxmemory_human:${bytesToHuman(maxmemory)}`,
     `maxmemory_policy:${server.config.getString('maxmemory-policy')}`,

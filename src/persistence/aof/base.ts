@@ -10,6 +10,7 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { Config } from '../../config/config.js';
 import { snapshotUsedMemory } from '../../server/memory.js';
+import { functionCodesOf } from '../functions.js';
 import { encodeRdb } from '../rdb/index.js';
 import { BackgroundSave, writerOptions } from '../snapshot.js';
 import { BaseRewrite } from './rewrite.js';
@@ -41,6 +42,7 @@ export function startBaseJob(server: AofServer, path: string, format: BaseFormat
   if (format === 'rdb') return new RdbBaseJob(server, path);
   return new BaseRewrite(server.databases, path, {
     timestamps: server.config.getBool('aof-timestamp-enabled'),
+    functions: functionCodesOf(server),
     keyDelayUs: server.config.getNumber('rdb-key-save-delay'),
   });
 }
@@ -48,10 +50,10 @@ export function startBaseJob(server: AofServer, path: string, format: BaseFormat
 /** Writes the whole dataset into `path` now (the first base at start-up, when the dataset is empty). */
 export function writeBaseNow(server: AofServer, path: string, format: BaseFormat): void {
   if (format === 'aof') {
-    new BaseRewrite(server.databases, path, { timestamps: server.config.getBool('aof-timestamp-enabled') }).runSync();
+    new BaseRewrite(server.databases, path, { timestamps: server.config.getBool('aof-timestamp-enabled'), functions: functionCodesOf(server) }).runSync();
     return;
   }
-  const data = encodeRdb(server.databases, { ...writerOptions(server), header: { usedMem: snapshotUsedMemory(server.databases), aofBase: true } });
+  const data = encodeRdb(server.databases, { ...writerOptions(server), header: { usedMem: snapshotUsedMemory(server.databases), aofBase: true }, functions: functionCodesOf(server) });
   const fd = openSync(path, 'w', 0o644);
   try {
     let written = 0;

@@ -53,6 +53,8 @@ export interface LoadOptions {
   stopped?: () => boolean;
   /** Where the keys of an RDB part go, and how they are read (the server's encoding limits, rdbchecksum). */
   keyspace: { databases: readonly Database[]; limits: EncodingLimits; checksum: boolean };
+  /** Loads a function library an RDB part holds; throws an Error saying why it cannot. */
+  loadFunction?: (code: string) => void;
   /** appendfilename: a file of that very name is an old-style AOF, whose RDB part is a preamble. */
   aofFilename: string;
 }
@@ -226,6 +228,7 @@ async function loadRdbPart(
     let sinceCheck = 0;
     let sliceStart = performance.now();
     for (let record = reader.next(); record !== null; record = reader.next()) {
+      if (record.kind === 'function') options.loadFunction?.(record.code);
       if (record.kind !== 'key') continue;
       putLoadedKey(databases, record, false);
       keysLoaded++;

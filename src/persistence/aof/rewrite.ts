@@ -71,6 +71,8 @@ interface SnapshotDb {
 export interface BaseRewriteOptions {
   /** aof-timestamp-enabled: the base starts with a #TS annotation. */
   timestamps: boolean;
+  /** The function libraries' codes: a FUNCTION LOAD each, before the keys (Redis's rewriteFunctions). */
+  functions?: readonly string[];
   /**
    * rdb-key-save-delay (µs), Redis's testing knob: a pause after each key. Here each key is then
    * a slice of its own, followed by a timer of at least 1 ms, so the loop keeps running.
@@ -125,6 +127,7 @@ export class BaseRewrite implements KeyChangeListener {
     const delay = options.keyDelayUs ?? 0;
     this.keyDelayMs = delay === 0 ? 0 : Math.max(1, Math.ceil(delay / 1000));
     if (options.timestamps) this.main.out.latin1(timestampAnnotation(Math.floor(Date.now() / 1000)));
+    for (const code of options.functions ?? []) command(this.main.out, 'FUNCTION', 'LOAD', code);
   }
 
   /** Writes the whole base synchronously (an empty dataset at start-up, a small one): no listener needed. */

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, statSync } from 'node:
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Config } from '../../config/config.js';
 import { strerror } from '../../config/values.js';
+import { loadFunctionFromFile } from '../functions.js';
 import { encodingLimits } from '../load.js';
 import { baseFormat, writeBaseNow } from './base.js';
 import { AofLoadError, loadAppendOnlyFiles, type LoadResult } from './loader.js';
@@ -100,6 +101,7 @@ export async function loadAofDirectory(server: AofServer, paths: AofPaths, manif
       commandDelayUs: config.getNumber('key-load-delay'),
       stopped: () => server.stopping,
       keyspace: { databases: server.databases, limits: encodingLimits(server), checksum: config.getBool('rdbchecksum') },
+      loadFunction: (code) => loadFunctionFromFile(server, code),
       onProgress: (bytes) => {
         progress.loadedBytes = bytes;
       },

@@ -1,3 +1,4 @@
+import { readFunctionRecord } from './functions.js';
 import type { Value } from '../../types/value.js';
 import { List } from '../../types/list.js';
 import { SetValue } from '../../types/set.js';
@@ -274,6 +275,8 @@ export type RdbRecord =
   | { kind: 'aux'; key: string; value: string }
   | { kind: 'selectDb'; db: number }
   | { kind: 'resizeDb'; size: number; expiresSize: number }
+  /** A function library (its whole code, shebang included), saved before the databases. */
+  | { kind: 'function'; code: string }
   | RdbKeyRecord;
 
 export interface RdbKeyRecord {
@@ -386,7 +389,7 @@ export class RdbReader {
           throw new RdbError('The RDB file contains module auxiliary data, which is not supported');
         case RDB_OPCODE_FUNCTION:
         case RDB_OPCODE_FUNCTION2:
-          throw new RdbError('The RDB file contains functions, which are not supported yet');
+          return { kind: 'function', code: readFunctionRecord(src, type) };
         default: {
           if (!isObjectType(type)) throw new RdbError(`Unknown RDB encoding type ${type}`);
           const key = src.string();
@@ -436,6 +439,8 @@ export interface RdbContents {
   aux: Map<string, string>;
   /** Keys per database number. */
   databases: Map<number, Map<string, RdbEntry>>;
+  /** The function libraries' codes, in file order. */
+  functions: string[];
   /** Where the RDB ends in the input (an AOF tail may follow). */
   end: number;
 }
@@ -444,10 +449,12 @@ export interface RdbContents {
 export function readRdb(input: Buffer, options: RdbReaderOptions = {}): RdbContents {
   const reader = new RdbReader(input, options);
   const aux = new Map<string, string>();
+  const functions: string[] = [];
   const databases = new Map<number, Map<string, RdbEntry>>();
   let record: RdbRecord | null;
   while ((record = reader.next()) !== null) {
     if (record.kind === 'aux') aux.set(record.key, record.value);
+    else if (record.kind === 'function') functions.push(record.code);
     else if (record.kind === 'key') {
       let db = databases.get(record.db);
       if (db === undefined) databases.set(record.db, (db = new Map()));
@@ -455,5 +462,5 @@ export function readRdb(input: Buffer, options: RdbReaderOptions = {}): RdbConte
       db.set(record.key, { value: record.value, expireAt: record.expireAt, idleSeconds: record.idleSeconds, lfuFreq: record.lfuFreq });
     }
   }
-  return { version: reader.version, aux, databases, end: reader.offset };
+  return { version: reader.version, aux, databases, functions, end: reader.offset };
 }

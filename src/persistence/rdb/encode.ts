@@ -1,4 +1,5 @@
 /** RDB files: the header, databases, key records and the trailer around the values' bodies (value-encoder.ts). */
+import { writeFunctionRecords } from './functions.js';
 import { NODIS_VERSION } from '../../version.js';
 import type { Value } from '../../types/value.js';
 import {
@@ -93,6 +94,11 @@ export class RdbWriter {
     this.out.byte(RDB_OPCODE_AUX);
     this.encoder.writeString(this.out, key);
     this.encoder.writeString(this.out, value);
+  }
+
+  /** Function libraries (Redis's rdbSaveFunctions): after the AUX fields, before the databases. */
+  functions(codes: Iterable<string>): void {
+    writeFunctionRecords(this.out, codes, this.encoder);
   }
 
   /** Starts database `id`, with its key count and the number of keys with an expiry. */
@@ -219,10 +225,14 @@ export interface RdbSourceDatabase {
  * A whole RDB file in one buffer: every non-empty database in order, keys with their expiry.
  * For what fits in memory at once (tests, DEBUG RELOAD); BGSAVE drives an RdbWriter itself.
  */
-export function encodeRdb(databases: Iterable<RdbSourceDatabase>, options: RdbWriterOptions & { header?: RdbHeaderFields } = {}): Buffer {
+export function encodeRdb(
+  databases: Iterable<RdbSourceDatabase>,
+  options: RdbWriterOptions & { header?: RdbHeaderFields; functions?: Iterable<string> } = {},
+): Buffer {
   const writer = new RdbWriter(options);
   const chunks: Buffer[] = [];
   writer.header(options.header);
+  if (options.functions !== undefined) writer.functions(options.functions);
   for (const db of databases) {
     if (db.dict.size === 0) continue;
     writer.selectDb(db.id, db.dict.size, db.expires.size);

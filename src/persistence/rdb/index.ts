@@ -6,3 +6,4 @@ export { RdbWriter, encodeRdb, type KeyMetadata, type RdbHeaderFields, type RdbS
 export { ValueEncoder, rdbTypeOf, type ValueEncoderOptions, type ValuePieces } from './value-encoder.js';
 export { RdbReader, readRdb, type RdbContents, type RdbEntry, type RdbKeyRecord, type RdbReaderOptions, type RdbRecord } from './decode.js';
 export { createDumpPayload, decodeDumpPayload, verifyDumpPayload } from './dump.js';
+export { createFunctionsPayload, readFunctionRecord, readFunctionsPayload, writeFunctionRecords } from './functions.js';
