@@ -71,6 +71,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly clients = new Map<number, Client>();
   readonly monitors = new Set<Client>();
   dirty = 0;
+  busyScriptError: string | null = null;
   /** Set while a dataset loads at start-up (persistence/loading.ts): INFO's loading_* figures. */
   loadingProgress: LoadingProgress | null = null;
   /** Set by the AOF when it cannot write: write commands are refused with this MISCONF error. */

@@ -9,7 +9,8 @@ import { NODIS_VERSION } from '../version.js';
 import { ScriptCache, scriptSha, type CachedScript } from './cache.js';
 import type { LoadedScript, ReplyBytes, ScriptEngine, ScriptFailure, ScriptHost } from './engine.js';
 import { readShebang, SCRIPT_ALLOW_OOM, SCRIPT_LEGACY, SCRIPT_NO_WRITES } from './shebang.js';
-import { WasmScriptEngine } from './wasm-engine.js';
+import { WasmScriptEngine, workerScriptOf } from './wasm-engine.js';
+import { KILLED_BY_USER, ScriptWorker } from './worker-engine.js';
 
 /**
  * Scripting as the commands use it: the engine (one per process, kept alive between calls),
@@ -19,6 +20,8 @@ import { WasmScriptEngine } from './wasm-engine.js';
  */
 
 let engine: ScriptEngine | null = null;
+/** Where scripts that could run for ever run (worker-engine.ts); null when it could not start. */
+let worker: ScriptWorker | null = null;
 let preparing: Promise<void> | null = null;
 /** Why the engine could not be created, for the error scripts answer then. */
 let unavailable = 'the Lua engine is not loaded';
@@ -31,6 +34,11 @@ export function prepareScriptEngine(log: Logger): Promise<void> {
   preparing ??= WasmScriptEngine.create(NODIS_VERSION).then(
     (created) => {
       engine = created;
+      try {
+        worker = new ScriptWorker(NODIS_VERSION);
+      } catch (err) {
+        log.warn(`Scripts run on the event loop (SCRIPT KILL cannot stop them): ${(err as Error).message}`);
+      }
     },
     (err: unknown) => {
       unavailable = `the Lua engine could not be loaded: ${(err as Error).message}`;
@@ -61,7 +69,12 @@ export interface ScriptInvocation {
   readOnlyCommand: boolean;
   keys: string[];
   args: string[];
+  /** A function (FCALL): BUSY and the kill commands name FUNCTION KILL; otherwise SCRIPT KILL. */
+  isFunction?: boolean;
 }
+
+const ERR_BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
+const ERR_BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
 
 const LOG_LEVELS: Record<string, number> = { debug: 0, verbose: 1, notice: 2, warning: 3 };
 
@@ -75,6 +88,8 @@ export class Scripting {
   private client: LocalClient | null = null;
   /** The run in progress. */
   private run: ScriptRun | null = null;
+  /** Whether the run in progress is a function's (FCALL). */
+  private runIsFunction = false;
   private readonly host: ScriptHost;
 
   constructor(private readonly server: ServerContext) {
@@ -120,6 +135,7 @@ export class Scripting {
   flush(): void {
     this.cache.clear();
     if (engine !== null) engine.reset();
+    if (worker !== null) worker.reset();
   }
 
   /** INFO's figures: the VM's memory, the cache's, the number of cached scripts. */
@@ -132,7 +148,7 @@ export class Scripting {
    * and scriptResetRun). Throws a RedisError for what is refused before it starts; a failure
    * of the script is answered as Redis answers it.
    */
-  runScript(ctx: CommandContext, invocation: ScriptInvocation): void {
+  runScript(ctx: CommandContext, invocation: ScriptInvocation): void | Promise<void> {
     const vm = requireEngine();
     this.refuseBeforeRun(invocation);
     const flags = invocation.flags;
@@ -150,16 +166,56 @@ export class Scripting {
     client.reply.resp = 2;
     client.scriptRun = run;
     this.run = run;
+    this.runIsFunction = invocation.isFunction === true;
     setScriptClock(Date.now());
-    let failure: ScriptFailure | null;
+    let outcome: ScriptFailure | null | Promise<ScriptFailure | null> = null;
     try {
-      failure = vm.run(invocation.script, invocation.keys, invocation.args, this.host, ctx.reply);
+      const script = invocation.script;
+      // A script that cannot run away runs here, where it is cheapest; any other in the worker.
+      if (script.bounded === true || worker === null) {
+        outcome = vm.run(script, invocation.keys, invocation.args, this.host, ctx.reply);
+      } else {
+        const threshold = this.server.config.getNumber('busy-reply-threshold');
+        outcome = worker.run(workerScriptOf(script), invocation.keys, invocation.args, this.host, ctx.reply, threshold, () => {
+          this.server.busyScriptError = this.runIsFunction ? ERR_BUSY_FUNCTION : ERR_BUSY_EVAL;
+        });
+      }
     } finally {
-      setScriptClock(0);
-      client.scriptRun = null;
-      this.run = null;
+      if (!(outcome instanceof Promise)) this.endRun(client);
     }
-    if (failure !== null) this.answerFailure(ctx, invocation.name, failure);
+    if (outcome instanceof Promise) {
+      // Past busy-reply-threshold: the caller's reply waits for the end of the script.
+      return outcome.then((failure) => {
+        this.endRun(client);
+        if (failure !== null) this.answerFailure(ctx, invocation.name, failure);
+      });
+    }
+    if (outcome !== null) this.answerFailure(ctx, invocation.name, outcome);
+  }
+
+  private endRun(client: LocalClient): void {
+    setScriptClock(0);
+    client.scriptRun = null;
+    this.run = null;
+    this.server.busyScriptError = null;
+  }
+
+  /**
+   * Redis's scriptKill: SCRIPT KILL (`byFunctionKill` false) or FUNCTION KILL stops the script
+   * running past busy-reply-threshold, unless it has written. Throws Redis's error otherwise.
+   */
+  kill(byFunctionKill: boolean): void {
+    const run = this.run;
+    if (run === null || worker === null || !worker.runningAsync) throw new RedisError('NOTBUSY No scripts in execution right now.');
+    if (run.writeDirty) {
+      throw new RedisError(
+        'UNKILLABLE Sorry the script already executed write commands against the dataset. ' +
+          'You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.',
+      );
+    }
+    if (byFunctionKill !== this.runIsFunction) throw new RedisError(this.runIsFunction ? ERR_BUSY_FUNCTION : ERR_BUSY_EVAL);
+    this.server.log.warn('Lua script killed by user with SCRIPT KILL.');
+    worker.kill(KILLED_BY_USER);
   }
 
   /** Redis's scriptPrepareForRun: what a script with a shebang is refused before it starts. */
