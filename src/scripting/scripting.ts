@@ -73,6 +73,9 @@ export interface ScriptInvocation {
   isFunction?: boolean;
 }
 
+/** What closes the held propagation level: never emitted itself (the script's EVAL prevented its own propagation). */
+const RELEASED_UNIT: readonly string[] = ['eval'];
+
 const ERR_BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
 const ERR_BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
 
@@ -171,13 +174,16 @@ export class Scripting {
     let outcome: ScriptFailure | null | Promise<ScriptFailure | null> = null;
     try {
       const script = invocation.script;
-      // A script that cannot run away runs here, where it is cheapest; any other in the worker.
-      if (script.bounded === true || worker === null) {
+      // A script that cannot run away runs here, where it is cheapest; any other in the worker,
+      // when its caller can wait for its reply from the event loop: a client's own command,
+      // not one of a transaction (EXEC runs its commands one after the other, synchronously).
+      if (script.bounded === true || worker === null || ctx.caller !== 'client' || ctx.inMulti) {
         outcome = vm.run(script, invocation.keys, invocation.args, this.host, ctx.reply);
       } else {
         const threshold = this.server.config.getNumber('busy-reply-threshold');
         outcome = worker.run(workerScriptOf(script), invocation.keys, invocation.args, this.host, ctx.reply, threshold, () => {
           this.server.busyScriptError = this.runIsFunction ? ERR_BUSY_FUNCTION : ERR_BUSY_EVAL;
+          this.holdPropagation();
         });
       }
     } finally {
@@ -186,11 +192,34 @@ export class Scripting {
     if (outcome instanceof Promise) {
       // Past busy-reply-threshold: the caller's reply waits for the end of the script.
       return outcome.then((failure) => {
+        this.releasePropagation(ctx.db.id);
         this.endRun(client);
         if (failure !== null) this.answerFailure(ctx, invocation.name, failure);
       });
     }
     if (outcome !== null) this.answerFailure(ctx, invocation.name, outcome);
+  }
+
+  /** Whether the run past its threshold holds a propagation level open (see holdPropagation). */
+  private propagationHeld = false;
+
+  /**
+   * The script goes on past its handler's return: one more propagation level keeps the
+   * commands it ran so far and those it will run in one unit (one MULTI/EXEC), emitted when it
+   * ends, rather than the handler's return emitting the first part alone. Nothing else that
+   * writes runs meanwhile (other clients get BUSY, the cron waits).
+   */
+  private holdPropagation(): void {
+    const propagation = this.server.propagation;
+    if (!propagation.active) return;
+    propagation.enterCall(this.server.dirty);
+    this.propagationHeld = true;
+  }
+
+  private releasePropagation(db: number): void {
+    if (!this.propagationHeld) return;
+    this.propagationHeld = false;
+    this.server.propagation.exitCall(db, RELEASED_UNIT, this.server.dirty, 'eval', false);
   }
 
   private endRun(client: LocalClient): void {
