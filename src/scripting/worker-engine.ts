@@ -40,6 +40,8 @@ const ERR_REPLY_TOO_LARGE = Buffer.from('-ERR the reply is too large to hand to 
 export class ScriptWorker {
   private worker: Worker | null = null;
   private channel: Channel = Channel.allocate();
+  /** The next worker, started ahead (see start). */
+  private spare: { worker: Worker; channel: Channel } | null = null;
   /** A run past the threshold: it ends with the promise its caller awaits. */
   private asyncRun: { channel: Channel; killed: ScriptFailure | null } | null = null;
 
@@ -52,17 +54,30 @@ export class ScriptWorker {
     return this.asyncRun !== null;
   }
 
+  /**
+   * Makes the spare worker the running one, and starts a new spare: a worker takes long to
+   * start (its engine, and its TypeScript sources through tsx: up to a second on a busy
+   * machine), so a kill must not wait for one.
+   */
   private start(): void {
-    this.channel = Channel.allocate();
+    const spare = this.spare ?? this.spawn();
+    this.worker = spare.worker;
+    this.channel = spare.channel;
+    this.spare = this.spawn();
+  }
+
+  private spawn(): { worker: Worker; channel: Channel } {
+    const channel = Channel.allocate();
     const worker = new Worker(new URL('./engine-worker.mjs', import.meta.url), {
-      workerData: { shared: this.channel.shared, version: this.version },
+      workerData: { shared: channel.shared, version: this.version },
     });
     // A worker never keeps the process alive; one that dies is replaced by the next run.
     worker.unref();
     worker.on('error', () => {
       if (this.worker === worker) this.worker = null;
+      if (this.spare?.worker === worker) this.spare = null;
     });
-    this.worker = worker;
+    return { worker, channel };
   }
 
   /**
@@ -163,15 +178,21 @@ export class ScriptWorker {
     channel.waitWhile(TURN_JOB, performance.now() + START_WAIT_MS);
   }
 
-  /** Stops the worker for good (the server closes). */
+  /** Stops the workers for good. */
   close(): void {
+    this.stopRunning();
+    if (this.spare !== null) void this.spare.worker.terminate();
+    this.spare = null;
+  }
+
+  private stopRunning(): void {
     const worker = this.worker;
     this.worker = null;
     if (worker !== null) void worker.terminate();
   }
 
   private restart(): void {
-    this.close();
+    this.stopRunning();
     this.start();
   }
 
