@@ -1,3 +1,5 @@
+import { noteSharedBuffer } from '../server/memory.js';
+
 /**
  * The channel between the main thread and the script worker (worker-engine.ts, engine-worker.ts):
  * one SharedArrayBuffer holding a turn word, a message kind, a length and a byte area. Exactly
@@ -65,7 +67,13 @@ export class Channel {
   }
 
   static allocate(): Channel {
+    noteSharedBuffer(HEADER_BYTES + AREA_BYTES);
     return new Channel(new SharedArrayBuffer(HEADER_BYTES + AREA_BYTES));
+  }
+
+  /** The channel is no longer used (its worker was terminated). */
+  drop(): void {
+    noteSharedBuffer(-(HEADER_BYTES + AREA_BYTES));
   }
 
   get turn(): number {

@@ -39,7 +39,7 @@ const ERR_REPLY_TOO_LARGE = Buffer.from('-ERR the reply is too large to hand to 
 
 export class ScriptWorker {
   private worker: Worker | null = null;
-  private channel: Channel = Channel.allocate();
+  private channel!: Channel;
   /** The next worker, started ahead (see start). */
   private spare: { worker: Worker; channel: Channel } | null = null;
   /** A run past the threshold: it ends with the promise its caller awaits. */
@@ -181,14 +181,20 @@ export class ScriptWorker {
   /** Stops the workers for good. */
   close(): void {
     this.stopRunning();
-    if (this.spare !== null) void this.spare.worker.terminate();
+    if (this.spare !== null) {
+      void this.spare.worker.terminate();
+      this.spare.channel.drop();
+    }
     this.spare = null;
   }
 
   private stopRunning(): void {
     const worker = this.worker;
     this.worker = null;
-    if (worker !== null) void worker.terminate();
+    if (worker !== null) {
+      void worker.terminate();
+      this.channel.drop();
+    }
   }
 
   private restart(): void {

@@ -109,7 +109,16 @@ export function usedMemory(): number {
  */
 function externalNotBuffers(): number {
   const m = process.memoryUsage();
-  return m.external - m.arrayBuffers;
+  // Shared buffers are in arrayBuffers but not in external: only the others are taken out.
+  return m.external - (m.arrayBuffers - sharedBufferBytes);
+}
+
+/** Bytes of SharedArrayBuffers alive (the script worker's channels): not data, and not in `external`. */
+let sharedBufferBytes = 0;
+
+/** A SharedArrayBuffer of `bytes` was allocated (or, negative, dropped). */
+export function noteSharedBuffer(bytes: number): void {
+  sharedBufferBytes += bytes;
 }
 
 /** What a command argument costs once stored: V8's string header beside its bytes. */
