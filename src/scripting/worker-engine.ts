@@ -105,7 +105,7 @@ export class ScriptWorker {
     if (end >= 0) end = writeStrings(area, end, args);
     if (end < 0) return { kind: 'error', message: 'ERR the script and its arguments are too large', line: 0, fromCommand: false };
     channel.handOver(TURN_JOB, JOB_RUN, end);
-    const deadline = thresholdMs > 0 ? started + thresholdMs : Infinity;
+    const deadline = started + thresholdMs;
     let waitingOn = TURN_JOB;
     for (;;) {
       const turn = channel.waitWhile(waitingOn, deadline);
