@@ -93,6 +93,8 @@ describe.skipIf(!hasOracle)('differential: a busy script that wrote, and SHUTDOW
       await caller.waitClosed(20_000);
       replies.push(`exit ${String(await server.exited)}`);
       return replies;
+    } catch (err) {
+      throw new Error(`${kind}: ${(err as Error).message}\n${server.output()}`);
     } finally {
       caller.close();
       other.close();
