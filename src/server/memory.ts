@@ -76,6 +76,14 @@ export function lazyfreeEffort(value: Value, listFill: number): number {
   return 1;
 }
 
+/** Bytes of SharedArrayBuffers alive (the script worker's channels): not data, and not in `external`. */
+let sharedBufferBytes = 0;
+
+/** A SharedArrayBuffer of `bytes` was allocated (or, negative, dropped). */
+export function noteSharedBuffer(bytes: number): void {
+  sharedBufferBytes += bytes;
+}
+
 /**
  * The V8 heap in use plus the memory outside it that is not Buffers: what holds data. Buffers
  * hold the clients' input and output, counted apart as Redis counts them (MemoryMeter.clients),
@@ -83,7 +91,8 @@ export function lazyfreeEffort(value: Value, listFill: number): number {
  */
 function heapAndExternalData(): number {
   const m = process.memoryUsage();
-  return m.heapUsed + m.external - m.arrayBuffers;
+  // (Shared buffers are in arrayBuffers but not in external: only the others are taken out.)
+  return m.heapUsed + m.external - (m.arrayBuffers - sharedBufferBytes);
 }
 
 /** What the process used when this module loaded: the floor of the used_memory estimate. */
@@ -111,14 +120,6 @@ function externalNotBuffers(): number {
   const m = process.memoryUsage();
   // Shared buffers are in arrayBuffers but not in external: only the others are taken out.
   return m.external - (m.arrayBuffers - sharedBufferBytes);
-}
-
-/** Bytes of SharedArrayBuffers alive (the script worker's channels): not data, and not in `external`. */
-let sharedBufferBytes = 0;
-
-/** A SharedArrayBuffer of `bytes` was allocated (or, negative, dropped). */
-export function noteSharedBuffer(bytes: number): void {
-  sharedBufferBytes += bytes;
 }
 
 /** What a command argument costs once stored: V8's string header beside its bytes. */
