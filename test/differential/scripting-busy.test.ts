@@ -81,7 +81,8 @@ describe.skipIf(!hasOracle)('differential: a busy script that wrote, and SHUTDOW
   async function unkillableScenario(kind: ServerKind): Promise<string[]> {
     const dir = mkdtempSync(join(tmpdir(), 'nodis-busy-'));
     dirs.push(dir);
-    const { server, client: other } = await startServerProcess(kind, dir, THRESHOLD);
+    // A longer threshold: the script must have written (its first command) before it is busy.
+    const { server, client: other } = await startServerProcess(kind, dir, ['--busy-reply-threshold', '500']);
     const caller = await RawClient.connect(server.port);
     try {
       caller.send('EVAL', "redis.call('SET', KEYS[1], 'v') while true do end", '1', 'k');
