@@ -197,7 +197,8 @@ export class Client implements ClientConnection {
       // With maxmemory-clients set, the output a command added counts before the next one runs
       // (Redis measures the client after each command, then evicts before the next).
       if (this.server.clientsMemory.tracking) this.updateMemoryUsage(true);
-      if (this.server.blocking.hasReady) this.server.blocking.handleReady();
+      // Keys a busy script made ready are served once it ends (after its caller's reply).
+      if (this.server.blocking.hasReady && this.server.busyScriptError === null) this.server.blocking.handleReady();
     }
     endBatch();
     // Once the connection is to close, nothing more is added to what goes out (Redis drops
@@ -216,6 +217,8 @@ export class Client implements ClientConnection {
       // CLIENT REPLY SKIP covered the held command's reply; it ends with it.
       this.reply.enabled = this.replyMode !== 'off';
       this.flush();
+      // Clients blocked on keys the held command (a script busy past its threshold) made ready.
+      if (this.server.blocking.hasReady) this.server.blocking.handleReady();
       // What the command did when it answered (MIGRATE's deletions) may have notified subscribers.
       this.server.flushPending();
       this.resume();

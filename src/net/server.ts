@@ -76,6 +76,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly clients = new Map<number, Client>();
   readonly monitors = new Set<Client>();
   dirty = 0;
+  busyScriptError: string | null = null;
   /** Set while a dataset loads at start-up (persistence/loading.ts): INFO's loading_* figures. */
   loadingProgress: LoadingProgress | null = null;
   /** Set by the AOF when it cannot write: write commands are refused with this MISCONF error. */
@@ -279,7 +280,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
 
   /** Redis's isSafeToPerformEvictions: not while a dataset loads, nor while clients are paused. */
   evictionAllowed(): boolean {
-    return !this.loading && !(this.pausedUntil !== 0 && this.pausedUntil > Date.now());
+    // (Redis's isSafeToPerformEvictions: not under a script busy past its threshold either.)
+    return !this.loading && this.busyScriptError === null && !(this.pausedUntil !== 0 && this.pausedUntil > Date.now());
   }
 
   /** Redis's freeMemoryGetNotCountedMemory: the AOF buffer (no replicas here). */
@@ -570,6 +572,9 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   private cron(): void {
     const hz = Math.min(500, Math.max(1, this.config.getNumber('hz')));
     tickLruClock();
+    // A script busy past busy-reply-threshold is still one atomic command: nothing expires,
+    // is evicted or times out under it (Redis runs only whileBlockedCron meanwhile).
+    if (this.busyScriptError !== null) return;
     // Nothing expires while a dataset is being loaded (Redis's keyIsExpired): it is done after.
     if (this.activeExpireEnabled && !this.loading) activeExpireCycle(this.databases, this.stats, hz);
     // Keys that expired may answer blocked clients (an expired stream, XREADGROUP), as Redis's beforeSleep does.

@@ -43,6 +43,11 @@ export interface LoadedScript {
   readonly engineData: unknown;
   /** Bytes the engine keeps for it (INFO used_memory_scripts_eval). */
   readonly bytes: number;
+  /**
+   * The script runs a bounded number of VM instructions (no loop, no function of its own, no
+   * code compiled at run time): it cannot run away, so it may run where it cannot be stopped.
+   */
+  readonly bounded?: boolean;
 }
 
 /** Why a run failed, for the caller to answer as Redis does. */

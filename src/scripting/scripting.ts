@@ -10,7 +10,8 @@ import { ScriptCache, scriptSha, type CachedScript } from './cache.js';
 import type { LoadedScript, ReplyBytes, ScriptEngine, ScriptFailure, ScriptHost } from './engine.js';
 import { functionErrorText } from './functions.js';
 import { readShebang, SCRIPT_ALLOW_OOM, SCRIPT_LEGACY, SCRIPT_NO_WRITES } from './shebang.js';
-import { WasmScriptEngine } from './wasm-engine.js';
+import { WasmScriptEngine, workerScriptOf } from './wasm-engine.js';
+import { KILLED_BY_USER, ScriptWorker } from './worker-engine.js';
 
 /**
  * Scripting as the commands use it: the engine (one per process, kept alive between calls),
@@ -20,6 +21,8 @@ import { WasmScriptEngine } from './wasm-engine.js';
  */
 
 let engine: ScriptEngine | null = null;
+/** Where scripts that could run for ever run (worker-engine.ts); null when it could not start. */
+let worker: ScriptWorker | null = null;
 let preparing: Promise<void> | null = null;
 /** Why the engine could not be created, for the error scripts answer then. */
 let unavailable = 'the Lua engine is not loaded';
@@ -32,6 +35,11 @@ export function prepareScriptEngine(log: Logger): Promise<void> {
   preparing ??= WasmScriptEngine.create(NODIS_VERSION).then(
     (created) => {
       engine = created;
+      try {
+        worker = new ScriptWorker(NODIS_VERSION);
+      } catch (err) {
+        log.warn(`Scripts run on the event loop (SCRIPT KILL cannot stop them): ${(err as Error).message}`);
+      }
     },
     (err: unknown) => {
       unavailable = `the Lua engine could not be loaded: ${(err as Error).message}`;
@@ -62,9 +70,18 @@ export interface ScriptInvocation {
   readOnlyCommand: boolean;
   keys: string[];
   args: string[];
-  /** FCALL's functions: errors name the chunk "user_function" (Redis's "@user_function"), not "user_script". */
+  /**
+   * FCALL's functions: errors name the chunk "user_function" (Redis's "@user_function"), not
+   * "user_script"; BUSY and the kill commands name FUNCTION KILL rather than SCRIPT KILL.
+   */
   isFunction?: boolean;
 }
+
+/** What closes the held propagation level: never emitted itself (the script's EVAL prevented its own propagation). */
+const RELEASED_UNIT: readonly string[] = ['eval'];
+
+const ERR_BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
+const ERR_BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
 
 const LOG_LEVELS: Record<string, number> = { debug: 0, verbose: 1, notice: 2, warning: 3 };
 
@@ -78,6 +95,8 @@ export class Scripting {
   private client: LocalClient | null = null;
   /** The run in progress. */
   private run: ScriptRun | null = null;
+  /** Whether the run in progress is a function's (FCALL). */
+  private runIsFunction = false;
   private readonly host: ScriptHost;
 
   constructor(private readonly server: ServerContext) {
@@ -123,6 +142,7 @@ export class Scripting {
   flush(): void {
     this.cache.clear();
     if (engine !== null) engine.reset();
+    if (worker !== null) worker.reset();
   }
 
   /** INFO's figures: the VM's memory, the cache's, the number of cached scripts. */
@@ -135,7 +155,7 @@ export class Scripting {
    * and scriptResetRun). Throws a RedisError for what is refused before it starts; a failure
    * of the script is answered as Redis answers it.
    */
-  runScript(ctx: CommandContext, invocation: ScriptInvocation): void {
+  runScript(ctx: CommandContext, invocation: ScriptInvocation): void | Promise<void> {
     const vm = requireEngine();
     this.refuseBeforeRun(invocation);
     const flags = invocation.flags;
@@ -153,16 +173,82 @@ export class Scripting {
     client.reply.resp = 2;
     client.scriptRun = run;
     this.run = run;
+    this.runIsFunction = invocation.isFunction === true;
     setScriptClock(Date.now());
-    let failure: ScriptFailure | null;
+    let outcome: ScriptFailure | null | Promise<ScriptFailure | null> = null;
     try {
-      failure = vm.run(invocation.script, invocation.keys, invocation.args, this.host, ctx.reply);
+      const script = invocation.script;
+      // A script that cannot run away runs here, where it is cheapest; any other in the worker,
+      // when its caller can wait for its reply from the event loop: a client's own command,
+      // not one of a transaction (EXEC runs its commands one after the other, synchronously).
+      if (script.bounded === true || worker === null || ctx.caller !== 'client' || ctx.inMulti) {
+        outcome = vm.run(script, invocation.keys, invocation.args, this.host, ctx.reply);
+      } else {
+        const threshold = this.server.config.getNumber('busy-reply-threshold');
+        outcome = worker.run(workerScriptOf(script), invocation.keys, invocation.args, this.host, ctx.reply, threshold, () => {
+          this.server.busyScriptError = this.runIsFunction ? ERR_BUSY_FUNCTION : ERR_BUSY_EVAL;
+          this.holdPropagation();
+        });
+      }
     } finally {
-      setScriptClock(0);
-      client.scriptRun = null;
-      this.run = null;
+      if (!(outcome instanceof Promise)) this.endRun(client);
     }
-    if (failure !== null) this.answerFailure(ctx, invocation.name, failure, invocation.isFunction === true);
+    if (outcome instanceof Promise) {
+      // Past busy-reply-threshold: the caller's reply waits for the end of the script.
+      return outcome.then((failure) => {
+        this.releasePropagation(ctx.db.id);
+        this.endRun(client);
+        if (failure !== null) this.answerFailure(ctx, invocation.name, failure, invocation.isFunction === true);
+      });
+    }
+    if (outcome !== null) this.answerFailure(ctx, invocation.name, outcome, invocation.isFunction === true);
+  }
+
+  /** Whether the run past its threshold holds a propagation level open (see holdPropagation). */
+  private propagationHeld = false;
+
+  /**
+   * The script goes on past its handler's return: one more propagation level keeps the
+   * commands it ran so far and those it will run in one unit (one MULTI/EXEC), emitted when it
+   * ends, rather than the handler's return emitting the first part alone. Nothing else that
+   * writes runs meanwhile (other clients get BUSY, the cron waits).
+   */
+  private holdPropagation(): void {
+    const propagation = this.server.propagation;
+    if (!propagation.active) return;
+    propagation.enterCall(this.server.dirty);
+    this.propagationHeld = true;
+  }
+
+  private releasePropagation(db: number): void {
+    if (!this.propagationHeld) return;
+    this.propagationHeld = false;
+    this.server.propagation.exitCall(db, RELEASED_UNIT, this.server.dirty, 'eval', false);
+  }
+
+  private endRun(client: LocalClient): void {
+    setScriptClock(0);
+    client.scriptRun = null;
+    this.run = null;
+    this.server.busyScriptError = null;
+  }
+
+  /**
+   * Redis's scriptKill: SCRIPT KILL (`byFunctionKill` false) or FUNCTION KILL stops the script
+   * running past busy-reply-threshold, unless it has written. Throws Redis's error otherwise.
+   */
+  kill(byFunctionKill: boolean): void {
+    const run = this.run;
+    if (run === null || worker === null || !worker.runningAsync) throw new RedisError('NOTBUSY No scripts in execution right now.');
+    if (run.writeDirty) {
+      throw new RedisError(
+        'UNKILLABLE Sorry the script already executed write commands against the dataset. ' +
+          'You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.',
+      );
+    }
+    if (byFunctionKill !== this.runIsFunction) throw new RedisError(this.runIsFunction ? ERR_BUSY_FUNCTION : ERR_BUSY_EVAL);
+    this.server.log.warn('Lua script killed by user with SCRIPT KILL.');
+    worker.kill(KILLED_BY_USER);
   }
 
   /** Redis's scriptPrepareForRun: what a script with a shebang is refused before it starts. */

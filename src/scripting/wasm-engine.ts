@@ -4,6 +4,7 @@ import type { ReplyWriter } from '../protocol/reply.js';
 import { ABI_BULK, ABI_ERROR, ABI_INT, ABI_SCRIPT_ERROR, AbiWriter, respToAbi, writeReturnedValue, type ReturnedValueOptions } from './abi.js';
 import { ACL_CHECK_COMMAND, COMPILE_CHUNK, MARK, SET_REPL_COMMAND, buildDriver, type Driver } from './driver.js';
 import type { LoadedScript, ReplyBytes, ScriptEngine, ScriptFailure, ScriptHost } from './engine.js';
+import type { WorkerScript } from './worker-engine.js';
 
 /**
  * The ScriptEngine over lua-redis-wasm 1.5.0: Redis's own Lua 5.1 (with its read-only globals,
@@ -49,6 +50,18 @@ const FALSE_REPLY = fixed('#f\r\n');
 /** What the engine answers for a value it cannot encode (a function…); Redis replies null for it. */
 const UNSUPPORTED_RETURN = 'ERR unsupported Lua return type';
 const MEMORY_CHUNK = "return collectgarbage('count')";
+/**
+ * What a script needs to run for ever: a loop, a function of its own (recursion), or code
+ * compiled at run time. Found anywhere in the source (comments and strings too), it errs on
+ * the safe side.
+ */
+const UNBOUNDED_WORDS = /\b(?:while|for|repeat|function|loadstring|load)\b/;
+
+/** What the script worker needs to run a script this engine loaded: its driver chunk. */
+export function workerScriptOf(script: LoadedScript): WorkerScript {
+  const driver = script.engineData as Driver;
+  return { chunk: driver.text, wrapped: driver.wrapped, marksNulls: driver.marksNulls, callLine: driver.callLine };
+}
 
 /** One WebAssembly instance of the engine. */
 class Vm {
@@ -191,7 +204,7 @@ export class WasmScriptEngine implements ScriptEngine {
     }
     const driver = buildDriver(source);
     // A V8 one-byte string: its header and its characters.
-    return { engineData: driver, bytes: 16 + driver.text.length };
+    return { engineData: driver, bytes: 16 + driver.text.length, bounded: !UNBOUNDED_WORDS.test(source) };
   }
 
   run(script: LoadedScript, keys: readonly string[], args: readonly string[], host: ScriptHost, reply: ReplyWriter): ScriptFailure | null {

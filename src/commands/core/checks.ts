@@ -1,7 +1,7 @@
 import { RedisError, ERR_NOAUTH } from '../../errors.js';
 import type { ClientConnection, CommandContext, CommandHandler, ResolvedCommand } from './context.js';
 import {
-  CMD_DENYOOM, CMD_LOADING, CMD_MAY_REPLICATE, CMD_NO_AUTH, CMD_NO_MULTI, CMD_NOSCRIPT, CMD_PAUSED_BY_WRITE_PAUSE, CMD_PROTECTED,
+  CMD_ALLOW_BUSY, CMD_DENYOOM, CMD_LOADING, CMD_MAY_REPLICATE, CMD_NO_AUTH, CMD_NO_MULTI, CMD_NOSCRIPT, CMD_PAUSED_BY_WRITE_PAUSE, CMD_PROTECTED,
   CMD_WRITE,
 } from './command-data.js';
 import { isSubscribed } from '../../pubsub/registry.js';
@@ -69,6 +69,9 @@ export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand, bit
     return `ERR Can't execute '${resolved.fullName}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context`;
   }
   if (ctx.server.loading && ctx.caller !== 'loader' && (bits & CMD_LOADING) === 0) return ERR_LOADING;
+  // Redis's isInsideYieldingLongCommand: a script runs past busy-reply-threshold.
+  const busy = ctx.server.busyScriptError;
+  if (busy !== null && ctx.caller === 'client' && (bits & CMD_ALLOW_BUSY) === 0) return busy;
   if (ctx.caller === 'client' && ctx.server.writesPaused() && (ctx.server.allCommandsPaused() || heldByWritePause(ctx, resolved, bits))) return POSTPONE;
   return PASS;
 }

@@ -54,6 +54,8 @@ export const CMD_FAST = 1 << 10;
 export const CMD_WRITE = 1 << 11;
 /** may_replicate: may propagate without writing (PUBLISH, EVAL): refused in read-only scripts too. */
 export const CMD_MAY_REPLICATE = 1 << 12;
+/** allow_busy: runs while a script is busy past busy-reply-threshold (others answer BUSY). */
+export const CMD_ALLOW_BUSY = 1 << 13;
 
 /** The CMD_… bits of a command with these flags, under a container with `parentFlags` (null for a top-level command). */
 export function commandFlagBits(flags: readonly CommandFlag[], parentFlags: readonly CommandFlag[] | null): number {
@@ -73,6 +75,7 @@ export function commandFlagBits(flags: readonly CommandFlag[], parentFlags: read
   if (has('fast')) bits |= CMD_FAST;
   if (has('write')) bits |= CMD_WRITE;
   if (has('may_replicate')) bits |= CMD_MAY_REPLICATE;
+  if (has('allow_busy')) bits |= CMD_ALLOW_BUSY;
   return bits;
 }
 

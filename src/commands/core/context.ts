@@ -349,6 +349,11 @@ export interface ServerContext extends PersistedServer {
   readonly configFile?: string | null;
   /** Changes since the last save (INFO rdb_changes_since_last_save, save points). */
   dirty: number;
+  /**
+   * Set while a script runs past busy-reply-threshold with the event loop serving other
+   * clients: the BUSY error they get (commands without allow_busy are refused with it).
+   */
+  busyScriptError: string | null;
   /** Unix time (seconds) of the last successful save. */
   lastSave: number;
   /** How background saves went (INFO persistence); see persistence/. */

@@ -155,10 +155,9 @@ function functionRestore(ctx: CommandContext, argv: string[]): void {
   ctx.reply.ok();
 }
 
-function functionKill(): void {
-  // Scripts run to their end on the event loop: no command can arrive while one runs. The
-  // engine's kill path (a worker engine) answers here once scripts can be interrupted.
-  throw new RedisError('NOTBUSY No scripts in execution right now.');
+function functionKill(ctx: CommandContext): void {
+  scriptingOf(ctx.server).kill(true);
+  ctx.reply.ok();
 }
 
 const FUNCTION_HELP = [

@@ -45,7 +45,7 @@ function evalCommandFlags(bySha: boolean): (ctx: CommandContext, argv: readonly 
 }
 
 /** EVAL, EVALSHA and their _RO forms (Redis's evalGenericCommand). */
-function evalGeneric(bySha: boolean, readOnly: boolean): (ctx: CommandContext, argv: string[]) => void {
+function evalGeneric(bySha: boolean, readOnly: boolean): (ctx: CommandContext, argv: string[]) => void | Promise<void> {
   return (ctx, argv) => {
     const server = ctx.server;
     // EVAL is skip_monitor so that MONITOR shows it before the commands it runs.
@@ -64,7 +64,7 @@ function evalGeneric(bySha: boolean, readOnly: boolean): (ctx: CommandContext, a
     } else {
       script = scripting.create(argv[1] as string);
     }
-    scripting.runScript(ctx, {
+    return scripting.runScript(ctx, {
       name: script.sha,
       script: script.loaded,
       flags: script.flags,
@@ -97,9 +97,9 @@ function scriptFlush(ctx: CommandContext, argv: string[]): void {
   ctx.reply.ok();
 }
 
-function scriptKill(): void {
-  // Scripts run to their end on the event loop: no other command can arrive while one runs.
-  throw new RedisError('NOTBUSY No scripts in execution right now.');
+function scriptKill(ctx: CommandContext): void {
+  scriptingOf(ctx.server).kill(false);
+  ctx.reply.ok();
 }
 
 /**

@@ -110,6 +110,8 @@ function shutdown(ctx: CommandContext, argv: string[]): void {
   if ((abort && (nosave || save || force || other)) || (nosave && save)) throw new RedisError(ERR_SYNTAX);
   if (abort) throw new RedisError('ERR No shutdown in progress.');
   const server = ctx.server;
+  // A script busy past busy-reply-threshold: only SHUTDOWN NOSAVE stops the server.
+  if (server.busyScriptError !== null && !nosave) throw new RedisError(server.busyScriptError);
   server.log.warn('User requested shutdown...');
   if (!finalSave(server, nosave ? false : save ? true : undefined, force)) throw new RedisError('ERR Errors trying to SHUTDOWN. Check logs.');
   void server.shutdown();

@@ -1,0 +1,72 @@
+/**
+ * A script running past busy-reply-threshold stays one atomic command for the rest of the
+ * server although the event loop runs meanwhile: its writes reach the AOF as one MULTI/EXEC,
+ * clients blocked on keys it pushed to are served after it ends, and the cron expires nothing
+ * under it. Which scripts run where (in-process or in the worker) is the engine's classifier.
+ */
+import { describe, expect, it } from 'vitest';
+import { aofTestServers, readIncrAof } from '../helpers/aof.js';
+import type { RawClient } from '../helpers/raw-client.js';
+import { WasmScriptEngine } from '../../src/scripting/wasm-engine.js';
+import { NODIS_VERSION } from '../../src/version.js';
+
+const { newDir, start } = aofTestServers('scripting-busy');
+
+/** Sends GET from `other` until it answers BUSY; false if the script ended first. */
+async function seenBusy(other: RawClient): Promise<boolean> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const reply = await other.callRaw('GET', 'probe');
+    if (reply.startsWith('-BUSY')) return true;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  return false;
+}
+
+/** A script that writes, runs for `ms` of server time (TIME), writes again and returns LLEN l. */
+const LONG_SCRIPT =
+  "redis.call('SET', 'a', '1') redis.call('LPUSH', 'l', 'x') redis.call('SET', 'short', 'v', 'PX', '1') " +
+  "local t = redis.call('TIME') local start = t[1] * 1000 + math.floor(t[2] / 1000) " +
+  "repeat t = redis.call('TIME') until t[1] * 1000 + math.floor(t[2] / 1000) - start >= tonumber(ARGV[1]) " +
+  "redis.call('SET', 'b', '2') return {redis.call('LLEN', 'l'), redis.call('EXISTS', 'short')}";
+
+describe('a script busy past its threshold', () => {
+  it('propagates its writes as one unit and serves blocked clients after it ends', async () => {
+    const dir = newDir();
+    const server = await start(dir, { appendfsync: 'always', 'busy-reply-threshold': 50, hz: 100 });
+    const caller = await server.raw();
+    const other = await server.raw();
+    const blocked = await server.raw();
+    blocked.send('BLPOP', 'l', '0');
+    // The BLPOP is waiting before the script starts.
+    await other.call('PING');
+    caller.send('EVAL', LONG_SCRIPT, '0', '1500');
+    expect(await seenBusy(other)).toBe(true);
+    // The script saw its list untouched and its short-lived key still there (nothing expires under it).
+    expect(await caller.read(30_000)).toEqual([1, 1]);
+    expect(await blocked.read(30_000)).toEqual(['l', 'x']);
+    const logged = readIncrAof(dir);
+    const multi = logged.findIndex((argv) => argv[0] === 'MULTI');
+    expect(logged.slice(multi, multi + 6).map((argv) => argv.slice(0, 2))).toEqual([
+      ['MULTI'], ['SET', 'a'], ['LPUSH', 'l'], ['SET', 'short'], ['SET', 'b'], ['EXEC'],
+    ]);
+  });
+});
+
+describe('which scripts may run where they cannot be stopped', () => {
+  it('calls bounded only scripts with no loop, no function of their own and no run-time compiling', async () => {
+    const engine = await WasmScriptEngine.create(NODIS_VERSION);
+    const bounded = (source: string): boolean | undefined => {
+      const loaded = engine.load(source);
+      if (typeof loaded === 'string') throw new Error(loaded);
+      return loaded.bounded;
+    };
+    expect(bounded("return redis.call('INCR', KEYS[1])")).toBe(true);
+    expect(bounded("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end")).toBe(true);
+    expect(bounded('while true do end')).toBe(false);
+    expect(bounded('for i = 1, 10 do end')).toBe(false);
+    expect(bounded('repeat until false')).toBe(false);
+    expect(bounded('local function f() return f() end return f()')).toBe(false);
+    expect(bounded("return loadstring('while true do end')()")).toBe(false);
+  });
+});
