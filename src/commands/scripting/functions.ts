@@ -212,7 +212,7 @@ function fcallCommandFlags(ctx: CommandContext, argv: readonly string[], bits: n
 }
 
 /** FCALL and FCALL_RO (Redis's fcallCommandGeneric). */
-function fcallGeneric(readOnly: boolean): (ctx: CommandContext, argv: string[]) => void {
+function fcallGeneric(readOnly: boolean): (ctx: CommandContext, argv: string[]) => void | Promise<void> {
   return (ctx, argv) => {
     const server = ctx.server;
     // Fed to monitors before the commands the function runs.
@@ -229,7 +229,8 @@ function fcallGeneric(readOnly: boolean): (ctx: CommandContext, argv: string[]) 
     }
     if (numkeys > argv.length - 3) throw new RedisError("ERR Number of keys can't be greater than number of args");
     if (numkeys < 0) throw new RedisError("ERR Number of keys can't be negative");
-    scriptingOf(server).runScript(ctx, {
+    // A function past busy-reply-threshold answers when it ends: the promise carries its reply.
+    return scriptingOf(server).runScript(ctx, {
       name: fn.name,
       script: functionChunk(requireEngine(), fn),
       flags: fn.flags,
