@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Crc64, crc64 } from '../../src/persistence/rdb/crc64.js';
 import { lzfCompress, lzfDecompress } from '../../src/persistence/rdb/lzf.js';
-import { ListpackBuilder, canonicalInt, readListpack } from '../../src/persistence/rdb/listpack.js';
+import { ListpackBuilder, canonicalInt, listpackEntrySize, readListpack } from '../../src/persistence/rdb/listpack.js';
 import { readIntset, writeIntset } from '../../src/persistence/rdb/intset.js';
 import { readZiplist } from '../../src/persistence/rdb/ziplist.js';
 import { readZipmap } from '../../src/persistence/rdb/zipmap.js';
@@ -214,6 +214,9 @@ describe('listpack', () => {
         const out: string[] = [];
         expect(readListpack(lp, 0, lp.length, out)).toBe(items.length);
         expect(out).toEqual(items);
+        // The size a list's save plans its nodes with is what each entry takes.
+        const planned = items.reduce((sum, item) => sum + listpackEntrySize(item), 0);
+        expect(planned).toBe(lp.length - 7);
       }),
     );
   });

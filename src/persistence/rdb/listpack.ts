@@ -75,6 +75,34 @@ function writeBacklen(buf: Buffer, p: number, l: number, size: number): void {
   }
 }
 
+/** Bytes of an integer entry (its encoding byte and data, backlen excluded), as appendInteger writes it. */
+function integerEntrySize(v: number | bigint): number {
+  if (typeof v === 'bigint') return 9;
+  if (v >= 0 && v <= 127) return 1;
+  if (v >= -4096 && v <= 4095) return 2;
+  if (v >= -32768 && v <= 32767) return 3;
+  if (v >= -8388608 && v <= 8388607) return 4;
+  if (v >= -2147483648 && v <= 2147483647) return 5;
+  return 9;
+}
+
+/** The bytes ListpackBuilder.appendString adds for `s`, backlen included. */
+export function listpackEntrySize(s: string): number {
+  const n = s.length;
+  if (n > 0 && n <= 20) {
+    const c = s.charCodeAt(0);
+    if (c === 45 || (c >= 48 && c <= 57)) {
+      const value = canonicalInt(s);
+      if (value !== null) return integerEntrySize(value) + 1;
+    }
+  }
+  const entrySize = (n < 64 ? 1 : n < 4096 ? 2 : 5) + n;
+  return entrySize + backlenSize(entrySize);
+}
+
+/** Below this length a string's chars are copied one by one: cheaper than a call into C++. */
+const SHORT_STRING = 24;
+
 /**
  * Builds one listpack at the end of a ByteSink: begin(), append…, end(). `bytes` is the size the
  * listpack has so far, its terminator included, as lpBytes reports it (the quicklist node
@@ -117,16 +145,30 @@ export class ListpackBuilder {
         }
       }
     }
-    const headerSize = n < 64 ? 1 : n < 4096 ? 2 : 5;
+    const sink = this.sink;
+    if (n < 64) {
+      // The common case, in one go: a one-byte header, the chars, a one-byte backlen (1 + n <= 127).
+      sink.ensure(n + 2);
+      const buf = sink.buf;
+      let p = sink.pos;
+      buf[p++] = 0x80 | n;
+      if (n < SHORT_STRING) {
+        for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+      } else {
+        p += buf.latin1Write(s, p, n);
+      }
+      buf[p++] = n + 1;
+      sink.pos = p;
+      this.count++;
+      return;
+    }
+    const headerSize = n < 4096 ? 2 : 5;
     const entrySize = headerSize + n;
     const backSize = backlenSize(entrySize);
-    const sink = this.sink;
     sink.ensure(entrySize + backSize);
     const buf = sink.buf;
     let p = sink.pos;
-    if (n < 64) {
-      buf[p++] = 0x80 | n;
-    } else if (n < 4096) {
+    if (n < 4096) {
       buf[p++] = 0xe0 | (n >> 8);
       buf[p++] = n & 0xff;
     } else {
