@@ -9,6 +9,7 @@ import { readZipmap } from '../../src/persistence/rdb/zipmap.js';
 import { ByteSink } from '../../src/persistence/rdb/sink.js';
 import { RdbError } from '../../src/persistence/rdb/constants.js';
 import { buildZiplist, u32le } from '../helpers/rdb-blobs.js';
+import { referenceLzfCompress } from '../helpers/lzf-reference.js';
 
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -88,6 +89,64 @@ describe('lzf', () => {
         expect(decompress(packed as Buffer, input.length)?.equals(input)).toBe(true);
       }),
     );
+  });
+
+  it('makes the bytes of the plain byte-at-a-time compressor, whatever the input and output limit', () => {
+    // Listpack-like runs (long matches that end anywhere, near the end of the input too), text
+    // from a small alphabet, noise, and the same repeated past the 8 KB window and 264-byte matches.
+    const records = fc
+      .tuple(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 1, max: 1000 }))
+      .map(([count, width, step]) => {
+        const parts: string[] = [];
+        for (let i = 0; i < count; i++) {
+          const text = `element:${String(i * step).padStart(width, '0')}`;
+          parts.push(String.fromCharCode(0x80 | text.length), text, String.fromCharCode(text.length + 1));
+        }
+        return latin1(parts.join(''));
+      });
+    const runs = fc
+      .tuple(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 40 }), fc.uint8Array({ minLength: 1, maxLength: 30 }))
+      .map(([repeat, tail, unit]) => Buffer.concat([Buffer.from(unit).subarray(0, tail), Buffer.alloc(repeat * unit.length, Buffer.from(unit))]));
+    const doubled = fc.uint8Array({ minLength: 9000, maxLength: 20000 }).map((a) => Buffer.concat([Buffer.from(a), Buffer.from(a)]));
+    // Cut anywhere near the end, so that matches run into the end of the input.
+    const inputs = fc
+      .tuple(fc.oneof(records, runs, bytes, doubled), fc.nat(40))
+      .map(([input, cut]) => input.subarray(0, Math.max(0, input.length - cut)));
+    fc.assert(
+      fc.property(inputs, fc.double({ min: 0, max: 1.2, noNaN: true }), (input, share) => {
+        const limit = Math.floor(input.length * share);
+        const ours = Buffer.alloc(limit + 8, 0xaa);
+        const theirs = Buffer.alloc(limit + 8, 0xaa);
+        const n = lzfCompress(input, 0, input.length, ours, 0, limit);
+        expect(n).toBe(referenceLzfCompress(input, theirs, limit));
+        if (n > 0) expect(ours.subarray(0, n).equals(theirs.subarray(0, n))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+    // A match of every length up to past the longest (264 bytes), with room after it.
+    const noise = Buffer.from(Array.from({ length: 700 }, (_, i) => (i * 7919 + ((i * i) >> 3)) % 251));
+    for (let match = 3; match <= 300; match++) {
+      const copy = Buffer.from(noise.subarray(0, match + 1));
+      copy[match] = (copy[match] as number) ^ 0x55;
+      const input = Buffer.concat([noise.subarray(0, 320), copy, noise.subarray(400, 460)]);
+      const ours = Buffer.alloc(input.length + 8);
+      const theirs = Buffer.alloc(input.length + 8);
+      const n = lzfCompress(input, 0, input.length, ours, 0, input.length);
+      expect(n).toBe(referenceLzfCompress(input, theirs, input.length));
+      expect(ours.subarray(0, n).equals(theirs.subarray(0, n))).toBe(true);
+    }
+    // Every length of a few repetitive inputs: the last match ends at the end of the input with
+    // each possible room left (lzf's match extension goes by its own rules there).
+    for (const unit of ['a', 'abc', 'abcdefghijklmnopq', '\x8felement:00\x10']) {
+      for (let length = 1; length <= 700; length++) {
+        const input = latin1(unit.repeat(Math.ceil(length / unit.length) + 1).slice(1, length + 1));
+        const ours = Buffer.alloc(length + 8);
+        const theirs = Buffer.alloc(length + 8);
+        const n = lzfCompress(input, 0, length, ours, 0, length);
+        expect(n).toBe(referenceLzfCompress(input, theirs, length));
+        expect(ours.subarray(0, n).equals(theirs.subarray(0, n))).toBe(true);
+      }
+    }
   });
 
   it('compresses repetitive text and gives up when the output would not fit', () => {
