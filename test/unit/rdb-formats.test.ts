@@ -91,7 +91,7 @@ describe('lzf', () => {
     );
   });
 
-  it('makes the bytes of the plain byte-at-a-time compressor, whatever the input and output limit', () => {
+  it('makes the bytes of the plain byte-at-a-time compressor, whatever the input and output limit, and decompresses them', () => {
     // Listpack-like runs (long matches that end anywhere, near the end of the input too), text
     // from a small alphabet, noise, and the same repeated past the 8 KB window and 264-byte matches.
     const records = fc
@@ -119,7 +119,10 @@ describe('lzf', () => {
         const theirs = Buffer.alloc(limit + 8, 0xaa);
         const n = lzfCompress(input, 0, input.length, ours, 0, limit);
         expect(n).toBe(referenceLzfCompress(input, theirs, limit));
-        if (n > 0) expect(ours.subarray(0, n).equals(theirs.subarray(0, n))).toBe(true);
+        if (n > 0) {
+          expect(ours.subarray(0, n).equals(theirs.subarray(0, n))).toBe(true);
+          expect(decompress(ours.subarray(0, n), input.length)?.equals(input)).toBe(true);
+        }
       }),
       { numRuns: 300 },
     );
@@ -129,11 +132,15 @@ describe('lzf', () => {
       const copy = Buffer.from(noise.subarray(0, match + 1));
       copy[match] = (copy[match] as number) ^ 0x55;
       const input = Buffer.concat([noise.subarray(0, 320), copy, noise.subarray(400, 460)]);
-      const ours = Buffer.alloc(input.length + 8);
-      const theirs = Buffer.alloc(input.length + 8);
-      const n = lzfCompress(input, 0, input.length, ours, 0, input.length);
-      expect(n).toBe(referenceLzfCompress(input, theirs, input.length));
+      // Room for the noise around the match, which does not compress.
+      const room = input.length + 64;
+      const ours = Buffer.alloc(room);
+      const theirs = Buffer.alloc(room);
+      const n = lzfCompress(input, 0, input.length, ours, 0, room);
+      expect(n).toBeGreaterThan(0);
+      expect(n).toBe(referenceLzfCompress(input, theirs, room));
       expect(ours.subarray(0, n).equals(theirs.subarray(0, n))).toBe(true);
+      expect(decompress(ours.subarray(0, n), input.length)?.equals(input)).toBe(true);
     }
     // Every length of a few repetitive inputs: the last match ends at the end of the input with
     // each possible room left (lzf's match extension goes by its own rules there).
@@ -145,6 +152,7 @@ describe('lzf', () => {
         const n = lzfCompress(input, 0, length, ours, 0, length);
         expect(n).toBe(referenceLzfCompress(input, theirs, length));
         expect(ours.subarray(0, n).equals(theirs.subarray(0, n))).toBe(true);
+        if (n > 0) expect(decompress(ours.subarray(0, n), length)?.equals(input)).toBe(true);
       }
     }
   });
