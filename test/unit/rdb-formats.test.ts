@@ -311,8 +311,13 @@ describe('listpack', () => {
       broken((b) => (b[6] = 0xf7)), // unknown encoding
       broken((b) => (b[6] = 0x8f)), // string running past the end of its entry
       good.subarray(0, 5),
+      // A short string whose backlen would be the terminator.
+      Buffer.from('0b000000010083616203ff', 'hex'),
+      // A short string entry with a backlen counting its header twice.
+      Buffer.from('0b000000010082616204ff', 'hex'),
     ];
     for (const c of cases) expect(() => readListpack(c, 0, c.length, [])).toThrow(RdbError);
+    expect(readListpack(Buffer.from('0b000000010082616203ff', 'hex'), 0, 11, [])).toBe(1);
   });
 });
 

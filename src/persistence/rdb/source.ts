@@ -1,5 +1,6 @@
 import { RDB_ENC_INT16, RDB_ENC_INT32, RDB_ENC_INT8, RDB_ENC_LZF, RdbError } from './constants.js';
 import { lzfDecompress } from './lzf.js';
+import { SHORT_LATIN1_MAX, shortLatin1 } from '../../protocol/short-string.js';
 
 /** LZF turns 3 bytes into at most 264: a larger claimed length is a lie. */
 const LZF_MAX_RATIO = 88;
@@ -117,7 +118,7 @@ export class ByteSource {
       return String(this.encodedInt(n));
     }
     if (n > this.end - this.pos) this.truncated();
-    const s = this.buf.latin1Slice(this.pos, this.pos + n);
+    const s = n <= SHORT_LATIN1_MAX ? shortLatin1(this.buf, this.pos, n) : this.buf.latin1Slice(this.pos, this.pos + n);
     this.pos += n;
     return s;
   }
