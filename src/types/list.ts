@@ -41,6 +41,22 @@ export class List implements CollectionValue {
     return list;
   }
 
+  /**
+   * A list of the first `length` items of `items` (the rest must be empty slots), which becomes
+   * its storage: the caller gives the array up. Saves a copy of a large list built in one go
+   * (loading one from a file).
+   */
+  static adopt(items: (string | undefined)[], length = items.length): List {
+    const list = new List(0);
+    let cap = MIN_CAPACITY;
+    while (cap < length) cap *= 2;
+    items.length = cap;
+    list.items = items;
+    list.mask = cap - 1;
+    list.length = length;
+    return list;
+  }
+
   get size(): number {
     return this.length;
   }

@@ -216,6 +216,40 @@ describe('RDB writer and reader', () => {
 
 
 
+describe('lists read from quicklists', () => {
+  /** The list written with tiny or plain nodes as `options` say, and read back. */
+  const roundTrip = (items: string[], options: { listMaxListpackSize?: number; listPackedThreshold?: number }): List => {
+    const payload = createDumpPayload(List.from(items), new ValueEncoder({ compression: false, ...options }));
+    return decodeDumpPayload(payload) as List;
+  };
+
+  it('come back whole whatever the nodes hold: plain nodes first, nodes fuller or emptier than the first', () => {
+    const plainFirst = ['P'.repeat(60), 'Q'.repeat(70), 'a', 'b', 'c', 'R'.repeat(80), 'd'];
+    const growing = [...Array.from({ length: 3 }, () => 'x'.repeat(2000)), ...Array.from({ length: 5000 }, (_, i) => String(i % 50))];
+    const shrinking = [...Array.from({ length: 5000 }, (_, i) => String(i % 50)), ...Array.from({ length: 40 }, () => 'y'.repeat(3000))];
+    for (const [items, options] of [
+      [plainFirst, { listPackedThreshold: 50, listMaxListpackSize: 2 }],
+      [plainFirst, { listPackedThreshold: 50 }],
+      [growing, {}],
+      [shrinking, {}],
+      [shrinking, { listMaxListpackSize: 1 }],
+      [['only'], {}],
+    ] as const) {
+      const list = roundTrip([...items], options);
+      expect(list.toArray()).toEqual(items);
+      // The array it was read into is its storage: it keeps working as a list.
+      list.pushRight('tail');
+      list.pushLeft('head');
+      expect(list.size).toBe(items.length + 2);
+      expect(list.get(0)).toBe('head');
+      expect(list.get(items.length + 1)).toBe('tail');
+      expect(list.popRight()).toBe('tail');
+      expect(list.popLeft()).toBe('head');
+      expect(list.toArray()).toEqual(items);
+    }
+  });
+});
+
 describe('RDB reader on what older Redis versions write', () => {
   it('reads ziplist, zipmap, intset, quicklist v1 and text-score encodings', () => {
     const file = oldFormatsRdb();

@@ -45,7 +45,7 @@ import {
 } from './constants.js';
 import { Crc64 } from './crc64.js';
 import { readIntset } from './intset.js';
-import { readListpack } from './listpack.js';
+import { listpackDeclaredCount, readListpack } from './listpack.js';
 import { readZiplist } from './ziplist.js';
 import { readZipmap } from './zipmap.js';
 import { ByteSource } from './source.js';
@@ -106,6 +106,25 @@ function zsetFromPairs(pairs: string[], limits: EncodingLimits): ZSet | null {
   return zset;
 }
 
+/** A presized list holds at most this many elements before it grows as it goes. */
+const PRESIZE_LIMIT = 1 << 24;
+
+/**
+ * The array a quicklist's elements are read into: the `length` read so far (plain nodes before
+ * the first listpack), with room for `perNode` elements in each of the `nodes` nodes left (the
+ * first listpack's count, a guess that is right for lists of alike elements; a wrong one only
+ * means growing or trimming later). Filling a 1M-element array by index instead of letting it
+ * grow saves copying it and leaves the garbage collector less to do while loading.
+ */
+function presizedList(readSoFar: string[], length: number, perNode: number, nodes: number): string[] {
+  const guess = Math.min(PRESIZE_LIMIT, length + Math.max(perNode, 1) * nodes);
+  let capacity = 4;
+  while (capacity < guess) capacity *= 2;
+  const items = new Array<string>(capacity);
+  for (let i = 0; i < length; i++) items[i] = readSoFar[i] as string;
+  return items;
+}
+
 function setFromMembers(members: string[], maxIntset: number): SetValue {
   const set = new SetValue();
   for (let i = 0; i < members.length; i++) {
@@ -128,7 +147,7 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
       if (n === 0) return null;
       const items = new Array<string>(n);
       for (let i = 0; i < n; i++) items[i] = src.string();
-      return List.from(items);
+      return List.adopt(items);
     }
 
     case RDB_TYPE_SET: {
@@ -181,7 +200,10 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
     case RDB_TYPE_LIST_QUICKLIST_2: {
       const v2 = type === RDB_TYPE_LIST_QUICKLIST_2;
       const nodes = src.count(v2 ? 2 : 1);
-      const items: string[] = [];
+      // Filled by index: sized once the first node tells how many elements a node holds.
+      let items: string[] = [];
+      let length = 0;
+      let sized = !v2;
       for (let i = 0; i < nodes; i++) {
         let container = QUICKLIST_NODE_CONTAINER_PACKED;
         if (v2) {
@@ -193,23 +215,27 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
         if (container === QUICKLIST_NODE_CONTAINER_PLAIN) {
           const element = src.string();
           if (element.length === 0) throw new RdbError('Quicklist integrity check failed.');
-          items.push(element);
+          items[length++] = element;
           continue;
         }
         const blob = src.blob();
         if (blob.length === 0) throw new RdbError('Quicklist integrity check failed.');
+        if (!sized) {
+          items = presizedList(items, length, listpackDeclaredCount(blob, 0, blob.length), nodes - i);
+          sized = true;
+        }
         // Empty nodes are skipped, as Redis does.
-        if (v2) readListpack(blob, 0, blob.length, items);
-        else readZiplist(blob, 0, blob.length, items);
+        if (v2) length += readListpack(blob, 0, blob.length, items, length);
+        else length += readZiplist(blob, 0, blob.length, items);
       }
-      return items.length === 0 ? null : List.from(items);
+      return length === 0 ? null : List.adopt(items, length);
     }
 
     case RDB_TYPE_LIST_ZIPLIST: {
       const blob = src.blob();
       const items: string[] = [];
       readZiplist(blob, 0, blob.length, items);
-      return items.length === 0 ? null : List.from(items);
+      return items.length === 0 ? null : List.adopt(items);
     }
 
     case RDB_TYPE_SET_INTSET: {
