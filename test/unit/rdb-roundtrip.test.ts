@@ -219,6 +219,14 @@ describe('RDB writer and reader', () => {
 
 
 
+/** What the entries of the duplicate-member test hold: member i is m:i, with value v<i> or score i. */
+function modelSpec(type: number, n: number): ValueSpec {
+  const members = Array.from({ length: n }, (_, i) => `m:${i}`);
+  if (type === 2) return { type: 'set', members };
+  if (type === 4) return { type: 'hash', pairs: members.map((m, i): [string, string] => [m, `v${i}`]) };
+  return { type: 'zset', entries: members.map((m, i): [string, number] => [m, i]) };
+}
+
 describe('lists read from quicklists', () => {
   /** The list written with tiny or plain nodes as `options` say, and read back. */
   const roundTrip = (items: string[], options: { listMaxListpackSize?: number; listPackedThreshold?: number }): List => {
@@ -284,6 +292,35 @@ describe('RDB reader on what older Redis versions write', () => {
     expect(db0.get('zipmap')?.value.encoding()).toBe('hashtable'); // value longer than 4
     expect(db0.get('hashzl')?.value.encoding()).toBe('hashtable'); // two fields
     expect(db0.get('zsetzl')?.value.encoding()).toBe('skiplist');
+  });
+
+  it('refuses a set, hash or sorted set with a repeated member, large or small, and reads the same without it', () => {
+    const f64 = (d: number): Buffer => {
+      const b = Buffer.alloc(8);
+      b.writeDoubleLE(d);
+      return b;
+    };
+    const file = (type: number, count: number, entry: (i: number) => Buffer[]): Buffer =>
+      rdbFile(10, Buffer.from([0xfe, 0]), Buffer.from([type]), str('k'), len(count), ...Array.from({ length: count }, (_, i) => entry(i)).flat());
+    // Member i, with member `repeat` saved again as the last one.
+    const name = (i: number, n: number, repeat: number): string => `m:${i === n - 1 ? repeat : i}`;
+    for (const n of [5, 600]) {
+      for (const repeat of [0, n - 2]) {
+        const cases: Array<[number, (i: number) => Buffer[], RegExp]> = [
+          [2, (i) => [str(name(i, n, repeat))], /Duplicate set members detected/],
+          [4, (i) => [str(name(i, n, repeat)), str(`v${i}`)], /Duplicate hash fields detected/],
+          [5, (i) => [str(name(i, n, repeat)), f64(i)], /Duplicate zset fields detected/],
+        ];
+        for (const [type, entry, error] of cases) {
+          expect(() => readRdb(file(type, n, entry), { limits: SMALL_LIMITS })).toThrow(error);
+          // Without the repeat it loads, every member there once.
+          const good = readRdb(file(type, n - 1, entry), { limits: SMALL_LIMITS });
+          const value = good.databases.get(0)?.get('k')?.value as Exclude<Value, string>;
+          expect(value.size).toBe(n - 1);
+          expect(modelOf(value)).toEqual(modelOf(buildValue(modelSpec(type, n - 1), SMALL_LIMITS)));
+        }
+      }
+    }
   });
 
   it('skips empty collections, as Redis does', () => {

@@ -106,8 +106,17 @@ function zsetFromPairs(pairs: string[], limits: EncodingLimits): ZSet | null {
   return zset;
 }
 
-/** A presized list holds at most this many elements before it grows as it goes. */
+/** An array sized up front holds at most this many elements before it grows as it goes. */
 const PRESIZE_LIMIT = 1 << 24;
+
+/**
+ * An array for the `n` elements a collection says it has, to be filled by index: sized once
+ * rather than grown by copies, which leaves the garbage collector much less to do. A count
+ * from a damaged file is bounded by the bytes left, and the up-front size by PRESIZE_LIMIT.
+ */
+function presized(n: number): string[] {
+  return new Array<string>(Math.min(n, PRESIZE_LIMIT));
+}
 
 /**
  * The array a quicklist's elements are read into: the `length` read so far (plain nodes before
@@ -145,20 +154,26 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
     case RDB_TYPE_LIST: {
       const n = src.count(1);
       if (n === 0) return null;
-      const items = new Array<string>(n);
+      const items = presized(n);
       for (let i = 0; i < n; i++) items[i] = src.string();
-      return List.adopt(items);
+      return List.adopt(items, n);
     }
 
     case RDB_TYPE_SET: {
       const n = src.count(1);
       if (n === 0) return null;
       const maxIntset = Math.min(limits.setMaxIntsetEntries, INTSET_HARD_LIMIT);
-      // Too many members for an intset: a table from the start.
-      const cap = n > maxIntset ? 0 : maxIntset;
+      if (n > maxIntset) {
+        // Too many members for an intset: a table, from the members in the order saved.
+        const members = presized(n);
+        for (let i = 0; i < n; i++) members[i] = src.string();
+        const table = SetValue.fromDistinctMembers(members);
+        if (table === null) throw new RdbError('Duplicate set members detected');
+        return table;
+      }
       const set = new SetValue();
       for (let i = 0; i < n; i++) {
-        if (!set.add(src.string(), cap)) throw new RdbError('Duplicate set members detected');
+        if (!set.add(src.string(), maxIntset)) throw new RdbError('Duplicate set members detected');
       }
       return set;
     }
@@ -169,12 +184,15 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
       const n = src.count(binary ? 9 : 2);
       if (n === 0) return null;
       const zset = new ZSet();
+      const dict = zset.dict;
       for (let i = 0; i < n; i++) {
         const member = src.string();
         const score = binary ? src.f64le() : readTextDouble(src);
         if (Number.isNaN(score)) throw new RdbError('Zset with NAN score detected');
-        if (zset.dict.has(member)) throw new RdbError('Duplicate zset fields detected');
         zset.insertNew(member, score);
+        // A repeated member leaves the size as it was (one map probe instead of two; the set,
+        // now wrong, is thrown away with the load).
+        if (dict.size === i) throw new RdbError('Duplicate zset fields detected');
       }
       // Converted after loading, since the members do not come in order.
       zset.fitEncoding({ maxEntries: limits.zsetMaxListpackEntries, maxValue: limits.zsetMaxListpackValue });
@@ -184,7 +202,19 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
     case RDB_TYPE_HASH: {
       const n = src.count(2);
       if (n === 0) return null;
-      const maxEntries = n > limits.hashMaxListpackEntries ? 0 : limits.hashMaxListpackEntries;
+      if (n > limits.hashMaxListpackEntries) {
+        // Too many fields for a listpack: a table, from the fields in the order saved.
+        const fields = presized(n);
+        const values = presized(n);
+        for (let i = 0; i < n; i++) {
+          fields[i] = src.string();
+          values[i] = src.string();
+        }
+        const table = HashValue.fromDistinctFields(fields, values);
+        if (table === null) throw new RdbError('Duplicate hash fields detected');
+        return table;
+      }
+      const maxEntries = limits.hashMaxListpackEntries;
       const hash = new HashValue();
       for (let i = 0; i < n; i++) {
         const field = src.string();
