@@ -11,6 +11,7 @@ import {
   readRdb,
   verifyDumpPayload,
   type EncodingLimits,
+  type RdbRecord,
   type RdbSourceDatabase,
 } from '../../src/persistence/rdb/index.js';
 import { ByteSource } from '../../src/persistence/rdb/source.js';
@@ -336,6 +337,52 @@ describe('RDB reader on what older Redis versions write', () => {
     for (let r = reader.next(); r !== null; r = reader.next()) if (r.kind === 'key') keys.push(r.key);
     expect(keys).toEqual(['kept']);
     expect(reader.emptyKeysSkipped).toBe(2);
+  });
+});
+
+describe('RDB reader on a file read a window at a time', () => {
+  /** A source over `file` as a file: windows of `window` bytes, reads that return `short` bytes at most. */
+  const fileSource = (file: Buffer, window: number, short: number): ByteSource =>
+    ByteSource.fromFile(
+      (into, at, length, position) => {
+        const n = Math.max(0, Math.min(length, short, file.length - position));
+        file.copy(into, at, position, position + n);
+        return n;
+      },
+      file.length,
+      window,
+    );
+  /** Every record the reader gives, with the offset after it. */
+  const records = (reader: RdbReader): unknown[] => {
+    const out: unknown[] = [];
+    for (let r = reader.next(); r !== null; r = reader.next()) out.push([modelOfRecord(r), reader.offset]);
+    out.push(reader.offset);
+    return out;
+  };
+  const modelOfRecord = (r: RdbRecord): unknown => (r.kind === 'key' ? { ...r, value: modelOf(r.value) } : r);
+  const databases = databasesOf(richDataset(SMALL_LIMITS, 4e12), SMALL_LIMITS);
+
+  it('reads what the whole buffer reads, whatever the window and the reads, checksum included', () => {
+    for (const compression of [true, false]) {
+      const file = encodeRdb(databases, { compression });
+      const whole = records(new RdbReader(file, { limits: SMALL_LIMITS }));
+      expect(whole.at(-1)).toBe(file.length);
+      for (const [window, short] of [[9, 1], [16, 7], [100, 1000], [4096, 333], [1 << 20, 1 << 20]] as const) {
+        expect(records(new RdbReader(fileSource(file, window, short), { limits: SMALL_LIMITS })), `window ${window}`).toEqual(whole);
+      }
+    }
+  });
+
+  it('fails as the whole buffer does on a wrong checksum and on every truncation', () => {
+    const small = databasesOf(richDataset(SMALL_LIMITS, 4e12).filter((s) => !s.key.includes(':big') && s.key !== 'list:long'), SMALL_LIMITS);
+    const file = encodeRdb(small);
+    const wrong = Buffer.from(file);
+    wrong[wrong.length - 1] ^= 1;
+    expect(() => records(new RdbReader(fileSource(wrong, 64, 13), { limits: SMALL_LIMITS }))).toThrow(/Wrong RDB checksum/);
+    for (let n = 0; n < file.length; n += 7) {
+      const cut = file.subarray(0, n);
+      expect(() => records(new RdbReader(fileSource(cut, 32, 5), { limits: SMALL_LIMITS })), `truncated at ${n}`).toThrow(RdbError);
+    }
   });
 });
 

@@ -355,43 +355,41 @@ export class RdbReader {
   emptyKeysSkipped = 0;
   private readonly src: ByteSource;
   private readonly limits: EncodingLimits;
-  private readonly checksum: boolean;
   private readonly databases: number;
-  /** The CRC of what was read so far, kept up record by record so the end costs nothing extra. */
-  private readonly crc: Crc64 | null;
-  private crcPos: number;
   private db = 0;
   private done = false;
 
-  constructor(input: Buffer, options: RdbReaderOptions = {}, start = 0) {
+  /**
+   * Reads the RDB in `input` from `start`, or from a file read a window at a time (see
+   * ByteSource.fromFile), from its start.
+   */
+  constructor(input: Buffer | ByteSource, options: RdbReaderOptions = {}, start = 0) {
     this.limits = { ...DEFAULT_ENCODING_LIMITS, ...options.limits };
-    this.checksum = options.checksum ?? true;
     this.databases = options.databases ?? Infinity;
-    this.src = new ByteSource(input, start, input.length);
-    this.src.need(9);
-    if (input.latin1Slice(start, start + 5) !== 'REDIS') throw new RdbError('Wrong signature trying to load DB from file');
-    const digits = input.latin1Slice(start + 5, start + 9);
+    const src = input instanceof ByteSource ? input : new ByteSource(input, start, input.length);
+    this.src = src;
+    src.need(9);
+    const magicAt = src.pos;
+    if (src.buf.latin1Slice(magicAt, magicAt + 5) !== 'REDIS') throw new RdbError('Wrong signature trying to load DB from file');
+    const digits = src.buf.latin1Slice(magicAt + 5, magicAt + 9);
     // atoi: the leading digits.
     const version = /^\d+/.test(digits) ? parseInt(digits, 10) : 0;
     if (version < 1 || version > RDB_VERSION) throw new RdbError(`Can't handle RDB format version ${version}`);
     this.version = version;
-    this.src.pos = start + 9;
-    this.crc = this.checksum && version >= 5 ? new Crc64() : null;
-    this.crcPos = start;
+    // The CRC covers the file from its magic; kept up record by record so the end costs nothing extra.
+    if ((options.checksum ?? true) && version >= 5) src.startChecksum(new Crc64());
+    src.pos = magicAt + 9;
   }
 
   /** Offset just past what has been read (after the checksum once done): an AOF tail follows there. */
   get offset(): number {
-    return this.src.pos;
+    return this.src.offset;
   }
 
   next(): RdbRecord | null {
     if (this.done) return null;
     const record = this.read();
-    if (this.crc !== null && !this.done) {
-      this.crc.update(this.src.buf, this.crcPos, this.src.pos);
-      this.crcPos = this.src.pos;
-    }
+    if (!this.done) this.src.updateChecksum();
     return record;
   }
 
@@ -463,13 +461,13 @@ export class RdbReader {
     this.done = true;
     if (this.version < 5) return;
     const src = this.src;
-    const eofEnd = src.pos;
+    // Everything up to the EOF opcode is checksummed, the stored checksum after it is not.
+    const crc = src.updateChecksum();
     src.need(8);
+    const stored = src.buf.readBigUInt64LE(src.pos);
     src.pos += 8;
-    if (this.crc === null) return;
-    const stored = src.buf.readBigUInt64LE(eofEnd);
-    if (stored === 0n) return;
-    const expected = this.crc.update(src.buf, this.crcPos, eofEnd).value();
+    if (crc === null || stored === 0n) return;
+    const expected = crc.value();
     if (expected !== stored) {
       throw new RdbError(`Wrong RDB checksum expected: (${expected.toString(16)}) but got (${stored.toString(16)})`);
     }
