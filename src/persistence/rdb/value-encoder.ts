@@ -121,8 +121,11 @@ export class ValueEncoder {
   /** The bytes of a string about to be compressed. */
   private raw = Buffer.allocUnsafe(1024);
   private compressed = Buffer.allocUnsafe(1024);
-  /** Where each node of a list starts (see listPieces). */
+  /** Where each node of a list starts (see listPieces), and the node planNodes has open. */
   private readonly nodeFirsts: number[] = [];
+  private nodeOpen = false;
+  private nodeBytes = 0;
+  private nodeCount = 0;
 
   constructor(options: ValueEncoderOptions = {}) {
     this.compression = options.compression ?? true;
@@ -270,23 +273,67 @@ export class ValueEncoder {
   /**
    * A quicklist of listpack nodes, split as RPUSHing the elements in order would split it. The
    * node count comes first: a first pass finds where each node starts from the elements' sizes
-   * alone, then each node is built in the scratch buffer and written (compressed) before the
-   * next, so that the scratch memory stays the size of one node.
+   * alone (planNodes), then each node is built in the scratch buffer (buildNode) and written,
+   * compressed, before the next, so that the scratch memory stays the size of one node. The
+   * two passes are functions of their own, called piece after piece, so that each is optimized
+   * early on its own (a generator's second loop would run unoptimized the first time).
    */
   private *listPieces(sink: ByteSink, list: List): ValuePieces {
-    const packs = this.packs;
-    const lp = this.listpack;
-    const fill = this.fill;
-    const threshold = this.packedThreshold;
-    // The first element of each node, or -1 - i for element i alone in a plain node.
     const firsts = this.nodeFirsts;
     firsts.length = 0;
+    this.nodeOpen = false;
     const n = list.size;
-    let open = false;
-    let nodeBytes = 0;
-    let nodeCount = 0;
-    let left = this.pieceElements;
-    for (let i = 0; i < n; i++) {
+    const step = this.pieceElements;
+    for (let from = 0; from < n; from += step) {
+      this.planNodes(list, from, Math.min(n, from + step));
+      yield;
+    }
+    const nodes = firsts.length;
+    sink.len(nodes);
+    const packs = this.packs;
+    // A piece holds as many nodes as make pieceElements elements or pieceBytes of input.
+    let input = 0;
+    let left = step;
+    for (let k = 0; k < nodes; k++) {
+      const first = firsts[k] as number;
+      if (first < 0) {
+        sink.len(QUICKLIST_NODE_CONTAINER_PLAIN);
+        const element = list.get(-1 - first);
+        if (element.length <= this.pieceBytes) this.writeString(sink, element);
+        else yield* this.stringPieces(sink, element);
+        input += element.length;
+        left--;
+      } else {
+        const next = k + 1 < nodes ? (firsts[k + 1] as number) : n;
+        const end = next < 0 ? -1 - next : next;
+        this.buildNode(list, first, end);
+        sink.len(QUICKLIST_NODE_CONTAINER_PACKED);
+        if (packs.pos <= this.pieceBytes) this.writeBlob(sink, packs.buf, 0, packs.pos);
+        else yield* this.blobPieces(sink, packs.buf, 0, packs.pos);
+        input += packs.pos;
+        left -= end - first;
+      }
+      if ((input >= this.pieceBytes || left <= 0) && k + 1 < nodes) {
+        yield;
+        input = 0;
+        left = step;
+      }
+    }
+    packs.clear();
+  }
+
+  /**
+   * The first pass of listPieces over elements [from, to): appends to nodeFirsts the first
+   * element of each node that starts there, or -1 - i for element i alone in a plain node.
+   */
+  private planNodes(list: List, from: number, to: number): void {
+    const firsts = this.nodeFirsts;
+    const fill = this.fill;
+    const threshold = this.packedThreshold;
+    let open = this.nodeOpen;
+    let nodeBytes = this.nodeBytes;
+    let nodeCount = this.nodeCount;
+    for (let i = from; i < to; i++) {
       const element = list.get(i);
       const size = element.length;
       if (size >= threshold) {
@@ -302,45 +349,19 @@ export class ValueEncoder {
         nodeBytes += listpackEntrySize(element);
         nodeCount++;
       }
-      if (--left === 0) {
-        yield;
-        left = this.pieceElements;
-      }
     }
-    const nodes = firsts.length;
-    sink.len(nodes);
-    // A piece holds as many nodes as make pieceElements elements or pieceBytes of input.
-    let input = 0;
-    left = this.pieceElements;
-    for (let k = 0; k < nodes; k++) {
-      const first = firsts[k] as number;
-      if (first < 0) {
-        sink.len(QUICKLIST_NODE_CONTAINER_PLAIN);
-        const element = list.get(-1 - first);
-        if (element.length <= this.pieceBytes) this.writeString(sink, element);
-        else yield* this.stringPieces(sink, element);
-        input += element.length;
-        left--;
-      } else {
-        const next = k + 1 < nodes ? (firsts[k + 1] as number) : n;
-        const end = next < 0 ? -1 - next : next;
-        packs.clear();
-        lp.begin();
-        for (let i = first; i < end; i++) lp.appendString(list.get(i));
-        lp.end();
-        sink.len(QUICKLIST_NODE_CONTAINER_PACKED);
-        if (packs.pos <= this.pieceBytes) this.writeBlob(sink, packs.buf, 0, packs.pos);
-        else yield* this.blobPieces(sink, packs.buf, 0, packs.pos);
-        input += packs.pos;
-        left -= end - first;
-      }
-      if ((input >= this.pieceBytes || left <= 0) && k + 1 < nodes) {
-        yield;
-        input = 0;
-        left = this.pieceElements;
-      }
-    }
-    packs.clear();
+    this.nodeOpen = open;
+    this.nodeBytes = nodeBytes;
+    this.nodeCount = nodeCount;
+  }
+
+  /** Builds the listpack of elements [first, end) in the scratch buffer, from its start. */
+  private buildNode(list: List, first: number, end: number): void {
+    const lp = this.listpack;
+    this.packs.clear();
+    lp.begin();
+    for (let i = first; i < end; i++) lp.appendString(list.get(i));
+    lp.end();
   }
 
   private *setPieces(sink: ByteSink, set: SetValue): ValuePieces {
