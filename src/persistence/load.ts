@@ -7,16 +7,14 @@
  * answered (-LOADING, or INFO's progress) as Redis answers them between its chunks.
  * DEBUG RELOAD loads in one go, as Redis's does.
  *
- * The whole file is read into memory first (asynchronously at start-up), then decoded from
- * there: a file is limited to the largest Buffer Node allows (buffer.constants.MAX_LENGTH,
- * 4 GiB on 64-bit Node 20).
+ * The file is read a window at a time as it is decoded (ByteSource.fromFile), with synchronous
+ * reads of up to a megabyte, as Redis reads it: reading it whole into one buffer first would
+ * fault in as much fresh memory as the file is large, which costs more than the reads.
  */
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { constants as bufferConstants } from 'node:buffer';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { loadedAccessRecord, newAccessRecord } from '../keyspace/access.js';
 import type { Database } from '../keyspace/database.js';
-import { RdbError, RdbReader, type EncodingLimits, type RdbKeyRecord } from './rdb/index.js';
+import { ByteSource, RdbError, RdbReader, type EncodingLimits, type RdbKeyRecord } from './rdb/index.js';
 import { loadFunctionFromFile } from './functions.js';
 import type { PersistedServer } from './server.js';
 import { KeyLoadDelay, LOADING_SLICE_MS, LoadingInterrupted, pause, startLoading, stopLoading, yieldToLoop, type LoadingProgress } from './loading.js';
@@ -46,8 +44,6 @@ type Step = typeof DONE | typeof KEY | typeof OTHER;
 
 /** Records read between two looks at the clock. */
 const RECORDS_PER_CHECK = 32;
-/** Reads of this size at most (the loop runs between two of them at start-up). */
-const READ_CHUNK = 16 * 1024 * 1024;
 
 /**
  * One load of an RDB held in a buffer, a record at a time (rdbLoadRio's loop body): keys go
@@ -61,7 +57,7 @@ class RdbLoad {
 
   constructor(
     private readonly server: PersistedServer,
-    input: Buffer,
+    input: Buffer | ByteSource,
     private readonly merge: boolean,
     private readonly progress: LoadingProgress | null,
   ) {
@@ -199,11 +195,11 @@ function strtol(text: string): number {
 }
 
 /**
- * Adds the keys of an RDB file held in `input` to the databases, in one go. A key already there
+ * Adds the keys of an RDB file held in `input` (or read through it) to the databases, in one go. A key already there
  * is an error (the file is corrupt) unless `merge` (DEBUG RELOAD MERGE), where the file's value
  * wins. Throws an RdbError on anything malformed; keys added before the error stay.
  */
-export function loadRdbBuffer(server: PersistedServer, input: Buffer, merge = false): LoadResult {
+export function loadRdbBuffer(server: PersistedServer, input: Buffer | ByteSource, merge = false): LoadResult {
   const load = new RdbLoad(server, input, merge, null);
   while (load.step() !== DONE);
   return load.result;
@@ -213,7 +209,7 @@ export function loadRdbBuffer(server: PersistedServer, input: Buffer, merge = fa
  * The same, in slices that give the event loop a turn (and pausing as key-load-delay asks),
  * updating `progress` as it goes. Rejects with LoadingInterrupted once the server is stopping.
  */
-async function loadRdbBufferInSlices(server: PersistedServer, input: Buffer, progress: LoadingProgress): Promise<LoadResult> {
+async function loadRdbInSlices(server: PersistedServer, input: ByteSource, progress: LoadingProgress): Promise<LoadResult> {
   const load = new RdbLoad(server, input, false, progress);
   const delay = new KeyLoadDelay(server.config.getNumber('key-load-delay'));
   let sliceStart = performance.now();
@@ -235,60 +231,50 @@ async function loadRdbBufferInSlices(server: PersistedServer, input: Buffer, pro
   }
 }
 
-/** Too big for one Buffer: said before anything is read. */
-function checkFileSize(size: number): void {
-  if (size > bufferConstants.MAX_LENGTH) {
-    throw new Error(`the file is ${size} bytes, more than the ${bufferConstants.MAX_LENGTH} bytes this server can load`);
-  }
-}
+/** An open RDB file (or AOF file with an RDB part), read a window at a time by its ByteSource. */
+export class RdbFile {
+  readonly source: ByteSource;
 
-/** A whole file, read in one go. */
-function readFileWhole(path: string): Buffer {
-  const fd = openSync(path, 'r');
-  try {
+  private constructor(private readonly fd: number) {
     const size = fstatSync(fd).size;
-    checkFileSize(size);
-    const buffer = Buffer.allocUnsafe(size);
-    let got = 0;
-    while (got < size) {
-      const n = readSync(fd, buffer, got, Math.min(READ_CHUNK, size - got), got);
-      if (n === 0) break;
-      got += n;
-    }
-    return got === size ? buffer : buffer.subarray(0, got);
-  } finally {
-    closeSync(fd);
+    this.source = ByteSource.fromFile((into, at, length, position) => readSync(fd, into, at, length, position), size);
   }
-}
 
-/** A whole file, read without blocking the loop; `size` is what stat said. */
-async function readFileInChunks(path: string, size: number): Promise<Buffer> {
-  checkFileSize(size);
-  const handle = await open(path, 'r');
-  try {
-    const buffer = Buffer.allocUnsafe(size);
-    let got = 0;
-    while (got < size) {
-      const { bytesRead } = await handle.read(buffer, got, Math.min(READ_CHUNK, size - got), got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
+  /** Opens the file at `path`; throws as openSync does (ENOENT when there is none). */
+  static open(path: string): RdbFile {
+    const fd = openSync(path, 'r');
+    try {
+      return new RdbFile(fd);
+    } catch (err) {
+      closeSync(fd);
+      throw err;
     }
-    return got === size ? buffer : buffer.subarray(0, got);
-  } finally {
-    await handle.close();
+  }
+
+  /** The file at `path`, or null when there is none. */
+  static openIfExists(path: string): RdbFile | null {
+    try {
+      return RdbFile.open(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw err;
+    }
+  }
+
+  close(): void {
+    closeSync(this.fd);
   }
 }
 
 /** Reads dir/dbfilename into the databases, in one go; null when there is no such file. Throws when it cannot be loaded. */
 export function loadRdbFile(server: PersistedServer, merge = false): LoadResult | null {
-  let input: Buffer;
+  const file = RdbFile.openIfExists(rdbPath(server));
+  if (file === null) return null;
   try {
-    input = readFileWhole(rdbPath(server));
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
+    return loadRdbBuffer(server, file.source, merge);
+  } finally {
+    file.close();
   }
-  return loadRdbBuffer(server, input, merge);
 }
 
 /**
@@ -303,29 +289,21 @@ export async function loadAtStartup(server: PersistedServer): Promise<void> {
     const reason = err instanceof RdbError ? `the RDB file is corrupt or unsupported: ${err.message}` : (err as Error).message;
     return new Error(`Fatal error loading the DB (${path}): ${reason}. Exiting.`);
   };
-  let size: number;
+  let file: RdbFile | null;
   try {
-    size = statSync(path).size;
+    file = RdbFile.openIfExists(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw fatal(err);
   }
+  if (file === null) return;
   const started = performance.now();
-  const progress = startLoading(server, size);
+  const progress = startLoading(server, file.source.remaining);
   try {
-    let input: Buffer;
-    try {
-      input = await readFileInChunks(path, size);
-    } catch (err) {
-      throw fatal(err);
-    }
-    if (server.stopping) throw new LoadingInterrupted();
-    try {
-      await loadRdbBufferInSlices(server, input, progress);
-    } catch (err) {
-      throw err instanceof LoadingInterrupted ? err : fatal(err);
-    }
+    await loadRdbInSlices(server, file.source, progress);
+  } catch (err) {
+    throw err instanceof LoadingInterrupted ? err : fatal(err);
   } finally {
+    file.close();
     stopLoading(server);
   }
   server.log.info(`DB loaded from disk: ${((performance.now() - started) / 1000).toFixed(3)} seconds`);

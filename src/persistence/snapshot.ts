@@ -39,6 +39,11 @@ const SLICE_MS = 2;
 const WORK_PER_CLOCK_CHECK = 64;
 /** Bytes gathered before they are written to the file: a slice ends there. */
 const WRITE_THRESHOLD = 1 << 20;
+/**
+ * The same for SAVE, whose writes go straight from the writer's buffer: a smaller buffer is
+ * fewer fresh pages to fault in (each SAVE has a writer of its own), for a few more writes.
+ */
+const SAVE_WRITE_THRESHOLD = 256 * 1024;
 
 /** What a snapshot reads of a server: BackgroundSave also writes an AOF's RDB-encoded base (aof/base.ts). */
 export type SnapshotSource = Pick<PersistedServer, 'databases' | 'config' | 'dirty'>;
@@ -215,6 +220,7 @@ export function saveNow(server: PersistedServer, target = rdbPath(server)): void
   const file = new TempFile(dir, `temp-${process.pid}.rdb`);
   try {
     const writer = new RdbFileWriter(writerOptions(server));
+    const write = (bytes: Buffer): void => file.write(bytes);
     writer.header(headerOf(server.databases));
     writer.functions(functionCodesOf(server));
     for (const db of server.databases) {
@@ -224,13 +230,13 @@ export function saveNow(server: PersistedServer, target = rdbPath(server)): void
         // A large value goes out piece by piece: the writer's buffer never grows to its size.
         if (!writer.startKey(key, value, keyMetadata(db, key))) {
           do {
-            if (writer.pendingBytes >= WRITE_THRESHOLD) file.write(writer.flush());
+            if (writer.pendingBytes >= SAVE_WRITE_THRESHOLD) writer.drain(write);
           } while (!writer.continueKey());
         }
-        if (writer.pendingBytes >= WRITE_THRESHOLD) file.write(writer.flush());
+        if (writer.pendingBytes >= SAVE_WRITE_THRESHOLD) writer.drain(write);
       }
     }
-    file.write(writer.flush());
+    writer.drain(write);
     file.write(writer.end());
     file.commit(target);
   } catch (err) {

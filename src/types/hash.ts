@@ -64,6 +64,25 @@ export class HashValue implements CollectionValue {
     if (this.account !== null) this.account.bytes += delta;
   }
 
+  /**
+   * A hash in the table form of `fields` and their `values`, which become its storage (the
+   * caller gives the arrays up); null when a field repeats. For a large hash built in one go
+   * (loading one from a file): one map probe per field and no arrays growing as they fill.
+   */
+  static fromDistinctFields(fields: string[], values: string[]): HashValue | null {
+    const index = new Map<string, number>();
+    for (let i = 0; i < fields.length; i++) {
+      index.set(fields[i] as string, i);
+      // A repeated field leaves the size as it was.
+      if (index.size === i) return null;
+    }
+    const hash = new HashValue();
+    hash.pairs = null;
+    hash.table = { index, fields, values, slots: fields.length, tableCapacity: mapCapacityFor(index.size), tableRemoved: 0 };
+    hash.bytes = hash.recountBytes();
+    return hash;
+  }
+
   get type(): 'hash' {
     return 'hash';
   }

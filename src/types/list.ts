@@ -56,6 +56,23 @@ export class List implements CollectionValue {
     return list;
   }
 
+  /**
+   * A list of the first `length` items of `items` (the rest must be empty slots), which becomes
+   * its storage: the caller gives the array up. Saves a copy of a large list built in one go
+   * (loading one from a file).
+   */
+  static adopt(items: (string | undefined)[], length = items.length): List {
+    const list = new List(0);
+    let cap = MIN_CAPACITY;
+    while (cap < length) cap *= 2;
+    items.length = cap;
+    list.items = items;
+    list.mask = cap - 1;
+    list.length = length;
+    list.bytes = list.recountBytes();
+    return list;
+  }
+
   recountBytes(): number {
     let bytes = LIST_OBJECT_BYTES + arrayBytes(this.items.length);
     for (let i = 0; i < this.length; i++) bytes += stringBytes((this.items[(this.head + i) & this.mask] as string).length);

@@ -50,6 +50,32 @@ describe('HashValue', () => {
     );
   });
 
+  it('is built as a table from distinct fields (null if one repeats) and behaves like a Map after', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.tuple(field, value), { maxLength: 60, selector: ([f]) => f }), fc.array(op, { maxLength: 40 }), fc.nat(), (initial, ops, repeatAt) => {
+        const fields = initial.map(([f]) => f);
+        const values = initial.map(([, v]) => v);
+        if (initial.length > 0) {
+          expect(HashValue.fromDistinctFields([...fields, fields[repeatAt % fields.length] as string], [...values, 'again'])).toBeNull();
+        }
+        const h = HashValue.fromDistinctFields([...fields], [...values]) as HashValue;
+        expect(h.encoding()).toBe('hashtable');
+        const model = new Map(initial);
+        expect(contents(h)).toEqual(model);
+        for (const o of ops) {
+          if (o.kind === 'set') {
+            expect(h.set(o.field, o.value, 128, 64)).toBe(!model.has(o.field));
+            model.set(o.field, o.value);
+          } else {
+            expect(h.delete(o.field)).toBe(model.delete(o.field));
+          }
+        }
+        expect(contents(h)).toEqual(model);
+        for (const [f, v] of model) expect(h.get(f)).toBe(v);
+      }),
+    );
+  });
+
   it('scans every field present throughout, despite deletions during the scan', () => {
     const h = new HashValue();
     for (let i = 0; i < 1000; i++) h.set(`f${i}`, `v${i}`, 0, 64);

@@ -134,6 +134,25 @@ describe('List', () => {
     );
   });
 
+  it('adopts an array as its storage, with room to spare or none, and behaves like an array after', () => {
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 300 }), fc.nat(600), fc.array(opArb, { maxLength: 60 }), (items, spare, ops) => {
+        // The array a loader fills by index: its elements, then empty slots.
+        const storage = new Array<string>(items.length + spare);
+        items.forEach((item, i) => (storage[i] = item));
+        const list = List.adopt(storage, items.length);
+        const model = [...items];
+        expect(list.size).toBe(model.length);
+        for (const o of ops) {
+          const [got, want] = apply(list, model, o);
+          expect(got).toEqual(want);
+        }
+        expect(list.toArray()).toEqual(model);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('builds from values and clones independently', () => {
     const list = List.from(['x', 'y', 'z']);
     const copy = list.clone();

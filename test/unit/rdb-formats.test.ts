@@ -2,13 +2,14 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Crc64, crc64 } from '../../src/persistence/rdb/crc64.js';
 import { lzfCompress, lzfDecompress } from '../../src/persistence/rdb/lzf.js';
-import { ListpackBuilder, canonicalInt, readListpack } from '../../src/persistence/rdb/listpack.js';
+import { ListpackBuilder, canonicalInt, listpackEntrySize, readListpack } from '../../src/persistence/rdb/listpack.js';
 import { readIntset, writeIntset } from '../../src/persistence/rdb/intset.js';
 import { readZiplist } from '../../src/persistence/rdb/ziplist.js';
 import { readZipmap } from '../../src/persistence/rdb/zipmap.js';
 import { ByteSink } from '../../src/persistence/rdb/sink.js';
 import { RdbError } from '../../src/persistence/rdb/constants.js';
 import { buildZiplist, u32le } from '../helpers/rdb-blobs.js';
+import { referenceLzfCompress } from '../helpers/lzf-reference.js';
 
 const latin1 = (s: string): Buffer => Buffer.from(s, 'latin1');
 
@@ -88,6 +89,72 @@ describe('lzf', () => {
         expect(decompress(packed as Buffer, input.length)?.equals(input)).toBe(true);
       }),
     );
+  });
+
+  it('makes the bytes of the plain byte-at-a-time compressor, whatever the input and output limit, and decompresses them', () => {
+    // Listpack-like runs (long matches that end anywhere, near the end of the input too), text
+    // from a small alphabet, noise, and the same repeated past the 8 KB window and 264-byte matches.
+    const records = fc
+      .tuple(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 1, max: 1000 }))
+      .map(([count, width, step]) => {
+        const parts: string[] = [];
+        for (let i = 0; i < count; i++) {
+          const text = `element:${String(i * step).padStart(width, '0')}`;
+          parts.push(String.fromCharCode(0x80 | text.length), text, String.fromCharCode(text.length + 1));
+        }
+        return latin1(parts.join(''));
+      });
+    const runs = fc
+      .tuple(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 40 }), fc.uint8Array({ minLength: 1, maxLength: 30 }))
+      .map(([repeat, tail, unit]) => Buffer.concat([Buffer.from(unit).subarray(0, tail), Buffer.alloc(repeat * unit.length, Buffer.from(unit))]));
+    const doubled = fc.uint8Array({ minLength: 9000, maxLength: 20000 }).map((a) => Buffer.concat([Buffer.from(a), Buffer.from(a)]));
+    // Cut anywhere near the end, so that matches run into the end of the input.
+    const inputs = fc
+      .tuple(fc.oneof(records, runs, bytes, doubled), fc.nat(40))
+      .map(([input, cut]) => input.subarray(0, Math.max(0, input.length - cut)));
+    fc.assert(
+      fc.property(inputs, fc.double({ min: 0, max: 1.2, noNaN: true }), (input, share) => {
+        const limit = Math.floor(input.length * share);
+        const ours = Buffer.alloc(limit + 8, 0xaa);
+        const theirs = Buffer.alloc(limit + 8, 0xaa);
+        const n = lzfCompress(input, 0, input.length, ours, 0, limit);
+        expect(n).toBe(referenceLzfCompress(input, theirs, limit));
+        if (n > 0) {
+          expect(ours.subarray(0, n).equals(theirs.subarray(0, n))).toBe(true);
+          expect(decompress(ours.subarray(0, n), input.length)?.equals(input)).toBe(true);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    // A match of every length up to past the longest (264 bytes), with room after it.
+    const noise = Buffer.from(Array.from({ length: 700 }, (_, i) => (i * 7919 + ((i * i) >> 3)) % 251));
+    for (let match = 3; match <= 300; match++) {
+      const copy = Buffer.from(noise.subarray(0, match + 1));
+      copy[match] = (copy[match] as number) ^ 0x55;
+      const input = Buffer.concat([noise.subarray(0, 320), copy, noise.subarray(400, 460)]);
+      // Room for the noise around the match, which does not compress.
+      const room = input.length + 64;
+      const ours = Buffer.alloc(room);
+      const theirs = Buffer.alloc(room);
+      const n = lzfCompress(input, 0, input.length, ours, 0, room);
+      expect(n).toBeGreaterThan(0);
+      expect(n).toBe(referenceLzfCompress(input, theirs, room));
+      expect(ours.subarray(0, n).equals(theirs.subarray(0, n))).toBe(true);
+      expect(decompress(ours.subarray(0, n), input.length)?.equals(input)).toBe(true);
+    }
+    // Every length of a few repetitive inputs: the last match ends at the end of the input with
+    // each possible room left (lzf's match extension goes by its own rules there).
+    for (const unit of ['a', 'abc', 'abcdefghijklmnopq', '\x8felement:00\x10']) {
+      for (let length = 1; length <= 700; length++) {
+        const input = latin1(unit.repeat(Math.ceil(length / unit.length) + 1).slice(1, length + 1));
+        const ours = Buffer.alloc(length + 8);
+        const theirs = Buffer.alloc(length + 8);
+        const n = lzfCompress(input, 0, length, ours, 0, length);
+        expect(n).toBe(referenceLzfCompress(input, theirs, length));
+        expect(ours.subarray(0, n).equals(theirs.subarray(0, n))).toBe(true);
+        if (n > 0) expect(decompress(ours.subarray(0, n), length)?.equals(input)).toBe(true);
+      }
+    }
   });
 
   it('compresses repetitive text and gives up when the output would not fit', () => {
@@ -214,6 +281,9 @@ describe('listpack', () => {
         const out: string[] = [];
         expect(readListpack(lp, 0, lp.length, out)).toBe(items.length);
         expect(out).toEqual(items);
+        // The size a list's save plans its nodes with is what each entry takes.
+        const planned = items.reduce((sum, item) => sum + listpackEntrySize(item), 0);
+        expect(planned).toBe(lp.length - 7);
       }),
     );
   });
@@ -241,8 +311,13 @@ describe('listpack', () => {
       broken((b) => (b[6] = 0xf7)), // unknown encoding
       broken((b) => (b[6] = 0x8f)), // string running past the end of its entry
       good.subarray(0, 5),
+      // A short string whose backlen would be the terminator.
+      Buffer.from('0b000000010083616203ff', 'hex'),
+      // A short string entry with a backlen counting its header twice.
+      Buffer.from('0b000000010082616204ff', 'hex'),
     ];
     for (const c of cases) expect(() => readListpack(c, 0, c.length, [])).toThrow(RdbError);
+    expect(readListpack(Buffer.from('0b000000010082616203ff', 'hex'), 0, 11, [])).toBe(1);
   });
 });
 

@@ -11,6 +11,7 @@ import {
   readRdb,
   verifyDumpPayload,
   type EncodingLimits,
+  type RdbRecord,
   type RdbSourceDatabase,
 } from '../../src/persistence/rdb/index.js';
 import { ByteSource } from '../../src/persistence/rdb/source.js';
@@ -133,7 +134,10 @@ describe('RDB writer and reader', () => {
       for (const [key, value] of db.dict) {
         const expireAt = db.expires.get(key);
         writer.key(key, value, expireAt === undefined ? undefined : { expireAt });
-        if (n++ % 3 === 0) chunks.push(writer.flush());
+        // Taken out as a chunk of its own, or drained: copied by the callee, as a file write does.
+        if (n % 3 === 0) chunks.push(writer.flush());
+        else if (n % 3 === 1) writer.drain((bytes) => chunks.push(Buffer.from(bytes)));
+        n++;
       }
     }
     chunks.push(writer.end());
@@ -216,6 +220,48 @@ describe('RDB writer and reader', () => {
 
 
 
+/** What the entries of the duplicate-member test hold: member i is m:i, with value v<i> or score i. */
+function modelSpec(type: number, n: number): ValueSpec {
+  const members = Array.from({ length: n }, (_, i) => `m:${i}`);
+  if (type === 2) return { type: 'set', members };
+  if (type === 4) return { type: 'hash', pairs: members.map((m, i): [string, string] => [m, `v${i}`]) };
+  return { type: 'zset', entries: members.map((m, i): [string, number] => [m, i]) };
+}
+
+describe('lists read from quicklists', () => {
+  /** The list written with tiny or plain nodes as `options` say, and read back. */
+  const roundTrip = (items: string[], options: { listMaxListpackSize?: number; listPackedThreshold?: number }): List => {
+    const payload = createDumpPayload(List.from(items), new ValueEncoder({ compression: false, ...options }));
+    return decodeDumpPayload(payload) as List;
+  };
+
+  it('come back whole whatever the nodes hold: plain nodes first, nodes fuller or emptier than the first', () => {
+    const plainFirst = ['P'.repeat(60), 'Q'.repeat(70), 'a', 'b', 'c', 'R'.repeat(80), 'd'];
+    const growing = [...Array.from({ length: 3 }, () => 'x'.repeat(2000)), ...Array.from({ length: 5000 }, (_, i) => String(i % 50))];
+    const shrinking = [...Array.from({ length: 5000 }, (_, i) => String(i % 50)), ...Array.from({ length: 40 }, () => 'y'.repeat(3000))];
+    for (const [items, options] of [
+      [plainFirst, { listPackedThreshold: 50, listMaxListpackSize: 2 }],
+      [plainFirst, { listPackedThreshold: 50 }],
+      [growing, {}],
+      [shrinking, {}],
+      [shrinking, { listMaxListpackSize: 1 }],
+      [['only'], {}],
+    ] as const) {
+      const list = roundTrip([...items], options);
+      expect(list.toArray()).toEqual(items);
+      // The array it was read into is its storage: it keeps working as a list.
+      list.pushRight('tail');
+      list.pushLeft('head');
+      expect(list.size).toBe(items.length + 2);
+      expect(list.get(0)).toBe('head');
+      expect(list.get(items.length + 1)).toBe('tail');
+      expect(list.popRight()).toBe('tail');
+      expect(list.popLeft()).toBe('head');
+      expect(list.toArray()).toEqual(items);
+    }
+  });
+});
+
 describe('RDB reader on what older Redis versions write', () => {
   it('reads ziplist, zipmap, intset, quicklist v1 and text-score encodings', () => {
     const file = oldFormatsRdb();
@@ -249,6 +295,35 @@ describe('RDB reader on what older Redis versions write', () => {
     expect(db0.get('zsetzl')?.value.encoding()).toBe('skiplist');
   });
 
+  it('refuses a set, hash or sorted set with a repeated member, large or small, and reads the same without it', () => {
+    const f64 = (d: number): Buffer => {
+      const b = Buffer.alloc(8);
+      b.writeDoubleLE(d);
+      return b;
+    };
+    const file = (type: number, count: number, entry: (i: number) => Buffer[]): Buffer =>
+      rdbFile(10, Buffer.from([0xfe, 0]), Buffer.from([type]), str('k'), len(count), ...Array.from({ length: count }, (_, i) => entry(i)).flat());
+    // Member i, with member `repeat` saved again as the last one.
+    const name = (i: number, n: number, repeat: number): string => `m:${i === n - 1 ? repeat : i}`;
+    for (const n of [5, 600]) {
+      for (const repeat of [0, n - 2]) {
+        const cases: Array<[number, (i: number) => Buffer[], RegExp]> = [
+          [2, (i) => [str(name(i, n, repeat))], /Duplicate set members detected/],
+          [4, (i) => [str(name(i, n, repeat)), str(`v${i}`)], /Duplicate hash fields detected/],
+          [5, (i) => [str(name(i, n, repeat)), f64(i)], /Duplicate zset fields detected/],
+        ];
+        for (const [type, entry, error] of cases) {
+          expect(() => readRdb(file(type, n, entry), { limits: SMALL_LIMITS })).toThrow(error);
+          // Without the repeat it loads, every member there once.
+          const good = readRdb(file(type, n - 1, entry), { limits: SMALL_LIMITS });
+          const value = good.databases.get(0)?.get('k')?.value as Exclude<Value, string>;
+          expect(value.size).toBe(n - 1);
+          expect(modelOf(value)).toEqual(modelOf(buildValue(modelSpec(type, n - 1), SMALL_LIMITS)));
+        }
+      }
+    }
+  });
+
   it('skips empty collections, as Redis does', () => {
     const file = rdbFile(
       10,
@@ -262,6 +337,52 @@ describe('RDB reader on what older Redis versions write', () => {
     for (let r = reader.next(); r !== null; r = reader.next()) if (r.kind === 'key') keys.push(r.key);
     expect(keys).toEqual(['kept']);
     expect(reader.emptyKeysSkipped).toBe(2);
+  });
+});
+
+describe('RDB reader on a file read a window at a time', () => {
+  /** A source over `file` as a file: windows of `window` bytes, reads that return `short` bytes at most. */
+  const fileSource = (file: Buffer, window: number, short: number): ByteSource =>
+    ByteSource.fromFile(
+      (into, at, length, position) => {
+        const n = Math.max(0, Math.min(length, short, file.length - position));
+        file.copy(into, at, position, position + n);
+        return n;
+      },
+      file.length,
+      window,
+    );
+  /** Every record the reader gives, with the offset after it. */
+  const records = (reader: RdbReader): unknown[] => {
+    const out: unknown[] = [];
+    for (let r = reader.next(); r !== null; r = reader.next()) out.push([modelOfRecord(r), reader.offset]);
+    out.push(reader.offset);
+    return out;
+  };
+  const modelOfRecord = (r: RdbRecord): unknown => (r.kind === 'key' ? { ...r, value: modelOf(r.value) } : r);
+  const databases = databasesOf(richDataset(SMALL_LIMITS, 4e12), SMALL_LIMITS);
+
+  it('reads what the whole buffer reads, whatever the window and the reads, checksum included', () => {
+    for (const compression of [true, false]) {
+      const file = encodeRdb(databases, { compression });
+      const whole = records(new RdbReader(file, { limits: SMALL_LIMITS }));
+      expect(whole.at(-1)).toBe(file.length);
+      for (const [window, short] of [[9, 1], [16, 7], [100, 1000], [4096, 333], [1 << 20, 1 << 20]] as const) {
+        expect(records(new RdbReader(fileSource(file, window, short), { limits: SMALL_LIMITS })), `window ${window}`).toEqual(whole);
+      }
+    }
+  });
+
+  it('fails as the whole buffer does on a wrong checksum and on every truncation', () => {
+    const small = databasesOf(richDataset(SMALL_LIMITS, 4e12).filter((s) => !s.key.includes(':big') && s.key !== 'list:long'), SMALL_LIMITS);
+    const file = encodeRdb(small);
+    const wrong = Buffer.from(file);
+    wrong[wrong.length - 1] ^= 1;
+    expect(() => records(new RdbReader(fileSource(wrong, 64, 13), { limits: SMALL_LIMITS }))).toThrow(/Wrong RDB checksum/);
+    for (let n = 0; n < file.length; n += 7) {
+      const cut = file.subarray(0, n);
+      expect(() => records(new RdbReader(fileSource(cut, 32, 5), { limits: SMALL_LIMITS })), `truncated at ${n}`).toThrow(RdbError);
+    }
   });
 });
 

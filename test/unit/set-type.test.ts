@@ -59,6 +59,31 @@ describe('SetValue', () => {
     );
   });
 
+  it('is built as a table from distinct members (null if one repeats) and behaves like a Set after', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(member, { maxLength: 60 }), fc.array(op, { maxLength: 40 }), fc.nat(), (initial, ops, repeatAt) => {
+        if (initial.length > 0) {
+          const repeated = [...initial, initial[repeatAt % initial.length] as string];
+          expect(SetValue.fromDistinctMembers(repeated)).toBeNull();
+        }
+        const s = SetValue.fromDistinctMembers([...initial]) as SetValue;
+        expect(s.encoding()).toBe('hashtable');
+        expect(members(s)).toEqual(initial);
+        const model = new Set(initial);
+        for (const o of ops) {
+          if (o.add) {
+            expect(s.add(o.member, 512)).toBe(!model.has(o.member));
+            model.add(o.member);
+          } else {
+            expect(s.delete(o.member)).toBe(model.delete(o.member));
+          }
+        }
+        expect(new Set(members(s))).toEqual(model);
+        for (const m of model) expect(s.has(m)).toBe(true);
+      }),
+    );
+  });
+
   it('chooses the encoding afresh on rebuild', () => {
     const s = new SetValue();
     for (let i = 0; i < 20; i++) s.add(String(i), 10);

@@ -23,12 +23,11 @@
  *     back to the end of the RDB part at most, never into it.
  */
 import { closeSync, existsSync, fstatSync, openSync, readSync, statSync, truncateSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Database } from '../../keyspace/database.js';
 import type { Logger } from '../../log.js';
 import { strerror } from '../../config/values.js';
-import { putLoadedKey } from '../load.js';
+import { RdbFile, putLoadedKey } from '../load.js';
 import { RdbReader, type EncodingLimits } from '../rdb/index.js';
 import type { AofManifest } from './manifest.js';
 import type { LoaderClient } from './server.js';
@@ -221,10 +220,11 @@ async function loadRdbPart(
   const { databases, limits, checksum } = options.keyspace;
   let keysLoaded = 0;
   let end: number;
+  let file: RdbFile | null = null;
   try {
-    // Read off the loop: clients are answered -LOADING meanwhile.
-    const input = await readFile(path);
-    const reader = new RdbReader(input, { limits, checksum, databases: databases.length });
+    // Read a window at a time, in slices between which clients are answered -LOADING.
+    file = RdbFile.open(path);
+    const reader = new RdbReader(file.source, { limits, checksum, databases: databases.length });
     let sinceCheck = 0;
     let sliceStart = performance.now();
     for (let record = reader.next(); record !== null; record = reader.next()) {
@@ -248,6 +248,8 @@ async function loadRdbPart(
     if (err instanceof LoadingInterrupted) throw err;
     const what = oldStyle ? `the RDB preamble of the AOF file ${name}` : `the RDB base file ${name}`;
     throw new AofLoadError(`Error reading ${what}, AOF loading aborted: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    file?.close();
   }
   counts.rdbKeysLoaded += keysLoaded;
   log.info(`Done loading RDB, keys loaded: ${keysLoaded}, keys expired: 0.`);

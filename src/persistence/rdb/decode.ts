@@ -46,7 +46,7 @@ import {
 } from './constants.js';
 import { Crc64 } from './crc64.js';
 import { readIntset } from './intset.js';
-import { readListpack } from './listpack.js';
+import { listpackDeclaredCount, readListpack } from './listpack.js';
 import { readZiplist } from './ziplist.js';
 import { readZipmap } from './zipmap.js';
 import { ByteSource } from './source.js';
@@ -108,6 +108,34 @@ function zsetFromPairs(pairs: string[], limits: EncodingLimits): ZSet | null {
   return zset;
 }
 
+/** An array sized up front holds at most this many elements before it grows as it goes. */
+const PRESIZE_LIMIT = 1 << 24;
+
+/**
+ * An array for the `n` elements a collection says it has, to be filled by index: sized once
+ * rather than grown by copies, which leaves the garbage collector much less to do. A count
+ * from a damaged file is bounded by the bytes left, and the up-front size by PRESIZE_LIMIT.
+ */
+function presized(n: number): string[] {
+  return new Array<string>(Math.min(n, PRESIZE_LIMIT));
+}
+
+/**
+ * The array a quicklist's elements are read into: the `length` read so far (plain nodes before
+ * the first listpack), with room for `perNode` elements in each of the `nodes` nodes left (the
+ * first listpack's count, a guess that is right for lists of alike elements; a wrong one only
+ * means growing or trimming later). Filling a 1M-element array by index instead of letting it
+ * grow saves copying it and leaves the garbage collector less to do while loading.
+ */
+function presizedList(readSoFar: string[], length: number, perNode: number, nodes: number): string[] {
+  const guess = Math.min(PRESIZE_LIMIT, length + Math.max(perNode, 1) * nodes);
+  let capacity = 4;
+  while (capacity < guess) capacity *= 2;
+  const items = new Array<string>(capacity);
+  for (let i = 0; i < length; i++) items[i] = readSoFar[i] as string;
+  return items;
+}
+
 function setFromMembers(members: string[], maxIntset: number): SetValue {
   const set = new SetValue();
   for (let i = 0; i < members.length; i++) {
@@ -128,20 +156,26 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
     case RDB_TYPE_LIST: {
       const n = src.count(1);
       if (n === 0) return null;
-      const items = new Array<string>(n);
+      const items = presized(n);
       for (let i = 0; i < n; i++) items[i] = src.string();
-      return List.from(items);
+      return List.adopt(items, n);
     }
 
     case RDB_TYPE_SET: {
       const n = src.count(1);
       if (n === 0) return null;
       const maxIntset = Math.min(limits.setMaxIntsetEntries, INTSET_HARD_LIMIT);
-      // Too many members for an intset: a table from the start.
-      const cap = n > maxIntset ? 0 : maxIntset;
+      if (n > maxIntset) {
+        // Too many members for an intset: a table, from the members in the order saved.
+        const members = presized(n);
+        for (let i = 0; i < n; i++) members[i] = src.string();
+        const table = SetValue.fromDistinctMembers(members);
+        if (table === null) throw new RdbError('Duplicate set members detected');
+        return table;
+      }
       const set = new SetValue();
       for (let i = 0; i < n; i++) {
-        if (!set.add(src.string(), cap)) throw new RdbError('Duplicate set members detected');
+        if (!set.add(src.string(), maxIntset)) throw new RdbError('Duplicate set members detected');
       }
       return set;
     }
@@ -152,12 +186,15 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
       const n = src.count(binary ? 9 : 2);
       if (n === 0) return null;
       const zset = new ZSet();
+      const dict = zset.dict;
       for (let i = 0; i < n; i++) {
         const member = src.string();
         const score = binary ? src.f64le() : readTextDouble(src);
         if (Number.isNaN(score)) throw new RdbError('Zset with NAN score detected');
-        if (zset.dict.has(member)) throw new RdbError('Duplicate zset fields detected');
         zset.insertNew(member, score);
+        // A repeated member leaves the size as it was (one map probe instead of two; the set,
+        // now wrong, is thrown away with the load).
+        if (dict.size === i) throw new RdbError('Duplicate zset fields detected');
       }
       // Converted after loading, since the members do not come in order.
       zset.fitEncoding({ maxEntries: limits.zsetMaxListpackEntries, maxValue: limits.zsetMaxListpackValue });
@@ -167,7 +204,19 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
     case RDB_TYPE_HASH: {
       const n = src.count(2);
       if (n === 0) return null;
-      const maxEntries = n > limits.hashMaxListpackEntries ? 0 : limits.hashMaxListpackEntries;
+      if (n > limits.hashMaxListpackEntries) {
+        // Too many fields for a listpack: a table, from the fields in the order saved.
+        const fields = presized(n);
+        const values = presized(n);
+        for (let i = 0; i < n; i++) {
+          fields[i] = src.string();
+          values[i] = src.string();
+        }
+        const table = HashValue.fromDistinctFields(fields, values);
+        if (table === null) throw new RdbError('Duplicate hash fields detected');
+        return table;
+      }
+      const maxEntries = limits.hashMaxListpackEntries;
       const hash = new HashValue();
       for (let i = 0; i < n; i++) {
         const field = src.string();
@@ -183,7 +232,10 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
     case RDB_TYPE_LIST_QUICKLIST_2: {
       const v2 = type === RDB_TYPE_LIST_QUICKLIST_2;
       const nodes = src.count(v2 ? 2 : 1);
-      const items: string[] = [];
+      // Filled by index: sized once the first node tells how many elements a node holds.
+      let items: string[] = [];
+      let length = 0;
+      let sized = !v2;
       for (let i = 0; i < nodes; i++) {
         let container = QUICKLIST_NODE_CONTAINER_PACKED;
         if (v2) {
@@ -195,23 +247,27 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
         if (container === QUICKLIST_NODE_CONTAINER_PLAIN) {
           const element = src.string();
           if (element.length === 0) throw new RdbError('Quicklist integrity check failed.');
-          items.push(element);
+          items[length++] = element;
           continue;
         }
         const blob = src.blob();
         if (blob.length === 0) throw new RdbError('Quicklist integrity check failed.');
+        if (!sized) {
+          items = presizedList(items, length, listpackDeclaredCount(blob, 0, blob.length), nodes - i);
+          sized = true;
+        }
         // Empty nodes are skipped, as Redis does.
-        if (v2) readListpack(blob, 0, blob.length, items);
-        else readZiplist(blob, 0, blob.length, items);
+        if (v2) length += readListpack(blob, 0, blob.length, items, length);
+        else length += readZiplist(blob, 0, blob.length, items);
       }
-      return items.length === 0 ? null : List.from(items);
+      return length === 0 ? null : List.adopt(items, length);
     }
 
     case RDB_TYPE_LIST_ZIPLIST: {
       const blob = src.blob();
       const items: string[] = [];
       readZiplist(blob, 0, blob.length, items);
-      return items.length === 0 ? null : List.from(items);
+      return items.length === 0 ? null : List.adopt(items);
     }
 
     case RDB_TYPE_SET_INTSET: {
@@ -304,43 +360,41 @@ export class RdbReader {
   emptyKeysSkipped = 0;
   private readonly src: ByteSource;
   private readonly limits: EncodingLimits;
-  private readonly checksum: boolean;
   private readonly databases: number;
-  /** The CRC of what was read so far, kept up record by record so the end costs nothing extra. */
-  private readonly crc: Crc64 | null;
-  private crcPos: number;
   private db = 0;
   private done = false;
 
-  constructor(input: Buffer, options: RdbReaderOptions = {}, start = 0) {
+  /**
+   * Reads the RDB in `input` from `start`, or from a file read a window at a time (see
+   * ByteSource.fromFile), from its start.
+   */
+  constructor(input: Buffer | ByteSource, options: RdbReaderOptions = {}, start = 0) {
     this.limits = { ...DEFAULT_ENCODING_LIMITS, ...options.limits };
-    this.checksum = options.checksum ?? true;
     this.databases = options.databases ?? Infinity;
-    this.src = new ByteSource(input, start, input.length);
-    this.src.need(9);
-    if (input.latin1Slice(start, start + 5) !== 'REDIS') throw new RdbError('Wrong signature trying to load DB from file');
-    const digits = input.latin1Slice(start + 5, start + 9);
+    const src = input instanceof ByteSource ? input : new ByteSource(input, start, input.length);
+    this.src = src;
+    src.need(9);
+    const magicAt = src.pos;
+    if (src.buf.latin1Slice(magicAt, magicAt + 5) !== 'REDIS') throw new RdbError('Wrong signature trying to load DB from file');
+    const digits = src.buf.latin1Slice(magicAt + 5, magicAt + 9);
     // atoi: the leading digits.
     const version = /^\d+/.test(digits) ? parseInt(digits, 10) : 0;
     if (version < 1 || version > RDB_VERSION) throw new RdbError(`Can't handle RDB format version ${version}`);
     this.version = version;
-    this.src.pos = start + 9;
-    this.crc = this.checksum && version >= 5 ? new Crc64() : null;
-    this.crcPos = start;
+    // The CRC covers the file from its magic; kept up record by record so the end costs nothing extra.
+    if ((options.checksum ?? true) && version >= 5) src.startChecksum(new Crc64());
+    src.pos = magicAt + 9;
   }
 
   /** Offset just past what has been read (after the checksum once done): an AOF tail follows there. */
   get offset(): number {
-    return this.src.pos;
+    return this.src.offset;
   }
 
   next(): RdbRecord | null {
     if (this.done) return null;
     const record = this.read();
-    if (this.crc !== null && !this.done) {
-      this.crc.update(this.src.buf, this.crcPos, this.src.pos);
-      this.crcPos = this.src.pos;
-    }
+    if (!this.done) this.src.updateChecksum();
     return record;
   }
 
@@ -412,13 +466,13 @@ export class RdbReader {
     this.done = true;
     if (this.version < 5) return;
     const src = this.src;
-    const eofEnd = src.pos;
+    // Everything up to the EOF opcode is checksummed, the stored checksum after it is not.
+    const crc = src.updateChecksum();
     src.need(8);
+    const stored = src.buf.readBigUInt64LE(src.pos);
     src.pos += 8;
-    if (this.crc === null) return;
-    const stored = src.buf.readBigUInt64LE(eofEnd);
-    if (stored === 0n) return;
-    const expected = this.crc.update(src.buf, this.crcPos, eofEnd).value();
+    if (crc === null || stored === 0n) return;
+    const expected = crc.value();
     if (expected !== stored) {
       throw new RdbError(`Wrong RDB checksum expected: (${expected.toString(16)}) but got (${stored.toString(16)})`);
     }

@@ -1,4 +1,5 @@
 import { RdbError } from './constants.js';
+import { SHORT_LATIN1_MAX, shortLatin1 } from '../../protocol/short-string.js';
 import type { ByteSink } from './sink.js';
 
 /*
@@ -75,6 +76,34 @@ function writeBacklen(buf: Buffer, p: number, l: number, size: number): void {
   }
 }
 
+/** Bytes of an integer entry (its encoding byte and data, backlen excluded), as appendInteger writes it. */
+function integerEntrySize(v: number | bigint): number {
+  if (typeof v === 'bigint') return 9;
+  if (v >= 0 && v <= 127) return 1;
+  if (v >= -4096 && v <= 4095) return 2;
+  if (v >= -32768 && v <= 32767) return 3;
+  if (v >= -8388608 && v <= 8388607) return 4;
+  if (v >= -2147483648 && v <= 2147483647) return 5;
+  return 9;
+}
+
+/** The bytes ListpackBuilder.appendString adds for `s`, backlen included. */
+export function listpackEntrySize(s: string): number {
+  const n = s.length;
+  if (n > 0 && n <= 20) {
+    const c = s.charCodeAt(0);
+    if (c === 45 || (c >= 48 && c <= 57)) {
+      const value = canonicalInt(s);
+      if (value !== null) return integerEntrySize(value) + 1;
+    }
+  }
+  const entrySize = (n < 64 ? 1 : n < 4096 ? 2 : 5) + n;
+  return entrySize + backlenSize(entrySize);
+}
+
+/** Below this length a string's chars are copied one by one: cheaper than a call into C++. */
+const SHORT_STRING = 24;
+
 /**
  * Builds one listpack at the end of a ByteSink: begin(), append…, end(). `bytes` is the size the
  * listpack has so far, its terminator included, as lpBytes reports it (the quicklist node
@@ -117,16 +146,30 @@ export class ListpackBuilder {
         }
       }
     }
-    const headerSize = n < 64 ? 1 : n < 4096 ? 2 : 5;
+    const sink = this.sink;
+    if (n < 64) {
+      // The common case, in one go: a one-byte header, the chars, a one-byte backlen (1 + n <= 127).
+      sink.ensure(n + 2);
+      const buf = sink.buf;
+      let p = sink.pos;
+      buf[p++] = 0x80 | n;
+      if (n < SHORT_STRING) {
+        for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(i);
+      } else {
+        p += buf.latin1Write(s, p, n);
+      }
+      buf[p++] = n + 1;
+      sink.pos = p;
+      this.count++;
+      return;
+    }
+    const headerSize = n < 4096 ? 2 : 5;
     const entrySize = headerSize + n;
     const backSize = backlenSize(entrySize);
-    const sink = this.sink;
     sink.ensure(entrySize + backSize);
     const buf = sink.buf;
     let p = sink.pos;
-    if (n < 64) {
-      buf[p++] = 0x80 | n;
-    } else if (n < 4096) {
+    if (n < 4096) {
       buf[p++] = 0xe0 | (n >> 8);
       buf[p++] = n & 0xff;
     } else {
@@ -215,12 +258,20 @@ export function int64Text(buf: Buffer, p: number): string {
   return buf.readBigInt64LE(p).toString();
 }
 
+/** The entry count a listpack's header declares, or -1 when it says unknown (65535). */
+export function listpackDeclaredCount(buf: Buffer, start: number, end: number): number {
+  if (end - start < HEADER_SIZE + 1) corrupt();
+  const declared = buf.readUInt16LE(start + 4);
+  return declared === COUNT_UNKNOWN ? -1 : declared;
+}
+
 /**
- * Reads the listpack in buf[start, end), checking every length against the blob, and appends
- * its entries to `out` as latin1 strings (integers as their decimal text). Returns how many it
- * read. Throws RdbError when the blob is not a well-formed listpack.
+ * Reads the listpack in buf[start, end), checking every length against the blob, and stores
+ * its entries as latin1 strings (integers as their decimal text) in `out` from index `at` (by
+ * default appended). Returns how many it read. Throws RdbError when the blob is not a
+ * well-formed listpack.
  */
-export function readListpack(buf: Buffer, start: number, end: number, out: string[]): number {
+export function readListpack(buf: Buffer, start: number, end: number, out: string[], at = out.length): number {
   if (end - start < HEADER_SIZE + 1) corrupt();
   if (buf.readUInt32LE(start) !== end - start) corrupt();
   const declared = buf.readUInt16LE(start + 4);
@@ -230,27 +281,32 @@ export function readListpack(buf: Buffer, start: number, end: number, out: strin
   let count = 0;
   while (p < last) {
     const b = buf[p];
+    if (b >= 0x80 && b < 0xc0) {
+      // A string under 64 bytes, the common entry: its backlen is one byte, 1 + n.
+      const n = b & 0x3f;
+      const back = p + 1 + n;
+      if (back >= last || buf[back] !== n + 1) corrupt();
+      out[at + count] = n <= SHORT_LATIN1_MAX ? shortLatin1(buf, p + 1, n) : buf.latin1Slice(p + 1, back);
+      p = back + 1;
+      count++;
+      continue;
+    }
     let entrySize: number;
     if (b < 0x80) {
-      out.push(String(b));
+      out[at + count] = String(b);
       entrySize = 1;
-    } else if (b < 0xc0) {
-      const n = b & 0x3f;
-      entrySize = 1 + n;
-      if (p + entrySize > last) corrupt();
-      out.push(buf.latin1Slice(p + 1, p + entrySize));
     } else if (b < 0xe0) {
       if (p + 2 > last) corrupt();
       let v = ((b & 0x1f) << 8) | buf[p + 1];
       if (v >= 4096) v -= 8192;
-      out.push(String(v));
+      out[at + count] = String(v);
       entrySize = 2;
     } else if (b < 0xf0) {
       if (p + 2 > last) corrupt();
       const n = ((b & 0x0f) << 8) | buf[p + 1];
       entrySize = 2 + n;
       if (p + entrySize > last) corrupt();
-      out.push(buf.latin1Slice(p + 2, p + entrySize));
+      out[at + count] = buf.latin1Slice(p + 2, p + entrySize);
     } else {
       switch (b) {
         case 0xf0: {
@@ -258,27 +314,27 @@ export function readListpack(buf: Buffer, start: number, end: number, out: strin
           const n = buf.readUInt32LE(p + 1);
           entrySize = 5 + n;
           if (entrySize > last - p) corrupt();
-          out.push(buf.latin1Slice(p + 5, p + entrySize));
+          out[at + count] = buf.latin1Slice(p + 5, p + entrySize);
           break;
         }
         case 0xf1:
           if (p + 3 > last) corrupt();
-          out.push(String(buf.readInt16LE(p + 1)));
+          out[at + count] = String(buf.readInt16LE(p + 1));
           entrySize = 3;
           break;
         case 0xf2:
           if (p + 4 > last) corrupt();
-          out.push(String(buf.readIntLE(p + 1, 3)));
+          out[at + count] = String(buf.readIntLE(p + 1, 3));
           entrySize = 4;
           break;
         case 0xf3:
           if (p + 5 > last) corrupt();
-          out.push(String(buf.readInt32LE(p + 1)));
+          out[at + count] = String(buf.readInt32LE(p + 1));
           entrySize = 5;
           break;
         case 0xf4:
           if (p + 9 > last) corrupt();
-          out.push(int64Text(buf, p + 1));
+          out[at + count] = int64Text(buf, p + 1);
           entrySize = 9;
           break;
         default:
@@ -288,15 +344,19 @@ export function readListpack(buf: Buffer, start: number, end: number, out: strin
     // The backlen must say the size of what precedes it.
     const backSize = backlenSize(entrySize);
     if (p + entrySize + backSize > last) corrupt();
-    let back = 0;
-    let q = p + entrySize + backSize - 1;
-    for (let shift = 0; ; shift += 7, q--) {
-      const v = buf[q];
-      back += (v & 127) * 2 ** shift;
-      if ((v & 128) === 0) break;
-      if (q === p + entrySize) corrupt();
+    if (backSize === 1) {
+      if (buf[p + entrySize] !== entrySize) corrupt();
+    } else {
+      let back = 0;
+      let q = p + entrySize + backSize - 1;
+      for (let scale = 1; ; scale *= 128, q--) {
+        const v = buf[q];
+        back += (v & 127) * scale;
+        if ((v & 128) === 0) break;
+        if (q === p + entrySize) corrupt();
+      }
+      if (back !== entrySize) corrupt();
     }
-    if (back !== entrySize) corrupt();
     p += entrySize + backSize;
     count++;
   }

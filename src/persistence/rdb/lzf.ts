@@ -33,9 +33,12 @@ interface HashTable {
 /** The table of one-shot calls, shared: each call is over before the next one starts. */
 const shared: HashTable = { slots: new Int32Array(HSIZE), generation: 0 };
 
-/** The slot of the three bytes a, b, c (lzf's IDX(NEXT(FRST)) reduced to what it depends on). */
-function slotOf(a: number, b: number, c: number): number {
-  return (((a << 8) | b) - ((b << 8) | c) * 5) & (HSIZE - 1);
+/**
+ * The slot of the three bytes next3 = a << 16 | b << 8 | c (lzf's IDX(NEXT(FRST)) reduced to
+ * what it depends on: (ab - bc * 5) mod HSIZE).
+ */
+function slotOf(next3: number): number {
+  return ((next3 >>> 8) - (next3 & 0xffff) * 5) & (HSIZE - 1);
 }
 
 /**
@@ -54,8 +57,46 @@ const LZF_DOES_NOT_FIT = 0;
 const LZF_MORE = -1;
 
 /**
+ * How far a match at `ip` against `ref` (ref < ip) extends, as lzf_c.c's loop finds it: bytes
+ * 0..2 are known equal; lzf compares 16 more unconditionally when maxlen > 16 (which may take
+ * it a byte or two past maxlen, never past the input), then goes on while below maxlen. The
+ * first differing byte is found four bytes at a time.
+ */
+function matchLength(view: DataView, src: Uint8Array, s: number, ref: number, ip: number, maxlen: number): number {
+  const cap = maxlen > 16 ? (maxlen > 19 ? maxlen : 19) : maxlen;
+  // m: the first index from 3 on where the bytes differ, or cap.
+  let m = 3;
+  const a = s + ref;
+  const b = s + ip;
+  while (m + 4 <= cap) {
+    const diff = view.getUint32(a + m, true) ^ view.getUint32(b + m, true);
+    if (diff !== 0) {
+      m += (31 - Math.clz32(diff & -diff)) >>> 3;
+      return finalLength(m, maxlen);
+    }
+    m += 4;
+  }
+  while (m < cap && src[a + m] === src[b + m]) m++;
+  return finalLength(m < cap ? m : cap, maxlen);
+}
+
+/** lzf's match length given the first differing byte m (see matchLength). */
+function finalLength(m: number, maxlen: number): number {
+  if (maxlen > 16) {
+    if (m <= 18) return m;
+    if (m < maxlen) return m > 19 ? m : 19;
+    return maxlen > 19 ? maxlen : 19;
+  }
+  if (m < maxlen) return m;
+  return maxlen > 3 ? maxlen : 3;
+}
+
+/**
  * Runs the compressor until the input position reaches `ipLimit` (or the end). Returns the
  * compressed length when the input is done, LZF_DOES_NOT_FIT, or LZF_MORE.
+ *
+ * The three bytes hashed at each position are kept in `next3` (b0 << 16 | b1 << 8 | b2) and
+ * rolled forward by one byte per literal, as lzf's hval is.
  */
 function compressStep(
   table: Int32Array,
@@ -73,20 +114,18 @@ function compressStep(
   let op = at.op;
   let lit = at.lit;
   const stop = Math.min(inEnd - 2, ipLimit);
+  const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  let next3 = ip < stop ? (src[s + ip] << 16) | (src[s + ip + 1] << 8) | src[s + ip + 2] : 0;
 
   while (ip < stop) {
-    const b0 = src[s + ip];
-    const b1 = src[s + ip + 1];
-    const b2 = src[s + ip + 2];
-    const slot = slotOf(b0, b1, b2);
+    const slot = slotOf(next3);
     const stored = table[slot];
     table[slot] = base + ip + 1;
-    const ref = stored > base ? stored - base - 1 : -1;
+    const ref = stored - base - 1;
     const off = ip - ref - 1;
-    // ref > 0: like lzf, a match never starts at the very first byte.
-    if (ref > 0 && off < MAX_OFF && src[s + ref + 2] === b2 && src[s + ref] === b0 && src[s + ref + 1] === b1) {
-      let len = 2;
-      let maxlen = inEnd - ip - len;
+    // ref > 0: like lzf, a match never starts at the very first byte (nor at an empty slot's -1).
+    if (ref > 0 && off < MAX_OFF && ((src[s + ref] << 16) | (src[s + ref + 1] << 8) | src[s + ref + 2]) === next3) {
+      let maxlen = inEnd - ip - 2;
       if (maxlen > MAX_REF) maxlen = MAX_REF;
 
       if (op + 3 + 1 >= outEnd && op - (lit === 0 ? 1 : 0) + 3 + 1 >= outEnd) return LZF_DOES_NOT_FIT;
@@ -94,21 +133,7 @@ function compressStep(
       dst[d + op - lit - 1] = lit - 1; // close the literal run
       if (lit === 0) op--; // there was none: reuse its control byte
 
-      // Extend the match: lzf first compares 16 bytes unchecked when at least 17 remain.
-      let extended = false;
-      if (maxlen > 16) {
-        for (let k = 0; k < 16; k++) {
-          len++;
-          if (src[s + ref + len] !== src[s + ip + len]) {
-            extended = true;
-            break;
-          }
-        }
-      }
-      if (!extended) {
-        do len++;
-        while (len < maxlen && src[s + ref + len] === src[s + ip + len]);
-      }
+      let len = matchLength(view, src, s, ref, ip, maxlen);
 
       len -= 2; // now the number of bytes - 2
       ip++;
@@ -129,19 +154,23 @@ function compressStep(
 
       // VERY_FAST: hash the two positions before the one we continue at.
       ip -= 2;
-      table[slotOf(src[s + ip], src[s + ip + 1], src[s + ip + 2])] = base + ip + 1;
+      const before = (src[s + ip] << 24) | (src[s + ip + 1] << 16) | (src[s + ip + 2] << 8) | src[s + ip + 3];
+      table[slotOf(before >>> 8)] = base + ip + 1;
       ip++;
-      table[slotOf(src[s + ip], src[s + ip + 1], src[s + ip + 2])] = base + ip + 1;
+      table[slotOf(before & 0xffffff)] = base + ip + 1;
       ip++;
+      if (ip < stop) next3 = ((before << 8) | src[s + ip + 2]) & 0xffffff;
     } else {
       if (op >= outEnd) return LZF_DOES_NOT_FIT;
       lit++;
-      dst[d + op++] = src[s + ip++];
+      dst[d + op++] = next3 >>> 16;
+      ip++;
       if (lit === MAX_LIT) {
         dst[d + op - lit - 1] = lit - 1;
         lit = 0;
         op++;
       }
+      if (ip < stop) next3 = ((next3 << 8) | src[s + ip + 2]) & 0xffffff;
     }
   }
 
@@ -254,18 +283,14 @@ export function lzfDecompress(src: Uint8Array, srcStart: number, srcEnd: number,
   let ip = srcStart;
   let op = dstStart;
   const outEnd = dstStart + dstLen;
+  const view = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
   while (ip < srcEnd) {
     let ctrl = src[ip++];
     if (ctrl < MAX_LIT) {
       ctrl++;
       if (op + ctrl > outEnd || ip + ctrl > srcEnd) return -1;
-      if (ctrl > 8) {
-        dst.set(src.subarray(ip, ip + ctrl), op);
-        op += ctrl;
-        ip += ctrl;
-      } else {
-        for (let i = 0; i < ctrl; i++) dst[op++] = src[ip++];
-      }
+      // At most 32 bytes: a loop costs less than a subarray and a set().
+      for (let i = 0; i < ctrl; i++) dst[op++] = src[ip++];
     } else {
       let len = ctrl >> 5;
       if (ip >= srcEnd) return -1;
@@ -276,14 +301,20 @@ export function lzfDecompress(src: Uint8Array, srcStart: number, srcEnd: number,
       const ref = op - ((ctrl & 0x1f) << 8) - 1 - src[ip++];
       len += 2;
       if (op + len > outEnd || ref < dstStart) return -1;
-      if (op - ref >= len && len > 8) {
+      const distance = op - ref;
+      if (len > 64 && distance >= len) {
         dst.copyWithin(op, ref, ref + len);
-        op += len;
+      } else if (distance >= 4) {
+        // Short copies, the most common, cost less as a loop than as a call into copyWithin:
+        // four bytes at a time, each word read from bytes already written.
+        let i = 0;
+        for (; i + 4 <= len; i += 4) view.setUint32(op + i, view.getUint32(ref + i, true), true);
+        for (; i < len; i++) dst[op + i] = dst[ref + i];
       } else {
         // Overlapping copies repeat the bytes just written, one at a time.
         for (let i = 0; i < len; i++) dst[op + i] = dst[ref + i];
-        op += len;
       }
+      op += len;
     }
   }
   return op - dstStart;

@@ -1,5 +1,7 @@
 import { RDB_ENC_INT16, RDB_ENC_INT32, RDB_ENC_INT8, RDB_ENC_LZF, RdbError } from './constants.js';
+import type { Crc64 } from './crc64.js';
 import { lzfDecompress } from './lzf.js';
+import { SHORT_LATIN1_MAX, shortLatin1 } from '../../protocol/short-string.js';
 
 /** LZF turns 3 bytes into at most 264: a larger claimed length is a lie. */
 const LZF_MAX_RATIO = 88;
@@ -9,22 +11,77 @@ const KEEP_SCRATCH = 8 * 1024 * 1024;
 let scratch = Buffer.allocUnsafe(64 * 1024);
 
 /**
- * Reads RDB primitives from buf[pos, end), checking every length against what is left, so
- * that corrupt input fails with an RdbError instead of reading past the end or allocating
- * what a garbage length asks for.
+ * Reads `length` bytes of the input from `position` into `into` at `at`; returns how many it
+ * read (0 at the end of the input). A file read with fs.readSync, for instance.
+ */
+export type ReadAt = (into: Buffer, at: number, length: number, position: number) => number;
+
+/** The window a source read from a file starts with (it grows to fit a larger value). */
+const WINDOW_SIZE = 1 << 20;
+
+/**
+ * Reads RDB primitives from an input, checking every length against what is left, so that
+ * corrupt input fails with an RdbError instead of reading past the end or allocating what a
+ * garbage length asks for.
+ *
+ * The input is either a buffer held whole (buf[pos, end)), or a file read a window at a time
+ * (fromFile): need(n) makes sure n bytes are in buf from pos, moving what is left of the window
+ * to its start and reading more. Reading a large file into one buffer first would fault in as
+ * much fresh memory as the file is large, which costs more than the reads.
  */
 export class ByteSource {
   /** Set by lengthOrEncoding(): whether the last length was a special string encoding. */
   private encoded = false;
+  /** Offset in the input of buf[0]. */
+  private base = 0;
+  /** Where the input ends (as an offset in the input). */
+  private readonly inputEnd: number;
+  /** The CRC of the bytes read, fed up to crcPos (see updateChecksum), when one is kept. */
+  private crc: Crc64 | null = null;
+  private crcPos = 0;
 
   constructor(
-    readonly buf: Buffer,
+    public buf: Buffer,
     public pos: number,
-    readonly end: number,
-  ) {}
+    public end: number,
+    private readonly readAt: ReadAt | null = null,
+    inputEnd = end,
+  ) {
+    this.inputEnd = inputEnd;
+  }
 
+  /**
+   * A source reading the `size` bytes of a file through `readAt`, a window of `windowSize`
+   * bytes at a time (larger when a value needs it).
+   */
+  static fromFile(readAt: ReadAt, size: number, windowSize = WINDOW_SIZE): ByteSource {
+    return new ByteSource(Buffer.allocUnsafe(Math.max(1, Math.min(windowSize, size))), 0, 0, readAt, size);
+  }
+
+  /** Offset in the input of the next byte to read. */
+  get offset(): number {
+    return this.base + this.pos;
+  }
+
+  /** Bytes left in the input. */
   get remaining(): number {
-    return this.end - this.pos;
+    return this.inputEnd - this.base - this.pos;
+  }
+
+  /** Keeps a CRC of the bytes read from here on (updated by updateChecksum). */
+  startChecksum(crc: Crc64): void {
+    this.crc = crc;
+    this.crcPos = this.pos;
+  }
+
+  /** Feeds the bytes read since the last call to the CRC; returns it. */
+  updateChecksum(): Crc64 | null {
+    const crc = this.crc;
+    if (crc !== null && this.crcPos < this.pos) {
+      crc.update(this.buf, this.crcPos, this.pos);
+      this.crcPos = this.pos;
+    }
+    return crc;
   }
 
   truncated(): never {
@@ -32,11 +89,39 @@ export class ByteSource {
   }
 
   need(n: number): void {
-    if (n > this.end - this.pos) this.truncated();
+    if (n > this.end - this.pos) this.fill(n);
+  }
+
+  /** Brings the next n bytes into the window (from the file), or throws if the input ends first. */
+  private fill(n: number): void {
+    const readAt = this.readAt;
+    if (readAt === null || n > this.remaining) this.truncated();
+    // What goes out of the window is checksummed first.
+    this.updateChecksum();
+    const kept = this.end - this.pos;
+    let buf = this.buf;
+    if (n > buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(n, buf.length * 2));
+      buf.copy(bigger, 0, this.pos, this.end);
+      buf = bigger;
+      this.buf = bigger;
+    } else {
+      buf.copyWithin(0, this.pos, this.end);
+    }
+    this.base += this.pos;
+    this.pos = 0;
+    this.crcPos = 0;
+    this.end = kept;
+    while (this.end < n) {
+      const want = Math.min(buf.length - this.end, this.inputEnd - this.base - this.end);
+      const got = readAt(buf, this.end, want, this.base + this.end);
+      if (got <= 0) this.truncated();
+      this.end += got;
+    }
   }
 
   u8(): number {
-    if (this.pos >= this.end) this.truncated();
+    if (this.pos >= this.end) this.fill(1);
     return this.buf[this.pos++];
   }
 
@@ -102,7 +187,7 @@ export class ByteSource {
    */
   count(minBytes: number): number {
     const n = this.len();
-    if (n * minBytes > this.end - this.pos) this.truncated();
+    if (n * minBytes > this.remaining) this.truncated();
     return n;
   }
 
@@ -116,15 +201,15 @@ export class ByteSource {
       }
       return String(this.encodedInt(n));
     }
-    if (n > this.end - this.pos) this.truncated();
-    const s = this.buf.latin1Slice(this.pos, this.pos + n);
+    this.need(n);
+    const s = n <= SHORT_LATIN1_MAX ? shortLatin1(this.buf, this.pos, n) : this.buf.latin1Slice(this.pos, this.pos + n);
     this.pos += n;
     return s;
   }
 
   /**
    * An RDB string object as bytes (a listpack, an intset…). The buffer returned may be shared:
-   * it is valid until the next call of string() or blob().
+   * it is valid until the next read from this source.
    */
   blob(): Buffer {
     const n = this.lengthOrEncoding();
@@ -135,7 +220,7 @@ export class ByteSource {
       }
       return Buffer.from(String(this.encodedInt(n)), 'latin1');
     }
-    if (n > this.end - this.pos) this.truncated();
+    this.need(n);
     const b = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return b;
@@ -163,8 +248,9 @@ export class ByteSource {
   private lzf(): number {
     const compressedLength = this.len();
     const length = this.len();
-    if (compressedLength > this.end - this.pos) this.truncated();
+    if (compressedLength > this.remaining) this.truncated();
     if (length > compressedLength * LZF_MAX_RATIO) throw new RdbError('Invalid LZF compressed string');
+    this.need(compressedLength);
     if (scratch.length < length || scratch.length > KEEP_SCRATCH) {
       scratch = Buffer.allocUnsafe(Math.max(length, 64 * 1024));
     }

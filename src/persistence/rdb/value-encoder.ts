@@ -29,7 +29,7 @@ import {
   RdbError,
 } from './constants.js';
 import { intsetWidth, writeIntsetHeader, writeIntsetMembers } from './intset.js';
-import { ListpackBuilder, canonicalInt } from './listpack.js';
+import { ListpackBuilder, canonicalInt, listpackEntrySize } from './listpack.js';
 import { LzfCompression, lzfCompress } from './lzf.js';
 import { ByteSink } from './sink.js';
 import { streamPieces } from './stream.js';
@@ -59,6 +59,8 @@ const NODE_SIZE_LIMITS = [4096, 8192, 16384, 32768, 65536];
 const NODE_SAFETY_LIMIT = 8192;
 /** quicklist's estimate of an entry's overhead when deciding whether it fits a node. */
 const NODE_ENTRY_OVERHEAD = 8;
+/** lpBytes of an empty listpack: its 6-byte header and terminator. */
+const EMPTY_LISTPACK_BYTES = 7;
 const FILL_MAX = (1 << 15) - 1;
 /** Redis's double2ll accepts integral doubles within ±LLONG_MAX/2. */
 const DOUBLE_AS_INT_LIMIT = 4611686018427387904;
@@ -96,8 +98,6 @@ export function rdbTypeOf(value: Value): number {
  */
 export type ValuePieces = Generator<void, void, void>;
 
-/** A list's nodes are built in blocks of about this size. */
-const LIST_BLOCK = 1 << 20;
 /** Defaults of ValueEncoderOptions.pieceElements and pieceBytes. */
 const PIECE_ELEMENTS = 512;
 const PIECE_BYTES = 64 * 1024;
@@ -126,10 +126,11 @@ export class ValueEncoder {
   /** The bytes of a string about to be compressed. */
   private raw = Buffer.allocUnsafe(1024);
   private compressed = Buffer.allocUnsafe(1024);
-  /** A list's nodes: where each starts and ends in the block it is in (see listPieces). */
-  private readonly nodeStarts: number[] = [];
-  private readonly nodeEnds: number[] = [];
-  private readonly nodeBlocks: number[] = [];
+  /** Where each node of a list starts (see listPieces), and the node planNodes has open. */
+  private readonly nodeFirsts: number[] = [];
+  private nodeOpen = false;
+  private nodeBytes = 0;
+  private nodeCount = 0;
 
   constructor(options: ValueEncoderOptions = {}) {
     this.compression = options.compression ?? true;
@@ -278,91 +279,96 @@ export class ValueEncoder {
 
   /**
    * A quicklist of listpack nodes, split as RPUSHing the elements in order would split it. The
-   * node count comes first, so every node is built (in the scratch buffer) before any is written.
+   * node count comes first: a first pass finds where each node starts from the elements' sizes
+   * alone (planNodes), then each node is built in the scratch buffer (buildNode) and written,
+   * compressed, before the next, so that the scratch memory stays the size of one node. The
+   * two passes are functions of their own, called piece after piece, so that each is optimized
+   * early on its own (a generator's second loop would run unoptimized the first time).
    */
   private *listPieces(sink: ByteSink, list: List): ValuePieces {
-    const packs = this.packs;
-    const lp = this.listpack;
-    const starts = this.nodeStarts;
-    const ends = this.nodeEnds;
-    // Nodes go into blocks of about LIST_BLOCK bytes: one buffer doubling up to the size of
-    // the whole list would copy megabytes at a time.
-    const blocks: Buffer[] = [];
-    const nodeBlocks = this.nodeBlocks;
-    packs.clear();
-    starts.length = 0;
-    ends.length = 0;
-    nodeBlocks.length = 0;
-    let open = false;
+    const firsts = this.nodeFirsts;
+    firsts.length = 0;
+    this.nodeOpen = false;
     const n = list.size;
-    let left = this.pieceElements;
-    let mark = packs.pos;
-    for (let i = 0; i < n; i++) {
-      const element = list.get(i);
-      const size = element.length;
-      if (size >= this.packedThreshold) {
-        if (open) {
-          lp.end();
-          ends.push(packs.pos);
-          open = false;
-        }
-        starts.push(-1 - i); // a plain node: the element itself
-        ends.push(0);
-        nodeBlocks.push(-1);
-      } else {
-        if (!open || !nodeAllowsInsert(lp.bytes, lp.count, size, this.fill)) {
-          if (open) {
-            lp.end();
-            ends.push(packs.pos);
-          }
-          if (packs.pos >= LIST_BLOCK) {
-            blocks.push(packs.take());
-            mark = 0;
-          }
-          lp.begin();
-          starts.push(lp.offset);
-          nodeBlocks.push(blocks.length);
-          open = true;
-        }
-        lp.appendString(element);
-      }
-      if (--left === 0 || packs.pos - mark >= this.pieceBytes) {
-        yield;
-        left = this.pieceElements;
-        mark = packs.pos;
-      }
+    const step = this.pieceElements;
+    for (let from = 0; from < n; from += step) {
+      this.planNodes(list, from, Math.min(n, from + step));
+      yield;
     }
-    if (open) {
-      lp.end();
-      ends.push(packs.pos);
-    }
-    // The last block stays where it is: nothing else is written to the scratch buffer until the end.
-    blocks.push(packs.buf);
-    sink.len(starts.length);
-    // Nodes are a few KB each: a piece holds as many as make pieceBytes of input.
+    const nodes = firsts.length;
+    sink.len(nodes);
+    const packs = this.packs;
+    // A piece holds as many nodes as make pieceElements elements or pieceBytes of input.
     let input = 0;
-    for (let k = 0; k < starts.length; k++) {
-      const start = starts[k] as number;
-      if (start < 0) {
+    let left = step;
+    for (let k = 0; k < nodes; k++) {
+      const first = firsts[k] as number;
+      if (first < 0) {
         sink.len(QUICKLIST_NODE_CONTAINER_PLAIN);
-        const element = list.get(-1 - start);
+        const element = list.get(-1 - first);
         if (element.length <= this.pieceBytes) this.writeString(sink, element);
         else yield* this.stringPieces(sink, element);
         input += element.length;
+        left--;
       } else {
-        const end = ends[k] as number;
-        const block = blocks[nodeBlocks[k] as number] as Buffer;
+        const next = k + 1 < nodes ? (firsts[k + 1] as number) : n;
+        const end = next < 0 ? -1 - next : next;
+        this.buildNode(list, first, end);
         sink.len(QUICKLIST_NODE_CONTAINER_PACKED);
-        if (end - start <= this.pieceBytes) this.writeBlob(sink, block, start, end);
-        else yield* this.blobPieces(sink, block, start, end);
-        input += end - start;
+        if (packs.pos <= this.pieceBytes) this.writeBlob(sink, packs.buf, 0, packs.pos);
+        else yield* this.blobPieces(sink, packs.buf, 0, packs.pos);
+        input += packs.pos;
+        left -= end - first;
       }
-      if (input >= this.pieceBytes) {
+      if ((input >= this.pieceBytes || left <= 0) && k + 1 < nodes) {
         yield;
         input = 0;
+        left = step;
       }
     }
     packs.clear();
+  }
+
+  /**
+   * The first pass of listPieces over elements [from, to): appends to nodeFirsts the first
+   * element of each node that starts there, or -1 - i for element i alone in a plain node.
+   */
+  private planNodes(list: List, from: number, to: number): void {
+    const firsts = this.nodeFirsts;
+    const fill = this.fill;
+    const threshold = this.packedThreshold;
+    let open = this.nodeOpen;
+    let nodeBytes = this.nodeBytes;
+    let nodeCount = this.nodeCount;
+    for (let i = from; i < to; i++) {
+      const element = list.get(i);
+      const size = element.length;
+      if (size >= threshold) {
+        firsts.push(-1 - i);
+        open = false;
+      } else {
+        if (!open || !nodeAllowsInsert(nodeBytes, nodeCount, size, fill)) {
+          firsts.push(i);
+          nodeBytes = EMPTY_LISTPACK_BYTES;
+          nodeCount = 0;
+          open = true;
+        }
+        nodeBytes += listpackEntrySize(element);
+        nodeCount++;
+      }
+    }
+    this.nodeOpen = open;
+    this.nodeBytes = nodeBytes;
+    this.nodeCount = nodeCount;
+  }
+
+  /** Builds the listpack of elements [first, end) in the scratch buffer, from its start. */
+  private buildNode(list: List, first: number, end: number): void {
+    const lp = this.listpack;
+    this.packs.clear();
+    lp.begin();
+    for (let i = first; i < end; i++) lp.appendString(list.get(i));
+    lp.end();
   }
 
   private *setPieces(sink: ByteSink, set: SetValue): ValuePieces {
