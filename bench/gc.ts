@@ -6,9 +6,9 @@
  * longest GC pause it recorded as the LATENCY event "gc" (latency-monitor-threshold 1).
  */
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { CLIENT_CORE } from './benchmark.js';
 import { command, infoField } from './memory.js';
+import { PingProbe } from './ping-probe.js';
 import { pinned, startBenchServer, type BenchServer } from './servers.js';
 
 const VALUE_BYTES = 1024;
@@ -27,43 +27,6 @@ export interface GcResult {
   maxMs: number;
   /** The longest GC pause (LATENCY LATEST's "gc" event), nodis only; null when none was recorded. */
   longestGcMs: number | null;
-}
-
-/** One connection sending PING after PING, keeping every round trip. */
-class PingProbe {
-  private readonly rtts: number[] = [];
-  private stopped = false;
-  private loop: Promise<void> = Promise.resolve();
-  private socket: net.Socket | null = null;
-
-  async start(port: number): Promise<void> {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.setNoDelay(true);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('error', reject);
-    });
-    this.socket = socket;
-    this.loop = this.run(socket);
-  }
-
-  private async run(socket: net.Socket): Promise<void> {
-    while (!this.stopped) {
-      const sent = performance.now();
-      await new Promise<void>((resolve) => {
-        socket.once('data', () => resolve());
-        socket.write('*1\r\n$4\r\nPING\r\n');
-      });
-      this.rtts.push(performance.now() - sent);
-    }
-  }
-
-  async stop(): Promise<number[]> {
-    this.stopped = true;
-    await this.loop;
-    this.socket?.end();
-    return this.rtts;
-  }
 }
 
 function percentile(sorted: number[], p: number): number {

@@ -6,11 +6,11 @@
  * everysec) for SET -P 16.
  */
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, runBenchmark, type TestCase } from './benchmark.js';
 import { command, DATASETS, infoField, pipeline, resp } from './memory.js';
+import { PingProbe } from './ping-probe.js';
 import { startBenchServer, type BenchServer } from './servers.js';
 
 const pad7 = (i: number): string => String(i).padStart(7, '0');
@@ -32,52 +32,6 @@ export interface PersistenceResult {
   rewriteStallMs: number;
   rewriteCommandsStallMs: number;
   idleStallMs: number;
-}
-
-/** A client that PINGs back to back and keeps the longest round trip it saw. */
-class StallProbe {
-  private socket: net.Socket | null = null;
-  private longest = 0;
-  private stopped = false;
-  private loop: Promise<void> = Promise.resolve();
-
-  async start(port: number): Promise<void> {
-    const socket = net.connect({ port, host: '127.0.0.1' });
-    socket.setNoDelay(true);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('error', reject);
-    });
-    this.socket = socket;
-    this.loop = this.run(socket);
-  }
-
-  private async run(socket: net.Socket): Promise<void> {
-    while (!this.stopped) {
-      const sent = performance.now();
-      await new Promise<void>((resolve) => {
-        socket.once('data', () => resolve());
-        socket.write('PING\r\n');
-      });
-      const rtt = performance.now() - sent;
-      if (rtt > this.longest) this.longest = rtt;
-    }
-  }
-
-  /** Forgets what was seen so far: the next figure covers only what follows. */
-  reset(): void {
-    this.longest = 0;
-  }
-
-  get longestMs(): number {
-    return this.longest;
-  }
-
-  async stop(): Promise<void> {
-    this.stopped = true;
-    await this.loop;
-    this.socket?.end();
-  }
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -103,7 +57,7 @@ async function timed(port: number, args: string[]): Promise<number> {
 }
 
 /** Longest PING round trip while `job` runs (started by `args`, finished when `finished` says so). */
-async function stallDuring(probe: StallProbe, port: number, args: string[], finished: (persistence: string) => boolean): Promise<number> {
+async function stallDuring(probe: PingProbe, port: number, args: string[], finished: (persistence: string) => boolean): Promise<number> {
   await sleep(200);
   probe.reset();
   const reply = await command(port, args);
@@ -130,7 +84,7 @@ async function measureOne(name: 'nodis' | 'redis', dataset: string, items: numbe
   try {
     const server = await startBenchServer(name, core, [], { dir });
     let result: Omit<PersistenceResult, 'loadMs'>;
-    const probe = new StallProbe();
+    const probe = new PingProbe();
     try {
       await pipeline(server.port, items, PERSISTENCE_DATASETS[dataset] as (i: number) => string);
       const saveMs = await timed(server.port, ['SAVE']);
