@@ -338,6 +338,8 @@ describe('nodis-server process: final save and start-up load', () => {
     p = await spawnNodis(port, ['--dir', dir]);
     c = await waitForServer(port, 10_000, p.child);
     if (c === null) throw new Error('server did not start');
+    // The dataset loads after the server listens, and its log line comes through a pipe.
+    for (let i = 0; i < 100 && !/DB loaded from disk/.test(p.logs()); i++) await new Promise((r) => setTimeout(r, 50));
     expect(p.logs()).toMatch(/DB loaded from disk: \d+\.\d{3} seconds/);
     expect(await c.call('GET', 'k')).toBe('v');
     await c.call('SELECT', '9');
