@@ -99,7 +99,6 @@ describe.skipIf(!hasOracle)('DUMP and RESTORE against Redis 7.0', () => {
       ['RESTORE', 'gone', '0', bad],
       ['DBSIZE'],
       ['RESTORE', 'live', '0', bad],
-      ['DEBUG', 'SET-ACTIVE-EXPIRE', '1'],
     ]);
     expect(results.filter((r) => r.nodis !== r.redis)).toEqual([]);
     expect(results.map((r) => r.redis)).toEqual([
@@ -108,9 +107,9 @@ describe.skipIf(!hasOracle)('DUMP and RESTORE against Redis 7.0', () => {
       '-ERR DUMP payload version or checksum are wrong\r\n',
       ':1\r\n',
       '-ERR DUMP payload version or checksum are wrong\r\n',
-      '+OK\r\n',
     ]);
-    const stats = await pair.run([['INFO', 'stats']]);
+    // Read before the active cycle is back on: it would expire "kept" too.
+    const stats = await pair.run([['INFO', 'stats'], ['DEBUG', 'SET-ACTIVE-EXPIRE', '1']]);
     const expiredKeys = (info: string): string | undefined => /expired_keys:(\d+)/.exec(info)?.[1];
     expect([expiredKeys((stats[0] as StepResult).nodis), expiredKeys((stats[0] as StepResult).redis)]).toEqual(['1', '1']);
   });
