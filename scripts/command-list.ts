@@ -7,7 +7,7 @@ import type { CommandSpec } from '../src/commands/core/context.js';
 
 const GROUP_TITLES: Record<string, string> = {
   string: 'Strings', generic: 'Keys (generic)', hash: 'Hashes', list: 'Lists', set: 'Sets', 'sorted-set': 'Sorted sets',
-  stream: 'Streams', transactions: 'Transactions', scripting: 'Scripting', pubsub: 'Pub/Sub', connection: 'Connection', server: 'Server',
+  stream: 'Streams', hyperloglog: 'HyperLogLog', transactions: 'Transactions', scripting: 'Scripting', pubsub: 'Pub/Sub', connection: 'Connection', server: 'Server',
 };
 
 export function commandListMarkdown(): string {

@@ -3,6 +3,7 @@ import type { CommandSpec } from './core/context.js';
 import { joinCommandGroups, type CommandGroupSource } from './core/registry.js';
 import { commands as connection } from './connection/index.js';
 import { commands as hashes } from './hashes/index.js';
+import { commands as hyperloglog } from './hyperloglog/index.js';
 import { commands as keys } from './keys/index.js';
 import { commands as lists } from './lists/index.js';
 import { commands as pubsub } from './pubsub/index.js';
@@ -15,6 +16,7 @@ import { commands as transactions } from './transactions/index.js';
 import { commands as zsets } from './zsets/index.js';
 import connectionData from './connection/commands.json' with { type: 'json' };
 import hashesData from './hashes/commands.json' with { type: 'json' };
+import hyperloglogData from './hyperloglog/commands.json' with { type: 'json' };
 import keysData from './keys/commands.json' with { type: 'json' };
 import listsData from './lists/commands.json' with { type: 'json' };
 import pubsubData from './pubsub/commands.json' with { type: 'json' };
@@ -38,6 +40,7 @@ const scriptingData: object = JSON.parse(readFileSync(new URL('./scripting/comma
 export const commandGroups: readonly CommandGroupSource[] = [
   { folder: 'connection', code: connection, data: connectionData },
   { folder: 'hashes', code: hashes, data: hashesData },
+  { folder: 'hyperloglog', code: hyperloglog, data: hyperloglogData },
   { folder: 'keys', code: keys, data: keysData },
   { folder: 'lists', code: lists, data: listsData },
   { folder: 'pubsub', code: pubsub, data: pubsubData },

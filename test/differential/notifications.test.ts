@@ -154,7 +154,15 @@ const STREAMS: Step[] = [
   ['XREAD', 'STREAMS', 'nope', '0'], ['DEL', 'x', 'xm'],
 ];
 
-const ALL_STEPS: Step[] = [...STRINGS, ...KEYS, ...HASHES, ...LISTS, ...SETS, ...ZSETS, ...SORT, ...MULTI, ...STREAMS];
+// PFCOUNT refreshing the cached estimate and PFDEBUG TODENSE change the value without an event.
+const HYPERLOGLOG: Step[] = [
+  ['PFADD', 'hll', 'a', 'b'], ['PFADD', 'hll', 'a'], ['PFADD', 'hll2'], ['PFADD', 'hll2'], ['PFCOUNT', 'hll'], ['PFCOUNT', 'hll'],
+  ['PFCOUNT', 'hll', 'hll2', 'missing'], ['PFMERGE', 'hll3', 'hll', 'hll2'], ['PFMERGE', 'hll3'], ['PFDEBUG', 'TODENSE', 'hll'],
+  ['PFDEBUG', 'GETREG', 'hll3'], ['PFADD', 'hll', 'c'], ['SET', 'str', 'x'], ['PFADD', 'str', 'a'], ['PFCOUNT', 'missing'],
+  ['DEL', 'hll', 'hll2', 'hll3', 'str'],
+];
+
+const ALL_STEPS: Step[] = [...STRINGS, ...KEYS, ...HASHES, ...LISTS, ...SETS, ...ZSETS, ...SORT, ...MULTI, ...STREAMS, ...HYPERLOGLOG];
 
 describe.skipIf(!hasOracle)('differential: keyspace notifications', () => {
   const servers = differentialPair();
@@ -172,7 +180,7 @@ describe.skipIf(!hasOracle)('differential: keyspace notifications', () => {
 
   const groups: Array<[string, Step[]]> = [
     ['strings', STRINGS], ['keys and expiry', KEYS], ['hashes', HASHES], ['lists', LISTS], ['sets', SETS], ['zsets', ZSETS],
-    ['sort', SORT], ['transactions', MULTI], ['streams', STREAMS],
+    ['sort', SORT], ['transactions', MULTI], ['streams', STREAMS], ['hyperloglog', HYPERLOGLOG],
   ];
   for (const [name, steps] of groups) {
     it(`KEA: ${name}`, async () => {

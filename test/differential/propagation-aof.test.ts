@@ -172,6 +172,30 @@ describe.skipIf(!hasOracle)('propagation stream against Redis 7.0 AOF', () => {
     ]);
   });
 
+  it('HyperLogLog: PFADD and PFMERGE as themselves, PFCOUNT when it refreshes the cached estimate, PFDEBUG when it converts', async () => {
+    const entries = await h.expectSame([
+      ['PFADD', 'h', 'a', 'b', 'c'],
+      ['PFADD', 'h', 'a'],
+      ['PFADD', 'h2'],
+      ['PFCOUNT', 'h'],
+      ['PFCOUNT', 'h'],
+      ['PFCOUNT', 'h', 'h2'],
+      ['PFCOUNT', 'missing'],
+      ['PFMERGE', 'h3', 'h', 'h2'],
+      ['PFDEBUG', 'ENCODING', 'h3'],
+      ['PFDEBUG', 'DECODE', 'h3'],
+      ['PFDEBUG', 'TODENSE', 'h3'],
+      ['PFDEBUG', 'TODENSE', 'h3'],
+      ['PFDEBUG', 'GETREG', 'h'],
+      ['PFADD', 'h', 'd'],
+      ['SET', 'bad', 'HYLL'],
+      ['PFADD', 'bad', 'x'],
+      ['PFMERGE', 'bad', 'h'],
+    ]);
+    expect(entries).toContainEqual(['PFCOUNT', 'h']);
+    expect(entries).toContainEqual(['PFDEBUG', 'TODENSE', 'h3']);
+  });
+
   it('the EXPIRE family as PEXPIREAT with its options, or DEL for a time already past', async () => {
     await h.expectSame([
       ['SET', 'e', 'v'],

@@ -1,0 +1,41 @@
+/**
+ * Where the HyperLogLog commands read a key's value as bytes and write one back. An HLL is an
+ * ordinary string value (GET and SET move it between nodis and Redis), so these are the only
+ * places that know how strings are stored.
+ */
+import { RedisError, WRONGTYPE } from '../../errors.js';
+import { HllBuffer, isValidHllHeader } from '../../types/hyperloglog.js';
+import type { Value } from '../../types/value.js';
+import type { Database } from '../../keyspace/database.js';
+
+export const ERR_INVALID_HLL = 'INVALIDOBJ Corrupted HLL object detected';
+const ERR_NOT_HLL = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
+
+/**
+ * Redis's isHLLObjectOrReply: the value as a working copy, or WRONGTYPE (another type, or a
+ * string without a valid HLL header).
+ */
+export function hllOf(value: Value): HllBuffer {
+  if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
+  const bytes = Buffer.from(value, 'latin1');
+  if (!isValidHllHeader(bytes)) throw new RedisError(ERR_NOT_HLL);
+  return HllBuffer.from(bytes);
+}
+
+function asString(hll: HllBuffer): string {
+  const view = hll.view();
+  return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('latin1');
+}
+
+/** A new key holding `hll` (announced as a new key, modification signalled). */
+export function addHll(db: Database, key: string, hll: HllBuffer): void {
+  db.set(key, asString(hll));
+}
+
+/**
+ * An existing key's value becomes `hll`, changed in place as far as the key goes: its TTL and
+ * access record stay, and nothing is signalled (the caller signals when Redis does).
+ */
+export function replaceHll(db: Database, key: string, hll: HllBuffer): void {
+  db.store(key, asString(hll));
+}
