@@ -17,6 +17,11 @@
  * Redis uses its sds string, including the byte just past the end (its null terminator), which
  * Redis's code reads when a value ends in a truncated XZERO opcode. Keeping that detail the
  * same is what makes corrupt values behave as they do in Redis.
+ *
+ * Validity of a sparse value is checked as Redis 7.0.15 does with the fix for CVE-2025-32023
+ * (in the Debian and upstream security releases): the opcodes must cover exactly 16384
+ * registers, no opcode may reach past the last one (before the fix, a VAL opcode past the end
+ * merely ended a merge or a conversion to dense).
  */
 
 export const HLL_P = 14;
@@ -54,35 +59,31 @@ const SLACK = 8;
 const M_HI = 0xc6a4a793;
 const M_LO = 0x5bd1e995;
 
-let hashHi = 0;
-let hashLo = 0;
+/**
+ * Results of the 64-bit arithmetic: [low word, high word]. A typed array, not module variables:
+ * a uint32 above 2^30 stored in a variable is boxed in a heap number at every write.
+ */
+const words = new Uint32Array(2);
 
-/** The low 64 bits of (hi:lo) × M into hashHi:hashLo. */
+/** The low 64 bits of (hi:lo) × M into words. */
 function mulM(hi: number, lo: number): void {
-  const a0 = lo & 0xffff;
-  const a1 = lo >>> 16;
-  const b0 = M_LO & 0xffff;
-  const b1 = M_LO >>> 16;
-  const p00 = a0 * b0;
-  const p01 = a0 * b1;
-  const p10 = a1 * b0;
-  const p11 = a1 * b1;
-  const mid = (p00 >>> 16) + (p01 & 0xffff) + (p10 & 0xffff);
-  const carryHi = p11 + Math.floor(p01 / 65536) + Math.floor(p10 / 65536) + Math.floor(mid / 65536);
-  hashLo = Math.imul(lo, M_LO) >>> 0;
-  hashHi = (carryHi + Math.imul(hi, M_LO) + Math.imul(lo, M_HI)) >>> 0;
+  // The high word of lo × M_LO, from lo in two 16-bit halves (each product exact in a double).
+  const low = (lo & 0xffff) * M_LO;
+  const high = (lo >>> 16) * M_LO + Math.floor(low / 65536);
+  words[0] = Math.imul(lo, M_LO);
+  words[1] = Math.floor(high / 65536) + Math.imul(hi, M_LO) + Math.imul(lo, M_HI);
 }
 
 /**
  * MurmurHash64A of `data[start, end)` with `seed` (as Redis computes it: 8-byte words read
- * little-endian), left in hashHi:hashLo.
+ * little-endian), left in words.
  */
 function murmur64A(data: Uint8Array, start: number, end: number, seed: number): void {
   const len = end - start;
   // h = seed ^ (len * m), len as a 64-bit integer.
   mulM(0, len >>> 0);
-  let hHi = hashHi;
-  let hLo = (hashLo ^ seed) >>> 0;
+  let hHi = words[1] as number;
+  let hLo = ((words[0] as number) ^ seed) >>> 0;
   let i = start;
   const wordsEnd = start + (len - (len & 7));
   for (; i < wordsEnd; i += 8) {
@@ -90,12 +91,11 @@ function murmur64A(data: Uint8Array, start: number, end: number, seed: number): 
     const kHi = (data[i + 4] as number) | ((data[i + 5] as number) << 8) | ((data[i + 6] as number) << 16) | ((data[i + 7] as number) << 24);
     mulM(kHi >>> 0, kLo >>> 0);
     // k ^= k >> 47: only the high word's top 17 bits reach the low word.
-    mulM(hashHi, (hashLo ^ (hashHi >>> 15)) >>> 0);
-    hHi = (hHi ^ hashHi) >>> 0;
-    hLo = (hLo ^ hashLo) >>> 0;
-    mulM(hHi, hLo);
-    hHi = hashHi;
-    hLo = hashLo;
+    const mHi = words[1] as number;
+    mulM(mHi, ((words[0] as number) ^ (mHi >>> 15)) >>> 0);
+    mulM((hHi ^ (words[1] as number)) >>> 0, (hLo ^ (words[0] as number)) >>> 0);
+    hHi = words[1] as number;
+    hLo = words[0] as number;
   }
   const tail = len & 7;
   if (tail !== 0) {
@@ -106,18 +106,17 @@ function murmur64A(data: Uint8Array, start: number, end: number, seed: number): 
       else hLo = (hLo ^ (byte << (8 * t))) >>> 0;
     }
     mulM(hHi, hLo);
-    hHi = hashHi;
-    hLo = hashLo;
+    hHi = words[1] as number;
+    hLo = words[0] as number;
   }
-  hLo = (hLo ^ (hHi >>> 15)) >>> 0;
-  mulM(hHi, hLo);
-  hashLo = (hashLo ^ (hashHi >>> 15)) >>> 0;
+  mulM(hHi, (hLo ^ (hHi >>> 15)) >>> 0);
+  words[0] = (words[0] as number) ^ ((words[1] as number) >>> 15);
 }
 
 /** MurmurHash64A of `data` with `seed`, as a BigInt (for tests and tools; the adds use the halves directly). */
 export function murmurHash64A(data: Uint8Array, seed: number = HLL_HASH_SEED): bigint {
   murmur64A(data, 0, data.length, seed >>> 0);
-  return (BigInt(hashHi) << 32n) | BigInt(hashLo);
+  return (BigInt(words[1] as number) << 32n) | BigInt(words[0] as number);
 }
 
 /** Set by {@link patternOf}: the register an element falls in. */
@@ -129,6 +128,8 @@ let patternIndex = 0;
  */
 function patternOf(data: Uint8Array, start: number, end: number): number {
   murmur64A(data, start, end, HLL_HASH_SEED);
+  const hashLo = words[0] as number;
+  const hashHi = words[1] as number;
   patternIndex = hashLo & HLL_P_MASK;
   const low = hashLo >>> HLL_P; // 18 bits
   if (low !== 0) return 1 + trailingZeros(low);
@@ -341,19 +342,14 @@ export function sparseToDense(hll: HllBuffer): boolean {
   const end = hll.length;
   while (p < end) {
     const op = sparse[p] as number;
-    if (isZero(op)) {
-      index += zeroLength(op);
-      p++;
-    } else if (isXzero(op)) {
-      index += xzeroLength(sparse, p);
-      p += 2;
-    } else {
-      let run = valLength(op);
+    const run = isZero(op) ? zeroLength(op) : isXzero(op) ? xzeroLength(sparse, p) : valLength(op);
+    if (index + run > HLL_REGISTERS) return false;
+    if (isVal(op)) {
       const value = valValue(op);
-      if (index + run > HLL_REGISTERS) break;
-      while (run-- > 0) denseSetRegister(dense, HLL_HEADER_SIZE, index++, value);
-      p++;
+      for (let n = 0; n < run; n++) denseSetRegister(dense, HLL_HEADER_SIZE, index + n, value);
     }
+    index += run;
+    p += isXzero(op) ? 2 : 1;
   }
   if (index !== HLL_REGISTERS) return false;
   hll.bytes = dense;
@@ -517,19 +513,14 @@ export function mergeRegisters(max: Uint8Array, hll: HllBuffer): boolean {
   const end = hll.length;
   while (p < end) {
     const op = b[p] as number;
-    if (isZero(op)) {
-      i += zeroLength(op);
-      p++;
-    } else if (isXzero(op)) {
-      i += xzeroLength(b, p);
-      p += 2;
-    } else {
-      let run = valLength(op);
+    const run = isZero(op) ? zeroLength(op) : isXzero(op) ? xzeroLength(b, p) : valLength(op);
+    if (i + run > HLL_REGISTERS) return false;
+    if (isVal(op)) {
       const value = valValue(op);
-      if (i + run > HLL_REGISTERS) break;
-      for (; run > 0; run--, i++) if (value > (max[i] as number)) max[i] = value;
-      p++;
+      for (let n = i; n < i + run; n++) if (value > (max[n] as number)) max[n] = value;
     }
+    i += run;
+    p += isXzero(op) ? 2 : 1;
   }
   return i === HLL_REGISTERS;
 }
@@ -597,22 +588,11 @@ export function hllCount(hll: HllBuffer): number {
   const end = hll.length;
   while (p < end) {
     const op = b[p] as number;
-    if (isZero(op)) {
-      const run = zeroLength(op);
-      index += run;
-      histogram[0] += run;
-      p++;
-    } else if (isXzero(op)) {
-      const run = xzeroLength(b, p);
-      index += run;
-      histogram[0] += run;
-      p += 2;
-    } else {
-      const run = valLength(op);
-      index += run;
-      histogram[valValue(op)] += run;
-      p++;
-    }
+    const run = isZero(op) ? zeroLength(op) : isXzero(op) ? xzeroLength(b, p) : valLength(op);
+    if (index + run > HLL_REGISTERS) return -1;
+    histogram[isVal(op) ? valValue(op) : 0] += run;
+    index += run;
+    p += isXzero(op) ? 2 : 1;
   }
   return index === HLL_REGISTERS ? estimate(histogram) : -1;
 }
