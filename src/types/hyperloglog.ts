@@ -156,9 +156,14 @@ export class HllBuffer {
 
   /** A copy of `value` with spare room, zeroed after the end (as an sds string's terminator). */
   static from(value: Uint8Array): HllBuffer {
-    const bytes = new Uint8Array(value.length + SLACK);
-    bytes.set(value);
-    return new HllBuffer(bytes, value.length);
+    const hll = HllBuffer.ofLength(value.length);
+    hll.bytes.set(value);
+    return hll;
+  }
+
+  /** A value of `length` zero bytes with spare room after them, for the caller to fill. */
+  static ofLength(length: number): HllBuffer {
+    return new HllBuffer(new Uint8Array(length + SLACK), length);
   }
 
   /** A new empty HLL: sparse, one XZERO per 16384 registers, cached cardinality 0. */

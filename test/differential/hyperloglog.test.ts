@@ -188,6 +188,8 @@ describe.skipIf(!hasOracle)('differential: HyperLogLog', () => {
         steps.push(['PFADD', 'k', ...elements('batch:', next, batch)], ['GET', 'k'], ['PFDEBUG', 'ENCODING', 'k'], ['PFCOUNT', 'k'], ['GET', 'k']);
         next += batch;
       }
+      // Elements of every tail length, binary, empty, and longer than the hashing scratch buffer.
+      steps.push(['PFADD', 'odd', '', '\x00', '\xff\xfe', 'abc', 'abcd', 'abcde', 'abcdef', 'abcdefg', 'abcdefgh', 'abcdefghi', 'x'.repeat(70_000), 'y'.repeat(300)], ['GET', 'odd']);
       // Two keys whose registers overlap, merged both ways.
       steps.push(['PFADD', 'other', ...elements('batch:', 100, 300)], ['PFMERGE', 'other', 'k'], ['GET', 'other'], ['PFMERGE', 'fresh', 'other'], ['GET', 'fresh']);
       await check(steps);

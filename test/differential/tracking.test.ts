@@ -91,6 +91,14 @@ describe.skipIf(!hasOracle)('differential: client-side caching (CLIENT TRACKING)
     ]);
   });
 
+  it('RESP3: HyperLogLog: PFADD and PFMERGE invalidate, so does PFCOUNT refreshing its cached estimate; PFDEBUG TODENSE does not', async () => {
+    await same([
+      ['HELLO', '3'], ['CLIENT', 'TRACKING', 'ON'], ['PFADD', 'h', 'a'], ['PFCOUNT', 'h'], ['PFCOUNT', 'h'], ['PFADD', 'h', 'a'],
+      ['PFADD', 'h', 'b'], { read: true }, ['PFCOUNT', 'h', 'other'], ['PFCOUNT', 'h'], { read: true }, ['PFDEBUG', 'TODENSE', 'h'],
+      ['GET', 'h'], ['PFMERGE', 'h', 'other'], { read: true }, ['GET', 'h'], ['PFCOUNT', 'h'], { read: true },
+    ]);
+  });
+
   it('RESP3: NOLOOP, OPTIN and OPTOUT', async () => {
     await same([
       ['HELLO', '3'], ['CLIENT', 'TRACKING', 'ON', 'NOLOOP'], ['GET', 'k'], ['SET', 'k', 'v'], ['CLIENT', 'TRACKING', 'OFF'],

@@ -13,6 +13,8 @@ import type { CommandCode, CommandContext } from '../core/context.js';
 
 /** Elements are hashed from here (latin1 strings → bytes) without a Buffer per element. */
 let scratch = Buffer.alloc(256);
+/** Longer elements get a buffer of their own, so that one huge element does not stay allocated. */
+const SCRATCH_MAX = 64 * 1024;
 
 function sparseMaxBytes(ctx: CommandContext): number {
   return ctx.server.config.getNumber('hll-sparse-max-bytes');
@@ -28,9 +30,14 @@ function pfadd(ctx: CommandContext, argv: string[]): void {
   const maxBytes = sparseMaxBytes(ctx);
   for (let j = 2; j < argv.length; j++) {
     const element = argv[j] as string;
-    if (scratch.length < element.length) scratch = Buffer.alloc(Math.max(element.length, scratch.length * 2));
-    const length = scratch.write(element, 0, 'latin1');
-    const result = hllAdd(hll, scratch, 0, length, maxBytes);
+    let bytes: Buffer;
+    if (element.length > SCRATCH_MAX) bytes = Buffer.from(element, 'latin1');
+    else {
+      if (scratch.length < element.length) scratch = Buffer.alloc(SCRATCH_MAX);
+      bytes = scratch;
+      bytes.latin1Write(element, 0);
+    }
+    const result = hllAdd(hll, bytes, 0, element.length, maxBytes);
     if (result === 1) updated++;
     else if (result === -1) {
       // Redis changes the value in place: the elements added before the corrupt spot stay, unannounced.

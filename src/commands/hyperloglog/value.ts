@@ -17,9 +17,11 @@ const ERR_NOT_HLL = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
  */
 export function hllOf(value: Value): HllBuffer {
   if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
-  const bytes = Buffer.from(value, 'latin1');
-  if (!isValidHllHeader(bytes)) throw new RedisError(ERR_NOT_HLL);
-  return HllBuffer.from(bytes);
+  const hll = HllBuffer.ofLength(value.length);
+  const bytes = hll.bytes;
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).latin1Write(value, 0);
+  if (!isValidHllHeader(hll.view())) throw new RedisError(ERR_NOT_HLL);
+  return hll;
 }
 
 function asString(hll: HllBuffer): string {
