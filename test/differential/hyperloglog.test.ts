@@ -132,6 +132,17 @@ describe.skipIf(!hasOracle)('differential: HyperLogLog', () => {
         ['PFCOUNT', 's'],
         ['TTL', 's'],
         ['OBJECT', 'ENCODING', 'h'],
+        // Errors through scripts.
+        ['SET', 'corrupt', 'HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80\x7f\xfe'],
+        ['EVAL', "return redis.pcall('PFCOUNT', KEYS[1])", '1', 'corrupt'],
+        ['EVAL', "return redis.pcall('PFADD', KEYS[1], 'a')", '1', 'str'],
+        ['EVAL', "return redis.call('PFMERGE', 'x', KEYS[1])", '1', 'corrupt'],
+        ['PFCOUNT', 'corrupt'],
+        ['PFCOUNT', 'corrupt', 'h'],
+        ['PFMERGE', 'x', 'corrupt'],
+        ['PFDEBUG', 'GETREG', 'corrupt'],
+        ['PFDEBUG', 'DECODE', 'corrupt'],
+        ['PFADD', 'corrupt', 'a', 'b', 'c'],
         ['HELLO', '2'],
       ]);
     });
@@ -150,26 +161,29 @@ describe.skipIf(!hasOracle)('differential: HyperLogLog', () => {
     }
   }, 120_000);
 
-  it('the dirty counter and keyspace hits and misses move alike', async () => {
+  it('the dirty counter, keyspace hits and misses and error stats move alike', async () => {
     const field = async (client: RawClient, name: string): Promise<number> => {
       const info = String(await client.call('INFO', 'all'));
       const match = new RegExp(`\\r\\n${name}:(\\d+)`).exec(info);
       if (match === null) throw new Error(`no ${name} in INFO`);
       return Number(match[1]);
     };
-    const deltas = async (port: number): Promise<number[]> => {
+    const deltas = async (port: number): Promise<Array<number | string>> => {
       const c = await RawClient.connect(port);
       try {
         await c.call('FLUSHALL');
+        await c.call('CONFIG', 'RESETSTAT');
         const names = ['rdb_changes_since_last_save', 'keyspace_hits', 'keyspace_misses'];
         const before = await Promise.all(names.map((n) => field(c, n)));
         for (const argv of [
           ['PFADD', 'a', 'x', 'y', 'z'], ['PFADD', 'a', 'x'], ['PFADD', 'b'], ['PFCOUNT', 'a'], ['PFCOUNT', 'a'], ['PFCOUNT', 'a', 'b', 'c'],
           ['PFMERGE', 'd', 'a', 'b', 'c'], ['PFMERGE', 'd'], ['PFDEBUG', 'TODENSE', 'a'], ['PFDEBUG', 'TODENSE', 'a'], ['PFDEBUG', 'GETREG', 'b'],
-          ['PFDEBUG', 'ENCODING', 'nokey'], ['PFADD', 'a', ...elements('e', 0, 50)],
+          ['PFDEBUG', 'ENCODING', 'nokey'], ['PFADD', 'a', ...elements('e', 0, 50)], ['SET', 's', 'x'], ['PFADD', 's', 'x'],
+          ['SET', 'bad', 'HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80\x00'], ['PFCOUNT', 'bad'], ['PFDEBUG', 'NOPE', 'a'],
         ]) await c.call(...argv);
         const after = await Promise.all(names.map((n) => field(c, n)));
-        return after.map((v, i) => v - (before[i] as number));
+        const errors = String(await c.call('INFO', 'errorstats')).split('\r\n').filter((line) => line.startsWith('errorstat_'));
+        return [...after.map((v, i) => v - (before[i] as number)), ...errors];
       } finally {
         c.close();
       }

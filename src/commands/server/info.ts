@@ -426,7 +426,9 @@ function latencystatsSection(server: ServerContext, out: Lines): void {
 }
 
 function errorstatsSection(server: ServerContext, out: Lines): void {
-  for (const [prefix, count] of server.stats.errorStats) out.push(`errorstat_${prefix}:count=${count}`);
+  // Redis keeps them in a radix tree: listed in byte order of the prefix, not in order of first use.
+  const entries = [...server.stats.errorStats].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [prefix, count] of entries) out.push(`errorstat_${prefix}:count=${count}`);
 }
 
 function keyspaceSection(server: ServerContext, out: Lines): void {
