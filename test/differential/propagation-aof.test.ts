@@ -191,6 +191,12 @@ describe.skipIf(!hasOracle)('propagation stream against Redis 7.0 AOF', () => {
       ['SET', 'bad', 'HYLL'],
       ['PFADD', 'bad', 'x'],
       ['PFMERGE', 'bad', 'h'],
+      ['EVAL', "redis.call('PFADD', KEYS[1], 'q') return redis.call('PFCOUNT', KEYS[1])", '1', 'h'],
+      ['EVAL', "return redis.call('PFCOUNT', KEYS[1])", '1', 'h'],
+      ['MULTI'],
+      ['PFADD', 'h', 'r'],
+      ['PFCOUNT', 'h'],
+      ['EXEC'],
     ]);
     expect(entries).toContainEqual(['PFCOUNT', 'h']);
     expect(entries).toContainEqual(['PFDEBUG', 'TODENSE', 'h3']);
