@@ -195,19 +195,108 @@ function cosDD(x: number): void {
   } else sinReduced(h, l);
 }
 
+
+/**
+ * The fast evaluation, to about 2^-70 (far below the half ulp that decides the rounding, and
+ * rarer to misround than glibc is to differ from the correct rounding): r = a + d with a a
+ * multiple of 1/64 whose sine and cosine are tabulated in double-double, |d| <= 1/128, and
+ * short series for sin d and cos d.
+ */
+const TABLE_STEP = 64;
+const TABLE_SIN_HI: number[] = [];
+const TABLE_SIN_LO: number[] = [];
+const TABLE_COS_HI: number[] = [];
+const TABLE_COS_LO: number[] = [];
+for (let i = 0; i <= 52; i++) {
+  sinReduced(i / TABLE_STEP, 0);
+  TABLE_SIN_HI.push(rh);
+  TABLE_SIN_LO.push(rl);
+  cosReduced(i / TABLE_STEP, 0);
+  TABLE_COS_HI.push(rh);
+  TABLE_COS_LO.push(rl);
+}
+
+/** sin (or cos when `cosine`) of a reduced hi + lo (|r| <= pi/4) into rh + rl. */
+function reducedFast(hi: number, lo: number, cosine: boolean): void {
+  const negative = hi < 0;
+  if (negative) {
+    hi = -hi;
+    lo = -lo;
+  }
+  const i = Math.round(hi * TABLE_STEP);
+  const dh = hi - i / TABLE_STEP;
+  const dl = lo;
+  const d2 = dh * dh;
+  // sin d = dh + dl + p; cos d = 1 + c, c = -d^2/2 + d^4/24 - d^6/720 with d^2 split exactly.
+  const p = dh * d2 * (-1 / 6 + d2 * (1 / 120 - d2 / 5040));
+  twoProd(dh, dh);
+  const sqHi = rh;
+  const sqLo = rl;
+  const cHi = -sqHi / 2;
+  const cLo = -sqLo / 2 - dh * dl + d2 * d2 * (1 / 24 - d2 / 720);
+  const sinHi = TABLE_SIN_HI[i] as number;
+  const sinLo = TABLE_SIN_LO[i] as number;
+  const cosHi = TABLE_COS_HI[i] as number;
+  const cosLo = TABLE_COS_LO[i] as number;
+  if (!cosine) {
+    // sin(a + d) = sin a + cos a * sin d + sin a * (cos d - 1)
+    twoProd(cosHi, dh);
+    const ph = rh;
+    const pe = rl;
+    twoProd(sinHi, cHi);
+    const qh = rh;
+    const qe = rl;
+    const small = pe + qe + cosHi * (dl + p) + cosLo * dh + sinHi * cLo + sinLo;
+    twoSum(sinHi, ph);
+    const s1h = rh;
+    const s1l = rl;
+    twoSum(s1h, qh);
+    quickTwoSum(rh, rl + s1l + small);
+    if (negative) {
+      rh = -rh;
+      rl = -rl;
+    }
+    return;
+  }
+  // cos(a + d) = cos a + cos a * (cos d - 1) - sin a * sin d (cos is even: r was made positive).
+  twoProd(sinHi, dh);
+  const ph = rh;
+  const pe = rl;
+  twoProd(cosHi, cHi);
+  const qh = rh;
+  const qe = rl;
+  const small = cosLo - pe + qe + cosHi * cLo + cosLo * (cHi + cLo) - sinHi * (dl + p) - sinLo * dh;
+  twoSum(cosHi, -ph);
+  const s1h = rh;
+  const s1l = rl;
+  twoSum(s1h, qh);
+  quickTwoSum(rh, rl + s1l + small);
+}
+
+/** sin x (or cos x) into rh + rl, to about 2^-70. */
+function evaluate(x: number, cosine: boolean): void {
+  // cos x = sin(x + pi/2): one quadrant further.
+  const quadrant = (reduce(x) + (cosine ? 1 : 0)) % 4;
+  reducedFast(rh, rl, quadrant % 2 === 1);
+  if (quadrant >= 2) {
+    rh = -rh;
+    rl = -rl;
+  }
+}
+
 /** glibc's sin(x). */
 export function sin(x: number): number {
   if (!Number.isFinite(x) || Math.abs(x) > REDUCTION_LIMIT) return Math.sin(x);
   if (x === 0) return x;
-  sinDD(x);
-  return rh + rl;
+  evaluate(x, false);
+  return rh;
 }
 
 /** glibc's cos(x). */
 export function cos(x: number): number {
   if (!Number.isFinite(x) || Math.abs(x) > REDUCTION_LIMIT) return Math.cos(x);
-  cosDD(x);
-  return rh + rl;
+  evaluate(x, true);
+  return rh;
 }
 
 /**
@@ -217,12 +306,16 @@ export function cos(x: number): number {
 export function asin(y: number): number {
   const a0 = Math.asin(y);
   if (Number.isNaN(a0) || y === 0 || Math.abs(y) === 1) return a0;
-  sinDD(a0);
+  // Near 1 the cosine is small and the step needs the sine to more bits than the fast path's.
+  const precise = Math.abs(y) > 0.99;
+  if (precise) sinDD(a0);
+  else evaluate(a0, false);
   const sh = rh;
   const sl = rl;
   twoSum(y, -sh);
   const diff = rh + (rl - sl);
-  cosDD(a0);
+  if (precise) cosDD(a0);
+  else evaluate(a0, true);
   const c = rh + rl;
   return a0 + diff / c;
 }
