@@ -150,6 +150,7 @@ class GeoFuzz {
       return [
         ['GEORADIUS', key, lon, lat, radius, 'km', 'STORE', 'fuzz:dst', ...count],
         ['ZRANGE', 'fuzz:dst', '0', '-1', 'WITHSCORES'],
+        ['OBJECT', 'ENCODING', 'fuzz:dst'],
       ];
     }
     return [
