@@ -403,4 +403,34 @@ describe.skipIf(!hasOracle)('differential: geospatial indexes', () => {
       changes,
     ], mask);
   });
+  it('odd members, units in any case, huge COUNTs, scripts and transactions', async () => {
+    await same(bothProtocols([
+      ['DEL', 'g'],
+      ['GEOADD', 'g', '1', '1', '', '1', '1', 'bin\x00\xff', '2', '2', 'x'.repeat(100)],
+      ['OBJECT', 'ENCODING', 'g'],
+      ['GEOPOS', 'g', '', 'bin\x00\xff', 'x'.repeat(100)],
+      ['GEORADIUS', 'g', '1', '1', '200', 'KM', 'WITHDIST', 'COUNT', '9223372036854775807'],
+      ['GEORADIUS', 'g', '1', '1', '200', 'Mi', 'WITHDIST', 'COUNT', '9223372036854775808'],
+      ['GEORADIUS', 'g', '1', '1', '200', 'fT', 'COUNT', '1e3'],
+      ['GEORADIUS', 'g', '1', '1', '200', 'kilometers'],
+      ['GEODIST', 'g', '', 'bin\x00\xff', 'KM'],
+      ['GEOSEARCH', 'g', 'frommember', '', 'bybox', '400', '400', 'Km', 'withcoord', 'count', '2', 'any', 'desc'],
+      ['EVAL', "return redis.call('GEOPOS', KEYS[1], '', 'nosuch')", '1', 'g'],
+      ['EVAL', "return redis.call('GEOSEARCH', KEYS[1], 'FROMLONLAT', 1, 1, 'BYRADIUS', 500, 'km', 'WITHDIST', 'WITHCOORD', 'WITHHASH')", '1', 'g'],
+      ['EVAL', "redis.setresp(3) return redis.call('GEOPOS', KEYS[1], '')", '1', 'g'],
+      ['EVAL', "return redis.call('GEOADD', KEYS[1], 200, 1, 'bad')", '1', 'g'],
+      ['EVAL', "return redis.call('GEOADD', KEYS[1], 3, 3, 'scripted')", '1', 'g'],
+      ['MULTI'],
+      ['GEOADD', 'g', '4', '4', 'queued'],
+      ['GEOADD', 'g', '4'],
+      ['GEODIST', 'g', 'queued', 'scripted'],
+      ['EXEC'],
+      ['MULTI'],
+      ['GEOADD', 'g', '4', '400', 'queued'],
+      ['GEOPOS', 'g', 'queued'],
+      ['EXEC'],
+      ['GEOSEARCH', 'g', 'FROMLONLAT', '0', '0', 'BYRADIUS', '1000', 'km', 'ASC'],
+      ['DEL', 'g'],
+    ]));
+  });
 });
