@@ -21,8 +21,9 @@ const DISTANCES = 'fuzz:dist';
 
 /** Whether two ZRANGE … WITHSCORES replies hold the same members and scores to 12 digits. */
 function sameDistances(a: string, b: string): boolean {
-  const fa = a.split('\r\n');
-  const fb = b.split('\r\n');
+  // The bulk strings only: a length line differs with the number of digits.
+  const fa = a.split('\r\n').filter((line) => !line.startsWith('$'));
+  const fb = b.split('\r\n').filter((line) => !line.startsWith('$'));
   if (fa.length !== fb.length) return false;
   return fa.every((line, i) => {
     const other = fb[i] as string;
@@ -164,7 +165,7 @@ class GeoFuzz {
 describe.skipIf(!hasOracle)('differential: seeded fuzz of geo searches', () => {
   const servers = differentialPair();
 
-  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
+  for (const seed of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 14]) {
     it(`seed ${seed}: random points and searches reply as Redis, RESP2 and RESP3`, async () => {
       const fuzz = new GeoFuzz(seed);
       const key = `fuzz:geo:${seed}`;
