@@ -257,8 +257,8 @@ function georadiusGeneric(ctx: CommandContext, argv: string[], srcKeyIndex: numb
   const db = ctx.db;
   if (zset === undefined) {
     if (storeKey !== null) {
+      // delete signals the key (WATCH, client-side caching) as Redis's signalModifiedKey.
       if (db.delete(storeKey)) {
-        db.signalModifiedKey(storeKey);
         db.notify('g', 'del', storeKey);
         ctx.server.dirty++;
       }
@@ -299,7 +299,6 @@ function georadiusGeneric(ctx: CommandContext, argv: string[], srcKeyIndex: numb
     db.notify('z', search ? 'geosearchstore' : 'georadiusstore', storeKey);
     ctx.server.dirty += returned;
   } else if (db.delete(storeKey)) {
-    db.signalModifiedKey(storeKey);
     db.notify('g', 'del', storeKey);
     ctx.server.dirty++;
   }
