@@ -101,18 +101,31 @@ export function formatFixed(d: number, digits: number): string {
   if (d === -Infinity) return '-inf';
   if (Number.isNaN(d)) return 'nan';
   const sign = d < 0 || Object.is(d, -0) ? '-' : '';
-  float64View.setFloat64(0, Math.abs(d));
+  const abs = Math.abs(d);
+  float64View.setFloat64(0, abs);
   const high = float64View.getUint32(0);
   const low = float64View.getUint32(4);
   const biased = high >>> 20;
-  // |d| = m * 2^-j
-  let m = BigInt((high & 0xfffff) * 2 ** 32 + low);
+  // |d| = significand * 2^-j
+  let significand = (high & 0xfffff) * 2 ** 32 + low;
   let j: number;
   if (biased === 0) j = 1074;
   else {
-    m += 1n << 52n;
+    significand += 2 ** 52;
     j = 1075 - biased;
   }
+  // toFixed is exact but breaks ties upward; a tie needs exactly digits + 1 binary fractional
+  // digits (the expansion then ends in 5 just past the last digit printed).
+  if (abs < 1e21) {
+    let odd = significand;
+    let fractionBits = j;
+    while (fractionBits > 0 && odd !== 0 && odd % 2 === 0) {
+      odd /= 2;
+      fractionBits--;
+    }
+    if (fractionBits !== digits + 1) return sign + abs.toFixed(digits);
+  }
+  const m = BigInt(significand);
   let scaled: bigint;
   if (j <= 0) {
     scaled = (m << BigInt(-j)) * 10n ** BigInt(digits);
