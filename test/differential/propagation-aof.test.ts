@@ -445,6 +445,8 @@ describe.skipIf(!hasOracle)('propagation stream against Redis 7.0 AOF', () => {
       ['GEOADD', 'geo', '2', '2', 'm1'],
       ['GEOSEARCHSTORE', 'dst4', 'geo', 'FROMMEMBER', 'm1', 'BYRADIUS', '1', 'm'],
       ['EXEC'],
+      ['EVAL', "redis.call('GEOADD', KEYS[1], 5, 5, 's1') redis.call('GEORADIUS', KEYS[1], 5, 5, 1, 'km', 'STORE', KEYS[2]) return 1", '2', 'geo', 'dst5'],
+      ['EVAL', "return redis.call('GEOADD', KEYS[1], 'CH', 6, 6, 's1')", '1', 'geo'],
     ]);
   });
 });
