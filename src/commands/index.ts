@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { CommandSpec } from './core/context.js';
 import { joinCommandGroups, type CommandGroupSource } from './core/registry.js';
 import { commands as connection } from './connection/index.js';
+import { commands as geo } from './geo/index.js';
 import { commands as hashes } from './hashes/index.js';
 import { commands as hyperloglog } from './hyperloglog/index.js';
 import { commands as keys } from './keys/index.js';
@@ -15,6 +16,7 @@ import { commands as strings } from './strings/index.js';
 import { commands as transactions } from './transactions/index.js';
 import { commands as zsets } from './zsets/index.js';
 import connectionData from './connection/commands.json' with { type: 'json' };
+import geoData from './geo/commands.json' with { type: 'json' };
 import hashesData from './hashes/commands.json' with { type: 'json' };
 import hyperloglogData from './hyperloglog/commands.json' with { type: 'json' };
 import keysData from './keys/commands.json' with { type: 'json' };
@@ -39,6 +41,7 @@ const scriptingData: object = JSON.parse(readFileSync(new URL('./scripting/comma
  */
 export const commandGroups: readonly CommandGroupSource[] = [
   { folder: 'connection', code: connection, data: connectionData },
+  { folder: 'geo', code: geo, data: geoData },
   { folder: 'hashes', code: hashes, data: hashesData },
   { folder: 'hyperloglog', code: hyperloglog, data: hyperloglogData },
   { folder: 'keys', code: keys, data: keysData },

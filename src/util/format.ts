@@ -90,3 +90,82 @@ for (let i = 0; i < 10000; i++) SMALL_INTS.push(String(i));
 export function intToString(n: number): string {
   return n >= 0 && n < 10000 && Number.isInteger(n) ? (SMALL_INTS[n] as string) : String(n);
 }
+
+/**
+ * C's printf("%.<digits>f", d) for a double, exactly: the binary value's full decimal
+ * expansion rounded half to even, as glibc prints it (JavaScript's toFixed breaks ties
+ * upward). Used where Redis prints with %f (error texts) and %.17Lf (coordinates).
+ */
+export function formatFixed(d: number, digits: number): string {
+  if (d === Infinity) return 'inf';
+  if (d === -Infinity) return '-inf';
+  if (Number.isNaN(d)) return 'nan';
+  const sign = d < 0 || Object.is(d, -0) ? '-' : '';
+  const abs = Math.abs(d);
+  float64View.setFloat64(0, abs);
+  const high = float64View.getUint32(0);
+  const low = float64View.getUint32(4);
+  const biased = high >>> 20;
+  // |d| = significand * 2^-j
+  let significand = (high & 0xfffff) * 2 ** 32 + low;
+  let j: number;
+  if (biased === 0) j = 1074;
+  else {
+    significand += 2 ** 52;
+    j = 1075 - biased;
+  }
+  // toFixed is exact but breaks ties upward; a tie needs exactly digits + 1 binary fractional
+  // digits (the expansion then ends in 5 just past the last digit printed).
+  if (abs < 1e21) {
+    let odd = significand;
+    let fractionBits = j;
+    while (fractionBits > 0 && odd !== 0 && odd % 2 === 0) {
+      odd /= 2;
+      fractionBits--;
+    }
+    if (fractionBits !== digits + 1) return sign + abs.toFixed(digits);
+  }
+  const m = BigInt(significand);
+  let scaled: bigint;
+  if (j <= 0) {
+    scaled = (m << BigInt(-j)) * 10n ** BigInt(digits);
+  } else {
+    const numerator = m * 10n ** BigInt(digits);
+    const denominator = 1n << BigInt(j);
+    scaled = numerator / denominator;
+    const twice = (numerator - scaled * denominator) * 2n;
+    if (twice > denominator || (twice === denominator && (scaled & 1n) === 1n)) scaled += 1n;
+  }
+  const text = scaled.toString().padStart(digits + 1, '0');
+  if (digits === 0) return sign + text;
+  return `${sign}${text.slice(0, text.length - digits)}.${text.slice(text.length - digits)}`;
+}
+
+/**
+ * Redis's LD_STR_HUMAN formatting of a double held in a long double: %.17Lf with the trailing
+ * zeros (and a bare point) removed, "-0" printed as "0" (GEOPOS, WITHCOORD, INCRBYFLOAT).
+ */
+export function formatHumanDouble(d: number): string {
+  const text = trimFraction(formatFixed(d, 17));
+  return text === '-0' ? '0' : text;
+}
+
+/** C's llrint: to the nearest integer, ties to even. */
+function rintHalfEven(x: number): number {
+  const floor = Math.floor(x);
+  const diff = x - floor;
+  if (diff < 0.5) return floor;
+  if (diff > 0.5) return floor + 1;
+  return floor % 2 === 0 ? floor : floor + 1;
+}
+
+/**
+ * Redis's fixedpoint_d2string(d, 4): a distance with exactly 4 decimals (GEODIST, WITHDIST),
+ * rounded by llrint of d × 10^4.
+ */
+export function formatDistance(d: number): string {
+  if (d === 0) return '0.0000';
+  const scaled = rintHalfEven(d * 10000);
+  const digits = String(Math.abs(scaled)).padStart(5, '0');
+  return `${scaled < 0 ? '-' : ''}${digits.slice(0, digits.length - 4)}.${digits.slice(digits.length - 4)}`;
+}

@@ -3,7 +3,8 @@
  * would put there, leaving the rest in some order. It is the Bentley–McIlroy quicksort
  * ("Engineering a Sort Function") that Redis uses for SORT … BY … LIMIT, step for step: the
  * same pivot choice (median of three, ninther above 40 elements), the same three-way
- * partition, the same fall back to insertion sort when a partition swapped nothing. Following
+ * partition (Redis's pqsort.c, unlike BSD's qsort it comes from, has no fall back to insertion
+ * sort when a partition swapped nothing). Following
  * the very same steps matters because the comparator may call distinct elements equal (ALPHA
  * with BY), and which of them lands in the range then depends on the algorithm.
  */
@@ -65,13 +66,11 @@ function sortPart<T>(a: T[], base: number, n: number, cmp: (x: T, y: T) => numbe
     let pb = pa;
     let pc = base + n - 1;
     let pd = pc;
-    let swapped = false;
     for (;;) {
       let c: number;
       // Elements equal to the pivot gather at both ends, to be moved to the middle after.
       while (pb <= pc && (c = cmp(a[pb] as T, a[pivot] as T)) <= 0) {
         if (c === 0) {
-          swapped = true;
           swap(a, pa, pb);
           pa++;
         }
@@ -79,7 +78,6 @@ function sortPart<T>(a: T[], base: number, n: number, cmp: (x: T, y: T) => numbe
       }
       while (pb <= pc && (c = cmp(a[pc] as T, a[pivot] as T)) >= 0) {
         if (c === 0) {
-          swapped = true;
           swap(a, pc, pd);
           pd--;
         }
@@ -87,14 +85,8 @@ function sortPart<T>(a: T[], base: number, n: number, cmp: (x: T, y: T) => numbe
       }
       if (pb > pc) break;
       swap(a, pb, pc);
-      swapped = true;
       pb++;
       pc--;
-    }
-    if (!swapped) {
-      // Nothing moved: the input looks sorted already, which insertion sort finishes cheaply.
-      insertionSort(a, base, n, cmp);
-      return;
     }
     const end = base + n;
     let r = Math.min(pa - base, pb - pa);

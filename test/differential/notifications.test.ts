@@ -162,7 +162,20 @@ const HYPERLOGLOG: Step[] = [
   ['DEL', 'hll', 'hll2', 'hll3', 'str'],
 ];
 
-const ALL_STEPS: Step[] = [...STRINGS, ...KEYS, ...HASHES, ...LISTS, ...SETS, ...ZSETS, ...SORT, ...MULTI, ...STREAMS, ...HYPERLOGLOG];
+const GEO: Step[] = [
+  ['GEOADD', 'geo', '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania'],
+  ['GEOADD', 'geo', 'NX', '13.361389', '38.115556', 'Palermo'], ['GEOADD', 'geo', 'XX', 'CH', '13', '38', 'Palermo'],
+  ['GEOADD', 'geo', '1', '100', 'bad'], ['GEOADD', 'nogeo', 'XX', '1', '1', 'a'],
+  ['GEOPOS', 'geo', 'Palermo'], ['GEOPOS', 'nope', 'a'], ['GEOHASH', 'nope', 'a'], ['GEODIST', 'nope', 'a', 'b'],
+  ['GEORADIUS', 'geo', '15', '37', '200', 'km', 'STORE', 'dst'], ['GEORADIUS', 'geo', '15', '37', '200', 'km', 'STOREDIST', 'dst'],
+  ['GEORADIUSBYMEMBER', 'geo', 'Palermo', '1', 'm', 'STORE', 'dst2'], ['GEORADIUS', 'geo', '0', '0', '1', 'km', 'STORE', 'dst'],
+  ['GEOSEARCHSTORE', 'dst3', 'geo', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km'],
+  ['GEOSEARCHSTORE', 'dst3', 'nope', 'FROMMEMBER', 'x', 'BYRADIUS', '200', 'km'],
+  ['GEOSEARCH', 'nope', 'FROMLONLAT', '0', '0', 'BYRADIUS', '1', 'km'], ['GEORADIUS_RO', 'nope', '0', '0', '1', 'km'],
+  ['DEL', 'geo'],
+];
+
+const ALL_STEPS: Step[] = [...STRINGS, ...KEYS, ...HASHES, ...LISTS, ...SETS, ...ZSETS, ...SORT, ...MULTI, ...STREAMS, ...HYPERLOGLOG, ...GEO];
 
 describe.skipIf(!hasOracle)('differential: keyspace notifications', () => {
   const servers = differentialPair();
@@ -180,7 +193,7 @@ describe.skipIf(!hasOracle)('differential: keyspace notifications', () => {
 
   const groups: Array<[string, Step[]]> = [
     ['strings', STRINGS], ['keys and expiry', KEYS], ['hashes', HASHES], ['lists', LISTS], ['sets', SETS], ['zsets', ZSETS],
-    ['sort', SORT], ['transactions', MULTI], ['streams', STREAMS], ['hyperloglog', HYPERLOGLOG],
+    ['sort', SORT], ['transactions', MULTI], ['streams', STREAMS], ['hyperloglog', HYPERLOGLOG], ['geo', GEO],
   ];
   for (const [name, steps] of groups) {
     it(`KEA: ${name}`, async () => {

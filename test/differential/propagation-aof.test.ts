@@ -455,4 +455,28 @@ describe.skipIf(!hasOracle)('propagation stream against Redis 7.0 AOF', () => {
       ['SELECT', '0'],
     ]);
   });
+  it('geo: GEOADD as the ZADD it runs, the STORE searches as they are, nothing for failed or empty writes', async () => {
+    await h.expectSame([
+      ['GEOADD', 'geo', '13.361389', '38.115556', 'Palermo', '15.087269', '37.502669', 'Catania'],
+      ['geoadd', 'geo', 'ch', 'XX', '13.5', '38', 'Palermo', '1', '1', 'skipped'],
+      ['GEOADD', 'geo', 'NX', '13.5', '38', 'Palermo'],
+      ['GEOADD', 'geo', '180', '85.05112878', 'corner', '-180', '-85.05112878', 'other'],
+      ['GEOADD', 'geo', '1', '100', 'bad'],
+      ['GEOADD', 'nogeo', 'XX', '1', '1', 'a'],
+      ['GEORADIUS', 'geo', '15', '37', '200', 'km', 'STORE', 'dst'],
+      ['GEORADIUS', 'geo', '15', '37', '200', 'km', 'STOREDIST', 'dst', 'COUNT', '1'],
+      ['GEORADIUSBYMEMBER', 'geo', 'Palermo', '200', 'km', 'STORE', 'dst2'],
+      ['GEOSEARCHSTORE', 'dst3', 'geo', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km', 'STOREDIST'],
+      ['GEOSEARCHSTORE', 'dst3', 'geo', 'FROMLONLAT', '0', '0', 'BYRADIUS', '1', 'km'],
+      ['GEOSEARCHSTORE', 'dst3', 'geo', 'FROMLONLAT', '0', '0', 'BYRADIUS', '1', 'km'],
+      ['GEORADIUS', 'geo', '15', '37', '200', 'km', 'WITHDIST'],
+      ['GEOSEARCH', 'geo', 'FROMMEMBER', 'Palermo', 'BYBOX', '1', '1', 'km'],
+      ['MULTI'],
+      ['GEOADD', 'geo', '2', '2', 'm1'],
+      ['GEOSEARCHSTORE', 'dst4', 'geo', 'FROMMEMBER', 'm1', 'BYRADIUS', '1', 'm'],
+      ['EXEC'],
+      ['EVAL', "redis.call('GEOADD', KEYS[1], 5, 5, 's1') redis.call('GEORADIUS', KEYS[1], 5, 5, 1, 'km', 'STORE', KEYS[2]) return 1", '2', 'geo', 'dst5'],
+      ['EVAL', "return redis.call('GEOADD', KEYS[1], 'CH', 6, 6, 's1')", '1', 'geo'],
+    ]);
+  });
 });

@@ -150,6 +150,25 @@ describe.skipIf(!hasOracle)('differential: SORT and SORT_RO', () => {
     await check(steps);
   });
 
+  it('breaks ties as the pqsort of Redis does when a partition finds everything in order', async () => {
+    // Weights already ascending, ties on both sides of a unique middle one: the partition around
+    // it swaps nothing, and Redis goes on partitioning each side (no insertion-sort shortcut as
+    // in BSD's qsort), which reorders the ties.
+    const steps: Step[] = [];
+    const ids: string[] = [];
+    const weights = 'aaaaaaaaaamzzzzzzzzz';
+    for (let i = 0; i < weights.length; i++) {
+      ids.push(`e${i}`);
+      steps.push(['SET', `ow_e${i}`, weights.charAt(i)]);
+    }
+    steps.push(['DEL', 'ordered'], ['RPUSH', 'ordered', ...ids]);
+    for (const [s, c] of [['0', '5'], ['0', '10'], ['3', '4'], ['11', '5'], ['12', '8']]) {
+      steps.push(['SORT', 'ordered', 'BY', 'ow_*', 'ALPHA', 'LIMIT', s as string, c as string]);
+      steps.push(['SORT', 'ordered', 'BY', 'ow_*', 'ALPHA', 'DESC', 'LIMIT', s as string, c as string]);
+    }
+    await check(steps);
+  });
+
   it('stores results, deleting the destination when empty', async () => {
     await check([
       ['RPUSH', 'l', 'b', 'a', 'c'],

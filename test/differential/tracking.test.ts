@@ -99,6 +99,19 @@ describe.skipIf(!hasOracle)('differential: client-side caching (CLIENT TRACKING)
     ]);
   });
 
+  it('RESP3: geo writes invalidate what geo reads tracked, stored and deleted destinations included', async () => {
+    await same([
+      ['HELLO', '3'], ['CLIENT', 'TRACKING', 'ON'], ['GEOADD', 'g', '13.361389', '38.115556', 'Palermo'], ['GEOPOS', 'g', 'Palermo'],
+      ['GEOADD', 'g', '15.087269', '37.502669', 'Catania'], { read: true }, ['GEODIST', 'g', 'Palermo', 'Catania'],
+      ['GEOADD', 'g', 'NX', '15', '37', 'Catania'], ['GEOHASH', 'g', 'Catania'], ['ZCARD', 'dst'],
+      ['GEOSEARCHSTORE', 'dst', 'g', 'FROMLONLAT', '15', '37', 'BYRADIUS', '200', 'km'], { read: true }, { read: true },
+      ['ZCARD', 'dst'], ['GEOSEARCHSTORE', 'dst', 'g', 'FROMLONLAT', '0', '0', 'BYRADIUS', '1', 'km'], { read: true },
+      ['SET', 'dst', 'x'], ['GET', 'dst'], ['GEORADIUS', 'nokey', '0', '0', '1', 'km', 'STORE', 'dst'], { read: true },
+      ['SET', 'dst', 'x'], ['GET', 'dst'], ['GEOSEARCHSTORE', 'dst', 'nokey', 'FROMMEMBER', 'a', 'BYRADIUS', '1', 'km'], { read: true },
+      ['PING'], ['CLIENT', 'TRACKING', 'OFF'],
+    ]);
+  });
+
   it('RESP3: NOLOOP, OPTIN and OPTOUT', async () => {
     await same([
       ['HELLO', '3'], ['CLIENT', 'TRACKING', 'ON', 'NOLOOP'], ['GET', 'k'], ['SET', 'k', 'v'], ['CLIENT', 'TRACKING', 'OFF'],

@@ -110,7 +110,8 @@ function finishZadd(ctx: CommandContext, key: string, added: number, updated: nu
   ctx.server.dirty += added + updated;
 }
 
-function zadd(ctx: CommandContext, argv: string[]): void {
+/** ZADD; GEOADD runs it on the arguments it turns into scores. */
+export function zadd(ctx: CommandContext, argv: string[]): void {
   zaddGeneric(ctx, argv, 0);
 }
 
