@@ -91,7 +91,6 @@ export function loadCliConfig(args: readonly string[], stdin: () => string = rea
 function warnUnsupported(log: Logger, directives: ConfigDirectives): void {
   const ignored: Array<[string, number]> = [
     ['rename-command', directives.renames.length],
-    ['user', directives.users.length],
     ['loadmodule', directives.modules.length],
     ['module configuration', directives.moduleConfigs.length],
   ];
@@ -265,7 +264,7 @@ export async function main(argv: string[], stdin?: string): Promise<void> {
     log.warn('Server initialized');
   };
   try {
-    await startWithConfig(config, log, { configFile, onListening });
+    await startWithConfig(config, log, { configFile, onListening, users: directives.users });
   } catch (err) {
     // SHUTDOWN or a signal during the load: the server closed and onShutdown exits with 0.
     if (err instanceof LoadingInterrupted) {

@@ -7,7 +7,7 @@ import type { Selector } from '../../acl/selector.js';
 import { ACL_CATEGORIES, categoryBit } from '../core/categories.js';
 import type { CommandCode, CommandContext, ResolvedCommand } from '../core/context.js';
 import { resolveCommand } from '../core/dispatch.js';
-import { replyHelp } from '../core/help.js';
+import { replyHelp, subcommandSyntaxError } from '../core/help.js';
 import { getLongLong } from '../../util/parse.js';
 
 const ERR_NO_ACLFILE =
@@ -130,7 +130,13 @@ function save(ctx: CommandContext): void {
   ctx.reply.ok();
 }
 
+/** CAT, GENPASS and LOG take at most one argument (their arity says at least none). */
+function atMostOneArgument(argv: readonly string[]): void {
+  if (argv.length > 3) throw new RedisError(subcommandSyntaxError(argv));
+}
+
 function cat(ctx: CommandContext, argv: string[]): void {
+  atMostOneArgument(argv);
   const reply = ctx.reply;
   if (argv.length === 2) {
     reply.arrayHeader(ACL_CATEGORIES.length);
@@ -150,6 +156,7 @@ function cat(ctx: CommandContext, argv: string[]): void {
 }
 
 function genpass(ctx: CommandContext, argv: string[]): void {
+  atMostOneArgument(argv);
   const bits = argv.length === 3 ? getLongLong(argv[2] as string) : 256;
   if (bits <= 0 || bits > GENPASS_MAX_BITS) {
     throw new RedisError(`ERR ACL GENPASS argument must be the number of bits for the output password, a positive number up to ${GENPASS_MAX_BITS}`);
@@ -159,6 +166,7 @@ function genpass(ctx: CommandContext, argv: string[]): void {
 }
 
 function log(ctx: CommandContext, argv: string[]): void {
+  atMostOneArgument(argv);
   const aclLog = aclOf(ctx.server).log;
   let count = 10;
   if (argv.length === 3) {
