@@ -316,6 +316,15 @@ export class Acl implements AccessControl, SelectorDefaults {
     return null;
   }
 
+  /**
+   * Redis's rewriteConfigUserOption: the config file's `user` lines for CONFIG REWRITE, none
+   * when the users live in an ACL file.
+   */
+  configLines(): string[] {
+    if (this.aclFile !== '') return [];
+    return this.sortedUsers().map((user) => `user ${user.name} ${user.describe()}`);
+  }
+
   /** Redis's ACLSaveToFile: every user as a `user` line, written to a temporary file then renamed. */
   saveToFile(): boolean {
     let text = '';

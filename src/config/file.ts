@@ -305,10 +305,32 @@ function rewriteOption(state: RewriteState, param: ConfigParam, config: Config):
   }
 }
 
-/** The new content of the config file at `path` for the current values (Redis's rewriteConfig). */
-export function rewrittenConfig(config: Config, path: string): string {
+/** A directive's lines rewritten (Redis's rewriteConfigRewriteLine with force, then rewriteConfigMarkAsProcessed). */
+function rewriteDirective(state: RewriteState, name: string, lines: readonly string[]): void {
+  state.processed.add(name);
+  for (const line of lines) {
+    const old = state.optionLines.get(name);
+    if (old !== undefined && old.length > 0) {
+      state.lines[old.shift() as number] = line;
+    } else {
+      if (state.needsSignature) {
+        state.lines.push(SIGNATURE);
+        state.needsSignature = false;
+      }
+      state.lines.push(line);
+    }
+  }
+}
+
+/**
+ * The new content of the config file at `path` for the current values (Redis's rewriteConfig).
+ * `directives` are the lines of directives that are not parameters, rewritten as a whole
+ * (`user`: the current ACL users); a directive not given keeps its lines as they are.
+ */
+export function rewrittenConfig(config: Config, path: string, directives: ReadonlyMap<string, readonly string[]> = new Map()): string {
   const state = readOldFile(config, path);
   for (const param of config.params()) rewriteOption(state, param, config);
+  for (const [name, lines] of directives) rewriteDirective(state, name, lines);
   // Lines of rewritten options that were not reused (a shorter `save` list, duplicates) go.
   for (const [option, indexes] of state.optionLines) {
     if (!state.processed.has(option)) continue;
@@ -329,8 +351,8 @@ export function rewrittenConfig(config: Config, path: string): string {
 }
 
 /** CONFIG REWRITE: replaces the file atomically (temp file, fsync, rename). Throws on I/O errors. */
-export function rewriteConfigFile(config: Config, path: string): void {
-  const content = rewrittenConfig(config, path);
+export function rewriteConfigFile(config: Config, path: string, directives?: ReadonlyMap<string, readonly string[]>): void {
+  const content = rewrittenConfig(config, path, directives);
   const tmp = `${path}.${randomBytes(3).toString('hex')}`;
   const fd = openSync(tmp, 'wx', 0o644);
   try {
