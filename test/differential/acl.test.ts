@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
 import { differentialPair, mismatches, runBoth, type Step } from '../helpers/differential.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { ClientPair } from '../helpers/pair.js';
 import { decode, type RespValue } from '../helpers/resp.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -163,6 +164,70 @@ describe.skipIf(!hasOracle)('differential: ACL', () => {
       ['AUTH', 'default', 'x'], ['ACL', 'LOG', '3'], ['ACL', 'LOG', 'RESET'], ['ACL', 'LOG'],
       ['ACL', 'DELUSER', 'k', 'sel'],
     ]);
+  });
+
+  it('between connections: EXEC rechecks, lost channels and deleted users close clients, the LOG', async () => {
+    const admin = await ClientPair.connect(servers.nodis.port, servers.redis.port);
+    const opened: ClientPair[] = [admin];
+    const open = async (): Promise<ClientPair> => {
+      const pair = await ClientPair.connect(servers.nodis.port, servers.redis.port);
+      opened.push(pair);
+      return pair;
+    };
+    const same = async (pair: ClientPair, ...args: string[]): Promise<void> => {
+      const [a, b] = await pair.call(...args);
+      expect(canonical(a), args.join(' ')).toBe(canonical(b));
+    };
+    const closed = async (pair: ClientPair): Promise<void> => {
+      await Promise.all([pair.nodis.waitClosed(), pair.redis.waitClosed()]);
+    };
+    try {
+      await same(admin, 'ACL', 'LOG', 'RESET');
+      await same(admin, 'ACL', 'SETUSER', 'm', 'on', '>pw', '+@all', '~*', 'resetchannels', '&n.*', '&a');
+      const tx = await open();
+      await same(tx, 'AUTH', 'm', 'pw');
+      await same(tx, 'MULTI');
+      await same(tx, 'SET', 'k', '1');
+      await same(tx, 'GET', 'k');
+      await same(tx, 'PUBLISH', 'a', 'x');
+      await same(tx, 'PUBLISH', 'b', 'x');
+      await same(tx, 'EXEC');
+      await same(tx, 'MULTI');
+      await same(tx, 'SET', 'k', '1');
+      await same(tx, 'GET', 'k');
+      await same(tx, 'PUBLISH', 'a', 'x');
+      await same(admin, 'ACL', 'SETUSER', 'm', '-set', 'resetkeys', '~j', 'resetchannels', '&n.*');
+      await same(tx, 'EXEC');
+      await same(admin, 'ACL', 'LOG');
+
+      await same(admin, 'ACL', 'SETUSER', 'm', 'resetchannels', '&n.*', '&a');
+      const sub = await open();
+      const psub = await open();
+      await same(sub, 'AUTH', 'm', 'pw');
+      await same(psub, 'AUTH', 'm', 'pw');
+      await same(sub, 'SUBSCRIBE', 'n.1', 'a');
+      await same(psub, 'PSUBSCRIBE', 'n.*');
+      await same(psub, 'PSUBSCRIBE', 'n.1*');
+      await same(admin, 'ACL', 'SETUSER', 'm', '&more');
+      await same(sub, 'PING');
+      await same(admin, 'ACL', 'SETUSER', 'm', 'resetchannels', '&n.1', '&a');
+      await closed(psub);
+      await same(sub, 'PING');
+      await same(admin, 'CLIENT', 'KILL', 'USER', 'm');
+      await closed(sub);
+      await closed(tx);
+
+      const self = await open();
+      const other = await open();
+      await same(self, 'AUTH', 'm', 'pw');
+      await same(other, 'AUTH', 'm', 'pw');
+      await same(self, 'ACL', 'DELUSER', 'm');
+      await closed(self);
+      await closed(other);
+      await same(admin, 'ACL', 'USERS');
+    } finally {
+      for (const pair of opened) pair.close();
+    }
   });
 
   it('requirepass is the default user password; NOAUTH, AUTH and HELLO AUTH', async () => {

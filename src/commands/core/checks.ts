@@ -1,5 +1,5 @@
 import { RedisError, ERR_NOAUTH } from '../../errors.js';
-import type { AclDenial, ClientConnection, CommandContext, CommandHandler, ResolvedCommand } from './context.js';
+import type { AclDenial, ClientConnection, CommandContext, CommandHandler, MultiState, ResolvedCommand } from './context.js';
 import {
   CMD_ALLOW_BUSY, CMD_DENYOOM, CMD_LOADING, CMD_MAY_REPLICATE, CMD_NO_AUTH, CMD_NO_MULTI, CMD_NOSCRIPT, CMD_PAUSED_BY_WRITE_PAUSE, CMD_PROTECTED,
   CMD_WRITE,
@@ -138,11 +138,20 @@ function scriptDenialText(denial: AclDenial): string {
  * Redis's execCommand check of each queued command: the rules may have changed since it was
  * queued. Returns the error the command answers instead of running, or null.
  */
-export function recheckPermissions(ctx: CommandContext, resolved: ResolvedCommand, argv: readonly string[]): string | null {
+export function recheckPermissions(ctx: CommandContext, resolved: ResolvedCommand, argv: readonly string[], transaction: MultiState): string | null {
   if (ctx.user.unrestricted) return null;
   const denial = ctx.server.acl.check(ctx.user, resolved, argv);
   if (denial === null) return null;
-  ctx.server.acl.logDenial(ctx, denial, 'multi', resolved, argv);
+  // The log shows the client as Redis's does here: still in its transaction, running EXEC.
+  const running = ctx.commandName;
+  ctx.multi = transaction;
+  ctx.commandName = 'exec';
+  try {
+    ctx.server.acl.logDenial(ctx, denial, 'multi', resolved, argv);
+  } finally {
+    ctx.multi = null;
+    ctx.commandName = running;
+  }
   const reason =
     denial.reason === 'command'
       ? 'no permission to execute the command or subcommand'

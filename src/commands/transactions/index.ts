@@ -40,7 +40,7 @@ function exec(ctx: CommandContext): void {
   try {
     for (const { resolved, argv } of state.queue) {
       ctx.commandName = resolved.fullName;
-      const refused = recheckPermissions(ctx, resolved, argv);
+      const refused = recheckPermissions(ctx, resolved, argv, state);
       if (refused !== null) replyError(ctx, refused);
       else call(ctx, resolved, argv);
     }
