@@ -103,6 +103,18 @@ export class Acl implements AccessControl, SelectorDefaults {
     return { reason: REASONS[relevant] as AclDenial['reason'], pos: lastPos };
   }
 
+  mayReadAnyKey(view: AclUserView, resolved: ResolvedCommand, argv: readonly string[]): boolean {
+    const user = view as AclUser;
+    if (user.unrestricted) return true;
+    const cache: KeyCache = { keys: null };
+    const where = { pos: 0 };
+    const noAuth = (resolved.flagBits & CMD_NO_AUTH) !== 0;
+    for (const selector of user.selectors) {
+      if (selector.check(resolved, argv, cache, where, noAuth) === 0 && selector.readsEveryKey()) return true;
+    }
+    return false;
+  }
+
   /** Redis's addACLLogEntry for a refused command (`client` is the connection, or a script's caller). */
   logDenial(client: CommandContext, denial: AclDenial, context: AclLogContext, resolved: ResolvedCommand, argv: readonly string[]): void {
     const object = denial.reason === 'command' ? resolved.fullName : (argv[denial.pos] as string);

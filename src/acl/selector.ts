@@ -325,6 +325,11 @@ export class Selector {
     return false;
   }
 
+  /** Redis's ACLSelectorHasUnrestrictedKeyAccess for reads: allkeys, or a '*' pattern that may be read. */
+  readsEveryKey(): boolean {
+    return this.allKeys || this.keyPatterns.some((p) => p.pattern === '*' && (p.flags & KEY_READ) !== 0);
+  }
+
   /** Redis's ACLCheckChannelAgainstList: a PSUBSCRIBE pattern must be one of the patterns, literally. */
   channelAllowed(channel: string, isPattern: boolean): boolean {
     if (this.allChannels) return true;

@@ -136,7 +136,7 @@ describe.skipIf(!hasOracle)('differential: ACL', () => {
       ['ACL', 'LOG', 'RESET'],
       ['ACL', 'SETUSER', 'k', 'on', '>pw', '~k*', '%R~r*', '%W~w*', 'resetchannels', '&ch*', '-@all', '+get', '+set', '+mget', '+publish', '+subscribe',
         '+psubscribe', '+config|get', '+acl', '+eval', '+multi', '+exec', '+select|1', '+lpush', '+object', '+sort'],
-      ['ACL', 'SETUSER', 'sel', 'on', '>pw', '+get', '~a*', '(+set ~b* &x)', '(+get +del ~c*)'],
+      ['ACL', 'SETUSER', 'sel', 'on', '>pw', '+get', '~a*', '(+set ~b* &x)', '(+get +del ~c*)', '(+sort %R~* ~s*)'],
     ];
     await expectSame([
       ...setup,
@@ -156,11 +156,18 @@ describe.skipIf(!hasOracle)('differential: ACL', () => {
       ['GET', 'k1'], ['GET', 'x1'], ['DEL', 'k1'], ['SET', 'r1', 'v'], ['GET', 'r1'], ['SET', 'w1', 'v'], ['GET', 'w1'], ['MGET', 'k1', 'x', 'k2'],
       ['PUBLISH', 'ch1', 'm'], ['PUBLISH', 'zz', 'm'], ['CONFIG', 'GET', 'maxmemory'], ['CONFIG', 'SET', 'maxmemory', '0'], ['SELECT', '2'], ['SELECT', '1'], ['SELECT', '0'],
       ['GET', 'x1'], ['DEL', 'k1'],
+      ['LPUSH', 'k1', '3', '1', '2'], ['SORT', 'k1'], ['SORT', 'k1', 'BY', 'nosort'], ['SORT', 'k1', 'BY', 'w*'], ['SORT', 'k1', 'GET', '#'],
+      ['SORT', 'k1', 'LIMIT', '0', '1', 'GET', '#', 'BY', 'x*'], ['SORT', 'k1', 'STORE', 'w2'],
+      ['EVAL', "return redis.acl_check_cmd('get', 'k1')", '0'], ['EVAL', "return redis.acl_check_cmd('get', 'x1')", '0'],
+      ['EVAL', "return redis.acl_check_cmd('flushall')", '0'], ['EVAL', "return redis.acl_check_cmd('config', 'get', 'x')", '0'],
+      ['EVAL', "return redis.acl_check_cmd('config', 'nosuch')", '0'], ['EVAL', "return redis.acl_check_cmd('publish', 'ch1', 'm')", '0'],
+      ['EVAL', "return redis.call('sort', 'k1', 'GET', '#')", '0'],
       ['EVAL', "return redis.call('get', 'k1')", '0'], ['EVAL', "return redis.call('get', 'x1')", '0'], ['EVAL', "return redis.call('del', 'k1')", '0'],
       ['EVAL', "return redis.pcall('publish', 'nope', 'm')", '0'], ['EVAL', "return redis.call('get', 'x1')", '0'],
       ['MULTI'], ['GET', 'k1'], ['GET', 'x1'], ['DEL', 'k'], ['EXEC'],
       ['ACL', 'LOG'], ['ACL', 'LOG', '2'], ['ACL', 'LOG', '0'], ['ACL', 'LOG', '-5'],
       ['AUTH', 'sel', 'pw'], ['GET', 'a1'], ['GET', 'b1'], ['SET', 'b1', 'v'], ['SET', 'a1', 'v'], ['DEL', 'c1'], ['DEL', 'a1'], ['PUBLISH', 'x', 'y'], ['PUBLISH', 'y', 'y'],
+      ['SORT', 's', 'BY', 'x*', 'GET', '#'], ['SORT', 'a', 'GET', '#'], ['SORT', 's', 'STORE', 's2'], ['SORT', 's', 'STORE', 'a2'],
       ['AUTH', 'default', 'x'], ['ACL', 'LOG', '3'], ['ACL', 'LOG', 'RESET'], ['ACL', 'LOG'],
       ['ACL', 'DELUSER', 'k', 'sel'],
     ]);

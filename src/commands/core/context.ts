@@ -102,6 +102,11 @@ export interface AccessControl {
   defaultAuthenticated(): boolean;
   /** Redis's ACLCheckAllUserCommandPerm: null when `user` may run argv, else why not. */
   check(user: AclUserView, resolved: ResolvedCommand, argv: readonly string[]): AclDenial | null;
+  /**
+   * Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess for reads: one selector allows argv and
+   * may read every key (SORT's BY and GET read keys no argument names).
+   */
+  mayReadAnyKey(user: AclUserView, resolved: ResolvedCommand, argv: readonly string[]): boolean;
   /** Redis's addACLLogEntry for a refused command; `client` is whoever ran it (a script's caller). */
   logDenial(client: CommandContext, denial: AclDenial, context: AclLogContext, resolved: ResolvedCommand, argv: readonly string[]): void;
 }
