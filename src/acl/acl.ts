@@ -131,7 +131,8 @@ export class Acl implements AccessControl, SelectorDefaults {
       conn.authenticate(user);
       return true;
     }
-    this.log.add('auth', conn.multi !== null ? 'multi' : 'toplevel', command, name, clientInfo(conn));
+    // AUTH queued in a transaction runs from EXEC: Redis still sees the client in MULTI then.
+    this.log.add('auth', conn.multi !== null || conn.inMulti ? 'multi' : 'toplevel', command, name, clientInfo(conn));
     return false;
   }
 
