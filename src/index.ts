@@ -8,7 +8,9 @@ import { rdbFiles } from './persistence/snapshot.js';
 import { loadAtStartup } from './persistence/load.js';
 import { LoadingInterrupted } from './persistence/loading.js';
 import { prepareScriptEngine } from './scripting/scripting.js';
-import { AclError } from './acl/acl.js';
+import { AclError, userLineCheck } from './acl/acl.js';
+import { CommandTable } from './commands/core/registry.js';
+import { allCommands } from './commands/index.js';
 
 // RDB snapshots in dir/dbfilename: SAVE, BGSAVE, save points, the final save of SHUTDOWN.
 registerPersistence({ rdb: rdbFiles });
@@ -44,7 +46,7 @@ export async function startServer(options: Record<string, string | number | bool
   const config = new Config();
   const { configFile, ...rest } = options;
   const file = typeof configFile === 'string' ? resolve(configFile) : null;
-  const directives = file !== null ? loadServerConfig(config, { file }) : null;
+  const directives = file !== null ? loadServerConfig(config, { file, checkUser: userLineCheck(new CommandTable(allCommands()), config) }) : null;
   applyOptions(config, rest);
   return startWithConfig(config, logger ?? silentLogger(), { configFile: file, users: directives?.users ?? [] });
 }

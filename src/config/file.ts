@@ -47,6 +47,7 @@ export interface ConfigDirectives {
 interface LoadState {
   saveLoaded: boolean;
   directives: ConfigDirectives;
+  checkUser?: UserLineCheck;
 }
 
 /** Directives Redis 7.0 still accepts (and ignores) with one argument. */
@@ -106,6 +107,8 @@ function applyDirective(config: Config, argv: string[], state: LoadState): void 
   } else if (name === 'rename-command' && argv.length === 3) {
     d.renames.push([argv[1] as string, argv[2] as string]);
   } else if (name === 'user' && argv.length >= 2) {
+    const error = state.checkUser?.(args, d.users) ?? null;
+    if (error !== null) throw new Error(error);
     d.users.push(args);
   } else if (name === 'loadmodule' && argv.length >= 2) {
     d.modules.push(args);
@@ -164,7 +167,14 @@ export interface ConfigSources {
   stdin?: string | null;
   /** Command line options already turned into config lines. */
   options?: string;
+  /**
+   * Checks each `user` line as it is read (Redis's ACLAppendUserForLoading): its arguments after
+   * `user`, and those of the lines before it; returns the error for the config file, or null.
+   */
+  checkUser?: UserLineCheck;
 }
+
+export type UserLineCheck = (args: readonly string[], earlier: readonly (readonly string[])[]) => string | null;
 
 /**
  * Redis's loadServerConfig: the file, then stdin, then the command line options (after a
@@ -174,7 +184,9 @@ export function loadServerConfig(config: Config, sources: ConfigSources): Config
   let content = sources.file ? readConfig(sources.file) : '';
   if (sources.stdin) content += sources.stdin;
   content += '\n' + (sources.options ?? '');
-  const directives = loadConfigText(config, content);
+  const state = newState();
+  state.checkUser = sources.checkUser;
+  const directives = loadConfigText(config, content, state);
   const logfile = config.getString('logfile');
   if (logfile !== '') {
     try {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { allCommands } from '../../src/commands/index.js';
@@ -5,6 +8,9 @@ import { CommandTable } from '../../src/commands/core/registry.js';
 import { ACL_CATEGORIES } from '../../src/commands/core/categories.js';
 import { AclCommandSet, RuleFailure, Selector } from '../../src/acl/selector.js';
 import { AclUser, hashPassword, mergeSelectorArguments } from '../../src/acl/user.js';
+import { userLineCheck } from '../../src/acl/acl.js';
+import { Config } from '../../src/config/config.js';
+import { ConfigFileError, formatFatalConfigError, loadServerConfig } from '../../src/config/file.js';
 
 const commands = new AclCommandSet(new CommandTable(allCommands()));
 const defaults = { commands, allChannels: () => false };
@@ -64,6 +70,38 @@ describe('ACL rules', () => {
     user.apply('-debug');
     user.refresh();
     expect(user.unrestricted).toBe(false);
+  });
+
+  it("checks the config file's user lines as they are read, with redis-server's fatal errors", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nodis-acl-conf-'));
+    const fatal = (text: string): string => {
+      const file = join(dir, 'x.conf');
+      writeFileSync(file, text);
+      const config = new Config();
+      try {
+        loadServerConfig(config, { file, checkUser: userLineCheck(commands.table, config) });
+        return 'loaded';
+      } catch (err) {
+        if (!(err instanceof ConfigFileError)) throw err;
+        return formatFatalConfigError(err);
+      }
+    };
+    try {
+      // What redis-server 7.0.15 prints for the same files.
+      const header = '\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line ';
+      expect(fatal('port 7712\nuser c on ~* ~b\n')).toBe(
+        `${header}2\n>>> 'user c on ~* ~b'\nError in user declaration 'on': Adding a pattern after the * pattern (or the 'allkeys' flag) is not valid ` +
+          "and does not have any effect. Try 'resetkeys' to start with an empty list of patterns\n",
+      );
+      expect(fatal('port 7712\nuser c on\nuser c off\n')).toBe(
+        `${header}3\n>>> 'user c off'\nError in user declaration 'c': Duplicate user found. A user can only be defined once in config files\n`,
+      );
+      expect(fatal('port 7712\nuser c on (+get\n')).toBe(`${header}2\n>>> 'user c on (+get'\nError in user declaration 'c': Unknown command or category name in ACL\n`);
+      // Unknown commands wait for the loading itself (modules may add them in Redis).
+      expect(fatal('user c on +nosuch\nuser d on >x ~* &* +@all\n')).toBe('loaded');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('joins a selector split over arguments, and finds an unclosed one', () => {
