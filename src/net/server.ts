@@ -454,7 +454,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   }
 
   private deniedByProtectedMode(socket: net.Socket): boolean {
-    return protectedModeDenies(this.config.getBool('protected-mode'), this.requiresAuth(), socket.remoteAddress);
+    // Redis looks at the default user's nopass flag only (a default user turned off still counts as open).
+    return protectedModeDenies(this.config.getBool('protected-mode'), !this.acl.defaultUser.nopass, socket.remoteAddress);
   }
 
   clientClosed(client: Client): void {
