@@ -286,6 +286,18 @@ describe.skipIf(!hasOracle)('differential: ACL file and config users', () => {
     expect(mismatches(results)).toEqual([]);
     const normalized = (path: string): string => readFileSync(path, 'latin1').split('\n').map(sortSingleRules).join('\n');
     expect(normalized(nodisFile())).toBe(normalized(redisFile()));
+    // LOAD replaces every user but default: their clients are disconnected, the default user's stay.
+    const bob = await ClientPair.connect(started(nodis).port, started(redis).port);
+    const plain = await ClientPair.connect(started(nodis).port, started(redis).port);
+    try {
+      expect(await bob.call('AUTH', 'bob', 'pw')).toEqual(['+OK\r\n', '+OK\r\n']);
+      expect(await plain.call('ACL', 'LOAD')).toEqual(['+OK\r\n', '+OK\r\n']);
+      await Promise.all([bob.nodis.waitClosed(), bob.redis.waitClosed()]);
+      expect(await plain.call('PING')).toEqual(['+PONG\r\n', '+PONG\r\n']);
+    } finally {
+      bob.close();
+      plain.close();
+    }
   });
 
   it('LOAD refuses a bad file and keeps the users', async () => {
