@@ -230,8 +230,11 @@ describe('ACL at startup', () => {
     await expect(startServer({ port: 0, save: '', aclfile: join(dir, 'missing.acl') })).rejects.toThrow(
       /Aborting Redis startup because of ACL errors: Error loading ACLs, opening file/,
     );
+    // A rule that cannot apply is an error of the config file; an unknown command, of the loading.
     const badUser = join(dir, 'bad.conf');
     writeFileSync(badUser, 'user c on ~a ~* ~b\n');
+    await expect(startServer({ port: 0, save: '', configFile: badUser })).rejects.toThrow("Error in user declaration '~a': Adding a pattern after the *");
+    writeFileSync(badUser, 'user c on +nosuch\n');
     await expect(startServer({ port: 0, save: '', configFile: badUser })).rejects.toThrow('Critical error while loading ACLs. Exiting.');
   });
 });
