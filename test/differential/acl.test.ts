@@ -168,7 +168,8 @@ describe.skipIf(!hasOracle)('differential: ACL', () => {
       ['ACL', 'LOG'], ['ACL', 'LOG', '2'], ['ACL', 'LOG', '0'], ['ACL', 'LOG', '-5'],
       ['AUTH', 'sel', 'pw'], ['GET', 'a1'], ['GET', 'b1'], ['SET', 'b1', 'v'], ['SET', 'a1', 'v'], ['DEL', 'c1'], ['DEL', 'a1'], ['PUBLISH', 'x', 'y'], ['PUBLISH', 'y', 'y'],
       ['SORT', 's', 'BY', 'x*', 'GET', '#'], ['SORT', 'a', 'GET', '#'], ['SORT', 's', 'STORE', 's2'], ['SORT', 's', 'STORE', 'a2'],
-      ['AUTH', 'default', 'x'], ['ACL', 'LOG', '3'], ['ACL', 'LOG', 'RESET'], ['ACL', 'LOG'],
+      ['AUTH', 'default', 'x'], ['ACL', 'LOG', '3'], ['HELLO', '3'], ['ACL', 'LOG', '2'], ['ACL', 'GETUSER', 'sel'], ['HELLO', '2'],
+      ['ACL', 'LOG', 'RESET'], ['ACL', 'LOG'],
       ['ACL', 'DELUSER', 'k', 'sel'],
     ]);
   });
