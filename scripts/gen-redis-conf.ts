@@ -14,6 +14,7 @@ const HEADER = `# nodis configuration file (redis.conf syntax, Redis 7.0 directi
 # Start with:   nodis-server /path/to/redis.conf [--name value ...]
 # Options on the command line are read after the file, so they win; so do later lines here.
 # "include /path/to/other.conf" reads another file (patterns like conf.d/*.conf are allowed).
+# "user <name> <rules...>" defines an ACL user, as in Redis: user app on >secret ~app:* +@read
 #
 # Memory sizes take units, case-insensitive: 1k = 1000 bytes, 1kb = 1024 bytes, 1m, 1mb, 1g, 1gb.
 # Directives marked "accepted" are kept for compatibility (CONFIG GET/SET answer as Redis

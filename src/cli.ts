@@ -11,6 +11,9 @@ import { HEAP_SIZING_ENV, READY_FOR_SIGNALS, SignalPairing, isRelayedSignal, typ
 import { createLogger, levelOf, type Logger } from './log.js';
 import { LoadingInterrupted, StartupRefused, startWithConfig, type NodisServer } from './index.js';
 import { finalSave } from './persistence/index.js';
+import { userLineCheck } from './acl/acl.js';
+import { CommandTable } from './commands/core/registry.js';
+import { allCommands } from './commands/index.js';
 import { cgroupMemoryLimit, planHeap } from './server/heap.js';
 import { NODIS_VERSION } from './version.js';
 
@@ -79,7 +82,8 @@ export function loadCliConfig(args: readonly string[], stdin: () => string = rea
   const config = new Config();
   const configFile = cmd.configFile === null ? null : resolve(cmd.configFile);
   try {
-    const directives = loadServerConfig(config, { file: configFile, stdin: cmd.stdin ? stdin() : null, options: cmd.options });
+    const checkUser = userLineCheck(new CommandTable(allCommands()), config);
+    const directives = loadServerConfig(config, { file: configFile, stdin: cmd.stdin ? stdin() : null, options: cmd.options, checkUser });
     return { config, configFile, directives, fromStdin: cmd.stdin };
   } catch (err) {
     if (err instanceof ConfigFileError) throw new FatalStartupError(formatFatalConfigError(err));
@@ -91,7 +95,6 @@ export function loadCliConfig(args: readonly string[], stdin: () => string = rea
 function warnUnsupported(log: Logger, directives: ConfigDirectives): void {
   const ignored: Array<[string, number]> = [
     ['rename-command', directives.renames.length],
-    ['user', directives.users.length],
     ['loadmodule', directives.modules.length],
     ['module configuration', directives.moduleConfigs.length],
   ];
@@ -265,7 +268,7 @@ export async function main(argv: string[], stdin?: string): Promise<void> {
     log.warn('Server initialized');
   };
   try {
-    await startWithConfig(config, log, { configFile, onListening });
+    await startWithConfig(config, log, { configFile, onListening, users: directives.users });
   } catch (err) {
     // SHUTDOWN or a signal during the load: the server closed and onShutdown exits with 0.
     if (err instanceof LoadingInterrupted) {

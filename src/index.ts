@@ -8,6 +8,9 @@ import { rdbFiles } from './persistence/snapshot.js';
 import { loadAtStartup } from './persistence/load.js';
 import { LoadingInterrupted } from './persistence/loading.js';
 import { prepareScriptEngine } from './scripting/scripting.js';
+import { AclError, userLineCheck } from './acl/acl.js';
+import { CommandTable } from './commands/core/registry.js';
+import { allCommands } from './commands/index.js';
 
 // RDB snapshots in dir/dbfilename: SAVE, BGSAVE, save points, the final save of SHUTDOWN.
 registerPersistence({ rdb: rdbFiles });
@@ -43,9 +46,9 @@ export async function startServer(options: Record<string, string | number | bool
   const config = new Config();
   const { configFile, ...rest } = options;
   const file = typeof configFile === 'string' ? resolve(configFile) : null;
-  if (file !== null) loadServerConfig(config, { file });
+  const directives = file !== null ? loadServerConfig(config, { file, checkUser: userLineCheck(new CommandTable(allCommands()), config) }) : null;
   applyOptions(config, rest);
-  return startWithConfig(config, logger ?? silentLogger(), { configFile: file });
+  return startWithConfig(config, logger ?? silentLogger(), { configFile: file, users: directives?.users ?? [] });
 }
 
 export interface StartExtras {
@@ -56,6 +59,8 @@ export interface StartExtras {
    * takes signals from then on, as redis-server does).
    */
   onListening?: (server: NodisServer) => void;
+  /** The `user` directives of the config file (each line's arguments after `user`). */
+  users?: readonly (readonly string[])[];
 }
 
 /** The configuration asks for something this server will not pretend to do (e.g. appendonly yes), or the dataset cannot be loaded. */
@@ -76,6 +81,12 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
   await prepareScriptEngine(logger);
   const server = new NodisServer(config, logger);
   server.configFile = extras.configFile ?? null;
+  const aclRefusal = loadUsersAtStartup(server, extras.users ?? []);
+  if (aclRefusal !== null) {
+    server.onShutdown = null;
+    await server.close();
+    throw new StartupRefused(aclRefusal);
+  }
   await server.listen();
   extras.onListening?.(server);
   // persistenceRefusal let appendonly yes through only because an AOF writer is there.
@@ -101,6 +112,37 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
     close: () => server.close(),
     server,
   };
+}
+
+/**
+ * Redis's ACLLoadUsersAtStartup: the config file's `user` lines, or the ACL file, not both.
+ * Returns why the server cannot start, or null.
+ */
+function loadUsersAtStartup(server: NodisServer, users: readonly (readonly string[])[]): string | null {
+  const acl = server.acl;
+  if (acl.aclFile !== '' && users.length !== 0) {
+    return (
+      'Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely ' +
+      'to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.'
+    );
+  }
+  try {
+    acl.loadConfiguredUsers(users);
+  } catch (err) {
+    if (!(err instanceof AclError)) throw err;
+    server.log.warn(err.message);
+    return 'Critical error while loading ACLs. Exiting.';
+  }
+  for (const user of acl.sortedUsers()) {
+    if (user.off && users.some((line) => line[0] === user.name)) {
+      server.log.info(`The user '${user.name}' is disabled (there is no 'on' modifier in the user description). Make sure this is not a configuration error.`);
+    }
+  }
+  if (acl.aclFile !== '') {
+    const errors = acl.loadFromFile(null);
+    if (errors !== null) return `Aborting Redis startup because of ACL errors: ${errors}`;
+  }
+  return null;
 }
 
 export { Config, LoadingInterrupted, NodisServer };

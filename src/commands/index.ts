@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CommandSpec } from './core/context.js';
 import { joinCommandGroups, type CommandGroupSource } from './core/registry.js';
+import { commands as acl } from './acl/index.js';
 import { commands as connection } from './connection/index.js';
 import { commands as geo } from './geo/index.js';
 import { commands as hashes } from './hashes/index.js';
@@ -15,6 +16,7 @@ import { commands as streams } from './streams/index.js';
 import { commands as strings } from './strings/index.js';
 import { commands as transactions } from './transactions/index.js';
 import { commands as zsets } from './zsets/index.js';
+import aclData from './acl/commands.json' with { type: 'json' };
 import connectionData from './connection/commands.json' with { type: 'json' };
 import geoData from './geo/commands.json' with { type: 'json' };
 import hashesData from './hashes/commands.json' with { type: 'json' };
@@ -40,6 +42,7 @@ const scriptingData: object = JSON.parse(readFileSync(new URL('./scripting/comma
  * key specs, ACL categories, tips and docs, written by `npm run gen:commands`).
  */
 export const commandGroups: readonly CommandGroupSource[] = [
+  { folder: 'acl', code: acl, data: aclData },
   { folder: 'connection', code: connection, data: connectionData },
   { folder: 'geo', code: geo, data: geoData },
   { folder: 'hashes', code: hashes, data: hashesData },

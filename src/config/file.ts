@@ -47,6 +47,7 @@ export interface ConfigDirectives {
 interface LoadState {
   saveLoaded: boolean;
   directives: ConfigDirectives;
+  checkUser?: UserLineCheck;
 }
 
 /** Directives Redis 7.0 still accepts (and ignores) with one argument. */
@@ -106,6 +107,8 @@ function applyDirective(config: Config, argv: string[], state: LoadState): void 
   } else if (name === 'rename-command' && argv.length === 3) {
     d.renames.push([argv[1] as string, argv[2] as string]);
   } else if (name === 'user' && argv.length >= 2) {
+    const error = state.checkUser?.(args, d.users) ?? null;
+    if (error !== null) throw new Error(error);
     d.users.push(args);
   } else if (name === 'loadmodule' && argv.length >= 2) {
     d.modules.push(args);
@@ -164,7 +167,14 @@ export interface ConfigSources {
   stdin?: string | null;
   /** Command line options already turned into config lines. */
   options?: string;
+  /**
+   * Checks each `user` line as it is read (Redis's ACLAppendUserForLoading): its arguments after
+   * `user`, and those of the lines before it; returns the error for the config file, or null.
+   */
+  checkUser?: UserLineCheck;
 }
+
+export type UserLineCheck = (args: readonly string[], earlier: readonly (readonly string[])[]) => string | null;
 
 /**
  * Redis's loadServerConfig: the file, then stdin, then the command line options (after a
@@ -174,7 +184,9 @@ export function loadServerConfig(config: Config, sources: ConfigSources): Config
   let content = sources.file ? readConfig(sources.file) : '';
   if (sources.stdin) content += sources.stdin;
   content += '\n' + (sources.options ?? '');
-  const directives = loadConfigText(config, content);
+  const state = newState();
+  state.checkUser = sources.checkUser;
+  const directives = loadConfigText(config, content, state);
   const logfile = config.getString('logfile');
   if (logfile !== '') {
     try {
@@ -305,10 +317,32 @@ function rewriteOption(state: RewriteState, param: ConfigParam, config: Config):
   }
 }
 
-/** The new content of the config file at `path` for the current values (Redis's rewriteConfig). */
-export function rewrittenConfig(config: Config, path: string): string {
+/** A directive's lines rewritten (Redis's rewriteConfigRewriteLine with force, then rewriteConfigMarkAsProcessed). */
+function rewriteDirective(state: RewriteState, name: string, lines: readonly string[]): void {
+  state.processed.add(name);
+  for (const line of lines) {
+    const old = state.optionLines.get(name);
+    if (old !== undefined && old.length > 0) {
+      state.lines[old.shift() as number] = line;
+    } else {
+      if (state.needsSignature) {
+        state.lines.push(SIGNATURE);
+        state.needsSignature = false;
+      }
+      state.lines.push(line);
+    }
+  }
+}
+
+/**
+ * The new content of the config file at `path` for the current values (Redis's rewriteConfig).
+ * `directives` are the lines of directives that are not parameters, rewritten as a whole
+ * (`user`: the current ACL users); a directive not given keeps its lines as they are.
+ */
+export function rewrittenConfig(config: Config, path: string, directives: ReadonlyMap<string, readonly string[]> = new Map()): string {
   const state = readOldFile(config, path);
   for (const param of config.params()) rewriteOption(state, param, config);
+  for (const [name, lines] of directives) rewriteDirective(state, name, lines);
   // Lines of rewritten options that were not reused (a shorter `save` list, duplicates) go.
   for (const [option, indexes] of state.optionLines) {
     if (!state.processed.has(option)) continue;
@@ -329,8 +363,8 @@ export function rewrittenConfig(config: Config, path: string): string {
 }
 
 /** CONFIG REWRITE: replaces the file atomically (temp file, fsync, rename). Throws on I/O errors. */
-export function rewriteConfigFile(config: Config, path: string): void {
-  const content = rewrittenConfig(config, path);
+export function rewriteConfigFile(config: Config, path: string, directives?: ReadonlyMap<string, readonly string[]>): void {
+  const content = rewrittenConfig(config, path, directives);
   const tmp = `${path}.${randomBytes(3).toString('hex')}`;
   const fd = openSync(tmp, 'wx', 0o644);
   try {

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { ProtocolError } from '../errors.js';
 import { RespParser } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/reply.js';
-import type { ClientConnection, MultiState, ServerContext } from '../commands/core/context.js';
+import type { AclUserView, ClientConnection, MultiState, ServerContext } from '../commands/core/context.js';
 import type { Database } from '../keyspace/database.js';
 import { beginBatch, countError, endBatch, processCommand } from '../commands/core/dispatch.js';
 import type { BlockingState, Waiter } from './blocking.js';
@@ -58,7 +58,8 @@ export class Client implements ClientConnection {
   name = '';
   libName = '';
   libVer = '';
-  user = 'default';
+  /** The ACL user the connection runs as (the default user until AUTH). */
+  user: AclUserView;
   authenticated: boolean;
   replyMode: 'on' | 'off' | 'skip' = 'on';
   private noEvictOn = false;
@@ -119,7 +120,8 @@ export class Client implements ClientConnection {
     private readonly socket: Socket,
   ) {
     this.db = server.databases[0] as Database;
-    this.authenticated = !server.requiresAuth();
+    this.user = server.acl.defaultUser;
+    this.authenticated = server.acl.defaultAuthenticated();
     this.parser.authenticated = this.authenticated;
     this.parser.maxBulkLen = server.config.getNumber('proto-max-bulk-len');
     this.addr = formatAddress(socket.remoteAddress, socket.remotePort);
@@ -337,7 +339,7 @@ export class Client implements ClientConnection {
     this.closing = true;
   }
 
-  authenticate(user: string): void {
+  authenticate(user: AclUserView): void {
     this.user = user;
     this.authenticated = true;
     this.parser.authenticated = true;
@@ -398,7 +400,9 @@ export class Client implements ClientConnection {
       this.monitor = false;
       this.server.monitors.delete(this);
     }
-    this.authenticated = !this.server.requiresAuth();
+    // Redis's clientSetDefaultAuth.
+    this.user = this.server.acl.defaultUser;
+    this.authenticated = this.server.acl.defaultAuthenticated();
     this.parser.authenticated = this.authenticated;
   }
 
@@ -425,7 +429,7 @@ export class Client implements ClientConnection {
       `multi=${this.multi === null ? -1 : this.multi.queue.length} qbuf=${qbuf} qbuf-free=${memory.qbufFree} argv-mem=${argvMem} ` +
       `multi-mem=${memory.multiMem} rbs=${this.replyBuffer.size} rbp=${this.replyBuffer.peak} obl=0 oll=0 omem=${omem} tot-mem=${memory.totMem} events=r ` +
       `cmd=${this.commandName === '' ? this.lastCommand : this.commandName} ` +
-      `user=${this.user} redir=${this.tracking === null ? -1 : this.tracking.redirect} resp=${this.reply.resp}`
+      `user=${this.user.name} redir=${this.tracking === null ? -1 : this.tracking.redirect} resp=${this.reply.resp}`
     );
   }
 

@@ -32,6 +32,7 @@ import { NO_AOF, NO_RDB, SaveStatus, aofWriter, checkSavePoints, persistenceStop
 import type { LoaderClient } from '../persistence/aof/server.js';
 import type { LoadingProgress } from '../persistence/loading.js';
 import { LocalClient } from '../commands/core/local-client.js';
+import { Acl } from '../acl/acl.js';
 
 import { listenOn, openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';
 
@@ -88,6 +89,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly meter = new MemoryMeter(this);
   /** maxmemory-policy at work (keyspace/evict.ts). */
   readonly evictor: Evictor;
+  /** ACL users and permissions. */
+  readonly acl: Acl;
   /** The clients' memory (INFO mem_clients_normal, part of used_memory) and maxmemory-clients. */
   readonly clientsMemory: ClientsMemory<Client>;
   /** As in Redis, start-up counts as the last save (LASTSAVE, save points). */
@@ -138,6 +141,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.latency = new LatencyMonitor(config);
     bindAccessPolicy(config, this.databases);
     config.onChange('hz', () => this.scheduleCron());
+    this.acl = new Acl(this);
     this.evictor = new Evictor(config, this);
     this.clientsMemory = new ClientsMemory<Client>(this.meter, log, this.stats);
     this.setMaxmemory(config.getNumber('maxmemory'));
@@ -229,7 +233,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   }
 
   requiresAuth(): boolean {
-    return this.config.getString('requirepass') !== '';
+    return this.acl.authRequired();
   }
 
   allocateClientId(): number {
@@ -450,7 +454,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   }
 
   private deniedByProtectedMode(socket: net.Socket): boolean {
-    return protectedModeDenies(this.config.getBool('protected-mode'), this.requiresAuth(), socket.remoteAddress);
+    // Redis looks at the default user's nopass flag only (a default user turned off still counts as open).
+    return protectedModeDenies(this.config.getBool('protected-mode'), !this.acl.defaultUser.nopass, socket.remoteAddress);
   }
 
   clientClosed(client: Client): void {

@@ -118,7 +118,7 @@ export class Scripting {
       setRepl: (targets) => {
         if (this.run !== null) this.run.replTargets = targets;
       },
-      aclCheck: (argv) => (this.commandExists(argv) ? true : null),
+      aclCheck: (argv) => this.callerMayRun(argv),
       errorReplied: (message) => countError(this.server.stats, message),
     };
   }
@@ -296,12 +296,23 @@ export class Scripting {
     else log.debug(message);
   }
 
-  /** Redis's lookupCommand, as redis.acl_check_cmd uses it: a subcommand must exist too. */
-  private commandExists(argv: readonly string[]): boolean {
+  /**
+   * redis.acl_check_cmd: whether the script's caller's user may run `argv` (null when it names
+   * no command). The command is found as Redis's lookupCommand finds it: a subcommand must exist
+   * too, and the arity is not checked.
+   */
+  private callerMayRun(argv: readonly string[]): boolean | null {
     const top = this.server.commands.lookup(argv[0] as string);
-    if (top === undefined) return false;
-    if (top.subcommands === null || argv.length < 2) return true;
-    return top.subcommands.has((argv[1] as string).toLowerCase());
+    if (top === undefined) return null;
+    let command = top;
+    if (top.subcommands !== null && argv.length >= 2) {
+      const sub = top.subcommands.get((argv[1] as string).toLowerCase());
+      if (sub === undefined) return null;
+      command = sub;
+    }
+    const user = this.run?.caller.user;
+    if (user === undefined || user.unrestricted) return true;
+    return this.server.acl.check(user, command, argv) === null;
   }
 }
 

@@ -135,6 +135,8 @@ function redactedMigrateArgv(argv: readonly string[]): readonly string[] {
  */
 export function redactedArgv(name: string, argv: readonly string[]): readonly string[] {
   if (name === 'auth') return argv.length > 3 ? argv : argv.map((a, i) => (i === 0 ? a : '(redacted)'));
+  // ACL SETUSER hides the user name and every rule (passwords among them).
+  if (name === 'acl' && argv.length >= 3 && (argv[1] as string).toLowerCase() === 'setuser') return argv.map((a, i) => (i < 2 ? a : '(redacted)'));
   if (name === 'migrate') return redactedMigrateArgv(argv);
   if (name !== 'hello' || argv.length < 4) return argv;
   const version = argv[1] as string;

@@ -1,7 +1,8 @@
 import { isValidClientName } from '../../util/client-name.js';
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import { getLongLong, getRangeLong, parseLongLong } from '../../util/parse.js';
-import type { ClientConnection, CommandCode } from '../core/context.js';
+import type { AclUserView, ClientConnection, CommandCode } from '../core/context.js';
+import { aclOf } from '../../acl/acl.js';
 import { onConnection } from '../core/checks.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
 import { clientCaching, clientGetredir, clientTracking, clientTrackinginfo } from './client-tracking.js';
@@ -133,11 +134,11 @@ interface KillFilter {
   type: ClientType | null;
   addr: string | null;
   laddr: string | null;
-  user: string | null;
+  user: AclUserView | null;
   skipme: boolean;
 }
 
-function parseKillFilter(argv: string[]): KillFilter {
+function parseKillFilter(ctx: ClientConnection, argv: string[]): KillFilter {
   const filter: KillFilter = { id: 0, type: null, addr: null, laddr: null, user: null, skipme: true };
   for (let i = 2; i < argv.length; i += 2) {
     const opt = (argv[i] as string).toLowerCase();
@@ -153,9 +154,9 @@ function parseKillFilter(argv: string[]): KillFilter {
     } else if (opt === 'laddr') {
       filter.laddr = value;
     } else if (opt === 'user') {
-      // The only user is 'default' until ACL users exist.
-      if (value !== 'default') throw new RedisError(`ERR No such user '${value}'`);
-      filter.user = value;
+      const user = aclOf(ctx.server).user(value);
+      if (user === undefined) throw new RedisError(`ERR No such user '${value}'`);
+      filter.user = user;
     } else if (opt === 'skipme') {
       const yesNo = value.toLowerCase();
       if (yesNo === 'yes') filter.skipme = true;
@@ -172,7 +173,7 @@ function clientKill(ctx: ClientConnection, argv: string[]): void {
   const oldForm = argv.length === 3;
   const filter: KillFilter = oldForm
     ? { id: 0, type: null, addr: argv[2] as string, laddr: null, user: null, skipme: false }
-    : parseKillFilter(argv);
+    : parseKillFilter(ctx, argv);
   const victims: ClientConnection[] = [];
   for (const client of ctx.server.clients.values()) {
     if (filter.addr !== null && client.addr !== filter.addr) continue;

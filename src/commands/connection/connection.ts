@@ -5,6 +5,7 @@ import type { ClientConnection, CommandCode, CommandContext } from '../core/cont
 import { onConnection } from '../core/checks.js';
 import { clientCommand, validateClientName } from './client.js';
 import { isSubscribed } from '../../pubsub/registry.js';
+import { aclOf } from '../../acl/acl.js';
 
 const ERR_WRONGPASS = 'WRONGPASS invalid username-password pair or user is disabled.';
 const ERR_AUTH_NOPASS =
@@ -48,28 +49,18 @@ function select(ctx: CommandContext, argv: string[]): void {
   ctx.reply.ok();
 }
 
-/**
- * Checks a username/password pair against the only user there is, `default`, whose password is
- * requirepass (none = any password is accepted, like Redis's nopass).
- */
-function checkCredentials(ctx: CommandContext, user: string, password: string): boolean {
-  if (user !== 'default') return false;
-  const required = ctx.server.config.getString('requirepass');
-  return required === '' || password === required;
-}
-
 function auth(ctx: ClientConnection, argv: string[]): void {
   if (argv.length > 3) throw new RedisError(ERR_SYNTAX);
+  const acl = aclOf(ctx.server);
   let user = 'default';
   let password = argv[1] as string;
   if (argv.length === 2) {
-    if (!ctx.server.requiresAuth()) throw new RedisError(ERR_AUTH_NOPASS);
+    if (acl.defaultUser.nopass) throw new RedisError(ERR_AUTH_NOPASS);
   } else {
     user = argv[1] as string;
     password = argv[2] as string;
   }
-  if (!checkCredentials(ctx, user, password)) throw new RedisError(ERR_WRONGPASS);
-  ctx.authenticate(user);
+  if (!acl.authenticate(ctx, user, password, argv[0] as string)) throw new RedisError(ERR_WRONGPASS);
   ctx.reply.ok();
 }
 
@@ -87,9 +78,9 @@ function hello(ctx: ClientConnection, argv: string[]): void {
     const more = argv.length - 1 - j;
     const opt = (argv[j] as string).toLowerCase();
     if (opt === 'auth' && more >= 2) {
-      const user = argv[j + 1] as string;
-      if (!checkCredentials(ctx, user, argv[j + 2] as string)) throw new RedisError(ERR_WRONGPASS);
-      ctx.authenticate(user);
+      if (!aclOf(ctx.server).authenticate(ctx, argv[j + 1] as string, argv[j + 2] as string, argv[0] as string)) {
+        throw new RedisError(ERR_WRONGPASS);
+      }
       j += 2;
     } else if (opt === 'setname' && more >= 1) {
       const name = argv[j + 1] as string;
@@ -100,7 +91,7 @@ function hello(ctx: ClientConnection, argv: string[]): void {
       throw new RedisError(`ERR Syntax error in HELLO option '${argv[j] as string}'`);
     }
   }
-  if (!ctx.authenticated && ctx.server.requiresAuth()) throw new RedisError(ERR_HELLO_NOAUTH);
+  if (!ctx.authenticated) throw new RedisError(ERR_HELLO_NOAUTH);
   if (version !== 0) ctx.reply.resp = version as 2 | 3;
   const reply = ctx.reply;
   reply.mapHeader(7);

@@ -1,5 +1,5 @@
 import { RedisError, ERR_NOAUTH } from '../../errors.js';
-import type { ClientConnection, CommandContext, CommandHandler, ResolvedCommand } from './context.js';
+import type { AclDenial, ClientConnection, CommandContext, CommandHandler, MultiState, ResolvedCommand } from './context.js';
 import {
   CMD_ALLOW_BUSY, CMD_DENYOOM, CMD_LOADING, CMD_MAY_REPLICATE, CMD_NO_AUTH, CMD_NO_MULTI, CMD_NOSCRIPT, CMD_PAUSED_BY_WRITE_PAUSE, CMD_PROTECTED,
   CMD_WRITE,
@@ -11,8 +11,8 @@ import { EVICT_FAIL } from '../../keyspace/evict.js';
  * The checks a command passes before it runs (Redis's processCommand and scriptCall), in one
  * place for every caller: a connection, a script's redis.call and the AOF loader. A command sent
  * inside MULTI is checked when it is queued; when EXEC runs it, Redis 7.0 checks again only its
- * ACL permissions (the rules may have changed meanwhile), which EXEC will do once ACL users
- * exist. Arity and the command's existence are resolveCommand's.
+ * ACL permissions (the rules may have changed meanwhile: recheckPermissions). Arity and the
+ * command's existence are resolveCommand's.
  */
 
 /** The command must wait (CLIENT PAUSE WRITE) and be tried again later; not an error. */
@@ -33,7 +33,7 @@ const ALLOWED_WHILE_SUBSCRIBED = new Set(['ping', 'subscribe', 'ssubscribe', 'un
 
 /** Whether the current client must authenticate before running `resolved`. */
 export function needsAuth(ctx: CommandContext, resolved: ResolvedCommand): boolean {
-  return !ctx.authenticated && ctx.server.requiresAuth() && (resolved.flagBits & CMD_NO_AUTH) === 0;
+  return !ctx.authenticated && (resolved.flagBits & CMD_NO_AUTH) === 0 && ctx.server.requiresAuth();
 }
 
 /**
@@ -41,8 +41,10 @@ export function needsAuth(ctx: CommandContext, resolved: ResolvedCommand): boole
  * answer instead of running it. `bits` are the command's CMD_… bits for these arguments (its
  * spec's, or what its commandFlags hook made of them).
  */
-export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand, bits: number = resolved.flagBits): typeof PASS | typeof POSTPONE | typeof DROPPED | string {
-  if (ctx.caller === 'script') return checkScriptCommand(ctx, bits);
+export function checkCommand(
+  ctx: CommandContext, resolved: ResolvedCommand, argv: readonly string[], bits: number = resolved.flagBits,
+): typeof PASS | typeof POSTPONE | typeof DROPPED | string {
+  if (ctx.caller === 'script') return checkScriptCommand(ctx, resolved, argv, bits);
   if ((bits & CMD_PROTECTED) !== 0 && ctx.caller !== 'loader' && !protectedCommandAllowed(ctx, resolved)) {
     const name = resolved.topName;
     return (
@@ -52,7 +54,14 @@ export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand, bit
   }
   if (needsAuth(ctx, resolved)) return ERR_NOAUTH;
   if (ctx.multi !== null && (bits & CMD_NO_MULTI) !== 0) return ERR_NOT_IN_MULTI;
-  // ACL permissions will be checked here (ACL users come with their own issue).
+  // A user with every permission (the default user as shipped) is never checked: one property read.
+  if (!ctx.user.unrestricted) {
+    const denial = ctx.server.acl.check(ctx.user, resolved, argv);
+    if (denial !== null) {
+      ctx.server.acl.logDenial(ctx, denial, ctx.multi !== null ? 'multi' : 'toplevel', resolved, argv);
+      return noPermissionError(denial, resolved);
+    }
+  }
   // Redis's evictClients before key eviction, once the last command's output counts: this
   // client itself may be the one to go, and then its command is not run.
   if (ctx.server.clientsMemory.limit !== 0 && ctx.caller === 'client') {
@@ -84,10 +93,18 @@ export function checkCommand(ctx: CommandContext, resolved: ResolvedCommand, bit
  * Authentication, MULTI, pauses and loading are the calling client's business, checked when
  * it sent EVAL.
  */
-function checkScriptCommand(ctx: CommandContext, bits: number): typeof PASS | string {
+function checkScriptCommand(ctx: CommandContext, resolved: ResolvedCommand, argv: readonly string[], bits: number): typeof PASS | string {
   if ((bits & CMD_NOSCRIPT) !== 0) return ERR_NOSCRIPT;
-  // ACL permissions will be checked here (ACL users come with their own issue).
   const run = ctx.scriptRun;
+  // The script's commands run as the user who called the script (Redis's scriptVerifyACL).
+  const user = run !== null ? run.caller.user : ctx.user;
+  if (!user.unrestricted) {
+    const denial = ctx.server.acl.check(user, resolved, argv);
+    if (denial !== null) {
+      ctx.server.acl.logDenial(run !== null ? run.caller : ctx, denial, 'lua', resolved, argv);
+      return `ERR The user executing the script ${scriptDenialText(denial)}`;
+    }
+  }
   const meter = ctx.server.meter;
   if (run !== null) {
     if (run.readOnly && (bits & (CMD_WRITE | CMD_MAY_REPLICATE)) !== 0) return ERR_WRITE_IN_READ_ONLY_SCRIPT;
@@ -101,6 +118,50 @@ function checkScriptCommand(ctx: CommandContext, bits: number): typeof PASS | st
   // Unreachable from a script (EVAL is refused while loading), kept for any socket-less caller.
   if (ctx.server.loading && (bits & CMD_LOADING) === 0) return ERR_LOADING;
   return PASS;
+}
+
+/** Redis's processCommand texts for a refused command. */
+function noPermissionError(denial: AclDenial, resolved: ResolvedCommand): string {
+  if (denial.reason === 'command') return `NOPERM this user has no permissions to run the '${resolved.fullName}' command`;
+  if (denial.reason === 'key') return 'NOPERM this user has no permissions to access one of the keys used as arguments';
+  return 'NOPERM this user has no permissions to access one of the channels used as arguments';
+}
+
+/** Redis's getAclErrorMessage, said of the user executing a script. */
+function scriptDenialText(denial: AclDenial): string {
+  if (denial.reason === 'command') return "can't run this command or subcommand";
+  if (denial.reason === 'key') return "can't access at least one of the keys mentioned in the command arguments";
+  return "can't publish to the channel mentioned in the command";
+}
+
+/**
+ * Redis's execCommand check of each queued command: the rules may have changed since it was
+ * queued. Returns the error the command answers instead of running, or null.
+ */
+export function recheckPermissions(ctx: CommandContext, resolved: ResolvedCommand, argv: readonly string[], transaction: MultiState): string | null {
+  if (ctx.user.unrestricted) return null;
+  const denial = ctx.server.acl.check(ctx.user, resolved, argv);
+  if (denial === null) return null;
+  // The log shows the client as Redis's does here: still in its transaction, running EXEC.
+  const running = ctx.commandName;
+  ctx.multi = transaction;
+  ctx.commandName = 'exec';
+  try {
+    ctx.server.acl.logDenial(ctx, denial, 'multi', resolved, argv);
+  } finally {
+    ctx.multi = null;
+    ctx.commandName = running;
+  }
+  const reason =
+    denial.reason === 'command'
+      ? 'no permission to execute the command or subcommand'
+      : denial.reason === 'key'
+        ? 'no permission to touch the specified keys'
+        : 'no permission to access one of the channels used as arguments';
+  return (
+    'NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. ' +
+    `This command is no longer allowed for the following reason: ${reason}`
+  );
 }
 
 export const ERR_MISCONF_RDB =

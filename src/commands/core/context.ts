@@ -28,8 +28,8 @@ export interface CommandContext extends Watcher, Subscriber, TrackingClient {
   db: Database;
   /** Selects database `index`; the caller has validated it. */
   select(index: number): void;
-  /** The user the commands run as (only 'default' for now). */
-  user: string;
+  /** The ACL user the commands run as. */
+  user: AclUserView;
   authenticated: boolean;
   /**
    * Running inside MULTI/EXEC or a script: blocking commands must not block and answer as if
@@ -73,6 +73,47 @@ export interface ScriptRun {
   readonly keys: readonly string[];
 }
 
+/** An ACL user as the checks before a command see it (acl/ has the rest). */
+export interface AclUserView {
+  readonly name: string;
+  /**
+   * The user's root selector allows every command, key and channel (+@all ~* &*): no
+   * permission check runs for it, which keeps the hot path free of ACL work.
+   */
+  readonly unrestricted: boolean;
+}
+
+/** Why ACL refused a command (Redis's ACL_DENIED_*), and the argument (key, channel) at fault. */
+export interface AclDenial {
+  reason: 'command' | 'key' | 'channel';
+  pos: number;
+}
+
+/** Where a refused command was run (ACL LOG's context). */
+export type AclLogContext = 'toplevel' | 'multi' | 'lua';
+
+/** The ACL as the execution core uses it (acl/acl.ts). */
+export interface AccessControl {
+  /** The user new connections run as. */
+  readonly defaultUser: AclUserView;
+  /** Whether clients that have not authenticated must (the default user has a password or is off). */
+  authRequired(): boolean;
+  /** Whether a new connection starts authenticated as the default user. */
+  defaultAuthenticated(): boolean;
+  /** Redis's ACLCheckAllUserCommandPerm: null when `user` may run argv, else why not. */
+  check(user: AclUserView, resolved: ResolvedCommand, argv: readonly string[]): AclDenial | null;
+  /**
+   * Redis's ACLUserCheckCmdWithUnrestrictedKeyAccess for reads: one selector allows argv and
+   * may read every key (SORT's BY and GET read keys no argument names).
+   */
+  mayReadAnyKey(user: AclUserView, resolved: ResolvedCommand, argv: readonly string[]): boolean;
+  /** Redis's addACLLogEntry for a refused command; `client` is whoever ran it (a script's caller). */
+  logDenial(client: CommandContext, denial: AclDenial, context: AclLogContext, resolved: ResolvedCommand, argv: readonly string[]): void;
+}
+
+/** Who runs a socket-less caller's commands when nobody asked (the AOF loader): everything is allowed, as Redis's user-less clients. */
+export const SUPERUSER: AclUserView = { name: 'default', unrestricted: true };
+
 /** 'client': a socket; 'script': EVAL/FCALL; 'loader': AOF loading, replication stream. */
 export type CallerKind = 'client' | 'script' | 'loader';
 
@@ -82,7 +123,7 @@ export interface ClientConnection extends CommandContext {
   libName: string;
   libVer: string;
   /** AUTH or HELLO AUTH succeeded as `user`: also lifts the limits on unauthenticated requests. */
-  authenticate(user: string): void;
+  authenticate(user: AclUserView): void;
   /** Answer this reply, then close the connection (QUIT). */
   closeAfterReply(): void;
   /** CLIENT REPLY ON|OFF|SKIP */
@@ -185,6 +226,8 @@ export interface ResolvedCommand {
   stat: CommandStat;
   /** A container command (CONFIG, CLIENT…) looks its subcommands up here. */
   subcommands: Map<string, ResolvedCommand> | null;
+  /** A number per command and subcommand, from 0: its bit in ACL users' command bitmaps. */
+  id: number;
 }
 
 export interface CommandStat {
@@ -360,8 +403,10 @@ export interface ServerContext extends PersistedServer {
   readonly saveStatus: SaveStatus;
   /** Every connected client, by id. */
   readonly clients: ReadonlyMap<number, ClientConnection>;
-  /** Whether a password is required (requirepass set). */
+  /** Whether clients must authenticate (the default user has a password or is off). */
   requiresAuth(): boolean;
+  /** ACL users and the permission check (acl/acl.ts). */
+  readonly acl: AccessControl;
   /** The next client id (CLIENT ID), for connections and socket-less callers alike. */
   allocateClientId(): number;
   /** maxmemory, the memory estimate checked against it and the OOM state of the running command (core/checks.ts). */

@@ -248,7 +248,7 @@ export function processCommand(ctx: CommandContext, argv: string[]): boolean {
   ctx.commandName = resolved.fullName;
   const flagsOf = resolved.spec.commandFlags;
   const bits = flagsOf === undefined ? resolved.flagBits : flagsOf(ctx, argv, resolved.flagBits);
-  const verdict = checkCommand(ctx, resolved, bits);
+  const verdict = checkCommand(ctx, resolved, argv, bits);
   if (verdict === POSTPONE) return false;
   if (verdict === DROPPED) return true;
   if (verdict !== PASS) {
@@ -332,7 +332,7 @@ export function scriptCall(ctx: CommandContext, argv: string[]): void {
   ctx.commandName = resolved.fullName;
   const flagsOf = resolved.spec.commandFlags;
   const bits = flagsOf === undefined ? resolved.flagBits : flagsOf(ctx, argv, resolved.flagBits);
-  const verdict = checkCommand(ctx, resolved, bits);
+  const verdict = checkCommand(ctx, resolved, argv, bits);
   if (verdict !== PASS) {
     reject(ctx, resolved, verdict as string);
     return;

@@ -3,7 +3,7 @@ import type { Database } from '../../keyspace/database.js';
 import type { WatchedKey } from '../../keyspace/watch.js';
 import type { TrackingState } from '../../pubsub/tracking.js';
 import type { MultiState } from '../transactions/index.js';
-import type { CommandContext, ScriptRun, ServerContext } from './context.js';
+import { SUPERUSER, type AclUserView, type CommandContext, type ScriptRun, type ServerContext } from './context.js';
 import { processCommand, scriptCall } from './dispatch.js';
 
 /**
@@ -14,7 +14,8 @@ import { processCommand, scriptCall } from './dispatch.js';
 export class LocalClient implements CommandContext {
   readonly reply = new ReplyWriter();
   db: Database;
-  user = 'default';
+  /** Scripts' commands are checked as their caller's user (checks.ts); the loader may run anything. */
+  user: AclUserView = SUPERUSER;
   authenticated = true;
   /** A caller without a socket can never wait: blocking commands answer as if timed out (Redis's CLIENT_DENY_BLOCKING). */
   get inMulti(): boolean {

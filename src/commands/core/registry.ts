@@ -89,6 +89,7 @@ export class CommandTable implements CommandLookup {
   private readonly casedAliases = new Map<string, ResolvedCommand>();
   /** Every command and subcommand by full name ('get', 'config|get'): INFO commandstats. */
   readonly stats = new Map<string, CommandStat>();
+  private nextId = 0;
 
   constructor(specs: CommandSpec[]) {
     for (const spec of specs) {
@@ -108,7 +109,8 @@ export class CommandTable implements CommandLookup {
     }
     const topName = (parent ?? spec).name;
     const flagBits = commandFlagBits(spec.flags, parent === null ? null : parent.flags);
-    return { spec, fullName, parent, topName, flagBits, stat, subcommands };
+    const id = this.nextId++;
+    return { spec, fullName, parent, topName, flagBits, stat, subcommands, id };
   }
 
   lookup(name: string): ResolvedCommand | undefined {

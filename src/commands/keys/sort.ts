@@ -72,7 +72,18 @@ function compareItems(a: SortItem, b: SortItem): number {
   return sortDesc ? -c : c;
 }
 
-function parseOptions(argv: string[], readonly: boolean): SortOptions {
+/**
+ * Whether the user running SORT may read every key (Redis's user_has_full_key_access): BY with a
+ * pattern and GET read keys that no argument names. A script's commands run as its caller.
+ */
+function mayReadAnyKey(ctx: CommandContext, argv: readonly string[]): boolean {
+  const user = ctx.scriptRun !== null ? ctx.scriptRun.caller.user : ctx.user;
+  if (user.unrestricted) return true;
+  const resolved = ctx.server.commands.find(argv[0] as string);
+  return resolved === undefined || ctx.server.acl.mayReadAnyKey(user, resolved, argv);
+}
+
+function parseOptions(argv: string[], readonly: boolean, fullKeyAccess: boolean): SortOptions {
   const opts: SortOptions = {
     desc: false, alpha: false, limitStart: 0, limitCount: -1, sortBy: null, dontSort: false, store: null, gets: [],
   };
@@ -97,7 +108,9 @@ function parseOptions(argv: string[], readonly: boolean): SortOptions {
       opts.sortBy = pattern;
       // Never cleared again: a later BY with '*' still does not sort, as in Redis.
       if (cIndexOf(pattern, '*') === -1) opts.dontSort = true;
+      else if (!fullKeyAccess) throw new RedisError('ERR BY option of SORT denied due to insufficient ACL permissions.');
     } else if (arg === 'get' && left >= 1) {
+      if (!fullKeyAccess) throw new RedisError('ERR GET option of SORT denied due to insufficient ACL permissions.');
       opts.gets.push(argv[++j] as string);
     } else {
       throw new RedisError(ERR_SYNTAX);
@@ -151,7 +164,7 @@ function loadZSetRange(zset: ZSet, vector: SortItem[], from: number, n: number, 
 }
 
 function sortGeneric(ctx: CommandContext, argv: string[], readonly: boolean): void {
-  const opts = parseOptions(argv, readonly);
+  const opts = parseOptions(argv, readonly, mayReadAnyKey(ctx, argv));
   const db = ctx.db;
   const found = db.lookupRead(argv[1] as string);
   if (found !== undefined && (typeof found === 'string' || (found.type !== 'list' && found.type !== 'set' && found.type !== 'zset'))) {

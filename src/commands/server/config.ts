@@ -1,5 +1,6 @@
 import { ConfigSetError } from '../../config/config.js';
 import { rewriteConfigFile } from '../../config/file.js';
+import { aclOf } from '../../acl/acl.js';
 import type { ConfigParam } from '../../config/schema.js';
 import { strerror } from '../../config/values.js';
 import { ERR_SYNTAX, RedisError } from '../../errors.js';
@@ -123,7 +124,7 @@ function configRewrite(ctx: CommandContext): void {
   const path = ctx.server.configFile;
   if (path === null || path === undefined) throw new RedisError('ERR The server is running without a config file');
   try {
-    rewriteConfigFile(ctx.server.config, path);
+    rewriteConfigFile(ctx.server.config, path, new Map([['user', aclOf(ctx.server).configLines()]]));
   } catch (err) {
     ctx.server.log.warn(`CONFIG REWRITE failed: ${strerror(err)}`);
     throw new RedisError(`ERR Rewriting config file: ${strerror(err)}`);

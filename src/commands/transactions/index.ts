@@ -1,7 +1,8 @@
 import { RedisError } from '../../errors.js';
 import { WatchRegistry } from '../../keyspace/watch.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
-import { call } from '../core/dispatch.js';
+import { call, replyError } from '../core/dispatch.js';
+import { recheckPermissions } from '../core/checks.js';
 
 // Declared with the command context (core must not import a command group); local-client.ts imports them from here.
 export type { MultiState, QueuedCommand } from '../core/context.js';
@@ -39,7 +40,9 @@ function exec(ctx: CommandContext): void {
   try {
     for (const { resolved, argv } of state.queue) {
       ctx.commandName = resolved.fullName;
-      call(ctx, resolved, argv);
+      const refused = recheckPermissions(ctx, resolved, argv, state);
+      if (refused !== null) replyError(ctx, refused);
+      else call(ctx, resolved, argv);
     }
   } finally {
     ctx.inMulti = false;
