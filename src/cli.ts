@@ -9,6 +9,7 @@ import {
 } from './config/file.js';
 import { HEAP_SIZING_ENV, READY_FOR_SIGNALS, SignalPairing, isRelayedSignal, type ShutdownSignal } from './launch-channel.js';
 import { createLogger, levelOf, type Logger } from './log.js';
+import { allCommands } from './commands/index.js';
 import { LoadingInterrupted, StartupRefused, startWithConfig, type NodisServer } from './index.js';
 import { finalSave } from './persistence/index.js';
 import { cgroupMemoryLimit, planHeap } from './server/heap.js';
@@ -79,7 +80,7 @@ export function loadCliConfig(args: readonly string[], stdin: () => string = rea
   const config = new Config();
   const configFile = cmd.configFile === null ? null : resolve(cmd.configFile);
   try {
-    const directives = loadServerConfig(config, { file: configFile, stdin: cmd.stdin ? stdin() : null, options: cmd.options });
+    const directives = loadServerConfig(config, { file: configFile, stdin: cmd.stdin ? stdin() : null, options: cmd.options, commandNames: allCommands().map((spec) => spec.name) });
     return { config, configFile, directives, fromStdin: cmd.stdin };
   } catch (err) {
     if (err instanceof ConfigFileError) throw new FatalStartupError(formatFatalConfigError(err));
@@ -90,7 +91,6 @@ export function loadCliConfig(args: readonly string[], stdin: () => string = rea
 
 function warnUnsupported(log: Logger, directives: ConfigDirectives): void {
   const ignored: Array<[string, number]> = [
-    ['rename-command', directives.renames.length],
     ['user', directives.users.length],
     ['loadmodule', directives.modules.length],
     ['module configuration', directives.moduleConfigs.length],

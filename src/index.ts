@@ -3,6 +3,7 @@ import { Config } from './config/config.js';
 import { loadServerConfig } from './config/file.js';
 import { silentLogger, type Logger } from './log.js';
 import { NodisServer } from './net/server.js';
+import { allCommands } from './commands/index.js';
 import { aofWriter, persistenceRefusal, persistenceWarning, registerPersistence } from './persistence/index.js';
 import { rdbFiles } from './persistence/snapshot.js';
 import { loadAtStartup } from './persistence/load.js';
@@ -43,9 +44,14 @@ export async function startServer(options: Record<string, string | number | bool
   const config = new Config();
   const { configFile, ...rest } = options;
   const file = typeof configFile === 'string' ? resolve(configFile) : null;
-  if (file !== null) loadServerConfig(config, { file });
+  if (file !== null) loadServerConfig(config, { file, commandNames: commandNames() });
   applyOptions(config, rest);
   return startWithConfig(config, logger ?? silentLogger(), { configFile: file });
+}
+
+/** The names rename-command lines are checked against. */
+function commandNames(): string[] {
+  return allCommands().map((spec) => spec.name);
 }
 
 export interface StartExtras {

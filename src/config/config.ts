@@ -34,6 +34,11 @@ export class Config {
   private readonly texts = new Map<string, string>();
   private readonly defaults = new Map<string, string>();
   private readonly listeners = new Map<string, Listener[]>();
+  /**
+   * rename-command lines of the config file, in order ([from, to]; an empty `to` removes the
+   * command): the server's command table applies them when it is built.
+   */
+  commandRenames: Array<[string, string]> = [];
 
   constructor() {
     for (const param of CONFIG_PARAMS) {

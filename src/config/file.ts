@@ -47,6 +47,11 @@ export interface ConfigDirectives {
 interface LoadState {
   saveLoaded: boolean;
   directives: ConfigDirectives;
+  /**
+   * The command table's top-level names as rename-command lines leave them (lower case), to
+   * refuse a line as Redis does at load time; null skips the check (no table given).
+   */
+  commandNames: Set<string> | null;
 }
 
 /** Directives Redis 7.0 still accepts (and ignores) with one argument. */
@@ -59,8 +64,12 @@ function trimLine(line: string): string {
   return line.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
 }
 
-function newState(): LoadState {
-  return { saveLoaded: false, directives: { renames: [], users: [], modules: [], moduleConfigs: [] } };
+function newState(commandNames: Iterable<string> | null = null): LoadState {
+  return {
+    saveLoaded: false,
+    directives: { renames: [], users: [], modules: [], moduleConfigs: [] },
+    commandNames: commandNames === null ? null : new Set([...commandNames].map((n) => n.toLowerCase())),
+  };
 }
 
 /**
@@ -104,7 +113,7 @@ function applyDirective(config: Config, argv: string[], state: LoadState): void 
   if (name === 'include' && argv.length === 2) {
     loadIncluded(config, resolve(config.getString('dir'), argv[1] as string), state);
   } else if (name === 'rename-command' && argv.length === 3) {
-    d.renames.push([argv[1] as string, argv[2] as string]);
+    renameCommand(state, argv[1] as string, argv[2] as string);
   } else if (name === 'user' && argv.length >= 2) {
     d.users.push(args);
   } else if (name === 'loadmodule' && argv.length >= 2) {
@@ -117,6 +126,24 @@ function applyDirective(config: Config, argv: string[], state: LoadState): void 
   } else {
     throw new Error('Bad directive or wrong number of arguments');
   }
+}
+
+/**
+ * Redis's rename-command: the command leaves the table under its name and, unless the new name
+ * is empty, comes back under the new one. Later lines see the table as earlier ones left it.
+ */
+function renameCommand(state: LoadState, from: string, to: string): void {
+  const names = state.commandNames;
+  if (names !== null) {
+    const fromName = from.toLowerCase();
+    if (!names.has(fromName)) throw new Error('No such command in rename-command');
+    names.delete(fromName);
+    if (to !== '') {
+      if (names.has(to.toLowerCase())) throw new Error('Target command name already exists');
+      names.add(to.toLowerCase());
+    }
+  }
+  state.directives.renames.push([from, to]);
 }
 
 /** The first `save` line replaces the defaults, later ones add their points; `save ""` empties the list. */
@@ -164,6 +191,8 @@ export interface ConfigSources {
   stdin?: string | null;
   /** Command line options already turned into config lines. */
   options?: string;
+  /** The command table's names, to check rename-command lines against (skipped without). */
+  commandNames?: Iterable<string>;
 }
 
 /**
@@ -174,7 +203,8 @@ export function loadServerConfig(config: Config, sources: ConfigSources): Config
   let content = sources.file ? readConfig(sources.file) : '';
   if (sources.stdin) content += sources.stdin;
   content += '\n' + (sources.options ?? '');
-  const directives = loadConfigText(config, content);
+  const directives = loadConfigText(config, content, newState(sources.commandNames ?? null));
+  config.commandRenames = directives.renames;
   const logfile = config.getString('logfile');
   if (logfile !== '') {
     try {

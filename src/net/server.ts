@@ -132,6 +132,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     readonly config: Config,
     readonly log: Logger,
   ) {
+    for (const [from, to] of config.commandRenames) this.commands.rename(from, to);
     const count = config.getNumber('databases');
     for (let i = 0; i < count; i++) this.databases.push(new Database(i, this, this.stats));
     this.slowlog = new SlowLog(config);

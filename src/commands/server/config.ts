@@ -143,8 +143,8 @@ const HELP = [
   '    Rewrite the configuration file.',
 ];
 
-function configHelp(ctx: CommandContext): void {
-  replyHelp(ctx, 'CONFIG', HELP);
+function configHelp(ctx: CommandContext, argv: string[]): void {
+  replyHelp(ctx, argv, HELP);
 }
 
 export const commands: CommandCode[] = [
