@@ -3,6 +3,7 @@ import { Config } from './config/config.js';
 import { loadServerConfig } from './config/file.js';
 import { silentLogger, type Logger } from './log.js';
 import { NodisServer } from './net/server.js';
+import { ERR_TLS_STARTUP, TlsConfigError } from './net/tls.js';
 import { allCommands } from './commands/index.js';
 import { aofWriter, persistenceRefusal, persistenceWarning, registerPersistence } from './persistence/index.js';
 import { rdbFiles } from './persistence/snapshot.js';
@@ -22,6 +23,8 @@ export type ServerOptions = Record<string, string | number | boolean> & {
 export interface RunningServer {
   /** The port actually listened on (useful with port 0). */
   readonly port: number;
+  /** The TLS port listened on (0: no TLS). */
+  readonly tlsPort: number;
   /** Stops listening and disconnects every client. */
   close(): Promise<void>;
   /** The server itself, for tests that need to look inside. */
@@ -82,7 +85,15 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
   await prepareScriptEngine(logger);
   const server = new NodisServer(config, logger);
   server.configFile = extras.configFile ?? null;
-  await server.listen();
+  try {
+    await server.listen();
+  } catch (err) {
+    if (!(err instanceof TlsConfigError)) throw err;
+    // As Redis: the reason goes to the log, then the short error, and the server does not start.
+    logger.warn(err.message);
+    await server.close();
+    throw new StartupRefused(ERR_TLS_STARTUP);
+  }
   extras.onListening?.(server);
   // persistenceRefusal let appendonly yes through only because an AOF writer is there.
   const aof = config.getBool('appendonly') ? aofWriter() : null;
@@ -103,6 +114,9 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
   return {
     get port() {
       return server.port;
+    },
+    get tlsPort() {
+      return server.tls.port;
     },
     close: () => server.close(),
     server,

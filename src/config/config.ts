@@ -111,7 +111,7 @@ export class Config {
       const [name, text] = pairs[i] as readonly [string, string];
       try {
         const parsed = this.parse(param, param.multiArg ? splitSpaces(text) : [text], this.currentText(param));
-        if (parsed.text !== this.currentText(param) || parsed.value !== this.values.get(param.name)) changed.push(i);
+        if (param.volatile === true || parsed.text !== this.currentText(param) || parsed.value !== this.values.get(param.name)) changed.push(i);
         this.store(param, parsed);
       } catch (err) {
         this.restore(params, old, i + 1, false);
