@@ -21,6 +21,8 @@ import { encodeCommand, type RespValue } from '../helpers/resp.js';
  * the server uses, once the fuzz's own data is gone, is back near what it was before.
  */
 const SEED = Number(process.env.NODIS_FUZZ_SEED ?? 20261206);
+/** NODIS_FUZZ_SCALE multiplies the iterations, for a longer hunt than the suite's default. */
+const SCALE = Number(process.env.NODIS_FUZZ_SCALE ?? 1);
 const BIN = fileURLToPath(new URL('../../bin/nodis-server', import.meta.url));
 
 /** Commands the fuzz leaves out: they would stop the server, reach other databases or clients, or replicate. */
@@ -149,7 +151,7 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
       sentinels.set(key, await control.callRaw('DUMP', `sentinel:${key}`));
     }
     await control.callRaw('SELECT', '0');
-  }, 60_000);
+  }, 60_000 * SCALE);
 
   afterAll(async () => {
     control?.close();
@@ -170,8 +172,25 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
       const own = prng(seed);
       let client = await RawClient.connect(server.port);
       for (let i = 0; i < perClient; i++) {
-        const argv = randomCommand(own, table);
+        let argv = randomCommand(own, table);
         count('command');
+        // Some run inside a script or a transaction instead, where other checks apply.
+        const wrap = own();
+        if (wrap < 0.08) {
+          argv = ['EVAL', 'return redis.pcall(unpack(ARGV))', '0', ...argv];
+          count('command in a script');
+        } else if (wrap < 0.12) {
+          client.send('MULTI');
+          client.send(...argv);
+          argv = ['EXEC'];
+          count('command in a transaction');
+          try {
+            await client.readRaw(100);
+            await client.readRaw(100);
+          } catch {
+            // Answered below, or the client is replaced there.
+          }
+        }
         client.send(...argv);
         try {
           const reply = await client.readRaw(own() < 0.5 ? 100 : 250);
@@ -193,9 +212,9 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
     await commandSequences(rnd, 2, 150);
     await expectAlive();
     usedBefore = await settledMemory();
-    await commandSequences(rnd, 4, 1500);
+    await commandSequences(rnd, 4, 1500 * SCALE);
     await expectAlive();
-  }, 60_000);
+  }, 60_000 * SCALE);
 
   it('survives random bytes, mutated commands and hostile frames, whole or half-closed', async () => {
     const rnd = prng(SEED + 1);
@@ -206,7 +225,7 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
       await oneShot(server.port, Buffer.from(frame, 'latin1'), true, 10);
     }
     await expectAlive();
-    for (let batch = 0; batch < 24; batch++) {
+    for (let batch = 0; batch < 24 * SCALE; batch++) {
       const inputs = Array.from({ length: 25 }, () => randomRespInput(rnd, table));
       await Promise.all(inputs.map((input) => {
         const halfClose = rnd() < 0.3;
@@ -215,7 +234,7 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
       }));
     }
     await expectAlive();
-  }, 60_000);
+  }, 60_000 * SCALE);
 
   it('survives RESTORE and FUNCTION RESTORE of mutated payloads, and reads of what they accepted', async () => {
     const rnd = prng(SEED + 2);
@@ -248,8 +267,8 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
       const functionPayload = Buffer.from(String(await client.call('FUNCTION', 'DUMP')), 'latin1');
 
       let accepted = 0;
-      for (let i = 0; i < 600; i++) {
-        if (i === 300) await client.callRaw('CONFIG', 'SET', 'sanitize-dump-payload', 'yes');
+      for (let i = 0; i < 600 * SCALE; i++) {
+        if (i === 300 * SCALE) await client.callRaw('CONFIG', 'SET', 'sanitize-dump-payload', 'yes');
         const payload = mutatePayload(rnd, pick(rnd, payloads));
         count('RESTORE of a mutated payload');
         const reply = await client.callRaw('RESTORE', 'restored', '0', payload, 'REPLACE');
@@ -263,7 +282,7 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
       }
       count('mutated payloads accepted', accepted);
       await client.callRaw('CONFIG', 'SET', 'sanitize-dump-payload', 'no');
-      for (let i = 0; i < 200; i++) {
+      for (let i = 0; i < 200 * SCALE; i++) {
         count('FUNCTION RESTORE of a mutated payload');
         const reply = await client.callRaw('FUNCTION', 'RESTORE', mutatePayload(rnd, functionPayload), pick(rnd, ['REPLACE', 'FLUSH', 'APPEND']));
         if (reply === '+OK\r\n') await client.callRaw('FUNCTION', 'LIST', 'WITHCODE');
@@ -272,7 +291,7 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
       client.close();
     }
     await expectAlive();
-  }, 60_000);
+  }, 60_000 * SCALE);
 
   it('stays responsive to others while slow readers let replies pile up, and lets them go', async () => {
     const value = 'v'.repeat(256 * 1024);
@@ -288,7 +307,7 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
     for (let i = 0; i < 20; i++) await expectAlive();
     for (const reader of readers) reader.close();
     await expectAlive();
-  }, 60_000);
+  }, 60_000 * SCALE);
 
   it('leaves other clients\' data intact and gives back the memory the fuzz used', async () => {
     await control.callRaw('SELECT', '9');
@@ -301,5 +320,5 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
     expect(usedBefore).toBeGreaterThan(0);
     // Within 4 MiB of the start, after hundreds of megabytes of traffic.
     expect(usedAfter - usedBefore, describeFailure()).toBeLessThan(4 * 1024 * 1024);
-  }, 60_000);
+  }, 60_000 * SCALE);
 });
