@@ -1,16 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from '../helpers/collection-fuzz.js';
 import {
-  HOSTILE_FRAMES, int, mutatePayload, pick, randomCommand, randomRespInput, type FuzzCommand, type Random,
+  HOSTILE_FRAMES, int, mutate, mutatePayload, pick, randomCommand, randomRespInput, type FuzzCommand, type Random,
 } from '../helpers/hostile-input.js';
 import { freePort, waitForServer } from '../helpers/ports.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { makeTestCertificates, type TestCertificates } from '../helpers/tls-certs.js';
 import { encodeCommand, type RespValue } from '../helpers/resp.js';
 
 /**
@@ -40,20 +42,23 @@ function count(kind: string, n = 1): void {
 
 interface ServerProcess {
   port: number;
+  tlsPort: number;
   child: ChildProcess;
   logfile: string;
   dir: string;
 }
 
-async function startServerProcess(): Promise<ServerProcess> {
+async function startServerProcess(certs: TestCertificates): Promise<ServerProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'nodis-fuzz-'));
   const logfile = join(dir, 'nodis.log');
   const port = await freePort();
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', BIN, '--port', String(port), '--save', '', '--dir', dir, '--logfile', logfile], { stdio: 'ignore' });
+  const tlsPort = await freePort();
+  const tlsArgs = ['--tls-port', String(tlsPort), '--tls-cert-file', certs.serverCert, '--tls-key-file', certs.serverKey, '--tls-ca-cert-file', certs.caCert, '--tls-auth-clients', 'optional'];
+  const child = spawn(process.execPath, ['--max-semi-space-size=2', BIN, '--port', String(port), '--save', '', '--dir', dir, '--logfile', logfile, ...tlsArgs], { stdio: 'ignore' });
   const ready = await waitForServer(port, 15_000, child);
   if (ready === null) throw new Error('could not start bin/nodis-server');
   ready.close();
-  return { port, child, logfile, dir };
+  return { port, tlsPort, child, logfile, dir };
 }
 
 /** Connects, writes `input`, maybe half-closes, and waits a moment for the server's answer or close. */
@@ -77,8 +82,28 @@ function oneShot(port: number, input: Buffer, halfClose: boolean, waitMs: number
   });
 }
 
+/** The first bytes a TLS client sends (its ClientHello), caught by a plain server. */
+function captureClientHello(): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const catcher = net.createServer((socket) => {
+      socket.once('data', (hello: Buffer) => {
+        socket.destroy();
+        catcher.close();
+        resolve(hello);
+      });
+    });
+    catcher.listen(0, '127.0.0.1', () => {
+      const address = catcher.address() as net.AddressInfo;
+      const client = tls.connect({ port: address.port, host: '127.0.0.1', servername: 'localhost' });
+      client.on('error', () => {});
+    });
+    catcher.on('error', reject);
+  });
+}
+
 describe('fuzz: hostile input never crashes the server nor touches other clients\' data', () => {
   let server: ServerProcess;
+  let certs: TestCertificates;
   let control: RawClient;
   let table: FuzzCommand[] = [];
   const sentinels = new Map<string, string>();
@@ -120,7 +145,8 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
   }
 
   beforeAll(async () => {
-    server = await startServerProcess();
+    certs = makeTestCertificates();
+    server = await startServerProcess(certs);
     control = await RawClient.connect(server.port);
     const reply = (await control.call('COMMAND')) as RespValue[][];
     for (const info of reply) {
@@ -163,6 +189,7 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
       }
       rmSync(server.dir, { recursive: true, force: true });
     }
+    certs?.remove();
     console.log(`fuzz seed ${SEED}, inputs tried: ${JSON.stringify(tried)}`);
   });
 
@@ -235,6 +262,34 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
     }
     await expectAlive();
   }, 60_000 * SCALE);
+
+  it('survives mutated TLS handshakes and random input over TLS', async () => {
+    const rnd = prng(SEED + 3);
+    const clientHello = await captureClientHello();
+    for (let batch = 0; batch < 8; batch++) {
+      await Promise.all(Array.from({ length: 25 }, () => {
+        const r = rnd();
+        count('mutated TLS handshake');
+        const input = r < 0.7 ? mutate(rnd, clientHello) : r < 0.85 ? clientHello.subarray(0, int(rnd, 0, clientHello.length)) : randomRespInput(rnd, table);
+        return oneShot(server.tlsPort, input, rnd() < 0.3, int(rnd, 5, 30));
+      }));
+    }
+    const ca = readFileSync(certs.caCert);
+    for (let i = 0; i < 40; i++) {
+      count('random RESP over TLS');
+      await new Promise<void>((resolve) => {
+        const socket = tls.connect({ port: server.tlsPort, host: '127.0.0.1', servername: 'localhost', ca }, () => {
+          socket.write(randomRespInput(rnd, table));
+          if (rnd() < 0.3) socket.end();
+          setTimeout(() => socket.destroy(), int(rnd, 5, 30));
+        });
+        socket.on('data', () => {});
+        socket.on('error', () => resolve());
+        socket.on('close', () => resolve());
+      });
+    }
+    await expectAlive();
+  }, 60_000);
 
   it('survives RESTORE and FUNCTION RESTORE of mutated payloads, and reads of what they accepted', async () => {
     const rnd = prng(SEED + 2);
