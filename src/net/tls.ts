@@ -162,6 +162,23 @@ export class TlsEndpoint {
 
   constructor(private readonly host: TlsHost) {
     for (const name of TLS_CONTEXT_PARAMS) host.config.onChange(name, () => this.reload());
+    host.config.onChange('tls-auth-clients', () => {
+      for (const l of this.listeners) this.applyClientAuth(l.server as tls.Server);
+    });
+  }
+
+  /**
+   * tls-auth-clients as the handshake's own check, so that a refused client gets the handshake
+   * alert Redis sends (`yes`: a certificate the CA vouches for is required) instead of a closed
+   * connection after it. Node's TLS server reads these two fields at each connection it
+   * accepts, so a change applies to the next client. `optional` cannot be said this way (a
+   * certificate is checked only if sent): admit() checks it after the handshake.
+   */
+  private applyClientAuth(server: tls.Server): void {
+    const mode = this.host.config.format('tls-auth-clients');
+    const knobs = server as unknown as { requestCert: boolean; rejectUnauthorized: boolean };
+    knobs.requestCert = mode !== 'no';
+    knobs.rejectUnauthorized = mode === 'yes';
   }
 
   /** Builds the context from the parameters as they are (throws TlsConfigError). */
@@ -187,6 +204,7 @@ export class TlsEndpoint {
   /** Takes the listeners `open` gave as the current ones, closing those left out. */
   adopt(opened: OpenedListeners): void {
     for (const l of this.listeners) if (!opened.listeners.includes(l)) l.server.close();
+    for (const l of opened.listeners) this.applyClientAuth(l.server as tls.Server);
     this.listeners.splice(0, this.listeners.length, ...opened.listeners);
     this.port = opened.port;
   }
