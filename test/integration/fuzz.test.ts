@@ -348,6 +348,23 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
     await expectAlive();
   }, 60_000 * SCALE);
 
+  it('reserves no memory for bulks that are announced huge and never sent', async () => {
+    const liveMemory = async (): Promise<number> => Number(/allocator_allocated:(\d+)/.exec(String(await control.call('INFO', 'memory')))?.[1]);
+    const start = await liveMemory();
+    const holders: RawClient[] = [];
+    for (let i = 0; i < 100; i++) {
+      const holder = await RawClient.connect(server.port);
+      holder.write(`*3\r\n$3\r\nSET\r\n$2\r\nk${i % 2}\r\n$${512 * 1024 * 1024 - 2}\r\n${'x'.repeat(i * 100)}`);
+      holders.push(holder);
+      count('huge bulk announced, not sent');
+    }
+    await expectAlive();
+    // Redis would reserve 512 MB for each (50 GB here); only what they sent is held.
+    expect((await liveMemory()) - start).toBeLessThan(300 * 1024 * 1024);
+    for (const holder of holders) holder.close();
+    await expectAlive();
+  }, 60_000);
+
   it('stays responsive to others while slow readers let replies pile up, and lets them go', async () => {
     const value = 'v'.repeat(256 * 1024);
     await control.callRaw('SET', 'slow:big', value);
