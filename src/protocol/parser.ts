@@ -6,7 +6,7 @@ export const INLINE_MAX_SIZE = 64 * 1024;
 /** Bulk arguments at least this long are gathered in a buffer of their own instead of re-concatenating chunks. */
 const BIG_ARG = 32 * 1024;
 /** The first buffer of a big argument longer than this grows as its bytes arrive. */
-const BIG_ARG_FIRST_ALLOCATION = 1024 * 1024;
+const BIG_ARG_FIRST_ALLOCATION = 64 * 1024;
 /** Limits Redis applies to clients that still have to authenticate. */
 const UNAUTH_MAX_MULTIBULK = 10;
 const UNAUTH_MAX_BULK = 16384;
