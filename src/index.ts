@@ -3,7 +3,7 @@ import { Config } from './config/config.js';
 import { loadServerConfig } from './config/file.js';
 import { silentLogger, type Logger } from './log.js';
 import { NodisServer } from './net/server.js';
-import { ERR_TLS_STARTUP, TlsConfigError } from './net/tls.js';
+import { ERR_TLS_STARTUP, TlsConfigError, TlsListenError } from './net/tls.js';
 import { allCommands } from './commands/index.js';
 import { aofWriter, persistenceRefusal, persistenceWarning, registerPersistence } from './persistence/index.js';
 import { rdbFiles } from './persistence/snapshot.js';
@@ -88,6 +88,10 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
   try {
     await server.listen();
   } catch (err) {
+    if (err instanceof TlsListenError) {
+      await server.close();
+      throw new StartupRefused(err.message);
+    }
     if (!(err instanceof TlsConfigError)) throw err;
     // As Redis: the reason goes to the log, then the short error, and the server does not start.
     logger.warn(err.message);

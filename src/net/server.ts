@@ -34,7 +34,7 @@ import type { LoadingProgress } from '../persistence/loading.js';
 import { LocalClient } from '../commands/core/local-client.js';
 
 import { listenOn, openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';
-import { ERR_TLS_UPDATE, TlsConfigError, TlsEndpoint, logTlsError } from './tls.js';
+import { ERR_TLS_UPDATE, TlsConfigError, TlsEndpoint, TlsListenError, logTlsError } from './tls.js';
 
 export { NODIS_VERSION } from '../version.js';
 
@@ -370,7 +370,12 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     const tlsPort = this.config.getNumber('tls-port');
     if (tlsPort !== 0) {
       this.tls.configure();
-      this.tls.adopt(await this.tls.open(tlsPort, this.config.getString('bind')));
+      try {
+        this.tls.adopt(await this.tls.open(tlsPort, this.config.getString('bind')));
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw new TlsListenError(tlsPort, e.code ?? e.message);
+      }
       if (this.config.getNumber('port') === 0) {
         this.scheduleCron();
         return;

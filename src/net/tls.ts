@@ -27,6 +27,16 @@ export const ERR_TLS_UPDATE = 'Unable to update TLS configuration. Check server 
 /** Why a TLS context could not be built: logged as Redis logs it, never sent to a client. */
 export class TlsConfigError extends Error {}
 
+/** The TLS port could not be listened on at start-up (the CLI names the port and "tls", as Redis). */
+export class TlsListenError extends Error {
+  constructor(
+    readonly port: number,
+    readonly code: string,
+  ) {
+    super(`Failed listening on port ${port} (tls), aborting: ${code}`);
+  }
+}
+
 type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 const VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
 

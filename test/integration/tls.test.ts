@@ -199,3 +199,18 @@ describe.skipIf(!hasOpenssl)('TLS at start-up', () => {
     }
   });
 });
+
+describe.skipIf(!hasOpenssl)('TLS port in use at start-up', () => {
+  it('refuses to start, naming the port and tls as Redis does', async () => {
+    const certs = makeTestCertificates();
+    const busy = await startTestServer();
+    try {
+      await expect(startServer({
+        port: 0, save: '', 'tls-port': busy.port, 'tls-cert-file': certs.serverCert, 'tls-key-file': certs.serverKey, 'tls-ca-cert-file': certs.caCert,
+      })).rejects.toThrow(`Failed listening on port ${busy.port} (tls), aborting: EADDRINUSE`);
+    } finally {
+      await busy.stop();
+      certs.remove();
+    }
+  });
+});
