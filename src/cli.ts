@@ -9,11 +9,11 @@ import {
 } from './config/file.js';
 import { HEAP_SIZING_ENV, READY_FOR_SIGNALS, SignalPairing, isRelayedSignal, type ShutdownSignal } from './launch-channel.js';
 import { createLogger, levelOf, type Logger } from './log.js';
+import { allCommands } from './commands/index.js';
 import { LoadingInterrupted, StartupRefused, startWithConfig, type NodisServer } from './index.js';
 import { finalSave } from './persistence/index.js';
 import { userLineCheck } from './acl/acl.js';
 import { CommandTable } from './commands/core/registry.js';
-import { allCommands } from './commands/index.js';
 import { cgroupMemoryLimit, planHeap } from './server/heap.js';
 import { NODIS_VERSION } from './version.js';
 
@@ -83,7 +83,7 @@ export function loadCliConfig(args: readonly string[], stdin: () => string = rea
   const configFile = cmd.configFile === null ? null : resolve(cmd.configFile);
   try {
     const checkUser = userLineCheck(new CommandTable(allCommands()), config);
-    const directives = loadServerConfig(config, { file: configFile, stdin: cmd.stdin ? stdin() : null, options: cmd.options, checkUser });
+    const directives = loadServerConfig(config, { file: configFile, stdin: cmd.stdin ? stdin() : null, options: cmd.options, checkUser, commandNames: allCommands().map((spec) => spec.name) });
     return { config, configFile, directives, fromStdin: cmd.stdin };
   } catch (err) {
     if (err instanceof ConfigFileError) throw new FatalStartupError(formatFatalConfigError(err));
@@ -95,6 +95,7 @@ export function loadCliConfig(args: readonly string[], stdin: () => string = rea
 function warnUnsupported(log: Logger, directives: ConfigDirectives): void {
   const ignored: Array<[string, number]> = [
     ['rename-command', directives.renames.length],
+    ['user', directives.users.length],
     ['loadmodule', directives.modules.length],
     ['module configuration', directives.moduleConfigs.length],
   ];

@@ -3,6 +3,8 @@ import { Config } from './config/config.js';
 import { loadServerConfig } from './config/file.js';
 import { silentLogger, type Logger } from './log.js';
 import { NodisServer } from './net/server.js';
+import { ERR_TLS_STARTUP, TlsConfigError, TlsListenError } from './net/tls.js';
+import { allCommands } from './commands/index.js';
 import { aofWriter, persistenceRefusal, persistenceWarning, registerPersistence } from './persistence/index.js';
 import { rdbFiles } from './persistence/snapshot.js';
 import { loadAtStartup } from './persistence/load.js';
@@ -10,7 +12,6 @@ import { LoadingInterrupted } from './persistence/loading.js';
 import { prepareScriptEngine } from './scripting/scripting.js';
 import { AclError, userLineCheck } from './acl/acl.js';
 import { CommandTable } from './commands/core/registry.js';
-import { allCommands } from './commands/index.js';
 
 // RDB snapshots in dir/dbfilename: SAVE, BGSAVE, save points, the final save of SHUTDOWN.
 registerPersistence({ rdb: rdbFiles });
@@ -24,6 +25,8 @@ export type ServerOptions = Record<string, string | number | boolean> & {
 export interface RunningServer {
   /** The port actually listened on (useful with port 0). */
   readonly port: number;
+  /** The TLS port listened on (0: no TLS). */
+  readonly tlsPort: number;
   /** Stops listening and disconnects every client. */
   close(): Promise<void>;
   /** The server itself, for tests that need to look inside. */
@@ -46,9 +49,14 @@ export async function startServer(options: Record<string, string | number | bool
   const config = new Config();
   const { configFile, ...rest } = options;
   const file = typeof configFile === 'string' ? resolve(configFile) : null;
-  const directives = file !== null ? loadServerConfig(config, { file, checkUser: userLineCheck(new CommandTable(allCommands()), config) }) : null;
+  const directives = file !== null ? loadServerConfig(config, { file, commandNames: commandNames(), checkUser: userLineCheck(new CommandTable(allCommands()), config) }) : null;
   applyOptions(config, rest);
   return startWithConfig(config, logger ?? silentLogger(), { configFile: file, users: directives?.users ?? [] });
+}
+
+/** The names rename-command lines are checked against. */
+function commandNames(): string[] {
+  return allCommands().map((spec) => spec.name);
 }
 
 export interface StartExtras {
@@ -87,7 +95,19 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
     await server.close();
     throw new StartupRefused(aclRefusal);
   }
-  await server.listen();
+  try {
+    await server.listen();
+  } catch (err) {
+    if (err instanceof TlsListenError) {
+      await server.close();
+      throw new StartupRefused(err.message);
+    }
+    if (!(err instanceof TlsConfigError)) throw err;
+    // As Redis: the reason goes to the log, then the short error, and the server does not start.
+    logger.warn(err.message);
+    await server.close();
+    throw new StartupRefused(ERR_TLS_STARTUP);
+  }
   extras.onListening?.(server);
   // persistenceRefusal let appendonly yes through only because an AOF writer is there.
   const aof = config.getBool('appendonly') ? aofWriter() : null;
@@ -108,6 +128,9 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
   return {
     get port() {
       return server.port;
+    },
+    get tlsPort() {
+      return server.tls.port;
     },
     close: () => server.close(),
     server,

@@ -34,6 +34,11 @@ export class Config {
   private readonly texts = new Map<string, string>();
   private readonly defaults = new Map<string, string>();
   private readonly listeners = new Map<string, Listener[]>();
+  /**
+   * rename-command lines of the config file, in order ([from, to]; an empty `to` removes the
+   * command): the server's command table applies them when it is built.
+   */
+  commandRenames: Array<[string, string]> = [];
 
   constructor() {
     for (const param of CONFIG_PARAMS) {
@@ -106,7 +111,7 @@ export class Config {
       const [name, text] = pairs[i] as readonly [string, string];
       try {
         const parsed = this.parse(param, param.multiArg ? splitSpaces(text) : [text], this.currentText(param));
-        if (parsed.text !== this.currentText(param) || parsed.value !== this.values.get(param.name)) changed.push(i);
+        if (param.volatile === true || parsed.text !== this.currentText(param) || parsed.value !== this.values.get(param.name)) changed.push(i);
         this.store(param, parsed);
       } catch (err) {
         this.restore(params, old, i + 1, false);

@@ -48,6 +48,11 @@ interface LoadState {
   saveLoaded: boolean;
   directives: ConfigDirectives;
   checkUser?: UserLineCheck;
+  /**
+   * The command table's top-level names as rename-command lines leave them (lower case), to
+   * refuse a line as Redis does at load time; null skips the check (no table given).
+   */
+  commandNames: Set<string> | null;
 }
 
 /** Directives Redis 7.0 still accepts (and ignores) with one argument. */
@@ -60,8 +65,12 @@ function trimLine(line: string): string {
   return line.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '');
 }
 
-function newState(): LoadState {
-  return { saveLoaded: false, directives: { renames: [], users: [], modules: [], moduleConfigs: [] } };
+function newState(commandNames: Iterable<string> | null = null): LoadState {
+  return {
+    saveLoaded: false,
+    directives: { renames: [], users: [], modules: [], moduleConfigs: [] },
+    commandNames: commandNames === null ? null : new Set([...commandNames].map((n) => n.toLowerCase())),
+  };
 }
 
 /**
@@ -105,7 +114,7 @@ function applyDirective(config: Config, argv: string[], state: LoadState): void 
   if (name === 'include' && argv.length === 2) {
     loadIncluded(config, resolve(config.getString('dir'), argv[1] as string), state);
   } else if (name === 'rename-command' && argv.length === 3) {
-    d.renames.push([argv[1] as string, argv[2] as string]);
+    renameCommand(state, argv[1] as string, argv[2] as string);
   } else if (name === 'user' && argv.length >= 2) {
     const error = state.checkUser?.(args, d.users) ?? null;
     if (error !== null) throw new Error(error);
@@ -120,6 +129,24 @@ function applyDirective(config: Config, argv: string[], state: LoadState): void 
   } else {
     throw new Error('Bad directive or wrong number of arguments');
   }
+}
+
+/**
+ * Redis's rename-command: the command leaves the table under its name and, unless the new name
+ * is empty, comes back under the new one. Later lines see the table as earlier ones left it.
+ */
+function renameCommand(state: LoadState, from: string, to: string): void {
+  const names = state.commandNames;
+  if (names !== null) {
+    const fromName = from.toLowerCase();
+    if (!names.has(fromName)) throw new Error('No such command in rename-command');
+    names.delete(fromName);
+    if (to !== '') {
+      if (names.has(to.toLowerCase())) throw new Error('Target command name already exists');
+      names.add(to.toLowerCase());
+    }
+  }
+  state.directives.renames.push([from, to]);
 }
 
 /** The first `save` line replaces the defaults, later ones add their points; `save ""` empties the list. */
@@ -172,6 +199,8 @@ export interface ConfigSources {
    * `user`, and those of the lines before it; returns the error for the config file, or null.
    */
   checkUser?: UserLineCheck;
+  /** The command table's names, to check rename-command lines against (skipped without). */
+  commandNames?: Iterable<string>;
 }
 
 export type UserLineCheck = (args: readonly string[], earlier: readonly (readonly string[])[]) => string | null;
@@ -184,9 +213,10 @@ export function loadServerConfig(config: Config, sources: ConfigSources): Config
   let content = sources.file ? readConfig(sources.file) : '';
   if (sources.stdin) content += sources.stdin;
   content += '\n' + (sources.options ?? '');
-  const state = newState();
+  const state = newState(sources.commandNames ?? null);
   state.checkUser = sources.checkUser;
   const directives = loadConfigText(config, content, state);
+  config.commandRenames = directives.renames;
   const logfile = config.getString('logfile');
   if (logfile !== '') {
     try {

@@ -48,6 +48,8 @@ export interface ConfigParam {
   sensitive?: boolean;
   /** CONFIG SET refuses it unless enable-protected-configs allows (Redis: PROTECTED_CONFIG). */
   protected?: boolean;
+  /** CONFIG SET applies it even to the value it has (Redis: VOLATILE_CONFIG, a file path whose content may have changed). */
+  volatile?: boolean;
   /** Only an exact name finds it in CONFIG GET, never a pattern. */
   hidden?: boolean;
   /** nodis acts on it; otherwise it is accepted and kept for compatibility only. */
@@ -308,27 +310,27 @@ export const CONFIG_PARAMS: ConfigParam[] = [
   int('active-defrag-cycle-min', '1', M, 1, 99),
   int('active-defrag-cycle-max', '25', M, 1, 99),
   int('active-defrag-max-scan-fields', '1000', M, 1, LONG_MAX),
-  // ---- TLS (accepted) ----
-  int('tls-port', '0', M, 0, 65535),
-  nullable('tls-cert-file', M),
-  nullable('tls-key-file', M),
-  nullable('tls-key-file-pass', M, { sensitive: true }),
-  nullable('tls-client-cert-file', M),
-  nullable('tls-client-key-file', M),
+  // ---- TLS ----
+  int('tls-port', '0', M, 0, 65535, { ...H, doc: 'TLS port beside the plain one (0 = no TLS); with TLS on, port 0 disables plain TCP.' }),
+  nullable('tls-cert-file', M, { volatile: true, ...H, doc: 'Server certificate (PEM); CONFIG SET reloads it, the same path too.' }),
+  nullable('tls-key-file', M, { volatile: true, ...H, doc: 'Private key of tls-cert-file (PEM).' }),
+  nullable('tls-key-file-pass', M, { sensitive: true, ...H, doc: 'Passphrase of an encrypted tls-key-file.' }),
+  nullable('tls-client-cert-file', M, { volatile: true }),
+  nullable('tls-client-key-file', M, { volatile: true }),
   nullable('tls-client-key-file-pass', M, { sensitive: true }),
-  nullable('tls-dh-params-file', M),
-  nullable('tls-ca-cert-file', M),
-  nullable('tls-ca-cert-dir', M),
-  enumOf('tls-auth-clients', 'yes', M, ['no', 'yes', 'optional']),
+  nullable('tls-dh-params-file', M, { volatile: true, ...H, doc: 'DH parameters (PEM) for DHE ciphers.' }),
+  nullable('tls-ca-cert-file', M, { volatile: true, ...H, doc: 'CA certificate(s) clients\' certificates are checked against.' }),
+  nullable('tls-ca-cert-dir', M, { volatile: true, ...H, doc: 'Directory of CA certificates (every PEM file in it).' }),
+  enumOf('tls-auth-clients', 'yes', M, ['no', 'yes', 'optional'], { ...H, doc: 'Client certificates: yes (required), optional (checked if sent) or no.' }),
   bool('tls-replication', 'no', M),
   bool('tls-cluster', 'no', M),
-  nullable('tls-protocols', M),
-  nullable('tls-ciphers', M),
-  nullable('tls-ciphersuites', M),
-  bool('tls-prefer-server-ciphers', 'no', M),
-  bool('tls-session-caching', 'yes', M),
+  nullable('tls-protocols', M, { ...H, doc: 'Versions allowed, e.g. "TLSv1.2 TLSv1.3" (the default).' }),
+  nullable('tls-ciphers', M, { ...H, doc: 'TLSv1.2 cipher list (OpenSSL syntax).' }),
+  nullable('tls-ciphersuites', M, { ...H, doc: 'TLSv1.3 cipher suites.' }),
+  bool('tls-prefer-server-ciphers', 'no', M, { ...H, doc: 'Choose the cipher by the server\'s order of preference.' }),
+  bool('tls-session-caching', 'yes', M, { ...H, doc: 'Allow TLS session resumption (no: no session tickets).' }),
   int('tls-session-cache-size', '20480', M, 0, INT_MAX),
-  int('tls-session-cache-timeout', '300', M, 0, INT_MAX),
+  int('tls-session-cache-timeout', '300', M, 0, INT_MAX, { ...H, doc: 'Lifetime of a cached TLS session, in seconds.' }),
   // ---- hidden (testing knobs of Redis) ----
   bool('use-exit-on-panic', 'no', M, { hidden: true }),
   int('rdb-key-save-delay', '0', M, INT_MIN, INT_MAX, { hidden: true, ...H, doc: 'Microseconds to wait after each key a BGSAVE or an AOF rewrite writes (and after each piece of a large one).' }),

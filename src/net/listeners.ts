@@ -1,4 +1,5 @@
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from '../log.js';
 import { strerror } from '../config/values.js';
 
@@ -99,6 +100,23 @@ async function reopen(retired: readonly Listener[], current: Listener[], host: L
 export function listenOn(host: string, port: number, onSocket: (socket: net.Socket) => void): Promise<Listener> {
   return new Promise((resolve, reject) => {
     const server = net.createServer(onSocket);
+    server.once('error', reject);
+    server.listen({ host, port, ipv6Only: host.includes(':') }, () => {
+      server.off('error', reject);
+      const addr = server.address();
+      resolve({ server, host, port: typeof addr === 'object' && addr !== null ? addr.port : port });
+    });
+  });
+}
+
+/**
+ * A TLS listener: a connection reaches `onSocket` once its handshake is done. A peer that fails
+ * the handshake (a plain-text client, an unknown CA) is dropped by Node; `onHandshakeError` hears why.
+ */
+export function listenOnTls(host: string, port: number, options: tls.TlsOptions, onSocket: (socket: tls.TLSSocket) => void, onHandshakeError: (err: Error) => void): Promise<Listener> {
+  return new Promise((resolve, reject) => {
+    const server = tls.createServer(options, onSocket);
+    server.on('tlsClientError', onHandshakeError);
     server.once('error', reject);
     server.listen({ host, port, ipv6Only: host.includes(':') }, () => {
       server.off('error', reject);

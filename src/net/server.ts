@@ -35,6 +35,7 @@ import { LocalClient } from '../commands/core/local-client.js';
 import { Acl } from '../acl/acl.js';
 
 import { listenOn, openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';
+import { ERR_TLS_UPDATE, TlsConfigError, TlsEndpoint, TlsListenError, logTlsError } from './tls.js';
 
 export { NODIS_VERSION } from '../version.js';
 
@@ -103,6 +104,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   /** The config file given at startup (CONFIG REWRITE writes it). */
   configFile: string | null = null;
   private readonly listeners: Listener[] = [];
+  /** The TLS listeners at tls-port (none while it is 0). */
+  readonly tls: TlsEndpoint;
   /** The CONFIG SET of port/bind in progress (they run one after the other). */
   private listeningChange: Promise<void> = Promise.resolve();
   private nextClientId = 1;
@@ -135,6 +138,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     readonly config: Config,
     readonly log: Logger,
   ) {
+    for (const [from, to] of config.commandRenames) this.commands.rename(from, to);
+    this.tls = new TlsEndpoint({ config, log, accept: (socket) => this.accept(socket) });
     const count = config.getNumber('databases');
     for (let i = 0; i < count; i++) this.databases.push(new Database(i, this, this.stats));
     this.slowlog = new SlowLog(config);
@@ -360,7 +365,26 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   }
 
   // ---- listening ----
+  /**
+   * Listens at port and, when tls-port is set, with TLS at tls-port (a TLS context that cannot be
+   * built throws TlsConfigError). With TLS on, port 0 means no plain TCP, as in Redis; without it,
+   * port 0 picks a free port.
+   */
   async listen(): Promise<void> {
+    const tlsPort = this.config.getNumber('tls-port');
+    if (tlsPort !== 0) {
+      this.tls.configure();
+      try {
+        this.tls.adopt(await this.tls.open(tlsPort, this.config.getString('bind')));
+      } catch (err) {
+        const e = err as NodeJS.ErrnoException;
+        throw new TlsListenError(tlsPort, e.code ?? e.message);
+      }
+      if (this.config.getNumber('port') === 0) {
+        this.scheduleCron();
+        return;
+      }
+    }
     const opened = await openListeners(this.config.getNumber('port'), this.config.getString('bind'), this.listeners, this.listenerHost);
     this.listeners.push(...opened.listeners);
     this.port = opened.port;
@@ -390,9 +414,10 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     const port = (next.get('port')?.value as number | undefined) ?? config.getNumber('port');
     const bind = next.get('bind')?.text ?? config.format('bind');
     if (this.closing !== null) throw new ConfigSetError(listeningParamOf(pairs, config, next), 'the server is shutting down');
+    const tlsPort = (next.get('tls-port')?.value as number | undefined) ?? config.getNumber('tls-port');
     let opened: OpenedListeners;
     try {
-      opened = await openListeners(port, bind, this.listeners, this.listenerHost);
+      opened = port === 0 && tlsPort !== 0 ? { listeners: [], port: 0 } : await openListeners(port, bind, this.listeners, this.listenerHost);
     } catch {
       const name = listeningParamOf(pairs, config, next);
       this.log.warn(`Failed applying new configuration. Possibly related to new ${name} setting. Restoring previous settings.`);
@@ -408,9 +433,17 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     }
     // Port 0 picked a free port: that is the value stored, as at start-up.
     const stored = port === 0 ? pairs.map(([n, v]): readonly [string, string] => (config.param(n)?.name === 'port' ? [n, String(opened.port)] : [n, v])) : pairs;
+    const previous = stored.map(([name]): readonly [string, string] => [name, config.format(name)]);
     try {
       config.setMany(stored);
     } catch (err) {
+      closeFresh();
+      throw err;
+    }
+    try {
+      await this.changeTlsListening(tlsPort, bind);
+    } catch (err) {
+      config.setMany(previous);
       closeFresh();
       throw err;
     }
@@ -418,6 +451,29 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.listeners.splice(0, this.listeners.length, ...opened.listeners);
     if (opened.port !== this.port) this.log.info(`Listening on port ${opened.port}`);
     this.port = opened.port;
+  }
+
+  /**
+   * The TLS side of a CONFIG SET of port, bind or tls-port (Redis's applyTLSPort), once the
+   * values are stored: listens at tls-port on bind, or stops listening with TLS at tls-port 0.
+   */
+  private async changeTlsListening(tlsPort: number, bind: string): Promise<void> {
+    if (tlsPort === 0) {
+      await this.tls.close();
+      return;
+    }
+    try {
+      if (!this.tls.listening) this.tls.configure();
+    } catch (err) {
+      logTlsError(this.log, err);
+      throw new ConfigSetError('tls-port', ERR_TLS_UPDATE);
+    }
+    try {
+      this.tls.adopt(await this.tls.open(tlsPort, bind));
+    } catch (err) {
+      if (err instanceof TlsConfigError) logTlsError(this.log, err);
+      throw new ConfigSetError('tls-port', 'Unable to listen on this port. Check server logs.');
+    }
   }
 
   /** What listeners.ts needs: listening sockets that hand their connections to accept(). */
@@ -665,7 +721,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     persistenceStopped(this);
     for (const client of [...this.clients.values()]) client.kill();
     this.migrateTargets.closeAll();
-    await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))));
+    await Promise.all([...this.listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))), this.tls.close()]);
     this.log.warn('nodis is now ready to exit, bye bye...');
     this.onShutdown?.();
   }

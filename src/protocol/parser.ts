@@ -5,6 +5,8 @@ import { SHORT_LATIN1_MAX, shortLatin1 } from './short-string.js';
 export const INLINE_MAX_SIZE = 64 * 1024;
 /** Bulk arguments at least this long are gathered in a buffer of their own instead of re-concatenating chunks. */
 const BIG_ARG = 32 * 1024;
+/** The first buffer of a big argument longer than this grows as its bytes arrive. */
+const BIG_ARG_FIRST_ALLOCATION = 64 * 1024;
 /** Limits Redis applies to clients that still have to authenticate. */
 const UNAUTH_MAX_MULTIBULK = 10;
 const UNAUTH_MAX_BULK = 16384;
@@ -36,7 +38,15 @@ export class RespParser {
   private argc = 0;
   private lastName = '';
   private bulkLen = -1;
+  /**
+   * A big bulk argument being gathered: `big` holds its first `bigFilled` bytes and grows as
+   * they arrive, up to `bigWanted` (its length and CRLF). Redis allocates the announced size at
+   * once; here the memory follows what the client really sent, so clients announcing 512 MB and
+   * sending nothing cannot make the server reserve gigabytes (V8 also collects more often as
+   * external memory grows, which stalled every client). The figures still show Redis's size.
+   */
   private big: Buffer | null = null;
+  private bigWanted = 0;
   private bigFilled = 0;
   /** How many of the arguments read of the current multibulk partialArgBytes has summed, and their bytes. */
   private summedArgs = 0;
@@ -56,6 +66,11 @@ export class RespParser {
 
   /** Size of the buffer gathering a big bulk argument, 0 when none is being read. */
   get bigArgCapacity(): number {
+    return this.big === null ? 0 : this.bigWanted;
+  }
+
+  /** Bytes really allocated for the big bulk argument being gathered (tests). */
+  get bigArgAllocated(): number {
     return this.big === null ? 0 : this.big.length;
   }
 
@@ -86,12 +101,12 @@ export class RespParser {
 
   feed(chunk: Buffer): void {
     if (this.big !== null) {
-      const want = this.big.length - this.bigFilled;
-      const n = Math.min(want, chunk.length);
+      const n = Math.min(this.bigWanted - this.bigFilled, chunk.length);
+      if (this.bigFilled + n > this.big.length) this.growBigArg(this.bigFilled + n);
       chunk.copy(this.big, this.bigFilled, 0, n);
       this.bigFilled += n;
       chunk = chunk.subarray(n);
-      if (this.bigFilled === this.big.length) this.finishBigArg();
+      if (this.bigFilled === this.bigWanted) this.finishBigArg();
       if (chunk.length === 0) return;
     }
     if (this.pos >= this.buf.length) {
@@ -237,18 +252,28 @@ export class RespParser {
   }
 
   private startBigArg(): void {
-    const big = Buffer.allocUnsafe(this.bulkLen + 2);
     const have = this.buf.length - this.pos;
+    this.bigWanted = this.bulkLen + 2;
+    const big = Buffer.allocUnsafe(Math.min(this.bigWanted, Math.max(2 * have, BIG_ARG_FIRST_ALLOCATION)));
     this.buf.copy(big, 0, this.pos);
     this.big = big;
     this.bigFilled = have;
     this.release();
   }
 
+  /** Doubles the big argument's buffer (at least to `needed`, at most to its announced size): O(n) copying in all. */
+  private growBigArg(needed: number): void {
+    const old = this.big as Buffer;
+    const grown = Buffer.allocUnsafe(Math.min(this.bigWanted, Math.max(needed, 2 * old.length)));
+    old.copy(grown, 0, 0, this.bigFilled);
+    this.big = grown;
+  }
+
   private finishBigArg(): void {
     const big = this.big as Buffer;
-    (this.args as string[])[this.argc++] = big.latin1Slice(0, big.length - 2);
+    (this.args as string[])[this.argc++] = big.latin1Slice(0, this.bigWanted - 2);
     this.big = null;
+    this.bigWanted = 0;
     this.bigFilled = 0;
     this.bulkLen = -1;
     this.argsLeft--;

@@ -9,6 +9,7 @@
 export function globMatch(pattern: string, text: string, nocase = false): boolean {
   starFailed = false;
   starAttempts = 0;
+  classSteps = 0;
   return matchFrom(pattern, 0, text, 0, nocase, 0);
 }
 
@@ -19,6 +20,14 @@ export function globMatch(pattern: string, text: string, nocase = false): boolea
  */
 export function lastGlobMatchStarAttempts(): number {
   return starAttempts;
+}
+
+/**
+ * How many pattern characters the last globMatch call scanned inside `[...]` classes (a long
+ * class is scanned 256 times once, then looked up): tests check it to see that the work is bounded.
+ */
+export function lastGlobMatchClassSteps(): number {
+  return classSteps;
 }
 
 /**
@@ -36,6 +45,7 @@ const MAX_NESTING = 1000;
  */
 let starFailed = false;
 let starAttempts = 0;
+let classSteps = 0;
 
 function lower(c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c;
@@ -74,36 +84,14 @@ function matchFrom(p: string, pi: number, s: string, si: number, nocase: boolean
         const not = pi < plen && p.charCodeAt(pi) === 94; // '^'
         if (not) pi++;
         const sc = s.charCodeAt(si);
-        const folded = nocase ? lower(sc) : sc;
-        let match = false;
-        for (;;) {
-          if (pi >= plen) {
-            // No closing ']': the class ends with the pattern (Redis steps back onto the last
-            // character so that the common pi++ below lands on the end).
-            pi--;
-            break;
-          }
-          const c = p.charCodeAt(pi);
-          if (c === 92 && pi + 1 < plen) { // '\\': the next character as is, case included
-            pi++;
-            if (p.charCodeAt(pi) === sc) match = true;
-          } else if (c === 93) { // ']'
-            break;
-          } else if (pi + 2 < plen && p.charCodeAt(pi + 1) === 45) { // a range 'a-z', either way round
-            let start = signedChar(c);
-            let end = signedChar(p.charCodeAt(pi + 2));
-            if (start > end) [start, end] = [end, start];
-            if (nocase) {
-              start = lower(start);
-              end = lower(end);
-            }
-            const at = signedChar(folded);
-            if (at >= start && at <= end) match = true;
-            pi += 2;
-          } else if ((nocase ? lower(c) : c) === folded) {
-            match = true;
-          }
-          pi++;
+        let match: boolean;
+        const compiled = compiledClass(p, pi, nocase);
+        if (compiled !== null && sc < 256) {
+          match = compiled.members[sc] === 1;
+          pi = compiled.end;
+        } else {
+          match = scanClass(p, pi, sc, nocase);
+          pi = classEnd;
         }
         if (not) match = !match;
         if (!match) return false;
@@ -126,4 +114,92 @@ function matchFrom(p: string, pi: number, s: string, si: number, nocase: boolean
     while (pi < plen && p.charCodeAt(pi) === 42) pi++;
   }
   return pi >= plen && si >= slen;
+}
+
+/** Where the last scanClass stopped: the class's closing `]` (or the pattern's last character). */
+let classEnd = 0;
+
+/**
+ * Whether `sc` is in the class whose body starts at `pi` (after `[` and `^`), Redis's way; sets
+ * classEnd. Linear in the class's length.
+ */
+function scanClass(p: string, pi: number, sc: number, nocase: boolean): boolean {
+  const plen = p.length;
+  const from = pi;
+  const folded = nocase ? lower(sc) : sc;
+  let match = false;
+  for (;;) {
+    if (pi >= plen) {
+      // No closing ']': the class ends with the pattern (Redis steps back onto the last
+      // character so that the common pi++ below lands on the end).
+      pi--;
+      break;
+    }
+    const c = p.charCodeAt(pi);
+    if (c === 92 && pi + 1 < plen) { // '\\': the next character as is, case included
+      pi++;
+      if (p.charCodeAt(pi) === sc) match = true;
+    } else if (c === 93) { // ']'
+      break;
+    } else if (pi + 2 < plen && p.charCodeAt(pi + 1) === 45) { // a range 'a-z', either way round
+      let start = signedChar(c);
+      let end = signedChar(p.charCodeAt(pi + 2));
+      if (start > end) [start, end] = [end, start];
+      if (nocase) {
+        start = lower(start);
+        end = lower(end);
+      }
+      const at = signedChar(folded);
+      if (at >= start && at <= end) match = true;
+      pi += 2;
+    } else if ((nocase ? lower(c) : c) === folded) {
+      match = true;
+    }
+    pi++;
+  }
+  classSteps += Math.max(1, pi - from);
+  classEnd = pi;
+  return match;
+}
+
+/** A class at least this long is looked up in a table of the 256 bytes instead of scanned for each character. */
+const COMPILED_CLASS_MIN = 32;
+
+interface CompiledClass {
+  /** 1 for each latin1 character the class holds (before `^`). */
+  members: Uint8Array;
+  end: number;
+}
+
+// Long classes of the pattern of the last calls (KEYS and SCAN match many keys with one
+// pattern), by the position of their body; null for a short class. At most one table per
+// COMPILED_CLASS_MIN characters of the pattern.
+let classesOf = '';
+let classesNocase = false;
+let classes = new Map<number, CompiledClass | null>();
+
+/**
+ * The table of a long class, or null for a short one: without it, a pattern such as
+ * `*[` + 100000 characters + `]` would scan the whole class again at each position of a long
+ * key. Built by scanning the class once for each of the 256 characters.
+ */
+function compiledClass(p: string, pi: number, nocase: boolean): CompiledClass | null {
+  if (p !== classesOf || nocase !== classesNocase) {
+    classesOf = p;
+    classesNocase = nocase;
+    classes = new Map();
+  }
+  const known = classes.get(pi);
+  if (known !== undefined) return known;
+  scanClass(p, pi, -1, nocase);
+  const end = classEnd;
+  if (end - pi < COMPILED_CLASS_MIN) {
+    classes.set(pi, null);
+    return null;
+  }
+  const members = new Uint8Array(256);
+  for (let c = 0; c < 256; c++) members[c] = scanClass(p, pi, c, nocase) ? 1 : 0;
+  const compiled = { members, end };
+  classes.set(pi, compiled);
+  return compiled;
 }

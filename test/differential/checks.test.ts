@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { networkInterfaces } from 'node:os';
+import { RawClient } from '../helpers/raw-client.js';
 import { oracleAvailable } from '../helpers/oracle.js';
 import { differentialPair, mismatches, runBoth, type Step } from '../helpers/differential.js';
 
@@ -68,5 +70,57 @@ describe.skipIf(!hasOracle)('differential: protected mode accepts 127.0.0.1 and 
     const results = await runBoth(servers.nodis.port, servers.redis.port, steps, undefined, '127.0.0.2');
     expect(mismatches(results)).toEqual([]);
     expect(results[0]?.nodis).toMatch(/^-DENIED Redis is running in protected mode/);
+  });
+});
+
+/** The machine's first address that is not loopback, if it has one. */
+function externalIPv4(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const entry of list ?? []) if (entry.family === 'IPv4' && !entry.internal) return entry.address;
+  }
+  return undefined;
+}
+
+const external = externalIPv4();
+
+describe.skipIf(!hasOracle || external === undefined)('differential: protected mode from the machine\'s own non-loopback address', () => {
+  // Default bind and protected mode on both: the peer address, not the interface, decides.
+  const servers = differentialPair({ nodis: { 'protected-mode': 'yes' }, redis: ['--protected-mode', 'yes'] });
+
+  it('refuses a peer at a non-loopback address until a password is set or protected mode is off', async () => {
+    const steps: Step[] = [{ raw: 'PING\r\n' }];
+    const from = external as string;
+    const denied = await runBoth(servers.nodis.port, servers.redis.port, steps, undefined, from);
+    expect(mismatches(denied)).toEqual([]);
+    expect(denied[0]?.nodis).toMatch(/^-DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user\./);
+    // A password lets the peer in (it must then authenticate).
+    await runBoth(servers.nodis.port, servers.redis.port, [['CONFIG', 'SET', 'requirepass', 'pw']]);
+    const withPassword = await runBoth(servers.nodis.port, servers.redis.port, [['PING'], ['AUTH', 'pw'], ['PING'], ['CONFIG', 'SET', 'requirepass', ''], ['CONFIG', 'SET', 'protected-mode', 'no']], undefined, from);
+    expect(mismatches(withPassword)).toEqual([]);
+    expect(withPassword[0]?.nodis).toMatch(/^-NOAUTH/);
+    // Protected mode off (set above over the same connection): anyone is served.
+    const open = await runBoth(servers.nodis.port, servers.redis.port, [['PING']], undefined, from);
+    expect(open.map((r) => r.nodis)).toEqual(['+PONG\r\n']);
+    expect(mismatches(open)).toEqual([]);
+    await runBoth(servers.nodis.port, servers.redis.port, [['CONFIG', 'SET', 'protected-mode', 'yes']]);
+  });
+});
+
+describe.skipIf(!hasOracle || external === undefined)('differential: protected mode with bind 0.0.0.0, reached at the machine\'s address', () => {
+  const servers = differentialPair({ nodis: { bind: '0.0.0.0', 'protected-mode': 'yes' }, redis: ['--bind', '0.0.0.0', '--protected-mode', 'yes'] });
+
+  it('answers DENIED and closes, as Redis', async () => {
+    const replies: string[] = [];
+    for (const port of [servers.nodis.port, servers.redis.port]) {
+      const client = await RawClient.connect(port, external as string);
+      try {
+        replies.push(await client.callRaw('PING'));
+        await client.waitClosed(2000);
+      } finally {
+        client.close();
+      }
+    }
+    expect(replies[0]).toBe(replies[1]);
+    expect(replies[0]).toMatch(/^-DENIED /);
   });
 });

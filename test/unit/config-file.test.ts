@@ -118,6 +118,30 @@ describe('redis.conf reader', () => {
     expect(d.moduleConfigs).toEqual([['m.opt', '1']]);
   });
 
+  it('checks rename-command lines against the command table as earlier lines left it (Redis\'s errors)', () => {
+    const names = ['get', 'set', 'config'];
+    const load = (text: string): Config => {
+      const c = new Config();
+      loadServerConfig(c, { options: text, commandNames: names });
+      return c;
+    };
+    expect(load('rename-command GET myget\nrename-command myget get2\nrename-command config ""').commandRenames).toEqual([
+      ['GET', 'myget'], ['myget', 'get2'], ['config', ''],
+    ]);
+    const error = (text: string): string => {
+      try {
+        load(text);
+      } catch (err) {
+        return `${(err as ConfigFileError).lineNumber}: ${(err as Error).message}`;
+      }
+      return 'loaded';
+    };
+    expect(error('rename-command nosuch x')).toBe('2: No such command in rename-command');
+    expect(error('rename-command get x\nrename-command get y')).toBe('3: No such command in rename-command');
+    expect(error('rename-command get SET')).toBe('2: Target command name already exists');
+    expect(error('rename-command get')).toBe('2: Bad directive or wrong number of arguments');
+  });
+
   it('loads file, stdin and options in that order, numbering lines across them', () => {
     const file = join(dir, 'main.conf');
     writeFileSync(file, 'port 7000\nhz 15\n');

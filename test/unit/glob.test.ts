@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { globMatch, lastGlobMatchStarAttempts } from '../../src/util/glob.js';
+import { globMatch, lastGlobMatchClassSteps, lastGlobMatchStarAttempts } from '../../src/util/glob.js';
+import { prng } from '../helpers/collection-fuzz.js';
 
 /**
  * A deliberately simple model of Redis's glob rules: the pattern is read into one-character
@@ -146,5 +147,38 @@ describe('globMatch', () => {
       ),
       { numRuns: 20_000 },
     );
+  });
+
+  it('looks a long class up instead of scanning it again at each position of the text', () => {
+    const text = 'a'.repeat(20_000);
+    for (const [pattern, expected] of [
+      ['*[' + 'b'.repeat(20_000) + ']c', false],
+      ['*[^' + 'b'.repeat(20_000) + ']', true],
+      ['*[' + 'b-c'.repeat(5_000) + ']*[' + 'x'.repeat(5_000) + ']', false],
+    ] as Array<[string, boolean]>) {
+      expect(globMatch(pattern, text)).toBe(expected);
+      // Scanned 256 times once for its table (or fewer when the table exists already), never once per position.
+      expect(lastGlobMatchClassSteps()).toBeLessThanOrEqual(257 * pattern.length);
+    }
+  });
+
+  it('agrees with the model on long classes, which are looked up in a table (seeded)', () => {
+    const rnd = prng(1515);
+    const alphabet = ['a', 'b', 'A', 'Z', '-', '\\', '^', '[', '\xff', '\x80', 'z', '0', '9', '_'];
+    const texts = Array.from({ length: 256 }, (_, c) => String.fromCharCode(c));
+    for (let run = 0; run < 60; run++) {
+      let body = '';
+      const length = 32 + Math.floor(rnd() * 40);
+      while (body.length < length) body += alphabet[Math.floor(rnd() * alphabet.length)] as string;
+      const negated = rnd() < 0.3 ? '^' : '';
+      const closed = rnd() < 0.9 ? ']' : '';
+      for (const pattern of [`[${negated}${body}${closed}`, `*[${negated}${body}${closed}*`]) {
+        for (const nocase of [false, true]) {
+          for (const text of texts) {
+            expect(globMatch(pattern, text, nocase), JSON.stringify([pattern, text, nocase])).toBe(modelMatch(pattern, text, nocase));
+          }
+        }
+      }
+    }
   });
 });

@@ -199,3 +199,32 @@ describe('ReplyWriter', () => {
     expect(Buffer.concat(out).toString('latin1')).toBe(values.map((v) => `$${v.length}\r\n${v}\r\n`).join(''));
   });
 });
+
+describe('a big bulk argument', () => {
+  it('takes memory as its bytes arrive, not the size it announces, and still shows Redis\'s figure', () => {
+    const parser = new RespParser();
+    const announced = 512 * 1024 * 1024 - 10;
+    parser.feed(Buffer.from(`*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${announced}\r\nabc`, 'latin1'));
+    expect(parser.next()).toBeNull();
+    expect(parser.bigArgCapacity).toBe(announced + 2);
+    expect(parser.bigArgAllocated).toBeLessThanOrEqual(64 * 1024);
+    parser.feed(Buffer.alloc(3 * 1024 * 1024, 0x61));
+    expect(parser.bigArgAllocated).toBeLessThanOrEqual(8 * 1024 * 1024);
+    expect(parser.pending).toBe(3 + 3 * 1024 * 1024);
+  });
+
+  it('grows its buffer across chunks and gives the same argument as one piece', () => {
+    const value = Buffer.alloc(5 * 1024 * 1024 + 17);
+    for (let i = 0; i < value.length; i++) value[i] = (i * 31) & 0xff;
+    const frame = encodeCommand(['SET', 'k', value]);
+    for (const size of [1000, 65536, 1024 * 1024 + 3]) {
+      const parser = new RespParser();
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < frame.length; at += size) chunks.push(frame.subarray(at, at + size));
+      const commands = parseAll(chunks, parser);
+      expect(commands.length).toBe(1);
+      expect(commands[0]?.[2]).toBe(value.toString('latin1'));
+      expect(parser.bigArgAllocated).toBe(0);
+    }
+  });
+});

@@ -223,8 +223,8 @@ function dryrun(ctx: CommandContext, argv: string[]): void {
   ctx.reply.bulk(text);
 }
 
-function help(ctx: CommandContext): void {
-  replyHelp(ctx, 'ACL', HELP);
+function help(ctx: CommandContext, argv: readonly string[]): void {
+  replyHelp(ctx, argv, HELP);
 }
 
 export const commands: CommandCode[] = [

@@ -270,8 +270,8 @@ function clientSetinfo(ctx: ClientConnection, argv: string[]): void {
   ctx.reply.ok();
 }
 
-function clientHelp(ctx: ClientConnection): void {
-  replyHelp(ctx, 'CLIENT', CLIENT_HELP);
+function clientHelp(ctx: ClientConnection, argv: string[]): void {
+  replyHelp(ctx, argv, CLIENT_HELP);
 }
 
 export const clientCommand: CommandCode = {

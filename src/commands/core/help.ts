@@ -2,12 +2,13 @@ import type { CommandContext } from './context.js';
 
 /**
  * Redis's addReplyHelp: the `<COMMAND> HELP` reply, one status line per entry, framed by the
- * usage line and the HELP entry every container command has.
+ * usage line (the command as it was called, upper-cased: a renamed command shows its new name)
+ * and the HELP entry every container command has.
  */
-export function replyHelp(ctx: CommandContext, command: string, lines: readonly string[]): void {
+export function replyHelp(ctx: CommandContext, argv: readonly string[], lines: readonly string[]): void {
   const reply = ctx.reply;
   reply.arrayHeader(lines.length + 3);
-  reply.simple(`${command} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
+  reply.simple(`${(argv[0] as string).toUpperCase()} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:`);
   for (let i = 0; i < lines.length; i++) reply.simple(lines[i] as string);
   reply.simple('HELP');
   reply.simple('    Prints this help.');

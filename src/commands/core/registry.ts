@@ -113,6 +113,21 @@ export class CommandTable implements CommandLookup {
     return { spec, fullName, parent, topName, flagBits, stat, subcommands, id };
   }
 
+  /**
+   * Redis's rename-command: the command is found under `to` only (an empty `to` removes it).
+   * Its full name, stats and COMMAND INFO entry keep the original name, as in Redis. The config
+   * loader has checked the names; a rename it would refuse throws here too.
+   */
+  rename(from: string, to: string): void {
+    const found = this.byName.get(from.toLowerCase());
+    if (found === undefined) throw new Error('No such command in rename-command');
+    this.byName.delete(from.toLowerCase());
+    this.casedAliases.clear();
+    if (to === '') return;
+    if (this.byName.has(to.toLowerCase())) throw new Error('Target command name already exists');
+    this.byName.set(to.toLowerCase(), found);
+  }
+
   lookup(name: string): ResolvedCommand | undefined {
     const found = this.byName.get(name) ?? this.casedAliases.get(name);
     if (found !== undefined) return found;

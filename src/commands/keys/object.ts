@@ -88,8 +88,8 @@ const OBJECT_HELP = [
   '    <key>.',
 ];
 
-function help(ctx: CommandContext): void {
-  replyHelp(ctx, 'OBJECT', OBJECT_HELP);
+function help(ctx: CommandContext, argv: string[]): void {
+  replyHelp(ctx, argv, OBJECT_HELP);
 }
 
 export const commands: CommandCode[] = [

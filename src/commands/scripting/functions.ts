@@ -258,7 +258,7 @@ export const functionCommands: CommandCode[] = [
       { name: 'dump', handler: functionDump },
       { name: 'restore', handler: functionRestore },
       { name: 'kill', handler: functionKill },
-      { name: 'help', handler: (ctx) => replyHelp(ctx, 'FUNCTION', FUNCTION_HELP) },
+      { name: 'help', handler: (ctx, argv) => replyHelp(ctx, argv, FUNCTION_HELP) },
     ],
   },
 ];

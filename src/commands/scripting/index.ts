@@ -147,7 +147,7 @@ export const commands: CommandCode[] = [
       { name: 'flush', handler: scriptFlush },
       { name: 'kill', handler: scriptKill },
       { name: 'debug', handler: scriptDebug },
-      { name: 'help', handler: (ctx) => replyHelp(ctx, 'SCRIPT', SCRIPT_HELP) },
+      { name: 'help', handler: (ctx, argv) => replyHelp(ctx, argv, SCRIPT_HELP) },
     ],
   },
   ...functionCommands,

@@ -305,8 +305,8 @@ function commandGetkeysandflags(ctx: CommandContext, argv: string[]): void {
   getKeys(ctx, argv, true);
 }
 
-function commandHelp(ctx: CommandContext): void {
-  replyHelp(ctx, 'COMMAND', COMMAND_HELP);
+function commandHelp(ctx: CommandContext, argv: string[]): void {
+  replyHelp(ctx, argv, COMMAND_HELP);
 }
 
 export const commands: CommandCode[] = [

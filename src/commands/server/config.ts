@@ -96,7 +96,7 @@ function configSet(ctx: CommandContext, argv: string[]): void | Promise<void> {
 }
 
 /** Parameters whose change opens new listening sockets. */
-const LISTENING_PARAMS = new Set(['port', 'bind']);
+const LISTENING_PARAMS = new Set(['port', 'bind', 'tls-port']);
 
 function configSetFailure(err: unknown): unknown {
   if (!(err instanceof ConfigSetError)) return err;
@@ -144,8 +144,8 @@ const HELP = [
   '    Rewrite the configuration file.',
 ];
 
-function configHelp(ctx: CommandContext): void {
-  replyHelp(ctx, 'CONFIG', HELP);
+function configHelp(ctx: CommandContext, argv: string[]): void {
+  replyHelp(ctx, argv, HELP);
 }
 
 export const commands: CommandCode[] = [

@@ -119,7 +119,7 @@ function debug(ctx: CommandContext, argv: string[]): void {
   const sub = (argv[1] as string).toLowerCase();
   const argc = argv.length;
   if (sub === 'help' && argc === 2) {
-    replyHelp(ctx, 'DEBUG', DEBUG_HELP);
+    replyHelp(ctx, argv, DEBUG_HELP);
   } else if (sub === 'sleep' && argc === 3) {
     sleepBlocking(atof(argv[2] as string) * 1000);
     ctx.reply.ok();

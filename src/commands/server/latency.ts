@@ -153,7 +153,7 @@ export const commands: CommandCode[] = [
       { name: 'histogram', handler: histogram },
       { name: 'reset', handler: (ctx, argv) => ctx.reply.integer(ctx.server.latency.reset(argv.slice(2))) },
       { name: 'doctor', handler: doctor },
-      { name: 'help', handler: (ctx) => replyHelp(ctx, 'LATENCY', LATENCY_HELP) },
+      { name: 'help', handler: (ctx, argv) => replyHelp(ctx, argv, LATENCY_HELP) },
     ],
   },
 ];

@@ -147,7 +147,7 @@ export const commands: CommandCode[] = [
       { name: 'doctor', handler: doctor },
       { name: 'malloc-stats', handler: (ctx) => ctx.reply.verbatim('Stats not supported for the current allocator') },
       { name: 'purge', handler: purge },
-      { name: 'help', handler: (ctx) => replyHelp(ctx, 'MEMORY', MEMORY_HELP) },
+      { name: 'help', handler: (ctx, argv) => replyHelp(ctx, argv, MEMORY_HELP) },
     ],
   },
 ];

@@ -71,7 +71,7 @@ export const commands: CommandCode[] = [
       { name: 'load', handler: moduleLoad },
       { name: 'loadex', handler: moduleLoadex },
       { name: 'unload', handler: moduleUnload },
-      { name: 'help', handler: (ctx) => replyHelp(ctx, 'MODULE', MODULE_HELP) },
+      { name: 'help', handler: (ctx, argv) => replyHelp(ctx, argv, MODULE_HELP) },
     ],
   },
 ];

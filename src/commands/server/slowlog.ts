@@ -54,7 +54,7 @@ export const commands: CommandCode[] = [
           ctx.reply.ok();
         },
       },
-      { name: 'help', handler: (ctx) => replyHelp(ctx, 'SLOWLOG', SLOWLOG_HELP) },
+      { name: 'help', handler: (ctx, argv) => replyHelp(ctx, argv, SLOWLOG_HELP) },
     ],
   },
 ];

@@ -154,8 +154,8 @@ function xgroupDelConsumer(ctx: CommandContext, argv: string[]): void {
   ctx.reply.integer(pending);
 }
 
-function xgroupHelp(ctx: CommandContext): void {
-  replyHelp(ctx, 'XGROUP', XGROUP_HELP);
+function xgroupHelp(ctx: CommandContext, argv: string[]): void {
+  replyHelp(ctx, argv, XGROUP_HELP);
 }
 
 /** The stream and group that XACK-like commands read (lookupKeyRead, checkType, streamLookupCG). */

@@ -182,8 +182,8 @@ function xinfoConsumers(ctx: CommandContext, argv: string[]): void {
   }
 }
 
-function xinfoHelp(ctx: CommandContext): void {
-  replyHelp(ctx, 'XINFO', XINFO_HELP);
+function xinfoHelp(ctx: CommandContext, argv: string[]): void {
+  replyHelp(ctx, argv, XINFO_HELP);
 }
 
 export const commands: CommandCode[] = [

@@ -1,0 +1,251 @@
+import { constants as cryptoConstants } from 'node:crypto';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import tls from 'node:tls';
+import type { Config } from '../config/config.js';
+import type { Logger } from '../log.js';
+import { listenOnTls, openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';
+
+/**
+ * TLS as Redis 7.0 configures it (tls.c's tlsConfigure), on Node's tls module: the server's
+ * certificate and key, the CA clients' certificates are checked against, protocols, ciphers and
+ * session caching, all read from the tls-* parameters.
+ */
+
+/** The parameters whose CONFIG SET rebuilds the TLS context (Redis's applyTlsCfg). */
+export const TLS_CONTEXT_PARAMS = [
+  'tls-cert-file', 'tls-key-file', 'tls-key-file-pass', 'tls-client-cert-file', 'tls-client-key-file',
+  'tls-client-key-file-pass', 'tls-dh-params-file', 'tls-ca-cert-file', 'tls-ca-cert-dir', 'tls-protocols',
+  'tls-ciphers', 'tls-ciphersuites', 'tls-prefer-server-ciphers', 'tls-session-caching', 'tls-session-cache-size',
+  'tls-session-cache-timeout', 'tls-replication', 'tls-cluster',
+];
+
+/** Redis's texts when the context cannot be built (the reason goes to the log). */
+export const ERR_TLS_STARTUP = 'Failed to configure TLS. Check logs for more info.';
+export const ERR_TLS_UPDATE = 'Unable to update TLS configuration. Check server logs.';
+
+/** Why a TLS context could not be built: logged as Redis logs it, never sent to a client. */
+export class TlsConfigError extends Error {}
+
+/** The TLS port could not be listened on at start-up (the CLI names the port and "tls", as Redis). */
+export class TlsListenError extends Error {
+  constructor(
+    readonly port: number,
+    readonly code: string,
+  ) {
+    super(`Failed listening on port ${port} (tls), aborting: ${code}`);
+  }
+}
+
+type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+const VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+
+/**
+ * tls-protocols ("TLSv1.2 TLSv1.3", any case) as Node's lowest and highest version; Redis's
+ * default without it is TLSv1.2 and TLSv1.3. Node takes a range, so a list with a gap enables
+ * the versions between as well.
+ */
+export function protocolRange(text: string): { minVersion: TlsVersion; maxVersion: TlsVersion } {
+  if (text === '') return { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' };
+  const chosen = text.split(' ').filter((t) => t !== '').map((token) => {
+    const index = VERSIONS.findIndex((v) => v.toLowerCase() === token.toLowerCase());
+    if (index === -1) throw new TlsConfigError("Invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'.");
+    return index;
+  });
+  if (chosen.length === 0) return { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' };
+  return { minVersion: VERSIONS[Math.min(...chosen)] as TlsVersion, maxVersion: VERSIONS[Math.max(...chosen)] as TlsVersion };
+}
+
+function readPem(path: string, what: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new TlsConfigError(`Failed to load ${what} ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** Every certificate file of tls-ca-cert-dir (OpenSSL's hashed names or any other name). */
+function readCaDir(dir: string): Buffer[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    throw new TlsConfigError(`Failed to configure CA certificate(s) file/directory: ${(err as Error).message}`);
+  }
+  const found: Buffer[] = [];
+  for (const name of names.sort()) {
+    const path = join(dir, name);
+    try {
+      if (!statSync(path).isFile()) continue;
+      const content = readFileSync(path);
+      if (content.includes('-----BEGIN CERTIFICATE-----')) found.push(content);
+    } catch {
+      // An unreadable entry is skipped, as OpenSSL skips a hashed name it cannot load.
+    }
+  }
+  return found;
+}
+
+/**
+ * The options of Node's TLS server (and of setSecureContext) from the tls-* parameters, or a
+ * TlsConfigError saying why not (Redis's tlsConfigure). Clients' certificates are always
+ * requested and checked after the handshake against tls-auth-clients, which Redis reads per
+ * connection: it may change without rebuilding the context.
+ */
+export function tlsServerOptions(config: Config): tls.TlsOptions {
+  const certFile = config.getString('tls-cert-file');
+  const keyFile = config.getString('tls-key-file');
+  const caFile = config.getString('tls-ca-cert-file');
+  const caDir = config.getString('tls-ca-cert-dir');
+  if (certFile === '') throw new TlsConfigError('No tls-cert-file configured!');
+  if (keyFile === '') throw new TlsConfigError('No tls-key-file configured!');
+  if (config.format('tls-auth-clients') !== 'no' && caFile === '' && caDir === '') {
+    throw new TlsConfigError('Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, tls-replication or tls-auth-clients are enabled!');
+  }
+  const { minVersion, maxVersion } = protocolRange(config.getString('tls-protocols'));
+  const ca: Buffer[] = [];
+  if (caFile !== '') ca.push(readPem(caFile, 'CA certificate(s) file'));
+  if (caDir !== '') ca.push(...readCaDir(caDir));
+  // Node takes TLS 1.2 ciphers and TLS 1.3 suites in one list; the 1.3 names start with TLS_.
+  const cipherList = [config.getString('tls-ciphersuites'), config.getString('tls-ciphers')].filter((c) => c !== '').join(':');
+  const caching = config.getBool('tls-session-caching');
+  const options: tls.TlsOptions = {
+    cert: readPem(certFile, 'certificate'),
+    key: readPem(keyFile, 'private key'),
+    ca: ca.length > 0 ? ca : undefined,
+    minVersion,
+    maxVersion,
+    honorCipherOrder: config.getBool('tls-prefer-server-ciphers'),
+    requestCert: true,
+    rejectUnauthorized: false,
+    // Without caching, no session tickets either (Redis: SSL_SESS_CACHE_OFF).
+    secureOptions: caching ? 0 : cryptoConstants.SSL_OP_NO_TICKET,
+    sessionTimeout: config.getNumber('tls-session-cache-timeout'),
+    sessionIdContext: 'redis',
+  };
+  const passphrase = config.getString('tls-key-file-pass');
+  if (passphrase !== '') options.passphrase = passphrase;
+  if (cipherList !== '') options.ciphers = cipherList;
+  const dhFile = config.getString('tls-dh-params-file');
+  if (dhFile !== '') options.dhparam = readPem(dhFile, 'DH params file');
+  try {
+    // Built once here so that a bad key, passphrase, cipher list or CA fails now, not at a client's handshake.
+    tls.createSecureContext(options);
+  } catch (err) {
+    throw new TlsConfigError(`Failed to configure TLS: ${(err as Error).message}`);
+  }
+  return options;
+}
+
+/**
+ * Whether a client that finished the handshake may stay, by tls-auth-clients: `yes` wants a
+ * certificate the CA vouches for, `optional` checks one only if it was sent, `no` takes anyone.
+ */
+export function tlsClientAccepted(mode: string, socket: tls.TLSSocket): boolean {
+  if (mode === 'no' || socket.authorized) return true;
+  if (mode === 'yes') return false;
+  const presented = socket.getPeerCertificate();
+  return presented === null || Object.keys(presented).length === 0;
+}
+
+/** Logs why TLS could not be configured, as Redis does before its short error. */
+export function logTlsError(log: Logger, err: unknown): void {
+  log.warn((err as Error).message);
+}
+
+/** What the TLS side needs of the server: where accepted clients go, and the log. */
+export interface TlsHost {
+  readonly config: Config;
+  readonly log: Logger;
+  accept(socket: tls.TLSSocket): void;
+}
+
+/**
+ * The TLS listeners at tls-port, on the addresses of bind, beside the plain ones. Their context
+ * is rebuilt by a CONFIG SET of any TLS parameter (the same file path included: the files are
+ * read again), and handed to the listening servers without a restart.
+ */
+export class TlsEndpoint {
+  readonly listeners: Listener[] = [];
+  port = 0;
+  private options: tls.TlsOptions | null = null;
+
+  constructor(private readonly host: TlsHost) {
+    for (const name of TLS_CONTEXT_PARAMS) host.config.onChange(name, () => this.reload());
+    host.config.onChange('tls-auth-clients', () => {
+      for (const l of this.listeners) this.applyClientAuth(l.server as tls.Server);
+    });
+  }
+
+  /**
+   * tls-auth-clients as the handshake's own check, so that a refused client gets the handshake
+   * alert Redis sends (`yes`: a certificate the CA vouches for is required) instead of a closed
+   * connection after it. Node's TLS server reads these two fields at each connection it
+   * accepts, so a change applies to the next client. `optional` cannot be said this way (a
+   * certificate is checked only if sent): admit() checks it after the handshake.
+   */
+  private applyClientAuth(server: tls.Server): void {
+    const mode = this.host.config.format('tls-auth-clients');
+    const knobs = server as unknown as { requestCert: boolean; rejectUnauthorized: boolean };
+    knobs.requestCert = mode !== 'no';
+    knobs.rejectUnauthorized = mode === 'yes';
+  }
+
+  /** Builds the context from the parameters as they are (throws TlsConfigError). */
+  configure(): void {
+    this.options = tlsServerOptions(this.host.config);
+  }
+
+  get listening(): boolean {
+    return this.listeners.length > 0;
+  }
+
+  /** Listens at `port` on the addresses of `bind`, keeping the listeners already there. */
+  open(port: number, bind: string): Promise<OpenedListeners> {
+    const options = this.options;
+    if (options === null) throw new TlsConfigError('TLS is not configured');
+    const listenerHost: ListenerHost = {
+      listen: (address, at) => listenOnTls(address, at, options, (socket) => this.admit(socket), (err) => this.host.log.debug(`Error accepting a client connection: ${err.message}`)),
+      log: this.host.log,
+    };
+    return openListeners(port, bind, this.listeners, listenerHost);
+  }
+
+  /** Takes the listeners `open` gave as the current ones, closing those left out. */
+  adopt(opened: OpenedListeners): void {
+    for (const l of this.listeners) if (!opened.listeners.includes(l)) l.server.close();
+    for (const l of opened.listeners) this.applyClientAuth(l.server as tls.Server);
+    this.listeners.splice(0, this.listeners.length, ...opened.listeners);
+    this.port = opened.port;
+  }
+
+  async close(): Promise<void> {
+    const closing = this.listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())));
+    this.listeners.length = 0;
+    this.port = 0;
+    await Promise.all(closing);
+  }
+
+  private admit(socket: tls.TLSSocket): void {
+    if (!tlsClientAccepted(this.host.config.format('tls-auth-clients'), socket)) {
+      this.host.log.debug(`Error accepting a client connection: ${String(socket.authorizationError)}`);
+      socket.destroy();
+      return;
+    }
+    this.host.accept(socket);
+  }
+
+  /** Redis's applyTlsCfg: only while TLS listens; a context that cannot be built changes nothing. */
+  private reload(): void {
+    if (!this.listening) return;
+    let options: tls.TlsOptions;
+    try {
+      options = tlsServerOptions(this.host.config);
+    } catch (err) {
+      logTlsError(this.host.log, err);
+      throw new Error(ERR_TLS_UPDATE);
+    }
+    this.options = options;
+    for (const l of this.listeners) (l.server as tls.Server).setSecureContext(options);
+  }
+}
