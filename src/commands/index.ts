@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { CommandSpec } from './core/context.js';
 import { joinCommandGroups, type CommandGroupSource } from './core/registry.js';
+import { commands as bits } from './bits/index.js';
 import { commands as connection } from './connection/index.js';
 import { commands as hashes } from './hashes/index.js';
 import { commands as keys } from './keys/index.js';
@@ -13,6 +14,7 @@ import { commands as streams } from './streams/index.js';
 import { commands as strings } from './strings/index.js';
 import { commands as transactions } from './transactions/index.js';
 import { commands as zsets } from './zsets/index.js';
+import bitsData from './bits/commands.json' with { type: 'json' };
 import connectionData from './connection/commands.json' with { type: 'json' };
 import hashesData from './hashes/commands.json' with { type: 'json' };
 import keysData from './keys/commands.json' with { type: 'json' };
@@ -36,6 +38,7 @@ const scriptingData: object = JSON.parse(readFileSync(new URL('./scripting/comma
  * key specs, ACL categories, tips and docs, written by `npm run gen:commands`).
  */
 export const commandGroups: readonly CommandGroupSource[] = [
+  { folder: 'bits', code: bits, data: bitsData },
   { folder: 'connection', code: connection, data: connectionData },
   { folder: 'hashes', code: hashes, data: hashesData },
   { folder: 'keys', code: keys, data: keysData },
