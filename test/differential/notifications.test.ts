@@ -154,7 +154,15 @@ const STREAMS: Step[] = [
   ['XREAD', 'STREAMS', 'nope', '0'], ['DEL', 'x', 'xm'],
 ];
 
-const ALL_STEPS: Step[] = [...STRINGS, ...KEYS, ...HASHES, ...LISTS, ...SETS, ...ZSETS, ...SORT, ...MULTI, ...STREAMS];
+const BITS: Step[] = [
+  ['SETBIT', 'b', '7', '1'], ['SETBIT', 'b', '7', '1'], ['SETBIT', 'b', '100', '0'], ['GETBIT', 'nob', '1'], ['BITCOUNT', 'nob'],
+  ['BITPOS', 'nob', '1'], ['BITFIELD', 'f', 'SET', 'u8', '0', '3'], ['BITFIELD', 'f', 'SET', 'u8', '0', '3'],
+  ['BITFIELD', 'g', 'OVERFLOW', 'FAIL', 'SET', 'u2', '0', '9'], ['BITFIELD_RO', 'nof', 'GET', 'u8', '0'], ['BITFIELD', 'nof'],
+  ['BITOP', 'OR', 'd', 'b', 'f'], ['BITOP', 'AND', 'd', 'nob'], ['BITOP', 'NOT', 'd', 'nob'],
+  ['APPEND', 'b', 'x'], ['SETRANGE', 'b', '1', 'yy'],
+];
+
+const ALL_STEPS: Step[] = [...STRINGS, ...BITS, ...KEYS, ...HASHES, ...LISTS, ...SETS, ...ZSETS, ...SORT, ...MULTI, ...STREAMS];
 
 describe.skipIf(!hasOracle)('differential: keyspace notifications', () => {
   const servers = differentialPair();
@@ -172,7 +180,7 @@ describe.skipIf(!hasOracle)('differential: keyspace notifications', () => {
 
   const groups: Array<[string, Step[]]> = [
     ['strings', STRINGS], ['keys and expiry', KEYS], ['hashes', HASHES], ['lists', LISTS], ['sets', SETS], ['zsets', ZSETS],
-    ['sort', SORT], ['transactions', MULTI], ['streams', STREAMS],
+    ['sort', SORT], ['transactions', MULTI], ['streams', STREAMS], ['bits', BITS],
   ];
   for (const [name, steps] of groups) {
     it(`KEA: ${name}`, async () => {
