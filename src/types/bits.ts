@@ -14,25 +14,38 @@ export function bytePopcount(byte: number): number {
   return BYTE_POPCOUNT[byte & 0xff] as number;
 }
 
+/** Set bits in each 16-bit value: a 64 KB table, so that a count reads one entry per two bytes. */
+const PAIR_POPCOUNT = new Uint8Array(65536);
+for (let i = 1; i < 65536; i++) PAIR_POPCOUNT[i] = (i & 1) + (PAIR_POPCOUNT[i >> 1] as number);
+
 /** Set bits in bytes [start, end) of `bytes`. */
 export function popcount(bytes: Buffer, start: number, end: number): number {
   let count = 0;
   let i = start;
-  // Bytes up to a 4-byte boundary of the underlying memory, then whole 32-bit words (their byte
-  // order does not matter to a count), then the tail.
-  while (i < end && ((bytes.byteOffset + i) & 3) !== 0) count += BYTE_POPCOUNT[bytes[i++] as number] as number;
-  const words = (end - i) >>> 2;
-  if (words > 0) {
-    const view = new Uint32Array(bytes.buffer, bytes.byteOffset + i, words);
-    for (let w = 0; w < words; w++) {
-      let v = view[w] as number;
-      v -= (v >>> 1) & 0x55555555;
-      v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
-      count += Math.imul((v + (v >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+  // A byte up to a 2-byte boundary of the underlying memory, then 16-bit values (their byte
+  // order does not matter to a count), four per turn in two sums, then the last byte.
+  if (i < end && ((bytes.byteOffset + i) & 1) !== 0) count += BYTE_POPCOUNT[bytes[i++] as number] as number;
+  const pairs = (end - i) >>> 1;
+  if (pairs > 0) {
+    const view = new Uint16Array(bytes.buffer, bytes.byteOffset + i, pairs);
+    const table = PAIR_POPCOUNT;
+    const whole = pairs & ~3;
+    let p = 0;
+    while (p < whole) {
+      // Sums kept to small integers (a chunk of 2^20 values at most) for the fast arithmetic.
+      const stop = Math.min(whole, p + (1 << 20));
+      let even = 0;
+      let odd = 0;
+      for (; p < stop; p += 4) {
+        even = (even + (table[view[p] as number] as number) + (table[view[p + 1] as number] as number)) | 0;
+        odd = (odd + (table[view[p + 2] as number] as number) + (table[view[p + 3] as number] as number)) | 0;
+      }
+      count += even + odd;
     }
-    i += words * 4;
+    for (; p < pairs; p++) count += table[view[p] as number] as number;
+    i += pairs * 2;
   }
-  while (i < end) count += BYTE_POPCOUNT[bytes[i++] as number] as number;
+  if (i < end) count += BYTE_POPCOUNT[bytes[i] as number] as number;
   return count;
 }
 

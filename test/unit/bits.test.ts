@@ -36,6 +36,12 @@ describe('bit operations against a bit-array model', () => {
     }
   });
 
+  it('popcount of a long run (sums over chunks of the table reads)', () => {
+    const bytes = Buffer.alloc(5 << 20, 0xff);
+    expect(popcount(bytes, 0, bytes.length)).toBe(bytes.length * 8);
+    expect(popcount(bytes, 1, bytes.length - 1)).toBe((bytes.length - 2) * 8);
+  });
+
   it('bitpos finds the first 1, or the first 0 (zero padding past the end)', () => {
     for (let round = 0; round < 300; round++) {
       const bytes = randomBytes(rnd, Math.floor(rnd() * 40));
