@@ -364,6 +364,22 @@ describe.skipIf(!hasOracle)('differential: bitmaps and bit fields', () => {
     ]);
   });
 
+  it('other types\' commands answer WRONGTYPE on a bitmap; scripts read and write bitmaps', async () => {
+    await check([
+      ['SETBIT', 'b', '300', '1'],
+      ['LPUSH', 'b', 'x'], ['LLEN', 'b'], ['HSET', 'b', 'f', 'v'], ['HGET', 'b', 'f'], ['SADD', 'b', 'm'], ['SCARD', 'b'],
+      ['ZADD', 'b', '1', 'm'], ['ZCARD', 'b'], ['XADD', 'b', '*', 'f', 'v'], ['XLEN', 'b'],
+      ['SUNIONSTORE', 'd', 'b'], ['ZUNIONSTORE', 'd', '1', 'b'], ['SORT', 'b'], ['TYPE', 'b'],
+      ['SCAN', '0', 'TYPE', 'string'],
+      ['EVAL', "return redis.call('GET', KEYS[1])", '1', 'b'],
+      ['EVAL', "redis.call('SETBIT', KEYS[1], 7, 1); return {redis.call('BITCOUNT', KEYS[1]), redis.call('GETRANGE', KEYS[1], 0, 1)}", '1', 'b'],
+      ['EVAL', "return redis.call('BITFIELD', KEYS[1], 'INCRBY', 'i5', '#1', 100, 'GET', 'u8', 0)", '1', 'b'],
+      ['EVAL', "return redis.pcall('SETBIT', KEYS[1], -1, 1)", '1', 'b'],
+      ['EVAL', "return redis.call('BITFIELD_RO', KEYS[1], 'GET', 'i8', 0)", '1', 'b'],
+      ['GET', 'b'],
+    ]);
+  });
+
   it('SORT BY and GET read bitmap values', async () => {
     await check([
       ['RPUSH', 'l', '1', '2', '3'],
