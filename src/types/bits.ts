@@ -56,7 +56,21 @@ export function popcount(bytes: Buffer, start: number, end: number): number {
  */
 export function bitpos(bytes: Uint8Array, start: number, end: number, bit: 0 | 1): number {
   const skip = bit === 1 ? 0 : 0xff;
-  for (let i = start; i < end; i++) {
+  let i = start;
+  // Bytes to a 4-byte boundary of the underlying memory, then whole words of nothing but the
+  // skipped value (a sparse bitmap is mostly those), then the bytes from the word that is not.
+  while (i < end && ((bytes.byteOffset + i) & 3) !== 0 && bytes[i] === skip) i++;
+  if (i < end && ((bytes.byteOffset + i) & 3) === 0) {
+    const words = (end - i) >>> 2;
+    if (words > 0) {
+      const view = new Int32Array(bytes.buffer, bytes.byteOffset + i, words);
+      const skipWord = bit === 1 ? 0 : -1;
+      let w = 0;
+      while (w < words && view[w] === skipWord) w++;
+      i += w * 4;
+    }
+  }
+  for (; i < end; i++) {
     const byte = bytes[i] as number;
     if (byte === skip) continue;
     for (let b = 0; b < 8; b++) {

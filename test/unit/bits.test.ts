@@ -55,6 +55,22 @@ describe('bit operations against a bit-array model', () => {
     }
   });
 
+  it('bitpos over long runs of zeros or ones, at any alignment', () => {
+    for (let round = 0; round < 200; round++) {
+      const n = 1 + Math.floor(rnd() * 200);
+      const bit = rnd() < 0.5 ? 1 : 0;
+      const whole = Buffer.alloc(n + 3, bit === 1 ? 0 : 0xff);
+      const bytes = whole.subarray(Math.floor(rnd() * 4));
+      // One bit of the sought value somewhere, or none.
+      const at = rnd() < 0.8 ? Math.floor(rnd() * bytes.length * 8) : -1;
+      if (at >= 0) bytes[at >> 3] = (bytes[at >> 3] as number) ^ (0x80 >> (at & 7));
+      const start = Math.floor(rnd() * bytes.length);
+      const end = start + Math.floor(rnd() * (bytes.length - start + 1));
+      const model = bitsOf(bytes.subarray(start, end)).indexOf(bit);
+      expect(bitpos(bytes, start, end, bit)).toBe(model === -1 && bit === 0 ? (end - start) * 8 : model);
+    }
+  });
+
   it('fields of 1 to 64 bits read and write at any offset, past the end reading zeros', () => {
     for (let round = 0; round < 500; round++) {
       const bytes = randomBytes(rnd, 1 + Math.floor(rnd() * 20));
