@@ -124,8 +124,8 @@ function fuzzSteps(seed: number, count: number): Step[] {
 describe.skipIf(!hasOracle)('differential: random bit operations', () => {
   const servers = differentialPair({ redis: ['--enable-debug-command', 'yes'] });
 
-  it(`seed ${SEED}, ${STEPS} steps`, async () => {
-    const steps = fuzzSteps(SEED, STEPS);
+  it.each([SEED, SEED + 1, SEED + 2])(`seed %i, ${STEPS} steps`, async (seed) => {
+    const steps = fuzzSteps(seed, STEPS);
     const results = await servers.run([['FLUSHALL'], ...steps]);
     expect(mismatches(results).slice(0, 5)).toEqual([]);
   }, 120_000);
