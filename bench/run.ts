@@ -91,7 +91,7 @@ function buildCases(opts: Options): TestCase[] {
     const requests = Math.round((pipeline === 1 ? 100_000 : 1_000_000) * scale);
     cases.push({ label: 'setbit 16mb random', pipeline, clients: 50, requests, args: [], client: bitClient(50, requests, pipeline) });
   }
-  cases.push({ label: 'bitmap 1mb by setrange', pipeline: 1, clients: 1, requests: 10, args: ['setrange', 'bitmap1mb', String(2 ** 20 - 1), 'x'] });
+  cases.push({ label: 'bitmap 1mb by setrange', pipeline: 1, clients: 1, requests: 1000, args: ['setrange', 'bitmap1mb', String(2 ** 20 - 1), 'x'] });
   cases.push({ label: 'bitcount 1mb', pipeline: 1, clients: 50, requests: Math.round(20_000 * scale), args: ['bitcount', 'bitmap1mb'] });
   return opts.only === null ? cases : cases.filter((c) => c.label.includes(opts.only as string));
 }
