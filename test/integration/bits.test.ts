@@ -72,11 +72,12 @@ describe('bitmaps in the keyspace', () => {
     await c.call('SETBIT', 'bm', String(8 * 1024 * 1024 - 1), '1');
     const value = db0().dict.get('bm');
     expect(value).toBeInstanceOf(MutableString);
-    const buffer = (value as MutableString).buf;
+    const buffer = (value as MutableString).largeBytes();
+    expect(buffer).not.toBeNull();
     for (let i = 0; i < 100; i++) await c.call('SETBIT', 'bm', String(i * 8191), '1');
     // Changed in place: the same object and Buffer.
     expect(db0().dict.get('bm')).toBe(value);
-    expect((value as MutableString).buf).toBe(buffer);
+    expect((value as MutableString).largeBytes()).toBe(buffer);
     expect(await c.call('BITCOUNT', 'bm')).toBe(101);
     expect(await c.call('STRLEN', 'bm')).toBe(1024 * 1024);
     expect(await c.call('OBJECT', 'ENCODING', 'bm')).toBe('raw');

@@ -3,7 +3,7 @@ import {
   bitpos, getBit, getSignedField, getUnsignedField, popcount, setField, signedFieldAdd, unsignedFieldAdd,
   OVERFLOW_FAIL, OVERFLOW_SAT, OVERFLOW_WRAP, type FieldResult,
 } from '../../src/types/bits.js';
-import { MutableString, stringValueByte, stringValueBytes } from '../../src/types/mutable-string.js';
+import { MutableString, SMALL_MAX, stringValueByte, stringValueBytes } from '../../src/types/mutable-string.js';
 import { prng } from '../helpers/collection-fuzz.js';
 
 /** The model: a string's bits as an array of 0/1, most significant bit of each byte first. */
@@ -157,5 +157,32 @@ describe('MutableString', () => {
     copy.write(0, 'Z');
     expect(value.toString()[0]).toBe('a');
     expect(value.encoding()).toBe('raw');
+  });
+
+  it('keeps a small value in a string and moves it to a Buffer past SMALL_MAX, counting both', () => {
+    const account = { bytes: 0 };
+    const value = MutableString.fromString('abc');
+    value.account = account;
+    const before = value.bytes;
+    expect(value.isLarge).toBe(false);
+    const bytes = value.beginWrite();
+    bytes[1] = 0x42;
+    value.endWrite();
+    expect(value.toString()).toBe('aBc');
+    value.append('x'.repeat(SMALL_MAX - 3));
+    expect(value.isLarge).toBe(false);
+    expect(value.bytes).toBe(value.recountBytes());
+    value.append('y');
+    expect(value.isLarge).toBe(true);
+    expect(value.toString()).toBe('aBc' + 'x'.repeat(SMALL_MAX - 3) + 'y');
+    expect(value.bytes).toBe(value.recountBytes());
+    expect(account.bytes).toBe(value.bytes - before);
+    const large = value.beginWrite();
+    expect(large).toBe(value.largeBytes());
+    large[0] = 0x41;
+    value.endWrite();
+    expect(value.byteAt(0)).toBe(0x41);
+    expect(MutableString.fromBuffer(Buffer.from('hi'), 2).isLarge).toBe(false);
+    expect(MutableString.fromBuffer(Buffer.alloc(SMALL_MAX + 1), SMALL_MAX + 1).isLarge).toBe(true);
   });
 });

@@ -59,12 +59,13 @@ function setbit(ctx: CommandContext, argv: string[]): void {
   const oldLength = current === undefined ? -1 : current.length;
   const value = writableString(db, key, current, byteIndex + 1);
   const shift = 7 - (offset % 8);
-  const buf = value.buf;
-  const byte = buf[byteIndex] as number;
+  const byte = value.byteAt(byteIndex);
   const old = (byte >> shift) & 1;
   // Created, grown, or the bit changes: only then is it a change (signalled, counted, propagated).
   if (oldLength !== value.length || old !== on) {
+    const buf = value.beginWrite();
     buf[byteIndex] = (byte & ~(1 << shift)) | (on << shift);
+    value.endWrite();
     db.signalModifiedKey(key);
     db.notify('$', 'setbit', key);
     ctx.server.dirty++;
@@ -267,7 +268,7 @@ function bitop(ctx: CommandContext, argv: string[]): void {
       }
     }
   }
-  db.set(target, new MutableString(result, maxLength));
+  db.set(target, MutableString.fromBuffer(result, maxLength));
   db.notify('$', 'set', target);
   ctx.server.dirty++;
   ctx.reply.integer(maxLength);
@@ -351,7 +352,13 @@ function bitfieldGeneric(ctx: CommandContext, argv: string[], readonlyCommand: b
 
   const reply = ctx.reply;
   reply.arrayHeader(ops.length);
-  const byteAt = value === undefined ? (): number => 0 : (index: number): number => stringValueByte(value, index);
+  // Writes go to the bytes beginWrite gives (the string was grown to hold them all), and reads
+  // after them must see them: while writing, every read is from those bytes.
+  const writing = readonly ? null : (value as MutableString).beginWrite();
+  const length = value === undefined ? 0 : value.length;
+  const byteAt = writing !== null
+    ? (index: number): number => (index < length ? (writing[index] as number) : 0)
+    : value === undefined ? (): number => 0 : (index: number): number => stringValueByte(value, index);
   const result: FieldResult = { overflow: false, value: 0n };
   let changes = 0;
   for (const op of ops) {
@@ -359,7 +366,7 @@ function bitfieldGeneric(ctx: CommandContext, argv: string[], readonlyCommand: b
       reply.integer(op.signed ? getSignedField(byteAt, op.offset, op.bits) : getUnsignedField(byteAt, op.offset, op.bits));
       continue;
     }
-    const buf = (value as MutableString).buf;
+    const buf = writing as Buffer;
     let old: bigint;
     if (op.signed) {
       old = getSignedField(byteAt, op.offset, op.bits);
@@ -380,6 +387,7 @@ function bitfieldGeneric(ctx: CommandContext, argv: string[], readonlyCommand: b
     setField(buf, op.offset, op.bits, result.value);
     if (created || old !== result.value) changes++;
   }
+  if (writing !== null) (value as MutableString).endWrite();
   if (changes > 0) {
     db.signalModifiedKey(key);
     db.notify('$', 'setbit', key);

@@ -80,8 +80,10 @@ function expireAt(flags: number, arg: string, command: string): number {
 
 /** A string value as a bulk reply: a mutable one's bytes are written from its Buffer, uncopied. */
 export function replyString(reply: ReplyWriter, value: StringValue): void {
-  if (typeof value === 'string') reply.bulk(value);
-  else reply.bulkBytes(value.buf, 0, value.length);
+  if (typeof value === 'string') return reply.bulk(value);
+  const large = value.largeBytes();
+  if (large !== null) reply.bulkBytes(large, 0, value.length);
+  else reply.bulk(value.toString());
 }
 
 /** Redis's getGenericCommand: replies the value (or null); WRONGTYPE for another type. */
@@ -311,8 +313,9 @@ function getrange(ctx: CommandContext, argv: string[]): void {
   if (to < 0) to = 0;
   if (to >= length) to = length - 1;
   if (from > to || length === 0) return ctx.reply.bulk('');
-  if (typeof value === 'string') ctx.reply.bulk(value.slice(from, to + 1));
-  else ctx.reply.bulkBytes(value.buf, from, to + 1);
+  const large = typeof value === 'string' ? null : value.largeBytes();
+  if (large !== null) ctx.reply.bulkBytes(large, from, to + 1);
+  else ctx.reply.bulk(value.toString().slice(from, to + 1));
 }
 
 function setrange(ctx: CommandContext, argv: string[]): void {
