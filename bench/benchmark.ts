@@ -15,6 +15,11 @@ export interface TestCase {
   args: string[];
   /** Latency-only test: report p50/p99 instead of CPU ratios. */
   latency?: boolean;
+  /**
+   * A load client of our own instead of redis-benchmark (for what it cannot send): the command
+   * and arguments, given the server's port; it prints redis-benchmark's CSV.
+   */
+  client?: (port: number) => [string, string[]];
 }
 
 export interface Sample {
@@ -26,7 +31,7 @@ export interface Sample {
 
 export function runBenchmark(server: BenchServer, test: TestCase): Sample {
   const args = ['-h', '127.0.0.1', '-p', String(server.port), '-c', String(test.clients), '-n', String(test.requests), '-P', String(test.pipeline), '--csv', ...test.args];
-  const [cmd, full] = pinned(CLIENT_CORE, 'redis-benchmark', args);
+  const [cmd, full] = test.client !== undefined ? pinned(CLIENT_CORE, ...test.client(server.port)) : pinned(CLIENT_CORE, 'redis-benchmark', args);
   const before = cpuMicros(server.pid);
   const result = spawnSync(cmd, full, { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
   const after = cpuMicros(server.pid);

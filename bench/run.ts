@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --rounds N] [-- --no-throughput] [-- --no-memory] [-- --no-persistence] [-- --no-gc] [-- --gc-size 4gb]`
+ * `npm run bench [-- --quick] [-- --rounds N] [-- --no-throughput] [-- --no-memory] [-- --no-persistence] [-- --no-gc] [-- --gc-size 4gb] [-- --only <label part>]`
  *
  * Runs redis-benchmark against nodis and real redis-server in the same run, alternating
  * A B A B per test over several rounds after a warm-up pass, each server pinned to core 1 and
@@ -32,6 +32,8 @@ interface Options {
   gc: boolean;
   /** Bytes the GC part writes. */
   gcBytes: number;
+  /** Only the throughput tests whose label contains this (--only). */
+  only: string | null;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -49,6 +51,7 @@ function parseOptions(argv: string[]): Options {
     persistence: !argv.includes('--no-persistence'),
     gc: !argv.includes('--no-gc'),
     gcBytes,
+    only: argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? '') : null,
   };
 }
 
@@ -80,7 +83,17 @@ function buildCases(opts: Options): TestCase[] {
   for (const test of ['set', 'get']) {
     cases.push({ label: `${test} -c 1`, pipeline: 1, clients: 1, requests: Math.round(50_000 * scale), args: ['-t', test], latency: true });
   }
-  return cases;
+  // Bitmaps: SETBIT at random offsets of a 16 MB bitmap (our own client: see bench/bit-client.ts),
+  // then BITCOUNT of a 1 MB one (made by the SETRANGE before it).
+  const bitClient = (clients: number, requests: number, pipeline: number) => (port: number): [string, string[]] =>
+    [process.execPath, ['--import', 'tsx', join(HERE, 'bit-client.ts'), String(port), String(clients), String(requests), String(pipeline), 'bitmap16mb', String(16 * 8 * 2 ** 20)]];
+  for (const pipeline of [1, 16]) {
+    const requests = Math.round((pipeline === 1 ? 100_000 : 1_000_000) * scale);
+    cases.push({ label: 'setbit 16mb random', pipeline, clients: 50, requests, args: [], client: bitClient(50, requests, pipeline) });
+  }
+  cases.push({ label: 'bitmap 1mb by setrange', pipeline: 1, clients: 1, requests: 1000, args: ['setrange', 'bitmap1mb', String(2 ** 20 - 1), 'x'] });
+  cases.push({ label: 'bitcount 1mb', pipeline: 1, clients: 50, requests: Math.round(20_000 * scale), args: ['bitcount', 'bitmap1mb'] });
+  return opts.only === null ? cases : cases.filter((c) => c.label.includes(opts.only as string));
 }
 
 interface Row {
@@ -259,7 +272,7 @@ async function main(): Promise<void> {
   const dir = join(HERE, 'results');
   mkdirSync(dir, { recursive: true });
   // A run that skipped a part is kept under its own name and does not replace latest.md.
-  const partial = !opts.throughput || !opts.memory || !opts.persistence || !opts.gc;
+  const partial = !opts.throughput || !opts.memory || !opts.persistence || !opts.gc || opts.only !== null;
   const file = join(dir, `${when.toISOString().slice(0, 16).replace(/[:T]/g, '-')}${opts.quick ? '-quick' : ''}${partial ? '-partial' : ''}.md`);
   writeFileSync(file, report + '\n');
   if (!partial) copyFileSync(file, join(dir, opts.quick ? 'latest-quick.md' : 'latest.md'));

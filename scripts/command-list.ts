@@ -6,7 +6,7 @@ import { allCommands } from '../src/commands/index.js';
 import type { CommandSpec } from '../src/commands/core/context.js';
 
 const GROUP_TITLES: Record<string, string> = {
-  string: 'Strings', generic: 'Keys (generic)', hash: 'Hashes', list: 'Lists', set: 'Sets', 'sorted-set': 'Sorted sets', geo: 'Geospatial',
+  string: 'Strings', bitmap: 'Bitmaps', generic: 'Keys (generic)', hash: 'Hashes', list: 'Lists', set: 'Sets', 'sorted-set': 'Sorted sets', geo: 'Geospatial',
   stream: 'Streams', hyperloglog: 'HyperLogLog', transactions: 'Transactions', scripting: 'Scripting', pubsub: 'Pub/Sub', connection: 'Connection', server: 'Server',
 };
 

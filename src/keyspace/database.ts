@@ -219,6 +219,17 @@ export class Database {
     this.hooks.keyModified(this, key);
   }
 
+  /**
+   * Adds a key that does not exist, as Redis's dbAdd: announced as 'new', with a fresh access
+   * record, but not signalled as modified (the caller signals once it has changed it, if it does).
+   */
+  add(key: string, value: Value): void {
+    if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
+    this.put(key, value);
+    this.hooks.notify(this, 'n', 'new', key);
+    this.setAccessRecord(key, newAccessRecord(this.access));
+  }
+
   /** Stores a value without touching the TTL or signalling (the caller signals). */
   store(key: string, value: Value): void {
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);

@@ -3,7 +3,7 @@ import { HashValue } from '../types/hash.js';
 import { List } from '../types/list.js';
 import { SetValue } from '../types/set.js';
 import { Stream, elementText, u64Text } from '../types/stream/index.js';
-import type { Value } from '../types/value.js';
+import { plainValue, type Value } from '../types/value.js';
 import { ZSet } from '../types/zset.js';
 import { formatDouble17g } from '../util/format.js';
 import type { Database } from './database.js';
@@ -82,7 +82,8 @@ function pairDigest(first: string, second: string): Buffer {
  * Folds a value (its type, its contents, whether it has a TTL) into `digest`, as Redis's
  * xorObjectDigest. Only the presence of a TTL counts, not its time.
  */
-export function addValueDigest(digest: Buffer, value: Value, hasExpire: boolean): void {
+export function addValueDigest(digest: Buffer, anyValue: Value, hasExpire: boolean): void {
+  const value = plainValue(anyValue);
   if (typeof value === 'string') {
     mixDigest(digest, TYPE_TAG.string);
     mixDigest(digest, bytes(value));

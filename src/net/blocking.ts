@@ -161,7 +161,7 @@ export class BlockingState {
       } else if (!collectionDone) {
         // A lookup for writing: the served command changes the value.
         const value = db.lookupWrite(key);
-        if (value === undefined || typeof value === 'string' || value.size === 0) {
+        if (value === undefined || typeof value === 'string' || value.type === 'string' || value.size === 0) {
           collectionDone = true;
         } else if (waiter.type === value.type) {
           this.run(waiter, () => waiter.serve(waiter.client, key, value, waiter.argv));

@@ -22,6 +22,7 @@
 import { close, closeSync, fsync, fsyncSync, open, openSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { strerror } from '../config/values.js';
+import { isStringValue } from '../types/value.js';
 import { setKeyChangeListener, type Database, type KeyChangeListener } from '../keyspace/database.js';
 import { snapshotUsedMemory } from '../server/memory.js';
 import { KeySet } from '../util/key-set.js';
@@ -454,7 +455,7 @@ export class BackgroundSave implements KeyChangeListener {
         work = 0;
       }
       if (this.keyDelayMs !== 0) return false;
-      work += 1 + (typeof value === 'string' ? value.length >>> 6 : value.size);
+      work += 1 + (isStringValue(value) ? value.length >>> 6 : value.size);
       if (work >= WORK_PER_CLOCK_CHECK) {
         work = 0;
         if (this.sliceOver(deadline)) return false;

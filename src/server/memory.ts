@@ -2,6 +2,7 @@ import v8 from 'node:v8';
 import { REPLY_CHUNK_BYTES } from '../protocol/reply.js';
 import { stringBytes } from '../types/heap-size.js';
 import { isIntEncodable, valueBytes, type Value } from '../types/value.js';
+import type { MutableString } from '../types/mutable-string.js';
 import type { Database } from '../keyspace/database.js';
 import { Stream } from '../types/stream/index.js';
 
@@ -41,7 +42,9 @@ function sdsSize(len: number): number {
 }
 
 /** What Redis would allocate for a string value, robj included (int, embstr or raw encoding). */
-function redisStringSize(s: string): number {
+function redisStringSize(s: string | MutableString): number {
+  // A string changed in place is raw (sds), as Redis's after SETBIT/APPEND.
+  if (typeof s !== 'string') return ROBJ + sdsSize(s.length);
   if (isIntEncodable(s)) return ROBJ;
   if (s.length <= 44) return mallocSize(ROBJ + 3 + s.length + 1);
   return ROBJ + sdsSize(s.length);
@@ -58,7 +61,7 @@ const REDIS_PER_ELEMENT: Record<string, number> = {
  * nodis's memory: that is valueBytes.
  */
 export function redisValueSize(value: Value): number {
-  if (typeof value === 'string') return redisStringSize(value);
+  if (typeof value === 'string' || value.type === 'string') return redisStringSize(value);
   // Streams hold Redis's own listpacks: their figure is Redis's (objectComputeSize, every node).
   if (value instanceof Stream) return ROBJ + value.memoryUsage(value.nodeCount);
   const per = REDIS_PER_ELEMENT[value.encoding()] ?? 64;
@@ -89,7 +92,7 @@ const QUICKLIST_NODE_BYTES = [4096, 8192, 16384, 32768, 65536];
  * hash or sorted set in its table encoding counts its elements; anything else is one block.
  */
 export function lazyfreeEffort(value: Value, listFill: number): number {
-  if (typeof value === 'string') return 1;
+  if (typeof value === 'string' || value.type === 'string') return 1;
   if (value instanceof Stream) return value.freeEffort();
   const encoding = value.encoding();
   if (value.type === 'list') {

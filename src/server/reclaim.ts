@@ -128,6 +128,7 @@ class UncollectedFrees {
 
   /** A value left the keyspace (DEL, UNLINK): followed if large. */
   valueFreed(value: Value): void {
+    // (A mutable string is followed as a collection is: its Buffer goes when it is collected.)
     if (typeof value === 'string') {
       if (value.length >= LARGE_FREE_BYTES) this.add({ bytes: stringBytes(value.length), tracked: false, collected: false, majorGcsLeft: 2, freedAt: performance.now(), survivedCollection: false });
       return;

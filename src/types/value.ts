@@ -4,6 +4,7 @@
  * Collections are objects that carry their type and report their encoding.
  */
 import { stringBytes, type SizeAccount } from './heap-size.js';
+import type { MutableString } from './mutable-string.js';
 
 export type ValueType = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream';
 
@@ -32,11 +33,28 @@ export interface CollectionValue {
   recountBytes(): number;
 }
 
-export type Value = string | CollectionValue;
+/**
+ * A string value is a plain string, or a MutableString (mutable-string.ts) while it is being
+ * changed in place: both have type 'string' (`isStringValue` tells either).
+ */
+export type Value = string | MutableString | CollectionValue;
 
-/** What a value takes in V8's heap: a string's own bytes, a collection's `bytes`. */
+/** What a value takes in V8's heap: a string's own bytes, a collection's or mutable string's `bytes`. */
 export function valueBytes(value: Value): number {
   return typeof value === 'string' ? stringBytes(value.length) : value.bytes;
+}
+
+/** Whether a value is a string, plain or mutable. */
+export function isStringValue(value: Value): value is string | MutableString {
+  return typeof value === 'string' || value.type === 'string';
+}
+
+/**
+ * The value with a mutable string as a plain one (a copy, O(n)): for readers that go through
+ * the whole value anyway (RDB, AOF rewrite, DEBUG DIGEST), so they know one string form.
+ */
+export function plainValue(value: Value): string | CollectionValue {
+  return typeof value === 'string' || value.type !== 'string' ? value : value.toString();
 }
 
 export function typeOf(value: Value): ValueType {
@@ -66,8 +84,9 @@ export function isIntEncodable(s: string): boolean {
   return big >= LONG_MIN && big <= LONG_MAX;
 }
 
-/** OBJECT ENCODING of a string value. */
-export function stringEncoding(s: string): 'int' | 'embstr' | 'raw' {
+/** OBJECT ENCODING of a string value (one changed in place is 'raw', as Redis's sds after SETBIT/APPEND). */
+export function stringEncoding(s: string | MutableString): 'int' | 'embstr' | 'raw' {
+  if (typeof s !== 'string') return 'raw';
   if (isIntEncodable(s)) return 'int';
   return s.length <= 44 ? 'embstr' : 'raw';
 }

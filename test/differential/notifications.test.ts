@@ -175,7 +175,15 @@ const GEO: Step[] = [
   ['DEL', 'geo'],
 ];
 
-const ALL_STEPS: Step[] = [...STRINGS, ...KEYS, ...HASHES, ...LISTS, ...SETS, ...ZSETS, ...SORT, ...MULTI, ...STREAMS, ...HYPERLOGLOG, ...GEO];
+const BITS: Step[] = [
+  ['SETBIT', 'b', '7', '1'], ['SETBIT', 'b', '7', '1'], ['SETBIT', 'b', '100', '0'], ['GETBIT', 'nob', '1'], ['BITCOUNT', 'nob'],
+  ['BITPOS', 'nob', '1'], ['BITFIELD', 'f', 'SET', 'u8', '0', '3'], ['BITFIELD', 'f', 'SET', 'u8', '0', '3'],
+  ['BITFIELD', 'g', 'OVERFLOW', 'FAIL', 'SET', 'u2', '0', '9'], ['BITFIELD_RO', 'nof', 'GET', 'u8', '0'], ['BITFIELD', 'nof'],
+  ['BITOP', 'OR', 'd', 'b', 'f'], ['BITOP', 'AND', 'd', 'nob'], ['BITOP', 'NOT', 'd', 'nob'],
+  ['APPEND', 'b', 'x'], ['SETRANGE', 'b', '1', 'yy'],
+];
+
+const ALL_STEPS: Step[] = [...STRINGS, ...BITS, ...KEYS, ...HASHES, ...LISTS, ...SETS, ...ZSETS, ...SORT, ...MULTI, ...STREAMS, ...HYPERLOGLOG, ...GEO];
 
 describe.skipIf(!hasOracle)('differential: keyspace notifications', () => {
   const servers = differentialPair();
@@ -193,7 +201,7 @@ describe.skipIf(!hasOracle)('differential: keyspace notifications', () => {
 
   const groups: Array<[string, Step[]]> = [
     ['strings', STRINGS], ['keys and expiry', KEYS], ['hashes', HASHES], ['lists', LISTS], ['sets', SETS], ['zsets', ZSETS],
-    ['sort', SORT], ['transactions', MULTI], ['streams', STREAMS], ['hyperloglog', HYPERLOGLOG], ['geo', GEO],
+    ['sort', SORT], ['transactions', MULTI], ['streams', STREAMS], ['hyperloglog', HYPERLOGLOG], ['geo', GEO], ['bits', BITS],
   ];
   for (const [name, steps] of groups) {
     it(`KEA: ${name}`, async () => {

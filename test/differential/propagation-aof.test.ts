@@ -155,6 +155,29 @@ describe.skipIf(!hasOracle)('propagation stream against Redis 7.0 AOF', () => {
     expect(entries).toContainEqual(['SET', 'k2', '1008.5', 'KEEPTTL']);
   });
 
+  it('bits: a write that changes nothing is not propagated; BITOP as itself', async () => {
+    await h.expectSame([
+      ['SETBIT', 'b', '10', '1'],
+      ['SETBIT', 'b', '10', '1'],
+      ['SETBIT', 'b', '3', '0'],
+      ['SETBIT', 'b', '100', '0'],
+      ['SETBIT', 'b', '100', '0'],
+      ['GETBIT', 'b', '10'],
+      ['BITFIELD', 'b', 'SET', 'u8', '0', '0'],
+      ['BITFIELD', 'b', 'SET', 'u8', '0', '7', 'GET', 'u8', '0'],
+      ['BITFIELD', 'b', 'OVERFLOW', 'FAIL', 'INCRBY', 'u2', '0', '9'],
+      ['BITFIELD', 'b', 'GET', 'u8', '0'],
+      ['BITFIELD', 'new', 'OVERFLOW', 'FAIL', 'SET', 'u2', '0', '9'],
+      ['BITFIELD', 'new2', 'SET', 'u2', '0', '0'],
+      ['BITFIELD_RO', 'b', 'GET', 'u8', '0'],
+      ['BITOP', 'OR', 'c', 'b', 'new2'],
+      ['BITOP', 'AND', 'c', 'missing'],
+      ['BITOP', 'AND', 'c', 'missing'],
+      ['BITCOUNT', 'b'],
+      ['BITPOS', 'b', '1'],
+    ]);
+  });
+
   it('strings: GETEX as PEXPIREAT, PERSIST or DEL; GETDEL as DEL', async () => {
     await h.expectSame([
       ['SET', 'g', 'v'],

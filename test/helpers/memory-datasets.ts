@@ -84,6 +84,11 @@ export function memoryDatasets(scale = 1): MemoryDataset[] {
     stringKeys(`strings: ${many} keys, integer values`, n(M), (j) => String(j * 7 + 1000)),
     stringKeys(`strings: ${tenth} keys, 1 KB values`, n(M / 10), kilobyteValue, 10),
     BIG_STRING,
+    // A string written bit by bit is a MutableString: a Buffer and its spare capacity.
+    // (Up to 64 bytes its bytes are a small string, beyond that a Buffer.)
+    perKey(`bitmaps: ${tenth} bitmaps of 8 bytes`, n(M / 10), (j) => ['SETBIT', `bitmap:${pad(j)}`, String(56 + (j % 8)), '1']),
+    perKey(`bitmaps: ${tenth} bitmaps of 100 bytes`, n(M / 10), (j) => ['SETBIT', `bitmap:${pad(j)}`, String(792 + (j % 8)), '1']),
+    perKey('bitmaps: 1 bitmap of 16 MB, set bit by bit', 2000, (j) => ['SETBIT', 'bigbitmap', String(j === 0 ? (16 << 23) - 1 : j * 4099), '1']),
     perKey(`strings: ${many} keys with a TTL`, n(M), (j) => ['SET', `key:${pad(j)}`, `value:${pad(j, 10)}`, 'EX', '100000']),
     perKey(`hashes: ${many} hashes of 5 fields`, n(M), (j) => [
       'HSET', `hash:${pad(j)}`, 'name', `user${j}`, 'email', `user${j}@example.com`, 'age', String(j % 90), 'city', 'Paris', 'visits', String(j % 1000),

@@ -64,6 +64,12 @@ const KINDS: Record<string, Kind> = {
     fill: ['SADD', 'big', ...range(MEMBERS).map((i) => String(i * 7 - 500))],
     change: (key) => [['SADD', key, '999999'], ['SREM', key, '-500', '2']],
   },
+  // A string changed in place (a MutableString): written from a copy taken as it starts.
+  bitmap: {
+    config: [],
+    fill: ['SETRANGE', 'big', '0', 'x'.repeat(300_000)],
+    change: (key) => [['SETBIT', key, '5', '1'], ['SETRANGE', key, '100000', 'changed'], ['APPEND', key, 'tail'], ['BITFIELD', key, 'INCRBY', 'u8', '#2', '1']],
+  },
   'zset listpack': {
     config: ['zset-max-listpack-entries', '10000'],
     fill: ['ZADD', 'big', ...range(MEMBERS).flatMap((i) => [String(i * 1.5), `m${i}`])],

@@ -14,6 +14,7 @@ const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 /** A value as the listener saw it, copied (the original is about to change). */
 function copyOf(value: Value | undefined): unknown {
   if (value === undefined || typeof value === 'string') return value ?? null;
+  if (value.type === 'string') return value.toString();
   if (value instanceof List) return value.toArray();
   return `${value.type}(${value.size})`;
 }

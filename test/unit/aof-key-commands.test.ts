@@ -11,7 +11,7 @@ import { ByteSink } from '../../src/persistence/rdb/sink.js';
 import { HashValue } from '../../src/types/hash.js';
 import { List } from '../../src/types/list.js';
 import { SetValue } from '../../src/types/set.js';
-import type { Value } from '../../src/types/value.js';
+import type { CollectionValue, Value } from '../../src/types/value.js';
 import { ZSet } from '../../src/types/zset.js';
 import { formatDouble17g } from '../../src/util/format.js';
 
@@ -92,7 +92,7 @@ describe('the commands of one key in an AOF base', () => {
           expect(pieces.text).toBe(expected);
           // Eight commands a piece, two for a sorted set.
           const perPiece = ITEMS_PER_COMMAND * (type === 'zset' ? 2 : 8);
-          expect(pieces.pieces).toBe(Math.max(1, Math.ceil((value as Exclude<Value, string>).size / perPiece)));
+          expect(pieces.pieces).toBe(Math.max(1, Math.ceil((value as CollectionValue).size / perPiece)));
         },
       ),
       { numRuns: 60 },

@@ -8,6 +8,8 @@ import { getLongLong } from '../../util/parse.js';
 import { partialSort } from '../../util/pqsort.js';
 import { strtodChecked } from '../../util/strtod.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
+import { isStringValue } from '../../types/value.js';
+import { stringValueText } from '../../types/mutable-string.js';
 
 const ERR_SCORES = 'ERR One or more scores can\'t be converted into double';
 
@@ -139,7 +141,7 @@ function lookupByPattern(db: Database, pattern: string, subst: string): string |
   const key = pattern.slice(0, star) + subst + pattern.slice(star + 1, keyEnd);
   const value = db.lookupRead(key);
   if (value === undefined) return null;
-  if (field === null) return typeof value === 'string' ? value : null;
+  if (field === null) return isStringValue(value) ? stringValueText(value) : null;
   if (typeof value === 'string' || value.type !== 'hash') return null;
   return (value as HashValue).get(field) ?? null;
 }

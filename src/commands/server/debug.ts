@@ -1,5 +1,5 @@
 import { RedisError, ERR_NO_SUCH_KEY } from '../../errors.js';
-import { isIntEncodable, stringEncoding, type Value } from '../../types/value.js';
+import { isIntEncodable, isStringValue, stringEncoding, type Value } from '../../types/value.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
 import { redisValueSize } from '../../server/memory.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
@@ -31,8 +31,8 @@ function fakeAddress(key: string): string {
 
 /** An estimate of the RDB serialized length (no RDB writer exists to ask). */
 function serializedLength(value: Value): number {
-  if (typeof value === 'string') {
-    if (isIntEncodable(value)) {
+  if (isStringValue(value)) {
+    if (typeof value === 'string' && isIntEncodable(value)) {
       const n = Number(value);
       return n >= -128 && n <= 127 ? 2 : n >= -32768 && n <= 32767 ? 3 : n >= -2147483648 && n <= 2147483647 ? 5 : value.length + 1;
     }
@@ -45,13 +45,13 @@ function serializedLength(value: Value): number {
 function debugObject(ctx: CommandContext, key: string): void {
   const value = ctx.db.lookup(key);
   if (value === undefined) throw new RedisError(ERR_NO_SUCH_KEY);
-  const encoding = typeof value === 'string' ? stringEncoding(value) : value.encoding();
+  const encoding = isStringValue(value) ? stringEncoding(value) : value.encoding();
   const shared = typeof value === 'string' && encoding === 'int' && Number(value) >= 0 && Number(value) < 10000;
   const lru = Math.floor(Date.now() / 1000) & 0xffffff;
   let line =
     `Value at:${fakeAddress(key)} refcount:${shared ? 2147483647 : 1} encoding:${encoding} ` +
     `serializedlength:${serializedLength(value)} lru:${lru} lru_seconds_idle:0`;
-  if (encoding === 'quicklist' && typeof value !== 'string') {
+  if (encoding === 'quicklist' && !isStringValue(value)) {
     line += ` ql_nodes:1 ql_avg_node:${value.size.toFixed(2)} ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:${redisValueSize(value)}`;
   }
   ctx.reply.simple(line);

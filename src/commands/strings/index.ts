@@ -3,7 +3,11 @@ import { getLongLong, parseLongLong, parseLongLongBig } from '../../util/parse.j
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble, type LongDouble } from '../../util/long-double.js';
 import { parseSetExpireTime } from '../args/expire.js';
 import { lcs } from './lcs.js';
+import type { StringValue } from '../../types/mutable-string.js';
+import { isStringValue } from '../../types/value.js';
+import { writableString } from '../../keyspace/string-values.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
+import type { ReplyWriter } from '../../protocol/reply.js';
 
 const LLONG_MAX = 9223372036854775807n;
 const LLONG_MIN = -9223372036854775808n;
@@ -74,12 +78,21 @@ function expireAt(flags: number, arg: string, command: string): number {
   return parseSetExpireTime(arg, seconds ? 'seconds' : 'milliseconds', (flags & (EX | PX)) !== 0, Date.now(), command);
 }
 
+/** A string value as a bulk reply: a mutable one's bytes are written from its Buffer, uncopied. */
+export function replyString(reply: ReplyWriter, value: StringValue): void {
+  if (typeof value === 'string') return reply.bulk(value);
+  const large = value.largeBytes();
+  if (large !== null) reply.bulkBytes(large, 0, value.length);
+  else reply.bulk(value.toString());
+}
+
 /** Redis's getGenericCommand: replies the value (or null); WRONGTYPE for another type. */
 function replyValue(ctx: CommandContext, key: string): void {
   const value = ctx.db.lookupRead(key);
   if (value === undefined) return ctx.reply.nullBulk();
-  if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
-  ctx.reply.bulk(value);
+  if (typeof value === 'string') return ctx.reply.bulk(value);
+  if (value.type !== 'string') throw new RedisError(WRONGTYPE);
+  replyString(ctx.reply, value);
 }
 
 /**
@@ -162,9 +175,9 @@ function getex(ctx: CommandContext, argv: string[]): void {
   const db = ctx.db;
   const value = db.lookupRead(key);
   if (value === undefined) return ctx.reply.nullBulk();
-  if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
+  if (!isStringValue(value)) throw new RedisError(WRONGTYPE);
   const at = expire === undefined ? 0 : expireAt(flags, expire, 'getex');
-  ctx.reply.bulk(value);
+  replyString(ctx.reply, value);
   // Never propagated as itself: as the DEL/UNLINK, PEXPIREAT or PERSIST it amounts to.
   const propagation = ctx.server.propagation;
   if (flags & (EXAT | PXAT) && at <= Date.now() && !ctx.server.loading) {
@@ -217,6 +230,7 @@ function mget(ctx: CommandContext, argv: string[]): void {
   for (let j = 1; j < argv.length; j++) {
     const value = db.lookupRead(argv[j] as string);
     if (typeof value === 'string') reply.bulk(value);
+    else if (value !== undefined && value.type === 'string') replyString(reply, value);
     else reply.nullBulk();
   }
 }
@@ -265,10 +279,12 @@ function append(ctx: CommandContext, argv: string[]): void {
     db.set(key, suffix);
     length = suffix.length;
   } else {
-    if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
-    checkStringLength(ctx, value.length + suffix.length);
-    db.set(key, value + suffix, true);
+    if (!isStringValue(value)) throw new RedisError(WRONGTYPE);
     length = value.length + suffix.length;
+    checkStringLength(ctx, length);
+    // Appended in place (Redis's sdscatlen on a raw string): repeated APPENDs cost what they add.
+    writableString(db, key, value, 0).append(suffix);
+    db.signalModifiedKey(key);
   }
   db.notify('$', 'append', key);
   ctx.server.dirty++;
@@ -278,7 +294,7 @@ function append(ctx: CommandContext, argv: string[]): void {
 function strlen(ctx: CommandContext, argv: string[]): void {
   const value = ctx.db.lookupRead(argv[1] as string);
   if (value === undefined) return ctx.reply.integer(0);
-  if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
+  if (!isStringValue(value)) throw new RedisError(WRONGTYPE);
   ctx.reply.integer(value.length);
 }
 
@@ -288,7 +304,7 @@ function getrange(ctx: CommandContext, argv: string[]): void {
   const end = getLongLong(argv[3] as string);
   const value = ctx.db.lookupRead(argv[1] as string);
   if (value === undefined) return ctx.reply.bulk('');
-  if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
+  if (!isStringValue(value)) throw new RedisError(WRONGTYPE);
   const length = value.length;
   if (start < 0 && end < 0 && start > end) return ctx.reply.bulk('');
   let from = start < 0 ? length + start : start;
@@ -297,7 +313,9 @@ function getrange(ctx: CommandContext, argv: string[]): void {
   if (to < 0) to = 0;
   if (to >= length) to = length - 1;
   if (from > to || length === 0) return ctx.reply.bulk('');
-  ctx.reply.bulk(value.slice(from, to + 1));
+  const large = typeof value === 'string' ? null : value.largeBytes();
+  if (large !== null) ctx.reply.bulkBytes(large, from, to + 1);
+  else ctx.reply.bulk(value.toString().slice(from, to + 1));
 }
 
 function setrange(ctx: CommandContext, argv: string[]): void {
@@ -307,23 +325,21 @@ function setrange(ctx: CommandContext, argv: string[]): void {
   if (offset < 0) throw new RedisError('ERR offset is out of range');
   const db = ctx.db;
   const value = db.lookupWrite(key);
-  let result: string;
   if (value === undefined) {
     if (patch.length === 0) return ctx.reply.integer(0);
-    checkStringLength(ctx, offset + patch.length);
-    result = '\0'.repeat(offset) + patch;
-    db.set(key, result);
   } else {
-    if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
+    if (!isStringValue(value)) throw new RedisError(WRONGTYPE);
     if (patch.length === 0) return ctx.reply.integer(value.length);
-    checkStringLength(ctx, offset + patch.length);
-    const head = offset <= value.length ? value.slice(0, offset) : value + '\0'.repeat(offset - value.length);
-    result = head + patch + value.slice(offset + patch.length);
-    db.set(key, result, true);
   }
+  checkStringLength(ctx, offset + patch.length);
+  // Patched in place (a raw string in Redis; see keyspace/string-values.ts).
+  const bytes = writableString(db, key, value, offset + patch.length);
+  bytes.write(offset, patch);
+  const length = bytes.length;
+  db.signalModifiedKey(key);
   db.notify('$', 'setrange', key);
   ctx.server.dirty++;
-  ctx.reply.integer(result.length);
+  ctx.reply.integer(length);
 }
 
 /** An INCRBY/DECRBY amount: a number when exact, else a bigint. */
@@ -341,9 +357,12 @@ function incrDecr(ctx: CommandContext, key: string, incr: number | bigint): void
   const db = ctx.db;
   const value = db.lookupWrite(key);
   let current = 0;
+  let text: string | undefined;
   if (value !== undefined) {
-    if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
-    const parsed = parseLongLong(value);
+    if (!isStringValue(value)) throw new RedisError(WRONGTYPE);
+    // (A string changed in place is long: only a short one could be a number, worth a copy.)
+    text = typeof value === 'string' ? value : value.length <= 32 ? value.toString() : 'x';
+    const parsed = parseLongLong(text);
     if (parsed === null) throw new RedisError(ERR_NOT_INTEGER);
     current = parsed;
   }
@@ -352,7 +371,7 @@ function incrDecr(ctx: CommandContext, key: string, incr: number | bigint): void
   if (Number.isSafeInteger(sum) && Number.isSafeInteger(current)) {
     result = sum;
   } else {
-    const big = (value === undefined ? 0n : (parseLongLongBig(value) as bigint)) + BigInt(incr);
+    const big = (text === undefined ? 0n : (parseLongLongBig(text) as bigint)) + BigInt(incr);
     if (big > LLONG_MAX || big < LLONG_MIN) throw new RedisError(ERR_OVERFLOW);
     result = big;
   }
@@ -387,8 +406,8 @@ function incrbyfloat(ctx: CommandContext, argv: string[]): void {
   const key = argv[1] as string;
   const db = ctx.db;
   const value = db.lookupWrite(key);
-  if (value !== undefined && typeof value !== 'string') throw new RedisError(WRONGTYPE);
-  const current = value === undefined ? ZERO : parseLongDouble(value);
+  if (value !== undefined && !isStringValue(value)) throw new RedisError(WRONGTYPE);
+  const current = value === undefined ? ZERO : parseLongDouble(typeof value === 'string' ? value : value.toString());
   if (current === null) throw new RedisError(ERR_NOT_FLOAT);
   const increment = parseLongDouble(argv[2] as string);
   if (increment === null) throw new RedisError(ERR_NOT_FLOAT);

@@ -1,6 +1,8 @@
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import { getLongLong } from '../../util/parse.js';
 import type { CommandContext } from '../core/context.js';
+import { isStringValue } from '../../types/value.js';
+import { stringValueText } from '../../types/mutable-string.js';
 
 /**
  * LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]: the longest common subsequence
@@ -11,11 +13,11 @@ export function lcs(ctx: CommandContext, argv: string[]): void {
   const db = ctx.db;
   const va = db.lookupRead(argv[1] as string);
   const vb = db.lookupRead(argv[2] as string);
-  if ((va !== undefined && typeof va !== 'string') || (vb !== undefined && typeof vb !== 'string')) {
+  if ((va !== undefined && !isStringValue(va)) || (vb !== undefined && !isStringValue(vb))) {
     throw new RedisError('ERR The specified keys must contain string values');
   }
-  const a = va ?? '';
-  const b = vb ?? '';
+  const a = va === undefined ? '' : stringValueText(va);
+  const b = vb === undefined ? '' : stringValueText(vb);
   let getIdx = false;
   let getLen = false;
   let withMatchLen = false;

@@ -13,7 +13,7 @@ import { HashValue } from '../../types/hash.js';
 import { List } from '../../types/list.js';
 import { SetValue } from '../../types/set.js';
 import { Stream } from '../../types/stream/index.js';
-import type { Value } from '../../types/value.js';
+import { isStringValue, type Value } from '../../types/value.js';
 import { ZSet } from '../../types/zset.js';
 import { formatDouble17g } from '../../util/format.js';
 import { ByteSink } from '../rdb/sink.js';
@@ -86,7 +86,7 @@ export function command(out: ByteSink, ...argv: string[]): void {
 
 /** Whether a key is worth writing in pieces rather than at once. */
 export function isLarge(value: Value): boolean {
-  return typeof value === 'string' ? value.length > STRING_PIECE : value.size > ITEMS_PER_COMMAND * COMMANDS_PER_PIECE;
+  return isStringValue(value) ? value.length > STRING_PIECE : value.size > ITEMS_PER_COMMAND * COMMANDS_PER_PIECE;
 }
 
 /** The commands that rebuild one key (its value, then its TTL if it has one), at once. */
@@ -104,6 +104,8 @@ export function writeKey(out: ByteSink, key: string, value: Value, expireAt: num
 
 /** writeKey in pieces: each next() writes up to COMMANDS_PER_PIECE commands, or STRING_PIECE bytes of a string. */
 export function* keyPieces(out: ByteSink, key: string, value: Value, expireAt: number | undefined): Generator<void, void, void> {
+  // A string changed in place is written from a copy: the value may change between pieces.
+  if (typeof value !== 'string' && value.type === 'string') return yield* keyPieces(out, key, value.toString(), expireAt);
   if (typeof value === 'string') {
     const n = value.length;
     arrayHeader(out, 3);

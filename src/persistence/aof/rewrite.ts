@@ -36,7 +36,7 @@
  */
 import { closeSync, fsyncSync, openSync, unlinkSync, write as writeCallback, writeSync, fsync as fsyncCallback, close as closeCallback } from 'node:fs';
 import type { Database, KeyChangeListener } from '../../keyspace/database.js';
-import type { Value } from '../../types/value.js';
+import { isStringValue, type Value } from '../../types/value.js';
 import { command, isLarge, keyPieces, writeKey } from './key-commands.js';
 import { timestampAnnotation } from './resp.js';
 import { ByteSink } from '../rdb/sink.js';
@@ -230,7 +230,7 @@ export class BaseRewrite implements KeyChangeListener {
           this.emitKey(snapshot, key, value);
         }
         if (budgetMs === 0) return true;
-        work += 1 + (typeof value === 'string' ? value.length >>> 6 : value.size);
+        work += 1 + (isStringValue(value) ? value.length >>> 6 : value.size);
         if (work >= WORK_PER_CLOCK_CHECK) {
           work = 0;
           if (sliceOver()) return true;

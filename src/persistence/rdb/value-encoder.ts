@@ -3,7 +3,7 @@
  * share it), at once or in pieces.
  */
 import { formatDouble17g } from '../../util/format.js';
-import type { Value } from '../../types/value.js';
+import { isStringValue, type Value } from '../../types/value.js';
 import type { List } from '../../types/list.js';
 import type { SetValue } from '../../types/set.js';
 import type { HashValue } from '../../types/hash.js';
@@ -75,7 +75,7 @@ function nodeAllowsInsert(nodeBytes: number, nodeCount: number, size: number, fi
 
 /** The RDB type byte a value is saved under, following its in-memory encoding as Redis does. */
 export function rdbTypeOf(value: Value): number {
-  if (typeof value === 'string') return RDB_TYPE_STRING;
+  if (isStringValue(value)) return RDB_TYPE_STRING;
   switch (value.type) {
     case 'list':
       return RDB_TYPE_LIST_QUICKLIST_2;
@@ -88,7 +88,7 @@ export function rdbTypeOf(value: Value): number {
     case 'stream':
       return RDB_TYPE_STREAM_LISTPACKS_2;
     default:
-      throw new RdbError(`values of type ${value.type} cannot be saved yet`);
+      throw new RdbError(`values of type ${(value as { type: string }).type} cannot be saved yet`);
   }
 }
 
@@ -187,8 +187,8 @@ export class ValueEncoder {
 
   /** The value's body, after its type byte (rdbSaveObject). */
   writeValue(sink: ByteSink, value: Value): void {
-    if (typeof value === 'string') {
-      this.writeString(sink, value);
+    if (isStringValue(value)) {
+      this.writeString(sink, typeof value === 'string' ? value : value.toString());
       return;
     }
     const pieces = this.valuePieces(sink, value);
@@ -206,6 +206,8 @@ export class ValueEncoder {
    */
   valuePieces(sink: ByteSink, value: Value): ValuePieces {
     if (typeof value === 'string') return this.stringPieces(sink, value);
+    // A string changed in place is written from a copy: it may change between pieces.
+    if (value.type === 'string') return this.stringPieces(sink, value.toString());
     switch (value.type) {
       case 'list':
         return this.listPieces(sink, value as List);
@@ -218,7 +220,7 @@ export class ValueEncoder {
       case 'stream':
         return streamPieces(this, sink, value as Stream);
       default:
-        throw new RdbError(`values of type ${value.type} cannot be saved yet`);
+        throw new RdbError(`values of type ${(value as { type: string }).type} cannot be saved yet`);
     }
   }
 
