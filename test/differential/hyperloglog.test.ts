@@ -149,6 +149,16 @@ describe.skipIf(!hasOracle)('differential: HyperLogLog', () => {
     });
   }
 
+  it('values written in place (APPEND, SETRANGE, SETBIT) are still HyperLogLogs, and corrupt ones are caught', async () => {
+    await check([
+      ['PFADD', 'h', 'a', 'b', 'c'], ['APPEND', 'h', ''], ['PFADD', 'h', 'd'], ['PFCOUNT', 'h'], ['GET', 'h'],
+      ['PFADD', 'h2', ...elements('y', 0, 200)], ['SETRANGE', 'h2', '3', 'L'], ['PFCOUNT', 'h2'], ['PFADD', 'h2', 'z'], ['GET', 'h2'],
+      ['PFMERGE', 'm', 'h', 'h2'], ['PFCOUNT', 'm', 'h'], ['PFDEBUG', 'TODENSE', 'h'], ['PFDEBUG', 'GETREG', 'h'],
+      ['SETBIT', 'h2', '130', '1'], ['PFCOUNT', 'h2'], ['PFADD', 'h2', 'q'], ['GET', 'h2'],
+      ['SETRANGE', 'h', '0', 'X'], ['PFADD', 'h', 'e'], ['PFCOUNT', 'h'], ['APPEND', 'h2', 'tail'], ['PFCOUNT', 'h2'],
+    ]);
+  });
+
   it('PFSELFTEST passes', async () => {
     // Ten million adds: slow on a loaded machine, so a long wait for the reply.
     for (const port of [servers.nodis.port, servers.redis.port]) {

@@ -5,7 +5,7 @@
  */
 import { RedisError, WRONGTYPE } from '../../errors.js';
 import { HllBuffer, isValidHllHeader } from '../../types/hyperloglog.js';
-import type { Value } from '../../types/value.js';
+import { isStringValue, type Value } from '../../types/value.js';
 import type { Database } from '../../keyspace/database.js';
 
 export const ERR_INVALID_HLL = 'INVALIDOBJ Corrupted HLL object detected';
@@ -16,10 +16,13 @@ const ERR_NOT_HLL = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
  * string without a valid HLL header).
  */
 export function hllOf(value: Value): HllBuffer {
-  if (typeof value !== 'string') throw new RedisError(WRONGTYPE);
+  if (!isStringValue(value)) throw new RedisError(WRONGTYPE);
   const hll = HllBuffer.ofLength(value.length);
   const bytes = hll.bytes;
-  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).latin1Write(value, 0);
+  const target = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // A value written in place (SETRANGE, APPEND, SETBIT) is a MutableString: copied from its bytes.
+  if (typeof value === 'string') target.latin1Write(value, 0);
+  else value.view().copy(target, 0, 0, value.length);
   if (!isValidHllHeader(hll.view())) throw new RedisError(ERR_NOT_HLL);
   return hll;
 }
