@@ -15,6 +15,10 @@ export interface TestCase {
   args: string[];
   /** Latency-only test: report p50/p99 instead of CPU ratios. */
   latency?: boolean;
+  /** Commands sent to each server once, before any test runs (SCRIPT LOAD, a stream to read). */
+  setup?: string[][];
+  /** A CPU ratio target of its own (nodis/redis per request), reported apart from the general -P 16 mean. */
+  target?: number;
 }
 
 export interface Sample {
