@@ -80,12 +80,25 @@ export const DATASETS: Record<string, (i: number) => string> = {
 /** Lines of one reply, where it is not 1 (XADD answers the ID as a bulk string). */
 const REPLY_LINES: Record<string, number> = { 'stream entries (1 key, one field → 16 B)': 2 };
 
+/** A script with a loop: nodis runs it in its script worker thread, so it returns once that thread is up. */
+const WORKER_SCRIPT = ['EVAL', 'for i = 1, 1 do end return 1', '0'];
+
 async function settle(server: BenchServer): Promise<{ used: number; rss: number }> {
   // MEMORY PURGE makes nodis run a full GC (when started with --expose-gc), like Redis asks jemalloc to release pages.
   await command(server.port, ['MEMORY', 'PURGE']).catch(() => '');
   await new Promise((r) => setTimeout(r, 500));
+  // A server still starting (nodis's script worker threads, each an isolate of tens of MB, come
+  // up in the background for a second or so) would count its own growth as the dataset's:
+  // the RSS is read once it has held still for a while.
+  let rss = rssBytes(server.pid);
+  for (let still = 0, tries = 0; still < 5 && tries < 60; tries++) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = rssBytes(server.pid);
+    still = Math.abs(now - rss) < 256 * 1024 ? still + 1 : 0;
+    rss = now;
+  }
   const info = await command(server.port, ['INFO', 'memory']);
-  return { used: infoField(info, 'used_memory'), rss: rssBytes(server.pid) };
+  return { used: infoField(info, 'used_memory'), rss };
 }
 
 export async function measureMemory(items: number, core: number, only: string | null = null): Promise<MemoryResult[]> {
@@ -95,6 +108,7 @@ export async function measureMemory(items: number, core: number, only: string | 
     for (const name of ['nodis', 'redis'] as const) {
       const server = await startBenchServer(name, core);
       try {
+        await command(server.port, WORKER_SCRIPT);
         const before = await settle(server);
         await pipeline(server.port, items, encode, REPLY_LINES[dataset] ?? 1);
         const after = await settle(server);
