@@ -20,6 +20,10 @@ export interface TestCase {
    * and arguments, given the server's port; it prints redis-benchmark's CSV.
    */
   client?: (port: number) => [string, string[]];
+  /** Commands sent to each server once, before any test runs (SCRIPT LOAD, a stream to read). */
+  setup?: string[][];
+  /** A CPU ratio target of its own (nodis/redis per request), reported apart from the general -P 16 mean. */
+  target?: number;
 }
 
 export interface Sample {

@@ -1,8 +1,11 @@
 import net from 'node:net';
 import { rssBytes, startBenchServer, type BenchServer } from './servers.js';
 
-/** Sends commands pipelined in large batches and waits for all replies (counts CRLF-terminated replies). */
-export async function pipeline(port: number, total: number, encode: (i: number) => string): Promise<void> {
+/**
+ * Sends commands pipelined in large batches and waits for all replies (counts CRLF-terminated
+ * lines: `linesPerReply` per reply, 2 for a bulk string such as XADD's ID).
+ */
+export async function pipeline(port: number, total: number, encode: (i: number) => string, linesPerReply = 1): Promise<void> {
   const socket = net.connect({ port, host: '127.0.0.1' });
   await new Promise<void>((resolve, reject) => {
     socket.once('connect', () => resolve());
@@ -12,7 +15,7 @@ export async function pipeline(port: number, total: number, encode: (i: number) 
   const done = new Promise<void>((resolve) => {
     socket.on('data', (chunk: Buffer) => {
       for (let i = 0; i < chunk.length; i++) if (chunk[i] === 10) replies++;
-      if (replies >= total) resolve();
+      if (replies >= total * linesPerReply) resolve();
     });
   });
   const BATCH = 10_000;
@@ -71,24 +74,43 @@ export const DATASETS: Record<string, (i: number) => string> = {
   'hash members (1 key)': (i) => resp(['HSET', 'bighash', `field:${pad7(i)}`, VALUE16]),
   'set members (1 key)': (i) => resp(['SADD', 'bigset', `member:${pad7(i)}`]),
   'zset members (1 key)': (i) => resp(['ZADD', 'bigzset', String(i), `member:${pad7(i)}`]),
+  'stream entries (1 key, one field → 16 B)': () => resp(['XADD', 'bigstream', '*', 'field', VALUE16]),
 };
+
+/** Lines of one reply, where it is not 1 (XADD answers the ID as a bulk string). */
+const REPLY_LINES: Record<string, number> = { 'stream entries (1 key, one field → 16 B)': 2 };
+
+/** A script with a loop: nodis runs it in its script worker thread, so it returns once that thread is up. */
+const WORKER_SCRIPT = ['EVAL', 'for i = 1, 1 do end return 1', '0'];
 
 async function settle(server: BenchServer): Promise<{ used: number; rss: number }> {
   // MEMORY PURGE makes nodis run a full GC (when started with --expose-gc), like Redis asks jemalloc to release pages.
   await command(server.port, ['MEMORY', 'PURGE']).catch(() => '');
   await new Promise((r) => setTimeout(r, 500));
+  // A server still starting (nodis's script worker threads, each an isolate of tens of MB, come
+  // up in the background for a second or so) would count its own growth as the dataset's:
+  // the RSS is read once it has held still for a while.
+  let rss = rssBytes(server.pid);
+  for (let still = 0, tries = 0; still < 5 && tries < 60; tries++) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = rssBytes(server.pid);
+    still = Math.abs(now - rss) < 256 * 1024 ? still + 1 : 0;
+    rss = now;
+  }
   const info = await command(server.port, ['INFO', 'memory']);
-  return { used: infoField(info, 'used_memory'), rss: rssBytes(server.pid) };
+  return { used: infoField(info, 'used_memory'), rss };
 }
 
-export async function measureMemory(items: number, core: number): Promise<MemoryResult[]> {
+export async function measureMemory(items: number, core: number, only: string | null = null): Promise<MemoryResult[]> {
   const results: MemoryResult[] = [];
   for (const [dataset, encode] of Object.entries(DATASETS)) {
+    if (only !== null && !dataset.includes(only)) continue;
     for (const name of ['nodis', 'redis'] as const) {
       const server = await startBenchServer(name, core);
       try {
+        await command(server.port, WORKER_SCRIPT);
         const before = await settle(server);
-        await pipeline(server.port, items, encode);
+        await pipeline(server.port, items, encode, REPLY_LINES[dataset] ?? 1);
         const after = await settle(server);
         results.push({
           dataset,

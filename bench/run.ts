@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --rounds N] [-- --no-throughput] [-- --no-memory] [-- --no-persistence] [-- --no-gc] [-- --gc-size 4gb] [-- --only <label part>]`
+ * `npm run bench [-- --quick] [-- --rounds N] [-- --only <label text>] [-- --no-throughput] [-- --no-memory] [-- --no-persistence] [-- --no-gc] [-- --gc-size 4gb]`
  *
  * Runs redis-benchmark against nodis and real redis-server in the same run, alternating
  * A B A B per test over several rounds after a warm-up pass, each server pinned to core 1 and
@@ -10,13 +10,14 @@
  * Writes a Markdown report under bench/results/.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseMemory } from '../src/config/values.js';
 import { gcTable, measureGc, type GcResult } from './gc.js';
-import { measureMemory, type MemoryResult } from './memory.js';
+import { command, measureMemory, type MemoryResult } from './memory.js';
 import { aofCostTable, measureAofCost, measurePersistence, persistenceTable, type AofCost, type PersistenceResult } from './persistence.js';
 import { CLIENT_CORE, median, runBenchmark, SERVER_CORE, type Sample, type TestCase } from './benchmark.js';
 import { gcPauses, hasTaskset, startBenchServer } from './servers.js';
@@ -32,7 +33,7 @@ interface Options {
   gc: boolean;
   /** Bytes the GC part writes. */
   gcBytes: number;
-  /** Only the throughput tests whose label contains this (--only). */
+  /** Only the tests and memory datasets whose label contains this text (a short targeted run). */
   only: string | null;
 }
 
@@ -42,6 +43,7 @@ function parseOptions(argv: string[]): Options {
   const rounds = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : quick ? 2 : 5;
   const gcSizeAt = argv.indexOf('--gc-size');
   const gcBytes = gcSizeAt >= 0 ? parseMemory(argv[gcSizeAt + 1] ?? '') : quick ? 512 * 2 ** 20 : 4 * 2 ** 30;
+  const onlyAt = argv.indexOf('--only');
   if (!(gcBytes > 0)) throw new Error('--gc-size takes a size as redis.conf writes one: 300mb, 4gb, bytes');
   return {
     quick,
@@ -51,7 +53,7 @@ function parseOptions(argv: string[]): Options {
     persistence: !argv.includes('--no-persistence'),
     gc: !argv.includes('--no-gc'),
     gcBytes,
-    only: argv.includes('--only') ? (argv[argv.indexOf('--only') + 1] ?? '') : null,
+    only: onlyAt >= 0 ? (argv[onlyAt + 1] ?? '') : null,
   };
 }
 
@@ -66,6 +68,34 @@ function testArgs(test: string): string[] {
   return ['-t', test];
 }
 
+/** EVALSHA of a script making one call, and of one making ten (written out: a loop sends a script to the worker thread). */
+const ONE_CALL_SCRIPT = "return redis.call('INCR', KEYS[1])";
+const TEN_CALL_SCRIPT = [...Array.from({ length: 9 }, () => "redis.call('INCR', KEYS[1])"), "return redis.call('INCR', KEYS[1])"].join('\n');
+const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');
+
+/** Stream of 100 entries read 10 at a time by the XRANGE test (XADD writes to a key of its own). */
+const RANGE_STREAM = 'bench:xrange';
+const RANGE_STREAM_FILL = Array.from({ length: 100 }, (_, i) => ['XADD', RANGE_STREAM, `1-${i + 1}`, 'field', 'v'.repeat(16)]);
+
+/** Scripting and stream tests, at -P 16 only (their targets are CPU per request there). */
+function scriptAndStreamCases(scale: number): TestCase[] {
+  const at = (label: string, requests: number, target: number, args: string[], setup: string[][]): TestCase => ({
+    label,
+    pipeline: 16,
+    clients: 50,
+    requests: Math.round(requests * scale),
+    args,
+    setup,
+    target,
+  });
+  return [
+    at('evalsha 1 call', 500_000, 2, ['evalsha', sha1(ONE_CALL_SCRIPT), '1', 'bench:counter'], [['SCRIPT', 'LOAD', ONE_CALL_SCRIPT]]),
+    at('evalsha 10 calls', 200_000, 2, ['evalsha', sha1(TEN_CALL_SCRIPT), '1', 'bench:counter'], [['SCRIPT', 'LOAD', TEN_CALL_SCRIPT]]),
+    at('xadd', 500_000, 1.5, ['xadd', 'bench:xadd', '*', 'field', 'v'.repeat(16)], []),
+    at('xrange 10', 500_000, 1.5, ['xrange', RANGE_STREAM, '-', '+', 'COUNT', '10'], [['DEL', RANGE_STREAM], ...RANGE_STREAM_FILL]),
+  ];
+}
+
 function buildCases(opts: Options): TestCase[] {
   const scale = opts.quick ? 0.1 : 1;
   const names = opts.quick ? QUICK_TESTS : TESTS;
@@ -77,6 +107,7 @@ function buildCases(opts: Options): TestCase[] {
       cases.push({ label: test, pipeline, clients: 50, requests, args: testArgs(test) });
     }
   }
+  cases.push(...scriptAndStreamCases(scale));
   for (const test of ['set', 'get']) {
     cases.push({ label: `${test} -d 1024`, pipeline: 16, clients: 50, requests: Math.round(500_000 * scale), args: ['-t', test, '-d', '1024'] });
   }
@@ -93,7 +124,8 @@ function buildCases(opts: Options): TestCase[] {
   }
   cases.push({ label: 'bitmap 1mb by setrange', pipeline: 1, clients: 1, requests: 1000, args: ['setrange', 'bitmap1mb', String(2 ** 20 - 1), 'x'] });
   cases.push({ label: 'bitcount 1mb', pipeline: 1, clients: 50, requests: Math.round(20_000 * scale), args: ['bitcount', 'bitmap1mb'] });
-  return opts.only === null ? cases : cases.filter((c) => c.label.includes(opts.only as string));
+  const only = opts.only;
+  return only === null ? cases : cases.filter((c) => c.label.includes(only));
 }
 
 interface Row {
@@ -131,7 +163,8 @@ function geomean(values: number[]): number {
 }
 
 function summary(rows: Row[]): string {
-  const p16 = rows.filter((r) => !r.test.latency && r.test.pipeline === 16 && !r.test.label.includes('-d'));
+  const p16 = rows.filter((r) => !r.test.latency && r.test.pipeline === 16 && !r.test.label.includes('-d') && r.test.target === undefined);
+  const ownTargets = rows.filter((r) => r.test.target !== undefined);
   const cpuRatios = p16.map((r) => r.nodis.usPerOp / r.redis.usPerOp);
   const worst = p16.reduce<Row | null>((w, r) => (w === null || r.nodis.usPerOp / r.redis.usPerOp > w.nodis.usPerOp / w.redis.usPerOp ? r : w), null);
   const p1 = rows.filter((r) => !r.test.latency && r.test.pipeline === 1);
@@ -140,6 +173,7 @@ function summary(rows: Row[]): string {
     `- -P 16 CPU per request, geometric mean nodis/redis: ${fmt(geomean(cpuRatios))} (target ≤ 1.3)`,
     worst ? `- -P 16 worst CPU ratio: ${worst.test.label} ${fmt(worst.nodis.usPerOp / worst.redis.usPerOp)}` : '',
     rpsWorst ? `- -P 1 lowest rps ratio: ${rpsWorst.test.label} ${fmt(rpsWorst.nodis.rps / rpsWorst.redis.rps)} (target ≥ 0.90)` : '',
+    ...ownTargets.map((r) => `- ${r.test.label} -P ${r.test.pipeline} CPU per request nodis/redis: ${fmt(r.nodis.usPerOp / r.redis.usPerOp)} (target ≤ ${r.test.target})`),
   ].filter((l) => l !== '').join('\n');
 }
 
@@ -167,6 +201,9 @@ async function measureThroughput(opts: Options, redisFound: boolean): Promise<Th
   if (!redis) console.warn('redis-server not found: reporting nodis alone (apt-get install redis-server)');
   const samples = new Map<TestCase, { nodis: Sample[]; redis: Sample[] }>();
   try {
+    for (const server of redis ? [nodis, redis] : [nodis]) {
+      for (const test of cases) for (const args of test.setup ?? []) await command(server.port, args);
+    }
     console.error(`warm-up pass (${cases.length} tests)…`);
     for (const test of cases) {
       runBenchmark(nodis, test);
@@ -211,7 +248,7 @@ async function main(): Promise<void> {
   let memory: MemoryResult[] = [];
   if (opts.memory && redisFound) {
     console.error('memory: loading 1M items per dataset into fresh servers…');
-    memory = await measureMemory(opts.quick ? 200_000 : 1_000_000, SERVER_CORE);
+    memory = await measureMemory(opts.quick ? 200_000 : 1_000_000, SERVER_CORE, opts.only);
   }
 
   const persistenceItems = opts.quick ? 200_000 : 1_000_000;
@@ -272,7 +309,7 @@ async function main(): Promise<void> {
   const dir = join(HERE, 'results');
   mkdirSync(dir, { recursive: true });
   // A run that skipped a part is kept under its own name and does not replace latest.md.
-  const partial = !opts.throughput || !opts.memory || !opts.persistence || !opts.gc || opts.only !== null;
+  const partial = opts.only !== null || !opts.throughput || !opts.memory || !opts.persistence || !opts.gc;
   const file = join(dir, `${when.toISOString().slice(0, 16).replace(/[:T]/g, '-')}${opts.quick ? '-quick' : ''}${partial ? '-partial' : ''}.md`);
   writeFileSync(file, report + '\n');
   if (!partial) copyFileSync(file, join(dir, opts.quick ? 'latest-quick.md' : 'latest.md'));

@@ -123,6 +123,24 @@ describe('memory accounting never drifts', () => {
     expect(problems).toEqual([]);
   });
 
+  it('streams report their sizes after each command, several streams in one command included', async () => {
+    expect(await client.call('SELECT', '0')).toBe('OK');
+    const db = server.running.server.databases[0] as Database;
+    const streams = ['st1', 'st2', 'st3'];
+    for (const key of streams) await client.call('XGROUP', 'CREATE', key, 'g', '$', 'MKSTREAM');
+    for (let round = 0; round < 30; round++) {
+      // Each command after the first touches every stream at once (MULTI/EXEC, XREADGROUP, XREAD).
+      for (const key of streams) client.send('XADD', key, '*', 'field', 'v'.repeat(round), 'other', String(round));
+      client.send('MULTI');
+      for (const key of streams) client.send('XADD', key, 'MAXLEN', '~', '5', '*', 'f', 'x');
+      client.send('EXEC');
+      client.send('XREADGROUP', 'GROUP', 'g', `consumer${round % 3}`, 'COUNT', '2', 'STREAMS', ...streams, ...streams.map(() => '>'));
+      client.send('XREAD', 'COUNT', '1', 'STREAMS', ...streams, ...streams.map(() => '0'));
+      for (let i = 0; i < streams.length * 2 + 4; i++) await client.read();
+      expect(audit(db)).toEqual([]);
+    }
+  });
+
   it('an emptied database counts nothing, and values it held no longer report to it', async () => {
     expect(await client.call('SELECT', '0')).toBe('OK');
     expect(await client.call('RPUSH', 'kept', 'a', 'b')).toBe(2);

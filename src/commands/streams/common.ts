@@ -13,8 +13,13 @@ export const ERR_INVALID_ID = 'ERR Invalid stream ID specified as stream command
 export const ERR_INVALID_START = 'ERR invalid start ID for the interval';
 export const ERR_INVALID_END = 'ERR invalid end ID for the interval';
 
-/** The streams the running stream command looked up or made: their sizes are brought up to date after it. */
-const touched: Stream[] = [];
+/**
+ * The streams the running stream command looked up or made: their sizes are brought up to date
+ * after it. The first `touchedCount` slots are in use; the array keeps its length (emptying it
+ * with `length = 0` would drop its storage, allocated again by the next command's push).
+ */
+const touched: (Stream | null)[] = [];
+let touchedCount = 0;
 
 /** The stream stored at a key, undefined when there is none; WRONGTYPE for another type. */
 export function asStream(value: Value | undefined): Stream | undefined {
@@ -28,13 +33,18 @@ export function asStream(value: Value | undefined): Stream | undefined {
 
 /** A stream the command changes or made: its size is reported to its database once the command is done. */
 export function touchStream(stream: Stream): void {
-  if (touched[touched.length - 1] !== stream) touched.push(stream);
+  if (touchedCount !== 0 && touched[touchedCount - 1] === stream) return;
+  touched[touchedCount++] = stream;
 }
 
 /** Reports the size changes of the streams the command touched (Stream.syncBytes). */
 export function syncTouchedStreams(): void {
-  for (let i = 0; i < touched.length; i++) (touched[i] as Stream).syncBytes();
-  touched.length = 0;
+  for (let i = 0; i < touchedCount; i++) {
+    (touched[i] as Stream).syncBytes();
+    // Not kept alive by this list once the command is done (a deleted stream is garbage).
+    touched[i] = null;
+  }
+  touchedCount = 0;
 }
 
 /**
