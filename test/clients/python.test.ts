@@ -5,33 +5,20 @@
  * Redis broker and result backend with a worker process), on nodis and on real Redis.
  * Debian's python3-redis, python3-rq and python3-celery provide them (CI installs them).
  */
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { libraryServers, runtimeAvailable, type Target } from '../helpers/libraries.js';
+import { debianInterpreter, libraryServers, runScenarioScript, runtimeAvailable, type Target } from '../helpers/libraries.js';
 import { oracleAvailable } from '../helpers/oracle.js';
 
 const hasOracle = oracleAvailable();
-// Debian's packages install for Debian's interpreter, which a pyenv or venv python3 on PATH may hide.
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+const PYTHON = debianInterpreter('python3');
 const hasPython =
   hasOracle &&
   runtimeAvailable('python3 with redis, rq and celery', [PYTHON, '-c', 'import redis, rq, celery'], 'apt-get install python3-redis python3-rq python3-celery');
 const SCENARIOS = fileURLToPath(new URL('./fixtures/python/scenarios.py', import.meta.url));
 
 function runScenario(name: string, target: Target): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, [SCENARIOS, name, String(target.port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.once('exit', (code) => {
-      if (code !== 0) reject(new Error(`${name} on ${target.kind} exited ${code}:\n${err}`));
-      else resolve(JSON.parse(out) as unknown);
-    });
-  });
+  return runScenarioScript(PYTHON, [SCENARIOS, name, String(target.port)], `${name} on ${target.kind}`);
 }
 
 describe.skipIf(!hasPython)('Python clients against nodis and Redis', () => {

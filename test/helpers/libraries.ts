@@ -3,7 +3,8 @@
  * nodis started by the test and against real redis-server (the reference); the outcomes must
  * be equal. Real Redis is required as for the differential tests (oracleAvailable).
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll } from 'vitest';
 import { startOracle, type Oracle } from './oracle.js';
 import { startTestServer, type TestServer } from './server.js';
@@ -61,4 +62,25 @@ export async function until(condition: () => boolean | Promise<boolean>, what: s
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** Runs a scenario script of another language and parses the JSON it prints as its outcome. */
+export function runScenarioScript(command: string, args: string[], what: string): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`${what} exited with ${code}:\n${err}`));
+      else resolve(JSON.parse(out) as unknown);
+    });
+  });
+}
+
+/** Debian's interpreter when present: Debian's client packages are installed for it, and a pyenv/rbenv one on PATH may hide it. */
+export function debianInterpreter(name: string): string {
+  return existsSync(`/usr/bin/${name}`) ? `/usr/bin/${name}` : name;
 }
