@@ -33,19 +33,19 @@ describe.skipIf(!hasOracle)('redlock and rate-limiter-flexible against nodis and
       const theirs = new Redlock([connect(target)], { retryCount: 2, retryDelay: 20, retryJitter: 0 });
       mine.on('error', () => {});
       theirs.on('error', () => {});
-      const lock = await mine.acquire(['redlock:resource'], 5000);
-      const contended = await theirs.acquire(['redlock:resource'], 5000).then(
+      const lock = await mine.acquire(['redlock:resource'], 30_000);
+      const contended = await theirs.acquire(['redlock:resource'], 30_000).then(
         () => 'acquired',
         (e: Error) => (e instanceof ResourceLockedError || /quorum/i.test(e.message) ? 'locked' : e.message),
       );
-      const extended = await lock.extend(10_000);
+      const extended = await lock.extend(60_000);
       const pttl = await observer.pttl('redlock:resource');
       await extended.release();
-      const afterRelease = await theirs.acquire(['redlock:resource'], 5000);
+      const afterRelease = await theirs.acquire(['redlock:resource'], 30_000);
       const owner = await observer.get('redlock:resource');
       await afterRelease.release();
-      const usingResult = await mine.using(['redlock:a', 'redlock:b'], 2000, async () => (await observer.exists('redlock:a', 'redlock:b')) === 2);
-      return { contended, extendedLonger: pttl > 5000, ownerIsOther: owner === afterRelease.value, usingResult, left: await observer.exists('redlock:resource', 'redlock:a', 'redlock:b') };
+      const usingResult = await mine.using(['redlock:a', 'redlock:b'], 30_000, async () => (await observer.exists('redlock:a', 'redlock:b')) === 2);
+      return { contended, extendedLonger: pttl > 30_000, ownerIsOther: owner === afterRelease.value, usingResult, left: await observer.exists('redlock:resource', 'redlock:a', 'redlock:b') };
     });
     expect(nodis).toEqual({ contended: 'locked', extendedLonger: true, ownerIsOther: true, usingResult: true, left: 0 });
     expect(nodis).toEqual(redis);
