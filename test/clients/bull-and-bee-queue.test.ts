@@ -17,7 +17,7 @@ afterEach(async () => {
 });
 let counter = 0;
 
-describe.skipIf(!hasOracle)('Bull and bee-queue against nodis and Redis', () => {
+describe.skipIf(!hasOracle)('Bull and bee-queue against nodis and Redis', { timeout: 120_000 }, () => {
   const servers = libraryServers();
 
   it('Bull: processes jobs, retries a failing one with backoff, runs a delayed job, and reports the failed one', async () => {

@@ -42,7 +42,7 @@ async function setup(target: Target, label: string) {
   return { name, queue, events, worker };
 }
 
-describe.skipIf(!hasOracle)('BullMQ against nodis and Redis', () => {
+describe.skipIf(!hasOracle)('BullMQ against nodis and Redis', { timeout: 120_000 }, () => {
   const servers = libraryServers();
 
   it('adds jobs, a worker processes them, QueueEvents reports completion with the return values', async () => {
@@ -168,6 +168,7 @@ describe.skipIf(!hasOracle)('BullMQ against nodis and Redis', () => {
       events.on('stalled', ({ jobId }) => stalled.push(jobId));
       const job = await queue.add('long', { v: 1 });
       const child = spawn(process.execPath, [WORKER_SCRIPT, String(target.port), name], { stdio: ['ignore', 'pipe', 'inherit'] });
+      opened.push({ close: async () => void child.kill('SIGKILL') }); // should the test fail before it kills it
       let out = '';
       child.stdout.on('data', (d: Buffer) => (out += d.toString()));
       await until(() => out.includes(`started ${job.id}`), 'the child worker to take the job');

@@ -26,7 +26,7 @@ function connect(target: Target, options: Record<string, unknown> = {}): Redis {
   return client;
 }
 
-describe.skipIf(!hasOracle)('ioredis against nodis and Redis', () => {
+describe.skipIf(!hasOracle)('ioredis against nodis and Redis', { timeout: 120_000 }, () => {
   const servers = libraryServers();
 
   it('pipelines commands, with a failing one in the middle', async () => {
@@ -139,7 +139,7 @@ describe.skipIf(!hasOracle)('ioredis against nodis and Redis', () => {
   });
 });
 
-describe.skipIf(!hasOracle)('ioredis reconnects after the server restarts', () => {
+describe.skipIf(!hasOracle)('ioredis reconnects after the server restarts', { timeout: 120_000 }, () => {
   /** A server of `kind` that can be stopped and started again on the same port. */
   async function restartable(kind: 'nodis' | 'redis', dir: string) {
     if (kind === 'nodis') {

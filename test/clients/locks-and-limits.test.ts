@@ -22,7 +22,7 @@ function connect(target: Target): Redis {
   return client;
 }
 
-describe.skipIf(!hasOracle)('redlock and rate-limiter-flexible against nodis and Redis', () => {
+describe.skipIf(!hasOracle)('redlock and rate-limiter-flexible against nodis and Redis', { timeout: 120_000 }, () => {
   const servers = libraryServers();
 
   it('redlock: acquire, contention between two lock owners, extend, release, then the other acquires', async () => {

@@ -24,7 +24,7 @@ async function connect(target: Target, resp: 2 | 3, extra: Record<string, unknow
   return client;
 }
 
-describe.skipIf(!hasOracle)('node-redis against nodis and Redis', () => {
+describe.skipIf(!hasOracle)('node-redis against nodis and Redis', { timeout: 120_000 }, () => {
   const servers = libraryServers();
 
   for (const resp of [2, 3] as const) {

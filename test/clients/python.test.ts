@@ -21,7 +21,7 @@ function runScenario(name: string, target: Target): Promise<unknown> {
   return runScenarioScript(PYTHON, [SCENARIOS, name, String(target.port)], `${name} on ${target.kind}`);
 }
 
-describe.skipIf(!hasPython)('Python clients against nodis and Redis', () => {
+describe.skipIf(!hasPython)('Python clients against nodis and Redis', { timeout: 120_000 }, () => {
   const servers = libraryServers();
 
   it('redis-py: pipelines, WATCH transactions, scripts, locks, consumer groups and pub/sub', async () => {

@@ -17,7 +17,7 @@ const hasPhp = hasOracle && runtimeAvailable('php with the redis extension', [PH
 const RUBY_SCENARIOS = fileURLToPath(new URL('./fixtures/ruby/scenarios.rb', import.meta.url));
 const PHP_SCENARIOS = fileURLToPath(new URL('./fixtures/php/scenarios.php', import.meta.url));
 
-describe.skipIf(!hasRuby)('Ruby clients against nodis and Redis', () => {
+describe.skipIf(!hasRuby)('Ruby clients against nodis and Redis', { timeout: 120_000 }, () => {
   const servers = libraryServers();
 
   it('redis-rb: strings, pipelined, multi, errors, eval, sorted sets, scan_each and pub/sub', async () => {
@@ -33,7 +33,7 @@ describe.skipIf(!hasRuby)('Ruby clients against nodis and Redis', () => {
   });
 });
 
-describe.skipIf(!hasPhp)('PHP client against nodis and Redis', () => {
+describe.skipIf(!hasPhp)('PHP client against nodis and Redis', { timeout: 120_000 }, () => {
   const servers = libraryServers();
 
   it('php-redis: basics, pipeline, MULTI, errors, eval, sorted sets and pub/sub', async () => {

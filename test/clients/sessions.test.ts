@@ -60,7 +60,7 @@ async function sessionScenario(target: Target) {
   }
 }
 
-describe.skipIf(!hasOracle)('connect-redis with express-session against nodis and Redis', () => {
+describe.skipIf(!hasOracle)('connect-redis with express-session against nodis and Redis', { timeout: 120_000 }, () => {
   const servers = libraryServers();
 
   it('stores sessions with a TTL, touches them on each request, lists and destroys them', async () => {

@@ -56,7 +56,7 @@ export function runtimeAvailable(what: string, probe: [string, ...string[]], ins
 }
 
 /** Polls `condition` (bounded); for outcomes a library reaches in its own time. */
-export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+export async function until(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
