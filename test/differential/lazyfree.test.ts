@@ -8,10 +8,11 @@ const hasOracle = oracleAvailable();
 
 /**
  * Values the server itself frees — an expired key, a collection overwritten by SET or RENAME —
- * are freed lazily as lazyfree-lazy-expire and lazyfree-lazy-server-del say, and counted in
+ * are freed lazily as lazyfree-lazy-expire and lazyfree-lazy-server-del say, and SCRIPT and
+ * FUNCTION FLUSH as ASYNC or lazyfree-lazy-user-flush say; they are counted in
  * lazyfreed_objects as Redis counts them (only values whose free effort passes 64).
  */
-describe.skipIf(!hasOracle)('differential: lazyfreed_objects of expiry and of overwritten values', () => {
+describe.skipIf(!hasOracle)('differential: lazyfreed_objects of expiry, overwritten values, SCRIPT and FUNCTION FLUSH', () => {
   const servers = differentialPair();
 
   async function counts(port: number): Promise<number[]> {
@@ -80,5 +81,65 @@ describe.skipIf(!hasOracle)('differential: lazyfreed_objects of expiry and of ov
     const redis = await counts(servers.redis.port);
     expect(nodis).toEqual(redis);
     expect(redis).toEqual([0, 1, 2, 2, 3, 4, 4]);
+  });
+
+  async function flushCounts(port: number): Promise<number[]> {
+    const c = await RawClient.connect(port);
+    try {
+      const settled = async (expected: number): Promise<number> => {
+        for (let i = 0; i < 100; i++) {
+          const n = await infoNumber(c, 'memory', 'lazyfreed_objects');
+          if (n >= expected) return n;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+        return infoNumber(c, 'memory', 'lazyfreed_objects');
+      };
+      const loadScripts = async (n: number): Promise<void> => {
+        for (let i = 0; i < n; i++) await c.call('SCRIPT', 'LOAD', `return ${i}`);
+      };
+      const loadFunctions = async (n: number): Promise<void> => {
+        let code = '#!lua name=lib\n';
+        for (let i = 0; i < n; i++) code += `redis.register_function('f${i}', function() return ${i} end)\n`;
+        expect(await c.call('FUNCTION', 'LOAD', code)).toBe('lib');
+      };
+      expect(await c.call('CONFIG', 'RESETSTAT')).toBe('OK');
+      const seen: number[] = [];
+      // More than 64 scripts: counted when flushed ASYNC (or with lazyfree-lazy-user-flush), not SYNC.
+      await loadScripts(70);
+      expect(await c.call('SCRIPT', 'FLUSH', 'SYNC')).toBe('OK');
+      await loadScripts(10);
+      expect(await c.call('SCRIPT', 'FLUSH', 'ASYNC')).toBe('OK');
+      seen.push(await infoNumber(c, 'memory', 'lazyfreed_objects'));
+      await loadScripts(70);
+      expect(await c.call('SCRIPT', 'FLUSH', 'ASYNC')).toBe('OK');
+      seen.push(await settled(70));
+      expect(await c.call('CONFIG', 'SET', 'lazyfree-lazy-user-flush', 'yes')).toBe('OK');
+      await loadScripts(65);
+      expect(await c.call('SCRIPT', 'FLUSH')).toBe('OK');
+      seen.push(await settled(135));
+      // Functions, likewise, by their number (not their libraries').
+      await loadFunctions(66);
+      expect(await c.call('FUNCTION', 'FLUSH')).toBe('OK');
+      seen.push(await settled(201));
+      expect(await c.call('CONFIG', 'SET', 'lazyfree-lazy-user-flush', 'no')).toBe('OK');
+      await loadFunctions(66);
+      expect(await c.call('FUNCTION', 'FLUSH')).toBe('OK');
+      await loadFunctions(64);
+      expect(await c.call('FUNCTION', 'FLUSH', 'ASYNC')).toBe('OK');
+      seen.push(await infoNumber(c, 'memory', 'lazyfreed_objects'));
+      await loadFunctions(100);
+      expect(await c.call('FUNCTION', 'FLUSH', 'ASYNC')).toBe('OK');
+      seen.push(await settled(301));
+      return seen;
+    } finally {
+      c.close();
+    }
+  }
+
+  it('SCRIPT FLUSH and FUNCTION FLUSH count their scripts and functions as Redis does', async () => {
+    const nodis = await flushCounts(servers.nodis.port);
+    const redis = await flushCounts(servers.redis.port);
+    expect(nodis).toEqual(redis);
+    expect(redis).toEqual([0, 70, 135, 201, 201, 301]);
   });
 });
