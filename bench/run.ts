@@ -1,12 +1,14 @@
 /**
- * `npm run bench [-- --quick] [-- --rounds N] [-- --only <label text>] [-- --no-throughput] [-- --no-memory] [-- --no-persistence] [-- --no-gc] [-- --gc-size 4gb]`
+ * `npm run bench [-- --quick] [-- --rounds N] [-- --only <label text>] [-- --no-throughput] [-- --no-memory] [-- --no-persistence] [-- --no-gc] [-- --gc-size 4gb] [-- --no-stalls]`
  *
  * Runs redis-benchmark against nodis and real redis-server in the same run, alternating
  * A B A B per test over several rounds after a warm-up pass, each server pinned to core 1 and
  * the client to core 0. Reports requests per second, server CPU time per request (µs/op,
  * from /proc over each test) and the nodis/redis ratios, medians over the rounds; then memory
  * per key/member; then GC pauses seen by node --trace-gc; then persistence (bench/persistence.ts);
- * then ping latency and GC pauses while --gc-size bytes are written and evicted (bench/gc.ts).
+ * then ping latency and GC pauses while --gc-size bytes are written and evicted (bench/gc.ts);
+ * then the stalls a pinging client sees during UNLINK/DEL of a 10M-element list and FLUSHALL
+ * ASYNC of 1M keys (bench/stalls.ts).
  * Writes a Markdown report under bench/results/.
  */
 import { spawnSync } from 'node:child_process';
@@ -21,6 +23,7 @@ import { command, measureMemory, type MemoryResult } from './memory.js';
 import { aofCostTable, measureAofCost, measurePersistence, persistenceTable, type AofCost, type PersistenceResult } from './persistence.js';
 import { CLIENT_CORE, median, runBenchmark, SERVER_CORE, type Sample, type TestCase } from './benchmark.js';
 import { gcPauses, hasTaskset, startBenchServer } from './servers.js';
+import { measureStalls, stallCases, stallsTable, type StallResult } from './stalls.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -31,6 +34,7 @@ interface Options {
   memory: boolean;
   persistence: boolean;
   gc: boolean;
+  stalls: boolean;
   /** Bytes the GC part writes. */
   gcBytes: number;
   /** Only the tests and memory datasets whose label contains this text (a short targeted run). */
@@ -52,6 +56,7 @@ function parseOptions(argv: string[]): Options {
     memory: !argv.includes('--no-memory'),
     persistence: !argv.includes('--no-persistence'),
     gc: !argv.includes('--no-gc'),
+    stalls: !argv.includes('--no-stalls'),
     gcBytes,
     only: onlyAt >= 0 ? (argv[onlyAt + 1] ?? '') : null,
   };
@@ -266,6 +271,12 @@ async function main(): Promise<void> {
     gc = await measureGc(opts.gcBytes, SERVER_CORE, redisFound);
   }
 
+  let stalls: StallResult[] = [];
+  if (opts.stalls) {
+    const cases = opts.quick ? stallCases(1_000_000, 200_000) : stallCases(10_000_000, 1_000_000);
+    stalls = await measureStalls(cases, SERVER_CORE, redisFound, (line) => console.error(line));
+  }
+
   const when = new Date();
   const header = [
     `# nodis benchmark — ${when.toISOString()}`,
@@ -304,12 +315,13 @@ async function main(): Promise<void> {
       : []),
     ...(aofCost ? ['### AOF cost', '', aofCostTable(aofCost), ''] : []),
     ...(gc.length ? ['## GC under a large write load', '', gcTable(gc), ''] : []),
+    ...(stalls.length ? ['## Stalls while freeing something huge', '', stallsTable(stalls), ''] : []),
   ].join('\n');
   console.log(report);
   const dir = join(HERE, 'results');
   mkdirSync(dir, { recursive: true });
   // A run that skipped a part is kept under its own name and does not replace latest.md.
-  const partial = opts.only !== null || !opts.throughput || !opts.memory || !opts.persistence || !opts.gc;
+  const partial = opts.only !== null || !opts.throughput || !opts.memory || !opts.persistence || !opts.gc || !opts.stalls;
   const file = join(dir, `${when.toISOString().slice(0, 16).replace(/[:T]/g, '-')}${opts.quick ? '-quick' : ''}${partial ? '-partial' : ''}.md`);
   writeFileSync(file, report + '\n');
   if (!partial) copyFileSync(file, join(dir, opts.quick ? 'latest-quick.md' : 'latest.md'));

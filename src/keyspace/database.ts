@@ -8,8 +8,14 @@ import { forgetScans } from './scan.js';
 export interface KeyspaceHooks {
   /** A key's value changed or it was deleted: WATCH dirtying, client-side caching, snapshots. */
   keyModified(db: Database, key: string): void;
-  /** A key passed its expiry time and was removed (lazy or active). */
-  keyExpired(db: Database, key: string): void;
+  /** A key passed its expiry time and was removed (lazy or active); `value` is what it held. */
+  keyExpired(db: Database, key: string, value: Value): void;
+  /**
+   * A key's collection was replaced by another value (SET over it, RENAME onto it, a STORE
+   * command's destination): Redis's dbOverwrite, which frees the old value as
+   * lazyfree-lazy-server-del says. Not called for a string replaced.
+   */
+  valueOverwritten(db: Database, old: Value): void;
   /** A key was removed by maxmemory eviction (after keyModified): notification, propagation. */
   keyEvicted(db: Database, key: string): void;
   /** A keyspace notification; `type` is one of Redis's class letters (g $ l s h z x e t m d n). */
@@ -130,9 +136,10 @@ export class Database {
     if (at === undefined || at > now) return false;
     if (this.hooks.loading) return false;
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
-    this.remove(key);
+    const value = this.remove(key);
+    if (value === undefined) return false;
     this.stats.expiredKeys++;
-    this.hooks.keyExpired(this, key);
+    this.hooks.keyExpired(this, key, value);
     return true;
   }
 
@@ -254,7 +261,10 @@ export class Database {
       bytes = value.bytes;
     }
     if (old === undefined) usage.bytes += bytes + stringBytes(key.length) + this.dictCapacity.add(dict.size);
-    else usage.bytes += bytes - this.released(old);
+    else {
+      usage.bytes += bytes - this.released(old);
+      if (typeof old !== 'string') this.hooks.valueOverwritten(this, old);
+    }
   }
 
   /** The bytes of a value that leaves the dict; a collection stops reporting to `usage`. */

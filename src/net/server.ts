@@ -9,7 +9,7 @@ import { CommandTable } from '../commands/core/registry.js';
 import { LatencyMonitor } from '../server/latency.js';
 import { SlowLog, redactedArgv } from '../server/slowlog.js';
 import { allCommands } from '../commands/index.js';
-import { MemoryMeter } from '../server/memory.js';
+import { LAZYFREE_THRESHOLD, MemoryMeter, lazyfreeEffort } from '../server/memory.js';
 import { heapWarning } from '../server/heap.js';
 import { Database, type KeyspaceHooks } from '../keyspace/database.js';
 import { activeExpireCycle } from '../keyspace/expire.js';
@@ -27,7 +27,8 @@ import { parseOutputBufferLimits, type OutputBufferLimits } from '../config/spec
 import { NOTIFY_KEYEVENT, NOTIFY_KEYSPACE, classBit, parseNotifyFlags } from '../pubsub/notify.js';
 import { Propagation } from '../commands/core/propagate.js';
 import { isLocalIp } from '../commands/core/checks.js';
-import { uncollected } from '../server/reclaim.js';
+import { LARGE_FREE_BYTES, uncollected } from '../server/reclaim.js';
+import type { Value } from '../types/value.js';
 import { NO_AOF, NO_RDB, SaveStatus, aofWriter, checkSavePoints, persistenceStopped, rdbWriter } from '../persistence/index.js';
 import type { LoaderClient } from '../persistence/aof/server.js';
 import type { LoadingProgress } from '../persistence/loading.js';
@@ -124,6 +125,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   outputLimitsActive = false;
   /** notify-keyspace-events as bits (0: notifications off). */
   private notifyFlags = 0;
+  /** lazyfree-lazy-server-del: a collection a command overwrites is counted as lazily freed when costly. */
+  private lazyServerDel = false;
   private cronTimer: NodeJS.Timeout | null = null;
   /** Where clientsCron goes on from. */
   private clientsCronCursor: Iterator<Client> | null = null;
@@ -158,6 +161,10 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     };
     readNotifyFlags();
     config.onChange('notify-keyspace-events', readNotifyFlags);
+    this.lazyServerDel = config.getBool('lazyfree-lazy-server-del');
+    config.onChange('lazyfree-lazy-server-del', () => {
+      this.lazyServerDel = config.getBool('lazyfree-lazy-server-del');
+    });
     this.propagation.lazyExpire = config.getBool('lazyfree-lazy-expire');
     config.onChange('lazyfree-lazy-expire', () => {
       this.propagation.lazyExpire = config.getBool('lazyfree-lazy-expire');
@@ -311,7 +318,18 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (this.propagation.active) this.propagation.deletion(db.id, key, this.evictor.lazy);
   }
 
-  keyExpired(db: Database, key: string): void {
+  valueOverwritten(_db: Database, old: Value): void {
+    uncollected.valueFreed(old);
+    if (this.lazyServerDel && lazyfreeEffort(old, this.config.getNumber('list-max-listpack-size')) > LAZYFREE_THRESHOLD) this.stats.lazyfreedObjects++;
+  }
+
+  keyExpired(db: Database, key: string, value: Value): void {
+    // Redis's deleteExpiredKeyAndPropagate frees the value as lazyfree-lazy-expire says: lazily,
+    // a value costly to free is counted in lazyfreed_objects (what V8 will collect is followed either way).
+    if (typeof value !== 'string' || value.length >= LARGE_FREE_BYTES) {
+      uncollected.valueFreed(value);
+      if (this.propagation.lazyExpire && lazyfreeEffort(value, this.config.getNumber('list-max-listpack-size')) > LAZYFREE_THRESHOLD) this.stats.lazyfreedObjects++;
+    }
     this.notify(db, 'x', 'expired', key);
     // A stream that expires answers the clients blocked in XREADGROUP on it (Redis's dbGenericDelete).
     if (this.blocking.count !== 0) this.blocking.signal(db, key);

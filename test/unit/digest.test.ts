@@ -6,7 +6,7 @@ import { List } from '../../src/types/list.js';
 import { SetValue } from '../../src/types/set.js';
 import { ZSet } from '../../src/types/zset.js';
 
-const hooks: KeyspaceHooks = { keyModified() {}, keyExpired() {}, keyEvicted() {}, notify() {}, loading: false };
+const hooks: KeyspaceHooks = { keyModified() {}, keyExpired() {}, valueOverwritten() {}, keyEvicted() {}, notify() {}, loading: false };
 const stats = (): KeyspaceStats => ({ hits: 0, misses: 0, expiredKeys: 0, expiredStalePerc: 0, expiredTimeCapReached: 0, evictedKeys: 0, evictionExceededUs: 0, evictionExceededSince: 0 });
 const databases = (count: number): Database[] => Array.from({ length: count }, (_, i) => new Database(i, hooks, stats()));
 

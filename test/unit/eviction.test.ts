@@ -16,6 +16,7 @@ function databases(count: number, evicted: string[] = []): { dbs: Database[]; st
   const hooks: KeyspaceHooks = {
     keyModified() {},
     keyExpired() {},
+    valueOverwritten() {},
     keyEvicted(db, key) {
       evicted.push(`${db.id}:${key}`);
     },

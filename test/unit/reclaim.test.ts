@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LARGE_FREE_BYTES, fullCollection, uncollected } from '../../src/server/reclaim.js';
 import { stringBytes } from '../../src/types/heap-size.js';
 import { SetValue } from '../../src/types/set.js';
+import type { Value } from '../../src/types/value.js';
 
 function bigSet(n: number): SetValue {
   const set = new SetValue();
@@ -25,6 +26,21 @@ async function pendingAfterFinalizers(): Promise<number> {
 }
 
 describe('memory freed and not yet collected', () => {
+  it('forces no collection when what it would free is itself beyond the pause budget', async () => {
+    const gc = fullCollection() as () => void;
+    uncollected.collect(gc);
+    expect(await pendingAfterFinalizers()).toBe(0);
+    // A heap small enough for a forced collection on its own...
+    expect(process.memoryUsage().heapUsed).toBeLessThan(40 << 20);
+    // ...but 200 MB freed (as by UNLINK of a 10M-element list, mostly outside the heap).
+    (() => uncollected.valueFreed({ type: 'list', bytes: 200 << 20 } as unknown as Value))();
+    expect(uncollected.pendingBytes()).toBe(200 << 20);
+    expect(uncollected.collectIfCheap()).toBeNull();
+    await nextJob();
+    uncollected.collect(gc);
+    expect(await pendingAfterFinalizers()).toBe(0);
+  });
+
   it('counts a large freed value until V8 has collected it, and forces one collection at most', async () => {
     const gc = fullCollection();
     expect(gc).not.toBeNull();

@@ -9,6 +9,7 @@ import type { CommandCode, CommandContext } from '../core/context.js';
 import { parseScanArgs, replyScan } from '../args/scan.js';
 import { LARGE_FREE_BYTES, uncollected } from '../../server/reclaim.js';
 import { LAZYFREE_THRESHOLD, lazyfreeEffort } from '../../server/memory.js';
+import { freedByServer } from './migrate.js';
 
 const ERR_SAME_OBJECT = 'ERR source and destination objects are the same';
 
@@ -142,9 +143,12 @@ function renameGeneric(ctx: CommandContext, argv: string[], nx: boolean): void {
   const expire = db.getExpire(src);
   // The value object moves, so it keeps its access record, as in Redis.
   const record = db.accessRecordOf(src);
-  if (db.lookupWrite(dst) !== undefined) {
+  const overwritten = db.lookupWrite(dst);
+  if (overwritten !== undefined) {
     if (nx) return ctx.reply.integer(0);
     db.delete(dst);
+    // Redis's dbDelete: lazy as lazyfree-lazy-server-del says.
+    if (typeof overwritten !== 'string') freedByServer(ctx, overwritten);
   }
   // The value object leaves its key before it enters the other (a value is in one key at most).
   db.delete(src);

@@ -261,7 +261,7 @@ function deleteMoved(ctx: CommandContext, db: Database, moved: Transfer[]): void
       if (t.watcher.watchDirty || db.dict.get(t.key) !== t.value) continue;
       db.delete(t.key);
       gone.add(t.key);
-      freed(ctx, t.value);
+      freedByServer(ctx, t.value);
     }
     db.notify('g', 'del', t.key);
     server.dirty++;
@@ -276,7 +276,7 @@ function deleteMoved(ctx: CommandContext, db: Database, moved: Transfer[]): void
 }
 
 /** A value deleted by the server (Redis's dbDelete, lazy as lazyfree-lazy-server-del says). */
-function freed(ctx: CommandContext, value: Value): void {
+export function freedByServer(ctx: CommandContext, value: Value): void {
   const server = ctx.server;
   uncollected.valueFreed(value);
   if (!server.config.getBool('lazyfree-lazy-server-del')) return;

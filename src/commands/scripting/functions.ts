@@ -13,6 +13,7 @@ import { requireEngine, scriptingOf } from '../../scripting/scripting.js';
 import { SCRIPT_ALLOW_OOM, SCRIPT_NO_WRITES } from '../../scripting/shebang.js';
 import { globMatch } from '../../util/glob.js';
 import { getLongLong } from '../../util/parse.js';
+import { LAZYFREE_THRESHOLD } from '../../server/memory.js';
 import { numkeysKeyPositions } from '../args/numkeys.js';
 import { CMD_DENYOOM, CMD_MAY_REPLICATE, CMD_PAUSED_BY_WRITE_PAUSE, CMD_WRITE } from '../core/command-data.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
@@ -50,7 +51,12 @@ function functionFlush(ctx: CommandContext, argv: string[]): void {
   if (argv.length > 3) throw new RedisError(`ERR unknown subcommand or wrong number of arguments for '${argv[1]}'. Try FUNCTION HELP.`);
   const mode = argv.length === 3 ? (argv[2] as string).toLowerCase() : null;
   if (mode !== null && mode !== 'sync' && mode !== 'async') throw new RedisError('ERR FUNCTION FLUSH only supports SYNC|ASYNC option');
-  // Both modes free at once: the libraries are their sources, nothing worth a background job.
+  // Both modes free at once (V8 collects them), but ASYNC, or no mode with
+  // lazyfree-lazy-user-flush, counts them as lazily freed as Redis's freeFunctionsAsync does:
+  // every function, when there are more than LAZYFREE_THRESHOLD.
+  const async = mode === null ? ctx.server.config.getBool('lazyfree-lazy-user-flush') : mode === 'async';
+  const functions = functionsOf(ctx.server).functionCount;
+  if (async && functions > LAZYFREE_THRESHOLD) ctx.server.stats.lazyfreedObjects += functions;
   functionsOf(ctx.server).clear();
   ctx.server.dirty++;
   ctx.reply.ok();

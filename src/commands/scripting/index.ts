@@ -3,6 +3,7 @@ import { scriptingOf } from '../../scripting/scripting.js';
 import type { CachedScript } from '../../scripting/cache.js';
 import { readShebang, SCRIPT_ALLOW_OOM, SCRIPT_LEGACY, SCRIPT_NO_WRITES } from '../../scripting/shebang.js';
 import { getLongLong } from '../../util/parse.js';
+import { LAZYFREE_THRESHOLD } from '../../server/memory.js';
 import { numkeysKeyPositions } from '../args/numkeys.js';
 import { CMD_DENYOOM, CMD_MAY_REPLICATE, CMD_PAUSED_BY_WRITE_PAUSE, CMD_WRITE } from '../core/command-data.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
@@ -92,7 +93,12 @@ function scriptFlush(ctx: CommandContext, argv: string[]): void {
   if (argv.length > 3 || (mode !== null && mode !== 'sync' && mode !== 'async')) {
     throw new RedisError('ERR SCRIPT FLUSH only support SYNC|ASYNC option');
   }
-  // Both modes free the cache at once: nothing in it is big enough to hand to a background job.
+  // Both modes free the cache at once (V8 collects it), but ASYNC, or no mode with
+  // lazyfree-lazy-user-flush, counts it as lazily freed as Redis's freeLuaScriptsAsync does:
+  // every script, when there are more than LAZYFREE_THRESHOLD.
+  const async = mode === null ? ctx.server.config.getBool('lazyfree-lazy-user-flush') : mode === 'async';
+  const scripts = scriptingOf(ctx.server).cache.size;
+  if (async && scripts > LAZYFREE_THRESHOLD) ctx.server.stats.lazyfreedObjects += scripts;
   scriptingOf(ctx.server).flush();
   ctx.reply.ok();
 }

@@ -229,6 +229,11 @@ function memorySection(server: ServerContext, out: Lines): void {
     `mem_aof_buffer:${aofBuffer}`,
     `mem_allocator:v8-${process.versions.v8}`,
     'active_defrag_running:0',
+    // Nothing waits for a background free: what UNLINK or FLUSHALL ASYNC drop is out of the
+    // keyspace and of used_memory when they answer, and V8 collects it on its own threads.
+    // (Counting values V8 has not collected yet would keep this above zero for as long as V8
+    // waits, which on a quiet server can be minutes: clients that wait for 0, as Redis's tests
+    // do, would wait that long.)
     'lazyfree_pending_objects:0',
     `lazyfreed_objects:${server.stats.lazyfreedObjects}`,
   );
