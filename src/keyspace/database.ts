@@ -227,6 +227,18 @@ export class Database {
   }
 
   /**
+   * Puts a new plain string in place of the plain string `old` of a key the caller has just found
+   * with lookupWrite (which expired it if due, let a running save copy it and touched it): INCR's
+   * result. The TTL and the access record stay, as with Redis's in-place increment, and the key is
+   * signalled as modified; what set() does besides is already done or cannot apply to a key that exists.
+   */
+  replaceString(key: string, old: string, value: string): void {
+    this.dict.set(key, value);
+    this.usage.bytes += stringBytes(value.length) - stringBytes(old.length);
+    this.hooks.keyModified(this, key);
+  }
+
+  /**
    * Adds a key that does not exist, as Redis's dbAdd: announced as 'new', with a fresh access
    * record, but not signalled as modified (the caller signals once it has changed it, if it does).
    */

@@ -275,6 +275,39 @@ describe.skipIf(!hasOracle)('differential: string commands', () => {
     ]);
   });
 
+  it('INCR of an existing number keeps its TTL, dirties a WATCH and is seen by GET, STRLEN and OBJECT', async () => {
+    await check([
+      ['SET', 'n', '10', 'PXAT', '99999999999999'],
+      ['WATCH', 'n'],
+      ['INCR', 'n'],
+      ['MULTI'],
+      ['GET', 'n'],
+      ['EXEC'],
+      ['PEXPIRETIME', 'n'],
+      ['INCRBY', 'n', '99990'],
+      ['GET', 'n'],
+      ['STRLEN', 'n'],
+      ['OBJECT', 'ENCODING', 'n'],
+      ['PEXPIRETIME', 'n'],
+      ['WATCH', 'n'],
+      ['DECRBY', 'n', '100000'],
+      ['MULTI'],
+      ['GET', 'n'],
+      ['EXEC'],
+      ['GET', 'n'],
+      ['SET', 'big', '9007199254740990', 'PXAT', '99999999999999'],
+      ['INCRBY', 'big', '100'],
+      ['GET', 'big'],
+      ['PEXPIRETIME', 'big'],
+      ['SET', 'grown', '1'],
+      ['APPEND', 'grown', '2'],
+      ['INCR', 'grown'],
+      ['GET', 'grown'],
+      ['OBJECT', 'ENCODING', 'grown'],
+      ['DBSIZE'],
+    ]);
+  });
+
   it('INCR, DECR, INCRBY, DECRBY with big, negative and overflowing numbers', async () => {
     await check([
       ['INCR', 'n'],

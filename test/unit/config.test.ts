@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Config, ConfigSetError } from '../../src/config/config.js';
+import { CachedNumber, Config, ConfigSetError } from '../../src/config/config.js';
 import { parseOutputBufferLimits, parseSavePoints, canonicalNotifyFlags } from '../../src/config/special.js';
 import { memToBig, strtollFull, repr, formatMemory } from '../../src/config/values.js';
 
@@ -237,5 +237,24 @@ describe('value helpers', () => {
     expect(formatMemory(3n * 1024n * 1024n)).toBe('3mb');
     expect(formatMemory(1025n)).toBe('1025');
     expect(formatMemory(0n)).toBe('0');
+  });
+});
+
+describe('CachedNumber', () => {
+  it('reads a parameter again after any change of the config, and per config', () => {
+    const entries = new CachedNumber('hash-max-listpack-entries');
+    const a = new Config();
+    const b = new Config();
+    b.set('hash-max-listpack-entries', '7');
+    expect(entries.of(a)).toBe(512);
+    expect(entries.of(b)).toBe(7);
+    a.set('hash-max-ziplist-entries', '3');
+    expect(entries.of(a)).toBe(3);
+    a.setMany([['hash-max-listpack-entries', '5'], ['hash-max-listpack-value', '9']]);
+    expect(entries.of(a)).toBe(5);
+    // A CONFIG SET of several values that fails is undone: the cached value follows the undo.
+    expect(() => a.setMany([['hash-max-listpack-entries', '6'], ['maxmemory-policy', 'bogus']])).toThrow();
+    expect(a.getNumber('hash-max-listpack-entries')).toBe(5);
+    expect(entries.of(a)).toBe(5);
   });
 });

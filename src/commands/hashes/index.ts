@@ -1,5 +1,6 @@
 import { RedisError, WRONGTYPE, ERR_OVERFLOW, ERR_SYNTAX, errWrongArity } from '../../errors.js';
 import { HashValue } from '../../types/hash.js';
+import { CachedNumber } from '../../config/config.js';
 import type { Value } from '../../types/value.js';
 import { parseScanCursor, scanStep } from '../../keyspace/scan.js';
 import { globMatch } from '../../util/glob.js';
@@ -30,12 +31,15 @@ function writeHash(ctx: CommandContext, key: string): HashValue {
   return created;
 }
 
+const HASH_MAX_ENTRIES = new CachedNumber('hash-max-listpack-entries');
+const HASH_MAX_VALUE = new CachedNumber('hash-max-listpack-value');
+
 function maxEntries(ctx: CommandContext): number {
-  return ctx.server.config.getNumber('hash-max-listpack-entries');
+  return HASH_MAX_ENTRIES.of(ctx.server.config);
 }
 
 function maxValue(ctx: CommandContext): number {
-  return ctx.server.config.getNumber('hash-max-listpack-value');
+  return HASH_MAX_VALUE.of(ctx.server.config);
 }
 
 /** HSET and HMSET: same work, different reply. */

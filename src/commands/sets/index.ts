@@ -1,5 +1,6 @@
 import { RedisError, WRONGTYPE, ERR_SYNTAX } from '../../errors.js';
 import { SetValue } from '../../types/set.js';
+import { CachedNumber } from '../../config/config.js';
 import type { Value } from '../../types/value.js';
 import { parseScanCursor, scanStep } from '../../keyspace/scan.js';
 import { globMatch } from '../../util/glob.js';
@@ -20,8 +21,10 @@ function readSet(ctx: CommandContext, key: string): SetValue | undefined {
   return asSet(ctx.db.lookupRead(key));
 }
 
+const SET_MAX_INTSET = new CachedNumber('set-max-intset-entries');
+
 function maxIntset(ctx: CommandContext): number {
-  return ctx.server.config.getNumber('set-max-intset-entries');
+  return SET_MAX_INTSET.of(ctx.server.config);
 }
 
 function replyMembers(ctx: CommandContext, set: SetValue): void {

@@ -375,7 +375,9 @@ function incrDecr(ctx: CommandContext, key: string, incr: number | bigint): void
     if (big > LLONG_MAX || big < LLONG_MIN) throw new RedisError(ERR_OVERFLOW);
     result = big;
   }
-  db.set(key, typeof result === 'number' ? String(result) : result.toString(), true);
+  // The common case, a number replacing a number: the lookup above did the rest of a set.
+  if (typeof value === 'string') db.replaceString(key, value, typeof result === 'number' ? String(result) : result.toString());
+  else db.set(key, typeof result === 'number' ? String(result) : result.toString(), true);
   db.notify('$', 'incrby', key);
   ctx.server.dirty++;
   ctx.reply.integer(result);

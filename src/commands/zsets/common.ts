@@ -3,18 +3,22 @@ import type { Value } from '../../types/value.js';
 import { ZSet, type ZSetLimits } from '../../types/zset.js';
 import type { LexRange, ScoreRange, SkipNode } from '../../types/skiplist.js';
 import { parseStrtod } from '../../util/parse.js';
+import { CachedNumber } from '../../config/config.js';
 import type { CommandContext } from '../core/context.js';
 
 export const ERR_MINMAX_NOT_FLOAT = 'ERR min or max is not a float';
 export const ERR_MINMAX_NOT_LEX = 'ERR min or max not valid string range item';
+
+const ZSET_MAX_ENTRIES = new CachedNumber('zset-max-listpack-entries');
+const ZSET_MAX_VALUE = new CachedNumber('zset-max-listpack-value');
 
 /** Reused by every write: the encoding limits as configured right now. */
 const limits: ZSetLimits = { maxEntries: 128, maxValue: 64 };
 
 export function zsetLimits(ctx: CommandContext): ZSetLimits {
   const config = ctx.server.config;
-  limits.maxEntries = config.getNumber('zset-max-listpack-entries');
-  limits.maxValue = config.getNumber('zset-max-listpack-value');
+  limits.maxEntries = ZSET_MAX_ENTRIES.of(config);
+  limits.maxValue = ZSET_MAX_VALUE.of(config);
   return limits;
 }
 
