@@ -34,6 +34,7 @@ import type { LoadingProgress } from '../persistence/loading.js';
 import { LocalClient } from '../commands/core/local-client.js';
 
 import { listenOn, openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';
+import { setListMaxListpackSize } from '../types/list.js';
 
 export { NODIS_VERSION } from '../version.js';
 
@@ -138,6 +139,10 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.latency = new LatencyMonitor(config);
     bindAccessPolicy(config, this.databases);
     config.onChange('hz', () => this.scheduleCron());
+    // Where list nodes split: one setting for the process, as the lists are built by commands
+    // and loaders alike (an embedding process running two servers shares it).
+    setListMaxListpackSize(config.getNumber('list-max-listpack-size'));
+    config.onChange('list-max-listpack-size', (v) => setListMaxListpackSize(v as number));
     this.evictor = new Evictor(config, this);
     this.clientsMemory = new ClientsMemory<Client>(this.meter, log, this.stats);
     this.setMaxmemory(config.getNumber('maxmemory'));
