@@ -535,14 +535,46 @@ export class List implements CollectionValue {
     return value;
   }
 
-  /** Removes `n` elements from the head (n within [0, size]). */
+  /** Removes `n` elements from the head (n within [0, size]): whole nodes at once, then pops. */
   removeLeft(n: number): void {
-    for (let i = 0; i < n; i++) this.popLeft();
+    const dropped = this.dropWholeNodes(n, true);
+    for (let i = dropped; i < n; i++) this.popLeft();
   }
 
-  /** Removes `n` elements from the tail (n within [0, size]). */
+  /** Removes `n` elements from the tail (n within [0, size]): whole nodes at once, then pops. */
   removeRight(n: number): void {
-    for (let i = 0; i < n; i++) this.popRight();
+    const dropped = this.dropWholeNodes(n, false);
+    for (let i = dropped; i < n; i++) this.popRight();
+  }
+
+  /**
+   * Removes the nodes at the head (`left`) or the tail that hold no more than `n` elements in
+   * all, without decoding them (LTRIM of a long list); returns how many elements went.
+   */
+  private dropWholeNodes(n: number, left: boolean): number {
+    if (n === 0 || typeof this.store === 'string') return 0;
+    cursorNodes = null;
+    const nodes = this.store;
+    let drop = 0;
+    let removed = 0;
+    let bytes = 0;
+    while (drop < nodes.length) {
+      const node = nodes[left ? drop : nodes.length - 1 - drop] as ListNode;
+      const count = nodeCount(node);
+      if (removed + count > n) break;
+      removed += count;
+      bytes += nodeBytes(node);
+      drop++;
+    }
+    if (drop === 0) return 0;
+    const next = new Array<ListNode>(nodes.length - drop);
+    const from = left ? drop : 0;
+    for (let k = 0; k < next.length; k++) next[k] = nodes[from + k] as ListNode;
+    this.resized(-bytes);
+    this.replaceNodes(next);
+    this.length -= removed;
+    this.settle();
+    return removed;
   }
 
   /** Inserts `value` so that it ends up at `index`, within [0, size]. */
