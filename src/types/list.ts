@@ -297,6 +297,18 @@ export class List implements CollectionValue {
     return typeof this.store === 'string' ? 1 : this.store.length;
   }
 
+  /** The bytes the nodes take as listpacks (DEBUG OBJECT's ql_uncompressed_size). */
+  get packedSize(): number {
+    const store = this.store;
+    if (typeof store === 'string') return store.length;
+    let bytes = 0;
+    for (let k = 0; k < store.length; k++) {
+      const node = store[k] as ListNode;
+      bytes += typeof node === 'string' ? node.length : node.packedBytes;
+    }
+    return bytes;
+  }
+
   /**
    * Node k (within [0, nodeCount)) for saving: a listpack string as it is, or the elements of
    * an open node, to be packed by the caller.
