@@ -18,6 +18,7 @@ const pad7 = (i: number): string => String(i).padStart(7, '0');
 const PERSISTENCE_DATASETS: Record<string, (i: number) => string> = {
   ...DATASETS,
   'list elements (1 key)': (i) => resp(['RPUSH', 'biglist', `element:${pad7(i)}`]),
+  'lists of 5 elements': (i) => resp(['RPUSH', `list:${pad7(i)}`, `a${i}`, `bb${i}`, `ccc${i}`, 'dddd', 'eeeee']),
 };
 
 export interface PersistenceResult {
@@ -115,9 +116,10 @@ async function measureOne(name: 'nodis' | 'redis', dataset: string, items: numbe
   }
 }
 
-export async function measurePersistence(items: number, core: number, log: (line: string) => void): Promise<PersistenceResult[]> {
+/** `only`: the datasets whose name includes it (all by default). */
+export async function measurePersistence(items: number, core: number, log: (line: string) => void, only = ''): Promise<PersistenceResult[]> {
   const results: PersistenceResult[] = [];
-  for (const dataset of Object.keys(PERSISTENCE_DATASETS)) {
+  for (const dataset of Object.keys(PERSISTENCE_DATASETS).filter((name) => name.includes(only))) {
     for (const name of ['nodis', 'redis'] as const) {
       log(`persistence: ${dataset}, ${name}…`);
       results.push(await measureOne(name, dataset, items, core));

@@ -37,6 +37,7 @@ import { Acl } from '../acl/acl.js';
 
 import { listenOn, openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';
 import { ERR_TLS_UPDATE, TlsConfigError, TlsEndpoint, TlsListenError, logTlsError } from './tls.js';
+import { setListMaxListpackSize } from '../types/list.js';
 
 export { NODIS_VERSION } from '../version.js';
 
@@ -150,6 +151,10 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     bindAccessPolicy(config, this.databases);
     config.onChange('hz', () => this.scheduleCron());
     this.acl = new Acl(this);
+    // Where list nodes split: one setting for the process, as the lists are built by commands
+    // and loaders alike (an embedding process running two servers shares it).
+    setListMaxListpackSize(config.getNumber('list-max-listpack-size'));
+    config.onChange('list-max-listpack-size', (v) => setListMaxListpackSize(v as number));
     this.evictor = new Evictor(config, this);
     this.clientsMemory = new ClientsMemory<Client>(this.meter, log, this.stats);
     this.setMaxmemory(config.getNumber('maxmemory'));

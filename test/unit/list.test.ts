@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { List } from '../../src/types/list.js';
+import { List, listMaxListpackSize, setListMaxListpackSize } from '../../src/types/list.js';
+import { createDumpPayload, decodeDumpPayload } from '../../src/persistence/rdb/dump.js';
 
 type Op =
   | { op: 'pushLeft' | 'pushRight'; value: string }
@@ -180,5 +181,76 @@ describe('List', () => {
     list.removeRight(list.size - 10);
     expect(list.size).toBe(10);
     expect(list.toArray().every((v) => v === 'x' || v === 'mid')).toBe(true);
+  });
+
+  // Integers (listpack int entries of every width, bigints past 2^53), texts that look like
+  // integers but are not canonical, and strings of every listpack string length class.
+  const packedValue = fc.oneof(
+    value,
+    fc.constantFrom('0', '-0', '01', '127', '128', '-4096', '4095', '32767', '-8388608', '2147483648', '9007199254740993', '-9223372036854775808', '9223372036854775808'),
+    fc.integer().map(String),
+    fc.nat(5000).map((n) => 'x'.repeat(n)),
+  );
+  const packedOp: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 4, arbitrary: fc.record({ op: fc.constantFrom('pushLeft' as const, 'pushRight' as const), value: packedValue }) },
+    { weight: 3, arbitrary: fc.record({ op: fc.constantFrom('popLeft' as const, 'popRight' as const) }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constantFrom('set' as const, 'insert' as const), at: fc.nat(), value: packedValue }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('removeAt' as const), at: fc.nat() }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constantFrom('removeLeft' as const, 'removeRight' as const), n: fc.nat(40) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('removeValue' as const), value, limit: fc.integer({ min: -4, max: 4 }) }) },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('pushMany' as const), count: fc.integer({ min: 10, max: 300 }) }) },
+  );
+
+  for (const fill of [3, -1]) {
+    it(`keeps its elements in nodes of list-max-listpack-size ${fill}, packed but at the ends, and its size exact`, () => {
+      const saved = listMaxListpackSize();
+      setListMaxListpackSize(fill);
+      try {
+        fc.assert(
+          fc.property(fc.array(packedOp, { maxLength: 80 }), (ops) => {
+            const list = new List();
+            const account = { bytes: list.bytes };
+            list.account = account;
+            const model: string[] = [];
+            for (const o of ops) {
+              const [got, want] = apply(list, model, o);
+              expect(got).toEqual(want);
+              expect(list.bytes).toBe(list.recountBytes());
+              expect(account.bytes).toBe(list.bytes);
+            }
+            expect(list.toArray()).toEqual(model);
+            for (let i = model.length - 1; i >= 0; i--) expect(list.get(i)).toBe(model[i]);
+            // Nodes between the two ends are listpacks, as the file will hold them.
+            for (let k = 1; k < list.nodeCount - 1; k++) expect(typeof list.nodeAt(k)).toBe('string');
+            if (model.length > 0) {
+              // Saved node by node and loaded back by adopting the nodes: the same list.
+              const payload = createDumpPayload(list, { listMaxListpackSize: fill });
+              const loaded = decodeDumpPayload(payload) as List;
+              expect(loaded.toArray()).toEqual(model);
+              expect(loaded.bytes).toBe(loaded.recountBytes());
+              expect(createDumpPayload(loaded, { listMaxListpackSize: fill }).equals(payload)).toBe(true);
+            }
+          }),
+          { numRuns: 150 },
+        );
+      } finally {
+        setListMaxListpackSize(saved);
+      }
+    });
+  }
+
+  it('keeps a list of one small node as that listpack alone, and a large one in nodes of 8 KB', () => {
+    const small = List.from(['a', 'bb', '12', '-5', 'ccc']);
+    expect(small.nodeCount).toBe(1);
+    expect(typeof small.nodeAt(0)).toBe('string');
+    small.pushRight('d');
+    small.pushLeft('e');
+    expect(typeof small.nodeAt(0)).toBe('string');
+    expect(small.toArray()).toEqual(['e', 'a', 'bb', '12', '-5', 'ccc', 'd']);
+    const big = new List();
+    for (let i = 0; i < 100_000; i++) big.pushRight(`element:${String(i).padStart(7, '0')}`);
+    // 17 bytes an entry, 8 KB a node: 481 elements a node as Redis splits them.
+    expect(big.nodeCount).toBe(Math.ceil(100_000 / 481));
+    expect((big.nodeAt(1) as string).length).toBeLessThanOrEqual(8192);
   });
 });

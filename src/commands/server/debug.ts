@@ -1,5 +1,6 @@
 import { RedisError, ERR_NO_SUCH_KEY } from '../../errors.js';
 import { isIntEncodable, isStringValue, stringEncoding, type Value } from '../../types/value.js';
+import { List, listMaxListpackSize } from '../../types/list.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
 import { redisValueSize } from '../../server/memory.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
@@ -51,8 +52,11 @@ function debugObject(ctx: CommandContext, key: string): void {
   let line =
     `Value at:${fakeAddress(key)} refcount:${shared ? 2147483647 : 1} encoding:${encoding} ` +
     `serializedlength:${serializedLength(value)} lru:${lru} lru_seconds_idle:0`;
-  if (encoding === 'quicklist' && !isStringValue(value)) {
-    line += ` ql_nodes:1 ql_avg_node:${value.size.toFixed(2)} ql_listpack_max:-2 ql_compressed:0 ql_uncompressed_size:${redisValueSize(value)}`;
+  if (value instanceof List) {
+    const nodes = value.nodeCount;
+    line +=
+      ` ql_nodes:${nodes} ql_avg_node:${(nodes === 0 ? 0 : value.size / nodes).toFixed(2)} ql_listpack_max:${listMaxListpackSize()}` +
+      ` ql_compressed:0 ql_uncompressed_size:${value.packedSize}`;
   }
   ctx.reply.simple(line);
 }

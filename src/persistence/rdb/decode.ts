@@ -46,7 +46,7 @@ import {
 } from './constants.js';
 import { Crc64 } from './crc64.js';
 import { readIntset } from './intset.js';
-import { listpackDeclaredCount, readListpack } from './listpack.js';
+import { checkListpack, listpackDeclaredCount, readListpack } from './listpack.js';
 import { readZiplist } from './ziplist.js';
 import { readZipmap } from './zipmap.js';
 import { ByteSource } from './source.js';
@@ -120,19 +120,14 @@ function presized(n: number): string[] {
   return new Array<string>(Math.min(n, PRESIZE_LIMIT));
 }
 
-/**
- * The array a quicklist's elements are read into: the `length` read so far (plain nodes before
- * the first listpack), with room for `perNode` elements in each of the `nodes` nodes left (the
- * first listpack's count, a guess that is right for lists of alike elements; a wrong one only
- * means growing or trimming later). Filling a 1M-element array by index instead of letting it
- * grow saves copying it and leaves the garbage collector less to do while loading.
- */
-function presizedList(readSoFar: string[], length: number, perNode: number, nodes: number): string[] {
-  const guess = Math.min(PRESIZE_LIMIT, length + Math.max(perNode, 1) * nodes);
-  let capacity = 4;
-  while (capacity < guess) capacity *= 2;
-  const items = new Array<string>(capacity);
-  for (let i = 0; i < length; i++) items[i] = readSoFar[i] as string;
+/** The elements of listpack nodes adopted so far, `length` in all, to go on element by element. */
+function elementsOf(packed: string[], length: number): string[] {
+  const items = new Array<string>(length);
+  let at = 0;
+  for (const node of packed) {
+    const blob = Buffer.from(node, 'latin1');
+    at += readListpack(blob, 0, blob.length, items, at);
+  }
   return items;
 }
 
@@ -232,10 +227,12 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
     case RDB_TYPE_LIST_QUICKLIST_2: {
       const v2 = type === RDB_TYPE_LIST_QUICKLIST_2;
       const nodes = src.count(v2 ? 2 : 1);
-      // Filled by index: sized once the first node tells how many elements a node holds.
+      // Listpack nodes are adopted as they are, checked but not decoded (the list decodes a
+      // node when it is read). Anything else (a plain node, a ziplist, a listpack whose header
+      // does not say its count) makes the list be built from its elements instead.
+      let packed: string[] | null = v2 ? [] : null;
       let items: string[] = [];
       let length = 0;
-      let sized = !v2;
       for (let i = 0; i < nodes; i++) {
         let container = QUICKLIST_NODE_CONTAINER_PACKED;
         if (v2) {
@@ -247,20 +244,32 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
         if (container === QUICKLIST_NODE_CONTAINER_PLAIN) {
           const element = src.string();
           if (element.length === 0) throw new RdbError('Quicklist integrity check failed.');
+          if (packed !== null) {
+            items = elementsOf(packed, length);
+            packed = null;
+          }
           items[length++] = element;
           continue;
         }
         const blob = src.blob();
         if (blob.length === 0) throw new RdbError('Quicklist integrity check failed.');
-        if (!sized) {
-          items = presizedList(items, length, listpackDeclaredCount(blob, 0, blob.length), nodes - i);
-          sized = true;
+        if (packed !== null) {
+          const count = checkListpack(blob, 0, blob.length);
+          // Empty nodes are skipped, as Redis does.
+          if (count === 0) continue;
+          if (listpackDeclaredCount(blob, 0, blob.length) === count) {
+            packed.push(blob.latin1Slice(0, blob.length));
+            length += count;
+            continue;
+          }
+          items = elementsOf(packed, length);
+          packed = null;
         }
-        // Empty nodes are skipped, as Redis does.
         if (v2) length += readListpack(blob, 0, blob.length, items, length);
         else length += readZiplist(blob, 0, blob.length, items);
       }
-      return length === 0 ? null : List.adopt(items, length);
+      if (length === 0) return null;
+      return packed !== null ? List.fromPacked(packed, length) : List.adopt(items, length);
     }
 
     case RDB_TYPE_LIST_ZIPLIST: {

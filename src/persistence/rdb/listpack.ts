@@ -364,3 +364,91 @@ export function readListpack(buf: Buffer, start: number, end: number, out: strin
   if (declared !== COUNT_UNKNOWN && declared !== count) corrupt();
   return count;
 }
+
+/**
+ * Checks the listpack in buf[start, end) as readListpack does, every length against the blob,
+ * without decoding its entries, and returns how many it holds: a list adopts its quicklist
+ * nodes as they are. Throws RdbError when the blob is not a well-formed listpack.
+ */
+export function checkListpack(buf: Buffer, start: number, end: number): number {
+  if (end - start < HEADER_SIZE + 1) corrupt();
+  if (buf.readUInt32LE(start) !== end - start) corrupt();
+  const declared = buf.readUInt16LE(start + 4);
+  const last = end - 1; // the terminator
+  if (buf[last] !== EOF_BYTE) corrupt();
+  let p = start + HEADER_SIZE;
+  let count = 0;
+  while (p < last) {
+    const b = buf[p];
+    if (b >= 0x80 && b < 0xc0) {
+      // A string under 64 bytes, the common entry: its backlen is one byte, 1 + n.
+      const n = b & 0x3f;
+      const back = p + 1 + n;
+      if (back >= last || buf[back] !== n + 1) corrupt();
+      p = back + 1;
+      count++;
+      continue;
+    }
+    let entrySize: number;
+    if (b < 0x80) {
+      entrySize = 1;
+    } else if (b < 0xe0) {
+      if (p + 2 > last) corrupt();
+      entrySize = 2;
+    } else if (b < 0xf0) {
+      if (p + 2 > last) corrupt();
+      const n = ((b & 0x0f) << 8) | buf[p + 1];
+      entrySize = 2 + n;
+      if (p + entrySize > last) corrupt();
+    } else {
+      switch (b) {
+        case 0xf0: {
+          if (p + 5 > last) corrupt();
+          const n = buf.readUInt32LE(p + 1);
+          entrySize = 5 + n;
+          if (entrySize > last - p) corrupt();
+          break;
+        }
+        case 0xf1:
+          if (p + 3 > last) corrupt();
+          entrySize = 3;
+          break;
+        case 0xf2:
+          if (p + 4 > last) corrupt();
+          entrySize = 4;
+          break;
+        case 0xf3:
+          if (p + 5 > last) corrupt();
+          entrySize = 5;
+          break;
+        case 0xf4:
+          if (p + 9 > last) corrupt();
+          entrySize = 9;
+          break;
+        default:
+          corrupt();
+      }
+    }
+    // The backlen must say the size of what precedes it.
+    const backSize = backlenSize(entrySize);
+    if (p + entrySize + backSize > last) corrupt();
+    if (backSize === 1) {
+      if (buf[p + entrySize] !== entrySize) corrupt();
+    } else {
+      let back = 0;
+      let q = p + entrySize + backSize - 1;
+      for (let scale = 1; ; scale *= 128, q--) {
+        const v = buf[q];
+        back += (v & 127) * scale;
+        if ((v & 128) === 0) break;
+        if (q === p + entrySize) corrupt();
+      }
+      if (back !== entrySize) corrupt();
+    }
+    p += entrySize + backSize;
+    count++;
+  }
+  if (p !== last) corrupt();
+  if (declared !== COUNT_UNKNOWN && declared !== count) corrupt();
+  return count;
+}

@@ -4,7 +4,7 @@
  */
 import { formatDouble17g } from '../../util/format.js';
 import { isStringValue, type Value } from '../../types/value.js';
-import type { List } from '../../types/list.js';
+import { listMaxListpackSize, type List } from '../../types/list.js';
 import type { SetValue } from '../../types/set.js';
 import type { HashValue } from '../../types/hash.js';
 import type { ZSet } from '../../types/zset.js';
@@ -53,6 +53,8 @@ export interface ValueEncoderOptions {
   pieceBytes?: number;
 }
 
+/** Redis's packed_threshold: a list element this long or longer gets a plain node (1 GB). */
+const DEFAULT_PACKED_THRESHOLD = 1 << 30;
 /** quicklist's size classes for a negative list-max-listpack-size. */
 const NODE_SIZE_LIMITS = [4096, 8192, 16384, 32768, 65536];
 /** What a count-limited node may not exceed in bytes anyway (SIZE_SAFETY_LIMIT). */
@@ -136,7 +138,7 @@ export class ValueEncoder {
     this.compression = options.compression ?? true;
     const fill = Math.trunc(options.listMaxListpackSize ?? -2);
     this.fill = fill > FILL_MAX ? FILL_MAX : fill < -5 ? -5 : fill;
-    this.packedThreshold = options.listPackedThreshold ?? 1 << 30;
+    this.packedThreshold = options.listPackedThreshold ?? DEFAULT_PACKED_THRESHOLD;
     this.pieceElements = Math.max(1, options.pieceElements ?? PIECE_ELEMENTS);
     this.pieceBytes = Math.max(1, options.pieceBytes ?? PIECE_BYTES);
   }
@@ -288,6 +290,12 @@ export class ValueEncoder {
    * early on its own (a generator's second loop would run unoptimized the first time).
    */
   private *listPieces(sink: ByteSink, list: List): ValuePieces {
+    // Nodes split under the fill asked for are written as they are: a packed node's bytes are
+    // already the listpack to write, and an open one is packed as one node.
+    if (this.fill === listMaxListpackSize() && this.packedThreshold >= DEFAULT_PACKED_THRESHOLD) {
+      yield* this.listNodePieces(sink, list);
+      return;
+    }
     const firsts = this.nodeFirsts;
     firsts.length = 0;
     this.nodeOpen = false;
@@ -329,6 +337,43 @@ export class ValueEncoder {
       }
     }
     packs.clear();
+  }
+
+  private *listNodePieces(sink: ByteSink, list: List): ValuePieces {
+    const nodes = list.nodeCount;
+    sink.len(nodes);
+    let input = 0;
+    let left = this.pieceElements;
+    // A list of more elements than a piece holds takes more than one piece, as an element by
+    // element encoding would, even when its nodes are few.
+    if (list.size > left) yield;
+    for (let k = 0; k < nodes; k++) {
+      const node = list.nodeAt(k);
+      sink.len(QUICKLIST_NODE_CONTAINER_PACKED);
+      if (typeof node === 'string') {
+        if (node.length <= this.pieceBytes) this.writeString(sink, node);
+        else yield* this.stringPieces(sink, node);
+        input += node.length;
+      } else {
+        const lp = this.listpack;
+        const packs = this.packs;
+        packs.clear();
+        lp.begin();
+        for (let i = 0; i < node.length; i++) lp.appendString(node[i] as string);
+        lp.end();
+        if (packs.pos <= this.pieceBytes) this.writeBlob(sink, packs.buf, 0, packs.pos);
+        else yield* this.blobPieces(sink, packs.buf, 0, packs.pos);
+        input += packs.pos;
+        packs.clear();
+      }
+      if (typeof node === 'string') left -= node.charCodeAt(4) | (node.charCodeAt(5) << 8);
+      else left -= node.length;
+      if ((input >= this.pieceBytes || left <= 0) && k + 1 < nodes) {
+        yield;
+        input = 0;
+        left = this.pieceElements;
+      }
+    }
   }
 
   /**
