@@ -169,7 +169,7 @@ function sortGeneric(ctx: CommandContext, argv: string[], readonly: boolean): vo
     sortBy = null;
   }
   // Redis converts a listpack sorted set to a skiplist to sort it, for good.
-  if (found !== undefined && sortval.type === 'zset') (sortval as ZSet).compact = false;
+  if (found !== undefined && sortval.type === 'zset') (sortval as ZSet).setCompact(false);
 
   let vectorlen = sortval.size;
   let start = Math.min(Math.max(opts.limitStart, 0), vectorlen);
