@@ -63,8 +63,8 @@ const shapes: Array<[string, number, (r: number) => { bytes: number }]> = [
     for (let i = 0; i < 2900; i++) l.popLeft();
     return l;
   }],
-  ['hash: 5 fields', 10_000, (r) => { const h = new HashValue(); for (let i = 0; i < 5; i++) h.set(text(`f${r}`, i), text('v', i), 128, 64); return h; }],
-  ['hash: 60 fields (grown by push)', 1000, (r) => { const h = new HashValue(); for (let i = 0; i < 60; i++) h.set(text(`f${r}`, i), text('v', i), 128, 64); return h; }],
+  ['hash: 5 fields (packed)', 50_000, (r) => { const h = new HashValue(); for (let i = 0; i < 5; i++) h.set(text(`f${r}`, i), text('v', i), 128, 64); return h; }],
+  ['hash: 60 fields (packed)', 5000, (r) => { const h = new HashValue(); for (let i = 0; i < 60; i++) h.set(text(`f${r}`, i), text('v', i), 128, 64); return h; }],
   ['hash: 2000 fields, 1200 removed', 20, (r) => {
     const h = new HashValue();
     for (let i = 0; i < 2000; i++) h.set(text(`f${r}`, i), text('v', i), 128, 64);

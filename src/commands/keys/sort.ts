@@ -1,5 +1,6 @@
 import { RedisError, ERR_SYNTAX, WRONGTYPE } from '../../errors.js';
 import type { Database } from '../../keyspace/database.js';
+import { detached } from '../../types/packed.js';
 import type { HashValue } from '../../types/hash.js';
 import { List } from '../../types/list.js';
 import type { SetValue } from '../../types/set.js';
@@ -260,8 +261,10 @@ function storeResult(ctx: CommandContext, store: string, vector: SortItem[], sta
   const list = new List(outputlen);
   for (let j = start; j <= end; j++) {
     const obj = (vector[j] as SortItem).obj;
-    if (gets.length === 0) list.pushRight(obj);
-    for (const pattern of gets) list.pushRight(lookupByPattern(db, pattern, obj) ?? '');
+    // Members and hash values read from a packed collection may be views of its string
+    // (packed.ts): the stored list gets copies, not to keep that string alive.
+    if (gets.length === 0) list.pushRight(detached(obj));
+    for (const pattern of gets) list.pushRight(detached(lookupByPattern(db, pattern, obj) ?? ''));
   }
   if (outputlen !== 0) {
     // setKey looks the destination up first, which expires a stale one.
