@@ -101,6 +101,17 @@ export function detached(s: string): string {
   return buf.latin1Slice(0, n);
 }
 
+/**
+ * A fresh copy of `s`, whatever its length: numbers turned to text come from V8's number-string
+ * cache, shared by every caller, where a value's strings must be its own to be counted as such.
+ */
+export function copied(s: string): string {
+  const n = s.length;
+  const buf = n <= scratch.length ? scratch : Buffer.allocUnsafe(n);
+  buf.latin1Write(s, 0, n);
+  return buf.latin1Slice(0, n);
+}
+
 /** A packed string of `count` entries whose packed forms are `parts` (flat: see above). */
 export function packParts(count: number, parts: string[]): string {
   parts[0] = varint(count);

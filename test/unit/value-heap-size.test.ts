@@ -71,7 +71,7 @@ const shapes: Array<[string, number, (r: number) => { bytes: number }]> = [
     for (let i = 0; i < 1200; i++) h.delete(text(`f${r}`, i));
     return h;
   }],
-  ['set: 100 integers (intset)', 1000, () => { const s = new SetValue(); for (let i = 0; i < 100; i++) s.add(flat(String(i * 7)), 512); return s; }],
+  ['set: 100 integers (packed intset)', 10_000, () => { const s = new SetValue(); for (let i = 0; i < 100; i++) s.add(flat(String(i * 7)), 512); return s; }],
   ['set: 600 integers (converted)', 200, () => { const s = new SetValue(); for (let i = 0; i < 600; i++) s.add(flat(String(i * 7)), 512); return s; }],
   ['set: 5 strings', 10_000, (r) => { const s = new SetValue(); for (let i = 0; i < 5; i++) s.add(text(`m${r}`, i), 512); return s; }],
   ['zset: 5 members (packed)', 50_000, (r) => { const z = new ZSet(); for (let i = 0; i < 5; i++) z.set(text(`m${r}`, i), i + 0.5, LIMITS); return z; }],
