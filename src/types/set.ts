@@ -309,6 +309,16 @@ export class SetValue implements CollectionValue {
     return member;
   }
 
+  /**
+   * The packed intset, or null for the table form: its first char is the members' width in
+   * bytes, the rest their little-endian two's complement, ascending, which is what Redis's
+   * intset holds after its header (RDB and DUMP write it from here).
+   */
+  packedIntset(): string | null {
+    const data = this.data;
+    return typeof data === 'string' ? data : null;
+  }
+
   /** A live iterator over the members of the table form (SSCAN). Only for the table form. */
   scanMembers(): Iterator<string> {
     return (this.data as SetTable).index.keys();
