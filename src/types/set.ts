@@ -198,6 +198,17 @@ export class SetValue implements CollectionValue {
     return set;
   }
 
+  /**
+   * An intset from its packed form (packedIntset): a Redis intset's width and contents, already
+   * checked (ascending, no repeats). Loading one this way keeps the width it was saved with,
+   * as Redis does.
+   */
+  static fromPackedIntset(packed: string): SetValue {
+    const set = new SetValue();
+    set.data = packed;
+    return set;
+  }
+
   get type(): 'set' {
     return 'set';
   }

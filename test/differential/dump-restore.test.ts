@@ -52,6 +52,8 @@ describe.skipIf(!hasOracle)('DUMP and RESTORE against Redis 7.0', () => {
       ['SADD', 'widened', '1', '100000', '-5'], ['SREM', 'widened', '100000'], ['DUMP', 'widened'],
       ['SADD', 'wide', '7', '-9223372036854775808', '9223372036854775807'], ['SREM', 'wide', '-9223372036854775808', '9223372036854775807'], ['DUMP', 'wide'],
       ['SMEMBERS', 'wide'], ['OBJECT', 'ENCODING', 'wide'],
+      // Loading keeps the width saved.
+      ['DEBUG', 'RELOAD'], ['DUMP', 'narrow'], ['DUMP', 'widened'], ['DUMP', 'wide'], ['SISMEMBER', 'wide', '7'], ['SADD', 'wide', '8'], ['SMEMBERS', 'wide'],
     ]);
   });
 

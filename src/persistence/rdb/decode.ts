@@ -269,7 +269,9 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
       const blob = src.blob();
       const members = readIntset(blob, 0, blob.length);
       const maxIntset = Math.min(limits.setMaxIntsetEntries, INTSET_HARD_LIMIT);
-      return setFromMembers(members, members.length > maxIntset ? 0 : maxIntset);
+      if (members.length > maxIntset) return setFromMembers(members, 0);
+      // Checked by readIntset: kept as it is, width included (joined: a flat string).
+      return SetValue.fromPackedIntset([String.fromCharCode(blob.readUInt32LE(0)), blob.latin1Slice(8, blob.length)].join(''));
     }
 
     case RDB_TYPE_HASH_ZIPMAP: {
