@@ -97,7 +97,7 @@ export function addValueDigest(digest: Buffer, anyValue: Value, hasExpire: boole
     mixDigest(digest, TYPE_TAG.zset);
     // Redis prints the score with %.17g whatever the encoding (a listpack's text score is
     // parsed back first, which gives the same double).
-    for (const [member, node] of value.dict) xorDigest(digest, pairDigest(member, formatDouble17g(node.score)));
+    value.forEachMember((member, score) => xorDigest(digest, pairDigest(member, formatDouble17g(score))));
   } else if (value instanceof HashValue) {
     mixDigest(digest, TYPE_TAG.hash);
     for (let i = 0; i < value.size; i++) xorDigest(digest, pairDigest(value.fieldAt(i), value.valueAt(i)));

@@ -1,26 +1,11 @@
 import type { CollectionValue } from './value.js';
 import { arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, stringBytes, type MapTable, type SizeAccount } from './heap-size.js';
+import { detached, entryAt, entryEnd, firstEntry, packEntry, packParts, varintAt, varintWidth } from './packed.js';
 
-/** Up to this many array slots (16 fields) a compact hash grows by exact copies, beyond by push. */
-const EXACT_GROWTH_LIMIT = 32;
-
-/** The HashValue object: pairs, table, bytes, account. */
-const HASH_OBJECT_BYTES = objectBytes(4);
-/** The table object: index, fields, values, slots, tableCapacity, tableRemoved. */
-const TABLE_OBJECT_BYTES = objectBytes(6);
-
-/**
- * The slots V8 gives the compact form's array of `length` slots: exactly that many up to
- * EXACT_GROWTH_LIMIT (each new field copies the array), then what push of a field and its value
- * grows it to. After removals V8 keeps the larger array; this is the figure for the length.
- */
-function pairsCapacity(length: number): number {
-  if (length <= EXACT_GROWTH_LIMIT) return length;
-  let capacity = EXACT_GROWTH_LIMIT;
-  // Each push adds two slots to an even length: it grows the array once the pair no longer fits.
-  while (capacity < length) capacity = grownCapacity((capacity + 2) & ~1);
-  return capacity;
-}
+/** The HashValue object: data, account. */
+const HASH_OBJECT_BYTES = objectBytes(2);
+/** The table object: index, fields, values, slots, tableCapacity, tableRemoved, bytes. */
+const TABLE_OBJECT_BYTES = objectBytes(7);
 
 /**
  * The large form of a hash: parallel arrays of fields and values, with a map from each field to
@@ -35,32 +20,99 @@ interface HashTable extends MapTable {
   /** The capacity V8 gave `fields` and `values` (they grow together, by push). */
   slots: number;
   /** (MapTable: how V8 sizes `index`'s table.) */
+  /** The table form's bytes: its objects, arrays, Map and strings. */
+  bytes: number;
+}
+
+/** A packed hash decoded: [field0, value0, field1, value1, …]. */
+type Pairs = readonly string[];
+
+/*
+ * The last packed hash decoded, and of which string: a command that walks a small hash by
+ * position (HGETALL, HRANDFIELD with a count, saving) decodes it once. A packed string never
+ * changes (a change makes a new one), so the same string means the same pairs.
+ */
+let decodedPacked = '';
+let lastPairs: Pairs = [];
+
+function pairsOf(packed: string): Pairs {
+  if (packed !== decodedPacked) {
+    const n = varintAt(packed, 0) * 2;
+    const pairs = new Array<string>(n);
+    let pos = firstEntry(packed);
+    for (let i = 0; i < n; i++) {
+      pairs[i] = entryAt(packed, pos);
+      pos = entryEnd(packed, pos);
+    }
+    lastPairs = pairs;
+    decodedPacked = packed;
+  }
+  return lastPairs;
 }
 
 /**
- * A hash of binary-safe (latin1) fields to values. Small hashes are one flat array
- * [field0, value0, field1, value1, …] in insertion order, like Redis's listpack (and with its
- * encoding name); a hash that outgrows the limits becomes a table for good.
+ * Position of `field`'s entry in packed `s`, or -1. Written out in place (HGET's and HSET's
+ * loop): packed.ts's helpers are slower here, measured.
+ */
+function findField(s: string, field: string): number {
+  const n = varintAt(s, 0);
+  const fieldLength = field.length;
+  let pos = firstEntry(s);
+  for (let i = 0; i < n; i++) {
+    let length = s.charCodeAt(pos);
+    let start = pos + 1;
+    if (length >= 0x80) {
+      length = varintAt(s, pos);
+      start = pos + varintWidth(length);
+    }
+    if (length === fieldLength) {
+      let j = 0;
+      while (j < length && s.charCodeAt(start + j) === field.charCodeAt(j)) j++;
+      if (j === length) return pos;
+    }
+    pos = entryEnd(s, start + length);
+  }
+  return -1;
+}
+
+/**
+ * A hash of binary-safe (latin1) fields to values. Like Redis's listpack, a small hash is one
+ * packed latin1 string of field and value entries in insertion order (packed.ts), searched
+ * linearly; a hash that outgrows the limits (hash-max-listpack-entries / -value) becomes a
+ * table for good.
  *
- * The hash keeps its size in V8's heap (`bytes`: its objects, arrays, Map and strings) as it
- * changes, and tells its database's running total (`account`) of each change.
+ * The hash keeps its size in V8's heap (`bytes`: its object, the packed string, or the table's
+ * objects, arrays, Map and strings) as it changes, and tells its database's running total
+ * (`account`) of each change. A packed hash's size is read off its string's length.
  */
 export class HashValue implements CollectionValue {
-  /** Listpack form; null once converted to the table. */
-  private pairs: string[] | null = [];
-  private table: HashTable | null = null;
-  bytes = HASH_OBJECT_BYTES + arrayBytes(0);
+  /** The packed string, or the table form. */
+  private data: string | HashTable = '\0';
   account: SizeAccount | null = null;
 
+  get bytes(): number {
+    const data = this.data;
+    return HASH_OBJECT_BYTES + (typeof data === 'string' ? stringBytes(data.length) : data.bytes);
+  }
+
   recountBytes(): number {
-    let bytes = HASH_OBJECT_BYTES + (this.pairs !== null ? arrayBytes(pairsCapacity(this.pairs.length)) : tableBytes(this.table as HashTable));
-    for (let i = 0; i < this.size; i++) bytes += stringBytes(this.fieldAt(i).length) + stringBytes(this.valueAt(i).length);
+    const data = this.data;
+    if (typeof data === 'string') return HASH_OBJECT_BYTES + stringBytes(data.length);
+    let bytes = HASH_OBJECT_BYTES + tableBytes(data);
+    for (let i = 0; i < data.fields.length; i++) bytes += stringBytes((data.fields[i] as string).length) + stringBytes((data.values[i] as string).length);
     return bytes;
   }
 
-  /** The hash's size changed by `delta` bytes. */
-  private resized(delta: number): void {
-    this.bytes += delta;
+  /** The table's size changed by `delta` bytes. */
+  private resized(table: HashTable, delta: number): void {
+    table.bytes += delta;
+    if (this.account !== null) this.account.bytes += delta;
+  }
+
+  /** Replaces the packed string, telling the account how its size changed. */
+  private repack(packed: string): void {
+    const delta = stringBytes(packed.length) - stringBytes((this.data as string).length);
+    this.data = packed;
     if (this.account !== null) this.account.bytes += delta;
   }
 
@@ -77,9 +129,9 @@ export class HashValue implements CollectionValue {
       if (index.size === i) return null;
     }
     const hash = new HashValue();
-    hash.pairs = null;
-    hash.table = { index, fields, values, slots: fields.length, tableCapacity: mapCapacityFor(index.size), tableRemoved: 0 };
-    hash.bytes = hash.recountBytes();
+    const table: HashTable = { index, fields, values, slots: fields.length, tableCapacity: mapCapacityFor(index.size), tableRemoved: 0, bytes: 0 };
+    hash.data = table;
+    table.bytes = hash.recountBytes() - HASH_OBJECT_BYTES;
     return hash;
   }
 
@@ -88,50 +140,56 @@ export class HashValue implements CollectionValue {
   }
 
   encoding(): string {
-    return this.pairs !== null ? 'listpack' : 'hashtable';
+    return typeof this.data === 'string' ? 'listpack' : 'hashtable';
   }
 
   get size(): number {
-    return this.pairs !== null ? this.pairs.length >> 1 : (this.table as HashTable).fields.length;
+    const data = this.data;
+    return typeof data === 'string' ? varintAt(data, 0) : data.fields.length;
   }
 
   isCompact(): boolean {
-    return this.pairs !== null;
+    return typeof this.data === 'string';
   }
 
   /** Slot of `field` in position order, or -1. */
   indexOf(field: string): number {
-    const pairs = this.pairs;
-    if (pairs === null) {
-      const i = (this.table as HashTable).index.get(field);
+    const data = this.data;
+    if (typeof data !== 'string') {
+      const i = data.index.get(field);
       return i === undefined ? -1 : i;
     }
-    for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === field) return i >> 1;
-    return -1;
+    const pos = findField(data, field);
+    if (pos === -1) return -1;
+    let i = 0;
+    for (let at = firstEntry(data); at !== pos; at = entryEnd(data, entryEnd(data, at))) i++;
+    return i;
   }
 
   get(field: string): string | undefined {
-    const pairs = this.pairs;
-    if (pairs === null) {
-      const table = this.table as HashTable;
-      const i = table.index.get(field);
-      return i === undefined ? undefined : table.values[i];
+    const data = this.data;
+    if (typeof data !== 'string') {
+      const i = data.index.get(field);
+      return i === undefined ? undefined : data.values[i];
     }
-    for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === field) return pairs[i + 1];
-    return undefined;
+    const pos = findField(data, field);
+    return pos === -1 ? undefined : entryAt(data, entryEnd(data, pos));
   }
 
   has(field: string): boolean {
-    return this.indexOf(field) !== -1;
+    const data = this.data;
+    return typeof data === 'string' ? findField(data, field) !== -1 : data.index.has(field);
   }
 
-  /** The field at position i (0 <= i < size): insertion order while compact. */
+  /** The field at position i (0 <= i < size): insertion order while packed. */
   fieldAt(i: number): string {
-    return (this.pairs !== null ? this.pairs[i << 1] : (this.table as HashTable).fields[i]) as string;
+    const data = this.data;
+    return (typeof data === 'string' ? pairsOf(data)[i << 1] : data.fields[i]) as string;
   }
 
   valueAt(i: number): string {
-    return (this.pairs !== null ? this.pairs[(i << 1) + 1] : (this.table as HashTable).values[i]) as string;
+    const data = this.data;
+    return (typeof data === 'string' ? pairsOf(data)[(i << 1) + 1] : data.values[i]) as string;
   }
 
   /**
@@ -139,38 +197,24 @@ export class HashValue implements CollectionValue {
    * than `maxEntries` fields, converts to the table (hash-max-listpack-value / -entries).
    */
   set(field: string, value: string, maxEntries: number, maxValue: number): boolean {
-    let pairs = this.pairs;
-    if (pairs !== null && (field.length > maxValue || value.length > maxValue)) {
-      this.convert();
-      pairs = null;
-    }
-    if (pairs !== null) {
-      for (let i = 0; i < pairs.length; i += 2) {
-        if (pairs[i] === field) {
-          this.resized(stringBytes(value.length) - stringBytes((pairs[i + 1] as string).length));
-          pairs[i + 1] = value;
-          return false;
-        }
+    let data = this.data;
+    if (typeof data === 'string' && (field.length > maxValue || value.length > maxValue)) data = this.convert();
+    if (typeof data === 'string') {
+      const pos = findField(data, field);
+      if (pos !== -1) {
+        const valuePos = entryEnd(data, pos);
+        this.repack([data.slice(0, valuePos), packEntry(value), data.slice(entryEnd(data, valuePos))].join(''));
+        return false;
       }
-      const n = pairs.length;
-      if (n < EXACT_GROWTH_LIMIT) {
-        // push() would reserve 16+ spare slots: most of a tiny hash's memory.
-        const grown = new Array<string>(n + 2);
-        for (let i = 0; i < n; i++) grown[i] = pairs[i] as string;
-        grown[n] = field;
-        grown[n + 1] = value;
-        this.pairs = grown;
-      } else {
-        pairs.push(field, value);
-      }
-      this.resized(arrayBytes(pairsCapacity(n + 2)) - arrayBytes(pairsCapacity(n)) + stringBytes(field.length) + stringBytes(value.length));
-      if ((n >> 1) + 1 > maxEntries) this.convert();
+      const count = varintAt(data, 0) + 1;
+      this.repack(packParts(count, ['', data.slice(firstEntry(data)), packEntry(field), packEntry(value)]));
+      if (count > maxEntries) this.convert();
       return true;
     }
-    const table = this.table as HashTable;
+    const table = data;
     const i = table.index.get(field);
     if (i !== undefined) {
-      this.resized(stringBytes(value.length) - stringBytes((table.values[i] as string).length));
+      this.resized(table, stringBytes(value.length) - stringBytes((table.values[i] as string).length));
       table.values[i] = value;
       return false;
     }
@@ -184,30 +228,26 @@ export class HashValue implements CollectionValue {
       delta += 2 * (arrayBytes(slots) - arrayBytes(table.slots));
       table.slots = slots;
     }
-    this.resized(delta);
+    this.resized(table, delta);
     return true;
   }
 
   /** Removes a field; true if it was there. */
   delete(field: string): boolean {
-    const pairs = this.pairs;
-    if (pairs !== null) {
-      for (let i = 0; i < pairs.length; i += 2) {
-        if (pairs[i] === field) {
-          const n = pairs.length;
-          this.resized(arrayBytes(pairsCapacity(n - 2)) - arrayBytes(pairsCapacity(n)) - stringBytes(field.length) - stringBytes((pairs[i + 1] as string).length));
-          pairs.splice(i, 2);
-          return true;
-        }
-      }
-      return false;
+    const data = this.data;
+    if (typeof data === 'string') {
+      const pos = findField(data, field);
+      if (pos === -1) return false;
+      const end = entryEnd(data, entryEnd(data, pos));
+      this.repack(packParts(varintAt(data, 0) - 1, ['', data.slice(firstEntry(data), pos), data.slice(end)]));
+      return true;
     }
-    const table = this.table as HashTable;
+    const table = data;
     const i = table.index.get(field);
     if (i === undefined) return false;
     table.index.delete(field);
     // The arrays keep their capacity as they shrink by pop (measured: V8 does not trim them).
-    this.resized(mapEntryRemoved(table, table.index.size) - stringBytes(field.length) - stringBytes((table.values[i] as string).length));
+    this.resized(table, mapEntryRemoved(table, table.index.size) - stringBytes(field.length) - stringBytes((table.values[i] as string).length));
     const last = table.fields.length - 1;
     const lastField = table.fields.pop() as string;
     const lastValue = table.values.pop() as string;
@@ -224,41 +264,46 @@ export class HashValue implements CollectionValue {
    * present throughout is visited exactly once). Only for the table form.
    */
   scanFields(): Iterator<string> {
-    return (this.table as HashTable).index.keys();
+    return (this.data as HashTable).index.keys();
   }
 
-  private convert(): void {
-    const pairs = this.pairs as string[];
+  /** Turns the packed hash into the table form, for good; returns the table. */
+  private convert(): HashTable {
+    const packed = this.data as string;
+    const pairs = pairsOf(packed);
     const n = pairs.length >> 1;
     const fields = new Array<string>(n);
     const values = new Array<string>(n);
     const index = new Map<string, number>();
+    let strings = 0;
     for (let i = 0; i < n; i++) {
-      const f = pairs[i << 1] as string;
+      // Entries of 13 chars or more decoded from the packed string are views of it: copied.
+      const f = detached(pairs[i << 1] as string);
+      const v = detached(pairs[(i << 1) + 1] as string);
       fields[i] = f;
-      values[i] = pairs[(i << 1) + 1] as string;
+      values[i] = v;
       index.set(f, i);
+      strings += stringBytes(f.length) + stringBytes(v.length);
     }
-    const table: HashTable = { index, fields, values, slots: n, tableCapacity: mapCapacityFor(n), tableRemoved: 0 };
-    this.resized(tableBytes(table) - arrayBytes(pairsCapacity(pairs.length)));
-    this.table = table;
-    this.pairs = null;
+    const table: HashTable = { index, fields, values, slots: n, tableCapacity: mapCapacityFor(n), tableRemoved: 0, bytes: 0 };
+    table.bytes = tableBytes(table) + strings;
+    this.data = table;
+    if (this.account !== null) this.account.bytes += table.bytes - stringBytes(packed.length);
+    return table;
   }
 
   clone(): HashValue {
     const copy = new HashValue();
-    if (this.pairs !== null) {
-      copy.pairs = this.pairs.slice();
-      // slice() copies exactly: within the limit that is the capacity pairsCapacity says.
-      copy.bytes = this.bytes;
+    const data = this.data;
+    if (typeof data === 'string') {
+      // A copy of its own: shared, one string would be counted for both keys.
+      copy.data = detached(data);
     } else {
-      const t = this.table as HashTable;
-      copy.pairs = null;
       const table: HashTable = {
-        index: new Map(t.index), fields: t.fields.slice(), values: t.values.slice(), slots: t.fields.length, tableCapacity: mapCapacityFor(t.index.size), tableRemoved: 0,
+        index: new Map(data.index), fields: data.fields.slice(), values: data.values.slice(), slots: data.fields.length, tableCapacity: mapCapacityFor(data.index.size), tableRemoved: 0, bytes: 0,
       };
-      copy.table = table;
-      copy.bytes = this.bytes - tableBytes(t) + tableBytes(table);
+      table.bytes = data.bytes - tableBytes(data) + tableBytes(table);
+      copy.data = table;
     }
     return copy;
   }

@@ -1,12 +1,13 @@
 import { isIntEncodable, type CollectionValue } from './value.js';
 import {
-  arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, pushedCapacity, stringBytes, type MapTable, type SizeAccount,
+  arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, stringBytes, type MapTable, type SizeAccount,
 } from './heap-size.js';
+import { copied, detached } from './packed.js';
 
-/** The SetValue object: ints, table, bytes, account. */
-const SET_OBJECT_BYTES = objectBytes(4);
-/** The table object: index, members, slots, tableCapacity, tableRemoved. */
-const TABLE_OBJECT_BYTES = objectBytes(5);
+/** The SetValue object: data, account. */
+const SET_OBJECT_BYTES = objectBytes(2);
+/** The table object: index, members, slots, tableCapacity, tableRemoved, bytes. */
+const TABLE_OBJECT_BYTES = objectBytes(6);
 
 /**
  * The large form of a set: the members in an array (O(1) random access for SPOP/SRANDMEMBER)
@@ -20,6 +21,8 @@ interface SetTable extends MapTable {
   /** The capacity V8 gave `members` (it grows by push). */
   slots: number;
   /** (MapTable: how V8 sizes `index`'s table.) */
+  /** The table form's bytes: its objects, array, Map and strings. */
+  bytes: number;
 }
 
 /** The table form's own bytes (its strings apart). */
@@ -44,32 +47,135 @@ export function compareIntText(a: string, b: string): number {
   return negA ? 0 - c : c; // 0 - c: equal texts compare as +0, not -0
 }
 
+/*
+ * The intset form, packed as Redis packs it: one latin1 string whose first char is the width
+ * of every member in bytes (2, 4 or 8: the smallest that holds the largest member, widened for
+ * good as larger members come, as Redis's intset is upgraded), then the members in ascending
+ * order, each its two's complement in `width` chars, lowest byte first. Fixed widths allow a
+ * binary search and O(1) access by position. A 64-bit member is handled as two 32-bit halves:
+ * `hi` signed, `lo` unsigned, compared in that order.
+ */
+
+/** The halves of the member last parsed or read (one operation at a time uses them). */
+let memberHi = 0;
+let memberLo = 0;
+
+const TWO_32 = 4294967296;
+
+/** Parses an integer member (isIntEncodable) into memberHi / memberLo. */
+function parseMember(member: string): void {
+  const n = Number(member);
+  if (Number.isSafeInteger(n)) {
+    const hi = Math.floor(n / TWO_32);
+    memberHi = hi;
+    memberLo = n - hi * TWO_32;
+  } else {
+    const b = BigInt(member);
+    memberHi = Number(BigInt.asIntN(32, b >> 32n));
+    memberLo = Number(BigInt.asUintN(32, b));
+  }
+}
+
+/** The width the parsed member needs. */
+function widthOfParsed(): number {
+  if (memberHi === 0 ? memberLo < 0x80000000 : memberHi === -1 && memberLo >= 0x80000000) {
+    const v = memberLo | 0;
+    return v >= -32768 && v <= 32767 ? 2 : 4;
+  }
+  return 8;
+}
+
+/** Reads the member at position i of packed `s` (width `w`) into memberHi / memberLo. */
+function readAt(s: string, w: number, i: number): void {
+  const p = 1 + i * w;
+  if (w === 2) {
+    const v = ((s.charCodeAt(p) | (s.charCodeAt(p + 1) << 8)) << 16) >> 16;
+    memberHi = v < 0 ? -1 : 0;
+    memberLo = v >>> 0;
+    return;
+  }
+  memberLo = (s.charCodeAt(p) | (s.charCodeAt(p + 1) << 8) | (s.charCodeAt(p + 2) << 16) | (s.charCodeAt(p + 3) << 24)) >>> 0;
+  if (w === 4) memberHi = memberLo >= 0x80000000 ? -1 : 0;
+  else memberHi = s.charCodeAt(p + 4) | (s.charCodeAt(p + 5) << 8) | (s.charCodeAt(p + 6) << 16) | (s.charCodeAt(p + 7) << 24);
+}
+
+/** The chars of (hi, lo) at width w. */
+function packInt(hi: number, lo: number, w: number): string {
+  const c = String.fromCharCode;
+  if (w === 2) return c(lo & 0xff, (lo >>> 8) & 0xff);
+  const low = c(lo & 0xff, (lo >>> 8) & 0xff, (lo >>> 16) & 0xff, lo >>> 24);
+  return w === 4 ? low : low + c(hi & 0xff, (hi >>> 8) & 0xff, (hi >>> 16) & 0xff, (hi >>> 24) & 0xff);
+}
+
+/** The text of (memberHi, memberLo): what the member was added as. */
+function memberText(): string {
+  if (memberHi >= -0x200000 && memberHi < 0x200000) return String(memberHi * TWO_32 + memberLo);
+  return ((BigInt(memberHi) << 32n) + BigInt(memberLo)).toString();
+}
+
+/** Position of the parsed member in packed `s`, or -(insertion point) - 1. */
+function searchParsed(s: string): number {
+  const w = s.charCodeAt(0);
+  const hi = memberHi;
+  const lo = memberLo;
+  let low = 0;
+  let high = (s.length - 1) / w - 1;
+  while (low <= high) {
+    const mid = (low + high) >>> 1;
+    readAt(s, w, mid);
+    if (memberHi === hi && memberLo === lo) {
+      memberHi = hi;
+      return mid;
+    }
+    if (memberHi < hi || (memberHi === hi && memberLo < lo)) low = mid + 1;
+    else high = mid - 1;
+  }
+  memberHi = hi;
+  memberLo = lo;
+  return -low - 1;
+}
+
+/** An empty intset: width 2, no members (a one-char string: V8's shared ones cost nothing). */
+const EMPTY_INTSET = '\x02';
+
 /**
  * A set of binary-safe (latin1) members. While every member is an integer and there are at
- * most set-max-intset-entries of them it is an "intset": the members sorted by numeric value,
- * which is also the order Redis replies in. Otherwise it is a table, for good (Redis 7.0 has no
- * listpack sets).
+ * most set-max-intset-entries of them it is an "intset", packed (above): sorted by numeric
+ * value, which is also the order Redis replies in. Otherwise it is a table, for good (Redis 7.0
+ * has no listpack sets).
  *
- * The set keeps its size in V8's heap (`bytes`: its objects, arrays, Map and strings) as it
- * changes, and tells its database's running total (`account`) of each change. The intset's
- * array grows by splice, as by push (pushedCapacity).
+ * The set keeps its size in V8's heap (`bytes`: its object and the packed string, or the
+ * table's objects, arrays, Map and strings) as it changes, and tells its database's running
+ * total (`account`) of each change. A packed set's size is read off its string's length.
  */
 export class SetValue implements CollectionValue {
-  /** Intset form, sorted numerically; null once converted. */
-  private ints: string[] | null = [];
-  private table: SetTable | null = null;
-  bytes = SET_OBJECT_BYTES + arrayBytes(0);
+  /** The packed intset, or the table form. */
+  private data: string | SetTable = EMPTY_INTSET;
   account: SizeAccount | null = null;
 
+  get bytes(): number {
+    const data = this.data;
+    return SET_OBJECT_BYTES + (typeof data === 'string' ? stringBytes(data.length) : data.bytes);
+  }
+
   recountBytes(): number {
-    let bytes = SET_OBJECT_BYTES + (this.ints !== null ? arrayBytes(pushedCapacity(this.ints.length)) : tableBytes(this.table as SetTable));
-    for (let i = 0; i < this.size; i++) bytes += stringBytes(this.memberAt(i).length);
+    const data = this.data;
+    if (typeof data === 'string') return SET_OBJECT_BYTES + stringBytes(data.length);
+    let bytes = SET_OBJECT_BYTES + tableBytes(data);
+    for (const member of data.members) bytes += stringBytes(member.length);
     return bytes;
   }
 
-  /** The set's size changed by `delta` bytes. */
-  private resized(delta: number): void {
-    this.bytes += delta;
+  /** The table's size changed by `delta` bytes. */
+  private resized(table: SetTable, delta: number): void {
+    table.bytes += delta;
+    if (this.account !== null) this.account.bytes += delta;
+  }
+
+  /** Replaces the packed string, telling the account how its size changed. */
+  private repack(packed: string): void {
+    const delta = stringBytes(packed.length) - stringBytes((this.data as string).length);
+    this.data = packed;
     if (this.account !== null) this.account.bytes += delta;
   }
 
@@ -86,9 +192,20 @@ export class SetValue implements CollectionValue {
       if (index.size === i) return null;
     }
     const set = new SetValue();
-    set.ints = null;
-    set.table = { index, members, slots: members.length, tableCapacity: mapCapacityFor(index.size), tableRemoved: 0 };
-    set.bytes = set.recountBytes();
+    const table: SetTable = { index, members, slots: members.length, tableCapacity: mapCapacityFor(index.size), tableRemoved: 0, bytes: 0 };
+    set.data = table;
+    table.bytes = set.recountBytes() - SET_OBJECT_BYTES;
+    return set;
+  }
+
+  /**
+   * An intset from its packed form (packedIntset): a Redis intset's width and contents, already
+   * checked (ascending, no repeats). Loading one this way keeps the width it was saved with,
+   * as Redis does.
+   */
+  static fromPackedIntset(packed: string): SetValue {
+    const set = new SetValue();
+    set.data = packed;
     return set;
   }
 
@@ -97,58 +214,57 @@ export class SetValue implements CollectionValue {
   }
 
   encoding(): string {
-    return this.ints !== null ? 'intset' : 'hashtable';
+    return typeof this.data === 'string' ? 'intset' : 'hashtable';
   }
 
   get size(): number {
-    return this.ints !== null ? this.ints.length : (this.table as SetTable).members.length;
+    const data = this.data;
+    return typeof data === 'string' ? (data.length - 1) / data.charCodeAt(0) : data.members.length;
   }
 
   isCompact(): boolean {
-    return this.ints !== null;
-  }
-
-  /** Position of `member` in the sorted intset, or -(insertion point) - 1. */
-  private search(member: string): number {
-    const ints = this.ints as string[];
-    let lo = 0;
-    let hi = ints.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >>> 1;
-      const c = compareIntText(ints[mid] as string, member);
-      if (c === 0) return mid;
-      if (c < 0) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -lo - 1;
+    return typeof this.data === 'string';
   }
 
   has(member: string): boolean {
-    if (this.ints !== null) return isIntEncodable(member) && this.search(member) >= 0;
-    return (this.table as SetTable).index.has(member);
+    const data = this.data;
+    if (typeof data !== 'string') return data.index.has(member);
+    if (!isIntEncodable(member)) return false;
+    parseMember(member);
+    return searchParsed(data) >= 0;
   }
 
   /** The member at position i (0 <= i < size): numeric order while an intset. */
   memberAt(i: number): string {
-    return (this.ints !== null ? this.ints[i] : (this.table as SetTable).members[i]) as string;
+    const data = this.data;
+    if (typeof data !== 'string') return data.members[i] as string;
+    readAt(data, data.charCodeAt(0), i);
+    return memberText();
   }
 
   /** Adds a member; true when it is new. `maxIntset` is set-max-intset-entries. */
   add(member: string, maxIntset: number): boolean {
-    const ints = this.ints;
-    if (ints !== null) {
+    let data = this.data;
+    if (typeof data === 'string') {
       if (isIntEncodable(member)) {
-        const at = this.search(member);
-        if (at >= 0) return false;
-        ints.splice(-at - 1, 0, member);
-        const n = ints.length;
-        this.resized(arrayBytes(pushedCapacity(n)) - arrayBytes(pushedCapacity(n - 1)) + stringBytes(member.length));
-        if (n > Math.min(maxIntset, INTSET_HARD_LIMIT)) this.convert();
+        parseMember(member);
+        const needed = widthOfParsed();
+        if (needed > data.charCodeAt(0)) {
+          // Widened for good, as Redis upgrades an intset: a larger member cannot be there yet.
+          this.repack(widenedIntset(data, needed, memberHi, memberLo));
+        } else {
+          const at = searchParsed(data);
+          if (at >= 0) return false;
+          const w = data.charCodeAt(0);
+          const p = 1 + (-at - 1) * w;
+          this.repack([data.slice(0, p), packInt(memberHi, memberLo, w), data.slice(p)].join(''));
+        }
+        if (this.size > Math.min(maxIntset, INTSET_HARD_LIMIT)) this.convert();
         return true;
       }
-      this.convert();
+      data = this.convert();
     }
-    const table = this.table as SetTable;
+    const table = data;
     if (table.index.has(member)) return false;
     table.index.set(member, table.members.length);
     table.members.push(member);
@@ -159,28 +275,27 @@ export class SetValue implements CollectionValue {
       delta += arrayBytes(slots) - arrayBytes(table.slots);
       table.slots = slots;
     }
-    this.resized(delta);
+    this.resized(table, delta);
     return true;
   }
 
   /** Removes a member; true if it was there. */
   delete(member: string): boolean {
-    const ints = this.ints;
-    if (ints !== null) {
+    const data = this.data;
+    if (typeof data === 'string') {
       if (!isIntEncodable(member)) return false;
-      const at = this.search(member);
+      parseMember(member);
+      const at = searchParsed(data);
       if (at < 0) return false;
-      const n = ints.length;
-      this.resized(arrayBytes(pushedCapacity(n - 1)) - arrayBytes(pushedCapacity(n)) - stringBytes((ints[at] as string).length));
-      ints.splice(at, 1);
+      this.removePacked(data, at);
       return true;
     }
-    const table = this.table as SetTable;
+    const table = data;
     const i = table.index.get(member);
     if (i === undefined) return false;
     table.index.delete(member);
     // The array keeps its capacity as it shrinks by pop (measured: V8 does not trim it).
-    this.resized(mapEntryRemoved(table, table.index.size) - stringBytes((table.members[i] as string).length));
+    this.resized(table, mapEntryRemoved(table, table.index.size) - stringBytes((table.members[i] as string).length));
     const last = table.members.pop() as string;
     if (i !== table.members.length) {
       table.members[i] = last;
@@ -189,23 +304,35 @@ export class SetValue implements CollectionValue {
     return true;
   }
 
+  /** Removes the packed member at position i. */
+  private removePacked(packed: string, i: number): void {
+    const w = packed.charCodeAt(0);
+    const p = 1 + i * w;
+    this.repack([packed.slice(0, p), packed.slice(p + w)].join(''));
+  }
+
   /** Removes and returns the member at position i. */
   deleteAt(i: number): string {
     const member = this.memberAt(i);
-    const ints = this.ints;
-    if (ints !== null) {
-      const n = ints.length;
-      this.resized(arrayBytes(pushedCapacity(n - 1)) - arrayBytes(pushedCapacity(n)) - stringBytes(member.length));
-      ints.splice(i, 1);
-    } else {
-      this.delete(member);
-    }
+    const data = this.data;
+    if (typeof data === 'string') this.removePacked(data, i);
+    else this.delete(member);
     return member;
+  }
+
+  /**
+   * The packed intset, or null for the table form: its first char is the members' width in
+   * bytes, the rest their little-endian two's complement, ascending, which is what Redis's
+   * intset holds after its header (RDB and DUMP write it from here).
+   */
+  packedIntset(): string | null {
+    const data = this.data;
+    return typeof data === 'string' ? data : null;
   }
 
   /** A live iterator over the members of the table form (SSCAN). Only for the table form. */
   scanMembers(): Iterator<string> {
-    return (this.table as SetTable).index.keys();
+    return (this.data as SetTable).index.keys();
   }
 
   /**
@@ -216,36 +343,66 @@ export class SetValue implements CollectionValue {
     const n = this.size;
     const members = new Array<string>(n);
     for (let i = 0; i < n; i++) members[i] = this.memberAt(i);
-    this.resized(SET_OBJECT_BYTES + arrayBytes(0) - this.bytes);
-    this.ints = [];
-    this.table = null;
+    const delta = SET_OBJECT_BYTES - this.bytes;
+    this.data = EMPTY_INTSET;
+    if (this.account !== null) this.account.bytes += delta;
     for (let i = 0; i < n; i++) this.add(members[i] as string, maxIntset);
   }
 
-  private convert(): void {
-    const ints = this.ints as string[];
+  /** Turns the intset into the table form, for good; returns the table. */
+  private convert(): SetTable {
+    const packed = this.data as string;
+    const n = this.size;
+    const members = new Array<string>(n);
     const index = new Map<string, number>();
-    for (let i = 0; i < ints.length; i++) index.set(ints[i] as string, i);
-    // The intset's array becomes the members' array, with the capacity it had.
-    const slots = pushedCapacity(ints.length);
-    const table: SetTable = { index, members: ints, slots, tableCapacity: mapCapacityFor(ints.length), tableRemoved: 0 };
-    this.resized(tableBytes(table) - arrayBytes(slots));
-    this.table = table;
-    this.ints = null;
+    let strings = 0;
+    for (let i = 0; i < n; i++) {
+      // Copied: the text of a number may be V8's cached one, shared with whoever made it too.
+      const member = copied(this.memberAt(i));
+      members[i] = member;
+      index.set(member, i);
+      strings += stringBytes(member.length);
+    }
+    const table: SetTable = { index, members, slots: n, tableCapacity: mapCapacityFor(n), tableRemoved: 0, bytes: 0 };
+    table.bytes = tableBytes(table) + strings;
+    this.data = table;
+    if (this.account !== null) this.account.bytes += table.bytes - stringBytes(packed.length);
+    return table;
   }
 
   clone(): SetValue {
     const copy = new SetValue();
-    if (this.ints !== null) {
-      copy.ints = this.ints.slice();
-      copy.bytes = this.bytes;
+    const data = this.data;
+    if (typeof data === 'string') {
+      // A copy of its own: shared, one string would be counted for both keys.
+      copy.data = detached(data);
     } else {
-      const t = this.table as SetTable;
-      copy.ints = null;
-      const table: SetTable = { index: new Map(t.index), members: t.members.slice(), slots: t.members.length, tableCapacity: mapCapacityFor(t.index.size), tableRemoved: 0 };
-      copy.table = table;
-      copy.bytes = this.bytes - tableBytes(t) + tableBytes(table);
+      const table: SetTable = {
+        index: new Map(data.index), members: data.members.slice(), slots: data.members.length, tableCapacity: mapCapacityFor(data.index.size), tableRemoved: 0, bytes: 0,
+      };
+      table.bytes = data.bytes - tableBytes(data) + tableBytes(table);
+      copy.data = table;
     }
     return copy;
   }
+}
+
+/**
+ * `packed` at width `w` (larger than its own) with (hi, lo) added: a member that needs the
+ * wider width is beyond every one there, first when negative, else last.
+ */
+function widenedIntset(packed: string, w: number, hi: number, lo: number): string {
+  const old = packed.charCodeAt(0);
+  const n = (packed.length - 1) / old;
+  const parts: string[] = [String.fromCharCode(w)];
+  const first = hi < 0;
+  if (first) parts.push(packInt(hi, lo, w));
+  for (let i = 0; i < n; i++) {
+    readAt(packed, old, i);
+    parts.push(packInt(memberHi, memberLo, w));
+  }
+  if (!first) parts.push(packInt(hi, lo, w));
+  memberHi = hi;
+  memberLo = lo;
+  return parts.join('');
 }

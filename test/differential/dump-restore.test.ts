@@ -45,6 +45,18 @@ describe.skipIf(!hasOracle)('DUMP and RESTORE against Redis 7.0', () => {
     await pair.same(steps);
   });
 
+  it('an intset keeps the width its largest member once needed, in DUMP as in Redis', async () => {
+    await pair.same([
+      ['FLUSHALL'],
+      ['SADD', 'narrow', '1', '2', '-3'], ['DUMP', 'narrow'],
+      ['SADD', 'widened', '1', '100000', '-5'], ['SREM', 'widened', '100000'], ['DUMP', 'widened'],
+      ['SADD', 'wide', '7', '-9223372036854775808', '9223372036854775807'], ['SREM', 'wide', '-9223372036854775808', '9223372036854775807'], ['DUMP', 'wide'],
+      ['SMEMBERS', 'wide'], ['OBJECT', 'ENCODING', 'wide'],
+      // Loading keeps the width saved.
+      ['DEBUG', 'RELOAD'], ['DUMP', 'narrow'], ['DUMP', 'widened'], ['DUMP', 'wide'], ['SISMEMBER', 'wide', '7'], ['SADD', 'wide', '8'], ['SMEMBERS', 'wide'],
+    ]);
+  });
+
   it('each side RESTOREs the other\'s payloads, with REPLACE, ABSTTL, IDLETIME, and a TTL in the past', async () => {
     const n = await RawClient.connect(pair.nodis.port);
     const r = await RawClient.connect(pair.redis.port);

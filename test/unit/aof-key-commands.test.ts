@@ -27,7 +27,11 @@ function reference(key: string, value: Value, expireAt: number | undefined): str
   else if (value instanceof List) out = chunked('RPUSH', value.toArray().map((e) => [e]));
   else if (value instanceof SetValue) out = chunked('SADD', Array.from({ length: value.size }, (_, i) => [value.memberAt(i)]));
   else if (value instanceof HashValue) out = chunked('HMSET', Array.from({ length: value.size }, (_, i) => [value.fieldAt(i), value.valueAt(i)]));
-  else if (value instanceof ZSet) out = chunked('ZADD', [...value.dict].map(([m, node]) => [formatDouble17g(node.score), m]));
+  else if (value instanceof ZSet) {
+    const pairs: string[][] = [];
+    value.forEachMember((m, score) => pairs.push([formatDouble17g(score), m]));
+    out = chunked('ZADD', pairs);
+  }
   else throw new Error('unexpected type');
   return expireAt === undefined ? out : out + encodeCommand(['PEXPIREAT', key, String(expireAt)]);
 }

@@ -3,7 +3,7 @@ import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SkipList, type LexRange, type ScoreRange, type SkipNode } from '../../src/types/skiplist.js';
-import { ZSet } from '../../src/types/zset.js';
+import { ZSet, type SortedView } from '../../src/types/zset.js';
 
 type Entry = [member: string, score: number];
 
@@ -18,17 +18,19 @@ function modelOf(map: Map<string, number>): Entry[] {
 }
 
 /** Member → score of a sorted set's member map. */
-function scoresOf(dict: Map<string, SkipNode>): Map<string, number> {
-  return new Map([...dict].map(([m, node]) => [m, node.score]));
+function scoresOf(zset: ZSet): Map<string, number> {
+  const scores = new Map<string, number>();
+  zset.forEachMember((m, score) => scores.set(m, score));
+  return scores;
 }
 
-function listOf(zsl: SkipList): Entry[] {
+function listOf(zsl: SortedView): Entry[] {
   const out: Entry[] = [];
-  for (const node of zsl) out.push([node.member, node.score]);
+  for (let x = zsl.first; x !== null; x = x.next) out.push([x.member, x.score]);
   return out;
 }
 
-function backwardsOf(zsl: SkipList): Entry[] {
+function backwardsOf(zsl: SortedView): Entry[] {
   const out: Entry[] = [];
   for (let x = zsl.tail; x !== null; x = x.backward) out.push([x.member, x.score]);
   return out;
@@ -110,7 +112,7 @@ describe('SkipList against a sorted array', () => {
           return z;
         };
         const zset = build();
-        const model = modelOf(scoresOf(zset.dict));
+        const model = modelOf(scoresOf(zset));
         const inS = model.filter(([, s]) => inScore(s, sr));
         const first = zset.zsl.firstInScoreRange(sr);
         const last = zset.zsl.lastInScoreRange(sr);
@@ -123,10 +125,10 @@ describe('SkipList against a sorted array', () => {
         // Lex ranges are meant for equal scores; the model only needs the same order.
         const lexSet = new ZSet();
         for (const [m] of entries) lexSet.set(m, 0, { maxEntries: 0, maxValue: 0 });
-        const lexModel = modelOf(scoresOf(lexSet.dict));
+        const lexModel = modelOf(scoresOf(lexSet));
         const inL = lexModel.filter(([m]) => inLex(m, lr));
-        const lf = lexSet.zsl.firstInLexRange(lr);
-        const ll = lexSet.zsl.lastInLexRange(lr);
+        const lf = lexSet.firstInLexRange(lr);
+        const ll = lexSet.lastInLexRange(lr);
         expect(lf?.member ?? null).toBe(inL[0]?.[0] ?? null);
         expect(ll?.member ?? null).toBe(inL[inL.length - 1]?.[0] ?? null);
         expect(lexSet.countInLexRange(lr)).toBe(inL.length);

@@ -69,19 +69,19 @@ const shapes: Array<[string, number, (r: number) => { bytes: number }]> = [
     for (let i = 0; i < 2900; i++) l.popLeft();
     return l;
   }],
-  ['hash: 5 fields', 10_000, (r) => { const h = new HashValue(); for (let i = 0; i < 5; i++) h.set(text(`f${r}`, i), text('v', i), 128, 64); return h; }],
-  ['hash: 60 fields (grown by push)', 1000, (r) => { const h = new HashValue(); for (let i = 0; i < 60; i++) h.set(text(`f${r}`, i), text('v', i), 128, 64); return h; }],
+  ['hash: 5 fields (packed)', 50_000, (r) => { const h = new HashValue(); for (let i = 0; i < 5; i++) h.set(text(`f${r}`, i), text('v', i), 128, 64); return h; }],
+  ['hash: 60 fields (packed)', 5000, (r) => { const h = new HashValue(); for (let i = 0; i < 60; i++) h.set(text(`f${r}`, i), text('v', i), 128, 64); return h; }],
   ['hash: 2000 fields, 1200 removed', 20, (r) => {
     const h = new HashValue();
     for (let i = 0; i < 2000; i++) h.set(text(`f${r}`, i), text('v', i), 128, 64);
     for (let i = 0; i < 1200; i++) h.delete(text(`f${r}`, i));
     return h;
   }],
-  ['set: 100 integers (intset)', 1000, () => { const s = new SetValue(); for (let i = 0; i < 100; i++) s.add(flat(String(i * 7)), 512); return s; }],
+  ['set: 100 integers (packed intset)', 10_000, () => { const s = new SetValue(); for (let i = 0; i < 100; i++) s.add(flat(String(i * 7)), 512); return s; }],
   ['set: 600 integers (converted)', 200, () => { const s = new SetValue(); for (let i = 0; i < 600; i++) s.add(flat(String(i * 7)), 512); return s; }],
   ['set: 5 strings', 10_000, (r) => { const s = new SetValue(); for (let i = 0; i < 5; i++) s.add(text(`m${r}`, i), 512); return s; }],
-  ['zset: 5 members', 10_000, (r) => { const z = new ZSet(); for (let i = 0; i < 5; i++) z.set(text(`m${r}`, i), i + 0.5, LIMITS); return z; }],
-  ['zset: 3000 members, 2000 removed by rank', 20, (r) => {
+  ['zset: 5 members (packed)', 50_000, (r) => { const z = new ZSet(); for (let i = 0; i < 5; i++) z.set(text(`m${r}`, i), i + 0.5, LIMITS); return z; }],
+  ['zset: 3000 members (packed, then converted), 2000 removed by rank', 40, (r) => {
     const z = new ZSet();
     for (let i = 0; i < 3000; i++) z.set(text(`m${r}`, i), i * 1.5, LIMITS);
     z.deleteRangeByRank(0, 1999);

@@ -9,7 +9,7 @@ const MEMBERS = ['a', 'b', 'bb', 'c', 'd', 'e'];
 function build(entries: Array<[string, number]>, compact: boolean): ZSet {
   const z = new ZSet();
   for (const [m, s] of entries) if (z.score(m) === undefined) z.insertNew(m, s);
-  z.compact = compact;
+  z.setCompact(compact);
   return z;
 }
 

@@ -1,5 +1,6 @@
 import { RedisError, ERR_SYNTAX, WRONGTYPE } from '../../errors.js';
 import type { Database } from '../../keyspace/database.js';
+import { detached } from '../../types/packed.js';
 import type { HashValue } from '../../types/hash.js';
 import { List } from '../../types/list.js';
 import type { SetValue } from '../../types/set.js';
@@ -184,7 +185,7 @@ function sortGeneric(ctx: CommandContext, argv: string[], readonly: boolean): vo
     sortBy = null;
   }
   // Redis converts a listpack sorted set to a skiplist to sort it, for good.
-  if (found !== undefined && sortval.type === 'zset') (sortval as ZSet).compact = false;
+  if (found !== undefined && sortval.type === 'zset') (sortval as ZSet).setCompact(false);
 
   let vectorlen = sortval.size;
   let start = Math.min(Math.max(opts.limitStart, 0), vectorlen);
@@ -275,8 +276,10 @@ function storeResult(ctx: CommandContext, store: string, vector: SortItem[], sta
   const list = new List(outputlen);
   for (let j = start; j <= end; j++) {
     const obj = (vector[j] as SortItem).obj;
-    if (gets.length === 0) list.pushRight(obj);
-    for (const pattern of gets) list.pushRight(lookupByPattern(db, pattern, obj) ?? '');
+    // Members and hash values read from a packed collection may be views of its string
+    // (packed.ts): the stored list gets copies, not to keep that string alive.
+    if (gets.length === 0) list.pushRight(detached(obj));
+    for (const pattern of gets) list.pushRight(detached(lookupByPattern(db, pattern, obj) ?? ''));
   }
   if (outputlen !== 0) {
     // setKey looks the destination up first, which expires a stale one.

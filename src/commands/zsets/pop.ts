@@ -29,8 +29,9 @@ export function popAndReply(ctx: CommandContext, key: string, zset: ZSet, max: b
     reply.bulk(key);
     reply.arrayHeader(n);
   }
-  const zsl = zset.zsl;
   for (let i = 0; i < n; i++) {
+    // Read afresh each time: a packed set's view is of the set before the delete.
+    const zsl = zset.zsl;
     const node = (max ? zsl.tail : zsl.first) as SkipNode;
     zset.delete(node.member);
     if (nested) reply.arrayHeader(2);

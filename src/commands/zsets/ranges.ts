@@ -1,5 +1,6 @@
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import { ZSet } from '../../types/zset.js';
+import { detached } from '../../types/packed.js';
 import {
   lexGteMin, lexLteMax, scoreGteMin, scoreLteMax, type LexRange, type ScoreRange, type SkipNode,
 } from '../../types/skiplist.js';
@@ -67,8 +68,9 @@ function storeResult(ctx: CommandContext, dst: string, nodes: SkipNode[], knownL
     // limits: a -0 added to the listpack reads back as 0, one added after stays -0.
     const limits = zsetLimits(ctx);
     const zset = new ZSet();
-    if (knownLength && nodes.length > limits.maxEntries) zset.compact = false;
-    for (const node of nodes) zset.set(node.member, node.score, limits);
+    if (knownLength && nodes.length > limits.maxEntries) zset.setCompact(false);
+    // Members read from a packed set may be views of its string: copied (packed.ts).
+    for (const node of nodes) zset.set(detached(node.member), node.score, limits);
     db.set(dst, zset);
     ctx.reply.integer(nodes.length);
     db.notify('z', 'zrangestore', dst);

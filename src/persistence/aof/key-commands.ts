@@ -127,11 +127,13 @@ export function* keyPieces(out: ByteSink, key: string, value: Value, expireAt: n
       bulk(out, value.valueAt(i));
     });
   } else if (value instanceof ZSet) {
-    // The member map's order, as Redis walks a skiplist-encoded set's dict.
+    // The member map's order, as Redis walks a skiplist-encoded set's dict; a packed set's
+    // order (taken at once: the pieces are written between other commands).
     let left = value.size;
     let inCommand = 0;
     let commands = 0;
-    for (const [member, node] of value.dict) {
+    const members: Iterable<[string, { score: number }]> = value.compact ? packedMembers(value) : value.dict;
+    for (const [member, node] of members) {
       if (inCommand === 0) {
         const items = Math.min(left, ITEMS_PER_COMMAND);
         arrayHeader(out, 2 + items * 2);
@@ -176,4 +178,11 @@ function* indexedPieces(
       yield;
     }
   }
+}
+
+/** The members of a packed sorted set and their scores, in order. */
+function packedMembers(zset: ZSet): Array<[string, { score: number }]> {
+  const members: Array<[string, { score: number }]> = [];
+  zset.forEachMember((member, score) => members.push([member, { score }]));
+  return members;
 }

@@ -101,10 +101,9 @@ function zsetFromPairs(pairs: string[], limits: EncodingLimits): ZSet | null {
   const zset = new ZSet();
   for (let i = 0; i < pairs.length; i += 2) {
     const member = pairs[i] as string;
-    if (zset.dict.has(member)) throw new RdbError('Duplicate zset fields detected');
-    zset.insertNew(member, scoreOf(pairs[i + 1] as string));
+    if (!zset.insertNew(member, scoreOf(pairs[i + 1] as string))) throw new RdbError('Duplicate zset fields detected');
   }
-  zset.compact = zset.size <= limits.zsetMaxListpackEntries;
+  zset.setCompact(zset.size <= limits.zsetMaxListpackEntries);
   return zset;
 }
 
@@ -181,15 +180,11 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
       const n = src.count(binary ? 9 : 2);
       if (n === 0) return null;
       const zset = new ZSet();
-      const dict = zset.dict;
       for (let i = 0; i < n; i++) {
         const member = src.string();
         const score = binary ? src.f64le() : readTextDouble(src);
         if (Number.isNaN(score)) throw new RdbError('Zset with NAN score detected');
-        zset.insertNew(member, score);
-        // A repeated member leaves the size as it was (one map probe instead of two; the set,
-        // now wrong, is thrown away with the load).
-        if (dict.size === i) throw new RdbError('Duplicate zset fields detected');
+        if (!zset.insertNew(member, score)) throw new RdbError('Duplicate zset fields detected');
       }
       // Converted after loading, since the members do not come in order.
       zset.fitEncoding({ maxEntries: limits.zsetMaxListpackEntries, maxValue: limits.zsetMaxListpackValue });
@@ -283,7 +278,9 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
       const blob = src.blob();
       const members = readIntset(blob, 0, blob.length);
       const maxIntset = Math.min(limits.setMaxIntsetEntries, INTSET_HARD_LIMIT);
-      return setFromMembers(members, members.length > maxIntset ? 0 : maxIntset);
+      if (members.length > maxIntset) return setFromMembers(members, 0);
+      // Checked by readIntset: kept as it is, width included (joined: a flat string).
+      return SetValue.fromPackedIntset([String.fromCharCode(blob.readUInt32LE(0)), blob.latin1Slice(8, blob.length)].join(''));
     }
 
     case RDB_TYPE_HASH_ZIPMAP: {

@@ -28,7 +28,7 @@ import {
   RDB_TYPE_ZSET_LISTPACK,
   RdbError,
 } from './constants.js';
-import { intsetWidth, writeIntsetHeader, writeIntsetMembers } from './intset.js';
+import { writeIntsetHeader } from './intset.js';
 import { ListpackBuilder, canonicalInt, listpackEntrySize } from './listpack.js';
 import { LzfCompression, lzfCompress } from './lzf.js';
 import { ByteSink } from './sink.js';
@@ -421,14 +421,16 @@ export class ValueEncoder {
   private *setPieces(sink: ByteSink, set: SetValue): ValuePieces {
     const n = set.size;
     const step = this.pieceElements;
-    if (set.isCompact()) {
+    const packed = set.packedIntset();
+    if (packed !== null) {
+      // The packed intset is Redis's intset but for the header, with the width Redis would
+      // have (widened as larger members came, never narrowed): its bytes are copied as they are.
       const packs = this.packs;
-      const memberAt = (i: number): string => set.memberAt(i);
       packs.clear();
-      const width = intsetWidth(n, memberAt);
+      const width = packed.charCodeAt(0) as 2 | 4 | 8;
       writeIntsetHeader(packs, width, n);
       for (let from = 0; from < n; from += step) {
-        writeIntsetMembers(packs, width, from, Math.min(n, from + step), memberAt);
+        packs.latin1(packed.slice(1 + from * width, 1 + Math.min(n, from + step) * width));
         if (from + step < n) yield;
       }
       if (packs.pos <= this.pieceBytes) this.writeBlob(sink, packs.buf, 0, packs.pos);
