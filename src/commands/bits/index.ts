@@ -136,10 +136,7 @@ function bitcount(ctx: CommandContext, argv: string[]): void {
     const isBit = argc === 5 ? isBitUnit(argv[4] as string) : false;
     resolveRange(start, end, length, isBit, range);
   } else if (argc === 2) {
-    range.start = 0;
-    range.end = length - 1;
-    range.firstMask = 0;
-    range.lastMask = 0;
+    wholeRange(length);
   } else {
     throw new RedisError(ERR_SYNTAX);
   }
@@ -150,6 +147,14 @@ function bitcount(ctx: CommandContext, argv: string[]): void {
   if (range.firstMask !== 0) count -= bytePopcount((bytes[range.start] as number) & range.firstMask);
   if (range.lastMask !== 0) count -= bytePopcount((bytes[range.end] as number) & range.lastMask);
   ctx.reply.integer(count);
+}
+
+/** The range covers every byte of a value `length` bytes long. */
+function wholeRange(length: number): void {
+  range.start = 0;
+  range.end = length - 1;
+  range.firstMask = 0;
+  range.lastMask = 0;
 }
 
 function bitposCommand(ctx: CommandContext, argv: string[]): void {
@@ -174,10 +179,7 @@ function bitposCommand(ctx: CommandContext, argv: string[]): void {
     }
     resolveRange(start, end, length, isBit, range);
   } else if (argc === 3) {
-    range.start = 0;
-    range.end = length - 1;
-    range.firstMask = 0;
-    range.lastMask = 0;
+    wholeRange(length);
   } else {
     throw new RedisError(ERR_SYNTAX);
   }

@@ -341,23 +341,7 @@ export function readListpack(buf: Buffer, start: number, end: number, out: strin
           corrupt();
       }
     }
-    // The backlen must say the size of what precedes it.
-    const backSize = backlenSize(entrySize);
-    if (p + entrySize + backSize > last) corrupt();
-    if (backSize === 1) {
-      if (buf[p + entrySize] !== entrySize) corrupt();
-    } else {
-      let back = 0;
-      let q = p + entrySize + backSize - 1;
-      for (let scale = 1; ; scale *= 128, q--) {
-        const v = buf[q];
-        back += (v & 127) * scale;
-        if ((v & 128) === 0) break;
-        if (q === p + entrySize) corrupt();
-      }
-      if (back !== entrySize) corrupt();
-    }
-    p += entrySize + backSize;
+    p += entrySize + checkedBacklen(buf, p, entrySize, last);
     count++;
   }
   if (p !== last) corrupt();
@@ -429,26 +413,33 @@ export function checkListpack(buf: Buffer, start: number, end: number): number {
           corrupt();
       }
     }
-    // The backlen must say the size of what precedes it.
-    const backSize = backlenSize(entrySize);
-    if (p + entrySize + backSize > last) corrupt();
-    if (backSize === 1) {
-      if (buf[p + entrySize] !== entrySize) corrupt();
-    } else {
-      let back = 0;
-      let q = p + entrySize + backSize - 1;
-      for (let scale = 1; ; scale *= 128, q--) {
-        const v = buf[q];
-        back += (v & 127) * scale;
-        if ((v & 128) === 0) break;
-        if (q === p + entrySize) corrupt();
-      }
-      if (back !== entrySize) corrupt();
-    }
-    p += entrySize + backSize;
+    p += entrySize + checkedBacklen(buf, p, entrySize, last);
     count++;
   }
   if (p !== last) corrupt();
   if (declared !== COUNT_UNKNOWN && declared !== count) corrupt();
   return count;
+}
+
+/**
+ * The size of the backlen after the entry at buf[p] of `entrySize` bytes, once checked: it must
+ * fit before `last` and say the size of what precedes it.
+ */
+function checkedBacklen(buf: Buffer, p: number, entrySize: number, last: number): number {
+  const backSize = backlenSize(entrySize);
+  if (p + entrySize + backSize > last) corrupt();
+  if (backSize === 1) {
+    if (buf[p + entrySize] !== entrySize) corrupt();
+    return 1;
+  }
+  let back = 0;
+  let q = p + entrySize + backSize - 1;
+  for (let scale = 1; ; scale *= 128, q--) {
+    const v = buf[q];
+    back += (v & 127) * scale;
+    if ((v & 128) === 0) break;
+    if (q === p + entrySize) corrupt();
+  }
+  if (back !== entrySize) corrupt();
+  return backSize;
 }
