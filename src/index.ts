@@ -3,6 +3,7 @@ import { Config } from './config/config.js';
 import { loadServerConfig } from './config/file.js';
 import { silentLogger, type Logger } from './log.js';
 import { NodisServer } from './net/server.js';
+import { MetricsListenError } from './net/metrics.js';
 import { ERR_TLS_STARTUP, TlsConfigError, TlsListenError } from './net/tls.js';
 import { allCommands } from './commands/index.js';
 import { aofWriter, persistenceRefusal, persistenceWarning, registerPersistence } from './persistence/index.js';
@@ -98,7 +99,7 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
   try {
     await server.listen();
   } catch (err) {
-    if (err instanceof TlsListenError) {
+    if (err instanceof TlsListenError || err instanceof MetricsListenError) {
       await server.close();
       throw new StartupRefused(err.message);
     }

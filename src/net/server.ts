@@ -36,6 +36,7 @@ import { LocalClient } from '../commands/core/local-client.js';
 import { Acl } from '../acl/acl.js';
 
 import { listenOn, openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';
+import { MetricsListenError, closeMetricsListener, listenMetrics } from './metrics.js';
 import { ERR_TLS_UPDATE, TlsConfigError, TlsEndpoint, TlsListenError, logTlsError } from './tls.js';
 import { setListMaxListpackSize } from '../types/list.js';
 
@@ -106,6 +107,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   /** The config file given at startup (CONFIG REWRITE writes it). */
   configFile: string | null = null;
   private readonly listeners: Listener[] = [];
+  /** The HTTP listeners of the Prometheus endpoint at metrics-port (none while it is 0). */
+  private metricsListeners: Listener[] = [];
   /** The TLS listeners at tls-port (none while it is 0). */
   readonly tls: TlsEndpoint;
   /** The CONFIG SET of port/bind in progress (they run one after the other). */
@@ -404,6 +407,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
         throw new TlsListenError(tlsPort, e.code ?? e.message);
       }
       if (this.config.getNumber('port') === 0) {
+        await this.listenMetrics();
         this.scheduleCron();
         return;
       }
@@ -413,7 +417,23 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.port = opened.port;
     // Port 0 asks for any free port: CONFIG GET port then shows the one in use.
     if (this.config.getNumber('port') !== this.port) this.config.set('port', String(this.port));
+    // After the Redis ports: a failure here is a MetricsListenError, which closes the server.
+    await this.listenMetrics();
     this.scheduleCron();
+  }
+
+  /** Opens the metrics endpoint at metrics-port on the bind addresses (start-up only: metrics-port is immutable). */
+  private async listenMetrics(): Promise<void> {
+    const port = this.config.getNumber('metrics-port');
+    if (port === 0) return;
+    const host: ListenerHost = { listen: (address, at) => listenMetrics(address, at, this), log: this.log };
+    try {
+      this.metricsListeners = (await openListeners(port, this.config.getString('bind'), [], host)).listeners;
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      throw new MetricsListenError(port, e.code ?? e.message);
+    }
+    this.log.info(`Serving metrics on port ${port}`);
   }
 
   /**
@@ -744,7 +764,11 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     persistenceStopped(this);
     for (const client of [...this.clients.values()]) client.kill();
     this.migrateTargets.closeAll();
-    await Promise.all([...this.listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))), this.tls.close()]);
+    await Promise.all([
+      ...this.listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))),
+      ...this.metricsListeners.map((l) => closeMetricsListener(l)),
+      this.tls.close(),
+    ]);
     this.log.warn('nodis is now ready to exit, bye bye...');
     this.onShutdown?.();
   }
