@@ -334,7 +334,7 @@ export const CONFIG_PARAMS: ConfigParam[] = [
   int('tls-session-cache-size', '20480', M, 0, INT_MAX),
   int('tls-session-cache-timeout', '300', M, 0, INT_MAX, { ...H, doc: 'Lifetime of a cached TLS session, in seconds.' }),
   // ---- nodis (hidden: CONFIG GET patterns list only what Redis has) ----
-  int('metrics-port', '0', I, 0, 65535, { nodisOnly: true, hidden: true, ...H, doc: 'HTTP port of a Prometheus endpoint, GET /metrics, on the bind addresses (0 = off); redis_exporter\'s metric names.' }),
+  int('metrics-port', '0', M, 0, 65535, { nodisOnly: true, hidden: true, ...H, doc: 'HTTP port of a Prometheus endpoint, GET /metrics, on the bind addresses (0 = off; CONFIG SET opens, moves or closes it); redis_exporter\'s metric names.' }),
   // ---- hidden (testing knobs of Redis) ----
   bool('use-exit-on-panic', 'no', M, { hidden: true }),
   int('rdb-key-save-delay', '0', M, INT_MIN, INT_MAX, { hidden: true, ...H, doc: 'Microseconds to wait after each key a BGSAVE or an AOF rewrite writes (and after each piece of a large one).' }),

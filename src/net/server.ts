@@ -422,13 +422,12 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.scheduleCron();
   }
 
-  /** Opens the metrics endpoint at metrics-port on the bind addresses (start-up only: metrics-port is immutable). */
+  /** Opens the metrics endpoint at metrics-port on the bind addresses, at start (CONFIG SET goes through changeListening). */
   private async listenMetrics(): Promise<void> {
     const port = this.config.getNumber('metrics-port');
     if (port === 0) return;
-    const host: ListenerHost = { listen: (address, at) => listenMetrics(address, at, this), log: this.log };
     try {
-      this.metricsListeners = (await openListeners(port, this.config.getString('bind'), [], host)).listeners;
+      this.metricsListeners = (await openListeners(port, this.config.getString('bind'), [], this.metricsHost)).listeners;
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       throw new MetricsListenError(port, e.code ?? e.message);
@@ -437,7 +436,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   }
 
   /**
-   * CONFIG SET naming port or bind (Redis's updatePort/applyBind): the new addresses are tried
+   * CONFIG SET naming port, bind, tls-port or metrics-port (Redis's updatePort/applyBind; the
+   * metrics endpoint moves with bind too): the new addresses are tried
    * before any value is stored; if they cannot all be listened on, nothing changes and the
    * promise rejects with Redis's ConfigSetError. Otherwise every value of the call is stored
    * at once and the old listeners are closed. Such calls run one after the other.
@@ -467,8 +467,22 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
       throw new ConfigSetError(name, name === 'port' ? 'Unable to listen on this port. Check server logs.' : 'Failed to bind to specified addresses.');
     }
     const fresh = opened.listeners.filter((l) => !this.listeners.includes(l));
+    // The metrics endpoint follows bind and metrics-port; opened beside the old one, kept only if all succeeds.
+    const metricsPort = (next.get('metrics-port')?.value as number | undefined) ?? config.getNumber('metrics-port');
+    let metrics: Listener[] = [];
+    if (metricsPort !== 0) {
+      try {
+        metrics = (await openListeners(metricsPort, bind, this.metricsListeners, this.metricsHost)).listeners;
+      } catch {
+        for (const l of fresh) l.server.close();
+        this.log.warn('Failed applying new configuration. Possibly related to new metrics-port setting. Restoring previous settings.');
+        throw new ConfigSetError('metrics-port', 'Unable to listen on this port. Check server logs.');
+      }
+    }
+    const freshMetrics = metrics.filter((l) => !this.metricsListeners.includes(l));
     const closeFresh = (): void => {
       for (const l of fresh) l.server.close();
+      for (const l of freshMetrics) void closeMetricsListener(l);
     };
     if (this.closing !== null) {
       closeFresh();
@@ -492,6 +506,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     }
     for (const l of this.listeners) if (!opened.listeners.includes(l)) l.server.close();
     this.listeners.splice(0, this.listeners.length, ...opened.listeners);
+    for (const l of this.metricsListeners) if (!metrics.includes(l)) void closeMetricsListener(l);
+    this.metricsListeners = metrics;
     if (opened.port !== this.port) this.log.info(`Listening on port ${opened.port}`);
     this.port = opened.port;
   }
@@ -517,6 +533,11 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
       if (err instanceof TlsConfigError) logTlsError(this.log, err);
       throw new ConfigSetError('tls-port', 'Unable to listen on this port. Check server logs.');
     }
+  }
+
+  /** What listeners.ts needs for the metrics endpoint: HTTP listeners serving this server's figures. */
+  private get metricsHost(): ListenerHost {
+    return { listen: (address, port) => listenMetrics(address, port, this), log: this.log };
   }
 
   /** What listeners.ts needs: listening sockets that hand their connections to accept(). */

@@ -162,10 +162,53 @@ describe('metrics endpoint (metrics-port)', () => {
     expect((await fetch(`http://127.0.0.1:${metricsPort}/metrics`, { method: 'POST' })).status).toBe(405);
   });
 
-  it('is a start-up parameter, shown by CONFIG GET', async () => {
+  it('is shown by CONFIG GET but not by its patterns', async () => {
     const c = server.client();
     expect(await c.config('GET', 'metrics-port')).toEqual(['metrics-port', String(metricsPort)]);
-    await expect(c.config('SET', 'metrics-port', '0')).rejects.toThrow("ERR CONFIG SET failed (possibly related to argument 'metrics-port') - can't set immutable config");
+    expect(await c.config('GET', 'metrics-*')).toEqual([]);
+  });
+});
+
+async function refused(port: number): Promise<boolean> {
+  try {
+    await fetch(`http://127.0.0.1:${port}/metrics`);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+describe('CONFIG SET metrics-port', () => {
+  it('opens, moves and closes the endpoint; a port in use changes nothing', async () => {
+    const server = await startTestServer({ bind: '127.0.0.1' });
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const takenPort = (taken.address() as net.AddressInfo).port;
+    try {
+      const c = server.client();
+      const first = await freePort();
+      expect(await refused(first)).toBe(true);
+      expect(await c.config('SET', 'metrics-port', String(first))).toBe('OK');
+      expect((await fetch(`http://127.0.0.1:${first}/metrics`)).status).toBe(200);
+
+      const second = await freePort();
+      expect(await c.config('SET', 'metrics-port', String(second))).toBe('OK');
+      expect((await fetch(`http://127.0.0.1:${second}/metrics`)).status).toBe(200);
+      expect(await refused(first)).toBe(true);
+
+      await expect(c.config('SET', 'metrics-port', String(takenPort))).rejects.toThrow(
+        "ERR CONFIG SET failed (possibly related to argument 'metrics-port') - Unable to listen on this port. Check server logs.",
+      );
+      expect(await c.config('GET', 'metrics-port')).toEqual(['metrics-port', String(second)]);
+      expect((await fetch(`http://127.0.0.1:${second}/metrics`)).status).toBe(200);
+
+      expect(await c.config('SET', 'metrics-port', '0')).toBe('OK');
+      expect(await refused(second)).toBe(true);
+      expect(await c.ping()).toBe('PONG');
+    } finally {
+      taken.close();
+      await server.stop();
+    }
   });
 });
 

@@ -96,7 +96,7 @@ function configSet(ctx: CommandContext, argv: string[]): void | Promise<void> {
 }
 
 /** Parameters whose change opens new listening sockets. */
-const LISTENING_PARAMS = new Set(['port', 'bind', 'tls-port']);
+const LISTENING_PARAMS = new Set(['port', 'bind', 'tls-port', 'metrics-port']);
 
 function configSetFailure(err: unknown): unknown {
   if (!(err instanceof ConfigSetError)) return err;
