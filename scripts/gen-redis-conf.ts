@@ -32,7 +32,7 @@ export function renderRedisConf(): string {
     if (!param.honoured) notes.push('accepted');
     if (!param.mutable) notes.push('cannot be changed with CONFIG SET');
     if (param.protected) notes.push('CONFIG SET only with enable-protected-configs');
-    if (param.hidden) notes.push('testing knob; CONFIG GET patterns skip it');
+    if (param.hidden) notes.push(param.name === 'log-format' ? 'nodis only; CONFIG GET patterns skip it' : 'testing knob; CONFIG GET patterns skip it');
     if (param.aliases !== undefined) notes.push(`old name${param.aliases.length > 1 ? 's' : ''}: ${param.aliases.join(', ')}`);
     if (notes.length > 0) out += `# (${notes.join('; ')})\n`;
     for (const line of defaultLines(config, param.name)) out += line + '\n';
