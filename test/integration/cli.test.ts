@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -165,6 +165,24 @@ describe('the log', () => {
       .map((msg) => entries.findIndex((e) => e.msg === msg));
     expect(order.every((at, i) => at !== -1 && (i === 0 || at > (order[i - 1] as number)))).toBe(true);
     expect(entries.filter((e) => e.msg === 'User requested shutdown...')).toHaveLength(1);
+  });
+
+  // util-linux's script(1) gives the server a terminal for its standard output.
+  const hasScript = existsSync('/usr/bin/script');
+  it.skipIf(!hasScript)('log-format auto writes Redis\'s lines when standard output is a terminal', { timeout: 30_000 }, async () => {
+    const port = await freePort();
+    const command = [process.execPath, BIN, '--port', String(port), '--save', "''", '--dir', dir].join(' ');
+    const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let logs = '';
+    child.stdout.on('data', (d: Buffer) => (logs += d.toString('latin1')));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const c = await waitReady(port, child);
+    // The server closes the connection without a reply, as Redis does.
+    await c.call('SHUTDOWN').catch(() => undefined);
+    c.close();
+    expect(await exited).toBe(0);
+    expect(logs).toMatch(/^\d+:M \d\d \w{3} \d{4} [\d:.]+ \* Server initialized\r?$/m);
+    expect(logs).not.toContain('"msg"');
   });
 
   it('log-format legacy writes Redis\'s lines: pid, role, time with milliseconds, level mark', { timeout: 30_000 }, async () => {
