@@ -8,7 +8,7 @@ import {
   ConfigFileError, ConfigOpenError, formatFatalConfigError, loadServerConfig, parseCommandLine, type ConfigDirectives,
 } from './config/file.js';
 import { HEAP_SIZING_ENV, READY_FOR_SIGNALS, SignalPairing, isRelayedSignal, type ShutdownSignal } from './launch-channel.js';
-import { createLogger, levelOf, type Logger } from './log.js';
+import { createLogger, levelOf, setLogRole, type Logger } from './log.js';
 import { allCommands } from './commands/index.js';
 import { LoadingInterrupted, StartupRefused, startWithConfig, type NodisServer } from './index.js';
 import { finalSave } from './persistence/index.js';
@@ -236,7 +236,7 @@ export async function main(argv: string[], stdin?: string): Promise<void> {
   }
   const { config, configFile, directives } = loaded;
   const logfile = config.getString('logfile');
-  const log = createLogger(config.getString('loglevel'), logfile === '' ? '' : resolve(config.getString('dir'), logfile));
+  const log = createLogger(config.getString('loglevel'), logfile === '' ? '' : resolve(config.getString('dir'), logfile), config.getString('log-format'));
   config.onChange('loglevel', (v) => {
     log.level = levelOf(String(v));
   });
@@ -247,14 +247,17 @@ export async function main(argv: string[], stdin?: string): Promise<void> {
     process.exit(code);
   };
 
-  log.warn('oO0OoO0OoO0Oo nodis is starting oO0OoO0OoO0Oo');
-  log.warn(`nodis version=${PACKAGE_VERSION}, redis_version=${NODIS_VERSION}, node=${process.version}, pid=${process.pid}, just started`);
-  if (loaded.fromStdin) log.warn('Reading config from stdin');
-  if (configFile === null) {
+  // Routine lines at notice (Redis 7.2's levels; 7.0 marked them all as warnings).
+  if (loaded.fromStdin) log.info('Reading config from stdin');
+  log.info('oO0OoO0OoO0Oo nodis is starting oO0OoO0OoO0Oo');
+  log.info(`nodis version=${PACKAGE_VERSION}, redis_version=${NODIS_VERSION}, node=${process.version}, bits=64, pid=${process.pid}, just started`);
+  // As redis-server: the warning only when nothing at all configures the server.
+  if (args.length === 0) {
     log.warn('Warning: no config file specified, using the default config. In order to specify a config file use nodis-server /path/to/redis.conf');
   } else {
-    log.warn(`Configuration loaded from ${configFile}`);
+    log.info(configFile === null ? 'Configuration loaded' : `Configuration loaded from ${configFile}`);
   }
+  setLogRole('M');
   log.info(heapLine(config.getNumber('maxmemory')));
   warnUnsupported(log, directives);
   if (config.getBool('daemonize')) log.warn('daemonize is not supported by nodis: running in the foreground');
@@ -266,7 +269,9 @@ export async function main(argv: string[], stdin?: string): Promise<void> {
     server.onShutdown = () => exit(0);
     installSignalHandlers(server, config, log, exit);
     log.info(`Running mode=standalone, port=${server.port}.`);
-    log.warn('Server initialized');
+    const bind = config.getString('bind');
+    log.info(`Listening on ${bind === '' ? 'no TCP address' : bind} at port ${server.port}`);
+    log.info('Server initialized');
   };
   try {
     await startWithConfig(config, log, { configFile, onListening, users: directives.users });

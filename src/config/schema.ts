@@ -158,6 +158,8 @@ export const CONFIG_PARAMS: ConfigParam[] = [
   nullable('pidfile', I, { ...H, doc: 'Write the process id to this file.' }),
   enumOf('loglevel', 'notice', M, ['debug', 'verbose', 'notice', 'warning'], { ...H, doc: 'debug, verbose, notice or warning.' }),
   str('logfile', '', I, { ...H, doc: 'Log file; empty logs to standard output.' }),
+  // nodis's own (Valkey 8 has log-format legacy|logfmt): hidden, as Redis 7.0 has no such parameter.
+  enumOf('log-format', 'auto', I, ['auto', 'legacy', 'json'], { ...H, nodisOnly: true, hidden: true, doc: 'auto (Redis-style lines on a terminal, JSON otherwise), legacy or json.' }),
   bool('syslog-enabled', 'no', I),
   str('syslog-ident', 'redis', I),
   enumOf('syslog-facility', 'local0', I, ['user', 'local0', 'local1', 'local2', 'local3', 'local4', 'local5', 'local6', 'local7']),

@@ -184,6 +184,8 @@ export function backgroundSave(server: PersistedServer, now: number): boolean {
  */
 export function finalSave(server: PersistedServer, save: boolean | undefined, force: boolean): boolean {
   const log = server.log;
+  // Redis's first line of a shutdown, by SHUTDOWN or by a signal.
+  log.warn('User requested shutdown...');
   // As Redis's prepareForShutdown: while a dataset loads, no snapshot (it would replace the
   // file with the part loaded so far).
   if (server.loading) save = false;

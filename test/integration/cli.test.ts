@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -106,7 +106,7 @@ describe('nodis-server command line', () => {
     expect(logs).not.toContain('s3cret-value');
   });
 
-  it('reads the config from stdin with "-" and warns when no file is given', async () => {
+  it('reads the config from stdin with "-", without the no-config-file warning (something configures it)', async () => {
     const port = await freePort();
     const child = spawn(process.execPath, [BIN, '-', '--save', ''], { stdio: ['pipe', 'pipe', 'pipe'] });
     let logs = '';
@@ -123,7 +123,85 @@ describe('nodis-server command line', () => {
       child.kill('SIGINT');
     }
     expect(await exited).toBe(0);
-    expect(logs).toContain('Warning: no config file specified');
+    expect(logs).toContain('Reading config from stdin');
+    expect(logs).toContain('"msg":"Configuration loaded"');
+    expect(logs).not.toContain('no config file specified');
     expect(logs).toContain('Received SIGINT scheduling shutdown...');
+  });
+});
+
+describe('the log', () => {
+  /** Runs the server with `args` until it is ready, then SIGTERM; its standard output. */
+  async function runUntilSigterm(args: string[]): Promise<string> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [BIN, '--port', String(port), '--dir', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let logs = '';
+    child.stdout.on('data', (d: Buffer) => (logs += d.toString('latin1')));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    try {
+      (await waitReady(port, child)).close();
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    return logs;
+  }
+
+  it('is JSON with level names when standard output is not a terminal; routine lines at notice, shutdown in Redis\'s order', { timeout: 30_000 }, async () => {
+    const logs = await runUntilSigterm(['--save', '', '--requirepass', 'pw-never-logged']);
+    const entries = logs.trim().split('\n').map((line) => JSON.parse(line) as { level: string; msg: string; pid: number });
+    const levelOf = (prefix: string): string | undefined => entries.find((e) => e.msg.startsWith(prefix))?.level;
+    expect(levelOf('oO0OoO0OoO0Oo nodis is starting')).toBe('notice');
+    expect(entries.find((e) => e.msg.includes('just started'))?.msg).toMatch(/^nodis version=[^,]+, redis_version=7\.0\.15, node=v\d+[^,]*, bits=64, pid=\d+, just started$/);
+    expect(levelOf('Configuration loaded')).toBe('notice');
+    expect(levelOf('Running mode=standalone, port=')).toBe('notice');
+    expect(entries.find((e) => e.msg.startsWith('Listening on '))?.msg).toMatch(/^Listening on 127\.0\.0\.1 -::1 at port \d+$/);
+    expect(levelOf('Server initialized')).toBe('notice');
+    expect(levelOf('Ready to accept connections')).toBe('notice');
+    expect(levelOf('Received SIGTERM scheduling shutdown...')).toBe('warning');
+    expect(logs).not.toContain('no config file specified');
+    expect(logs).not.toContain('pw-never-logged');
+    const order = ['Received SIGTERM scheduling shutdown...', 'User requested shutdown...', 'nodis is now ready to exit, bye bye...']
+      .map((msg) => entries.findIndex((e) => e.msg === msg));
+    expect(order.every((at, i) => at !== -1 && (i === 0 || at > (order[i - 1] as number)))).toBe(true);
+    expect(entries.filter((e) => e.msg === 'User requested shutdown...')).toHaveLength(1);
+  });
+
+  // util-linux's script(1) gives the server a terminal for its standard output.
+  const hasScript = existsSync('/usr/bin/script');
+  it.skipIf(!hasScript)('log-format auto writes Redis\'s lines when standard output is a terminal', { timeout: 30_000 }, async () => {
+    const port = await freePort();
+    const command = [process.execPath, BIN, '--port', String(port), '--save', "''", '--dir', dir].join(' ');
+    const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let logs = '';
+    child.stdout.on('data', (d: Buffer) => (logs += d.toString('latin1')));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const c = await waitReady(port, child);
+    // The server closes the connection without a reply, as Redis does.
+    await c.call('SHUTDOWN').catch(() => undefined);
+    c.close();
+    expect(await exited).toBe(0);
+    expect(logs).toMatch(/^\d+:M \d\d \w{3} \d{4} [\d:.]+ \* Server initialized\r?$/m);
+    expect(logs).not.toContain('"msg"');
+  });
+
+  it('log-format legacy writes Redis\'s lines: pid, role, time with milliseconds, level mark', { timeout: 30_000 }, async () => {
+    const logs = await runUntilSigterm(['--save', '3600 1', '--log-format', 'legacy']);
+    const lines = logs.trim().split('\n');
+    const line = /^(\d+):([CM]) \d\d (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d\.\d{3} ([.*#-]) (.*)$/;
+    for (const l of lines) expect(l).toMatch(line);
+    const parsed = lines.map((l) => line.exec(l) as RegExpExecArray);
+    const find = (msg: string): RegExpExecArray | undefined => parsed.find((m) => m[4] === msg);
+    expect(find('oO0OoO0OoO0Oo nodis is starting oO0OoO0OoO0Oo')?.slice(2, 4)).toEqual(['C', '*']);
+    expect(find('Server initialized')?.slice(2, 4)).toEqual(['M', '*']);
+    expect(find('Received SIGTERM scheduling shutdown...')?.[3]).toBe('#');
+    // With save points, SIGTERM saves as SHUTDOWN does, saying so in Redis's order.
+    expect(parsed.map((m) => m[4]).filter((msg) => /shutdown|Saving|saved|exit/.test(msg as string))).toEqual([
+      'Received SIGTERM scheduling shutdown...',
+      'User requested shutdown...',
+      'Saving the final RDB snapshot before exiting.',
+      'DB saved on disk',
+      'nodis is now ready to exit, bye bye...',
+    ]);
   });
 });

@@ -252,3 +252,27 @@ describe('the launcher and its server', () => {
     }
   });
 });
+
+describe('npm start', () => {
+  it('SIGTERM to npm (which forwards it to its script) shuts the launcher and its server down, leaving no process', { timeout: 60_000 }, async () => {
+    const port = await freePort();
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    // Without exec in the script, npm's `sh -c` took the signal and died, leaving node running.
+    const npm = spawn('npm', ['start', '--silent', '--', '--port', String(port), '--save', '', '--dir', dir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let logs = '';
+    npm.stdout.on('data', (d: Buffer) => (logs += d.toString('latin1')));
+    npm.stderr.on('data', (d: Buffer) => (logs += d.toString('latin1')));
+    const exited = new Promise<void>((resolve) => npm.once('exit', () => resolve()));
+    try {
+      const c = await waitForServer(port, 30_000, npm);
+      if (c === null) throw new Error(`the server did not start:\n${logs}`);
+      c.close();
+      npm.kill('SIGTERM');
+      await exited;
+      await eventually(async () => processesOnPort(port).length === 0, `no process left:\n${logs}`, 20_000);
+      expect(logs).toContain('Received SIGTERM scheduling shutdown...');
+    } finally {
+      for (const pid of processesOnPort(port)) process.kill(pid, 'SIGKILL');
+    }
+  });
+});

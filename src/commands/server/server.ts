@@ -112,7 +112,7 @@ function shutdown(ctx: CommandContext, argv: string[]): void {
   const server = ctx.server;
   // A script busy past busy-reply-threshold: only SHUTDOWN NOSAVE stops the server.
   if (server.busyScriptError !== null && !nosave) throw new RedisError(server.busyScriptError);
-  server.log.warn('User requested shutdown...');
+  // finalSave says "User requested shutdown...", as for a signal.
   if (!finalSave(server, nosave ? false : save ? true : undefined, force)) throw new RedisError('ERR Errors trying to SHUTDOWN. Check logs.');
   void server.shutdown();
 }
