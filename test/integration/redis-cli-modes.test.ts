@@ -172,6 +172,18 @@ describe.skipIf(!hasTools || !oracleAvailable())('redis-cli modes and redis-benc
       ['OBJECT', 'ENCODING', 's:int'],
       ['INCR', 's:1'],
       ['NOSUCH', 'x'],
+      // Verbatim strings, then a script's RESP3 replies: booleans, maps, sets, doubles.
+      // (Not big numbers: redis-cli 7.0's hiredis cannot read them.)
+      ['MEMORY', 'DOCTOR'],
+      ['LATENCY', 'DOCTOR'],
+      ['EVAL', '"return true"', '0'],
+      ['EVAL', '"return false"', '0'],
+      ['EVAL', '"return {map={a=1}}"', '0'],
+      ['EVAL', '"return {set={a=true}}"', '0'],
+      ['EVAL', '"return {double=3.5}"', '0'],
+      ['EVAL', '"return {1,\'a\',{2.5}}"', '0'],
+      ['EVAL', '"redis.setresp(3); return redis.call(\'HGETALL\', KEYS[1])"', '1', 'h:2'],
+      ['EVAL', '"return {err=\'My err\'}"', '0'],
     ];
     // One redis-cli reading the commands from stdin (one process per server, not per command).
     const [fromNodis, fromRedis] = await cliBoth(['-3', '--no-raw'], { input: commands.map((words) => words.join(' ')).join('\n') + '\n' });
