@@ -125,10 +125,14 @@ describe.skipIf(!hasOracle)('differential: DEBUG DIGEST and DEBUG DIGEST-VALUE',
     try {
       const ours = (await a.call('DEBUG', 'HELP')) as string[];
       const theirs = (await b.call('DEBUG', 'HELP')) as string[];
-      for (const name of ['DIGEST', 'DIGEST-VALUE <key> [<key> ...]']) {
+      for (const [name, lines] of [
+        ['DIGEST', 2],
+        ['DIGEST-VALUE <key> [<key> ...]', 2],
+        ['PROTOCOL <type>', 4],
+      ] as const) {
         const i = theirs.indexOf(name);
         expect(i).toBeGreaterThan(0);
-        expect(ours.slice(ours.indexOf(name), ours.indexOf(name) + 2)).toEqual(theirs.slice(i, i + 2));
+        expect(ours.slice(ours.indexOf(name), ours.indexOf(name) + lines)).toEqual(theirs.slice(i, i + lines));
       }
     } finally {
       a.close();

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { oracleAvailable } from '../helpers/oracle.js';
-import { differentialPair } from '../helpers/differential.js';
+import { differentialPair, mismatches } from '../helpers/differential.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const hasOracle = oracleAvailable();
@@ -342,5 +342,25 @@ describe.skipIf(!hasOracle)('differential: cross protocol scripting (POST, Host:
       ['COMMAND', 'INFO', 'post', 'host:'],
       ['COMMAND', 'DOCS', 'post'],
     ]);
+  });
+});
+
+describe.skipIf(!hasOracle)('differential: DEBUG PROTOCOL, a sample reply of each RESP type', () => {
+  const servers = differentialPair({ redis: ['--enable-debug-command', 'yes'] });
+  const types = ['string', 'integer', 'double', 'bignum', 'null', 'array', 'set', 'map', 'attrib', 'push', 'verbatim', 'true', 'false', 'nope', 'MAP'];
+
+  it('in RESP2, then in RESP3 (attributes and pushes before a real reply)', async () => {
+    const steps = [
+      ...types.map((type) => ['DEBUG', 'PROTOCOL', type]),
+      ['DEBUG', 'PROTOCOL'],
+      ['DEBUG', 'PROTOCOL', 'map', 'x'],
+      ['HELLO', '3', 'SETNAME', 'x'],
+      ...types.map((type) => ['DEBUG', 'PROTOCOL', type]),
+      // A push is a reply of its own to this reader: the real reply after it is read by the
+      // next step, and this one reads what the last step answered.
+      ['PING'],
+    ];
+    const results = await servers.run(steps, (raw) => raw.replace(/(\$2\r\nid\r\n:)\d+/, '$1?'));
+    expect(mismatches(results)).toEqual([]);
   });
 });

@@ -112,6 +112,7 @@ describe.skipIf(!hasOracle)('differential: server commands', () => {
       ['MEMORY', 'USAGE', 'k', 'foo', '1'],
       ['MEMORY', 'USAGE'],
       ['MEMORY', 'PURGE'],
+      ['MEMORY', 'DOCTOR'],
       ['MEMORY', 'nope'],
     ]);
   });

@@ -14,6 +14,7 @@ export type RespValue =
   | { map: Array<[RespValue, RespValue]> }
   | { set: RespValue[] }
   | { push: RespValue[] }
+  | { attributes: Array<[RespValue, RespValue]>; value: RespValue }
   | RespValue[];
 
 /** The end offset of the complete reply starting at `pos`, or -1 if incomplete. */
@@ -85,6 +86,22 @@ function decodeAt(buf: Buffer, pos: number): { value: RespValue; end: number } |
         return { value: { map: pairs }, end: p };
       }
       return { value: items, end: p };
+    }
+    case '|': {
+      // Attributes are not a reply: they come before one, read here together with it.
+      const attributes: Array<[RespValue, RespValue]> = [];
+      let p = next;
+      for (let i = 0; i < Number(line); i++) {
+        const field = decodeAt(buf, p);
+        if (field === null) return null;
+        const value = decodeAt(buf, field.end);
+        if (value === null) return null;
+        attributes.push([field.value, value.value]);
+        p = value.end;
+      }
+      const reply = decodeAt(buf, p);
+      if (reply === null) return null;
+      return { value: { attributes, value: reply.value }, end: reply.end };
     }
     default:
       throw new Error(`bad reply type byte ${JSON.stringify(type)} at ${pos}`);

@@ -68,6 +68,10 @@ const DEBUG_HELP = [
   '    Output a hex signature of the values of all the specified keys.',
   'OBJECT <key>',
   '    Show low level info about `key` and associated value.',
+  'PROTOCOL <type>',
+  '    Reply with a test value of the specified type. <type> can be: string,',
+  '    integer, double, bignum, null, array, set, map, attrib, push, verbatim,',
+  '    true, false.',
   'RELOAD [option ...]',
   '    Save the RDB on disk and reload it back to memory. Valid <option> values:',
   '    * MERGE: conflicting keys will be loaded from RDB.',
@@ -87,6 +91,69 @@ const DEBUG_HELP = [
   'SLEEP <seconds>',
   '    Stop the server for <seconds>. Decimals allowed.',
 ];
+
+const PROTOCOL_TYPES = 'string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false';
+
+/**
+ * DEBUG PROTOCOL <type>: one sample reply of each RESP type, for testing clients (redis-cli -3,
+ * client libraries' RESP3 parsers). The samples are Redis's, so clients' outputs compare.
+ */
+function debugProtocol(ctx: CommandContext, type: string): void {
+  const r = ctx.reply;
+  switch (type.toLowerCase()) {
+    case 'string':
+      return r.bulk('Hello World');
+    case 'integer':
+      return r.integer(12345);
+    case 'double':
+      return r.double(3.141);
+    case 'bignum':
+      return r.bigNumber('1234567999999999999999999999999999999');
+    case 'null':
+      return r.nullBulk();
+    case 'array':
+    case 'set':
+      if (type.toLowerCase() === 'set') r.setHeader(3);
+      else r.arrayHeader(3);
+      for (let j = 0; j < 3; j++) r.integer(j);
+      return;
+    case 'map':
+      r.mapHeader(3);
+      for (let j = 0; j < 3; j++) {
+        r.integer(j);
+        r.bool(j === 1);
+      }
+      return;
+    case 'attrib':
+      // An attribute is not a reply of its own: RESP3 clients get it before a real reply.
+      if (r.resp === 3) {
+        r.raw('|1\r\n');
+        r.bulk('key-popularity');
+        r.arrayHeader(2);
+        r.bulk('key:123');
+        r.integer(90);
+      }
+      return r.bulk('Some real reply following the attribute');
+    case 'push': {
+      if (r.resp === 2) throw new RedisError('ERR RESP2 is not supported by this command');
+      const enabled = r.beginPush();
+      r.pushHeader(2);
+      r.bulk('server-cpu-usage');
+      r.integer(42);
+      r.endPush(enabled);
+      // A push is out of band: a real reply follows, so a client waiting for one gets it.
+      return r.bulk('Some real reply following the push reply');
+    }
+    case 'verbatim':
+      return r.verbatim('This is a verbatim\nstring');
+    case 'true':
+      return r.bool(true);
+    case 'false':
+      return r.bool(false);
+    default:
+      throw new RedisError(`ERR Wrong protocol type name. Please use one of the following: ${PROTOCOL_TYPES}`);
+  }
+}
 
 /** DEBUG RELOAD [MERGE] [NOFLUSH] [NOSAVE]: save, empty the dataset, load the file back. */
 function debugReload(ctx: CommandContext, argv: string[]): void {
@@ -137,6 +204,8 @@ function debug(ctx: CommandContext, argv: string[]): void {
     for (let i = 2; i < argc; i++) ctx.reply.simple(valueDigest(ctx.db, argv[i] as string).toString('hex'));
   } else if (sub === 'object' && argc === 3) {
     debugObject(ctx, argv[2] as string);
+  } else if (sub === 'protocol' && argc === 3) {
+    debugProtocol(ctx, argv[2] as string);
   } else if (sub === 'reload') {
     debugReload(ctx, argv);
   } else {

@@ -108,8 +108,8 @@ function stats(ctx: CommandContext): void {
 const EMPTY_DOCTOR =
   'Hi Sam, this instance is empty or is using very little memory, my issues detector can\'t be used in these ' +
   'conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back ' +
-  'to our programming as soon as I finished rebooting.';
-const HEALTHY_DOCTOR = 'Hi Sam, I can\'t find any memory issue in your instance. I can only account for what occurs on this base.';
+  'to our programming as soon as I finished rebooting.\n';
+const HEALTHY_DOCTOR = 'Hi Sam, I can\'t find any memory issue in your instance. I can only account for what occurs on this base.\n';
 
 function doctor(ctx: CommandContext): void {
   // Redis's detector needs at least 5 MB of data; a V8 heap is never that small, so count the dataset instead.
