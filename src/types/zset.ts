@@ -585,11 +585,16 @@ export class ZSet implements CollectionValue {
     const data = this.data;
     if (typeof data !== 'string') return data;
     const form = new SkipForm(this);
+    // The form reports its growth to the owner's account as it fills: the whole change is
+    // reported once below instead.
+    const account = this.account;
+    this.account = null;
     // Members of 13 chars or more read from the packed string are views of it: copied.
     for (const x of viewOf(data).nodes) form.insertNew(detached(x.member), x.score);
+    this.account = account;
     const delta = form.bytes - stringBytes(data.length);
     this.data = form;
-    if (this.account !== null) this.account.bytes += delta;
+    if (account !== null) account.bytes += delta;
     return form;
   }
 

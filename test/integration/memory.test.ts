@@ -27,7 +27,8 @@ describe('freeing a large value gives its memory back in used_memory, as in Redi
     it(`${free.join(' ')} of ${kind === 'keys' ? `${count} keys` : `a ${kind} of ${count}`}`, async () => {
       const { before, peak, after } = await fillAndFree(server.port, kind, count, free);
       const growth = peak - before;
-      expect(growth).toBeGreaterThan(4 << 20);
+      // Each dataset takes megabytes (a packed list of 200k short elements about 3.5 MB, as in Redis).
+      expect(growth).toBeGreaterThan(2 << 20);
       expect(after, `used_memory ${before} -> ${peak} -> ${after}`).toBeLessThanOrEqual(peak - growth / 2);
     });
   }

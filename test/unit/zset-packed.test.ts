@@ -75,3 +75,19 @@ describe('packed sorted sets', () => {
     }), { numRuns: 300 });
   });
 });
+
+describe('a sorted set tells its account of every change', () => {
+  it('the account follows `bytes` through the conversion to a skiplist and after it', () => {
+    const zset = new ZSet();
+    const account = { bytes: zset.bytes };
+    zset.account = account;
+    const limits = { maxEntries: 128, maxValue: 64 };
+    for (let i = 0; i < 400; i++) {
+      zset.set(i % 2 === 0 ? String(i / 4) : `member:${i}`, i, limits);
+      expect(account.bytes, `after member ${i} (${zset.encoding()})`).toBe(zset.bytes);
+    }
+    for (let i = 0; i < 400; i += 3) zset.delete(i % 2 === 0 ? String(i / 4) : `member:${i}`);
+    expect(account.bytes).toBe(zset.bytes);
+    expect(zset.bytes).toBe(zset.recountBytes());
+  });
+});
