@@ -272,11 +272,8 @@ export function listpackDeclaredCount(buf: Buffer, start: number, end: number): 
  * well-formed listpack.
  */
 export function readListpack(buf: Buffer, start: number, end: number, out: string[], at = out.length): number {
-  if (end - start < HEADER_SIZE + 1) corrupt();
-  if (buf.readUInt32LE(start) !== end - start) corrupt();
-  const declared = buf.readUInt16LE(start + 4);
+  const declared = checkedHeader(buf, start, end);
   const last = end - 1; // the terminator
-  if (buf[last] !== EOF_BYTE) corrupt();
   let p = start + HEADER_SIZE;
   let count = 0;
   while (p < last) {
@@ -355,11 +352,8 @@ export function readListpack(buf: Buffer, start: number, end: number, out: strin
  * nodes as they are. Throws RdbError when the blob is not a well-formed listpack.
  */
 export function checkListpack(buf: Buffer, start: number, end: number): number {
-  if (end - start < HEADER_SIZE + 1) corrupt();
-  if (buf.readUInt32LE(start) !== end - start) corrupt();
-  const declared = buf.readUInt16LE(start + 4);
+  const declared = checkedHeader(buf, start, end);
   const last = end - 1; // the terminator
-  if (buf[last] !== EOF_BYTE) corrupt();
   let p = start + HEADER_SIZE;
   let count = 0;
   while (p < last) {
@@ -442,4 +436,12 @@ function checkedBacklen(buf: Buffer, p: number, entrySize: number, last: number)
   }
   if (back !== entrySize) corrupt();
   return backSize;
+}
+
+/** The count the header of the listpack in buf[start, end) declares, once its size and terminator are checked. */
+function checkedHeader(buf: Buffer, start: number, end: number): number {
+  if (end - start < HEADER_SIZE + 1) corrupt();
+  if (buf.readUInt32LE(start) !== end - start) corrupt();
+  if (buf[end - 1] !== EOF_BYTE) corrupt();
+  return buf.readUInt16LE(start + 4);
 }
