@@ -137,7 +137,8 @@ describe('the log', () => {
     const child = spawn(process.execPath, [BIN, '--port', String(port), '--dir', dir, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let logs = '';
     child.stdout.on('data', (d: Buffer) => (logs += d.toString('latin1')));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    // 'close', not 'exit': the last log lines can still be in the pipe when the process exits.
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     try {
       (await waitReady(port, child)).close();
     } finally {
