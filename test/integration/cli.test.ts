@@ -176,7 +176,7 @@ describe('the log', () => {
     const child = spawn('/usr/bin/script', ['-qec', command, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let logs = '';
     child.stdout.on('data', (d: Buffer) => (logs += d.toString('latin1')));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
     const c = await waitReady(port, child);
     // The server closes the connection without a reply, as Redis does.
     await c.call('SHUTDOWN').catch(() => undefined);
