@@ -75,4 +75,25 @@ describe('the AOF manifest', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('is replaced the same way off the event loop (a rewrite\'s end), and an unwritable directory rejects', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nodis-manifest-'));
+    try {
+      const m = new AofManifest();
+      m.newBase('appendonly.aof', 'rdb');
+      m.newIncr('appendonly.aof');
+      m.persist(dir, 'appendonly.aof');
+      const synchronous = readFileSync(join(dir, 'appendonly.aof.manifest'), 'latin1');
+      m.newBase('appendonly.aof', 'rdb');
+      await m.persistInBackground(dir, 'appendonly.aof');
+      expect(readdirSync(dir)).toEqual(['appendonly.aof.manifest']);
+      const text = readFileSync(join(dir, 'appendonly.aof.manifest'), 'latin1');
+      expect(text).not.toBe(synchronous);
+      expect(text).toBe(m.format());
+      expect(AofManifest.parse(text).format()).toBe(m.format());
+      await expect(m.persistInBackground(join(dir, 'missing'), 'appendonly.aof')).rejects.toThrow(/ENOENT/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -13,6 +13,7 @@
  * directory fsynced.
  */
 import { closeSync, fsyncSync, openSync, renameSync, writeSync } from 'node:fs';
+import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { splitArgs } from '../../protocol/parser.js';
 import { repr } from '../../config/values.js';
@@ -180,6 +181,32 @@ export class AofManifest {
     }
     renameSync(tempPath, path);
     fsyncDirectory(dir);
+  }
+
+  /**
+   * The same steps without blocking the loop: a rewrite's end. Its fsyncs wait for the disk to
+   * flush what the rewrite wrote, tens of milliseconds on a loaded disk, during which a
+   * synchronous persist held every client (Redis's main thread pays for it too, but is not
+   * held by much else). The manifest as it is now is what is written.
+   */
+  async persistInBackground(dir: string, aofFilename: string): Promise<void> {
+    const name = manifestName(aofFilename);
+    const tempPath = join(dir, `temp-${name}`);
+    const data = Buffer.from(this.format(), 'latin1');
+    const file = await open(tempPath, 'w', 0o644);
+    try {
+      await file.writeFile(data);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(tempPath, join(dir, name));
+    const directory = await open(dir, 'r');
+    try {
+      await directory.sync();
+    } finally {
+      await directory.close();
+    }
   }
 }
 

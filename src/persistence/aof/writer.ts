@@ -51,6 +51,8 @@ interface RunningRewrite {
 
 export class AppendOnlyFile {
   private state: AofState = 'off';
+  /** A finished rewrite's manifest being written (installRewrite): no other rewrite starts meanwhile. */
+  private installing: Promise<void> | null = null;
   private manifest = new AofManifest();
   /** The manifest on disk was read (at start-up, or before the first rewrite of a server without AOF). */
   private manifestRead = false;
@@ -226,7 +228,7 @@ export class AppendOnlyFile {
    */
   private startRewriteNow(): 'started' | 'scheduled' {
     const server = this.server;
-    if (server.databases.some((db) => db.changeListener !== null) || server.propagation.hasPending) {
+    if (server.databases.some((db) => db.changeListener !== null) || server.propagation.hasPending || this.installing !== null) {
       this.rewriteScheduled = true;
       return 'scheduled';
     }
@@ -299,13 +301,28 @@ export class AppendOnlyFile {
   /** The rewrite ended (backgroundRewriteDoneHandler). */
   private rewriteDone(running: RunningRewrite, error: unknown): void {
     if (this.rewrite !== running) return; // abandoned (appendonly no, shutdown)
-    this.rewrite = null;
-    if (error === null) this.installRewrite(running);
-    else {
-      this.lastBgrewriteOk = false;
-      this.consecutiveFailures++;
-      this.log.warn(`Background AOF rewrite terminated with error: ${strerror(error)}`);
+    if (error === null) {
+      this.installing = this.installRewrite(running)
+        .catch((err: unknown) => {
+          this.lastBgrewriteOk = false;
+          this.log.warn(`Error installing the rewritten AOF: ${strerror(err)}`);
+        })
+        .finally(() => {
+          this.installing = null;
+          this.rewriteEnded(running);
+        });
+      return;
     }
+    this.lastBgrewriteOk = false;
+    this.consecutiveFailures++;
+    this.log.warn(`Background AOF rewrite terminated with error: ${strerror(error)}`);
+    this.rewriteEnded(running);
+  }
+
+  /** What follows a rewrite, installed or failed: another may start. */
+  private rewriteEnded(running: RunningRewrite): void {
+    if (this.rewrite !== running) return; // abandoned meanwhile: what abandoned it took over
+    this.rewrite = null;
     this.lastRewriteTimeSec = Math.floor((Date.now() - running.startedAt) / 1000);
     if (this.state === 'wait_rewrite') {
       // Turning on failed: what was logged meanwhile is dropped, and the rewrite is tried again.
@@ -315,7 +332,14 @@ export class AppendOnlyFile {
     }
   }
 
-  private installRewrite(running: RunningRewrite): void {
+  /**
+   * The new base takes the old one's place. The renames are done at once; the manifest that
+   * makes them count is written and fsynced off the loop, the rewrite staying in progress
+   * until it is (no other rewrite starts, INFO says so). Once the base is renamed the
+   * installation goes on to its end even if the rewrite is abandoned meanwhile (appendonly no,
+   * shutdown): the files on disk then agree with the manifest kept here.
+   */
+  private async installRewrite(running: RunningRewrite): Promise<void> {
     const dir = this.dirPath;
     const log = this.log;
     log.info('Background AOF rewrite terminated with success');
@@ -335,7 +359,8 @@ export class AppendOnlyFile {
     }
     log.info(`Successfully renamed the temporary AOF base file ${basename(running.job.path)} into ${baseName}`);
     let incrPath: string | null = null;
-    if (this.state === 'wait_rewrite') {
+    const turningOn = this.state === 'wait_rewrite';
+    if (turningOn) {
       // Everything logged since the rewrite started goes on in the same file, under its real name.
       const tempName = tempIncrName(this.filename);
       const incrName = next.newIncr(this.filename);
@@ -350,7 +375,7 @@ export class AppendOnlyFile {
     }
     next.markRewrittenIncrAsHistory(this.incr.isOpen);
     try {
-      next.persist(dir, this.filename);
+      await next.persistInBackground(dir, this.filename);
     } catch (err) {
       removeQuietly(basePath);
       if (incrPath !== null) removeQuietly(incrPath);
@@ -361,15 +386,15 @@ export class AppendOnlyFile {
       this.currentSize = statSync(basePath).size + this.incr.size;
       this.rewriteBaseSize = this.currentSize;
     }
-    this.deleteHistoryFiles();
+    if (turningOn && this.state === 'wait_rewrite') this.state = 'on';
     this.lastBgrewriteOk = true;
     this.consecutiveFailures = 0;
+    await this.deleteHistoryFiles();
     log.info('Background AOF rewrite finished successfully');
-    if (this.state === 'wait_rewrite') this.state = 'on';
   }
 
   /** The files a rewrite replaced (aofDelHistoryFiles), unless aof-disable-auto-gc. */
-  private deleteHistoryFiles(): void {
+  private async deleteHistoryFiles(): Promise<void> {
     if (this.config.getBool('aof-disable-auto-gc') || this.manifest.history.length === 0) return;
     for (const file of this.manifest.history) {
       this.log.info(`Removing the history file ${file.name} in the background`);
@@ -378,7 +403,7 @@ export class AppendOnlyFile {
     }
     this.manifest.history = [];
     try {
-      this.manifest.persist(this.dirPath, this.filename);
+      await this.manifest.persistInBackground(this.dirPath, this.filename);
     } catch (err) {
       this.log.warn(`Error writing the AOF manifest: ${strerror(err)}`);
     }

@@ -387,7 +387,9 @@ export class RdbReader {
     const version = /^\d+/.test(digits) ? parseInt(digits, 10) : 0;
     if (version < 1 || version > RDB_VERSION) throw new RdbError(`Can't handle RDB format version ${version}`);
     this.version = version;
-    // The CRC covers the file from its magic; kept up record by record so the end costs nothing extra.
+    // The CRC covers the file from its magic. It is fed a window at a time (as the source moves
+    // its window on, and at the end): fed record by record, its per-call setup cost more than
+    // the bytes themselves (30 MB of small strings: 115 ms against 32 ms in one pass).
     if ((options.checksum ?? true) && version >= 5) src.startChecksum(new Crc64());
     src.pos = magicAt + 9;
   }
@@ -399,9 +401,7 @@ export class RdbReader {
 
   next(): RdbRecord | null {
     if (this.done) return null;
-    const record = this.read();
-    if (!this.done) this.src.updateChecksum();
-    return record;
+    return this.read();
   }
 
   private read(): RdbRecord | null {
