@@ -1,6 +1,6 @@
 import type { CollectionValue } from './value.js';
 import { arrayBytes, objectBytes, stringBytes, type SizeAccount } from './heap-size.js';
-import { backlenSize, decodeElement, element, intElementSize, LP_COUNT_UNKNOWN, LP_EOF, LP_HEADER_SIZE, stringAsInt, writeString as writePackedElement } from './stream/listpack.js';
+import { backlenSize, decodeElement, element, intElementSize, LP_COUNT_UNKNOWN, LP_EOF, LP_HEADER_SIZE, previousElement, skipElement, stringAsInt, writeString as writePackedElement } from './stream/listpack.js';
 
 /** The List object: type, store, length, bytes, account. */
 const LIST_OBJECT_BYTES = objectBytes(5);
@@ -226,6 +226,52 @@ function nodeStarts(items: readonly string[]): number[] {
  * The list keeps its size in V8's heap (`bytes`: this object, the node array, the nodes) as it
  * changes, and tells its database's running total (`account`) of each change.
  */
+/** Where a range of elements is written (a reply): a string, bytes of a node, or an integer. */
+export interface ElementWriter {
+  bulk(value: string): void;
+  bulkBytes(src: Buffer, start: number, end: number): void;
+  bulkInteger(n: number | bigint): void;
+}
+
+/** The element just decoded from `buf` (into `element`), written out. */
+function writeDecoded(buf: Buffer, out: ElementWriter): void {
+  if (element.isInt) out.bulkInteger(element.int);
+  else out.bulkBytes(buf, element.start, element.end);
+}
+
+/**
+ * Elements [from, to] of a node (offsets within it), head to tail or, `reverse`, tail to head.
+ * A packed node is walked in place: no string is made for its elements.
+ */
+function writeNodeRange(node: ListNode, from: number, to: number, reverse: boolean, out: ElementWriter): void {
+  if (typeof node !== 'string') {
+    const items = node.items;
+    const mask = items.length - 1;
+    if (reverse) for (let i = to; i >= from; i--) out.bulk(items[(node.head + i) & mask] as string);
+    else for (let i = from; i <= to; i++) out.bulk(items[(node.head + i) & mask] as string);
+    return;
+  }
+  const buf = scratchFor(node.length);
+  buf.latin1Write(node, 0);
+  if (reverse) {
+    // From the end byte back over the elements after `to`, then element by element.
+    let p = node.length - 1;
+    for (let i = packedCount(node) - 1; i > to; i--) p = previousElement(buf, p);
+    for (let i = to; i >= from; i--) {
+      p = previousElement(buf, p);
+      decodeElement(buf, p);
+      writeDecoded(buf, out);
+    }
+    return;
+  }
+  let p = LP_HEADER_SIZE;
+  for (let i = 0; i < from; i++) p = skipElement(buf, p);
+  for (let i = from; i <= to; i++) {
+    p = decodeElement(buf, p);
+    writeDecoded(buf, out);
+  }
+}
+
 export class List implements CollectionValue {
   readonly type = 'list' as const;
   /** The one packed node of a small list, or the nodes, head to tail. */
@@ -425,6 +471,49 @@ export class List implements CollectionValue {
     const offset = index - start;
     if (typeof node === 'string') return decoded(node)[offset] as string;
     return node.items[(node.head + offset) & (node.items.length - 1)] as string;
+  }
+
+  /**
+   * Writes the elements [first, last] (within [0, size), first <= last) to `out`, head to tail
+   * or, `reverse`, tail to head: LRANGE and the pops with a count walk each node once.
+   */
+  writeRange(first: number, last: number, reverse: boolean, out: ElementWriter): void {
+    const store = this.store;
+    if (typeof store === 'string') return writeNodeRange(store, first, last, reverse, out);
+    // The node holding `first`, found from the nearer end.
+    let k: number;
+    let start: number;
+    if (first < this.length >>> 1) {
+      k = 0;
+      start = 0;
+      while (first >= start + nodeCount(store[k] as ListNode)) start += nodeCount(store[k++] as ListNode);
+    } else {
+      k = store.length - 1;
+      start = this.length - nodeCount(store[k] as ListNode);
+      while (first < start) start -= nodeCount(store[--k] as ListNode);
+    }
+    if (!reverse) {
+      for (;;) {
+        const node = store[k] as ListNode;
+        const count = nodeCount(node);
+        const to = Math.min(last - start, count - 1);
+        writeNodeRange(node, Math.max(first - start, 0), to, false, out);
+        if (start + count > last) return;
+        start += count;
+        k++;
+      }
+    }
+    // Reverse: from the node holding `last` back to the one holding `first`.
+    const firstNode = k;
+    while (last >= start + nodeCount(store[k] as ListNode)) start += nodeCount(store[k++] as ListNode);
+    for (;;) {
+      const node = store[k] as ListNode;
+      const from = k === firstNode ? first - start : 0;
+      writeNodeRange(node, from, Math.min(last - start, nodeCount(node) - 1), true, out);
+      if (k === firstNode) return;
+      k--;
+      start -= nodeCount(store[k] as ListNode);
+    }
   }
 
   /** Replaces the element at `index`, within [0, size). */

@@ -114,6 +114,31 @@ function removeModel(model: string[], v: string, limit: number): number {
   return removed;
 }
 
+/** What writeRange writes, each element as the text a reply would carry. */
+function rangeOf(list: List, first: number, last: number, reverse: boolean): string[] {
+  const out: string[] = [];
+  list.writeRange(first, last, reverse, {
+    bulk: (value) => out.push(value),
+    bulkBytes: (src, start, end) => out.push(src.latin1Slice(start, end)),
+    bulkInteger: (n) => out.push(String(n)),
+  });
+  return out;
+}
+
+/** Every range of a small list, and a sample of a large one's, both ways, as the model has them. */
+function expectRangesAsModel(list: List, model: string[]): void {
+  const n = model.length;
+  const step = n <= 40 ? 1 : Math.ceil(n / 12);
+  for (let first = 0; first < n; first += step) {
+    for (let last = first; last < n; last += step) {
+      const want = model.slice(first, last + 1);
+      expect(rangeOf(list, first, last, false)).toEqual(want);
+      expect(rangeOf(list, first, last, true)).toEqual(want.reverse());
+    }
+    expect(rangeOf(list, first, n - 1, false)).toEqual(model.slice(first));
+  }
+}
+
 describe('List', () => {
   it('behaves like an array under any sequence of operations', () => {
     fc.assert(
@@ -220,6 +245,7 @@ describe('List', () => {
             }
             expect(list.toArray()).toEqual(model);
             for (let i = model.length - 1; i >= 0; i--) expect(list.get(i)).toBe(model[i]);
+            expectRangesAsModel(list, model);
             // Nodes between the two ends are listpacks, as the file will hold them.
             for (let k = 1; k < list.nodeCount - 1; k++) expect(typeof list.nodeAt(k)).toBe('string');
             if (model.length > 0) {
@@ -238,6 +264,24 @@ describe('List', () => {
       }
     });
   }
+
+  it('writes ranges straight from its nodes: packed and open, integers of every width, long strings, both ways', () => {
+    const values = ['a', '', '12', '-5', '127', '128', '-4096', '4095', '40000', '-8388608', '2147483647', '-2147483648', '9007199254740993', '-9223372036854775808', '01', 'x'.repeat(70), 'y'.repeat(5000), '\u00ff\u0000b'];
+    const model: string[] = [];
+    for (let i = 0; i < 3000; i++) model.push(values[i % values.length] as string);
+    const list = List.from(model);
+    expect(list.nodeCount).toBeGreaterThan(3);
+    expectRangesAsModel(list, model);
+    // Open end nodes and packed middle ones together.
+    list.pushLeft('head');
+    list.pushRight('tail');
+    model.unshift('head');
+    model.push('tail');
+    expectRangesAsModel(list, model);
+    const small = List.from(values);
+    expect(small.nodeCount).toBe(1);
+    expectRangesAsModel(small, values);
+  });
 
   it('keeps a list of one small node as that listpack alone, and a large one in nodes of 8 KB', () => {
     const small = List.from(['a', 'bb', '12', '-5', 'ccc']);

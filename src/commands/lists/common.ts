@@ -30,13 +30,8 @@ export function replyRange(ctx: CommandContext, list: List, start: number, end: 
   if (start < 0) start = 0;
   if (start > end || start >= n) return ctx.reply.emptyArray();
   if (end >= n) end = n - 1;
-  const reply = ctx.reply;
-  reply.arrayHeader(end - start + 1);
-  if (reverse) {
-    for (let i = end; i >= start; i--) reply.bulk(list.get(i));
-  } else {
-    for (let i = start; i <= end; i++) reply.bulk(list.get(i));
-  }
+  ctx.reply.arrayHeader(end - start + 1);
+  list.writeRange(start, end, reverse, ctx.reply);
 }
 
 /**
