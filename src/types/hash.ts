@@ -1,6 +1,6 @@
 import type { CollectionValue } from './value.js';
 import { arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, stringBytes, type MapTable, type SizeAccount } from './heap-size.js';
-import { detached, entryAt, entryEnd, firstEntry, packEntry, packParts, varintAt, varintWidth } from './packed.js';
+import { detached, entryAt, entryEnd, entryIs, firstEntry, packEntry, packParts, varintAt, varintWidth } from './packed.js';
 
 /** The HashValue object: data, account. */
 const HASH_OBJECT_BYTES = objectBytes(2);
@@ -203,6 +203,8 @@ export class HashValue implements CollectionValue {
       const pos = findField(data, field);
       if (pos !== -1) {
         const valuePos = entryEnd(data, pos);
+        // The same value again (a cache refreshing it): the string stays, nothing is copied.
+        if (entryIs(data, valuePos, value)) return false;
         this.repack([data.slice(0, valuePos), packEntry(value), data.slice(entryEnd(data, valuePos))].join(''));
         return false;
       }

@@ -17,6 +17,22 @@ describe('packed hashes', () => {
     expect(hash.indexOf('city')).toBe(3);
   });
 
+  it('keep their string when a field is set to the value it has, and change it for another value', () => {
+    const hash = new HashValue();
+    hash.set('f', 'xxx', 128, 64);
+    hash.set('g', 'y', 128, 64);
+    const before = hash.bytes;
+    expect(hash.set('f', 'xxx', 128, 64)).toBe(false);
+    expect(hash.get('f')).toBe('xxx');
+    expect(hash.set('f', 'xx', 128, 64)).toBe(false);
+    expect(hash.get('f')).toBe('xx');
+    expect(hash.bytes).toBeLessThanOrEqual(before);
+    expect(hash.set('f', 'xxy', 128, 64)).toBe(false);
+    expect(hash.get('f')).toBe('xxy');
+    expect(hash.bytes).toBe(hash.recountBytes());
+    expect(Array.from({ length: hash.size }, (_, i) => [hash.fieldAt(i), hash.valueAt(i)])).toEqual([['f', 'xxy'], ['g', 'y']]);
+  });
+
   it('behave as the model (insertion order) under any changes, turning into a table past the limits', () => {
     const text = fc.oneof(fc.constantFrom('a', 'b', 'cc', 'field', ''), fc.string({ maxLength: 20 }), fc.constant('v'.repeat(300)));
     const op = fc.tuple(fc.boolean(), text, text);
