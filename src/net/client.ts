@@ -97,6 +97,7 @@ export class Client implements ClientConnection {
   held = false;
   inMulti = false;
   multi: MultiState | null = null;
+  executing: MultiState | null = null;
   watchDirty = false;
   readonly watchedKeys: WatchedKey[] = [];
   readonly channels = new Set<string>();
@@ -311,7 +312,7 @@ export class Client implements ClientConnection {
     state.argvBytes = heldArgv === null ? parser.partialArgBytes : argvBytes(heldArgv);
     state.argvCount = heldArgv === null ? parser.partialArgCount : heldArgv.length;
     state.argvSlots = heldArgv === null ? argvSlots(parser.partialArgTotal, state.argvCount) : heldArgv.length;
-    const multi = this.multi;
+    const multi = this.multi ?? this.executing;
     state.multiCommands = multi === null ? 0 : multi.queue.length;
     state.multiBytes = multi === null ? 0 : multi.queuedBytes;
     state.watchedKeys = this.watchedKeys.length;
@@ -417,8 +418,11 @@ export class Client implements ClientConnection {
     // lastInteraction comes from the cron's clock, which may be a tick ahead of or behind now.
     const idle = Math.max(0, Math.floor((now - this.lastInteraction) / 1000));
     const flags = this.flagLetters();
+    const multi = this.multi ?? this.executing;
     const parser = this.parser;
-    const state = this.fillMemoryState(parser.pending + (runningArgv === undefined ? 0 : parser.parsedBytes), runningArgv ?? null);
+    // Inside EXEC, Redis's argv_len_sum is still EXEC's own: the queued command's arguments are not counted.
+    const held = runningArgv === undefined ? null : this.executing !== null ? EXEC_ARGV : runningArgv;
+    const state = this.fillMemoryState(parser.pending + (runningArgv === undefined ? 0 : parser.parsedBytes), held);
     const qbuf = state.queryBuffer;
     const argvMem = state.argvBytes;
     const omem = state.outputBytes;
@@ -426,9 +430,9 @@ export class Client implements ClientConnection {
     return (
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd()} name=${this.name} age=${age} idle=${idle} ` +
       `flags=${flags} db=${this.db.id} sub=${this.channels.size} psub=${this.patterns.size} ssub=${this.shardChannels.size} ` +
-      `multi=${this.multi === null ? -1 : this.multi.queue.length} qbuf=${qbuf} qbuf-free=${memory.qbufFree} argv-mem=${argvMem} ` +
+      `multi=${multi === null ? -1 : multi.queue.length} qbuf=${qbuf} qbuf-free=${memory.qbufFree} argv-mem=${argvMem} ` +
       `multi-mem=${memory.multiMem} rbs=${this.replyBuffer.size} rbp=${this.replyBuffer.peak} obl=0 oll=0 omem=${omem} tot-mem=${memory.totMem} events=r ` +
-      `cmd=${this.commandName === '' ? this.lastCommand : this.commandName} ` +
+      `cmd=${this.executing !== null ? 'exec' : this.commandName === '' ? this.lastCommand : this.commandName} ` +
       `user=${this.user.name} redir=${this.tracking === null ? -1 : this.tracking.redirect} resp=${this.reply.resp}`
     );
   }
@@ -453,7 +457,7 @@ export class Client implements ClientConnection {
   private flagLetters(): string {
     let f = this.monitor ? 'O' : '';
     if (isSubscribed(this)) f += 'P';
-    if (this.multi !== null) f += 'x';
+    if (this.multi !== null || this.executing !== null) f += 'x';
     if (this.blocked !== null) f += 'b';
     const t = this.tracking;
     if (t !== null) f += 't' + (t.brokenRedirect ? 'R' : '') + (t.bcast ? 'B' : '');
@@ -482,6 +486,9 @@ export class Client implements ClientConnection {
     }
   }
 }
+
+/** What CLIENT INFO counts as the arguments held while EXEC runs a queued command. */
+const EXEC_ARGV: readonly string[] = ['exec'];
 
 /**
  * A request whose first word is POST or Host: is a browser driven to the port (cross protocol

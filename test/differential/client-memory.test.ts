@@ -177,6 +177,28 @@ describe.skipIf(!hasOracle)('differential: CLIENT LIST query buffer and memory f
     expect(theirs).toEqual({ input: 1_048_576 + 4 + 32, outputOver20MB: true });
   }, 60_000);
 
+  it('a client describing itself inside EXEC is still in its transaction, running EXEC', async () => {
+    const inside = async (port: number): Promise<Record<string, string>[]> => {
+      const c = await RawClient.connect(port);
+      try {
+        for (const argv of [['MULTI'], ['CLIENT', 'INFO'], ['SET', 'k', 'v'], ['CLIENT', 'LIST', 'ID', '0'], ['CLIENT', 'INFO']]) await c.call(...argv);
+        const replies = (await c.call('EXEC')) as unknown[];
+        const after = (await c.call('CLIENT', 'INFO')) as string;
+        const pick = (line: string): Record<string, string> => {
+          const fields = Object.fromEntries(line.trim().split(' ').map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+          return { flags: fields.flags as string, multi: fields.multi as string, argvMem: fields['argv-mem'] as string, multiMem: fields['multi-mem'] as string, cmd: fields.cmd as string };
+        };
+        return [pick(replies[0] as string), pick(replies[3] as string), pick(after)];
+      } finally {
+        c.close();
+      }
+    };
+    const [nodisFields, redisFields] = await Promise.all([inside(servers.nodis.port), inside(servers.redis.port)]);
+    expect(nodisFields).toEqual(redisFields);
+    expect(redisFields[0]).toMatchObject({ flags: 'x', multi: '4', argvMem: '4', cmd: 'exec' });
+    expect(redisFields[2]).toMatchObject({ flags: 'N', multi: '-1', multiMem: '0', cmd: 'client|info' });
+  });
+
   it("an idle client's reply buffer shrinks to 1 KB and its whole figure to Redis's", async () => {
     const settle = async (port: number): Promise<Fields | undefined> => {
       const idle = await RawClient.connect(port);

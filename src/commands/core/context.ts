@@ -38,6 +38,11 @@ export interface CommandContext extends Watcher, Subscriber, TrackingClient {
   inMulti: boolean;
   /** The open MULTI transaction, or null. */
   multi: MultiState | null;
+  /**
+   * The transaction EXEC is running (multi is null by then): the client still shows it as
+   * Redis does (CLIENT LIST flags=x, multi=, multi-mem=, cmd=exec) until EXEC returns.
+   */
+  executing?: MultiState | null;
   /** The full name of the command being run ('get', 'config|get'). */
   commandName: string;
   /** CLIENT SETNAME; empty when unnamed (slow log entries, log lines). */

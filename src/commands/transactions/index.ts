@@ -37,6 +37,7 @@ function exec(ctx: CommandContext): void {
   ctx.server.watches.unwatchAll(ctx);
   ctx.reply.arrayHeader(state.queue.length);
   ctx.inMulti = true;
+  ctx.executing = state;
   try {
     for (const { resolved, argv } of state.queue) {
       ctx.commandName = resolved.fullName;
@@ -46,6 +47,7 @@ function exec(ctx: CommandContext): void {
     }
   } finally {
     ctx.inMulti = false;
+    ctx.executing = null;
     ctx.commandName = 'exec';
   }
 }
