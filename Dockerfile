@@ -7,13 +7,14 @@
 # ---- dependencies (production only: tsx runs the TypeScript sources, so there is no build step)
 # --ignore-scripts: our `prepare` (type declarations for embedding) has nothing to do here and its
 # script is not copied; esbuild's postinstall only double-checks the binary that npm installs anyway.
-FROM node:20-slim AS deps
+FROM node:24-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime
-FROM node:20-slim
+# Node 24: the LTS release maintained longest (20 reached its end of life in April 2026).
+FROM node:24-slim
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
@@ -27,6 +28,10 @@ VOLUME /data
 WORKDIR /data
 EXPOSE 6379
 STOPSIGNAL SIGTERM
+# Healthy once the server answers PING (while a large dataset loads it answers -LOADING, and
+# start-period covers that). The port is 6379 unless NODIS_PORT says otherwise (--port given
+# as arguments is not seen here: set NODIS_PORT to the same value).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 CMD ["node", "/app/bin/nodis-healthcheck"]
 # Listening on every interface without protected mode is what a container needs; without
 # these flags nodis keeps Redis's safe defaults (bind 127.0.0.1 -::1, protected-mode yes).
 # bin/nodis-server sizes V8's heap from maxmemory or, without it, from the container's memory

@@ -25,9 +25,9 @@ const stages = instructions.filter((i) => i.op === 'FROM');
 const runtime = instructions.slice(instructions.lastIndexOf(stages[stages.length - 1] as Instruction));
 
 describe('Dockerfile', () => {
-  it('is a multi-stage build on node:20-slim', () => {
+  it('is a multi-stage build on node:24-slim (a maintained LTS release)', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    for (const s of stages) expect(s.args).toMatch(/^node:20-slim\b/);
+    for (const s of stages) expect(s.args).toMatch(/^node:24-slim\b/);
     expect(stages[0]?.args).toMatch(/ AS \w+$/i);
   });
 
@@ -64,6 +64,15 @@ describe('Dockerfile', () => {
     expect(argv.some((a) => a.endsWith('bin/nodis-server'))).toBe(true);
     const flags = argv.slice(argv.findIndex((a) => a.endsWith('bin/nodis-server')) + 1);
     expect(flags.join(' ')).toBe('--bind 0.0.0.0 --protected-mode no --dir /data');
+  });
+
+  it('checks its health with bin/nodis-healthcheck, which the image holds', () => {
+    const check = runtime.filter((i) => i.op === 'HEALTHCHECK').pop();
+    expect(check?.args).toMatch(/--start-period=\d+s/);
+    const argv = JSON.parse(check?.args.slice(check.args.indexOf('CMD') + 3).trim() ?? '[]') as string[];
+    expect(argv).toEqual(['node', '/app/bin/nodis-healthcheck']);
+    // bin/ is copied whole into /app/bin.
+    expect(runtime.some((i) => i.op === 'COPY' && i.args === 'bin ./bin')).toBe(true);
   });
 
   it('keeps local state out of the build context', () => {
