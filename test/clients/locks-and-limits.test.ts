@@ -2,6 +2,8 @@
  * redlock and rate-limiter-flexible through their own APIs, on nodis and on real Redis: both
  * are Lua scripts and TTLs underneath.
  */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import Redlock, { ResourceLockedError } from 'redlock';
@@ -10,6 +12,23 @@ import { libraryServers, type Target } from '../helpers/libraries.js';
 import { oracleAvailable } from '../helpers/oracle.js';
 
 const hasOracle = oracleAvailable();
+const REDLOCK_WORKER = fileURLToPath(new URL('./fixtures/redlock-worker.mjs', import.meta.url));
+
+/** Runs the redlock worker in a process of its own; resolves with its retries once it is done. */
+function redlockWorker(port: number, rounds: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [REDLOCK_WORKER, String(port), String(rounds)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => {
+      const done = /^done (\d+) (\d+)$/m.exec(out);
+      if (code === 0 && done !== null) resolve(Number(done[2]));
+      else reject(new Error(`redlock worker exited with ${code}: ${err.slice(0, 500)}`));
+    });
+  });
+}
 
 let clients: Redis[] = [];
 afterEach(() => {
@@ -48,6 +67,18 @@ describe.skipIf(!hasOracle)('redlock and rate-limiter-flexible against nodis and
       return { contended, extendedLonger: pttl > 30_000, ownerIsOther: owner === afterRelease.value, usingResult, left: await observer.exists('redlock:resource', 'redlock:a', 'redlock:b') };
     });
     expect(nodis).toEqual({ contended: 'locked', extendedLonger: true, ownerIsOther: true, usingResult: true, left: 0 });
+    expect(nodis).toEqual(redis);
+  });
+
+  it('redlock: three processes taking turns at one lock lose no increment of a counter they read and write under it', async () => {
+    const rounds = 40;
+    const { nodis, redis } = await servers.both(async (target) => {
+      const observer = connect(target);
+      await observer.del('redlock:counter', 'redlock:shared');
+      const retries = await Promise.all([redlockWorker(target.port, rounds), redlockWorker(target.port, rounds), redlockWorker(target.port, rounds)]);
+      return { counter: await observer.get('redlock:counter'), contended: retries.some((n) => n > 0), left: await observer.exists('redlock:shared') };
+    });
+    expect(nodis).toEqual({ counter: String(3 * rounds), contended: true, left: 0 });
     expect(nodis).toEqual(redis);
   });
 
