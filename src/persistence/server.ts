@@ -28,6 +28,11 @@ export interface RdbWriter {
   save(server: PersistedServer): void;
   /** BGSAVE and save points: starts a snapshot in the background; throws when it cannot start. */
   startBackgroundSave(server: PersistedServer): void;
+  /**
+   * A snapshot written to `path` in the background for one client (SYNC after REPLCONF
+   * rdb-only): resolves once the file is complete. INFO's save fields are left as they are.
+   */
+  snapshotTo?(server: PersistedServer, path: string): Promise<void>;
   /** The server stops: a background save still running is abandoned. */
   stop?(server: PersistedServer): void;
 }

@@ -576,7 +576,30 @@ export const rdbFiles: RdbWriter = {
     server.log.info('Background saving started');
   },
 
+  snapshotTo(server, path) {
+    return new Promise((resolve, reject) => {
+      const bg: BackgroundSave = new BackgroundSave(
+        server,
+        path,
+        (ok, error) => {
+          clientSnapshots.get(server)?.delete(bg);
+          if (ok) resolve();
+          else reject(error ?? new Error('the snapshot failed'));
+        },
+        { tempName: `temp-sync-${process.pid}-${++clientSnapshotSequence}.rdb` },
+      );
+      let snapshots = clientSnapshots.get(server);
+      if (snapshots === undefined) clientSnapshots.set(server, (snapshots = new Set()));
+      snapshots.add(bg);
+    });
+  },
+
   stop(server) {
     running.get(server)?.abort();
+    for (const bg of clientSnapshots.get(server) ?? []) bg.abort();
   },
 };
+
+/** Snapshots being written for clients (snapshotTo), per server: abandoned when it stops. */
+const clientSnapshots = new WeakMap<PersistedServer, Set<BackgroundSave>>();
+let clientSnapshotSequence = 0;

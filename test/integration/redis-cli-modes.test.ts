@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
+import { readRdb } from '../../src/persistence/rdb/index.js';
 
 /**
  * redis-cli's special modes and redis-benchmark's default tests, run against nodis and against
@@ -278,6 +279,39 @@ describe.skipIf(!hasTools || !oracleAvailable())('redis-cli modes and redis-benc
       expect(history.stderr, name).toBe('');
       expect(history.stdout.split('\n').slice(0, 2), name).toEqual([expect.stringMatching(/^\d+ \d+ \d+\.\d\d \d+$/), expect.stringMatching(/^\d+ \d+ \d+\.\d\d \d+$/)]);
     }
+  });
+
+  it('--rdb fetches a snapshot of the same keys (REPLCONF rdb-only, then SYNC), which redis-check-rdb accepts', async () => {
+    const [nodisFile, redisFile] = [join(scratch, 'nodis.rdb'), join(scratch, 'redis.rdb')];
+    // Redis waits 5 s by default for more replicas before a diskless transfer.
+    expect((await runTool('redis-cli', redis.port, ['CONFIG', 'SET', 'repl-diskless-sync-delay', '0'])).stdout.trim()).toBe('OK');
+    const [fromNodis, fromRedis] = await Promise.all([runTool('redis-cli', nodis.port, ['--rdb', nodisFile]), runTool('redis-cli', redis.port, ['--rdb', redisFile])]);
+    for (const run of [fromNodis, fromRedis]) {
+      expect(run.code).toBe(0);
+      expect(run.stderr).toContain('sending REPLCONF rdb-only 1');
+      expect(run.stderr).toMatch(/Transfer finished with success/);
+    }
+    const keysOf = (file: string): string[] => [...(readRdb(readFileSync(file), { databases: 16 }).databases.get(0)?.keys() ?? [])].sort();
+    expect(keysOf(nodisFile)).toEqual(keysOf(redisFile));
+    expect(keysOf(nodisFile)).toHaveLength(13);
+    const check = spawnSync('redis-check-rdb', [nodisFile], { encoding: 'latin1' });
+    expect(check.status).toBe(0);
+    expect(check.stdout).toContain('13 keys read');
+  });
+
+  it('answers the replication handshake as Redis does, and refuses to be followed by a replica', async () => {
+    const handshake = [['REPLCONF'], ['REPLCONF', 'a'], ['REPLCONF', 'foo', 'bar'], ['REPLCONF', 'rdb-only', '2'], ['REPLCONF', 'rdb-only', 'x'], ['REPLCONF', 'listening-port', 'x'], ['REPLCONF', 'capa', 'eof', 'capa', 'psync2'], ['REPLCONF', 'listening-port', '6380']];
+    const replies = async (port: number): Promise<string[]> => {
+      const out: string[] = [];
+      for (const args of handshake) out.push((await runTool('redis-cli', port, args)).stdout);
+      return out;
+    };
+    const [fromNodis, fromRedis] = await Promise.all([replies(nodis.port), replies(redis.port)]);
+    expect(fromNodis).toEqual(fromRedis);
+    expect(fromRedis[2]?.trim()).toBe('ERR Unrecognized REPLCONF option: foo');
+    // SYNC as a replica sends it: nodis says it cannot be followed (Redis would start streaming).
+    const sync = await runTool('redis-cli', nodis.port, ['SYNC']);
+    expect(sync.stderr).toContain('SYNC with master failed: -ERR nodis does not replicate');
   });
 
   it('redis-benchmark completes every default test against nodis', async () => {

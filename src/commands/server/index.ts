@@ -10,6 +10,7 @@ import { commands as memory } from './memory.js';
 import { commands as module } from './module.js';
 import { commands as lolwut } from './lolwut.js';
 import { commands as persistence } from './persistence.js';
+import { commands as replication } from './replication.js';
 
 /** The commands of this group, one module per family. */
-export const commands: CommandCode[] = [...server, ...command, ...config, ...info, ...slowlog, ...latency, ...debug, ...memory, ...module, ...lolwut, ...persistence];
+export const commands: CommandCode[] = [...server, ...command, ...config, ...info, ...slowlog, ...latency, ...debug, ...memory, ...module, ...lolwut, ...persistence, ...replication];

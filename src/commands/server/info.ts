@@ -25,6 +25,11 @@ interface InfoState {
 
 const states = new WeakMap<ServerContext, InfoState>();
 
+/** INFO's master_replid: what a full resynchronization (PSYNC) answers. */
+export function replicationId(server: ServerContext): string {
+  return stateOf(server).replId;
+}
+
 function stateOf(server: ServerContext): InfoState {
   let state = states.get(server);
   if (state === undefined) {
