@@ -1,8 +1,11 @@
 import { RedisError, ERR_NO_SUCH_KEY } from '../../errors.js';
-import { isIntEncodable, isStringValue, stringEncoding, type Value } from '../../types/value.js';
+import { isStringValue, stringEncoding, type Value } from '../../types/value.js';
+import { createDumpPayload } from '../../persistence/rdb/dump.js';
+
+/** A DUMP payload's bytes around the value: its type byte, then the RDB version (2) and CRC64 (8). */
+const DUMP_FRAMING_BYTES = 11;
 import { List, listMaxListpackSize } from '../../types/list.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
-import { redisValueSize } from '../../server/memory.js';
 import { replyHelp, subcommandSyntaxError } from '../core/help.js';
 import { saveSnapshotNow } from './persistence.js';
 import { loadRdbFile } from '../../persistence/load.js';
@@ -30,17 +33,14 @@ function fakeAddress(key: string): string {
   return '0x7f' + h.toString(16).padStart(10, '0');
 }
 
-/** An estimate of the RDB serialized length (no RDB writer exists to ask). */
-function serializedLength(value: Value): number {
-  if (isStringValue(value)) {
-    if (typeof value === 'string' && isIntEncodable(value)) {
-      const n = Number(value);
-      return n >= -128 && n <= 127 ? 2 : n >= -32768 && n <= 32767 ? 3 : n >= -2147483648 && n <= 2147483647 ? 5 : value.length + 1;
-    }
-    const len = value.length;
-    return len + (len < 64 ? 1 : len < 16384 ? 2 : 5);
-  }
-  return Math.max(1, redisValueSize(value) - 16);
+/**
+ * The bytes the value takes in an RDB file (Redis's rdbSavedObjectLen): its DUMP payload less
+ * the type byte before and the version and CRC after, written as SAVE would (rdbcompression).
+ */
+function serializedLength(ctx: CommandContext, value: Value): number {
+  const config = ctx.server.config;
+  const payload = createDumpPayload(value, { compression: config.getBool('rdbcompression'), listMaxListpackSize: config.getNumber('list-max-listpack-size') });
+  return payload.length - DUMP_FRAMING_BYTES;
 }
 
 function debugObject(ctx: CommandContext, key: string): void {
@@ -51,7 +51,7 @@ function debugObject(ctx: CommandContext, key: string): void {
   const lru = Math.floor(Date.now() / 1000) & 0xffffff;
   let line =
     `Value at:${fakeAddress(key)} refcount:${shared ? 2147483647 : 1} encoding:${encoding} ` +
-    `serializedlength:${serializedLength(value)} lru:${lru} lru_seconds_idle:0`;
+    `serializedlength:${serializedLength(ctx, value)} lru:${lru} lru_seconds_idle:0`;
   if (value instanceof List) {
     const nodes = value.nodeCount;
     line +=
