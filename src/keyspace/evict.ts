@@ -94,7 +94,6 @@ export class Evictor {
   private samples = 5;
   private timeLimitUs = 500;
   private lazyEviction = false;
-  private listFill = -2;
   /** Best candidates, by ascending score; empty slots (key null) on the right when not full. */
   private pool: PoolEntry[] = [];
   /** The database the random policies try next. */
@@ -116,10 +115,9 @@ export class Evictor {
       this.samples = config.getNumber('maxmemory-samples');
       this.timeLimitUs = evictionTimeLimitUs(config.getNumber('maxmemory-eviction-tenacity'));
       this.lazyEviction = config.getBool('lazyfree-lazy-eviction');
-      this.listFill = config.getNumber('list-max-listpack-size');
     };
     read();
-    for (const name of ['maxmemory-policy', 'maxmemory-samples', 'maxmemory-eviction-tenacity', 'lazyfree-lazy-eviction', 'list-max-listpack-size']) {
+    for (const name of ['maxmemory-policy', 'maxmemory-samples', 'maxmemory-eviction-tenacity', 'lazyfree-lazy-eviction']) {
       config.onChange(name, read);
     }
   }
@@ -217,7 +215,7 @@ export class Evictor {
     db.evict(key);
     if (timed) latency.addSampleIfNeeded('eviction-del', Math.floor(performance.now() - started));
     // Like UNLINK, a lazy eviction counts a value costly to free (INFO lazyfreed_objects).
-    if (this.lazyEviction && typeof value !== 'string' && lazyfreeEffort(value, this.listFill) > LAZYFREE_THRESHOLD) {
+    if (this.lazyEviction && typeof value !== 'string' && lazyfreeEffort(value) > LAZYFREE_THRESHOLD) {
       this.host.stats.lazyfreedObjects++;
     }
     return before - meter.used;

@@ -328,7 +328,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
 
   valueOverwritten(_db: Database, old: Value): void {
     uncollected.valueFreed(old);
-    if (this.lazyServerDel && lazyfreeEffort(old, this.config.getNumber('list-max-listpack-size')) > LAZYFREE_THRESHOLD) this.stats.lazyfreedObjects++;
+    if (this.lazyServerDel && lazyfreeEffort(old) > LAZYFREE_THRESHOLD) this.stats.lazyfreedObjects++;
   }
 
   keyExpired(db: Database, key: string, value: Value): void {
@@ -336,7 +336,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     // a value costly to free is counted in lazyfreed_objects (what V8 will collect is followed either way).
     if (typeof value !== 'string' || value.length >= LARGE_FREE_BYTES) {
       uncollected.valueFreed(value);
-      if (this.propagation.lazyExpire && lazyfreeEffort(value, this.config.getNumber('list-max-listpack-size')) > LAZYFREE_THRESHOLD) this.stats.lazyfreedObjects++;
+      if (this.propagation.lazyExpire && lazyfreeEffort(value) > LAZYFREE_THRESHOLD) this.stats.lazyfreedObjects++;
     }
     this.notify(db, 'x', 'expired', key);
     // A stream that expires answers the clients blocked in XREADGROUP on it (Redis's dbGenericDelete).

@@ -5,6 +5,7 @@ import { isIntEncodable, valueBytes, type Value } from '../types/value.js';
 import type { MutableString } from '../types/mutable-string.js';
 import type { Database } from '../keyspace/database.js';
 import { Stream } from '../types/stream/index.js';
+import { List } from '../types/list.js';
 
 /*
  * The memory figures: what the server takes, counted, never measured. INFO used_memory,
@@ -82,26 +83,17 @@ export function keyUsage(db: Database, key: string, value: Value): number {
 /** Redis's LAZYFREE_THRESHOLD: values that take more allocations than this to free are freed lazily. */
 export const LAZYFREE_THRESHOLD = 64;
 
-/** listpack bytes per quicklist node for list-max-listpack-size -1 .. -5. */
-const QUICKLIST_NODE_BYTES = [4096, 8192, 16384, 32768, 65536];
-
 /**
  * Redis's lazyfreeGetFreeEffort: the allocations freeing a value takes, which decides whether
  * UNLINK hands it to the lazy-free thread (INFO lazyfreed_objects). A list counts its quicklist
- * nodes, estimated from `listFill` (list-max-listpack-size) and its elements' sizes; a set,
+ * nodes (kept as Redis splits them); a set,
  * hash or sorted set in its table encoding counts its elements; anything else is one block.
  */
-export function lazyfreeEffort(value: Value, listFill: number): number {
+export function lazyfreeEffort(value: Value): number {
   if (typeof value === 'string' || value.type === 'string') return 1;
   if (value instanceof Stream) return value.freeEffort();
   const encoding = value.encoding();
-  if (value.type === 'list') {
-    if (listFill > 0) return Math.ceil(value.size / listFill);
-    const nodeBytes = QUICKLIST_NODE_BYTES[Math.min(4, Math.max(0, -listFill - 1))] as number;
-    // A listpack entry is its bytes plus about 2 bytes of header and back-length.
-    const entryBytes = value.size === 0 ? 0 : redisValueSize(value) / value.size;
-    return Math.max(1, Math.ceil((value.size * Math.max(3, entryBytes)) / nodeBytes));
-  }
+  if (value instanceof List) return value.nodeCount;
   if (encoding === 'hashtable' || encoding === 'skiplist') return value.size;
   return 1;
 }

@@ -34,7 +34,7 @@ function deleteKeys(ctx: CommandContext, argv: string[], lazy: boolean): void {
     deleted++;
     if (typeof value === 'string' && value.length < LARGE_FREE_BYTES) continue;
     uncollected.valueFreed(value);
-    if (lazy && lazyfreeEffort(value, server.config.getNumber('list-max-listpack-size')) > LAZYFREE_THRESHOLD) server.stats.lazyfreedObjects++;
+    if (lazy && lazyfreeEffort(value) > LAZYFREE_THRESHOLD) server.stats.lazyfreedObjects++;
   }
   ctx.reply.integer(deleted);
 }

@@ -280,7 +280,7 @@ export function freedByServer(ctx: CommandContext, value: Value): void {
   const server = ctx.server;
   uncollected.valueFreed(value);
   if (!server.config.getBool('lazyfree-lazy-server-del')) return;
-  if (lazyfreeEffort(value, server.config.getNumber('list-max-listpack-size')) > LAZYFREE_THRESHOLD) server.stats.lazyfreedObjects++;
+  if (lazyfreeEffort(value) > LAZYFREE_THRESHOLD) server.stats.lazyfreedObjects++;
 }
 
 const KEY_FLAGS = ['RW', 'access', 'delete'];
