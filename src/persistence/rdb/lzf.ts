@@ -114,7 +114,7 @@ function compressStep(
   let op = at.op;
   let lit = at.lit;
   const stop = Math.min(inEnd - 2, ipLimit);
-  const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const view = viewOf(src);
   let next3 = ip < stop ? (src[s + ip] << 16) | (src[s + ip + 1] << 8) | src[s + ip + 2] : 0;
 
   while (ip < stop) {
@@ -196,6 +196,35 @@ function compressStep(
   dst[d + op - lit - 1] = lit - 1; // close the last run
   if (lit === 0) op--;
   return op;
+}
+
+/**
+ * A DataView of the last few byte arrays compressed from or decompressed into: the same
+ * scratch buffers come back call after call, and a view per call (a million small list nodes
+ * in a save) is garbage. Keyed by the array itself, whose memory never moves. Only arrays up
+ * to VIEWED_BYTES are kept (a view of a large one costs nothing next to its work, and keeping
+ * it would keep the array).
+ */
+const views: { array: Uint8Array | null; view: DataView }[] = [];
+const VIEWS_KEPT = 4;
+const VIEWED_BYTES = 1 << 20;
+let nextView = 0;
+
+function viewOf(array: Uint8Array): DataView {
+  if (array.byteLength > VIEWED_BYTES) return new DataView(array.buffer, array.byteOffset, array.byteLength);
+  for (let i = 0; i < views.length; i++) {
+    const entry = views[i] as { array: Uint8Array | null; view: DataView };
+    if (entry.array === array) return entry.view;
+  }
+  const view = new DataView(array.buffer, array.byteOffset, array.byteLength);
+  if (views.length < VIEWS_KEPT) views.push({ array, view });
+  else {
+    const entry = views[nextView] as { array: Uint8Array | null; view: DataView };
+    entry.array = array;
+    entry.view = view;
+    nextView = (nextView + 1) % VIEWS_KEPT;
+  }
+  return view;
 }
 
 /** The progress of one-shot calls, reused. */
@@ -283,7 +312,7 @@ export function lzfDecompress(src: Uint8Array, srcStart: number, srcEnd: number,
   let ip = srcStart;
   let op = dstStart;
   const outEnd = dstStart + dstLen;
-  const view = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+  const view = viewOf(dst);
   while (ip < srcEnd) {
     let ctrl = src[ip++];
     if (ctrl < MAX_LIT) {
