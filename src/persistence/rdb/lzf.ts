@@ -210,20 +210,30 @@ const VIEWS_KEPT = 4;
 const VIEWED_BYTES = 1 << 20;
 let nextView = 0;
 
+/** The array of the last view given, which is most often the next one asked for. */
+let lastArray: Uint8Array | null = null;
+let lastView: DataView | null = null;
+
 function viewOf(array: Uint8Array): DataView {
+  if (array === lastArray) return lastView as DataView;
   if (array.byteLength > VIEWED_BYTES) return new DataView(array.buffer, array.byteOffset, array.byteLength);
+  let view: DataView | null = null;
   for (let i = 0; i < views.length; i++) {
     const entry = views[i] as { array: Uint8Array | null; view: DataView };
-    if (entry.array === array) return entry.view;
+    if (entry.array === array) view = entry.view;
   }
-  const view = new DataView(array.buffer, array.byteOffset, array.byteLength);
-  if (views.length < VIEWS_KEPT) views.push({ array, view });
-  else {
-    const entry = views[nextView] as { array: Uint8Array | null; view: DataView };
-    entry.array = array;
-    entry.view = view;
-    nextView = (nextView + 1) % VIEWS_KEPT;
+  if (view === null) {
+    view = new DataView(array.buffer, array.byteOffset, array.byteLength);
+    if (views.length < VIEWS_KEPT) views.push({ array, view });
+    else {
+      const entry = views[nextView] as { array: Uint8Array | null; view: DataView };
+      entry.array = array;
+      entry.view = view;
+      nextView = (nextView + 1) % VIEWS_KEPT;
+    }
   }
+  lastArray = array;
+  lastView = view;
   return view;
 }
 
