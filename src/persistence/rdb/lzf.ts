@@ -124,7 +124,7 @@ function compressStep(
     const ref = stored - base - 1;
     const off = ip - ref - 1;
     // ref > 0: like lzf, a match never starts at the very first byte (nor at an empty slot's -1).
-    if (ref > 0 && off < MAX_OFF && ((src[s + ref] << 16) | (src[s + ref + 1] << 8) | src[s + ref + 2]) === next3) {
+    if (ref > 0 && off < MAX_OFF && view.getUint32(s + ref) >>> 8 === next3) {
       let maxlen = inEnd - ip - 2;
       if (maxlen > MAX_REF) maxlen = MAX_REF;
 
