@@ -4,7 +4,7 @@
  * first node without an array for it. Each must give what the general path gives.
  */
 import { describe, expect, it } from 'vitest';
-import { RDB_VERSION, RdbWriter, ValueEncoder, decodeDumpPayload, encodeRdb, readRdb, type ValueEncoderOptions } from '../../src/persistence/rdb/index.js';
+import { ByteSource, RDB_VERSION, RdbWriter, ValueEncoder, decodeDumpPayload, encodeRdb, readRdb, type ValueEncoderOptions } from '../../src/persistence/rdb/index.js';
 import { RDB_TYPE_LIST_QUICKLIST_2 } from '../../src/persistence/rdb/constants.js';
 import { lzfCompress, lzfDecompress } from '../../src/persistence/rdb/lzf.js';
 import { ByteSink } from '../../src/persistence/rdb/sink.js';
@@ -153,5 +153,25 @@ describe('lzf on buffers that take turns', () => {
         expect(decoded.equals(input)).toBe(true);
       }
     }
+  });
+});
+
+describe('ByteSource.blobBytes', () => {
+  it('leaves a raw, an LZF-compressed or an integer-encoded string where blob() finds it', () => {
+    const sink = new ByteSink(64);
+    const encoder = new ValueEncoder();
+    const texts = ['plain bytes \x00\xff', 'abcabcabcabcabcabcabcabcabcabcabcabcabcabc', '12345', '-7', 'x'];
+    for (const text of texts) encoder.writeString(sink, text);
+    const input = sink.take();
+    // The second is compressed, the third and fourth are integers.
+    expect(input.includes(Buffer.from('abcabcabcabcabc', 'latin1'))).toBe(false);
+    const bytes = new ByteSource(input, 0, input.length);
+    const blobs = new ByteSource(input, 0, input.length);
+    for (const text of texts) {
+      const n = bytes.blobBytes();
+      expect(bytes.blobBuf.latin1Slice(bytes.blobStart, bytes.blobStart + n)).toBe(text);
+      expect(blobs.blob().toString('latin1')).toBe(text);
+    }
+    expect(bytes.remaining).toBe(0);
   });
 });
