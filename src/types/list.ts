@@ -280,9 +280,16 @@ export class List implements CollectionValue {
   bytes: number;
   account: SizeAccount | null = null;
 
-  constructor(_capacity = 0) {
-    this.store = new Array<ListNode>(0);
-    this.bytes = LIST_OBJECT_BYTES + arrayBytes(0);
+  /** An empty list (`_capacity` is a hint it does not need), or the listpack `packed` alone (fromPacked). */
+  constructor(_capacity = 0, packed: string | null = null, packedLength = 0) {
+    if (packed === null) {
+      this.store = new Array<ListNode>(0);
+      this.bytes = LIST_OBJECT_BYTES + arrayBytes(0);
+    } else {
+      this.store = packed;
+      this.length = packedLength;
+      this.bytes = LIST_OBJECT_BYTES + stringBytes(packed.length);
+    }
   }
 
   static from(values: Iterable<string>): List {
@@ -300,12 +307,16 @@ export class List implements CollectionValue {
   }
 
   /**
-   * A list of the listpacks `nodes` (well-formed, none empty, each with its count in its header) holding `length` elements in all: loading a quicklist adopts its nodes undecoded.
+   * A list of the listpacks `nodes` (well-formed, none empty, each with its count in its
+   * header), or of the one listpack `nodes`, holding `length` elements in all: loading a
+   * quicklist adopts its nodes undecoded. A list of one node is made without a node array,
+   * as most lists in a keyspace of many lists are.
    */
-  static fromPacked(nodes: string[], length: number): List {
+  static fromPacked(nodes: string | string[], length: number): List {
+    if (typeof nodes === 'string') return new List(0, nodes, length);
+    if (nodes.length === 1) return new List(0, nodes[0] as string, length);
     const list = new List();
-    if (nodes.length === 1) list.store = nodes[0] as string;
-    else list.store = nodes;
+    list.store = nodes;
     list.length = length;
     list.bytes = list.recountBytes();
     return list;

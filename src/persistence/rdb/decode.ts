@@ -119,6 +119,12 @@ function presized(n: number): string[] {
   return new Array<string>(Math.min(n, PRESIZE_LIMIT));
 }
 
+/** The nodes adopted so far: none (`length` 0), the first alone, or all of them in `packed`. */
+function adoptedNodes(firstNode: string, packed: string[] | null): string[] {
+  if (packed !== null) return packed;
+  return firstNode === '' ? [] : [firstNode];
+}
+
 /** The elements of listpack nodes adopted so far, `length` in all, to go on element by element. */
 function elementsOf(packed: string[], length: number): string[] {
   const items = new Array<string>(length);
@@ -224,8 +230,12 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
       const nodes = src.count(v2 ? 2 : 1);
       // Listpack nodes are adopted as they are, checked but not decoded (the list decodes a
       // node when it is read). Anything else (a plain node, a ziplist, a listpack whose header
-      // does not say its count) makes the list be built from its elements instead.
-      let packed: string[] | null = v2 ? [] : null;
+      // does not say its count) makes the list be built from its elements instead. The first
+      // node adopted is kept alone until a second one comes: most lists in a keyspace of many
+      // lists have one node, and need no array for it.
+      let adopting = v2;
+      let firstNode = '';
+      let packed: string[] | null = null;
       let items: string[] = [];
       let length = 0;
       for (let i = 0; i < nodes; i++) {
@@ -239,32 +249,39 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
         if (container === QUICKLIST_NODE_CONTAINER_PLAIN) {
           const element = src.string();
           if (element.length === 0) throw new RdbError('Quicklist integrity check failed.');
-          if (packed !== null) {
-            items = elementsOf(packed, length);
-            packed = null;
+          if (adopting) {
+            items = elementsOf(adoptedNodes(firstNode, packed), length);
+            adopting = false;
           }
           items[length++] = element;
           continue;
         }
-        const blob = src.blob();
-        if (blob.length === 0) throw new RdbError('Quicklist integrity check failed.');
-        if (packed !== null) {
-          const count = checkListpack(blob, 0, blob.length);
+        // The node's bytes, read where they are (no Buffer object for them).
+        const size = src.blobBytes();
+        const buf = src.blobBuf;
+        const start = src.blobStart;
+        const end = start + size;
+        if (size === 0) throw new RdbError('Quicklist integrity check failed.');
+        if (adopting) {
+          const count = checkListpack(buf, start, end);
           // Empty nodes are skipped, as Redis does.
           if (count === 0) continue;
-          if (listpackDeclaredCount(blob, 0, blob.length) === count) {
-            packed.push(blob.latin1Slice(0, blob.length));
+          if (listpackDeclaredCount(buf, start, end) === count) {
+            const node = buf.latin1Slice(start, end);
+            if (length === 0) firstNode = node;
+            else if (packed === null) packed = [firstNode, node];
+            else packed.push(node);
             length += count;
             continue;
           }
-          items = elementsOf(packed, length);
-          packed = null;
+          items = elementsOf(adoptedNodes(firstNode, packed), length);
+          adopting = false;
         }
-        if (v2) length += readListpack(blob, 0, blob.length, items, length);
-        else length += readZiplist(blob, 0, blob.length, items);
+        if (v2) length += readListpack(buf, start, end, items, length);
+        else length += readZiplist(buf, start, end, items);
       }
       if (length === 0) return null;
-      return packed !== null ? List.fromPacked(packed, length) : List.adopt(items, length);
+      return adopting ? List.fromPacked(packed ?? firstNode, length) : List.adopt(items, length);
     }
 
     case RDB_TYPE_LIST_ZIPLIST: {

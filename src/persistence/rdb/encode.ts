@@ -126,8 +126,12 @@ export class RdbWriter {
   startKey(key: string, value: Value, meta?: KeyMetadata): boolean {
     this.keyPrefix(key, value, meta);
     // Short strings, the bulk of most datasets, skip the generator.
-    if (typeof value === 'string' && value.length <= SHORT_VALUE) {
-      this.encoder.writeString(this.out, value);
+    if (typeof value === 'string') {
+      if (value.length <= SHORT_VALUE) {
+        this.encoder.writeString(this.out, value);
+        return true;
+      }
+    } else if (this.encoder.writeSmallList(this.out, value)) {
       return true;
     }
     this.pieces = this.encoder.valuePieces(this.out, value);

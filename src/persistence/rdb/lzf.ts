@@ -114,7 +114,7 @@ function compressStep(
   let op = at.op;
   let lit = at.lit;
   const stop = Math.min(inEnd - 2, ipLimit);
-  const view = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  const view = viewOf(src);
   let next3 = ip < stop ? (src[s + ip] << 16) | (src[s + ip + 1] << 8) | src[s + ip + 2] : 0;
 
   while (ip < stop) {
@@ -124,7 +124,7 @@ function compressStep(
     const ref = stored - base - 1;
     const off = ip - ref - 1;
     // ref > 0: like lzf, a match never starts at the very first byte (nor at an empty slot's -1).
-    if (ref > 0 && off < MAX_OFF && ((src[s + ref] << 16) | (src[s + ref + 1] << 8) | src[s + ref + 2]) === next3) {
+    if (ref > 0 && off < MAX_OFF && view.getUint32(s + ref) >>> 8 === next3) {
       let maxlen = inEnd - ip - 2;
       if (maxlen > MAX_REF) maxlen = MAX_REF;
 
@@ -196,6 +196,45 @@ function compressStep(
   dst[d + op - lit - 1] = lit - 1; // close the last run
   if (lit === 0) op--;
   return op;
+}
+
+/**
+ * A DataView of the last few byte arrays compressed from or decompressed into: the same
+ * scratch buffers come back call after call, and a view per call (a million small list nodes
+ * in a save) is garbage. Keyed by the array itself, whose memory never moves. Only arrays up
+ * to VIEWED_BYTES are kept (a view of a large one costs nothing next to its work, and keeping
+ * it would keep the array).
+ */
+const views: { array: Uint8Array | null; view: DataView }[] = [];
+const VIEWS_KEPT = 4;
+const VIEWED_BYTES = 1 << 20;
+let nextView = 0;
+
+/** The array of the last view given, which is most often the next one asked for. */
+let lastArray: Uint8Array | null = null;
+let lastView: DataView | null = null;
+
+function viewOf(array: Uint8Array): DataView {
+  if (array === lastArray) return lastView as DataView;
+  if (array.byteLength > VIEWED_BYTES) return new DataView(array.buffer, array.byteOffset, array.byteLength);
+  let view: DataView | null = null;
+  for (let i = 0; i < views.length; i++) {
+    const entry = views[i] as { array: Uint8Array | null; view: DataView };
+    if (entry.array === array) view = entry.view;
+  }
+  if (view === null) {
+    view = new DataView(array.buffer, array.byteOffset, array.byteLength);
+    if (views.length < VIEWS_KEPT) views.push({ array, view });
+    else {
+      const entry = views[nextView] as { array: Uint8Array | null; view: DataView };
+      entry.array = array;
+      entry.view = view;
+      nextView = (nextView + 1) % VIEWS_KEPT;
+    }
+  }
+  lastArray = array;
+  lastView = view;
+  return view;
 }
 
 /** The progress of one-shot calls, reused. */
@@ -283,7 +322,7 @@ export function lzfDecompress(src: Uint8Array, srcStart: number, srcEnd: number,
   let ip = srcStart;
   let op = dstStart;
   const outEnd = dstStart + dstLen;
-  const view = new DataView(dst.buffer, dst.byteOffset, dst.byteLength);
+  const view = viewOf(dst);
   while (ip < srcEnd) {
     let ctrl = src[ip++];
     if (ctrl < MAX_LIT) {

@@ -39,6 +39,9 @@ export class ByteSource {
   /** The CRC of the bytes read, fed up to crcPos (see updateChecksum), when one is kept. */
   private crc: Crc64 | null = null;
   private crcPos = 0;
+  /** Where the bytes of the last blobBytes() are. */
+  blobBuf: Buffer = scratch;
+  blobStart = 0;
 
   constructor(
     public buf: Buffer,
@@ -212,18 +215,35 @@ export class ByteSource {
    * it is valid until the next read from this source.
    */
   blob(): Buffer {
+    const n = this.blobBytes();
+    return this.blobBuf.subarray(this.blobStart, this.blobStart + n);
+  }
+
+  /**
+   * Reads an RDB string object as blob() does, but leaves its bytes where they are, at
+   * blobBuf[blobStart, blobStart + length) until the next read from this source, and returns
+   * its length: a quicklist node read this way costs no Buffer object (a keyspace of small
+   * lists reads one per key).
+   */
+  blobBytes(): number {
     const n = this.lengthOrEncoding();
     if (this.encoded) {
+      this.blobBuf = scratch;
+      this.blobStart = 0;
       if (n === RDB_ENC_LZF) {
         const size = this.lzf();
-        return scratch.subarray(0, size);
+        // lzf() may have replaced the scratch buffer.
+        this.blobBuf = scratch;
+        return size;
       }
-      return Buffer.from(String(this.encodedInt(n)), 'latin1');
+      const text = String(this.encodedInt(n));
+      return scratch.latin1Write(text, 0);
     }
     this.need(n);
-    const b = this.buf.subarray(this.pos, this.pos + n);
+    this.blobBuf = this.buf;
+    this.blobStart = this.pos;
     this.pos += n;
-    return b;
+    return n;
   }
 
   private encodedInt(encoding: number): number {

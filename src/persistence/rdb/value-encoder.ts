@@ -100,6 +100,9 @@ export function rdbTypeOf(value: Value): number {
  */
 export type ValuePieces = Generator<void, void, void>;
 
+/** Below this length a string to compress is copied char by char: cheaper than a call into C++. */
+const SHORT_COPY = 64;
+
 /** Defaults of ValueEncoderOptions.pieceElements and pieceBytes. */
 const PIECE_ELEMENTS = 512;
 const PIECE_BYTES = 64 * 1024;
@@ -158,7 +161,13 @@ export class ValueEncoder {
     }
     if (this.compression && n > 20) {
       if (this.raw.length < n) this.raw = Buffer.allocUnsafe(Math.max(n, this.raw.length * 2));
-      this.raw.latin1Write(s, 0, n);
+      const raw = this.raw;
+      if (n < SHORT_COPY) {
+        // A small list's node, say: copying the chars costs less than a call into C++.
+        for (let i = 0; i < n; i++) raw[i] = s.charCodeAt(i);
+      } else {
+        raw.latin1Write(s, 0, n);
+      }
       if (this.tryCompressed(sink, this.raw, 0, n)) return;
       sink.len(n);
       sink.bytes(this.raw, 0, n);
@@ -193,6 +202,7 @@ export class ValueEncoder {
       this.writeString(sink, typeof value === 'string' ? value : value.toString());
       return;
     }
+    if (this.writeSmallList(sink, value)) return;
     const pieces = this.valuePieces(sink, value);
     while (pieces.next().done !== true) {
       // every piece at once
@@ -224,6 +234,25 @@ export class ValueEncoder {
       default:
         throw new RdbError(`values of type ${(value as { type: string }).type} cannot be saved yet`);
     }
+  }
+
+  /**
+   * Writes `value` at once if it is a list of one listpack node that listNodePieces would write
+   * as one piece (most lists in a keyspace of many lists), as it would write it; false, having
+   * written nothing, for anything else. This skips the generators, which cost more than
+   * writing so small a value.
+   */
+  writeSmallList(sink: ByteSink, value: Value): boolean {
+    if (typeof value === 'string' || value.type !== 'list') return false;
+    const list = value as List;
+    if (list.nodeCount !== 1 || list.size > this.pieceElements) return false;
+    if (this.fill !== listMaxListpackSize() || this.packedThreshold < DEFAULT_PACKED_THRESHOLD) return false;
+    const node = list.nodeAt(0);
+    if (typeof node !== 'string' || node.length > this.pieceBytes) return false;
+    sink.len(1);
+    sink.len(QUICKLIST_NODE_CONTAINER_PACKED);
+    this.writeString(sink, node);
+    return true;
   }
 
   /** A string as writeString writes it; a long one in pieces of pieceBytes, with buffers of its own. */
