@@ -133,6 +133,14 @@ describe.skipIf(!hasOracle)('differential: HyperLogLog', () => {
         ['PFCOUNT', 's'],
         ['TTL', 's'],
         ['OBJECT', 'ENCODING', 'h'],
+        // A sparse HLL short enough for an embstr is still a raw string, as each change leaves it.
+        ['PFADD', 'tiny', 'a', 'b', 'c'],
+        ['STRLEN', 'tiny'],
+        ['OBJECT', 'ENCODING', 'tiny'],
+        ['PFMERGE', 'tiny2', 'tiny'],
+        ['OBJECT', 'ENCODING', 'tiny2'],
+        ['PFCOUNT', 'tiny'],
+        ['OBJECT', 'ENCODING', 'tiny'],
         // Errors through scripts.
         ['SET', 'corrupt', 'HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80\x7f\xfe'],
         ['EVAL', "return redis.pcall('PFCOUNT', KEYS[1])", '1', 'corrupt'],

@@ -7,6 +7,7 @@ import { RedisError, WRONGTYPE } from '../../errors.js';
 import { HllBuffer, isValidHllHeader } from '../../types/hyperloglog.js';
 import { isStringValue, type Value } from '../../types/value.js';
 import type { Database } from '../../keyspace/database.js';
+import { MutableString } from '../../types/mutable-string.js';
 
 export const ERR_INVALID_HLL = 'INVALIDOBJ Corrupted HLL object detected';
 const ERR_NOT_HLL = 'WRONGTYPE Key is not a valid HyperLogLog string value.';
@@ -27,14 +28,21 @@ export function hllOf(value: Value): HllBuffer {
   return hll;
 }
 
-function asString(hll: HllBuffer): string {
+/**
+ * The value to store: a string changed in place, as Redis's HLL is (created with createObject,
+ * or unshared by dbUnshareStringValue before each change): OBJECT ENCODING says raw, even for a
+ * sparse HLL short enough to be an embstr.
+ */
+function asValue(hll: HllBuffer): MutableString {
   const view = hll.view();
-  return Buffer.from(view.buffer, view.byteOffset, view.byteLength).toString('latin1');
+  const bytes = Buffer.alloc(view.byteLength);
+  bytes.set(view);
+  return MutableString.fromBuffer(bytes, view.byteLength);
 }
 
 /** A new key holding `hll` (announced as a new key, modification signalled). */
 export function addHll(db: Database, key: string, hll: HllBuffer): void {
-  db.set(key, asString(hll));
+  db.set(key, asValue(hll));
 }
 
 /**
@@ -42,5 +50,5 @@ export function addHll(db: Database, key: string, hll: HllBuffer): void {
  * access record stay, and nothing is signalled (the caller signals when Redis does).
  */
 export function replaceHll(db: Database, key: string, hll: HllBuffer): void {
-  db.store(key, asString(hll));
+  db.store(key, asValue(hll));
 }
