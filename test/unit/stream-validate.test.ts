@@ -178,6 +178,24 @@ describe('stream node check', () => {
     expect(isValidStreamListpack(lp)).toBe(false);
   });
 
+  it('reads integers of every width with their sign: a 64-bit -1 is no count, a 64-bit 0 is', () => {
+    // count (64-bit) 1, deleted 0, 1 master field "f", 0; one SAMEFIELDS entry: 2, 0, 0, "v", 4.
+    const tail = (deleted: number): number[] => [[deleted, 1], [1, 1], [0x81, 0x66, 2], [0, 1], [2, 1], [0, 1], [0, 1], [0x81, 0x76, 2], [4, 1]].flat();
+    const withCount = (bytes: number[], deleted = 0): Buffer => withSizeHeader(Buffer.from([0, 0, 0, 0, 10, 0, ...bytes, ...tail(deleted), 0xff]));
+    const one64 = withCount([0xf4, 1, 0, 0, 0, 0, 0, 0, 0, 9]);
+    expect(isValidStreamListpack(one64)).toBe(true);
+    // -1 live entries and 1 deleted: the one entry there is, but a count no node can have.
+    const minusOne64 = withCount([0xf4, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 9], 1);
+    expect(isValidStreamListpack(withCount([0xf4, 0, 0, 0, 0, 0, 0, 0, 0, 9], 1))).toBe(true);
+    expect(modelIsValid(minusOne64)).toBe(false);
+    expect(isValidStreamListpack(minusOne64)).toBe(false);
+    for (const [bytes, enc] of [[[0xf1, 0xff, 0xff, 3], 'int16'], [[0xf2, 0xff, 0xff, 0xff, 4], 'int24'], [[0xf3, 0xff, 0xff, 0xff, 0xff, 5], 'int32'], [[0xdf, 0xff, 2], 'int13']] as const) {
+      expect(isValidStreamListpack(withCount([...bytes], 1)), enc).toBe(false);
+      expect(modelIsValid(withCount([...bytes], 1)), enc).toBe(false);
+    }
+    expect(isValidStreamListpack(withCount([0xf3, 1, 0, 0, 0, 5]))).toBe(true);
+  });
+
   it('rejects at once a count of fields or entries the bytes cannot hold', () => {
     // count 0, deleted 0, 2^40 master fields (a 64-bit integer element), then nothing.
     const huge = [0xf4, 0, 0, 0, 0, 0, 1, 0, 0, 9];

@@ -111,16 +111,21 @@ function backlenSays(lp: Uint8Array, q: number, end: number, l: number): boolean
   return at === q && value === l;
 }
 
-/** A little-endian signed integer of `bytes` (2, 3, 4 or 8) bytes at p, as a number (inexact past 2^53, which no count reaches). */
+/**
+ * A little-endian signed integer of `bytes` (2, 3, 4 or 8) bytes at p, as a number: exact up
+ * to 2^53 in magnitude, and of the right sign beyond (no count gets that far anyway).
+ */
 function intAt(lp: Uint8Array, p: number, bytes: number): number {
-  let value = 0;
-  let scale = 1;
-  for (let i = 0; i < bytes; i++) {
-    value += (lp[p + i] as number) * scale;
-    scale *= 256;
-  }
-  // scale is now 2^(8 * bytes): the top bit set means negative.
-  return value >= scale / 2 ? value - scale : value;
+  const b0 = lp[p] as number;
+  const b1 = lp[p + 1] as number;
+  if (bytes === 2) return ((b0 | (b1 << 8)) << 16) >> 16;
+  const b2 = lp[p + 2] as number;
+  if (bytes === 3) return ((b0 | (b1 << 8) | (b2 << 16)) << 8) >> 8;
+  const low = (b0 | (b1 << 8) | (b2 << 16) | ((lp[p + 3] as number) << 24)) >>> 0;
+  if (bytes === 4) return low | 0;
+  // The high half signed, the low half unsigned: -1 is -2^32 + (2^32 - 1), exactly.
+  const high = (lp[p + 4] as number) | ((lp[p + 5] as number) << 8) | ((lp[p + 6] as number) << 16) | ((lp[p + 7] as number) << 24);
+  return high * 4294967296 + low;
 }
 
 /** The integer a string of n bytes at p is the decimal of (-?(0|[1-9][0-9]{0,17})), else NOT_AN_INTEGER. */
