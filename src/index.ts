@@ -10,7 +10,7 @@ import { aofWriter, persistenceRefusal, persistenceWarning, registerPersistence 
 import { rdbFiles } from './persistence/snapshot.js';
 import { loadAtStartup } from './persistence/load.js';
 import { LoadingInterrupted } from './persistence/loading.js';
-import { prepareScriptEngine } from './scripting/scripting.js';
+import { prepareScriptEngine, startScriptWorker } from './scripting/scripting.js';
 import { AclError, userLineCheck } from './acl/acl.js';
 import { CommandTable } from './commands/core/registry.js';
 
@@ -126,6 +126,7 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
     const message = (err as Error).message;
     throw new StartupRefused(aof !== null ? `Can't start: ${message}` : message);
   }
+  startScriptWorker(logger);
   return {
     get port() {
       return server.port;

@@ -27,19 +27,18 @@ let preparing: Promise<void> | null = null;
 /** Why the engine could not be created, for the error scripts answer then. */
 let unavailable = 'the Lua engine is not loaded';
 
+/** Whether startScriptWorker has run (it starts the worker once per process). */
+let workerStarted = false;
+
 /**
  * Loads the Lua engine once per process (about 20 ms; later calls wait for the same load). A
- * server that cannot have one still starts: its scripts answer an error saying why.
+ * server that cannot have one still starts: its scripts answer an error saying why. The
+ * worker scripts that may run away go to is started later (startScriptWorker).
  */
 export function prepareScriptEngine(log: Logger): Promise<void> {
   preparing ??= WasmScriptEngine.create(NODIS_VERSION).then(
     (created) => {
       engine = created;
-      try {
-        worker = new ScriptWorker(NODIS_VERSION);
-      } catch (err) {
-        log.warn(`Scripts run on the event loop (SCRIPT KILL cannot stop them): ${(err as Error).message}`);
-      }
     },
     (err: unknown) => {
       unavailable = `the Lua engine could not be loaded: ${(err as Error).message}`;
@@ -47,6 +46,28 @@ export function prepareScriptEngine(log: Logger): Promise<void> {
     },
   );
   return preparing;
+}
+
+/**
+ * Starts the script worker, once per process, when the engine is loaded. It is not started
+ * with the engine but once the dataset is loaded: its two threads take a second of CPU or so
+ * to start (their engine, their sources), which on a small machine would be taken from the
+ * load; and no client's script runs before the load is done (EVAL answers -LOADING, and the
+ * scripts an AOF replays run on the event loop, as every script not from a client does).
+ */
+export function startScriptWorker(log: Logger): void {
+  if (workerStarted || engine === null) return;
+  workerStarted = true;
+  try {
+    worker = new ScriptWorker(NODIS_VERSION);
+  } catch (err) {
+    log.warn(`Scripts run on the event loop (SCRIPT KILL cannot stop them): ${(err as Error).message}`);
+  }
+}
+
+/** Whether the process has a script worker (tests: it starts once the dataset is loaded). */
+export function hasScriptWorker(): boolean {
+  return worker !== null;
 }
 
 /** The process's engine, or null while none is loaded. */

@@ -246,6 +246,32 @@ export class ByteSource {
     return n;
   }
 
+  /**
+   * An RDB string object as bytes of the caller's own, in a buffer of its size that `allocate`
+   * gives: an LZF string is decompressed straight into it, a plain one copied once from the
+   * input. (blob() then a copy would go through the scratch buffer: a second copy.)
+   */
+  ownedBlob(allocate: (size: number) => Buffer): Buffer {
+    const n = this.lengthOrEncoding();
+    if (this.encoded) {
+      if (n === RDB_ENC_LZF) {
+        const [compressedLength, length] = this.lzfLengths();
+        const out = allocate(length);
+        this.lzfInto(compressedLength, out, length);
+        return out;
+      }
+      const text = String(this.encodedInt(n));
+      const out = allocate(text.length);
+      out.latin1Write(text, 0);
+      return out;
+    }
+    this.need(n);
+    const out = allocate(n);
+    this.buf.copy(out, 0, this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
   private encodedInt(encoding: number): number {
     switch (encoding) {
       case RDB_ENC_INT8:
@@ -266,19 +292,30 @@ export class ByteSource {
 
   /** Decompresses an LZF string into the scratch buffer; returns its length. */
   private lzf(): number {
+    const [compressedLength, length] = this.lzfLengths();
+    if (scratch.length < length || scratch.length > KEEP_SCRATCH) {
+      scratch = Buffer.allocUnsafe(Math.max(length, 64 * 1024));
+    }
+    this.lzfInto(compressedLength, scratch, length);
+    return length;
+  }
+
+  /** The compressed and decompressed lengths of an LZF string, checked against what is left. */
+  private lzfLengths(): [number, number] {
     const compressedLength = this.len();
     const length = this.len();
     if (compressedLength > this.remaining) this.truncated();
     if (length > compressedLength * LZF_MAX_RATIO) throw new RdbError('Invalid LZF compressed string');
+    return [compressedLength, length];
+  }
+
+  /** Decompresses the next compressedLength bytes into into[0, length), which they must fill exactly. */
+  private lzfInto(compressedLength: number, into: Buffer, length: number): void {
     this.need(compressedLength);
-    if (scratch.length < length || scratch.length > KEEP_SCRATCH) {
-      scratch = Buffer.allocUnsafe(Math.max(length, 64 * 1024));
-    }
-    const produced = lzfDecompress(this.buf, this.pos, this.pos + compressedLength, scratch, 0, length);
+    const produced = lzfDecompress(this.buf, this.pos, this.pos + compressedLength, into, 0, length);
     // Like lzf_decompress, an empty output is what a zero-length target always gets.
     if (produced !== length && !(length === 0 && produced === -1)) throw new RdbError('Invalid LZF compressed string');
     this.pos += compressedLength;
-    return length;
   }
 }
 

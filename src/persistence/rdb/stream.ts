@@ -173,20 +173,51 @@ function readRawId(src: ByteSource): string {
   return key;
 }
 
+/** Bytes of a slab the listpacks of a loaded stream are carved from. */
+const SLAB_BYTES = 64 * 1024;
+
+/**
+ * Buffers for the listpacks of one stream being loaded, carved from slabs of up to SLAB_BYTES:
+ * one ArrayBuffer per node (ten thousand for a million entries) costs more in allocation and
+ * garbage collection than the decompression. A slab is sized for the nodes left to load (as
+ * large as the last one), so a small stream takes no more than it needs; slabs are not shared
+ * between streams, so deleting one frees its memory. A slab lives while any of its nodes does:
+ * nodes trimmed from the head free slabs in order, and a node that grows (the tail, on XADD)
+ * moves to a buffer of its own.
+ */
+class ListpackSlab {
+  /** Nodes still to load, this one included (set before each allocation). */
+  nodesLeft = 0;
+  private slab: Buffer | null = null;
+  private used = 0;
+
+  readonly allocate = (size: number): Buffer => {
+    let slab = this.slab;
+    if (slab === null || this.used + size > slab.length) {
+      if (size * 4 > SLAB_BYTES) return Buffer.allocUnsafeSlow(size);
+      slab = Buffer.allocUnsafeSlow(Math.min(SLAB_BYTES, size * this.nodesLeft));
+      this.slab = slab;
+      this.used = 0;
+    }
+    const lp = slab.subarray(this.used, this.used + size);
+    this.used += size;
+    return lp;
+  };
+}
+
 /** A stream value (rdbLoadObject for RDB_TYPE_STREAM_LISTPACKS and _2), checked throughout. */
 export function decodeStream(src: ByteSource, type: number): Stream {
   const v2 = type === RDB_TYPE_STREAM_LISTPACKS_2;
   const stream = new Stream();
   const nodes = readCount(src, 2);
   const loaded: StreamNode[] = [];
+  const slab = new ListpackSlab();
   for (let i = 0; i < nodes; i++) {
     const key = src.blob();
     if (key.length !== ID_BYTES) throw new RdbError('Stream node key entry is not the size of a stream ID');
     const master = readIdBytes(key, 0);
-    // The blob may be the source's scratch buffer: the node gets a copy of its own.
-    const blob = src.blob();
-    const lp = Buffer.allocUnsafe(blob.length);
-    blob.copy(lp);
+    slab.nodesLeft = nodes - i;
+    const lp = src.ownedBlob(slab.allocate);
     if (!isValidStreamListpack(lp)) throw new RdbError('Stream listpack integrity check failed.');
     loaded.push(StreamNode.fromListpack(master, lp));
   }

@@ -1,0 +1,241 @@
+/**
+ * The stream node check run on every listpack loaded from a file or a RESTORE payload
+ * (isValidStreamListpack), against a plain model of the same rules: whatever bytes it is
+ * given, it answers as the model does, and what it accepts can be read without going out of
+ * bounds.
+ */
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Stream, elementText, idFromNumbers } from '../../src/types/stream/index.js';
+import { isValidStreamListpack } from '../../src/types/stream/validate.js';
+import { RdbError, encodeRdb, readRdb } from '../../src/persistence/rdb/index.js';
+
+/** One element of a listpack, as the model sees it: its integer value if it has one. */
+interface ModelElement {
+  int: number | null;
+}
+
+/** The elements of a listpack, or null when one is not whole or its backlen is wrong. */
+function modelElements(lp: Buffer): ModelElement[] | null {
+  if (lp.length < 7 || lp.readUInt32LE(0) !== lp.length || lp[lp.length - 1] !== 0xff) return null;
+  const end = lp.length - 1;
+  const out: ModelElement[] = [];
+  let p = 6;
+  while (p < end) {
+    const b = lp[p] as number;
+    let size: number;
+    let int: number | null = null;
+    let text: Buffer | null = null;
+    if (b < 0x80) {
+      size = 1;
+      int = b;
+    } else if (b < 0xc0) {
+      size = 1 + (b & 0x3f);
+      text = lp.subarray(p + 1, p + size);
+    } else if (b < 0xe0) {
+      size = 2;
+      if (p + 2 > end) return null;
+      int = (((b & 0x1f) << 8) | (lp[p + 1] as number)) << 19 >> 19;
+    } else if (b < 0xf0) {
+      if (p + 2 > end) return null;
+      size = 2 + (((b & 0x0f) << 8) | (lp[p + 1] as number));
+      text = lp.subarray(p + 2, p + size);
+    } else if (b === 0xf0) {
+      if (p + 5 > end) return null;
+      size = 5 + lp.readUInt32LE(p + 1);
+      text = lp.subarray(p + 5, Math.min(p + size, end));
+    } else if (b >= 0xf1 && b <= 0xf4) {
+      const bytes = b === 0xf1 ? 2 : b === 0xf2 ? 3 : b === 0xf3 ? 4 : 8;
+      size = 1 + bytes;
+      if (p + size > end) return null;
+      int = Number(BigInt.asIntN(bytes * 8, BigInt('0x' + Buffer.from(lp.subarray(p + 1, p + size)).reverse().toString('hex'))));
+    } else {
+      return null;
+    }
+    // The backlen: size in 7-bit groups, most significant first, all but the last byte flagged.
+    const groups: number[] = [];
+    for (let v = size; ; v = Math.floor(v / 128)) {
+      groups.unshift(v % 128);
+      if (v < 128) break;
+    }
+    const backlen = groups.map((g, i) => (i === 0 ? g : g | 128));
+    if (p + size + backlen.length > end) return null;
+    for (let i = 0; i < backlen.length; i++) if (lp[p + size + i] !== backlen[i]) return null;
+    if (text !== null && /^-?(0|[1-9][0-9]{0,17})$/.test(text.toString('latin1'))) int = Number(text.toString('latin1'));
+    out.push({ int });
+    p += size + backlen.length;
+  }
+  return out;
+}
+
+/** Whether the elements have the shape of a stream node (node.ts). */
+function modelIsValid(lp: Buffer): boolean {
+  const elements = modelElements(lp);
+  if (elements === null) return false;
+  let i = 0;
+  const int = (): number | null => (i < elements.length ? (elements[i++] as ModelElement).int : ((i = Infinity), null));
+  const skip = (n: number): boolean => {
+    i += n;
+    return i <= elements.length;
+  };
+  const count = int();
+  const deleted = int();
+  const masterFields = int();
+  if (count === null || deleted === null || masterFields === null || count < 0 || deleted < 0 || masterFields < 0) return false;
+  if (!skip(masterFields) || int() !== 0) return false;
+  for (let e = 0; e < count + deleted; e++) {
+    const flags = int();
+    if (flags === null || int() === null || int() === null) return false;
+    let fields = masterFields;
+    let extra = 3;
+    if ((flags & 2) === 0) {
+      const own = int();
+      if (own === null || own < 0) return false;
+      fields = own;
+      if (!skip(own)) return false;
+      extra += own + 1;
+    }
+    if (!skip(fields) || int() !== fields + extra) return false;
+  }
+  return i === elements.length;
+}
+
+const limits = { maxBytes: 4096, maxEntries: 100 };
+
+/** A stream of `n` entries whose fields sometimes differ from the first entry's. */
+function sampleStream(n: number, seed: number): Stream {
+  const stream = new Stream();
+  for (let i = 0; i < n; i++) {
+    const own = (i + seed) % 7 === 3;
+    const argv = own ? ['g', `v${i}`, 'h', String(i * 1000 - 5)] : ['f', i % 5 === 0 ? 'x'.repeat(200 + seed) : `value-${i}`];
+    stream.append(idFromNumbers(1000 + i * (seed + 1), i % 3), argv, 0, argv.length / 2, argv.join('').length, limits);
+  }
+  return stream;
+}
+
+/** Every element of every entry read through the iterator (what commands do with a node). */
+function readAll(stream: Stream): number {
+  let n = 0;
+  const it = stream.iterator(null, null, false);
+  while (it.next()) {
+    for (let i = 0; i < it.numFields; i++) n += elementText(it.lp, it.nextField()).length + elementText(it.lp, it.nextValue()).length;
+  }
+  return n;
+}
+
+/** Sets a listpack's total-bytes header to its length (so that damage inside it is what is met). */
+function withSizeHeader(lp: Buffer): Buffer {
+  lp.writeUInt32LE(lp.length, 0);
+  return lp;
+}
+
+describe('stream node check', () => {
+  it('accepts the nodes of streams built by XADD, as the model does', () => {
+    for (const seed of [0, 1, 5]) {
+      const stream = sampleStream(250, seed);
+      for (let i = 0; i < stream.nodeCount; i++) {
+        const lp = Buffer.from(stream.nodeAt(i).listpack);
+        expect(modelIsValid(lp)).toBe(true);
+        expect(isValidStreamListpack(lp)).toBe(true);
+      }
+    }
+  });
+
+  it('answers as the model does for damaged nodes: bytes changed, cut, inserted', () => {
+    const nodes: Buffer[] = [];
+    for (const seed of [0, 2]) {
+      const stream = sampleStream(120, seed);
+      for (let i = 0; i < stream.nodeCount; i++) nodes.push(Buffer.from(stream.nodeAt(i).listpack));
+    }
+    fc.assert(
+      fc.property(
+        fc.nat(nodes.length - 1),
+        fc.array(fc.record({ at: fc.nat(), op: fc.constantFrom('set', 'cut', 'insert'), byte: fc.integer({ min: 0, max: 255 }) }), { minLength: 1, maxLength: 3 }),
+        fc.boolean(),
+        (which, edits, fixHeader) => {
+          let lp = Buffer.from(nodes[which] as Buffer);
+          for (const edit of edits) {
+            const at = edit.at % lp.length;
+            if (edit.op === 'set') lp[at] = edit.byte;
+            else if (edit.op === 'cut') lp = Buffer.concat([lp.subarray(0, at), lp.subarray(at + 1)]);
+            else lp = Buffer.concat([lp.subarray(0, at), Buffer.from([edit.byte]), lp.subarray(at)]);
+          }
+          if (fixHeader && lp.length >= 4) withSizeHeader(lp);
+          expect(isValidStreamListpack(lp)).toBe(modelIsValid(lp));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('takes integers written as decimal strings where counts are expected, as Redis does', () => {
+    // count 1 (as "1"), deleted 0, 1 master field "f", 0; one SAMEFIELDS entry: 2, 0, 0, "v", 4.
+    const parts = [[0x81, 0x31, 2], [0, 1], [1, 1], [0x81, 0x66, 2], [0, 1], [2, 1], [0, 1], [0, 1], [0x81, 0x76, 2], [4, 1]];
+    const lp = withSizeHeader(Buffer.from([0, 0, 0, 0, 10, 0, ...parts.flat(), 0xff]));
+    expect(modelIsValid(lp)).toBe(true);
+    expect(isValidStreamListpack(lp)).toBe(true);
+    lp[7] = 0x2d; // "-": not an integer
+    expect(isValidStreamListpack(lp)).toBe(false);
+  });
+
+  it('reads integers of every width with their sign: a 64-bit -1 is no count, a 64-bit 0 is', () => {
+    // count (64-bit) 1, deleted 0, 1 master field "f", 0; one SAMEFIELDS entry: 2, 0, 0, "v", 4.
+    const tail = (deleted: number): number[] => [[deleted, 1], [1, 1], [0x81, 0x66, 2], [0, 1], [2, 1], [0, 1], [0, 1], [0x81, 0x76, 2], [4, 1]].flat();
+    const withCount = (bytes: number[], deleted = 0): Buffer => withSizeHeader(Buffer.from([0, 0, 0, 0, 10, 0, ...bytes, ...tail(deleted), 0xff]));
+    const one64 = withCount([0xf4, 1, 0, 0, 0, 0, 0, 0, 0, 9]);
+    expect(isValidStreamListpack(one64)).toBe(true);
+    // -1 live entries and 1 deleted: the one entry there is, but a count no node can have.
+    const minusOne64 = withCount([0xf4, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 9], 1);
+    expect(isValidStreamListpack(withCount([0xf4, 0, 0, 0, 0, 0, 0, 0, 0, 9], 1))).toBe(true);
+    expect(modelIsValid(minusOne64)).toBe(false);
+    expect(isValidStreamListpack(minusOne64)).toBe(false);
+    for (const [bytes, enc] of [[[0xf1, 0xff, 0xff, 3], 'int16'], [[0xf2, 0xff, 0xff, 0xff, 4], 'int24'], [[0xf3, 0xff, 0xff, 0xff, 0xff, 5], 'int32'], [[0xdf, 0xff, 2], 'int13']] as const) {
+      expect(isValidStreamListpack(withCount([...bytes], 1)), enc).toBe(false);
+      expect(modelIsValid(withCount([...bytes], 1)), enc).toBe(false);
+    }
+    expect(isValidStreamListpack(withCount([0xf3, 1, 0, 0, 0, 5]))).toBe(true);
+  });
+
+  it('rejects at once a count of fields or entries the bytes cannot hold', () => {
+    // count 0, deleted 0, 2^40 master fields (a 64-bit integer element), then nothing.
+    const huge = [0xf4, 0, 0, 0, 0, 0, 1, 0, 0, 9];
+    const lp = withSizeHeader(Buffer.from([0, 0, 0, 0, 0, 0, 0, 1, 0, 1, ...huge, 0, 1, 0xff]));
+    expect(isValidStreamListpack(lp)).toBe(false);
+    const entries = withSizeHeader(Buffer.from([0, 0, 0, 0, 0, 0, ...huge, 0, 1, 0, 1, 0, 1, 0xff]));
+    expect(isValidStreamListpack(entries)).toBe(false);
+  });
+});
+
+describe('loading stream nodes from an RDB file', () => {
+  function fileWith(stream: Stream, compression = true): Buffer {
+    return encodeRdb([{ id: 0, dict: new Map([['s', stream]]), expires: new Map() }], { compression });
+  }
+
+  it('loads nodes carved from shared buffers that read and grow as their own', () => {
+    const stream = sampleStream(400, 1);
+    const loaded = [...(readRdb(fileWith(stream)).databases.get(0)?.values() ?? [])][0]?.value as Stream;
+    expect(loaded.nodeCount).toBe(stream.nodeCount);
+    expect(readAll(loaded)).toBe(readAll(stream));
+    // Appending to the tail, which shares its slab with the nodes before it, leaves them intact.
+    for (let i = 0; i < 300; i++) loaded.append(idFromNumbers(10_000_000 + i, 0), ['f', 'w'.repeat(i % 50)], 0, 1, 51, limits);
+    const before = readAll(stream);
+    let after = 0;
+    const it = loaded.iterator(null, idFromNumbers(9_999_999, 0), false);
+    while (it.next()) for (let i = 0; i < it.numFields; i++) after += elementText(it.lp, it.nextField()).length + elementText(it.lp, it.nextValue()).length;
+    expect(after).toBe(before);
+  });
+
+  it('refuses a file with a damaged node with the error Redis gives, whatever the damage', () => {
+    const stream = sampleStream(300, 0);
+    const node = Buffer.from(stream.nodeAt(1).listpack);
+    // Uncompressed files keep the node's bytes as they are: find them and damage them.
+    const plain = fileWith(stream, false);
+    const at = plain.indexOf(node);
+    expect(at).toBeGreaterThan(0);
+    for (const offset of [6, 7, 20, node.length - 2]) {
+      const damaged = Buffer.from(plain);
+      damaged[at + offset] = (damaged[at + offset] as number) ^ 0x40;
+      expect(() => readRdb(damaged)).toThrow(new RdbError('Stream listpack integrity check failed.'));
+    }
+  });
+});
