@@ -444,13 +444,15 @@ export class ZSet implements CollectionValue {
   /**
    * Adds a member, skipping the limits (building a result set, loading one), unless it is
    * already there: false then. The caller sets the encoding when done (fitEncoding, setCompact).
+   * `own`: the member is a string of its own (read from a file), not possibly a view into
+   * another set's packed string, so the skiplist keeps it without a copy.
    */
-  insertNew(member: string, score: number): boolean {
+  insertNew(member: string, score: number, own = false): boolean {
     const data = this.data;
-    if (typeof data !== 'string') return data.insertNew(detached(member), score);
+    if (typeof data !== 'string') return data.insertNew(own ? member : detached(member), score);
     if (ZSet.find(data, member) !== -1) return false;
     const count = varintAt(data, 0);
-    if (count >= BUILD_PACKED_MAX) return this.toSkiplist().insertNew(detached(member), score);
+    if (count >= BUILD_PACKED_MAX) return this.toSkiplist().insertNew(own ? member : detached(member), score);
     this.repack(ZSet.packedWith(data, count, member, score));
     return true;
   }

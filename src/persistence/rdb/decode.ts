@@ -190,7 +190,8 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
         const member = src.string();
         const score = binary ? src.f64le() : readTextDouble(src);
         if (Number.isNaN(score)) throw new RdbError('Zset with NAN score detected');
-        if (!zset.insertNew(member, score)) throw new RdbError('Duplicate zset fields detected');
+        // The member was read into a string of its own: the set keeps it as it is.
+        if (!zset.insertNew(member, score, true)) throw new RdbError('Duplicate zset fields detected');
       }
       // Converted after loading, since the members do not come in order.
       zset.fitEncoding({ maxEntries: limits.zsetMaxListpackEntries, maxValue: limits.zsetMaxListpackValue });
