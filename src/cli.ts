@@ -157,12 +157,45 @@ function followLauncher(): void {
 const SIGNAL_TWIN_WINDOW_MS = 1000;
 
 /**
- * SIGTERM/SIGINT: shut down as configured (shutdown-on-sig*), a second signal exits at once.
+ * Takes SIGTERM/SIGINT from the start of main(), as Redis installs its handlers before it
+ * listens: the port accepts connections before the server's 'listening' callback runs, and a
+ * signal sent then (by a test or an orchestrator that saw the port open) would otherwise kill
+ * the process with no clean shutdown. Signals that come before the server can act on them wait
+ * and are handled, in order, once it can.
  * Started by bin/nodis-server's launcher, the signals it receives come as messages too.
  */
-function installSignalHandlers(server: NodisServer, config: Config, log: Logger, exit: (code: number) => void): void {
+class SignalGate {
+  private handler: ((signal: ShutdownSignal) => void) | null = null;
+  private readonly pending: ShutdownSignal[] = [];
+  private readonly pairing = new SignalPairing(SIGNAL_TWIN_WINDOW_MS);
+
+  constructor() {
+    process.on('SIGINT', () => this.pairing.deliver('SIGINT', 'direct', () => this.dispatch('SIGINT')));
+    process.on('SIGTERM', () => this.pairing.deliver('SIGTERM', 'direct', () => this.dispatch('SIGTERM')));
+    if (launched()) {
+      process.on('message', (message) => {
+        if (isRelayedSignal(message)) this.pairing.deliver(message.nodisSignal, 'relayed', () => this.dispatch(message.nodisSignal));
+      });
+      process.send?.(READY_FOR_SIGNALS);
+    }
+  }
+
+  /** From now on signals go to `handler`; those that came before are handled first. */
+  attach(handler: (signal: ShutdownSignal) => void): void {
+    this.handler = handler;
+    for (const signal of this.pending.splice(0)) handler(signal);
+  }
+
+  private dispatch(signal: ShutdownSignal): void {
+    if (this.handler === null) this.pending.push(signal);
+    else this.handler(signal);
+  }
+}
+
+/** SIGTERM/SIGINT: shut down as configured (shutdown-on-sig*), a second signal exits at once. */
+function signalHandler(server: NodisServer, config: Config, log: Logger, exit: (code: number) => void): (signal: ShutdownSignal) => void {
   let shuttingDown = false;
-  const onSignal = (signal: ShutdownSignal): void => {
+  return (signal: ShutdownSignal): void => {
     if (shuttingDown) {
       log.warn('You insist... exiting now.');
       exit(1);
@@ -186,15 +219,6 @@ function installSignalHandlers(server: NodisServer, config: Config, log: Logger,
       },
     );
   };
-  const pairing = new SignalPairing(SIGNAL_TWIN_WINDOW_MS);
-  process.on('SIGINT', () => pairing.deliver('SIGINT', 'direct', () => onSignal('SIGINT')));
-  process.on('SIGTERM', () => pairing.deliver('SIGTERM', 'direct', () => onSignal('SIGTERM')));
-  if (launched()) {
-    process.on('message', (message) => {
-      if (isRelayedSignal(message)) pairing.deliver(message.nodisSignal, 'relayed', () => onSignal(message.nodisSignal));
-    });
-    process.send?.(READY_FOR_SIGNALS);
-  }
 }
 
 /** The start-up line on V8's heap limit: its size and why. */
@@ -220,6 +244,7 @@ function heapLine(maxmemory: number): string {
  */
 export async function main(argv: string[], stdin?: string): Promise<void> {
   followLauncher();
+  const signals = new SignalGate();
   const args = argv.slice(2);
   const programExit = handleProgramOptions(args);
   if (programExit !== null) {
@@ -267,11 +292,11 @@ export async function main(argv: string[], stdin?: string): Promise<void> {
     const pidfile = config.getString('pidfile');
     if (pidfile !== '') writePidfile(resolve(config.getString('dir'), pidfile), log);
     server.onShutdown = () => exit(0);
-    installSignalHandlers(server, config, log, exit);
     log.info(`Running mode=standalone, port=${server.port}.`);
     const bind = config.getString('bind');
     log.info(`Listening on ${bind === '' ? 'no TCP address' : bind} at port ${server.port}`);
     log.info('Server initialized');
+    signals.attach(signalHandler(server, config, log, exit));
   };
   try {
     await startWithConfig(config, log, { configFile, onListening, users: directives.users });

@@ -71,7 +71,9 @@ export function readableLines(format: string, logfile: string, stdoutIsTTY: bool
 
 export function createLogger(verbosity: string, logfile: string, format = 'json'): Logger {
   const level = levelOf(verbosity);
-  const destination = logfile === '' ? pino.destination(1) : pino.destination({ dest: logfile, mkdir: true, sync: false });
+  // Written synchronously, as Redis writes its log: pino's asynchronous writes let the lines
+  // flushed at exit overtake one still being written (a shutdown's lines came out of order).
+  const destination = pino.destination(logfile === '' ? { dest: 1, sync: true } : { dest: logfile, mkdir: true, sync: true });
   if (readableLines(format, logfile, process.stdout.isTTY === true)) {
     // pino writes JSON with numeric levels and epoch times; each line is rewritten as it goes.
     const readable: DestinationStream & { flush(cb?: (err?: Error) => void): void } = {

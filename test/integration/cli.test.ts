@@ -130,6 +130,35 @@ describe('nodis-server command line', () => {
   });
 });
 
+describe('shutdown signals', () => {
+  // The port accepts connections before the 'listening' callback runs; a SIGTERM sent as soon
+  // as it does used to kill the process (exit by signal, buffered log lines lost).
+  it('takes a SIGTERM that comes before the server listens and shuts down cleanly once it does', { timeout: 30_000 }, async () => {
+    const port = await freePort();
+    const fixture = fileURLToPath(new URL('./fixtures/cli-main.mts', import.meta.url));
+    // Started as the launcher starts it, the server says on the channel when it takes signals.
+    const child = spawn(process.execPath, ['--import', 'tsx', fixture, '-'], {
+      stdio: ['pipe', 'pipe', 'pipe', 'ipc'],
+      env: { ...process.env, NODIS_HEAP_SIZING: 'sized by the test' },
+    });
+    let logs = '';
+    child.stdout?.on('data', (d: Buffer) => (logs += d.toString('latin1')));
+    const exited = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('close', (code, signal) => resolve([code, signal])));
+    await new Promise<void>((resolve, reject) => {
+      child.on('message', (message) => {
+        if (message === 'nodis:signals') resolve();
+      });
+      child.once('exit', () => reject(new Error('the server exited before it took signals')));
+    });
+    // main() now waits for its configuration on standard input: the signal comes before it listens.
+    child.kill('SIGTERM');
+    child.stdin?.end(`port ${port}\nsave ""\ndir ${dir}\n`);
+    expect(await exited).toEqual([0, null]);
+    const order = ['Server initialized', 'Received SIGTERM scheduling shutdown...', 'User requested shutdown...', 'nodis is now ready to exit, bye bye...'].map((msg) => logs.indexOf(`"msg":"${msg}"`));
+    expect(order.every((at, i) => at !== -1 && (i === 0 || at > (order[i - 1] as number)))).toBe(true);
+  });
+});
+
 describe('the log', () => {
   /** Runs the server with `args` until it is ready, then SIGTERM; its standard output. */
   async function runUntilSigterm(args: string[]): Promise<string> {

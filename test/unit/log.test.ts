@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { legacyLine, levelName, readableLines, redisTimestamp, setLogRole } from '../../src/log.js';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLogger, legacyLine, levelName, readableLines, redisTimestamp, setLogRole } from '../../src/log.js';
 
 describe('log lines', () => {
   it('names levels as Redis does', () => {
@@ -22,5 +25,22 @@ describe('log lines', () => {
     expect(readableLines('auto', '/var/log/nodis.log', true)).toBe(false);
     expect(readableLines('legacy', '/var/log/nodis.log', false)).toBe(true);
     expect(readableLines('json', '', true)).toBe(false);
+  });
+});
+
+describe('log writes', () => {
+  // A line written later by pino's asynchronous path could be overtaken by those flushed at exit.
+  it('are on disk when the call returns, in the order of the calls', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nodis-log-'));
+    try {
+      const file = join(dir, 'nodis.log');
+      const log = createLogger('notice', file);
+      log.warn('first');
+      log.warn('second');
+      const lines = readFileSync(file, 'latin1').trim().split('\n').map((line) => (JSON.parse(line) as { msg: string }).msg);
+      expect(lines).toEqual(['first', 'second']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
