@@ -98,13 +98,16 @@ export class Database {
   avgTtl = 0;
   /**
    * Per key, the LRU clock of its last access or its LFU record (see access.ts): OBJECT
-   * IDLETIME/FREQ and eviction. Kept beside the dict, entries leave with their keys.
+   * IDLETIME/FREQ and eviction. A value that is an object (a collection, a mutable string)
+   * holds its key's record itself (`access`, 8 bytes) and has no entry here (a map entry costs
+   * 28 bytes and more); only plain strings have theirs here. The record follows the key when
+   * its value changes between the two (put). Entries leave with their keys.
    */
   accessClock = new Map<string, number>();
   /**
-   * The access record of the keys that have none in accessClock: keys loaded from a file that
-   * saved none for them, as of the load (so that a million keys loaded cost no access entry
-   * until they are used). -1 while there are none.
+   * The access record of the keys that have none (no accessClock entry, or `access` -1): keys
+   * loaded from a file that saved none for them, as of the load (so that a million keys loaded
+   * cost no access entry until they are used). -1 while there are none.
    */
   unrecordedAccess = -1;
   /** Shared by every database of a server; follows maxmemory-policy. */
@@ -152,7 +155,7 @@ export class Database {
       this.hooks.notify(this, 'm', 'keymiss', key);
     } else {
       this.stats.hits++;
-      this.touch(key);
+      this.touchValue(key, value);
     }
     return value;
   }
@@ -170,21 +173,69 @@ export class Database {
 
   /** Records an access to an existing key (Redis updates the object's LRU/LFU on lookup). */
   touch(key: string): void {
-    this.setAccessRecord(key, accessRecord(this.access.lfu ? this.accessRecordOf(key) : undefined, this.access));
+    const value = this.dict.get(key);
+    if (value !== undefined) this.touchValue(key, value);
+  }
+
+  /** Records an access to `key`, whose value is `value`. */
+  private touchValue(key: string, value: Value): void {
+    const policy = this.access;
+    this.storeRecord(key, value, accessRecord(policy.lfu ? this.recordOfEntry(key, value) : undefined, policy));
   }
 
   /** Sets an existing key's access record (LRU clock or LFU record). */
   setAccessRecord(key: string, record: number): void {
+    const value = this.dict.get(key);
+    if (value !== undefined) this.storeRecord(key, value, record);
+  }
+
+  /** An existing key's access record (LRU clock or LFU record, see access.ts). */
+  accessRecordOf(key: string): number | undefined {
+    const value = this.dict.get(key);
+    return value === undefined ? undefined : this.recordOfEntry(key, value);
+  }
+
+  /** The access record of `key`, whose value is `value`; undefined when it has none. */
+  private recordOfEntry(key: string, value: Value): number | undefined {
+    const record = typeof value === 'string' ? this.accessClock.get(key) : value.access >= 0 ? value.access : undefined;
+    return record !== undefined || this.unrecordedAccess < 0 ? record : this.unrecordedAccess;
+  }
+
+  /** Puts `record` where the record of `key`, whose value is `value`, is kept. */
+  private storeRecord(key: string, value: Value, record: number): void {
+    if (typeof value !== 'string') {
+      value.access = record;
+      return;
+    }
     const size = this.accessClock.size;
     this.accessClock.set(key, record);
     // A key loaded without a record gets its entry now.
     if (this.accessClock.size !== size) this.usage.bytes += this.accessCapacity.add(size + 1);
   }
 
-  /** An existing key's access record (LRU clock or LFU record, see access.ts). */
-  accessRecordOf(key: string): number | undefined {
-    const record = this.accessClock.get(key);
-    return record !== undefined || this.unrecordedAccess < 0 ? record : this.unrecordedAccess;
+  /** Removes the accessClock entry of a key whose value is a plain string; true if it had one. */
+  private dropClockEntry(key: string): boolean {
+    if (!this.accessClock.delete(key)) return false;
+    this.usage.bytes += this.accessCapacity.remove(this.accessClock.size);
+    return true;
+  }
+
+  /**
+   * The record of `key` moves with it from `old` to `value` when one of them holds it itself and
+   * the other keeps it in accessClock: as before, a new value leaves the key's record as it was
+   * (callers set a new one where Redis makes a fresh object).
+   */
+  private moveRecord(key: string, old: Value, value: Value): void {
+    if (typeof old === 'string') {
+      if (typeof value === 'string') return;
+      const record = this.accessClock.get(key);
+      value.access = record ?? -1;
+      if (record !== undefined) this.dropClockEntry(key);
+    } else if (typeof value === 'string') {
+      if (old.access >= 0) this.storeRecord(key, value, old.access);
+    } else {
+      value.access = old.access;
+    }
   }
 
   /** A lookup that neither counts stats nor touches anything (TYPE-like internals, EXISTS). */
@@ -199,7 +250,7 @@ export class Database {
     // Callers change the value found in place: the old one must be copied first, if anyone wants it.
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
     const value = this.dict.get(key);
-    if (value !== undefined) this.touch(key);
+    if (value !== undefined) this.touchValue(key, value);
     return value;
   }
 
@@ -221,8 +272,8 @@ export class Database {
     if (!keepTtl && this.expires.size !== 0) this.removeExpireEntry(key);
     // A new value is a new object with a fresh record, except that an LFU counter survives an
     // overwrite, as in Redis's dbOverwrite.
-    if (!this.access.lfu || this.dict.size !== size) this.setAccessRecord(key, newAccessRecord(this.access));
-    else if (!this.accessClock.has(key)) this.setAccessRecord(key, this.accessRecordOf(key) ?? newAccessRecord(this.access));
+    if (!this.access.lfu || this.dict.size !== size) this.storeRecord(key, value, newAccessRecord(this.access));
+    else this.storeRecord(key, value, this.recordOfEntry(key, value) ?? newAccessRecord(this.access));
     this.hooks.keyModified(this, key);
   }
 
@@ -246,7 +297,7 @@ export class Database {
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
     this.put(key, value);
     this.hooks.notify(this, 'n', 'new', key);
-    this.setAccessRecord(key, newAccessRecord(this.access));
+    this.storeRecord(key, value, newAccessRecord(this.access));
   }
 
   /** Stores a value without touching the TTL or signalling (the caller signals). */
@@ -276,6 +327,7 @@ export class Database {
     else {
       usage.bytes += bytes - this.released(old);
       if (typeof old !== 'string') this.hooks.valueOverwritten(this, old);
+      this.moveRecord(key, old, value);
     }
   }
 
@@ -294,8 +346,8 @@ export class Database {
     dict.delete(key);
     let bytes = this.released(value) + stringBytes(key.length) - this.dictCapacity.remove(dict.size);
     if (this.expires.size !== 0 && this.expires.delete(key)) bytes += HEAP_NUMBER_BYTES - this.expiresCapacity.remove(this.expires.size);
-    if (this.accessClock.delete(key)) bytes -= this.accessCapacity.remove(this.accessClock.size);
     this.usage.bytes -= bytes;
+    if (typeof value === 'string') this.dropClockEntry(key);
     return value;
   }
 
@@ -344,11 +396,12 @@ export class Database {
       this.dict.set(key, value);
       if (typeof value !== 'string') value.account = this.usage;
       if (this.dict.size === size) return false;
+      // A value read from a file is fresh: it holds no record until given one below.
       this.usage.bytes += (typeof value === 'string' ? stringBytes(value.length) : value.bytes) + stringBytes(key.length) + this.dictCapacity.add(size + 1);
     }
     if (expireAt !== -1) this.setExpireEntry(key, expireAt);
     else if (replace) this.removeExpireEntry(key);
-    if (record !== undefined) this.setAccessRecord(key, record);
+    if (record !== undefined) this.storeRecord(key, value, record);
     return this.dict.size !== size;
   }
 
@@ -394,12 +447,13 @@ export class Database {
   /**
    * The share of the three maps' tables that one key takes on average (MEMORY USAGE): the
    * tables' bytes beyond an empty database's, over the entries. Its expires entry's share
-   * (and boxed time) only for a key that has one.
+   * (and boxed time) only for a key that has one, its access entry's only for a key that has
+   * one (a plain string's).
    */
-  tableShare(hasExpire: boolean): number {
+  tableShare(hasExpire: boolean, hasClockEntry: boolean): number {
     let share = 0;
     if (this.dict.size !== 0) share += this.dictCapacity.extraBytes / this.dict.size;
-    if (this.accessClock.size !== 0) share += this.accessCapacity.extraBytes / this.accessClock.size;
+    if (hasClockEntry && this.accessClock.size !== 0) share += this.accessCapacity.extraBytes / this.accessClock.size;
     if (hasExpire) share += HEAP_NUMBER_BYTES + this.expiresCapacity.extraBytes / this.expires.size;
     return share;
   }

@@ -77,7 +77,9 @@ export function redisValueSize(value: Value): number {
  */
 export function keyUsage(db: Database, key: string, value: Value): number {
   const hasExpire = db.expires.size !== 0 && db.expires.has(key);
-  return Math.round(stringBytes(key.length) + valueBytes(value) + db.tableShare(hasExpire));
+  // A plain string's access record is an entry of the access map; an object holds its own.
+  const hasClockEntry = typeof value === 'string' && db.accessClock.has(key);
+  return Math.round(stringBytes(key.length) + valueBytes(value) + db.tableShare(hasExpire, hasClockEntry));
 }
 
 /** Redis's LAZYFREE_THRESHOLD: values that take more allocations than this to free are freed lazily. */

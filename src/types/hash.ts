@@ -3,7 +3,7 @@ import { arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, map
 import { detached, entryAt, entryEnd, entryIs, firstEntry, packEntry, packParts, varintAt, varintWidth } from './packed.js';
 
 /** The HashValue object: data, account. */
-const HASH_OBJECT_BYTES = objectBytes(2);
+const HASH_OBJECT_BYTES = objectBytes(3);
 /** The table object: index, fields, values, slots, tableCapacity, tableRemoved, bytes. */
 const TABLE_OBJECT_BYTES = objectBytes(7);
 
@@ -89,6 +89,7 @@ export class HashValue implements CollectionValue {
   /** The packed string, or the table form. */
   private data: string | HashTable = '\0';
   account: SizeAccount | null = null;
+  access = -1;
 
   get bytes(): number {
     const data = this.data;

@@ -3,7 +3,7 @@ import { arrayBytes, objectBytes, stringBytes, type SizeAccount } from './heap-s
 import { backlenSize, decodeElement, element, intElementSize, LP_COUNT_UNKNOWN, LP_EOF, LP_HEADER_SIZE, previousElement, skipElement, stringAsInt, writeString as writePackedElement } from './stream/listpack.js';
 
 /** The List object: type, store, length, bytes, account. */
-const LIST_OBJECT_BYTES = objectBytes(5);
+const LIST_OBJECT_BYTES = objectBytes(6);
 /** An open node: items, head, count, packedBytes. */
 const OPEN_NODE_BYTES = objectBytes(4);
 const MIN_CAPACITY = 4;
@@ -279,6 +279,7 @@ export class List implements CollectionValue {
   private length = 0;
   bytes: number;
   account: SizeAccount | null = null;
+  access = -1;
 
   /** An empty list (`_capacity` is a hint it does not need), or the listpack `packed` alone (fromPacked). */
   constructor(_capacity = 0, packed: string | null = null, packedLength = 0) {

@@ -22,7 +22,7 @@ import { objectBytes, stringBytes, type SizeAccount } from './heap-size.js';
  */
 const BUFFER_OVERHEAD_BYTES = 200;
 /** The MutableString object itself: type, large, small, length, account, bytes. */
-const OWN_BYTES = objectBytes(6);
+const OWN_BYTES = objectBytes(7);
 
 /**
  * Up to this length the bytes are kept as a flat latin1 string (a change copies them: a few
@@ -46,6 +46,8 @@ export class MutableString {
   length: number;
   /** Where changes of `bytes` are reported while the value is in the keyspace (see CollectionValue). */
   account: SizeAccount | null = null;
+  /** The access record of the key holding it (see CollectionValue). */
+  access = -1;
   /** What the value takes: this object and its string, or its Buffer and the Buffer's capacity. */
   bytes: number;
 

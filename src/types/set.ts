@@ -5,7 +5,7 @@ import {
 import { copied, detached } from './packed.js';
 
 /** The SetValue object: data, account. */
-const SET_OBJECT_BYTES = objectBytes(2);
+const SET_OBJECT_BYTES = objectBytes(3);
 /** The table object: index, members, slots, tableCapacity, tableRemoved, bytes. */
 const TABLE_OBJECT_BYTES = objectBytes(6);
 
@@ -152,6 +152,7 @@ export class SetValue implements CollectionValue {
   /** The packed intset, or the table form. */
   private data: string | SetTable = EMPTY_INTSET;
   account: SizeAccount | null = null;
+  access = -1;
 
   get bytes(): number {
     const data = this.data;

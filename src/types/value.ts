@@ -27,6 +27,12 @@ export interface CollectionValue {
    */
   account: SizeAccount | null;
   /**
+   * The access record (LRU clock or LFU record, keyspace/access.ts) of the key holding the
+   * value, -1 for none; kept here rather than in a map beside the dict, which would cost a map
+   * entry per key (see Database.accessClock). Set by the database.
+   */
+  access: number;
+  /**
    * `bytes` computed afresh from the value's elements and the capacities it follows, in O(n):
    * equal to `bytes` unless a change was not counted (for tests).
    */

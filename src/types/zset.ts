@@ -6,7 +6,7 @@ import {
 } from './skiplist.js';
 
 /** The ZSet object: data, account. */
-const ZSET_OBJECT_BYTES = objectBytes(2);
+const ZSET_OBJECT_BYTES = objectBytes(3);
 /** The large form's object: owner, dict, zsl, bytes, tableCapacity, tableRemoved. */
 const SKIP_FORM_BYTES = objectBytes(6);
 /**
@@ -288,6 +288,7 @@ export class ZSet implements CollectionValue {
   /** The packed string, or the large form. */
   private data: string | SkipForm = '\0';
   account: SizeAccount | null = null;
+  access = -1;
 
   get type(): 'zset' {
     return 'zset';

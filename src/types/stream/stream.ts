@@ -61,6 +61,7 @@ export class Stream implements CollectionValue {
   /** What the stream last reported to its database's total (see syncBytes). */
   private reportedBytes = STREAM_OBJECT_BYTES;
   private sizeAccount: SizeAccount | null = null;
+  access = -1;
 
   get type(): 'stream' {
     return 'stream';
