@@ -75,6 +75,10 @@ export const DATASETS: Record<string, (i: number) => string> = {
   'set members (1 key)': (i) => resp(['SADD', 'bigset', `member:${pad7(i)}`]),
   'zset members (1 key)': (i) => resp(['ZADD', 'bigzset', String(i), `member:${pad7(i)}`]),
   'stream entries (1 key, one field → 16 B)': () => resp(['XADD', 'bigstream', '*', 'field', VALUE16]),
+  // Small keys of each collection: what a key costs beyond its elements (the value's object, the
+  // dict entry, the access record) weighs most here.
+  'hashes of 5 fields (per key)': (i) => resp(['HSET', `hash:${pad7(i)}`, 'name', 'nodis', 'visits', String(i), 'plan', 'free', 'country', 'fr', 'active', '1']),
+  'lists of 5 elements (per key)': (i) => resp(['RPUSH', `list:${pad7(i)}`, 'a', 'bb', 'ccc', String(i), VALUE16]),
 };
 
 /** Lines of one reply, where it is not 1 (XADD answers the ID as a bulk string). */
