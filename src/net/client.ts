@@ -376,6 +376,40 @@ export class Client implements ClientConnection {
     this.closing = true;
   }
 
+  async sendAndClose(chunks: AsyncIterable<Uint8Array>): Promise<boolean> {
+    this.flush();
+    // Replies held for the AOF's write of this turn go out first: they are flushed before the loop sleeps.
+    while (this.reply.pending !== 0 && !this.closed) {
+      await new Promise((resolve) => setImmediate(resolve));
+      this.flush();
+    }
+    // Nothing more is added to what goes out meanwhile (as closeAfterReply).
+    this.closing = true;
+    this.reply.enabled = false;
+    const socket = this.socket;
+    for await (const chunk of chunks) {
+      if (this.closed) return false;
+      this.server.stats.netOutputBytes += chunk.length;
+      if (!socket.write(chunk)) await this.drained();
+    }
+    if (this.closed) return false;
+    this.closeWhenWritten();
+    return true;
+  }
+
+  /** Resolves once the socket has written what it holds, or closed. */
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
+  }
+
   authenticate(user: AclUserView): void {
     this.user = user;
     this.authenticated = true;
