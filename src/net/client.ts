@@ -286,11 +286,6 @@ export class Client implements ClientConnection {
     return clientInputMemory(state);
   }
 
-  /** Output not written yet, what client-output-buffer-limit is checked against. */
-  outputBufferBytes(): number {
-    return this.reply.pending + this.socket.writableLength;
-  }
-
   /**
    * Where Redis would hold the output not written yet (CLIENT LIST obl, oll, omem), brought up
    * to date: what was handed to the socket or is still encoded, less what the socket wrote.
@@ -440,7 +435,8 @@ export class Client implements ClientConnection {
     const subscribed = isSubscribed(this);
     const limit = subscribed ? this.server.outputLimits.pubsub : this.server.outputLimits.normal;
     if (limit.hard === 0 && limit.soft === 0) return false;
-    const used = this.outputBufferBytes();
+    // As Redis, what the reply list takes: output within the static reply buffer is not counted.
+    const used = this.outputModel().memory;
     let over = limit.hard !== 0 && used >= limit.hard;
     if (limit.soft !== 0 && used >= limit.soft) {
       const now = Date.now();

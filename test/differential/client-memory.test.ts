@@ -233,10 +233,14 @@ describe.skipIf(!hasOracle)('differential: CLIENT LIST query buffer and memory f
         reader.pause();
         for (let i = 0; i < 100; i++) reader.send('GET', 'big');
         // 20 MB of replies, of which the sockets take a few MB: the rest waits in the server.
+        // Until all were run and the socket is full: the figures stop changing.
         let fields: Fields | undefined;
-        for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+        let previous = -1;
+        for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
           fields = (await clientList(observer)).get('reader');
-          if (num(fields, 'omem') > 5_000_000) break;
+          const omem = num(fields, 'omem');
+          if (omem > 5_000_000 && omem === previous && fields?.cmd === 'get') break;
+          previous = omem;
         }
         const info = (await observer.call('INFO', 'memory')) as string;
         const clientsMemory = Number(/^mem_clients_normal:(\d+)\r$/m.exec(info)?.[1]);
