@@ -125,8 +125,9 @@ export class OutputBufferModel {
   private used: number[] = [];
   private head = 0;
   private headSent = 0;
-  /** The room of the blocks (Redis's reply_bytes). */
+  /** The room of the blocks (Redis's reply_bytes), and the bytes they hold. */
   private replyBytes = 0;
+  private blockBytes = 0;
   /** Bytes appended so far, and of those, sent. */
   appended = 0;
 
@@ -142,9 +143,7 @@ export class OutputBufferModel {
 
   /** Unsent bytes. */
   get pending(): number {
-    let n = this.bufferUsed - this.bufferSent;
-    for (let i = this.head; i < this.sizes.length; i++) n += this.used[i] as number;
-    return n - this.headSent;
+    return this.bufferUsed - this.bufferSent + this.blockBytes - this.headSent;
   }
 
   /** `len` bytes of output added (_addReplyToBufferOrList), the static buffer being `bufferSize` bytes. */
@@ -160,6 +159,7 @@ export class OutputBufferModel {
     if (this.blocks !== 0) {
       const copy = Math.min(len, (this.sizes[last] as number) - (this.used[last] as number));
       this.used[last] = (this.used[last] as number) + copy;
+      this.blockBytes += copy;
       len -= copy;
     }
     if (len === 0) return;
@@ -167,6 +167,7 @@ export class OutputBufferModel {
     this.sizes.push(size);
     this.used.push(len);
     this.replyBytes += size;
+    this.blockBytes += len;
   }
 
   /** `n` bytes were written to the socket (_writevToClient). */
@@ -189,12 +190,18 @@ export class OutputBufferModel {
       }
       n -= left;
       this.replyBytes -= this.sizes[this.head] as number;
+      this.blockBytes -= this.used[this.head] as number;
       this.head++;
       this.headSent = 0;
     }
     if (this.head === this.sizes.length) {
       this.sizes.length = 0;
       this.used.length = 0;
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.sizes.length) {
+      // A client that never catches up: the slots of sent blocks are let go now and then.
+      this.sizes.splice(0, this.head);
+      this.used.splice(0, this.head);
       this.head = 0;
     }
   }

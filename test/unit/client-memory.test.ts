@@ -119,6 +119,21 @@ describe('where Redis would hold unsent output (CLIENT LIST obl, oll, omem)', ()
     expect(figures(m)).toEqual({ obl: 100, oll: 0, omem: 0, pending: 100 });
   });
 
+  it('keeps its figures through many blocks sent a part at a time', () => {
+    const m = new OutputBufferModel();
+    m.append(16384, 16384);
+    // Each append past the block's room takes a block of 20 KB room (20464 bytes).
+    for (let i = 0; i < 3000; i++) m.append(20464, 16384);
+    expect(figures(m)).toEqual({ obl: 16384, oll: 3000, omem: 3000 * (20464 + 40), pending: 16384 + 3000 * 20464 });
+    for (let i = 0; i < 2500; i++) m.sent(i === 0 ? 16384 + 20464 : 20464);
+    expect(figures(m)).toEqual({ obl: 0, oll: 500, omem: 500 * (20464 + 40), pending: 500 * 20464 });
+    m.sent(100);
+    m.append(10, 16384);
+    expect(figures(m)).toEqual({ obl: 0, oll: 501, omem: 501 * (20464 + 40), pending: 500 * 20464 - 100 + 10 });
+    m.sent(500 * 20464 - 100 + 10);
+    expect(figures(m)).toEqual({ obl: 0, oll: 0, omem: 0, pending: 0 });
+  });
+
   it('follows a client from what it added and what is still unsent', () => {
     const m = new OutputBufferModel();
     m.follow(50_000, 50_000, 16384);
