@@ -60,6 +60,39 @@ export function expiryNow(): number {
 /** Installs (or, with null, removes) the listener told before changes, on every database. */
 export function setKeyChangeListener(databases: readonly Database[], listener: KeyChangeListener | null): void {
   for (const db of databases) db.changeListener = listener;
+  if (listener === null) listenerReleased(databases);
+}
+
+/** Removes `listener` from the databases it is installed on (a job that ends or is aborted). */
+export function releaseKeyChangeListener(databases: readonly Database[], listener: KeyChangeListener): void {
+  for (const db of databases) if (db.changeListener === listener) db.changeListener = null;
+  listenerReleased(databases);
+}
+
+/** Who waits for the before-change hook of a server's databases to be free, by its first database. */
+const releaseWaiters = new WeakMap<Database, Array<() => void>>();
+
+/**
+ * Resolves the next time a listener is removed from these databases (a background save or
+ * rewrite ended): the hook may be free then, or taken again by a job started meanwhile.
+ */
+export function nextKeyChangeListenerRelease(databases: readonly Database[]): Promise<void> {
+  const first = databases[0];
+  if (first === undefined) return Promise.resolve();
+  return new Promise((resolve) => {
+    let waiters = releaseWaiters.get(first);
+    if (waiters === undefined) releaseWaiters.set(first, (waiters = []));
+    waiters.push(resolve);
+  });
+}
+
+function listenerReleased(databases: readonly Database[]): void {
+  const first = databases[0];
+  if (first === undefined) return;
+  const waiters = releaseWaiters.get(first);
+  if (waiters === undefined) return;
+  releaseWaiters.delete(first);
+  for (const resolve of waiters) resolve();
 }
 
 export interface KeyspaceStats {

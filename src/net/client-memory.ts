@@ -100,6 +100,125 @@ export class ReplyBufferModel {
   }
 }
 
+/** sizeof(clientReplyBlock): a reply list node's header (size, used) before its bytes. */
+const REPLY_BLOCK_HEADER = 16;
+/** sizeof(listNode) + sizeof(clientReplyBlock): what each node adds to omem besides its room. */
+const REPLY_NODE_OVERHEAD = 24 + REPLY_BLOCK_HEADER;
+
+/**
+ * Where Redis 7.0 would hold a client's unsent output (networking.c): its static reply buffer
+ * first (obl=, at most rbs bytes, taken only while the reply list is empty, and reusable only
+ * once all of it was sent), the rest in a list of blocks of 16 KB at least, each as big as the
+ * allocator's size class (oll= blocks, omem= their room plus a node's overhead each). Writes
+ * take the buffer's bytes first, then the blocks' in order, freeing each block once sent.
+ *
+ * nodis sees its output per batch written rather than per reply added, so a batch is one
+ * append here: the buffer and the block it spills into are Redis's, but where Redis would have
+ * filled a run of 16 KB blocks with many small replies this holds one block of their size.
+ */
+export class OutputBufferModel {
+  /** obl=: bytes in the static buffer, sent or not (Redis's bufpos). */
+  bufferUsed = 0;
+  private bufferSent = 0;
+  /** The blocks' room and bytes, from `head` on (earlier slots were sent and are reused). */
+  private sizes: number[] = [];
+  private used: number[] = [];
+  private head = 0;
+  private headSent = 0;
+  /** The room of the blocks (Redis's reply_bytes), and the bytes they hold. */
+  private replyBytes = 0;
+  private blockBytes = 0;
+  /** Bytes appended so far, and of those, sent. */
+  appended = 0;
+
+  /** oll=: blocks in the reply list. */
+  get blocks(): number {
+    return this.sizes.length - this.head;
+  }
+
+  /** omem=: what the reply list takes (getClientOutputBufferMemoryUsage). */
+  get memory(): number {
+    return this.replyBytes + REPLY_NODE_OVERHEAD * this.blocks;
+  }
+
+  /** Unsent bytes. */
+  get pending(): number {
+    return this.bufferUsed - this.bufferSent + this.blockBytes - this.headSent;
+  }
+
+  /** `len` bytes of output added (_addReplyToBufferOrList), the static buffer being `bufferSize` bytes. */
+  append(len: number, bufferSize: number): void {
+    this.appended += len;
+    if (this.blocks === 0) {
+      const take = Math.min(len, Math.max(0, bufferSize - this.bufferUsed));
+      this.bufferUsed += take;
+      len -= take;
+    }
+    if (len === 0) return;
+    const last = this.sizes.length - 1;
+    if (this.blocks !== 0) {
+      const copy = Math.min(len, (this.sizes[last] as number) - (this.used[last] as number));
+      this.used[last] = (this.used[last] as number) + copy;
+      this.blockBytes += copy;
+      len -= copy;
+    }
+    if (len === 0) return;
+    const size = mallocSize(Math.max(len, REPLY_BUFFER_SIZE) + REPLY_BLOCK_HEADER) - REPLY_BLOCK_HEADER;
+    this.sizes.push(size);
+    this.used.push(len);
+    this.replyBytes += size;
+    this.blockBytes += len;
+  }
+
+  /** `n` bytes were written to the socket (_writevToClient). */
+  sent(n: number): void {
+    if (this.bufferUsed > 0) {
+      const left = this.bufferUsed - this.bufferSent;
+      if (n < left) {
+        this.bufferSent += n;
+        return;
+      }
+      this.bufferUsed = 0;
+      this.bufferSent = 0;
+      n -= left;
+    }
+    while (n > 0 && this.head < this.sizes.length) {
+      const left = (this.used[this.head] as number) - this.headSent;
+      if (n < left) {
+        this.headSent += n;
+        return;
+      }
+      n -= left;
+      this.replyBytes -= this.sizes[this.head] as number;
+      this.blockBytes -= this.used[this.head] as number;
+      this.head++;
+      this.headSent = 0;
+    }
+    if (this.head === this.sizes.length) {
+      this.sizes.length = 0;
+      this.used.length = 0;
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.sizes.length) {
+      // A client that never catches up: the slots of sent blocks are let go now and then.
+      this.sizes.splice(0, this.head);
+      this.used.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  /**
+   * Brings the model to the client's output: `appendedTotal` bytes added so far, `unsent` of all
+   * added still to be written.
+   */
+  follow(appendedTotal: number, unsent: number, bufferSize: number): void {
+    if (appendedTotal > this.appended) this.append(appendedTotal - this.appended, bufferSize);
+    // Output dropped before it was written (a client closed for its limits) is as if sent.
+    else this.appended = appendedTotal;
+    const pending = this.pending;
+    if (pending > unsent) this.sent(pending - unsent);
+  }
+}
+
 /** The state of a client the figures are computed from. */
 export interface ClientMemoryState {
   /** Bytes of the query buffer: unparsed input, plus the current read's parsed part while a command of it runs. */
@@ -117,7 +236,7 @@ export interface ClientMemoryState {
   channels: number;
   patterns: number;
   shardChannels: number;
-  /** Output not yet written (omem). */
+  /** What the reply list takes (omem=, OutputBufferModel), not the static buffer's bytes: those are in rbs. */
   outputBytes: number;
   /** The size of Redis's static reply buffer (rbs=, ReplyBufferModel). */
   replyBufferSize: number;

@@ -12,7 +12,7 @@ import type { TrackingState } from '../pubsub/tracking.js';
 import { isSubscribed } from '../pubsub/registry.js';
 import { coarseNow } from '../keyspace/access.js';
 import {
-  ReplyBufferModel, argvBytes, argvSlots, clientInputMemory, clientMemoryFigures, clientTotalMemory, queryBufferCapacity, type ClientMemoryState,
+  OutputBufferModel, ReplyBufferModel, argvBytes, argvSlots, clientInputMemory, clientMemoryFigures, clientTotalMemory, queryBufferCapacity, type ClientMemoryState,
 } from './client-memory.js';
 import type { ClientsMemory } from './clients-memory.js';
 
@@ -74,6 +74,10 @@ export class Client implements ClientConnection {
   };
   /** The size Redis's reply buffer would have for this client's replies (CLIENT LIST rbs=, rbp=, tot-mem). */
   private readonly replyBuffer = new ReplyBufferModel();
+  /** Where Redis would hold this client's unsent output (CLIENT LIST obl, oll, omem). */
+  private readonly outputBuffer = new OutputBufferModel();
+  /** Bytes of output handed to the socket so far. */
+  private outputHanded = 0;
   commandName = '';
   /** Last command run, for CLIENT LIST cmd=. */
   lastCommand = 'NULL';
@@ -266,6 +270,7 @@ export class Client implements ClientConnection {
     // Checked before the socket takes the bytes, as Redis counts its reply list.
     if (this.server.outputLimitsActive && this.overOutputLimits()) return;
     const n = this.reply.flush(this.socket);
+    this.outputHanded += n;
     this.server.stats.netOutputBytes += n;
     this.replyBuffer.wrote(n);
     if (this.closing && (n !== 0 || this.socket.writableLength !== 0)) {
@@ -281,9 +286,35 @@ export class Client implements ClientConnection {
     return clientInputMemory(state);
   }
 
-  /** Output not written yet (CLIENT LIST omem), what client-output-buffer-limit is checked against. */
-  outputBufferBytes(): number {
-    return this.reply.pending + this.socket.writableLength;
+  /**
+   * Where Redis would hold the output not written yet (CLIENT LIST obl, oll, omem), brought up
+   * to date: what was handed to the socket or is still encoded, less what the socket wrote.
+   */
+  private outputModel(): OutputBufferModel {
+    const model = this.outputBuffer;
+    const pending = this.reply.pending;
+    model.follow(this.outputHanded + pending, pending + this.socketUnsent(), this.replyBuffer.size);
+    return model;
+  }
+
+  /**
+   * Bytes handed to the socket that the kernel has not taken yet. The socket counts a write in
+   * writableLength until all of it went out; the part the kernel took already is known to
+   * libuv's write queue, so the write in flight counts for what is left of it.
+   */
+  private socketUnsent(): number {
+    const queued = this.socket.writableLength;
+    if (queued === 0) return 0;
+    const internals = this.socket as unknown as { _writableState?: { writing?: boolean; writelen?: number }; _handle?: { writeQueueSize?: number } };
+    const state = internals._writableState;
+    const left = internals._handle?.writeQueueSize;
+    if (state?.writing !== true || typeof state.writelen !== 'number' || typeof left !== 'number' || left > state.writelen) return queued;
+    return queued - state.writelen + left;
+  }
+
+  /** CLIENT LIST omem=: what Redis's reply list would take (INFO client_recent_max_output_buffer). */
+  replyListBytes(): number {
+    return this.outputModel().memory;
   }
 
   /**
@@ -319,7 +350,7 @@ export class Client implements ClientConnection {
     state.channels = this.channels.size;
     state.patterns = this.patterns.size;
     state.shardChannels = this.shardChannels.size;
-    state.outputBytes = this.outputBufferBytes();
+    state.outputBytes = this.outputModel().memory;
     state.replyBufferSize = this.replyBuffer.size;
     return state;
   }
@@ -338,6 +369,40 @@ export class Client implements ClientConnection {
 
   closeAfterReply(): void {
     this.closing = true;
+  }
+
+  async sendAndClose(chunks: AsyncIterable<Uint8Array>): Promise<boolean> {
+    this.flush();
+    // Replies held for the AOF's write of this turn go out first: they are flushed before the loop sleeps.
+    while (this.reply.pending !== 0 && !this.closed) {
+      await new Promise((resolve) => setImmediate(resolve));
+      this.flush();
+    }
+    // Nothing more is added to what goes out meanwhile (as closeAfterReply).
+    this.closing = true;
+    this.reply.enabled = false;
+    const socket = this.socket;
+    for await (const chunk of chunks) {
+      if (this.closed) return false;
+      this.server.stats.netOutputBytes += chunk.length;
+      if (!socket.write(chunk)) await this.drained();
+    }
+    if (this.closed) return false;
+    this.closeWhenWritten();
+    return true;
+  }
+
+  /** Resolves once the socket has written what it holds, or closed. */
+  private drained(): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('drain', done);
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('drain', done);
+      this.socket.on('close', done);
+    });
   }
 
   authenticate(user: AclUserView): void {
@@ -370,7 +435,8 @@ export class Client implements ClientConnection {
     const subscribed = isSubscribed(this);
     const limit = subscribed ? this.server.outputLimits.pubsub : this.server.outputLimits.normal;
     if (limit.hard === 0 && limit.soft === 0) return false;
-    const used = this.outputBufferBytes();
+    // As Redis, what the reply list takes: output within the static reply buffer is not counted.
+    const used = this.outputModel().memory;
     let over = limit.hard !== 0 && used >= limit.hard;
     if (limit.soft !== 0 && used >= limit.soft) {
       const now = Date.now();
@@ -426,12 +492,15 @@ export class Client implements ClientConnection {
     const qbuf = state.queryBuffer;
     const argvMem = state.argvBytes;
     const omem = state.outputBytes;
+    const output = this.outputBuffer;
     const memory = clientMemoryFigures(state);
     return (
       `id=${this.id} addr=${this.addr} laddr=${this.laddr} fd=${this.fd()} name=${this.name} age=${age} idle=${idle} ` +
       `flags=${flags} db=${this.db.id} sub=${this.channels.size} psub=${this.patterns.size} ssub=${this.shardChannels.size} ` +
       `multi=${multi === null ? -1 : multi.queue.length} qbuf=${qbuf} qbuf-free=${memory.qbufFree} argv-mem=${argvMem} ` +
-      `multi-mem=${memory.multiMem} rbs=${this.replyBuffer.size} rbp=${this.replyBuffer.peak} obl=0 oll=0 omem=${omem} tot-mem=${memory.totMem} events=r ` +
+      `multi-mem=${memory.multiMem} rbs=${this.replyBuffer.size} rbp=${this.replyBuffer.peak} obl=${output.bufferUsed} oll=${output.blocks} omem=${omem} tot-mem=${memory.totMem} ` +
+      // Redis watches for writability while output waits for the socket.
+      `events=${this.socketUnsent() !== 0 ? 'rw' : 'r'} ` +
       `cmd=${this.executing !== null ? 'exec' : this.commandName === '' ? this.lastCommand : this.commandName} ` +
       `user=${this.user.name} redir=${this.tracking === null ? -1 : this.tracking.redirect} resp=${this.reply.resp}`
     );
@@ -444,7 +513,7 @@ export class Client implements ClientConnection {
    */
   /** Redis's clientsCronResizeOutputBuffer, for the figures (see ReplyBufferModel). */
   resizeReplyBuffer(nowMs: number): void {
-    this.replyBuffer.resize(nowMs, this.reply.pending);
+    this.replyBuffer.resize(nowMs, this.outputModel().bufferUsed);
   }
 
   trimIdleQueryBuffer(nowSeconds: number): void {

@@ -748,7 +748,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
       const client = next.value;
       client.trimIdleQueryBuffer(nowSeconds);
       client.resizeReplyBuffer(now);
-      this.clientsMemory.trackBuffers(nowSeconds, client.inputBufferBytes(), client.outputBufferBytes());
+      this.clientsMemory.trackBuffers(nowSeconds, client.inputBufferBytes(), client.replyListBytes());
       // Output written since the last figure (a socket's drain event fires only after a full buffer) is given back.
       client.updateMemoryUsage();
     }

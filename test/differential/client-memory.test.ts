@@ -222,4 +222,54 @@ describe.skipIf(!hasOracle)('differential: CLIENT LIST query buffer and memory f
     expect(memory(mine)).toEqual(memory(theirs));
     expect(memory(theirs)).toEqual({ rbs: '1024', rbp: '0', qbufFree: '0', totMem: '1800' });
   }, 30_000);
+
+  it('output a client does not read waits in the reply buffer (obl, up to 16 KB) and then in reply blocks (oll, omem), as in Redis', async () => {
+    const waiting = async (port: number) => {
+      const observer = await RawClient.connect(port);
+      const reader = await RawClient.connect(port);
+      try {
+        await reader.call('CLIENT', 'SETNAME', 'reader');
+        await observer.call('SET', 'big', 'x'.repeat(200_000));
+        reader.pause();
+        for (let i = 0; i < 100; i++) reader.send('GET', 'big');
+        // 20 MB of replies, of which the sockets take a few MB: the rest waits in the server.
+        // Until all were run and the socket is full: the figures stop changing.
+        let fields: Fields | undefined;
+        let previous = -1;
+        for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 100))) {
+          fields = (await clientList(observer)).get('reader');
+          const omem = num(fields, 'omem');
+          if (omem > 5_000_000 && omem === previous && fields?.cmd === 'get') break;
+          previous = omem;
+        }
+        const info = (await observer.call('INFO', 'memory')) as string;
+        const clientsMemory = Number(/^mem_clients_normal:(\d+)\r$/m.exec(info)?.[1]);
+        const [obl, oll, omem, rbs, total] = ['obl', 'oll', 'omem', 'rbs', 'tot-mem'].map((name) => num(fields, name)) as [number, number, number, number, number];
+        const waitingShape = {
+          bufferWithinItsSize: obl <= rbs && rbs <= 16384,
+          blocks: oll > 0,
+          // Blocks of 16 KB at least, each with its list node and header.
+          memoryCoversBlocks: omem >= oll * (16384 + 40),
+          totalCoversOutput: total >= omem + rbs,
+          clientsCoverTotal: clientsMemory >= total,
+          events: fields?.events,
+        };
+        // Once read, nothing waits any more.
+        reader.resume();
+        for (const deadline = Date.now() + 20_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+          fields = (await clientList(observer)).get('reader');
+          if (num(fields, 'omem') === 0 && num(fields, 'obl') === 0) break;
+        }
+        return { waitingShape, after: { obl: fields?.obl, oll: fields?.oll, omem: fields?.omem, events: fields?.events } };
+      } finally {
+        for (const c of [observer, reader]) c.close();
+      }
+    };
+    const [mine, theirs] = await Promise.all([waiting(servers.nodis.port), waiting(servers.redis.port)]);
+    expect(mine).toEqual(theirs);
+    expect(theirs).toEqual({
+      waitingShape: { bufferWithinItsSize: true, blocks: true, memoryCoversBlocks: true, totalCoversOutput: true, clientsCoverTotal: true, events: 'rw' },
+      after: { obl: '0', oll: '0', omem: '0', events: 'r' },
+    });
+  }, 60_000);
 });

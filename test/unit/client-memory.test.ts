@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ReplyBufferModel, argvSlots, clientMemoryFigures, queryBufferCapacity } from '../../src/net/client-memory.js';
+import { OutputBufferModel, ReplyBufferModel, argvSlots, clientMemoryFigures, queryBufferCapacity } from '../../src/net/client-memory.js';
 import { mallocSize } from '../../src/server/memory.js';
 
 describe('CLIENT LIST memory figures', () => {
@@ -77,5 +77,70 @@ describe('CLIENT LIST memory figures', () => {
     expect([argvSlots(0, 0), argvSlots(3, 2), argvSlots(5000, 0), argvSlots(5000, 1024), argvSlots(5000, 1025), argvSlots(5000, 4097)]).toEqual([
       0, 3, 1024, 1024, 2048, 5000,
     ]);
+  });
+});
+
+describe('where Redis would hold unsent output (CLIENT LIST obl, oll, omem)', () => {
+  const figures = (m: OutputBufferModel) => ({ obl: m.bufferUsed, oll: m.blocks, omem: m.memory, pending: m.pending });
+
+  it('fills the reply buffer first, then blocks of 16 KB at least, of their allocation size', () => {
+    const m = new OutputBufferModel();
+    m.append(10_000, 16384);
+    expect(figures(m)).toEqual({ obl: 10_000, oll: 0, omem: 0, pending: 10_000 });
+    // What does not fit in the buffer spills into a block of 16 KB (the allocator's 20 KB class, less the block header).
+    m.append(10_000, 16384);
+    expect(figures(m)).toEqual({ obl: 16384, oll: 1, omem: 20480 - 16 + 40, pending: 20_000 });
+    // The block's room is used before a new one is taken; once the list has blocks, the buffer takes no more.
+    m.append(16_000, 16384);
+    expect(figures(m)).toEqual({ obl: 16384, oll: 1, omem: 20480 - 16 + 40, pending: 36_000 });
+    m.append(1000, 16384);
+    expect(figures(m)).toEqual({ obl: 16384, oll: 2, omem: 2 * (20480 - 16 + 40), pending: 37_000 });
+    // A big reply gets one block of its own size class.
+    m.append(1_000_000, 16384);
+    expect(m.blocks).toBe(3);
+    expect(m.memory).toBe(2 * (20480 - 16 + 40) + 1_048_576 - 16 + 40);
+  });
+
+  it('writes the buffer first, then the blocks in order, freeing each once sent', () => {
+    const m = new OutputBufferModel();
+    m.append(40_000, 16384);
+    expect(figures(m)).toEqual({ obl: 16384, oll: 1, omem: 24576 - 16 + 40, pending: 40_000 });
+    // Part of the buffer written: it still holds its bytes, and takes no new ones until all are sent.
+    m.sent(1000);
+    expect(figures(m)).toEqual({ obl: 16384, oll: 1, omem: 24576 - 16 + 40, pending: 39_000 });
+    m.sent(15_384 + 100);
+    expect(figures(m)).toEqual({ obl: 0, oll: 1, omem: 24576 - 16 + 40, pending: 23_516 });
+    // While blocks wait, new output goes to them, not to the emptied buffer.
+    m.append(10, 16384);
+    expect(figures(m)).toEqual({ obl: 0, oll: 1, omem: 24576 - 16 + 40, pending: 23_526 });
+    m.sent(23_526);
+    expect(figures(m)).toEqual({ obl: 0, oll: 0, omem: 0, pending: 0 });
+    m.append(100, 16384);
+    expect(figures(m)).toEqual({ obl: 100, oll: 0, omem: 0, pending: 100 });
+  });
+
+  it('keeps its figures through many blocks sent a part at a time', () => {
+    const m = new OutputBufferModel();
+    m.append(16384, 16384);
+    // Each append past the block's room takes a block of 20 KB room (20464 bytes).
+    for (let i = 0; i < 3000; i++) m.append(20464, 16384);
+    expect(figures(m)).toEqual({ obl: 16384, oll: 3000, omem: 3000 * (20464 + 40), pending: 16384 + 3000 * 20464 });
+    for (let i = 0; i < 2500; i++) m.sent(i === 0 ? 16384 + 20464 : 20464);
+    expect(figures(m)).toEqual({ obl: 0, oll: 500, omem: 500 * (20464 + 40), pending: 500 * 20464 });
+    m.sent(100);
+    m.append(10, 16384);
+    expect(figures(m)).toEqual({ obl: 0, oll: 501, omem: 501 * (20464 + 40), pending: 500 * 20464 - 100 + 10 });
+    m.sent(500 * 20464 - 100 + 10);
+    expect(figures(m)).toEqual({ obl: 0, oll: 0, omem: 0, pending: 0 });
+  });
+
+  it('follows a client from what it added and what is still unsent', () => {
+    const m = new OutputBufferModel();
+    m.follow(50_000, 50_000, 16384);
+    expect(figures(m)).toMatchObject({ obl: 16384, oll: 1, pending: 50_000 });
+    m.follow(50_000, 30_000, 16384);
+    expect(figures(m)).toMatchObject({ obl: 0, oll: 1, pending: 30_000 });
+    m.follow(50_000, 0, 16384);
+    expect(figures(m)).toEqual({ obl: 0, oll: 0, omem: 0, pending: 0 });
   });
 });

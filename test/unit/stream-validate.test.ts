@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Stream, elementText, idFromNumbers } from '../../src/types/stream/index.js';
-import { isValidStreamListpack } from '../../src/types/stream/validate.js';
+import { canonicalStreamListpack, isValidStreamListpack, streamListpackNeedsRewrite } from '../../src/types/stream/validate.js';
 import { RdbError, encodeRdb, readRdb } from '../../src/persistence/rdb/index.js';
 
 /** One element of a listpack, as the model sees it: its integer value if it has one. */
@@ -61,7 +61,11 @@ function modelElements(lp: Buffer): ModelElement[] | null {
     const backlen = groups.map((g, i) => (i === 0 ? g : g | 128));
     if (p + size + backlen.length > end) return null;
     for (let i = 0; i < backlen.length; i++) if (lp[p + size + i] !== backlen[i]) return null;
-    if (text !== null && /^-?(0|[1-9][0-9]{0,17})$/.test(text.toString('latin1'))) int = Number(text.toString('latin1'));
+    // string2ll: "0", or digits without a leading zero after an optional "-", within 64 bits.
+    if (text !== null && /^(0|-?[1-9][0-9]{0,18})$/.test(text.toString('latin1'))) {
+      const big = BigInt(text.toString('latin1'));
+      if (big >= -(2n ** 63n) && big < 2n ** 63n) int = Number(big);
+    }
     out.push({ int });
     p += size + backlen.length;
   }
@@ -176,6 +180,44 @@ describe('stream node check', () => {
     expect(isValidStreamListpack(lp)).toBe(true);
     lp[7] = 0x2d; // "-": not an integer
     expect(isValidStreamListpack(lp)).toBe(false);
+  });
+
+  it('reads those strings as string2ll does: "-0" is none, integers of 19 digits are, within 64 bits', () => {
+    // count 1, deleted 0, 1 master field "f", 0; one SAMEFIELDS entry: 2, <ms delta>, 0, "v", 4.
+    const withMsDelta = (text: string): Buffer => {
+      const bytes = [...Buffer.from(text, 'latin1')];
+      const parts = [[1, 1], [0, 1], [1, 1], [0x81, 0x66, 2], [0, 1], [2, 1], [0x80 | bytes.length, ...bytes, bytes.length + 1], [0, 1], [0x81, 0x76, 2], [4, 1]];
+      return withSizeHeader(Buffer.from([0, 0, 0, 0, 10, 0, ...parts.flat(), 0xff]));
+    };
+    for (const text of ['0', '-1', '1000000000000000000', '9223372036854775807', '-9223372036854775808']) {
+      expect(isValidStreamListpack(withMsDelta(text)), text).toBe(true);
+      expect(modelIsValid(withMsDelta(text)), text).toBe(true);
+    }
+    for (const text of ['-0', '00', '9223372036854775808', '-9223372036854775809', '10000000000000000000', '+1']) {
+      expect(isValidStreamListpack(withMsDelta(text)), text).toBe(false);
+      expect(modelIsValid(withMsDelta(text)), text).toBe(false);
+    }
+  });
+
+  it('rewrites a node with integers as strings as XADD would have written it, entries unchanged', () => {
+    // count "1", deleted 0, 1 master field "f", "0"; one entry: flags "-2" (same fields), ms delta
+    // "1000000000000000000", seq delta "7", "v", lp-count "4".
+    const parts = [[0x81, 0x31, 2], [0, 1], [1, 1], [0x81, 0x66, 2], [0x81, 0x30, 2], [0x82, 0x2d, 0x32, 3],
+      [0x93, ...Buffer.from('1000000000000000000'), 20], [0x81, 0x37, 2], [0x81, 0x76, 2], [0x81, 0x34, 2]];
+    const lp = withSizeHeader(Buffer.from([0, 0, 0, 0, 10, 0, ...parts.flat(), 0xff]));
+    expect(isValidStreamListpack(lp)).toBe(true);
+    expect(streamListpackNeedsRewrite()).toBe(true);
+    const canonical = canonicalStreamListpack(lp);
+    expect(isValidStreamListpack(canonical)).toBe(true);
+    expect(streamListpackNeedsRewrite()).toBe(false);
+    // count 1, deleted 0, 1, "f", 0; flags 2, the delta as a 64-bit integer, 7, "v", 4.
+    const delta = Buffer.alloc(8);
+    delta.writeBigInt64LE(1000000000000000000n);
+    expect([...canonical]).toEqual([canonical.length, 0, 0, 0, 10, 0, 1, 1, 0, 1, 1, 1, 0x81, 0x66, 2, 0, 1, 2, 1, 0xf4, ...delta, 9, 7, 1, 0x81, 0x76, 2, 4, 1, 0xff]);
+    // A node XADD wrote needs no rewrite.
+    const stream = sampleStream(50, 1);
+    expect(isValidStreamListpack(Buffer.from(stream.nodeAt(0).listpack))).toBe(true);
+    expect(streamListpackNeedsRewrite()).toBe(false);
   });
 
   it('reads integers of every width with their sign: a 64-bit -1 is no count, a 64-bit 0 is', () => {

@@ -131,6 +131,13 @@ export interface ClientConnection extends CommandContext {
   authenticate(user: AclUserView): void;
   /** Answer this reply, then close the connection (QUIT). */
   closeAfterReply(): void;
+  /**
+   * A bulk transfer too big to hold in memory (a snapshot for SYNC): writes the replies added so
+   * far, then `chunks` as they come, each once the socket has taken those before, and closes the
+   * connection once all is written. Resolves to true once the last chunk was handed to the
+   * socket, false if the connection closed before.
+   */
+  sendAndClose(chunks: AsyncIterable<Uint8Array>): Promise<boolean>;
   /** CLIENT REPLY ON|OFF|SKIP */
   replyMode: 'on' | 'off' | 'skip';
   /** CLIENT NO-EVICT */

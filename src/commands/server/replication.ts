@@ -4,10 +4,10 @@
  * master a replica can follow, so a SYNC without rdb-only is refused rather than answered with
  * a snapshot and then nothing (a replica would serve stale data without knowing it).
  */
-import { readFile, unlink } from 'node:fs/promises';
+import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
-import { rdbWriter } from '../../persistence/index.js';
+import { backgroundJobsEnded, rdbWriter } from '../../persistence/index.js';
 import { getLongLong } from '../../util/parse.js';
 import { connectionOf } from '../core/checks.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
@@ -51,35 +51,74 @@ function replconf(ctx: CommandContext, argv: string[]): void {
   ctx.reply.ok();
 }
 
+/** The bytes read from the snapshot file at a time: each is written before the next is read. */
+const SNAPSHOT_CHUNK_BYTES = 64 * 1024;
+
 /**
- * The dataset as an RDB file, written in the background as BGSAVE writes it (into `dir`, then
- * read back and removed): it waits for a BGSAVE or an AOF rewrite running to end first.
+ * The dataset as an RDB file, written in the background as BGSAVE writes it (into `dir`; the
+ * caller removes it): once a BGSAVE or an AOF rewrite running has ended, as Redis waits for its
+ * child before forking another.
  */
-async function snapshotBytes(ctx: CommandContext): Promise<Buffer> {
+async function writeSnapshot(ctx: CommandContext): Promise<string> {
   const rdb = rdbWriter();
   if (rdb === null || rdb.snapshotTo === undefined) throw new RedisError('ERR this server cannot write RDB snapshots');
   const server = ctx.server;
-  while (server.databases.some((db) => db.changeListener !== null)) await new Promise((r) => setTimeout(r, 10));
+  await backgroundJobsEnded(server);
   const path = join(server.config.getString('dir'), `sync-${process.pid}-${++snapshotSequence}.rdb`);
   server.log.info('Starting BGSAVE for SYNC with target: disk');
   try {
     await rdb.snapshotTo(server, path);
-    return await readFile(path);
-  } finally {
+  } catch (err) {
     await unlink(path).catch(() => {});
+    throw err;
+  }
+  return path;
+}
+
+/** The first `size` bytes of an open file, a chunk at a time (each a buffer of its own: the socket keeps it until written). */
+async function* fileChunks(file: FileHandle, size: number): AsyncGenerator<Buffer> {
+  let position = 0;
+  while (position < size) {
+    const chunk = Buffer.allocUnsafe(Math.min(SNAPSHOT_CHUNK_BYTES, size - position));
+    let filled = 0;
+    while (filled < chunk.length) {
+      const { bytesRead } = await file.read(chunk, filled, chunk.length - filled, position + filled);
+      if (bytesRead === 0) throw new Error('the snapshot file ended early');
+      filled += bytesRead;
+    }
+    position += filled;
+    yield chunk;
   }
 }
 
-/** SYNC and PSYNC after REPLCONF rdb-only 1: the snapshot as a bulk transfer, then the connection closes. */
+/**
+ * SYNC and PSYNC after REPLCONF rdb-only 1: the snapshot as a bulk transfer, its length first,
+ * its bytes streamed from the file as the socket takes them; then the connection closes.
+ */
 async function fullSync(ctx: CommandContext, fullResync: boolean): Promise<void> {
   if (!rdbOnly.has(ctx)) throw new RedisError(ERR_NOT_A_MASTER);
   const connection = connectionOf(ctx);
-  const payload = await snapshotBytes(ctx);
-  if (fullResync) ctx.reply.raw(`+FULLRESYNC ${replicationId(ctx.server)} 0\r\n`);
-  ctx.reply.raw(`$${payload.length}\r\n`);
-  ctx.reply.rawBuffer(payload);
-  ctx.server.log.info(`Synchronization with replica ${ctx.addr} succeeded`);
-  connection.closeAfterReply();
+  const path = await writeSnapshot(ctx);
+  let file: FileHandle | null = null;
+  try {
+    file = await open(path, 'r');
+    const { size } = await file.stat();
+    if (fullResync) ctx.reply.raw(`+FULLRESYNC ${replicationId(ctx.server)} 0\r\n`);
+    ctx.reply.raw(`$${size}\r\n`);
+    let sent: boolean;
+    try {
+      sent = await connection.sendAndClose(fileChunks(file, size));
+    } catch (err) {
+      // The length was promised: the transfer cannot end otherwise than cut short.
+      connection.kill();
+      ctx.server.log.warn(`SYNC failed. Can't read the snapshot for replica ${ctx.addr}: ${(err as Error).message}`);
+      return;
+    }
+    if (sent) ctx.server.log.info(`Synchronization with replica ${ctx.addr} succeeded`);
+  } finally {
+    await file?.close();
+    await unlink(path).catch(() => {});
+  }
 }
 
 function sync(ctx: CommandContext): Promise<void> {

@@ -35,7 +35,7 @@
  * worth of strings made the young generation's collections long.
  */
 import { closeSync, fsyncSync, openSync, unlinkSync, write as writeCallback, writeSync, fsync as fsyncCallback, close as closeCallback } from 'node:fs';
-import type { Database, KeyChangeListener } from '../../keyspace/database.js';
+import { releaseKeyChangeListener, type Database, type KeyChangeListener } from '../../keyspace/database.js';
 import { isStringValue, type Value } from '../../types/value.js';
 import { command, isLarge, keyPieces, writeKey } from './key-commands.js';
 import { timestampAnnotation } from './resp.js';
@@ -177,10 +177,8 @@ export class BaseRewrite implements KeyChangeListener {
   private listen(on: boolean): void {
     if (on === this.listening) return;
     this.listening = on;
-    for (const db of this.databases) {
-      if (on) db.changeListener = this;
-      else if (db.changeListener === this) db.changeListener = null;
-    }
+    if (on) for (const db of this.databases) db.changeListener = this;
+    else releaseKeyChangeListener(this.databases, this);
   }
 
   // ---- the before-change listener ----

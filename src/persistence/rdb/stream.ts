@@ -15,7 +15,7 @@
 import {
   ConsumerGroup, ENTRIES_READ_INVALID, PendingEntry, Stream, StreamNode, compareIds, readIdBytes, writeIdBytes, type Counter, type StreamId,
 } from '../../types/stream/index.js';
-import { isValidStreamListpack } from '../../types/stream/validate.js';
+import { canonicalStreamListpack, isValidStreamListpack, streamListpackNeedsRewrite } from '../../types/stream/validate.js';
 import { RDB_64BITLEN, RDB_TYPE_STREAM_LISTPACKS_2, RdbError } from './constants.js';
 import type { ByteSink } from './sink.js';
 import type { ByteSource } from './source.js';
@@ -219,7 +219,8 @@ export function decodeStream(src: ByteSource, type: number): Stream {
     slab.nodesLeft = nodes - i;
     const lp = src.ownedBlob(slab.allocate);
     if (!isValidStreamListpack(lp)) throw new RdbError('Stream listpack integrity check failed.');
-    loaded.push(StreamNode.fromListpack(master, lp));
+    // Integers written as strings (only a crafted file has them) are rewritten as XADD writes them.
+    loaded.push(StreamNode.fromListpack(master, streamListpackNeedsRewrite() ? canonicalStreamListpack(lp) : lp));
   }
   // Redis keeps nodes in a radix tree: in ID order whatever the file's order, and unique.
   for (let i = 1; i < loaded.length; i++) {

@@ -9,19 +9,28 @@
  * The check is one pass over the bytes that allocates nothing: it runs on every node of every
  * stream loaded (a million-entry stream has ten thousand nodes).
  */
-import { LP_EOF, LP_HEADER_SIZE } from './listpack.js';
+import {
+  LP_COUNT_UNKNOWN, LP_EOF, LP_HEADER_SIZE, decodeElement, element, setCount, setTotalBytes, skipElement, stringAsInt, writeInt,
+} from './listpack.js';
 import { FLAG_SAMEFIELDS } from './node.js';
 
 /**
  * The integer of the element checkElement last checked with `wantInt`, or NOT_AN_INTEGER.
- * Module state, to return two things without allocating.
+ * Module state, to return two things without allocating. Past 2^53 in magnitude it is the
+ * nearest number (of the right sign): enough for counts, which no node holds that many of.
  */
 let checkedInt = 0;
+/** Its two lowest bits, exactly (a two's complement value's): what an entry's flags are read for. */
+let checkedLowBits = 0;
+/** Whether the element checked last was a string taken as an integer. */
+let checkedText = false;
 /** Not a value any integer element can have here: counts and flags are checked against >= 0. */
 const NOT_AN_INTEGER = -1.5;
 
-/** The longest decimal text taken as an integer (exact as a number, as the old check did). */
-const MAX_INT_DIGITS = 18;
+/** The longest text string2ll reads as an integer (LONG_STR_SIZE - 1: "-9223372036854775808"). */
+const MAX_INT_TEXT = 20;
+/** The digits of 2^63 - 1, the largest int64 (the smallest is -2^63: the same digits but a last 8). */
+const INT64_MAX_DIGITS = [9, 2, 2, 3, 3, 7, 2, 0, 3, 6, 8, 5, 4, 7, 7, 5, 8, 0, 7];
 
 /**
  * Checks that the element at p lies whole within [p, end) with a backlen that says its size;
@@ -36,6 +45,8 @@ function checkElement(lp: Uint8Array, p: number, end: number, wantInt: boolean):
     // A 7-bit integer: one byte and a backlen of 1.
     if (p + 2 > end || lp[p + 1] !== 1) return -1;
     checkedInt = b;
+    checkedLowBits = b & 3;
+    checkedText = false;
     return p + 2;
   }
   // l: encoding + data bytes; dataStart/dataLen: a string's bytes (dataLen -1 for integers).
@@ -51,6 +62,8 @@ function checkElement(lp: Uint8Array, p: number, end: number, wantInt: boolean):
     if (wantInt) {
       const v = ((b & 0x1f) << 8) | (lp[p + 1] as number);
       checkedInt = v >= 4096 ? v - 8192 : v;
+      checkedLowBits = v & 3;
+      checkedText = false;
     }
     l = 2;
   } else if (b < 0xf0) {
@@ -84,6 +97,9 @@ function checkElement(lp: Uint8Array, p: number, end: number, wantInt: boolean):
     if (wantInt && dataLen < 0) {
       if (p + l > end) return -1;
       checkedInt = intAt(lp, p + 1, l - 1);
+      // Little-endian: the first byte holds the lowest bits, exact whatever the width.
+      checkedLowBits = (lp[p + 1] as number) & 3;
+      checkedText = false;
     }
   }
   if (l <= 127) {
@@ -92,7 +108,10 @@ function checkElement(lp: Uint8Array, p: number, end: number, wantInt: boolean):
   } else if (!backlenSays(lp, p + l, end, l)) {
     return -1;
   }
-  if (wantInt && dataLen >= 0) checkedInt = decimalAt(lp, dataStart, dataLen);
+  if (wantInt && dataLen >= 0) {
+    checkedInt = decimalAt(lp, dataStart, dataLen);
+    checkedText = true;
+  }
   return p + l + (l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5);
 }
 
@@ -128,22 +147,43 @@ function intAt(lp: Uint8Array, p: number, bytes: number): number {
   return high * 4294967296 + low;
 }
 
-/** The integer a string of n bytes at p is the decimal of (-?(0|[1-9][0-9]{0,17})), else NOT_AN_INTEGER. */
+/**
+ * The integer a string of n bytes at p is the decimal of, else NOT_AN_INTEGER: Redis's
+ * string2ll, which stream nodes' integers written as strings are read with (lpGetIntegerIfValid):
+ * "0", or an optional "-" and digits without a leading zero ("-0" is not one), within a signed
+ * 64-bit integer. Leaves the value's two lowest bits in checkedLowBits.
+ */
 function decimalAt(lp: Uint8Array, p: number, n: number): number {
-  if (n === 0 || n > MAX_INT_DIGITS + 1) return NOT_AN_INTEGER;
+  if (n === 0 || n > MAX_INT_TEXT) return NOT_AN_INTEGER;
+  if (n === 1 && lp[p] === 48) {
+    checkedLowBits = 0;
+    return 0;
+  }
   let i = 0;
   const negative = lp[p] === 45;
   if (negative) i = 1;
   const digits = n - i;
-  if (digits === 0 || digits > MAX_INT_DIGITS) return NOT_AN_INTEGER;
+  if (digits === 0 || digits > INT64_MAX_DIGITS.length) return NOT_AN_INTEGER;
   const first = lp[p + i] as number;
-  if (first === 48) return digits === 1 ? 0 : NOT_AN_INTEGER;
+  if (first < 49 || first > 57) return NOT_AN_INTEGER;
   let value = 0;
-  for (; i < n; i++) {
+  let low = 0;
+  // With as many digits as 2^63, the text is compared digit by digit with the limit of its
+  // sign: -1 once below it, 1 once above (out of range), 0 while equal.
+  const last = INT64_MAX_DIGITS.length - 1;
+  let order = digits === INT64_MAX_DIGITS.length ? 0 : -1;
+  for (let k = 0; i < n; i++, k++) {
     const d = (lp[p + i] as number) - 48;
     if (d < 0 || d > 9) return NOT_AN_INTEGER;
+    if (order === 0) {
+      const limit = k === last && negative ? 8 : (INT64_MAX_DIGITS[k] as number);
+      if (d !== limit) order = d < limit ? -1 : 1;
+    }
     value = value * 10 + d;
+    low = (low * 10 + d) & 3;
   }
+  if (order > 0) return NOT_AN_INTEGER;
+  checkedLowBits = negative ? -low & 3 : low;
   return negative ? -value : value;
 }
 
@@ -152,7 +192,22 @@ function isInt(nonNegative: boolean): boolean {
   return checkedInt !== NOT_AN_INTEGER && (!nonNegative || checkedInt >= 0);
 }
 
+/**
+ * Whether the listpack isValidStreamListpack last accepted has integers in a form the code that
+ * reads nodes does not take (it reads an entry's flags as one byte and its ID deltas as integer
+ * elements, as XADD writes them): an integer written as a string, or flags that are not a 7-bit
+ * integer. Redis takes such nodes (lpGetIntegerIfValid reads strings too); nodis rewrites them
+ * with canonicalStreamListpack.
+ */
+let lastNeedsRewrite = false;
+
+export function streamListpackNeedsRewrite(): boolean {
+  return lastNeedsRewrite;
+}
+
 export function isValidStreamListpack(lp: Uint8Array): boolean {
+  lastNeedsRewrite = false;
+  let needsRewrite = false;
   const size = lp.length;
   if (size < LP_HEADER_SIZE + 1 || lp[size - 1] !== LP_EOF) return false;
   if ((lp[0] as number) + (lp[1] as number) * 0x100 + (lp[2] as number) * 0x10000 + (lp[3] as number) * 0x1000000 !== size) return false;
@@ -160,36 +215,45 @@ export function isValidStreamListpack(lp: Uint8Array): boolean {
   let p = checkElement(lp, LP_HEADER_SIZE, end, true);
   if (p < 0 || !isInt(true)) return false;
   const count = checkedInt;
+  needsRewrite ||= checkedText;
   p = checkElement(lp, p, end, true);
   if (p < 0 || !isInt(true)) return false;
   const deleted = checkedInt;
+  needsRewrite ||= checkedText;
   p = checkElement(lp, p, end, true);
   if (p < 0 || !isInt(true)) return false;
   const masterFields = checkedInt;
+  needsRewrite ||= checkedText;
   // Every element takes two bytes at least: more of them than that is corrupt (and bounds the loops).
   if (masterFields * 2 > end - p) return false;
   for (let j = 0; j < masterFields && p >= 0; j++) p = checkElement(lp, p, end, false);
   if (p < 0) return false;
   p = checkElement(lp, p, end, true);
   if (p < 0 || checkedInt !== 0) return false;
+  needsRewrite ||= checkedText;
   // Each entry is four elements at least.
   let entries = count + deleted;
   if (entries * 8 > end - p) return false;
   while (entries-- > 0) {
+    needsRewrite ||= (lp[p] as number) >= 0x80;
     p = checkElement(lp, p, end, true);
     if (p < 0 || !isInt(false)) return false;
-    const flags = checkedInt;
+    // Only its bits are read (deleted, same fields), whatever its value.
+    const flags = checkedLowBits;
     // The ID's ms and seq deltas.
     p = checkElement(lp, p, end, true);
     if (p < 0 || !isInt(false)) return false;
+    needsRewrite ||= checkedText;
     p = checkElement(lp, p, end, true);
     if (p < 0 || !isInt(false)) return false;
+    needsRewrite ||= checkedText;
     let fields = masterFields;
     let extra = 3;
     if ((flags & FLAG_SAMEFIELDS) === 0) {
       p = checkElement(lp, p, end, true);
       if (p < 0 || !isInt(true)) return false;
       fields = checkedInt;
+      needsRewrite ||= checkedText;
       if (fields * 4 > end - p) return false;
       // The entry's own field names.
       for (let j = 0; j < fields && p >= 0; j++) p = checkElement(lp, p, end, false);
@@ -200,6 +264,68 @@ export function isValidStreamListpack(lp: Uint8Array): boolean {
     if (p < 0) return false;
     p = checkElement(lp, p, end, true);
     if (p < 0 || checkedInt !== fields + extra) return false;
+    needsRewrite ||= checkedText;
   }
-  return p === end;
+  if (p !== end) return false;
+  lastNeedsRewrite = needsRewrite;
+  return true;
+}
+
+/**
+ * The node's listpack (one isValidStreamListpack accepted) with every integer of the node's
+ * structure written as an integer element of its smallest encoding, and each entry's flags as
+ * the 7-bit integer of the bits Redis reads (deleted, same fields); field names and values are
+ * copied as they are. What the entries say is unchanged.
+ */
+export function canonicalStreamListpack(lp: Buffer): Buffer {
+  // An integer element is never longer than the string of its decimal, but flags of a 13-bit
+  // or wider encoding shrink, and the header may say anything: room for the worst is the input's.
+  const out = Buffer.allocUnsafe(lp.length + 16);
+  const end = lp.length - 1;
+  let p = LP_HEADER_SIZE;
+  let q = LP_HEADER_SIZE;
+  let elements = 0;
+  const copyInt = (asFlags: boolean): number => {
+    let value = integerAt(lp, p);
+    if (asFlags) value = typeof value === 'bigint' ? Number(value & 3n) : value & 3;
+    p = skipElement(lp, p);
+    q = writeInt(out, q, value);
+    elements++;
+    return Number(value);
+  };
+  const copyElement = (): void => {
+    const next = skipElement(lp, p);
+    lp.copy(out, q, p, next);
+    q += next - p;
+    p = next;
+    elements++;
+  };
+  const count = copyInt(false);
+  const deleted = copyInt(false);
+  const masterFields = copyInt(false);
+  for (let j = 0; j < masterFields; j++) copyElement();
+  copyInt(false);
+  for (let e = 0; e < count + deleted && p < end; e++) {
+    const flags = copyInt(true);
+    copyInt(false);
+    copyInt(false);
+    let fields = masterFields;
+    if ((flags & FLAG_SAMEFIELDS) === 0) {
+      fields = copyInt(false);
+      for (let j = 0; j < fields; j++) copyElement();
+    }
+    for (let j = 0; j < fields; j++) copyElement();
+    copyInt(false);
+  }
+  out[q++] = LP_EOF;
+  setTotalBytes(out, q);
+  setCount(out, Math.min(LP_COUNT_UNKNOWN, elements));
+  return Buffer.from(out.subarray(0, q));
+}
+
+/** The integer of an element known to hold one: an integer element, or a string string2ll reads. */
+function integerAt(lp: Buffer, p: number): number | bigint {
+  decodeElement(lp, p);
+  if (element.isInt) return element.int;
+  return stringAsInt(lp.latin1Slice(element.start, element.end)) ?? 0;
 }
