@@ -96,12 +96,23 @@ export interface ScriptInvocation {
    * "user_script"; BUSY and the kill commands name FUNCTION KILL rather than SCRIPT KILL.
    */
   isFunction?: boolean;
+  /** The caller's command as it sent it (FUNCTION STATS shows it for a running function). */
+  argv: readonly string[];
+}
+
+/** The run FUNCTION STATS describes (Redis's scriptCurrFunction, scriptGetCaller, scriptRunDuration). */
+export interface RunningScript {
+  /** The function's name, or the script's SHA1. */
+  name: string;
+  isFunction: boolean;
+  argv: readonly string[];
+  durationMs: number;
 }
 
 /** What closes the held propagation level: never emitted itself (the script's EVAL prevented its own propagation). */
 const RELEASED_UNIT: readonly string[] = ['eval'];
 
-const ERR_BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
+export const ERR_BUSY_EVAL = 'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.';
 const ERR_BUSY_FUNCTION = 'BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.';
 
 const LOG_LEVELS: Record<string, number> = { debug: 0, verbose: 1, notice: 2, warning: 3 };
@@ -118,6 +129,9 @@ export class Scripting {
   private run: ScriptRun | null = null;
   /** Whether the run in progress is a function's (FCALL). */
   private runIsFunction = false;
+  /** The invocation of the run in progress, and when it started (performance.now()). */
+  private runInvocation: ScriptInvocation | null = null;
+  private runStartedAt = 0;
   private readonly host: ScriptHost;
 
   constructor(private readonly server: ServerContext) {
@@ -195,6 +209,8 @@ export class Scripting {
     client.scriptRun = run;
     this.run = run;
     this.runIsFunction = invocation.isFunction === true;
+    this.runInvocation = invocation;
+    this.runStartedAt = performance.now();
     setScriptClock(Date.now());
     let outcome: ScriptFailure | null | Promise<ScriptFailure | null> = null;
     try {
@@ -251,7 +267,23 @@ export class Scripting {
     setScriptClock(0);
     client.scriptRun = null;
     this.run = null;
+    this.runInvocation = null;
     this.server.busyScriptError = null;
+  }
+
+  /**
+   * The script running past busy-reply-threshold (the only time another client's command is
+   * served while one runs), or null.
+   */
+  running(): RunningScript | null {
+    const invocation = this.runInvocation;
+    if (invocation === null) return null;
+    return {
+      name: invocation.name,
+      isFunction: invocation.isFunction === true,
+      argv: invocation.argv,
+      durationMs: Math.floor(performance.now() - this.runStartedAt),
+    };
   }
 
   /**

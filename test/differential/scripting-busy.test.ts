@@ -77,6 +77,41 @@ async function functionKillScenario(port: number): Promise<string[]> {
   }
 }
 
+/**
+ * FUNCTION STATS while a function, then an EVAL script, runs past the threshold, in RESP2 and
+ * RESP3: the running function's name, its caller's command and duration (masked), and BUSY
+ * for a script.
+ */
+async function statsScenario(port: number): Promise<string[]> {
+  const caller = await RawClient.connect(port);
+  const other = await RawClient.connect(port);
+  const other3 = await RawClient.connect(port);
+  try {
+    const library = "#!lua name=spin2\nredis.register_function('spin2', function() while true do end end)";
+    const replies = [await other.callRaw('FUNCTION', 'LOAD', 'REPLACE', library), await other3.callRaw('HELLO', '3')];
+    replies.push(await other.callRaw('FUNCTION', 'STATS'));
+    caller.send('fcall', 'SPIN2', '2', 'k1', 'k2', 'arg');
+    replies.push(await untilBusy(other));
+    replies.push(await other.callRaw('FUNCTION', 'STATS'));
+    replies.push(await other3.callRaw('FUNCTION', 'STATS'));
+    replies.push(await other.callRaw('FUNCTION', 'KILL'));
+    replies.push(await caller.readRaw(20_000));
+    replies.push(await other.callRaw('FUNCTION', 'STATS'));
+    caller.send('EVAL', 'while true do end', '0');
+    replies.push(await untilBusy(other));
+    replies.push(await other.callRaw('FUNCTION', 'STATS'));
+    replies.push(await other3.callRaw('FUNCTION', 'STATS'));
+    replies.push(await other.callRaw('SCRIPT', 'KILL'));
+    replies.push(await caller.readRaw(20_000));
+    replies.push(await other.callRaw('FUNCTION', 'DELETE', 'spin2'));
+    return replies.map((r) => r.replace(/(duration_ms\r\n:)\d+/, '$1N').replace(/(\$2\r\nid\r\n:)\d+/, '$1?').replace(/@user_function:\d+\./, '@user_function:N.'));
+  } finally {
+    caller.close();
+    other.close();
+    other3.close();
+  }
+}
+
 describe.skipIf(!hasOracle)('differential: a script busy past busy-reply-threshold', () => {
   const servers = differentialPair({ nodis: { 'busy-reply-threshold': 100 }, redis: THRESHOLD });
 
@@ -97,6 +132,14 @@ describe.skipIf(!hasOracle)('differential: a script busy past busy-reply-thresho
     const redis = line(await functionKillScenario(servers.redis.port));
     expect(nodis).toEqual(redis);
     expect(redis[4]).toBe('+OK\r\n');
+  });
+
+  it('shows the running function in FUNCTION STATS, and answers BUSY to it for a script', async () => {
+    const nodis = await statsScenario(servers.nodis.port);
+    const redis = await statsScenario(servers.redis.port);
+    expect(nodis).toEqual(redis);
+    expect(redis[4]).toContain('running_script\r\n*6\r\n$4\r\nname\r\n$5\r\nspin2\r\n$7\r\ncommand\r\n*6\r\n$5\r\nfcall\r\n$5\r\nSPIN2\r\n');
+    expect(redis[10]).toBe('-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n');
   });
 });
 

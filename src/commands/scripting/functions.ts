@@ -9,7 +9,7 @@ import {
   type FunctionInfo,
   type Library,
 } from '../../scripting/functions.js';
-import { requireEngine, scriptingOf } from '../../scripting/scripting.js';
+import { ERR_BUSY_EVAL, requireEngine, scriptingOf } from '../../scripting/scripting.js';
 import { SCRIPT_ALLOW_OOM, SCRIPT_NO_WRITES } from '../../scripting/shebang.js';
 import { globMatch } from '../../util/glob.js';
 import { getLongLong } from '../../util/parse.js';
@@ -117,13 +117,26 @@ function functionList(ctx: CommandContext, argv: string[]): void {
 }
 
 function functionStats(ctx: CommandContext): void {
-  // A script never runs while a command is served on the event loop: nothing is running here.
-  // (With the engine in a worker, the running function's name, command and duration go here.)
+  // Served while a script runs past busy-reply-threshold (FUNCTION STATS may run then), but
+  // for an EVAL script, which Redis answers BUSY for.
+  const running = scriptingOf(ctx.server).running();
+  if (running !== null && !running.isFunction) throw new RedisError(ERR_BUSY_EVAL);
   const libraries = functionsOf(ctx.server);
   const reply = ctx.reply;
   reply.mapHeader(2);
   reply.bulk('running_script');
-  reply.nullBulk();
+  if (running === null) {
+    reply.nullBulk();
+  } else {
+    reply.mapHeader(3);
+    reply.bulk('name');
+    reply.bulk(running.name);
+    reply.bulk('command');
+    reply.arrayHeader(running.argv.length);
+    for (const arg of running.argv) reply.bulk(arg);
+    reply.bulk('duration_ms');
+    reply.integer(running.durationMs);
+  }
   reply.bulk('engines');
   reply.mapHeader(1);
   reply.bulk('LUA');
@@ -244,6 +257,7 @@ function fcallGeneric(readOnly: boolean): (ctx: CommandContext, argv: string[]) 
       keys: argv.slice(3, 3 + numkeys),
       args: argv.slice(3 + numkeys),
       isFunction: true,
+      argv,
     });
   };
 }

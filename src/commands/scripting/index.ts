@@ -72,6 +72,7 @@ function evalGeneric(bySha: boolean, readOnly: boolean): (ctx: CommandContext, a
       readOnlyCommand: readOnly,
       keys: argv.slice(3, 3 + numkeys),
       args: argv.slice(3 + numkeys),
+      argv,
     });
   };
 }
