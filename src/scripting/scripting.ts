@@ -216,9 +216,9 @@ export class Scripting {
     try {
       const script = invocation.script;
       // A script that cannot run away runs here, where it is cheapest; any other in the worker,
-      // when its caller can wait for its reply from the event loop: a client's own command,
-      // not one of a transaction (EXEC runs its commands one after the other, synchronously).
-      if (script.bounded === true || worker === null || ctx.caller !== 'client' || ctx.inMulti) {
+      // when its caller can wait for its reply from the event loop: a client's command (EXEC
+      // waits for a queued script's answer before running the rest of its transaction).
+      if (script.bounded === true || worker === null || ctx.caller !== 'client') {
         outcome = vm.run(script, invocation.keys, invocation.args, this.host, ctx.reply);
       } else {
         const threshold = this.server.config.getNumber('busy-reply-threshold');

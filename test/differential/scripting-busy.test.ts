@@ -112,6 +112,30 @@ async function statsScenario(port: number): Promise<string[]> {
   }
 }
 
+/**
+ * A script queued in MULTI runs past the threshold when EXEC runs it: other clients get BUSY,
+ * SCRIPT KILL stops it, and the rest of the transaction runs after it.
+ */
+async function execScenario(port: number): Promise<string[]> {
+  const caller = await RawClient.connect(port);
+  const other = await RawClient.connect(port);
+  try {
+    const replies = [await other.callRaw('DEL', 'a', 'b', 'x')];
+    for (const argv of [['MULTI'], ['SET', 'a', '1'], ['EVAL', 'while true do end', '0'], ['SET', 'b', '2']]) replies.push(await caller.callRaw(...argv));
+    caller.send('EXEC');
+    replies.push(await untilBusy(other));
+    replies.push(await other.callRaw('FUNCTION', 'STATS'));
+    replies.push(await other.callRaw('SCRIPT', 'KILL'));
+    replies.push(await caller.readRaw(20_000));
+    replies.push(await other.callRaw('MGET', 'a', 'b'));
+    replies.push(await caller.callRaw('PING'));
+    return replies;
+  } finally {
+    caller.close();
+    other.close();
+  }
+}
+
 describe.skipIf(!hasOracle)('differential: a script busy past busy-reply-threshold', () => {
   const servers = differentialPair({ nodis: { 'busy-reply-threshold': 100 }, redis: THRESHOLD });
 
@@ -132,6 +156,14 @@ describe.skipIf(!hasOracle)('differential: a script busy past busy-reply-thresho
     const redis = line(await functionKillScenario(servers.redis.port));
     expect(nodis).toEqual(redis);
     expect(redis[4]).toBe('+OK\r\n');
+  });
+
+  it('answers BUSY while EXEC runs a long script, which SCRIPT KILL stops before the rest of the transaction runs', async () => {
+    const nodis = await execScenario(servers.nodis.port);
+    const redis = await execScenario(servers.redis.port);
+    expect(nodis).toEqual(redis);
+    expect(redis[5]).toBe('-BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.\r\n');
+    expect(redis[8]).toMatch(/^\*3\r\n\+OK\r\n-ERR Script killed by user with SCRIPT KILL\.\.\. script: [0-9a-f]{40}, on @user_script:1\.\r\n\+OK\r\n$/);
   });
 
   it('shows the running function in FUNCTION STATS, and answers BUSY to it for a script', async () => {

@@ -53,6 +53,30 @@ describe('a script busy past its threshold', () => {
   });
 });
 
+describe('a script of a transaction busy past its threshold', () => {
+  it('propagates the whole transaction as one unit, and the commands after the script run once it ends', async () => {
+    const dir = newDir();
+    const server = await start(dir, { appendfsync: 'always', 'busy-reply-threshold': 50, hz: 100 });
+    const caller = await server.raw();
+    const other = await server.raw();
+    const blocked = await server.raw();
+    blocked.send('BLPOP', 'l', '0');
+    await other.call('PING');
+    for (const argv of [['MULTI'], ['SET', 'x', '1'], ['EVAL', LONG_SCRIPT, '0', '1500'], ['RPUSH', 'l', 'y'], ['SET', 'y', '2']]) await caller.call(...argv);
+    caller.send('EXEC');
+    expect(await seenBusy(other)).toBe(true);
+    expect(await caller.read(30_000)).toEqual(['OK', [1, 1], 2, 'OK']);
+    // Served once the transaction ended: the list then held both elements.
+    expect(await blocked.read(30_000)).toEqual(['l', 'x']);
+    expect(await other.call('LRANGE', 'l', '0', '-1')).toEqual(['y']);
+    const logged = readIncrAof(dir);
+    const multi = logged.findIndex((argv) => argv[0] === 'MULTI');
+    expect(logged.slice(multi, multi + 9).map((argv) => argv.slice(0, 2))).toEqual([
+      ['MULTI'], ['SET', 'x'], ['SET', 'a'], ['LPUSH', 'l'], ['SET', 'short'], ['SET', 'b'], ['RPUSH', 'l'], ['SET', 'y'], ['EXEC'],
+    ]);
+  });
+});
+
 describe('which scripts may run where they cannot be stopped', () => {
   it('calls bounded only scripts with no loop, no function of their own and no run-time compiling', async () => {
     const engine = await WasmScriptEngine.create(NODIS_VERSION);

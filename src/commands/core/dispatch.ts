@@ -103,6 +103,20 @@ export function endBatch(): void {
  * Checks that come before it (auth, MULTI, pub/sub context) are the caller's.
  */
 export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: string[]): void {
+  void runCall(ctx, resolved, argv, true);
+}
+
+/**
+ * call() for EXEC's queued commands: a command that answers later (a script past
+ * busy-reply-threshold) returns its answer's promise, which EXEC waits for before running the
+ * next one, rather than holding the client (which would let EXEC run the rest at once).
+ */
+export function callQueued(ctx: CommandContext, resolved: ResolvedCommand, argv: string[]): Promise<void> | undefined {
+  return runCall(ctx, resolved, argv, false);
+}
+
+function runCall(ctx: CommandContext, resolved: ResolvedCommand, argv: string[], holdClient: boolean): Promise<void> | undefined {
+  let answering: Promise<void> | undefined;
   const stats = ctx.server.stats;
   const handler = resolved.spec.handler as CommandHandler;
   // Within a batch a command starts where the previous one ended: one clock read per command.
@@ -112,7 +126,7 @@ export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: strin
   if (propagating) ctx.server.propagation.enterCall(ctx.server.dirty);
   try {
     const pending = handler(ctx, argv);
-    if (pending !== undefined) answerLater(ctx, resolved, pending);
+    if (pending !== undefined) answering = answerLater(ctx, resolved, pending, holdClient);
   } catch (err) {
     if (!(err instanceof RedisError)) {
       if (propagating) exitPropagation(ctx, resolved, argv);
@@ -144,6 +158,7 @@ export function call(ctx: CommandContext, resolved: ResolvedCommand, argv: strin
     ctx.server.feedMonitors(ctx, argv);
   }
   if (propagating) exitPropagation(ctx, resolved, argv);
+  return answering;
 }
 
 /** Hands the command that ran to the propagation stream (see propagate.ts). */
@@ -164,14 +179,15 @@ export function recordCommandLatency(stat: CommandStat, usec: number): void {
  * commandstats is the synchronous part; a rejection counts as a failed call, as a thrown
  * error does.
  */
-function answerLater(ctx: CommandContext, resolved: ResolvedCommand, pending: Promise<void>): void {
-  connectionOf(ctx).holdUntil(
-    pending.catch((err: unknown) => {
-      if (!(err instanceof RedisError)) throw err;
-      resolved.stat.failedCalls++;
-      replyError(ctx, err.message);
-    }),
-  );
+function answerLater(ctx: CommandContext, resolved: ResolvedCommand, pending: Promise<void>, holdClient: boolean): Promise<void> | undefined {
+  const answered = pending.catch((err: unknown) => {
+    if (!(err instanceof RedisError)) throw err;
+    resolved.stat.failedCalls++;
+    replyError(ctx, err.message);
+  });
+  if (!holdClient) return answered;
+  connectionOf(ctx).holdUntil(answered);
+  return undefined;
 }
 
 /** Client-side caching: the keys a read-only command of a tracking client was served (even on error, as Redis). */

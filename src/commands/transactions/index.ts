@@ -1,7 +1,7 @@
 import { RedisError } from '../../errors.js';
 import { WatchRegistry } from '../../keyspace/watch.js';
-import type { CommandCode, CommandContext } from '../core/context.js';
-import { call, replyError } from '../core/dispatch.js';
+import type { CommandCode, CommandContext, MultiState, QueuedCommand } from '../core/context.js';
+import { callQueued, replyError } from '../core/dispatch.js';
 import { recheckPermissions } from '../core/checks.js';
 
 // Declared with the command context (core must not import a command group); local-client.ts imports them from here.
@@ -20,7 +20,7 @@ function discard(ctx: CommandContext): void {
   ctx.reply.ok();
 }
 
-function exec(ctx: CommandContext): void {
+function exec(ctx: CommandContext): void | Promise<void> {
   const state = ctx.multi;
   if (state === null) throw new RedisError('ERR EXEC without MULTI');
   ctx.multi = null;
@@ -38,18 +38,61 @@ function exec(ctx: CommandContext): void {
   ctx.reply.arrayHeader(state.queue.length);
   ctx.inMulti = true;
   ctx.executing = state;
+  let later: Promise<void> | undefined;
   try {
-    for (const { resolved, argv } of state.queue) {
-      ctx.commandName = resolved.fullName;
-      const refused = recheckPermissions(ctx, resolved, argv, state);
-      if (refused !== null) replyError(ctx, refused);
-      else call(ctx, resolved, argv);
+    const queue = state.queue;
+    for (let i = 0; i < queue.length; i++) {
+      const pending = runQueued(ctx, state, i);
+      if (pending !== undefined) {
+        later = finishLater(ctx, state, i + 1, pending);
+        return later;
+      }
     }
   } finally {
-    ctx.inMulti = false;
-    ctx.executing = null;
-    ctx.commandName = 'exec';
+    if (later === undefined) endExec(ctx);
   }
+}
+
+/** Runs the `index`th queued command; the promise of its answer when it answers later. */
+function runQueued(ctx: CommandContext, state: MultiState, index: number): Promise<void> | undefined {
+  const { resolved, argv } = state.queue[index] as QueuedCommand;
+  ctx.commandName = resolved.fullName;
+  const refused = recheckPermissions(ctx, resolved, argv, state);
+  if (refused !== null) {
+    replyError(ctx, refused);
+    return undefined;
+  }
+  return callQueued(ctx, resolved, argv);
+}
+
+/**
+ * A queued script runs past busy-reply-threshold: the rest of the transaction runs once it has
+ * answered, other clients getting BUSY meanwhile as for a script outside a transaction. One
+ * propagation level is held open meanwhile, so that the whole transaction still propagates as
+ * one unit (as the script's own hold does for it, scripting.ts).
+ */
+async function finishLater(ctx: CommandContext, state: MultiState, next: number, pending: Promise<void>): Promise<void> {
+  const propagation = ctx.server.propagation;
+  const held = propagation.active;
+  if (held) propagation.enterCall(ctx.server.dirty);
+  try {
+    await pending;
+    for (let i = next; i < state.queue.length; i++) {
+      const more = runQueued(ctx, state, i);
+      if (more !== undefined) await more;
+    }
+  } finally {
+    endExec(ctx);
+    if (held) propagation.exitCall(ctx.db.id, EXEC_ARGV, ctx.server.dirty, 'exec', true);
+  }
+}
+
+const EXEC_ARGV: readonly string[] = ['exec'];
+
+function endExec(ctx: CommandContext): void {
+  ctx.inMulti = false;
+  ctx.executing = null;
+  ctx.commandName = 'exec';
 }
 
 function watch(ctx: CommandContext, argv: string[]): void {
