@@ -47,6 +47,9 @@ export const MARK_VALUE = 'N';
 /** The commands the shims send to the host (argv[0]); no Redis command has such a name. */
 export const SET_REPL_COMMAND = '\u0000nodis:set_repl';
 export const ACL_CHECK_COMMAND = '\u0000nodis:acl_check_cmd';
+/** math.random's draw (the integer reply lrand48() % INT32_MAX) and math.randomseed(seed): rand48.ts. */
+export const RANDOM_COMMAND = '\u0000nodis:random';
+export const RANDOM_SEED_COMMAND = '\u0000nodis:randomseed';
 
 /** A Lua string literal holding `text` (latin1), escaped so that it stays on one line. */
 export function luaString(text: string): string {
@@ -113,6 +116,33 @@ const NULL_CALLS =
   `if raise and type(r) == 'table' and r.err ~= nil then __nodis_E(${M} .. 'T' .. r.err, 3) end return __nodis_fix(r) end `;
 const NULL_CALL_MEMBERS = 'call = function(...) return __nodis_call(true, ...) end, pcall = function(...) return __nodis_call(false, ...) end';
 
+/**
+ * math.random and math.randomseed as Redis 7.0's (script_lua.c): Lua's own, with the draws
+ * taken from Redis's lrand48 (rand.c), one sequence for the process that only randomseed
+ * resets; the engine's use libc's rand(). The draw is taken before the arguments are checked,
+ * as Redis does. Arguments are luaL_checkint's: numbers or numeric strings, truncated to an
+ * int. (A call through another name, or through pcall, still names 'random' in its errors,
+ * where Lua names the local or '?'.)
+ */
+const MATH_SHIM =
+  'local __nodis_floor = math.floor local __nodis_math = math ' +
+  'local function __nodis_checkint(v, i, n, name) local x = tonumber(v) if x == nil then ' +
+  "local t = 'no value' if i <= n then t = type(v) end " +
+  `__nodis_E(${M} .. 'L' .. 'bad argument #' .. i .. " to '" .. name .. "' (number expected, got " .. t .. ')', 3) end ` +
+  'if x >= 0 then x = __nodis_floor(x) else x = -__nodis_floor(-x) end ' +
+  'if x >= 2147483648 or x < -2147483648 then x = (x + 2147483648) % 4294967296 - 2147483648 end return x end ' +
+  'local math = setmetatable({}, {__index = setmetatable({' +
+  `random = function(...) local r = __nodis_R.pcall(${luaString(RANDOM_COMMAND)}) / 2147483647 local n = select('#', ...) ` +
+  'if n == 0 then return r end ' +
+  "if n == 1 then local u = __nodis_checkint((...), 1, n, 'random') if u < 1 then " +
+  `__nodis_E(${M} .. 'L' .. "bad argument #1 to 'random' (interval is empty)", 2) end return __nodis_floor(r * u) + 1 end ` +
+  "if n == 2 then local l, u = ... l = __nodis_checkint(l, 1, n, 'random') u = __nodis_checkint(u, 2, n, 'random') if l > u then " +
+  `__nodis_E(${M} .. 'L' .. "bad argument #2 to 'random' (interval is empty)", 2) end return __nodis_floor(r * (u - l + 1)) + l end ` +
+  `__nodis_E(${M} .. 'L' .. 'wrong number of arguments', 2) end, ` +
+  "randomseed = function(...) local s = __nodis_checkint((...), 1, select('#', ...), 'randomseed') " +
+  `__nodis_R.pcall(${luaString(RANDOM_SEED_COMMAND)}, s) end}, {__index = __nodis_math}), ` +
+  `__newindex = function() __nodis_E(${M} .. 'L' .. 'Attempt to modify a readonly table', 2) end}) `;
+
 const ERROR_SHIM =
   'local error = function(e, l) local t = type(e) ' +
   "if t == 'table' then local m = e.err if type(m) == 'string' or type(m) == 'number' then __nodis_E(__nodis_M .. 'T' .. m, 2) end " +
@@ -174,7 +204,8 @@ export function buildDriver(source: string): Driver {
   // raised through a shim could lose its position when the user tail-calls it (`return error(…)`).
   const shimError = /\berror\s*\(\s*(\{|redis\s*\.)/.test(source);
   const shimPcall = words.has('pcall');
-  if (members.length === 0 && !shimError && !shimPcall) {
+  const shimMath = words.has('random') || words.has('randomseed');
+  if (members.length === 0 && !shimError && !shimPcall && !shimMath) {
     if (tokens !== null && returnsOneValue(tokens) && !mayBuildReplyTables(tokens)) return { text: numbers + body, wrapped: false, marksNulls: false, callLine: 0 };
     return { text: PREFIX + numbers + body + SUFFIX, wrapped: true, marksNulls: false, callLine };
   }
@@ -189,6 +220,7 @@ export function buildDriver(source: string): Driver {
         `__newindex = function() __nodis_E(${M} .. 'L' .. 'Attempt to modify a readonly table', 2) end})`,
     );
   }
+  if (shimMath) parts.push(MATH_SHIM);
   if (shimError) parts.push(ERROR_SHIM);
   if (shimPcall) parts.push(PCALL_SHIM);
   return { text: PREFIX + numbers + parts.join(' ') + ' ' + body + SUFFIX, wrapped: true, marksNulls, callLine };

@@ -7,6 +7,7 @@ import {
   readStrings, RESULT_FAILURE, RESULT_NUMBER, RESULT_REPLY, TURN_DONE, TURN_IDLE, TURN_JOB, TURN_REQUEST,
   TURN_START_FAILED, writeStrings,
 } from './worker-channel.js';
+import { Rand48 } from './rand48.js';
 import { WasmScriptEngine } from './wasm-engine.js';
 
 /**
@@ -15,7 +16,7 @@ import { WasmScriptEngine } from './wasm-engine.js';
  * ends a runaway script by terminating this thread and starting another.
  */
 
-const { shared, version } = workerData as { shared: SharedArrayBuffer; version: string };
+const { shared, version, random } = workerData as { shared: SharedArrayBuffer; version: string; random: SharedArrayBuffer };
 const channel = new Channel(shared);
 const area = channel.area;
 
@@ -111,7 +112,7 @@ function runJob(engine: WasmScriptEngine): void {
 async function main(): Promise<void> {
   let engine: WasmScriptEngine;
   try {
-    engine = await WasmScriptEngine.create(version);
+    engine = await WasmScriptEngine.create(version, new Rand48(random));
   } catch (err) {
     const length = area.write((err as Error).message, 0, 'utf8');
     channel.handOver(TURN_START_FAILED, 0, length);

@@ -9,6 +9,7 @@ import { NODIS_VERSION } from '../version.js';
 import { ScriptCache, scriptSha, type CachedScript } from './cache.js';
 import type { LoadedScript, ReplyBytes, ScriptEngine, ScriptFailure, ScriptHost } from './engine.js';
 import { functionErrorText } from './functions.js';
+import { Rand48 } from './rand48.js';
 import { readShebang, SCRIPT_ALLOW_OOM, SCRIPT_LEGACY, SCRIPT_NO_WRITES } from './shebang.js';
 import { WasmScriptEngine, workerScriptOf } from './wasm-engine.js';
 import { KILLED_BY_USER, ScriptWorker } from './worker-engine.js';
@@ -27,6 +28,9 @@ let preparing: Promise<void> | null = null;
 /** Why the engine could not be created, for the error scripts answer then. */
 let unavailable = 'the Lua engine is not loaded';
 
+/** math.random's generator: one for the process, shared by the engine here and the worker's. */
+const scriptRandom = new Rand48();
+
 /** Whether startScriptWorker has run (it starts the worker once per process). */
 let workerStarted = false;
 
@@ -36,7 +40,7 @@ let workerStarted = false;
  * worker scripts that may run away go to is started later (startScriptWorker).
  */
 export function prepareScriptEngine(log: Logger): Promise<void> {
-  preparing ??= WasmScriptEngine.create(NODIS_VERSION).then(
+  preparing ??= WasmScriptEngine.create(NODIS_VERSION, scriptRandom).then(
     (created) => {
       engine = created;
     },
@@ -59,7 +63,7 @@ export function startScriptWorker(log: Logger): void {
   if (workerStarted || engine === null) return;
   workerStarted = true;
   try {
-    worker = new ScriptWorker(NODIS_VERSION);
+    worker = new ScriptWorker(NODIS_VERSION, scriptRandom.shared);
   } catch (err) {
     log.warn(`Scripts run on the event loop (SCRIPT KILL cannot stop them): ${(err as Error).message}`);
   }

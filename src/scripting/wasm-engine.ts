@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { load, type LuaWasmModule, type RedisProps } from 'lua-redis-wasm';
 import type { ReplyWriter } from '../protocol/reply.js';
 import { ABI_BULK, ABI_ERROR, ABI_INT, ABI_SCRIPT_ERROR, AbiWriter, respToAbi, writeReturnedValue, type ReturnedValueOptions } from './abi.js';
-import { ACL_CHECK_COMMAND, COMPILE_CHUNK, MARK, SET_REPL_COMMAND, buildDriver, type Driver } from './driver.js';
+import { ACL_CHECK_COMMAND, COMPILE_CHUNK, MARK, RANDOM_COMMAND, RANDOM_SEED_COMMAND, SET_REPL_COMMAND, buildDriver, type Driver } from './driver.js';
 import type { LoadedScript, ReplyBytes, ScriptEngine, ScriptFailure, ScriptHost } from './engine.js';
+import { RAND48_MAX, Rand48 } from './rand48.js';
 import type { WorkerScript } from './worker-engine.js';
 
 /**
@@ -181,11 +182,20 @@ export class WasmScriptEngine implements ScriptEngine {
     },
   };
 
-  private constructor(private readonly version: string) {}
+  /** math.random's draw as a reply (an integer), rewritten at each draw. */
+  private readonly drawn: ReplyBytes = { buf: Buffer.alloc(16), start: 0, end: 0 };
 
-  /** Creates the engine and its first VM; `version` is what redis.REDIS_VERSION says. */
-  static async create(version: string): Promise<WasmScriptEngine> {
-    const engine = new WasmScriptEngine(version);
+  private constructor(
+    private readonly version: string,
+    private readonly random: Rand48,
+  ) {}
+
+  /**
+   * Creates the engine and its first VM; `version` is what redis.REDIS_VERSION says, `random`
+   * the generator of math.random (the process's, shared with the script worker's engine).
+   */
+  static async create(version: string, random: Rand48 = new Rand48()): Promise<WasmScriptEngine> {
+    const engine = new WasmScriptEngine(version, random);
     engine.vm = await createVm(engine, version);
     return engine;
   }
@@ -406,6 +416,16 @@ export class WasmScriptEngine implements ScriptEngine {
     if (name.charCodeAt(0) === 0) {
       if (name === SET_REPL_COMMAND) {
         this.host.setRepl(Number(argv[1]));
+        return OK_REPLY;
+      }
+      if (name === RANDOM_COMMAND) {
+        const drawn = this.drawn;
+        drawn.end = drawn.buf.latin1Write(`:${this.random.next() % RAND48_MAX}\r\n`, 0);
+        return drawn;
+      }
+      if (name === RANDOM_SEED_COMMAND) {
+        // luaL_checkint's int: the shim truncated it and brought it into the int32 range.
+        this.random.seed(Number(argv[1]) | 0);
         return OK_REPLY;
       }
       if (name === ACL_CHECK_COMMAND) {

@@ -45,7 +45,11 @@ export class ScriptWorker {
   /** A run past the threshold: it ends with the promise its caller awaits. */
   private asyncRun: { channel: Channel; killed: ScriptFailure | null } | null = null;
 
-  constructor(private readonly version: string) {
+  /** `random` is math.random's state (rand48.ts), shared with the worker. */
+  constructor(
+    private readonly version: string,
+    private readonly random: SharedArrayBuffer,
+  ) {
     this.start();
   }
 
@@ -69,7 +73,7 @@ export class ScriptWorker {
   private spawn(): { worker: Worker; channel: Channel } {
     const channel = Channel.allocate();
     const worker = new Worker(new URL('./engine-worker.mjs', import.meta.url), {
-      workerData: { shared: channel.shared, version: this.version },
+      workerData: { shared: channel.shared, version: this.version, random: this.random },
     });
     // A worker never keeps the process alive; one that dies is replaced by the next run.
     worker.unref();
