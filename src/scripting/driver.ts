@@ -1,4 +1,4 @@
-import { formatNumberArguments, mayBuildReplyTables, returnsOneValue, tokenize } from './lua-source.js';
+import { formatNumberArguments, mayBuildReplyTables, parenthesizeRandomTailCalls, returnsOneValue, tokenize } from './lua-source.js';
 
 /**
  * The Lua text lua-redis-wasm runs for a script, around the script's own source.
@@ -193,10 +193,13 @@ const NUMBER_SHIM =
 export function buildDriver(source: string): Driver {
   let callLine = 2;
   for (let i = source.indexOf('\n'); i >= 0; i = source.indexOf('\n', i + 1)) callLine++;
-  const tokens = tokenize(source);
-  const withNumbers = tokens === null ? null : formatNumberArguments(source, tokens, '__nodis_N');
+  const originalTokens = tokenize(source);
+  const untailed = originalTokens === null ? null : parenthesizeRandomTailCalls(source, originalTokens);
+  const user = untailed ?? source;
+  const tokens = untailed === null ? originalTokens : tokenize(untailed);
+  const withNumbers = tokens === null ? null : formatNumberArguments(user, tokens, '__nodis_N');
   const numbers = withNumbers === null ? '' : NUMBER_SHIM;
-  const body = withNumbers ?? source;
+  const body = withNumbers ?? user;
   const words = new Set(source.match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []);
   const members = Object.keys(REDIS_MEMBERS).filter((name) => words.has(name));
   const marksNulls = words.has('setresp');

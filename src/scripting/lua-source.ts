@@ -292,3 +292,38 @@ export function formatNumberArguments(source: string, tokens: readonly Token[], 
   }
   return out + source.slice(at);
 }
+
+/**
+ * The source with `return math.random(…)` and `return math.randomseed(…)` made
+ * `return (math.random(…))`: driver.ts gives them as Lua functions, which a tail call would
+ * put in the place of the script's own frame, and their errors would lose the script's line
+ * (Redis's are C functions, which a tail call leaves the frame to). Null when there is none.
+ */
+export function parenthesizeRandomTailCalls(source: string, tokens: readonly Token[]): string | null {
+  const inserts: Array<[number, string]> = [];
+  for (let i = 0; i + 4 < tokens.length; i++) {
+    if ((tokens[i] as Token).text !== 'return' || (tokens[i] as Token).kind !== 'keyword') continue;
+    const name = tokens[i + 3] as Token;
+    if ((tokens[i + 1] as Token).text !== 'math' || (tokens[i + 2] as Token).text !== '.') continue;
+    if ((name.text !== 'random' && name.text !== 'randomseed') || (tokens[i + 4] as Token).text !== '(') continue;
+    let depth = 0;
+    for (let j = i + 4; j < tokens.length; j++) {
+      const u = tokens[j] as Token;
+      if (u.kind !== 'symbol') continue;
+      if (u.text === '(' || u.text === '{' || u.text === '[') depth++;
+      else if (u.text === ')' || u.text === '}' || u.text === ']') depth--;
+      if (depth === 0) {
+        inserts.push([(tokens[i + 1] as Token).start, '('], [u.end, ')']);
+        break;
+      }
+    }
+  }
+  if (inserts.length === 0) return null;
+  let out = '';
+  let at = 0;
+  for (const [pos, text] of inserts) {
+    out += source.slice(at, pos) + text;
+    at = pos;
+  }
+  return out + source.slice(at);
+}

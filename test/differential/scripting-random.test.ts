@@ -53,6 +53,12 @@ describe.skipIf(!hasOracle)('differential: math.random', () => {
       evalStep('local x = math.random(5, {}) return x'),
       evalStep("local x = math.random('3') return x"),
       evalStep('math.randomseed() return 1'),
+      // Tail calls: Redis's functions are C functions, which leave the caller's line to the error.
+      evalStep('return math.random(0)'),
+      evalStep('\nreturn math.random(1, {2})'),
+      evalStep("if true then return math.randomseed('x') end"),
+      evalStep('return math.randomseed(1)'),
+      evalStep('return math.random(math.random(1, 1), 1)'),
       evalStep('math.randomseed(nil) return 1'),
       evalStep('local ok, e = pcall(function() local x = math.random(0) end) return e'),
       evalStep('math.random = 1'),
