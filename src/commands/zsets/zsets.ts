@@ -19,6 +19,9 @@ const ZADD_INCR = 32;
 
 const ERR_NAN = 'ERR resulting score is not a number (NaN)';
 
+/** The scores of the ZADD being run (nothing else runs meanwhile). */
+let scoreScratch = new Float64Array(16);
+
 /** ZADD and ZINCRBY: Redis's zaddGenericCommand. */
 function zaddGeneric(ctx: CommandContext, argv: string[], flags: number): void {
   const key = argv[1] as string;
@@ -47,7 +50,9 @@ function zaddGeneric(ctx: CommandContext, argv: string[], flags: number): void {
   }
   if (incr && elements > 1) throw new RedisError('ERR INCR option supports a single increment-element pair');
 
-  const scores: number[] = new Array<number>(elements);
+  // Every score is read before anything changes, as Redis does; into a buffer kept for the next call.
+  if (scoreScratch.length < elements) scoreScratch = new Float64Array(Math.max(elements, scoreScratch.length * 2));
+  const scores = scoreScratch;
   for (let i = 0; i < elements; i++) scores[i] = getDouble(argv[scoreIdx + i * 2] as string);
 
   const db = ctx.db;
