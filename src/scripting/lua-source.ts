@@ -283,6 +283,11 @@ export function formatNumberArguments(source: string, tokens: readonly Token[], 
     }
   }
   if (inserts.length === 0) return null;
+  return withInserts(source, inserts);
+}
+
+/** `source` with each [position, text] of `inserts` put in, in any order; positions are in `source`. */
+function withInserts(source: string, inserts: Array<[number, string]>): string {
   inserts.sort((x, y) => x[0] - y[0]);
   let out = '';
   let at = 0;
@@ -318,12 +323,5 @@ export function parenthesizeRandomTailCalls(source: string, tokens: readonly Tok
       }
     }
   }
-  if (inserts.length === 0) return null;
-  let out = '';
-  let at = 0;
-  for (const [pos, text] of inserts) {
-    out += source.slice(at, pos) + text;
-    at = pos;
-  }
-  return out + source.slice(at);
+  return inserts.length === 0 ? null : withInserts(source, inserts);
 }

@@ -134,10 +134,11 @@ const HEX_FLOAT_RE = /^[+-]?0x[0-9a-f]+$/i;
 export function parseDouble(s: string): number | null {
   const n = s.length;
   if (n === 0 || n > 5000) return null;
-  // The commonest form (scores such as ZADD's 0 or 1700000000): no regular expression.
-  if (n <= 16) {
-    const value = plainInteger(s, n);
-    if (value === value) return value;
+  // The commonest form (scores such as ZADD's 0 or 1700000000) without a regular expression:
+  // a strict integer of up to 15 digits reads the same as strtod reads it.
+  if (n < 16) {
+    const value = parseLongLong(s);
+    if (value !== null) return value;
   }
   if (FLOAT_RE.test(s)) return rangeChecked(s, Number(s));
   if (INF_RE.test(s)) return s.charCodeAt(0) === 45 ? -Infinity : Infinity;
@@ -148,23 +149,6 @@ export function parseDouble(s: string): number | null {
     return negative ? -value : value;
   }
   return null;
-}
-
-/**
- * An optional '-' then 1 to 15 decimal digits, as a number (exact: below 2^53); NaN for any
- * other text. strtod reads these the same way.
- */
-function plainInteger(s: string, n: number): number {
-  const negative = s.charCodeAt(0) === 45;
-  let i = negative ? 1 : 0;
-  if (i === n || n - i > 15) return NaN;
-  let value = 0;
-  for (; i < n; i++) {
-    const digit = s.charCodeAt(i) - 48;
-    if (digit < 0 || digit > 9) return NaN;
-    value = value * 10 + digit;
-  }
-  return negative ? -value : value;
 }
 
 /** A double argument, or Redis's "value is not a valid float" (or `message`). */
