@@ -288,7 +288,9 @@ export async function main(argv: string[], stdin?: string): Promise<void> {
   if (config.getBool('daemonize')) log.warn('daemonize is not supported by nodis: running in the foreground');
 
   // Redis listens, says so and takes signals before it loads the dataset; "Ready" comes after.
+  let listening: NodisServer | null = null;
   const onListening = (server: NodisServer): void => {
+    listening = server;
     const pidfile = config.getString('pidfile');
     if (pidfile !== '') writePidfile(resolve(config.getString('dir'), pidfile), log);
     server.onShutdown = () => exit(0);
@@ -317,4 +319,5 @@ export async function main(argv: string[], stdin?: string): Promise<void> {
     return;
   }
   log.info('Ready to accept connections tcp');
+  if ((listening as NodisServer | null)?.unixSocketPath != null) log.info('Ready to accept connections unix');
 }

@@ -5,6 +5,7 @@ import { silentLogger, type Logger } from './log.js';
 import { NodisServer } from './net/server.js';
 import { MetricsListenError } from './net/metrics.js';
 import { ERR_TLS_STARTUP, TlsConfigError, TlsListenError } from './net/tls.js';
+import { UnixSocketListenError } from './net/listeners.js';
 import { allCommands } from './commands/index.js';
 import { aofWriter, persistenceRefusal, persistenceWarning, registerPersistence } from './persistence/index.js';
 import { rdbFiles } from './persistence/snapshot.js';
@@ -99,7 +100,7 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
   try {
     await server.listen();
   } catch (err) {
-    if (err instanceof TlsListenError || err instanceof MetricsListenError) {
+    if (err instanceof TlsListenError || err instanceof MetricsListenError || err instanceof UnixSocketListenError) {
       await server.close();
       throw new StartupRefused(err.message);
     }

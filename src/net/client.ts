@@ -123,14 +123,17 @@ export class Client implements ClientConnection {
     readonly id: number,
     readonly server: ClientHost,
     private readonly socket: Socket,
+    /** The path of the Unix socket this client came through, null for TCP (CLIENT LIST flag U). */
+    private readonly unixSocket: string | null = null,
   ) {
     this.db = server.databases[0] as Database;
     this.user = server.acl.defaultUser;
     this.authenticated = server.acl.defaultAuthenticated();
     this.parser.authenticated = this.authenticated;
     this.parser.maxBulkLen = server.config.getNumber('proto-max-bulk-len');
-    this.addr = formatAddress(socket.remoteAddress, socket.remotePort);
-    this.laddr = formatAddress(socket.localAddress, socket.localPort);
+    // Redis shows a Unix socket's path as both ends, with port 0.
+    this.addr = unixSocket === null ? formatAddress(socket.remoteAddress, socket.remotePort) : `${unixSocket}:0`;
+    this.laddr = unixSocket === null ? formatAddress(socket.localAddress, socket.localPort) : `${unixSocket}:0`;
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.onClose());
@@ -532,6 +535,7 @@ export class Client implements ClientConnection {
     if (t !== null) f += 't' + (t.brokenRedirect ? 'R' : '') + (t.bcast ? 'B' : '');
     if (this.watchDirty) f += 'd';
     if (this.closing) f += 'c';
+    if (this.unixSocket !== null) f += 'U';
     if (this.noEvict) f += 'e';
     return f === '' ? 'N' : f;
   }

@@ -1,3 +1,5 @@
+import { chmodSync, existsSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Logger } from '../log.js';
@@ -105,6 +107,34 @@ export function listenOn(host: string, port: number, onSocket: (socket: net.Sock
       server.off('error', reject);
       const addr = server.address();
       resolve({ server, host, port: typeof addr === 'object' && addr !== null ? addr.port : port });
+    });
+  });
+}
+
+/** The Unix socket could not be listened on at start-up; the message is Redis's log line. */
+export class UnixSocketListenError extends Error {}
+
+/**
+ * Listens at the Unix socket `path` (unixsocket), as Redis: a file left there by an earlier run
+ * is removed first, and the socket gets the mode `perm` when it is not 0 (unixsocketperm).
+ */
+export function listenOnUnixSocket(path: string, perm: number, onSocket: (socket: net.Socket) => void): Promise<net.Server> {
+  rmSync(path, { force: true });
+  // libuv reports a missing directory as EACCES; bind(2), and so Redis, says ENOENT.
+  if (!existsSync(dirname(path))) return Promise.reject(Object.assign(new Error(`bind ENOENT ${path}`), { code: 'ENOENT', syscall: 'bind' }));
+  return new Promise((resolve, reject) => {
+    const server = net.createServer(onSocket);
+    server.once('error', reject);
+    server.listen({ path }, () => {
+      server.off('error', reject);
+      try {
+        if (perm !== 0) chmodSync(path, perm);
+      } catch (err) {
+        server.close();
+        reject(err as Error);
+        return;
+      }
+      resolve(server);
     });
   });
 }

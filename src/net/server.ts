@@ -1,5 +1,7 @@
 import { RedisError } from '../errors.js';
 import net from 'node:net';
+import { isAbsolute, join } from 'node:path';
+import { strerror } from '../config/values.js';
 import { randomBytes } from 'node:crypto';
 import v8 from 'node:v8';
 import { Config, ConfigSetError } from '../config/config.js';
@@ -35,7 +37,7 @@ import type { LoadingProgress } from '../persistence/loading.js';
 import { LocalClient } from '../commands/core/local-client.js';
 import { Acl } from '../acl/acl.js';
 
-import { listenOn, openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';
+import { UnixSocketListenError, listenOn, listenOnUnixSocket, openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';
 import { MetricsListenError, closeMetricsListener, listenMetrics } from './metrics.js';
 import { ERR_TLS_UPDATE, TlsConfigError, TlsEndpoint, TlsListenError, logTlsError } from './tls.js';
 import { setListMaxListpackSize } from '../types/list.js';
@@ -107,6 +109,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   /** The config file given at startup (CONFIG REWRITE writes it). */
   configFile: string | null = null;
   private readonly listeners: Listener[] = [];
+  /** The listener at unixsocket, and its path (null while there is none). */
+  private unixListener: { server: net.Server; path: string } | null = null;
   /** The HTTP listeners of the Prometheus endpoint at metrics-port (none while it is 0). */
   private metricsListeners: Listener[] = [];
   /** The TLS listeners at tls-port (none while it is 0). */
@@ -417,9 +421,31 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.port = opened.port;
     // Port 0 asks for any free port: CONFIG GET port then shows the one in use.
     if (this.config.getNumber('port') !== this.port) this.config.set('port', String(this.port));
+    await this.listenUnixSocket();
     // After the Redis ports: a failure here is a MetricsListenError, which closes the server.
     await this.listenMetrics();
     this.scheduleCron();
+  }
+
+  /** Listens at unixsocket when it is set (immutable: only at start-up, as in Redis). */
+  private async listenUnixSocket(): Promise<void> {
+    const path = this.config.getString('unixsocket');
+    if (path === '') return;
+    try {
+      // A relative path is taken from dir, where Redis has changed directory to.
+      const at = isAbsolute(path) ? path : join(this.config.getString('dir'), path);
+      const server = await listenOnUnixSocket(at, this.config.getNumber('unixsocketperm'), (socket) => this.accept(socket, path));
+      this.unixListener = { server, path };
+    } catch (err) {
+      // Redis's anetUnixServer says which step failed: bind, or the chmod to unixsocketperm.
+      const step = (err as NodeJS.ErrnoException).syscall === 'chmod' ? 'chmod' : 'bind';
+      throw new UnixSocketListenError(`Failed opening Unix socket: ${step}: ${strerror(err)}`);
+    }
+  }
+
+  /** The path of the Unix socket listened at, or null. */
+  get unixSocketPath(): string | null {
+    return this.unixListener?.path ?? null;
   }
 
   /** Opens the metrics endpoint at metrics-port on the bind addresses, at start (CONFIG SET goes through changeListening). */
@@ -549,7 +575,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     return listenOn(host, port, (socket) => this.accept(socket));
   }
 
-  private accept(socket: net.Socket): void {
+  /** A new connection; `unixSocket` is the path of the Unix socket it came through, if it did. */
+  private accept(socket: net.Socket, unixSocket: string | null = null): void {
     if (this.closing !== null) {
       socket.destroy();
       return;
@@ -560,14 +587,15 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
       socket.end('-ERR max number of clients reached\r\n', () => socket.destroy());
       return;
     }
-    if (this.deniedByProtectedMode(socket)) {
+    // A connection through the Unix socket is local (Redis's islocalClient).
+    if (unixSocket === null && this.deniedByProtectedMode(socket)) {
       this.stats.rejectedConnections++;
       socket.end(`-${PROTECTED_MODE_DENIED}\r\n`, () => socket.destroy());
       return;
     }
     // Redis counts only the connections it accepts (not those refused above) in total_connections_received.
     this.stats.totalConnectionsReceived++;
-    const client = new Client(this.nextClientId++, this, socket);
+    const client = new Client(this.nextClientId++, this, socket, unixSocket);
     this.clients.set(client.id, client);
     const keepalive = this.config.getNumber('tcp-keepalive');
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
@@ -789,9 +817,20 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
       ...this.listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve()))),
       ...this.metricsListeners.map((l) => closeMetricsListener(l)),
       this.tls.close(),
+      this.closeUnixSocket(),
     ]);
     this.log.warn('nodis is now ready to exit, bye bye...');
     this.onShutdown?.();
+  }
+
+  /** Stops listening at the Unix socket and removes its file, as Redis does at exit. */
+  private closeUnixSocket(): Promise<void> {
+    const unix = this.unixListener;
+    if (unix === null) return Promise.resolve();
+    this.unixListener = null;
+    this.log.info('Removing the unix socket file.');
+    // Node removes the file it bound when the listener closes; an error there is of no consequence.
+    return new Promise((resolve) => unix.server.close(() => resolve()));
   }
 
   close(): Promise<void> {

@@ -234,12 +234,17 @@ function protectedCommandAllowed(ctx: CommandContext, resolved: ResolvedCommand)
  */
 export function allowProtectedAction(ctx: CommandContext, option: string): boolean {
   const mode = ctx.server.config.format(option);
-  return mode === 'yes' || (mode === 'local' && isLocalIp(peerIp(ctx.addr)));
+  return mode === 'yes' || (mode === 'local' && isLocalPeer(ctx.addr));
+}
+
+/** Redis's islocalClient, from a peer's address as CLIENT LIST shows it: a Unix socket's path, or a loopback IP. */
+function isLocalPeer(addr: string): boolean {
+  return addr.startsWith('/') || isLocalIp(peerIp(addr));
 }
 
 /**
- * Redis's islocalClient: a peer at exactly 127.0.0.1 or ::1, not the rest of 127.0.0.0/8 (nodis
- * listens on no Unix socket). Node shows 127.0.0.1 as ::ffff:127.0.0.1 on a dual-stack socket.
+ * Redis's islocalClient for a TCP peer: exactly 127.0.0.1 or ::1, not the rest of 127.0.0.0/8.
+ * Node shows 127.0.0.1 as ::ffff:127.0.0.1 on a dual-stack socket.
  * A caller without a socket ('') is not local: Redis reads its address as "?".
  */
 export function isLocalIp(ip: string): boolean {
