@@ -1,7 +1,7 @@
 import { RdbError } from './constants.js';
 import { SHORT_LATIN1_MAX, shortLatin1 } from '../../protocol/short-string.js';
 import type { ByteSink } from './sink.js';
-import { backlenSize, stringAsInt, writeBacklen } from '../../types/stream/listpack.js';
+import { backlenSize, intElementSize, stringAsInt, writeBacklen } from '../../types/stream/listpack.js';
 
 /*
  * Listpack (listpack.c), the blob Redis 7.0 stores small hashes and sorted sets and each
@@ -21,17 +21,6 @@ const EOF_BYTE = 0xff;
 
 const TWO_32 = 0x100000000;
 
-/** Bytes of an integer entry (its encoding byte and data, backlen excluded), as appendInteger writes it. */
-function integerEntrySize(v: number | bigint): number {
-  if (typeof v === 'bigint') return 9;
-  if (v >= 0 && v <= 127) return 1;
-  if (v >= -4096 && v <= 4095) return 2;
-  if (v >= -32768 && v <= 32767) return 3;
-  if (v >= -8388608 && v <= 8388607) return 4;
-  if (v >= -2147483648 && v <= 2147483647) return 5;
-  return 9;
-}
-
 /** The bytes ListpackBuilder.appendString adds for `s`, backlen included. */
 export function listpackEntrySize(s: string): number {
   const n = s.length;
@@ -39,7 +28,7 @@ export function listpackEntrySize(s: string): number {
     const c = s.charCodeAt(0);
     if (c === 45 || (c >= 48 && c <= 57)) {
       const value = stringAsInt(s);
-      if (value !== null) return integerEntrySize(value) + 1;
+      if (value !== null) return intElementSize(value);
     }
   }
   const entrySize = (n < 64 ? 1 : n < 4096 ? 2 : 5) + n;
