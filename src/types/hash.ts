@@ -1,5 +1,5 @@
 import type { CollectionValue } from './value.js';
-import { arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, stringBytes, type MapTable, type SizeAccount } from './heap-size.js';
+import { arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, packedReplaced, stringBytes, tableResized, type MapTable, type SizeAccount } from './heap-size.js';
 import { detached, entryAt, entryEnd, entryIs, firstEntry, packEntry, packParts, varintAt, varintWidth } from './packed.js';
 
 /** The HashValue object: data, account. */
@@ -104,17 +104,10 @@ export class HashValue implements CollectionValue {
     return bytes;
   }
 
-  /** The table's size changed by `delta` bytes. */
-  private resized(table: HashTable, delta: number): void {
-    table.bytes += delta;
-    if (this.account !== null) this.account.bytes += delta;
-  }
-
   /** Replaces the packed string, telling the account how its size changed. */
   private repack(packed: string): void {
-    const delta = stringBytes(packed.length) - stringBytes((this.data as string).length);
+    packedReplaced(this.account, this.data as string, packed);
     this.data = packed;
-    if (this.account !== null) this.account.bytes += delta;
   }
 
   /**
@@ -217,7 +210,7 @@ export class HashValue implements CollectionValue {
     const table = data;
     const i = table.index.get(field);
     if (i !== undefined) {
-      this.resized(table, stringBytes(value.length) - stringBytes((table.values[i] as string).length));
+      tableResized(table, this.account, stringBytes(value.length) - stringBytes((table.values[i] as string).length));
       table.values[i] = value;
       return false;
     }
@@ -231,7 +224,7 @@ export class HashValue implements CollectionValue {
       delta += 2 * (arrayBytes(slots) - arrayBytes(table.slots));
       table.slots = slots;
     }
-    this.resized(table, delta);
+    tableResized(table, this.account, delta);
     return true;
   }
 
@@ -250,7 +243,7 @@ export class HashValue implements CollectionValue {
     if (i === undefined) return false;
     table.index.delete(field);
     // The arrays keep their capacity as they shrink by pop (measured: V8 does not trim them).
-    this.resized(table, mapEntryRemoved(table, table.index.size) - stringBytes(field.length) - stringBytes((table.values[i] as string).length));
+    tableResized(table, this.account, mapEntryRemoved(table, table.index.size) - stringBytes(field.length) - stringBytes((table.values[i] as string).length));
     const last = table.fields.length - 1;
     const lastField = table.fields.pop() as string;
     const lastValue = table.values.pop() as string;

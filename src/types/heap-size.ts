@@ -146,3 +146,15 @@ export class MapCapacity implements MapTable {
 export interface SizeAccount {
   bytes: number;
 }
+
+/** A value's table form grew (or shrank) by `delta` bytes: its own total and its account's. */
+export function tableResized(table: { bytes: number }, account: SizeAccount | null, delta: number): void {
+  table.bytes += delta;
+  if (account !== null) account.bytes += delta;
+}
+
+/** Tells `account` how a value's size changed when its packed string `before` was replaced by `after`. */
+export function packedReplaced(account: SizeAccount | null, before: string, after: string): void {
+  const delta = stringBytes(after.length) - stringBytes(before.length);
+  if (account !== null) account.bytes += delta;
+}

@@ -1,6 +1,6 @@
 import { isIntEncodable, type CollectionValue } from './value.js';
 import {
-  arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, stringBytes, type MapTable, type SizeAccount,
+  arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, packedReplaced, stringBytes, tableResized, type MapTable, type SizeAccount,
 } from './heap-size.js';
 import { copied, detached } from './packed.js';
 
@@ -167,17 +167,10 @@ export class SetValue implements CollectionValue {
     return bytes;
   }
 
-  /** The table's size changed by `delta` bytes. */
-  private resized(table: SetTable, delta: number): void {
-    table.bytes += delta;
-    if (this.account !== null) this.account.bytes += delta;
-  }
-
   /** Replaces the packed string, telling the account how its size changed. */
   private repack(packed: string): void {
-    const delta = stringBytes(packed.length) - stringBytes((this.data as string).length);
+    packedReplaced(this.account, this.data as string, packed);
     this.data = packed;
-    if (this.account !== null) this.account.bytes += delta;
   }
 
   /**
@@ -276,7 +269,7 @@ export class SetValue implements CollectionValue {
       delta += arrayBytes(slots) - arrayBytes(table.slots);
       table.slots = slots;
     }
-    this.resized(table, delta);
+    tableResized(table, this.account, delta);
     return true;
   }
 
@@ -296,7 +289,7 @@ export class SetValue implements CollectionValue {
     if (i === undefined) return false;
     table.index.delete(member);
     // The array keeps its capacity as it shrinks by pop (measured: V8 does not trim it).
-    this.resized(table, mapEntryRemoved(table, table.index.size) - stringBytes((table.members[i] as string).length));
+    tableResized(table, this.account, mapEntryRemoved(table, table.index.size) - stringBytes((table.members[i] as string).length));
     const last = table.members.pop() as string;
     if (i !== table.members.length) {
       table.members[i] = last;

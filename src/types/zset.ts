@@ -1,5 +1,5 @@
 import type { CollectionValue } from './value.js';
-import { MAP_INITIAL_CAPACITY, mapBytes, mapEntryAdded, mapEntryRemoved, objectBytes, stringBytes, type MapTable, type SizeAccount } from './heap-size.js';
+import { MAP_INITIAL_CAPACITY, mapBytes, mapEntryAdded, mapEntryRemoved, objectBytes, packedReplaced, stringBytes, tableResized, type MapTable, type SizeAccount } from './heap-size.js';
 import { detached, entryAt, entryEnd, entryIs, firstEntry, packEntry, packParts, varintAt, varintWidth } from './packed.js';
 import {
   SkipList, SkipNode, lexGteMin, lexLteMax, scoreGteMin, scoreLteMax, scoreRangeEmpty, type LexRange, type ScoreRange,
@@ -205,9 +205,7 @@ class SkipForm implements MapTable {
   }
 
   resized(delta: number): void {
-    this.bytes += delta;
-    const account = this.owner.account;
-    if (account !== null) account.bytes += delta;
+    tableResized(this, this.owner.account, delta);
   }
 
   /** A member was added to the dict and the skiplist, whose bytes were `listBytes` before. */
@@ -341,9 +339,8 @@ export class ZSet implements CollectionValue {
 
   /** Replaces the packed string, telling the account how its size changed. */
   private repack(packed: string): void {
-    const delta = stringBytes(packed.length) - stringBytes((this.data as string).length);
+    packedReplaced(this.account, this.data as string, packed);
     this.data = packed;
-    if (this.account !== null) this.account.bytes += delta;
   }
 
   /**

@@ -6,45 +6,26 @@
  * preamble, and what loading counts (rdb_changes_since_last_save, rdb_last_load_keys_loaded).
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { List } from '../../src/types/list.js';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { oracleAvailable, type Oracle } from '../helpers/oracle.js';
+import type { TestServer } from '../helpers/server.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { readDataset } from '../helpers/dataset.js';
-import { infoField, manifestLines, persistenceInfo, rdbBase, resp, tempDir, waitForRewrite, writeAofDir, writeEveryKind } from '../helpers/aof.js';
+import { scratchServers } from '../helpers/scratch.js';
+import { infoField, manifestLines, persistenceInfo, rdbBase, resp, waitForRewrite, writeAofDir, writeEveryKind } from '../helpers/aof.js';
 
 const hasOracle = oracleAvailable();
-const dirs: string[] = [];
-const cleanups: Array<() => Promise<void>> = [];
+const { cleanups, newDir, ...scratch } = scratchServers('aof-diff');
 
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function newDir(): string {
-  const d = tempDir('aof-diff');
-  dirs.push(d);
-  return d;
+function nodisOn(dir: string, options: Record<string, string> = {}): Promise<TestServer> {
+  return scratch.nodisOn(dir, { appendonly: 'yes', ...options });
 }
 
-async function nodisOn(dir: string, options: Record<string, string> = {}): Promise<TestServer> {
-  const s = await startTestServer({ dir, appendonly: 'yes', ...options });
-  cleanups.push(() => s.stop());
-  return s;
-}
-
-async function redisOn(dir: string, extra: string[] = []): Promise<{ oracle: Oracle; client: RawClient }> {
-  const oracle = await startOracle(['--appendonly', 'yes', '--dir', dir, '--enable-debug-command', 'yes', ...extra]);
-  const client = await RawClient.connect(oracle.port);
-  cleanups.push(async () => {
-    client.close();
-    await oracle.stop();
-  });
-  return { oracle, client };
+function redisOn(dir: string, extra: string[] = []): Promise<{ oracle: Oracle; client: RawClient }> {
+  return scratch.redisOn(dir, ['--appendonly', 'yes', '--enable-debug-command', 'yes', ...extra]);
 }
 
 async function state(c: RawClient): Promise<{ digest: string; keys: string }> {

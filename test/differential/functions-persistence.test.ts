@@ -4,13 +4,13 @@
  * LOAD/DELETE, and a rewritten base with and without the RDB preamble) loads back into nodis
  * and into Redis.
  */
-import { cpSync, rmSync } from 'node:fs';
+import { cpSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir, waitForRewrite } from '../helpers/aof.js';
-import { oracleAvailable, startOracle } from '../helpers/oracle.js';
+import { describe, expect, it } from 'vitest';
+import { waitForRewrite } from '../helpers/aof.js';
+import { oracleAvailable } from '../helpers/oracle.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { scratchServers } from '../helpers/scratch.js';
 
 const hasOracle = oracleAvailable();
 
@@ -18,34 +18,10 @@ const LIB_A = "#!lua name=liba\nredis.register_function('fa', function(keys, arg
 const LIB_B =
   "#!lua name=libb\nredis.register_function{function_name='fb', callback=function(keys) return redis.call('get', keys[1]) end, flags={'no-writes'}, description='reads'}";
 
-const dirs: string[] = [];
-const cleanups: Array<() => Promise<void>> = [];
-
-afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function newDir(): string {
-  const d = tempDir('functions');
-  dirs.push(d);
-  return d;
-}
-
-async function nodisOn(dir: string, options: Record<string, string> = {}): Promise<TestServer> {
-  const s = await startTestServer({ dir, ...options });
-  cleanups.push(() => s.stop());
-  return s;
-}
+const { cleanups, newDir, nodisOn, ...scratch } = scratchServers('functions');
 
 async function redisOn(dir: string, extra: string[] = []): Promise<RawClient> {
-  const oracle = await startOracle(['--dir', dir, ...extra]);
-  const client = await RawClient.connect(oracle.port);
-  cleanups.push(async () => {
-    client.close();
-    await oracle.stop();
-  });
-  return client;
+  return (await scratch.redisOn(dir, extra)).client;
 }
 
 async function loadLibraries(c: RawClient): Promise<void> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { oracleAvailable } from '../helpers/oracle.js';
 import { differentialPair } from '../helpers/differential.js';
-import { fill, infoNumber } from '../helpers/memory.js';
+import { fill, infoNumber, settledLazyfreed } from '../helpers/memory.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const hasOracle = oracleAvailable();
@@ -18,16 +18,7 @@ describe.skipIf(!hasOracle)('differential: lazyfreed_objects of expiry, overwrit
   async function counts(port: number): Promise<number[]> {
     const c = await RawClient.connect(port);
     try {
-      // Redis counts from its background thread: wait until the count reaches what is expected
-      // (or give up and report what it is).
-      const settled = async (expected: number): Promise<number> => {
-        for (let i = 0; i < 100; i++) {
-          const n = await infoNumber(c, 'memory', 'lazyfreed_objects');
-          if (n >= expected) return n;
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        return infoNumber(c, 'memory', 'lazyfreed_objects');
-      };
+      const settled = (expected: number): Promise<number> => settledLazyfreed(c, expected);
       const expireSoon = async (key: string): Promise<void> => {
         expect(await c.call('PEXPIRE', key, '1')).toBe(1);
         await new Promise((r) => setTimeout(r, 20));
@@ -94,14 +85,7 @@ describe.skipIf(!hasOracle)('differential: lazyfreed_objects of expiry, overwrit
   async function flushCounts(port: number): Promise<number[]> {
     const c = await RawClient.connect(port);
     try {
-      const settled = async (expected: number): Promise<number> => {
-        for (let i = 0; i < 100; i++) {
-          const n = await infoNumber(c, 'memory', 'lazyfreed_objects');
-          if (n >= expected) return n;
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        return infoNumber(c, 'memory', 'lazyfreed_objects');
-      };
+      const settled = (expected: number): Promise<number> => settledLazyfreed(c, expected);
       const loadScripts = async (n: number): Promise<void> => {
         for (let i = 0; i < n; i++) await c.call('SCRIPT', 'LOAD', `return ${i}`);
       };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { oracleAvailable } from '../helpers/oracle.js';
 import { differentialPair } from '../helpers/differential.js';
-import { fill, fillAndFree, infoNumber, type BigKind } from '../helpers/memory.js';
+import { fill, fillAndFree, settledLazyfreed, type BigKind } from '../helpers/memory.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const hasOracle = oracleAvailable();
@@ -39,15 +39,7 @@ describe.skipIf(!hasOracle)('differential: memory given back by UNLINK and FLUSH
     for (const port of [servers.nodis.port, servers.redis.port]) {
       const c = await RawClient.connect(port);
       try {
-        // Redis counts them from its background thread: wait until the count settles.
-        const settled = async (expected: number): Promise<number> => {
-          for (let i = 0; i < 100; i++) {
-            const n = await infoNumber(c, 'memory', 'lazyfreed_objects');
-            if (n >= expected) return n;
-            await new Promise((r) => setTimeout(r, 20));
-          }
-          return infoNumber(c, 'memory', 'lazyfreed_objects');
-        };
+        const settled = (expected: number): Promise<number> => settledLazyfreed(c, expected);
         expect(await c.call('CONFIG', 'RESETSTAT')).toBe('OK');
         const seen: number[] = [];
         await fill(c, 'list', 'biglist', 100_000);

@@ -1,24 +1,14 @@
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { oracleAvailable } from '../helpers/oracle.js';
 import { differentialPair } from '../helpers/differential.js';
-import { RawClient } from '../helpers/raw-client.js';
-import { blocked, call, play, read, send, type Action } from '../helpers/scenario.js';
+import { blocked, call, expectSameScenario, read, send, type Action } from '../helpers/scenario.js';
 
 const hasOracle = oracleAvailable();
 
 describe.skipIf(!hasOracle)('differential: XREAD and XREADGROUP with BLOCK, several clients', () => {
   const servers = differentialPair();
 
-  async function same(clients: number, actions: Action[]): Promise<void> {
-    const flush = async (port: number): Promise<void> => {
-      const c = await RawClient.connect(port);
-      await c.call('FLUSHALL');
-      c.close();
-    };
-    await Promise.all([flush(servers.nodis.port), flush(servers.redis.port)]);
-    const [a, b] = await Promise.all([play(servers.nodis.port, clients, actions), play(servers.redis.port, clients, actions)]);
-    expect(a).toEqual(b);
-  }
+  const same = (clients: number, actions: Action[]): Promise<void> => expectSameScenario(servers, clients, actions);
 
   it('XREAD: $ waits for what comes next, explicit IDs for what is after them, first blocked first served', async () => {
     await same(5, [

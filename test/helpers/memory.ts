@@ -26,6 +26,19 @@ export async function infoNumber(client: RawClient, section: string, field: stri
 }
 
 /**
+ * lazyfreed_objects once it reaches `expected`: Redis counts from its background thread, so
+ * this polls (up to about two seconds) and then reports whatever the count is.
+ */
+export async function settledLazyfreed(client: RawClient, expected: number): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const n = await infoNumber(client, 'memory', 'lazyfreed_objects');
+    if (n >= expected) return n;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return infoNumber(client, 'memory', 'lazyfreed_objects');
+}
+
+/**
  * Fills `key` with `count` elements of the given kind ('keys': `count` string keys named
  * `key:N`; 'string': one string of `count` bytes), pipelined 1000 elements per command.
  */

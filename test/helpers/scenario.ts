@@ -2,6 +2,8 @@
  * Scenarios of several clients for blocking commands, played against nodis and real Redis
  * alike (test/differential/blocking.test.ts, streams-blocking.test.ts).
  */
+import { expect } from 'vitest';
+import type { DifferentialPair } from './differential.js';
 import { RawClient } from './raw-client.js';
 
 /**
@@ -80,4 +82,16 @@ export async function play(port: number, clients: number, actions: Action[]): Pr
     for (const c of conns) c.close();
   }
   return out;
+}
+
+/** Empties both servers, plays the scenario on each and expects the same transcript. */
+export async function expectSameScenario(servers: DifferentialPair, clients: number, actions: Action[]): Promise<void> {
+  const flush = async (port: number): Promise<void> => {
+    const c = await RawClient.connect(port);
+    await c.call('FLUSHALL');
+    c.close();
+  };
+  await Promise.all([flush(servers.nodis.port), flush(servers.redis.port)]);
+  const [a, b] = await Promise.all([play(servers.nodis.port, clients, actions), play(servers.redis.port, clients, actions)]);
+  expect(a).toEqual(b);
 }

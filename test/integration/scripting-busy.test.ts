@@ -30,16 +30,25 @@ const LONG_SCRIPT =
   "repeat t = redis.call('TIME') until t[1] * 1000 + math.floor(t[2] / 1000) - start >= tonumber(ARGV[1]) " +
   "redis.call('SET', 'b', '2') return {redis.call('LLEN', 'l'), redis.call('EXISTS', 'short')}";
 
+/**
+ * A server with the AOF on (fsync always), busy-reply-threshold 50 ms and hz 100, and its
+ * clients: `caller` for the script, `other` to see BUSY, and `blocked`, waiting in BLPOP l
+ * before any script starts (the round trip of `other`'s PING lets the BLPOP arrive first).
+ */
+async function busyServer(): Promise<{ dir: string; caller: RawClient; other: RawClient; blocked: RawClient }> {
+  const dir = newDir();
+  const server = await start(dir, { appendfsync: 'always', 'busy-reply-threshold': 50, hz: 100 });
+  const caller = await server.raw();
+  const other = await server.raw();
+  const blocked = await server.raw();
+  blocked.send('BLPOP', 'l', '0');
+  await other.call('PING');
+  return { dir, caller, other, blocked };
+}
+
 describe('a script busy past its threshold', () => {
   it('propagates its writes as one unit and serves blocked clients after it ends', async () => {
-    const dir = newDir();
-    const server = await start(dir, { appendfsync: 'always', 'busy-reply-threshold': 50, hz: 100 });
-    const caller = await server.raw();
-    const other = await server.raw();
-    const blocked = await server.raw();
-    blocked.send('BLPOP', 'l', '0');
-    // The BLPOP is waiting before the script starts.
-    await other.call('PING');
+    const { dir, caller, other, blocked } = await busyServer();
     caller.send('EVAL', LONG_SCRIPT, '0', '1500');
     expect(await seenBusy(other)).toBe(true);
     // The script saw its list untouched and its short-lived key still there (nothing expires under it).
@@ -55,13 +64,7 @@ describe('a script busy past its threshold', () => {
 
 describe('a script of a transaction busy past its threshold', () => {
   it('propagates the whole transaction as one unit, and the commands after the script run once it ends', async () => {
-    const dir = newDir();
-    const server = await start(dir, { appendfsync: 'always', 'busy-reply-threshold': 50, hz: 100 });
-    const caller = await server.raw();
-    const other = await server.raw();
-    const blocked = await server.raw();
-    blocked.send('BLPOP', 'l', '0');
-    await other.call('PING');
+    const { dir, caller, other, blocked } = await busyServer();
     for (const argv of [['MULTI'], ['SET', 'x', '1'], ['EVAL', LONG_SCRIPT, '0', '1500'], ['RPUSH', 'l', 'y'], ['SET', 'y', '2']]) await caller.call(...argv);
     caller.send('EXEC');
     expect(await seenBusy(other)).toBe(true);

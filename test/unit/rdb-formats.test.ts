@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Crc64, crc64 } from '../../src/persistence/rdb/crc64.js';
 import { lzfCompress, lzfDecompress } from '../../src/persistence/rdb/lzf.js';
-import { ListpackBuilder, canonicalInt, listpackEntrySize, readListpack } from '../../src/persistence/rdb/listpack.js';
+import { ListpackBuilder, listpackEntrySize, readListpack } from '../../src/persistence/rdb/listpack.js';
+import { stringAsInt } from '../../src/types/stream/listpack.js';
 import { readIntset, writeIntset } from '../../src/persistence/rdb/intset.js';
 import { readZiplist } from '../../src/persistence/rdb/ziplist.js';
 import { readZipmap } from '../../src/persistence/rdb/zipmap.js';
@@ -207,16 +208,16 @@ describe('lzf', () => {
   });
 });
 
-describe('canonicalInt', () => {
+describe('stringAsInt (listpack and RDB integer strings)', () => {
   it('accepts exactly the canonical decimals of 64-bit integers', () => {
-    expect(canonicalInt('0')).toBe(0);
-    expect(canonicalInt('-1')).toBe(-1);
-    expect(canonicalInt('9007199254740991')).toBe(9007199254740991);
-    expect(canonicalInt('9007199254740993')).toBe(9007199254740993n);
-    expect(canonicalInt('9223372036854775807')).toBe(9223372036854775807n);
-    expect(canonicalInt('-9223372036854775808')).toBe(-9223372036854775808n);
+    expect(stringAsInt('0')).toBe(0);
+    expect(stringAsInt('-1')).toBe(-1);
+    expect(stringAsInt('9007199254740991')).toBe(9007199254740991);
+    expect(stringAsInt('9007199254740993')).toBe(9007199254740993n);
+    expect(stringAsInt('9223372036854775807')).toBe(9223372036854775807n);
+    expect(stringAsInt('-9223372036854775808')).toBe(-9223372036854775808n);
     for (const bad of ['', '-', '-0', '01', '+1', ' 1', '1 ', '1.0', '9223372036854775808', '-9223372036854775809', '1e3', '99999999999999999999']) {
-      expect(canonicalInt(bad), bad).toBeNull();
+      expect(stringAsInt(bad), bad).toBeNull();
     }
   });
 });

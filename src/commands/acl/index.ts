@@ -7,7 +7,7 @@ import type { Selector } from '../../acl/selector.js';
 import { ACL_CATEGORIES, categoryBit } from '../core/categories.js';
 import type { CommandCode, CommandContext, ResolvedCommand } from '../core/context.js';
 import { resolveCommand } from '../core/dispatch.js';
-import { replyHelp, subcommandSyntaxError } from '../core/help.js';
+import { helpSubcommand, subcommandSyntaxError } from '../core/help.js';
 import { getLongLong } from '../../util/parse.js';
 
 const ERR_NO_ACLFILE =
@@ -223,10 +223,6 @@ function dryrun(ctx: CommandContext, argv: string[]): void {
   ctx.reply.bulk(text);
 }
 
-function help(ctx: CommandContext, argv: readonly string[]): void {
-  replyHelp(ctx, argv, HELP);
-}
-
 export const commands: CommandCode[] = [
   {
     name: 'acl',
@@ -236,7 +232,7 @@ export const commands: CommandCode[] = [
       { name: 'dryrun', handler: dryrun },
       { name: 'genpass', handler: genpass },
       { name: 'getuser', handler: getuser },
-      { name: 'help', handler: help },
+      helpSubcommand(HELP),
       { name: 'list', handler: list },
       { name: 'load', handler: load },
       { name: 'log', handler: log },

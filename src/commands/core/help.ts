@@ -1,4 +1,4 @@
-import type { CommandContext } from './context.js';
+import type { CommandCode, CommandContext } from './context.js';
 
 /**
  * Redis's addReplyHelp: the `<COMMAND> HELP` reply, one status line per entry, framed by the
@@ -12,6 +12,11 @@ export function replyHelp(ctx: CommandContext, argv: readonly string[], lines: r
   for (let i = 0; i < lines.length; i++) reply.simple(lines[i] as string);
   reply.simple('HELP');
   reply.simple('    Prints this help.');
+}
+
+/** The HELP subcommand of a container command whose help entries are `lines`. */
+export function helpSubcommand(lines: readonly string[]): CommandCode {
+  return { name: 'help', handler: (ctx, argv) => replyHelp(ctx, argv, lines) };
 }
 
 /** Redis's addReplySubcommandSyntaxError: a known subcommand with arguments it does not take. */

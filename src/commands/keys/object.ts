@@ -2,7 +2,7 @@ import { RedisError } from '../../errors.js';
 import { currentLruClock, idleTimeMs, lfuDecayed, LFU_INIT_VAL } from '../../keyspace/access.js';
 import { isIntEncodable, stringEncoding, type Value } from '../../types/value.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
-import { replyHelp } from '../core/help.js';
+import { helpSubcommand } from '../core/help.js';
 
 const SWITCHING_NOTE =
   'Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.';
@@ -88,17 +88,13 @@ const OBJECT_HELP = [
   '    <key>.',
 ];
 
-function help(ctx: CommandContext, argv: string[]): void {
-  replyHelp(ctx, argv, OBJECT_HELP);
-}
-
 export const commands: CommandCode[] = [
   {
     name: 'object',
     subcommands: [
       { name: 'encoding', handler: encoding },
       { name: 'freq', handler: freq },
-      { name: 'help', handler: help },
+      helpSubcommand(OBJECT_HELP),
       { name: 'idletime', handler: idletime },
       { name: 'refcount', handler: refcount },
     ],

@@ -17,7 +17,7 @@ import { LAZYFREE_THRESHOLD } from '../../server/memory.js';
 import { numkeysKeyPositions } from '../args/numkeys.js';
 import { CMD_DENYOOM, CMD_MAY_REPLICATE, CMD_PAUSED_BY_WRITE_PAUSE, CMD_WRITE } from '../core/command-data.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
-import { replyHelp } from '../core/help.js';
+import { helpSubcommand } from '../core/help.js';
 import '../../scripting/function-store.js';
 
 /** Redis 7.0's functions: FUNCTION LOAD/DELETE/FLUSH/LIST/STATS/DUMP/RESTORE/KILL/HELP, FCALL and FCALL_RO. */
@@ -278,7 +278,7 @@ export const functionCommands: CommandCode[] = [
       { name: 'dump', handler: functionDump },
       { name: 'restore', handler: functionRestore },
       { name: 'kill', handler: functionKill },
-      { name: 'help', handler: (ctx, argv) => replyHelp(ctx, argv, FUNCTION_HELP) },
+      helpSubcommand(FUNCTION_HELP),
     ],
   },
 ];

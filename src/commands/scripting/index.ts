@@ -7,7 +7,7 @@ import { LAZYFREE_THRESHOLD } from '../../server/memory.js';
 import { numkeysKeyPositions } from '../args/numkeys.js';
 import { CMD_DENYOOM, CMD_MAY_REPLICATE, CMD_PAUSED_BY_WRITE_PAUSE, CMD_WRITE } from '../core/command-data.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
-import { replyHelp } from '../core/help.js';
+import { helpSubcommand } from '../core/help.js';
 import { functionCommands } from './functions.js';
 
 const ERR_NOSCRIPT = 'NOSCRIPT No matching script. Please use EVAL.';
@@ -154,7 +154,7 @@ export const commands: CommandCode[] = [
       { name: 'flush', handler: scriptFlush },
       { name: 'kill', handler: scriptKill },
       { name: 'debug', handler: scriptDebug },
-      { name: 'help', handler: (ctx, argv) => replyHelp(ctx, argv, SCRIPT_HELP) },
+      helpSubcommand(SCRIPT_HELP),
     ],
   },
   ...functionCommands,

@@ -4,7 +4,7 @@ import type { ReplyWriter } from '../../protocol/reply.js';
 import { categoryBit } from '../core/categories.js';
 import { VISIBLE_FLAGS, type CommandArgument, type CommandData, type KeySpec } from '../core/command-data.js';
 import type { CommandCode, CommandContext, CommandLookup, ResolvedCommand } from '../core/context.js';
-import { replyHelp } from '../core/help.js';
+import { helpSubcommand } from '../core/help.js';
 import { commandHasKeys, findKeys } from '../core/keyspecs.js';
 
 const COMMAND_HELP = [
@@ -305,10 +305,6 @@ function commandGetkeysandflags(ctx: CommandContext, argv: string[]): void {
   getKeys(ctx, argv, true);
 }
 
-function commandHelp(ctx: CommandContext, argv: string[]): void {
-  replyHelp(ctx, argv, COMMAND_HELP);
-}
-
 export const commands: CommandCode[] = [
   {
     name: 'command',
@@ -318,7 +314,7 @@ export const commands: CommandCode[] = [
       { name: 'docs', handler: commandDocs },
       { name: 'getkeys', handler: commandGetkeys },
       { name: 'getkeysandflags', handler: commandGetkeysandflags },
-      { name: 'help', handler: commandHelp },
+      helpSubcommand(COMMAND_HELP),
       { name: 'info', handler: commandInfo },
       { name: 'list', handler: commandList },
     ],

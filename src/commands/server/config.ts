@@ -7,7 +7,7 @@ import { ERR_SYNTAX, RedisError } from '../../errors.js';
 import { globMatch } from '../../util/glob.js';
 import type { CommandCode, CommandContext, ServerStats } from '../core/context.js';
 import { allowProtectedAction } from '../core/checks.js';
-import { replyHelp } from '../core/help.js';
+import { helpSubcommand } from '../core/help.js';
 
 function configGet(ctx: CommandContext, argv: string[]): void {
   const config = ctx.server.config;
@@ -144,10 +144,6 @@ const HELP = [
   '    Rewrite the configuration file.',
 ];
 
-function configHelp(ctx: CommandContext, argv: string[]): void {
-  replyHelp(ctx, argv, HELP);
-}
-
 export const commands: CommandCode[] = [
   {
     name: 'config',
@@ -156,7 +152,7 @@ export const commands: CommandCode[] = [
       { name: 'set', handler: configSet },
       { name: 'resetstat', handler: configResetStat },
       { name: 'rewrite', handler: configRewrite },
-      { name: 'help', handler: configHelp },
+      helpSubcommand(HELP),
     ],
   },
 ];

@@ -2,7 +2,7 @@ import { RedisError } from '../../errors.js';
 import type { CommandCode, CommandContext, ResolvedCommand } from '../core/context.js';
 import type { LatencyHistogram } from '../../server/latency-histogram.js';
 import type { LatencySample } from '../../server/latency.js';
-import { replyHelp } from '../core/help.js';
+import { helpSubcommand } from '../core/help.js';
 
 const LATENCY_HELP = [
   'DOCTOR',
@@ -153,7 +153,7 @@ export const commands: CommandCode[] = [
       { name: 'histogram', handler: histogram },
       { name: 'reset', handler: (ctx, argv) => ctx.reply.integer(ctx.server.latency.reset(argv.slice(2))) },
       { name: 'doctor', handler: doctor },
-      { name: 'help', handler: (ctx, argv) => replyHelp(ctx, argv, LATENCY_HELP) },
+      helpSubcommand(LATENCY_HELP),
     ],
   },
 ];

@@ -3,7 +3,7 @@ import { keyUsage } from '../../server/memory.js';
 import { getLongLong } from '../../util/parse.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
 import { memoryOverhead, peakMemory, sampleMemory } from './info.js';
-import { replyHelp } from '../core/help.js';
+import { helpSubcommand } from '../core/help.js';
 import { fullCollection, uncollected } from '../../server/reclaim.js';
 import { scriptingOf } from '../../scripting/scripting.js';
 
@@ -147,7 +147,7 @@ export const commands: CommandCode[] = [
       { name: 'doctor', handler: doctor },
       { name: 'malloc-stats', handler: (ctx) => ctx.reply.verbatim('Stats not supported for the current allocator') },
       { name: 'purge', handler: purge },
-      { name: 'help', handler: (ctx, argv) => replyHelp(ctx, argv, MEMORY_HELP) },
+      helpSubcommand(MEMORY_HELP),
     ],
   },
 ];

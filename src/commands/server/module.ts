@@ -6,7 +6,7 @@
  */
 import { RedisError } from '../../errors.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
-import { replyHelp } from '../core/help.js';
+import { helpSubcommand } from '../core/help.js';
 
 const MODULE_HELP = [
   'LIST',
@@ -71,7 +71,7 @@ export const commands: CommandCode[] = [
       { name: 'load', handler: moduleLoad },
       { name: 'loadex', handler: moduleLoadex },
       { name: 'unload', handler: moduleUnload },
-      { name: 'help', handler: (ctx, argv) => replyHelp(ctx, argv, MODULE_HELP) },
+      helpSubcommand(MODULE_HELP),
     ],
   },
 ];

@@ -1,7 +1,7 @@
 import { RedisError } from '../../errors.js';
 import { getRangeLong } from '../../util/parse.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
-import { replyHelp, subcommandSyntaxError } from '../core/help.js';
+import { helpSubcommand, subcommandSyntaxError } from '../core/help.js';
 import type { SlowLogEntry } from '../../server/slowlog.js';
 
 const SLOWLOG_HELP = [
@@ -54,7 +54,7 @@ export const commands: CommandCode[] = [
           ctx.reply.ok();
         },
       },
-      { name: 'help', handler: (ctx, argv) => replyHelp(ctx, argv, SLOWLOG_HELP) },
+      helpSubcommand(SLOWLOG_HELP),
     ],
   },
 ];

@@ -13,7 +13,7 @@ import {
 } from '../../types/stream/index.js';
 import { getLongLong, parseLongLongBig } from '../../util/parse.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
-import { replyHelp, subcommandSyntaxError } from '../core/help.js';
+import { helpSubcommand, subcommandSyntaxError } from '../core/help.js';
 import { asStream, beforeChange, parseId, parseRangeEnd, parseRangeStart, parseStrictId, replyRawRange, touchStream } from './common.js';
 import { parseCounter } from './entries.js';
 import { cText, propagateClaim, propagateGroupId } from './read.js';
@@ -152,10 +152,6 @@ function xgroupDelConsumer(ctx: CommandContext, argv: string[]): void {
     ctx.db.notify('t', 'xgroup-delconsumer', argv[2] as string);
   }
   ctx.reply.integer(pending);
-}
-
-function xgroupHelp(ctx: CommandContext, argv: string[]): void {
-  replyHelp(ctx, argv, XGROUP_HELP);
 }
 
 /** The stream and group that XACK-like commands read (lookupKeyRead, checkType, streamLookupCG). */
@@ -482,7 +478,7 @@ export const commands: CommandCode[] = [
       { name: 'createconsumer', handler: xgroupCreateConsumer },
       { name: 'delconsumer', handler: xgroupDelConsumer },
       { name: 'destroy', handler: xgroupDestroy },
-      { name: 'help', handler: xgroupHelp },
+      helpSubcommand(XGROUP_HELP),
       { name: 'setid', handler: xgroupSetid },
     ],
   },

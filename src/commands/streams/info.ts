@@ -4,7 +4,7 @@ import type { ReplyWriter } from '../../protocol/reply.js';
 import { ENTRIES_READ_INVALID, MAX_ID, MIN_ID, formatId, idFromKey, type ConsumerGroup, type Counter, type Stream } from '../../types/stream/index.js';
 import { getLongLong } from '../../util/parse.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
-import { replyHelp, subcommandSyntaxError } from '../core/help.js';
+import { helpSubcommand, subcommandSyntaxError } from '../core/help.js';
 import { asStream, replyRange, replyRawRange } from './common.js';
 import { cText } from './read.js';
 
@@ -21,13 +21,17 @@ function counter(reply: ReplyWriter, value: Counter): void {
   reply.integer(value);
 }
 
-/** entries-read: null while unknown. */
-function replyEntriesRead(reply: ReplyWriter, group: ConsumerGroup): void {
+/**
+ * A group's place in the stream, the three fields XINFO GROUPS and XINFO STREAM FULL give in
+ * this order: last-delivered-id, entries-read (null while unknown) and lag (null when unknown).
+ */
+function replyGroupPosition(reply: ReplyWriter, stream: Stream, group: ConsumerGroup): void {
+  reply.bulk('last-delivered-id');
+  reply.bulk(formatId(group.lastId));
+  reply.bulk('entries-read');
   if (group.entriesRead === ENTRIES_READ_INVALID) reply.nullBulk();
   else counter(reply, group.entriesRead);
-}
-
-function replyLag(reply: ReplyWriter, stream: Stream, group: ConsumerGroup): void {
+  reply.bulk('lag');
   const lag = stream.groupLag(group);
   if (lag === null) reply.nullBulk();
   else counter(reply, lag);
@@ -90,12 +94,7 @@ function xinfoStream(ctx: CommandContext, argv: string[]): void {
     reply.mapHeader(7);
     reply.bulk('name');
     reply.bulk(name);
-    reply.bulk('last-delivered-id');
-    reply.bulk(formatId(group.lastId));
-    reply.bulk('entries-read');
-    replyEntriesRead(reply, group);
-    reply.bulk('lag');
-    replyLag(reply, stream, group);
+    replyGroupPosition(reply, stream, group);
     reply.bulk('pel-count');
     reply.integer(group.pel.size);
     reply.bulk('pending');
@@ -151,12 +150,7 @@ function xinfoGroups(ctx: CommandContext, argv: string[]): void {
     reply.integer(group.consumers.size);
     reply.bulk('pending');
     reply.integer(group.pel.size);
-    reply.bulk('last-delivered-id');
-    reply.bulk(formatId(group.lastId));
-    reply.bulk('entries-read');
-    replyEntriesRead(reply, group);
-    reply.bulk('lag');
-    replyLag(reply, stream, group);
+    replyGroupPosition(reply, stream, group);
   }
 }
 
@@ -182,17 +176,13 @@ function xinfoConsumers(ctx: CommandContext, argv: string[]): void {
   }
 }
 
-function xinfoHelp(ctx: CommandContext, argv: string[]): void {
-  replyHelp(ctx, argv, XINFO_HELP);
-}
-
 export const commands: CommandCode[] = [
   {
     name: 'xinfo',
     subcommands: [
       { name: 'consumers', handler: xinfoConsumers },
       { name: 'groups', handler: xinfoGroups },
-      { name: 'help', handler: xinfoHelp },
+      helpSubcommand(XINFO_HELP),
       { name: 'stream', handler: xinfoStream },
     ],
   },

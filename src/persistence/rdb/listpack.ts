@@ -1,6 +1,7 @@
 import { RdbError } from './constants.js';
 import { SHORT_LATIN1_MAX, shortLatin1 } from '../../protocol/short-string.js';
 import type { ByteSink } from './sink.js';
+import { backlenSize, intElementSize, stringAsInt, writeBacklen } from '../../types/stream/listpack.js';
 
 /*
  * Listpack (listpack.c), the blob Redis 7.0 stores small hashes and sorted sets and each
@@ -19,73 +20,6 @@ const COUNT_UNKNOWN = 65535;
 const EOF_BYTE = 0xff;
 
 const TWO_32 = 0x100000000;
-const INT64_MIN = -9223372036854775808n;
-const INT64_MAX = 9223372036854775807n;
-
-/**
- * The value of a string that is the canonical decimal of a signed 64-bit integer (Redis's
- * string2ll: no sign but '-', no leading zeros, no spaces), or null. A number when exact,
- * a bigint beyond 2^53.
- */
-export function canonicalInt(s: string): number | bigint | null {
-  const n = s.length;
-  if (n === 0 || n > 20) return null;
-  let i = 0;
-  const negative = s.charCodeAt(0) === 45;
-  if (negative) {
-    if (n === 1) return null;
-    i = 1;
-  }
-  const first = s.charCodeAt(i);
-  if (first === 48) return n === 1 ? 0 : null;
-  if (n <= 16) {
-    // At most 16 characters: 15 digits and a sign, or 16 digits (< 2^53.2, checked below).
-    let value = 0;
-    for (; i < n; i++) {
-      const digit = s.charCodeAt(i) - 48;
-      if (digit < 0 || digit > 9) return null;
-      value = value * 10 + digit;
-    }
-    if (value <= Number.MAX_SAFE_INTEGER) return negative ? -value : value;
-    // A 16-digit number past 2^53 lost precision: redo it exactly.
-  } else {
-    for (; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c < 48 || c > 57) return null;
-    }
-  }
-  const big = BigInt(s);
-  if (big < INT64_MIN || big > INT64_MAX) return null;
-  return big >= -9007199254740991n && big <= 9007199254740991n ? Number(big) : big;
-}
-
-/** Bytes of the backlen that follows an entry of `l` bytes (lpEncodeBacklen's thresholds). */
-function backlenSize(l: number): number {
-  if (l <= 127) return 1;
-  if (l < 16383) return 2;
-  if (l < 2097151) return 3;
-  if (l < 268435455) return 4;
-  return 5;
-}
-
-function writeBacklen(buf: Buffer, p: number, l: number, size: number): void {
-  // Most significant group first, without the continuation bit; the rest carry it.
-  for (let i = size - 1; i >= 0; i--) {
-    const group = Math.floor(l / 2 ** (7 * i)) & 127;
-    buf[p++] = i === size - 1 ? group : group | 128;
-  }
-}
-
-/** Bytes of an integer entry (its encoding byte and data, backlen excluded), as appendInteger writes it. */
-function integerEntrySize(v: number | bigint): number {
-  if (typeof v === 'bigint') return 9;
-  if (v >= 0 && v <= 127) return 1;
-  if (v >= -4096 && v <= 4095) return 2;
-  if (v >= -32768 && v <= 32767) return 3;
-  if (v >= -8388608 && v <= 8388607) return 4;
-  if (v >= -2147483648 && v <= 2147483647) return 5;
-  return 9;
-}
 
 /** The bytes ListpackBuilder.appendString adds for `s`, backlen included. */
 export function listpackEntrySize(s: string): number {
@@ -93,8 +27,8 @@ export function listpackEntrySize(s: string): number {
   if (n > 0 && n <= 20) {
     const c = s.charCodeAt(0);
     if (c === 45 || (c >= 48 && c <= 57)) {
-      const value = canonicalInt(s);
-      if (value !== null) return integerEntrySize(value) + 1;
+      const value = stringAsInt(s);
+      if (value !== null) return intElementSize(value);
     }
   }
   const entrySize = (n < 64 ? 1 : n < 4096 ? 2 : 5) + n;
@@ -138,7 +72,7 @@ export class ListpackBuilder {
     if (n > 0 && n <= 20) {
       const c = s.charCodeAt(0);
       if (c === 45 || (c >= 48 && c <= 57)) {
-        const value = canonicalInt(s);
+        const value = stringAsInt(s);
         if (value !== null) {
           if (typeof value === 'number') this.appendInteger(value);
           else this.appendBigInt(value);
@@ -179,8 +113,7 @@ export class ListpackBuilder {
     }
     sink.pos = p;
     sink.latin1(s);
-    writeBacklen(sink.buf, sink.pos, entrySize, backSize);
-    sink.pos += backSize;
+    sink.pos = writeBacklen(sink.buf, sink.pos, entrySize);
     this.count++;
   }
 

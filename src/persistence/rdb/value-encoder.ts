@@ -29,7 +29,8 @@ import {
   RdbError,
 } from './constants.js';
 import { writeIntsetHeader } from './intset.js';
-import { ListpackBuilder, canonicalInt, listpackEntrySize } from './listpack.js';
+import { ListpackBuilder, listpackEntrySize } from './listpack.js';
+import { stringAsInt } from '../../types/stream/listpack.js';
 import { LzfCompression, lzfCompress } from './lzf.js';
 import { ByteSink } from './sink.js';
 import { streamPieces } from './stream.js';
@@ -152,7 +153,7 @@ export class ValueEncoder {
     if (n <= 11 && n > 0) {
       const c = s.charCodeAt(0);
       if ((c >= 48 && c <= 57) || c === 45) {
-        const v = canonicalInt(s);
+        const v = stringAsInt(s);
         if (typeof v === 'number' && v >= -2147483648 && v <= 2147483647) {
           writeEncodedInt(sink, v);
           return;

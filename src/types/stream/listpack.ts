@@ -44,31 +44,32 @@ export function intElementSize(v: number | bigint): number {
 }
 
 /**
- * The integer a string stands for in a listpack (lpStringToInt64: canonical decimal, within 64
- * bits, "0" but not "-0"), or null: a number when exact, a bigint past 2^53.
+ * The integer a string stands for in a listpack (lpStringToInt64, string2ll: canonical decimal,
+ * no sign but '-', no leading zeros or spaces, within 64 bits, "0" but not "-0"), or null: a
+ * number when exact, a bigint past 2^53. The RDB writer uses it too.
  */
 export function stringAsInt(s: string): number | bigint | null {
   const n = s.length;
   if (n === 0 || n > 20) return null;
-  const c0 = s.charCodeAt(0);
   let i = 0;
-  if (c0 === 45) {
+  const negative = s.charCodeAt(0) === 45;
+  if (negative) {
     if (n === 1) return null;
     i = 1;
-  } else if (c0 < 48 || c0 > 57) {
-    return null;
   }
   const first = s.charCodeAt(i);
   if (first === 48) return n === 1 ? 0 : null;
-  if (first < 49 || first > 57) return null;
   if (n <= 16) {
+    // At most 16 characters: 15 digits and a sign, or 16 digits (< 2^53.2, checked below).
+    // The loop also rejects any other first character.
     let value = 0;
     for (; i < n; i++) {
-      const d = s.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) return null;
-      value = value * 10 + d;
+      const digit = s.charCodeAt(i) - 48;
+      if (digit < 0 || digit > 9) return null;
+      value = value * 10 + digit;
     }
-    if (value <= Number.MAX_SAFE_INTEGER) return c0 === 45 ? -value : value;
+    if (value <= Number.MAX_SAFE_INTEGER) return negative ? -value : value;
+    // A 16-digit number past 2^53 lost precision: redo it exactly.
   } else {
     for (; i < n; i++) {
       const c = s.charCodeAt(i);
@@ -80,7 +81,8 @@ export function stringAsInt(s: string): number | bigint | null {
   return big >= -9007199254740991n && big <= 9007199254740991n ? Number(big) : big;
 }
 
-function writeBacklen(buf: Uint8Array, p: number, l: number): number {
+/** Writes the backlen of an element of `l` bytes at p; returns the position after it. */
+export function writeBacklen(buf: Uint8Array, p: number, l: number): number {
   if (l <= 127) {
     buf[p] = l;
     return p + 1;
