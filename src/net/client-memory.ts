@@ -211,11 +211,18 @@ export class OutputBufferModel {
    * added still to be written.
    */
   follow(appendedTotal: number, unsent: number, bufferSize: number): void {
-    if (appendedTotal > this.appended) this.append(appendedTotal - this.appended, bufferSize);
-    // Output dropped before it was written (a client closed for its limits) is as if sent.
-    else this.appended = appendedTotal;
-    const pending = this.pending;
-    if (pending > unsent) this.sent(pending - unsent);
+    if (appendedTotal <= this.appended) {
+      // Output dropped before it was written (a client closed for its limits) is as if sent.
+      this.appended = appendedTotal;
+      if (this.pending > unsent) this.sent(this.pending - unsent);
+      return;
+    }
+    // What went out of the output held already is applied first, as Redis writes before it
+    // adds more: a buffer sent in full is free for the new bytes (all of them still unsent).
+    const added = appendedTotal - this.appended;
+    const olderUnsent = Math.max(0, unsent - added);
+    if (this.pending > olderUnsent) this.sent(this.pending - olderUnsent);
+    this.append(added, bufferSize);
   }
 }
 

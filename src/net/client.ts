@@ -84,6 +84,7 @@ export class Client implements ClientConnection {
   readonly createdAt = Date.now();
   lastInteraction = Date.now();
   readonly addr: string;
+  readonly viaUnixSocket: boolean;
   readonly laddr: string;
   monitor = false;
   /**
@@ -126,6 +127,7 @@ export class Client implements ClientConnection {
     /** The path of the Unix socket this client came through, null for TCP (CLIENT LIST flag U). */
     private readonly unixSocket: string | null = null,
   ) {
+    this.viaUnixSocket = unixSocket !== null;
     this.db = server.databases[0] as Database;
     this.user = server.acl.defaultUser;
     this.authenticated = server.acl.defaultAuthenticated();
@@ -543,6 +545,10 @@ export class Client implements ClientConnection {
   private fd(): number {
     const handle = (this.socket as unknown as { _handle?: { fd?: number } })._handle;
     return handle?.fd ?? -1;
+  }
+
+  forgetIfClosed(): void {
+    if (this.closed) this.server.clientClosed(this);
   }
 
   kill(): void {

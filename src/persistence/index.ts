@@ -8,7 +8,6 @@
  * Redis. When a writer registers, the same call sites use it.
  */
 import type { Config } from '../config/config.js';
-import { nextKeyChangeListenerRelease } from '../keyspace/database.js';
 import { appendOnlyFile } from './aof/index.js';
 import type { AofServer, AofStatus } from './aof/server.js';
 import { snapshotWritten, type PersistedServer, type RdbWriter } from './server.js';
@@ -130,12 +129,6 @@ export function persistenceWarning(config: Config): string | null {
  */
 export function backgroundJobRunning(server: PersistedServer): boolean {
   return server.databases.some((db) => db.changeListener !== null);
-}
-
-/** Resolves once no background job (BGSAVE, AOF rewrite, a client's snapshot) runs. */
-export async function backgroundJobsEnded(server: PersistedServer): Promise<void> {
-  // A job may start in the same turn as the one that ended: wait for that one too.
-  while (backgroundJobRunning(server)) await nextKeyChangeListenerRelease(server.databases);
 }
 
 /** Redis's text for a BGSAVE refused while another background job runs. */

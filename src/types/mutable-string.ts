@@ -21,7 +21,7 @@ import { objectBytes, stringBytes, type SizeAccount } from './heap-size.js';
  * store's bookkeeping (measured on Node 20 x64 as for heap-size.ts).
  */
 const BUFFER_OVERHEAD_BYTES = 200;
-/** The MutableString object itself: type, large, small, length, account, bytes. */
+/** The MutableString object itself: type, large, small, length, account, access, bytes. */
 const OWN_BYTES = objectBytes(7);
 
 /**

@@ -99,8 +99,10 @@ describe('the Unix socket file', () => {
       const stale = net.createServer().listen(path);
       await new Promise((r) => stale.once('listening', r));
       (stale as unknown as { _handle: { close(): void } | null })._handle?.close();
-      const running = await startServer({ port: 0, save: '', dir, unixsocket: 'left.sock' });
+      // A relative path, taken from dir; its clients are still local (enable-debug-command local).
+      const running = await startServer({ port: 0, save: '', dir, unixsocket: 'left.sock', 'enable-debug-command': 'local' });
       expect(await askUnix(path, 'PING')).toBe('+PONG\r\n');
+      expect(await askUnix(path, 'DEBUG SLEEP 0')).toBe('+OK\r\n');
       await running.close();
       expect(existsSync(path)).toBe(false);
     } finally {

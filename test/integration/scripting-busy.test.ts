@@ -80,6 +80,20 @@ describe('a script of a transaction busy past its threshold', () => {
   });
 });
 
+describe('a client that closes while its transaction waits for a busy script', () => {
+  it('still has the rest of the transaction run, and leaves no subscription behind', async () => {
+    const { caller, other } = await busyServer();
+    for (const argv of [['MULTI'], ['EVAL', LONG_SCRIPT, '0', '800'], ['SET', 'after', '1'], ['SUBSCRIBE', 'left-behind']]) await caller.call(...argv);
+    caller.send('EXEC');
+    expect(await seenBusy(other)).toBe(true);
+    caller.close();
+    // Once the script has ended, the transaction is complete and the closed client is gone.
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline && (await other.callRaw('GET', 'after')).startsWith('-BUSY'); ) await new Promise((r) => setTimeout(r, 20));
+    expect(await other.call('GET', 'after')).toBe('1');
+    expect(await other.call('PUBSUB', 'NUMSUB', 'left-behind')).toEqual(['left-behind', 0]);
+  });
+});
+
 describe('which scripts may run where they cannot be stopped', () => {
   it('calls bounded only scripts with no loop, no function of their own and no run-time compiling', async () => {
     const engine = await WasmScriptEngine.create(NODIS_VERSION);

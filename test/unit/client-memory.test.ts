@@ -143,4 +143,15 @@ describe('where Redis would hold unsent output (CLIENT LIST obl, oll, omem)', ()
     m.follow(50_000, 0, 16384);
     expect(figures(m)).toEqual({ obl: 0, oll: 0, omem: 0, pending: 0 });
   });
+
+  // Checked before each flush: the bytes of the last flush went out meanwhile, the new ones not yet.
+  it('frees what the socket wrote before placing what was added, so a client that keeps up has no reply list', () => {
+    const m = new OutputBufferModel();
+    let total = 0;
+    for (let i = 0; i < 5; i++) {
+      total += 10_000;
+      m.follow(total, 10_000, 16384);
+      expect(figures(m)).toEqual({ obl: 10_000, oll: 0, omem: 0, pending: 10_000 });
+    }
+  });
 });

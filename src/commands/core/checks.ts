@@ -234,12 +234,8 @@ function protectedCommandAllowed(ctx: CommandContext, resolved: ResolvedCommand)
  */
 export function allowProtectedAction(ctx: CommandContext, option: string): boolean {
   const mode = ctx.server.config.format(option);
-  return mode === 'yes' || (mode === 'local' && isLocalPeer(ctx.addr));
-}
-
-/** Redis's islocalClient, from a peer's address as CLIENT LIST shows it: a Unix socket's path, or a loopback IP. */
-function isLocalPeer(addr: string): boolean {
-  return addr.startsWith('/') || isLocalIp(peerIp(addr));
+  // Redis's islocalClient: the Unix socket, or a loopback IP.
+  return mode === 'yes' || (mode === 'local' && (ctx.viaUnixSocket === true || isLocalIp(peerIp(ctx.addr))));
 }
 
 /**

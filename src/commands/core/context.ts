@@ -49,6 +49,8 @@ export interface CommandContext extends Watcher, Subscriber, TrackingClient {
   name: string;
   /** ip:port of the peer, '' for a caller without a socket. */
   readonly addr: string;
+  /** Connected through the Unix socket (Redis's CLIENT_UNIX_SOCKET): a local peer. */
+  readonly viaUnixSocket?: boolean;
   /** Who runs the commands: a connection, or code (see core/checks.ts for what each may run). */
   readonly caller: CallerKind;
   /** Set while a blocking command waits (BLPOP…); the dispatcher notes the call in it. Never for a socket-less caller. */
@@ -157,6 +159,12 @@ export interface ClientConnection extends CommandContext {
   kill(): void;
   /** The connection is closed (killed, evicted, or closed by the peer). */
   readonly closed: boolean;
+  /**
+   * Drops again what the server keeps for this client (subscriptions, tracking, watches…) if it
+   * has closed: an EXEC that waited for a busy script runs the rest of its transaction even for a
+   * client that closed meanwhile (Redis frees such a client only after EXEC).
+   */
+  forgetIfClosed(): void;
   readonly laddr: string;
   readonly createdAt: number;
   /**

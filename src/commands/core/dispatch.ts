@@ -177,7 +177,9 @@ export function recordCommandLatency(stat: CommandStat, usec: number): void {
  * A command that answers asynchronously: the client runs nothing else until it has answered
  * (its pipelined commands keep their order), while other clients are served. Its time in
  * commandstats is the synchronous part; a rejection counts as a failed call, as a thrown
- * error does.
+ * error does. Without `holdClient` (EXEC's queued commands) the caller waits on the promise
+ * returned instead; EXEC relies on other clients getting BUSY meanwhile (a busy script), which
+ * keeps the transaction atomic: no other asynchronous command may be queued in MULTI.
  */
 function answerLater(ctx: CommandContext, resolved: ResolvedCommand, pending: Promise<void>, holdClient: boolean): Promise<void> | undefined {
   const answered = pending.catch((err: unknown) => {

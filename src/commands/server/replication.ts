@@ -7,7 +7,8 @@
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
-import { backgroundJobsEnded, rdbWriter } from '../../persistence/index.js';
+import { backgroundJobRunning, rdbWriter } from '../../persistence/index.js';
+import { nextKeyChangeListenerRelease } from '../../keyspace/database.js';
 import { getLongLong } from '../../util/parse.js';
 import { connectionOf } from '../core/checks.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
@@ -63,7 +64,9 @@ async function writeSnapshot(ctx: CommandContext): Promise<string> {
   const rdb = rdbWriter();
   if (rdb === null || rdb.snapshotTo === undefined) throw new RedisError('ERR this server cannot write RDB snapshots');
   const server = ctx.server;
-  await backgroundJobsEnded(server);
+  // Checked and started in one step, with no await between: SYNCs waiting for the same job wake
+  // together, and only the first may start (another would take its place on the keyspace's hook).
+  while (backgroundJobRunning(server)) await nextKeyChangeListenerRelease(server.databases);
   const path = join(server.config.getString('dir'), `sync-${process.pid}-${++snapshotSequence}.rdb`);
   server.log.info('Starting BGSAVE for SYNC with target: disk');
   try {

@@ -84,6 +84,7 @@ async function finishLater(ctx: CommandContext, state: MultiState, next: number,
   } finally {
     endExec(ctx);
     if (held) propagation.exitCall(ctx.db.id, EXEC_ARGV, ctx.server.dirty, 'exec', true);
+    ctx.connection?.forgetIfClosed();
   }
 }
 
