@@ -81,6 +81,25 @@ describe('SYNC for redis-cli --rdb', () => {
     expect(keys?.has('during-job')).toBe(true);
   });
 
+  it('started by two SYNCs waiting for the same BGSAVE, are taken one after the other, each at its own point in time', { timeout: 30_000 }, async () => {
+    const s = await server();
+    const c = await s.raw();
+    await c.call('MSET', ...Array.from({ length: 300 }, (_, i) => [`k:${i}`, 'v']).flat());
+    // About a millisecond per key: each snapshot runs for a while.
+    await c.call('CONFIG', 'SET', 'rdb-key-save-delay', '1000');
+    expect(await c.call('BGSAVE')).toBe('Background saving started');
+    const first = await syncing(s.port);
+    const second = await syncing(s.port);
+    await c.call('PING');
+    while (infoField((await c.call('INFO', 'persistence')) as string, 'rdb_bgsave_in_progress') !== '0') await new Promise((r) => setTimeout(r, 10));
+    // The BGSAVE is over and the first SYNC's snapshot is being written: the second waits for it.
+    expect(await c.call('SET', 'between', 'x')).toBe('OK');
+    const firstKeys = readRdb(await snapshotOf(first), { databases: 16 }).databases.get(0);
+    const secondKeys = readRdb(await snapshotOf(second), { databases: 16 }).databases.get(0);
+    expect([firstKeys?.size, firstKeys?.has('between')]).toEqual([300, false]);
+    expect([secondKeys?.size, secondKeys?.has('between')]).toEqual([301, true]);
+  });
+
   it('streams a large snapshot as the client reads it, without holding it whole as output', { timeout: 60_000 }, async () => {
     const s = await server();
     const c = await s.raw();
