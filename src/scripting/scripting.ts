@@ -275,10 +275,7 @@ export class Scripting {
     this.server.busyScriptError = null;
   }
 
-  /**
-   * The script running past busy-reply-threshold (the only time another client's command is
-   * served while one runs), or null.
-   */
+  /** The script running, or null (other clients' commands are served only once it is past busy-reply-threshold). */
   running(): RunningScript | null {
     const invocation = this.runInvocation;
     if (invocation === null) return null;

@@ -31,7 +31,8 @@ import type { CommandCode, CommandContext, MigrateTarget } from '../core/context
  * writer for the whole transfer (what Redis's blocking amounts to) was the other way; it would
  * stall unrelated clients for up to the timeout, which nodis's asynchronous design avoids.
  *
- * A transaction or a script cannot wait in the middle of its commands: MIGRATE there answers
+ * A transaction or a script must not wait in the middle of its commands (other clients would run
+ * meanwhile, where a busy script makes them wait with BUSY): MIGRATE there answers
  * what needs no target (argument errors, NOKEY) as Redis does, and an error instead of
  * transferring anything.
  */

@@ -82,7 +82,7 @@ function configSet(ctx: CommandContext, argv: string[]): void | Promise<void> {
     return;
   }
   // Node binds asynchronously: the reply waits until the new address listens or has failed.
-  // A transaction's replies cannot wait in the middle of EXEC.
+  // A transaction must not wait in the middle of EXEC: other clients would run meanwhile.
   if (ctx.inMulti) {
     const name = (config.param(listening[0]) as ConfigParam).name;
     throw new RedisError(`ERR CONFIG SET failed (possibly related to argument '${name}') - can't change the listening address inside a transaction`);
