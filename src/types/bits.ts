@@ -5,6 +5,8 @@
  * from the most significant bit of the first byte, as in Redis.
  */
 
+import { POPCOUNT_CHUNK, popcountChunk, popcountLatin1Chunk } from '../util/popcount-wasm.js';
+
 /** Set bits in each byte value. */
 const BYTE_POPCOUNT = new Uint8Array(256);
 for (let i = 1; i < 256; i++) BYTE_POPCOUNT[i] = (i & 1) + (BYTE_POPCOUNT[i >> 1] as number);
@@ -18,8 +20,39 @@ export function bytePopcount(byte: number): number {
 const PAIR_POPCOUNT = new Uint8Array(65536);
 for (let i = 1; i < 65536; i++) PAIR_POPCOUNT[i] = (i & 1) + (PAIR_POPCOUNT[i >> 1] as number);
 
+/** From this many bytes on, a count goes to the CPU's popcount instruction (popcount-wasm.ts). */
+const NATIVE_POPCOUNT_FROM = 1024;
+
 /** Set bits in bytes [start, end) of `bytes`. */
 export function popcount(bytes: Buffer, start: number, end: number): number {
+  if (end - start < NATIVE_POPCOUNT_FROM) return tablePopcount(bytes, start, end);
+  let count = 0;
+  let i = start;
+  while (end - i >= 8) {
+    const length = Math.min(POPCOUNT_CHUNK, (end - i) & ~7);
+    count += popcountChunk(bytes, i, length);
+    i += length;
+  }
+  return i < end ? count + tablePopcount(bytes, i, end) : count;
+}
+
+/** popcount of chars [start, end) of a string holding one byte per char (a string value). */
+export function popcountLatin1(text: string, start: number, end: number): number {
+  let count = 0;
+  let i = start;
+  if (end - start >= NATIVE_POPCOUNT_FROM) {
+    while (end - i >= 8) {
+      const length = Math.min(POPCOUNT_CHUNK, (end - i) & ~7);
+      count += popcountLatin1Chunk(text, i, length);
+      i += length;
+    }
+  }
+  for (; i < end; i++) count += BYTE_POPCOUNT[text.charCodeAt(i) & 0xff] as number;
+  return count;
+}
+
+/** popcount by table lookups: for short runs, where copying into WebAssembly memory costs more. */
+function tablePopcount(bytes: Buffer, start: number, end: number): number {
   let count = 0;
   let i = start;
   // A byte up to a 2-byte boundary of the underlying memory, then 16-bit values (their byte
@@ -30,18 +63,14 @@ export function popcount(bytes: Buffer, start: number, end: number): number {
     const view = new Uint16Array(bytes.buffer, bytes.byteOffset + i, pairs);
     const table = PAIR_POPCOUNT;
     const whole = pairs & ~3;
+    let even = 0;
+    let odd = 0;
     let p = 0;
-    while (p < whole) {
-      // Sums kept to small integers (a chunk of 2^20 values at most) for the fast arithmetic.
-      const stop = Math.min(whole, p + (1 << 20));
-      let even = 0;
-      let odd = 0;
-      for (; p < stop; p += 4) {
-        even = (even + (table[view[p] as number] as number) + (table[view[p + 1] as number] as number)) | 0;
-        odd = (odd + (table[view[p + 2] as number] as number) + (table[view[p + 3] as number] as number)) | 0;
-      }
-      count += even + odd;
+    for (; p < whole; p += 4) {
+      even += (table[view[p] as number] as number) + (table[view[p + 1] as number] as number);
+      odd += (table[view[p + 2] as number] as number) + (table[view[p + 3] as number] as number);
     }
+    count += even + odd;
     for (; p < pairs; p++) count += table[view[p] as number] as number;
     i += pairs * 2;
   }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  bitpos, getBit, getSignedField, getUnsignedField, popcount, setField, signedFieldAdd, unsignedFieldAdd,
+  bitpos, bytePopcount, getBit, getSignedField, getUnsignedField, popcount, popcountLatin1, setField, signedFieldAdd, unsignedFieldAdd,
   OVERFLOW_FAIL, OVERFLOW_SAT, OVERFLOW_WRAP, type FieldResult,
 } from '../../src/types/bits.js';
 import { MutableString, SMALL_MAX, stringValueByte, stringValueBytes } from '../../src/types/mutable-string.js';
@@ -36,7 +36,33 @@ describe('bit operations against a bit-array model', () => {
     }
   });
 
-  it('popcount of a long run (sums over chunks of the table reads)', () => {
+  it('popcount of long runs (the CPU instruction, chunk by chunk), at any offset and length', () => {
+    const whole = randomBytes(rnd, 3 * 65536 + 77);
+    let modelUpTo = 0;
+    const prefix = new Array<number>(whole.length + 1).fill(0);
+    for (let i = 0; i < whole.length; i++) {
+      modelUpTo += bytePopcount(whole[i] as number);
+      prefix[i + 1] = modelUpTo;
+    }
+    const cases: Array<[number, number]> = [
+      [0, whole.length], [1, whole.length], [3, 65536 + 3], [0, 1024], [5, 1029 + 7], [65530, 2 * 65536 + 9], [7, whole.length - 5],
+    ];
+    for (let round = 0; round < 40; round++) {
+      const start = Math.floor(rnd() * whole.length);
+      cases.push([start, start + Math.floor(rnd() * (whole.length - start + 1))]);
+    }
+    const text = whole.toString('latin1');
+    for (const [start, end] of cases) {
+      const model = (prefix[end] as number) - (prefix[start] as number);
+      expect(popcount(whole, start, end)).toBe(model);
+      expect(popcountLatin1(text, start, end)).toBe(model);
+    }
+    // A Buffer slice at an odd offset of its memory.
+    const slice = whole.subarray(3);
+    expect(popcount(slice, 0, slice.length)).toBe((prefix[whole.length] as number) - (prefix[3] as number));
+  });
+
+  it('popcount of a long run of ones', () => {
     const bytes = Buffer.alloc(5 << 20, 0xff);
     expect(popcount(bytes, 0, bytes.length)).toBe(bytes.length * 8);
     expect(popcount(bytes, 1, bytes.length - 1)).toBe((bytes.length - 2) * 8);

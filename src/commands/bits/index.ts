@@ -9,7 +9,7 @@ import { MutableString, stringValueByte, stringValueBytes, type StringValue } fr
 import type { Value } from '../../types/value.js';
 import { writableString } from '../../keyspace/string-values.js';
 import {
-  bitpos, bytePopcount, getSignedField, getUnsignedField, popcount, setField, signedFieldAdd, unsignedFieldAdd,
+  bitpos, bytePopcount, getSignedField, getUnsignedField, popcount, popcountLatin1, setField, signedFieldAdd, unsignedFieldAdd,
   OVERFLOW_FAIL, OVERFLOW_SAT, OVERFLOW_WRAP, type FieldResult, type OverflowMode,
 } from '../../types/bits.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
@@ -141,11 +141,11 @@ function bitcount(ctx: CommandContext, argv: string[]): void {
     throw new RedisError(ERR_SYNTAX);
   }
   if (range.start > range.end) return ctx.reply.integer(0);
-  const bytes = stringValueBytes(value);
-  let count = popcount(bytes, range.start, range.end + 1);
+  // A value held as a string is counted from its chars: no copy of it as a Buffer.
+  let count = typeof value === 'string' ? popcountLatin1(value, range.start, range.end + 1) : popcount(value.view(), range.start, range.end + 1);
   // Bits of the edge bytes outside the range were counted: taken off again.
-  if (range.firstMask !== 0) count -= bytePopcount((bytes[range.start] as number) & range.firstMask);
-  if (range.lastMask !== 0) count -= bytePopcount((bytes[range.end] as number) & range.lastMask);
+  if (range.firstMask !== 0) count -= bytePopcount(stringValueByte(value, range.start) & range.firstMask);
+  if (range.lastMask !== 0) count -= bytePopcount(stringValueByte(value, range.end) & range.lastMask);
   ctx.reply.integer(count);
 }
 
