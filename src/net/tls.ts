@@ -39,21 +39,37 @@ export class TlsListenError extends Error {
 
 type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 const VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+/** OpenSSL's switch that turns each version off, in the order of VERSIONS. */
+const VERSION_OFF: readonly number[] = [
+  cryptoConstants.SSL_OP_NO_TLSv1, cryptoConstants.SSL_OP_NO_TLSv1_1, cryptoConstants.SSL_OP_NO_TLSv1_2, cryptoConstants.SSL_OP_NO_TLSv1_3,
+];
+
+export interface TlsProtocols {
+  minVersion: TlsVersion;
+  maxVersion: TlsVersion;
+  /** SSL_OP_NO_* of the versions between the two that were not listed. */
+  disabled: number;
+}
 
 /**
- * tls-protocols ("TLSv1.2 TLSv1.3", any case) as Node's lowest and highest version; Redis's
- * default without it is TLSv1.2 and TLSv1.3. Node takes a range, so a list with a gap enables
- * the versions between as well.
+ * tls-protocols ("TLSv1.2 TLSv1.3", any case, one space between names) as Node's lowest and
+ * highest version plus OpenSSL's switches for the versions between that were left out: Redis
+ * enables exactly the listed versions, so a list with a gap ("TLSv1.1 TLSv1.3") must not take
+ * TLSv1.2. Empty means Redis's default, TLSv1.2 and TLSv1.3. Redis splits at every space, so
+ * an empty name (two spaces, or one at either end) is invalid as well.
  */
-export function protocolRange(text: string): { minVersion: TlsVersion; maxVersion: TlsVersion } {
-  if (text === '') return { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' };
-  const chosen = text.split(' ').filter((t) => t !== '').map((token) => {
+export function parseTlsProtocols(text: string): TlsProtocols {
+  if (text === '') return { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', disabled: 0 };
+  const chosen = new Set(text.split(' ').map((token) => {
     const index = VERSIONS.findIndex((v) => v.toLowerCase() === token.toLowerCase());
     if (index === -1) throw new TlsConfigError("Invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'.");
     return index;
-  });
-  if (chosen.length === 0) return { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' };
-  return { minVersion: VERSIONS[Math.min(...chosen)] as TlsVersion, maxVersion: VERSIONS[Math.max(...chosen)] as TlsVersion };
+  }));
+  const lowest = Math.min(...chosen);
+  const highest = Math.max(...chosen);
+  let disabled = 0;
+  for (let i = lowest + 1; i < highest; i++) if (!chosen.has(i)) disabled |= VERSION_OFF[i] as number;
+  return { minVersion: VERSIONS[lowest] as TlsVersion, maxVersion: VERSIONS[highest] as TlsVersion, disabled };
 }
 
 function readPem(path: string, what: string): Buffer {
@@ -102,7 +118,7 @@ export function tlsServerOptions(config: Config): tls.TlsOptions {
   if (config.format('tls-auth-clients') !== 'no' && caFile === '' && caDir === '') {
     throw new TlsConfigError('Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, tls-replication or tls-auth-clients are enabled!');
   }
-  const { minVersion, maxVersion } = protocolRange(config.getString('tls-protocols'));
+  const { minVersion, maxVersion, disabled } = parseTlsProtocols(config.getString('tls-protocols'));
   const ca: Buffer[] = [];
   if (caFile !== '') ca.push(readPem(caFile, 'CA certificate(s) file'));
   if (caDir !== '') ca.push(...readCaDir(caDir));
@@ -119,7 +135,7 @@ export function tlsServerOptions(config: Config): tls.TlsOptions {
     requestCert: true,
     rejectUnauthorized: false,
     // Without caching, no session tickets either (Redis: SSL_SESS_CACHE_OFF).
-    secureOptions: caching ? 0 : cryptoConstants.SSL_OP_NO_TICKET,
+    secureOptions: disabled | (caching ? 0 : cryptoConstants.SSL_OP_NO_TICKET),
     sessionTimeout: config.getNumber('tls-session-cache-timeout'),
     sessionIdContext: 'redis',
   };

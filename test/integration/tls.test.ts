@@ -154,6 +154,10 @@ describe.skipIf(!hasOpenssl)('TLS', () => {
       await admin.config('SET', 'tls-protocols', 'tlsv1.2');
       expect((await tlsPing(tlsPort, { ca, ...clientCert, minVersion: 'TLSv1.3' })).reply).toMatch(/^error|closed/);
       expect((await tlsPing(tlsPort, { ca, ...clientCert, maxVersion: 'TLSv1.2' })).reply).toBe('+PONG\r\n');
+      // Exactly the versions listed, as Redis: a gap in the list is not filled.
+      await admin.config('SET', 'tls-protocols', 'TLSv1.1 TLSv1.3');
+      expect((await tlsPing(tlsPort, { ca, ...clientCert, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' })).reply).toMatch(/^error|closed/);
+      expect((await tlsPing(tlsPort, { ca, ...clientCert, minVersion: 'TLSv1.3' })).reply).toBe('+PONG\r\n');
     } finally {
       await admin.config('SET', 'tls-protocols', '');
     }
