@@ -150,7 +150,12 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     readonly log: Logger,
   ) {
     for (const [from, to] of config.commandRenames) this.commands.rename(from, to);
-    this.tls = new TlsEndpoint({ config, log, accept: (socket) => this.accept(socket) });
+    this.tls = new TlsEndpoint({
+      config,
+      log,
+      admitsConnection: () => this.admitsConnection(),
+      accept: (socket) => this.accept(socket, null, true),
+    });
     const count = config.getNumber('databases');
     for (let i = 0; i < count; i++) this.databases.push(new Database(i, this, this.stats));
     this.slowlog = new SlowLog(config);
@@ -575,13 +580,35 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     return listenOn(host, port, (socket) => this.accept(socket));
   }
 
-  /** A new connection; `unixSocket` is the path of the Unix socket it came through, if it did. */
-  private accept(socket: net.Socket, unixSocket: string | null = null): void {
+  /**
+   * Whether a TLS connection may start its handshake (Redis's acceptCommonHandler): not while
+   * shutting down, nor with maxclients reached. Redis checks maxclients before the handshake, so
+   * it can write nothing (there are no keys yet): the refused TLS client is dropped, and counted
+   * as rejected. Connections still in their handshake count as clients, as in Redis.
+   */
+  private admitsConnection(): boolean {
+    if (this.closing !== null) return false;
+    if (this.connectionCount() < this.config.getNumber('maxclients')) return true;
+    this.stats.rejectedConnections++;
+    return false;
+  }
+
+  /** Clients plus TLS connections still in their handshake (Redis has created a client for those already). */
+  private connectionCount(): number {
+    return this.clients.size + this.tls.handshaking;
+  }
+
+  /**
+   * A new connection; `unixSocket` is the path of the Unix socket it came through, if it did.
+   * A TLS connection arrives once its handshake is done, having passed maxclients before it
+   * (`admitted`); protected mode is checked now, as Redis checks it after the handshake.
+   */
+  private accept(socket: net.Socket, unixSocket: string | null = null, admitted = false): void {
     if (this.closing !== null) {
       socket.destroy();
       return;
     }
-    if (this.clients.size >= this.config.getNumber('maxclients')) {
+    if (!admitted && this.connectionCount() >= this.config.getNumber('maxclients')) {
       this.stats.rejectedConnections++;
       // Closed once the error is written, as Redis does: a refused peer's unread bytes cannot hold it open.
       socket.end('-ERR max number of clients reached\r\n', () => socket.destroy());

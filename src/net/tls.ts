@@ -1,6 +1,7 @@
 import { constants as cryptoConstants } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type net from 'node:net';
 import tls from 'node:tls';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
@@ -169,11 +170,18 @@ export function logTlsError(log: Logger, err: unknown): void {
   log.warn((err as Error).message);
 }
 
-/** What the TLS side needs of the server: where accepted clients go, and the log. */
+/** What the TLS side needs of the server: whether a connection may start, where accepted clients go, and the log. */
 export interface TlsHost {
   readonly config: Config;
   readonly log: Logger;
+  /** maxclients and shutdown, checked before the handshake as Redis does. */
+  admitsConnection(): boolean;
   accept(socket: tls.TLSSocket): void;
+}
+
+/** A TCP connection by its two ends: the same for the raw socket and the TLS socket over it. */
+function connectionKey(socket: net.Socket): string {
+  return `${socket.localAddress}|${socket.localPort}|${socket.remoteAddress}|${socket.remotePort}`;
 }
 
 /**
@@ -185,6 +193,8 @@ export class TlsEndpoint {
   readonly listeners: Listener[] = [];
   port = 0;
   private options: tls.TlsOptions | null = null;
+  /** Connections admitted and still in their handshake, by connectionKey. */
+  private readonly inHandshake = new Set<string>();
 
   constructor(private readonly host: TlsHost) {
     for (const name of TLS_CONTEXT_PARAMS) host.config.onChange(name, () => this.reload());
@@ -221,7 +231,11 @@ export class TlsEndpoint {
     const options = this.options;
     if (options === null) throw new TlsConfigError('TLS is not configured');
     const listenerHost: ListenerHost = {
-      listen: (address, at) => listenOnTls(address, at, options, (socket) => this.admit(socket), (err) => this.host.log.debug(`Error accepting a client connection: ${err.message}`)),
+      listen: (address, at) => listenOnTls(address, at, options, {
+        admitConnection: (raw) => this.startHandshake(raw),
+        onSocket: (socket) => this.admit(socket),
+        onHandshakeError: (err) => this.host.log.debug(`Error accepting a client connection: ${err.message}`),
+      }),
       log: this.host.log,
     };
     return openListeners(port, bind, this.listeners, listenerHost);
@@ -242,7 +256,21 @@ export class TlsEndpoint {
     await Promise.all(closing);
   }
 
+  /** How many admitted connections have not finished their handshake. */
+  get handshaking(): number {
+    return this.inHandshake.size;
+  }
+
+  private startHandshake(raw: net.Socket): boolean {
+    if (!this.host.admitsConnection()) return false;
+    const key = connectionKey(raw);
+    this.inHandshake.add(key);
+    raw.once('close', () => this.inHandshake.delete(key));
+    return true;
+  }
+
   private admit(socket: tls.TLSSocket): void {
+    this.inHandshake.delete(connectionKey(socket));
     if (!tlsClientAccepted(this.host.config.format('tls-auth-clients'), socket)) {
       this.host.log.debug(`Error accepting a client connection: ${String(socket.authorizationError)}`);
       socket.destroy();

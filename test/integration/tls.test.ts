@@ -163,6 +163,48 @@ describe.skipIf(!hasOpenssl)('TLS', () => {
     }
   });
 
+  it('checks maxclients before the handshake, as Redis: the refused TLS client is dropped without a reply', async () => {
+    const admin = server.client();
+    const net = await import('node:net');
+    const infoNumber = async (name: string): Promise<number> => {
+      const match = new RegExp(`(?:^|\\n)${name}:(\\d+)`).exec(await admin.info());
+      return Number(match?.[1]);
+    };
+    const connected = await infoNumber('connected_clients');
+    const rejectedBefore = await infoNumber('rejected_connections');
+    /** What a plain client is told when it connects. */
+    const plainGreeting = (): Promise<string> => new Promise((resolve) => {
+      const socket = net.connect(server.port, '127.0.0.1', () => socket.write('PING\r\n'));
+      let got = '';
+      socket.on('data', (d: Buffer) => {
+        got += d.toString('latin1');
+        if (got.endsWith('\r\n')) socket.destroy();
+      });
+      socket.on('error', () => resolve(got));
+      socket.on('close', () => resolve(got));
+    });
+    try {
+      await admin.config('SET', 'maxclients', String(connected));
+      // Redis writes nothing to a TLS connection it refuses (there are no keys yet): it just closes.
+      expect((await tlsPing(tlsPort, { ca, ...clientCert })).reply).toMatch(/^error: Client network socket disconnected before secure TLS connection was established/);
+      expect(await infoNumber('rejected_connections')).toBe(rejectedBefore + 1);
+      // A connection still in its handshake holds a place, as Redis's client is made before the handshake.
+      await admin.config('SET', 'maxclients', String(connected + 1));
+      const midHandshake = net.connect(tlsPort, '127.0.0.1');
+      await new Promise<void>((resolve) => midHandshake.once('connect', () => resolve()));
+      // A round trip, so that the server has taken the connection in.
+      await admin.ping();
+      try {
+        expect(await plainGreeting()).toBe('-ERR max number of clients reached\r\n');
+      } finally {
+        midHandshake.destroy();
+      }
+    } finally {
+      await admin.config('SET', 'maxclients', '10000');
+    }
+    expect((await tlsPing(tlsPort, { ca, ...clientCert })).reply).toBe('+PONG\r\n');
+  });
+
   it('CONFIG SET tls-port moves the TLS listener, and 0 closes it', async () => {
     const admin = server.client();
     const moved = await freePort();
