@@ -1,5 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
 import tls from 'node:tls';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -231,15 +233,25 @@ describe.skipIf(!hasOpenssl)('TLS at start-up', () => {
     await expect(startServer({ port: 0, save: '', 'tls-port': port, 'tls-cert-file': certs.serverCert, 'tls-key-file': certs.serverKey })).rejects.toThrow('Failed to configure TLS');
   });
 
-  it('with port 0 listens with TLS only, and takes the CA from tls-ca-cert-dir', async () => {
+  it('with port 0 listens with TLS (and at unixsocket) only, and takes the CA from tls-ca-cert-dir', async () => {
     const tlsPort = await freePort();
+    const unixsocket = join(certs.dir, 'tls-only.sock');
     const running = await startServer({
-      port: 0, save: '', 'tls-port': tlsPort, 'tls-cert-file': certs.serverCert, 'tls-key-file': certs.serverKey, 'tls-ca-cert-dir': certs.dir,
+      port: 0, save: '', 'tls-port': tlsPort, 'tls-cert-file': certs.serverCert, 'tls-key-file': certs.serverKey, 'tls-ca-cert-dir': certs.dir, unixsocket,
     });
     try {
       expect(running.port).toBe(0);
       const client = { ca: readFileSync(certs.caCert), cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) };
       expect((await tlsPing(tlsPort, client)).reply).toBe('+PONG\r\n');
+      const overUnixSocket = await new Promise<string>((resolve) => {
+        const socket = connect(unixsocket, () => socket.write('PING\r\n'));
+        socket.on('data', (d: Buffer) => {
+          socket.destroy();
+          resolve(d.toString('latin1'));
+        });
+        socket.on('error', (err) => resolve(`error: ${err.message}`));
+      });
+      expect(overUnixSocket).toBe('+PONG\r\n');
     } finally {
       await running.close();
     }
