@@ -5,6 +5,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
+import { ALERT, alertForVerifyError, fatalAlertRecord } from './tls-alert.js';
 import { listenOnTls, openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';
 
 /**
@@ -155,14 +156,20 @@ export function tlsServerOptions(config: Config): tls.TlsOptions {
 }
 
 /**
- * Whether a client that finished the handshake may stay, by tls-auth-clients: `yes` wants a
+ * Why a client that finished the handshake may not stay, by tls-auth-clients, as the alert
+ * OpenSSL would have refused it with in the handshake; null when it may stay. `yes` wants a
  * certificate the CA vouches for, `optional` checks one only if it was sent, `no` takes anyone.
  */
-export function tlsClientAccepted(mode: string, socket: tls.TLSSocket): boolean {
-  if (mode === 'no' || socket.authorized) return true;
-  if (mode === 'yes') return false;
+export function clientRefusalAlert(mode: string, socket: tls.TLSSocket): number | null {
+  if (mode === 'no' || socket.authorized) return null;
   const presented = socket.getPeerCertificate();
-  return presented === null || Object.keys(presented).length === 0;
+  if (presented === null || Object.keys(presented).length === 0) {
+    if (mode === 'optional') return null;
+    // What OpenSSL answers a missing certificate with (SSL_VERIFY_FAIL_IF_NO_PEER_CERT).
+    return socket.getProtocol() === 'TLSv1.3' ? ALERT.certificateRequired : ALERT.handshakeFailure;
+  }
+  // Node gives the verification error's name as a string (typed as an Error).
+  return alertForVerifyError(socket.authorizationError === undefined || socket.authorizationError === null ? undefined : String(socket.authorizationError));
 }
 
 /** Logs why TLS could not be configured, as Redis does before its short error. */
@@ -193,8 +200,16 @@ export class TlsEndpoint {
   readonly listeners: Listener[] = [];
   port = 0;
   private options: tls.TlsOptions | null = null;
-  /** Connections admitted and still in their handshake, by connectionKey. */
-  private readonly inHandshake = new Set<string>();
+  /** Connections admitted and still in their handshake (their TCP sockets), by connectionKey. */
+  private readonly inHandshake = new Map<string, net.Socket>();
+  /** SERVER_TRAFFIC_SECRET_0 of TLS 1.3 connections in their handshake: what a refusal's alert is sealed with. */
+  private readonly trafficSecrets = new WeakMap<tls.TLSSocket, Buffer>();
+  private readonly onKeylog = (line: Buffer, socket: tls.TLSSocket): void => {
+    const text = line.toString('latin1');
+    if (!text.startsWith('SERVER_TRAFFIC_SECRET_0 ')) return;
+    const secret = text.trim().split(' ')[2];
+    if (secret !== undefined) this.trafficSecrets.set(socket, Buffer.from(secret, 'hex'));
+  };
 
   constructor(private readonly host: TlsHost) {
     for (const name of TLS_CONTEXT_PARAMS) host.config.onChange(name, () => this.reload());
@@ -204,17 +219,20 @@ export class TlsEndpoint {
   }
 
   /**
-   * tls-auth-clients as the handshake's own check, so that a refused client gets the handshake
-   * alert Redis sends (`yes`: a certificate the CA vouches for is required) instead of a closed
-   * connection after it. Node's TLS server reads these two fields at each connection it
-   * accepts, so a change applies to the next client. `optional` cannot be said this way (a
-   * certificate is checked only if sent): admit() checks it after the handshake.
+   * tls-auth-clients on the listening server; Node reads these fields at each connection it
+   * accepts, so a change applies to the next client. Node's server never refuses a certificate
+   * in the handshake itself (it reports the verification once the handshake is done), so every
+   * refusal, a missing certificate included, is made by admit() with the alert OpenSSL would
+   * have sent. The key log (Node's 'keylog') gives the TLS 1.3 secret that alert is sealed with;
+   * it is asked for only while certificates are checked.
    */
   private applyClientAuth(server: tls.Server): void {
     const mode = this.host.config.format('tls-auth-clients');
     const knobs = server as unknown as { requestCert: boolean; rejectUnauthorized: boolean };
     knobs.requestCert = mode !== 'no';
-    knobs.rejectUnauthorized = mode === 'yes';
+    knobs.rejectUnauthorized = false;
+    server.off('keylog', this.onKeylog);
+    if (mode !== 'no') server.on('keylog', this.onKeylog);
   }
 
   /** Builds the context from the parameters as they are (throws TlsConfigError). */
@@ -264,19 +282,40 @@ export class TlsEndpoint {
   private startHandshake(raw: net.Socket): boolean {
     if (!this.host.admitsConnection()) return false;
     const key = connectionKey(raw);
-    this.inHandshake.add(key);
-    raw.once('close', () => this.inHandshake.delete(key));
+    this.inHandshake.set(key, raw);
+    raw.once('close', () => {
+      if (this.inHandshake.get(key) === raw) this.inHandshake.delete(key);
+    });
     return true;
   }
 
   private admit(socket: tls.TLSSocket): void {
-    this.inHandshake.delete(connectionKey(socket));
-    if (!tlsClientAccepted(this.host.config.format('tls-auth-clients'), socket)) {
-      this.host.log.debug(`Error accepting a client connection: ${String(socket.authorizationError)}`);
+    const key = connectionKey(socket);
+    const raw = this.inHandshake.get(key);
+    this.inHandshake.delete(key);
+    const secret = this.trafficSecrets.get(socket);
+    this.trafficSecrets.delete(socket);
+    const alert = clientRefusalAlert(this.host.config.format('tls-auth-clients'), socket);
+    if (alert === null) {
+      this.host.accept(socket);
+      return;
+    }
+    this.host.log.debug(`Error accepting a client connection: ${String(socket.authorizationError ?? 'no certificate')}`);
+    this.refuse(socket, raw, fatalAlertRecord(alert, socket.getProtocol(), socket.getCipher()?.standardName, secret));
+  }
+
+  /**
+   * Sends the alert on the TCP socket under the TLS one (ahead of the handshake flight Node has
+   * not sent yet, see tls-alert.ts), then closes the connection; without an alert, just closes.
+   */
+  private refuse(socket: tls.TLSSocket, raw: net.Socket | undefined, alert: Buffer | null): void {
+    socket.on('error', () => socket.destroy());
+    if (alert === null || raw === undefined || raw.destroyed) {
       socket.destroy();
       return;
     }
-    this.host.accept(socket);
+    raw.on('error', () => socket.destroy());
+    raw.write(alert, () => socket.destroy());
   }
 
   /** Redis's applyTlsCfg: only while TLS listens; a context that cannot be built changes nothing. */
