@@ -1,6 +1,6 @@
 /**
  * What a TLS client sees of the handshake, nodis against real redis-server: refusals of a missing
- * certificate or one from an unknown CA come as Redis's (OpenSSL's) alerts, for TLS 1.2 and 1.3,
+ * certificate, one from an unknown CA or an expired one come as Redis's (OpenSSL's) alerts, for TLS 1.2 and 1.3,
  * with tls-auth-clients yes and optional.
  */
 import { readFileSync } from 'node:fs';
@@ -83,6 +83,9 @@ describe.skipIf(!hasOracle)('differential: TLS client certificates', () => {
             expect(await outcome(ports.nodis, { ca, ...stranger, ciphers: suite })).toBe('error ERR_SSL_TLSV1_ALERT_UNKNOWN_CA');
           }
         }
+        const expired = await both({ ca, maxVersion, cert: readFileSync(certs.expiredCert), key: readFileSync(certs.expiredKey) });
+        expect(expired.redis).toBe('error ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED');
+        expect(expired.nodis).toBe(expired.redis);
         const trusted = await both({ ca, maxVersion, ...client });
         expect(trusted).toEqual({ nodis: '+PONG\r\n', redis: '+PONG\r\n' });
       }
