@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { Config } from './config/config.js';
 import { loadServerConfig } from './config/file.js';
 import { silentLogger, type Logger } from './log.js';
-import { NodisServer } from './net/server.js';
+import { NodisServer, NotListeningError } from './net/server.js';
 import { MetricsListenError } from './net/metrics.js';
 import { ERR_TLS_STARTUP, TlsConfigError, TlsListenError } from './net/tls.js';
 import { UnixSocketListenError } from './net/listeners.js';
@@ -53,7 +53,7 @@ export async function startServer(options: Record<string, string | number | bool
   const file = typeof configFile === 'string' ? resolve(configFile) : null;
   const directives = file !== null ? loadServerConfig(config, { file, commandNames: commandNames(), checkUser: userLineCheck(new CommandTable(allCommands()), config) }) : null;
   applyOptions(config, rest);
-  return startWithConfig(config, logger ?? silentLogger(), { configFile: file, users: directives?.users ?? [] });
+  return startWithConfig(config, logger ?? silentLogger(), { configFile: file, users: directives?.users ?? [], portZeroPicksFreePort: true });
 }
 
 /** The names rename-command lines are checked against. */
@@ -71,6 +71,11 @@ export interface StartExtras {
   onListening?: (server: NodisServer) => void;
   /** The `user` directives of the config file (each line's arguments after `user`). */
   users?: readonly (readonly string[])[];
+  /**
+   * Port 0 without TLS picks a free port (startServer's convenience for tests) instead of
+   * meaning no plain TCP, as it does in Redis and nodis-server.
+   */
+  portZeroPicksFreePort?: boolean;
 }
 
 /** The configuration asks for something this server will not pretend to do (e.g. appendonly yes), or the dataset cannot be loaded. */
@@ -91,6 +96,7 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
   await prepareScriptEngine(logger);
   const server = new NodisServer(config, logger);
   server.configFile = extras.configFile ?? null;
+  server.portZeroPicksFreePort = extras.portZeroPicksFreePort ?? false;
   const aclRefusal = loadUsersAtStartup(server, extras.users ?? []);
   if (aclRefusal !== null) {
     server.onShutdown = null;
@@ -100,7 +106,7 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
   try {
     await server.listen();
   } catch (err) {
-    if (err instanceof TlsListenError || err instanceof MetricsListenError || err instanceof UnixSocketListenError) {
+    if (err instanceof TlsListenError || err instanceof MetricsListenError || err instanceof UnixSocketListenError || err instanceof NotListeningError) {
       await server.close();
       throw new StartupRefused(err.message);
     }

@@ -132,7 +132,7 @@ const PROTECTED_ACTION = ['no', 'yes', 'local'];
 export const CONFIG_PARAMS: ConfigParam[] = [
   // ---- network ----
   spec('bind', '127.0.0.1 -::1', M, special.bind, { multiArg: true, ...H, doc: 'Addresses to listen on; a leading "-" skips an address that is not available.' }),
-  int('port', '6379', M, 0, 65535, { ...H, doc: 'TCP port (0 picks a free port).' }),
+  int('port', '6379', M, 0, 65535, { ...H, doc: 'TCP port (0: no plain TCP, as in Redis; the embedding API startServer picks a free port instead when TLS is off).' }),
   bool('protected-mode', 'yes', M, { ...H, doc: 'Without a password, accept only loopback clients.' }),
   int('tcp-backlog', '511', I, 0, INT_MAX, { doc: 'Listen backlog.' }),
   int('timeout', '0', M, 0, INT_MAX, { ...H, doc: 'Close a client idle for this many seconds (0 = never).' }),
@@ -315,7 +315,7 @@ export const CONFIG_PARAMS: ConfigParam[] = [
   int('active-defrag-cycle-max', '25', M, 1, 99),
   int('active-defrag-max-scan-fields', '1000', M, 1, LONG_MAX),
   // ---- TLS ----
-  int('tls-port', '0', M, 0, 65535, { ...H, doc: 'TLS port beside the plain one (0 = no TLS); with TLS on, port 0 disables plain TCP.' }),
+  int('tls-port', '0', M, 0, 65535, { ...H, doc: 'TLS port beside the plain one (0 = no TLS).' }),
   nullable('tls-cert-file', M, { volatile: true, ...H, doc: 'Server certificate (PEM); CONFIG SET reloads it, the same path too.' }),
   nullable('tls-key-file', M, { volatile: true, ...H, doc: 'Private key of tls-cert-file (PEM).' }),
   nullable('tls-key-file-pass', M, { sensitive: true, ...H, doc: 'Passphrase of an encrypted tls-key-file.' }),

@@ -139,14 +139,34 @@ export function listenOnUnixSocket(path: string, perm: number, onSocket: (socket
   });
 }
 
+/** What a TLS listener asks of its owner, besides the options of its context. */
+export interface TlsListenerHooks {
+  /** A TCP connection arrived: false refuses it before its handshake starts (it is dropped). */
+  admitConnection(raw: net.Socket): boolean;
+  /** A connection finished its handshake. */
+  onSocket(socket: tls.TLSSocket): void;
+  /** A peer failed the handshake (a plain-text client, no certificate); Node drops it. */
+  onHandshakeError(err: Error): void;
+}
+
 /**
- * A TLS listener: a connection reaches `onSocket` once its handshake is done. A peer that fails
- * the handshake (a plain-text client, an unknown CA) is dropped by Node; `onHandshakeError` hears why.
+ * A TLS listener: a connection reaches `onSocket` once its handshake is done. Node's own
+ * handler of new TCP connections (which starts the handshake) runs only for a connection
+ * `admitConnection` lets in.
  */
-export function listenOnTls(host: string, port: number, options: tls.TlsOptions, onSocket: (socket: tls.TLSSocket) => void, onHandshakeError: (err: Error) => void): Promise<Listener> {
+export function listenOnTls(host: string, port: number, options: tls.TlsOptions, hooks: TlsListenerHooks): Promise<Listener> {
   return new Promise((resolve, reject) => {
-    const server = tls.createServer(options, onSocket);
-    server.on('tlsClientError', onHandshakeError);
+    const server = tls.createServer(options, (socket) => hooks.onSocket(socket));
+    const startHandshake = server.listeners('connection') as ((raw: net.Socket) => void)[];
+    server.removeAllListeners('connection');
+    server.on('connection', (raw: net.Socket) => {
+      if (!hooks.admitConnection(raw)) {
+        raw.destroy();
+        return;
+      }
+      for (const start of startHandshake) start.call(server, raw);
+    });
+    server.on('tlsClientError', (err: Error) => hooks.onHandshakeError(err));
     server.once('error', reject);
     server.listen({ host, port, ipv6Only: host.includes(':') }, () => {
       server.off('error', reject);

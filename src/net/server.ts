@@ -106,6 +106,12 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly latency: LatencyMonitor;
   activeExpireEnabled = true;
   port = 0;
+  /**
+   * What port 0 means for plain TCP. Redis (and nodis-server) read it as "no plain TCP"; the
+   * embedding API (startServer) reads it as "any free port" when TLS is off, so that tests can
+   * start servers side by side.
+   */
+  portZeroPicksFreePort = false;
   /** The config file given at startup (CONFIG REWRITE writes it). */
   configFile: string | null = null;
   private readonly listeners: Listener[] = [];
@@ -150,7 +156,12 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     readonly log: Logger,
   ) {
     for (const [from, to] of config.commandRenames) this.commands.rename(from, to);
-    this.tls = new TlsEndpoint({ config, log, accept: (socket) => this.accept(socket) });
+    this.tls = new TlsEndpoint({
+      config,
+      log,
+      admitsConnection: () => this.admitsConnection(),
+      accept: (socket) => this.accept(socket, null, true),
+    });
     const count = config.getNumber('databases');
     for (let i = 0; i < count; i++) this.databases.push(new Database(i, this, this.stats));
     this.slowlog = new SlowLog(config);
@@ -395,10 +406,15 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   }
 
   // ---- listening ----
+  /** Whether `port` (with tls-port) asks for plain TCP: see portZeroPicksFreePort. */
+  private wantsPlainTcp(port: number, tlsPort: number): boolean {
+    return port !== 0 || (this.portZeroPicksFreePort && tlsPort === 0);
+  }
+
   /**
-   * Listens at port and, when tls-port is set, with TLS at tls-port (a TLS context that cannot be
-   * built throws TlsConfigError). With TLS on, port 0 means no plain TCP, as in Redis; without it,
-   * port 0 picks a free port.
+   * Listens at port, with TLS at tls-port when it is set (a TLS context that cannot be built
+   * throws TlsConfigError), and at unixsocket. Port 0 is no plain TCP, as in Redis (unless
+   * portZeroPicksFreePort); like Redis, a server left with no listener at all refuses to start.
    */
   async listen(): Promise<void> {
     const tlsPort = this.config.getNumber('tls-port');
@@ -410,18 +426,16 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
         const e = err as NodeJS.ErrnoException;
         throw new TlsListenError(tlsPort, e.code ?? e.message);
       }
-      if (this.config.getNumber('port') === 0) {
-        await this.listenMetrics();
-        this.scheduleCron();
-        return;
-      }
     }
-    const opened = await openListeners(this.config.getNumber('port'), this.config.getString('bind'), this.listeners, this.listenerHost);
-    this.listeners.push(...opened.listeners);
-    this.port = opened.port;
-    // Port 0 asks for any free port: CONFIG GET port then shows the one in use.
-    if (this.config.getNumber('port') !== this.port) this.config.set('port', String(this.port));
+    if (this.wantsPlainTcp(this.config.getNumber('port'), tlsPort)) {
+      const opened = await openListeners(this.config.getNumber('port'), this.config.getString('bind'), this.listeners, this.listenerHost);
+      this.listeners.push(...opened.listeners);
+      this.port = opened.port;
+      // Port 0 asks for any free port: CONFIG GET port then shows the one in use.
+      if (this.config.getNumber('port') !== this.port) this.config.set('port', String(this.port));
+    }
     await this.listenUnixSocket();
+    if (this.listeners.length === 0 && !this.tls.listening && this.unixListener === null) throw new NotListeningError();
     // After the Redis ports: a failure here is a MetricsListenError, which closes the server.
     await this.listenMetrics();
     this.scheduleCron();
@@ -486,7 +500,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     const tlsPort = (next.get('tls-port')?.value as number | undefined) ?? config.getNumber('tls-port');
     let opened: OpenedListeners;
     try {
-      opened = port === 0 && tlsPort !== 0 ? { listeners: [], port: 0 } : await openListeners(port, bind, this.listeners, this.listenerHost);
+      // Port 0 closes plain TCP, as Redis's changeListenPort (unless it picks a free port).
+      opened = this.wantsPlainTcp(port, tlsPort) ? await openListeners(port, bind, this.listeners, this.listenerHost) : { listeners: [], port: 0 };
     } catch {
       const name = listeningParamOf(pairs, config, next);
       this.log.warn(`Failed applying new configuration. Possibly related to new ${name} setting. Restoring previous settings.`);
@@ -534,7 +549,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.listeners.splice(0, this.listeners.length, ...opened.listeners);
     for (const l of this.metricsListeners) if (!metrics.includes(l)) void closeMetricsListener(l);
     this.metricsListeners = metrics;
-    if (opened.port !== this.port) this.log.info(`Listening on port ${opened.port}`);
+    if (opened.port !== this.port && opened.port !== 0) this.log.info(`Listening on port ${opened.port}`);
     this.port = opened.port;
   }
 
@@ -575,13 +590,35 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     return listenOn(host, port, (socket) => this.accept(socket));
   }
 
-  /** A new connection; `unixSocket` is the path of the Unix socket it came through, if it did. */
-  private accept(socket: net.Socket, unixSocket: string | null = null): void {
+  /**
+   * Whether a TLS connection may start its handshake (Redis's acceptCommonHandler): not while
+   * shutting down, nor with maxclients reached. Redis checks maxclients before the handshake, so
+   * it can write nothing (there are no keys yet): the refused TLS client is dropped, and counted
+   * as rejected. Connections still in their handshake count as clients, as in Redis.
+   */
+  private admitsConnection(): boolean {
+    if (this.closing !== null) return false;
+    if (this.connectionCount() < this.config.getNumber('maxclients')) return true;
+    this.stats.rejectedConnections++;
+    return false;
+  }
+
+  /** Clients plus TLS connections still in their handshake (Redis has created a client for those already). */
+  private connectionCount(): number {
+    return this.clients.size + this.tls.handshaking;
+  }
+
+  /**
+   * A new connection; `unixSocket` is the path of the Unix socket it came through, if it did.
+   * A TLS connection arrives once its handshake is done, having passed maxclients before it
+   * (`admitted`); protected mode is checked now, as Redis checks it after the handshake.
+   */
+  private accept(socket: net.Socket, unixSocket: string | null = null, admitted = false): void {
     if (this.closing !== null) {
       socket.destroy();
       return;
     }
-    if (this.clients.size >= this.config.getNumber('maxclients')) {
+    if (!admitted && this.connectionCount() >= this.config.getNumber('maxclients')) {
       this.stats.rejectedConnections++;
       // Closed once the error is written, as Redis does: a refused peer's unread bytes cannot hold it open.
       socket.end('-ERR max number of clients reached\r\n', () => socket.destroy());
@@ -896,3 +933,10 @@ const PROTECTED_MODE_DENIED =
   'restarting the server. 3) If you started the server manually just for testing, restart it with the \'--protected-mode no\' option. ' +
   '4) Setup a an authentication password for the default user. NOTE: You only need to do one of the above things in order for the ' +
   'server to start accepting connections from the outside.';
+
+/** Neither port, tls-port nor unixsocket gives a listener: Redis exits with this line. */
+export class NotListeningError extends Error {
+  constructor() {
+    super('Configured to not listen anywhere, exiting.');
+  }
+}

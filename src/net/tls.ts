@@ -1,9 +1,11 @@
 import { constants as cryptoConstants } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type net from 'node:net';
 import tls from 'node:tls';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
+import { ALERT, alertForVerifyError, fatalAlertRecord } from './tls-alert.js';
 import { listenOnTls, openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';
 
 /**
@@ -39,21 +41,37 @@ export class TlsListenError extends Error {
 
 type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 const VERSIONS: readonly TlsVersion[] = ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'];
+/** OpenSSL's switch that turns each version off, in the order of VERSIONS. */
+const VERSION_OFF: readonly number[] = [
+  cryptoConstants.SSL_OP_NO_TLSv1, cryptoConstants.SSL_OP_NO_TLSv1_1, cryptoConstants.SSL_OP_NO_TLSv1_2, cryptoConstants.SSL_OP_NO_TLSv1_3,
+];
+
+export interface TlsProtocols {
+  minVersion: TlsVersion;
+  maxVersion: TlsVersion;
+  /** SSL_OP_NO_* of the versions between the two that were not listed. */
+  disabled: number;
+}
 
 /**
- * tls-protocols ("TLSv1.2 TLSv1.3", any case) as Node's lowest and highest version; Redis's
- * default without it is TLSv1.2 and TLSv1.3. Node takes a range, so a list with a gap enables
- * the versions between as well.
+ * tls-protocols ("TLSv1.2 TLSv1.3", any case, one space between names) as Node's lowest and
+ * highest version plus OpenSSL's switches for the versions between that were left out: Redis
+ * enables exactly the listed versions, so a list with a gap ("TLSv1.1 TLSv1.3") must not take
+ * TLSv1.2. Empty means Redis's default, TLSv1.2 and TLSv1.3. Redis splits at every space, so
+ * an empty name (two spaces, or one at either end) is invalid as well.
  */
-export function protocolRange(text: string): { minVersion: TlsVersion; maxVersion: TlsVersion } {
-  if (text === '') return { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' };
-  const chosen = text.split(' ').filter((t) => t !== '').map((token) => {
+export function parseTlsProtocols(text: string): TlsProtocols {
+  if (text === '') return { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3', disabled: 0 };
+  const chosen = new Set(text.split(' ').map((token) => {
     const index = VERSIONS.findIndex((v) => v.toLowerCase() === token.toLowerCase());
     if (index === -1) throw new TlsConfigError("Invalid tls-protocols specified. Use a combination of 'TLSv1', 'TLSv1.1', 'TLSv1.2' and 'TLSv1.3'.");
     return index;
-  });
-  if (chosen.length === 0) return { minVersion: 'TLSv1.2', maxVersion: 'TLSv1.3' };
-  return { minVersion: VERSIONS[Math.min(...chosen)] as TlsVersion, maxVersion: VERSIONS[Math.max(...chosen)] as TlsVersion };
+  }));
+  const lowest = Math.min(...chosen);
+  const highest = Math.max(...chosen);
+  let disabled = 0;
+  for (let i = lowest + 1; i < highest; i++) if (!chosen.has(i)) disabled |= VERSION_OFF[i] as number;
+  return { minVersion: VERSIONS[lowest] as TlsVersion, maxVersion: VERSIONS[highest] as TlsVersion, disabled };
 }
 
 function readPem(path: string, what: string): Buffer {
@@ -102,7 +120,7 @@ export function tlsServerOptions(config: Config): tls.TlsOptions {
   if (config.format('tls-auth-clients') !== 'no' && caFile === '' && caDir === '') {
     throw new TlsConfigError('Either tls-ca-cert-file or tls-ca-cert-dir must be specified when tls-cluster, tls-replication or tls-auth-clients are enabled!');
   }
-  const { minVersion, maxVersion } = protocolRange(config.getString('tls-protocols'));
+  const { minVersion, maxVersion, disabled } = parseTlsProtocols(config.getString('tls-protocols'));
   const ca: Buffer[] = [];
   if (caFile !== '') ca.push(readPem(caFile, 'CA certificate(s) file'));
   if (caDir !== '') ca.push(...readCaDir(caDir));
@@ -119,7 +137,7 @@ export function tlsServerOptions(config: Config): tls.TlsOptions {
     requestCert: true,
     rejectUnauthorized: false,
     // Without caching, no session tickets either (Redis: SSL_SESS_CACHE_OFF).
-    secureOptions: caching ? 0 : cryptoConstants.SSL_OP_NO_TICKET,
+    secureOptions: disabled | (caching ? 0 : cryptoConstants.SSL_OP_NO_TICKET),
     sessionTimeout: config.getNumber('tls-session-cache-timeout'),
     sessionIdContext: 'redis',
   };
@@ -138,14 +156,20 @@ export function tlsServerOptions(config: Config): tls.TlsOptions {
 }
 
 /**
- * Whether a client that finished the handshake may stay, by tls-auth-clients: `yes` wants a
+ * Why a client that finished the handshake may not stay, by tls-auth-clients, as the alert
+ * OpenSSL would have refused it with in the handshake; null when it may stay. `yes` wants a
  * certificate the CA vouches for, `optional` checks one only if it was sent, `no` takes anyone.
  */
-export function tlsClientAccepted(mode: string, socket: tls.TLSSocket): boolean {
-  if (mode === 'no' || socket.authorized) return true;
-  if (mode === 'yes') return false;
+export function clientRefusalAlert(mode: string, socket: tls.TLSSocket): number | null {
+  if (mode === 'no' || socket.authorized) return null;
   const presented = socket.getPeerCertificate();
-  return presented === null || Object.keys(presented).length === 0;
+  if (presented === null || Object.keys(presented).length === 0) {
+    if (mode === 'optional') return null;
+    // What OpenSSL answers a missing certificate with (SSL_VERIFY_FAIL_IF_NO_PEER_CERT).
+    return socket.getProtocol() === 'TLSv1.3' ? ALERT.certificateRequired : ALERT.handshakeFailure;
+  }
+  // Node gives the verification error's name as a string (typed as an Error).
+  return alertForVerifyError(socket.authorizationError === undefined || socket.authorizationError === null ? undefined : String(socket.authorizationError));
 }
 
 /** Logs why TLS could not be configured, as Redis does before its short error. */
@@ -153,11 +177,18 @@ export function logTlsError(log: Logger, err: unknown): void {
   log.warn((err as Error).message);
 }
 
-/** What the TLS side needs of the server: where accepted clients go, and the log. */
+/** What the TLS side needs of the server: whether a connection may start, where accepted clients go, and the log. */
 export interface TlsHost {
   readonly config: Config;
   readonly log: Logger;
+  /** maxclients and shutdown, checked before the handshake as Redis does. */
+  admitsConnection(): boolean;
   accept(socket: tls.TLSSocket): void;
+}
+
+/** A TCP connection by its two ends: the same for the raw socket and the TLS socket over it. */
+function connectionKey(socket: net.Socket): string {
+  return `${socket.localAddress}|${socket.localPort}|${socket.remoteAddress}|${socket.remotePort}`;
 }
 
 /**
@@ -169,6 +200,16 @@ export class TlsEndpoint {
   readonly listeners: Listener[] = [];
   port = 0;
   private options: tls.TlsOptions | null = null;
+  /** Connections admitted and still in their handshake (their TCP sockets), by connectionKey. */
+  private readonly inHandshake = new Map<string, net.Socket>();
+  /** SERVER_TRAFFIC_SECRET_0 of TLS 1.3 connections in their handshake: what a refusal's alert is sealed with. */
+  private readonly trafficSecrets = new WeakMap<tls.TLSSocket, Buffer>();
+  private readonly onKeylog = (line: Buffer, socket: tls.TLSSocket): void => {
+    const text = line.toString('latin1');
+    if (!text.startsWith('SERVER_TRAFFIC_SECRET_0 ')) return;
+    const secret = text.trim().split(' ')[2];
+    if (secret !== undefined) this.trafficSecrets.set(socket, Buffer.from(secret, 'hex'));
+  };
 
   constructor(private readonly host: TlsHost) {
     for (const name of TLS_CONTEXT_PARAMS) host.config.onChange(name, () => this.reload());
@@ -178,17 +219,20 @@ export class TlsEndpoint {
   }
 
   /**
-   * tls-auth-clients as the handshake's own check, so that a refused client gets the handshake
-   * alert Redis sends (`yes`: a certificate the CA vouches for is required) instead of a closed
-   * connection after it. Node's TLS server reads these two fields at each connection it
-   * accepts, so a change applies to the next client. `optional` cannot be said this way (a
-   * certificate is checked only if sent): admit() checks it after the handshake.
+   * tls-auth-clients on the listening server; Node reads these fields at each connection it
+   * accepts, so a change applies to the next client. Node's server never refuses a certificate
+   * in the handshake itself (it reports the verification once the handshake is done), so every
+   * refusal, a missing certificate included, is made by admit() with the alert OpenSSL would
+   * have sent. The key log (Node's 'keylog') gives the TLS 1.3 secret that alert is sealed with;
+   * it is asked for only while certificates are checked.
    */
   private applyClientAuth(server: tls.Server): void {
     const mode = this.host.config.format('tls-auth-clients');
     const knobs = server as unknown as { requestCert: boolean; rejectUnauthorized: boolean };
     knobs.requestCert = mode !== 'no';
-    knobs.rejectUnauthorized = mode === 'yes';
+    knobs.rejectUnauthorized = false;
+    server.off('keylog', this.onKeylog);
+    if (mode !== 'no') server.on('keylog', this.onKeylog);
   }
 
   /** Builds the context from the parameters as they are (throws TlsConfigError). */
@@ -205,7 +249,11 @@ export class TlsEndpoint {
     const options = this.options;
     if (options === null) throw new TlsConfigError('TLS is not configured');
     const listenerHost: ListenerHost = {
-      listen: (address, at) => listenOnTls(address, at, options, (socket) => this.admit(socket), (err) => this.host.log.debug(`Error accepting a client connection: ${err.message}`)),
+      listen: (address, at) => listenOnTls(address, at, options, {
+        admitConnection: (raw) => this.startHandshake(raw),
+        onSocket: (socket) => this.admit(socket),
+        onHandshakeError: (err) => this.host.log.debug(`Error accepting a client connection: ${err.message}`),
+      }),
       log: this.host.log,
     };
     return openListeners(port, bind, this.listeners, listenerHost);
@@ -226,13 +274,48 @@ export class TlsEndpoint {
     await Promise.all(closing);
   }
 
+  /** How many admitted connections have not finished their handshake. */
+  get handshaking(): number {
+    return this.inHandshake.size;
+  }
+
+  private startHandshake(raw: net.Socket): boolean {
+    if (!this.host.admitsConnection()) return false;
+    const key = connectionKey(raw);
+    this.inHandshake.set(key, raw);
+    raw.once('close', () => {
+      if (this.inHandshake.get(key) === raw) this.inHandshake.delete(key);
+    });
+    return true;
+  }
+
   private admit(socket: tls.TLSSocket): void {
-    if (!tlsClientAccepted(this.host.config.format('tls-auth-clients'), socket)) {
-      this.host.log.debug(`Error accepting a client connection: ${String(socket.authorizationError)}`);
+    const key = connectionKey(socket);
+    const raw = this.inHandshake.get(key);
+    this.inHandshake.delete(key);
+    const secret = this.trafficSecrets.get(socket);
+    this.trafficSecrets.delete(socket);
+    const alert = clientRefusalAlert(this.host.config.format('tls-auth-clients'), socket);
+    if (alert === null) {
+      this.host.accept(socket);
+      return;
+    }
+    this.host.log.debug(`Error accepting a client connection: ${String(socket.authorizationError ?? 'no certificate')}`);
+    this.refuse(socket, raw, fatalAlertRecord(alert, socket.getProtocol(), socket.getCipher()?.standardName, secret));
+  }
+
+  /**
+   * Sends the alert on the TCP socket under the TLS one (ahead of the handshake flight Node has
+   * not sent yet, see tls-alert.ts), then closes the connection; without an alert, just closes.
+   */
+  private refuse(socket: tls.TLSSocket, raw: net.Socket | undefined, alert: Buffer | null): void {
+    socket.on('error', () => socket.destroy());
+    if (alert === null || raw === undefined || raw.destroyed) {
       socket.destroy();
       return;
     }
-    this.host.accept(socket);
+    raw.on('error', () => socket.destroy());
+    raw.write(alert, () => socket.destroy());
   }
 
   /** Redis's applyTlsCfg: only while TLS listens; a context that cannot be built changes nothing. */

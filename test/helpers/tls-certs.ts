@@ -20,6 +20,9 @@ export interface TestCertificates {
   /** A client certificate signed by a CA the server does not know. */
   strangerCert: string;
   strangerKey: string;
+  /** A client certificate from the CA that expired a day ago. */
+  expiredCert: string;
+  expiredKey: string;
   remove(): void;
 }
 
@@ -27,10 +30,10 @@ function openssl(dir: string, args: string[]): void {
   execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
 }
 
-function issue(dir: string, name: string, subject: string, ca: string, extensions: string): void {
+function issue(dir: string, name: string, subject: string, ca: string, extensions: string, days = 2): void {
   openssl(dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-subj', subject, '-out', `${name}.csr`]);
   writeFileSync(join(dir, `${name}.ext`), extensions);
-  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', '2', '-out', `${name}.crt`, '-extfile', `${name}.ext`]);
+  openssl(dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-CAcreateserial', '-days', String(days), '-out', `${name}.crt`, '-extfile', `${name}.ext`]);
 }
 
 function authority(dir: string, name: string, subject: string): void {
@@ -47,6 +50,8 @@ export function makeTestCertificates(): TestCertificates {
   issue(dir, 'reloaded', '/CN=nodis-reloaded', 'ca', serverExt);
   issue(dir, 'client', '/CN=nodis-client', 'ca', clientExt);
   issue(dir, 'stranger', '/CN=stranger', 'stranger-ca', clientExt);
+  // -days -1: valid until a day before it was made.
+  issue(dir, 'expired', '/CN=expired', 'ca', clientExt, -1);
   const encryptedKeyPass = 'key-secret';
   openssl(dir, ['pkey', '-in', 'server.key', '-aes256', '-passout', `pass:${encryptedKeyPass}`, '-out', 'server-encrypted.key']);
   const at = (name: string): string => join(dir, name);
@@ -63,6 +68,8 @@ export function makeTestCertificates(): TestCertificates {
     clientKey: at('client.key'),
     strangerCert: at('stranger.crt'),
     strangerKey: at('stranger.key'),
+    expiredCert: at('expired.crt'),
+    expiredKey: at('expired.key'),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -1,5 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
 import tls from 'node:tls';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,10 +91,11 @@ describe.skipIf(!hasOpenssl)('TLS', () => {
     expect(await tlsCli(tlsPort, certs, 'client', ['PING'])).toEqual({ out: 'PONG\n', code: 0 });
     expect((await tlsCli(tlsPort, certs, null, ['PING'])).out).not.toContain('PONG');
     expect((await tlsCli(tlsPort, certs, 'stranger', ['PING'])).out).not.toContain('PONG');
-    // No certificate: refused in the handshake, with its alert, as Redis does. One from an
-    // unknown CA: Node checks it once the handshake is done and closes the connection then.
+    // Refused with the alerts Redis (OpenSSL) sends: no certificate, or one from an unknown CA.
     expect((await tlsPing(tlsPort, { ca })).reply).toMatch(/^error: .*alert certificate required/);
-    expect((await tlsPing(tlsPort, { ca, ...strangerCert })).reply).toMatch(/^error|^closed$/);
+    expect((await tlsPing(tlsPort, { ca, ...strangerCert })).reply).toMatch(/^error: .*alert unknown ca/);
+    expect((await tlsPing(tlsPort, { ca, ...strangerCert, maxVersion: 'TLSv1.2' })).reply).toMatch(/^error: .*alert unknown ca/);
+    expect((await tlsPing(tlsPort, { ca, maxVersion: 'TLSv1.2' })).reply).toMatch(/^error: .*alert handshake failure/);
     expect((await tlsPing(tlsPort, { ca, ...clientCert })).reply).toBe('+PONG\r\n');
   });
 
@@ -102,7 +105,7 @@ describe.skipIf(!hasOpenssl)('TLS', () => {
       await admin.config('SET', 'tls-auth-clients', 'optional');
       expect((await tlsPing(tlsPort, { ca })).reply).toBe('+PONG\r\n');
       expect((await tlsPing(tlsPort, { ca, ...clientCert })).reply).toBe('+PONG\r\n');
-      expect((await tlsPing(tlsPort, { ca, ...strangerCert })).reply).not.toContain('PONG');
+      expect((await tlsPing(tlsPort, { ca, ...strangerCert })).reply).toMatch(/^error: .*alert unknown ca/);
       await admin.config('SET', 'tls-auth-clients', 'no');
       expect((await tlsPing(tlsPort, { ca, ...strangerCert })).reply).toBe('+PONG\r\n');
     } finally {
@@ -154,9 +157,55 @@ describe.skipIf(!hasOpenssl)('TLS', () => {
       await admin.config('SET', 'tls-protocols', 'tlsv1.2');
       expect((await tlsPing(tlsPort, { ca, ...clientCert, minVersion: 'TLSv1.3' })).reply).toMatch(/^error|closed/);
       expect((await tlsPing(tlsPort, { ca, ...clientCert, maxVersion: 'TLSv1.2' })).reply).toBe('+PONG\r\n');
+      // Exactly the versions listed, as Redis: a gap in the list is not filled.
+      await admin.config('SET', 'tls-protocols', 'TLSv1.1 TLSv1.3');
+      expect((await tlsPing(tlsPort, { ca, ...clientCert, minVersion: 'TLSv1.2', maxVersion: 'TLSv1.2' })).reply).toMatch(/^error|closed/);
+      expect((await tlsPing(tlsPort, { ca, ...clientCert, minVersion: 'TLSv1.3' })).reply).toBe('+PONG\r\n');
     } finally {
       await admin.config('SET', 'tls-protocols', '');
     }
+  });
+
+  it('checks maxclients before the handshake, as Redis: the refused TLS client is dropped without a reply', async () => {
+    const admin = server.client();
+    const net = await import('node:net');
+    const infoNumber = async (name: string): Promise<number> => {
+      const match = new RegExp(`(?:^|\\n)${name}:(\\d+)`).exec(await admin.info());
+      return Number(match?.[1]);
+    };
+    const connected = await infoNumber('connected_clients');
+    const rejectedBefore = await infoNumber('rejected_connections');
+    /** What a plain client is told when it connects. */
+    const plainGreeting = (): Promise<string> => new Promise((resolve) => {
+      const socket = net.connect(server.port, '127.0.0.1', () => socket.write('PING\r\n'));
+      let got = '';
+      socket.on('data', (d: Buffer) => {
+        got += d.toString('latin1');
+        if (got.endsWith('\r\n')) socket.destroy();
+      });
+      socket.on('error', () => resolve(got));
+      socket.on('close', () => resolve(got));
+    });
+    try {
+      await admin.config('SET', 'maxclients', String(connected));
+      // Redis writes nothing to a TLS connection it refuses (there are no keys yet): it just closes.
+      expect((await tlsPing(tlsPort, { ca, ...clientCert })).reply).toMatch(/^error: Client network socket disconnected before secure TLS connection was established/);
+      expect(await infoNumber('rejected_connections')).toBe(rejectedBefore + 1);
+      // A connection still in its handshake holds a place, as Redis's client is made before the handshake.
+      await admin.config('SET', 'maxclients', String(connected + 1));
+      const midHandshake = net.connect(tlsPort, '127.0.0.1');
+      await new Promise<void>((resolve) => midHandshake.once('connect', () => resolve()));
+      // A round trip, so that the server has taken the connection in.
+      await admin.ping();
+      try {
+        expect(await plainGreeting()).toBe('-ERR max number of clients reached\r\n');
+      } finally {
+        midHandshake.destroy();
+      }
+    } finally {
+      await admin.config('SET', 'maxclients', '10000');
+    }
+    expect((await tlsPing(tlsPort, { ca, ...clientCert })).reply).toBe('+PONG\r\n');
   });
 
   it('CONFIG SET tls-port moves the TLS listener, and 0 closes it', async () => {
@@ -185,15 +234,25 @@ describe.skipIf(!hasOpenssl)('TLS at start-up', () => {
     await expect(startServer({ port: 0, save: '', 'tls-port': port, 'tls-cert-file': certs.serverCert, 'tls-key-file': certs.serverKey })).rejects.toThrow('Failed to configure TLS');
   });
 
-  it('with port 0 listens with TLS only, and takes the CA from tls-ca-cert-dir', async () => {
+  it('with port 0 listens with TLS (and at unixsocket) only, and takes the CA from tls-ca-cert-dir', async () => {
     const tlsPort = await freePort();
+    const unixsocket = join(certs.dir, 'tls-only.sock');
     const running = await startServer({
-      port: 0, save: '', 'tls-port': tlsPort, 'tls-cert-file': certs.serverCert, 'tls-key-file': certs.serverKey, 'tls-ca-cert-dir': certs.dir,
+      port: 0, save: '', 'tls-port': tlsPort, 'tls-cert-file': certs.serverCert, 'tls-key-file': certs.serverKey, 'tls-ca-cert-dir': certs.dir, unixsocket,
     });
     try {
       expect(running.port).toBe(0);
       const client = { ca: readFileSync(certs.caCert), cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) };
       expect((await tlsPing(tlsPort, client)).reply).toBe('+PONG\r\n');
+      const overUnixSocket = await new Promise<string>((resolve) => {
+        const socket = connect(unixsocket, () => socket.write('PING\r\n'));
+        socket.on('data', (d: Buffer) => {
+          socket.destroy();
+          resolve(d.toString('latin1'));
+        });
+        socket.on('error', (err) => resolve(`error: ${err.message}`));
+      });
+      expect(overUnixSocket).toBe('+PONG\r\n');
     } finally {
       await running.close();
     }
