@@ -101,16 +101,17 @@ async function* fileChunks(file: FileHandle, size: number): AsyncGenerator<Buffe
 async function fullSync(ctx: CommandContext, fullResync: boolean): Promise<void> {
   if (!rdbOnly.has(ctx)) throw new RedisError(ERR_NOT_A_MASTER);
   const connection = connectionOf(ctx);
+  // A replica from the request on, as Redis marks it before its BGSAVE starts.
+  connection.replica = true;
   const path = await writeSnapshot(ctx);
   let file: FileHandle | null = null;
   try {
     file = await open(path, 'r');
     const { size } = await file.stat();
-    if (fullResync) ctx.reply.raw(`+FULLRESYNC ${replicationId(ctx.server)} 0\r\n`);
-    ctx.reply.raw(`$${size}\r\n`);
+    const preamble = (fullResync ? `+FULLRESYNC ${replicationId(ctx.server)} 0\r\n` : '') + `$${size}\r\n`;
     let sent: boolean;
     try {
-      sent = await connection.sendAndClose(fileChunks(file, size));
+      sent = await connection.sendAndClose(preamble, fileChunks(file, size));
     } catch (err) {
       // The length was promised: the transfer cannot end otherwise than cut short.
       connection.kill();

@@ -1,0 +1,92 @@
+/**
+ * The client of `redis-cli --rdb` (REPLCONF rdb-only 1, then SYNC) in CLIENT LIST, while its
+ * snapshot is written and while it goes out to a reader that does not read: flag S and type
+ * replica, as Redis shows a replica, and the preamble (`$<length>`) outside the reply buffer.
+ */
+import { describe, expect, it } from 'vitest';
+import { oracleAvailable } from '../helpers/oracle.js';
+import { differentialPair } from '../helpers/differential.js';
+import { RawClient } from '../helpers/raw-client.js';
+
+const hasOracle = oracleAvailable();
+
+type Fields = Record<string, string>;
+
+/** The fields that depend on the connection, the clock or the allocator (Redis trims an idle client's query buffer). */
+const MASKED = ['id', 'addr', 'laddr', 'fd', 'age', 'idle', 'qbuf-free', 'tot-mem'];
+
+function parseLine(line: string): Fields {
+  const fields: Fields = {};
+  for (const pair of line.split(' ')) {
+    const eq = pair.indexOf('=');
+    if (!MASKED.includes(pair.slice(0, eq))) fields[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return fields;
+}
+
+async function listed(observer: RawClient, name: string, ...filter: string[]): Promise<Fields | undefined> {
+  const reply = (await observer.call('CLIENT', 'LIST', ...filter)) as string;
+  const line = reply.split('\n').find((l) => l.includes(` name=${name} `));
+  return line === undefined ? undefined : parseLine(line);
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Seen {
+  waiting: Fields | undefined;
+  sending: Fields | undefined;
+  replicaTypeWhileSending: Fields | undefined;
+  normalTypeWhileSending: Fields | undefined;
+  afterTransfer: Fields | undefined;
+}
+
+/** What CLIENT LIST shows of a syncing client that reads nothing until the transfer is under way. */
+async function observe(port: number): Promise<Seen> {
+  const observer = await RawClient.connect(port);
+  const syncer = await RawClient.connect(port);
+  try {
+    // Big enough, uncompressed, to fill the socket buffers of a reader that does not read.
+    expect(await observer.call('CONFIG', 'SET', 'rdbcompression', 'no')).toBe('OK');
+    const value = 'v'.repeat(64 * 1024);
+    for (let batch = 0; batch < 8; batch++) {
+      const pairs = Array.from({ length: 50 }, (_, i) => [`key:${batch}:${i}`, value]).flat();
+      expect(await observer.call('MSET', ...pairs)).toBe('OK');
+    }
+    // About a second of snapshot writing: the client is seen waiting for it.
+    expect(await observer.call('CONFIG', 'SET', 'rdb-key-save-delay', '2500')).toBe('OK');
+    expect(await syncer.call('CLIENT', 'SETNAME', 'syncer')).toBe('OK');
+    expect(await syncer.call('REPLCONF', 'rdb-only', '1')).toBe('OK');
+    syncer.pause();
+    syncer.send('SYNC');
+    await sleep(200);
+    const waiting = await listed(observer, 'syncer');
+    expect(await observer.call('CONFIG', 'SET', 'rdb-key-save-delay', '0')).toBe('OK');
+    // Then the transfer, stalled by the reader: Redis waits for the socket to take more (events=rw).
+    let sending: Fields | undefined;
+    for (let tries = 0; tries < 300; tries++) {
+      sending = await listed(observer, 'syncer');
+      if (sending?.events === 'rw') break;
+      await sleep(50);
+    }
+    const replicaTypeWhileSending = await listed(observer, 'syncer', 'TYPE', 'replica');
+    const normalTypeWhileSending = await listed(observer, 'syncer', 'TYPE', 'normal');
+    syncer.resume();
+    await syncer.waitClosed(30_000);
+    const afterTransfer = await listed(observer, 'syncer');
+    return { waiting, sending, replicaTypeWhileSending, normalTypeWhileSending, afterTransfer };
+  } finally {
+    observer.close();
+    syncer.close();
+  }
+}
+
+describe.skipIf(!hasOracle)('the client of redis-cli --rdb in CLIENT LIST', () => {
+  const pair = differentialPair({ redis: ['--repl-diskless-sync', 'no'] });
+
+  it('is a replica (flag S) while its snapshot is written and sent, and is gone after', { timeout: 60_000 }, async () => {
+    const [nodis, redis] = await Promise.all([observe(pair.nodis.port), observe(pair.redis.port)]);
+    expect(redis.waiting?.flags).toBe('S');
+    expect(redis.sending?.events).toBe('rw');
+    expect(nodis).toEqual(redis);
+  });
+});
