@@ -228,8 +228,11 @@ export class Database {
     return value === undefined ? undefined : this.recordOfEntry(key, value);
   }
 
-  /** The access record of `key`, whose value is `value`; undefined when it has none. */
-  private recordOfEntry(key: string, value: Value): number | undefined {
+  /**
+   * The access record of `key`, whose value is `value` (found by the caller: no second lookup);
+   * undefined when it has none.
+   */
+  recordOfEntry(key: string, value: Value): number | undefined {
     const record = typeof value === 'string' ? this.accessClock.get(key) : value.access >= 0 ? value.access : undefined;
     return record !== undefined || this.unrecordedAccess < 0 ? record : this.unrecordedAccess;
   }
