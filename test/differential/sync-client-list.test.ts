@@ -1,7 +1,8 @@
 /**
  * The client of `redis-cli --rdb` (REPLCONF rdb-only 1, then SYNC) in CLIENT LIST, while its
  * snapshot is written and while it goes out to a reader that does not read: flag S and type
- * replica, as Redis shows a replica, and the preamble (`$<length>`) outside the reply buffer.
+ * replica, as Redis shows a replica, with the preamble (`$<length>`) outside the reply buffer;
+ * and INFO replication lists it (connected_slaves, slave0 with what REPLCONF announced).
  */
 import { describe, expect, it } from 'vitest';
 import { oracleAvailable } from '../helpers/oracle.js';
@@ -32,7 +33,16 @@ async function listed(observer: RawClient, name: string, ...filter: string[]): P
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** INFO replication's lines about replicas. */
+async function replicaLines(observer: RawClient): Promise<string[]> {
+  const info = (await observer.call('INFO', 'replication')) as string;
+  return info.split('\r\n').filter((line) => line.startsWith('connected_slaves:') || line.startsWith('slave'));
+}
+
 interface Seen {
+  infoWaiting: string[];
+  infoSending: string[];
+  infoAfter: string[];
   waiting: Fields | undefined;
   sending: Fields | undefined;
   replicaTypeWhileSending: Fields | undefined;
@@ -56,10 +66,13 @@ async function observe(port: number): Promise<Seen> {
     expect(await observer.call('CONFIG', 'SET', 'rdb-key-save-delay', '2500')).toBe('OK');
     expect(await syncer.call('CLIENT', 'SETNAME', 'syncer')).toBe('OK');
     expect(await syncer.call('REPLCONF', 'rdb-only', '1')).toBe('OK');
+    expect(await syncer.call('REPLCONF', 'listening-port', '4294967297', 'ip-address', 'replica.example')).toBe('OK');
+    expect(await syncer.callRaw('REPLCONF', 'ip-address', 'x'.repeat(256))).toBe('-ERR REPLCONF ip-address provided by replica instance is too long: 256 bytes\r\n');
     syncer.pause();
     syncer.send('SYNC');
     await sleep(200);
     const waiting = await listed(observer, 'syncer');
+    const infoWaiting = await replicaLines(observer);
     expect(await observer.call('CONFIG', 'SET', 'rdb-key-save-delay', '0')).toBe('OK');
     // Then the transfer, stalled by the reader: Redis waits for the socket to take more (events=rw).
     let sending: Fields | undefined;
@@ -70,10 +83,12 @@ async function observe(port: number): Promise<Seen> {
     }
     const replicaTypeWhileSending = await listed(observer, 'syncer', 'TYPE', 'replica');
     const normalTypeWhileSending = await listed(observer, 'syncer', 'TYPE', 'normal');
+    const infoSending = await replicaLines(observer);
     syncer.resume();
     await syncer.waitClosed(30_000);
     const afterTransfer = await listed(observer, 'syncer');
-    return { waiting, sending, replicaTypeWhileSending, normalTypeWhileSending, afterTransfer };
+    const infoAfter = await replicaLines(observer);
+    return { infoWaiting, infoSending, infoAfter, waiting, sending, replicaTypeWhileSending, normalTypeWhileSending, afterTransfer };
   } finally {
     observer.close();
     syncer.close();
@@ -87,6 +102,7 @@ describe.skipIf(!hasOracle)('the client of redis-cli --rdb in CLIENT LIST', () =
     const [nodis, redis] = await Promise.all([observe(pair.nodis.port), observe(pair.redis.port)]);
     expect(redis.waiting?.flags).toBe('S');
     expect(redis.sending?.events).toBe('rw');
+    expect(redis.infoSending[1]).toBe('slave0:ip=replica.example,port=1,state=send_bulk,offset=0,lag=0');
     expect(nodis).toEqual(redis);
   });
 });

@@ -13,6 +13,10 @@ import { getLongLong } from '../../util/parse.js';
 import { connectionOf } from '../core/checks.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
 import { replicationId } from './info.js';
+import { replicaLinkOf } from './replicas.js';
+
+/** Redis's NET_HOST_STR_LEN: an announced address must be shorter. */
+const NET_HOST_STR_LEN = 256;
 
 const ERR_NOT_A_MASTER =
   'ERR nodis does not replicate: a replica cannot follow it. Only a snapshot is served, after REPLCONF rdb-only 1 (as redis-cli --rdb asks)';
@@ -29,9 +33,15 @@ function replconf(ctx: CommandContext, argv: string[]): void {
     const value = argv[i + 1] as string;
     switch (option) {
       case 'listening-port':
-        getLongLong(value);
+        // Kept in a C int, as Redis keeps it.
+        replicaLinkOf(ctx).listeningPort = getLongLong(value) | 0;
         break;
       case 'ip-address':
+        if (Buffer.byteLength(value, 'latin1') >= NET_HOST_STR_LEN) {
+          throw new RedisError(`ERR REPLCONF ip-address provided by replica instance is too long: ${Buffer.byteLength(value, 'latin1')} bytes`);
+        }
+        replicaLinkOf(ctx).announcedIp = value;
+        break;
       case 'capa':
         break;
       case 'rdb-only': {
@@ -103,7 +113,18 @@ async function fullSync(ctx: CommandContext, fullResync: boolean): Promise<void>
   const connection = connectionOf(ctx);
   // A replica from the request on, as Redis marks it before its BGSAVE starts.
   connection.replica = true;
-  const path = await writeSnapshot(ctx);
+  const link = replicaLinkOf(connection);
+  link.state = 'wait_bgsave';
+  let path: string;
+  try {
+    path = await writeSnapshot(ctx);
+  } catch (err) {
+    // No snapshot to send: the client, answered with the error, is no replica any more.
+    connection.replica = false;
+    link.state = null;
+    throw err;
+  }
+  link.state = 'send_bulk';
   let file: FileHandle | null = null;
   try {
     file = await open(path, 'r');
