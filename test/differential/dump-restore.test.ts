@@ -195,4 +195,49 @@ describe.skipIf(!hasOracle)('DUMP and RESTORE against Redis 7.0', () => {
     steps.push(['CONFIG', 'SET', 'sanitize-dump-payload', 'no'], ['FLUSHALL']);
     await pair.same(steps);
   });
+
+  it('listpacks of hashes, sorted sets and lists whose backlen has a redundant high bit are taken as in Redis', async () => {
+    const oracle = await RawClient.connect(pair.redis.port);
+    const payloads = new Map<string, Buffer>();
+    try {
+      expect(await oracle.call('CONFIG', 'SET', 'rdbcompression', 'no')).toBe('OK');
+      const long = 'x'.repeat(199) + '\0';
+      await oracle.call('HSET', 'h', 'f', 'ab\0', 'g', 'v');
+      await oracle.call('ZADD', 'z', '1', 'ab\0', '2', 'b');
+      await oracle.call('RPUSH', 'l', 'a', 'ab\0', long, 'b');
+      for (const key of ['h', 'z', 'l']) payloads.set(key, Buffer.from((await oracle.callRaw('DUMP', key)).split('\r\n')[1] as string, 'latin1'));
+      expect(await oracle.call('CONFIG', 'SET', 'rdbcompression', 'yes')).toBe('OK');
+      expect(await oracle.call('DEL', 'h', 'z', 'l')).toBe(3);
+    } finally {
+      oracle.close();
+    }
+    const patched = (key: string, seq: number[], offset: number, to: number): string => {
+      const buf = Buffer.from(payloads.get(key) as Buffer);
+      const at = buf.indexOf(Buffer.from(seq));
+      expect(at).toBeGreaterThan(0);
+      buf[at + offset] = to;
+      buf.writeBigUInt64LE(crc64(buf, 0, buf.length - 8), buf.length - 8);
+      return buf.toString('latin1');
+    };
+    const steps: Step[] = [];
+    for (const sanitize of ['yes', 'no']) {
+      steps.push(
+        ['CONFIG', 'SET', 'sanitize-dump-payload', sanitize],
+        ['DEL', 'h', 'z', 'l', 'l2'],
+        // 'b', 0, then the backlen of 4 flagged.
+        ['RESTORE', 'h', '0', patched('h', [0x62, 0x00, 0x04], 2, 0x84)],
+        ['HGETALL', 'h'],
+        ['RESTORE', 'z', '0', patched('z', [0x62, 0x00, 0x04], 2, 0x84)],
+        ['ZRANGE', 'z', '0', '-1', 'WITHSCORES'],
+        ['RESTORE', 'l', '0', patched('l', [0x62, 0x00, 0x04], 2, 0x84)],
+        ['LRANGE', 'l', '0', '-1'], ['LINDEX', 'l', '-3'], ['LRANGE', 'l', '-3', '-2'],
+        // 'x', 0, then the backlen of 202 (0x01 0xca) with its first byte flagged.
+        ['RESTORE', 'l2', '0', patched('l', [0x78, 0x00, 0x01, 0xca], 2, 0x81)],
+        ['LINDEX', 'l2', '-2'], ['LINDEX', 'l2', '1'], ['RPUSH', 'l2', 'c'], ['LRANGE', 'l2', '-4', '-1'],
+      );
+    }
+    steps.push(['DEBUG', 'RELOAD'], ['LRANGE', 'l', '0', '-1'], ['LRANGE', 'l2', '-4', '-1']);
+    steps.push(['CONFIG', 'SET', 'sanitize-dump-payload', 'no'], ['FLUSHALL']);
+    await pair.same(steps);
+  });
 });
