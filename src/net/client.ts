@@ -377,6 +377,10 @@ export class Client implements ClientConnection {
     this.closing = true;
   }
 
+  hasPendingOutput(): boolean {
+    return this.reply.pending !== 0 || this.socketUnsent() !== 0;
+  }
+
   async sendAndClose(preamble: string, chunks: AsyncIterable<Uint8Array>): Promise<boolean> {
     this.flush();
     // Replies held for the AOF's write of this turn go out first: they are flushed before the loop sleeps.

@@ -105,4 +105,14 @@ describe.skipIf(!hasOracle)('the client of redis-cli --rdb in CLIENT LIST', () =
     expect(redis.infoSending[1]).toBe('slave0:ip=replica.example,port=1,state=send_bulk,offset=0,lag=0');
     expect(nodis).toEqual(redis);
   });
+
+  it('is refused when pipelined behind a reply not written yet, as Redis refuses it', async () => {
+    const steps = [{ raw: '*3\r\n$8\r\nREPLCONF\r\n$8\r\nrdb-only\r\n$1\r\n1\r\n*1\r\n$4\r\nSYNC\r\n' }];
+    const [result] = await pair.run(steps);
+    expect(result?.redis).toBe('+OK\r\n');
+    expect(result?.nodis).toBe(result?.redis);
+    // The refusal follows REPLCONF's +OK, and the connection stays usable.
+    const both = await pair.run([{ raw: '*3\r\n$8\r\nREPLCONF\r\n$8\r\nrdb-only\r\n$1\r\n1\r\n*1\r\n$4\r\nSYNC\r\n*1\r\n$4\r\nPING\r\n' }, ['PING']]);
+    expect(both.map((r) => r.nodis)).toEqual(both.map((r) => r.redis));
+  });
 });

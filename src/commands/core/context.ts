@@ -142,6 +142,8 @@ export interface ClientConnection extends CommandContext {
    * false if the connection closed before.
    */
   sendAndClose(preamble: string, chunks: AsyncIterable<Uint8Array>): Promise<boolean>;
+  /** Replies not written to the socket yet, by us or by the kernel (Redis's clientHasPendingReplies). */
+  hasPendingOutput(): boolean;
   /**
    * Redis's CLIENT_SLAVE: the client asked for a snapshot (SYNC, PSYNC). CLIENT LIST shows it
    * with flag S and type replica, from the request to the end of the transfer.

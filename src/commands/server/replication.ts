@@ -109,8 +109,11 @@ async function* fileChunks(file: FileHandle, size: number): AsyncGenerator<Buffe
  * its bytes streamed from the file as the socket takes them; then the connection closes.
  */
 async function fullSync(ctx: CommandContext, fullResync: boolean): Promise<void> {
-  if (!rdbOnly.has(ctx)) throw new RedisError(ERR_NOT_A_MASTER);
   const connection = connectionOf(ctx);
+  // The snapshot must be all that follows: Redis refuses a SYNC pipelined behind commands whose
+  // replies are not written yet (REPLCONF's +OK among them), as it does before anything else here.
+  if (connection.hasPendingOutput()) throw new RedisError('ERR SYNC and PSYNC are invalid with pending output');
+  if (!rdbOnly.has(ctx)) throw new RedisError(ERR_NOT_A_MASTER);
   // A replica from the request on, as Redis marks it before its BGSAVE starts.
   connection.replica = true;
   const link = replicaLinkOf(connection);
