@@ -377,6 +377,12 @@ export class Client implements ClientConnection {
     this.closing = true;
   }
 
+  writeDirect(text: string): void {
+    if (this.closed) return;
+    this.server.stats.netOutputBytes += Buffer.byteLength(text, 'latin1');
+    this.socket.write(text, 'latin1');
+  }
+
   hasPendingOutput(): boolean {
     return this.reply.pending !== 0 || this.socketUnsent() !== 0;
   }

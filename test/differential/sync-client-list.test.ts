@@ -115,4 +115,30 @@ describe.skipIf(!hasOracle)('the client of redis-cli --rdb in CLIENT LIST', () =
     const both = await pair.run([{ raw: '*3\r\n$8\r\nREPLCONF\r\n$8\r\nrdb-only\r\n$1\r\n1\r\n*1\r\n$4\r\nSYNC\r\n*1\r\n$4\r\nPING\r\n' }, ['PING']]);
     expect(both.map((r) => r.nodis)).toEqual(both.map((r) => r.redis));
   });
+
+  it('PSYNC answers +FULLRESYNC as the snapshot starts, before the snapshot is written', { timeout: 30_000 }, async () => {
+    const early = async (port: number): Promise<string> => {
+      const observer = await RawClient.connect(port);
+      const syncer = await RawClient.connect(port);
+      try {
+        expect(await observer.call('FLUSHALL')).toBe('OK');
+        expect(await observer.call('MSET', ...Array.from({ length: 300 }, (_, i) => [`k:${i}`, 'v']).flat())).toBe('OK');
+        expect(await observer.call('CONFIG', 'SET', 'rdb-key-save-delay', '5000')).toBe('OK');
+        expect(await syncer.call('REPLCONF', 'rdb-only', '1')).toBe('OK');
+        syncer.send('PSYNC', '?', '-1');
+        await sleep(300);
+        // The replication ID and offset are the server's own.
+        const seen = syncer.rest().replace(/^\+FULLRESYNC [0-9a-f]{40} \d+\r\n/, '+FULLRESYNC <id> <offset>\r\n');
+        expect(await observer.call('CONFIG', 'SET', 'rdb-key-save-delay', '0')).toBe('OK');
+        await syncer.waitClosed(20_000);
+        return seen;
+      } finally {
+        observer.close();
+        syncer.close();
+      }
+    };
+    const [nodis, redis] = await Promise.all([early(pair.nodis.port), early(pair.redis.port)]);
+    expect(redis).toBe('+FULLRESYNC <id> <offset>\r\n');
+    expect(nodis).toBe(redis);
+  });
 });

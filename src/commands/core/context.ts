@@ -142,6 +142,11 @@ export interface ClientConnection extends CommandContext {
    * false if the connection closed before.
    */
   sendAndClose(preamble: string, chunks: AsyncIterable<Uint8Array>): Promise<boolean>;
+  /**
+   * Writes `text` straight to the socket, outside the reply buffer, as Redis's connWrite writes
+   * a replica's `+FULLRESYNC` (nothing else is pending then: SYNC checks).
+   */
+  writeDirect(text: string): void;
   /** Replies not written to the socket yet, by us or by the kernel (Redis's clientHasPendingReplies). */
   hasPendingOutput(): boolean;
   /**

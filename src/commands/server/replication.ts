@@ -70,7 +70,7 @@ const SNAPSHOT_CHUNK_BYTES = 64 * 1024;
  * caller removes it): once a BGSAVE or an AOF rewrite running has ended, as Redis waits for its
  * child before forking another.
  */
-async function writeSnapshot(ctx: CommandContext): Promise<string> {
+async function writeSnapshot(ctx: CommandContext, started: () => void): Promise<string> {
   const rdb = rdbWriter();
   if (rdb === null || rdb.snapshotTo === undefined) throw new RedisError('ERR this server cannot write RDB snapshots');
   const server = ctx.server;
@@ -79,6 +79,7 @@ async function writeSnapshot(ctx: CommandContext): Promise<string> {
   while (backgroundJobRunning(server)) await nextKeyChangeListenerRelease(server.databases);
   const path = join(server.config.getString('dir'), `sync-${process.pid}-${++snapshotSequence}.rdb`);
   server.log.info('Starting BGSAVE for SYNC with target: disk');
+  started();
   try {
     await rdb.snapshotTo(server, path);
   } catch (err) {
@@ -120,7 +121,10 @@ async function fullSync(ctx: CommandContext, fullResync: boolean): Promise<void>
   link.state = 'wait_bgsave';
   let path: string;
   try {
-    path = await writeSnapshot(ctx);
+    // PSYNC's answer goes out as the snapshot starts, as Redis sends it when its BGSAVE starts.
+    path = await writeSnapshot(ctx, () => {
+      if (fullResync) connection.writeDirect(`+FULLRESYNC ${replicationId(ctx.server)} 0\r\n`);
+    });
   } catch (err) {
     // No snapshot to send: the client, answered with the error, is no replica any more.
     connection.replica = false;
@@ -132,10 +136,9 @@ async function fullSync(ctx: CommandContext, fullResync: boolean): Promise<void>
   try {
     file = await open(path, 'r');
     const { size } = await file.stat();
-    const preamble = (fullResync ? `+FULLRESYNC ${replicationId(ctx.server)} 0\r\n` : '') + `$${size}\r\n`;
     let sent: boolean;
     try {
-      sent = await connection.sendAndClose(preamble, fileChunks(file, size));
+      sent = await connection.sendAndClose(`$${size}\r\n`, fileChunks(file, size));
     } catch (err) {
       // The length was promised: the transfer cannot end otherwise than cut short.
       connection.kill();
