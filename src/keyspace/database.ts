@@ -228,8 +228,11 @@ export class Database {
     return value === undefined ? undefined : this.recordOfEntry(key, value);
   }
 
-  /** The access record of `key`, whose value is `value`; undefined when it has none. */
-  private recordOfEntry(key: string, value: Value): number | undefined {
+  /**
+   * The access record of `key`, whose value is `value` (found by the caller: no second lookup);
+   * undefined when it has none.
+   */
+  recordOfEntry(key: string, value: Value): number | undefined {
     const record = typeof value === 'string' ? this.accessClock.get(key) : value.access >= 0 ? value.access : undefined;
     return record !== undefined || this.unrecordedAccess < 0 ? record : this.unrecordedAccess;
   }
@@ -428,7 +431,13 @@ export class Database {
       // the value it replaced, not counted out, goes with the failed load).
       this.dict.set(key, value);
       if (typeof value !== 'string') value.account = this.usage;
-      if (this.dict.size === size) return false;
+      if (this.dict.size === size) {
+        // A failed load keeps the keys read before it (DEBUG RELOAD), this one included: the
+        // plain string it replaced may have had its record in accessClock, which an object
+        // value does not read (nor delete).
+        if (typeof value !== 'string') this.dropClockEntry(key);
+        return false;
+      }
       // A value read from a file is fresh: it holds no record until given one below.
       this.usage.bytes += (typeof value === 'string' ? stringBytes(value.length) : value.bytes) + stringBytes(key.length) + this.dictCapacity.add(size + 1);
     }

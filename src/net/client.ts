@@ -94,6 +94,7 @@ export class Client implements ClientConnection {
    */
   closing = false;
   closed = false;
+  replica = false;
   /** Commands waiting in the parser while the client is paused or blocked. */
   private waiting = false;
   /** What a blocking command waits for; no input is processed meanwhile. */
@@ -376,22 +377,37 @@ export class Client implements ClientConnection {
     this.closing = true;
   }
 
-  async sendAndClose(chunks: AsyncIterable<Uint8Array>): Promise<boolean> {
+  writeDirect(text: string): void {
+    if (this.closed) return;
+    this.server.stats.netOutputBytes += Buffer.byteLength(text, 'latin1');
+    this.socket.write(text, 'latin1');
+  }
+
+  hasPendingOutput(): boolean {
+    return this.reply.pending !== 0 || this.socketUnsent() !== 0;
+  }
+
+  async sendAndClose(preamble: string, chunks: AsyncIterable<Uint8Array>): Promise<boolean> {
     this.flush();
     // Replies held for the AOF's write of this turn go out first: they are flushed before the loop sleeps.
     while (this.reply.pending !== 0 && !this.closed) {
       await new Promise((resolve) => setImmediate(resolve));
       this.flush();
     }
+    if (this.closed) return false;
     // Nothing more is added to what goes out meanwhile (as closeAfterReply).
     this.closing = true;
     this.reply.enabled = false;
     const socket = this.socket;
+    this.server.stats.netOutputBytes += Buffer.byteLength(preamble, 'latin1');
+    if (!socket.write(preamble, 'latin1')) await this.drained();
     for await (const chunk of chunks) {
       if (this.closed) return false;
       this.server.stats.netOutputBytes += chunk.length;
       if (!socket.write(chunk)) await this.drained();
     }
+    // Redis keeps the client (listed, waiting to write) until the socket took the last byte.
+    if (!this.closed && socket.writableLength !== 0) await this.drained();
     if (this.closed) return false;
     this.closeWhenWritten();
     return true;
@@ -529,14 +545,16 @@ export class Client implements ClientConnection {
 
   /** CLIENT LIST flags=, in Redis's order. */
   private flagLetters(): string {
-    let f = this.monitor ? 'O' : '';
+    let f = this.monitor ? 'O' : this.replica ? 'S' : '';
     if (isSubscribed(this)) f += 'P';
     if (this.multi !== null || this.executing !== null) f += 'x';
     if (this.blocked !== null) f += 'b';
     const t = this.tracking;
     if (t !== null) f += 't' + (t.brokenRedirect ? 'R' : '') + (t.bcast ? 'B' : '');
     if (this.watchDirty) f += 'd';
-    if (this.closing) f += 'c';
+    // A replica's transfer ends with the connection closed, but Redis closes it otherwise than
+    // after a reply (CLIENT_CLOSE_AFTER_REPLY): no c while the snapshot goes out.
+    if (this.closing && !this.replica) f += 'c';
     if (this.unixSocket !== null) f += 'U';
     if (this.noEvict) f += 'e';
     return f === '' ? 'N' : f;

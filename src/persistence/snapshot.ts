@@ -22,7 +22,7 @@
 import { close, closeSync, fsync, fsyncSync, open, openSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { strerror } from '../config/values.js';
-import { isStringValue } from '../types/value.js';
+import { isStringValue, type Value } from '../types/value.js';
 import { setKeyChangeListener, type Database, type KeyChangeListener } from '../keyspace/database.js';
 import { snapshotUsedMemory } from '../server/memory.js';
 import { KeySet } from '../util/key-set.js';
@@ -66,11 +66,11 @@ function headerOf(databases: readonly Database[]): { usedMem: number } {
  * What is saved beside a key (rdbSaveKeyValuePair): its expiry and, under an LRU or LFU
  * maxmemory-policy, its idle time or its LFU counter.
  */
-function keyMetadata(db: Database, key: string): KeyMetadata | undefined {
+function keyMetadata(db: Database, key: string, value: Value): KeyMetadata | undefined {
   const expireAt = db.expires.size === 0 ? undefined : db.expires.get(key);
   const policy = db.access;
   if (!policy.lru && !policy.lfu) return expireAt === undefined ? undefined : { expireAt };
-  const access = savedAccessFields(policy, db.accessRecordOf(key)) ?? {};
+  const access = savedAccessFields(policy, db.recordOfEntry(key, value)) ?? {};
   return expireAt === undefined ? access : { expireAt, ...access };
 }
 
@@ -229,7 +229,7 @@ export function saveNow(server: PersistedServer, target = rdbPath(server)): void
       writer.selectDb(db.id, db.dict.size, db.expires.size);
       for (const [key, value] of db.dict) {
         // A large value goes out piece by piece: the writer's buffer never grows to its size.
-        if (!writer.startKey(key, value, keyMetadata(db, key))) {
+        if (!writer.startKey(key, value, keyMetadata(db, key, value))) {
           do {
             if (writer.pendingBytes >= SAVE_WRITE_THRESHOLD) writer.drain(write);
           } while (!writer.continueKey());
@@ -344,7 +344,7 @@ export class BackgroundSave implements KeyChangeListener {
     const value = db.dict.get(key);
     // A key created after the start is left out; one that existed keeps its old value.
     if (value === undefined) return;
-    const meta = keyMetadata(db, key);
+    const meta = keyMetadata(db, key, value);
     if (p.state === 'active' && inProgress === null) {
       this.writer.key(key, value, meta);
       return;
@@ -449,7 +449,7 @@ export class BackgroundSave implements KeyChangeListener {
       if (!p.handled.addNew(key)) continue;
       const value = db.dict.get(key);
       if (value === undefined) continue;
-      if (!writer.startKey(key, value, keyMetadata(db, key))) {
+      if (!writer.startKey(key, value, keyMetadata(db, key, value))) {
         this.inProgress = { p, key };
         if (this.sliceOver(deadline) || !this.continueKey(deadline)) return false;
         work = 0;

@@ -1,4 +1,4 @@
-import { formatNumberArguments, mayBuildReplyTables, parenthesizeRandomTailCalls, returnsOneValue, tokenize } from './lua-source.js';
+import { formatNumberArguments, mayBuildReplyTables, parenthesizeRandomTailCalls, returnsOneValue, tokenize, type Token } from './lua-source.js';
 
 /**
  * The Lua text lua-redis-wasm runs for a script, around the script's own source.
@@ -121,27 +121,73 @@ const NULL_CALL_MEMBERS = 'call = function(...) return __nodis_call(true, ...) e
  * taken from Redis's lrand48 (rand.c), one sequence for the process that only randomseed
  * resets; the engine's use libc's rand(). The draw is taken before the arguments are checked,
  * as Redis does. Arguments are luaL_checkint's: numbers or numeric strings, truncated to an
- * int. (A call through another name, or through pcall, still names 'random' in its errors,
- * where Lua names the local or '?'.)
+ * int. Each is made for the name its argument errors give: 'random'/'randomseed' as
+ * `math.random(…)` calls them, '?' as pcall calls them (Lua names a function pcall runs '?').
+ * Not matched, for want of the debug information Lua's C functions read: the name of another
+ * variable they are called through (`local r = math.random; r(0)` names 'r' in Redis), and
+ * the line of such a call made as a tail call (`return r(0)`).
  */
-const MATH_SHIM =
+const MATH_FUNCTIONS =
   'local __nodis_floor = math.floor local __nodis_math = math ' +
   'local function __nodis_checkint(v, i, n, name) local x = tonumber(v) if x == nil then ' +
   "local t = 'no value' if i <= n then t = type(v) end " +
   `__nodis_E(${M} .. 'L' .. 'bad argument #' .. i .. " to '" .. name .. "' (number expected, got " .. t .. ')', 3) end ` +
   'if x >= 0 then x = __nodis_floor(x) else x = -__nodis_floor(-x) end ' +
   'if x >= 2147483648 or x < -2147483648 then x = (x + 2147483648) % 4294967296 - 2147483648 end return x end ' +
-  'local math = setmetatable({}, {__index = setmetatable({' +
-  `random = function(...) local r = __nodis_R.pcall(${luaString(RANDOM_COMMAND)}) / 2147483647 local n = select('#', ...) ` +
+  'local function __nodis_mkrandom(name) ' +
+  `return function(...) local r = __nodis_R.pcall(${luaString(RANDOM_COMMAND)}) / 2147483647 local n = select('#', ...) ` +
   'if n == 0 then return r end ' +
-  "if n == 1 then local u = __nodis_checkint((...), 1, n, 'random') if u < 1 then " +
-  `__nodis_E(${M} .. 'L' .. "bad argument #1 to 'random' (interval is empty)", 2) end return __nodis_floor(r * u) + 1 end ` +
-  "if n == 2 then local l, u = ... l = __nodis_checkint(l, 1, n, 'random') u = __nodis_checkint(u, 2, n, 'random') if l > u then " +
-  `__nodis_E(${M} .. 'L' .. "bad argument #2 to 'random' (interval is empty)", 2) end return __nodis_floor(r * (u - l + 1)) + l end ` +
-  `__nodis_E(${M} .. 'L' .. 'wrong number of arguments', 2) end, ` +
-  "randomseed = function(...) local s = __nodis_checkint((...), 1, select('#', ...), 'randomseed') " +
-  `__nodis_R.pcall(${luaString(RANDOM_SEED_COMMAND)}, s) end}, {__index = __nodis_math}), ` +
-  `__newindex = function() __nodis_E(${M} .. 'L' .. 'Attempt to modify a readonly table', 2) end}) `;
+  'if n == 1 then local u = __nodis_checkint((...), 1, n, name) if u < 1 then ' +
+  `__nodis_E(${M} .. 'L' .. "bad argument #1 to '" .. name .. "' (interval is empty)", 2) end return __nodis_floor(r * u) + 1 end ` +
+  'if n == 2 then local l, u = ... l = __nodis_checkint(l, 1, n, name) u = __nodis_checkint(u, 2, n, name) if l > u then ' +
+  `__nodis_E(${M} .. 'L' .. "bad argument #2 to '" .. name .. "' (interval is empty)", 2) end return __nodis_floor(r * (u - l + 1)) + l end ` +
+  `__nodis_E(${M} .. 'L' .. 'wrong number of arguments', 2) end end ` +
+  'local function __nodis_mkrandomseed(name) ' +
+  "return function(...) local s = __nodis_checkint((...), 1, select('#', ...), name) " +
+  `__nodis_R.pcall(${luaString(RANDOM_SEED_COMMAND)}, s) end end ` +
+  "local __nodis_random, __nodis_randomseed = __nodis_mkrandom('random'), __nodis_mkrandomseed('randomseed') ";
+
+const READONLY_NEWINDEX = `__newindex = function() __nodis_E(${M} .. 'L' .. 'Attempt to modify a readonly table', 2) end`;
+
+/**
+ * The script's `math`: a table of its own with every function of the engine's, random and
+ * randomseed replaced, so that pairs, next and rawget see them all as in Redis; adding a field
+ * is refused as Redis refuses it (its math is read-only). A field that exists can only be
+ * refused through an empty proxy, which pairs would see empty: that is what a script gets that
+ * assigns to a field of math itself (MATH_PROXY), which fails in Redis anyway.
+ */
+const MATH_TABLE =
+  'local math = {} for k, v in pairs(__nodis_math) do math[k] = v end ' +
+  'math.random, math.randomseed = __nodis_random, __nodis_randomseed ' +
+  `setmetatable(math, {${READONLY_NEWINDEX}}) `;
+
+const MATH_PROXY =
+  'local math = setmetatable({}, {__index = setmetatable({random = __nodis_random, randomseed = __nodis_randomseed}, {__index = __nodis_math}), ' +
+  `${READONLY_NEWINDEX}}) `;
+
+/** pcall of a script that has the math shim: it calls random and randomseed by their '?' names. */
+const MATH_PCALL =
+  "local __nodis_qrandom, __nodis_qrandomseed = __nodis_mkrandom('?'), __nodis_mkrandomseed('?') " +
+  'local pcall = function(...) local f = ... ' +
+  'if f == __nodis_random then return __nodis_unmark(__nodis_P(__nodis_qrandom, select(2, ...))) end ' +
+  'if f == __nodis_randomseed then return __nodis_unmark(__nodis_P(__nodis_qrandomseed, select(2, ...))) end ' +
+  'return __nodis_unmark(__nodis_P(...)) end';
+
+/**
+ * Whether the script assigns to a field of `math` itself (`math.x = …`, `math[…] = …`) or may
+ * through rawset, or cannot be read: it gets the read-only proxy (MATH_PROXY).
+ */
+function mayWriteMath(tokens: readonly Token[] | null, words: Set<string>): boolean {
+  if (tokens === null || words.has('rawset')) return true;
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.kind !== 'name' || t.text !== 'math') continue;
+    const next = tokens[i + 1] as Token;
+    if (next.text === '[') return true;
+    if (next.text === '.' && i + 3 < tokens.length && (tokens[i + 3] as Token).text === '=') return true;
+  }
+  return false;
+}
 
 const ERROR_SHIM =
   'local error = function(e, l) local t = type(e) ' +
@@ -151,7 +197,7 @@ const ERROR_SHIM =
   "l = l or 1 if l == 1 then __nodis_E(__nodis_M .. 'L' .. e, 2) end if type(l) == 'number' and l <= 0 then __nodis_E(__nodis_M .. '0' .. e, 2) end " +
   "if type(l) == 'number' then return __nodis_E(e, l + 1) end return __nodis_E(e, l) end";
 
-const PCALL_SHIM =
+const UNMARK =
   'local function __nodis_unmark(ok, ...) if ok then return ok, ... end local e = ... ' +
   "if type(e) ~= 'string' then return false, e end local s, f = e:find(__nodis_M, 1, true) " +
   "if s then local k = e:sub(f + 1, f + 1) local v = e:sub(f + 2) if k == 'T' or k == '0' then return false, v end " +
@@ -159,8 +205,8 @@ const PCALL_SHIM =
   "s = e:find('__RLUA_E__:', 1, true) if s then local v = e:sub(s + 11) " +
   "if v == 'command-arg-type' then return false, 'ERR Lua redis lib command arguments must be strings or integers' end " +
   "if v:sub(1, 12) == 'global-read:' then return false, e:sub(1, s - 1) .. \"Script attempted to access nonexistent global variable '\" .. v:sub(13) .. \"'\" end end " +
-  'return false, e end ' +
-  'local pcall = function(...) return __nodis_unmark(__nodis_P(...)) end';
+  'return false, e end ';
+const PCALL_SHIM = UNMARK + 'local pcall = function(...) return __nodis_unmark(__nodis_P(...)) end';
 
 /** What the engine runs for one script. */
 export interface Driver {
@@ -223,9 +269,9 @@ export function buildDriver(source: string): Driver {
         `__newindex = function() __nodis_E(${M} .. 'L' .. 'Attempt to modify a readonly table', 2) end})`,
     );
   }
-  if (shimMath) parts.push(MATH_SHIM);
+  if (shimMath) parts.push(MATH_FUNCTIONS, mayWriteMath(tokens, words) ? MATH_PROXY : MATH_TABLE);
   if (shimError) parts.push(ERROR_SHIM);
-  if (shimPcall) parts.push(PCALL_SHIM);
+  if (shimPcall) parts.push(shimMath ? UNMARK + MATH_PCALL : PCALL_SHIM);
   return { text: PREFIX + numbers + parts.join(' ') + ' ' + body + SUFFIX, wrapped: true, marksNulls, callLine };
 }
 

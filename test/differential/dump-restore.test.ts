@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { oracleAvailable } from '../helpers/oracle.js';
 import { differentialPair, type Step, type StepResult } from '../helpers/differential.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { crc64 } from '../../src/persistence/rdb/crc64.js';
 
 const hasOracle = oracleAvailable();
 
@@ -147,5 +148,96 @@ describe.skipIf(!hasOracle)('DUMP and RESTORE against Redis 7.0', () => {
       n.close();
       if (typeof unsubscribe === 'function') unsubscribe();
     }
+  });
+
+  it('a stream node whose backlen has a redundant high bit is taken, sanitized or not, and read both ways as in Redis', async () => {
+    // The payload as Redis writes it (uncompressed: the listpack's bytes are in it as they are).
+    const oracle = await RawClient.connect(pair.redis.port);
+    let payload: Buffer;
+    try {
+      expect(await oracle.call('CONFIG', 'SET', 'rdbcompression', 'no')).toBe('OK');
+      const long = 'x'.repeat(199) + '\0';
+      for (const id of ['1-1', '1-2', '2-1']) await oracle.call('XADD', 'src', id, 'f', long, 'g', 'ab\0');
+      payload = Buffer.from((await oracle.callRaw('DUMP', 'src')).split('\r\n')[1] as string, 'latin1');
+      expect(await oracle.call('CONFIG', 'SET', 'rdbcompression', 'yes')).toBe('OK');
+      expect(await oracle.call('DEL', 'src')).toBe(1);
+    } finally {
+      oracle.close();
+    }
+    /** The payload with the byte at `offset` past the first `seq` set to `to`, its CRC made right again. */
+    const patched = (seq: number[], offset: number, to: number): string => {
+      const buf = Buffer.from(payload);
+      const at = buf.indexOf(Buffer.from(seq));
+      expect(at).toBeGreaterThan(0);
+      buf[at + offset] = to;
+      buf.writeBigUInt64LE(crc64(buf, 0, buf.length - 8), buf.length - 8);
+      return buf.toString('latin1');
+    };
+    const variants = [
+      // 'x', 0, then the backlen of 202 (0x01 0xca) with its first byte flagged.
+      patched([0x78, 0x00, 0x01, 0xca], 2, 0x81),
+      // 'b', 0, then the backlen of 4 flagged.
+      patched([0x62, 0x00, 0x04], 2, 0x84),
+      // The last byte of a two-byte backlen unflagged: corrupt for both.
+      patched([0x78, 0x00, 0x01, 0xca], 3, 0x4a),
+    ];
+    const steps: Step[] = [];
+    for (const sanitize of ['yes', 'no']) {
+      steps.push(['CONFIG', 'SET', 'sanitize-dump-payload', sanitize]);
+      for (const [i, variant] of variants.entries()) {
+        // Unsanitized, Redis takes the corrupt one and may crash reading it.
+        if (sanitize === 'no' && i === 2) continue;
+        steps.push(['DEL', 't'], ['RESTORE', 't', '0', variant], ['XRANGE', 't', '-', '+'], ['XREVRANGE', 't', '+', '-'], ['XREVRANGE', 't', '+', '-', 'COUNT', '2']);
+      }
+    }
+    // Loaded from an RDB file: the node is kept as it was.
+    steps.push(['DEL', 't'], ['RESTORE', 't', '0', variants[0] as string], ['DEBUG', 'RELOAD'], ['XREVRANGE', 't', '+', '-'], ['XADD', 't', '3-1', 'f', 'v'], ['XREVRANGE', 't', '+', '-']);
+    steps.push(['CONFIG', 'SET', 'sanitize-dump-payload', 'no'], ['FLUSHALL']);
+    await pair.same(steps);
+  });
+
+  it('listpacks of hashes, sorted sets and lists whose backlen has a redundant high bit are taken as in Redis', async () => {
+    const oracle = await RawClient.connect(pair.redis.port);
+    const payloads = new Map<string, Buffer>();
+    try {
+      expect(await oracle.call('CONFIG', 'SET', 'rdbcompression', 'no')).toBe('OK');
+      const long = 'x'.repeat(199) + '\0';
+      await oracle.call('HSET', 'h', 'f', 'ab\0', 'g', 'v');
+      await oracle.call('ZADD', 'z', '1', 'ab\0', '2', 'b');
+      await oracle.call('RPUSH', 'l', 'a', 'ab\0', long, 'b');
+      for (const key of ['h', 'z', 'l']) payloads.set(key, Buffer.from((await oracle.callRaw('DUMP', key)).split('\r\n')[1] as string, 'latin1'));
+      expect(await oracle.call('CONFIG', 'SET', 'rdbcompression', 'yes')).toBe('OK');
+      expect(await oracle.call('DEL', 'h', 'z', 'l')).toBe(3);
+    } finally {
+      oracle.close();
+    }
+    const patched = (key: string, seq: number[], offset: number, to: number): string => {
+      const buf = Buffer.from(payloads.get(key) as Buffer);
+      const at = buf.indexOf(Buffer.from(seq));
+      expect(at).toBeGreaterThan(0);
+      buf[at + offset] = to;
+      buf.writeBigUInt64LE(crc64(buf, 0, buf.length - 8), buf.length - 8);
+      return buf.toString('latin1');
+    };
+    const steps: Step[] = [];
+    for (const sanitize of ['yes', 'no']) {
+      steps.push(
+        ['CONFIG', 'SET', 'sanitize-dump-payload', sanitize],
+        ['DEL', 'h', 'z', 'l', 'l2'],
+        // 'b', 0, then the backlen of 4 flagged.
+        ['RESTORE', 'h', '0', patched('h', [0x62, 0x00, 0x04], 2, 0x84)],
+        ['HGETALL', 'h'],
+        ['RESTORE', 'z', '0', patched('z', [0x62, 0x00, 0x04], 2, 0x84)],
+        ['ZRANGE', 'z', '0', '-1', 'WITHSCORES'],
+        ['RESTORE', 'l', '0', patched('l', [0x62, 0x00, 0x04], 2, 0x84)],
+        ['LRANGE', 'l', '0', '-1'], ['LINDEX', 'l', '-3'], ['LRANGE', 'l', '-3', '-2'],
+        // 'x', 0, then the backlen of 202 (0x01 0xca) with its first byte flagged.
+        ['RESTORE', 'l2', '0', patched('l', [0x78, 0x00, 0x01, 0xca], 2, 0x81)],
+        ['LINDEX', 'l2', '-2'], ['LINDEX', 'l2', '1'], ['RPUSH', 'l2', 'c'], ['LRANGE', 'l2', '-4', '-1'],
+      );
+    }
+    steps.push(['DEBUG', 'RELOAD'], ['LRANGE', 'l', '0', '-1'], ['LRANGE', 'l2', '-4', '-1']);
+    steps.push(['CONFIG', 'SET', 'sanitize-dump-payload', 'no'], ['FLUSHALL']);
+    await pair.same(steps);
   });
 });

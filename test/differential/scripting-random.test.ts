@@ -65,6 +65,21 @@ describe.skipIf(!hasOracle)('differential: math.random', () => {
       evalStep('math.randomseed = nil'),
       // The rest of math is as it was.
       evalStep('return {math.floor(math.pi), math.max(3, 9), type(math.random), type(math.randomseed)}'),
+      // Called by pcall, Lua names the function '?'.
+      evalStep("return {pcall(math.random, 'x')}"),
+      evalStep("local r = math.random return {pcall(r, 1, 'x')}"),
+      evalStep('return {pcall(math.random, 0)}'),
+      evalStep('return {pcall(math.random, 2, 1)}'),
+      evalStep('return {pcall(math.random, 1, 2, 3)}'),
+      evalStep("return {pcall(math.randomseed, 'x')}"),
+      evalStep('return {pcall(math.randomseed)}'),
+      evalStep('return {pcall(math.random, 1, 1), pcall(math.randomseed, 5), math.random(1000)}'),
+      evalStep('return {pcall(math.floor, 2.5)}'),
+      // math lists, and rawget finds, all its functions; a field added, even through another name, is refused.
+      evalStep('local t = {} for k in pairs(math) do t[#t + 1] = k end table.sort(t) return {math.random(3), t}'),
+      evalStep('local n = 0 for k, v in next, math do n = n + 1 end return {n, math.random(3)}'),
+      evalStep("return {type(rawget(math, 'random')), rawget(math, 'random') == math.random, math.random == math.random}"),
+      evalStep('local m = math m.extra = 1 return math.random(3)'),
     ]);
   });
 });

@@ -11,6 +11,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LoadingInterrupted, StartupRefused, startServer, type RunningServer } from '../../src/index.js';
 import { KeyLoadDelay } from '../../src/persistence/loading.js';
 import { RdbWriter } from '../../src/persistence/rdb/index.js';
+import type { Database } from '../../src/keyspace/database.js';
+import { HashValue } from '../../src/types/hash.js';
 import { capturingLogger } from '../helpers/aof.js';
 import { freePort } from '../helpers/ports.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -190,6 +192,26 @@ describe('loading dump.rdb at start-up', () => {
     await expect(startServer({ port: 0, dir, save: '' })).rejects.toThrow(
       `Fatal error loading the DB (${join(dir, 'dump.rdb')}): the RDB file is corrupt or unsupported: RDB has duplicated key in DB 0. Exiting.`,
     );
+  });
+
+  it('DEBUG RELOAD of a file where a duplicate replaces a plain string by a hash fails, leaving no access entry for the key', async () => {
+    const dir = newDir();
+    const running = keep(await startServer({ port: 0, dir, save: '', 'maxmemory-policy': 'allkeys-lru', 'enable-debug-command': 'yes' }));
+    const c = keepClient(await RawClient.connect(running.port));
+    expect(await c.call('HSET', 'k', 'f', 'v')).toBe(1);
+    const writer = new RdbWriter();
+    writer.header();
+    writer.selectDb(0, 2, 0);
+    // An idle time saved with it: the plain string gets an access entry as it is loaded.
+    writer.key('k', 'plain', { idleSeconds: 10 });
+    writer.key('k', running.server.databases[0]?.dict.get('k') as HashValue);
+    writeFileSync(join(dir, 'dump.rdb'), Buffer.concat([writer.flush(), writer.end()]));
+    expect(await c.callRaw('DEBUG', 'RELOAD', 'NOSAVE')).toBe('-ERR Error trying to load the RDB dump\r\n');
+    const db = running.server.databases[0] as Database;
+    expect(await c.call('TYPE', 'k')).toBe('hash');
+    expect(db.accessClock.has('k')).toBe(false);
+    expect(await c.call('DEL', 'k')).toBe(1);
+    expect(db.accessClock.size).toBe(0);
   });
 
   it('DEBUG RELOAD after the load still reloads in one go (key-load-delay does not slow it)', async () => {

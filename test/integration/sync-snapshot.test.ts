@@ -30,7 +30,10 @@ async function syncing(port: number): Promise<{ socket: Socket; received: Buffer
   await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
   const received: Buffer[] = [];
   socket.on('data', (chunk: Buffer) => received.push(chunk));
-  socket.write('*3\r\n$8\r\nREPLCONF\r\n$8\r\nrdb-only\r\n$1\r\n1\r\n*1\r\n$4\r\nSYNC\r\n');
+  // SYNC once REPLCONF's reply has gone out: pipelined behind it, SYNC is refused (pending output).
+  socket.write('*3\r\n$8\r\nREPLCONF\r\n$8\r\nrdb-only\r\n$1\r\n1\r\n');
+  while (Buffer.concat(received).length < 5) await new Promise((resolve) => socket.once('data', resolve));
+  socket.write('*1\r\n$4\r\nSYNC\r\n');
   return { socket, received };
 }
 

@@ -78,4 +78,16 @@ describe("where a key's access record is kept", () => {
     expect(db.accessRecordOf('h2')).toBe(9);
     expect(db.accessClock.size).toBe(0);
   });
+
+  it('leaves no access entry behind when a load fails on a duplicate that replaced a plain string by an object', () => {
+    const db = database();
+    expect(db.putLoaded('k', 'plain', -1, 77, false)).toBe(true);
+    expect(db.accessClock.get('k')).toBe(77);
+    // The duplicate takes the key's place (the failed load keeps what it read), as a collection.
+    expect(db.putLoaded('k', hashOf('f', 'v'), -1, 5, false)).toBe(false);
+    expect(db.dict.get('k')).toBeInstanceOf(HashValue);
+    expect(db.accessClock.size).toBe(0);
+    db.delete('k');
+    expect(db.accessClock.size).toBe(0);
+  });
 });

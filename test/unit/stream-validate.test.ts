@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Stream, elementText, idFromNumbers } from '../../src/types/stream/index.js';
+import { previousElement, skipElement } from '../../src/types/stream/listpack.js';
 import { canonicalStreamListpack, isValidStreamListpack, streamListpackNeedsRewrite } from '../../src/types/stream/validate.js';
 import { RdbError, encodeRdb, readRdb } from '../../src/persistence/rdb/index.js';
 
@@ -52,22 +53,26 @@ function modelElements(lp: Buffer): ModelElement[] | null {
     } else {
       return null;
     }
-    // The backlen: size in 7-bit groups, most significant first, all but the last byte flagged.
-    const groups: number[] = [];
-    for (let v = size; ; v = Math.floor(v / 128)) {
-      groups.unshift(v % 128);
-      if (v < 128) break;
+    // The backlen: size in 7-bit groups, most significant first, all but the first byte flagged.
+    // Its length follows from size; read backwards from its last byte (as Redis's lpValidateNext
+    // does), flagged bytes carry on, up to 5, into the bytes before if the first is flagged too.
+    let backlenLength = 1;
+    for (let v = size; v >= 128; v = Math.floor(v / 128)) backlenLength++;
+    if (p + size + backlenLength > end) return null;
+    let read = 0;
+    for (let at = p + size + backlenLength - 1, n = 0; ; at--, n++) {
+      if (n === 5) return null;
+      read += ((lp[at] as number) & 127) * 128 ** n;
+      if (((lp[at] as number) & 128) === 0) break;
     }
-    const backlen = groups.map((g, i) => (i === 0 ? g : g | 128));
-    if (p + size + backlen.length > end) return null;
-    for (let i = 0; i < backlen.length; i++) if (lp[p + size + i] !== backlen[i]) return null;
+    if (read !== size) return null;
     // string2ll: "0", or digits without a leading zero after an optional "-", within 64 bits.
     if (text !== null && /^(0|-?[1-9][0-9]{0,18})$/.test(text.toString('latin1'))) {
       const big = BigInt(text.toString('latin1'));
       if (big >= -(2n ** 63n) && big < 2n ** 63n) int = Number(big);
     }
     out.push({ int });
-    p += size + backlen.length;
+    p += size + backlenLength;
   }
   return out;
 }
@@ -170,6 +175,47 @@ describe('stream node check', () => {
       ),
       { numRuns: 3000 },
     );
+  });
+
+  it('takes a backlen whose first byte has a redundant high bit over bytes that add nothing, as Redis does, and reads it back', () => {
+    // Values ending in a zero byte: the bytes a flagged first backlen byte carries the reading into.
+    const stream = new Stream();
+    const long = 'x'.repeat(199) + '\0';
+    for (let i = 0; i < 3; i++) {
+      const argv = ['f', long, 'g', 'ab\0'];
+      stream.append(idFromNumbers(1000 + i, 0), argv, 0, 2, argv.join('').length, limits);
+    }
+    const lp = Buffer.from(stream.nodeAt(0).listpack);
+    const longAt = lp.indexOf(Buffer.from([0x78, 0x00, 0x01, 0xca])); // 'x', 0, backlen of 202
+    const shortAt = lp.indexOf(Buffer.from([0x62, 0x00, 0x04])); // 'b', 0, backlen of 4
+    expect(longAt).toBeGreaterThan(0);
+    expect(shortAt).toBeGreaterThan(0);
+    const positions = (buf: Buffer): number[] => {
+      const out: number[] = [];
+      for (let p = 6; buf[p] !== 0xff; p = skipElement(buf, p)) out.push(p);
+      return out;
+    };
+    const forward = positions(lp);
+    for (const [at, flagged] of [[longAt + 2, 0x81], [shortAt + 2, 0x84]] as const) {
+      const patched = Buffer.from(lp);
+      patched[at] = flagged;
+      expect(modelIsValid(patched)).toBe(true);
+      expect(isValidStreamListpack(patched)).toBe(true);
+      // Read backwards, each element is found where reading forwards found it.
+      const backward: number[] = [];
+      for (let p = patched.length - 1; p > 6; ) backward.unshift((p = previousElement(patched, p)));
+      expect(backward).toEqual(forward);
+      // The redundant bit must not reach past 5 bytes, nor add to the value.
+      const nonZero = Buffer.from(patched);
+      nonZero[at - 1] = 0x01;
+      expect(isValidStreamListpack(nonZero)).toBe(false);
+    }
+    // A one-byte-backlen element whose flagged backlen would need more than 5 bytes.
+    const runaway = Buffer.from(lp);
+    runaway.fill(0x80, longAt - 3, longAt + 2);
+    runaway[longAt + 2] = 0x81;
+    expect(modelIsValid(runaway)).toBe(false);
+    expect(isValidStreamListpack(runaway)).toBe(false);
   });
 
   it('takes integers written as decimal strings where counts are expected, as Redis does', () => {

@@ -71,10 +71,11 @@ function clientTypeByName(name: string): ClientType | null {
 }
 
 /**
- * Redis's getClientType: a client with subscriptions is a pub/sub one. There are no replication
- * links, and MONITOR clients count as normal ones, as in Redis.
+ * Redis's getClientType: a client that asked for a snapshot (SYNC) is a replica, one with
+ * subscriptions a pub/sub one. MONITOR clients count as normal ones, as in Redis.
  */
 function clientType(client: ClientConnection): ClientType {
+  if (client.replica && !client.monitor) return 'replica';
   return isSubscribed(client) ? 'pubsub' : 'normal';
 }
 

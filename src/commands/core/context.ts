@@ -135,11 +135,25 @@ export interface ClientConnection extends CommandContext {
   closeAfterReply(): void;
   /**
    * A bulk transfer too big to hold in memory (a snapshot for SYNC): writes the replies added so
-   * far, then `chunks` as they come, each once the socket has taken those before, and closes the
-   * connection once all is written. Resolves to true once the last chunk was handed to the
-   * socket, false if the connection closed before.
+   * far, then `preamble` and `chunks` as they come, each once the socket has taken those before,
+   * and closes the connection once all is written. The preamble goes to the socket as the chunks
+   * do, not through the reply buffer (Redis writes a replica's `+FULLRESYNC` and `$<length>`
+   * straight to the connection). Resolves to true once the socket has taken the last chunk,
+   * false if the connection closed before.
    */
-  sendAndClose(chunks: AsyncIterable<Uint8Array>): Promise<boolean>;
+  sendAndClose(preamble: string, chunks: AsyncIterable<Uint8Array>): Promise<boolean>;
+  /**
+   * Writes `text` straight to the socket, outside the reply buffer, as Redis's connWrite writes
+   * a replica's `+FULLRESYNC` (nothing else is pending then: SYNC checks).
+   */
+  writeDirect(text: string): void;
+  /** Replies not written to the socket yet, by us or by the kernel (Redis's clientHasPendingReplies). */
+  hasPendingOutput(): boolean;
+  /**
+   * Redis's CLIENT_SLAVE: the client asked for a snapshot (SYNC, PSYNC). CLIENT LIST shows it
+   * with flag S and type replica, from the request to the end of the transfer.
+   */
+  replica: boolean;
   /** CLIENT REPLY ON|OFF|SKIP */
   replyMode: 'on' | 'off' | 'skip';
   /** CLIENT NO-EVICT */

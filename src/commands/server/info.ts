@@ -7,6 +7,7 @@ import { aofWriter } from '../../persistence/index.js';
 import type { Database } from '../../keyspace/database.js';
 import { functionsOf } from '../../scripting/functions.js';
 import { scriptingOf } from '../../scripting/scripting.js';
+import { replicaInfoLines } from './replicas.js';
 
 /** What INFO needs to remember between calls, per server. */
 interface InfoState {
@@ -380,7 +381,7 @@ function statsSection(server: ServerContext, out: Lines): void {
 function replicationSection(server: ServerContext, out: Lines): void {
   out.push(
     'role:master',
-    'connected_slaves:0',
+    ...replicaInfoLines(server),
     'master_failover_state:no-failover',
     `master_replid:${stateOf(server).replId}`,
     'master_replid2:0000000000000000000000000000000000000000',

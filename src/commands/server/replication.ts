@@ -13,6 +13,10 @@ import { getLongLong } from '../../util/parse.js';
 import { connectionOf } from '../core/checks.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
 import { replicationId } from './info.js';
+import { replicaLinkOf } from './replicas.js';
+
+/** Redis's NET_HOST_STR_LEN: an announced address must be shorter. */
+const NET_HOST_STR_LEN = 256;
 
 const ERR_NOT_A_MASTER =
   'ERR nodis does not replicate: a replica cannot follow it. Only a snapshot is served, after REPLCONF rdb-only 1 (as redis-cli --rdb asks)';
@@ -29,9 +33,15 @@ function replconf(ctx: CommandContext, argv: string[]): void {
     const value = argv[i + 1] as string;
     switch (option) {
       case 'listening-port':
-        getLongLong(value);
+        // Kept in a C int, as Redis keeps it.
+        replicaLinkOf(ctx).listeningPort = getLongLong(value) | 0;
         break;
       case 'ip-address':
+        if (Buffer.byteLength(value, 'latin1') >= NET_HOST_STR_LEN) {
+          throw new RedisError(`ERR REPLCONF ip-address provided by replica instance is too long: ${Buffer.byteLength(value, 'latin1')} bytes`);
+        }
+        replicaLinkOf(ctx).announcedIp = value;
+        break;
       case 'capa':
         break;
       case 'rdb-only': {
@@ -60,7 +70,7 @@ const SNAPSHOT_CHUNK_BYTES = 64 * 1024;
  * caller removes it): once a BGSAVE or an AOF rewrite running has ended, as Redis waits for its
  * child before forking another.
  */
-async function writeSnapshot(ctx: CommandContext): Promise<string> {
+async function writeSnapshot(ctx: CommandContext, started: () => void): Promise<string> {
   const rdb = rdbWriter();
   if (rdb === null || rdb.snapshotTo === undefined) throw new RedisError('ERR this server cannot write RDB snapshots');
   const server = ctx.server;
@@ -69,6 +79,7 @@ async function writeSnapshot(ctx: CommandContext): Promise<string> {
   while (backgroundJobRunning(server)) await nextKeyChangeListenerRelease(server.databases);
   const path = join(server.config.getString('dir'), `sync-${process.pid}-${++snapshotSequence}.rdb`);
   server.log.info('Starting BGSAVE for SYNC with target: disk');
+  started();
   try {
     await rdb.snapshotTo(server, path);
   } catch (err) {
@@ -99,18 +110,35 @@ async function* fileChunks(file: FileHandle, size: number): AsyncGenerator<Buffe
  * its bytes streamed from the file as the socket takes them; then the connection closes.
  */
 async function fullSync(ctx: CommandContext, fullResync: boolean): Promise<void> {
-  if (!rdbOnly.has(ctx)) throw new RedisError(ERR_NOT_A_MASTER);
   const connection = connectionOf(ctx);
-  const path = await writeSnapshot(ctx);
+  // The snapshot must be all that follows: Redis refuses a SYNC pipelined behind commands whose
+  // replies are not written yet (REPLCONF's +OK among them), as it does before anything else here.
+  if (connection.hasPendingOutput()) throw new RedisError('ERR SYNC and PSYNC are invalid with pending output');
+  if (!rdbOnly.has(ctx)) throw new RedisError(ERR_NOT_A_MASTER);
+  // A replica from the request on, as Redis marks it before its BGSAVE starts.
+  connection.replica = true;
+  const link = replicaLinkOf(connection);
+  link.state = 'wait_bgsave';
+  let path: string;
+  try {
+    // PSYNC's answer goes out as the snapshot starts, as Redis sends it when its BGSAVE starts.
+    path = await writeSnapshot(ctx, () => {
+      if (fullResync) connection.writeDirect(`+FULLRESYNC ${replicationId(ctx.server)} 0\r\n`);
+    });
+  } catch (err) {
+    // No snapshot to send: the client, answered with the error, is no replica any more.
+    connection.replica = false;
+    link.state = null;
+    throw err;
+  }
+  link.state = 'send_bulk';
   let file: FileHandle | null = null;
   try {
     file = await open(path, 'r');
     const { size } = await file.stat();
-    if (fullResync) ctx.reply.raw(`+FULLRESYNC ${replicationId(ctx.server)} 0\r\n`);
-    ctx.reply.raw(`$${size}\r\n`);
     let sent: boolean;
     try {
-      sent = await connection.sendAndClose(fileChunks(file, size));
+      sent = await connection.sendAndClose(`$${size}\r\n`, fileChunks(file, size));
     } catch (err) {
       // The length was promised: the transfer cannot end otherwise than cut short.
       connection.kill();

@@ -116,8 +116,9 @@ function setGeneric(ctx: CommandContext, argv: string[], flags: number, key: str
   } else {
     // The lookup Redis does here also expires a stale key first (its 'expired' event comes before 'set').
     if (db.expires.size !== 0) db.expireIfNeeded(key);
-    // ... and counts as a use of the old value, whose LFU counter the new one keeps.
-    if (db.access.lfu && db.dict.has(key)) db.touch(key);
+    // ... and counts as a use of the old value, whose LFU counter the new one keeps (touch
+    // looks the key up once, and does nothing for one that does not exist).
+    if (db.access.lfu) db.touch(key);
   }
   db.set(key, value, (flags & KEEPTTL) !== 0);
   ctx.server.dirty++;

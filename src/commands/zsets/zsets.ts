@@ -19,8 +19,26 @@ const ZADD_INCR = 32;
 
 const ERR_NAN = 'ERR resulting score is not a number (NaN)';
 
-/** The scores of the ZADD being run (nothing else runs meanwhile). */
+/**
+ * The scores of the ZADD being run (nothing else runs meanwhile), kept for the next call up to
+ * SCORE_SCRATCH_KEPT scores: a larger ZADD reads into an array of its own, which goes with it,
+ * so one huge ZADD does not hold its size in memory for good.
+ */
 let scoreScratch = new Float64Array(16);
+const SCORE_SCRATCH_KEPT = 1024;
+
+/** Room for `elements` scores: the kept scratch (grown if need be, up to its cap) or a new array. */
+function scoreArray(elements: number): Float64Array {
+  if (elements <= scoreScratch.length) return scoreScratch;
+  if (elements > SCORE_SCRATCH_KEPT) return new Float64Array(elements);
+  scoreScratch = new Float64Array(Math.min(SCORE_SCRATCH_KEPT, Math.max(elements, scoreScratch.length * 2)));
+  return scoreScratch;
+}
+
+/** For tests: how many scores the kept scratch holds. */
+export function keptScoreCapacity(): number {
+  return scoreScratch.length;
+}
 
 /** ZADD and ZINCRBY: Redis's zaddGenericCommand. */
 function zaddGeneric(ctx: CommandContext, argv: string[], flags: number): void {
@@ -50,9 +68,8 @@ function zaddGeneric(ctx: CommandContext, argv: string[], flags: number): void {
   }
   if (incr && elements > 1) throw new RedisError('ERR INCR option supports a single increment-element pair');
 
-  // Every score is read before anything changes, as Redis does; into a buffer kept for the next call.
-  if (scoreScratch.length < elements) scoreScratch = new Float64Array(Math.max(elements, scoreScratch.length * 2));
-  const scores = scoreScratch;
+  // Every score is read before anything changes, as Redis does.
+  const scores = scoreArray(elements);
   for (let i = 0; i < elements; i++) scores[i] = getDouble(argv[scoreIdx + i * 2] as string);
 
   const db = ctx.db;

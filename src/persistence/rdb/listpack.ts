@@ -215,7 +215,7 @@ export function readListpack(buf: Buffer, start: number, end: number, out: strin
       // A string under 64 bytes, the common entry: its backlen is one byte, 1 + n.
       const n = b & 0x3f;
       const back = p + 1 + n;
-      if (back >= last || buf[back] !== n + 1) corrupt();
+      if (back >= last || (buf[back] !== n + 1 && !backlenSays(buf, back, n + 1))) corrupt();
       out[at + count] = n <= SHORT_LATIN1_MAX ? shortLatin1(buf, p + 1, n) : buf.latin1Slice(p + 1, back);
       p = back + 1;
       count++;
@@ -295,7 +295,7 @@ export function checkListpack(buf: Buffer, start: number, end: number): number {
       // A string under 64 bytes, the common entry: its backlen is one byte, 1 + n.
       const n = b & 0x3f;
       const back = p + 1 + n;
-      if (back >= last || buf[back] !== n + 1) corrupt();
+      if (back >= last || (buf[back] !== n + 1 && !backlenSays(buf, back, n + 1))) corrupt();
       p = back + 1;
       count++;
       continue;
@@ -355,20 +355,30 @@ export function checkListpack(buf: Buffer, start: number, end: number): number {
 function checkedBacklen(buf: Buffer, p: number, entrySize: number, last: number): number {
   const backSize = backlenSize(entrySize);
   if (p + entrySize + backSize > last) corrupt();
-  if (backSize === 1) {
-    if (buf[p + entrySize] !== entrySize) corrupt();
-    return 1;
-  }
-  let back = 0;
-  let q = p + entrySize + backSize - 1;
-  for (let scale = 1; ; scale *= 128, q--) {
-    const v = buf[q];
-    back += (v & 127) * scale;
-    if ((v & 128) === 0) break;
-    if (q === p + entrySize) corrupt();
-  }
-  if (back !== entrySize) corrupt();
+  const end = p + entrySize + backSize - 1;
+  if ((backSize !== 1 || buf[end] !== entrySize) && !backlenSays(buf, end, entrySize)) corrupt();
   return backSize;
+}
+
+/**
+ * Whether the backlen whose last byte is at `last` says `size`, read as Redis's lpValidateNext
+ * reads it: backwards, 7 bits a byte while the high bit is set, 5 bytes at most. Where it ends
+ * follows from the entry's size alone; a redundant high bit on its first byte carries the
+ * reading on into the bytes before, which Redis accepts as long as they add nothing (the
+ * readers here, and a list's node read backwards, place entries by the size too). The first
+ * entry starts after the 6-byte header: 4 bytes back from its backlen stay within the blob.
+ */
+function backlenSays(buf: Buffer, last: number, size: number): boolean {
+  let at = last;
+  let value = buf[at] & 127;
+  let scale = 128;
+  for (let bytes = 1; (buf[at] & 128) !== 0; bytes++) {
+    if (bytes === 5) return false;
+    at--;
+    value += (buf[at] & 127) * scale;
+    scale *= 128;
+  }
+  return value === size;
 }
 
 /** The count the header of the listpack in buf[start, end) declares, once its size and terminator are checked. */

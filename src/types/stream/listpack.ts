@@ -217,13 +217,16 @@ export function previousElement(lp: Uint8Array, p: number): number {
   // The backlen ends just before p; read it backwards.
   let q = p - 1;
   let l = lp[q] & 127;
+  if ((lp[q] & 128) === 0) return q - l;
   let shift = 7;
-  while ((lp[q] & 128) !== 0) {
+  do {
     q--;
     l += (lp[q] & 127) * 2 ** shift;
     shift += 7;
-  }
-  return q - l;
+  } while ((lp[q] & 128) !== 0);
+  // Where the backlen starts follows from l, not from where the reading stopped: a backlen may
+  // carry a redundant high bit into the element's bytes (validate.ts backlenSays), as Redis's lpPrev reads it.
+  return p - backlenSize(l) - l;
 }
 
 /** Decodes the element at p into `element`; returns the position after it. */

@@ -43,7 +43,7 @@ function checkElement(lp: Uint8Array, p: number, end: number, wantInt: boolean):
   const b = lp[p] as number;
   if (b < 0x80) {
     // A 7-bit integer: one byte and a backlen of 1.
-    if (p + 2 > end || lp[p + 1] !== 1) return -1;
+    if (p + 2 > end || (lp[p + 1] !== 1 && !backlenSays(lp, p + 1, 1))) return -1;
     checkedInt = b;
     checkedLowBits = b & 3;
     checkedText = false;
@@ -102,32 +102,38 @@ function checkElement(lp: Uint8Array, p: number, end: number, wantInt: boolean):
       checkedText = false;
     }
   }
-  if (l <= 127) {
-    // The common case: a one-byte backlen.
-    if (p + l + 1 > end || lp[p + l] !== l) return -1;
-  } else if (!backlenSays(lp, p + l, end, l)) {
-    return -1;
-  }
+  const next = p + l + (l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5);
+  if (next > end) return -1;
+  // The common case first: a one-byte backlen.
+  if ((l > 127 || lp[next - 1] !== l) && !backlenSays(lp, next - 1, l)) return -1;
   if (wantInt && dataLen >= 0) {
     checkedInt = decimalAt(lp, dataStart, dataLen);
     checkedText = true;
   }
-  return p + l + (l <= 127 ? 1 : l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5);
+  return next;
 }
 
-/** Whether the backlen at q (after an element of l > 127 bytes), read backwards from its last byte, says l. */
-function backlenSays(lp: Uint8Array, q: number, end: number, l: number): boolean {
-  const size = l < 16383 ? 2 : l < 2097151 ? 3 : l < 268435455 ? 4 : 5;
-  if (q + size > end) return false;
-  let at = q + size - 1;
+/**
+ * Whether the backlen whose last byte is at `last` says l, read as Redis's lpValidateNext reads
+ * it: backwards, 7 bits a byte while the high bit is set, 5 bytes at most. The element's size
+ * alone says where its backlen ends (the next element starts after the shortest backlen of l),
+ * but the bytes read are not held to that size: a redundant high bit on its first byte carries
+ * the reading on into the bytes before (the element's own) while they add nothing to the value.
+ * Redis accepts such an element; so does nodis, and reads it back the same way
+ * (listpack.ts previousElement).
+ */
+function backlenSays(lp: Uint8Array, last: number, l: number): boolean {
+  // The first element starts after the 6-byte header: 4 bytes back from its backlen stay within.
+  let at = last;
   let value = (lp[at] as number) & 127;
   let scale = 128;
-  while (((lp[at] as number) & 128) !== 0) {
-    if (--at < q) return false;
+  for (let bytes = 1; ((lp[at] as number) & 128) !== 0; bytes++) {
+    if (bytes === 5) return false;
+    at--;
     value += ((lp[at] as number) & 127) * scale;
     scale *= 128;
   }
-  return at === q && value === l;
+  return value === l;
 }
 
 /**
