@@ -128,7 +128,8 @@ describe.skipIf(!hasOracle)('the client of redis-cli --rdb in CLIENT LIST', () =
         syncer.send('PSYNC', '?', '-1');
         await sleep(300);
         // The replication ID and offset are the server's own.
-        const seen = syncer.rest().replace(/^\+FULLRESYNC [0-9a-f]{40} \d+\r\n/, '+FULLRESYNC <id> <offset>\r\n');
+        // (Newlines after it are the keepalives a waiting replica gets each second: tested below.)
+        const seen = syncer.rest().replace(/^\+FULLRESYNC [0-9a-f]{40} \d+\r\n\n*$/, '+FULLRESYNC <id> <offset>\r\n');
         expect(await observer.call('CONFIG', 'SET', 'rdb-key-save-delay', '0')).toBe('OK');
         await syncer.waitClosed(20_000);
         return seen;
@@ -141,4 +142,36 @@ describe.skipIf(!hasOracle)('the client of redis-cli --rdb in CLIENT LIST', () =
     expect(redis).toBe('+FULLRESYNC <id> <offset>\r\n');
     expect(nodis).toBe(redis);
   });
+
+  it('sends a waiting replica a newline each second until its snapshot is sent', { timeout: 30_000 }, async () => {
+    const keepalives = async (port: number): Promise<{ newlines: number; then: string }> => {
+      const observer = await RawClient.connect(port);
+      const syncer = await RawClient.connect(port);
+      try {
+        expect(await observer.call('FLUSHALL')).toBe('OK');
+        expect(await observer.call('MSET', ...Array.from({ length: 300 }, (_, i) => [`k:${i}`, 'v']).flat())).toBe('OK');
+        expect(await observer.call('CONFIG', 'SET', 'rdb-key-save-delay', '10000')).toBe('OK');
+        expect(await syncer.call('REPLCONF', 'rdb-only', '1')).toBe('OK');
+        syncer.send('SYNC');
+        await sleep(2600);
+        const waiting = syncer.rest();
+        expect(await observer.call('CONFIG', 'SET', 'rdb-key-save-delay', '0')).toBe('OK');
+        await syncer.waitClosed(20_000);
+        const after = syncer.rest().slice(waiting.length);
+        return { newlines: /^\n*$/.test(waiting) ? waiting.length : -1, then: after.replace(/^\n*\$\d+\r\nREDIS[\s\S]*$/, '$<length> REDIS…') };
+      } finally {
+        observer.close();
+        syncer.close();
+      }
+    };
+    const [nodis, redis] = await Promise.all([keepalives(pair.nodis.port), keepalives(pair.redis.port)]);
+    // Two or three newlines in 2.6 s, depending on where the second falls (Redis's cron is not
+    // in step with the request), and nothing else before the snapshot.
+    expect(redis.newlines).toBeGreaterThanOrEqual(2);
+    expect(nodis.newlines).toBeGreaterThanOrEqual(2);
+    expect(nodis.newlines).toBeLessThanOrEqual(3);
+    expect(nodis.then).toBe('$<length> REDIS…');
+    expect(nodis.then).toBe(redis.then);
+  });
 });
+

@@ -42,9 +42,11 @@ async function snapshotOf(connection: { socket: Socket; received: Buffer[] }): P
   if (!connection.socket.closed) await new Promise((resolve) => connection.socket.once('close', resolve));
   const all = Buffer.concat(connection.received);
   const text = all.toString('latin1');
-  expect(text.startsWith('+OK\r\n$')).toBe(true);
-  const headerEnd = text.indexOf('\r\n', 5);
-  const length = Number(text.slice(6, headerEnd));
+  // REPLCONF's +OK, the newlines a replica gets each second while it waits, then the length.
+  const header = /^\+OK\r\n\n*\$(\d+)\r\n/.exec(text);
+  expect(header).not.toBeNull();
+  const headerEnd = (header as RegExpExecArray)[0].length - 2;
+  const length = Number((header as RegExpExecArray)[1]);
   const payload = all.subarray(headerEnd + 2);
   expect(payload.length).toBe(length);
   return payload;

@@ -105,6 +105,9 @@ async function* fileChunks(file: FileHandle, size: number): AsyncGenerator<Buffe
   }
 }
 
+/** How often a replica waiting for its snapshot is sent a newline (Redis's replicationCron period). */
+const REPLICA_KEEPALIVE_MS = 1000;
+
 /**
  * SYNC and PSYNC after REPLCONF rdb-only 1: the snapshot as a bulk transfer, its length first,
  * its bytes streamed from the file as the socket takes them; then the connection closes.
@@ -119,6 +122,12 @@ async function fullSync(ctx: CommandContext, fullResync: boolean): Promise<void>
   connection.replica = true;
   const link = replicaLinkOf(connection);
   link.state = 'wait_bgsave';
+  // While the snapshot is prepared, a newline each second tells the replica the link is alive
+  // (Redis's replicationCron does it for replicas before their transfer; they skip newlines).
+  const keepalive = setInterval(() => {
+    if (link.state === 'wait_bgsave') connection.writeDirect('\n');
+  }, REPLICA_KEEPALIVE_MS);
+  keepalive.unref();
   let path: string;
   try {
     // PSYNC's answer goes out as the snapshot starts, as Redis sends it when its BGSAVE starts.
@@ -130,6 +139,8 @@ async function fullSync(ctx: CommandContext, fullResync: boolean): Promise<void>
     connection.replica = false;
     link.state = null;
     throw err;
+  } finally {
+    clearInterval(keepalive);
   }
   link.state = 'send_bulk';
   let file: FileHandle | null = null;
