@@ -109,6 +109,24 @@ export function bitpos(bytes: Uint8Array, start: number, end: number, bit: 0 | 1
   return bit === 1 ? -1 : (end - start) * 8;
 }
 
+/** Where bitposLatin1 puts each chunk of a string value as bytes. */
+const LATIN1_CHUNK = 4096;
+const latin1Chunk = Buffer.allocUnsafe(LATIN1_CHUNK);
+
+/**
+ * bitpos over chars [start, end) of a string holding one byte per char (a string value), a
+ * chunk at a time: a bit found early is found without converting the rest of the value.
+ */
+export function bitposLatin1(text: string, start: number, end: number, bit: 0 | 1): number {
+  for (let at = start; at < end; at += LATIN1_CHUNK) {
+    const length = Math.min(LATIN1_CHUNK, end - at);
+    latin1Chunk.write(text.slice(at, at + length), 0, length, 'latin1');
+    const pos = bitpos(latin1Chunk, 0, length, bit);
+    if (pos !== -1 && pos !== length * 8) return (at - start) * 8 + pos;
+  }
+  return bit === 1 ? -1 : (end - start) * 8;
+}
+
 /** The bit at `offset` of `bytes` of which `length` are meaningful (0 past them). */
 export function getBit(bytes: Uint8Array, length: number, offset: number): number {
   const index = Math.floor(offset / 8);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  bitpos, bytePopcount, getBit, getSignedField, getUnsignedField, popcount, popcountLatin1, setField, signedFieldAdd, unsignedFieldAdd,
+  bitpos, bitposLatin1, bytePopcount, getBit, getSignedField, getUnsignedField, popcount, popcountLatin1, setField, signedFieldAdd, unsignedFieldAdd,
   OVERFLOW_FAIL, OVERFLOW_SAT, OVERFLOW_WRAP, type FieldResult,
 } from '../../src/types/bits.js';
 import { MutableString, SMALL_MAX, stringValueByte, stringValueBytes } from '../../src/types/mutable-string.js';
@@ -66,6 +66,20 @@ describe('bit operations against a bit-array model', () => {
     const bytes = Buffer.alloc(5 << 20, 0xff);
     expect(popcount(bytes, 0, bytes.length)).toBe(bytes.length * 8);
     expect(popcount(bytes, 1, bytes.length - 1)).toBe((bytes.length - 2) * 8);
+  });
+
+  it('bitpos over a string value, chunk by chunk, finds what bitpos finds over its bytes', () => {
+    for (let round = 0; round < 60; round++) {
+      const length = Math.floor(rnd() * 3 * 4096) + 1;
+      // Mostly runs of the skipped value, with a rare other byte somewhere (or none).
+      const fill = rnd() < 0.5 ? 0 : 0xff;
+      const bytes = Buffer.alloc(length, fill);
+      if (rnd() < 0.8) bytes[Math.floor(rnd() * length)] = Math.floor(rnd() * 256);
+      const text = bytes.toString('latin1');
+      const start = Math.floor(rnd() * length);
+      const end = start + Math.floor(rnd() * (length - start + 1));
+      for (const bit of [0, 1] as const) expect(bitposLatin1(text, start, end, bit)).toBe(bitpos(bytes, start, end, bit));
+    }
   });
 
   it('bitpos finds the first 1, or the first 0 (zero padding past the end)', () => {

@@ -9,7 +9,7 @@ import { MutableString, stringValueByte, stringValueBytes, type StringValue } fr
 import type { Value } from '../../types/value.js';
 import { writableString } from '../../keyspace/string-values.js';
 import {
-  bitpos, bytePopcount, getSignedField, getUnsignedField, popcount, popcountLatin1, setField, signedFieldAdd, unsignedFieldAdd,
+  bitpos, bitposLatin1, bytePopcount, getSignedField, getUnsignedField, popcount, popcountLatin1, setField, signedFieldAdd, unsignedFieldAdd,
   OVERFLOW_FAIL, OVERFLOW_SAT, OVERFLOW_WRAP, type FieldResult, type OverflowMode,
 } from '../../types/bits.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
@@ -184,7 +184,6 @@ function bitposCommand(ctx: CommandContext, argv: string[]): void {
     throw new RedisError(ERR_SYNTAX);
   }
   if (range.start > range.end) return ctx.reply.integer(-1);
-  const bytes = stringValueBytes(value);
   let start = range.start;
   const end = range.end;
   let count = end - start + 1;
@@ -195,7 +194,7 @@ function bitposCommand(ctx: CommandContext, argv: string[]): void {
   const masked = (byte: number, mask: number): number => (bit === 1 ? byte & ~mask : byte | mask) & 0xff;
   found: {
     if (firstMask !== 0) {
-      let byte = masked(bytes[start] as number, firstMask);
+      let byte = masked(stringValueByte(value, start), firstMask);
       if (lastMask !== 0 && count === 1) byte = masked(byte, lastMask);
       edge[0] = byte;
       pos = bitpos(edge, 0, 1, bit);
@@ -205,12 +204,13 @@ function bitposCommand(ctx: CommandContext, argv: string[]): void {
     }
     const middle = count - (lastMask !== 0 ? 1 : 0);
     if (middle > 0) {
-      pos = bitpos(bytes, start, start + middle, bit);
+      // A value held as a string is searched from its chars: no copy of it as a Buffer.
+      pos = typeof value === 'string' ? bitposLatin1(value, start, start + middle, bit) : bitpos(value.view(), start, start + middle, bit);
       if (count === middle || (pos !== -1 && pos !== middle * 8)) break found;
       start += middle;
       count -= middle;
     }
-    edge[0] = masked(bytes[end] as number, lastMask);
+    edge[0] = masked(stringValueByte(value, end), lastMask);
     pos = bitpos(edge, 0, 1, bit);
   }
   // With an explicit end, the bits past it are not zero padding: no clear bit in the range.
