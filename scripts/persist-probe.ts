@@ -6,18 +6,21 @@
  * measuring tool, run by hand, one dataset at a time (the machine's cores are shared).
  *
  *   npx tsx scripts/persist-probe.ts [--only stream|list|zset|...] [--items N] [--saves K]
- *                                    [--redis] [--cpu-prof DIR] [--keep FILE]
+ *                                    [--redis] [--cpu-prof DIR] [--keep FILE] [--core N] [--server-log FILE]
  *
  * --redis measures redis-server the same way; --cpu-prof writes the server's CPU profiles
- * (fill and SAVEs, then load) into DIR; --keep copies the file saved to FILE.
+ * (fill and SAVEs, then load) into DIR; --keep copies the file saved to FILE; --core pins the
+ * server to that core, as the benchmark does. The server's CPU time during a SAVE (all its
+ * threads, the compiler's included) says more than the wall time on a busy machine. --server-log
+ * writes what the first server printed to FILE; PROBE_NODE_ARGS adds node options (--trace-opt…).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { command, pipeline, resp } from '../bench/memory.js';
-import { freePort } from '../bench/servers.js';
+import { cpuMicros, freePort, pinned } from '../bench/servers.js';
 
 const BIN = fileURLToPath(new URL('../bin/nodis-server', import.meta.url));
 
@@ -32,6 +35,8 @@ const saves = Number(option('saves', '3'));
 const redis = process.argv.includes('--redis');
 const cpuProf = option('cpu-prof', '');
 const keep = option('keep', '');
+const core = option('core', '');
+const serverLog = option('server-log', '');
 
 const pad7 = (i: number): string => String(i).padStart(7, '0');
 const VALUE16 = 'v'.repeat(16);
@@ -64,13 +69,16 @@ async function start(dir: string, profileName: string): Promise<Started> {
   const common = ['--port', String(port), '--save', '', '--appendonly', 'no', '--dir', dir];
   let child: ChildProcess;
   if (redis) {
-    child = spawn('redis-server', common, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [cmd, args] = core === '' ? ['redis-server', common] : pinned(Number(core), 'redis-server', common);
+    child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   } else {
     // --max-old-space-size of our own: the server runs in this process (no launcher child), so
     // that --cpu-prof profiles the server itself.
-    const nodeArgs = ['--max-semi-space-size=2', '--max-old-space-size=4096'];
+    const nodeArgs = ['--max-semi-space-size=2', '--max-old-space-size=4096', ...(process.env.PROBE_NODE_ARGS ?? '').split(' ').filter((a) => a !== '')];
     if (cpuProf !== '') nodeArgs.push('--cpu-prof', '--cpu-prof-dir', join(cpuProf, `${only}-${profileName}`));
-    child = spawn(process.execPath, [...nodeArgs, BIN, ...common, '--loglevel', 'notice'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [...nodeArgs, BIN, ...common, '--loglevel', 'notice'];
+    const [cmd, args] = core === '' ? [process.execPath, argv] : pinned(Number(core), process.execPath, argv);
+    child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   }
   let output = '';
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
@@ -94,13 +102,17 @@ async function main(): Promise<void> {
     try {
       await pipeline(server.port, items, dataset.encode, dataset.lines);
       for (let k = 0; k < saves; k++) {
+        const cpu = cpuMicros(server.child.pid as number);
         const started = performance.now();
         const reply = await command(server.port, ['SAVE']);
         if (!reply.startsWith('+')) throw new Error(reply);
-        console.log(`${redis ? 'redis' : 'nodis'} ${only}: SAVE ${k + 1}: ${(performance.now() - started).toFixed(0)} ms`);
+        const ms = performance.now() - started;
+        const cpuMs = (cpuMicros(server.child.pid as number) - cpu) / 1000;
+        console.log(`${redis ? 'redis' : 'nodis'} ${only}: SAVE ${k + 1}: ${ms.toFixed(0)} ms, server CPU ${cpuMs.toFixed(0)} ms`);
       }
     } finally {
       await stop(server);
+      if (serverLog !== '') writeFileSync(serverLog, server.output());
     }
     const restarted = await start(dir, 'load');
     try {
