@@ -49,11 +49,21 @@ export function warmUpCodecs(): number {
     noise = (Math.imul(noise, 1103515245) + 12345) >>> 0;
     input[p] = noise >>> 24;
   }
-  for (let i = 0, p = half; p < INPUT_BYTES; i++, p += 17) {
-    input[p] = 0x0f;
-    input.latin1Write(`element:${String(i * 7919).padStart(7, '0')}`, p + 1);
-    input[p + 16] = 0x10;
+  let p = half;
+  for (let i = 0; p + 24 <= INPUT_BYTES; i++) {
+    if (i % 2 === 0) {
+      // A list element: "element:NNNNNNN".
+      input[p] = 0x0f;
+      input.latin1Write(`element:${String(i * 7919).padStart(7, '0')}`, p + 1);
+      input[p + 16] = 0x10;
+      p += 17;
+    } else {
+      // A stream entry of one field: flags, ID deltas, a 16-byte value of one repeated char.
+      input.latin1Write(`${String.fromCharCode(i & 0x7f)}\x01\x00\x01\x90${'v'.repeat(16)}\x11\x05\x01`, p);
+      p += 24;
+    }
   }
+  input.fill(0x7f, p);
   let result = 0;
   for (let run = 0; run < RUNS; run++) {
     // Buffers of their own and lengths that vary, odd ones too, as values come.
