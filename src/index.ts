@@ -10,6 +10,7 @@ import { allCommands } from './commands/index.js';
 import { aofWriter, persistenceRefusal, persistenceWarning, registerPersistence } from './persistence/index.js';
 import { rdbFiles } from './persistence/snapshot.js';
 import { loadAtStartup } from './persistence/load.js';
+import { warmUpCodecs } from './persistence/rdb/warm-up.js';
 import { LoadingInterrupted } from './persistence/loading.js';
 import { prepareScriptEngine, startScriptWorker } from './scripting/scripting.js';
 import { AclError, userLineCheck } from './acl/acl.js';
@@ -119,6 +120,8 @@ export async function startWithConfig(config: Config, logger: Logger, extras: St
   extras.onListening?.(server);
   // persistenceRefusal let appendonly yes through only because an AOF writer is there.
   const aof = config.getBool('appendonly') ? aofWriter() : null;
+  // Before loading, which then runs the optimized loops too (see there).
+  warmUpCodecs();
   try {
     if (aof !== null) await aof.load(server);
     else await loadAtStartup(server);

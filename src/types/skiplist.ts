@@ -212,6 +212,28 @@ export class SkipList {
     this.header.up = new Array<SkipNode | null | number>(0);
   }
 
+  /**
+   * The list a SkipListBuilder made: its nodes are linked already; the header takes the first
+   * node of each level, whose span is that node's rank.
+   */
+  static built(from: SkipListBuilder): SkipList {
+    const list = new SkipList();
+    const header = list.header;
+    const total = from.length;
+    for (let i = 0; i < from.level; i++) {
+      const first = from.firsts[i] as SkipNode;
+      const span = total - (from.firstIndex[i] as number);
+      if (i === 0) header.next = first;
+      else if (i < 4) setLink(header, i, first, span);
+      else (header.up as Links).push(first, span);
+    }
+    list.level = from.level;
+    list.tail = from.tail;
+    list.length = total;
+    list.bytes += from.nodeBytes;
+    return list;
+  }
+
   /** `bytes` computed afresh from the nodes (for tests). */
   recountBytes(): number {
     let bytes = EMPTY_SKIPLIST_BYTES;
@@ -547,5 +569,56 @@ export class SkipList {
 
   *[Symbol.iterator](): IterableIterator<SkipNode> {
     for (let x = this.first; x !== null; x = x.next) yield x;
+  }
+}
+
+/**
+ * Builds a list from its elements given from the highest to the lowest, as an RDB file holds
+ * a large sorted set (Redis saves them so, to make loading cheap): each element becomes the new
+ * first node in O(its level), with no search and none of the header's spans to move, which
+ * are set once at the end. The caller makes sure each element sorts before the one given
+ * before it.
+ *
+ * Spans are counted from the end: a node's index is how many were added before it (its
+ * distance from the tail), so a link from a node at index k to one at index j spans k - j
+ * (ranks are taken from the front), and a link to nothing spans k, the nodes after it, as
+ * insert() leaves it.
+ */
+export class SkipListBuilder {
+  /** At each level, the first node so far (null: none yet) and its index. */
+  readonly firsts: (SkipNode | null)[] = new Array<SkipNode | null>(SKIPLIST_MAX_LEVEL).fill(null);
+  readonly firstIndex: number[] = new Array<number>(SKIPLIST_MAX_LEVEL).fill(0);
+  level = 1;
+  length = 0;
+  tail: SkipNode | null = null;
+  /** Bytes of the nodes added (SkipList.bytes without the list's own). */
+  nodeBytes = 0;
+
+  /** Adds (score, member), which sorts before every element added so far; returns its node. */
+  prepend(score: number, member: string): SkipNode {
+    const level = randomLevel();
+    const index = this.length;
+    const firsts = this.firsts;
+    const firstIndex = this.firstIndex;
+    const node = level > 1 ? new TallNode(member, score, level) : new SkipNode(member, score);
+    this.nodeBytes += nodeBytes(node);
+    const next = firsts[0] as SkipNode | null;
+    node.next = next;
+    if (next !== null) next.backward = node;
+    else this.tail = node;
+    firsts[0] = node;
+    for (let i = 1; i < level; i++) {
+      setLink(node as TallNode, i, firsts[i] as SkipNode | null, index - (firstIndex[i] as number));
+      firsts[i] = node;
+      firstIndex[i] = index;
+    }
+    if (level > this.level) this.level = level;
+    this.length = index + 1;
+    return node;
+  }
+
+  /** The list, once every element was added; the builder must not be used after. */
+  finish(): SkipList {
+    return SkipList.built(this);
   }
 }

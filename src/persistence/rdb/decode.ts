@@ -3,7 +3,7 @@ import type { Value } from '../../types/value.js';
 import { List } from '../../types/list.js';
 import { SetValue } from '../../types/set.js';
 import { HashValue } from '../../types/hash.js';
-import { ZSet } from '../../types/zset.js';
+import { ZSet, ZSetLoader } from '../../types/zset.js';
 import { parseStrtod } from '../../util/parse.js';
 import {
   DEFAULT_ENCODING_LIMITS,
@@ -185,6 +185,18 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
       const binary = type === RDB_TYPE_ZSET_2;
       const n = src.count(binary ? 9 : 2);
       if (n === 0) return null;
+      if (n > limits.zsetMaxListpackEntries) {
+        // Too many to be packed: a skiplist, built from the members in the order Redis saves
+        // them (highest first) without a search per member.
+        const loader = new ZSetLoader();
+        for (let i = 0; i < n; i++) {
+          const member = src.string();
+          const score = binary ? src.f64le() : readTextDouble(src);
+          if (Number.isNaN(score)) throw new RdbError('Zset with NAN score detected');
+          if (!loader.add(member, score)) throw new RdbError('Duplicate zset fields detected');
+        }
+        return loader.finish();
+      }
       const zset = new ZSet();
       for (let i = 0; i < n; i++) {
         const member = src.string();

@@ -63,7 +63,11 @@ const LZF_MORE = -1;
  * first differing byte is found four bytes at a time.
  */
 function matchLength(view: DataView, src: Uint8Array, s: number, ref: number, ip: number, maxlen: number): number {
-  const cap = maxlen > 16 ? (maxlen > 19 ? maxlen : 19) : maxlen;
+  // Both comparisons run every time, so that V8 has seen them whatever the input so far: one
+  // seen only near the end of some input would undo the optimized compressor there.
+  const over16 = maxlen > 16;
+  const under19 = maxlen < 19;
+  const cap = over16 && under19 ? 19 : maxlen;
   // m: the first index from 3 on where the bytes differ, or cap.
   let m = 3;
   const a = s + ref;
@@ -82,13 +86,20 @@ function matchLength(view: DataView, src: Uint8Array, s: number, ref: number, ip
 
 /** lzf's match length given the first differing byte m (see matchLength). */
 function finalLength(m: number, maxlen: number): number {
-  if (maxlen > 16) {
-    if (m <= 18) return m;
-    if (m < maxlen) return m > 19 ? m : 19;
-    return maxlen > 19 ? maxlen : 19;
+  // Every comparison up front, as in matchLength (why: there).
+  const over16 = maxlen > 16;
+  const short = m <= 18;
+  const within = m < maxlen;
+  const mOver19 = m > 19;
+  const maxOver19 = maxlen > 19;
+  const maxOver3 = maxlen > 3;
+  if (over16) {
+    if (short) return m;
+    if (within) return mOver19 ? m : 19;
+    return maxOver19 ? maxlen : 19;
   }
-  if (m < maxlen) return m;
-  return maxlen > 3 ? maxlen : 3;
+  if (within) return m;
+  return maxOver3 ? maxlen : 3;
 }
 
 /**

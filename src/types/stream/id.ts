@@ -138,16 +138,18 @@ export function readIdBytes(buf: Uint8Array, at: number): StreamId {
 }
 
 export function writeIdBytes(buf: Uint8Array, at: number, id: StreamId): void {
-  const put = (p: number, v: number): void => {
-    buf[p] = v >>> 24;
-    buf[p + 1] = (v >>> 16) & 255;
-    buf[p + 2] = (v >>> 8) & 255;
-    buf[p + 3] = v & 255;
-  };
-  put(at, id.msHi);
-  put(at + 4, id.msLo);
-  put(at + 8, id.seqHi);
-  put(at + 12, id.seqLo);
+  putU32BE(buf, at, id.msHi);
+  putU32BE(buf, at + 4, id.msLo);
+  putU32BE(buf, at + 8, id.seqHi);
+  putU32BE(buf, at + 12, id.seqLo);
+}
+
+/** A module-level function, not a closure per call: a SAVE writes one ID per stream node. */
+function putU32BE(buf: Uint8Array, p: number, v: number): void {
+  buf[p] = v >>> 24;
+  buf[p + 1] = (v >>> 16) & 255;
+  buf[p + 2] = (v >>> 8) & 255;
+  buf[p + 3] = v & 255;
 }
 
 // ---- parsing (streamGenericParseIDOrReply) ----
