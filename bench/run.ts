@@ -13,7 +13,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -325,7 +325,10 @@ async function main(): Promise<void> {
   mkdirSync(dir, { recursive: true });
   // A run that skipped a part is kept under its own name and does not replace latest.md.
   const partial = opts.only !== null || !opts.throughput || !opts.memory || !opts.persistence || !opts.gc || !opts.stalls;
-  const file = join(dir, `${when.toISOString().slice(0, 16).replace(/[:T]/g, '-')}${opts.quick ? '-quick' : ''}${partial ? '-partial' : ''}.md`);
+  const name = (stamp: string): string => join(dir, `${stamp.replace(/[:T]/g, '-')}${opts.quick ? '-quick' : ''}${partial ? '-partial' : ''}.md`);
+  // Runs started in the same minute (partial ones, one dataset each) keep their own reports.
+  let file = name(when.toISOString().slice(0, 16));
+  if (existsSync(file)) file = name(when.toISOString().slice(0, 19));
   writeFileSync(file, report + '\n');
   if (!partial) copyFileSync(file, join(dir, opts.quick ? 'latest-quick.md' : 'latest.md'));
   console.error(`report written to ${file}`);
