@@ -95,6 +95,30 @@ async function observe(port: number): Promise<Seen> {
   }
 }
 
+/**
+ * Runs `during` with a client that asked for a snapshot (`request`) which a save delay keeps
+ * being written, then lifts the delay and waits for the transfer to end; gives what `during`
+ * returned and all the client received.
+ */
+async function withSlowSnapshot<T>(port: number, request: string[], keyDelayUs: string, during: (syncer: RawClient) => Promise<T>): Promise<[T, string]> {
+  const observer = await RawClient.connect(port);
+  const syncer = await RawClient.connect(port);
+  try {
+    expect(await observer.call('FLUSHALL')).toBe('OK');
+    expect(await observer.call('MSET', ...Array.from({ length: 300 }, (_, i) => [`k:${i}`, 'v']).flat())).toBe('OK');
+    expect(await observer.call('CONFIG', 'SET', 'rdb-key-save-delay', keyDelayUs)).toBe('OK');
+    expect(await syncer.call('REPLCONF', 'rdb-only', '1')).toBe('OK');
+    syncer.send(...request);
+    const result = await during(syncer);
+    expect(await observer.call('CONFIG', 'SET', 'rdb-key-save-delay', '0')).toBe('OK');
+    await syncer.waitClosed(20_000);
+    return [result, syncer.rest()];
+  } finally {
+    observer.close();
+    syncer.close();
+  }
+}
+
 describe.skipIf(!hasOracle)('the client of redis-cli --rdb in CLIENT LIST', () => {
   const pair = differentialPair({ redis: ['--repl-diskless-sync', 'no'] });
 
@@ -117,27 +141,13 @@ describe.skipIf(!hasOracle)('the client of redis-cli --rdb in CLIENT LIST', () =
   });
 
   it('PSYNC answers +FULLRESYNC as the snapshot starts, before the snapshot is written', { timeout: 30_000 }, async () => {
-    const early = async (port: number): Promise<string> => {
-      const observer = await RawClient.connect(port);
-      const syncer = await RawClient.connect(port);
-      try {
-        expect(await observer.call('FLUSHALL')).toBe('OK');
-        expect(await observer.call('MSET', ...Array.from({ length: 300 }, (_, i) => [`k:${i}`, 'v']).flat())).toBe('OK');
-        expect(await observer.call('CONFIG', 'SET', 'rdb-key-save-delay', '5000')).toBe('OK');
-        expect(await syncer.call('REPLCONF', 'rdb-only', '1')).toBe('OK');
-        syncer.send('PSYNC', '?', '-1');
+    const early = async (port: number): Promise<string> =>
+      (await withSlowSnapshot(port, ['PSYNC', '?', '-1'], '5000', async (syncer) => {
         await sleep(300);
         // The replication ID and offset are the server's own.
         // (Newlines after it are the keepalives a waiting replica gets each second: tested below.)
-        const seen = syncer.rest().replace(/^\+FULLRESYNC [0-9a-f]{40} \d+\r\n\n*$/, '+FULLRESYNC <id> <offset>\r\n');
-        expect(await observer.call('CONFIG', 'SET', 'rdb-key-save-delay', '0')).toBe('OK');
-        await syncer.waitClosed(20_000);
-        return seen;
-      } finally {
-        observer.close();
-        syncer.close();
-      }
-    };
+        return syncer.rest().replace(/^\+FULLRESYNC [0-9a-f]{40} \d+\r\n\n*$/, '+FULLRESYNC <id> <offset>\r\n');
+      }))[0];
     const [nodis, redis] = await Promise.all([early(pair.nodis.port), early(pair.redis.port)]);
     expect(redis).toBe('+FULLRESYNC <id> <offset>\r\n');
     expect(nodis).toBe(redis);
@@ -145,24 +155,12 @@ describe.skipIf(!hasOracle)('the client of redis-cli --rdb in CLIENT LIST', () =
 
   it('sends a waiting replica a newline each second until its snapshot is sent', { timeout: 30_000 }, async () => {
     const keepalives = async (port: number): Promise<{ newlines: number; then: string }> => {
-      const observer = await RawClient.connect(port);
-      const syncer = await RawClient.connect(port);
-      try {
-        expect(await observer.call('FLUSHALL')).toBe('OK');
-        expect(await observer.call('MSET', ...Array.from({ length: 300 }, (_, i) => [`k:${i}`, 'v']).flat())).toBe('OK');
-        expect(await observer.call('CONFIG', 'SET', 'rdb-key-save-delay', '10000')).toBe('OK');
-        expect(await syncer.call('REPLCONF', 'rdb-only', '1')).toBe('OK');
-        syncer.send('SYNC');
+      const [waiting, all] = await withSlowSnapshot(port, ['SYNC'], '10000', async (syncer) => {
         await sleep(2600);
-        const waiting = syncer.rest();
-        expect(await observer.call('CONFIG', 'SET', 'rdb-key-save-delay', '0')).toBe('OK');
-        await syncer.waitClosed(20_000);
-        const after = syncer.rest().slice(waiting.length);
-        return { newlines: /^\n*$/.test(waiting) ? waiting.length : -1, then: after.replace(/^\n*\$\d+\r\nREDIS[\s\S]*$/, '$<length> REDIS…') };
-      } finally {
-        observer.close();
-        syncer.close();
-      }
+        return syncer.rest();
+      });
+      const after = all.slice(waiting.length);
+      return { newlines: /^\n*$/.test(waiting) ? waiting.length : -1, then: after.replace(/^\n*\$\d+\r\nREDIS[\s\S]*$/, '$<length> REDIS…') };
     };
     const [nodis, redis] = await Promise.all([keepalives(pair.nodis.port), keepalives(pair.redis.port)]);
     // Two or three newlines in 2.6 s, depending on where the second falls (Redis's cron is not

@@ -3,14 +3,8 @@ import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SkipList, type LexRange, type ScoreRange, type SkipNode } from '../../src/types/skiplist.js';
-import { ZSet, type SortedView } from '../../src/types/zset.js';
-
-type Entry = [member: string, score: number];
-
-function compare(a: Entry, b: Entry): number {
-  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
-}
+import { ZSet } from '../../src/types/zset.js';
+import { applyToBoth, compare, expectMatchesModel, listOf, type Entry } from '../helpers/sorted-model.js';
 
 /** The model: a sorted array of (member, score). */
 function modelOf(map: Map<string, number>): Entry[] {
@@ -22,18 +16,6 @@ function scoresOf(zset: ZSet): Map<string, number> {
   const scores = new Map<string, number>();
   zset.forEachMember((m, score) => scores.set(m, score));
   return scores;
-}
-
-function listOf(zsl: SortedView): Entry[] {
-  const out: Entry[] = [];
-  for (let x = zsl.first; x !== null; x = x.next) out.push([x.member, x.score]);
-  return out;
-}
-
-function backwardsOf(zsl: SortedView): Entry[] {
-  const out: Entry[] = [];
-  for (let x = zsl.tail; x !== null; x = x.backward) out.push([x.member, x.score]);
-  return out;
 }
 
 function inScore(score: number, r: ScoreRange): boolean {
@@ -69,35 +51,8 @@ describe('SkipList against a sorted array', () => {
         const zset = new ZSet();
         const model = new Map<string, number>();
         const limits = { maxEntries: 128, maxValue: 64 };
-        for (const o of ops) {
-          if (o.kind === 'add') {
-            zset.set(o.member, o.score, limits);
-            model.set(o.member, o.score === 0 ? 0 : o.score);
-          } else if (o.kind === 'del') {
-            expect(zset.delete(o.member)).toBe(model.delete(o.member));
-          } else if (zset.size > 0) {
-            // Remove a rank range, as ZREMRANGEBYRANK does after clamping.
-            const start = Math.min(Math.abs(o.score) % zset.size, zset.size - 1);
-            const end = Math.min(start + 1, zset.size - 1);
-            const sorted = modelOf(model);
-            for (let i = start; i <= end; i++) model.delete((sorted[i] as Entry)[0]);
-            expect(zset.deleteRangeByRank(start, end)).toBe(end - start + 1);
-          }
-        }
-        const expected = modelOf(model);
-        expect(listOf(zset.zsl)).toEqual(expected);
-        expect(backwardsOf(zset.zsl)).toEqual([...expected].reverse());
-        expect(zset.size).toBe(expected.length);
-        expect(zset.zsl.length).toBe(expected.length);
-        expected.forEach(([m, s], i) => {
-          expect(zset.rank(m, false)).toBe(i);
-          expect(zset.rank(m, true)).toBe(expected.length - 1 - i);
-          expect(zset.score(m)).toBe(s);
-          const node = zset.nodeAt(i) as SkipNode;
-          expect([node.member, node.score]).toEqual([m, s]);
-        });
-        expect(zset.nodeAt(expected.length)).toBeNull();
-        expect(zset.nodeAt(-1)).toBeNull();
+        for (const o of ops) applyToBoth(zset, model, o, limits, 2);
+        expectMatchesModel(zset, model);
       }),
       { numRuns: 300 },
     );

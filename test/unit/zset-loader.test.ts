@@ -1,43 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SkipListBuilder, type SkipNode } from '../../src/types/skiplist.js';
-import { ZSet, ZSetLoader, type SortedView } from '../../src/types/zset.js';
-
-type Entry = [member: string, score: number];
-
-function compare(a: Entry, b: Entry): number {
-  if (a[1] !== b[1]) return a[1] < b[1] ? -1 : 1;
-  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
-}
-
-function listOf(zsl: SortedView): Entry[] {
-  const out: Entry[] = [];
-  for (let x = zsl.first; x !== null; x = x.next) out.push([x.member, x.score]);
-  return out;
-}
-
-function backwardsOf(zsl: SortedView): Entry[] {
-  const out: Entry[] = [];
-  for (let x = zsl.tail; x !== null; x = x.backward) out.push([x.member, x.score]);
-  return out;
-}
-
-/** Order, links both ways, ranks both ways (which read every span) and byte counts, against the sorted model. */
-function expectMatches(zset: ZSet, model: Map<string, number>): void {
-  const expected = [...model.entries()].sort(compare);
-  expect(listOf(zset.zsl)).toEqual(expected);
-  expect(backwardsOf(zset.zsl)).toEqual([...expected].reverse());
-  expect(zset.size).toBe(expected.length);
-  expect(zset.zsl.length).toBe(expected.length);
-  expected.forEach(([m, s], i) => {
-    expect(zset.rank(m, false)).toBe(i);
-    expect(zset.rank(m, true)).toBe(expected.length - 1 - i);
-    expect(zset.score(m)).toBe(s);
-    expect((zset.nodeAt(i) as SkipNode).member).toBe(m);
-  });
-  expect(zset.nodeAt(expected.length)).toBeNull();
-  expect(zset.bytes).toBe(zset.recountBytes());
-}
+import { ZSet, ZSetLoader } from '../../src/types/zset.js';
+import { applyToBoth, compare, expectMatchesModel, listOf, type Entry } from '../helpers/sorted-model.js';
 
 const member = fc.string({ maxLength: 4, unit: fc.constantFrom('a', 'b', 'c', '\x00', '\xff') });
 const score = fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constantFrom(Infinity, -Infinity, 0.5, -0.5));
@@ -62,23 +27,10 @@ describe('ZSetLoader', () => {
         const zset = loader.finish();
         const model = new Map(given);
         expect(zset.encoding()).toBe('skiplist');
-        expectMatches(zset, model);
+        expectMatchesModel(zset, model);
         // Spans of links to nothing and the header's must be right for later inserts and deletes.
-        for (const o of ops) {
-          if (o.kind === 'add') {
-            zset.set(o.member, o.score, limits);
-            model.set(o.member, o.score === 0 ? 0 : o.score);
-          } else if (o.kind === 'del') {
-            expect(zset.delete(o.member)).toBe(model.delete(o.member));
-          } else if (zset.size > 0) {
-            const start = o.score % zset.size;
-            const end = Math.min(start + 2, zset.size - 1);
-            const inOrder = [...model.entries()].sort(compare);
-            for (let i = start; i <= end; i++) model.delete((inOrder[i] as Entry)[0]);
-            expect(zset.deleteRangeByRank(start, end)).toBe(end - start + 1);
-          }
-        }
-        expectMatches(zset, model);
+        for (const o of ops) applyToBoth(zset, model, o, limits, 3);
+        expectMatchesModel(zset, model);
       }),
       { numRuns: 300 },
     );
@@ -93,7 +45,7 @@ describe('ZSetLoader', () => {
         const order = [...sorted.slice(0, at), ...given.filter((e) => !sorted.slice(0, at).includes(e))];
         const loader = new ZSetLoader();
         for (const [m, s] of order) expect(loader.add(m, s)).toBe(true);
-        expectMatches(loader.finish(), new Map(given));
+        expectMatchesModel(loader.finish(), new Map(given));
       }),
       { numRuns: 300 },
     );
