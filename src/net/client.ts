@@ -399,18 +399,41 @@ export class Client implements ClientConnection {
     this.closing = true;
     this.reply.enabled = false;
     const socket = this.socket;
-    this.server.stats.netOutputBytes += Buffer.byteLength(preamble, 'latin1');
-    if (!socket.write(preamble, 'latin1')) await this.drained();
+    // The last write's callback says when the socket took the last byte: 'drain' comes only
+    // after a write that was refused, which a short last chunk may not be.
+    let lastWritten: Promise<void> = Promise.resolve();
+    const send = (data: Uint8Array): boolean => {
+      let accepted = true;
+      lastWritten = new Promise<void>((resolve) => {
+        accepted = socket.write(data, () => resolve());
+      });
+      return accepted;
+    };
+    const head = Buffer.from(preamble, 'latin1');
+    this.server.stats.netOutputBytes += head.length;
+    if (!send(head)) await this.drained();
     for await (const chunk of chunks) {
       if (this.closed) return false;
       this.server.stats.netOutputBytes += chunk.length;
-      if (!socket.write(chunk)) await this.drained();
+      if (!send(chunk)) await this.drained();
     }
     // Redis keeps the client (listed, waiting to write) until the socket took the last byte.
-    if (!this.closed && socket.writableLength !== 0) await this.drained();
+    if (!this.closed && socket.writableLength !== 0) await this.writtenOrClosed(lastWritten);
     if (this.closed) return false;
     this.closeWhenWritten();
     return true;
+  }
+
+  /** Resolves once `written` has, or the socket closed. */
+  private writtenOrClosed(written: Promise<void>): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        this.socket.off('close', done);
+        resolve();
+      };
+      this.socket.on('close', done);
+      void written.then(done);
+    });
   }
 
   /** Resolves once the socket has written what it holds, or closed. */
