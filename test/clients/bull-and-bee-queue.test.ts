@@ -61,10 +61,12 @@ describe.skipIf(!hasOracle)('Bull and bee-queue against nodis and Redis', { time
           job.on('succeeded', (result) => resolve(result));
           job.on('failed', (err: Error) => resolve(`failed: ${err.message}`));
         });
-      const a = await queue.createJob({ n: 1 }).save();
-      const b = await queue.createJob({ n: 2, fail: true }).retries(1).save();
-      const c = await queue.createJob({ n: 3 }).delayUntil(Date.now() + 100).save();
-      const results = await Promise.all([finished(a), finished(b), finished(c)]);
+      // Each job's listeners go on before it is saved: a job can be done before the next save returns.
+      const job = (data: { n: number; fail?: boolean }) => queue.createJob(data);
+      const jobs = [job({ n: 1 }), job({ n: 2, fail: true }).retries(1), job({ n: 3 }).delayUntil(Date.now() + 100)];
+      const outcomes = jobs.map((job) => finished(job));
+      for (const job of jobs) await job.save();
+      const results = await Promise.all(outcomes);
       const health = await queue.checkHealth();
       return { results, calls, succeeded: health.succeeded, waiting: health.waiting, delayed: health.delayed };
     });

@@ -62,10 +62,18 @@ describe.skipIf(!hasOpenssl)('TLS', () => {
     ca = readFileSync(certs.caCert);
     clientCert = { cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) };
     strangerCert = { cert: readFileSync(certs.strangerCert), key: readFileSync(certs.strangerKey) };
-    tlsPort = await freePort();
-    server = await startTestServer({
-      port: await freePort(), 'tls-port': tlsPort, 'tls-cert-file': certs.serverCert, 'tls-key-file': certs.serverKey, 'tls-ca-cert-file': certs.caCert,
-    });
+    // A port found free can be taken by another test before the server binds it: new ones then.
+    for (let attempt = 1; ; attempt++) {
+      tlsPort = await freePort();
+      try {
+        server = await startTestServer({
+          port: await freePort(), 'tls-port': tlsPort, 'tls-cert-file': certs.serverCert, 'tls-key-file': certs.serverKey, 'tls-ca-cert-file': certs.caCert,
+        });
+        break;
+      } catch (err) {
+        if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
+      }
+    }
   });
   afterAll(async () => {
     await server?.stop();
