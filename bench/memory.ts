@@ -82,7 +82,7 @@ export const DATASETS: Record<string, (i: number) => string> = {
 };
 
 /** Lines of one reply, where it is not 1 (XADD answers the ID as a bulk string). */
-const REPLY_LINES: Record<string, number> = { 'stream entries (1 key, one field → 16 B)': 2 };
+export const REPLY_LINES: Record<string, number> = { 'stream entries (1 key, one field → 16 B)': 2 };
 
 /** A script with a loop: nodis runs it in its script worker thread, so it returns once that thread is up. */
 const WORKER_SCRIPT = ['EVAL', 'for i = 1, 1 do end return 1', '0'];

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, runBenchmark, type TestCase } from './benchmark.js';
-import { command, DATASETS, infoField, pipeline, resp } from './memory.js';
+import { command, DATASETS, infoField, pipeline, REPLY_LINES, resp } from './memory.js';
 import { PingProbe } from './ping-probe.js';
 import { startBenchServer, type BenchServer } from './servers.js';
 
@@ -87,7 +87,8 @@ async function measureOne(name: 'nodis' | 'redis', dataset: string, items: numbe
     let result: Omit<PersistenceResult, 'loadMs'>;
     const probe = new PingProbe();
     try {
-      await pipeline(server.port, items, PERSISTENCE_DATASETS[dataset] as (i: number) => string);
+      // Every reply counted (XADD's takes two lines): SAVE must not start while the fill still runs.
+      await pipeline(server.port, items, PERSISTENCE_DATASETS[dataset] as (i: number) => string, REPLY_LINES[dataset] ?? 1);
       const saveMs = await timed(server.port, ['SAVE']);
       const fileBytes = statSync(join(dir, 'dump.rdb')).size;
       await probe.start(server.port);
