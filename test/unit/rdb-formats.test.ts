@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Crc64, crc64 } from '../../src/persistence/rdb/crc64.js';
-import { lzfCompress, lzfDecompress } from '../../src/persistence/rdb/lzf.js';
+import { lzfCompress, lzfCompressJs, lzfDecompress } from '../../src/persistence/rdb/lzf.js';
+import { MAX_INPUT_BYTES } from '../../src/persistence/rdb/lzf-wasm.js';
 import { ListpackBuilder, listpackEntrySize, readListpack } from '../../src/persistence/rdb/listpack.js';
 import { stringAsInt } from '../../src/types/stream/listpack.js';
 import { readIntset, writeIntset } from '../../src/persistence/rdb/intset.js';
@@ -77,6 +78,12 @@ describe('crc64', () => {
   });
 });
 
+/** lzfCompress, checked to be below the size it hands to the JS compressor. */
+function lzfCompressWithWasm(src: Uint8Array, srcStart: number, srcLen: number, dst: Uint8Array, dstStart: number, dstLen: number): number {
+  expect(srcLen).toBeLessThanOrEqual(MAX_INPUT_BYTES);
+  return lzfCompress(src, srcStart, srcLen, dst, dstStart, dstLen);
+}
+
 describe('lzf', () => {
   it('round-trips any input', () => {
     fc.assert(
@@ -92,7 +99,10 @@ describe('lzf', () => {
     );
   });
 
-  it('makes the bytes of the plain byte-at-a-time compressor, whatever the input and output limit, and decompresses them', () => {
+  // lzfCompress runs the WebAssembly compressor for inputs up to MAX_INPUT_BYTES; lzfCompressJs
+  // is the JS one, which takes larger inputs (and a background save's steps share its code).
+  for (const [implementation, lzfCompress] of [['WebAssembly', lzfCompressWithWasm], ['JS', lzfCompressJs]] as const) {
+  it(`makes the bytes of the plain byte-at-a-time compressor, whatever the input and output limit, and decompresses them (${implementation})`, () => {
     // Listpack-like runs (long matches that end anywhere, near the end of the input too), text
     // from a small alphabet, noise, and the same repeated past the 8 KB window and 264-byte matches.
     const records = fc
@@ -155,6 +165,23 @@ describe('lzf', () => {
         expect(ours.subarray(0, n).equals(theirs.subarray(0, n))).toBe(true);
         if (n > 0) expect(decompress(ours.subarray(0, n), length)?.equals(input)).toBe(true);
       }
+    }
+  });
+  }
+
+  it('gives the same bytes from either compressor for inputs that make the WebAssembly memory grow, and past its limit', () => {
+    const records = (count: number, from: number): Buffer =>
+      latin1(Array.from({ length: count }, (_, i) => `\x8felement:${String((from + i) * 7).padStart(7, '0')}\x10`).join(''));
+    for (const input of [records(40_000, 0), records(80_000, 5), Buffer.concat([records(70_000, 1), records(10, 3)])]) {
+      const length = Math.min(input.length, MAX_INPUT_BYTES + 1000);
+      const viaWasm = Buffer.alloc(length + 40);
+      const viaJs = Buffer.alloc(length + 40);
+      // Offsets on both sides, as value-encoder.ts passes them.
+      const n = lzfCompress(input, 3, length - 3, viaWasm, 5, length);
+      expect(n).toBeGreaterThan(0);
+      expect(lzfCompressJs(input, 3, length - 3, viaJs, 5, length)).toBe(n);
+      expect(viaWasm.equals(viaJs)).toBe(true);
+      expect(decompress(viaWasm.subarray(5, 5 + n), length - 3)?.equals(input.subarray(3, length))).toBe(true);
     }
   });
 

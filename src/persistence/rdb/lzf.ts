@@ -14,6 +14,8 @@
  * always clean.
  */
 
+import { lzfCompressWasm, MAX_INPUT_BYTES } from './lzf-wasm.js';
+
 const HLOG = 16;
 const HSIZE = 1 << HLOG;
 const MAX_LIT = 1 << 5;
@@ -269,6 +271,13 @@ function reserve(table: HashTable, srcLen: number): number {
  * dstLen bytes from dstStart.
  */
 export function lzfCompress(src: Uint8Array, srcStart: number, srcLen: number, dst: Uint8Array, dstStart: number, dstLen: number): number {
+  if (srcLen === 0 || dstLen === 0) return 0;
+  if (srcLen <= MAX_INPUT_BYTES) return lzfCompressWasm(src, srcStart, srcLen, dst, dstStart, dstLen);
+  return lzfCompressJs(src, srcStart, srcLen, dst, dstStart, dstLen);
+}
+
+/** lzfCompress in JS, whatever the input's size (inputs too large for lzf-wasm.ts's memory, and tests). */
+export function lzfCompressJs(src: Uint8Array, srcStart: number, srcLen: number, dst: Uint8Array, dstStart: number, dstLen: number): number {
   if (srcLen === 0 || dstLen === 0) return 0;
   const base = reserve(shared, srcLen);
   const at = oneShot;

@@ -1,7 +1,7 @@
 /**
- * Runs the byte loops of saving and loading (LZF compression and decompression, CRC-64) a few
- * times on a small made-up listpack, once, as the server starts, so that V8 has optimized them
- * before the first SAVE or load needs them.
+ * Runs the byte loops of saving and loading (LZF compression, in WebAssembly and in JS, and
+ * decompression, CRC-64) a few times on a small made-up listpack, once, as the server starts,
+ * so that V8 has optimized them before the first SAVE or load needs them.
  *
  * Why: these loops are what a snapshot of large lists and streams costs (every quicklist node
  * and stream listpack is LZF-compressed, every byte of the file goes through the CRC), and
@@ -14,7 +14,7 @@
  * which then runs the optimized code too.
  */
 import { Crc64 } from './crc64.js';
-import { lzfCompress, lzfDecompress } from './lzf.js';
+import { lzfCompress, lzfCompressJs, lzfDecompress } from './lzf.js';
 
 /** Bytes of the made-up input: a quicklist node's default size (list-max-listpack-size -2). */
 const INPUT_BYTES = 8192;
@@ -76,6 +76,9 @@ export function warmUpCodecs(): number {
     result += size + lzfDecompress(compressed, 0, size, output, 0, INPUT_BYTES);
     // The noise alone does not compress.
     result += lzfCompress(input, run, half - run, compressed, 0, half - run - 4);
+    // The JS compressor too: it takes strings over 1 MB, and a background save's steps.
+    result += lzfCompressJs(input, start, length, compressed, 0, length - 4);
+    result += lzfCompressJs(input, run, half - run, compressed, 0, half - run - 4);
     const crc = new Crc64().update(input, start, end);
     crc.writeLE(output, 0);
     result += output[0] as number;
