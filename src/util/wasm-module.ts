@@ -63,10 +63,13 @@ export const op = {
   /** Memory access; `align` is log2 of the alignment promised (0 for any address). */
   i32Load: (offset = 0, align = 0): number[] => [0x28, align, ...uleb(offset)],
   i64Load: (offset = 0, align = 0): number[] => [0x29, align, ...uleb(offset)],
+  i64Store: (offset = 0, align = 0): number[] => [0x37, align, ...uleb(offset)],
   i32Load8u: (offset = 0): number[] => [0x2d, 0, ...uleb(offset)],
   i32Store: (offset = 0, align = 0): number[] => [0x36, align, ...uleb(offset)],
   i32Store8: (offset = 0): number[] => [0x3a, 0, ...uleb(offset)],
   i32: (value: number): number[] => [0x41, ...sleb(value)],
+  /** i64.const of a value that fits in 32 bits. */
+  i64: (value: number): number[] => [0x42, ...sleb(value)],
   i32Eqz: [0x45],
   i32Eq: [0x46],
   i32Ne: [0x47],
@@ -89,6 +92,8 @@ export const op = {
   i32ShrU: [0x76],
   i64Popcnt: [0x7b],
   i64Add: [0x7c],
+  i64Xor: [0x85],
+  i64ShrU: [0x88],
   i32WrapI64: [0xa7],
 } as const;
 

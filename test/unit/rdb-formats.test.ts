@@ -67,6 +67,28 @@ describe('crc64', () => {
     );
   });
 
+  it('gives the bit-by-bit CRC for runs long enough for the WebAssembly loop, over several of its chunks too', () => {
+    const bitwise = (data: Uint8Array, start: number, end: number): bigint => {
+      let crc = 0n;
+      for (let p = start; p < end; p++) {
+        crc ^= BigInt(data[p] as number);
+        for (let bit = 0; bit < 8; bit++) crc = crc & 1n ? (crc >> 1n) ^ 0x95ac9329ac4bc9b5n : crc >> 1n;
+      }
+      return crc;
+    };
+    const data = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919 + (i >> 3)) & 0xff));
+    for (const [start, end] of [[0, 255], [0, 256], [1, 257], [3, 1000], [5, 2003], [0, 3000], [17, 2990]] as const) {
+      expect(crc64(data, start, end)).toBe(bitwise(data, start, end));
+      // Continuing from a value, across the JS and the WebAssembly loops.
+      expect(new Crc64(crc64(data, 0, start)).update(data, start, end).value()).toBe(crc64(data, 0, end));
+    }
+    // Past one chunk copied into its memory (64 KB): fed in short runs, all in JS, as the reference.
+    const big = Buffer.from(Array.from({ length: 200_003 }, (_, i) => (i * 2654435761) >>> 24));
+    const inShortRuns = new Crc64();
+    for (let p = 1; p < big.length; p += 200) inShortRuns.update(big, p, Math.min(big.length, p + 200));
+    expect(crc64(big, 1)).toBe(inShortRuns.value());
+  });
+
   it('writes and compares itself as 8 little-endian bytes', () => {
     const crc = new Crc64().update(latin1('123456789'));
     const out = Buffer.alloc(8);
@@ -102,71 +124,71 @@ describe('lzf', () => {
   // lzfCompress runs the WebAssembly compressor for inputs up to MAX_INPUT_BYTES; lzfCompressJs
   // is the JS one, which takes larger inputs (and a background save's steps share its code).
   for (const [implementation, lzfCompress] of [['WebAssembly', lzfCompressWithWasm], ['JS', lzfCompressJs]] as const) {
-  it(`makes the bytes of the plain byte-at-a-time compressor, whatever the input and output limit, and decompresses them (${implementation})`, () => {
-    // Listpack-like runs (long matches that end anywhere, near the end of the input too), text
-    // from a small alphabet, noise, and the same repeated past the 8 KB window and 264-byte matches.
-    const records = fc
-      .tuple(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 1, max: 1000 }))
-      .map(([count, width, step]) => {
-        const parts: string[] = [];
-        for (let i = 0; i < count; i++) {
-          const text = `element:${String(i * step).padStart(width, '0')}`;
-          parts.push(String.fromCharCode(0x80 | text.length), text, String.fromCharCode(text.length + 1));
-        }
-        return latin1(parts.join(''));
-      });
-    const runs = fc
-      .tuple(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 40 }), fc.uint8Array({ minLength: 1, maxLength: 30 }))
-      .map(([repeat, tail, unit]) => Buffer.concat([Buffer.from(unit).subarray(0, tail), Buffer.alloc(repeat * unit.length, Buffer.from(unit))]));
-    const doubled = fc.uint8Array({ minLength: 9000, maxLength: 20000 }).map((a) => Buffer.concat([Buffer.from(a), Buffer.from(a)]));
-    // Cut anywhere near the end, so that matches run into the end of the input.
-    const inputs = fc
-      .tuple(fc.oneof(records, runs, bytes, doubled), fc.nat(40))
-      .map(([input, cut]) => input.subarray(0, Math.max(0, input.length - cut)));
-    fc.assert(
-      fc.property(inputs, fc.double({ min: 0, max: 1.2, noNaN: true }), (input, share) => {
-        const limit = Math.floor(input.length * share);
-        const ours = Buffer.alloc(limit + 8, 0xaa);
-        const theirs = Buffer.alloc(limit + 8, 0xaa);
-        const n = lzfCompress(input, 0, input.length, ours, 0, limit);
-        expect(n).toBe(referenceLzfCompress(input, theirs, limit));
-        if (n > 0) {
-          expect(ours.subarray(0, n).equals(theirs.subarray(0, n))).toBe(true);
-          expect(decompress(ours.subarray(0, n), input.length)?.equals(input)).toBe(true);
-        }
-      }),
-      { numRuns: 300 },
-    );
-    // A match of every length up to past the longest (264 bytes), with room after it.
-    const noise = Buffer.from(Array.from({ length: 700 }, (_, i) => (i * 7919 + ((i * i) >> 3)) % 251));
-    for (let match = 3; match <= 300; match++) {
-      const copy = Buffer.from(noise.subarray(0, match + 1));
-      copy[match] = (copy[match] as number) ^ 0x55;
-      const input = Buffer.concat([noise.subarray(0, 320), copy, noise.subarray(400, 460)]);
-      // Room for the noise around the match, which does not compress.
-      const room = input.length + 64;
-      const ours = Buffer.alloc(room);
-      const theirs = Buffer.alloc(room);
-      const n = lzfCompress(input, 0, input.length, ours, 0, room);
-      expect(n).toBeGreaterThan(0);
-      expect(n).toBe(referenceLzfCompress(input, theirs, room));
-      expect(ours.subarray(0, n).equals(theirs.subarray(0, n))).toBe(true);
-      expect(decompress(ours.subarray(0, n), input.length)?.equals(input)).toBe(true);
-    }
-    // Every length of a few repetitive inputs: the last match ends at the end of the input with
-    // each possible room left (lzf's match extension goes by its own rules there).
-    for (const unit of ['a', 'abc', 'abcdefghijklmnopq', '\x8felement:00\x10']) {
-      for (let length = 1; length <= 700; length++) {
-        const input = latin1(unit.repeat(Math.ceil(length / unit.length) + 1).slice(1, length + 1));
-        const ours = Buffer.alloc(length + 8);
-        const theirs = Buffer.alloc(length + 8);
-        const n = lzfCompress(input, 0, length, ours, 0, length);
-        expect(n).toBe(referenceLzfCompress(input, theirs, length));
+    it(`makes the bytes of the plain byte-at-a-time compressor, whatever the input and output limit, and decompresses them (${implementation})`, () => {
+      // Listpack-like runs (long matches that end anywhere, near the end of the input too), text
+      // from a small alphabet, noise, and the same repeated past the 8 KB window and 264-byte matches.
+      const records = fc
+        .tuple(fc.integer({ min: 1, max: 400 }), fc.integer({ min: 0, max: 12 }), fc.integer({ min: 1, max: 1000 }))
+        .map(([count, width, step]) => {
+          const parts: string[] = [];
+          for (let i = 0; i < count; i++) {
+            const text = `element:${String(i * step).padStart(width, '0')}`;
+            parts.push(String.fromCharCode(0x80 | text.length), text, String.fromCharCode(text.length + 1));
+          }
+          return latin1(parts.join(''));
+        });
+      const runs = fc
+        .tuple(fc.integer({ min: 1, max: 300 }), fc.integer({ min: 1, max: 40 }), fc.uint8Array({ minLength: 1, maxLength: 30 }))
+        .map(([repeat, tail, unit]) => Buffer.concat([Buffer.from(unit).subarray(0, tail), Buffer.alloc(repeat * unit.length, Buffer.from(unit))]));
+      const doubled = fc.uint8Array({ minLength: 9000, maxLength: 20000 }).map((a) => Buffer.concat([Buffer.from(a), Buffer.from(a)]));
+      // Cut anywhere near the end, so that matches run into the end of the input.
+      const inputs = fc
+        .tuple(fc.oneof(records, runs, bytes, doubled), fc.nat(40))
+        .map(([input, cut]) => input.subarray(0, Math.max(0, input.length - cut)));
+      fc.assert(
+        fc.property(inputs, fc.double({ min: 0, max: 1.2, noNaN: true }), (input, share) => {
+          const limit = Math.floor(input.length * share);
+          const ours = Buffer.alloc(limit + 8, 0xaa);
+          const theirs = Buffer.alloc(limit + 8, 0xaa);
+          const n = lzfCompress(input, 0, input.length, ours, 0, limit);
+          expect(n).toBe(referenceLzfCompress(input, theirs, limit));
+          if (n > 0) {
+            expect(ours.subarray(0, n).equals(theirs.subarray(0, n))).toBe(true);
+            expect(decompress(ours.subarray(0, n), input.length)?.equals(input)).toBe(true);
+          }
+        }),
+        { numRuns: 300 },
+      );
+      // A match of every length up to past the longest (264 bytes), with room after it.
+      const noise = Buffer.from(Array.from({ length: 700 }, (_, i) => (i * 7919 + ((i * i) >> 3)) % 251));
+      for (let match = 3; match <= 300; match++) {
+        const copy = Buffer.from(noise.subarray(0, match + 1));
+        copy[match] = (copy[match] as number) ^ 0x55;
+        const input = Buffer.concat([noise.subarray(0, 320), copy, noise.subarray(400, 460)]);
+        // Room for the noise around the match, which does not compress.
+        const room = input.length + 64;
+        const ours = Buffer.alloc(room);
+        const theirs = Buffer.alloc(room);
+        const n = lzfCompress(input, 0, input.length, ours, 0, room);
+        expect(n).toBeGreaterThan(0);
+        expect(n).toBe(referenceLzfCompress(input, theirs, room));
         expect(ours.subarray(0, n).equals(theirs.subarray(0, n))).toBe(true);
-        if (n > 0) expect(decompress(ours.subarray(0, n), length)?.equals(input)).toBe(true);
+        expect(decompress(ours.subarray(0, n), input.length)?.equals(input)).toBe(true);
       }
-    }
-  });
+      // Every length of a few repetitive inputs: the last match ends at the end of the input with
+      // each possible room left (lzf's match extension goes by its own rules there).
+      for (const unit of ['a', 'abc', 'abcdefghijklmnopq', '\x8felement:00\x10']) {
+        for (let length = 1; length <= 700; length++) {
+          const input = latin1(unit.repeat(Math.ceil(length / unit.length) + 1).slice(1, length + 1));
+          const ours = Buffer.alloc(length + 8);
+          const theirs = Buffer.alloc(length + 8);
+          const n = lzfCompress(input, 0, length, ours, 0, length);
+          expect(n).toBe(referenceLzfCompress(input, theirs, length));
+          expect(ours.subarray(0, n).equals(theirs.subarray(0, n))).toBe(true);
+          if (n > 0) expect(decompress(ours.subarray(0, n), length)?.equals(input)).toBe(true);
+        }
+      }
+    });
   }
 
   it('gives the same bytes from either compressor for inputs that make the WebAssembly memory grow, and past its limit', () => {

@@ -4,8 +4,11 @@
  * crc64("123456789") = 0xe9c6d914c4b8d9ca.
  *
  * JavaScript has no fast 64-bit integers, so the register is kept as two 32-bit halves, and the
- * bytes are consumed eight at a time through eight tables ("slicing by 8").
+ * bytes are consumed eight at a time through eight tables ("slicing by 8"); long runs go through
+ * the same loop in WebAssembly.
  */
+import { I32, I64, moduleBytes, op, type Code, type WasmFunction } from '../../util/wasm-module.js';
+
 
 /** The reflected polynomial, as high and low 32-bit halves (0x95ac9329ac4bc9b5). */
 const POLY_HI = 0x95ac9329;
@@ -40,6 +43,87 @@ for (let k = 1; k < 8; k++) {
   }
 }
 
+/**
+ * The same slicing by 8 in WebAssembly, with the register as one 64-bit integer: half the table
+ * loads of the JS loop, and about three times its speed. Memory: the eight tables (16 KB), the
+ * register, then the bytes to feed, copied in up to CHUNK at a time.
+ */
+const REGISTER_AT = 8 * 256 * 8;
+const DATA_AT = 32768;
+const CHUNK = 65536;
+/** Shorter runs stay in JS: copying them in and the call would cost more than they save. */
+const WASM_FROM_BYTES = 256;
+
+// update(p, end)'s parameters and locals.
+const P = 0;
+const END = 1;
+const CRC = 2;
+const LO = 3;
+const HI = 4;
+
+/** The table loads for one 32-bit half: its bytes index tables first, first - 1, … (see update). */
+function fourLookups(half: number, firstTable: number): Code {
+  const tableAt = (k: number): number => k * 256 * 8;
+  return [
+    [op.get(half), op.i32(0xff), op.i32And, op.i32(3), op.i32Shl, op.i64Load(tableAt(firstTable), 3)],
+    [op.get(half), op.i32(5), op.i32ShrU, op.i32(0x7f8), op.i32And, op.i64Load(tableAt(firstTable - 1), 3), op.i64Xor],
+    [op.get(half), op.i32(13), op.i32ShrU, op.i32(0x7f8), op.i32And, op.i64Load(tableAt(firstTable - 2), 3), op.i64Xor],
+    [op.get(half), op.i32(21), op.i32ShrU, op.i32(0x7f8), op.i32And, op.i64Load(tableAt(firstTable - 3), 3), op.i64Xor],
+  ];
+}
+
+/** update(p, end): feeds memory [p, end) to the register at REGISTER_AT. */
+const UPDATE: WasmFunction = {
+  name: 'update',
+  params: [I32, I32],
+  results: [],
+  locals: [I64, I32, I32],
+  body: [
+    [op.i32(REGISTER_AT), op.i64Load(0, 3), op.set(CRC)],
+    op.block(), op.loop(),
+    [op.get(P), op.i32(8), op.i32Add, op.get(END), op.i32GtU, op.brIf(1)],
+    [op.get(CRC), op.get(P), op.i64Load(), op.i64Xor, op.tee(CRC), op.i32WrapI64, op.set(LO)],
+    [op.get(CRC), op.i64(32), op.i64ShrU, op.i32WrapI64, op.set(HI)],
+    fourLookups(LO, 7),
+    fourLookups(HI, 3),
+    op.i64Xor,
+    op.set(CRC),
+    [op.get(P), op.i32(8), op.i32Add, op.set(P), op.br(0)],
+    op.end, op.end,
+    op.block(), op.loop(),
+    [op.get(P), op.get(END), op.i32GeU, op.brIf(1)],
+    [op.get(CRC), op.i32WrapI64, op.get(P), op.i32Load8u(), op.i32Xor, op.i32(0xff), op.i32And, op.i32(3), op.i32Shl, op.i64Load(0, 3)],
+    [op.get(CRC), op.i64(8), op.i64ShrU, op.i64Xor, op.set(CRC)],
+    [op.get(P), op.i32(1), op.i32Add, op.set(P), op.br(0)],
+    op.end, op.end,
+    [op.i32(REGISTER_AT), op.get(CRC), op.i64Store(0, 3)],
+  ],
+};
+
+interface CrcExports {
+  memory: WebAssembly.Memory;
+  update(p: number, end: number): void;
+}
+
+interface CrcModule {
+  update: (p: number, end: number) => void;
+  bytes: Uint8Array;
+  /** The register as two 32-bit words, low first (the platform is little-endian, as V8's targets are). */
+  register: Uint32Array;
+}
+
+let wasm: CrcModule | null = null;
+
+function loadWasm(): CrcModule {
+  const exports = new WebAssembly.Instance(new WebAssembly.Module(moduleBytes([UPDATE], 2))).exports as unknown as CrcExports;
+  const words = new Uint32Array(exports.memory.buffer, 0, 8 * 256 * 2);
+  for (let i = 0; i < 8 * 256; i++) {
+    words[2 * i] = TABLE_LO[i] as number;
+    words[2 * i + 1] = TABLE_HI[i] as number;
+  }
+  return { update: exports.update, bytes: new Uint8Array(exports.memory.buffer), register: new Uint32Array(exports.memory.buffer, REGISTER_AT, 2) };
+}
+
 /** A running CRC-64; feed it with update() and read it with value() or writeLE(). */
 export class Crc64 {
   private lo = 0;
@@ -52,6 +136,7 @@ export class Crc64 {
   }
 
   update(data: Uint8Array, start = 0, end = data.length): this {
+    if (end - start >= WASM_FROM_BYTES) return this.updateWasm(data, start, end);
     let lo = this.lo;
     let hi = this.hi;
     const tlo = TABLE_LO;
@@ -82,6 +167,20 @@ export class Crc64 {
     }
     this.lo = lo >>> 0;
     this.hi = hi >>> 0;
+    return this;
+  }
+
+  private updateWasm(data: Uint8Array, start: number, end: number): this {
+    const crc = (wasm ??= loadWasm());
+    crc.register[0] = this.lo;
+    crc.register[1] = this.hi;
+    for (let p = start; p < end; p += CHUNK) {
+      const n = Math.min(CHUNK, end - p);
+      crc.bytes.set(data.subarray(p, p + n), DATA_AT);
+      crc.update(DATA_AT, DATA_AT + n);
+    }
+    this.lo = crc.register[0] as number;
+    this.hi = crc.register[1] as number;
     return this;
   }
 

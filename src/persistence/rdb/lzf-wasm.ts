@@ -245,18 +245,33 @@ function ready(srcLen: number, dstLen: number): LzfModule {
 }
 
 /**
- * lzf.ts's lzfCompress for inputs up to MAX_INPUT_BYTES: compresses src[srcStart, srcStart +
- * srcLen) into dst from dstStart, in at most dstLen bytes; returns the compressed length, or 0
- * when it would not fit.
+ * Compresses src[srcStart, srcStart + srcLen), srcLen up to MAX_INPUT_BYTES, into the module's
+ * memory, in at most dstLen bytes; returns the compressed length, or 0 when it would not fit.
+ * The output is at lzfModuleMemory()[lzfOutputAt(srcLen)…] until the next call: a writer can
+ * copy it from there once, to where it goes.
  */
-export function lzfCompressWasm(src: Uint8Array, srcStart: number, srcLen: number, dst: Uint8Array, dstStart: number, dstLen: number): number {
+export function lzfCompressInModule(src: Uint8Array, srcStart: number, srcLen: number, dstLen: number): number {
   const lzf = ready(srcLen, dstLen);
-  const input = TABLE_BYTES;
-  const output = TABLE_BYTES + srcLen;
-  lzf.bytes.set(src.subarray(srcStart, srcStart + srcLen), input);
+  lzf.bytes.set(src.subarray(srcStart, srcStart + srcLen), TABLE_BYTES);
   const base = lzf.generation;
   lzf.generation += srcLen + 1;
-  const length = lzf.exports.compress(input, srcLen, output, dstLen, base);
-  if (length > 0) dst.set(lzf.bytes.subarray(output, output + length), dstStart);
+  return lzf.exports.compress(TABLE_BYTES, srcLen, lzfOutputAt(srcLen), dstLen, base);
+}
+
+/** Where lzfCompressInModule wrote the output of an input of srcLen bytes. */
+export function lzfOutputAt(srcLen: number): number {
+  return TABLE_BYTES + srcLen;
+}
+
+/** The module's memory (a view made again when it grows: take it after the call). */
+export function lzfModuleMemory(): Uint8Array {
+  return (instance ??= load()).bytes;
+}
+
+/** lzf.ts's lzfCompress for inputs up to MAX_INPUT_BYTES, into `dst` from dstStart. */
+export function lzfCompressWasm(src: Uint8Array, srcStart: number, srcLen: number, dst: Uint8Array, dstStart: number, dstLen: number): number {
+  const length = lzfCompressInModule(src, srcStart, srcLen, dstLen);
+  const output = lzfOutputAt(srcLen);
+  if (length > 0) dst.set(lzfModuleMemory().subarray(output, output + length), dstStart);
   return length;
 }

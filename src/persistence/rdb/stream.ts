@@ -74,21 +74,39 @@ function writeTime(sink: ByteSink, ms: number): void {
 export function* streamPieces(encoder: StringWriter, sink: ByteSink, stream: Stream): Generator<void, void, void> {
   const nodes = stream.nodeCount;
   sink.len(nodes);
-  const key = Buffer.allocUnsafe(ID_BYTES);
+  for (let next = 0; next < nodes; ) {
+    next = writeNodes(encoder, sink, stream, next);
+    if (next < nodes) yield;
+  }
+  yield* streamTail(encoder, sink, stream);
+}
+
+/** Scratch for a node's key (its master ID, big-endian). */
+const nodeKey = Buffer.allocUnsafe(ID_BYTES);
+
+/**
+ * Writes nodes from `from` until about PIECE_BYTES of listpacks are written; returns the index
+ * of the next node. Kept apart from the generators around it: this loop is what a large
+ * stream's save runs, and a small plain function is optimized sooner and more cheaply.
+ */
+function writeNodes(encoder: StringWriter, sink: ByteSink, stream: Stream, from: number): number {
+  const nodes = stream.nodeCount;
   let written = 0;
-  for (let i = 0; i < nodes; i++) {
-    const node = stream.nodeAt(i);
-    writeIdBytes(key, 0, node);
+  let i = from;
+  while (i < nodes && written < PIECE_BYTES) {
+    const node = stream.nodeAt(i++);
+    writeIdBytes(nodeKey, 0, node);
     // Sixteen bytes: neither an integer nor long enough to compress, written as they are.
     sink.len(ID_BYTES);
-    sink.bytes(key, 0, ID_BYTES);
+    sink.bytes(nodeKey, 0, ID_BYTES);
     encoder.writeBlob(sink, node.lp, 0, node.bytes);
     written += node.bytes;
-    if (written >= PIECE_BYTES && i + 1 < nodes) {
-      written = 0;
-      yield;
-    }
   }
+  return i;
+}
+
+/** What follows the nodes: length, IDs, counters, and the consumer groups. */
+function* streamTail(encoder: StringWriter, sink: ByteSink, stream: Stream): Generator<void, void, void> {
   sink.len(stream.length);
   writeId(sink, stream.lastId);
   writeId(sink, stream.firstId);

@@ -32,6 +32,7 @@ import { writeIntsetHeader } from './intset.js';
 import { ListpackBuilder, listpackEntrySize } from './listpack.js';
 import { stringAsInt } from '../../types/stream/listpack.js';
 import { LzfCompression, lzfCompress } from './lzf.js';
+import { lzfCompressInModule, lzfModuleMemory, lzfOutputAt, MAX_INPUT_BYTES } from './lzf-wasm.js';
 import { ByteSink } from './sink.js';
 import { streamPieces } from './stream.js';
 
@@ -189,6 +190,15 @@ export class ValueEncoder {
   /** Writes the LZF form of src[start, start + n) if it saves at least 4 bytes. */
   private tryCompressed(sink: ByteSink, src: Buffer, start: number, n: number): boolean {
     const limit = n - 4;
+    if (n <= MAX_INPUT_BYTES) {
+      // Compressed in the WebAssembly module's memory, and copied from there once, into the sink.
+      const size = lzfCompressInModule(src, start, n, limit);
+      if (size === 0) return false;
+      writeLzfHeader(sink, size, n);
+      const at = lzfOutputAt(n);
+      sink.bytes(lzfModuleMemory(), at, at + size);
+      return true;
+    }
     if (this.compressed.length < limit) this.compressed = Buffer.allocUnsafe(Math.max(limit, this.compressed.length * 2));
     const size = lzfCompress(src, start, n, this.compressed, 0, limit);
     if (size === 0) return false;
