@@ -125,9 +125,16 @@ export class Client implements ClientConnection {
   constructor(
     readonly id: number,
     readonly server: ClientHost,
-    private readonly socket: Socket,
+    /** The connection's socket: for TLS, the TCP socket until the handshake is done (see handshakeDone). */
+    private socket: Socket,
     /** The path of the Unix socket this client came through, null for TCP (CLIENT LIST flag U). */
     private readonly unixSocket: string | null = null,
+    /**
+     * A TLS connection still in its handshake: Redis makes its client when it accepts the TCP
+     * connection, so it is listed, counted and may be killed meanwhile. Its bytes are TLS's own
+     * until handshakeDone: only its end is watched.
+     */
+    inHandshake = false,
   ) {
     this.viaUnixSocket = unixSocket !== null;
     this.db = server.databases[0] as Database;
@@ -139,12 +146,37 @@ export class Client implements ClientConnection {
     this.addr = unixSocket === null ? formatAddress(socket.remoteAddress, socket.remotePort) : `${unixSocket}:0`;
     this.laddr = unixSocket === null ? formatAddress(socket.localAddress, socket.localPort) : `${unixSocket}:0`;
     socket.setNoDelay(true);
+    if (inHandshake) socket.on('close', () => this.onClose());
+    else this.serve(socket);
+    this.updateMemoryUsage();
+  }
+
+  /** Reads commands from `socket` and writes replies to it. */
+  private serve(socket: Socket): void {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.onClose());
     socket.on('close', () => this.onClose());
     // A big reply written out: its memory is given back (Redis measures after each write).
     socket.on('drain', () => this.updateMemoryUsage());
-    this.updateMemoryUsage();
+  }
+
+  /**
+   * The TLS handshake is done: the client goes on over the TLS socket, with the id, age and
+   * idle time it had since the TCP connection was accepted (Redis's client is the same one).
+   */
+  handshakeDone(socket: Socket): void {
+    this.socket = socket;
+    this.serve(socket);
+  }
+
+  /**
+   * The client leaves the server's lists while its connection is closed by someone else (a TLS
+   * connection refused after its handshake: an alert or Redis's DENIED error is written first).
+   */
+  release(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.server.clientClosed(this);
   }
 
   /** CLIENT NO-EVICT: a client with it on is never disconnected by maxmemory-clients. */
