@@ -55,6 +55,9 @@ export function queryBufferCapacity(held: number, trimmed: boolean, bigArgCapaci
   return sdsRoomFor(held < 1024 * 1024 ? 2 * held : held + 1024 * 1024);
 }
 
+/** The room of a query buffer never read into (sdsempty(): jemalloc's smallest class less the header). */
+export const EMPTY_QUERY_BUFFER_ROOM = sdsRoomFor(0);
+
 /** The query buffer's room after a first read (20474 with jemalloc), and its allocation. */
 const FIRST_READ_CAPACITY = sdsRoomFor(IOBUF_LEN);
 const FIRST_READ_ALLOCATION = mallocSize(FIRST_READ_CAPACITY + sdsOverhead(FIRST_READ_CAPACITY));

@@ -12,7 +12,7 @@ import type { TrackingState } from '../pubsub/tracking.js';
 import { isSubscribed } from '../pubsub/registry.js';
 import { coarseNow } from '../keyspace/access.js';
 import {
-  OutputBufferModel, ReplyBufferModel, argvBytes, argvSlots, clientInputMemory, clientMemoryFigures, clientTotalMemory, queryBufferCapacity, type ClientMemoryState,
+  EMPTY_QUERY_BUFFER_ROOM, OutputBufferModel, ReplyBufferModel, argvBytes, argvSlots, clientInputMemory, clientMemoryFigures, clientTotalMemory, queryBufferCapacity, type ClientMemoryState,
 } from './client-memory.js';
 import type { ClientsMemory } from './clients-memory.js';
 
@@ -116,17 +116,25 @@ export class Client implements ClientConnection {
   /** A command that could not run yet (CLIENT PAUSE), run first when resumed. */
   private postponed: string[] | null = null;
   /**
-   * Whether the query buffer Redis would hold has no spare room: nothing read yet, or trimmed by
-   * the cron after the client stayed idle (CLIENT LIST qbuf-free=0 until the next read).
+   * The query buffer Redis would hold, for its figures: 'empty' before the first read (sdsempty's
+   * few bytes of room: CLIENT LIST qbuf-free=4), 'trimmed' by the cron after the client stayed
+   * idle (no spare room until the next read), else 'in use'.
    */
-  queryBufferTrimmed = true;
+  queryBufferState: 'empty' | 'in use' | 'trimmed' = 'empty';
 
   constructor(
     readonly id: number,
     readonly server: ClientHost,
-    private readonly socket: Socket,
+    /** The connection's socket: for TLS, the TCP socket until the handshake is done (see handshakeDone). */
+    private socket: Socket,
     /** The path of the Unix socket this client came through, null for TCP (CLIENT LIST flag U). */
     private readonly unixSocket: string | null = null,
+    /**
+     * A TLS connection still in its handshake: Redis makes its client when it accepts the TCP
+     * connection, so it is listed, counted and may be killed meanwhile. Its bytes are TLS's own
+     * until handshakeDone: only its end is watched.
+     */
+    inHandshake = false,
   ) {
     this.viaUnixSocket = unixSocket !== null;
     this.db = server.databases[0] as Database;
@@ -138,12 +146,37 @@ export class Client implements ClientConnection {
     this.addr = unixSocket === null ? formatAddress(socket.remoteAddress, socket.remotePort) : `${unixSocket}:0`;
     this.laddr = unixSocket === null ? formatAddress(socket.localAddress, socket.localPort) : `${unixSocket}:0`;
     socket.setNoDelay(true);
+    if (inHandshake) socket.on('close', () => this.onClose());
+    else this.serve(socket);
+    this.updateMemoryUsage();
+  }
+
+  /** Reads commands from `socket` and writes replies to it. */
+  private serve(socket: Socket): void {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', () => this.onClose());
     socket.on('close', () => this.onClose());
     // A big reply written out: its memory is given back (Redis measures after each write).
     socket.on('drain', () => this.updateMemoryUsage());
-    this.updateMemoryUsage();
+  }
+
+  /**
+   * The TLS handshake is done: the client goes on over the TLS socket, with the id, age and
+   * idle time it had since the TCP connection was accepted (Redis's client is the same one).
+   */
+  handshakeDone(socket: Socket): void {
+    this.socket = socket;
+    this.serve(socket);
+  }
+
+  /**
+   * The client leaves the server's lists while its connection is closed by someone else (a TLS
+   * connection refused after its handshake: an alert or Redis's DENIED error is written first).
+   */
+  release(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.server.clientClosed(this);
   }
 
   /** CLIENT NO-EVICT: a client with it on is never disconnected by maxmemory-clients. */
@@ -162,7 +195,7 @@ export class Client implements ClientConnection {
     if (this.closed) return;
     this.server.stats.netInputBytes += chunk.length;
     this.lastInteraction = coarseNow();
-    this.queryBufferTrimmed = false;
+    this.queryBufferState = 'in use';
     this.parser.feed(chunk);
     // The limit's smallest setting is 1mb: below that no lookup is needed.
     if (this.parser.pending > MIN_QUERY_BUFFER_LIMIT && this.parser.pending > this.server.config.getNumber('client-query-buffer-limit')) {
@@ -345,7 +378,7 @@ export class Client implements ClientConnection {
     // Redis keeps the argv of a command that runs, waits on keys or waits for a pause to end.
     const heldArgv = runningArgv ?? this.blocked?.argv ?? this.postponed;
     state.queryBuffer = queryBuffer;
-    state.queryBufferCapacity = queryBufferCapacity(queryBuffer, this.queryBufferTrimmed, parser.bigArgCapacity);
+    state.queryBufferCapacity = this.queryBufferState === 'empty' ? EMPTY_QUERY_BUFFER_ROOM : queryBufferCapacity(queryBuffer, this.queryBufferState === 'trimmed', parser.bigArgCapacity);
     state.argvBytes = heldArgv === null ? parser.partialArgBytes : argvBytes(heldArgv);
     state.argvCount = heldArgv === null ? parser.partialArgCount : heldArgv.length;
     state.argvSlots = heldArgv === null ? argvSlots(parser.partialArgTotal, state.argvCount) : heldArgv.length;
@@ -561,9 +594,9 @@ export class Client implements ClientConnection {
   }
 
   trimIdleQueryBuffer(nowSeconds: number): void {
-    if (this.queryBufferTrimmed || nowSeconds - Math.floor(this.lastInteraction / 1000) <= 2) return;
+    if (this.queryBufferState !== 'in use' || nowSeconds - Math.floor(this.lastInteraction / 1000) <= 2) return;
     const held = this.parser.pending;
-    if (queryBufferCapacity(held, false, this.parser.bigArgCapacity) - held > 4096) this.queryBufferTrimmed = true;
+    if (queryBufferCapacity(held, false, this.parser.bigArgCapacity) - held > 4096) this.queryBufferState = 'trimmed';
   }
 
   /** CLIENT LIST flags=, in Redis's order. */

@@ -145,8 +145,8 @@ export interface TlsListenerHooks {
   admitConnection(raw: net.Socket): boolean;
   /** A connection finished its handshake. */
   onSocket(socket: tls.TLSSocket): void;
-  /** A peer failed the handshake (a plain-text client, no certificate); Node drops it. */
-  onHandshakeError(err: Error): void;
+  /** A peer failed the handshake (a plain-text client, a peer gone, or a connection the server closed); Node drops it. */
+  onHandshakeError(err: Error, socket: tls.TLSSocket): void;
 }
 
 /**
@@ -166,7 +166,7 @@ export function listenOnTls(host: string, port: number, options: tls.TlsOptions,
       }
       for (const start of startHandshake) start.call(server, raw);
     });
-    server.on('tlsClientError', (err: Error) => hooks.onHandshakeError(err));
+    server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => hooks.onHandshakeError(err, socket));
     server.once('error', reject);
     server.listen({ host, port, ipv6Only: host.includes(':') }, () => {
       server.off('error', reject);

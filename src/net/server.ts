@@ -160,7 +160,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
       config,
       log,
       admitsConnection: () => this.admitsConnection(),
-      accept: (socket) => this.accept(socket, null, true),
+      clientInHandshake: (raw) => this.createClient(raw, null, true),
+      handshakeDone: (client, socket) => this.handshakeDone(client, socket),
     });
     const count = config.getNumber('databases');
     for (let i = 0; i < count; i++) this.databases.push(new Database(i, this, this.stats));
@@ -594,31 +595,22 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
    * Whether a TLS connection may start its handshake (Redis's acceptCommonHandler): not while
    * shutting down, nor with maxclients reached. Redis checks maxclients before the handshake, so
    * it can write nothing (there are no keys yet): the refused TLS client is dropped, and counted
-   * as rejected. Connections still in their handshake count as clients, as in Redis.
+   * as rejected. Connections still in their handshake are clients already (see createClient).
    */
   private admitsConnection(): boolean {
     if (this.closing !== null) return false;
-    if (this.connectionCount() < this.config.getNumber('maxclients')) return true;
+    if (this.clients.size < this.config.getNumber('maxclients')) return true;
     this.stats.rejectedConnections++;
     return false;
   }
 
-  /** Clients plus TLS connections still in their handshake (Redis has created a client for those already). */
-  private connectionCount(): number {
-    return this.clients.size + this.tls.handshaking;
-  }
-
-  /**
-   * A new connection; `unixSocket` is the path of the Unix socket it came through, if it did.
-   * A TLS connection arrives once its handshake is done, having passed maxclients before it
-   * (`admitted`); protected mode is checked now, as Redis checks it after the handshake.
-   */
-  private accept(socket: net.Socket, unixSocket: string | null = null, admitted = false): void {
+  /** A new plain connection; `unixSocket` is the path of the Unix socket it came through, if it did. */
+  private accept(socket: net.Socket, unixSocket: string | null = null): void {
     if (this.closing !== null) {
       socket.destroy();
       return;
     }
-    if (!admitted && this.connectionCount() >= this.config.getNumber('maxclients')) {
+    if (this.clients.size >= this.config.getNumber('maxclients')) {
       this.stats.rejectedConnections++;
       // Closed once the error is written, as Redis does: a refused peer's unread bytes cannot hold it open.
       socket.end('-ERR max number of clients reached\r\n', () => socket.destroy());
@@ -632,10 +624,40 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     }
     // Redis counts only the connections it accepts (not those refused above) in total_connections_received.
     this.stats.totalConnectionsReceived++;
-    const client = new Client(this.nextClientId++, this, socket, unixSocket);
+    this.createClient(socket, unixSocket, false);
+  }
+
+  /**
+   * The client of a connection, listed from now on. A TLS connection gets its client when its
+   * handshake starts (`inHandshake`, on its TCP socket), as Redis creates it at accept: CLIENT
+   * LIST, INFO connected_clients, CLIENT KILL and timeout see it meanwhile.
+   */
+  private createClient(socket: net.Socket, unixSocket: string | null, inHandshake: boolean): Client {
+    const client = new Client(this.nextClientId++, this, socket, unixSocket, inHandshake);
     this.clients.set(client.id, client);
     const keepalive = this.config.getNumber('tcp-keepalive');
     if (keepalive > 0) socket.setKeepAlive(true, keepalive * 1000);
+    return client;
+  }
+
+  /**
+   * A TLS client's handshake is done. Redis checks protected mode now (its clientAcceptHandler),
+   * and only now counts the connection in total_connections_received.
+   */
+  private handshakeDone(client: Client, socket: net.Socket): void {
+    if (this.closing !== null) {
+      client.release();
+      socket.destroy();
+      return;
+    }
+    if (this.deniedByProtectedMode(socket)) {
+      this.stats.rejectedConnections++;
+      client.release();
+      socket.end(`-${PROTECTED_MODE_DENIED}\r\n`, () => socket.destroy());
+      return;
+    }
+    this.stats.totalConnectionsReceived++;
+    client.handshakeDone(socket);
   }
 
   private deniedByProtectedMode(socket: net.Socket): boolean {

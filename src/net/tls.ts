@@ -5,6 +5,7 @@ import type net from 'node:net';
 import tls from 'node:tls';
 import type { Config } from '../config/config.js';
 import type { Logger } from '../log.js';
+import type { Client } from './client.js';
 import { ALERT, alertForVerifyError, fatalAlertRecord } from './tls-alert.js';
 import { listenOnTls, openListeners, type Listener, type ListenerHost, type OpenedListeners } from './listeners.js';
 
@@ -177,14 +178,45 @@ export function logTlsError(log: Logger, err: unknown): void {
   log.warn((err as Error).message);
 }
 
-/** What the TLS side needs of the server: whether a connection may start, where accepted clients go, and the log. */
+/** What the TLS side needs of the server: whether a connection may start, its client, and the log. */
 export interface TlsHost {
   readonly config: Config;
   readonly log: Logger;
   /** maxclients and shutdown, checked before the handshake as Redis does. */
   admitsConnection(): boolean;
-  accept(socket: tls.TLSSocket): void;
+  /**
+   * A connection starts its handshake: its client is made now, on the TCP socket (Redis's
+   * createClient at accept), listed by CLIENT LIST, counted, and killable meanwhile.
+   */
+  clientInHandshake(raw: net.Socket): Client;
+  /** The handshake is done and the client's certificate accepted: the client goes on over `socket`. */
+  handshakeDone(client: Client, socket: tls.TLSSocket): void;
 }
+
+/** A connection in its handshake: its TCP socket, its client, and whether the server closed it. */
+interface HandshakeEntry {
+  readonly raw: net.Socket;
+  readonly client: Client;
+  rawClosed: boolean;
+  closedByServer: boolean;
+}
+
+/**
+ * What Redis logs of a failed handshake (OpenSSL 3's ERR_error_string_n): `error:<code>:<library>::<reason>`.
+ * Node's message of an OpenSSL error holds the same parts, with the function and source file
+ * besides; a peer gone before the handshake ended is OpenSSL's unexpected EOF to Redis.
+ */
+export function openSslReason(err: Error): string {
+  const parts = /error:([0-9A-Fa-f]{8}):([^:]*):[^:]*:([^:\n]*)/.exec(err.message);
+  if (parts !== null) return `error:${parts[1] as string}:${parts[2] as string}::${parts[3] as string}`;
+  if ((err as NodeJS.ErrnoException).code === 'ECONNRESET') return UNEXPECTED_EOF;
+  return err.message;
+}
+
+/** OpenSSL 3's texts for the failures Redis logs most (Redis 7.0 on Debian's OpenSSL 3). */
+const UNEXPECTED_EOF = 'error:0A000126:SSL routines::unexpected eof while reading';
+const NO_CERTIFICATE = 'error:0A0000C7:SSL routines::peer did not return a certificate';
+const VERIFY_FAILED = 'error:0A000086:SSL routines::certificate verify failed';
 
 /** A TCP connection by its two ends: the same for the raw socket and the TLS socket over it. */
 function connectionKey(socket: net.Socket): string {
@@ -200,8 +232,10 @@ export class TlsEndpoint {
   readonly listeners: Listener[] = [];
   port = 0;
   private options: tls.TlsOptions | null = null;
-  /** Connections admitted and still in their handshake (their TCP sockets), by connectionKey. */
-  private readonly inHandshake = new Map<string, net.Socket>();
+  /** Connections admitted and still in their handshake (their TCP sockets and clients), by connectionKey. */
+  private readonly inHandshake = new Map<string, HandshakeEntry>();
+  /** The same, by TCP socket, kept after the close: what a failed handshake is told by (see handshakeFailed). */
+  private readonly handshakesByRaw = new WeakMap<net.Socket, HandshakeEntry>();
   /** SERVER_TRAFFIC_SECRET_0 of TLS 1.3 connections in their handshake: what a refusal's alert is sealed with. */
   private readonly trafficSecrets = new WeakMap<tls.TLSSocket, Buffer>();
   private readonly onKeylog = (line: Buffer, socket: tls.TLSSocket): void => {
@@ -252,7 +286,7 @@ export class TlsEndpoint {
       listen: (address, at) => listenOnTls(address, at, options, {
         admitConnection: (raw) => this.startHandshake(raw),
         onSocket: (socket) => this.admit(socket),
-        onHandshakeError: (err) => this.host.log.debug(`Error accepting a client connection: ${err.message}`),
+        onHandshakeError: (err, socket) => this.handshakeFailed(err, socket),
       }),
       log: this.host.log,
     };
@@ -274,34 +308,56 @@ export class TlsEndpoint {
     await Promise.all(closing);
   }
 
-  /** How many admitted connections have not finished their handshake. */
-  get handshaking(): number {
-    return this.inHandshake.size;
-  }
-
   private startHandshake(raw: net.Socket): boolean {
     if (!this.host.admitsConnection()) return false;
     const key = connectionKey(raw);
-    this.inHandshake.set(key, raw);
-    raw.once('close', () => {
-      if (this.inHandshake.get(key) === raw) this.inHandshake.delete(key);
+    const entry: HandshakeEntry = { raw, client: this.host.clientInHandshake(raw), rawClosed: false, closedByServer: false };
+    this.inHandshake.set(key, entry);
+    this.handshakesByRaw.set(raw, entry);
+    // Ahead of the client's own listener: a client closed before its socket's close event was
+    // closed by the server (CLIENT KILL, timeout), not by the peer.
+    raw.prependOnceListener('close', () => {
+      entry.rawClosed = true;
+      entry.closedByServer = entry.client.closed;
+      if (this.inHandshake.get(key) === entry) this.inHandshake.delete(key);
     });
     return true;
   }
 
   private admit(socket: tls.TLSSocket): void {
     const key = connectionKey(socket);
-    const raw = this.inHandshake.get(key);
+    const entry = this.inHandshake.get(key);
     this.inHandshake.delete(key);
     const secret = this.trafficSecrets.get(socket);
     this.trafficSecrets.delete(socket);
-    const alert = clientRefusalAlert(this.host.config.format('tls-auth-clients'), socket);
-    if (alert === null) {
-      this.host.accept(socket);
+    // Killed (CLIENT KILL, timeout) in the very turn its handshake ended: nothing left to serve.
+    if (entry === undefined || entry.client.closed) {
+      socket.destroy();
       return;
     }
-    this.host.log.debug(`Error accepting a client connection: ${String(socket.authorizationError ?? 'no certificate')}`);
-    this.refuse(socket, raw, fatalAlertRecord(alert, socket.getProtocol(), socket.getCipher()?.standardName, secret));
+    const alert = clientRefusalAlert(this.host.config.format('tls-auth-clients'), socket);
+    if (alert === null) {
+      this.host.handshakeDone(entry.client, socket);
+      return;
+    }
+    // Redis's client is freed with the failed handshake; OpenSSL's reason is logged as a warning.
+    entry.client.release();
+    this.host.log.warn(`Error accepting a client connection: ${alert === ALERT.handshakeFailure || alert === ALERT.certificateRequired ? NO_CERTIFICATE : VERIFY_FAILED}`);
+    this.refuse(socket, entry.raw, fatalAlertRecord(alert, socket.getProtocol(), socket.getCipher()?.standardName, secret));
+  }
+
+  /**
+   * A handshake failed (garbage, a peer gone, a protocol refused): its client goes with the TCP
+   * socket's close. Redis logs the failure as a warning, unless the server closed the
+   * connection itself (CLIENT KILL, timeout), which Node reports as a failure too.
+   */
+  private handshakeFailed(err: Error, socket: tls.TLSSocket): void {
+    // Node keeps the TCP socket under the TLS one as _parent.
+    const raw = (socket as unknown as { _parent?: net.Socket })._parent;
+    const entry = raw === undefined ? undefined : this.handshakesByRaw.get(raw);
+    // Before its socket's close event, a closed client can only have been closed by the server.
+    if (entry !== undefined && (entry.rawClosed ? entry.closedByServer : entry.client.closed)) return;
+    this.host.log.warn(`Error accepting a client connection: ${openSslReason(err)}`);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OutputBufferModel, ReplyBufferModel, argvSlots, clientMemoryFigures, queryBufferCapacity } from '../../src/net/client-memory.js';
+import { EMPTY_QUERY_BUFFER_ROOM, OutputBufferModel, ReplyBufferModel, argvSlots, clientMemoryFigures, queryBufferCapacity } from '../../src/net/client-memory.js';
 import { mallocSize } from '../../src/server/memory.js';
 
 describe('CLIENT LIST memory figures', () => {
@@ -27,6 +27,13 @@ describe('CLIENT LIST memory figures', () => {
       qbufFree: 20448,
       multiMem: 0,
       totMem: 37658,
+    });
+    // A client that has read nothing yet: Redis 7.0.15 shows qbuf=0 qbuf-free=4 (sdsempty's room) tot-mem=17160.
+    expect(EMPTY_QUERY_BUFFER_ROOM).toBe(4);
+    expect(clientMemoryFigures({ ...base, queryBuffer: 0, queryBufferCapacity: EMPTY_QUERY_BUFFER_ROOM, argvBytes: 0, argvCount: 0 })).toEqual({
+      qbufFree: 4,
+      multiMem: 0,
+      totMem: 17160,
     });
     // WATCH q, MULTI, SET aaaa bbbbbbbb, GET aaaa: multi-mem=62, and 2 queued commands plus a watched key in tot-mem.
     const multi = clientMemoryFigures({
