@@ -2,19 +2,23 @@
 #   docker build -t nodis .
 #   docker run -p 6379:6379 -v nodis-data:/data nodis
 # Arguments after the image name replace the default flags, as with redis-server:
-#   docker run nodis node /app/bin/nodis-server /data/redis.conf --port 6380
+#   docker run -v ./redis.conf:/etc/nodis/redis.conf:ro nodis node /app/bin/nodis-server /etc/nodis/redis.conf
+
+# The base image: Docker Hub's node:24-slim. (The project's test of the image builds it on a
+# local stand-in, scripts/docker-test-base.sh, where Docker Hub cannot be reached.)
+ARG NODE_IMAGE=node:24-slim
 
 # ---- dependencies (production only: tsx runs the TypeScript sources, so there is no build step)
 # --ignore-scripts: our `prepare` (type declarations for embedding) has nothing to do here and its
 # script is not copied; esbuild's postinstall only double-checks the binary that npm installs anyway.
-FROM node:24-slim AS deps
+FROM ${NODE_IMAGE} AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 
 # ---- runtime
 # Node 24: the LTS release maintained longest (20 reached its end of life in April 2026).
-FROM node:24-slim
+FROM ${NODE_IMAGE}
 ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=deps /app/node_modules ./node_modules
