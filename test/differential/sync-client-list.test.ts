@@ -140,6 +140,12 @@ describe.skipIf(!hasOracle)('the client of redis-cli --rdb in CLIENT LIST', () =
     expect(both.map((r) => r.nodis)).toEqual(both.map((r) => r.redis));
   });
 
+  it('PSYNC with an offset that is not an integer is refused, and the connection stays usable', async () => {
+    const results = await pair.run([['REPLCONF', 'rdb-only', '1'], ['PSYNC', '?', 'abc'], ['PSYNC', '?', '99999999999999999999'], ['PSYNC', '?', '1.5'], ['PING']]);
+    expect(results.map((r) => r.nodis)).toEqual(results.map((r) => r.redis));
+    expect(results[1]?.redis).toBe('-ERR value is not an integer or out of range\r\n');
+  });
+
   it('PSYNC answers +FULLRESYNC as the snapshot starts, before the snapshot is written', { timeout: 30_000 }, async () => {
     const early = async (port: number): Promise<string> =>
       (await withSlowSnapshot(port, ['PSYNC', '?', '-1'], '5000', async (syncer) => {

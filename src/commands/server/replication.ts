@@ -6,10 +6,10 @@
  */
 import { open, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { RedisError, ERR_SYNTAX } from '../../errors.js';
+import { RedisError, ERR_NOT_INTEGER, ERR_SYNTAX } from '../../errors.js';
 import { backgroundJobRunning, rdbWriter } from '../../persistence/index.js';
 import { nextKeyChangeListenerRelease } from '../../keyspace/database.js';
-import { getLongLong } from '../../util/parse.js';
+import { getLongLong, parseLongLong } from '../../util/parse.js';
 import { connectionOf } from '../core/checks.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
 import { replicationId } from './info.js';
@@ -112,11 +112,17 @@ const REPLICA_KEEPALIVE_MS = 1000;
  * SYNC and PSYNC after REPLCONF rdb-only 1: the snapshot as a bulk transfer, its length first,
  * its bytes streamed from the file as the socket takes them; then the connection closes.
  */
-async function fullSync(ctx: CommandContext, fullResync: boolean): Promise<void> {
+async function fullSync(ctx: CommandContext, psyncOffset: string | null): Promise<void> {
   const connection = connectionOf(ctx);
+  const fullResync = psyncOffset !== null;
   // The snapshot must be all that follows: Redis refuses a SYNC pipelined behind commands whose
   // replies are not written yet (REPLCONF's +OK among them), as it does before anything else here.
   if (connection.hasPendingOutput()) throw new RedisError('ERR SYNC and PSYNC are invalid with pending output');
+  // PSYNC's offset must be an integer, though a full resync never uses it (Redis checks it next).
+  if (psyncOffset !== null && parseLongLong(psyncOffset) === null) {
+    ctx.server.log.warn(`Replica ${ctx.addr} asks for synchronization but with a wrong offset`);
+    throw new RedisError(ERR_NOT_INTEGER);
+  }
   if (!rdbOnly.has(ctx)) throw new RedisError(ERR_NOT_A_MASTER);
   // A replica from the request on, as Redis marks it before its BGSAVE starts.
   connection.replica = true;
@@ -164,11 +170,12 @@ async function fullSync(ctx: CommandContext, fullResync: boolean): Promise<void>
 }
 
 function sync(ctx: CommandContext): Promise<void> {
-  return fullSync(ctx, false);
+  return fullSync(ctx, null);
 }
 
-function psync(ctx: CommandContext): Promise<void> {
-  return fullSync(ctx, true);
+/** PSYNC replicationid offset */
+function psync(ctx: CommandContext, argv: string[]): Promise<void> {
+  return fullSync(ctx, argv[2] as string);
 }
 
 export const commands: CommandCode[] = [
