@@ -131,9 +131,9 @@ export class Database {
   avgTtl = 0;
   /**
    * Per key, the LRU clock of its last access or its LFU record (see access.ts): OBJECT
-   * IDLETIME/FREQ and eviction. A value that is an object (a collection, a mutable string)
-   * holds its key's record itself (`access`, 8 bytes) and has no entry here (a map entry costs
-   * 28 bytes and more); only plain strings have theirs here. The record follows the key when
+   * IDLETIME/FREQ and eviction. A value that is an object (a collection, a mutable string, a
+   * counter INCR made) holds its key's record itself (`access`, 8 bytes) and has no entry
+   * here (a map entry costs 28 bytes and more); only plain strings have theirs here. The record follows the key when
    * its value changes between the two (put). Entries leave with their keys.
    */
   accessClock = new Map<string, number>();
@@ -316,7 +316,7 @@ export class Database {
   /**
    * Puts a new plain string in place of the plain string `old` of a key the caller has just found
    * with lookupWrite (which expired it if due, let a running save copy it and touched it): INCR's
-   * result. The TTL and the access record stay, as with Redis's in-place increment, and the key is
+   * result beyond 2^53 (a smaller one is kept as an IntegerString). The TTL and the access record stay, as with Redis's in-place increment, and the key is
    * signalled as modified; what set() does besides is already done or cannot apply to a key that exists.
    */
   replaceString(key: string, old: string, value: string): void {

@@ -11,7 +11,7 @@ import type { Database } from './database.js';
 /**
  * The key's string value as its MutableString, zero-padded to at least `minLength` bytes:
  * `current` is what db.lookupWrite found (the caller has checked it is a string). A plain
- * string is converted and stored in its place (unsignalled: its content is the same); a
+ * string (or INCR's IntegerString) is converted and stored in its place (unsignalled: its content is the same); a
  * missing key is added (Redis's dbAdd: the 'new' event, no modification signal). Changes to
  * the result are changes to the key: the caller signals them (db.signalModifiedKey), notifies
  * and counts dirty. Growth is counted in used_memory as it happens.
@@ -21,7 +21,7 @@ export function writableString(db: Database, key: string, current: StringValue |
     current.growTo(minLength);
     return current;
   }
-  const text = current ?? '';
+  const text = current === undefined ? '' : typeof current === 'string' ? current : current.toString();
   const value = MutableString.fromString(text, Math.max(minLength, text.length));
   value.growTo(minLength);
   if (current === undefined) db.add(key, value);

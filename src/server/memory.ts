@@ -3,6 +3,7 @@ import { REPLY_CHUNK_BYTES } from '../protocol/reply.js';
 import { stringBytes } from '../types/heap-size.js';
 import { isIntEncodable, valueBytes, type Value } from '../types/value.js';
 import type { MutableString } from '../types/mutable-string.js';
+import { IntegerString } from '../types/integer-string.js';
 import type { Database } from '../keyspace/database.js';
 import { Stream } from '../types/stream/index.js';
 import { List } from '../types/list.js';
@@ -43,8 +44,9 @@ function sdsSize(len: number): number {
 }
 
 /** What Redis would allocate for a string value, robj included (int, embstr or raw encoding). */
-function redisStringSize(s: string | MutableString): number {
-  // A string changed in place is raw (sds), as Redis's after SETBIT/APPEND.
+function redisStringSize(s: string | MutableString | IntegerString): number {
+  // A string changed in place is raw (sds), as Redis's after SETBIT/APPEND; INCR's is int.
+  if (s instanceof IntegerString) return ROBJ;
   if (typeof s !== 'string') return ROBJ + sdsSize(s.length);
   if (isIntEncodable(s)) return ROBJ;
   if (s.length <= 44) return mallocSize(ROBJ + 3 + s.length + 1);

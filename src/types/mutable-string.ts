@@ -15,6 +15,7 @@
  * (then db.signalModifiedKey, the notification and server.dirty, as for any write).
  */
 import { objectBytes, stringBytes, type SizeAccount } from './heap-size.js';
+import type { IntegerString } from './integer-string.js';
 
 /**
  * What a Buffer costs beyond its bytes: the Uint8Array and ArrayBuffer objects and the backing
@@ -175,8 +176,8 @@ function flat(s: string): string {
   return bytes.latin1Slice(0, bytes.length);
 }
 
-/** A string value in either form. */
-export type StringValue = string | MutableString;
+/** A string value in any form. */
+export type StringValue = string | MutableString | IntegerString;
 
 /** A string value as a latin1 JS string (a mutable one is copied: O(n)). */
 export function stringValueText(value: StringValue): string {

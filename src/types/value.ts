@@ -4,6 +4,7 @@
  * Collections are objects that carry their type and report their encoding.
  */
 import { stringBytes, type SizeAccount } from './heap-size.js';
+import type { IntegerString } from './integer-string.js';
 import type { MutableString } from './mutable-string.js';
 
 export type ValueType = 'string' | 'list' | 'set' | 'zset' | 'hash' | 'stream';
@@ -40,10 +41,11 @@ export interface CollectionValue {
 }
 
 /**
- * A string value is a plain string, or a MutableString (mutable-string.ts) while it is being
- * changed in place: both have type 'string' (`isStringValue` tells either).
+ * A string value is a plain string, a MutableString (mutable-string.ts) while it is being
+ * changed in place, or an IntegerString (integer-string.ts) that INCR made: all have type
+ * 'string' (`isStringValue` tells any).
  */
-export type Value = string | MutableString | CollectionValue;
+export type Value = string | MutableString | IntegerString | CollectionValue;
 
 /** What a value takes in V8's heap: a string's own bytes, a collection's or mutable string's `bytes`. */
 export function valueBytes(value: Value): number {
@@ -51,7 +53,7 @@ export function valueBytes(value: Value): number {
 }
 
 /** Whether a value is a string, plain or mutable. */
-export function isStringValue(value: Value): value is string | MutableString {
+export function isStringValue(value: Value): value is string | MutableString | IntegerString {
   return typeof value === 'string' || value.type === 'string';
 }
 
@@ -90,9 +92,12 @@ export function isIntEncodable(s: string): boolean {
   return big >= LONG_MIN && big <= LONG_MAX;
 }
 
-/** OBJECT ENCODING of a string value (one changed in place is 'raw', as Redis's sds after SETBIT/APPEND). */
-export function stringEncoding(s: string | MutableString): 'int' | 'embstr' | 'raw' {
-  if (typeof s !== 'string') return 'raw';
+/**
+ * OBJECT ENCODING of a string value (one changed in place is 'raw', as Redis's sds after
+ * SETBIT/APPEND; INCR's result 'int').
+ */
+export function stringEncoding(s: string | MutableString | IntegerString): 'int' | 'embstr' | 'raw' {
+  if (typeof s !== 'string') return s.encoding();
   if (isIntEncodable(s)) return 'int';
   return s.length <= 44 ? 'embstr' : 'raw';
 }

@@ -83,6 +83,8 @@ export function memoryDatasets(scale = 1): MemoryDataset[] {
     stringKeys(`strings: ${many} keys, 16-byte values`, n(M), (j) => `value:${pad(j, 10)}`),
     stringKeys(`strings: ${many} keys, integer values`, n(M), (j) => String(j * 7 + 1000)),
     stringKeys(`strings: ${tenth} keys, 1 KB values`, n(M / 10), kilobyteValue, 10),
+    // INCR's results are kept as integers (types/integer-string.ts), counted as such.
+    perKey(`strings: ${many} counters made by INCRBY`, n(M), (j) => ['INCRBY', `key:${pad(j)}`, String(j * 7 + 1000)]),
     BIG_STRING,
     // A string written bit by bit is a MutableString: a Buffer and its spare capacity.
     // (Up to 64 bytes its bytes are a small string, beyond that a Buffer.)

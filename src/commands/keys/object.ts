@@ -1,5 +1,6 @@
 import { RedisError } from '../../errors.js';
 import { currentLruClock, idleTimeMs, lfuDecayed, LFU_INIT_VAL } from '../../keyspace/access.js';
+import { IntegerString } from '../../types/integer-string.js';
 import { isIntEncodable, stringEncoding, type Value } from '../../types/value.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
 import { helpSubcommand } from '../core/help.js';
@@ -47,8 +48,11 @@ function refcount(ctx: CommandContext, argv: string[]): void {
 }
 
 function isSharedInteger(ctx: CommandContext, value: Value): boolean {
-  if (typeof value !== 'string' || !isIntEncodable(value) || value.length > 4 || value.charCodeAt(0) === 45) return false;
-  if (Number(value) >= SHARED_INTEGERS) return false;
+  if (value instanceof IntegerString) {
+    if (value.integer < 0 || value.integer >= SHARED_INTEGERS) return false;
+  } else if (typeof value !== 'string' || !isIntEncodable(value) || value.length > 4 || value.charCodeAt(0) === 45 || Number(value) >= SHARED_INTEGERS) {
+    return false;
+  }
   const config = ctx.server.config;
   if (config.getNumber('maxmemory') === 0) return true;
   const policy = config.getString('maxmemory-policy');

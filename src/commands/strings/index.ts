@@ -4,6 +4,7 @@ import { addLongDouble, formatLongDoubleHuman, parseLongDouble, type LongDouble 
 import { parseSetExpireTime } from '../args/expire.js';
 import { lcs } from './lcs.js';
 import type { StringValue } from '../../types/mutable-string.js';
+import { IntegerString } from '../../types/integer-string.js';
 import { isStringValue } from '../../types/value.js';
 import { writableString } from '../../keyspace/string-values.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
@@ -351,37 +352,63 @@ function getIncrement(text: string): number | bigint {
 }
 
 /**
- * Redis's incrDecrCommand. Numbers are used while everything stays within 2^53; beyond that
- * the sum is done in BigInt and checked against the signed 64-bit range.
+ * Redis's incrDecrCommand. Numbers are used while everything stays within 2^53, and the result
+ * is then kept as an IntegerString, which the next increment changes in place; beyond 2^53 the
+ * sum is done in BigInt, checked against the signed 64-bit range and stored as text.
  */
 function incrDecr(ctx: CommandContext, key: string, incr: number | bigint): void {
   const db = ctx.db;
   const value = db.lookupWrite(key);
+  if (value instanceof IntegerString && typeof incr === 'number') {
+    const sum = value.integer + incr;
+    if (Number.isSafeInteger(sum)) {
+      // In place, as Redis's increment of an unshared integer object: TTL and access record stay.
+      value.set(sum);
+      db.signalModifiedKey(key);
+      db.notify('$', 'incrby', key);
+      ctx.server.dirty++;
+      ctx.reply.integer(sum);
+      return;
+    }
+  }
   let current = 0;
   let text: string | undefined;
   if (value !== undefined) {
     if (!isStringValue(value)) throw new RedisError(WRONGTYPE);
     // (A string changed in place is long: only a short one could be a number, worth a copy.)
-    text = typeof value === 'string' ? value : value.length <= 32 ? value.toString() : 'x';
+    text = typeof value === 'string' || value instanceof IntegerString ? value.toString() : value.length <= 32 ? value.toString() : 'x';
     const parsed = parseLongLong(text);
     if (parsed === null) throw new RedisError(ERR_NOT_INTEGER);
     current = parsed;
   }
-  let result: number | bigint;
   const sum = typeof incr === 'number' ? current + incr : NaN;
   if (Number.isSafeInteger(sum) && Number.isSafeInteger(current)) {
-    result = sum;
-  } else {
-    const big = (text === undefined ? 0n : (parseLongLongBig(text) as bigint)) + BigInt(incr);
-    if (big > LLONG_MAX || big < LLONG_MIN) throw new RedisError(ERR_OVERFLOW);
-    result = big;
+    const counter = new IntegerString(sum);
+    if (value === undefined) {
+      db.set(key, counter, true);
+    } else {
+      // In place of the old value: its TTL and access record stay (Redis's dbReplaceValue).
+      db.store(key, counter);
+      db.signalModifiedKey(key);
+    }
+    db.notify('$', 'incrby', key);
+    ctx.server.dirty++;
+    ctx.reply.integer(sum);
+    return;
   }
-  // The common case, a number replacing a number: the lookup above did the rest of a set.
-  if (typeof value === 'string') db.replaceString(key, value, typeof result === 'number' ? String(result) : result.toString());
-  else db.set(key, typeof result === 'number' ? String(result) : result.toString(), true);
+  const big = (text === undefined ? 0n : (parseLongLongBig(text) as bigint)) + BigInt(incr);
+  if (big > LLONG_MAX || big < LLONG_MIN) throw new RedisError(ERR_OVERFLOW);
+  if (typeof value === 'string') {
+    db.replaceString(key, value, big.toString());
+  } else if (value === undefined) {
+    db.set(key, big.toString(), true);
+  } else {
+    db.store(key, big.toString());
+    db.signalModifiedKey(key);
+  }
   db.notify('$', 'incrby', key);
   ctx.server.dirty++;
-  ctx.reply.integer(result);
+  ctx.reply.integer(big);
 }
 
 function incr(ctx: CommandContext, argv: string[]): void {
