@@ -2,7 +2,7 @@
 #   docker build -t nodis .
 #   docker run -p 6379:6379 -v nodis-data:/data nodis
 # Arguments after the image name replace the default flags, as with redis-server:
-#   docker run -v ./redis.conf:/etc/nodis/redis.conf:ro nodis node /app/bin/nodis-server /etc/nodis/redis.conf
+#   docker run -v "$PWD/redis.conf":/etc/nodis/redis.conf:ro nodis node --max-semi-space-size=2 /app/bin/nodis-server /etc/nodis/redis.conf
 
 # The base image: Docker Hub's node:24-slim. (The project's test of the image builds it on a
 # local stand-in, scripts/docker-test-base.sh, where Docker Hub cannot be reached.)

