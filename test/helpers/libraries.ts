@@ -51,7 +51,7 @@ export function runtimeAvailable(what: string, probe: [string, ...string[]], ins
   const result = spawnSync(command, args, { encoding: 'utf8' });
   const ok = result.status === 0;
   if (!ok && process.env.CI) throw new Error(`${what} is not available: CI must install it (${install})`);
-  if (!ok) console.warn(`${what} not available: skipping its client-library test (${install})`);
+  if (!ok) console.warn(`${what} not available: skipping the tests that need it (${install})`);
   return ok;
 }
 
