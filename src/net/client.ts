@@ -137,6 +137,8 @@ export class Client implements ClientConnection {
     inHandshake = false,
   ) {
     this.viaUnixSocket = unixSocket !== null;
+    // Replies go to a socket, which takes a chain of chunks: a large batch needs no copying.
+    this.reply.chained = true;
     this.db = server.databases[0] as Database;
     this.user = server.acl.defaultUser;
     this.authenticated = server.acl.defaultAuthenticated();
@@ -524,7 +526,7 @@ export class Client implements ClientConnection {
     }
     if (!over) return false;
     this.server.log.warn(`Client ${this.describe()} scheduled to be closed ASAP for overcoming of output buffer limits.`);
-    this.reply.discardTo(this.reply.mark() - this.reply.pending);
+    this.reply.dropPending();
     this.kill();
     return true;
   }

@@ -25,6 +25,9 @@ const HEADER_SCRATCH = Buffer.allocUnsafe(24);
 /** Somewhere replies can be flushed to. */
 export interface ReplySink {
   write(chunk: Buffer): void;
+  /** Hold writes until uncork, to hand several chunks over at once (a socket's writev). */
+  cork?(): void;
+  uncork?(): void;
   /**
    * Bytes the sink still holds, not yet passed on (a socket's writableLength). 0 right after
    * write() means the chunk went through at once (to the kernel): its bytes are free to reuse.
@@ -32,6 +35,14 @@ export interface ReplySink {
    */
   readonly writableLength?: number;
 }
+
+/**
+ * Chunks a socket took whole (see flush), kept for the next chunk any writer needs: a batch of
+ * large replies takes several, and allocating them anew each time (memory outside the heap)
+ * made V8 collect more often than the replies' work itself warranted.
+ */
+const spareChunks: Buffer[] = [];
+const SPARE_CHUNKS = 32;
 
 /**
  * A client's output buffer: replies are encoded into a large chunk and flushed once per batch.
@@ -50,6 +61,22 @@ export class ReplyWriter {
   private dashedA = -1;
   private dashedALength = 0;
   private readonly dashedADigits = Buffer.allocUnsafe(16);
+  /**
+   * Whether a reply that does not fit starts a new chunk, the full ones queued as they are
+   * (a socket client's writer), rather than a larger buffer with all pending bytes copied into
+   * it. Writers whose callers read their pending bytes in place (scripts) keep them in one run.
+   */
+  chained = false;
+  /** Full chunks waiting for the next flush, and the region of each that is pending. */
+  private readonly queuedChunks: Buffer[] = [];
+  private readonly queuedStarts: number[] = [];
+  private readonly queuedEnds: number[] = [];
+  private queuedBytes = 0;
+  /**
+   * deferredMarks taken and not yet filled in since the last flush: a mark is a position in the
+   * current chunk, so while one is open a reply that does not fit grows the chunk instead.
+   */
+  private openMarks = 0;
 
   /**
    * Opens an out-of-band message (Pub/Sub message or confirmation, tracking invalidation): it
@@ -69,14 +96,44 @@ export class ReplyWriter {
 
   /** Bytes encoded and not flushed yet. */
   get pending(): number {
-    return this.len - this.start;
+    return this.len - this.start + this.queuedBytes;
   }
 
   /** Hands the bytes encoded since the last flush to the sink, without copying them. */
   flush(sink: ReplySink): number {
+    if (this.queuedBytes !== 0) return this.flushChain(sink);
     const n = this.len - this.start;
     if (n === 0) return 0;
     sink.write(this.buf.subarray(this.start, this.len));
+    return this.afterFlush(sink, n);
+  }
+
+  /** flush with full chunks queued: all of them in one hand-over, then the current one. */
+  private flushChain(sink: ReplySink): number {
+    const n = this.pending;
+    const chunks = this.queuedChunks;
+    sink.cork?.();
+    for (let i = 0; i < chunks.length; i++) sink.write((chunks[i] as Buffer).subarray(this.queuedStarts[i], this.queuedEnds[i]));
+    if (this.len > this.start) sink.write(this.buf.subarray(this.start, this.len));
+    sink.uncork?.();
+    // Taken whole by the socket: the queued chunks are free for the next batch.
+    if (sink.writableLength === 0) {
+      for (let i = 0; i < chunks.length; i++) {
+        const chunk = chunks[i] as Buffer;
+        if (chunk.length === CHUNK && spareChunks.length < SPARE_CHUNKS) spareChunks.push(chunk);
+      }
+    }
+    chunks.length = 0;
+    this.queuedStarts.length = 0;
+    this.queuedEnds.length = 0;
+    this.queuedBytes = 0;
+    return this.afterFlush(sink, n);
+  }
+
+  /** What becomes of the current chunk once its bytes went to the sink. */
+  private afterFlush(sink: ReplySink, n: number): number {
+    // (A mark never outlives the batch it was taken in; one left unfilled is forgotten here.)
+    this.openMarks = 0;
     // Written through at once (the usual case of a socket that keeps up): the socket holds
     // nothing of this chunk any more, earlier flushes included, and the chunk is reused from
     // its start, rather than a new one taken each time it fills up (64 KB of memory outside
@@ -116,9 +173,17 @@ export class ReplyWriter {
   /** Forgets the bytes encoded since the last flush: the space is reused for what comes next. */
   dropPending(): void {
     this.len = this.start;
+    this.queuedChunks.length = 0;
+    this.queuedStarts.length = 0;
+    this.queuedEnds.length = 0;
+    this.queuedBytes = 0;
+    this.openMarks = 0;
   }
 
-  /** Drops what was encoded since the last flush (for a reply that must not go out). */
+  /**
+   * Drops what was encoded after `mark` (for a reply that must not go out). A mark is a
+   * position in the current chunk: a chained writer may not move on to another between the two.
+   */
   discardTo(mark: number): void {
     this.len = mark;
   }
@@ -130,6 +195,10 @@ export class ReplyWriter {
 
   private reserve(n: number): void {
     if (this.len + n <= this.buf.length) return;
+    if (this.chained && this.openMarks === 0) {
+      this.chain(n);
+      return;
+    }
     const pending = this.len - this.start;
     // Doubling keeps a large reply (HGETALL of a big hash) linear instead of a copy per element.
     const next = Buffer.allocUnsafe(Math.max(CHUNK, pending + n, pending * 2));
@@ -137,6 +206,19 @@ export class ReplyWriter {
     this.buf = next;
     this.start = 0;
     this.len = pending;
+  }
+
+  /** Starts a new chunk with room for n bytes, the current one's pending bytes queued as they are. */
+  private chain(n: number): void {
+    if (this.len > this.start) {
+      this.queuedChunks.push(this.buf);
+      this.queuedStarts.push(this.start);
+      this.queuedEnds.push(this.len);
+      this.queuedBytes += this.len - this.start;
+    }
+    this.buf = n <= CHUNK ? (spareChunks.pop() ?? Buffer.allocUnsafe(CHUNK)) : Buffer.allocUnsafe(n);
+    this.start = 0;
+    this.len = 0;
   }
 
   private constantReply(b: Buffer): void {
@@ -291,6 +373,7 @@ export class ReplyWriter {
    * deferredArray or deferredMap once the elements after it are written.
    */
   deferredMark(): number {
+    this.openMarks++;
     return this.len - this.start;
   }
 
@@ -307,6 +390,7 @@ export class ReplyWriter {
 
   /** Inserts protocol text (ASCII/latin1) at a deferredMark: a reply that goes before what follows it. */
   deferredRaw(mark: number, text: string): void {
+    if (this.openMarks > 0) this.openMarks--;
     if (!this.enabled) return;
     const n = text.length;
     this.reserve(n);
@@ -318,6 +402,7 @@ export class ReplyWriter {
   }
 
   private insertHeader(mark: number, type: number, n: number): void {
+    if (this.openMarks > 0) this.openMarks--;
     if (!this.enabled) return;
     this.reserve(24);
     const buf = this.buf;

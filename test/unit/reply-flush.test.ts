@@ -53,6 +53,111 @@ describe('ReplyWriter.flush and the chunk it writes into', () => {
   });
 });
 
+describe('a chained ReplyWriter (a socket client\'s): a batch larger than its chunk', () => {
+  const value = (i: number, size: number): string => `${i}:`.padEnd(size, String.fromCharCode(97 + (i % 26)));
+  const bulkText = (v: string): string => `$${v.length}\r\n${v}\r\n`;
+
+  /** A sink that records each write as text, the ArrayBuffers it was given, and cork calls. */
+  function recordingSink(held: number): ReplySink & { texts: string[]; buffers: ArrayBufferLike[]; corks: number } {
+    const sink = {
+      texts: [] as string[],
+      buffers: [] as ArrayBufferLike[],
+      corks: 0,
+      writableLength: held,
+      write(b: Buffer): void {
+        sink.texts.push(b.toString('latin1'));
+        sink.buffers.push(b.buffer);
+      },
+      cork(): void {
+        sink.corks++;
+      },
+      uncork(): void {},
+    };
+    return sink;
+  }
+
+  it('hands the full chunks over as they are, in order, in one corked write, and reuses them once taken', () => {
+    const w = new ReplyWriter();
+    w.chained = true;
+    const sink = recordingSink(0);
+    let expected = '';
+    for (let i = 0; i < 16; i++) {
+      const v = value(i, 16384);
+      w.bulk(v);
+      expected += bulkText(v);
+    }
+    expect(w.pending).toBe(expected.length);
+    expect(w.flush(sink)).toBe(expected.length);
+    expect(sink.texts.join('')).toBe(expected);
+    expect(sink.corks).toBe(1);
+    // Several chunks, none of them a copy of another's bytes (each write is a different buffer).
+    expect(sink.texts.length).toBeGreaterThan(1);
+    expect(new Set(sink.buffers).size).toBe(sink.buffers.length);
+    // The next batch takes the chunks the socket gave back.
+    const first = new Set(sink.buffers);
+    sink.texts.length = 0;
+    sink.buffers.length = 0;
+    for (let i = 0; i < 16; i++) w.bulk(value(i, 16384));
+    w.flush(sink);
+    expect(sink.texts.join('')).toBe(expected);
+    expect(sink.buffers.every((b) => first.has(b))).toBe(true);
+  });
+
+  it('never reuses a chunk a sink still holds', () => {
+    const w = new ReplyWriter();
+    w.chained = true;
+    const sink = recordingSink(1);
+    const kept: Buffer[] = [];
+    const write = sink.write;
+    // Keep the very buffers handed over, as a socket with a backlog does, and check them at the end.
+    sink.write = (b: Buffer): void => {
+      kept.push(b);
+      write(b);
+    };
+    let expected = '';
+    for (let batch = 0; batch < 5; batch++) {
+      for (let i = 0; i < 12; i++) {
+        const v = value(batch * 100 + i, 9000 + i * 500);
+        w.bulk(v);
+        expected += bulkText(v);
+      }
+      w.flush(sink);
+    }
+    expect(kept.map((b) => b.toString('latin1')).join('')).toBe(expected);
+  });
+
+  it('keeps a deferred header in its place when large replies follow it', () => {
+    const w = new ReplyWriter();
+    w.chained = true;
+    const sink = recordingSink(0);
+    w.bulk('before');
+    const mark = w.deferredMark();
+    let body = '';
+    for (let i = 0; i < 10; i++) {
+      const v = value(i, 20000);
+      w.bulk(v);
+      body += bulkText(v);
+    }
+    w.deferredArray(mark, 10);
+    w.bulk(value(99, 70000));
+    w.flush(sink);
+    expect(sink.texts.join('')).toBe(bulkText('before') + '*10\r\n' + body + bulkText(value(99, 70000)));
+  });
+
+  it('drops queued chunks with the rest of what is pending', () => {
+    const w = new ReplyWriter();
+    w.chained = true;
+    const sink = recordingSink(0);
+    for (let i = 0; i < 8; i++) w.bulk(value(i, 30000));
+    w.dropPending();
+    expect(w.pending).toBe(0);
+    expect(w.flush(sink)).toBe(0);
+    w.bulk('after');
+    w.flush(sink);
+    expect(sink.texts.join('')).toBe(bulkText('after'));
+  });
+});
+
 describe('ReplyWriter.flush to a real socket', () => {
   let server: net.Server | null = null;
   afterEach(() => server?.close());
