@@ -113,8 +113,11 @@ function buildCases(opts: Options): TestCase[] {
     }
   }
   cases.push(...scriptAndStreamCases(scale));
-  for (const test of ['set', 'get']) {
-    cases.push({ label: `${test} -d 1024`, pipeline: 16, clients: 50, requests: Math.round(500_000 * scale), args: ['-t', test, '-d', '1024'] });
+  // Large values (each GET after the SET of the same size, which made its key's value).
+  for (const [size, requests] of [[1024, 500_000], [16384, 200_000]] as const) {
+    for (const test of ['set', 'get']) {
+      cases.push({ label: `${test} -d ${size}`, pipeline: 16, clients: 50, requests: Math.round(requests * scale), args: ['-t', test, '-d', String(size)] });
+    }
   }
   for (const test of ['set', 'get']) {
     cases.push({ label: `${test} -c 1`, pipeline: 1, clients: 1, requests: Math.round(50_000 * scale), args: ['-t', test], latency: true });
