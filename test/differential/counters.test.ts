@@ -149,6 +149,39 @@ describe.skipIf(!hasOracle)('differential: counters INCR keeps as integers', () 
     ]);
   });
 
+  it("DEBUG OBJECT's refcount follows OBJECT REFCOUNT's rule, maxmemory policy included", async () => {
+    // Only the refcount of DEBUG OBJECT's line is compared (address, lru and idle time differ).
+    const refcountOnly = (raw: string): string => (raw.startsWith('+Value at:') ? (/refcount:\d+/.exec(raw)?.[0] ?? raw) : raw);
+    const results = await servers.run(
+      [
+        ['FLUSHALL'],
+        ['INCR', 'counter'],
+        ['SET', 'plain', '5'],
+        ['SET', 'big', '123456'],
+        ['DEBUG', 'OBJECT', 'counter'],
+        ['DEBUG', 'OBJECT', 'plain'],
+        ['DEBUG', 'OBJECT', 'big'],
+        ['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu'],
+        ['CONFIG', 'SET', 'maxmemory', '1000000000'],
+        ['INCR', 'counter2'],
+        ['SET', 'plain2', '7'],
+        ['DEBUG', 'OBJECT', 'counter2'],
+        ['DEBUG', 'OBJECT', 'plain2'],
+        ['CONFIG', 'SET', 'maxmemory', '0'],
+        ['CONFIG', 'SET', 'maxmemory-policy', 'noeviction'],
+      ],
+      refcountOnly,
+    );
+    expect(mismatches(results)).toEqual([]);
+    expect(results.filter((r) => Array.isArray(r.step) && r.step[0] === 'DEBUG').map((r) => r.redis)).toEqual([
+      'refcount:2147483647',
+      'refcount:2147483647',
+      'refcount:1',
+      'refcount:1',
+      'refcount:1',
+    ]);
+  });
+
   it('a counter INCR made survives DEBUG RELOAD and is shared as Redis shares small integers', async () => {
     await check([
       ['INCRBY', 'c', '9999'],
@@ -162,7 +195,9 @@ describe.skipIf(!hasOracle)('differential: counters INCR keeps as integers', () 
       ['CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lru'],
       ['CONFIG', 'SET', 'maxmemory', '1000000000'],
       ['INCR', 'x'],
+      ['SET', 'y', '5'],
       ['OBJECT', 'REFCOUNT', 'x'],
+      ['OBJECT', 'REFCOUNT', 'y'],
       ['CONFIG', 'SET', 'maxmemory', '0'],
       ['CONFIG', 'SET', 'maxmemory-policy', 'noeviction'],
     ]);

@@ -47,7 +47,8 @@ function refcount(ctx: CommandContext, argv: string[]): void {
   ctx.reply.integer(isSharedInteger(ctx, value) ? SHARED_REFCOUNT : 1);
 }
 
-function isSharedInteger(ctx: CommandContext, value: Value): boolean {
+/** Whether Redis would hold this value as one of its shared integers (0..9999, unless an LRU/LFU maxmemory policy keeps them apart). */
+export function isSharedInteger(ctx: CommandContext, value: Value): boolean {
   if (value instanceof IntegerString) {
     if (value.integer < 0 || value.integer >= SHARED_INTEGERS) return false;
   } else if (typeof value !== 'string' || !isIntEncodable(value) || value.length > 4 || value.charCodeAt(0) === 45 || Number(value) >= SHARED_INTEGERS) {

@@ -11,7 +11,7 @@ import { saveSnapshotNow } from './persistence.js';
 import { loadRdbFile } from '../../persistence/load.js';
 import { datasetDigest, valueDigest } from '../../keyspace/digest.js';
 import { atoi } from '../../util/parse.js';
-import { IntegerString } from '../../types/integer-string.js';
+import { isSharedInteger } from '../keys/object.js';
 import { ERR_LOADING } from '../core/checks.js';
 
 /** C's atof/strtod prefix: the longest leading number, 0 when there is none. */
@@ -48,8 +48,7 @@ function debugObject(ctx: CommandContext, key: string): void {
   const value = ctx.db.lookup(key);
   if (value === undefined) throw new RedisError(ERR_NO_SUCH_KEY);
   const encoding = isStringValue(value) ? stringEncoding(value) : value.encoding();
-  const text = typeof value === 'string' ? value : value instanceof IntegerString ? value.toString() : null;
-  const shared = text !== null && encoding === 'int' && Number(text) >= 0 && Number(text) < 10000;
+  const shared = isSharedInteger(ctx, value);
   const lru = Math.floor(Date.now() / 1000) & 0xffffff;
   let line =
     `Value at:${fakeAddress(key)} refcount:${shared ? 2147483647 : 1} encoding:${encoding} ` +
