@@ -73,7 +73,7 @@ function testArgs(test: string): string[] {
   return ['-t', test];
 }
 
-/** EVALSHA of a script making one call, and of one making ten (written out: a loop sends a script to the worker thread). */
+/** EVALSHA of a script making one call, and of one making ten (written out, as earlier reports measured it). */
 const ONE_CALL_SCRIPT = "return redis.call('INCR', KEYS[1])";
 const TEN_CALL_SCRIPT = [...Array.from({ length: 9 }, () => "redis.call('INCR', KEYS[1])"), "return redis.call('INCR', KEYS[1])"].join('\n');
 const sha1 = (text: string): string => createHash('sha1').update(text).digest('hex');

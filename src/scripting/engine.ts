@@ -44,8 +44,9 @@ export interface LoadedScript {
   /** Bytes the engine keeps for it (INFO used_memory_scripts_eval). */
   readonly bytes: number;
   /**
-   * The script runs a bounded number of VM instructions (no loop, no function of its own, no
-   * code compiled at run time): it cannot run away, so it may run where it cannot be stopped.
+   * The script cannot run for ever (lua-source.ts mayRunForever: no `while` or `repeat`, no
+   * cycle of tail calls, no code compiled at run time), so it may run where it cannot be
+   * stopped.
    */
   readonly bounded?: boolean;
 }

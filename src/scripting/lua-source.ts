@@ -325,3 +325,165 @@ export function parenthesizeRandomTailCalls(source: string, tokens: readonly Tok
   }
   return inserts.length === 0 ? null : withInserts(source, inserts);
 }
+
+/** Calls that keep a script running until they return: code compiled at run time may loop. */
+const RUN_TIME_CODE = new Set(['loadstring', 'load', 'setfenv', 'getfenv']);
+
+/**
+ * Whether the script may run for ever, by its tokens: a `while` or `repeat` loop, code compiled
+ * at run time, a generic `for` whose iterator is not made by a call (`for x in f do`, a
+ * function literal), or functions of its own that may call each other in a cycle (a tail call
+ * recurses without end). What this reading takes as ending may still run long: a numeric `for`
+ * (its count is fixed when it starts, however large), a generic one over pairs/ipairs, gmatch
+ * or an iterator a function of the script makes (as long as that iterator ends), a table the
+ * loop grows. A script that cannot be read (null) may run for ever.
+ */
+export function mayRunForever(tokens: readonly Token[] | null): boolean {
+  if (tokens === null) return true;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.kind === 'keyword') {
+      if (t.text === 'while' || t.text === 'repeat') return true;
+      if (t.text === 'for' && !endingFor(tokens, i)) return true;
+    } else if (t.kind === 'name' && RUN_TIME_CODE.has(t.text)) {
+      return true;
+    }
+  }
+  return mayRecurse(tokens);
+}
+
+/** Whether the `for` at `at` is numeric, or generic over an iterator a call makes (`in pairs(t)`, `in s:gmatch(p)`, `in next, t`). */
+function endingFor(tokens: readonly Token[], at: number): boolean {
+  if (tokens[at + 2]?.text === '=') return true;
+  let i = at + 1;
+  while (i < tokens.length && (tokens[i] as Token).text !== 'in') i++;
+  const first = tokens[i + 1];
+  if (first?.kind !== 'name') return false;
+  if (first.text === 'next' && tokens[i + 2]?.text === ',') return true;
+  // A name, or a chain of fields, indexes and one method, called.
+  let j = i + 1;
+  for (;;) {
+    const next = tokens[j + 1]?.text;
+    if ((next === '.' || next === ':') && tokens[j + 2]?.kind === 'name') {
+      j += 2;
+    } else if (next === '[') {
+      let depth = 0;
+      let k = j + 1;
+      for (; k < tokens.length; k++) {
+        const u = (tokens[k] as Token).text;
+        if (u === '[') depth++;
+        else if (u === ']' && --depth === 0) break;
+      }
+      j = k;
+    } else {
+      break;
+    }
+  }
+  return tokens[j + 1]?.text === '(';
+}
+
+/**
+ * Whether functions the script defines may call each other in a cycle of tail calls (one tail
+ * calling itself included): `return f(…)` reuses the caller's stack frame, so such a cycle can
+ * go on for ever, where other recursion ends on Lua's stack limit. A tail call of a name, or of
+ * a field or method of that name, calls the function defined under it, as far as this reading
+ * goes. A function stored under a computed key (`t[k] = function`) could be called by any name:
+ * it counts as a cycle.
+ */
+function mayRecurse(tokens: readonly Token[]): boolean {
+  const bodies: { name: string; start: number; end: number }[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.kind !== 'keyword' || t.text !== 'function') continue;
+    const name = functionName(tokens, i);
+    if (name === undefined) return true;
+    if (name !== null) bodies.push({ name, start: i + 1, end: blockEnd(tokens, i) });
+  }
+  if (bodies.length === 0) return false;
+  const defined = new Set(bodies.map((body) => body.name));
+  const calls = new Map<string, Set<string>>();
+  for (const body of bodies) {
+    const named = calls.get(body.name) ?? new Set<string>();
+    calls.set(body.name, named);
+    for (let j = body.start; j < body.end; j++) {
+      if ((tokens[j] as Token).text !== 'return') continue;
+      const callee = tailCallee(tokens, j);
+      if (callee !== null && defined.has(callee)) named.add(callee);
+    }
+  }
+  // A depth-first walk: a name met again while still on the path closes a cycle.
+  const state = new Map<string, 1 | 2>();
+  const visit = (name: string): boolean => {
+    const seen = state.get(name);
+    if (seen === 1) return true;
+    if (seen === 2) return false;
+    state.set(name, 1);
+    for (const next of calls.get(name) ?? []) if (visit(next)) return true;
+    state.set(name, 2);
+    return false;
+  };
+  for (const name of defined) if (visit(name)) return true;
+  return false;
+}
+
+/**
+ * The name `return` at `at` tail-calls (`return f(…)`, `return a.b:f{…}`, `return f'…'`: 'f'):
+ * the call is all that is returned. Null when it returns anything else.
+ */
+function tailCallee(tokens: readonly Token[], at: number): string | null {
+  let j = at + 1;
+  if (tokens[j]?.kind !== 'name') return null;
+  while ((tokens[j + 1]?.text === '.' || tokens[j + 1]?.text === ':') && tokens[j + 2]?.kind === 'name') j += 2;
+  const name = (tokens[j] as Token).text;
+  const open = tokens[j + 1];
+  let after: number;
+  if (open?.kind === 'string') {
+    after = j + 2;
+  } else if (open?.text === '(' || open?.text === '{') {
+    const close = open.text === '(' ? ')' : '}';
+    let depth = 0;
+    let k = j + 1;
+    for (; k < tokens.length; k++) {
+      const u = (tokens[k] as Token).text;
+      if (u === open.text) depth++;
+      else if (u === close && --depth === 0) break;
+    }
+    after = k + 1;
+  } else {
+    return null;
+  }
+  const next = tokens[after];
+  return next === undefined || next.text === ';' || (next.kind === 'keyword' && BLOCK_END.has(next.text)) ? name : null;
+}
+
+/**
+ * The name the function whose keyword is at `at` is defined under: `function a.b:c` and
+ * `local function c` give 'c', `c = function` and `{c = function` give 'c'; null for a function
+ * with no name (an argument, a return value); undefined when it is stored under a computed key.
+ */
+function functionName(tokens: readonly Token[], at: number): string | null | undefined {
+  const next = tokens[at + 1];
+  if (next !== undefined && next.kind === 'name') {
+    let j = at + 1;
+    while ((tokens[j + 1]?.text === '.' || tokens[j + 1]?.text === ':') && tokens[j + 2]?.kind === 'name') j += 2;
+    return (tokens[j] as Token).text;
+  }
+  const before = tokens[at - 1];
+  if (before?.text !== '=') return null;
+  const target = tokens[at - 2];
+  if (target === undefined) return null;
+  if (target.kind === 'name') return target.text;
+  return target.text === ']' ? undefined : null;
+}
+
+/** The index of the `end` closing the block opened by the keyword at `at` (tokens.length if none). */
+function blockEnd(tokens: readonly Token[], at: number): number {
+  let depth = 0;
+  for (let i = at; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.kind !== 'keyword') continue;
+    if (t.text === 'function' || t.text === 'if' || t.text === 'do') depth++;
+    else if (t.text === 'end' && --depth === 0) return i;
+  }
+  return tokens.length;
+}

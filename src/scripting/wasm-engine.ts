@@ -4,6 +4,7 @@ import type { ReplyWriter } from '../protocol/reply.js';
 import { ABI_BULK, ABI_ERROR, ABI_INT, ABI_SCRIPT_ERROR, AbiWriter, respToAbi, writeReturnedValue, type ReturnedValueOptions } from './abi.js';
 import { ACL_CHECK_COMMAND, COMPILE_CHUNK, MARK, RANDOM_COMMAND, RANDOM_SEED_COMMAND, SET_REPL_COMMAND, buildDriver, type Driver } from './driver.js';
 import type { LoadedScript, ReplyBytes, ScriptEngine, ScriptFailure, ScriptHost } from './engine.js';
+import { mayRunForever, tokenize } from './lua-source.js';
 import { RAND48_MAX, Rand48 } from './rand48.js';
 import type { WorkerScript } from './worker-engine.js';
 
@@ -51,12 +52,6 @@ const FALSE_REPLY = fixed('#f\r\n');
 /** What the engine answers for a value it cannot encode (a function…); Redis replies null for it. */
 const UNSUPPORTED_RETURN = 'ERR unsupported Lua return type';
 const MEMORY_CHUNK = "return collectgarbage('count')";
-/**
- * What a script needs to run for ever: a loop, a function of its own (recursion), or code
- * compiled at run time. Found anywhere in the source (comments and strings too), it errs on
- * the safe side.
- */
-const UNBOUNDED_WORDS = /\b(?:while|for|repeat|function|loadstring|load)\b/;
 
 /** What the script worker needs to run a script this engine loaded: its driver chunk. */
 export function workerScriptOf(script: LoadedScript): WorkerScript {
@@ -214,7 +209,7 @@ export class WasmScriptEngine implements ScriptEngine {
     }
     const driver = buildDriver(source);
     // A V8 one-byte string: its header and its characters.
-    return { engineData: driver, bytes: 16 + driver.text.length, bounded: !UNBOUNDED_WORDS.test(source) };
+    return { engineData: driver, bytes: 16 + driver.text.length, bounded: !mayRunForever(tokenize(source)) };
   }
 
   run(script: LoadedScript, keys: readonly string[], args: readonly string[], host: ScriptHost, reply: ReplyWriter): ScriptFailure | null {

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDriver, type Driver } from '../../src/scripting/driver.js';
-import { formatNumberArguments, mayBuildReplyTables, returnsOneValue, tokenize } from '../../src/scripting/lua-source.js';
+import { formatNumberArguments, mayBuildReplyTables, mayRunForever, returnsOneValue, tokenize } from '../../src/scripting/lua-source.js';
 import { readShebang, SCRIPT_ALLOW_CROSS_SLOT, SCRIPT_ALLOW_OOM, SCRIPT_ALLOW_STALE, SCRIPT_LEGACY, SCRIPT_NO_CLUSTER, SCRIPT_NO_WRITES } from '../../src/scripting/shebang.js';
 import { WasmScriptEngine } from '../../src/scripting/wasm-engine.js';
 import type { ScriptHost } from '../../src/scripting/engine.js';
@@ -97,6 +97,60 @@ describe('which scripts run without the wrapper', () => {
     for (const source of ['redis.set_repl(1) redis.log(1, "x") redis.setresp(3) error({}) pcall(f)', 'return 1, 2']) {
       const driver = buildDriver(source);
       expect(driver.text.indexOf('\n')).toBeGreaterThan(driver.text.indexOf(source.split('\n')[0] as string));
+    }
+  });
+});
+
+describe('which scripts may run for ever (they run in the worker, where they can be stopped)', () => {
+  const forever = (source: string): boolean => mayRunForever(tokenize(source));
+
+  it('takes numeric loops, loops over pairs, ipairs, next, gmatch and iterators made by a call, and non-tail recursion as ending', () => {
+    for (const source of [
+      "return redis.call('INCR', KEYS[1])",
+      "for i = 1, 10 do redis.call('INCR', KEYS[1]) end",
+      'for i = #KEYS, 1, -1 do end',
+      'for k, v in pairs(cjson.decode(ARGV[1])) do end',
+      'for _, k in ipairs(KEYS) do end',
+      'for k, v in next, {a = 1} do end',
+      "for w in string.gmatch(ARGV[1], '%a+') do end",
+      "for w in ARGV[1]:gmatch('%a+') do end",
+      // BullMQ's batches(): an iterator a function of the script makes.
+      'local function batches(n, size) local i = 0 return function() local from = i * size + 1 i = i + 1 if from <= n then return from, math.min(from + size - 1, n) end end end ' +
+        'for from, to in batches(10, 3) do end',
+      // Recursion that is not a tail call ends on Lua's stack limit at worst.
+      'local function up(key) local parent = redis.call("HGET", key, "parent") if parent then up(parent) end end up(KEYS[1])',
+      'local function f(n) if n == 0 then return 0 end return 1 + f(n - 1) end return f(5)',
+      // Tail calls that make no cycle.
+      'local function g() return 1 end local function f() return g() end return f()',
+      "local rcall = redis.call local function get(k) return rcall('GET', k) end return get(KEYS[1])",
+      // The words, in comments and strings, are no loops.
+      "-- while true do end\nreturn 'repeat'",
+      '--[[ while true do end ]] return 1',
+    ]) {
+      expect(forever(source), source).toBe(false);
+    }
+  });
+
+  it('sees while and repeat loops, cycles of tail calls, iterators not made by a call, and code compiled at run time', () => {
+    for (const source of [
+      'while true do end',
+      'local i = 0 while i < 10 do i = i + 1 end',
+      'repeat until false',
+      'local function f() return f() end return f()',
+      'local function f(n) if n > 0 then return f(n - 1) end return 0 end return f(3)',
+      'local f, g function f() return g() end function g() return f() end return f()',
+      'local t = {} function t.loop() return t.loop() end return t.loop()',
+      'local M = {} function M:spin() return self:spin() end return M:spin()',
+      "local t = {} t['f'] = function() return 1 end return 1",
+      'local t = {f = function() return t.f() end} return t.f()',
+      'local f = function() return f() end',
+      'for x in function() return 1 end do end',
+      'local it = function() return 1 end for x in it do end',
+      "return loadstring('while true do end')()",
+      "local f = load('return 1') return f()",
+      'return "unfinished',
+    ]) {
+      expect(forever(source), source).toBe(true);
     }
   });
 });
