@@ -3,6 +3,7 @@ import { RedisError } from '../errors.js';
 import { splitArgs } from '../protocol/parser.js';
 import { ReplyWriter } from '../protocol/reply.js';
 import { MARK, luaString } from './driver.js';
+import { tokenize, type Token } from './lua-source.js';
 import type { LoadedScript, ReplyBytes, ScriptEngine, ScriptHost } from './engine.js';
 import { SCRIPT_ALLOW_CROSS_SLOT, SCRIPT_ALLOW_OOM, SCRIPT_ALLOW_STALE, SCRIPT_NO_CLUSTER, SCRIPT_NO_WRITES } from './shebang.js';
 
@@ -163,14 +164,30 @@ const LOAD_SUFFIX =
  * holding register_function, which the suffix removes once the library's code has run, and on
  * to the engine's own.
  */
-function callPrefix(name: string): string {
+function callPrefix(name: string, code: string): string {
+  // A library that registers its functions only as register_function('name', callback) gets
+  // the register function without the table form's loop (a few microseconds less to compile).
+  const register = registersByName(code)
+    ? `register_function=function(n,c) if n==${luaString(name)} then __fF=c end end`
+    : 'register_function=function(n,c) if c==nil then ' +
+      "for k,v in pairs(n) do k=string.lower(tostring(k)) if k=='function_name' then n=v elseif k=='callback' then c=v end end end " +
+      `if tostring(n)==${luaString(name)} then __fF=c end end`;
   return (
-    `local __fR,__fE,__fF=redis,error local __fA=setmetatable({register_function=function(n,c) if c==nil then ` +
-    "for k,v in pairs(n) do k=string.lower(tostring(k)) if k=='function_name' then n=v elseif k=='callback' then c=v end end end " +
-    `if tostring(n)==${luaString(name)} then __fF=c end end},{__index=__fR}) ` +
+    `local __fR,__fE,__fF=redis,error local __fA=setmetatable({${register}},{__index=__fR}) ` +
     `local redis=setmetatable({},{__index=__fA,__newindex=function() __fE(${luaString(MARK)}..'L'..'Attempt to modify a readonly table',2) end}) ` +
     'local __fL=function() '
   );
+}
+
+/** Whether every mention of register_function in `code` is a call whose first argument is a string literal. */
+function registersByName(code: string): boolean {
+  const tokens = tokenize(code);
+  if (tokens === null) return false;
+  for (let i = 0; i < tokens.length; i++) {
+    if ((tokens[i] as Token).text !== 'register_function') continue;
+    if (tokens[i + 1]?.text !== '(' || tokens[i + 2]?.kind !== 'string') return false;
+  }
+  return true;
 }
 
 /** After the library's code: the FCALL run calls the function with KEYS and ARGV. */
@@ -242,7 +259,7 @@ export function functionChunk(engine: ScriptEngine, fn: FunctionInfo): LoadedScr
   if (chunk === undefined) {
     const meta = readLibraryMetadata(library.code);
     if (typeof meta === 'string') throw new RedisError(`ERR ${meta}`);
-    const loaded = engine.load(callPrefix(fn.name) + meta.code + CALL_SUFFIX);
+    const loaded = engine.load(callPrefix(fn.name, meta.code) + meta.code + CALL_SUFFIX);
     if (typeof loaded === 'string') throw new RedisError(`ERR Error compiling function: ${functionErrorText(loaded)}`);
     chunk = loaded;
     library.chunks.set(fn.name, chunk);
