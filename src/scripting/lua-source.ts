@@ -57,8 +57,10 @@ export function tokenize(src: string): Token[] | null {
           continue;
         }
       }
-      const nl = src.indexOf('\n', i);
-      i = nl < 0 ? n : nl + 1;
+      // A comment ends at the end of its line: Lua takes a lone \r as one too.
+      let j = i + 2;
+      while (j < n && src[j] !== '\n' && src[j] !== '\r') j++;
+      i = j;
     } else if (/[A-Za-z_]/.test(c)) {
       let j = i + 1;
       while (j < n && /[A-Za-z0-9_]/.test(src[j] as string)) j++;
@@ -67,9 +69,10 @@ export function tokenize(src: string): Token[] | null {
       i = j;
     } else if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(src[i + 1] ?? ''))) {
       let j = i + 1;
+      const hex = c === '0' && (src[i + 1] === 'x' || src[i + 1] === 'X');
       while (j < n && /[0-9A-Za-z_.]/.test(src[j] as string)) {
-        // An exponent's sign belongs to the number (1e-5).
-        if ((src[j] === 'e' || src[j] === 'E') && (src[j + 1] === '-' || src[j + 1] === '+')) j++;
+        // An exponent's sign belongs to the number (1e-5); in 0xFE-1, e is a digit.
+        if (!hex && (src[j] === 'e' || src[j] === 'E') && (src[j + 1] === '-' || src[j + 1] === '+')) j++;
         j++;
       }
       out.push({ kind: 'number', text: src.slice(i, j), start: i, end: j });
@@ -326,154 +329,288 @@ export function parenthesizeRandomTailCalls(source: string, tokens: readonly Tok
   return inserts.length === 0 ? null : withInserts(source, inserts);
 }
 
-/** Calls that keep a script running until they return: code compiled at run time may loop. */
+/** Globals that compile code at run time, which may loop: a script that calls one may run for ever. */
 const RUN_TIME_CODE = new Set(['loadstring', 'load', 'setfenv', 'getfenv']);
+/** The sandbox's libraries: a call of one of their functions is no call of the script's own functions. */
+const LIBRARIES = new Set(['redis', 'cjson', 'cmsgpack', 'struct', 'bit', 'string', 'math', 'table', 'os', 'coroutine']);
+/** The sandbox's global functions that call no function of the script's in a tail position. */
+const GLOBAL_FUNCTIONS = new Set([
+  'tonumber', 'tostring', 'type', 'select', 'unpack', 'error', 'assert', 'pcall', 'xpcall', 'next', 'pairs', 'ipairs', 'rawget',
+  'rawset', 'rawequal', 'setmetatable', 'getmetatable', 'collectgarbage', 'gcinfo',
+]);
+/** Operators: an expression holding one at its top level is no single call. */
+const OPERATORS = new Set(['+', '-', '*', '/', '%', '^', '..', '==', '~=', '<', '<=', '>', '>=', 'and', 'or', 'not', '#', ',']);
 
 /**
- * Whether the script may run for ever, by its tokens: a `while` or `repeat` loop, code compiled
- * at run time, a generic `for` whose iterator is not made by a call (`for x in f do`, a
- * function literal), or functions of its own that may call each other in a cycle (a tail call
- * recurses without end). What this reading takes as ending may still run long: a numeric `for`
- * (its count is fixed when it starts, however large), a generic one over pairs/ipairs, gmatch
- * or an iterator a function of the script makes (as long as that iterator ends), a table the
- * loop grows. A script that cannot be read (null) may run for ever.
+ * Whether the script may run for ever, as far as a reading of its tokens goes: a `while` or
+ * `repeat` loop, a call of code compiled at run time, a numeric `for` up to an infinite limit
+ * (math.huge, 1/0), a generic `for` over anything but pairs, ipairs, next, gmatch or an
+ * iterator made by a function of the script, or functions that may tail-call each other in a
+ * cycle (`return f(…)` reuses the caller's stack frame, so such a cycle can go on for ever).
+ * Taken as ending although they may run long: numeric `for` loops (their count is fixed when
+ * they start, however large), iterators the script's functions make (as long as they end), a
+ * table a loop over it grows, and recursion that is no tail call (it ends on Lua's stack limit,
+ * but one that calls itself twice can make 2^n calls first). A script that cannot be read
+ * (null) may run for ever.
  */
 export function mayRunForever(tokens: readonly Token[] | null): boolean {
   if (tokens === null) return true;
+  const declared = declaredNames(tokens);
+  const bodies = functionBodies(tokens);
+  if (bodies === null) return true;
+  const defined = new Set<string>();
+  for (const body of bodies) if (body.name !== null) defined.add(body.name);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
     if (t.kind === 'keyword') {
       if (t.text === 'while' || t.text === 'repeat') return true;
-      if (t.text === 'for' && !endingFor(tokens, i)) return true;
-    } else if (t.kind === 'name' && RUN_TIME_CODE.has(t.text)) {
+      if (t.text === 'for' && !endingFor(tokens, i, defined, declared)) return true;
+    } else if (t.kind === 'name' && RUN_TIME_CODE.has(t.text) && !declared.has(t.text) && !isFieldName(tokens, i) && tokens[i + 1]?.text !== '=') {
       return true;
     }
   }
-  return mayRecurse(tokens);
+  return mayRecurse(tokens, bodies, defined, declared);
 }
 
-/** Whether the `for` at `at` is numeric, or generic over an iterator a call makes (`in pairs(t)`, `in s:gmatch(p)`, `in next, t`). */
-function endingFor(tokens: readonly Token[], at: number): boolean {
-  if (tokens[at + 2]?.text === '=') return true;
-  let i = at + 1;
-  while (i < tokens.length && (tokens[i] as Token).text !== 'in') i++;
-  const first = tokens[i + 1];
-  if (first?.kind !== 'name') return false;
-  if (first.text === 'next' && tokens[i + 2]?.text === ',') return true;
-  // A name, or a chain of fields, indexes and one method, called.
-  let j = i + 1;
+/** Whether the name at `i` is a field's (`t.load`, `t:load`), not a variable's (a table key, `{load = 1}`, is caught by the caller). */
+function isFieldName(tokens: readonly Token[], i: number): boolean {
+  const before = tokens[i - 1]?.text;
+  return before === '.' || before === ':';
+}
+
+/** The index after the call arguments opening at `open` (`(…)`, `{…}` or a string), or -1 if none opens there. */
+function afterArguments(tokens: readonly Token[], open: number): number {
+  const t = tokens[open];
+  if (t === undefined) return -1;
+  if (t.kind === 'string') return open + 1;
+  if (t.text !== '(' && t.text !== '{') return -1;
+  return afterBracket(tokens, open);
+}
+
+/** The index after the bracket that closes the one at `open` (`(`, `{` or `[`). */
+function afterBracket(tokens: readonly Token[], open: number): number {
+  const opening = (tokens[open] as Token).text;
+  const closing = OPENING[opening] as string;
+  let depth = 0;
+  for (let k = open; k < tokens.length; k++) {
+    const u = (tokens[k] as Token).text;
+    if (u === opening) depth++;
+    else if (u === closing && --depth === 0) return k + 1;
+  }
+  return tokens.length;
+}
+
+/** A chain of names from `at` (`a.b.c`, `a:b`, `s[1]:gmatch`): its names and the index after it; null if no name starts there. */
+function nameChain(tokens: readonly Token[], at: number): { names: string[]; indexed: boolean; end: number } | null {
+  if (tokens[at]?.kind !== 'name') return null;
+  const names = [(tokens[at] as Token).text];
+  let indexed = false;
+  let j = at + 1;
   for (;;) {
-    const next = tokens[j + 1]?.text;
-    if ((next === '.' || next === ':') && tokens[j + 2]?.kind === 'name') {
+    const next = tokens[j]?.text;
+    if ((next === '.' || next === ':') && tokens[j + 1]?.kind === 'name') {
+      names.push((tokens[j + 1] as Token).text);
       j += 2;
     } else if (next === '[') {
-      let depth = 0;
-      let k = j + 1;
-      for (; k < tokens.length; k++) {
-        const u = (tokens[k] as Token).text;
-        if (u === '[') depth++;
-        else if (u === ']' && --depth === 0) break;
-      }
-      j = k;
+      indexed = true;
+      j = afterBracket(tokens, j);
     } else {
-      break;
+      return { names, indexed, end: j };
     }
   }
-  return tokens[j + 1]?.text === '(';
 }
 
 /**
- * Whether functions the script defines may call each other in a cycle of tail calls (one tail
- * calling itself included): `return f(…)` reuses the caller's stack frame, so such a cycle can
- * go on for ever, where other recursion ends on Lua's stack limit. A tail call of a name, or of
- * a field or method of that name, calls the function defined under it, as far as this reading
- * goes. A function stored under a computed key (`t[k] = function`) could be called by any name:
- * it counts as a cycle.
+ * Whether the `for` at `at` ends, as mayRunForever reads it: numeric up to a finite limit, or
+ * generic over pairs/ipairs/next/gmatch or a call of a function the script defines.
  */
-function mayRecurse(tokens: readonly Token[]): boolean {
-  const bodies: { name: string; start: number; end: number }[] = [];
+function endingFor(tokens: readonly Token[], at: number, defined: Set<string>, declared: Set<string>): boolean {
+  if (tokens[at + 2]?.text === '=') {
+    for (let i = at + 3; i < tokens.length && (tokens[i] as Token).text !== 'do'; i++) {
+      const t = tokens[i] as Token;
+      if (t.text === 'huge' || (t.kind === 'number' && !Number.isFinite(Number(t.text)))) return false;
+      if (t.text === '/' && tokens[i + 1]?.kind === 'number' && Number((tokens[i + 1] as Token).text) === 0) return false;
+    }
+    return true;
+  }
+  let i = at + 1;
+  while (i < tokens.length && (tokens[i] as Token).text !== 'in') i++;
+  const chain = nameChain(tokens, i + 1);
+  if (chain === null) return false;
+  const first = chain.names[0] as string;
+  if (first === 'next' && !declared.has('next') && chain.names.length === 1 && tokens[chain.end]?.text === ',') return true;
+  if (afterArguments(tokens, chain.end) < 0) return false;
+  const last = chain.names[chain.names.length - 1] as string;
+  if (chain.names.length === 1 && (first === 'pairs' || first === 'ipairs') && !declared.has(first)) return true;
+  if (last === 'gmatch' && (tokens[chain.end - 2]?.text === ':' || (chain.names.length === 2 && first === 'string' && !declared.has('string')))) return true;
+  return !chain.indexed && defined.has(last) && !(LIBRARIES.has(first) && chain.names.length > 1);
+}
+
+/** A function of the script: its name (null when it has none), its body's tokens, and whether it may be called through another name. */
+interface FunctionBody {
+  name: string | null;
+  start: number;
+  end: number;
+  escapes: boolean;
+}
+
+/**
+ * The script's functions, or null when one is stored under a computed key (`t[k] = function`),
+ * which could be called by any name. A function escapes (may be called through a name other
+ * than its own) when it has no name, is stored by assignment or in a table, or its name is
+ * used other than in a call.
+ */
+function functionBodies(tokens: readonly Token[]): FunctionBody[] | null {
+  const bodies: FunctionBody[] = [];
+  const headers = new Set<number>();
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
     if (t.kind !== 'keyword' || t.text !== 'function') continue;
-    const name = functionName(tokens, i);
-    if (name === undefined) return true;
-    if (name !== null) bodies.push({ name, start: i + 1, end: blockEnd(tokens, i) });
+    const named = functionName(tokens, i);
+    if (named === undefined) return null;
+    let start = i + 1;
+    // `function a.b:c(…)` names itself before its parameters: the header is no use of the name.
+    while (start < tokens.length && (tokens[start] as Token).text !== '(') headers.add(start++);
+    bodies.push({ name: named?.name ?? null, start, end: blockEnd(tokens, i), escapes: named === null || named.assigned });
   }
+  const byName = new Map<string, FunctionBody[]>();
+  for (const body of bodies) if (body.name !== null) byName.set(body.name, [...(byName.get(body.name) ?? []), body]);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.kind !== 'name' || headers.has(i)) continue;
+    const named = byName.get(t.text);
+    if (named === undefined) continue;
+    // Called right there (`f(…)`, `a.f(…)`, `a:f'…'`): not passed on.
+    if (afterArguments(tokens, i + 1) >= 0) continue;
+    for (const body of named) body.escapes = true;
+  }
+  return bodies;
+}
+
+/**
+ * Whether the script's functions may tail-call each other in a cycle. A tail call of a name
+ * the script defines a function under (as a variable, a field or a method) calls that
+ * function; one of a library function, a local alias of one (`local rcall = redis.call`) or
+ * a global function calls none of the script's; any other (a parameter, an alias, `t[k](…)`,
+ * `(f)(…)`, `f(x)(y)`) may call any function that escapes.
+ */
+function mayRecurse(tokens: readonly Token[], bodies: FunctionBody[], defined: Set<string>, declared: Set<string>): boolean {
   if (bodies.length === 0) return false;
-  const defined = new Set(bodies.map((body) => body.name));
-  const calls = new Map<string, Set<string>>();
-  for (const body of bodies) {
-    const named = calls.get(body.name) ?? new Set<string>();
-    calls.set(body.name, named);
-    for (let j = body.start; j < body.end; j++) {
-      if ((tokens[j] as Token).text !== 'return') continue;
-      const callee = tailCallee(tokens, j);
-      if (callee !== null && defined.has(callee)) named.add(callee);
+  const aliases = libraryAliases(tokens, declared);
+  const escaping = bodies.filter((body) => body.escapes);
+  const edges = bodies.map(() => new Set<FunctionBody>());
+  for (let i = 0; i < tokens.length; i++) {
+    if ((tokens[i] as Token).text !== 'return') continue;
+    const caller = innermost(bodies, i);
+    if (caller === null) continue;
+    const callee = tailCallee(tokens, i);
+    if (callee === null) continue;
+    const out = edges[bodies.indexOf(caller)] as Set<FunctionBody>;
+    if (callee === UNKNOWN_CALLEE) {
+      for (const body of escaping) out.add(body);
+      continue;
+    }
+    const first = callee[0] as string;
+    const last = callee[callee.length - 1] as string;
+    if (defined.has(last) && !(callee.length > 1 && LIBRARIES.has(first) && !declared.has(first))) {
+      for (const body of bodies) if (body.name === last) out.add(body);
+    } else if (callee.length > 1 ? LIBRARIES.has(first) && !declared.has(first) : aliases.has(first) || (GLOBAL_FUNCTIONS.has(first) && !declared.has(first))) {
+      continue;
+    } else {
+      for (const body of escaping) out.add(body);
     }
   }
-  // A depth-first walk: a name met again while still on the path closes a cycle.
-  const state = new Map<string, 1 | 2>();
-  const visit = (name: string): boolean => {
-    const seen = state.get(name);
+  // A depth-first walk: a function met again while still on the path closes a cycle.
+  const state = new Map<FunctionBody, 1 | 2>();
+  const visit = (body: FunctionBody): boolean => {
+    const seen = state.get(body);
     if (seen === 1) return true;
     if (seen === 2) return false;
-    state.set(name, 1);
-    for (const next of calls.get(name) ?? []) if (visit(next)) return true;
-    state.set(name, 2);
+    state.set(body, 1);
+    for (const next of edges[bodies.indexOf(body)] as Set<FunctionBody>) if (visit(next)) return true;
+    state.set(body, 2);
     return false;
   };
-  for (const name of defined) if (visit(name)) return true;
-  return false;
+  return bodies.some(visit);
 }
 
-/**
- * The name `return` at `at` tail-calls (`return f(…)`, `return a.b:f{…}`, `return f'…'`: 'f'):
- * the call is all that is returned. Null when it returns anything else.
- */
-function tailCallee(tokens: readonly Token[], at: number): string | null {
-  let j = at + 1;
-  if (tokens[j]?.kind !== 'name') return null;
-  while ((tokens[j + 1]?.text === '.' || tokens[j + 1]?.text === ':') && tokens[j + 2]?.kind === 'name') j += 2;
-  const name = (tokens[j] as Token).text;
-  const open = tokens[j + 1];
-  let after: number;
-  if (open?.kind === 'string') {
-    after = j + 2;
-  } else if (open?.text === '(' || open?.text === '{') {
-    const close = open.text === '(' ? ')' : '}';
-    let depth = 0;
-    let k = j + 1;
-    for (; k < tokens.length; k++) {
-      const u = (tokens[k] as Token).text;
-      if (u === open.text) depth++;
-      else if (u === close && --depth === 0) break;
-    }
-    after = k + 1;
-  } else {
-    return null;
+/** The innermost function whose body holds the token at `at`, or null at the chunk's top level. */
+function innermost(bodies: readonly FunctionBody[], at: number): FunctionBody | null {
+  let found: FunctionBody | null = null;
+  for (const body of bodies) if (body.start <= at && at < body.end && (found === null || body.start > found.start)) found = body;
+  return found;
+}
+
+/** Locals that only ever hold a library function: `local rcall = redis.call`. */
+function libraryAliases(tokens: readonly Token[], declared: Set<string>): Set<string> {
+  const aliases = new Set<string>();
+  const reassigned = new Set<string>();
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.kind !== 'name' || tokens[i + 1]?.text !== '=' || tokens[i + 2]?.text === '=') continue;
+    const chain = nameChain(tokens, i + 2);
+    const isLocal = tokens[i - 1]?.text === 'local';
+    const value = chain !== null && !chain.indexed && chain.names.length > 1 && LIBRARIES.has(chain.names[0] as string) && !declared.has(chain.names[0] as string);
+    const single = isLocal && tokens[chain?.end ?? i + 3]?.kind !== 'symbol';
+    if (value && single && !aliases.has(t.text)) aliases.add(t.text);
+    else reassigned.add(t.text);
   }
-  const next = tokens[after];
-  return next === undefined || next.text === ';' || (next.kind === 'keyword' && BLOCK_END.has(next.text)) ? name : null;
+  for (const name of reassigned) aliases.delete(name);
+  return aliases;
+}
+
+/** What `return` at `at` tail-calls: the callee's chain of names, UNKNOWN_CALLEE for another callee, null when it returns no single call. */
+const UNKNOWN_CALLEE: readonly string[] = [];
+function tailCallee(tokens: readonly Token[], at: number): readonly string[] | null {
+  // The returned expression: up to the end of its block, at bracket depth 0.
+  let end = at + 1;
+  let operator = false;
+  while (end < tokens.length) {
+    const t = tokens[end] as Token;
+    if (t.text === ';' || (t.kind === 'keyword' && BLOCK_END.has(t.text))) break;
+    if (t.text === '(' || t.text === '{' || t.text === '[') {
+      end = afterBracket(tokens, end);
+      continue;
+    }
+    if (OPERATORS.has(t.text) || t.text === 'function') operator = true;
+    end++;
+  }
+  if (operator || end === at + 1) return null;
+  // A call: the expression ends with call arguments.
+  const last = tokens[end - 1] as Token;
+  if (last.kind !== 'string' && last.text !== ')' && last.text !== '}') return null;
+  const chain = nameChain(tokens, at + 1);
+  if (chain !== null && !chain.indexed && afterArguments(tokens, chain.end) === end) return chain.names;
+  // `(f)(…)`, `t[k](…)`, `f(x)(y)`, or a parenthesised expression: a call unless it is only brackets.
+  if (tokens[at + 1]?.text === '(' && afterBracket(tokens, at + 1) === end) return null;
+  if (tokens[at + 1]?.text === '{' && afterBracket(tokens, at + 1) === end) return null;
+  if (last.kind === 'string' && end === at + 2) return null;
+  return UNKNOWN_CALLEE;
 }
 
 /**
- * The name the function whose keyword is at `at` is defined under: `function a.b:c` and
- * `local function c` give 'c', `c = function` and `{c = function` give 'c'; null for a function
- * with no name (an argument, a return value); undefined when it is stored under a computed key.
+ * How the function whose keyword is at `at` is named: `local function c`, `local c = function`,
+ * `function c`, `function a.b:c`, `c = function` and `{c = function` all give 'c'; all but the
+ * first two are `assigned`: stored where another name may reach it (a global is also _G.c).
+ * Null for a function with no name (an argument, a return value, one of several values);
+ * undefined when it is stored under a computed key.
  */
-function functionName(tokens: readonly Token[], at: number): string | null | undefined {
+function functionName(tokens: readonly Token[], at: number): { name: string; assigned: boolean } | null | undefined {
   const next = tokens[at + 1];
   if (next !== undefined && next.kind === 'name') {
     let j = at + 1;
     while ((tokens[j + 1]?.text === '.' || tokens[j + 1]?.text === ':') && tokens[j + 2]?.kind === 'name') j += 2;
-    return (tokens[j] as Token).text;
+    // A global function (`function f`) can also be reached as _G.f or _G['f'].
+    return { name: (tokens[j] as Token).text, assigned: j !== at + 1 || tokens[at - 1]?.text !== 'local' };
   }
-  const before = tokens[at - 1];
-  if (before?.text !== '=') return null;
+  if (tokens[at - 1]?.text !== '=') return null;
   const target = tokens[at - 2];
   if (target === undefined) return null;
-  if (target.kind === 'name') return target.text;
-  return target.text === ']' ? undefined : null;
+  if (target.text === ']') return undefined;
+  if (target.kind !== 'name') return null;
+  // One of several targets (`a, b = …`): the function may be any one's value.
+  if (tokens[at - 3]?.text === ',') return null;
+  return { name: target.text, assigned: tokens[at - 3]?.text !== 'local' };
 }
 
 /** The index of the `end` closing the block opened by the keyword at `at` (tokens.length if none). */
