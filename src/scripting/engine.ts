@@ -49,6 +49,12 @@ export interface LoadedScript {
    * stopped.
    */
   readonly bounded?: boolean;
+  /**
+   * A numeric `for` of the script starts or ends at a value computed when it runs: a bounded
+   * script still runs where it can be stopped when its KEYS or ARGV hold a number such a loop
+   * may never leave (lua-source.ts argumentsMayStallLoops).
+   */
+  readonly computedLoopLimits?: boolean;
 }
 
 /** Why a run failed, for the caller to answer as Redis does. */

@@ -343,15 +343,17 @@ const OPERATORS = new Set(['+', '-', '*', '/', '%', '^', '..', '==', '~=', '<', 
 
 /**
  * Whether the script may run for ever, as far as a reading of its tokens goes: a `while` or
- * `repeat` loop, a call of code compiled at run time, a numeric `for` up to an infinite limit
- * (math.huge, 1/0), a generic `for` over anything but pairs, ipairs, next, gmatch or an
- * iterator made by a function of the script, or functions that may tail-call each other in a
- * cycle (`return f(…)` reuses the caller's stack frame, so such a cycle can go on for ever).
- * Taken as ending although they may run long: numeric `for` loops (their count is fixed when
- * they start, however large), iterators the script's functions make (as long as they end), a
- * table a loop over it grows, and recursion that is no tail call (it ends on Lua's stack limit,
- * but one that calls itself twice can make 2^n calls first). A script that cannot be read
- * (null) may run for ever.
+ * `repeat` loop; a call of code compiled at run time, or any use of _G (which reaches every
+ * global by a computed name); a numeric `for` with an infinite limit (math.huge, 1/0, 2^1024)
+ * or a step not written out as a non-zero number; a generic `for` over anything but pairs,
+ * ipairs, next, gmatch or an iterator made by a function of the script; or functions that may
+ * tail-call each other in a cycle (`return f(…)` reuses the caller's stack frame, so such a
+ * cycle can go on for ever). Taken as ending although they may run long: numeric `for` loops
+ * (their count is fixed when they start, however large; a limit computed from the run's
+ * arguments is checked for each run: hasComputedLoopLimits, argumentsMayStallLoops), iterators
+ * the script's functions make (as long as they end), a table a loop over it grows, and
+ * recursion that is no tail call (it ends on Lua's stack limit, but one that calls itself twice
+ * can make 2^n calls first). A script that cannot be read (null) may run for ever.
  */
 export function mayRunForever(tokens: readonly Token[] | null): boolean {
   if (tokens === null) return true;
@@ -366,6 +368,9 @@ export function mayRunForever(tokens: readonly Token[] | null): boolean {
       if (t.text === 'while' || t.text === 'repeat') return true;
       if (t.text === 'for' && !endingFor(tokens, i, defined, declared)) return true;
     } else if (t.kind === 'name' && RUN_TIME_CODE.has(t.text) && !declared.has(t.text) && !isFieldName(tokens, i) && tokens[i + 1]?.text !== '=') {
+      return true;
+    } else if (t.kind === 'name' && t.text === '_G' && !declared.has('_G') && !isFieldName(tokens, i)) {
+      // Through _G a script reaches any global by a computed name (_G['loadstring']).
       return true;
     }
   }
@@ -420,19 +425,104 @@ function nameChain(tokens: readonly Token[], at: number): { names: string[]; ind
   }
 }
 
+/** Whether the script writes an infinite value anywhere: math.huge, or a division by 0. */
+function mentionsInfinity(tokens: readonly Token[]): boolean {
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.text === 'huge') return true;
+    if (t.text === '/' && tokens[i + 1]?.kind === 'number' && Number((tokens[i + 1] as Token).text) === 0) return true;
+  }
+  return false;
+}
+
+/** What the header of a numeric `for` says of its count. */
+const FIXED = 0;
+/** Its start or limit is computed when it runs: an infinite value, or one past 2^53, would not end it. */
+const COMPUTED = 1;
+/** It may not end: an infinite limit (math.huge, 1/0, 2^1024), or a step that is not a number written out (0 never ends). */
+const FOREVER = 2;
+
+function numericForHeader(tokens: readonly Token[], at: number): typeof FIXED | typeof COMPUTED | typeof FOREVER {
+  let depth = 0;
+  let commas = 0;
+  let stepStart = -1;
+  let computed = false;
+  let i = at + 3;
+  for (; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.text === 'do' && depth === 0) break;
+    if (t.text === '(' || t.text === '{' || t.text === '[') depth++;
+    else if (t.text === ')' || t.text === '}' || t.text === ']') depth--;
+    else if (t.text === ',' && depth === 0 && ++commas === 2) stepStart = i + 1;
+    if (t.text === 'huge' || t.text === '^' || (t.kind === 'number' && !Number.isFinite(Number(t.text)))) return FOREVER;
+    if (t.text === '/' && tokens[i + 1]?.kind === 'number' && Number((tokens[i + 1] as Token).text) === 0) return FOREVER;
+    if (t.kind === 'name') computed = true;
+  }
+  if (stepStart >= 0) {
+    // The step: a non-zero number, written out (with its sign).
+    const sign = tokens[stepStart]?.text === '-' ? 1 : 0;
+    const step = tokens[stepStart + sign];
+    if (step?.kind !== 'number' || stepStart + sign + 1 !== i || Number(step.text) === 0) return FOREVER;
+  }
+  return computed ? COMPUTED : FIXED;
+}
+
+/**
+ * Whether some numeric `for` of the script has a start or limit computed at run time
+ * (`for i = 1, tonumber(ARGV[1])`): a run whose arguments read as an infinite number, or one
+ * past 2^53, must not be taken as ending (argumentsMayStallLoops).
+ */
+export function hasComputedLoopLimits(tokens: readonly Token[] | null): boolean {
+  if (tokens === null) return false;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.kind === 'keyword' && t.text === 'for' && tokens[i + 2]?.text === '=' && numericForHeader(tokens, i) === COMPUTED) return true;
+  }
+  return false;
+}
+
+/** A number as Lua 5.1's tonumber reads it (C's strtod, whole string but for spaces around it). */
+const DECIMAL = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
+const NOT_FINITE = /^[-+]?(?:inf(?:inity)?|nan(?:\([0-9A-Za-z_]*\))?)$/i;
+const HEX = /^[-+]?0[xX]/;
+
+/**
+ * Whether one of a run's KEYS or ARGV reads in Lua as a number a numeric `for` may never
+ * leave: infinite, NaN, or so large that adding the step to it leaves it unchanged.
+ */
+export function argumentsMayStallLoops(keys: readonly string[], args: readonly string[]): boolean {
+  for (let i = 0; i < keys.length; i++) if (stallsLoop(keys[i] as string)) return true;
+  for (let i = 0; i < args.length; i++) if (stallsLoop(args[i] as string)) return true;
+  return false;
+}
+
+function stallsLoop(value: string): boolean {
+  // Short values that cannot be such numbers are the rule: decide on the first char.
+  if (value.length < 3) return false;
+  const text = value.trim();
+  if (NOT_FINITE.test(text)) return true;
+  // Hex (glibc's strtod reads it): a binary exponent, or an integer part of 2^53 or more.
+  if (HEX.test(text)) {
+    if (/[pP]/.test(text)) return true;
+    const digits = /^[-+]?0[xX]([0-9a-fA-F]+)/.exec(text);
+    return digits !== null && BigInt('0x' + (digits[1] as string)) >= 2n ** 53n;
+  }
+  if (!DECIMAL.test(text)) return false;
+  const number = Number(text);
+  return !Number.isFinite(number) || Math.abs(number) >= 2 ** 53;
+}
+
 /**
  * Whether the `for` at `at` ends, as mayRunForever reads it: numeric up to a finite limit, or
  * generic over pairs/ipairs/next/gmatch or a call of a function the script defines.
  */
 function endingFor(tokens: readonly Token[], at: number, defined: Set<string>, declared: Set<string>): boolean {
   if (tokens[at + 2]?.text === '=') {
-    for (let i = at + 3; i < tokens.length && (tokens[i] as Token).text !== 'do'; i++) {
-      const t = tokens[i] as Token;
-      if (t.text === 'huge' || (t.kind === 'number' && !Number.isFinite(Number(t.text)))) return false;
-      if (t.text === '/' && tokens[i + 1]?.kind === 'number' && Number((tokens[i + 1] as Token).text) === 0) return false;
-    }
-    return true;
+    const header = numericForHeader(tokens, at);
+    // A limit computed from a value the script made infinite (local INF = math.huge).
+    return header === FIXED || (header === COMPUTED && !mentionsInfinity(tokens));
   }
+
   let i = at + 1;
   while (i < tokens.length && (tokens[i] as Token).text !== 'in') i++;
   const chain = nameChain(tokens, i + 1);
@@ -496,7 +586,8 @@ function functionBodies(tokens: readonly Token[]): FunctionBody[] | null {
  */
 function mayRecurse(tokens: readonly Token[], bodies: FunctionBody[], defined: Set<string>, declared: Set<string>): boolean {
   if (bodies.length === 0) return false;
-  const aliases = libraryAliases(tokens, declared);
+  const bindings = bindingCounts(tokens);
+  const aliases = libraryAliases(tokens, declared, bindings);
   const escaping = bodies.filter((body) => body.escapes);
   const edges = bodies.map(() => new Set<FunctionBody>());
   for (let i = 0; i < tokens.length; i++) {
@@ -514,6 +605,8 @@ function mayRecurse(tokens: readonly Token[], bodies: FunctionBody[], defined: S
     const last = callee[callee.length - 1] as string;
     if (defined.has(last) && !(callee.length > 1 && LIBRARIES.has(first) && !declared.has(first))) {
       for (const body of bodies) if (body.name === last) out.add(body);
+      // The name may hold another function by then (a parameter, a local, an assignment).
+      if ((bindings.get(last) ?? 0) !== 0) for (const body of escaping) out.add(body);
     } else if (callee.length > 1 ? LIBRARIES.has(first) && !declared.has(first) : aliases.has(first) || (GLOBAL_FUNCTIONS.has(first) && !declared.has(first))) {
       continue;
     } else {
@@ -542,7 +635,7 @@ function innermost(bodies: readonly FunctionBody[], at: number): FunctionBody | 
 }
 
 /** Locals that only ever hold a library function: `local rcall = redis.call`. */
-function libraryAliases(tokens: readonly Token[], declared: Set<string>): Set<string> {
+function libraryAliases(tokens: readonly Token[], declared: Set<string>, bindings: Map<string, number>): Set<string> {
   const aliases = new Set<string>();
   const reassigned = new Set<string>();
   for (let i = 0; i < tokens.length; i++) {
@@ -556,7 +649,47 @@ function libraryAliases(tokens: readonly Token[], declared: Set<string>): Set<st
     else reassigned.add(t.text);
   }
   for (const name of reassigned) aliases.delete(name);
+  // Bound again elsewhere (a parameter, another local): not always the library function.
+  for (const name of aliases) if ((bindings.get(name) ?? 0) > 1) aliases.delete(name);
   return aliases;
+}
+
+/**
+ * How many times each name is bound other than as a function's own name: declared local (but
+ * `local function f`), a parameter, a loop variable, or assigned (the last name of each target,
+ * `o.run = …` counts for run; table keys too).
+ */
+function bindingCounts(tokens: readonly Token[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  const bind = (name: string): void => {
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  };
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i] as Token;
+    if (t.kind === 'keyword' && (t.text === 'local' || t.text === 'for') && tokens[i + 1]?.text !== 'function') {
+      for (let j = i + 1; j < tokens.length && ((tokens[j] as Token).kind === 'name' || (tokens[j] as Token).text === ','); j++) {
+        if ((tokens[j] as Token).kind === 'name') bind((tokens[j] as Token).text);
+      }
+    } else if (t.kind === 'keyword' && t.text === 'function') {
+      let j = i + 1;
+      while (j < tokens.length && (tokens[j] as Token).text !== '(') j++;
+      for (j++; j < tokens.length && (tokens[j] as Token).text !== ')'; j++) if ((tokens[j] as Token).kind === 'name') bind((tokens[j] as Token).text);
+    } else if (t.text === '=' && tokens[i + 1]?.text !== 'function') {
+      // Each target before it: `a, b.c, d = …` binds a, c and d (a local declaration's are counted above).
+      const targets: string[] = [];
+      let j = i - 1;
+      while (j >= 0) {
+        const target = tokens[j] as Token;
+        if (target.kind !== 'name') break;
+        targets.push(target.text);
+        while (j >= 2 && ((tokens[j - 1] as Token).text === '.' || (tokens[j - 1] as Token).text === ':') && (tokens[j - 2] as Token).kind === 'name') j -= 2;
+        if (tokens[j - 1]?.text !== ',') break;
+        j -= 2;
+      }
+      if (tokens[j - 1]?.text !== 'local') for (const name of targets) bind(name);
+    }
+  }
+  return counts;
 }
 
 /** What `return` at `at` tail-calls: the callee's chain of names, UNKNOWN_CALLEE for another callee, null when it returns no single call. */

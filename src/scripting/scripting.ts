@@ -9,6 +9,7 @@ import { NODIS_VERSION } from '../version.js';
 import { ScriptCache, scriptSha, type CachedScript } from './cache.js';
 import type { LoadedScript, ReplyBytes, ScriptEngine, ScriptFailure, ScriptHost } from './engine.js';
 import { functionErrorText } from './functions.js';
+import { argumentsMayStallLoops } from './lua-source.js';
 import { Rand48 } from './rand48.js';
 import { readShebang, SCRIPT_ALLOW_OOM, SCRIPT_LEGACY, SCRIPT_NO_WRITES } from './shebang.js';
 import { WasmScriptEngine, workerScriptOf } from './wasm-engine.js';
@@ -222,7 +223,8 @@ export class Scripting {
       // A script that cannot run away runs here, where it is cheapest; any other in the worker,
       // when its caller can wait for its reply from the event loop: a client's command (EXEC
       // waits for a queued script's answer before running the rest of its transaction).
-      if (script.bounded === true || worker === null || ctx.caller !== 'client') {
+      const bounded = script.bounded === true && !(script.computedLoopLimits === true && argumentsMayStallLoops(invocation.keys, invocation.args));
+      if (bounded || worker === null || ctx.caller !== 'client') {
         outcome = vm.run(script, invocation.keys, invocation.args, this.host, ctx.reply);
       } else {
         const threshold = this.server.config.getNumber('busy-reply-threshold');

@@ -4,7 +4,7 @@ import type { ReplyWriter } from '../protocol/reply.js';
 import { ABI_BULK, ABI_ERROR, ABI_INT, ABI_SCRIPT_ERROR, AbiWriter, respToAbi, writeReturnedValue, type ReturnedValueOptions } from './abi.js';
 import { ACL_CHECK_COMMAND, COMPILE_CHUNK, MARK, RANDOM_COMMAND, RANDOM_SEED_COMMAND, SET_REPL_COMMAND, buildDriver, type Driver } from './driver.js';
 import type { LoadedScript, ReplyBytes, ScriptEngine, ScriptFailure, ScriptHost } from './engine.js';
-import { mayRunForever, tokenize } from './lua-source.js';
+import { hasComputedLoopLimits, mayRunForever, tokenize } from './lua-source.js';
 import { RAND48_MAX, Rand48 } from './rand48.js';
 import type { WorkerScript } from './worker-engine.js';
 
@@ -209,7 +209,8 @@ export class WasmScriptEngine implements ScriptEngine {
     }
     const driver = buildDriver(source);
     // A V8 one-byte string: its header and its characters.
-    return { engineData: driver, bytes: 16 + driver.text.length, bounded: !mayRunForever(tokenize(source)) };
+    const tokens = tokenize(source);
+    return { engineData: driver, bytes: 16 + driver.text.length, bounded: !mayRunForever(tokens), computedLoopLimits: hasComputedLoopLimits(tokens) };
   }
 
   run(script: LoadedScript, keys: readonly string[], args: readonly string[], host: ScriptHost, reply: ReplyWriter): ScriptFailure | null {

@@ -94,6 +94,23 @@ describe('a client that closes while its transaction waits for a busy script', (
   });
 });
 
+describe('a loop up to a limit its arguments make infinite', () => {
+  it('runs in the worker, where it answers BUSY and SCRIPT KILL stops it; with a finite limit it runs and answers', async () => {
+    const { caller, other } = await busyServer();
+    const script = "local n = 0 for i = 1, tonumber(ARGV[1]) do n = n + 1 end return n";
+    expect(await caller.call('EVAL', script, '0', '1000')).toBe(1000);
+    caller.send('EVAL', script, '0', 'inf');
+    expect(await seenBusy(other)).toBe(true);
+    expect(await other.call('SCRIPT', 'KILL')).toBe('OK');
+    expect(String(await caller.readRaw(30_000))).toMatch(/^-ERR Script killed by user with SCRIPT KILL/);
+    caller.send('EVAL', script, '0', '9007199254740992');
+    expect(await seenBusy(other)).toBe(true);
+    expect(await other.call('SCRIPT', 'KILL')).toBe('OK');
+    expect(String(await caller.readRaw(30_000))).toMatch(/^-ERR Script killed by user with SCRIPT KILL/);
+    expect(await caller.call('EVAL', script, '0', '3')).toBe(3);
+  });
+});
+
 describe('which scripts may run where they cannot be stopped', () => {
   it('calls bounded the scripts that cannot run for ever: no while or repeat, no cycle of tail calls, no run-time compiling', async () => {
     const engine = await WasmScriptEngine.create(NODIS_VERSION);

@@ -1,6 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDriver, type Driver } from '../../src/scripting/driver.js';
-import { formatNumberArguments, mayBuildReplyTables, mayRunForever, returnsOneValue, tokenize } from '../../src/scripting/lua-source.js';
+import {
+  argumentsMayStallLoops, formatNumberArguments, hasComputedLoopLimits, mayBuildReplyTables, mayRunForever, returnsOneValue, tokenize,
+} from '../../src/scripting/lua-source.js';
 import { readShebang, SCRIPT_ALLOW_CROSS_SLOT, SCRIPT_ALLOW_OOM, SCRIPT_ALLOW_STALE, SCRIPT_LEGACY, SCRIPT_NO_CLUSTER, SCRIPT_NO_WRITES } from '../../src/scripting/shebang.js';
 import { WasmScriptEngine } from '../../src/scripting/wasm-engine.js';
 import type { ScriptHost } from '../../src/scripting/engine.js';
@@ -182,8 +184,38 @@ describe('which scripts may run for ever (they run in the worker, where they can
       'for _ in select(1, function() return true end) do end',
       'for i = 1, math.huge do end',
       'for i = 1, 1/0 do end',
+      // Limits no count can reach, a step of 0 or one computed, and an infinity kept in a variable.
+      'for i = 1, 2^1024 do end',
+      'for i = 2^53, 2^53 + 2 do end',
+      'for i = 1, 10, 0 do end',
+      'for i = 1, 10, tonumber(ARGV[1]) do end',
+      'local INF = math.huge for i = 1, INF do end',
+      // Any global reached through _G.
+      "return _G.loadstring('while true do end')()",
+      "return rawget(_G, 'loadstring')('while true do end')()",
+      // A name that may hold another function by the time of the call.
+      'local function g() return 1 end local function loop(g, n) return g(g, n + 1) end return loop(loop, 1)',
+      'local function f(n) return n end local function g(n) return f(n + 1) end f = g return g(1)',
+      'local function f(n) return n end local function g(n) local f = g return f(n + 1) end return g(1)',
+      'local o = {} function o.run(n) return n end local function step(n) return o.run(n + 1) end o.run = step return step(1)',
+      'local rcall = redis.call local function loop(rcall, n) return rcall(rcall, n + 1) end return loop(loop, 1)',
     ]) {
       expect(forever(source), source).toBe(true);
+    }
+  });
+
+  it('tells loops whose count depends on values computed when they run, and the arguments that may stall them', () => {
+    const computed = (source: string): boolean => hasComputedLoopLimits(tokenize(source));
+    expect(computed('for i = 1, tonumber(ARGV[1]) do end')).toBe(true);
+    expect(computed('for i = 1, #KEYS do end')).toBe(true);
+    expect(computed('for i = 1, 10 do end')).toBe(false);
+    expect(computed('for _, k in ipairs(KEYS) do end')).toBe(false);
+    expect(forever('for i = 1, tonumber(ARGV[1]) do end')).toBe(false);
+    for (const value of ['inf', '-inf', 'INFINITY', ' nan ', 'nan(abc)', '1e999', '9007199254740992', '-9.1e15', '0x20000000000000', '0x1p4']) {
+      expect(argumentsMayStallLoops([], [value]), value).toBe(true);
+    }
+    for (const value of ['', '1', '10', '1000000', '9007199254740991', 'abc', 'info', 'job:1e999', '0x1fffffffffffff', 'x1e999', '1e999x']) {
+      expect(argumentsMayStallLoops([value], [value]), value).toBe(false);
     }
   });
 });
