@@ -81,8 +81,10 @@ export interface ScriptEngine {
    * Compiles a script as Redis does (luaL_loadbuffer, chunk "@user_script"): `source` is the
    * body after its shebang line (which starts at the shebang's newline). Returns the loaded
    * script, or Lua's compile error ("user_script:1: unexpected symbol near '<eof>'").
+   * `classified`, when given, is the part of `source` whose reading says whether the script may
+   * run for ever (a function library's code, without the glue around it, which ends).
    */
-  load(source: string): LoadedScript | string;
+  load(source: string, classified?: string): LoadedScript | string;
   /**
    * Runs a loaded script with KEYS and ARGV: writes the reply Redis makes of the value it
    * returns, for a client speaking `reply.resp`, to `reply` and returns null; or returns why

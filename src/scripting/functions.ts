@@ -259,7 +259,7 @@ export function functionChunk(engine: ScriptEngine, fn: FunctionInfo): LoadedScr
   if (chunk === undefined) {
     const meta = readLibraryMetadata(library.code);
     if (typeof meta === 'string') throw new RedisError(`ERR ${meta}`);
-    const loaded = engine.load(callPrefix(fn.name, meta.code) + meta.code + CALL_SUFFIX);
+    const loaded = engine.load(callPrefix(fn.name, meta.code) + meta.code + CALL_SUFFIX, meta.code);
     if (typeof loaded === 'string') throw new RedisError(`ERR Error compiling function: ${functionErrorText(loaded)}`);
     chunk = loaded;
     library.chunks.set(fn.name, chunk);

@@ -374,7 +374,23 @@ export function mayRunForever(tokens: readonly Token[] | null): boolean {
       return true;
     }
   }
-  return mayRecurse(tokens, bodies, defined, declared);
+  return protectsOwnRecursion(tokens, bodies) || mayRecurse(tokens, bodies, defined, declared);
+}
+
+/**
+ * Whether a function of the script passes itself to pcall or xpcall (`local function f()
+ * pcall(f) pcall(f) end`): each level catches the stack overflow of the next, so the calls
+ * multiply instead of ending on the stack limit.
+ */
+function protectsOwnRecursion(tokens: readonly Token[], bodies: readonly FunctionBody[]): boolean {
+  for (const body of bodies) {
+    if (body.name === null) continue;
+    for (let j = body.start; j < body.end; j++) {
+      const t = tokens[j] as Token;
+      if ((t.text === 'pcall' || t.text === 'xpcall') && tokens[j + 1]?.text === '(' && tokens[j + 2]?.text === body.name) return true;
+    }
+  }
+  return false;
 }
 
 /** Whether the name at `i` is a field's (`t.load`, `t:load`), not a variable's (a table key, `{load = 1}`, is caught by the caller). */
@@ -425,12 +441,28 @@ function nameChain(tokens: readonly Token[], at: number): { names: string[]; ind
   }
 }
 
-/** Whether the script writes an infinite value anywhere: math.huge, or a division by 0. */
+/** Numbers a loop counter may stall at: from 2^52 on, adding 1 (or a step of 0.5) may leave it unchanged. */
+const STALLING = 2 ** 52;
+
+/** Whether the `/` at `at` divides by a 0 written out (`/ 0`, `/ (0)`). */
+function dividesByZero(tokens: readonly Token[], at: number): boolean {
+  let j = at + 1;
+  while (tokens[j]?.text === '(') j++;
+  return tokens[j]?.kind === 'number' && Number((tokens[j] as Token).text) === 0;
+}
+
+/**
+ * Whether the script may make an infinite value, or one a counter stalls at, anywhere: math.huge,
+ * a division by 0, a power, a number written out, or a string it reads as a number.
+ */
 function mentionsInfinity(tokens: readonly Token[]): boolean {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
-    if (t.text === 'huge') return true;
-    if (t.text === '/' && tokens[i + 1]?.kind === 'number' && Number((tokens[i + 1] as Token).text) === 0) return true;
+    if (t.text === 'huge' || t.text === '^') return true;
+    if (t.text === '/' && dividesByZero(tokens, i)) return true;
+    if (t.kind === 'number' && !(Math.abs(Number(t.text)) < STALLING)) return true;
+    // A string read as a number (tonumber('inf')); not one passed to a command ('+inf' to ZCOUNT).
+    if (t.kind === 'string' && tokens[i - 1]?.text === '(' && tokens[i - 2]?.text === 'tonumber' && stallsLoop(t.text.slice(1, -1))) return true;
   }
   return false;
 }
@@ -454,15 +486,16 @@ function numericForHeader(tokens: readonly Token[], at: number): typeof FIXED | 
     if (t.text === '(' || t.text === '{' || t.text === '[') depth++;
     else if (t.text === ')' || t.text === '}' || t.text === ']') depth--;
     else if (t.text === ',' && depth === 0 && ++commas === 2) stepStart = i + 1;
-    if (t.text === 'huge' || t.text === '^' || (t.kind === 'number' && !Number.isFinite(Number(t.text)))) return FOREVER;
-    if (t.text === '/' && tokens[i + 1]?.kind === 'number' && Number((tokens[i + 1] as Token).text) === 0) return FOREVER;
+    // An infinite limit, a count past 2^52 (the counter stops growing at 2^53), or a string Lua converts.
+    if (t.text === 'huge' || t.text === '^' || t.kind === 'string' || (t.kind === 'number' && !(Math.abs(Number(t.text)) < STALLING))) return FOREVER;
+    if (t.text === '/' && dividesByZero(tokens, i)) return FOREVER;
     if (t.kind === 'name') computed = true;
   }
   if (stepStart >= 0) {
-    // The step: a non-zero number, written out (with its sign).
+    // The step: a non-zero whole number, written out (with its sign); a fraction stalls sooner.
     const sign = tokens[stepStart]?.text === '-' ? 1 : 0;
     const step = tokens[stepStart + sign];
-    if (step?.kind !== 'number' || stepStart + sign + 1 !== i || Number(step.text) === 0) return FOREVER;
+    if (step?.kind !== 'number' || stepStart + sign + 1 !== i || Number(step.text) === 0 || !Number.isInteger(Number(step.text))) return FOREVER;
   }
   return computed ? COMPUTED : FIXED;
 }
@@ -488,7 +521,7 @@ const HEX = /^[-+]?0[xX]/;
 
 /**
  * Whether one of a run's KEYS or ARGV reads in Lua as a number a numeric `for` may never
- * leave: infinite, NaN, or so large that adding the step to it leaves it unchanged.
+ * leave: infinite, NaN, or 2^52 and more (adding the step to it may leave it unchanged).
  */
 export function argumentsMayStallLoops(keys: readonly string[], args: readonly string[]): boolean {
   for (let i = 0; i < keys.length; i++) if (stallsLoop(keys[i] as string)) return true;
@@ -497,19 +530,19 @@ export function argumentsMayStallLoops(keys: readonly string[], args: readonly s
 }
 
 function stallsLoop(value: string): boolean {
-  // Short values that cannot be such numbers are the rule: decide on the first char.
   if (value.length < 3) return false;
-  const text = value.trim();
+  // Lua reads a number from the C string: up to a NUL byte.
+  const nul = value.indexOf('\0');
+  const text = (nul < 0 ? value : value.slice(0, nul)).trim();
   if (NOT_FINITE.test(text)) return true;
   // Hex (glibc's strtod reads it): a binary exponent, or an integer part of 2^53 or more.
   if (HEX.test(text)) {
     if (/[pP]/.test(text)) return true;
     const digits = /^[-+]?0[xX]([0-9a-fA-F]+)/.exec(text);
-    return digits !== null && BigInt('0x' + (digits[1] as string)) >= 2n ** 53n;
+    return digits !== null && BigInt('0x' + (digits[1] as string)) >= BigInt(STALLING);
   }
   if (!DECIMAL.test(text)) return false;
-  const number = Number(text);
-  return !Number.isFinite(number) || Math.abs(number) >= 2 ** 53;
+  return !(Math.abs(Number(text)) < STALLING);
 }
 
 /**
@@ -532,7 +565,10 @@ function endingFor(tokens: readonly Token[], at: number, defined: Set<string>, d
   if (afterArguments(tokens, chain.end) < 0) return false;
   const last = chain.names[chain.names.length - 1] as string;
   if (chain.names.length === 1 && (first === 'pairs' || first === 'ipairs') && !declared.has(first)) return true;
-  if (last === 'gmatch' && (tokens[chain.end - 2]?.text === ':' || (chain.names.length === 2 && first === 'string' && !declared.has('string')))) return true;
+  // s:gmatch(p) is the string method, unless the script has a gmatch of its own.
+  if (last === 'gmatch' && !defined.has('gmatch') && !declared.has('gmatch') && (tokens[chain.end - 2]?.text === ':' || (chain.names.length === 2 && first === 'string' && !declared.has('string')))) {
+    return true;
+  }
   return !chain.indexed && defined.has(last) && !(LIBRARIES.has(first) && chain.names.length > 1);
 }
 

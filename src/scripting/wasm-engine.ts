@@ -195,7 +195,7 @@ export class WasmScriptEngine implements ScriptEngine {
     return engine;
   }
 
-  load(source: string): LoadedScript | string {
+  load(source: string, classified: string = source): LoadedScript | string {
     const vm = this.vm;
     // While a VM is being replaced the script is taken unchecked: a compile error then shows
     // when it runs (readFailure, line 0).
@@ -209,7 +209,7 @@ export class WasmScriptEngine implements ScriptEngine {
     }
     const driver = buildDriver(source);
     // A V8 one-byte string: its header and its characters.
-    const tokens = tokenize(source);
+    const tokens = tokenize(classified);
     return { engineData: driver, bytes: 16 + driver.text.length, bounded: !mayRunForever(tokens), computedLoopLimits: hasComputedLoopLimits(tokens) };
   }
 

@@ -109,6 +109,18 @@ describe('a loop up to a limit its arguments make infinite', () => {
     expect(String(await caller.readRaw(30_000))).toMatch(/^-ERR Script killed by user with SCRIPT KILL/);
     expect(await caller.call('EVAL', script, '0', '3')).toBe(3);
   });
+
+  it('goes by the function library\'s own code and arguments for FCALL (its error names SCRIPT KILL, as Redis\'s does)', async () => {
+    const { caller, other } = await busyServer();
+    const library = "#!lua name=counting\nredis.register_function('count', function(keys, args) local n = 0 for i = 1, tonumber(args[1]) do n = n + 1 end return n end)";
+    expect(await caller.call('FUNCTION', 'LOAD', library)).toBe('counting');
+    expect(await caller.call('FCALL', 'count', '0', '1000')).toBe(1000);
+    caller.send('FCALL', 'count', '0', '1e999');
+    expect(await seenBusy(other)).toBe(true);
+    expect(await other.call('FUNCTION', 'KILL')).toBe('OK');
+    expect(String(await caller.readRaw(30_000))).toMatch(/^-ERR Script killed by user with SCRIPT KILL/);
+    expect(await caller.call('FCALL', 'count', '0', '2')).toBe(2);
+  });
 });
 
 describe('which scripts may run where they cannot be stopped', () => {

@@ -137,6 +137,9 @@ describe('which scripts may run for ever (they run in the worker, where they can
       // Documented as ending although they may not: an iterator of the script's, branching recursion.
       'local function gen() return function() return 1 end end for _ in gen() do end',
       'local function f(n) if n == 0 then return 0 end f(n - 1) f(n - 1) return 0 end return f(60)',
+      // '+inf' passed to a command is no number of the script's; a library's `return redis.call(…)` no cycle.
+      "local n = tonumber(ARGV[1]) for i = 1, n do redis.call('ZCOUNT', KEYS[1], '-inf', '+inf') end",
+      "redis.register_function('f', function(keys) return redis.call('GET', keys[1]) end)",
     ]) {
       expect(forever(source), source).toBe(false);
     }
@@ -199,6 +202,21 @@ describe('which scripts may run for ever (they run in the worker, where they can
       'local function f(n) return n end local function g(n) local f = g return f(n + 1) end return g(1)',
       'local o = {} function o.run(n) return n end local function step(n) return o.run(n + 1) end o.run = step return step(1)',
       'local rcall = redis.call local function loop(rcall, n) return rcall(rcall, n + 1) end return loop(loop, 1)',
+      // Counts a counter never reaches (from 2^52 on, adding the step may leave it unchanged), strings, fractional steps.
+      'for i = 1, 1e300 do end',
+      'for i = 1e16, 1e16 + 1 do end',
+      "for i = 1, 'inf' do end",
+      'for i = 1e14, 1e14 + 1, 0.001 do end',
+      'for i = 0, tonumber(ARGV[1]), 0.5 do end',
+      "for i = 1, tonumber(ARGV[1] .. 'e999') do end",
+      'for i = 1, tonumber(ARGV[1]) * 1e300 do end',
+      // Infinities made outside the loop.
+      'local L = 1e999 for i = 1, L do end',
+      'local L = 2^1024 for i = 1, L do end',
+      'local n = 1/(0) for i = 1, n do end',
+      "local n = tonumber('inf') for i = 1, n do end",
+      // Recursion through pcall: each level catches the next one's stack overflow.
+      'local function f() pcall(f) pcall(f) end f()',
     ]) {
       expect(forever(source), source).toBe(true);
     }
@@ -211,10 +229,10 @@ describe('which scripts may run for ever (they run in the worker, where they can
     expect(computed('for i = 1, 10 do end')).toBe(false);
     expect(computed('for _, k in ipairs(KEYS) do end')).toBe(false);
     expect(forever('for i = 1, tonumber(ARGV[1]) do end')).toBe(false);
-    for (const value of ['inf', '-inf', 'INFINITY', ' nan ', 'nan(abc)', '1e999', '9007199254740992', '-9.1e15', '0x20000000000000', '0x1p4']) {
+    for (const value of ['inf', '-inf', 'INFINITY', ' nan ', 'nan(abc)', '1e999', '9007199254740992', '-9.1e15', '0x20000000000000', '0x1p4', 'inf\0x', '1e999\0', '\t+1.e999\n', '.5e999', '1e+999', '5e15', '9007199254740990']) {
       expect(argumentsMayStallLoops([], [value]), value).toBe(true);
     }
-    for (const value of ['', '1', '10', '1000000', '9007199254740991', 'abc', 'info', 'job:1e999', '0x1fffffffffffff', 'x1e999', '1e999x']) {
+    for (const value of ['', '1', '10', '1000000', '1733568000000', '1733568000000000', 'abc', 'info', 'job:1e999', '0xfffffffffffff', 'x1e999', '1e999x', '+inf:x']) {
       expect(argumentsMayStallLoops([value], [value]), value).toBe(false);
     }
   });
