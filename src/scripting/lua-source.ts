@@ -362,11 +362,12 @@ export function mayRunForever(tokens: readonly Token[] | null): boolean {
   if (bodies === null) return true;
   const defined = new Set<string>();
   for (const body of bodies) if (body.name !== null) defined.add(body.name);
+  const infinity = mentionsInfinity(tokens);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
     if (t.kind === 'keyword') {
       if (t.text === 'while' || t.text === 'repeat') return true;
-      if (t.text === 'for' && !endingFor(tokens, i, defined, declared)) return true;
+      if (t.text === 'for' && !endingFor(tokens, i, defined, declared, infinity)) return true;
     } else if (t.kind === 'name' && RUN_TIME_CODE.has(t.text) && !declared.has(t.text) && !isFieldName(tokens, i) && tokens[i + 1]?.text !== '=') {
       return true;
     } else if (t.kind === 'name' && t.text === '_G' && !declared.has('_G') && !isFieldName(tokens, i)) {
@@ -469,9 +470,9 @@ function mentionsInfinity(tokens: readonly Token[]): boolean {
 
 /** What the header of a numeric `for` says of its count. */
 const FIXED = 0;
-/** Its start or limit is computed when it runs: an infinite value, or one past 2^53, would not end it. */
+/** Its start or limit is computed when it runs: an infinite value, or one from 2^52 on, may not end it. */
 const COMPUTED = 1;
-/** It may not end: an infinite limit (math.huge, 1/0, 2^1024), or a step that is not a number written out (0 never ends). */
+/** It may not end: an infinite limit (math.huge, 1/0, 2^1024), a number from 2^52 on, a string, or a step that is not a non-zero whole number written out. */
 const FOREVER = 2;
 
 function numericForHeader(tokens: readonly Token[], at: number): typeof FIXED | typeof COMPUTED | typeof FOREVER {
@@ -503,7 +504,7 @@ function numericForHeader(tokens: readonly Token[], at: number): typeof FIXED | 
 /**
  * Whether some numeric `for` of the script has a start or limit computed at run time
  * (`for i = 1, tonumber(ARGV[1])`): a run whose arguments read as an infinite number, or one
- * past 2^53, must not be taken as ending (argumentsMayStallLoops).
+ * from 2^52 on, must not be taken as ending (argumentsMayStallLoops).
  */
 export function hasComputedLoopLimits(tokens: readonly Token[] | null): boolean {
   if (tokens === null) return false;
@@ -535,7 +536,7 @@ function stallsLoop(value: string): boolean {
   const nul = value.indexOf('\0');
   const text = (nul < 0 ? value : value.slice(0, nul)).trim();
   if (NOT_FINITE.test(text)) return true;
-  // Hex (glibc's strtod reads it): a binary exponent, or an integer part of 2^53 or more.
+  // Hex (glibc's strtod reads it): a binary exponent, or an integer part from 2^52 on.
   if (HEX.test(text)) {
     if (/[pP]/.test(text)) return true;
     const digits = /^[-+]?0[xX]([0-9a-fA-F]+)/.exec(text);
@@ -547,13 +548,14 @@ function stallsLoop(value: string): boolean {
 
 /**
  * Whether the `for` at `at` ends, as mayRunForever reads it: numeric up to a finite limit, or
- * generic over pairs/ipairs/next/gmatch or a call of a function the script defines.
+ * generic over pairs/ipairs/next/gmatch or a call of a function the script defines. `infinity`:
+ * the script may make an infinite value somewhere (mentionsInfinity).
  */
-function endingFor(tokens: readonly Token[], at: number, defined: Set<string>, declared: Set<string>): boolean {
+function endingFor(tokens: readonly Token[], at: number, defined: Set<string>, declared: Set<string>, infinity: boolean): boolean {
   if (tokens[at + 2]?.text === '=') {
     const header = numericForHeader(tokens, at);
-    // A limit computed from a value the script made infinite (local INF = math.huge).
-    return header === FIXED || (header === COMPUTED && !mentionsInfinity(tokens));
+    // A limit computed from a value the script may make infinite (local INF = math.huge): `infinity`.
+    return header === FIXED || (header === COMPUTED && !infinity);
   }
 
   let i = at + 1;
@@ -578,6 +580,8 @@ interface FunctionBody {
   start: number;
   end: number;
   escapes: boolean;
+  /** Its place in the script's list of functions (which is in the order they start). */
+  index: number;
 }
 
 /**
@@ -597,19 +601,23 @@ function functionBodies(tokens: readonly Token[]): FunctionBody[] | null {
     let start = i + 1;
     // `function a.b:c(…)` names itself before its parameters: the header is no use of the name.
     while (start < tokens.length && (tokens[start] as Token).text !== '(') headers.add(start++);
-    bodies.push({ name: named?.name ?? null, start, end: blockEnd(tokens, i), escapes: named === null || named.assigned });
+    bodies.push({ name: named?.name ?? null, start, end: blockEnd(tokens, i), escapes: named === null || named.assigned, index: bodies.length });
   }
   const byName = new Map<string, FunctionBody[]>();
-  for (const body of bodies) if (body.name !== null) byName.set(body.name, [...(byName.get(body.name) ?? []), body]);
+  for (const body of bodies) {
+    if (body.name === null) continue;
+    const named = byName.get(body.name);
+    if (named === undefined) byName.set(body.name, [body]);
+    else named.push(body);
+  }
+  const passedOn = new Set<string>();
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i] as Token;
-    if (t.kind !== 'name' || headers.has(i)) continue;
-    const named = byName.get(t.text);
-    if (named === undefined) continue;
+    if (t.kind !== 'name' || headers.has(i) || passedOn.has(t.text) || !byName.has(t.text)) continue;
     // Called right there (`f(…)`, `a.f(…)`, `a:f'…'`): not passed on.
-    if (afterArguments(tokens, i + 1) >= 0) continue;
-    for (const body of named) body.escapes = true;
+    if (afterArguments(tokens, i + 1) < 0) passedOn.add(t.text);
   }
+  for (const name of passedOn) for (const body of byName.get(name) as FunctionBody[]) body.escapes = true;
   return bodies;
 }
 
@@ -624,50 +632,92 @@ function mayRecurse(tokens: readonly Token[], bodies: FunctionBody[], defined: S
   if (bodies.length === 0) return false;
   const bindings = bindingCounts(tokens);
   const aliases = libraryAliases(tokens, declared, bindings);
-  const escaping = bodies.filter((body) => body.escapes);
-  const edges = bodies.map(() => new Set<FunctionBody>());
+  // Node `bodies.length` stands for "any function that escapes": a call that may reach any of
+  // them leads there, and it leads to each of them; one node more for each name leads to the
+  // functions of that name (one edge each, however many calls).
+  const anyEscaping = bodies.length;
+  const edges: number[][] = bodies.map(() => []);
+  edges.push(bodies.filter((body) => body.escapes).map((body) => body.index));
+  const nameNodes = new Map<string, number>();
+  for (const body of bodies) {
+    if (body.name === null) continue;
+    let node = nameNodes.get(body.name);
+    if (node === undefined) {
+      node = edges.length;
+      nameNodes.set(body.name, node);
+      edges.push([]);
+    }
+    (edges[node] as number[]).push(body.index);
+  }
+  // The functions whose bodies hold the token at i, innermost last (bodies are in start order).
+  const open: FunctionBody[] = [];
+  let next = 0;
   for (let i = 0; i < tokens.length; i++) {
+    while (open.length !== 0 && i >= (open[open.length - 1] as FunctionBody).end) open.pop();
+    while (next < bodies.length && (bodies[next] as FunctionBody).start <= i) open.push(bodies[next++] as FunctionBody);
     if ((tokens[i] as Token).text !== 'return') continue;
-    const caller = innermost(bodies, i);
-    if (caller === null) continue;
+    const caller = open[open.length - 1];
+    if (caller === undefined) continue;
     const callee = tailCallee(tokens, i);
     if (callee === null) continue;
-    const out = edges[bodies.indexOf(caller)] as Set<FunctionBody>;
+    const out = edges[caller.index] as number[];
     if (callee === UNKNOWN_CALLEE) {
-      for (const body of escaping) out.add(body);
+      out.push(anyEscaping);
       continue;
     }
     const first = callee[0] as string;
     const last = callee[callee.length - 1] as string;
     if (defined.has(last) && !(callee.length > 1 && LIBRARIES.has(first) && !declared.has(first))) {
-      for (const body of bodies) if (body.name === last) out.add(body);
+      out.push(nameNodes.get(last) as number);
       // The name may hold another function by then (a parameter, a local, an assignment).
-      if ((bindings.get(last) ?? 0) !== 0) for (const body of escaping) out.add(body);
+      if ((bindings.get(last) ?? 0) !== 0) out.push(anyEscaping);
     } else if (callee.length > 1 ? LIBRARIES.has(first) && !declared.has(first) : aliases.has(first) || (GLOBAL_FUNCTIONS.has(first) && !declared.has(first))) {
       continue;
     } else {
-      for (const body of escaping) out.add(body);
+      out.push(anyEscaping);
     }
   }
-  // A depth-first walk: a function met again while still on the path closes a cycle.
-  const state = new Map<FunctionBody, 1 | 2>();
-  const visit = (body: FunctionBody): boolean => {
-    const seen = state.get(body);
-    if (seen === 1) return true;
-    if (seen === 2) return false;
-    state.set(body, 1);
-    for (const next of edges[bodies.indexOf(body)] as Set<FunctionBody>) if (visit(next)) return true;
-    state.set(body, 2);
-    return false;
-  };
-  return bodies.some(visit);
+  return hasCycle(edges.length, edges);
 }
 
-/** The innermost function whose body holds the token at `at`, or null at the chunk's top level. */
-function innermost(bodies: readonly FunctionBody[], at: number): FunctionBody | null {
-  let found: FunctionBody | null = null;
-  for (const body of bodies) if (body.start <= at && at < body.end && (found === null || body.start > found.start)) found = body;
-  return found;
+/**
+ * Whether a graph of `count` nodes (edges[n]: the nodes n leads to) has a cycle: a depth-first
+ * walk with a stack of its own (a script may chain thousands of functions), where a node met
+ * again while still on the path closes one.
+ */
+function hasCycle(count: number, edges: readonly number[][]): boolean {
+  const ON_PATH = 1;
+  const DONE = 2;
+  const state = new Uint8Array(count);
+  const path: number[] = [];
+  const nextEdge: number[] = [];
+  for (let root = 0; root < count; root++) {
+    if (state[root] !== 0) continue;
+    state[root] = ON_PATH;
+    path.push(root);
+    nextEdge.push(0);
+    while (path.length !== 0) {
+      const top = path.length - 1;
+      const node = path[top] as number;
+      const out = edges[node] as number[];
+      const k = nextEdge[top] as number;
+      if (k === out.length) {
+        state[node] = DONE;
+        path.pop();
+        nextEdge.pop();
+        continue;
+      }
+      nextEdge[top] = k + 1;
+      const to = out[k] as number;
+      if (state[to] === ON_PATH) return true;
+      if (state[to] === 0) {
+        state[to] = ON_PATH;
+        path.push(to);
+        nextEdge.push(0);
+      }
+    }
+  }
+  return false;
 }
 
 /** Locals that only ever hold a library function: `local rcall = redis.call`. */

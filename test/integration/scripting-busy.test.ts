@@ -123,6 +123,17 @@ describe('a loop up to a limit its arguments make infinite', () => {
   });
 });
 
+describe('a script of thousands of functions', () => {
+  it('is loaded, and the server stays up', async () => {
+    const { caller } = await busyServer();
+    const count = 10_000;
+    const functions = Array.from({ length: count }, (_, i) => `function t.f${i}(n) return t.f${(i + 1) % count}(n) end`).join('\n');
+    const sha = await caller.call('SCRIPT', 'LOAD', `local t = {}\n${functions}\nreturn 1`);
+    expect(sha).toMatch(/^[0-9a-f]{40}$/);
+    expect(await caller.call('PING')).toBe('PONG');
+  });
+});
+
 describe('which scripts may run where they cannot be stopped', () => {
   it('calls bounded the scripts that cannot run for ever: no while or repeat, no cycle of tail calls, no run-time compiling', async () => {
     const engine = await WasmScriptEngine.create(NODIS_VERSION);

@@ -222,6 +222,15 @@ describe('which scripts may run for ever (they run in the worker, where they can
     }
   });
 
+  it('reads long scripts in time linear in their length, without running out of stack', () => {
+    const chain = (n: number, closed: boolean): string =>
+      Array.from({ length: n }, (_, i) => `local function f${i}(n) return f${i + 1 < n || !closed ? i + 1 : 0}(n) end`).join('\n');
+    // 20,000 functions tail-calling the next one; closing the chain makes a cycle.
+    expect(forever(chain(20_000, true))).toBe(true);
+    expect(forever(chain(20_000, false))).toBe(false);
+    expect(forever('local t = {}\n' + 't.f = function(n) return g(n) end\n'.repeat(20_000))).toBe(true);
+  });
+
   it('tells loops whose count depends on values computed when they run, and the arguments that may stall them', () => {
     const computed = (source: string): boolean => hasComputedLoopLimits(tokenize(source));
     expect(computed('for i = 1, tonumber(ARGV[1]) do end')).toBe(true);
