@@ -158,7 +158,7 @@ const LOAD_SUFFIX =
 
 /**
  * The glue of an FCALL run, kept short (the engine compiles it with the library at every call,
- * at about 25 ns a byte): the library's registrations were checked at load, so
+ * at about a microsecond a statement): the library's registrations were checked at load, so
  * redis.register_function only has to keep the callback of the function `name`. The script's
  * `redis` reads through an empty table (writes to it are refused as Redis refuses them) to one
  * holding register_function, which the suffix removes once the library's code has run, and on
