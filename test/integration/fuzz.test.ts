@@ -388,9 +388,17 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
     await control.callRaw('SELECT', '0');
     const usedAfter = await settledMemory();
     await expectAlive();
-    console.log(`live heap and external memory before ${usedBefore}, after ${usedAfter}`);
+    // Another round of random commands, with every path the fuzz took compiled by now: memory
+    // that grows with traffic shows here, whatever V8 added meanwhile in code and caches.
+    await commandSequences(prng(SEED + 1), 4, 750 * SCALE);
+    await expectAlive();
+    const usedAgain = await settledMemory();
+    console.log(`live heap and external memory before ${usedBefore}, after ${usedAfter}, after one more round ${usedAgain}`);
     expect(usedBefore).toBeGreaterThan(0);
-    // Within 4 MiB of the start, after hundreds of megabytes of traffic.
-    expect(usedAfter - usedBefore, describeFailure()).toBeLessThan(4 * 1024 * 1024);
+    // Within 16 MiB of the start after hundreds of megabytes of traffic: optimised code and its
+    // feedback add 1-2 MB on a quiet machine, up to 13 MB when other test files run beside.
+    expect(usedAfter - usedBefore, describeFailure()).toBeLessThan(16 * 1024 * 1024);
+    // And no growth to speak of over a round of the same traffic.
+    expect(usedAgain - usedAfter, describeFailure()).toBeLessThan(4 * 1024 * 1024);
   }, 60_000 * SCALE);
 });
