@@ -13,6 +13,8 @@
  * - the arguments of redis.call/pcall that may be numbers, to format them as Redis does.
  */
 
+import { parseStrtod } from '../util/parse.js';
+
 /** A token and where it lies in the source ([start, end)). */
 export type Token = { kind: 'name' | 'keyword' | 'string' | 'number' | 'symbol'; text: string; start: number; end: number };
 
@@ -515,10 +517,12 @@ export function hasComputedLoopLimits(tokens: readonly Token[] | null): boolean 
   return false;
 }
 
-/** A number as Lua 5.1's tonumber reads it (C's strtod, whole string but for spaces around it). */
-const DECIMAL = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$/;
-const NOT_FINITE = /^[-+]?(?:inf(?:inity)?|nan(?:\([0-9A-Za-z_]*\))?)$/i;
-const HEX = /^[-+]?0[xX]/;
+/** NaN as strtod reads it (parseStrtod refuses it): no loop stalls on it, but it is taken as one that may. */
+const NAN = /^[-+]?nan(?:\([0-9A-Za-z_]*\))?$/i;
+/** A hexadecimal number with a binary exponent (glibc's strtod reads it; parseStrtod does not). */
+const HEX_EXPONENT = /^[-+]?0[xX][0-9a-fA-F.]*[pP]/;
+/** C's isspace, which tonumber allows after the number. */
+const TRAILING_SPACE = /[ \t\n\v\f\r]+$/;
 
 /**
  * Whether one of a run's KEYS or ARGV reads in Lua as a number a numeric `for` may never
@@ -530,20 +534,15 @@ export function argumentsMayStallLoops(keys: readonly string[], args: readonly s
   return false;
 }
 
+/** Whether `value` reads in Lua 5.1 (tonumber: C's strtod over the C string, spaces around it allowed) as infinite, NaN, or from 2^52 on. */
 function stallsLoop(value: string): boolean {
   if (value.length < 3) return false;
-  // Lua reads a number from the C string: up to a NUL byte.
   const nul = value.indexOf('\0');
-  const text = (nul < 0 ? value : value.slice(0, nul)).trim();
-  if (NOT_FINITE.test(text)) return true;
-  // Hex (glibc's strtod reads it): a binary exponent, or an integer part from 2^52 on.
-  if (HEX.test(text)) {
-    if (/[pP]/.test(text)) return true;
-    const digits = /^[-+]?0[xX]([0-9a-fA-F]+)/.exec(text);
-    return digits !== null && BigInt('0x' + (digits[1] as string)) >= BigInt(STALLING);
-  }
-  if (!DECIMAL.test(text)) return false;
-  return !(Math.abs(Number(text)) < STALLING);
+  const text = (nul < 0 ? value : value.slice(0, nul)).replace(TRAILING_SPACE, '');
+  const number = parseStrtod(text);
+  if (number !== null) return !(Math.abs(number) < STALLING);
+  const start = text.replace(/^[ \t\n\v\f\r]+/, '');
+  return NAN.test(start) || HEX_EXPONENT.test(start);
 }
 
 /**
