@@ -534,9 +534,30 @@ export function argumentsMayStallLoops(keys: readonly string[], args: readonly s
   return false;
 }
 
+/** Whether `value`'s first char after white space may start a number: a digit, a sign, a dot, or i/n of inf and nan. */
+function mayStartNumber(value: string): boolean {
+  let i = 0;
+  while (i < value.length && (value.charCodeAt(i) === 32 || (value.charCodeAt(i) >= 9 && value.charCodeAt(i) <= 13))) i++;
+  const c = value.charCodeAt(i);
+  return (c >= 48 && c <= 57) || c === 43 || c === 45 || c === 46 || (c | 0x20) === 0x69 || (c | 0x20) === 0x6e;
+}
+
+/** Whether `value` holds a letter of inf, nan or an exponent (e, p), either case. */
+function hasNumberLetter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i) | 0x20;
+    if (c === 0x65 || c === 0x69 || c === 0x6e || c === 0x70) return true;
+  }
+  return false;
+}
+
 /** Whether `value` reads in Lua 5.1 (tonumber: C's strtod over the C string, spaces around it allowed) as infinite, NaN, or from 2^52 on. */
 function stallsLoop(value: string): boolean {
   if (value.length < 3) return false;
+  // Most values are short: under 16 chars, with no letter of inf, nan or an exponent, nothing
+  // reaches 2^52 (15 decimal digits, or 0x and 13 hex digits, stay below it).
+  if (value.length < 16 && !hasNumberLetter(value)) return false;
+  if (!mayStartNumber(value)) return false;
   const nul = value.indexOf('\0');
   const text = (nul < 0 ? value : value.slice(0, nul)).replace(TRAILING_SPACE, '');
   const number = parseStrtod(text);
