@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { ProtocolError } from '../errors.js';
 import { RespParser } from '../protocol/parser.js';
-import { ReplyWriter } from '../protocol/reply.js';
+import { REPLY_CHUNK_BYTES, ReplyWriter } from '../protocol/reply.js';
 import type { AclUserView, ClientConnection, MultiState, ServerContext } from '../commands/core/context.js';
 import type { Database } from '../keyspace/database.js';
 import { beginBatch, countError, endBatch, processCommand } from '../commands/core/dispatch.js';
@@ -28,7 +28,7 @@ export interface ClientHost extends ServerContext {
   readonly blocking: BlockingState;
   /** The MONITOR clients. */
   readonly monitors: Set<Client>;
-  /** Clients with output to write at the end of the batch (Pub/Sub receivers). */
+  /** Clients with output to write at the end of this turn of the loop (replies, Pub/Sub receivers). */
   readonly pendingFlush: Set<Client>;
   /** client-output-buffer-limit; `outputLimitsActive` is false when every limit of normal and pubsub clients is 0. */
   readonly outputLimits: OutputBufferLimits;
@@ -39,6 +39,11 @@ export interface ClientHost extends ServerContext {
   crossProtocolAttack(): void;
   /** Writes the output of the clients in pendingFlush. */
   flushPending(): void;
+  /**
+   * Adds the client to pendingFlush, written once the loop has read every connection ready in
+   * this turn (Redis's beforeSleep), then disconnects clients over maxmemory-clients.
+   */
+  flushBeforeSleep(client: Client): void;
   /** The clients' memory: the total used_memory includes, and maxmemory-clients (all of it, where commands see a part). */
   readonly clientsMemory: ClientsMemory<Client>;
   /** The AOF holds commands not yet written: replies wait until they are. */
@@ -208,7 +213,10 @@ export class Client implements ClientConnection {
     this.processInput();
   }
 
-  /** Runs every complete command in the input, then writes all their replies at once. */
+  /**
+   * Runs every complete command in the input; their replies are written together with the other
+   * clients' at the end of the loop's turn (flushBeforeSleep).
+   */
   processInput(): void {
     this.waiting = false;
     beginBatch();
@@ -252,10 +260,11 @@ export class Client implements ClientConnection {
     // Once the connection is to close, nothing more is added to what goes out (Redis drops
     // replies after CLIENT_CLOSE_AFTER_REPLY), Pub/Sub messages included.
     if (this.closing) this.reply.enabled = false;
-    this.flush();
-    this.server.flushPending();
-    // As Redis before the event loop sleeps: disconnect clients over maxmemory-clients.
-    if (this.server.clientsMemory.limit !== 0) this.server.clientsMemory.evict();
+    // Past one output chunk the batch goes out now: the chunks it took go back to the pool they
+    // are shared from before the next client's batch needs them, and beside so large a write a
+    // wake-up of the client costs little.
+    if (this.reply.pending > REPLY_CHUNK_BYTES) this.flush();
+    this.server.flushBeforeSleep(this);
   }
 
   holdUntil(done: Promise<void>): void {
