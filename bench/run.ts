@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [-- --rounds N] [-- --only <label text>] [-- --no-throughput] [-- --no-memory] [-- --no-persistence] [-- --no-gc] [-- --gc-size 4gb] [-- --no-stalls]`
+ * `npm run bench [-- --quick] [-- --rounds N] [-- --only <label text>] [-- --no-throughput] [-- --no-memory] [-- --no-persistence] [-- --no-gc] [-- --gc-size 4gb] [-- --no-stalls] [-- --no-connections]`
  *
  * Runs redis-benchmark against nodis and real redis-server in the same run, alternating
  * A B A B per test over several rounds after a warm-up pass, each server pinned to core 1 and
@@ -8,7 +8,8 @@
  * per key/member; then GC pauses seen by node --trace-gc; then persistence (bench/persistence.ts);
  * then ping latency and GC pauses while --gc-size bytes are written and evicted (bench/gc.ts);
  * then the stalls a pinging client sees during UNLINK/DEL of a 10M-element list and FLUSHALL
- * ASYNC of 1M keys (bench/stalls.ts).
+ * ASYNC of 1M keys (bench/stalls.ts); then SET and GET with 1,000 and 10,000 idle connections
+ * open, and the memory each idle connection takes (bench/connections.ts).
  * Writes a Markdown report under bench/results/.
  */
 import { spawnSync } from 'node:child_process';
@@ -24,6 +25,7 @@ import { aofCostTable, measureAofCost, measurePersistence, persistenceTable, typ
 import { CLIENT_CORE, median, runBenchmark, SERVER_CORE, type Sample, type TestCase } from './benchmark.js';
 import { gcPauses, hasTaskset, startBenchServer } from './servers.js';
 import { measureStalls, stallCases, stallsTable, type StallResult } from './stalls.js';
+import { connectionsTables, measureConnections, type ConnectionsResult } from './connections.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -35,6 +37,7 @@ interface Options {
   persistence: boolean;
   gc: boolean;
   stalls: boolean;
+  connections: boolean;
   /** Bytes the GC part writes. */
   gcBytes: number;
   /** Only the tests and memory datasets whose label contains this text (a short targeted run). */
@@ -57,6 +60,7 @@ function parseOptions(argv: string[]): Options {
     persistence: !argv.includes('--no-persistence'),
     gc: !argv.includes('--no-gc'),
     stalls: !argv.includes('--no-stalls'),
+    connections: !argv.includes('--no-connections'),
     gcBytes,
     only: onlyAt >= 0 ? (argv[onlyAt + 1] ?? '') : null,
   };
@@ -283,6 +287,13 @@ async function main(): Promise<void> {
     stalls = await measureStalls(cases, SERVER_CORE, redisFound, (line) => console.error(line));
   }
 
+  let connections: ConnectionsResult[] = [];
+  // Kept by --only when the text names this part ("connections", "idle").
+  const connectionsPicked = opts.only === null || 'idle connections'.includes(opts.only);
+  if (opts.connections && redisFound && connectionsPicked) {
+    connections = await measureConnections(opts.quick ? [1000] : [1000, 10_000], opts.quick ? 100_000 : 200_000, opts.rounds, SERVER_CORE, (line) => console.error(line));
+  }
+
   const when = new Date();
   const header = [
     `# nodis benchmark — ${when.toISOString()}`,
@@ -322,12 +333,22 @@ async function main(): Promise<void> {
     ...(aofCost ? ['### AOF cost', '', aofCostTable(aofCost), ''] : []),
     ...(gc.length ? ['## GC under a large write load', '', gcTable(gc), ''] : []),
     ...(stalls.length ? ['## Stalls while freeing something huge', '', stallsTable(stalls), ''] : []),
+    ...(connections.length
+      ? [
+          '## Many connections',
+          '',
+          'Idle connections (each answered one PING, then silent) held open while redis-benchmark runs SET and GET with 50 clients at -P 1; memory per idle connection is the growth of RSS and used_memory over opening them.',
+          '',
+          connectionsTables(connections),
+          '',
+        ]
+      : []),
   ].join('\n');
   console.log(report);
   const dir = join(HERE, 'results');
   mkdirSync(dir, { recursive: true });
   // A run that skipped a part is kept under its own name and does not replace latest.md.
-  const partial = opts.only !== null || !opts.throughput || !opts.memory || !opts.persistence || !opts.gc || !opts.stalls;
+  const partial = opts.only !== null || !opts.throughput || !opts.memory || !opts.persistence || !opts.gc || !opts.stalls || !opts.connections;
   const name = (stamp: string): string => join(dir, `${stamp.replace(/[:T]/g, '-')}${opts.quick ? '-quick' : ''}${partial ? '-partial' : ''}.md`);
   // Runs started in the same minute (partial ones, one dataset each) keep their own reports.
   let file = name(when.toISOString().slice(0, 16));
