@@ -52,6 +52,9 @@ export interface ClientHost extends ServerContext {
   holdRepliesOf(client: Client): void;
 }
 
+/** After this long without input, a client's output chunk is given back (see resizeReplyBuffer). */
+const IDLE_CHUNK_MS = 2000;
+
 /** One connection: its parser, its output buffer and the per-client state commands see. */
 export class Client implements ClientConnection {
   readonly caller = 'client';
@@ -144,6 +147,11 @@ export class Client implements ClientConnection {
     this.viaUnixSocket = unixSocket !== null;
     // Replies go to a socket, which takes a chain of chunks: a large batch needs no copying.
     this.reply.chained = true;
+    // Its output chunk counts in used_memory while it holds one (server/memory.ts).
+    const meter = server.meter;
+    this.reply.onChunk = (held) => {
+      meter.replyChunks += held ? 1 : -1;
+    };
     this.db = server.databases[0] as Database;
     this.user = server.acl.defaultUser;
     this.authenticated = server.acl.defaultAuthenticated();
@@ -602,6 +610,8 @@ export class Client implements ClientConnection {
   /** Redis's clientsCronResizeOutputBuffer, for the figures (see ReplyBufferModel). */
   resizeReplyBuffer(nowMs: number): void {
     this.replyBuffer.resize(nowMs, this.outputModel().bufferUsed);
+    // An idle connection gives its 64 KB output chunk back until its next reply.
+    if (nowMs - this.lastInteraction > IDLE_CHUNK_MS && !this.closed) this.reply.releaseChunk(this.socket);
   }
 
   trimIdleQueryBuffer(nowSeconds: number): void {

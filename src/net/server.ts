@@ -697,6 +697,12 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.pubsub.removeAll(client);
     this.tracking.disable(client);
     this.pendingFlush.delete(client);
+    // Its output chunk stops counting (and what it may still take after this is not counted).
+    const reply = client.reply;
+    if (reply.onChunk !== null) {
+      if (reply.holdsChunk) this.meter.replyChunks--;
+      reply.onChunk = null;
+    }
     this.clients.delete(client.id);
     this.monitors.delete(client);
     this.clientsMemory.removed(client);

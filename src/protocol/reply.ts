@@ -46,13 +46,21 @@ const spareChunks: Buffer[] = [];
 const SPARE_CHUNKS = 16;
 
 /**
+ * A writer's buffer before its first reply and after releaseChunk: an idle connection holds no
+ * 64 KB chunk (10,000 idle connections held 640 MB outside the heap, counted in used_memory).
+ */
+const NO_CHUNK = Buffer.alloc(0);
+
+/**
  * A client's output buffer: replies are encoded into a large chunk and flushed once per batch.
  * Handlers speak of maps, sets, doubles and nulls; the protocol version picks the wire form.
  */
 export class ReplyWriter {
   /** 2 or 3, set by HELLO. */
   resp: 2 | 3 = 2;
-  private buf: Buffer = Buffer.allocUnsafe(CHUNK);
+  private buf: Buffer = NO_CHUNK;
+  /** Told when the writer takes a buffer (true) while it had none, and when releaseChunk gives it back (false). */
+  onChunk: ((held: boolean) => void) | null = null;
   /** Start of the bytes not yet handed to the socket. */
   private start = 0;
   private len = 0;
@@ -171,6 +179,26 @@ export class ReplyWriter {
     return this.len;
   }
 
+  /** Whether the writer holds a buffer (it has none before its first reply and after releaseChunk). */
+  get holdsChunk(): boolean {
+    return this.buf !== NO_CHUNK;
+  }
+
+  /**
+   * Gives the buffer back (to the spare chunks) when nothing is pending and the sink holds none
+   * of its bytes: the next reply takes one again. Returns whether it did.
+   */
+  releaseChunk(sink: ReplySink): boolean {
+    if (this.buf === NO_CHUNK || this.len !== this.start || this.queuedBytes !== 0 || this.openMarks !== 0 || sink.writableLength !== 0) return false;
+    const chunk = this.buf;
+    this.buf = NO_CHUNK;
+    this.start = 0;
+    this.len = 0;
+    if (chunk.length === CHUNK && spareChunks.length < SPARE_CHUNKS) spareChunks.push(chunk);
+    if (this.onChunk !== null) this.onChunk(false);
+    return true;
+  }
+
   /** Forgets the bytes encoded since the last flush: the space is reused for what comes next. */
   dropPending(): void {
     this.len = this.start;
@@ -208,6 +236,7 @@ export class ReplyWriter {
     // Doubling keeps a large reply (HGETALL of a big hash) linear instead of a copy per element.
     const next = Buffer.allocUnsafe(Math.max(CHUNK, pending + n, pending * 2));
     this.buf.copy(next, 0, this.start, this.len);
+    if (this.buf === NO_CHUNK && this.onChunk !== null) this.onChunk(true);
     this.buf = next;
     this.start = 0;
     this.len = pending;
@@ -221,6 +250,7 @@ export class ReplyWriter {
       this.queuedEnds.push(this.len);
       this.queuedBytes += this.len - this.start;
     }
+    if (this.buf === NO_CHUNK && this.onChunk !== null) this.onChunk(true);
     this.buf = n <= CHUNK ? (spareChunks.pop() ?? Buffer.allocUnsafe(CHUNK)) : Buffer.allocUnsafe(n);
     this.start = 0;
     this.len = 0;

@@ -124,13 +124,17 @@ export function snapshotUsedMemory(databases: readonly Database[]): number {
 }
 
 /**
- * What a connected client takes: its output buffer (protocol/reply.ts, outside the heap) and
- * 2.7 KB of heap for its socket (net.Socket and its stream state), the Client object, its
- * parser and reply writer. Measured with 2000 idle connections (heap and external after full
- * collections, per connection: 68.2 KB). Not counted: what its query and output buffers hold
- * beyond that while it is busy.
+ * What a connected client takes in V8's heap: its socket (net.Socket and its stream state),
+ * the Client object, its parser and reply writer; measured with 2000 idle connections (heap and
+ * external after full collections, per connection: 68.2 KB with the output chunk below).
  */
-export const CLIENT_BYTES = REPLY_CHUNK_BYTES + 2800;
+export const CLIENT_BASE_BYTES = 2800;
+/**
+ * ... and while its reply writer holds its output chunk (protocol/reply.ts, outside the heap):
+ * from its first reply until the cron finds it idle. Not counted: what its query and output
+ * buffers hold beyond that while it is busy.
+ */
+export const CLIENT_BYTES = REPLY_CHUNK_BYTES + CLIENT_BASE_BYTES;
 
 /** What the meter reads of the server. */
 export interface MemoryHost {
@@ -144,7 +148,8 @@ export interface MemoryHost {
  * maxmemory and the used memory it is checked against (see the top of this file): `used` is
  * O(databases + registered sources) to read, and follows each change of the dataset at once,
  * an eviction's included, as Redis's zmalloc_used_memory() does. Each connection counts twice
- * over: its fixed cost in V8 (CLIENT_BYTES) and its buffers as Redis counts them (`clients`).
+ * over: its cost in V8 (CLIENT_BASE_BYTES, and its output chunk while it holds one) and its
+ * buffers as Redis counts them (`clients`).
  */
 export class MemoryMeter {
   /** maxmemory in bytes; 0: no limit. */
@@ -159,6 +164,8 @@ export class MemoryMeter {
    * net/clients-memory.ts: part of `used`, as Redis's zmalloc_used_memory includes them.
    */
   clients = 0;
+  /** Clients whose reply writer holds its output chunk (REPLY_CHUNK_BYTES each). */
+  replyChunks = 0;
   /** What the server took when it started: INFO used_memory_startup. */
   readonly startup = heapAndExternal();
   private readonly externals = new Set<() => number>();
@@ -167,7 +174,7 @@ export class MemoryMeter {
 
   /** Bytes in use: the startup figure, the dataset, the clients, the AOF buffer and registered memory. */
   get used(): number {
-    let used = this.startup + datasetBytes(this.host.databases) + this.host.clients.size * CLIENT_BYTES + this.clients + this.host.memoryNotCountedForEviction();
+    let used = this.startup + datasetBytes(this.host.databases) + this.host.clients.size * CLIENT_BASE_BYTES + this.replyChunks * REPLY_CHUNK_BYTES + this.clients + this.host.memoryNotCountedForEviction();
     for (const external of this.externals) used += external();
     return used;
   }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { fill, fillAndFree, infoNumber, usedMemory, usedMemoryBesideClients, type BigKind } from '../helpers/memory.js';
-import { CLIENT_BYTES } from '../../src/server/memory.js';
+import { CLIENT_BASE_BYTES, CLIENT_BYTES } from '../../src/server/memory.js';
 import { fullCollection } from '../../src/server/reclaim.js';
 import type { Database } from '../../src/keyspace/database.js';
 
@@ -91,6 +91,8 @@ describe('used_memory is counted, key by key', () => {
   it('counts memory a feature holds outside the heap once it is registered, and each connected client', async () => {
     const c = await server.raw();
     const meter = server.running.server.meter;
+    // A client takes its output chunk with its first reply.
+    expect(await c.call('PING')).toBe('PONG');
     const before = await usedMemoryBesideClients(c);
     let wasmPages = 16;
     const forget = meter.addExternal(() => wasmPages * 65536);
@@ -101,6 +103,15 @@ describe('used_memory is counted, key by key', () => {
     expect(await usedMemoryBesideClients(c)).toBe(before);
     const other = await server.raw();
     expect(await other.call('PING')).toBe('PONG');
+    expect((await usedMemoryBesideClients(c)) - before).toBe(CLIENT_BYTES);
+    // The cron finds it idle (as it would 10 s later): its output chunk is given back, until its next reply.
+    const otherId = Number(await other.call('CLIENT', 'ID'));
+    const client = server.running.server.clients.get(otherId);
+    client?.resizeReplyBuffer(Date.now() + 10_000);
+    expect(client?.reply.holdsChunk).toBe(false);
+    expect((await usedMemoryBesideClients(c)) - before).toBe(CLIENT_BASE_BYTES);
+    expect(await other.call('PING')).toBe('PONG');
+    expect(client?.reply.holdsChunk).toBe(true);
     expect((await usedMemoryBesideClients(c)) - before).toBe(CLIENT_BYTES);
     other.close();
     for (let i = 0; i < 100 && (await usedMemoryBesideClients(c)) !== before; i++) await new Promise((resolve) => setTimeout(resolve, 10));

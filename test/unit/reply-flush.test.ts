@@ -188,3 +188,40 @@ describe('ReplyWriter.flush to a real socket', () => {
     expect(Buffer.concat(received).toString('latin1')).toBe(expected.join(''));
   });
 });
+
+describe('ReplyWriter.releaseChunk: an idle client holds no output chunk', () => {
+  for (const chained of [true, false]) {
+    it(`takes a chunk with its first reply and gives it back only when nothing is pending or held (${chained ? 'chained' : 'one buffer'})`, () => {
+      const w = new ReplyWriter();
+      w.chained = chained;
+      const events: boolean[] = [];
+      w.onChunk = (held) => void events.push(held);
+      expect(w.holdsChunk).toBe(false);
+      const written: string[] = [];
+      const free: ReplySink = { writableLength: 0, write: (b: Buffer) => void written.push(b.toString('latin1')) };
+      expect(w.releaseChunk(free)).toBe(false);
+      w.simple('OK');
+      expect(w.holdsChunk).toBe(true);
+      expect(events).toEqual([true]);
+      // Pending bytes, or bytes the sink still holds, keep the chunk.
+      expect(w.releaseChunk(free)).toBe(false);
+      w.flush(holdingSink(5));
+      expect(w.releaseChunk(holdingSink(5))).toBe(false);
+      expect(w.releaseChunk(free)).toBe(true);
+      expect(w.holdsChunk).toBe(false);
+      expect(events).toEqual([true, false]);
+      // The next reply takes one again and goes out whole.
+      w.bulk('again');
+      w.flush(free);
+      expect(written).toEqual(['$5\r\nagain\r\n']);
+      expect(events).toEqual([true, false, true]);
+      // A header whose count is not known yet keeps it too.
+      const mark = w.deferredMark();
+      expect(w.releaseChunk(free)).toBe(false);
+      w.deferredArray(mark, 0);
+      w.flush(free);
+      expect(written[1]).toBe('*0\r\n');
+      expect(w.releaseChunk(free)).toBe(true);
+    });
+  }
+});
