@@ -22,6 +22,85 @@ const DATASET: string[][] = [
   ['ZADD', 'zset', '1', 'a', '2.5', 'b', '-3', 'c'],
 ];
 
+/**
+ * A stream's DUMP payload of type 19 (RDB_TYPE_STREAM_LISTPACKS_2, what Redis 7.0 writes) rewritten
+ * as type 15 (RDB_TYPE_STREAM_LISTPACKS, what Redis 5.0 to 6.2 wrote): the same nodes, length, last
+ * ID, groups, PELs and consumers, without the first ID, the max deleted ID, the entries added and
+ * each group's entries read. The payload must be uncompressed (rdbcompression no).
+ */
+function asStreamListpacks1(payload: Buffer): Buffer {
+  const body = payload.subarray(0, payload.length - 10);
+  const version = payload.subarray(payload.length - 10, payload.length - 8);
+  if (body[0] !== 19) throw new Error(`not a type 19 stream payload: type ${body[0]}`);
+  const out: Buffer[] = [Buffer.from([15])];
+  let at = 1;
+  const raw = (n: number, keep = true): void => {
+    if (at + n > body.length) throw new Error('payload too short');
+    if (keep) out.push(body.subarray(at, at + n));
+    at += n;
+  };
+  /** rdbLoadLen: 6 bits, 14 bits, or a 32 or 64-bit big-endian length after 0x80 / 0x81. */
+  const len = (keep = true): number => {
+    const first = body[at] as number;
+    const start = at;
+    let value: number;
+    if (first >> 6 === 0) {
+      value = first & 0x3f;
+      at += 1;
+    } else if (first >> 6 === 1) {
+      value = ((first & 0x3f) << 8) | (body[at + 1] as number);
+      at += 2;
+    } else if (first === 0x80) {
+      value = body.readUInt32BE(at + 1);
+      at += 5;
+    } else if (first === 0x81) {
+      value = Number(body.readBigUInt64BE(at + 1));
+      at += 9;
+    } else {
+      throw new Error(`not a length at ${at}: ${first}`);
+    }
+    if (keep) out.push(body.subarray(start, at));
+    return value;
+  };
+  /** A string: a length then its bytes (integer-encoded strings are 0xc0 to 0xc2 and 1, 2 or 4 bytes). */
+  const str = (): void => {
+    const first = body[at] as number;
+    if (first >= 0xc0 && first <= 0xc2) return raw(1 + [1, 2, 4][first - 0xc0]!);
+    if (first === 0xc3) throw new Error('LZF-compressed string');
+    raw(len());
+  };
+  const nodes = len();
+  for (let i = 0; i < nodes; i++) {
+    str(); // the node's master ID
+    str(); // its listpack
+  }
+  for (let i = 0; i < 3; i++) len(); // length, last ID
+  for (let i = 0; i < 5; i++) len(false); // first ID, max deleted ID, entries added
+  const groups = len();
+  for (let g = 0; g < groups; g++) {
+    str(); // name
+    len(); // last delivered ID
+    len();
+    len(false); // entries read
+    const pel = len();
+    for (let i = 0; i < pel; i++) {
+      raw(16 + 8); // ID, delivery time
+      len(); // delivery count
+    }
+    const consumers = len();
+    for (let c = 0; c < consumers; c++) {
+      str(); // name
+      raw(8); // seen time
+      raw(16 * len()); // its pending IDs
+    }
+  }
+  if (at !== body.length) throw new Error(`${body.length - at} bytes left over`);
+  const withVersion = Buffer.concat([...out, version]);
+  const crc = Buffer.alloc(8);
+  crc.writeBigUInt64LE(crc64(withVersion));
+  return Buffer.concat([withVersion, crc]);
+}
+
 describe.skipIf(!hasOracle)('DUMP and RESTORE against Redis 7.0', () => {
   const pair = differentialPair({ redis: ['--enable-debug-command', 'yes'] });
 
@@ -239,5 +318,64 @@ describe.skipIf(!hasOracle)('DUMP and RESTORE against Redis 7.0', () => {
     steps.push(['DEBUG', 'RELOAD'], ['LRANGE', 'l', '0', '-1'], ['LRANGE', 'l2', '-4', '-1']);
     steps.push(['CONFIG', 'SET', 'sanitize-dump-payload', 'no'], ['FLUSHALL']);
     await pair.same(steps);
+  });
+
+  it('RESTORE of streams in the RDB type 15 of Redis 5.0 to 6.2 (groups, PELs, consumers, deleted entries) as in Redis', async () => {
+    const oracle = await RawClient.connect(pair.redis.port);
+    const payloads = new Map<string, Buffer>();
+    try {
+      expect(await oracle.call('CONFIG', 'SET', 'rdbcompression', 'no')).toBe('OK');
+      const build: string[][] = [
+        // A stream with a group, its PEL and a consumer.
+        ['XADD', 'one', '1-1', 'f', '1'], ['XADD', 'one', '2-1', 'f', '2', 'g', 'x'], ['XADD', 'one', '3-1', 'f', '3'],
+        ['XGROUP', 'CREATE', 'one', 'grp', '0'], ['XREADGROUP', 'GROUP', 'grp', 'alice', 'COUNT', '2', 'STREAMS', 'one', '>'],
+        // Deleted entries (the first among them) and two groups, one of them ahead of some entries.
+        ...Array.from({ length: 6 }, (_, i) => ['XADD', 'two', `${i + 1}-1`, 'n', String(i * 10), 'other', `v${i}`]),
+        ['XDEL', 'two', '1-1', '3-1'],
+        ['XGROUP', 'CREATE', 'two', 'g1', '0'], ['XGROUP', 'CREATE', 'two', 'g2', '4-1'],
+        ['XREADGROUP', 'GROUP', 'g1', 'c1', 'COUNT', '1', 'STREAMS', 'two', '>'],
+        ['XREADGROUP', 'GROUP', 'g1', 'c2', 'COUNT', '1', 'STREAMS', 'two', '>'],
+        ['XREADGROUP', 'GROUP', 'g2', 'c1', 'STREAMS', 'two', '>'], ['XACK', 'two', 'g2', '5-1'],
+        ['XGROUP', 'CREATECONSUMER', 'two', 'g2', 'idle'],
+        // Trimmed from the front, with a group past everything.
+        ...Array.from({ length: 5 }, (_, i) => ['XADD', 'three', `${i + 1}-${i}`, 'k', 'v']),
+        ['XTRIM', 'three', 'MAXLEN', '2'], ['XGROUP', 'CREATE', 'three', 'g', '$'],
+      ];
+      for (const argv of build) await oracle.call(...argv);
+      for (const key of ['one', 'two', 'three']) payloads.set(key, Buffer.from((await oracle.callRaw('DUMP', key)).split('\r\n')[1] as string, 'latin1'));
+      expect(await oracle.call('CONFIG', 'SET', 'rdbcompression', 'yes')).toBe('OK');
+      expect(await oracle.call('DEL', 'one', 'two', 'three')).toBe(3);
+    } finally {
+      oracle.close();
+    }
+    // Times the payloads carry are compared as they are; those of deliveries after the RESTOREs
+    // (and idle times) are a few ms apart on the two servers.
+    const restoredAt = Date.now();
+    const mask = (raw: string): string =>
+      raw
+        .replace(/(\$4\r\nidle\r\n:)\d+/g, '$1<idle>')
+        .replace(/:(1\d{12})\r\n/g, (m, ms: string) => (Number(ms) >= restoredAt ? ':<later>\r\n' : m));
+    const steps: Step[] = [];
+    for (const [key, payload] of payloads) {
+      const old = asStreamListpacks1(payload);
+      expect(old[0]).toBe(15);
+      steps.push(
+        ['RESTORE', key, '0', old.toString('latin1')],
+        ['XINFO', 'STREAM', key, 'FULL'], ['XINFO', 'STREAM', key], ['XRANGE', key, '-', '+'], ['XREVRANGE', key, '+', '-', 'COUNT', '2'],
+        ['XINFO', 'GROUPS', key], ['XINFO', 'CONSUMERS', key, key === 'two' ? 'g2' : key === 'one' ? 'grp' : 'g'], ['XPENDING', key, key === 'two' ? 'g1' : 'grp'],
+        // What a type 19 payload of it says now, and what it does next.
+        ['DUMP', key],
+        ['XADD', key, '9-1', 'new', 'entry'], ['XINFO', 'GROUPS', key], ['XINFO', 'STREAM', key],
+        ['XDEL', key, '9-1'], ['XINFO', 'STREAM', key, 'FULL'],
+      );
+    }
+    steps.push(
+      ['XREADGROUP', 'GROUP', 'g1', 'c3', 'STREAMS', 'two', '>'], ['XREADGROUP', 'GROUP', 'g2', 'c3', 'STREAMS', 'two', '0'], ['XINFO', 'GROUPS', 'two'],
+      ['DEBUG', 'RELOAD'], ['XINFO', 'STREAM', 'two', 'FULL'], ['XINFO', 'GROUPS', 'one'],
+      ['CONFIG', 'SET', 'sanitize-dump-payload', 'yes'],
+    );
+    for (const [key, payload] of payloads) steps.push(['RESTORE', key, '0', asStreamListpacks1(payload).toString('latin1'), 'REPLACE'], ['XINFO', 'STREAM', key, 'FULL']);
+    steps.push(['CONFIG', 'SET', 'sanitize-dump-payload', 'no'], ['FLUSHALL']);
+    await pair.same(steps, mask);
   });
 });

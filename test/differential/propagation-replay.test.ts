@@ -248,6 +248,7 @@ async function runGroup(group: ReplayGroup, seed: number): Promise<void> {
         case 'strings': batch.push(gen.strings()); break;
         case 'keys': batch.push(gen.keys()); break;
         case 'databases': batch.push(gen.databases()); break;
+        case 'streams': batch.push(gen.streams()); break;
         case 'lists': batch.push(gen.collection('list')); break;
         case 'hashes': batch.push(gen.collection('hash')); break;
         case 'sets': batch.push(gen.collection('set')); break;
@@ -262,6 +263,8 @@ async function runGroup(group: ReplayGroup, seed: number): Promise<void> {
     }
     await replay.run(a, batch);
     if (group === 'lists' || group === 'zsets') expect(replay.served).toBeGreaterThan(0);
+    // Deliveries to consumers and acknowledgements reached the replica.
+    if (group === 'streams') for (const name of ['XCLAIM', 'XACK', 'XDEL', 'XTRIM']) expect(replay.log.some((argv) => argv[0] === name), name).toBe(true);
     await replay.compare(true);
   } finally {
     await replay.stop();
@@ -269,7 +272,7 @@ async function runGroup(group: ReplayGroup, seed: number): Promise<void> {
 }
 
 describe.skipIf(!hasOracle)('the propagation stream replayed into a real Redis rebuilds the dataset', () => {
-  const groups: ReplayGroup[] = ['strings', 'keys', 'lists', 'hashes', 'sets', 'zsets', 'transactions', 'databases'];
+  const groups: ReplayGroup[] = ['strings', 'keys', 'lists', 'hashes', 'sets', 'zsets', 'transactions', 'databases', 'streams'];
   groups.forEach((group, i) => {
     it(group, async () => {
       await runGroup(group, 1000 + i);

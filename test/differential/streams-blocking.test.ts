@@ -122,4 +122,83 @@ describe.skipIf(!hasOracle)('differential: XREAD and XREADGROUP with BLOCK, seve
       call(0, 'XINFO', 'GROUPS', 's'),
     ]);
   });
+  it('an XADD run by EVAL or by a library function serves blocked XREAD and XREADGROUP clients', async () => {
+    const lib = "#!lua name=xlib\nredis.register_function('xadd2', function(keys, args) redis.call('XADD', keys[1], args[1], 'f', 'v1'); return redis.call('XADD', keys[2], args[2], 'f', 'v2') end)";
+    await same(5, [
+      call(0, 'FUNCTION', 'LOAD', 'REPLACE', lib),
+      call(0, 'XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM'),
+      send(1, 'XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'),
+      send(2, 'XREADGROUP', 'GROUP', 'g', 'c1', 'BLOCK', '0', 'STREAMS', 's', '>'), blocked(2),
+      call(0, 'EVAL', "redis.call('XADD', KEYS[1], '1-1', 'a', '1'); return redis.call('XADD', KEYS[1], '1-2', 'a', '2')", '1', 's'),
+      read(1), read(2), blocked(0),
+      send(1, 'XREAD', 'BLOCK', '0', 'STREAMS', 't', 's', '$', '$'),
+      send(2, 'XREADGROUP', 'GROUP', 'g', 'c2', 'COUNT', '1', 'BLOCK', '0', 'STREAMS', 's', '>'),
+      send(3, 'XREADGROUP', 'GROUP', 'g', 'c3', 'BLOCK', '0', 'STREAMS', 's', '>'), blocked(3),
+      call(0, 'FCALL', 'xadd2', '2', 's', 't', '2-1', '5-1'), read(1), read(2), blocked(1),
+      call(0, 'FCALL', 'xadd2', '2', 't', 's', '6-1', '3-1'), read(3), blocked(0),
+      send(4, 'XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'), blocked(1),
+      // A script that adds and then deletes the stream leaves nothing to serve.
+      call(0, 'EVAL', "redis.call('XADD', KEYS[1], '9-1', 'a', '1'); return redis.call('DEL', KEYS[1])", '1', 's'), blocked(1),
+      call(0, 'XADD', 's', '10-1', 'b', '1'), read(4), blocked(0),
+      call(0, 'XPENDING', 's', 'g'), call(0, 'XINFO', 'GROUPS', 't'), call(0, 'FUNCTION', 'DELETE', 'xlib'),
+    ]);
+  });
+
+  it('XREAD and XREADGROUP with BLOCK inside a script answer as Redis does, without blocking', async () => {
+    await same(2, [
+      call(0, 'XGROUP', 'CREATE', 's', 'g', '$', 'MKSTREAM'),
+      call(0, 'EVAL', "return redis.call('XREAD', 'BLOCK', '0', 'STREAMS', KEYS[1], '$')", '1', 's'),
+      call(0, 'EVAL', "return redis.call('XREAD', 'BLOCK', '100', 'STREAMS', KEYS[1], '0')", '1', 's'),
+      call(0, 'EVAL', "return redis.call('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', KEYS[1], '>')", '1', 's'),
+      call(0, 'EVAL', "return redis.pcall('XREAD', 'BLOCK', '0', 'STREAMS', KEYS[1], '$')", '1', 's'),
+      call(0, 'EVAL', "return redis.pcall('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', KEYS[1], '>')", '1', 's'),
+      call(0, 'EVAL', "return type(redis.call('XREAD', 'BLOCK', '0', 'STREAMS', KEYS[1], '$'))", '1', 's'),
+      call(0, 'XADD', 's', '1-1', 'a', '1'),
+      call(0, 'EVAL', "return redis.call('XREAD', 'BLOCK', '0', 'STREAMS', KEYS[1], '0')", '1', 's'),
+      call(0, 'EVAL', "return redis.call('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', KEYS[1], '>')", '1', 's'),
+      call(0, 'EVAL', "return redis.call('XREADGROUP', 'GROUP', 'g', 'c', 'BLOCK', '0', 'STREAMS', KEYS[1], '>')", '1', 's'),
+      call(0, 'EVAL_RO', "return redis.call('XREAD', 'BLOCK', '0', 'STREAMS', KEYS[1], '$')", '1', 's'),
+      call(0, 'XPENDING', 's', 'g'), blocked(0),
+      send(1, 'XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'), blocked(1),
+      call(0, 'EVAL', "return redis.call('XREAD', 'BLOCK', '0', 'STREAMS', KEYS[1], '$')", '1', 's'), blocked(1),
+      call(0, 'XADD', 's', '2-1', 'a', '2'), read(1),
+    ]);
+  });
+
+  it('XREADGROUP BLOCK on several streams: served by the first that gets entries, in MULTI one client per stream', async () => {
+    await same(5, [
+      call(0, 'XGROUP', 'CREATE', 'a', 'g', '$', 'MKSTREAM'), call(0, 'XGROUP', 'CREATE', 'b', 'g', '$', 'MKSTREAM'),
+      send(1, 'XREADGROUP', 'GROUP', 'g', 'c1', 'BLOCK', '0', 'STREAMS', 'a', 'b', '>', '>'), blocked(1),
+      call(0, 'XADD', 'b', '1-1', 'x', '1'), read(1), blocked(0),
+      send(1, 'XREADGROUP', 'GROUP', 'g', 'c1', 'BLOCK', '0', 'STREAMS', 'a', 'b', '>', '>'),
+      send(2, 'XREADGROUP', 'GROUP', 'g', 'c2', 'BLOCK', '0', 'STREAMS', 'b', 'a', '>', '>'), blocked(2),
+      call(0, 'MULTI'), call(0, 'XADD', 'b', '2-1', 'x', '2'), call(0, 'XADD', 'a', '2-1', 'y', '1'), call(0, 'XADD', 'b', '2-2', 'x', '3'),
+      call(0, 'EXEC'), read(1), read(2), blocked(0),
+      call(0, 'XINFO', 'GROUPS', 'a'), call(0, 'XINFO', 'GROUPS', 'b'),
+      call(0, 'XPENDING', 'a', 'g'), call(0, 'XPENDING', 'b', 'g'),
+      // A stream with no such group among them: -NOGROUP at once, not a wait.
+      call(0, 'XADD', 'nog', '1-1', 'k', 'v'),
+      send(3, 'XREADGROUP', 'GROUP', 'g', 'c3', 'BLOCK', '0', 'STREAMS', 'a', 'nog', '>', '>'), read(3),
+      // Timeout: a nil reply, and no consumer c4 in the group.
+      send(4, 'XREADGROUP', 'GROUP', 'g', 'c4', 'BLOCK', '50', 'STREAMS', 'a', 'b', '>', '>'), blocked(1), read(4), blocked(0),
+      call(0, 'XINFO', 'GROUPS', 'a'),
+      { resp3: 4 },
+      send(4, 'XREADGROUP', 'GROUP', 'g', 'c4', 'BLOCK', '30', 'STREAMS', 'a', '>'), read(4),
+    ]);
+  });
+
+  it('CLIENT UNBLOCK of a blocked XREAD: TIMEOUT answers nil, ERROR -UNBLOCKED', async () => {
+    await same(3, [
+      send(1, 'XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'), blocked(1),
+      { unblock: 1 }, read(1), blocked(0),
+      send(1, 'XREAD', 'COUNT', '2', 'BLOCK', '0', 'STREAMS', 's', 't', '0', '0'), blocked(1),
+      { unblock: 1, how: 'TIMEOUT' }, read(1),
+      send(2, 'XREAD', 'BLOCK', '5000', 'STREAMS', 's', '$'), blocked(1),
+      { unblock: 2, how: 'ERROR' }, read(2), blocked(0),
+      { unblock: 2, how: 'ERROR' },
+      { resp3: 1 },
+      send(1, 'XREAD', 'BLOCK', '0', 'STREAMS', 's', '$'), blocked(1), { unblock: 1 }, read(1),
+      call(0, 'XADD', 's', '1-1', 'a', '1'), blocked(0),
+    ]);
+  });
 });

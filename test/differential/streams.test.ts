@@ -285,6 +285,44 @@ describe.skipIf(!hasOracle)('differential: streams', () => {
     ], (raw) => maskPendingIdle(maskTimes(raw)));
   });
 
+  it('which commands refresh a consumer\'s seen-time (XINFO CONSUMERS idle, before and after ~200 ms)', async () => {
+    // Idle times in buckets: a consumer just seen is `fresh`, one left alone through the sleep `stale`.
+    const bucket = (ms: string): string => (Number(ms) < 100 ? 'fresh' : Number(ms) >= 150 ? 'stale' : `between(${ms})`);
+    const mask: Mask = (raw) =>
+      raw
+        .replace(/(\$4\r\nidle\r\n:)(\d+)/g, (_m, head: string, ms: string) => `${head}${bucket(ms)}`)
+        .replace(/(\*4\r\n\$\d+\r\n[^\r]*\r\n\$\d+\r\n[^\r]*\r\n:)(\d+)/g, (_m, head: string, ms: string) => `${head}${bucket(ms)}`)
+        .replace(/:1\d{12}\r\n/g, ':<time>\r\n');
+    await same([
+      ['XADD', 's', '1-1', 'a', '1'], ['XADD', 's', '2-1', 'b', '2'], ['XADD', 's', '3-1', 'c', '3'],
+      ['XGROUP', 'CREATE', 's', 'g', '0'],
+      ['XREADGROUP', 'GROUP', 'g', 'alice', 'COUNT', '2', 'STREAMS', 's', '>'],
+      ['XGROUP', 'CREATECONSUMER', 's', 'g', 'bob'], ['XGROUP', 'CREATECONSUMER', 's', 'g', 'carol'],
+      ['XINFO', 'CONSUMERS', 's', 'g'],
+    ], mask);
+    const probes: Step[][] = [
+      // Reads of the history and reads served new entries refresh the reader; a `>` read with nothing new does not.
+      [['XREADGROUP', 'GROUP', 'g', 'alice', 'STREAMS', 's', '0']],
+      [['XREADGROUP', 'GROUP', 'g', 'bob', 'STREAMS', 's', '>']],
+      [['XREADGROUP', 'GROUP', 'g', 'carol', 'STREAMS', 's', '>']],
+      // Looking at one consumer's pending entries does not.
+      [['XPENDING', 's', 'g', '-', '+', '10', 'alice'], ['XPENDING', 's', 'g', 'IDLE', '0', '-', '+', '10', 'bob'], ['XPENDING', 's', 'g']],
+      // An XCLAIM that claims something refreshes the claimer; one that claims nothing does not.
+      [['XCLAIM', 's', 'g', 'carol', '0', '1-1']],
+      [['XCLAIM', 's', 'g', 'bob', '100000', '2-1'], ['XCLAIM', 's', 'g', 'bob', '0', '9-9'], ['XCLAIM', 's', 'g', 'newbie', '100000', '2-1']],
+      [['XCLAIM', 's', 'g', 'carol', '0', '2-1', 'JUSTID']],
+      // The same for XAUTOCLAIM.
+      [['XAUTOCLAIM', 's', 'g', 'bob', '100000', '0'], ['XAUTOCLAIM', 's', 'g', 'bob', '0', '(9-9']],
+      [['XAUTOCLAIM', 's', 'g', 'alice', '0', '0', 'COUNT', '1']],
+      [['XACK', 's', 'g', '1-1', '2-1', '3-1'], ['XGROUP', 'CREATECONSUMER', 's', 'g', 'bob']],
+      [['XAUTOCLAIM', 's', 'g', 'carol', '0', '0']],
+    ];
+    for (const probe of probes) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await same([...probe, ['XINFO', 'CONSUMERS', 's', 'g']], mask);
+    }
+  });
+
   it('XINFO STREAM FULL and XINFO HELP', async () => {
     await same([
       ['XADD', 's', '1-1', 'a', '1'], ['XADD', 's', '2-1', 'b', '2'], ['XADD', 's', '3-1', 'c', '3'],

@@ -23,6 +23,30 @@ function pairs(items: RespValue[]): string[][] {
   return out;
 }
 
+/** A flat array of names and values (a RESP2 map) as an object, without the named fields. */
+function fields(flat: RespValue[], without: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < flat.length; i += 2) if (!without.includes(String(flat[i]))) out[String(flat[i])] = flat[i + 1];
+  return out;
+}
+
+/**
+ * A stream as XINFO STREAM FULL shows it: entries, IDs and counters, groups with their PELs
+ * (delivery times and counts) and consumers, but not what a copy of it may hold otherwise:
+ * its node layout, the consumers' seen-times, and the groups' entries-read and lag (Redis 7.0
+ * propagates XREADGROUP as XCLAIM … LASTID, which leaves a replica's entries-read where it was:
+ * Redis's own replicas and AOF reloads differ from their master there).
+ */
+function streamState(full: RespValue[]): Record<string, unknown> {
+  const state = fields(full, ['radix-tree-keys', 'radix-tree-nodes']);
+  state.groups = ((state.groups ?? []) as RespValue[][]).map((group) => {
+    const g = fields(group, ['entries-read', 'lag']);
+    g.consumers = ((g.consumers ?? []) as RespValue[][]).map((consumer) => fields(consumer, ['seen-time']));
+    return g;
+  });
+  return state;
+}
+
 /**
  * Every key of databases 0..dbCount-1 as `db:key` → state. Keys the server considers expired
  * are not listed (KEYS leaves them out). Leaves the connection on database 0.
@@ -42,6 +66,7 @@ export async function readDataset(client: RawClient, dbCount: number): Promise<M
       else if (type === 'hash') reads.push(['HGETALL', k]);
       else if (type === 'set') reads.push(['SMEMBERS', k]);
       else if (type === 'zset') reads.push(['ZRANGE', k, '0', '-1', 'WITHSCORES']);
+      else if (type === 'stream') reads.push(['XINFO', 'STREAM', k, 'FULL', 'COUNT', '0']);
       else reads.push(['TYPE', k]);
     });
     const values = await pipeline(client, reads);
@@ -53,6 +78,7 @@ export async function readDataset(client: RawClient, dbCount: number): Promise<M
       let value: string;
       if (type === 'hash') value = JSON.stringify(pairs(raw as RespValue[]).sort());
       else if (type === 'set') value = JSON.stringify((raw as string[]).slice().sort());
+      else if (type === 'stream') value = JSON.stringify(streamState(raw as RespValue[]));
       else value = JSON.stringify(raw);
       out.set(`${db}:${k}`, { type, value, expireAt: meta[i * 2 + 1] as number });
     });

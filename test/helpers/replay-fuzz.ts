@@ -6,15 +6,21 @@
  */
 import { CommandGenerator, prng, type CollectionType } from './collection-fuzz.js';
 
-export type ReplayGroup = 'strings' | 'keys' | 'lists' | 'hashes' | 'sets' | 'zsets' | 'transactions' | 'databases';
+export type ReplayGroup = 'strings' | 'keys' | 'lists' | 'hashes' | 'sets' | 'zsets' | 'streams' | 'transactions' | 'databases';
 
 const STRING_KEYS = ['k1', 'k2', 'k3', 'k4', 'n1', 'n2', 'f1'];
 const COLLECTION_KEYS = ['h1', 'h2', 'l1', 'l2', 's1', 's2', 's3', 'z1', 'z2', 'z3'];
+/** x1 and x2 get IDs of a counter of this generator's (so existing IDs can be named), x3 generated ones. */
+const STREAM_KEYS = ['x1', 'x2', 'x3'];
+const GROUPS = ['g1', 'g2'];
+const CONSUMERS = ['c1', 'c2', 'c3'];
 const VALUES = ['a', 'bb', '1', '10', '-3', '2.5', '', 'x\x00y', '\xff\xfe\r\n', 'hello world', '9223372036854775807'];
 
 export class ReplayGenerator {
   private readonly rnd: () => number;
   private readonly collections: CommandGenerator;
+  /** The ms part of the last ID given to an XADD of x1 or x2. */
+  private streamMs = 1;
 
   constructor(seed: number) {
     this.rnd = prng(seed);
@@ -162,6 +168,92 @@ export class ReplayGenerator {
   collection(type: CollectionType): string[] {
     if (this.chance(0.1)) return this.expireCommand(this.collections.key(type));
     return this.collections.nextOf(type).argv;
+  }
+
+  /** An ID of x1 or x2 that was likely given to an entry (or now and then one past them all). */
+  private streamId(): string {
+    if (this.chance(0.05)) return this.pick(['0', '0-0', `${this.streamMs + 5}-0`]);
+    return `${1 + this.int(this.streamMs)}-${this.int(3)}`;
+  }
+
+  private streamIds(): string[] {
+    return Array.from({ length: 1 + this.int(3) }, () => this.streamId());
+  }
+
+  /** MAXLEN or MINID, exact or approximate (the approximate ones are propagated exact), LIMIT now and then. */
+  private trimOption(): string[] {
+    const approximate = this.chance(0.6);
+    const argv = this.chance(0.6) ? ['MAXLEN', approximate ? '~' : this.pick(['=', '=', '']), String(this.int(40))] : ['MINID', approximate ? '~' : '=', this.streamId()];
+    if (approximate && this.chance(0.3)) argv.push('LIMIT', String(this.int(120)));
+    return argv.filter((a) => a !== '');
+  }
+
+  streams(): string[] {
+    if (this.chance(0.05)) return this.expireCommand(this.pick(STREAM_KEYS));
+    const key = this.chance(0.97) ? this.pick(STREAM_KEYS) : this.anyKey();
+    const generated = key === 'x3';
+    const group = this.pick(GROUPS);
+    const consumer = this.pick(CONSUMERS);
+    const ids = (): string[] => (generated ? ['0-1', `${Date.now()}-0`] : this.streamIds());
+    switch (this.int(30)) {
+      case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7: {
+        const argv = ['XADD', key];
+        if (this.chance(0.05)) argv.push('NOMKSTREAM');
+        if (this.chance(0.15)) argv.push(...this.trimOption());
+        if (generated) {
+          argv.push('*');
+        } else {
+          if (this.chance(0.7)) this.streamMs += 1;
+          argv.push(this.chance(0.5) ? `${this.streamMs}-*` : `${this.streamMs}-${this.int(3)}`);
+        }
+        for (let i = 1 + this.int(3); i > 0; i--) argv.push(this.pick(['f', 'g', 'n']), this.value());
+        return argv;
+      }
+      case 8: case 9: return ['XDEL', key, ...ids()];
+      case 10: return ['XTRIM', key, ...this.trimOption()];
+      case 11: case 12: {
+        const argv = ['XGROUP', 'CREATE', key, group, this.pick(['$', '0', generated ? '0' : this.streamId()])];
+        if (this.chance(0.4)) argv.push('MKSTREAM');
+        if (this.chance(0.2)) argv.push('ENTRIESREAD', String(this.int(20) - 1));
+        return argv;
+      }
+      case 13: {
+        const argv = ['XGROUP', 'SETID', key, group, this.pick(['$', '0', generated ? '$' : this.streamId()])];
+        if (this.chance(0.3)) argv.push('ENTRIESREAD', String(this.int(20) - 1));
+        return argv;
+      }
+      case 14: return this.chance(0.3) ? ['XGROUP', 'DESTROY', key, group] : ['XGROUP', this.pick(['CREATECONSUMER', 'DELCONSUMER']), key, group, consumer];
+      case 15: case 16: case 17: case 18: case 19: {
+        const argv = ['XREADGROUP', 'GROUP', group, consumer];
+        if (this.chance(0.6)) argv.push('COUNT', String(1 + this.int(5)));
+        if (this.chance(0.15)) argv.push('NOACK');
+        // Only `>`: a read of a consumer's history updates delivery times and counts, or creates the
+        // consumer, and Redis 7.0 propagates none of it (its own replicas differ from their master).
+        if (this.chance(0.2)) return [...argv, 'STREAMS', key, this.pick(STREAM_KEYS), '>', '>'];
+        return [...argv, 'STREAMS', key, '>'];
+      }
+      case 20: case 21: case 22: return ['XACK', key, group, ...ids()];
+      case 23: case 24: {
+        const argv = ['XCLAIM', key, group, consumer, this.pick(['0', '0', '5']), ...ids()];
+        const since = this.int(10);
+        if (since < 2) argv.push('IDLE', String(this.int(100_000)));
+        else if (since < 4) argv.push('TIME', String(Date.now() - this.int(100_000)));
+        if (this.chance(0.2)) argv.push('RETRYCOUNT', String(this.int(10)));
+        if (this.chance(0.2)) argv.push('FORCE');
+        if (this.chance(0.3)) argv.push('JUSTID');
+        if (this.chance(0.1)) argv.push('LASTID', generated ? `${Date.now()}-0` : this.streamId());
+        return argv;
+      }
+      case 25: case 26: {
+        const argv = ['XAUTOCLAIM', key, group, consumer, this.pick(['0', '0', '5']), this.chance(0.7) ? '0' : generated ? '0-1' : this.streamId()];
+        if (this.chance(0.5)) argv.push('COUNT', String(1 + this.int(5)));
+        if (this.chance(0.3)) argv.push('JUSTID');
+        return argv;
+      }
+      case 27: return ['XSETID', key, generated ? `${Date.now() + 1000}-0` : `${this.streamMs}-${this.int(9)}`];
+      case 28: return this.chance(0.3) ? ['DEL', key] : ['XLEN', key];
+      default: return ['XPENDING', key, group, '-', '+', '10'];
+    }
   }
 
   /** Any command of any group (inside transactions). */

@@ -75,6 +75,7 @@ describe('used_memory is counted, key by key', () => {
       ['HSET', 'hash', ...Array.from({ length: 400 }, (_, i) => `field:${i}`)],
       ['SADD', 'set', ...Array.from({ length: 200 }, (_, i) => String(i * 3))],
       ['ZADD', 'zset', ...Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? String(i / 4) : `member:${i}`))],
+      ['XADD', 'stream', '1700000000000-1', ...Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? String(i * 7) : `field:${i}`))],
     ];
     for (const argv of writes) {
       const key = argv[1] as string;
@@ -82,6 +83,7 @@ describe('used_memory is counted, key by key', () => {
       await c.call(...argv);
       const grown = (await usedMemory(c)) - before;
       const usage = (await c.call('MEMORY', 'USAGE', key)) as number;
+      expect(usage, key).toBeGreaterThan(0);
       expect(usage, key).toBe(grown);
       expect(await c.call('DEL', key)).toBe(1);
       expect((await usedMemory(c)) - before, key).toBe(0);
