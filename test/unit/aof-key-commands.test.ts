@@ -1,12 +1,11 @@
 /**
- * The commands an AOF rewrite writes for one key: the RESP bytes encodeCommand gives for
+ * The commands an AOF rewrite writes for one key: the RESP bytes encodeCommand (below) gives for
  * SET / RPUSH / SADD / HMSET / ZADD (64 elements a command) and PEXPIREAT, whether written at
  * once or in pieces with the output taken away between pieces.
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ITEMS_PER_COMMAND, STRING_PIECE, isLarge, keyPieces, writeKey } from '../../src/persistence/aof/key-commands.js';
-import { encodeCommand } from '../../src/persistence/aof/resp.js';
 import { ByteSink } from '../../src/persistence/rdb/sink.js';
 import { HashValue } from '../../src/types/hash.js';
 import { List } from '../../src/types/list.js';
@@ -14,6 +13,13 @@ import { SetValue } from '../../src/types/set.js';
 import type { CollectionValue, Value } from '../../src/types/value.js';
 import { ZSet } from '../../src/types/zset.js';
 import { formatDouble17g } from '../../src/util/format.js';
+
+/** A command as the AOF stores it (a RESP multi-bulk array), as a latin1 string: the reference. */
+function encodeCommand(argv: readonly string[]): string {
+  let out = `*${argv.length}\r\n`;
+  for (const arg of argv) out += `$${arg.length}\r\n${arg}\r\n`;
+  return out;
+}
 
 /** What the rewrite wrote before it wrote bytes directly: the commands as strings, 64 elements each. */
 function reference(key: string, value: Value, expireAt: number | undefined): string {

@@ -18,6 +18,8 @@ import { closeSync, close as closeCallback, fdatasync, fdatasyncSync, ftruncateS
 import type { Config } from '../../config/config.js';
 import { strerror } from '../../config/values.js';
 import type { Logger } from '../../log.js';
+import { ByteSink } from '../rdb/sink.js';
+import { commandOf } from './key-commands.js';
 import { timestampAnnotation } from './resp.js';
 
 /** What the log needs of its server. */
@@ -37,8 +39,12 @@ const nowSeconds = (): number => Math.floor(Date.now() / 1000);
 export class IncrementalLog {
   /** The file written to, null when none is open. */
   private fd: number | null = null;
-  private buffer: string[] = [];
-  private bufferBytes = 0;
+  /**
+   * The commands not written yet, as RESP bytes. Encoded straight into bytes: built as strings,
+   * concatenated, joined and converted once per turn, they took about a fifth of the server's
+   * time for SET at -P 16 (string additions and V8 flattening the joined string).
+   */
+  private readonly buffer = new ByteSink();
   /** A write of the buffer is queued for the end of this turn of the loop. */
   private flushQueued = false;
   /** Unix second of the last #TS annotation written. */
@@ -82,7 +88,7 @@ export class IncrementalLog {
 
   /** Bytes waiting to be written (aof_buffer_length). */
   get pendingBytes(): number {
-    return this.bufferBytes;
+    return this.buffer.pos;
   }
 
   get pendingFsyncs(): number {
@@ -154,8 +160,7 @@ export class IncrementalLog {
   }
 
   discard(): void {
-    this.buffer = [];
-    this.bufferBytes = 0;
+    this.buffer.clear();
   }
 
   /** Forgets past errors (appendonly turned on again: "AOF reopen, just ignore the last error"). */
@@ -168,21 +173,16 @@ export class IncrementalLog {
     this.updateDiskError();
   }
 
-  /** One command, RESP-encoded. */
-  append(command: string): void {
+  /** One command, RESP-encoded into the buffer. */
+  append(argv: readonly string[]): void {
     if (this.timestamps) {
       const now = nowSeconds();
       if (now > this.currentTimestamp) {
         this.currentTimestamp = now;
-        this.push(timestampAnnotation(now));
+        this.buffer.latin1(timestampAnnotation(now));
       }
     }
-    this.push(command);
-  }
-
-  private push(text: string): void {
-    this.buffer.push(text);
-    this.bufferBytes += text.length;
+    commandOf(this.buffer, argv);
     if (this.flushQueued) return;
     this.flushQueued = true;
     this.host.holdReplies();
@@ -203,15 +203,17 @@ export class IncrementalLog {
    */
   flush(): void {
     const policy = this.fsyncPolicy;
-    if (this.bufferBytes === 0 || this.fd === null) {
+    const buffer = this.buffer;
+    const length = buffer.pos;
+    if (length === 0 || this.fd === null) {
       if (policy === 'always' && this.fd !== null && this.fsyncedSize !== this.size) this.fsyncAlways();
       return;
     }
-    const data = Buffer.from(this.buffer.length === 1 ? (this.buffer[0] as string) : this.buffer.join(''), 'latin1');
+    const data = buffer.buf;
     let written = 0;
     let error: unknown = null;
     try {
-      while (written < data.length) written += writeSync(this.fd, data, written, data.length - written);
+      while (written < length) written += writeSync(this.fd, data, written, length - written);
     } catch (err) {
       error = err;
     }
@@ -224,8 +226,7 @@ export class IncrementalLog {
       this.writeOk = true;
       this.updateDiskError();
     }
-    this.buffer = [];
-    this.bufferBytes = 0;
+    buffer.clear();
     this.size += written;
     this.onWritten(written);
     if (policy === 'always' && !this.fsyncPaused()) this.fsyncAlways();
@@ -238,7 +239,7 @@ export class IncrementalLog {
     if (canLog) this.lastErrorLogged = now;
     if (written > 0) {
       // A partial write is taken back so that the file never ends inside a command.
-      if (canLog) log.warn(`Short write while writing to the AOF file: (nwritten=${written}, expected=${this.bufferBytes})`);
+      if (canLog) log.warn(`Short write while writing to the AOF file: (nwritten=${written}, expected=${this.buffer.pos})`);
       try {
         ftruncateSync(this.fd as number, this.size);
       } catch (err) {

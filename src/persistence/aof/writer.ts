@@ -27,7 +27,6 @@ import { CommandFeed, PROPAGATE_AOF } from '../../commands/core/propagate.js';
 import { baseFormat, startBaseJob, type BaseFormat, type BaseJob } from './base.js';
 import { IncrementalLog } from './incr-log.js';
 import { AofManifest, tempIncrName } from './manifest.js';
-import { encodeCommand } from './resp.js';
 import { RewriteInProgress, type AofServer, type AofStatus } from './server.js';
 import { aofPaths, loadAofDirectory, readManifest, upgradeOldStyleFileIfNeeded, writeFirstBase, type AofPaths } from './startup.js';
 
@@ -58,7 +57,7 @@ export class AppendOnlyFile {
   private manifestRead = false;
   /** The incremental file being appended to (or the temporary one while turning on). */
   private readonly incr: IncrementalLog;
-  private readonly feed = new CommandFeed((argv) => this.incr.append(encodeCommand(argv)));
+  private readonly feed = new CommandFeed((argv) => this.incr.append(argv));
   private unsubscribe: (() => void) | null = null;
   /** aof_current_size and aof_base_size (aof_rewrite_base_size). */
   private currentSize = 0;
