@@ -160,6 +160,7 @@ export class Evictor {
   }
 
   private runSlice(): void {
+    this.host.flushPending();
     // While slices run, perform() answers EVICT_RUNNING even once under the limit (as Redis's
     // evictionTimeProc, which stops on the next call, that finds memory fine).
     const result = this.perform();

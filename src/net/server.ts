@@ -1,3 +1,4 @@
+import { flushBeforeSlices } from '../util/turn.js';
 import { RedisError } from '../errors.js';
 import net from 'node:net';
 import { isAbsolute, join } from 'node:path';
@@ -144,6 +145,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   /** lazyfree-lazy-server-del: a collection a command overwrites is counted as lazily freed when costly. */
   private lazyServerDel = false;
   private cronTimer: NodeJS.Timeout | null = null;
+  /** Unregisters this server from the flush that slices of background jobs run first (net/turn.ts). */
+  private leaveSliceFlush: (() => void) | null = null;
   /** Where clientsCron goes on from. */
   private clientsCronCursor: Iterator<Client> | null = null;
   private pausedUntil = 0;
@@ -444,6 +447,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
    * portZeroPicksFreePort); like Redis, a server left with no listener at all refuses to start.
    */
   async listen(): Promise<void> {
+    this.leaveSliceFlush ??= flushBeforeSlices(() => this.flushPending());
     const tlsPort = this.config.getNumber('tls-port');
     if (tlsPort !== 0) {
       this.tls.configure();
@@ -893,6 +897,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   /** Closes listeners and every client. */
   private async stop(): Promise<void> {
     if (this.cronTimer !== null) clearInterval(this.cronTimer);
+    this.leaveSliceFlush?.();
+    this.leaveSliceFlush = null;
     stopLruClock();
     this.evictor.stop();
     this.setMaxmemory(0);

@@ -19,6 +19,7 @@
  * The file is written asynchronously, one chunk per slice, and fsynced before the rename
  * without blocking the loop either.
  */
+import { beforeSlice } from '../util/turn.js';
 import { close, closeSync, fsync, fsyncSync, open, openSync, renameSync, unlinkSync, write, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { strerror } from '../config/values.js';
@@ -385,6 +386,7 @@ export class BackgroundSave implements KeyChangeListener {
     this.timer = null;
     this.delayTimer = null;
     if (this.finished) return;
+    beforeSlice();
     let chunk: Buffer | null;
     let more: boolean;
     try {

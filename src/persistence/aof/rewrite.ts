@@ -34,6 +34,7 @@
  * commands are written as bytes (key-commands.ts), not strings: building a million elements'
  * worth of strings made the young generation's collections long.
  */
+import { beforeSlice } from '../../util/turn.js';
 import { closeSync, fsyncSync, openSync, unlinkSync, write as writeCallback, writeSync, fsync as fsyncCallback, close as closeCallback } from 'node:fs';
 import { releaseKeyChangeListener, type Database, type KeyChangeListener } from '../../keyspace/database.js';
 import { isStringValue, type Value } from '../../types/value.js';
@@ -146,6 +147,7 @@ export class BaseRewrite implements KeyChangeListener {
     this.listen(true);
     try {
       for (;;) {
+        beforeSlice();
         const more = this.walk(this.keyDelayMs !== 0 ? 0 : SLICE_MS);
         if (!more) this.listen(false);
         await this.writePending();
