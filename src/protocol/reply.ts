@@ -184,6 +184,15 @@ export class ReplyWriter {
     return this.buf !== NO_CHUNK;
   }
 
+  /** Takes a buffer now if the writer has none (a client about to run commands: see Client.processInput). */
+  takeChunk(): void {
+    if (this.buf !== NO_CHUNK) return;
+    this.buf = spareChunks.pop() ?? Buffer.allocUnsafe(CHUNK);
+    this.start = 0;
+    this.len = 0;
+    if (this.onChunk !== null) this.onChunk(true);
+  }
+
   /**
    * Gives the buffer back (to the spare chunks) when nothing is pending and the sink holds none
    * of its bytes: the next reply takes one again. Returns whether it did.

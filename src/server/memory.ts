@@ -131,7 +131,7 @@ export function snapshotUsedMemory(databases: readonly Database[]): number {
 export const CLIENT_BASE_BYTES = 2800;
 /**
  * ... and while its reply writer holds its output chunk (protocol/reply.ts, outside the heap):
- * from its first reply until the cron finds it idle. Not counted: what its query and output
+ * from its first command until the cron finds it idle. Not counted: what its query and output
  * buffers hold beyond that while it is busy.
  */
 export const CLIENT_BYTES = REPLY_CHUNK_BYTES + CLIENT_BASE_BYTES;

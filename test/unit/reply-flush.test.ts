@@ -222,6 +222,15 @@ describe('ReplyWriter.releaseChunk: an idle client holds no output chunk', () =>
       w.flush(free);
       expect(written[1]).toBe('*0\r\n');
       expect(w.releaseChunk(free)).toBe(true);
+      // takeChunk: one buffer taken before any reply, once.
+      w.takeChunk();
+      w.takeChunk();
+      expect(w.holdsChunk).toBe(true);
+      expect(events).toEqual([true, false, true, false, true]);
+      w.simple('OK');
+      w.flush(free);
+      expect(written[2]).toBe('+OK\r\n');
+      expect(events).toEqual([true, false, true, false, true]);
     });
   }
 });
