@@ -229,7 +229,7 @@ export class Client implements ClientConnection {
     this.waiting = false;
     // Its output chunk is taken before its commands run, so that what they report of memory
     // (INFO, MEMORY STATS) counts it as every later call will.
-    if (!this.reply.holdsChunk) this.reply.takeChunk();
+    this.reply.takeChunk();
     beginBatch();
     while (!this.closing && !this.closed) {
       // A paused client still reads its next command (a malformed one is refused at once, as
