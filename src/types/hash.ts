@@ -1,6 +1,6 @@
 import type { CollectionValue } from './value.js';
 import { arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, packedReplaced, stringBytes, tableResized, type MapTable, type SizeAccount } from './heap-size.js';
-import { detached, entryAt, entryEnd, entryIs, firstEntry, packEntry, packParts, varintAt, varintWidth } from './packed.js';
+import { detached, entryAt, entryEnd, entryIs, firstEntry, packEntry, packItems, packParts, varintAt, varintWidth } from './packed.js';
 
 /** The HashValue object: data, account. */
 const HASH_OBJECT_BYTES = objectBytes(3);
@@ -48,6 +48,25 @@ function pairsOf(packed: string): Pairs {
     decodedPacked = packed;
   }
   return lastPairs;
+}
+
+/** Whether a field of `pairs` ([field, value, …]) repeats. */
+function hasRepeatedField(pairs: readonly string[]): boolean {
+  const n = pairs.length;
+  // Pair by pair for a few fields (a Set costs more), through a Set beyond.
+  if (n <= 16) {
+    for (let i = 2; i < n; i += 2) {
+      const field = pairs[i] as string;
+      for (let j = 0; j < i; j += 2) if (pairs[j] === field) return true;
+    }
+    return false;
+  }
+  const seen = new Set<string>();
+  for (let i = 0; i < n; i += 2) {
+    seen.add(pairs[i] as string);
+    if (seen.size !== i / 2 + 1) return true;
+  }
+  return false;
 }
 
 /**
@@ -126,6 +145,19 @@ export class HashValue implements CollectionValue {
     const table: HashTable = { index, fields, values, slots: fields.length, tableCapacity: mapCapacityFor(index.size), tableRemoved: 0, bytes: 0 };
     hash.data = table;
     table.bytes = hash.recountBytes() - HASH_OBJECT_BYTES;
+    return hash;
+  }
+
+  /**
+   * A packed hash of `pairs` ([field, value, …]) built in one pass, whatever their lengths; null
+   * when a field repeats. For a small hash read from a file: setting its fields one by one
+   * rebuilt the packed string at each (a sixth of the time a million hashes of 5 fields took to
+   * load).
+   */
+  static packedOf(pairs: readonly string[]): HashValue | null {
+    if (hasRepeatedField(pairs)) return null;
+    const hash = new HashValue();
+    hash.repack(packItems(pairs.length / 2, pairs));
     return hash;
   }
 

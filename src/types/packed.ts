@@ -112,6 +112,42 @@ export function copied(s: string): string {
   return buf.latin1Slice(0, n);
 }
 
+/** Writes the varint of `n` at `p` of `buf`; returns the position after it. */
+function writeVarint(buf: Buffer, p: number, n: number): number {
+  while (n >= 0x80) {
+    buf[p++] = 0x80 | (n & 0x7f);
+    n = Math.floor(n / 0x80);
+  }
+  buf[p++] = n;
+  return p;
+}
+
+/**
+ * The packed string of `count` and then every string of `items` as an entry, written in one pass
+ * (a collection read from a file): packing entry by entry rebuilds the string at each one.
+ */
+export function packItems(count: number, items: readonly string[]): string {
+  // A varint of a length below 2^35 takes at most 5 chars.
+  let size = 5;
+  for (let i = 0; i < items.length; i++) size += 5 + (items[i] as string).length;
+  const buf = size <= scratch.length ? scratch : Buffer.allocUnsafe(size);
+  let p = writeVarint(buf, 0, count);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as string;
+    const n = item.length;
+    p = writeVarint(buf, p, n);
+    if (n < SHORT_ITEM) {
+      for (let j = 0; j < n; j++) buf[p++] = item.charCodeAt(j);
+    } else {
+      p += buf.latin1Write(item, p, n);
+    }
+  }
+  return buf.latin1Slice(0, p);
+}
+
+/** Below this length an item is copied char by char: cheaper than a call into C++. */
+const SHORT_ITEM = 24;
+
 /** A packed string of `count` entries whose packed forms are `parts` (flat: see above). */
 export function packParts(count: number, parts: string[]): string {
   parts[0] = varint(count);

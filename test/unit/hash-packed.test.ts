@@ -60,4 +60,30 @@ describe('packed hashes', () => {
       expect(copy.bytes).toBe(copy.recountBytes());
     }), { numRuns: 300 });
   });
+  it('built in one pass from a file\'s pairs (packedOf) are the hash that setting them one by one makes, and refuse a repeated field', () => {
+    // Latin1 text of any length (varints of 1 to 3 chars), few fields (pair by pair) and many (a Set).
+    const text = fc.oneof(fc.string({ maxLength: 20, unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)) }), fc.constant('v'.repeat(300)), fc.constant('w'.repeat(20000)));
+    fc.assert(fc.property(fc.array(fc.tuple(text, text), { maxLength: 40 }), (entries) => {
+      const pairs = entries.flat();
+      const bySet = new HashValue();
+      let distinct = true;
+      for (const [f, v] of entries) distinct = bySet.set(f, v, Infinity, Infinity) && distinct;
+      const packed = HashValue.packedOf(pairs);
+      if (!distinct) {
+        expect(packed).toBeNull();
+        return;
+      }
+      expect(packed).not.toBeNull();
+      const hash = packed as HashValue;
+      expect(hash.encoding()).toBe('listpack');
+      expect(hash.size).toBe(bySet.size);
+      expect(hash.bytes).toBe(bySet.bytes);
+      expect(hash.bytes).toBe(hash.recountBytes());
+      expect(Array.from({ length: hash.size }, (_, i) => [hash.fieldAt(i), hash.valueAt(i)])).toEqual(entries);
+    }));
+    expect(HashValue.packedOf(['a', '1', 'b', '2', 'a', '3'])).toBeNull();
+    const many = Array.from({ length: 20 }, (_, i) => [`f${i}`, `${i}`]).flat();
+    expect(HashValue.packedOf(many)?.get('f19')).toBe('19');
+    expect(HashValue.packedOf([...many, 'f7', 'x'])).toBeNull();
+  });
 });

@@ -84,11 +84,15 @@ function scoreOf(text: string): number {
 function hashFromPairs(pairs: string[], table: boolean): HashValue | null {
   if (pairs.length % 2 !== 0) throw new RdbError('Hash listpack integrity check failed.');
   if (pairs.length === 0) return null;
-  const hash = new HashValue();
   // The listpack form is kept whatever the lengths (Redis checks only the count on load).
-  const maxEntries = table ? 0 : Infinity;
+  if (!table) {
+    const packed = HashValue.packedOf(pairs);
+    if (packed === null) throw new RdbError('Duplicate hash fields detected');
+    return packed;
+  }
+  const hash = new HashValue();
   for (let i = 0; i < pairs.length; i += 2) {
-    if (!hash.set(pairs[i] as string, pairs[i + 1] as string, maxEntries, Infinity)) {
+    if (!hash.set(pairs[i] as string, pairs[i + 1] as string, 0, Infinity)) {
       throw new RdbError('Duplicate hash fields detected');
     }
   }
