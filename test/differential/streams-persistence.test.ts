@@ -258,7 +258,15 @@ describe.skipIf(!hasOracle)('streams in files and payloads shared with Redis 7.0
     expect(await blockedN.read()).toEqual(await blockedR.read());
     await ok(n.c, 'XADD', 'b', '*', 'x', 'y');
     await ok(r.c, 'XADD', 'b', '*', 'x', 'y');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Redis postpones its AOF write while a background fsync runs (appendfsync everysec), for
+    // up to 2 s: both files are read once they end with that last XADD.
+    const endsWithLastXadd = (dir: string): boolean => {
+      const last = readIncrAof(dir).at(-1);
+      return last !== undefined && last[0] === 'XADD' && last[1] === 'b' && last[2] !== '1-1';
+    };
+    for (let i = 0; i < 100 && !(endsWithLastXadd(nDir) && endsWithLastXadd(r.oracle.dir)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
     const mask = (argvs: string[][]): string[][] =>
       argvs.map((argv) => argv.map((a) => a.replace(/^1\d{12}(-\d+)?$/, '<time>$1').replace(/^1\d{12}-0$/, '<time>-0')));
     const redisDir = r.oracle.dir;
