@@ -145,7 +145,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   /** lazyfree-lazy-server-del: a collection a command overwrites is counted as lazily freed when costly. */
   private lazyServerDel = false;
   private cronTimer: NodeJS.Timeout | null = null;
-  /** Unregisters this server from the flush that slices of background jobs run first (net/turn.ts). */
+  /** Unregisters this server from the flush that slices of background jobs run first (util/turn.ts). */
   private leaveSliceFlush: (() => void) | null = null;
   /** Where clientsCron goes on from. */
   private clientsCronCursor: Iterator<Client> | null = null;
@@ -380,9 +380,8 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   /**
    * Why the replies of a turn are written at its end rather than after each client's commands,
    * as Redis writes them in beforeSleep: a write to a client that sleeps waiting for it costs a
-   * wake-up of that process, which on a virtual machine is an inter-processor interrupt and
-   * took as much of the server's time as the command itself (SET at -P 16: a fifth of the
-   * server's CPU, under sock_def_readable). Replies written one client at a time reach the client
+   * wake-up of that process, which on a virtual machine is an inter-processor interrupt charged
+   * to the writer (SET at -P 16: a fifth of the server's CPU, under sock_def_readable). Replies written one client at a time reach the client
    * just as it has gone back to sleep; written together, the first write wakes it and the
    * others find it awake.
    */

@@ -112,6 +112,9 @@ export function copied(s: string): string {
   return buf.latin1Slice(0, n);
 }
 
+/** Below this length an item is copied char by char: cheaper than a call into C++. */
+const SHORT_ITEM = 24;
+
 /** Writes the varint of `n` at `p` of `buf`; returns the position after it. */
 function writeVarint(buf: Buffer, p: number, n: number): number {
   while (n >= 0x80) {
@@ -144,9 +147,6 @@ export function packItems(count: number, items: readonly string[]): string {
   }
   return buf.latin1Slice(0, p);
 }
-
-/** Below this length an item is copied char by char: cheaper than a call into C++. */
-const SHORT_ITEM = 24;
 
 /** A packed string of `count` entries whose packed forms are `parts` (flat: see above). */
 export function packParts(count: number, parts: string[]): string {
