@@ -31,18 +31,34 @@ describe('KeySet', () => {
     );
   });
 
-  it('spreads a million similar keys over its shards evenly enough that none grows large', () => {
+  it('holds a million similar keys in the table it was made with, without an overflow', () => {
     const set = new KeySet(1_000_000);
-    for (let i = 0; i < 1_000_000; i++) set.add(`key:${i}`);
+    for (let i = 0; i < 1_000_000; i++) expect(set.addNew(`key:${i}`)).toBe(true);
     expect(set.size).toBe(1_000_000);
-    const shards = (set as unknown as { shards: Set<string>[] }).shards;
-    expect(shards.length).toBe(256);
-    // 3906 on average.
-    expect(Math.max(...shards.map((s) => s.size))).toBeLessThan(5000);
-    // Keys that differ only in the middle of a long name are spread too.
+    const inner = set as unknown as { overflow: Set<string> | null; chunks: unknown[] };
+    expect(inner.overflow).toBeNull();
+    // 2^21 slots: half full at most.
+    expect(inner.chunks.length).toBe(32);
+    for (let i = 0; i < 1_000_000; i += 997) expect(set.has(`key:${i}`)).toBe(true);
+    expect(set.has('key:1000000')).toBe(false);
+    // Keys that differ only in the middle of a long name, and strings equal to held ones but
+    // made apart, are found too.
     const long = new KeySet(100_000);
     for (let i = 0; i < 100_000; i++) long.add(`${'p'.repeat(20)}${i}${'s'.repeat(60)}`);
-    const longShards = (long as unknown as { shards: Set<string>[] }).shards;
-    expect(Math.max(...longShards.map((s) => s.size))).toBeLessThan(100_000 / longShards.length * 2);
+    for (let i = 0; i < 100_000; i += 101) expect(long.addNew(`${'p'.repeat(20)}${String(i)}${'s'.repeat(60)}`)).toBe(false);
+  });
+
+  it('takes keys beyond what it was made for into its overflow, and still finds every one', () => {
+    const set = new KeySet(10);
+    const model = new Set<string>();
+    for (let i = 0; i < 5000; i++) {
+      const s = `k${(i * 7919) % 3000}`;
+      expect(set.addNew(s)).toBe(!model.has(s));
+      model.add(s);
+    }
+    expect(set.size).toBe(model.size);
+    expect((set as unknown as { overflow: Set<string> | null }).overflow?.size).toBeGreaterThan(0);
+    for (const s of model) expect(set.has(s)).toBe(true);
+    expect(set.has('k3000')).toBe(false);
   });
 });

@@ -20,9 +20,9 @@
  *     walk had not reached are missing from the base. That is harmless: the flush is logged in
  *     the new incremental file, after the base, and removes every one of them again on replay
  *     (a key that left the map before, by MOVE or RENAME, was written when it left).
- *   - Memory: one set entry per key already written for the database being walked (and per
- *     key changed early for the others), freed as each database is done. The set is a KeySet:
- *     one JS Set of a million keys would stall the loop each time it grows.
+ *   - Memory: one slot per key already written for the database being walked (and per key
+ *     changed early for the others), freed as each database is done. The set is a KeySet,
+ *     made for the database's size at T0: it never rehashes, and leaves little garbage.
  * A large key (a collection of a million members, a long string) is written in pieces, a few
  * commands at a time, and the walk goes on with it in the next slice. Until its last piece is
  * written its value must not change: the listener, told that it is about to, writes the rest of
