@@ -102,6 +102,8 @@ export class Client implements ClientConnection {
    */
   closing = false;
   closed = false;
+  /** In the server's pendingFlush: its output is written at the end of this turn. */
+  queuedForFlush = false;
   replica = false;
   /** Commands waiting in the parser while the client is paused or blocked. */
   private waiting = false;
@@ -521,7 +523,11 @@ export class Client implements ClientConnection {
 
   /** Pub/Sub: this client received a message; it is written at the end of the current batch. */
   markForFlush(): void {
-    this.server.pendingFlush.add(this);
+    // A flag rather than Set#add each time: a subscriber is marked once per message it gets.
+    if (!this.queuedForFlush) {
+      this.queuedForFlush = true;
+      this.server.pendingFlush.add(this);
+    }
     if (this.server.outputLimitsActive) this.overOutputLimits();
   }
 

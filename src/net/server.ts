@@ -386,7 +386,10 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
    * others find it awake.
    */
   flushBeforeSleep(client: Client): void {
-    this.pendingFlush.add(client);
+    if (!client.queuedForFlush) {
+      client.queuedForFlush = true;
+      this.pendingFlush.add(client);
+    }
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(this.endOfTurn);
@@ -404,8 +407,13 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   flushPending(): void {
     if (this.tracking.broadcastPending) this.tracking.broadcast();
     if (this.pendingFlush.size === 0) return;
-    for (const client of this.pendingFlush) client.flush();
-    this.pendingFlush.clear();
+    // Each leaves the set before its flush: one marked again meanwhile is added again, and
+    // visited again by this loop, never left out with its flag set.
+    for (const client of this.pendingFlush) {
+      this.pendingFlush.delete(client);
+      client.queuedForFlush = false;
+      client.flush();
+    }
   }
 
   // ---- FLUSHDB / FLUSHALL / SWAPDB hooks ----
@@ -700,6 +708,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.pubsub.removeAll(client);
     this.tracking.disable(client);
     this.pendingFlush.delete(client);
+    client.queuedForFlush = false;
     // Its output chunk stops counting (and what it may still take after this is not counted).
     const reply = client.reply;
     if (reply.onChunk !== null) {

@@ -1,5 +1,5 @@
 import { globMatch } from '../util/glob.js';
-import type { ReplyWriter } from '../protocol/reply.js';
+import { PushFrame, type ReplyWriter } from '../protocol/reply.js';
 
 /** A client as Pub/Sub sees it. */
 export interface Subscriber {
@@ -84,18 +84,15 @@ export class PubSub {
   }
 }
 
+/** The message being delivered, encoded once for its receivers. */
+const frame = new PushFrame();
+
 /** Encodes one message into each subscriber's output (with the pattern for pmessage); returns how many. */
 function deliver(subs: Set<Subscriber> | undefined, kind: string, pattern: string | null, channel: string, message: string): number {
-  if (subs === undefined) return 0;
+  if (subs === undefined || subs.size === 0) return 0;
+  frame.encode(kind, pattern, channel, message);
   for (const sub of subs) {
-    const r = sub.reply;
-    const enabled = r.beginPush();
-    r.pushHeader(pattern === null ? 3 : 4);
-    r.bulk(kind);
-    if (pattern !== null) r.bulk(pattern);
-    r.bulk(channel);
-    r.bulk(message);
-    r.endPush(enabled);
+    sub.reply.pushFrame(frame);
     sub.markForFlush();
   }
   return subs.size;
