@@ -90,6 +90,21 @@ const frame = new PushFrame();
 /** Encodes one message into each subscriber's output (with the pattern for pmessage); returns how many. */
 function deliver(subs: Set<Subscriber> | undefined, kind: string, pattern: string | null, channel: string, message: string): number {
   if (subs === undefined || subs.size === 0) return 0;
+  if (subs.size === 1) {
+    // One receiver: encoded in place, without the copy.
+    for (const sub of subs) {
+      const r = sub.reply;
+      const enabled = r.beginPush();
+      r.pushHeader(pattern === null ? 3 : 4);
+      r.bulk(kind);
+      if (pattern !== null) r.bulk(pattern);
+      r.bulk(channel);
+      r.bulk(message);
+      r.endPush(enabled);
+      sub.markForFlush();
+    }
+    return 1;
+  }
   frame.encode(kind, pattern, channel, message);
   for (const sub of subs) {
     sub.reply.pushFrame(frame);
