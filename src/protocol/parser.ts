@@ -31,6 +31,13 @@ export class RespParser {
 
   private buf: Buffer = EMPTY;
   private pos = 0;
+  /**
+   * Bytes received after `buf`, kept apart: when a read ends inside a bulk of known length, the
+   * next chunk is joined to it only up to that bulk's end, and the rest of the chunk is read in
+   * place once `buf` is done. A 64 KB read of 16 KB values otherwise copied the whole chunk
+   * again behind each partial value.
+   */
+  private rest: Buffer | null = null;
   // The multibulk being read, resumable across chunks.
   private args: string[] | null = null;
   private argsLeft = 0;
@@ -54,7 +61,7 @@ export class RespParser {
 
   /** Bytes received but not yet turned into commands (INFO's query buffer figures). */
   get pending(): number {
-    return this.buf.length - this.pos + this.bigFilled;
+    return this.buf.length - this.pos + this.bigFilled + (this.rest === null ? 0 : this.rest.length);
   }
 
   // What the parser holds, for CLIENT LIST; read there only, never on the way of a command.
@@ -100,6 +107,7 @@ export class RespParser {
   }
 
   feed(chunk: Buffer): void {
+    if (this.rest !== null) this.absorbRest();
     if (this.big !== null) {
       const n = Math.min(this.bigWanted - this.bigFilled, chunk.length);
       if (this.bigFilled + n > this.big.length) this.growBigArg(this.bigFilled + n);
@@ -112,8 +120,22 @@ export class RespParser {
     if (this.pos >= this.buf.length) {
       this.buf = chunk;
     } else {
-      this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      const missing = this.bulkLen === -1 ? -1 : this.bulkLen + 2 - (this.buf.length - this.pos);
+      if (missing > 0 && missing < chunk.length) {
+        this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk.subarray(0, missing)]);
+        this.rest = chunk.subarray(missing);
+      } else {
+        this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk]);
+      }
     }
+    this.pos = 0;
+  }
+
+  /** Makes `rest` part of `buf` (what is left of `buf`, then it). */
+  private absorbRest(): void {
+    const rest = this.rest as Buffer;
+    this.rest = null;
+    this.buf = this.pos >= this.buf.length ? rest : Buffer.concat([this.buf.subarray(this.pos), rest]);
     this.pos = 0;
   }
 
@@ -124,22 +146,37 @@ export class RespParser {
       if (this.args !== null && this.argsLeft === 0) return this.takeArgs();
       const buf = this.buf;
       if (this.pos >= buf.length) {
+        if (this.rest !== null) {
+          this.absorbRest();
+          continue;
+        }
         if (this.args === null) this.release();
         return null;
       }
       if (this.args === null) {
         if (buf[this.pos] === STAR) {
           const started = this.readMultibulkCount();
-          if (started === 0) return null;
+          if (started === 0) {
+            if (this.rest === null) return null;
+            this.absorbRest();
+            continue;
+          }
           if (started < 0) continue; // empty multibulk: nothing to run
         } else {
           const inline = this.readInline();
-          if (inline === null) return null;
+          if (inline === null) {
+            if (this.rest === null) return null;
+            this.absorbRest();
+            continue;
+          }
           if (inline.length === 0) continue;
           return inline;
         }
       }
-      if (!this.readBulks()) return null;
+      if (!this.readBulks()) {
+        if (this.rest === null || this.big !== null) return null;
+        this.absorbRest();
+      }
     }
   }
 
@@ -219,7 +256,8 @@ export class RespParser {
       }
       const end = this.pos + this.bulkLen;
       if (end + 2 > buf.length) {
-        if (this.bulkLen >= BIG_ARG) this.startBigArg();
+        // With bytes kept apart, the bulk may be whole once they join: next() joins them first.
+        if (this.bulkLen >= BIG_ARG && this.rest === null) this.startBigArg();
         return false;
       }
       const n = this.bulkLen;
