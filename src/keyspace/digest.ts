@@ -3,7 +3,8 @@ import { HashValue } from '../types/hash.js';
 import { List } from '../types/list.js';
 import { SetValue } from '../types/set.js';
 import { Stream, elementText, u64Text } from '../types/stream/index.js';
-import { plainValue, type Value } from '../types/value.js';
+import { isStringValue, plainValue, type Value } from '../types/value.js';
+import { largeStringBytes } from '../types/mutable-string.js';
 import { ZSet } from '../types/zset.js';
 import { formatDouble17g } from '../util/format.js';
 import type { Database } from './database.js';
@@ -83,6 +84,14 @@ function pairDigest(first: string, second: string): Buffer {
  * xorObjectDigest. Only the presence of a TTL counts, not its time.
  */
 export function addValueDigest(digest: Buffer, anyValue: Value, hasExpire: boolean): void {
+  const large = isStringValue(anyValue) ? largeStringBytes(anyValue) : null;
+  if (large !== null) {
+    // Its bytes as they are (a value longer than a JS string has no text).
+    mixDigest(digest, TYPE_TAG.string);
+    mixDigest(digest, large);
+    if (hasExpire) xorDigest(digest, EXPIRE_MARK);
+    return;
+  }
   const value = plainValue(anyValue);
   if (typeof value === 'string') {
     mixDigest(digest, TYPE_TAG.string);

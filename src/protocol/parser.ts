@@ -1,5 +1,8 @@
+import { constants } from 'node:buffer';
 import { ProtocolError } from '../errors.js';
 import { SHORT_LATIN1_MAX, shortLatin1 } from './short-string.js';
+
+const MAX_STRING_LENGTH = constants.MAX_STRING_LENGTH;
 
 /** Redis's PROTO_INLINE_MAX_SIZE: longest inline request or count line it waits for. */
 export const INLINE_MAX_SIZE = 64 * 1024;
@@ -254,6 +257,8 @@ export class RespParser {
         this.pos = cr + 2;
         this.bulkLen = len;
       }
+      // An argument is a JS string: a longer one could not be made (a longer value is built by APPEND or SETRANGE).
+      if (this.bulkLen > MAX_STRING_LENGTH) throw new ProtocolError(`bulk argument longer than ${MAX_STRING_LENGTH} bytes`);
       const end = this.pos + this.bulkLen;
       if (end + 2 > buf.length) {
         // With bytes kept apart, the bulk may be whole once they join: next() joins them first.

@@ -46,6 +46,8 @@ const MAX_FUEL = 0xffffffff;
 const fixed = (text: string): ReplyBytes => ({ buf: Buffer.from(text, 'latin1'), start: 0, end: text.length });
 const ERR_NO_ARGUMENTS = fixed('-ERR Please specify at least one argument for this redis lib call\r\n');
 const ERR_ACL_UNKNOWN = fixed('-ERR Invalid command passed to redis.acl_check_cmd()\r\n');
+/** What redis.call gets instead of a reply larger than the VM's heap (as from the worker engine). */
+const ERR_REPLY_TOO_LARGE = fixed('-ERR the reply is too large to hand to the script\r\n');
 const OK_REPLY = fixed('+OK\r\n');
 const TRUE_REPLY = fixed('#t\r\n');
 const FALSE_REPLY = fixed('#f\r\n');
@@ -383,6 +385,8 @@ export class WasmScriptEngine implements ScriptEngine {
       // A bug in a command must not unwind through the VM (its state would be lost).
       reply = fixed(`-ERR ${String((err as Error).message ?? err).replace(/[\r\n]/g, ' ')}\r\n`);
     }
+    // (Allocating room for it would abort the VM, and with it the script's state.)
+    if (reply.end - reply.start > heap.length) reply = ERR_REPLY_TOO_LARGE;
     const src = reply.buf;
     if (src[reply.start] === 45 /* '-' */) {
       const message = src.latin1Slice(reply.start + 1, src.indexOf(13, reply.start));

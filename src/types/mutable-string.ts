@@ -14,6 +14,8 @@
  * keyspace/string-values.ts's `writableString` to get a key's value in this form to change
  * (then db.signalModifiedKey, the notification and server.dirty, as for any write).
  */
+import { constants } from 'node:buffer';
+import { RedisError } from '../errors.js';
 import { objectBytes, stringBytes, type SizeAccount } from './heap-size.js';
 import type { IntegerString } from './integer-string.js';
 
@@ -31,6 +33,16 @@ const OWN_BYTES = objectBytes(7);
  * a small value's: a small bitmap or appended string stays about as compact as a plain one.
  */
 export const SMALL_MAX = 64;
+
+/**
+ * V8's longest string (2^29-24 chars): a string value may be longer (up to proto-max-bulk-len),
+ * but only as a MutableString's Buffer, so readers of a value that may be this long take its
+ * bytes (`view()`), never its text.
+ */
+export const MAX_TEXT_LENGTH: number = constants.MAX_STRING_LENGTH;
+
+/** What asking for the text of a value longer than MAX_TEXT_LENGTH answers (an error reply, not a crash). */
+export const ERR_TOO_LONG_FOR_TEXT = `ERR string value longer than ${constants.MAX_STRING_LENGTH} bytes cannot be used by this command`;
 
 /** Growth past this is by this much at a time, below it by doubling (as Redis's sdsMakeRoomFor). */
 const GROWTH_STEP = 1 << 20;
@@ -89,7 +101,9 @@ export class MutableString {
     return this.large !== null ? this.large.subarray(0, this.length) : Buffer.from(this.small, 'latin1');
   }
 
+  /** The bytes as a latin1 string; a RedisError for a value longer than a JS string can be. */
   toString(): string {
+    if (this.length > MAX_TEXT_LENGTH) throw new RedisError(ERR_TOO_LONG_FOR_TEXT);
     return this.large !== null ? this.large.latin1Slice(0, this.length) : this.small;
   }
 
@@ -193,4 +207,9 @@ export function stringValueBytes(value: StringValue): Buffer {
 export function stringValueByte(value: StringValue, index: number): number {
   if (index >= value.length) return 0;
   return typeof value === 'string' ? value.charCodeAt(index) : value.byteAt(index);
+}
+
+/** A large mutable string's bytes (a view: valid until it next changes); null for any other string value. */
+export function largeStringBytes(value: StringValue): Buffer | null {
+  return typeof value === 'string' || !(value instanceof MutableString) || !value.isLarge ? null : value.view();
 }

@@ -203,7 +203,7 @@ describe('ReplyWriter', () => {
 describe('a big bulk argument', () => {
   it('takes memory as its bytes arrive, not the size it announces, and still shows Redis\'s figure', () => {
     const parser = new RespParser();
-    const announced = 512 * 1024 * 1024 - 10;
+    const announced = 512 * 1024 * 1024 - 100;
     parser.feed(Buffer.from(`*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${announced}\r\nabc`, 'latin1'));
     expect(parser.next()).toBeNull();
     expect(parser.bigArgCapacity).toBe(announced + 2);
@@ -211,6 +211,13 @@ describe('a big bulk argument', () => {
     parser.feed(Buffer.alloc(3 * 1024 * 1024, 0x61));
     expect(parser.bigArgAllocated).toBeLessThanOrEqual(8 * 1024 * 1024);
     expect(parser.pending).toBe(3 + 3 * 1024 * 1024);
+  });
+
+  it('is refused, before its bytes come, when longer than a JS string can be', () => {
+    const parser = new RespParser();
+    parser.feed(Buffer.from(`*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$${512 * 1024 * 1024}\r\nabc`, 'latin1'));
+    expect(() => parser.next()).toThrow(/bulk argument longer than 536870888 bytes/);
+    expect(parser.bigArgAllocated).toBe(0);
   });
 
   it('grows its buffer across chunks and gives the same argument as one piece', () => {

@@ -17,8 +17,6 @@ import type { CommandCode, CommandContext } from '../core/context.js';
 const ERR_BIT_OFFSET = 'ERR bit offset is not an integer or out of range';
 const ERR_BIT_VALUE = 'ERR bit is not an integer or out of range';
 const ERR_BITFIELD_TYPE = 'ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is.';
-/** V8's longest string: a value must still be readable as one (RDB, AOF). */
-const MAX_JS_STRING = (1 << 29) - 24;
 
 /** A string value (or none); WRONGTYPE for any other type. */
 function asString(value: Value | undefined): StringValue | undefined {
@@ -43,8 +41,6 @@ function bitOffset(ctx: CommandContext, arg: string, bits: number): number {
   if (offset < 0) throw new RedisError(ERR_BIT_OFFSET);
   const byte = Math.floor(offset / 8);
   if (ctx.caller !== 'loader' && byte >= ctx.server.config.getNumber('proto-max-bulk-len')) throw new RedisError(ERR_BIT_OFFSET);
-  // (Beyond what a JS string holds the value could not be saved: refused, as if past the limit.)
-  if (byte >= MAX_JS_STRING) throw new RedisError(ERR_BIT_OFFSET);
   return offset;
 }
 

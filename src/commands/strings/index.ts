@@ -12,8 +12,9 @@ import type { ReplyWriter } from '../../protocol/reply.js';
 
 const LLONG_MAX = 9223372036854775807n;
 const LLONG_MIN = -9223372036854775808n;
-/** V8's longest string; Redis's own limit (proto-max-bulk-len, 512mb by default) is a few bytes above it. */
-const MAX_JS_STRING = (1 << 29) - 24;
+
+/** Redis's MAX_LONG_DOUBLE_CHARS: the longest text string2ld reads. */
+const MAX_LONG_DOUBLE_CHARS = 5 * 1024;
 
 const ERR_STRING_TOO_LONG = 'ERR string exceeds maximum allowed size (proto-max-bulk-len)';
 const ERR_NAN_OR_INF = 'ERR increment would produce NaN or Infinity';
@@ -264,9 +265,12 @@ function msetnx(ctx: CommandContext, argv: string[]): void {
   msetGeneric(ctx, argv, true);
 }
 
-/** Redis's checkStringLength: the resulting string must fit proto-max-bulk-len (and a JS string). */
+/**
+ * Redis's checkStringLength: the resulting string must fit proto-max-bulk-len, except for the
+ * AOF loader (Redis's mustObeyClient). A value longer than a JS string is held in a Buffer.
+ */
 function checkStringLength(ctx: CommandContext, length: number): void {
-  if (length > ctx.server.config.getNumber('proto-max-bulk-len') || length > MAX_JS_STRING) {
+  if (ctx.caller !== 'loader' && length > ctx.server.config.getNumber('proto-max-bulk-len')) {
     throw new RedisError(ERR_STRING_TOO_LONG);
   }
 }
@@ -437,7 +441,9 @@ function incrbyfloat(ctx: CommandContext, argv: string[]): void {
   const db = ctx.db;
   const value = db.lookupWrite(key);
   if (value !== undefined && !isStringValue(value)) throw new RedisError(WRONGTYPE);
-  const current = value === undefined ? ZERO : parseLongDouble(typeof value === 'string' ? value : value.toString());
+  // (Redis reads at most MAX_LONG_DOUBLE_CHARS: a longer value, maybe longer than a JS string, is no number.)
+  const current = value === undefined ? ZERO : value.length > MAX_LONG_DOUBLE_CHARS ? null
+    : parseLongDouble(typeof value === 'string' ? value : value.toString());
   if (current === null) throw new RedisError(ERR_NOT_FLOAT);
   const increment = parseLongDouble(argv[2] as string);
   if (increment === null) throw new RedisError(ERR_NOT_FLOAT);

@@ -14,6 +14,7 @@ import { List } from '../../types/list.js';
 import { SetValue } from '../../types/set.js';
 import { Stream } from '../../types/stream/index.js';
 import { isStringValue, type Value } from '../../types/value.js';
+import { largeStringBytes, MAX_TEXT_LENGTH, type StringValue } from '../../types/mutable-string.js';
 import { ZSet } from '../../types/zset.js';
 import { formatDouble17g } from '../../util/format.js';
 import { ByteSink } from '../rdb/sink.js';
@@ -150,8 +151,11 @@ export function writeKey(out: ByteSink, key: string, value: Value, expireAt: num
 /** writeKey in pieces: each next() writes up to COMMANDS_PER_PIECE commands, or STRING_PIECE bytes of a string. */
 export function* keyPieces(out: ByteSink, key: string, value: Value, expireAt: number | undefined): Generator<void, void, void> {
   // A string changed in place is written from a copy: the value may change between pieces.
-  if (typeof value !== 'string' && value.type === 'string') return yield* keyPieces(out, key, value.toString(), expireAt);
-  if (typeof value === 'string') {
+  if (typeof value !== 'string' && value.type === 'string') {
+    const large = largeStringBytes(value as StringValue);
+    if (large === null) return yield* keyPieces(out, key, value.toString(), expireAt);
+    yield* bytesPieces(out, key, Buffer.from(large));
+  } else if (typeof value === 'string') {
     const n = value.length;
     arrayHeader(out, 3);
     bulk(out, 'SET');
@@ -200,6 +204,26 @@ export function* keyPieces(out: ByteSink, key: string, value: Value, expireAt: n
     throw new Error(`cannot rewrite a value of type ${value.type}`);
   }
   if (expireAt !== undefined) command(out, 'PEXPIREAT', key, String(expireAt));
+}
+
+/**
+ * SET of a string's bytes; one longer than a JS string can be (which no loader could read as one
+ * argument) as SET of its first MAX_TEXT_LENGTH bytes then APPENDs of the rest, as long each.
+ */
+function* bytesPieces(out: ByteSink, key: string, bytes: Buffer): Generator<void, void, void> {
+  const n = bytes.length;
+  for (let start = 0; start < n; start += MAX_TEXT_LENGTH) {
+    const end = Math.min(n, start + MAX_TEXT_LENGTH);
+    arrayHeader(out, 3);
+    bulk(out, start === 0 ? 'SET' : 'APPEND');
+    bulk(out, key);
+    bulkHeader(out, end - start);
+    for (let at = start; at < end; at += STRING_PIECE) {
+      out.bytes(bytes, at, Math.min(end, at + STRING_PIECE));
+      if (at + STRING_PIECE < n) yield;
+    }
+    crlf(out);
+  }
 }
 
 /** `name key item…` for elements 0..n-1 of an indexed collection, 64 elements (of argsPerItem arguments) a command. */

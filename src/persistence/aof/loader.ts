@@ -32,6 +32,7 @@ import { RdbReader, type EncodingLimits } from '../rdb/index.js';
 import type { AofManifest } from './manifest.js';
 import type { LoaderClient } from './server.js';
 import { KeyLoadDelay, LOADING_SLICE_MS, LoadingInterrupted, pause, yieldToLoop } from '../loading.js';
+import { MAX_TEXT_LENGTH } from '../../types/mutable-string.js';
 
 /** Start-up must stop: the message says why and what to do. */
 export class AofLoadError extends Error {}
@@ -338,6 +339,10 @@ class CommandReader {
         if (header === null) return TRUNCATED;
         if (header.charCodeAt(0) !== 36) return argStart; // not '$'
         const len = Math.max(0, atoi(header, 1));
+        // (nodis's own rewrite splits such a value into SET and APPENDs: see key-commands.ts.)
+        if (len > MAX_TEXT_LENGTH) {
+          throw new AofLoadError(`An argument of ${len} bytes at offset ${argStart} of the append only file is longer than this server can read (at most ${MAX_TEXT_LENGTH} bytes)`);
+        }
         // The argument and the two bytes after it (CRLF, not checked, as in Redis).
         if (!this.fill(len + 2)) {
           // The argument itself complete but not its CRLF is still a short read for Redis.

@@ -1,5 +1,6 @@
 import { readFunctionRecord } from './functions.js';
 import type { Value } from '../../types/value.js';
+import { MutableString } from '../../types/mutable-string.js';
 import { List } from '../../types/list.js';
 import { SetValue } from '../../types/set.js';
 import { HashValue } from '../../types/hash.js';
@@ -154,8 +155,11 @@ function setFromMembers(members: string[], maxIntset: number): SetValue {
  */
 export function decodeValue(src: ByteSource, type: number, limits: EncodingLimits): Value | null {
   switch (type) {
-    case RDB_TYPE_STRING:
-      return src.string();
+    case RDB_TYPE_STRING: {
+      const text = src.stringValue();
+      // Longer than a JS string: kept in its Buffer, as a string changed in place is.
+      return typeof text === 'string' ? text : MutableString.fromBuffer(text, text.length);
+    }
 
     case RDB_TYPE_LIST: {
       const n = src.count(1);

@@ -1,6 +1,7 @@
 import { RDB_ENC_INT16, RDB_ENC_INT32, RDB_ENC_INT8, RDB_ENC_LZF, RdbError } from './constants.js';
 import type { Crc64 } from './crc64.js';
 import { lzfDecompress } from './lzf.js';
+import { MAX_TEXT_LENGTH } from '../../types/mutable-string.js';
 import { SHORT_LATIN1_MAX, shortLatin1 } from '../../protocol/short-string.js';
 
 /** LZF turns 3 bytes into at most 264: a larger claimed length is a lie. */
@@ -204,10 +205,42 @@ export class ByteSource {
       }
       return String(this.encodedInt(n));
     }
+    return this.text(n);
+  }
+
+  /** The next n bytes as a latin1 string. */
+  private text(n: number): string {
     this.need(n);
     const s = n <= SHORT_LATIN1_MAX ? shortLatin1(this.buf, this.pos, n) : this.buf.latin1Slice(this.pos, this.pos + n);
     this.pos += n;
     return s;
+  }
+
+  /**
+   * A string value (RDB_TYPE_STRING): as string() reads it, but one longer than a JS string can
+   * be (see MAX_TEXT_LENGTH) as a Buffer of its own, its exact size.
+   */
+  stringValue(): string | Buffer {
+    const n = this.lengthOrEncoding();
+    if (this.encoded) {
+      if (n !== RDB_ENC_LZF) return String(this.encodedInt(n));
+      const [compressedLength, size] = this.lzfLengths();
+      if (size <= MAX_TEXT_LENGTH) return scratchText(this.lzfOfLengths(compressedLength, size));
+      const out = Buffer.allocUnsafe(size);
+      this.lzfInto(compressedLength, out, size);
+      return out;
+    }
+    if (n <= MAX_TEXT_LENGTH) return this.text(n);
+    return this.ownedBlobOfLength(n);
+  }
+
+  /** The next `n` bytes, copied into a Buffer of their own. */
+  private ownedBlobOfLength(n: number): Buffer {
+    this.need(n);
+    const out = Buffer.allocUnsafe(n);
+    this.buf.copy(out, 0, this.pos, this.pos + n);
+    this.pos += n;
+    return out;
   }
 
   /**
@@ -293,6 +326,11 @@ export class ByteSource {
   /** Decompresses an LZF string into the scratch buffer; returns its length. */
   private lzf(): number {
     const [compressedLength, length] = this.lzfLengths();
+    return this.lzfOfLengths(compressedLength, length);
+  }
+
+  /** lzf() once the lengths are read. */
+  private lzfOfLengths(compressedLength: number, length: number): number {
     if (scratch.length < length || scratch.length > KEEP_SCRATCH) {
       scratch = Buffer.allocUnsafe(Math.max(length, 64 * 1024));
     }

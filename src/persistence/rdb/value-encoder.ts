@@ -4,6 +4,7 @@
  */
 import { formatDouble17g } from '../../util/format.js';
 import { isStringValue, type Value } from '../../types/value.js';
+import { largeStringBytes, type StringValue } from '../../types/mutable-string.js';
 import { listMaxListpackSize, type List } from '../../types/list.js';
 import type { SetValue } from '../../types/set.js';
 import type { HashValue } from '../../types/hash.js';
@@ -210,7 +211,10 @@ export class ValueEncoder {
   /** The value's body, after its type byte (rdbSaveObject). */
   writeValue(sink: ByteSink, value: Value): void {
     if (isStringValue(value)) {
-      this.writeString(sink, typeof value === 'string' ? value : value.toString());
+      // A large mutable string's bytes as they are (it is no integer: longer than 11 bytes).
+      const large = typeof value === 'string' ? null : largeStringBytes(value);
+      if (large !== null) this.writeBlob(sink, large, 0, large.length);
+      else this.writeString(sink, typeof value === 'string' ? value : value.toString());
       return;
     }
     if (this.writeSmallList(sink, value)) return;
@@ -230,7 +234,11 @@ export class ValueEncoder {
   valuePieces(sink: ByteSink, value: Value): ValuePieces {
     if (typeof value === 'string') return this.stringPieces(sink, value);
     // A string changed in place is written from a copy: it may change between pieces.
-    if (value.type === 'string') return this.stringPieces(sink, value.toString());
+    if (value.type === 'string') {
+      const large = largeStringBytes(value as StringValue);
+      // (A Buffer copy: a value longer than a JS string has no text.)
+      return large !== null ? this.blobPieces(sink, Buffer.from(large), 0, large.length) : this.stringPieces(sink, value.toString());
+    }
     switch (value.type) {
       case 'list':
         return this.listPieces(sink, value as List);
