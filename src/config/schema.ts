@@ -44,7 +44,10 @@ export interface ConfigParam {
   syntax?: SpecialSyntax;
   /** Takes several arguments on a redis.conf line; CONFIG SET splits its value at spaces. */
   multiArg?: boolean;
-  /** Secret values are never logged. */
+  /**
+   * Redis's SENSITIVE_CONFIG: CONFIG SET shows the value as "(redacted)" in the slow log. Exactly
+   * Redis 7.0's set (requirepass, masterauth, masteruser); its tls-*-key-file-pass are not.
+   */
   sensitive?: boolean;
   /** CONFIG SET refuses it unless enable-protected-configs allows (Redis: PROTECTED_CONFIG). */
   protected?: boolean;
@@ -318,10 +321,10 @@ export const CONFIG_PARAMS: ConfigParam[] = [
   int('tls-port', '0', M, 0, 65535, { ...H, doc: 'TLS port beside the plain one (0 = no TLS).' }),
   nullable('tls-cert-file', M, { volatile: true, ...H, doc: 'Server certificate (PEM); CONFIG SET reloads it, the same path too.' }),
   nullable('tls-key-file', M, { volatile: true, ...H, doc: 'Private key of tls-cert-file (PEM).' }),
-  nullable('tls-key-file-pass', M, { sensitive: true, ...H, doc: 'Passphrase of an encrypted tls-key-file.' }),
+  nullable('tls-key-file-pass', M, { ...H, doc: 'Passphrase of an encrypted tls-key-file.' }),
   nullable('tls-client-cert-file', M, { volatile: true }),
   nullable('tls-client-key-file', M, { volatile: true }),
-  nullable('tls-client-key-file-pass', M, { sensitive: true }),
+  nullable('tls-client-key-file-pass', M),
   nullable('tls-dh-params-file', M, { volatile: true, ...H, doc: 'DH parameters (PEM) for DHE ciphers.' }),
   nullable('tls-ca-cert-file', M, { volatile: true, ...H, doc: 'CA certificate(s) clients\' certificates are checked against.' }),
   nullable('tls-ca-cert-dir', M, { volatile: true, ...H, doc: 'Directory of CA certificates (every PEM file in it).' }),
