@@ -105,6 +105,23 @@ function readCaDir(dir: string): Buffer[] {
   return found;
 }
 
+/** The TLS 1.2 ciphers (first) and the TLS 1.3 suites of Node's default list. */
+const DEFAULT_CIPHER_HALVES = ((): [string, string] => {
+  const names = tls.DEFAULT_CIPHERS.split(':').filter((name) => name !== '');
+  return [names.filter((name) => !name.startsWith('TLS_')).join(':'), names.filter((name) => name.startsWith('TLS_')).join(':')];
+})();
+
+/**
+ * Node's one cipher list from tls-ciphers (TLS 1.2 and older) and tls-ciphersuites (TLS 1.3), or
+ * null for Node's default. Node sorts the list's names by their TLS_ prefix, and a list with no
+ * name of one kind turns that kind's versions off; Redis sets each list on its own and leaves the
+ * other at its default, so an empty half is filled with the default one.
+ */
+export function tlsCipherList(ciphers: string, suites: string): string | null {
+  if (ciphers === '' && suites === '') return null;
+  return [suites === '' ? DEFAULT_CIPHER_HALVES[1] : suites, ciphers === '' ? DEFAULT_CIPHER_HALVES[0] : ciphers].join(':');
+}
+
 /**
  * The options of Node's TLS server (and of setSecureContext) from the tls-* parameters, or a
  * TlsConfigError saying why not (Redis's tlsConfigure). Clients' certificates are always
@@ -125,8 +142,7 @@ export function tlsServerOptions(config: Config): tls.TlsOptions {
   const ca: Buffer[] = [];
   if (caFile !== '') ca.push(readPem(caFile, 'CA certificate(s) file'));
   if (caDir !== '') ca.push(...readCaDir(caDir));
-  // Node takes TLS 1.2 ciphers and TLS 1.3 suites in one list; the 1.3 names start with TLS_.
-  const cipherList = [config.getString('tls-ciphersuites'), config.getString('tls-ciphers')].filter((c) => c !== '').join(':');
+  const cipherList = tlsCipherList(config.getString('tls-ciphers'), config.getString('tls-ciphersuites'));
   const caching = config.getBool('tls-session-caching');
   const options: tls.TlsOptions = {
     cert: readPem(certFile, 'certificate'),
@@ -144,7 +160,7 @@ export function tlsServerOptions(config: Config): tls.TlsOptions {
   };
   const passphrase = config.getString('tls-key-file-pass');
   if (passphrase !== '') options.passphrase = passphrase;
-  if (cipherList !== '') options.ciphers = cipherList;
+  if (cipherList !== null) options.ciphers = cipherList;
   const dhFile = config.getString('tls-dh-params-file');
   if (dhFile !== '') options.dhparam = readPem(dhFile, 'DH params file');
   try {
