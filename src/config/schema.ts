@@ -335,9 +335,9 @@ export const CONFIG_PARAMS: ConfigParam[] = [
   nullable('tls-ciphers', M, { ...H, doc: 'TLSv1.2 cipher list (OpenSSL syntax).' }),
   nullable('tls-ciphersuites', M, { ...H, doc: 'TLSv1.3 cipher suites.' }),
   bool('tls-prefer-server-ciphers', 'no', M, { ...H, doc: 'Choose the cipher by the server\'s order of preference.' }),
-  bool('tls-session-caching', 'yes', M, { ...H, doc: 'Allow TLS session resumption (no: no session tickets).' }),
-  int('tls-session-cache-size', '20480', M, 0, INT_MAX),
-  int('tls-session-cache-timeout', '300', M, 0, INT_MAX, { ...H, doc: 'Lifetime of a cached TLS session, in seconds.' }),
+  bool('tls-session-caching', 'yes', M, { ...H, doc: 'Keep TLS sessions by session ID to resume them (session tickets resume either way, as in Redis).' }),
+  int('tls-session-cache-size', '20480', M, 0, INT_MAX, { ...H, doc: 'TLS sessions kept by session ID (0 = no bound); the oldest goes first.' }),
+  int('tls-session-cache-timeout', '300', M, 0, INT_MAX, { ...H, doc: 'Lifetime of a TLS session (session ID or ticket), in seconds.' }),
   // ---- nodis (hidden: CONFIG GET patterns list only what Redis has) ----
   int('metrics-port', '0', M, 0, 65535, { nodisOnly: true, hidden: true, ...H, doc: 'HTTP port of a Prometheus endpoint, GET /metrics, on the bind addresses (0 = off; CONFIG SET opens, moves or closes it); redis_exporter\'s metric names.' }),
   // ---- hidden (testing knobs of Redis) ----
