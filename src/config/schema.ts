@@ -44,7 +44,10 @@ export interface ConfigParam {
   syntax?: SpecialSyntax;
   /** Takes several arguments on a redis.conf line; CONFIG SET splits its value at spaces. */
   multiArg?: boolean;
-  /** Secret values are never logged. */
+  /**
+   * Redis's SENSITIVE_CONFIG: CONFIG SET shows the value as "(redacted)" in the slow log. Exactly
+   * Redis 7.0's set (requirepass, masterauth, masteruser); its tls-*-key-file-pass are not.
+   */
   sensitive?: boolean;
   /** CONFIG SET refuses it unless enable-protected-configs allows (Redis: PROTECTED_CONFIG). */
   protected?: boolean;
@@ -318,10 +321,10 @@ export const CONFIG_PARAMS: ConfigParam[] = [
   int('tls-port', '0', M, 0, 65535, { ...H, doc: 'TLS port beside the plain one (0 = no TLS).' }),
   nullable('tls-cert-file', M, { volatile: true, ...H, doc: 'Server certificate (PEM); CONFIG SET reloads it, the same path too.' }),
   nullable('tls-key-file', M, { volatile: true, ...H, doc: 'Private key of tls-cert-file (PEM).' }),
-  nullable('tls-key-file-pass', M, { sensitive: true, ...H, doc: 'Passphrase of an encrypted tls-key-file.' }),
+  nullable('tls-key-file-pass', M, { ...H, doc: 'Passphrase of an encrypted tls-key-file.' }),
   nullable('tls-client-cert-file', M, { volatile: true }),
   nullable('tls-client-key-file', M, { volatile: true }),
-  nullable('tls-client-key-file-pass', M, { sensitive: true }),
+  nullable('tls-client-key-file-pass', M),
   nullable('tls-dh-params-file', M, { volatile: true, ...H, doc: 'DH parameters (PEM) for DHE ciphers.' }),
   nullable('tls-ca-cert-file', M, { volatile: true, ...H, doc: 'CA certificate(s) clients\' certificates are checked against.' }),
   nullable('tls-ca-cert-dir', M, { volatile: true, ...H, doc: 'Directory of CA certificates (every PEM file in it).' }),
@@ -332,9 +335,9 @@ export const CONFIG_PARAMS: ConfigParam[] = [
   nullable('tls-ciphers', M, { ...H, doc: 'TLSv1.2 cipher list (OpenSSL syntax).' }),
   nullable('tls-ciphersuites', M, { ...H, doc: 'TLSv1.3 cipher suites.' }),
   bool('tls-prefer-server-ciphers', 'no', M, { ...H, doc: 'Choose the cipher by the server\'s order of preference.' }),
-  bool('tls-session-caching', 'yes', M, { ...H, doc: 'Allow TLS session resumption (no: no session tickets).' }),
-  int('tls-session-cache-size', '20480', M, 0, INT_MAX),
-  int('tls-session-cache-timeout', '300', M, 0, INT_MAX, { ...H, doc: 'Lifetime of a cached TLS session, in seconds.' }),
+  bool('tls-session-caching', 'yes', M, { ...H, doc: 'Keep TLS sessions by session ID to resume them (session tickets resume either way, as in Redis).' }),
+  int('tls-session-cache-size', '20480', M, 0, INT_MAX, { ...H, doc: 'TLS sessions kept by session ID (0 = no bound); the oldest goes first.' }),
+  int('tls-session-cache-timeout', '300', M, 0, INT_MAX, { ...H, doc: 'Lifetime of a TLS session (session ID or ticket), in seconds.' }),
   // ---- nodis (hidden: CONFIG GET patterns list only what Redis has) ----
   int('metrics-port', '0', M, 0, 65535, { nodisOnly: true, hidden: true, ...H, doc: 'HTTP port of a Prometheus endpoint, GET /metrics, on the bind addresses (0 = off; CONFIG SET opens, moves or closes it); redis_exporter\'s metric names.' }),
   // ---- hidden (testing knobs of Redis) ----

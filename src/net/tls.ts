@@ -105,6 +105,23 @@ function readCaDir(dir: string): Buffer[] {
   return found;
 }
 
+/** The TLS 1.2 ciphers (first) and the TLS 1.3 suites of Node's default list. */
+const DEFAULT_CIPHER_HALVES = ((): [string, string] => {
+  const names = tls.DEFAULT_CIPHERS.split(':').filter((name) => name !== '');
+  return [names.filter((name) => !name.startsWith('TLS_')).join(':'), names.filter((name) => name.startsWith('TLS_')).join(':')];
+})();
+
+/**
+ * Node's one cipher list from tls-ciphers (TLS 1.2 and older) and tls-ciphersuites (TLS 1.3), or
+ * null for Node's default. Node sorts the list's names by their TLS_ prefix, and a list with no
+ * name of one kind turns that kind's versions off; Redis sets each list on its own and leaves the
+ * other at its default, so an empty half is filled with the default one.
+ */
+export function tlsCipherList(ciphers: string, suites: string): string | null {
+  if (ciphers === '' && suites === '') return null;
+  return [suites === '' ? DEFAULT_CIPHER_HALVES[1] : suites, ciphers === '' ? DEFAULT_CIPHER_HALVES[0] : ciphers].join(':');
+}
+
 /**
  * The options of Node's TLS server (and of setSecureContext) from the tls-* parameters, or a
  * TlsConfigError saying why not (Redis's tlsConfigure). Clients' certificates are always
@@ -125,9 +142,7 @@ export function tlsServerOptions(config: Config): tls.TlsOptions {
   const ca: Buffer[] = [];
   if (caFile !== '') ca.push(readPem(caFile, 'CA certificate(s) file'));
   if (caDir !== '') ca.push(...readCaDir(caDir));
-  // Node takes TLS 1.2 ciphers and TLS 1.3 suites in one list; the 1.3 names start with TLS_.
-  const cipherList = [config.getString('tls-ciphersuites'), config.getString('tls-ciphers')].filter((c) => c !== '').join(':');
-  const caching = config.getBool('tls-session-caching');
+  const cipherList = tlsCipherList(config.getString('tls-ciphers'), config.getString('tls-ciphersuites'));
   const options: tls.TlsOptions = {
     cert: readPem(certFile, 'certificate'),
     key: readPem(keyFile, 'private key'),
@@ -137,14 +152,16 @@ export function tlsServerOptions(config: Config): tls.TlsOptions {
     honorCipherOrder: config.getBool('tls-prefer-server-ciphers'),
     requestCert: true,
     rejectUnauthorized: false,
-    // Without caching, no session tickets either (Redis: SSL_SESS_CACHE_OFF).
-    secureOptions: disabled | (caching ? 0 : cryptoConstants.SSL_OP_NO_TICKET),
+    // Session tickets stay on whatever tls-session-caching says, as in Redis (which never sets
+    // SSL_OP_NO_TICKET); that parameter turns off the session-ID cache (TlsSessionCache) only.
+    secureOptions: disabled,
+    // OpenSSL's session lifetime: session IDs and tickets alike.
     sessionTimeout: config.getNumber('tls-session-cache-timeout'),
     sessionIdContext: 'redis',
   };
   const passphrase = config.getString('tls-key-file-pass');
   if (passphrase !== '') options.passphrase = passphrase;
-  if (cipherList !== '') options.ciphers = cipherList;
+  if (cipherList !== null) options.ciphers = cipherList;
   const dhFile = config.getString('tls-dh-params-file');
   if (dhFile !== '') options.dhparam = readPem(dhFile, 'DH params file');
   try {
@@ -191,6 +208,54 @@ export interface TlsHost {
   clientInHandshake(raw: net.Socket): Client;
   /** The handshake is done and the client's certificate accepted: the client goes on over `socket`. */
   handshakeDone(client: Client, socket: tls.TLSSocket): void;
+}
+
+/**
+ * The server's cache of TLS sessions by session ID (OpenSSL's, which Redis sizes): Node turns
+ * OpenSSL's own cache off and asks its 'newSession' and 'resumeSession' listeners instead. Kept
+ * only with tls-session-caching yes, at most tls-session-cache-size sessions (0: no bound; the
+ * oldest goes first, as OpenSSL's), each for tls-session-cache-timeout seconds. Emptied when
+ * the context is rebuilt, as Redis's new context starts with an empty cache. Session tickets
+ * need no cache.
+ */
+export class TlsSessionCache {
+  private readonly sessions = new Map<string, { data: Buffer; expiresAt: number }>();
+
+  constructor(private readonly config: Config) {}
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  store(id: Buffer, data: Buffer, now = Date.now()): void {
+    if (!this.config.getBool('tls-session-caching')) return;
+    const key = id.toString('hex');
+    this.sessions.delete(key);
+    const limit = this.config.getNumber('tls-session-cache-size');
+    if (limit > 0) {
+      for (const oldest of this.sessions.keys()) {
+        if (this.sessions.size < limit) break;
+        this.sessions.delete(oldest);
+      }
+    }
+    this.sessions.set(key, { data, expiresAt: now + this.config.getNumber('tls-session-cache-timeout') * 1000 });
+  }
+
+  lookup(id: Buffer, now = Date.now()): Buffer | null {
+    if (!this.config.getBool('tls-session-caching')) return null;
+    const key = id.toString('hex');
+    const entry = this.sessions.get(key);
+    if (entry === undefined) return null;
+    if (entry.expiresAt <= now) {
+      this.sessions.delete(key);
+      return null;
+    }
+    return entry.data;
+  }
+
+  clear(): void {
+    this.sessions.clear();
+  }
 }
 
 /** A connection in its handshake: its TCP socket, its client, and whether the server closed it. */
@@ -245,7 +310,12 @@ export class TlsEndpoint {
     if (secret !== undefined) this.trafficSecrets.set(socket, Buffer.from(secret, 'hex'));
   };
 
+  readonly sessions: TlsSessionCache;
+  /** The listening servers whose session events go to `sessions`. */
+  private readonly sessionServers = new WeakSet<tls.Server>();
+
   constructor(private readonly host: TlsHost) {
+    this.sessions = new TlsSessionCache(host.config);
     for (const name of TLS_CONTEXT_PARAMS) host.config.onChange(name, () => this.reload());
     host.config.onChange('tls-auth-clients', () => {
       for (const l of this.listeners) this.applyClientAuth(l.server as tls.Server);
@@ -267,6 +337,19 @@ export class TlsEndpoint {
     knobs.rejectUnauthorized = false;
     server.off('keylog', this.onKeylog);
     if (mode !== 'no') server.on('keylog', this.onKeylog);
+  }
+
+  /** Sessions a listening server makes go to the cache, and resumptions are looked up there. */
+  private keepSessions(server: tls.Server): void {
+    if (this.sessionServers.has(server)) return;
+    this.sessionServers.add(server);
+    server.on('newSession', (id: Buffer, data: Buffer, done: () => void) => {
+      this.sessions.store(id, data);
+      done();
+    });
+    server.on('resumeSession', (id: Buffer, done: (err: Error | null, data: Buffer | null) => void) => {
+      done(null, this.sessions.lookup(id));
+    });
   }
 
   /** Builds the context from the parameters as they are (throws TlsConfigError). */
@@ -296,7 +379,10 @@ export class TlsEndpoint {
   /** Takes the listeners `open` gave as the current ones, closing those left out. */
   adopt(opened: OpenedListeners): void {
     for (const l of this.listeners) if (!opened.listeners.includes(l)) l.server.close();
-    for (const l of opened.listeners) this.applyClientAuth(l.server as tls.Server);
+    for (const l of opened.listeners) {
+      this.applyClientAuth(l.server as tls.Server);
+      this.keepSessions(l.server as tls.Server);
+    }
     this.listeners.splice(0, this.listeners.length, ...opened.listeners);
     this.port = opened.port;
   }
@@ -385,6 +471,7 @@ export class TlsEndpoint {
       throw new Error(ERR_TLS_UPDATE);
     }
     this.options = options;
+    this.sessions.clear();
     for (const l of this.listeners) (l.server as tls.Server).setSecureContext(options);
   }
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.js';
+import { CONFIG_PARAMS } from '../config/schema.js';
 import { isValidClientName } from '../util/client-name.js';
 
 /** As Redis's SLOWLOG_ENTRY_MAX_ARGC and SLOWLOG_ENTRY_MAX_STRING. */
@@ -128,6 +129,26 @@ function redactedMigrateArgv(argv: readonly string[]): readonly string[] {
   return out ?? argv;
 }
 
+/** Names and aliases, lower case, of the parameters whose CONFIG SET values are redacted. */
+const SENSITIVE_PARAMS = new Set(
+  CONFIG_PARAMS.filter((p) => p.sensitive === true).flatMap((p) => [p.name, ...(p.aliases ?? [])]),
+);
+
+/**
+ * CONFIG SET's values of sensitive parameters. Redis redacts them all, even past an unknown
+ * parameter or a bad value, but not when the argument count is wrong (it stops before parsing).
+ */
+function redactedConfigSetArgv(argv: readonly string[]): readonly string[] {
+  if (argv.length < 4 || argv.length % 2 !== 0) return argv;
+  let out: string[] | null = null;
+  for (let i = 2; i < argv.length; i += 2) {
+    if (!SENSITIVE_PARAMS.has((argv[i] as string).toLowerCase())) continue;
+    out ??= argv.slice();
+    out[i + 1] = '(redacted)';
+  }
+  return out ?? argv;
+}
+
 /**
  * Arguments Redis replaces by "(redacted)" in the slow log and MONITOR (passwords). Redis redacts
  * while parsing, so only what it parsed before rejecting a command is redacted: AUTH with too
@@ -138,6 +159,7 @@ export function redactedArgv(name: string, argv: readonly string[]): readonly st
   // ACL SETUSER hides the user name and every rule (passwords among them).
   if (name === 'acl' && argv.length >= 3 && (argv[1] as string).toLowerCase() === 'setuser') return argv.map((a, i) => (i < 2 ? a : '(redacted)'));
   if (name === 'migrate') return redactedMigrateArgv(argv);
+  if (name === 'config' && argv.length >= 2 && (argv[1] as string).toLowerCase() === 'set') return redactedConfigSetArgv(argv);
   if (name !== 'hello' || argv.length < 4) return argv;
   const version = argv[1] as string;
   if (version !== '2' && version !== '3') return argv;

@@ -238,6 +238,22 @@ describe.skipIf(!hasOracle)('differential: ACL', () => {
     }
   });
 
+  it('redis.acl_check_cmd answers for the caller of EVAL and FCALL', async () => {
+    const check = "return redis.acl_check_cmd(unpack(ARGV))";
+    const steps: Step[] = [
+      ['FUNCTION', 'LOAD', 'REPLACE', "#!lua name=chk\nredis.register_function('chk', function(keys, args) return redis.acl_check_cmd(unpack(args)) end)"],
+      ['ACL', 'SETUSER', 'scr', 'on', '>pw', '~k*', '&ch', '+eval', '+fcall', '+get', '+publish', '+config|get'],
+    ];
+    const probes = [['get', 'k1'], ['get', 'x1'], ['get'], ['set', 'k1', 'v'], ['publish', 'ch', 'm'], ['publish', 'zz', 'm'], ['config', 'get', 'x'], ['config', 'set', 'x', 'y'], ['nosuch'], ['config', 'nosuch']];
+    for (const user of [['default', ''], ['scr', 'pw']]) {
+      if (user[0] === 'scr') steps.push(['AUTH', 'scr', 'pw']);
+      for (const probe of probes) steps.push(['EVAL', check, '0', ...probe], ['FCALL', 'chk', '0', ...probe]);
+    }
+    steps.push(['AUTH', 'default', 'x'], ['ACL', 'DELUSER', 'scr'], ['FUNCTION', 'DELETE', 'chk']);
+    // nodis names line 1 of a library in every function error (Redis: the line raising it).
+    await servers.same(steps, (raw) => canonical(raw).replace(/@user_function:\d+/, '@user_function:<line>'));
+  });
+
   it('requirepass is the default user password; NOAUTH, AUTH and HELLO AUTH', async () => {
     await expectSame([
       ['AUTH', 'x'], ['CONFIG', 'SET', 'requirepass', 'sec ret'], ['ACL', 'GETUSER', 'default'], ['ACL', 'LIST'],

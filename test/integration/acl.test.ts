@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startServer, StartupRefused } from '../../src/index.js';
+import { lastGlobMatchStarAttempts } from '../../src/util/glob.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -162,6 +163,30 @@ describe('ACL users', () => {
       expect(log).toContain('(redacted)');
     } finally {
       await admin.call('CONFIG', 'SET', 'slowlog-log-slower-than', '10000');
+    }
+  });
+
+  it('DRYRUN of a worst-case key or channel pattern against a 50,000-character name does bounded work', async () => {
+    // Unbounded backtracking would try every way to place the 10 stars: about 50,000^10 / 10! splits.
+    const pattern = 'a*'.repeat(10) + 'b';
+    const stars = 10;
+    const name = 'a'.repeat(50_000);
+    await admin.call('ACL', 'SETUSER', 'globkeys', 'on', 'nopass', `~${pattern}`, '+get');
+    await admin.call('ACL', 'SETUSER', 'globchannels', 'on', 'nopass', `&${pattern}`, '+publish');
+    await admin.call('ACL', 'SETUSER', 'globselector', 'on', 'nopass', 'resetkeys', `(~${pattern} +get)`);
+    try {
+      for (const [user, argv, what] of [
+        ['globkeys', ['get', name], 'key'], ['globchannels', ['publish', name, 'm'], 'channel'], ['globselector', ['get', name], 'key'],
+      ] as const) {
+        expect(await admin.call('ACL', 'DRYRUN', user, ...argv)).toBe(`This user has no permissions to access the '${name}' ${what}`);
+        // The check of the name was the last match made: each * tried each position at most once.
+        expect(lastGlobMatchStarAttempts(), user).toBeGreaterThan(0);
+        expect(lastGlobMatchStarAttempts(), user).toBeLessThanOrEqual(stars * name.length);
+      }
+      expect(await admin.call('ACL', 'DRYRUN', 'globkeys', 'get', `${name}b`)).toBe('OK');
+      expect(lastGlobMatchStarAttempts()).toBeLessThanOrEqual(stars * (name.length + 1));
+    } finally {
+      await admin.call('ACL', 'DELUSER', 'globkeys', 'globchannels', 'globselector');
     }
   });
 

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prng } from '../helpers/collection-fuzz.js';
 import {
-  HOSTILE_FRAMES, int, mutate, mutatePayload, pick, randomCommand, randomRespInput, type FuzzCommand, type Random,
+  HOSTILE_FRAMES, int, mutate, mutatePayload, pick, randomArgument, randomCommand, randomRespInput, type FuzzCommand, type Random,
 } from '../helpers/hostile-input.js';
 import { freePort, waitForServer } from '../helpers/ports.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -27,12 +27,59 @@ const SEED = Number(process.env.NODIS_FUZZ_SEED ?? 20261206);
 const SCALE = Number(process.env.NODIS_FUZZ_SCALE ?? 1);
 const BIN = fileURLToPath(new URL('../../bin/nodis-server', import.meta.url));
 
-/** Commands the fuzz leaves out: they would stop the server, reach other databases or clients, or replicate. */
+/**
+ * Commands the fuzz leaves out: they would stop the server, reach other databases or clients, or
+ * replicate. ACL commands run, on users of the fuzz's own only (see aclCommand).
+ */
 const EXCLUDED = new Set([
   'shutdown', 'monitor', 'sync', 'psync', 'replicaof', 'slaveof', 'failover', 'select', 'swapdb', 'flushall', 'flushdb',
-  'move', 'migrate', 'cluster', 'acl', 'save', 'bgsave', 'bgrewriteaof', 'readonly', 'readwrite', 'asking',
+  'move', 'migrate', 'cluster', 'acl|load', 'acl|save', 'save', 'bgsave', 'bgrewriteaof', 'readonly', 'readwrite', 'asking',
   'config|set', 'config|rewrite', 'client|kill', 'client|pause', 'client|reply',
 ]);
+
+/**
+ * The users ACL commands of the fuzz may name. Never the default user, which every fuzz client
+ * is logged in as: no rule the fuzz sends can lock it out. No other argument of the fuzz names
+ * these users, so no fuzz client logs in as one.
+ */
+const FUZZ_USERS = ['fz:a', 'fz:b', 'fz:c', 'fz:long'.padEnd(300, 'x')];
+
+/** ACL SETUSER rules, well-formed and not, the worst-case key pattern among them. */
+const ACL_RULES = [
+  'on', 'off', 'nopass', 'resetpass', '>pw', '>', '<pw', '<nosuch', `#${'a'.repeat(64)}`, `#${'g'.repeat(64)}`, '#abc',
+  `!${'a'.repeat(64)}`, '!x', '~*', '~k*', '~', '%R~r*', '%W~w*', '%RW~*', '%X~a', '%~a', '%R', 'allkeys', 'resetkeys',
+  '&*', '&ch*', '&', 'allchannels', 'resetchannels', '+@all', '-@all', '+@read', '-@dangerous', '+@nosuch', '+get',
+  '-set', '+config|get', '-config|set', '+acl|whoami', '+nosuch', '+get|x', '+select|0', 'allcommands', 'nocommands',
+  'reset', 'clearselectors', '(~x +get)', '(%R~a* &c -@all +@read)', '(', ')', '()', '(reset)', '(~a (~b))',
+  `~${'a*'.repeat(20)}b`, `~[${'a-'.repeat(50)}]`, '~\\', '~[', 'ON', 'Off', '+@ALL',
+];
+
+/**
+ * An ACL command with random arguments where a user name goes to one of FUZZ_USERS, rules are
+ * drawn mostly from ACL_RULES, and DRYRUN gets a random command of the table.
+ */
+function aclCommand(rnd: Random, table: readonly FuzzCommand[], sub = pick(rnd, ['setuser', 'setuser', 'setuser', 'getuser', 'deluser', 'dryrun', 'dryrun', 'cat', 'list', 'users', 'whoami', 'log', 'genpass', 'help'])): string[] {
+  const user = (): string => pick(rnd, FUZZ_USERS);
+  const extra = (): string[] => Array.from({ length: int(rnd, 0, 2) }, () => randomArgument(rnd));
+  switch (sub) {
+    case 'setuser':
+      return ['ACL', 'SETUSER', user(), ...Array.from({ length: int(rnd, 0, 8) }, () => (rnd() < 0.8 ? pick(rnd, ACL_RULES) : randomArgument(rnd)))];
+    case 'getuser':
+      return ['ACL', 'GETUSER', user(), ...(rnd() < 0.1 ? extra() : [])];
+    case 'deluser':
+      return ['ACL', 'DELUSER', ...Array.from({ length: int(rnd, rnd() < 0.1 ? 0 : 1, 3) }, user)];
+    case 'dryrun':
+      return ['ACL', 'DRYRUN', user(), ...(rnd() < 0.1 ? extra() : randomCommand(rnd, table))];
+    case 'log':
+      return ['ACL', 'LOG', ...(rnd() < 0.5 ? [] : [pick(rnd, ['RESET', '0', '1', '-1', '10', 'x', '99999999999999999999'])]), ...(rnd() < 0.1 ? extra() : [])];
+    case 'cat':
+      return ['ACL', 'CAT', ...(rnd() < 0.5 ? [] : [pick(rnd, ['read', 'write', 'dangerous', 'keyspace', 'nosuch', '@read', 'READ'])]), ...(rnd() < 0.1 ? extra() : [])];
+    case 'genpass':
+      return ['ACL', 'GENPASS', ...(rnd() < 0.5 ? [] : [pick(rnd, ['1', '0', '-1', '4096', '4097', '255', 'x'])]), ...(rnd() < 0.1 ? extra() : [])];
+    default:
+      return ['ACL', sub.toUpperCase(), ...(rnd() < 0.1 ? extra() : [])];
+  }
+}
 
 /** Inputs tried, by kind, for the report at the end. */
 const tried: Record<string, number> = {};
@@ -127,7 +174,8 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
 
   /** Data of the fuzz gone, caches emptied, a full collection: what the server uses for itself. */
   async function settledMemory(): Promise<number> {
-    for (const cmd of [['SELECT', '0'], ['FLUSHDB'], ['FUNCTION', 'FLUSH'], ['SCRIPT', 'FLUSH'], ['SLOWLOG', 'RESET'], ['LATENCY', 'RESET'], ['CONFIG', 'RESETSTAT']]) {
+    const cleanup = [['SELECT', '0'], ['FLUSHDB'], ['FUNCTION', 'FLUSH'], ['SCRIPT', 'FLUSH'], ['SLOWLOG', 'RESET'], ['LATENCY', 'RESET'], ['CONFIG', 'RESETSTAT'], ['ACL', 'LOG', 'RESET'], ['ACL', 'DELUSER', ...FUZZ_USERS]];
+    for (const cmd of cleanup) {
       await control.callRaw(...cmd);
     }
     // The fuzz's connections are closed from this side; wait until the server has let them go.
@@ -200,7 +248,11 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
       let client = await RawClient.connect(server.port);
       for (let i = 0; i < perClient; i++) {
         let argv = randomCommand(own, table);
-        count('command');
+        // ACL commands name the fuzz's users only; one command in twenty is one, to reach the rule parser often.
+        if (argv[0] === 'acl') argv = aclCommand(own, table, argv[1]);
+        else if (own() < 0.05) argv = aclCommand(own, table);
+        const kind = argv[0] === 'ACL' ? 'ACL command' : 'command';
+        count(kind);
         // Some run inside a script or a transaction instead, where other checks apply.
         const wrap = own();
         if (wrap < 0.08) {
@@ -221,7 +273,7 @@ describe('fuzz: hostile input never crashes the server nor touches other clients
         client.send(...argv);
         try {
           const reply = await client.readRaw(own() < 0.5 ? 100 : 250);
-          count(reply.startsWith('-') ? 'command answered with an error' : 'command answered');
+          count(reply.startsWith('-') ? `${kind} answered with an error` : `${kind} answered`);
         } catch {
           count('reconnect');
           client.close();

@@ -74,4 +74,37 @@ describe('a slow synchronous delete is seen in the slow log', () => {
     const latest = (await c.call('LATENCY', 'LATEST')) as unknown[][];
     for (const event of latest) expect(['command', 'fast-command', 'gc', 'expire-cycle']).toContain(event[0]);
   });
+
+  it('LATENCY LATEST and HISTORY show a slow command once latency-monitor-threshold is set, in Redis\'s shape', async () => {
+    const c = await server.raw();
+    const now = async (): Promise<number> => Number(((await c.call('TIME')) as string[])[0]);
+    const commandEvent = async (): Promise<unknown[] | undefined> =>
+      ((await c.call('LATENCY', 'LATEST')) as unknown[][]).find((event) => event[0] === 'command');
+    // Off: nothing is recorded however slow the command.
+    expect(await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '0')).toBe('OK');
+    expect(await c.call('LATENCY', 'RESET')).toBeTypeOf('number');
+    expect(await c.call('DEBUG', 'SLEEP', '0.05')).toBe('OK');
+    expect(await commandEvent()).toBeUndefined();
+    expect(await c.call('LATENCY', 'HISTORY', 'command')).toEqual([]);
+    // On: DEBUG SLEEP (not a fast command) sleeps 50 ms at least, so it is recorded under "command".
+    expect(await c.call('CONFIG', 'SET', 'latency-monitor-threshold', '1')).toBe('OK');
+    const before = await now();
+    expect(await c.call('DEBUG', 'SLEEP', '0.05')).toBe('OK');
+    const after = await now();
+    // As Redis 7.0: [event, unix time of the latest sample, its milliseconds, the largest milliseconds].
+    const event = await commandEvent();
+    expect(event).toHaveLength(4);
+    const [, at, latestMs, maxMs] = event as [string, number, number, number];
+    expect(at).toBeGreaterThanOrEqual(before);
+    expect(at).toBeLessThanOrEqual(after);
+    expect(Number.isInteger(latestMs) && Number.isInteger(maxMs)).toBe(true);
+    expect(latestMs).toBeGreaterThanOrEqual(50);
+    expect(maxMs).toBeGreaterThanOrEqual(latestMs);
+    // HISTORY: [unix time, milliseconds] pairs, one per second, the sleep's among them.
+    const history = (await c.call('LATENCY', 'HISTORY', 'command')) as Array<[number, number]>;
+    for (const sample of history) expect(sample).toHaveLength(2);
+    expect(history.some(([time, ms]) => time >= before && time <= after && ms >= 50)).toBe(true);
+    expect(await c.call('LATENCY', 'RESET', 'command')).toBe(1);
+    expect(await commandEvent()).toBeUndefined();
+  });
 });
