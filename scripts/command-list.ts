@@ -7,7 +7,7 @@ import type { CommandSpec } from '../src/commands/core/context.js';
 
 const GROUP_TITLES: Record<string, string> = {
   string: 'Strings', bitmap: 'Bitmaps', generic: 'Keys (generic)', hash: 'Hashes', list: 'Lists', set: 'Sets', 'sorted-set': 'Sorted sets', geo: 'Geospatial',
-  stream: 'Streams', hyperloglog: 'HyperLogLog', transactions: 'Transactions', scripting: 'Scripting', pubsub: 'Pub/Sub', connection: 'Connection', server: 'Server',
+  stream: 'Streams', hyperloglog: 'HyperLogLog', transactions: 'Transactions', scripting: 'Scripting', pubsub: 'Pub/Sub', connection: 'Connection', server: 'Server', cluster: 'Cluster (answering that cluster support is disabled, as Redis without cluster-enabled)',
 };
 
 export function commandListMarkdown(): string {

@@ -3,6 +3,7 @@ import type { CommandSpec } from './core/context.js';
 import { joinCommandGroups, type CommandGroupSource } from './core/registry.js';
 import { commands as acl } from './acl/index.js';
 import { commands as bits } from './bits/index.js';
+import { commands as cluster } from './cluster/index.js';
 import { commands as connection } from './connection/index.js';
 import { commands as geo } from './geo/index.js';
 import { commands as hashes } from './hashes/index.js';
@@ -19,6 +20,7 @@ import { commands as transactions } from './transactions/index.js';
 import { commands as zsets } from './zsets/index.js';
 import aclData from './acl/commands.json' with { type: 'json' };
 import bitsData from './bits/commands.json' with { type: 'json' };
+import clusterData from './cluster/commands.json' with { type: 'json' };
 import connectionData from './connection/commands.json' with { type: 'json' };
 import geoData from './geo/commands.json' with { type: 'json' };
 import hashesData from './hashes/commands.json' with { type: 'json' };
@@ -46,6 +48,7 @@ const scriptingData: object = JSON.parse(readFileSync(new URL('./scripting/comma
 export const commandGroups: readonly CommandGroupSource[] = [
   { folder: 'acl', code: acl, data: aclData },
   { folder: 'bits', code: bits, data: bitsData },
+  { folder: 'cluster', code: cluster, data: clusterData },
   { folder: 'connection', code: connection, data: connectionData },
   { folder: 'geo', code: geo, data: geoData },
   { folder: 'hashes', code: hashes, data: hashesData },
