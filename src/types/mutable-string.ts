@@ -47,6 +47,12 @@ export const ERR_TOO_LONG_FOR_TEXT = `ERR string value longer than ${constants.M
 /** Growth past this is by this much at a time, below it by doubling (as Redis's sdsMakeRoomFor). */
 const GROWTH_STEP = 1 << 20;
 
+/**
+ * The longest value a Buffer can hold (4 GB on Node 20): past it a write is refused, where Redis
+ * would grow on (only with proto-max-bulk-len raised above 4 GB).
+ */
+export const MAX_VALUE_BYTES: number = constants.MAX_LENGTH;
+
 /** Where a small value's bytes are changed between beginWrite and endWrite (one value at a time). */
 const scratch = Buffer.alloc(SMALL_MAX);
 
@@ -139,7 +145,8 @@ export class MutableString {
     if (large === null && length <= SMALL_MAX) {
       this.small = flat(this.small + '\0'.repeat(length - this.length));
     } else if (large === null || length > large.length) {
-      const capacity = length < GROWTH_STEP ? length * 2 : length + GROWTH_STEP;
+      if (length > MAX_VALUE_BYTES) throw new RedisError(`ERR string value longer than ${MAX_VALUE_BYTES} bytes is not supported`);
+      const capacity = Math.min(MAX_VALUE_BYTES, length < GROWTH_STEP ? length * 2 : length + GROWTH_STEP);
       const grown = Buffer.alloc(capacity);
       if (large === null) grown.latin1Write(this.small, 0);
       else large.copy(grown, 0, 0, this.length);

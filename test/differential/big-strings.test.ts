@@ -136,6 +136,16 @@ describe.skipIf(!hasOracle)('differential: string values past V8\'s string limit
     // (The script engine's heap is 64 MB: Redis would return the value.)
     expect(await client.callRaw('EVAL', "return #redis.call('GET', KEYS[1])", '1', 'text')).toMatch(/^-ERR .*the reply is too large to hand to the script/);
     expect(await client.callRaw('STRLEN', 'text')).toBe(`:${MAX_BULK}\r\n`);
+    // proto-max-bulk-len raised past a Buffer's longest (4 GB): such a value is refused, not a crash.
+    expect(await client.callRaw('CONFIG', 'SET', 'proto-max-bulk-len', '8gb')).toBe('+OK\r\n');
+    try {
+      expect(await client.callRaw('SETRANGE', 'huge', '4294967296', 'x')).toBe('-ERR string exceeds maximum allowed size (proto-max-bulk-len)\r\n');
+      expect(await client.callRaw('SETBIT', 'huge', '34359738368', '1')).toBe('-ERR bit offset is not an integer or out of range\r\n');
+      expect(await client.callRaw('BITFIELD', 'huge', 'SET', 'u8', '34359738368', '1')).toBe('-ERR bit offset is not an integer or out of range\r\n');
+      expect(await client.callRaw('EXISTS', 'huge')).toBe(':0\r\n');
+    } finally {
+      await client.callRaw('CONFIG', 'SET', 'proto-max-bulk-len', '512mb');
+    }
   });
 
   it('survives DEBUG RELOAD (a save and a load), in an RDB that redis-check-rdb accepts', async () => {

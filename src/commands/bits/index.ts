@@ -5,7 +5,7 @@
  */
 import { RedisError, WRONGTYPE, ERR_SYNTAX } from '../../errors.js';
 import { getLongLong, parseLongLong, parseLongLongBig } from '../../util/parse.js';
-import { MutableString, stringValueByte, stringValueBytes, type StringValue } from '../../types/mutable-string.js';
+import { MAX_VALUE_BYTES, MutableString, stringValueByte, stringValueBytes, type StringValue } from '../../types/mutable-string.js';
 import type { Value } from '../../types/value.js';
 import { writableString } from '../../keyspace/string-values.js';
 import {
@@ -40,7 +40,7 @@ function bitOffset(ctx: CommandContext, arg: string, bits: number): number {
   }
   if (offset < 0) throw new RedisError(ERR_BIT_OFFSET);
   const byte = Math.floor(offset / 8);
-  if (ctx.caller !== 'loader' && byte >= ctx.server.config.getNumber('proto-max-bulk-len')) throw new RedisError(ERR_BIT_OFFSET);
+  if ((ctx.caller !== 'loader' && byte >= ctx.server.config.getNumber('proto-max-bulk-len')) || byte >= MAX_VALUE_BYTES) throw new RedisError(ERR_BIT_OFFSET);
   return offset;
 }
 

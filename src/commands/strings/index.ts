@@ -3,7 +3,7 @@ import { getLongLong, parseLongLong, parseLongLongBig } from '../../util/parse.j
 import { addLongDouble, formatLongDoubleHuman, parseLongDouble, type LongDouble } from '../../util/long-double.js';
 import { parseSetExpireTime } from '../args/expire.js';
 import { lcs } from './lcs.js';
-import type { StringValue } from '../../types/mutable-string.js';
+import { MAX_VALUE_BYTES, type StringValue } from '../../types/mutable-string.js';
 import { IntegerString } from '../../types/integer-string.js';
 import { isStringValue } from '../../types/value.js';
 import { writableString } from '../../keyspace/string-values.js';
@@ -270,7 +270,8 @@ function msetnx(ctx: CommandContext, argv: string[]): void {
  * AOF loader (Redis's mustObeyClient). A value longer than a JS string is held in a Buffer.
  */
 function checkStringLength(ctx: CommandContext, length: number): void {
-  if (ctx.caller !== 'loader' && length > ctx.server.config.getNumber('proto-max-bulk-len')) {
+  // Past a Buffer's longest (4 GB) even the loader is refused: such a value cannot be held.
+  if ((ctx.caller !== 'loader' && length > ctx.server.config.getNumber('proto-max-bulk-len')) || length > MAX_VALUE_BYTES) {
     throw new RedisError(ERR_STRING_TOO_LONG);
   }
 }
