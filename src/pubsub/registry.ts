@@ -106,11 +106,14 @@ function deliver(subs: Set<Subscriber> | undefined, kind: string, pattern: strin
     return 1;
   }
   frame.encode(kind, pattern, channel, message);
+  // Counted before: a receiver closed for its output limit leaves the set during the loop, and
+  // Redis (which closes it asynchronously) counts it.
+  const receivers = subs.size;
   for (const sub of subs) {
     sub.reply.pushFrame(frame);
     sub.markForFlush();
   }
-  return subs.size;
+  return receivers;
 }
 
 function addTo(map: Map<string, Set<Subscriber>>, name: string, sub: Subscriber): void {

@@ -48,4 +48,28 @@ describe('client-output-buffer-limit against the reply list', () => {
     expect(theirs.slice(0, 2)).toEqual(['9000: 9009 bytes', '12000: 12010 bytes']);
     expect(theirs[4]).toBe('30000: closed');
   });
+
+  it('PUBLISH counts every receiver, those its message closes for their pubsub limit included', async () => {
+    const outcome = async (port: number): Promise<string[]> => {
+      const admin = await RawClient.connect(port);
+      const subscribers = await Promise.all([0, 1, 2].map(() => RawClient.connect(port)));
+      const out: string[] = [];
+      try {
+        await admin.call('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 10kb 0 0');
+        for (const s of subscribers) await s.call('SUBSCRIBE', 'news');
+        // Within the 16 KB reply buffer: kept; spilling past it: each receiver closed.
+        out.push(String(await admin.call('PUBLISH', 'news', 'x'.repeat(1000))));
+        out.push(String(await admin.call('PUBLISH', 'news', 'y'.repeat(30_000))));
+        out.push(String(await admin.call('PUBLISH', 'news', 'z')));
+      } finally {
+        await admin.call('CONFIG', 'SET', 'client-output-buffer-limit', 'pubsub 32mb 8mb 60');
+        admin.close();
+        for (const s of subscribers) s.close();
+      }
+      return out;
+    };
+    const [mine, theirs] = await Promise.all([outcome(pair.nodis.port), outcome(pair.redis.port)]);
+    expect(theirs).toEqual(['3', '3', '0']);
+    expect(mine).toEqual(theirs);
+  });
 });
