@@ -231,6 +231,12 @@ export class TlsSessionCache {
     if (!this.config.getBool('tls-session-caching')) return;
     const key = id.toString('hex');
     this.sessions.delete(key);
+    // Expired sessions go from the front (insertion order is expiry order while the timeout
+    // stays): with no size limit they would otherwise stay until looked up, as OpenSSL's flush does.
+    for (const [oldKey, entry] of this.sessions) {
+      if (entry.expiresAt > now) break;
+      this.sessions.delete(oldKey);
+    }
     const limit = this.config.getNumber('tls-session-cache-size');
     if (limit > 0) {
       for (const oldest of this.sessions.keys()) {

@@ -33,4 +33,14 @@ describe('TlsSessionCache', () => {
     expect(off.size).toBe(0);
     expect(off.lookup(id(1))).toBeNull();
   });
+
+  it('drops expired sessions as new ones come, with no size bound', () => {
+    const cache = new TlsSessionCache(config('yes', 0, 5));
+    for (let i = 0; i < 50; i++) cache.store(id(i), Buffer.from('s'), 1000 + i);
+    expect(cache.size).toBe(50);
+    // 6 s later every one of them has expired: storing one more leaves only it.
+    cache.store(id(200), Buffer.from('t'), 7000);
+    expect(cache.size).toBe(1);
+    expect(cache.lookup(id(200), 7001)?.toString()).toBe('t');
+  });
 });
