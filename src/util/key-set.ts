@@ -64,7 +64,8 @@ export class KeySet {
       return true;
     }
     const index = slot >>> CHUNK_BITS;
-    const chunk = this.chunks[index] ?? (this.chunks[index] = new Array<string | undefined>(CHUNK_SLOTS).fill(undefined));
+    // A table smaller than a chunk (a small database) gets a chunk of its own size.
+    const chunk = this.chunks[index] ?? (this.chunks[index] = new Array<string | undefined>(Math.min(CHUNK_SLOTS, this.mask + 1)).fill(undefined));
     chunk[slot & CHUNK_MASK] = s;
     this.inTable++;
     return true;
