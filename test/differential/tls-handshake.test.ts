@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { freePort } from '../helpers/ports.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { makeTestCertificates, type TestCertificates } from '../helpers/tls-certs.js';
+import { oracleAvailable, type Oracle } from '../helpers/oracle.js';
+import type { TestServer } from '../helpers/server.js';
+import type { TestCertificates } from '../helpers/tls-certs.js';
+import { startTlsPair, type TlsPair } from '../helpers/tls-pair.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const hasOracle = oracleAvailable();
@@ -38,18 +38,16 @@ describe.skipIf(!hasOracle)('differential: TLS client certificates', () => {
   let redis: Oracle;
   const ports = { nodis: 0, redis: 0 };
 
+  let pair: TlsPair | undefined;
+
   beforeAll(async () => {
-    certs = makeTestCertificates();
-    const files = { 'tls-cert-file': certs.serverCert, 'tls-key-file': certs.serverKey, 'tls-ca-cert-file': certs.caCert };
-    ports.nodis = await freePort();
-    ports.redis = await freePort();
-    nodis = await startTestServer({ ...files, port: await freePort(), 'tls-port': ports.nodis });
-    redis = await startOracle(['--tls-port', String(ports.redis), ...Object.entries(files).flatMap(([name, value]) => [`--${name}`, value])]);
+    pair = await startTlsPair();
+    ({ certs, nodis, redis } = pair);
+    ports.nodis = pair.tlsPorts.nodis;
+    ports.redis = pair.tlsPorts.redis;
   });
   afterAll(async () => {
-    await nodis?.stop();
-    await redis?.stop();
-    certs?.remove();
+    await pair?.stop();
   });
 
   const both = async (options: tls.ConnectionOptions): Promise<{ nodis: string; redis: string }> => ({

@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { oracleAvailable, startOracle, type Oracle } from '../helpers/oracle.js';
-import { freePort } from '../helpers/ports.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
-import { makeTestCertificates, type TestCertificates } from '../helpers/tls-certs.js';
+import { oracleAvailable, type Oracle } from '../helpers/oracle.js';
+import type { TestServer } from '../helpers/server.js';
+import type { TestCertificates } from '../helpers/tls-certs.js';
+import { startTlsPair, type TlsPair } from '../helpers/tls-pair.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const hasOracle = oracleAvailable();
@@ -92,19 +92,17 @@ describe.skipIf(!hasOracle)('differential: TLS ciphers and sessions', () => {
   const ports = { nodis: 0, redis: 0 };
   let client: tls.ConnectionOptions;
 
+  let pair: TlsPair | undefined;
+
   beforeAll(async () => {
-    certs = makeTestCertificates();
+    pair = await startTlsPair();
+    ({ certs, nodis, redis } = pair);
     client = { ca: readFileSync(certs.caCert), cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey) };
-    const files = { 'tls-cert-file': certs.serverCert, 'tls-key-file': certs.serverKey, 'tls-ca-cert-file': certs.caCert };
-    ports.nodis = await freePort();
-    ports.redis = await freePort();
-    nodis = await startTestServer({ ...files, port: await freePort(), 'tls-port': ports.nodis });
-    redis = await startOracle(['--tls-port', String(ports.redis), ...Object.entries(files).flatMap(([name, value]) => [`--${name}`, value])]);
+    ports.nodis = pair.tlsPorts.nodis;
+    ports.redis = pair.tlsPorts.redis;
   });
   afterAll(async () => {
-    await nodis?.stop();
-    await redis?.stop();
-    certs?.remove();
+    await pair?.stop();
   });
 
   /** CONFIG SET on both servers (their plain ports). */
