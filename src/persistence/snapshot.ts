@@ -443,12 +443,19 @@ export class BackgroundSave implements KeyChangeListener {
     const cursor = this.cursor as IterableIterator<[string, unknown]>;
     const db = p.db;
     const writer = this.writer;
+    const handled = p.handled;
     let work = 0;
+    let chunks = handled.chunksAllocated;
     for (;;) {
       const next = cursor.next();
       if (next.done === true) return true;
       const key = next.value[0];
-      if (!p.handled.addNew(key)) continue;
+      if (!handled.addNew(key)) continue;
+      if (handled.chunksAllocated !== chunks) {
+        // A chunk of the key table was initialised: time to look at the clock.
+        chunks = handled.chunksAllocated;
+        work = WORK_PER_CLOCK_CHECK;
+      }
       const value = db.dict.get(key);
       if (value === undefined) continue;
       if (!writer.startKey(key, value, keyMetadata(db, key, value))) {

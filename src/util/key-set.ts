@@ -28,6 +28,12 @@ export class KeySet {
   private readonly maxInTable: number;
   private inTable = 0;
   private overflow: Set<string> | null = null;
+  /**
+   * Chunks allocated so far. A walk reads it to look at the clock after each allocation: the
+   * first keys of a large database touch every chunk (16 MB for 1M keys to initialise), which
+   * would otherwise all fall in the walk's first slice.
+   */
+  chunksAllocated = 0;
 
   /** `expected`: how many strings it is likely to hold (more go to the overflow Set). */
   constructor(expected: number) {
@@ -65,7 +71,11 @@ export class KeySet {
     }
     const index = slot >>> CHUNK_BITS;
     // A table smaller than a chunk (a small database) gets a chunk of its own size.
-    const chunk = this.chunks[index] ?? (this.chunks[index] = new Array<string | undefined>(Math.min(CHUNK_SLOTS, this.mask + 1)).fill(undefined));
+    let chunk = this.chunks[index];
+    if (chunk === undefined) {
+      chunk = this.chunks[index] = new Array<string | undefined>(Math.min(CHUNK_SLOTS, this.mask + 1)).fill(undefined);
+      this.chunksAllocated++;
+    }
     chunk[slot & CHUNK_MASK] = s;
     this.inTable++;
     return true;

@@ -37,8 +37,15 @@ describe('KeySet', () => {
     expect(set.size).toBe(1_000_000);
     const inner = set as unknown as { overflow: Set<string> | null; chunks: unknown[] };
     expect(inner.overflow).toBeNull();
-    // 2^21 slots: half full at most.
+    // 2^21 slots: half full at most, in 32 chunks, each counted as it was made (the walks of a
+    // BGSAVE and an AOF rewrite look at the clock after each).
     expect(inner.chunks.length).toBe(32);
+    expect(set.chunksAllocated).toBe(32);
+    const small = new KeySet(10);
+    small.add('a');
+    small.add('b');
+    expect(small.chunksAllocated).toBe(1);
+    expect((small as unknown as { chunks: unknown[][] }).chunks[0]).toHaveLength(1024);
     for (let i = 0; i < 1_000_000; i += 997) expect(set.has(`key:${i}`)).toBe(true);
     expect(set.has('key:1000000')).toBe(false);
     // Keys that differ only in the middle of a long name, and strings equal to held ones but

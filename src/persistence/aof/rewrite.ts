@@ -216,12 +216,18 @@ export class BaseRewrite implements KeyChangeListener {
     while (this.walkIndex < this.snapshots.length) {
       const snapshot = this.snapshots[this.walkIndex] as SnapshotDb;
       const handled = snapshot.handled as KeySet;
+      let chunks = handled.chunksAllocated;
       snapshot.cursor ??= snapshot.dict.entries();
       for (;;) {
         const next = snapshot.cursor.next();
         if (next.done === true) break;
         const [key, value] = next.value;
         if (!handled.addNew(key)) continue;
+        if (handled.chunksAllocated !== chunks) {
+          // A chunk of the key table was initialised: time to look at the clock.
+          chunks = handled.chunksAllocated;
+          work = WORK_PER_CLOCK_CHECK;
+        }
         if (isLarge(value)) {
           this.startKey(snapshot, key, value);
           if (!this.continueKey(sliceOver)) return true;
