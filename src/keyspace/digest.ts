@@ -101,7 +101,7 @@ export function addValueDigest(digest: Buffer, anyValue: Value, hasExpire: boole
     for (let i = 0; i < value.size; i++) mixDigest(digest, bytes(value.get(i)));
   } else if (value instanceof SetValue) {
     mixDigest(digest, TYPE_TAG.set);
-    for (let i = 0; i < value.size; i++) xorDigest(digest, bytes(value.memberAt(i)));
+    for (const member of value.members()) xorDigest(digest, bytes(member));
   } else if (value instanceof ZSet) {
     mixDigest(digest, TYPE_TAG.zset);
     // Redis prints the score with %.17g whatever the encoding (a listpack's text score is

@@ -81,17 +81,20 @@ export interface MapTable {
   tableRemoved: number;
 }
 
-/** An entry was added to the Map `table` follows; `size` is its size now. Returns the change in bytes. */
-export function mapEntryAdded(table: MapTable, size: number): number {
+/**
+ * An entry was added to the table `table` follows; `size` is its size now. Returns the change
+ * in its capacity (entries). A Set's table grows and shrinks as a Map's does.
+ */
+function capacityAdded(table: MapTable, size: number): number {
   const capacity = table.tableCapacity;
   if (size - 1 + table.tableRemoved < capacity) return 0;
   if (table.tableRemoved < capacity >> 1) table.tableCapacity = capacity * 2;
   table.tableRemoved = 0;
-  return (table.tableCapacity - capacity) * MAP_ENTRY_BYTES;
+  return table.tableCapacity - capacity;
 }
 
-/** An entry was removed from the Map `table` follows; `size` is its size now. Returns the change in bytes. */
-export function mapEntryRemoved(table: MapTable, size: number): number {
+/** An entry was removed from the table `table` follows; `size` is its size now. Returns the change in its capacity. */
+function capacityRemoved(table: MapTable, size: number): number {
   const capacity = table.tableCapacity;
   if (size >= capacity >> 2 || capacity === MAP_MIN_CAPACITY) {
     table.tableRemoved++;
@@ -99,7 +102,35 @@ export function mapEntryRemoved(table: MapTable, size: number): number {
   }
   table.tableCapacity = capacity >> 1;
   table.tableRemoved = 0;
-  return (table.tableCapacity - capacity) * MAP_ENTRY_BYTES;
+  return table.tableCapacity - capacity;
+}
+
+/** An entry was added to the Map `table` follows; `size` is its size now. Returns the change in bytes. */
+export function mapEntryAdded(table: MapTable, size: number): number {
+  return capacityAdded(table, size) * MAP_ENTRY_BYTES;
+}
+
+/** An entry was removed from the Map `table` follows; `size` is its size now. Returns the change in bytes. */
+export function mapEntryRemoved(table: MapTable, size: number): number {
+  return capacityRemoved(table, size) * MAP_ENTRY_BYTES;
+}
+
+/** A Set's bytes per entry of capacity: its share of the buckets (4) and the entry (key, chain: 16). */
+const SET_ENTRY_BYTES = 20;
+
+/** A Set of `capacity` entries (the same object and header as a Map's). */
+export function setBytes(capacity: number): number {
+  return MAP_BYTES + capacity * SET_ENTRY_BYTES;
+}
+
+/** An entry was added to the Set `table` follows; `size` is its size now. Returns the change in bytes. */
+export function setEntryAdded(table: MapTable, size: number): number {
+  return capacityAdded(table, size) * SET_ENTRY_BYTES;
+}
+
+/** An entry was removed from the Set `table` follows; `size` is its size now. Returns the change in bytes. */
+export function setEntryRemoved(table: MapTable, size: number): number {
+  return capacityRemoved(table, size) * SET_ENTRY_BYTES;
 }
 
 /** The capacity of a Map built by `size` insertions into an empty one. */

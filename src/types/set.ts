@@ -1,33 +1,61 @@
 import { isIntEncodable, type CollectionValue } from './value.js';
 import {
-  arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, packedReplaced, stringBytes, tableResized, type MapTable, type SizeAccount,
+  arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, packedReplaced, pushedCapacity, setBytes, setEntryAdded, setEntryRemoved,
+  stringBytes, tableResized, type MapTable, type SizeAccount,
 } from './heap-size.js';
 import { copied, detached } from './packed.js';
 
 /** The SetValue object: data, account. */
 const SET_OBJECT_BYTES = objectBytes(3);
-/** The table object: index, members, slots, tableCapacity, tableRemoved, bytes. */
-const TABLE_OBJECT_BYTES = objectBytes(6);
+/** The table object: plain, index, members, slots, tableCapacity, tableRemoved, bytes. */
+const TABLE_OBJECT_BYTES = objectBytes(7);
 
 /**
- * The large form of a set: the members in an array (O(1) random access for SPOP/SRANDMEMBER)
- * and a map from member to its slot. A removed slot is filled by the last member, whose index
- * is rewritten in place, which keeps its position in the map's iteration order (SSCAN walks the
- * map with a live iterator).
+ * The large form of a set, in one of two shapes:
+ * - plain: a Set of the members, and nothing beside. What a set is until a member is drawn at
+ *   random: an index for drawing would cost every member 16 bytes more (a Map's value slot
+ *   and an array slot), in sets nothing is ever drawn from.
+ * - indexed, from the first SPOP or SRANDMEMBER on: the members in an array (O(1) random
+ *   access) and a map from member to its slot. A removed slot is filled by the last member,
+ *   whose index is rewritten in place, which keeps its position in the map's iteration order
+ *   (SSCAN walks the map with a live iterator). A set stays indexed: whoever draws from a set
+ *   usually does so again.
  */
 interface SetTable extends MapTable {
+  /** The members, in the plain shape; null once indexed. */
+  plain: Set<string> | null;
+  /** The indexed shape's map from member to slot (an empty one while plain). */
   index: Map<string, number>;
+  /** The indexed shape's array (an empty one while plain). */
   members: string[];
   /** The capacity V8 gave `members` (it grows by push). */
   slots: number;
-  /** (MapTable: how V8 sizes `index`'s table.) */
-  /** The table form's bytes: its objects, array, Map and strings. */
+  /** (MapTable: how V8 sizes the table of `plain`, or of `index`.) */
+  /** The table form's bytes: its objects, arrays, Set or Map, and strings. */
   bytes: number;
 }
 
 /** The table form's own bytes (its strings apart). */
 function tableBytes(table: SetTable): number {
+  // A plain table's empty index and array are shared ones.
+  if (table.plain !== null) return TABLE_OBJECT_BYTES + setBytes(table.tableCapacity);
   return TABLE_OBJECT_BYTES + mapBytes(table.tableCapacity) + arrayBytes(table.slots);
+}
+
+/**
+ * The plain shape's empty index and array, shared by every plain table (never written to: a
+ * table becoming indexed gets its own).
+ */
+const EMPTY_INDEX = new Map<string, number>();
+const EMPTY_MEMBERS: string[] = [];
+
+/** A plain table of `members`, with its bytes (`strings`: its members' strings). */
+function plainTable(members: Set<string>, strings: number): SetTable {
+  const table: SetTable = {
+    plain: members, index: EMPTY_INDEX, members: EMPTY_MEMBERS, slots: 0, tableCapacity: mapCapacityFor(members.size), tableRemoved: 0, bytes: 0,
+  };
+  table.bytes = tableBytes(table) + strings;
+  return table;
 }
 
 /** Redis caps intsets at 1G entries whatever set-max-intset-entries says. */
@@ -163,7 +191,7 @@ export class SetValue implements CollectionValue {
     const data = this.data;
     if (typeof data === 'string') return SET_OBJECT_BYTES + stringBytes(data.length);
     let bytes = SET_OBJECT_BYTES + tableBytes(data);
-    for (const member of data.members) bytes += stringBytes(member.length);
+    for (const member of data.plain ?? data.members) bytes += stringBytes(member.length);
     return bytes;
   }
 
@@ -174,21 +202,21 @@ export class SetValue implements CollectionValue {
   }
 
   /**
-   * A set in the table form holding `members`, which becomes its storage (the caller gives the
-   * array up); null when a member repeats. For a large set built in one go (loading one from a
-   * file): one map probe per member and no array growing as it fills.
+   * A set in the table form holding `members` (the caller gives the array up); null when a
+   * member repeats. For a large set built in one go (loading one from a file).
    */
   static fromDistinctMembers(members: string[]): SetValue | null {
-    const index = new Map<string, number>();
+    const plain = new Set<string>();
+    let strings = 0;
     for (let i = 0; i < members.length; i++) {
-      index.set(members[i] as string, i);
+      const member = members[i] as string;
+      plain.add(member);
       // A repeated member leaves the size as it was.
-      if (index.size === i) return null;
+      if (plain.size === i) return null;
+      strings += stringBytes(member.length);
     }
     const set = new SetValue();
-    const table: SetTable = { index, members, slots: members.length, tableCapacity: mapCapacityFor(index.size), tableRemoved: 0, bytes: 0 };
-    set.data = table;
-    table.bytes = set.recountBytes() - SET_OBJECT_BYTES;
+    set.data = plainTable(plain, strings);
     return set;
   }
 
@@ -213,7 +241,8 @@ export class SetValue implements CollectionValue {
 
   get size(): number {
     const data = this.data;
-    return typeof data === 'string' ? (data.length - 1) / data.charCodeAt(0) : data.members.length;
+    if (typeof data === 'string') return (data.length - 1) / data.charCodeAt(0);
+    return data.plain !== null ? data.plain.size : data.members.length;
   }
 
   isCompact(): boolean {
@@ -222,16 +251,61 @@ export class SetValue implements CollectionValue {
 
   has(member: string): boolean {
     const data = this.data;
-    if (typeof data !== 'string') return data.index.has(member);
+    if (typeof data !== 'string') return data.plain !== null ? data.plain.has(member) : data.index.has(member);
     if (!isIntEncodable(member)) return false;
     parseMember(member);
     return searchParsed(data) >= 0;
   }
 
-  /** The member at position i (0 <= i < size): numeric order while an intset. */
-  memberAt(i: number): string {
+  /**
+   * The members, to walk (nothing may change the set meanwhile): an intset's in numeric order,
+   * which is also the order Redis replies in.
+   */
+  members(): Iterable<string> {
     const data = this.data;
-    if (typeof data !== 'string') return data.members[i] as string;
+    if (typeof data !== 'string') return data.plain ?? data.members;
+    return this.byPosition();
+  }
+
+  /**
+   * The members by position, for draws that pick positions (SRANDMEMBER with a count): the
+   * table's own array (which makes the table indexed; not to be changed), or an intset's
+   * members decoded.
+   */
+  byPosition(): readonly string[] {
+    const data = this.data;
+    if (typeof data !== 'string') return this.indexed(data).members;
+    const n = this.size;
+    const members = new Array<string>(n);
+    for (let i = 0; i < n; i++) members[i] = this.memberAt(i);
+    return members;
+  }
+
+  /** A member drawn at random (the set is not empty). */
+  randomMember(): string {
+    const data = this.data;
+    const i = Math.floor(Math.random() * this.size);
+    if (typeof data === 'string') return this.memberAt(i);
+    return this.indexed(data).members[i] as string;
+  }
+
+  /** Removes and returns a member drawn at random (the set is not empty). */
+  popRandom(): string {
+    const i = Math.floor(Math.random() * this.size);
+    const data = this.data;
+    if (typeof data === 'string') {
+      const member = this.memberAt(i);
+      this.removePacked(data, i);
+      return member;
+    }
+    const member = this.indexed(data).members[i] as string;
+    this.delete(member);
+    return member;
+  }
+
+  /** The member at position i (0 <= i < size) of an intset: numeric order. */
+  private memberAt(i: number): string {
+    const data = this.data as string;
     readAt(data, data.charCodeAt(0), i);
     return memberText();
   }
@@ -259,6 +333,14 @@ export class SetValue implements CollectionValue {
       data = this.convert();
     }
     const table = data;
+    const plain = table.plain;
+    if (plain !== null) {
+      const size = plain.size;
+      plain.add(member);
+      if (plain.size === size) return false;
+      tableResized(table, this.account, setEntryAdded(table, size + 1) + stringBytes(member.length));
+      return true;
+    }
     if (table.index.has(member)) return false;
     table.index.set(member, table.members.length);
     table.members.push(member);
@@ -285,6 +367,12 @@ export class SetValue implements CollectionValue {
       return true;
     }
     const table = data;
+    const plain = table.plain;
+    if (plain !== null) {
+      if (!plain.delete(member)) return false;
+      tableResized(table, this.account, setEntryRemoved(table, plain.size) - stringBytes(member.length));
+      return true;
+    }
     const i = table.index.get(member);
     if (i === undefined) return false;
     table.index.delete(member);
@@ -305,15 +393,6 @@ export class SetValue implements CollectionValue {
     this.repack([packed.slice(0, p), packed.slice(p + w)].join(''));
   }
 
-  /** Removes and returns the member at position i. */
-  deleteAt(i: number): string {
-    const member = this.memberAt(i);
-    const data = this.data;
-    if (typeof data === 'string') this.removePacked(data, i);
-    else this.delete(member);
-    return member;
-  }
-
   /**
    * The packed intset, or null for the table form: its first char is the members' width in
    * bytes, the rest their little-endian two's complement, ascending, which is what Redis's
@@ -324,9 +403,14 @@ export class SetValue implements CollectionValue {
     return typeof data === 'string' ? data : null;
   }
 
-  /** A live iterator over the members of the table form (SSCAN). Only for the table form. */
+  /**
+   * A live iterator over the members of the table form (SSCAN). Only for the table form. A
+   * plain table indexed meanwhile leaves the iterator on its old Set, which still holds every
+   * member that was there throughout (what SSCAN promises).
+   */
   scanMembers(): Iterator<string> {
-    return (this.data as SetTable).index.keys();
+    const table = this.data as SetTable;
+    return table.plain !== null ? table.plain.keys() : table.index.keys();
   }
 
   /**
@@ -334,33 +418,49 @@ export class SetValue implements CollectionValue {
    * a count copies the few remaining members into a new set (a table may become an intset).
    */
   rebuild(maxIntset: number): void {
-    const n = this.size;
-    const members = new Array<string>(n);
-    for (let i = 0; i < n; i++) members[i] = this.memberAt(i);
+    const members = Array.from(this.members());
     const delta = SET_OBJECT_BYTES - this.bytes;
     this.data = EMPTY_INTSET;
     if (this.account !== null) this.account.bytes += delta;
-    for (let i = 0; i < n; i++) this.add(members[i] as string, maxIntset);
+    for (let i = 0; i < members.length; i++) this.add(members[i] as string, maxIntset);
   }
 
-  /** Turns the intset into the table form, for good; returns the table. */
+  /** Turns the intset into the table form (plain), for good; returns the table. */
   private convert(): SetTable {
     const packed = this.data as string;
     const n = this.size;
-    const members = new Array<string>(n);
-    const index = new Map<string, number>();
+    const plain = new Set<string>();
     let strings = 0;
     for (let i = 0; i < n; i++) {
       // Copied: the text of a number may be V8's cached one, shared with whoever made it too.
       const member = copied(this.memberAt(i));
-      members[i] = member;
-      index.set(member, i);
+      plain.add(member);
       strings += stringBytes(member.length);
     }
-    const table: SetTable = { index, members, slots: n, tableCapacity: mapCapacityFor(n), tableRemoved: 0, bytes: 0 };
-    table.bytes = tableBytes(table) + strings;
+    const table = plainTable(plain, strings);
     this.data = table;
     if (this.account !== null) this.account.bytes += table.bytes - stringBytes(packed.length);
+    return table;
+  }
+
+  /** Makes a plain table indexed (for good); returns it. */
+  private indexed(table: SetTable): SetTable {
+    const plain = table.plain;
+    if (plain === null) return table;
+    const before = tableBytes(table);
+    const index = new Map<string, number>();
+    const members: string[] = [];
+    for (const member of plain) {
+      index.set(member, members.length);
+      members.push(member);
+    }
+    table.plain = null;
+    table.index = index;
+    table.members = members;
+    table.slots = pushedCapacity(members.length);
+    table.tableCapacity = mapCapacityFor(index.size);
+    table.tableRemoved = 0;
+    tableResized(table, this.account, tableBytes(table) - before);
     return table;
   }
 
@@ -370,9 +470,11 @@ export class SetValue implements CollectionValue {
     if (typeof data === 'string') {
       // A copy of its own: shared, one string would be counted for both keys.
       copy.data = detached(data);
+    } else if (data.plain !== null) {
+      copy.data = plainTable(new Set(data.plain), data.bytes - tableBytes(data));
     } else {
       const table: SetTable = {
-        index: new Map(data.index), members: data.members.slice(), slots: data.members.length, tableCapacity: mapCapacityFor(data.index.size), tableRemoved: 0, bytes: 0,
+        plain: null, index: new Map(data.index), members: data.members.slice(), slots: data.members.length, tableCapacity: mapCapacityFor(data.index.size), tableRemoved: 0, bytes: 0,
       };
       table.bytes = data.bytes - tableBytes(data) + tableBytes(table);
       copy.data = table;

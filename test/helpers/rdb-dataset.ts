@@ -62,8 +62,7 @@ export function modelOf(value: Value): Model {
       return { type: 'list', data: (value as List).toArray() };
     case 'set': {
       const set = value as SetValue;
-      const members: string[] = [];
-      for (let i = 0; i < set.size; i++) members.push(set.memberAt(i));
+      const members = Array.from(set.members());
       return { type: 'set', data: members.sort() };
     }
     case 'hash': {

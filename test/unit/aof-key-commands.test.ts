@@ -31,7 +31,7 @@ function reference(key: string, value: Value, expireAt: number | undefined): str
   let out: string;
   if (typeof value === 'string') out = encodeCommand(['SET', key, value]);
   else if (value instanceof List) out = chunked('RPUSH', value.toArray().map((e) => [e]));
-  else if (value instanceof SetValue) out = chunked('SADD', Array.from({ length: value.size }, (_, i) => [value.memberAt(i)]));
+  else if (value instanceof SetValue) out = chunked('SADD', Array.from(value.members(), (member) => [member]));
   else if (value instanceof HashValue) out = chunked('HMSET', Array.from({ length: value.size }, (_, i) => [value.fieldAt(i), value.valueAt(i)]));
   else if (value instanceof ZSet) {
     const pairs: string[][] = [];

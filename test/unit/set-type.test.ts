@@ -13,9 +13,7 @@ type Op = { add: boolean; member: string };
 const op: fc.Arbitrary<Op> = fc.record({ add: fc.boolean(), member });
 
 function members(s: SetValue): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < s.size; i++) out.push(s.memberAt(i));
-  return out;
+  return Array.from(s.members());
 }
 
 describe('SetValue', () => {
@@ -51,7 +49,7 @@ describe('SetValue', () => {
         const copy = s.clone();
         expect(new Set(members(copy))).toEqual(model);
         if (s.size > 0) {
-          const popped = s.deleteAt(s.size - 1);
+          const popped = s.popRandom();
           expect(model.has(popped) && !s.has(popped)).toBe(true);
           expect(copy.has(popped)).toBe(true);
         }
@@ -82,6 +80,63 @@ describe('SetValue', () => {
         for (const m of model) expect(s.has(m)).toBe(true);
       }),
     );
+  });
+
+  it('draws and pops at random from each shape, plain, indexed by a draw, and intset, keeping its size', () => {
+    type DrawOp = { kind: 'add' | 'delete' | 'draw' | 'pop' | 'position'; member: string };
+    const drawOp: fc.Arbitrary<DrawOp> = fc.record({ kind: fc.constantFrom('add', 'add', 'delete', 'draw', 'pop', 'position'), member });
+    fc.assert(
+      fc.property(fc.array(drawOp, { maxLength: 120 }), fc.integer({ min: 0, max: 20 }), (ops, maxIntset) => {
+        const s = new SetValue();
+        const model = new Set<string>();
+        for (const o of ops) {
+          if (o.kind === 'add') {
+            expect(s.add(o.member, maxIntset)).toBe(!model.has(o.member));
+            model.add(o.member);
+          } else if (o.kind === 'delete') {
+            expect(s.delete(o.member)).toBe(model.delete(o.member));
+          } else if (model.size > 0 && o.kind === 'draw') {
+            expect(model.has(s.randomMember())).toBe(true);
+          } else if (model.size > 0 && o.kind === 'pop') {
+            const popped = s.popRandom();
+            expect(model.delete(popped)).toBe(true);
+          } else if (o.kind === 'position') {
+            expect(new Set(s.byPosition())).toEqual(model);
+            expect(s.byPosition().length).toBe(model.size);
+          }
+          expect(s.size).toBe(model.size);
+          expect(s.bytes).toBe(s.recountBytes());
+        }
+        expect(new Set(members(s))).toEqual(model);
+        expect(members(s).length).toBe(model.size);
+        expect(new Set(members(s.clone()))).toEqual(model);
+        expect(s.clone().bytes).toBe(s.clone().recountBytes());
+      }),
+    );
+  });
+
+  it('draws every member of a large table about as often', () => {
+    const s = new SetValue();
+    for (let i = 0; i < 50; i++) s.add(`m${i}`, 512);
+    const counts = new Map<string, number>();
+    for (let k = 0; k < 50_000; k++) {
+      const m = s.randomMember();
+      counts.set(m, (counts.get(m) ?? 0) + 1);
+    }
+    expect(counts.size).toBe(50);
+    for (const n of counts.values()) expect(Math.abs(n - 1000)).toBeLessThan(200);
+  });
+
+  it('keeps a member\'s SSCAN going over a plain table indexed meanwhile', () => {
+    const s = new SetValue();
+    for (let i = 0; i < 1000; i++) s.add(`m${i}`, 512);
+    const it = s.scanMembers();
+    const seen = new Set<string>();
+    for (let i = 0; i < 300; i++) seen.add(it.next().value as string);
+    s.randomMember();
+    s.delete('m999');
+    for (let r = it.next(); !r.done; r = it.next()) seen.add(r.value);
+    for (let i = 0; i < 999; i++) expect(seen.has(`m${i}`)).toBe(true);
   });
 
   it('chooses the encoding afresh on rebuild', () => {

@@ -86,6 +86,19 @@ const shapes: Array<[string, number, (r: number) => { bytes: number }]> = [
   }],
   ['set: 100 integers (packed intset)', 30_000, () => { const s = new SetValue(); for (let i = 0; i < 100; i++) s.add(flat(String(i * 7)), 512); return s; }],
   ['set: 600 integers (converted)', 200, () => { const s = new SetValue(); for (let i = 0; i < 600; i++) s.add(flat(String(i * 7)), 512); return s; }],
+  ['set: 2000 strings, 1200 removed (plain)', 60, (r) => {
+    const s = new SetValue();
+    for (let i = 0; i < 2000; i++) s.add(text(`m${r}`, i), 512);
+    for (let i = 0; i < 1200; i++) s.delete(text(`m${r}`, i));
+    return s;
+  }],
+  ['set: 2000 strings, drawn from, 600 removed (indexed)', 60, (r) => {
+    const s = new SetValue();
+    for (let i = 0; i < 2000; i++) s.add(text(`m${r}`, i), 512);
+    s.randomMember();
+    for (let i = 0; i < 600; i++) s.delete(text(`m${r}`, i));
+    return s;
+  }],
   ['set: 5 strings', 10_000, (r) => { const s = new SetValue(); for (let i = 0; i < 5; i++) s.add(text(`m${r}`, i), 512); return s; }],
   ['zset: 5 members (packed)', 50_000, (r) => { const z = new ZSet(); for (let i = 0; i < 5; i++) z.set(text(`m${r}`, i), i + 0.5, LIMITS); return z; }],
   ['zset: 3000 members (packed, then converted), 2000 removed by rank', 40, (r) => {

@@ -213,7 +213,7 @@ function sortGeneric(ctx: CommandContext, argv: string[], readonly: boolean): vo
     }
   } else if (sortval.type === 'set') {
     const set = sortval as SetValue;
-    for (let i = 0; i < vectorlen; i++) vector.push(newItem(set.memberAt(i)));
+    for (const member of set.members()) vector.push(newItem(member));
   } else {
     const zset = sortval as ZSet;
     if (dontSort) {

@@ -28,9 +28,8 @@ function maxIntset(ctx: CommandContext): number {
 }
 
 function replyMembers(ctx: CommandContext, set: SetValue): void {
-  const n = set.size;
-  ctx.reply.setHeader(n);
-  for (let i = 0; i < n; i++) ctx.reply.bulk(set.memberAt(i));
+  ctx.reply.setHeader(set.size);
+  for (const member of set.members()) ctx.reply.bulk(member);
 }
 
 function sadd(ctx: CommandContext, argv: string[]): void {
@@ -113,7 +112,7 @@ function spop(ctx: CommandContext, argv: string[]): void {
   const key = argv[1] as string;
   const set = asSet(ctx.db.lookupWrite(key));
   if (set === undefined) return ctx.reply.nullBulk();
-  const member = set.deleteAt(Math.floor(Math.random() * set.size));
+  const member = set.popRandom();
   ctx.db.notify('s', 'spop', key);
   // A random pop is propagated as the removal of what it popped.
   const propagation = ctx.server.propagation;
@@ -148,7 +147,7 @@ function spopWithCount(ctx: CommandContext, argv: string[]): void {
   const propagating = propagation.active;
   if (propagating) propagation.prevent();
   for (let k = 0; k < count; k++) {
-    const member = set.deleteAt(Math.floor(Math.random() * set.size));
+    const member = set.popRandom();
     ctx.reply.bulk(member);
     if (propagating) propagation.also(ctx.db.id, ['SREM', key, member]);
   }
@@ -162,7 +161,7 @@ function srandmember(ctx: CommandContext, argv: string[]): void {
   if (argv.length > 3) throw new RedisError(ERR_SYNTAX);
   const set = readSet(ctx, argv[1] as string);
   if (set === undefined) return ctx.reply.nullBulk();
-  ctx.reply.bulk(set.memberAt(Math.floor(Math.random() * set.size)));
+  ctx.reply.bulk(set.randomMember());
 }
 
 function srandmemberWithCount(ctx: CommandContext, argv: string[]): void {
@@ -174,17 +173,18 @@ function srandmemberWithCount(ctx: CommandContext, argv: string[]): void {
   if (count < 0 || count === 1) {
     const n = Math.abs(count);
     reply.arrayHeader(n);
-    for (let k = 0; k < n; k++) reply.bulk(set.memberAt(Math.floor(Math.random() * size)));
+    for (let k = 0; k < n; k++) reply.bulk(set.randomMember());
     return;
   }
   if (count >= size) {
     reply.arrayHeader(size);
-    for (let i = 0; i < size; i++) reply.bulk(set.memberAt(i));
+    for (const member of set.members()) reply.bulk(member);
     return;
   }
   const chosen = pickDistinct(size, count);
+  const members = set.byPosition();
   reply.arrayHeader(count);
-  for (let k = 0; k < count; k++) reply.bulk(set.memberAt(chosen[k] as number));
+  for (let k = 0; k < count; k++) reply.bulk(members[chosen[k] as number] as string);
 }
 
 function smove(ctx: CommandContext, argv: string[]): void {
@@ -237,9 +237,7 @@ function intersect(sets: Array<SetValue | null>, limit: number, out: string[] | 
   const ordered = (sets as SetValue[]).slice().sort((a, b) => a.size - b.size);
   const first = ordered[0] as SetValue;
   let found = 0;
-  const n = first.size;
-  outer: for (let i = 0; i < n; i++) {
-    const member = first.memberAt(i);
+  outer: for (const member of first.members()) {
     for (let j = 1; j < ordered.length; j++) {
       const other = ordered[j] as SetValue;
       if (other !== first && !other.has(member)) continue outer;
@@ -312,15 +310,14 @@ function unionOrDiff(ctx: CommandContext, sets: Array<SetValue | null>, diff: bo
   if (!diff) {
     for (const s of sets) {
       if (s === null) continue;
-      for (let i = 0; i < s.size; i++) result.add(s.memberAt(i), limit);
+      for (const member of s.members()) result.add(member, limit);
     }
     return result;
   }
   const first = sets[0];
   if (first === null || first === undefined) return result;
   for (let j = 1; j < sets.length; j++) if (sets[j] === first) return result;
-  outer: for (let i = 0; i < first.size; i++) {
-    const member = first.memberAt(i);
+  outer: for (const member of first.members()) {
     for (let j = 1; j < sets.length; j++) {
       const other = sets[j];
       if (other !== null && other !== undefined && other.has(member)) continue outer;
@@ -369,8 +366,7 @@ function sscan(ctx: CommandContext, argv: string[]): void {
   let next = '0';
   if (set.isCompact()) {
     // Like an intset in Redis: everything at once, whatever COUNT says.
-    for (let i = 0; i < set.size; i++) {
-      const member = set.memberAt(i);
+    for (const member of set.members()) {
       if (pattern === null || globMatch(pattern, member)) items.push(member);
     }
   } else {

@@ -11,7 +11,7 @@ interface PlainSet {
   readonly type: 'set';
   readonly size: number;
   has(member: string): boolean;
-  memberAt(i: number): string;
+  members(): Iterable<string>;
 }
 
 type Source = ZSet | PlainSet | null;
@@ -48,8 +48,8 @@ function forEachElement(src: Source, visit: (member: string, score: number) => b
     }
     return;
   }
-  for (let i = 0; i < src.size; i++) {
-    if (visit(src.memberAt(i), 1) === false) return;
+  for (const member of src.members()) {
+    if (visit(member, 1) === false) return;
   }
 }
 

@@ -169,7 +169,7 @@ export function* keyPieces(out: ByteSink, key: string, value: Value, expireAt: n
   } else if (value instanceof List) {
     yield* indexedPieces(out, key, 'RPUSH', value.size, 1, (i) => bulk(out, value.get(i)));
   } else if (value instanceof SetValue) {
-    yield* indexedPieces(out, key, 'SADD', value.size, 1, (i) => bulk(out, value.memberAt(i)));
+    yield* iteratedPieces(out, key, 'SADD', value.size, value.members(), (member) => bulk(out, member));
   } else if (value instanceof HashValue) {
     yield* indexedPieces(out, key, 'HMSET', value.size, 2, (i) => {
       bulk(out, value.fieldAt(i));
@@ -243,6 +243,34 @@ function* indexedPieces(
     bulk(out, key);
     for (let j = i; j < end; j++) writeItem(j);
     if (++commands === COMMANDS_PER_PIECE && end < n) {
+      commands = 0;
+      yield;
+    }
+  }
+}
+
+/** `name key item…` for the n items of `items`, 64 a command, as indexedPieces. */
+function* iteratedPieces<T>(
+  out: ByteSink,
+  key: string,
+  name: string,
+  n: number,
+  items: Iterable<T>,
+  writeItem: (item: T) => void,
+): Generator<void, void, void> {
+  let left = n;
+  let inCommand = 0;
+  let commands = 0;
+  for (const item of items) {
+    if (inCommand === 0) {
+      inCommand = Math.min(left, ITEMS_PER_COMMAND);
+      arrayHeader(out, 2 + inCommand);
+      bulk(out, name);
+      bulk(out, key);
+    }
+    writeItem(item);
+    left--;
+    if (--inCommand === 0 && ++commands === COMMANDS_PER_PIECE && left > 0) {
       commands = 0;
       yield;
     }

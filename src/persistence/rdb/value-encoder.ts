@@ -489,8 +489,7 @@ export class ValueEncoder {
     sink.len(n);
     let left = step;
     let mark = sink.pos;
-    for (let i = 0; i < n; i++) {
-      const member = set.memberAt(i);
+    for (const member of set.members()) {
       if (member.length <= this.pieceBytes) this.writeString(sink, member);
       else yield* this.stringPieces(sink, member);
       if (--left === 0 || sink.pos - mark >= this.pieceBytes) {
