@@ -109,7 +109,7 @@ export function addValueDigest(digest: Buffer, anyValue: Value, hasExpire: boole
     value.forEachMember((member, score) => xorDigest(digest, pairDigest(member, formatDouble17g(score))));
   } else if (value instanceof HashValue) {
     mixDigest(digest, TYPE_TAG.hash);
-    for (let i = 0; i < value.size; i++) xorDigest(digest, pairDigest(value.fieldAt(i), value.valueAt(i)));
+    value.forEachPair((field, fieldValue) => xorDigest(digest, pairDigest(field, fieldValue)));
   } else if (value instanceof Stream) {
     // Each entry: its ID as "<ms>.<seq>", then its fields and values, in order (groups do not count).
     mixDigest(digest, TYPE_TAG.stream);

@@ -1,27 +1,52 @@
 import type { CollectionValue } from './value.js';
-import { arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, packedReplaced, stringBytes, tableResized, type MapTable, type SizeAccount } from './heap-size.js';
+import {
+  arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, packedReplaced, pushedCapacity, stringBytes, tableResized, type MapTable, type SizeAccount,
+} from './heap-size.js';
 import { detached, entryAt, entryEnd, entryIs, firstEntry, packEntry, packItems, packParts, varintAt, varintWidth } from './packed.js';
 
 /** The HashValue object: data, account. */
 const HASH_OBJECT_BYTES = objectBytes(3);
-/** The table object: index, fields, values, slots, tableCapacity, tableRemoved, bytes. */
-const TABLE_OBJECT_BYTES = objectBytes(7);
+/** The table object: plain, index, fields, values, slots, tableCapacity, tableRemoved, bytes. */
+const TABLE_OBJECT_BYTES = objectBytes(8);
 
 /**
- * The large form of a hash: parallel arrays of fields and values, with a map from each field to
- * its slot. The arrays give O(1) random access (HRANDFIELD) and the map O(1) lookup; a removed
- * slot is filled by the last one, whose index is rewritten in place (Map.set on an existing key
- * keeps its iteration position, so a live HSCAN iterator over `index` still sees every field).
+ * The large form of a hash, in one of two shapes:
+ * - plain: a Map from field to value, and nothing beside. What a hash is until a field is
+ *   drawn at random (HRANDFIELD): an index for drawing would cost every field 16 bytes more
+ *   (two array slots), in hashes nothing is ever drawn from.
+ * - indexed, from the first draw on: parallel arrays of fields and values, with a map from
+ *   each field to its slot. The arrays give O(1) random access and the map O(1) lookup; a
+ *   removed slot is filled by the last one, whose index is rewritten in place (Map.set on an
+ *   existing key keeps its iteration position, so a live HSCAN iterator over `index` still sees
+ *   every field). A hash stays indexed: whoever draws from a hash usually does so again.
  */
 interface HashTable extends MapTable {
+  /** The fields and values, in the plain shape; null once indexed. */
+  plain: Map<string, string> | null;
+  /** The indexed shape's map from field to slot (an empty shared one while plain). */
   index: Map<string, number>;
+  /** The indexed shape's arrays (empty shared ones while plain). */
   fields: string[];
   values: string[];
   /** The capacity V8 gave `fields` and `values` (they grow together, by push). */
   slots: number;
-  /** (MapTable: how V8 sizes `index`'s table.) */
-  /** The table form's bytes: its objects, arrays, Map and strings. */
+  /** (MapTable: how V8 sizes the table of `plain`, or of `index`.) */
+  /** The table form's bytes: its objects, arrays, Maps and strings. */
   bytes: number;
+}
+
+/** The plain shape's empty index and arrays, shared (never written to: indexing makes new ones). */
+const EMPTY_INDEX = new Map<string, number>();
+const EMPTY_FIELDS: string[] = [];
+const EMPTY_VALUES: string[] = [];
+
+/** A plain table of `pairs`, with its bytes (`strings`: its fields' and values' strings). */
+function plainTable(pairs: Map<string, string>, strings: number): HashTable {
+  const table: HashTable = {
+    plain: pairs, index: EMPTY_INDEX, fields: EMPTY_FIELDS, values: EMPTY_VALUES, slots: 0, tableCapacity: mapCapacityFor(pairs.size), tableRemoved: 0, bytes: 0,
+  };
+  table.bytes = tableBytes(table) + strings;
+  return table;
 }
 
 /** A packed hash decoded: [field0, value0, field1, value1, …]. */
@@ -119,6 +144,10 @@ export class HashValue implements CollectionValue {
     const data = this.data;
     if (typeof data === 'string') return HASH_OBJECT_BYTES + stringBytes(data.length);
     let bytes = HASH_OBJECT_BYTES + tableBytes(data);
+    if (data.plain !== null) {
+      for (const [field, value] of data.plain) bytes += stringBytes(field.length) + stringBytes(value.length);
+      return bytes;
+    }
     for (let i = 0; i < data.fields.length; i++) bytes += stringBytes((data.fields[i] as string).length) + stringBytes((data.values[i] as string).length);
     return bytes;
   }
@@ -130,21 +159,22 @@ export class HashValue implements CollectionValue {
   }
 
   /**
-   * A hash in the table form of `fields` and their `values`, which become its storage (the
-   * caller gives the arrays up); null when a field repeats. For a large hash built in one go
-   * (loading one from a file): one map probe per field and no arrays growing as they fill.
+   * A hash in the table form of `fields` and their `values`; null when a field repeats. For a
+   * large hash built in one go (loading one from a file).
    */
   static fromDistinctFields(fields: string[], values: string[]): HashValue | null {
-    const index = new Map<string, number>();
+    const pairs = new Map<string, string>();
+    let strings = 0;
     for (let i = 0; i < fields.length; i++) {
-      index.set(fields[i] as string, i);
+      const field = fields[i] as string;
+      const value = values[i] as string;
+      pairs.set(field, value);
       // A repeated field leaves the size as it was.
-      if (index.size === i) return null;
+      if (pairs.size === i) return null;
+      strings += stringBytes(field.length) + stringBytes(value.length);
     }
     const hash = new HashValue();
-    const table: HashTable = { index, fields, values, slots: fields.length, tableCapacity: mapCapacityFor(index.size), tableRemoved: 0, bytes: 0 };
-    hash.data = table;
-    table.bytes = hash.recountBytes() - HASH_OBJECT_BYTES;
+    hash.data = plainTable(pairs, strings);
     return hash;
   }
 
@@ -171,18 +201,19 @@ export class HashValue implements CollectionValue {
 
   get size(): number {
     const data = this.data;
-    return typeof data === 'string' ? varintAt(data, 0) : data.fields.length;
+    if (typeof data === 'string') return varintAt(data, 0);
+    return data.plain !== null ? data.plain.size : data.fields.length;
   }
 
   isCompact(): boolean {
     return typeof this.data === 'string';
   }
 
-  /** Slot of `field` in position order, or -1. */
+  /** Slot of `field` in position order (which indexes a table), or -1. */
   indexOf(field: string): number {
     const data = this.data;
     if (typeof data !== 'string') {
-      const i = data.index.get(field);
+      const i = this.indexed(data).index.get(field);
       return i === undefined ? -1 : i;
     }
     const pos = findField(data, field);
@@ -195,6 +226,7 @@ export class HashValue implements CollectionValue {
   get(field: string): string | undefined {
     const data = this.data;
     if (typeof data !== 'string') {
+      if (data.plain !== null) return data.plain.get(field);
       const i = data.index.get(field);
       return i === undefined ? undefined : data.values[i];
     }
@@ -204,18 +236,44 @@ export class HashValue implements CollectionValue {
 
   has(field: string): boolean {
     const data = this.data;
-    return typeof data === 'string' ? findField(data, field) !== -1 : data.index.has(field);
+    if (typeof data === 'string') return findField(data, field) !== -1;
+    return data.plain !== null ? data.plain.has(field) : data.index.has(field);
   }
 
-  /** The field at position i (0 <= i < size): insertion order while packed. */
+  /**
+   * The field at position i (0 <= i < size), for draws that pick positions (HRANDFIELD):
+   * insertion order while packed; a table becomes indexed. To walk every field, forEachPair.
+   */
   fieldAt(i: number): string {
     const data = this.data;
-    return (typeof data === 'string' ? pairsOf(data)[i << 1] : data.fields[i]) as string;
+    return (typeof data === 'string' ? pairsOf(data)[i << 1] : this.indexed(data).fields[i]) as string;
   }
 
+  /** The value at position i, as fieldAt. */
   valueAt(i: number): string {
     const data = this.data;
-    return (typeof data === 'string' ? pairsOf(data)[(i << 1) + 1] : data.values[i]) as string;
+    return (typeof data === 'string' ? pairsOf(data)[(i << 1) + 1] : this.indexed(data).values[i]) as string;
+  }
+
+  /** Calls visit(field, value) for each field (nothing may change the hash meanwhile): insertion order while packed. */
+  forEachPair(visit: (field: string, value: string) => void): void {
+    const data = this.data;
+    if (typeof data === 'string') {
+      const pairs = pairsOf(data);
+      for (let i = 0; i < pairs.length; i += 2) visit(pairs[i] as string, pairs[i + 1] as string);
+    } else if (data.plain !== null) {
+      for (const [field, value] of data.plain) visit(field, value);
+    } else {
+      const { fields, values } = data;
+      for (let i = 0; i < fields.length; i++) visit(fields[i] as string, values[i] as string);
+    }
+  }
+
+  /** The fields and values, to walk in pieces (nothing may change the hash meanwhile), in forEachPair's order. */
+  pairs(): Iterable<readonly [string, string]> {
+    const data = this.data;
+    if (typeof data === 'string') return packedPairs(pairsOf(data));
+    return data.plain ?? indexedPairs(data.fields, data.values);
   }
 
   /**
@@ -240,6 +298,17 @@ export class HashValue implements CollectionValue {
       return true;
     }
     const table = data;
+    const plain = table.plain;
+    if (plain !== null) {
+      const old = plain.get(field);
+      plain.set(field, value);
+      if (old !== undefined) {
+        tableResized(table, this.account, stringBytes(value.length) - stringBytes(old.length));
+        return false;
+      }
+      tableResized(table, this.account, mapEntryAdded(table, plain.size) + stringBytes(field.length) + stringBytes(value.length));
+      return true;
+    }
     const i = table.index.get(field);
     if (i !== undefined) {
       tableResized(table, this.account, stringBytes(value.length) - stringBytes((table.values[i] as string).length));
@@ -271,6 +340,14 @@ export class HashValue implements CollectionValue {
       return true;
     }
     const table = data;
+    const plain = table.plain;
+    if (plain !== null) {
+      const old = plain.get(field);
+      if (old === undefined) return false;
+      plain.delete(field);
+      tableResized(table, this.account, mapEntryRemoved(table, plain.size) - stringBytes(field.length) - stringBytes(old.length));
+      return true;
+    }
     const i = table.index.get(field);
     if (i === undefined) return false;
     table.index.delete(field);
@@ -289,34 +366,56 @@ export class HashValue implements CollectionValue {
 
   /**
    * An iterator over the fields for HSCAN of the table form: live (sees deletions, and a field
-   * present throughout is visited exactly once). Only for the table form.
+   * present throughout is visited exactly once). Only for the table form. A plain table indexed
+   * meanwhile leaves the iterator on its old Map, which still holds every field that was there
+   * throughout (what HSCAN promises; the values are read from the hash).
    */
   scanFields(): Iterator<string> {
-    return (this.data as HashTable).index.keys();
+    const table = this.data as HashTable;
+    return table.plain !== null ? table.plain.keys() : table.index.keys();
   }
 
-  /** Turns the packed hash into the table form, for good; returns the table. */
+  /** Turns the packed hash into the table form (plain), for good; returns the table. */
   private convert(): HashTable {
     const packed = this.data as string;
     const pairs = pairsOf(packed);
     const n = pairs.length >> 1;
-    const fields = new Array<string>(n);
-    const values = new Array<string>(n);
-    const index = new Map<string, number>();
+    const plain = new Map<string, string>();
     let strings = 0;
     for (let i = 0; i < n; i++) {
       // Entries of 13 chars or more decoded from the packed string are views of it: copied.
       const f = detached(pairs[i << 1] as string);
       const v = detached(pairs[(i << 1) + 1] as string);
-      fields[i] = f;
-      values[i] = v;
-      index.set(f, i);
+      plain.set(f, v);
       strings += stringBytes(f.length) + stringBytes(v.length);
     }
-    const table: HashTable = { index, fields, values, slots: n, tableCapacity: mapCapacityFor(n), tableRemoved: 0, bytes: 0 };
-    table.bytes = tableBytes(table) + strings;
+    const table = plainTable(plain, strings);
     this.data = table;
     if (this.account !== null) this.account.bytes += table.bytes - stringBytes(packed.length);
+    return table;
+  }
+
+  /** Makes a plain table indexed (for good); returns it. */
+  private indexed(table: HashTable): HashTable {
+    const plain = table.plain;
+    if (plain === null) return table;
+    const before = tableBytes(table);
+    const index = new Map<string, number>();
+    const fields: string[] = [];
+    const values: string[] = [];
+    for (const [field, value] of plain) {
+      index.set(field, fields.length);
+      fields.push(field);
+      values.push(value);
+    }
+    table.plain = null;
+    table.index = index;
+    table.fields = fields;
+    table.values = values;
+    table.slots = pushedCapacity(fields.length);
+    table.tableCapacity = mapCapacityFor(index.size);
+    table.tableRemoved = 0;
+    tableResized(table, this.account, tableBytes(table) - before);
     return table;
   }
 
@@ -326,9 +425,11 @@ export class HashValue implements CollectionValue {
     if (typeof data === 'string') {
       // A copy of its own: shared, one string would be counted for both keys.
       copy.data = detached(data);
+    } else if (data.plain !== null) {
+      copy.data = plainTable(new Map(data.plain), data.bytes - tableBytes(data));
     } else {
       const table: HashTable = {
-        index: new Map(data.index), fields: data.fields.slice(), values: data.values.slice(), slots: data.fields.length, tableCapacity: mapCapacityFor(data.index.size), tableRemoved: 0, bytes: 0,
+        plain: null, index: new Map(data.index), fields: data.fields.slice(), values: data.values.slice(), slots: data.fields.length, tableCapacity: mapCapacityFor(data.index.size), tableRemoved: 0, bytes: 0,
       };
       table.bytes = data.bytes - tableBytes(data) + tableBytes(table);
       copy.data = table;
@@ -337,7 +438,17 @@ export class HashValue implements CollectionValue {
   }
 }
 
+function* packedPairs(pairs: Pairs): Generator<readonly [string, string]> {
+  for (let i = 0; i < pairs.length; i += 2) yield [pairs[i] as string, pairs[i + 1] as string];
+}
+
+function* indexedPairs(fields: readonly string[], values: readonly string[]): Generator<readonly [string, string]> {
+  for (let i = 0; i < fields.length; i++) yield [fields[i] as string, values[i] as string];
+}
+
 /** The table form's own bytes (its strings apart). */
 function tableBytes(table: HashTable): number {
+  // A plain table's empty index and arrays are shared ones.
+  if (table.plain !== null) return TABLE_OBJECT_BYTES + mapBytes(table.tableCapacity);
   return TABLE_OBJECT_BYTES + mapBytes(table.tableCapacity) + 2 * arrayBytes(table.slots);
 }

@@ -68,7 +68,7 @@ export function modelOf(value: Value): Model {
     case 'hash': {
       const hash = value as HashValue;
       const pairs: Array<[string, string]> = [];
-      for (let i = 0; i < hash.size; i++) pairs.push([hash.fieldAt(i), hash.valueAt(i)]);
+      hash.forEachPair((field, fieldValue) => pairs.push([field, fieldValue]));
       return { type: 'hash', data: pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)) };
     }
     case 'zset': {

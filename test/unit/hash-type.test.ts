@@ -13,7 +13,9 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 
 function contents(h: HashValue): Map<string, string> {
   const m = new Map<string, string>();
-  for (let i = 0; i < h.size; i++) m.set(h.fieldAt(i), h.valueAt(i));
+  h.forEachPair((f, v) => m.set(f, v));
+  expect(m.size).toBe(h.size);
+  expect(new Map(Array.from(h.pairs(), ([f, v]) => [f, v]))).toEqual(m);
   return m;
 }
 
@@ -74,6 +76,47 @@ describe('HashValue', () => {
         for (const [f, v] of model) expect(h.get(f)).toBe(v);
       }),
     );
+  });
+
+  it('draws by position from each shape, plain, indexed by a draw, and packed, keeping its size', () => {
+    type DrawOp = Op | { kind: 'draw'; at: number };
+    const drawOp: fc.Arbitrary<DrawOp> = fc.oneof(op, fc.record({ kind: fc.constant('draw' as const), at: fc.nat() }));
+    fc.assert(
+      fc.property(fc.array(drawOp, { maxLength: 120 }), fc.integer({ min: 0, max: 20 }), (ops, maxEntries) => {
+        const h = new HashValue();
+        const model = new Map<string, string>();
+        for (const o of ops) {
+          if (o.kind === 'set') {
+            expect(h.set(o.field, o.value, maxEntries, 64)).toBe(!model.has(o.field));
+            model.set(o.field, o.value);
+          } else if (o.kind === 'del') {
+            expect(h.delete(o.field)).toBe(model.delete(o.field));
+          } else if (model.size > 0) {
+            const i = o.at % model.size;
+            expect(model.get(h.fieldAt(i))).toBe(h.valueAt(i));
+            expect(h.indexOf(h.fieldAt(i))).toBe(i);
+          }
+          expect(h.size).toBe(model.size);
+          expect(h.bytes).toBe(h.recountBytes());
+        }
+        expect(contents(h)).toEqual(model);
+        const copy = h.clone();
+        expect(contents(copy)).toEqual(model);
+        expect(copy.bytes).toBe(copy.recountBytes());
+      }),
+    );
+  });
+
+  it('keeps an HSCAN going over a plain table indexed meanwhile', () => {
+    const h = new HashValue();
+    for (let i = 0; i < 1000; i++) h.set(`f${i}`, `v${i}`, 128, 64);
+    const it = h.scanFields();
+    const seen = new Set<string>();
+    for (let i = 0; i < 300; i++) seen.add(it.next().value as string);
+    h.fieldAt(5);
+    h.delete('f999');
+    for (let r = it.next(); !r.done; r = it.next()) seen.add(r.value);
+    for (let i = 0; i < 999; i++) expect(seen.has(`f${i}`)).toBe(true);
   });
 
   it('scans every field present throughout, despite deletions during the scan', () => {

@@ -84,6 +84,13 @@ const shapes: Array<[string, number, (r: number) => { bytes: number }]> = [
     for (let i = 0; i < 1200; i++) h.delete(text(`f${r}`, i));
     return h;
   }],
+  ['hash: 2000 fields, drawn from, 600 removed (indexed)', 60, (r) => {
+    const h = new HashValue();
+    for (let i = 0; i < 2000; i++) h.set(text(`f${r}`, i), text('v', i), 128, 64);
+    h.fieldAt(0);
+    for (let i = 0; i < 600; i++) h.delete(text(`f${r}`, i));
+    return h;
+  }],
   ['set: 100 integers (packed intset)', 30_000, () => { const s = new SetValue(); for (let i = 0; i < 100; i++) s.add(flat(String(i * 7)), 512); return s; }],
   ['set: 600 integers (converted)', 200, () => { const s = new SetValue(); for (let i = 0; i < 600; i++) s.add(flat(String(i * 7)), 512); return s; }],
   ['set: 2000 strings, 1200 removed (plain)', 60, (r) => {

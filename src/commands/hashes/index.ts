@@ -91,28 +91,28 @@ function hmget(ctx: CommandContext, argv: string[]): void {
 function hgetall(ctx: CommandContext, argv: string[]): void {
   const hash = readHash(ctx, argv[1] as string);
   if (hash === undefined) return ctx.reply.mapHeader(0);
-  const n = hash.size;
-  ctx.reply.mapHeader(n);
-  for (let i = 0; i < n; i++) {
-    ctx.reply.bulk(hash.fieldAt(i));
-    ctx.reply.bulk(hash.valueAt(i));
-  }
+  const reply = ctx.reply;
+  reply.mapHeader(hash.size);
+  hash.forEachPair((field, value) => {
+    reply.bulk(field);
+    reply.bulk(value);
+  });
 }
 
 function hkeys(ctx: CommandContext, argv: string[]): void {
   const hash = readHash(ctx, argv[1] as string);
   if (hash === undefined) return ctx.reply.emptyArray();
-  const n = hash.size;
-  ctx.reply.arrayHeader(n);
-  for (let i = 0; i < n; i++) ctx.reply.bulk(hash.fieldAt(i));
+  const reply = ctx.reply;
+  reply.arrayHeader(hash.size);
+  hash.forEachPair((field) => reply.bulk(field));
 }
 
 function hvals(ctx: CommandContext, argv: string[]): void {
   const hash = readHash(ctx, argv[1] as string);
   if (hash === undefined) return ctx.reply.emptyArray();
-  const n = hash.size;
-  ctx.reply.arrayHeader(n);
-  for (let i = 0; i < n; i++) ctx.reply.bulk(hash.valueAt(i));
+  const reply = ctx.reply;
+  reply.arrayHeader(hash.size);
+  hash.forEachPair((_field, value) => reply.bulk(value));
 }
 
 function hlen(ctx: CommandContext, argv: string[]): void {
@@ -239,12 +239,19 @@ function hrandfield(ctx: CommandContext, argv: string[]): void {
     }
     return;
   }
-  const all = count.value >= size;
-  const chosen = all ? null : pickDistinct(size, count.value);
-  const n = chosen === null ? size : chosen.length;
-  reply.arrayHeader(withValues && !pairs ? n * 2 : n);
-  for (let k = 0; k < n; k++) {
-    const i = chosen === null ? k : (chosen[k] as number);
+  if (count.value >= size) {
+    reply.arrayHeader(withValues && !pairs ? size * 2 : size);
+    hash.forEachPair((field, value) => {
+      if (pairs) reply.arrayHeader(2);
+      reply.bulk(field);
+      if (withValues) reply.bulk(value);
+    });
+    return;
+  }
+  const chosen = pickDistinct(size, count.value);
+  reply.arrayHeader(withValues && !pairs ? chosen.length * 2 : chosen.length);
+  for (let k = 0; k < chosen.length; k++) {
+    const i = chosen[k] as number;
     if (pairs) reply.arrayHeader(2);
     reply.bulk(hash.fieldAt(i));
     if (withValues) reply.bulk(hash.valueAt(i));
@@ -270,10 +277,9 @@ function hscan(ctx: CommandContext, argv: string[]): void {
   let next = '0';
   if (hash.isCompact()) {
     // Like a listpack in Redis: everything at once, whatever COUNT says.
-    for (let i = 0; i < hash.size; i++) {
-      const field = hash.fieldAt(i);
-      if (pattern === null || globMatch(pattern, field)) items.push(field, hash.valueAt(i));
-    }
+    hash.forEachPair((field, value) => {
+      if (pattern === null || globMatch(pattern, field)) items.push(field, value);
+    });
   } else {
     scanTarget = hash;
     scanPattern = pattern;

@@ -169,11 +169,11 @@ export function* keyPieces(out: ByteSink, key: string, value: Value, expireAt: n
   } else if (value instanceof List) {
     yield* indexedPieces(out, key, 'RPUSH', value.size, 1, (i) => bulk(out, value.get(i)));
   } else if (value instanceof SetValue) {
-    yield* iteratedPieces(out, key, 'SADD', value.size, value.members(), (member) => bulk(out, member));
+    yield* iteratedPieces(out, key, 'SADD', value.size, 1, value.members(), (member) => bulk(out, member));
   } else if (value instanceof HashValue) {
-    yield* indexedPieces(out, key, 'HMSET', value.size, 2, (i) => {
-      bulk(out, value.fieldAt(i));
-      bulk(out, value.valueAt(i));
+    yield* iteratedPieces(out, key, 'HMSET', value.size, 2, value.pairs(), ([field, fieldValue]) => {
+      bulk(out, field);
+      bulk(out, fieldValue);
     });
   } else if (value instanceof ZSet) {
     // The member map's order, as Redis walks a skiplist-encoded set's dict; a packed set's
@@ -255,6 +255,7 @@ function* iteratedPieces<T>(
   key: string,
   name: string,
   n: number,
+  argsPerItem: number,
   items: Iterable<T>,
   writeItem: (item: T) => void,
 ): Generator<void, void, void> {
@@ -264,7 +265,7 @@ function* iteratedPieces<T>(
   for (const item of items) {
     if (inCommand === 0) {
       inCommand = Math.min(left, ITEMS_PER_COMMAND);
-      arrayHeader(out, 2 + inCommand);
+      arrayHeader(out, 2 + inCommand * argsPerItem);
       bulk(out, name);
       bulk(out, key);
     }

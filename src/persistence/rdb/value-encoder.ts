@@ -527,11 +527,9 @@ export class ValueEncoder {
     }
     sink.len(n);
     let mark = sink.pos;
-    for (let i = 0; i < n; i++) {
-      const field = hash.fieldAt(i);
+    for (const [field, fieldValue] of hash.pairs()) {
       if (field.length <= this.pieceBytes) this.writeString(sink, field);
       else yield* this.stringPieces(sink, field);
-      const fieldValue = hash.valueAt(i);
       if (fieldValue.length <= this.pieceBytes) this.writeString(sink, fieldValue);
       else yield* this.stringPieces(sink, fieldValue);
       if (--left === 0 || sink.pos - mark >= this.pieceBytes) {
