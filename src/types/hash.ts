@@ -94,6 +94,39 @@ function hasRepeatedField(pairs: readonly string[]): boolean {
   return false;
 }
 
+/** Positions of the fields of the packed hash packedHasRepeatedField looks at. */
+const fieldPositions: number[] = [];
+
+/** Whether a field of packed hash `s` repeats: pair by pair for a few fields, through a Set beyond. */
+function packedHasRepeatedField(s: string): boolean {
+  const n = varintAt(s, 0);
+  let pos = firstEntry(s);
+  if (n > 16) {
+    const seen = new Set<string>();
+    for (let i = 0; i < n; i++) {
+      seen.add(entryAt(s, pos));
+      if (seen.size !== i + 1) return true;
+      pos = entryEnd(s, entryEnd(s, pos));
+    }
+    return false;
+  }
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < i; j++) if (sameEntries(s, fieldPositions[j] as number, pos)) return true;
+    fieldPositions[i] = pos;
+    pos = entryEnd(s, entryEnd(s, pos));
+  }
+  return false;
+}
+
+/** Whether the entries of packed `s` at `a` and `b` hold the same chars. */
+function sameEntries(s: string, a: number, b: number): boolean {
+  const length = varintAt(s, a);
+  if (varintAt(s, b) !== length) return false;
+  const width = varintWidth(length);
+  for (let k = width; k < width + length; k++) if (s.charCodeAt(a + k) !== s.charCodeAt(b + k)) return false;
+  return true;
+}
+
 /**
  * Position of `field`'s entry in packed `s`, or -1. Written out in place (HGET's and HSET's
  * loop): packed.ts's helpers are slower here, measured.
@@ -175,6 +208,17 @@ export class HashValue implements CollectionValue {
     }
     const hash = new HashValue();
     hash.data = plainTable(pairs, strings);
+    return hash;
+  }
+
+  /**
+   * A packed hash of `packed`, a packed string of its fields and values made in one go (a small
+   * hash read from a file: packListpack); null when a field repeats.
+   */
+  static fromPacked(packed: string): HashValue | null {
+    if (packedHasRepeatedField(packed)) return null;
+    const hash = new HashValue();
+    hash.repack(packed);
     return hash;
   }
 

@@ -116,7 +116,7 @@ export function copied(s: string): string {
 const SHORT_ITEM = 24;
 
 /** Writes the varint of `n` at `p` of `buf`; returns the position after it. */
-function writeVarint(buf: Buffer, p: number, n: number): number {
+export function writeVarint(buf: Buffer, p: number, n: number): number {
   while (n >= 0x80) {
     buf[p++] = 0x80 | (n & 0x7f);
     n = Math.floor(n / 0x80);

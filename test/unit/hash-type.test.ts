@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { HashValue } from '../../src/types/hash.js';
+import { packItems } from '../../src/types/packed.js';
 
 type Op = { kind: 'set'; field: string; value: string } | { kind: 'del'; field: string };
 
@@ -105,6 +106,21 @@ describe('HashValue', () => {
         expect(copy.bytes).toBe(copy.recountBytes());
       }),
     );
+  });
+
+  it('is made from a packed string, refusing a repeated field among few or many', () => {
+    for (const n of [1, 5, 16, 17, 100]) {
+      const pairs = Array.from({ length: n }, (_, i) => [`field:${i}`, `v${i}`]).flat();
+      const hash = HashValue.fromPacked(packItems(n, pairs)) as HashValue;
+      expect(hash.encoding()).toBe('listpack');
+      expect(hash.size).toBe(n);
+      expect(hash.bytes).toBe(hash.recountBytes());
+      expect(contents(hash)).toEqual(new Map(Array.from({ length: n }, (_, i) => [`field:${i}`, `v${i}`])));
+      const repeated = [...pairs, `field:${n - 1}`, 'again'];
+      expect(HashValue.fromPacked(packItems(n + 1, repeated))).toBeNull();
+      // A value equal to a field is no repeat.
+      expect(HashValue.fromPacked(packItems(n + 1, [...pairs, 'other', 'field:0']))).not.toBeNull();
+    }
   });
 
   it('keeps an HSCAN going over a plain table indexed meanwhile', () => {

@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { Crc64, crc64 } from '../../src/persistence/rdb/crc64.js';
 import { lzfCompress, lzfCompressJs, lzfDecompress } from '../../src/persistence/rdb/lzf.js';
 import { MAX_INPUT_BYTES } from '../../src/persistence/rdb/lzf-wasm.js';
-import { ListpackBuilder, listpackEntrySize, readListpack } from '../../src/persistence/rdb/listpack.js';
+import { ListpackBuilder, listpackEntrySize, packListpack, readListpack } from '../../src/persistence/rdb/listpack.js';
+import { packItems } from '../../src/types/packed.js';
 import { stringAsInt } from '../../src/types/stream/listpack.js';
 import { readIntset, writeIntset } from '../../src/persistence/rdb/intset.js';
 import { readZiplist } from '../../src/persistence/rdb/ziplist.js';
@@ -340,6 +341,10 @@ describe('listpack', () => {
         // The size a list's save plans its nodes with is what each entry takes.
         const planned = items.reduce((sum, item) => sum + listpackEntrySize(item), 0);
         expect(planned).toBe(lp.length - 7);
+        // Packed in one pass: what packing the strings read gives.
+        expect(packListpack(lp, 0, lp.length, 1)).toBe(packItems(items.length, items));
+        if (items.length % 2 === 0) expect(packListpack(lp, 0, lp.length, 2)).toBe(packItems(items.length / 2, items));
+        else expect(packListpack(lp, 0, lp.length, 2)).toBeNull();
       }),
     );
   });
@@ -350,6 +355,7 @@ describe('listpack', () => {
     expect(lp.readUInt16LE(4)).toBe(65535);
     const out: string[] = [];
     expect(readListpack(lp, 0, lp.length, out)).toBe(70000);
+    expect(packListpack(lp, 0, lp.length, 2)).toBe(packItems(35000, items));
   });
 
   it('rejects a blob that is not a well-formed listpack', () => {
@@ -372,7 +378,10 @@ describe('listpack', () => {
       // A short string entry with a backlen counting its header twice.
       Buffer.from('0b000000010082616204ff', 'hex'),
     ];
-    for (const c of cases) expect(() => readListpack(c, 0, c.length, [])).toThrow(RdbError);
+    for (const c of cases) {
+      expect(() => readListpack(c, 0, c.length, [])).toThrow(RdbError);
+      expect(() => packListpack(c, 0, c.length, 1)).toThrow(RdbError);
+    }
     expect(readListpack(Buffer.from('0b000000010082616203ff', 'hex'), 0, 11, [])).toBe(1);
   });
 });

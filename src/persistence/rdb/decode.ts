@@ -47,7 +47,7 @@ import {
 } from './constants.js';
 import { Crc64 } from './crc64.js';
 import { readIntset } from './intset.js';
-import { checkListpack, listpackDeclaredCount, readListpack } from './listpack.js';
+import { checkListpack, listpackDeclaredCount, packListpack, readListpack } from './listpack.js';
 import { readZiplist } from './ziplist.js';
 import { readZipmap } from './zipmap.js';
 import { ByteSource } from './source.js';
@@ -80,6 +80,15 @@ function scoreOf(text: string): number {
   const v = parseStrtod(text);
   if (v === null || Number.isNaN(v)) throw new RdbError('Zset listpack integrity check failed.');
   return v;
+}
+
+/** A packed hash from a listpack whose header counts entries within the packed limit, in one pass (packListpack). */
+function hashFromListpack(blob: Buffer): HashValue {
+  const packed = packListpack(blob, 0, blob.length, 2);
+  if (packed === null) throw new RdbError('Hash listpack integrity check failed.');
+  const hash = HashValue.fromPacked(packed);
+  if (hash === null) throw new RdbError('Duplicate hash fields detected');
+  return hash;
 }
 
 function hashFromPairs(pairs: string[], table: boolean): HashValue | null {
@@ -333,6 +342,10 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
     case RDB_TYPE_HASH_ZIPLIST:
     case RDB_TYPE_HASH_LISTPACK: {
       const blob = src.blob();
+      if (type === RDB_TYPE_HASH_LISTPACK) {
+        const declared = listpackDeclaredCount(blob, 0, blob.length);
+        if (declared !== -1 && declared > 0 && declared / 2 <= limits.hashMaxListpackEntries) return hashFromListpack(blob);
+      }
       const pairs: string[] = [];
       if (type === RDB_TYPE_HASH_LISTPACK) readListpack(blob, 0, blob.length, pairs);
       else readZiplist(blob, 0, blob.length, pairs);
