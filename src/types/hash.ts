@@ -1,50 +1,29 @@
 import type { CollectionValue } from './value.js';
-import {
-  arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, packedReplaced, pushedCapacity, stringBytes, tableResized, type MapTable, type SizeAccount,
-} from './heap-size.js';
+import { mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, packedReplaced, stringBytes, tableResized, type MapTable, type SizeAccount } from './heap-size.js';
+import { DrawIndex } from './draw-index.js';
 import { detached, entryAt, entryEnd, entryIs, firstEntry, packEntry, packItems, packParts, varintAt, varintWidth } from './packed.js';
 
 /** The HashValue object: data, account. */
 const HASH_OBJECT_BYTES = objectBytes(3);
-/** The table object: plain, index, fields, values, slots, tableCapacity, tableRemoved, bytes. */
-const TABLE_OBJECT_BYTES = objectBytes(8);
+/** The table object: pairs, draws, tableCapacity, tableRemoved, bytes. */
+const TABLE_OBJECT_BYTES = objectBytes(5);
 
 /**
- * The large form of a hash, in one of two shapes:
- * - plain: a Map from field to value, and nothing beside. What a hash is until a field is
- *   drawn at random (HRANDFIELD): an index for drawing would cost every field 16 bytes more
- *   (two array slots), in hashes nothing is ever drawn from.
- * - indexed, from the first draw on: parallel arrays of fields and values, with a map from
- *   each field to its slot. The arrays give O(1) random access and the map O(1) lookup; a
- *   removed slot is filled by the last one, whose index is rewritten in place (Map.set on an
- *   existing key keeps its iteration position, so a live HSCAN iterator over `index` still sees
- *   every field). A hash stays indexed: whoever draws from a hash usually does so again.
+ * The large form of a hash: a Map from field to value, and, from the first HRANDFIELD on, a
+ * DrawIndex of the fields beside it for drawing them at random (8 bytes a field: what a hash
+ * that is never drawn from does not pay).
  */
 interface HashTable extends MapTable {
-  /** The fields and values, in the plain shape; null once indexed. */
-  plain: Map<string, string> | null;
-  /** The indexed shape's map from field to slot (an empty shared one while plain). */
-  index: Map<string, number>;
-  /** The indexed shape's arrays (empty shared ones while plain). */
-  fields: string[];
-  values: string[];
-  /** The capacity V8 gave `fields` and `values` (they grow together, by push). */
-  slots: number;
-  /** (MapTable: how V8 sizes the table of `plain`, or of `index`.) */
-  /** The table form's bytes: its objects, arrays, Maps and strings. */
+  pairs: Map<string, string>;
+  draws: DrawIndex | null;
+  /** (MapTable: how V8 sizes the table of `pairs`.) */
+  /** The table form's bytes: its objects, Map, draw index and strings. */
   bytes: number;
 }
 
-/** The plain shape's empty index and arrays, shared (never written to: indexing makes new ones). */
-const EMPTY_INDEX = new Map<string, number>();
-const EMPTY_FIELDS: string[] = [];
-const EMPTY_VALUES: string[] = [];
-
-/** A plain table of `pairs`, with its bytes (`strings`: its fields' and values' strings). */
-function plainTable(pairs: Map<string, string>, strings: number): HashTable {
-  const table: HashTable = {
-    plain: pairs, index: EMPTY_INDEX, fields: EMPTY_FIELDS, values: EMPTY_VALUES, slots: 0, tableCapacity: mapCapacityFor(pairs.size), tableRemoved: 0, bytes: 0,
-  };
+/** A table of `pairs`, with its bytes (`strings`: its fields' and values' strings). */
+function newTable(pairs: Map<string, string>, strings: number): HashTable {
+  const table: HashTable = { pairs, draws: null, tableCapacity: mapCapacityFor(pairs.size), tableRemoved: 0, bytes: 0 };
   table.bytes = tableBytes(table) + strings;
   return table;
 }
@@ -176,12 +155,9 @@ export class HashValue implements CollectionValue {
   recountBytes(): number {
     const data = this.data;
     if (typeof data === 'string') return HASH_OBJECT_BYTES + stringBytes(data.length);
-    let bytes = HASH_OBJECT_BYTES + tableBytes(data);
-    if (data.plain !== null) {
-      for (const [field, value] of data.plain) bytes += stringBytes(field.length) + stringBytes(value.length);
-      return bytes;
-    }
-    for (let i = 0; i < data.fields.length; i++) bytes += stringBytes((data.fields[i] as string).length) + stringBytes((data.values[i] as string).length);
+    // The draw index keeps its own tally (its stale strings cannot be told from the table).
+    let bytes = HASH_OBJECT_BYTES + tableBytes(data) + (data.draws?.bytes ?? 0);
+    for (const [field, value] of data.pairs) bytes += stringBytes(field.length) + stringBytes(value.length);
     return bytes;
   }
 
@@ -207,7 +183,7 @@ export class HashValue implements CollectionValue {
       strings += stringBytes(field.length) + stringBytes(value.length);
     }
     const hash = new HashValue();
-    hash.data = plainTable(pairs, strings);
+    hash.data = newTable(pairs, strings);
     return hash;
   }
 
@@ -246,7 +222,7 @@ export class HashValue implements CollectionValue {
   get size(): number {
     const data = this.data;
     if (typeof data === 'string') return varintAt(data, 0);
-    return data.plain !== null ? data.plain.size : data.fields.length;
+    return data.pairs.size;
   }
 
   isCompact(): boolean {
@@ -257,8 +233,8 @@ export class HashValue implements CollectionValue {
   indexOf(field: string): number {
     const data = this.data;
     if (typeof data !== 'string') {
-      const i = this.indexed(data).index.get(field);
-      return i === undefined ? -1 : i;
+      if (!data.pairs.has(field)) return -1;
+      return this.fieldsByPosition(data).indexOf(field);
     }
     const pos = findField(data, field);
     if (pos === -1) return -1;
@@ -270,9 +246,7 @@ export class HashValue implements CollectionValue {
   get(field: string): string | undefined {
     const data = this.data;
     if (typeof data !== 'string') {
-      if (data.plain !== null) return data.plain.get(field);
-      const i = data.index.get(field);
-      return i === undefined ? undefined : data.values[i];
+      return data.pairs.get(field);
     }
     const pos = findField(data, field);
     return pos === -1 ? undefined : entryAt(data, entryEnd(data, pos));
@@ -281,22 +255,53 @@ export class HashValue implements CollectionValue {
   has(field: string): boolean {
     const data = this.data;
     if (typeof data === 'string') return findField(data, field) !== -1;
-    return data.plain !== null ? data.plain.has(field) : data.index.has(field);
+    return data.pairs.has(field);
   }
 
   /**
    * The field at position i (0 <= i < size), for draws that pick positions (HRANDFIELD):
-   * insertion order while packed; a table becomes indexed. To walk every field, forEachPair.
+   * insertion order while packed; a table's draw index order (made if need be). To walk every
+   * field, forEachPair.
    */
   fieldAt(i: number): string {
     const data = this.data;
-    return (typeof data === 'string' ? pairsOf(data)[i << 1] : this.indexed(data).fields[i]) as string;
+    return (typeof data === 'string' ? pairsOf(data)[i << 1] : this.fieldsByPosition(data)[i]) as string;
   }
 
   /** The value at position i, as fieldAt. */
   valueAt(i: number): string {
     const data = this.data;
-    return (typeof data === 'string' ? pairsOf(data)[(i << 1) + 1] : this.indexed(data).values[i]) as string;
+    return (typeof data === 'string' ? pairsOf(data)[(i << 1) + 1] : data.pairs.get(this.fieldsByPosition(data)[i] as string)) as string;
+  }
+
+  /** A field drawn at random (the hash is not empty). */
+  randomField(): string {
+    const data = this.data;
+    if (typeof data === 'string') return pairsOf(data)[Math.floor(Math.random() * this.size) << 1] as string;
+    const draws = this.drawsOf(data);
+    const before = draws.bytes;
+    const field = draws.keys[draws.draw()] as string;
+    tableResized(data, this.account, draws.bytes - before);
+    return field;
+  }
+
+  /** The table's fields by position: its draw index, with no stale field left. */
+  private fieldsByPosition(table: HashTable): readonly string[] {
+    const draws = this.drawsOf(table);
+    const before = draws.bytes;
+    const fields = draws.compacted();
+    tableResized(table, this.account, draws.bytes - before);
+    return fields;
+  }
+
+  /** The table's draw index, made on the first draw. */
+  private drawsOf(table: HashTable): DrawIndex {
+    let draws = table.draws;
+    if (draws === null) {
+      draws = table.draws = new DrawIndex(table.pairs.keys());
+      tableResized(table, this.account, draws.bytes);
+    }
+    return draws;
   }
 
   /** Calls visit(field, value) for each field (nothing may change the hash meanwhile): insertion order while packed. */
@@ -305,19 +310,15 @@ export class HashValue implements CollectionValue {
     if (typeof data === 'string') {
       const pairs = pairsOf(data);
       for (let i = 0; i < pairs.length; i += 2) visit(pairs[i] as string, pairs[i + 1] as string);
-    } else if (data.plain !== null) {
-      for (const [field, value] of data.plain) visit(field, value);
     } else {
-      const { fields, values } = data;
-      for (let i = 0; i < fields.length; i++) visit(fields[i] as string, values[i] as string);
+      for (const [field, value] of data.pairs) visit(field, value);
     }
   }
 
   /** The fields and values, to walk in pieces (nothing may change the hash meanwhile), in forEachPair's order. */
   pairs(): Iterable<readonly [string, string]> {
     const data = this.data;
-    if (typeof data === 'string') return packedPairs(pairsOf(data));
-    return data.plain ?? indexedPairs(data.fields, data.values);
+    return typeof data === 'string' ? packedPairs(pairsOf(data)) : data.pairs;
   }
 
   /**
@@ -342,32 +343,19 @@ export class HashValue implements CollectionValue {
       return true;
     }
     const table = data;
-    const plain = table.plain;
-    if (plain !== null) {
-      const old = plain.get(field);
-      plain.set(field, value);
-      if (old !== undefined) {
-        tableResized(table, this.account, stringBytes(value.length) - stringBytes(old.length));
-        return false;
-      }
-      tableResized(table, this.account, mapEntryAdded(table, plain.size) + stringBytes(field.length) + stringBytes(value.length));
-      return true;
-    }
-    const i = table.index.get(field);
-    if (i !== undefined) {
-      tableResized(table, this.account, stringBytes(value.length) - stringBytes((table.values[i] as string).length));
-      table.values[i] = value;
+    const pairs = table.pairs;
+    const old = pairs.get(field);
+    pairs.set(field, value);
+    if (old !== undefined) {
+      tableResized(table, this.account, stringBytes(value.length) - stringBytes(old.length));
       return false;
     }
-    table.index.set(field, table.fields.length);
-    table.fields.push(field);
-    table.values.push(value);
-    let delta = mapEntryAdded(table, table.index.size) + stringBytes(field.length) + stringBytes(value.length);
-    const length = table.fields.length;
-    if (length > table.slots) {
-      const slots = grownCapacity(length);
-      delta += 2 * (arrayBytes(slots) - arrayBytes(table.slots));
-      table.slots = slots;
+    let delta = mapEntryAdded(table, pairs.size) + stringBytes(field.length) + stringBytes(value.length);
+    const draws = table.draws;
+    if (draws !== null) {
+      const before = draws.bytes;
+      draws.added(field);
+      delta += draws.bytes - before;
     }
     tableResized(table, this.account, delta);
     return true;
@@ -384,42 +372,34 @@ export class HashValue implements CollectionValue {
       return true;
     }
     const table = data;
-    const plain = table.plain;
-    if (plain !== null) {
-      const old = plain.get(field);
-      if (old === undefined) return false;
-      plain.delete(field);
-      tableResized(table, this.account, mapEntryRemoved(table, plain.size) - stringBytes(field.length) - stringBytes(old.length));
-      return true;
+    const pairs = table.pairs;
+    const old = pairs.get(field);
+    if (old === undefined) return false;
+    pairs.delete(field);
+    let delta = mapEntryRemoved(table, pairs.size) - stringBytes(field.length) - stringBytes(old.length);
+    const draws = table.draws;
+    if (draws !== null) {
+      const before = draws.bytes;
+      draws.removed(field);
+      delta += draws.bytes - before;
+      if (draws.tooStale(pairs.size)) {
+        table.draws = null;
+        delta -= draws.bytes;
+      }
     }
-    const i = table.index.get(field);
-    if (i === undefined) return false;
-    table.index.delete(field);
-    // The arrays keep their capacity as they shrink by pop (measured: V8 does not trim them).
-    tableResized(table, this.account, mapEntryRemoved(table, table.index.size) - stringBytes(field.length) - stringBytes((table.values[i] as string).length));
-    const last = table.fields.length - 1;
-    const lastField = table.fields.pop() as string;
-    const lastValue = table.values.pop() as string;
-    if (i !== last) {
-      table.fields[i] = lastField;
-      table.values[i] = lastValue;
-      table.index.set(lastField, i);
-    }
+    tableResized(table, this.account, delta);
     return true;
   }
 
   /**
    * An iterator over the fields for HSCAN of the table form: live (sees deletions, and a field
-   * present throughout is visited exactly once). Only for the table form. A plain table indexed
-   * meanwhile leaves the iterator on its old Map, which still holds every field that was there
-   * throughout (what HSCAN promises; the values are read from the hash).
+   * present throughout is visited exactly once). Only for the table form.
    */
   scanFields(): Iterator<string> {
-    const table = this.data as HashTable;
-    return table.plain !== null ? table.plain.keys() : table.index.keys();
+    return (this.data as HashTable).pairs.keys();
   }
 
-  /** Turns the packed hash into the table form (plain), for good; returns the table. */
+  /** Turns the packed hash into the table form, for good; returns the table. */
   private convert(): HashTable {
     const packed = this.data as string;
     const pairs = pairsOf(packed);
@@ -433,51 +413,19 @@ export class HashValue implements CollectionValue {
       plain.set(f, v);
       strings += stringBytes(f.length) + stringBytes(v.length);
     }
-    const table = plainTable(plain, strings);
+    const table = newTable(plain, strings);
     this.data = table;
     if (this.account !== null) this.account.bytes += table.bytes - stringBytes(packed.length);
-    return table;
-  }
-
-  /** Makes a plain table indexed (for good); returns it. */
-  private indexed(table: HashTable): HashTable {
-    const plain = table.plain;
-    if (plain === null) return table;
-    const before = tableBytes(table);
-    const index = new Map<string, number>();
-    const fields: string[] = [];
-    const values: string[] = [];
-    for (const [field, value] of plain) {
-      index.set(field, fields.length);
-      fields.push(field);
-      values.push(value);
-    }
-    table.plain = null;
-    table.index = index;
-    table.fields = fields;
-    table.values = values;
-    table.slots = pushedCapacity(fields.length);
-    table.tableCapacity = mapCapacityFor(index.size);
-    table.tableRemoved = 0;
-    tableResized(table, this.account, tableBytes(table) - before);
     return table;
   }
 
   clone(): HashValue {
     const copy = new HashValue();
     const data = this.data;
-    if (typeof data === 'string') {
-      // A copy of its own: shared, one string would be counted for both keys.
-      copy.data = detached(data);
-    } else if (data.plain !== null) {
-      copy.data = plainTable(new Map(data.plain), data.bytes - tableBytes(data));
-    } else {
-      const table: HashTable = {
-        plain: null, index: new Map(data.index), fields: data.fields.slice(), values: data.values.slice(), slots: data.fields.length, tableCapacity: mapCapacityFor(data.index.size), tableRemoved: 0, bytes: 0,
-      };
-      table.bytes = data.bytes - tableBytes(data) + tableBytes(table);
-      copy.data = table;
-    }
+    // A copy of its own: shared, one string would be counted for both keys. A table's copy has
+    // no draw index until it is drawn from.
+    if (typeof data === 'string') copy.data = detached(data);
+    else copy.data = newTable(new Map(data.pairs), data.bytes - tableBytes(data) - (data.draws?.bytes ?? 0));
     return copy;
   }
 }
@@ -486,13 +434,7 @@ function* packedPairs(pairs: Pairs): Generator<readonly [string, string]> {
   for (let i = 0; i < pairs.length; i += 2) yield [pairs[i] as string, pairs[i + 1] as string];
 }
 
-function* indexedPairs(fields: readonly string[], values: readonly string[]): Generator<readonly [string, string]> {
-  for (let i = 0; i < fields.length; i++) yield [fields[i] as string, values[i] as string];
-}
-
-/** The table form's own bytes (its strings apart). */
+/** The table form's own bytes (its strings and draw index apart). */
 function tableBytes(table: HashTable): number {
-  // A plain table's empty index and arrays are shared ones.
-  if (table.plain !== null) return TABLE_OBJECT_BYTES + mapBytes(table.tableCapacity);
-  return TABLE_OBJECT_BYTES + mapBytes(table.tableCapacity) + 2 * arrayBytes(table.slots);
+  return TABLE_OBJECT_BYTES + mapBytes(table.tableCapacity);
 }

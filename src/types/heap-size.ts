@@ -44,6 +44,16 @@ export function grownCapacity(newLength: number): number {
 }
 
 /**
+ * The capacity V8 leaves an array of `capacity` slots whose length is set to a smaller `length`:
+ * more than half of it unused (and 16 slots), it is cut to the length (JSArray::SetLength;
+ * pop, measured, leaves it as it is).
+ */
+export function truncatedCapacity(capacity: number, length: number): number {
+  if (length === 0) return 0;
+  return 2 * length + 16 <= capacity ? length : capacity;
+}
+
+/**
  * The capacity of an array grown from empty by push or splice only, for `length` elements:
  * 17, 43, 82, 140… (V8 does not shrink it as elements are removed by splice; pop does trim a
  * large one, which this does not follow).

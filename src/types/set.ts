@@ -1,59 +1,34 @@
 import { isIntEncodable, type CollectionValue } from './value.js';
-import {
-  arrayBytes, grownCapacity, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, packedReplaced, pushedCapacity, setBytes, setEntryAdded, setEntryRemoved,
-  stringBytes, tableResized, type MapTable, type SizeAccount,
-} from './heap-size.js';
+import { mapCapacityFor, objectBytes, packedReplaced, setBytes, setEntryAdded, setEntryRemoved, stringBytes, tableResized, type MapTable, type SizeAccount } from './heap-size.js';
+import { DrawIndex } from './draw-index.js';
 import { copied, detached } from './packed.js';
 
 /** The SetValue object: data, account. */
 const SET_OBJECT_BYTES = objectBytes(3);
-/** The table object: plain, index, members, slots, tableCapacity, tableRemoved, bytes. */
-const TABLE_OBJECT_BYTES = objectBytes(7);
+/** The table object: members, draws, tableCapacity, tableRemoved, bytes. */
+const TABLE_OBJECT_BYTES = objectBytes(5);
 
 /**
- * The large form of a set, in one of two shapes:
- * - plain: a Set of the members, and nothing beside. What a set is until a member is drawn at
- *   random: an index for drawing would cost every member 16 bytes more (a Map's value slot
- *   and an array slot), in sets nothing is ever drawn from.
- * - indexed, from the first SPOP or SRANDMEMBER on: the members in an array (O(1) random
- *   access) and a map from member to its slot. A removed slot is filled by the last member,
- *   whose index is rewritten in place, which keeps its position in the map's iteration order
- *   (SSCAN walks the map with a live iterator). A set stays indexed: whoever draws from a set
- *   usually does so again.
+ * The large form of a set: a Set of the members, and, from the first SPOP or SRANDMEMBER on, a
+ * DrawIndex beside it for drawing members at random (8 bytes a member: what a set that is
+ * never drawn from does not pay).
  */
 interface SetTable extends MapTable {
-  /** The members, in the plain shape; null once indexed. */
-  plain: Set<string> | null;
-  /** The indexed shape's map from member to slot (an empty one while plain). */
-  index: Map<string, number>;
-  /** The indexed shape's array (an empty one while plain). */
-  members: string[];
-  /** The capacity V8 gave `members` (it grows by push). */
-  slots: number;
-  /** (MapTable: how V8 sizes the table of `plain`, or of `index`.) */
-  /** The table form's bytes: its objects, arrays, Set or Map, and strings. */
+  members: Set<string>;
+  draws: DrawIndex | null;
+  /** (MapTable: how V8 sizes the table of `members`.) */
+  /** The table form's bytes: its objects, Set, draw index and strings. */
   bytes: number;
 }
 
-/** The table form's own bytes (its strings apart). */
+/** The table form's own bytes (its strings and draw index apart). */
 function tableBytes(table: SetTable): number {
-  // A plain table's empty index and array are shared ones.
-  if (table.plain !== null) return TABLE_OBJECT_BYTES + setBytes(table.tableCapacity);
-  return TABLE_OBJECT_BYTES + mapBytes(table.tableCapacity) + arrayBytes(table.slots);
+  return TABLE_OBJECT_BYTES + setBytes(table.tableCapacity);
 }
 
-/**
- * The plain shape's empty index and array, shared by every plain table (never written to: a
- * table becoming indexed gets its own).
- */
-const EMPTY_INDEX = new Map<string, number>();
-const EMPTY_MEMBERS: string[] = [];
-
-/** A plain table of `members`, with its bytes (`strings`: its members' strings). */
-function plainTable(members: Set<string>, strings: number): SetTable {
-  const table: SetTable = {
-    plain: members, index: EMPTY_INDEX, members: EMPTY_MEMBERS, slots: 0, tableCapacity: mapCapacityFor(members.size), tableRemoved: 0, bytes: 0,
-  };
+/** A table of `members`, with its bytes (`strings`: its members' strings). */
+function newTable(members: Set<string>, strings: number): SetTable {
+  const table: SetTable = { members, draws: null, tableCapacity: mapCapacityFor(members.size), tableRemoved: 0, bytes: 0 };
   table.bytes = tableBytes(table) + strings;
   return table;
 }
@@ -190,8 +165,9 @@ export class SetValue implements CollectionValue {
   recountBytes(): number {
     const data = this.data;
     if (typeof data === 'string') return SET_OBJECT_BYTES + stringBytes(data.length);
-    let bytes = SET_OBJECT_BYTES + tableBytes(data);
-    for (const member of data.plain ?? data.members) bytes += stringBytes(member.length);
+    // The draw index keeps its own tally (its stale strings cannot be told from the table).
+    let bytes = SET_OBJECT_BYTES + tableBytes(data) + (data.draws?.bytes ?? 0);
+    for (const member of data.members) bytes += stringBytes(member.length);
     return bytes;
   }
 
@@ -202,21 +178,21 @@ export class SetValue implements CollectionValue {
   }
 
   /**
-   * A set in the table form holding `members` (the caller gives the array up); null when a
-   * member repeats. For a large set built in one go (loading one from a file).
+   * A set in the table form holding `members`; null when a member repeats. For a large set
+   * built in one go (loading one from a file).
    */
-  static fromDistinctMembers(members: string[]): SetValue | null {
-    const plain = new Set<string>();
+  static fromDistinctMembers(members: readonly string[]): SetValue | null {
+    const table = new Set<string>();
     let strings = 0;
     for (let i = 0; i < members.length; i++) {
       const member = members[i] as string;
-      plain.add(member);
+      table.add(member);
       // A repeated member leaves the size as it was.
-      if (plain.size === i) return null;
+      if (table.size === i) return null;
       strings += stringBytes(member.length);
     }
     const set = new SetValue();
-    set.data = plainTable(plain, strings);
+    set.data = newTable(table, strings);
     return set;
   }
 
@@ -241,8 +217,7 @@ export class SetValue implements CollectionValue {
 
   get size(): number {
     const data = this.data;
-    if (typeof data === 'string') return (data.length - 1) / data.charCodeAt(0);
-    return data.plain !== null ? data.plain.size : data.members.length;
+    return typeof data === 'string' ? (data.length - 1) / data.charCodeAt(0) : data.members.size;
   }
 
   isCompact(): boolean {
@@ -251,7 +226,7 @@ export class SetValue implements CollectionValue {
 
   has(member: string): boolean {
     const data = this.data;
-    if (typeof data !== 'string') return data.plain !== null ? data.plain.has(member) : data.index.has(member);
+    if (typeof data !== 'string') return data.members.has(member);
     if (!isIntEncodable(member)) return false;
     parseMember(member);
     return searchParsed(data) >= 0;
@@ -263,18 +238,22 @@ export class SetValue implements CollectionValue {
    */
   members(): Iterable<string> {
     const data = this.data;
-    if (typeof data !== 'string') return data.plain ?? data.members;
-    return this.byPosition();
+    return typeof data === 'string' ? this.byPosition() : data.members;
   }
 
   /**
    * The members by position, for draws that pick positions (SRANDMEMBER with a count): the
-   * table's own array (which makes the table indexed; not to be changed), or an intset's
-   * members decoded.
+   * table's draw index (made if need be; not to be changed), or an intset's members decoded.
    */
   byPosition(): readonly string[] {
     const data = this.data;
-    if (typeof data !== 'string') return this.indexed(data).members;
+    if (typeof data !== 'string') {
+      const draws = this.drawsOf(data);
+      const before = draws.bytes;
+      const keys = draws.compacted();
+      tableResized(data, this.account, draws.bytes - before);
+      return keys;
+    }
     const n = this.size;
     const members = new Array<string>(n);
     for (let i = 0; i < n; i++) members[i] = this.memberAt(i);
@@ -284,22 +263,30 @@ export class SetValue implements CollectionValue {
   /** A member drawn at random (the set is not empty). */
   randomMember(): string {
     const data = this.data;
-    const i = Math.floor(Math.random() * this.size);
-    if (typeof data === 'string') return this.memberAt(i);
-    return this.indexed(data).members[i] as string;
+    if (typeof data === 'string') return this.memberAt(Math.floor(Math.random() * this.size));
+    const draws = this.drawsOf(data);
+    const before = draws.bytes;
+    const member = draws.keys[draws.draw()] as string;
+    tableResized(data, this.account, draws.bytes - before);
+    return member;
   }
 
   /** Removes and returns a member drawn at random (the set is not empty). */
   popRandom(): string {
-    const i = Math.floor(Math.random() * this.size);
     const data = this.data;
     if (typeof data === 'string') {
+      const i = Math.floor(Math.random() * this.size);
       const member = this.memberAt(i);
       this.removePacked(data, i);
       return member;
     }
-    const member = this.indexed(data).members[i] as string;
-    this.delete(member);
+    const draws = this.drawsOf(data);
+    const before = draws.bytes;
+    const i = draws.draw();
+    const member = draws.keys[i] as string;
+    draws.takeAt(i);
+    data.members.delete(member);
+    tableResized(data, this.account, draws.bytes - before + setEntryRemoved(data, data.members.size) - stringBytes(member.length));
     return member;
   }
 
@@ -333,23 +320,16 @@ export class SetValue implements CollectionValue {
       data = this.convert();
     }
     const table = data;
-    const plain = table.plain;
-    if (plain !== null) {
-      const size = plain.size;
-      plain.add(member);
-      if (plain.size === size) return false;
-      tableResized(table, this.account, setEntryAdded(table, size + 1) + stringBytes(member.length));
-      return true;
-    }
-    if (table.index.has(member)) return false;
-    table.index.set(member, table.members.length);
-    table.members.push(member);
-    let delta = mapEntryAdded(table, table.index.size) + stringBytes(member.length);
-    const length = table.members.length;
-    if (length > table.slots) {
-      const slots = grownCapacity(length);
-      delta += arrayBytes(slots) - arrayBytes(table.slots);
-      table.slots = slots;
+    const members = table.members;
+    const size = members.size;
+    members.add(member);
+    if (members.size === size) return false;
+    let delta = setEntryAdded(table, size + 1) + stringBytes(member.length);
+    const draws = table.draws;
+    if (draws !== null) {
+      const before = draws.bytes;
+      draws.added(member);
+      delta += draws.bytes - before;
     }
     tableResized(table, this.account, delta);
     return true;
@@ -367,22 +347,19 @@ export class SetValue implements CollectionValue {
       return true;
     }
     const table = data;
-    const plain = table.plain;
-    if (plain !== null) {
-      if (!plain.delete(member)) return false;
-      tableResized(table, this.account, setEntryRemoved(table, plain.size) - stringBytes(member.length));
-      return true;
+    if (!table.members.delete(member)) return false;
+    let delta = setEntryRemoved(table, table.members.size) - stringBytes(member.length);
+    const draws = table.draws;
+    if (draws !== null) {
+      const before = draws.bytes;
+      draws.removed(member);
+      delta += draws.bytes - before;
+      if (draws.tooStale(table.members.size)) {
+        table.draws = null;
+        delta -= draws.bytes;
+      }
     }
-    const i = table.index.get(member);
-    if (i === undefined) return false;
-    table.index.delete(member);
-    // The array keeps its capacity as it shrinks by pop (measured: V8 does not trim it).
-    tableResized(table, this.account, mapEntryRemoved(table, table.index.size) - stringBytes((table.members[i] as string).length));
-    const last = table.members.pop() as string;
-    if (i !== table.members.length) {
-      table.members[i] = last;
-      table.index.set(last, i);
-    }
+    tableResized(table, this.account, delta);
     return true;
   }
 
@@ -403,14 +380,9 @@ export class SetValue implements CollectionValue {
     return typeof data === 'string' ? data : null;
   }
 
-  /**
-   * A live iterator over the members of the table form (SSCAN). Only for the table form. A
-   * plain table indexed meanwhile leaves the iterator on its old Set, which still holds every
-   * member that was there throughout (what SSCAN promises).
-   */
+  /** A live iterator over the members of the table form (SSCAN). Only for the table form. */
   scanMembers(): Iterator<string> {
-    const table = this.data as SetTable;
-    return table.plain !== null ? table.plain.keys() : table.index.keys();
+    return (this.data as SetTable).members.keys();
   }
 
   /**
@@ -425,60 +397,41 @@ export class SetValue implements CollectionValue {
     for (let i = 0; i < members.length; i++) this.add(members[i] as string, maxIntset);
   }
 
-  /** Turns the intset into the table form (plain), for good; returns the table. */
+  /** Turns the intset into the table form, for good; returns the table. */
   private convert(): SetTable {
     const packed = this.data as string;
     const n = this.size;
-    const plain = new Set<string>();
+    const members = new Set<string>();
     let strings = 0;
     for (let i = 0; i < n; i++) {
       // Copied: the text of a number may be V8's cached one, shared with whoever made it too.
       const member = copied(this.memberAt(i));
-      plain.add(member);
+      members.add(member);
       strings += stringBytes(member.length);
     }
-    const table = plainTable(plain, strings);
+    const table = newTable(members, strings);
     this.data = table;
     if (this.account !== null) this.account.bytes += table.bytes - stringBytes(packed.length);
     return table;
   }
 
-  /** Makes a plain table indexed (for good); returns it. */
-  private indexed(table: SetTable): SetTable {
-    const plain = table.plain;
-    if (plain === null) return table;
-    const before = tableBytes(table);
-    const index = new Map<string, number>();
-    const members: string[] = [];
-    for (const member of plain) {
-      index.set(member, members.length);
-      members.push(member);
+  /** The table's draw index, made on the first draw. */
+  private drawsOf(table: SetTable): DrawIndex {
+    let draws = table.draws;
+    if (draws === null) {
+      draws = table.draws = new DrawIndex(table.members);
+      tableResized(table, this.account, draws.bytes);
     }
-    table.plain = null;
-    table.index = index;
-    table.members = members;
-    table.slots = pushedCapacity(members.length);
-    table.tableCapacity = mapCapacityFor(index.size);
-    table.tableRemoved = 0;
-    tableResized(table, this.account, tableBytes(table) - before);
-    return table;
+    return draws;
   }
 
   clone(): SetValue {
     const copy = new SetValue();
     const data = this.data;
-    if (typeof data === 'string') {
-      // A copy of its own: shared, one string would be counted for both keys.
-      copy.data = detached(data);
-    } else if (data.plain !== null) {
-      copy.data = plainTable(new Set(data.plain), data.bytes - tableBytes(data));
-    } else {
-      const table: SetTable = {
-        plain: null, index: new Map(data.index), members: data.members.slice(), slots: data.members.length, tableCapacity: mapCapacityFor(data.index.size), tableRemoved: 0, bytes: 0,
-      };
-      table.bytes = data.bytes - tableBytes(data) + tableBytes(table);
-      copy.data = table;
-    }
+    // A copy of its own: shared, one string would be counted for both keys. A table's copy has
+    // no draw index until it is drawn from.
+    if (typeof data === 'string') copy.data = detached(data);
+    else copy.data = newTable(new Set(data.members), data.bytes - tableBytes(data) - (data.draws?.bytes ?? 0));
     return copy;
   }
 }

@@ -79,7 +79,7 @@ describe('HashValue', () => {
     );
   });
 
-  it('draws by position from each shape, plain, indexed by a draw, and packed, keeping its size', () => {
+  it('draws at random and by position from a table (with its draw index) and a packed hash, keeping its size', () => {
     type DrawOp = Op | { kind: 'draw'; at: number };
     const drawOp: fc.Arbitrary<DrawOp> = fc.oneof(op, fc.record({ kind: fc.constant('draw' as const), at: fc.nat() }));
     fc.assert(
@@ -96,6 +96,7 @@ describe('HashValue', () => {
             const i = o.at % model.size;
             expect(model.get(h.fieldAt(i))).toBe(h.valueAt(i));
             expect(h.indexOf(h.fieldAt(i))).toBe(i);
+            expect(model.has(h.randomField())).toBe(true);
           }
           expect(h.size).toBe(model.size);
           expect(h.bytes).toBe(h.recountBytes());
@@ -123,7 +124,7 @@ describe('HashValue', () => {
     }
   });
 
-  it('keeps an HSCAN going over a plain table indexed meanwhile', () => {
+  it('keeps an HSCAN going over a table drawn from meanwhile', () => {
     const h = new HashValue();
     for (let i = 0; i < 1000; i++) h.set(`f${i}`, `v${i}`, 128, 64);
     const it = h.scanFields();

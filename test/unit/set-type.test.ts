@@ -82,7 +82,7 @@ describe('SetValue', () => {
     );
   });
 
-  it('draws and pops at random from each shape, plain, indexed by a draw, and intset, keeping its size', () => {
+  it('draws and pops at random from a table (with its draw index) and an intset, keeping its size', () => {
     type DrawOp = { kind: 'add' | 'delete' | 'draw' | 'pop' | 'position'; member: string };
     const drawOp: fc.Arbitrary<DrawOp> = fc.record({ kind: fc.constantFrom('add', 'add', 'delete', 'draw', 'pop', 'position'), member });
     fc.assert(
@@ -127,7 +127,7 @@ describe('SetValue', () => {
     for (const n of counts.values()) expect(Math.abs(n - 1000)).toBeLessThan(200);
   });
 
-  it('keeps a member\'s SSCAN going over a plain table indexed meanwhile', () => {
+  it('keeps an SSCAN going over a table drawn from meanwhile', () => {
     const s = new SetValue();
     for (let i = 0; i < 1000; i++) s.add(`m${i}`, 512);
     const it = s.scanMembers();

@@ -84,7 +84,7 @@ const shapes: Array<[string, number, (r: number) => { bytes: number }]> = [
     for (let i = 0; i < 1200; i++) h.delete(text(`f${r}`, i));
     return h;
   }],
-  ['hash: 2000 fields, drawn from, 600 removed (indexed)', 60, (r) => {
+  ['hash: 2000 fields, drawn from, 600 removed (draw index, stale fields)', 60, (r) => {
     const h = new HashValue();
     for (let i = 0; i < 2000; i++) h.set(text(`f${r}`, i), text('v', i), 128, 64);
     h.fieldAt(0);
@@ -99,11 +99,26 @@ const shapes: Array<[string, number, (r: number) => { bytes: number }]> = [
     for (let i = 0; i < 1200; i++) s.delete(text(`m${r}`, i));
     return s;
   }],
-  ['set: 2000 strings, drawn from, 600 removed (indexed)', 60, (r) => {
+  ['set: 2000 strings, drawn from, 600 removed (draw index, stale members)', 60, (r) => {
     const s = new SetValue();
     for (let i = 0; i < 2000; i++) s.add(text(`m${r}`, i), 512);
     s.randomMember();
     for (let i = 0; i < 600; i++) s.delete(text(`m${r}`, i));
+    return s;
+  }],
+  ['set: 3000 strings, 2500 popped', 60, (r) => {
+    const s = new SetValue();
+    for (let i = 0; i < 3000; i++) s.add(text(`m${r}`, i), 512);
+    for (let i = 0; i < 2500; i++) s.popRandom();
+    return s;
+  }],
+  ['set: 2000 strings, 400 removed and 200 of them added again, drawn by position', 60, (r) => {
+    const s = new SetValue();
+    for (let i = 0; i < 2000; i++) s.add(text(`m${r}`, i), 512);
+    s.randomMember();
+    for (let i = 0; i < 400; i++) s.delete(text(`m${r}`, i));
+    for (let i = 0; i < 200; i++) s.add(text(`m${r}`, i), 512);
+    s.byPosition();
     return s;
   }],
   ['set: 5 strings', 10_000, (r) => { const s = new SetValue(); for (let i = 0; i < 5; i++) s.add(text(`m${r}`, i), 512); return s; }],

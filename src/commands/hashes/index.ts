@@ -211,7 +211,7 @@ function hrandfield(ctx: CommandContext, argv: string[]): void {
   if (argv.length === 2) {
     const hash = readHash(ctx, argv[1] as string);
     if (hash === undefined) return ctx.reply.nullBulk();
-    return ctx.reply.bulk(hash.fieldAt(Math.floor(Math.random() * hash.size)));
+    return ctx.reply.bulk(hash.randomField());
   }
   const count = parseRandomCount(argv[2] as string);
   let withValues = false;
@@ -232,10 +232,10 @@ function hrandfield(ctx: CommandContext, argv: string[]): void {
     const n = Math.abs(count.value);
     reply.arrayHeader(withValues && !pairs ? n * 2 : n);
     for (let k = 0; k < n; k++) {
-      const i = Math.floor(Math.random() * size);
+      const field = hash.randomField();
       if (pairs) reply.arrayHeader(2);
-      reply.bulk(hash.fieldAt(i));
-      if (withValues) reply.bulk(hash.valueAt(i));
+      reply.bulk(field);
+      if (withValues) reply.bulk(hash.get(field) as string);
     }
     return;
   }
@@ -248,13 +248,29 @@ function hrandfield(ctx: CommandContext, argv: string[]): void {
     });
     return;
   }
-  const chosen = pickDistinct(size, count.value);
-  reply.arrayHeader(withValues && !pairs ? chosen.length * 2 : chosen.length);
-  for (let k = 0; k < chosen.length; k++) {
-    const i = chosen[k] as number;
+  const n = count.value;
+  reply.arrayHeader(withValues && !pairs ? n * 2 : n);
+  if (n * 3 > size) {
+    // Many of them: positions (Redis copies the hash and removes fields at random then).
+    const chosen = pickDistinct(size, n);
+    for (let k = 0; k < n; k++) {
+      const i = chosen[k] as number;
+      if (pairs) reply.arrayHeader(2);
+      reply.bulk(hash.fieldAt(i));
+      if (withValues) reply.bulk(hash.valueAt(i));
+    }
+    return;
+  }
+  // A few: draws, skipping repeats (a table's draw index has no positions while fields it lost
+  // are still in it).
+  const seen = new Set<string>();
+  while (seen.size < n) {
+    const field = hash.randomField();
+    if (seen.has(field)) continue;
+    seen.add(field);
     if (pairs) reply.arrayHeader(2);
-    reply.bulk(hash.fieldAt(i));
-    if (withValues) reply.bulk(hash.valueAt(i));
+    reply.bulk(field);
+    if (withValues) reply.bulk(hash.get(field) as string);
   }
 }
 

@@ -181,10 +181,23 @@ function srandmemberWithCount(ctx: CommandContext, argv: string[]): void {
     for (const member of set.members()) reply.bulk(member);
     return;
   }
-  const chosen = pickDistinct(size, count);
-  const members = set.byPosition();
   reply.arrayHeader(count);
-  for (let k = 0; k < count; k++) reply.bulk(members[chosen[k] as number] as string);
+  if (count * 3 > size) {
+    // Many of them: positions (Redis copies the set and removes members at random then).
+    const chosen = pickDistinct(size, count);
+    const members = set.byPosition();
+    for (let k = 0; k < count; k++) reply.bulk(members[chosen[k] as number] as string);
+    return;
+  }
+  // A few: draws, skipping repeats (a set's draw index has no positions while members it lost
+  // are still in it).
+  const seen = new Set<string>();
+  while (seen.size < count) {
+    const member = set.randomMember();
+    if (seen.has(member)) continue;
+    seen.add(member);
+    reply.bulk(member);
+  }
 }
 
 function smove(ctx: CommandContext, argv: string[]): void {
