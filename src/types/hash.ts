@@ -382,7 +382,7 @@ export class HashValue implements CollectionValue {
       const before = draws.bytes;
       draws.removed(field);
       delta += draws.bytes - before;
-      if (draws.tooStale(pairs.size)) {
+      if (draws.tooBig(pairs.size)) {
         table.draws = null;
         delta -= draws.bytes;
       }

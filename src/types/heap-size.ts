@@ -44,13 +44,15 @@ export function grownCapacity(newLength: number): number {
 }
 
 /**
- * The capacity V8 leaves an array of `capacity` slots whose length is set to a smaller `length`:
- * more than half of it unused (and 16 slots), it is cut to the length (JSArray::SetLength;
- * pop, measured, leaves it as it is).
+ * The capacity V8 leaves an array of `capacity` slots whose length is set from `oldLength` to a
+ * smaller `length`: more than half of it unused (and 16 slots), it is cut to the length, or by
+ * half the unused slots when one element went (FastElementsAccessor::SetLengthImpl; pop,
+ * measured, leaves it as it is).
  */
-export function truncatedCapacity(capacity: number, length: number): number {
+export function truncatedCapacity(capacity: number, oldLength: number, length: number): number {
   if (length === 0) return 0;
-  return 2 * length + 16 <= capacity ? length : capacity;
+  if (2 * length + 16 > capacity) return capacity;
+  return length + 1 === oldLength ? capacity - ((capacity - length) >> 1) : length;
 }
 
 /**

@@ -354,7 +354,7 @@ export class SetValue implements CollectionValue {
       const before = draws.bytes;
       draws.removed(member);
       delta += draws.bytes - before;
-      if (draws.tooStale(table.members.size)) {
+      if (draws.tooBig(table.members.size)) {
         table.draws = null;
         delta -= draws.bytes;
       }

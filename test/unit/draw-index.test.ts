@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { DrawIndex } from '../../src/types/draw-index.js';
+import { HashValue } from '../../src/types/hash.js';
+import { SetValue } from '../../src/types/set.js';
 
 /** A table (a Set) and its draw index, changed together as SetValue changes them. */
 class Table {
@@ -18,7 +20,7 @@ class Table {
     const index = this.index;
     if (index === null) return;
     index.removed(key);
-    if (index.tooStale(this.keys.size)) this.index = null;
+    if (index.tooBig(this.keys.size)) this.index = null;
   }
 
   drawn(): DrawIndex {
@@ -100,6 +102,31 @@ describe('DrawIndex', () => {
     for (let i = 0; i < 600; i++) t.remove(`k${i}`);
     expect(t.index).toBeNull();
     expect(t.drawn().length).toBe(400);
+  });
+
+  it('counts a key removed and added back again and again once, in a set and in a hash', () => {
+    const set = new SetValue();
+    const hash = new HashValue();
+    for (let i = 0; i < 1000; i++) {
+      set.add(`member-number-${i}`, 512);
+      hash.set(`field-number-${i}`, 'v', 128, 64);
+    }
+    set.randomMember();
+    hash.randomField();
+    const cycle = (): void => {
+      set.delete(`member-number-${5}`);
+      set.add(`member-number-${5}`, 512);
+      hash.delete(`field-number-${5}`);
+      hash.set(`field-number-${5}`, 'v', 128, 64);
+    };
+    // The first cycles fill the tables with removed entries until V8 doubles them (and then
+    // rebuilds them in place as removed entries reach half of them).
+    for (let k = 0; k < 100; k++) cycle();
+    const setBytes = set.bytes;
+    const hashBytes = hash.bytes;
+    for (let k = 0; k < 10_000; k++) cycle();
+    expect(set.bytes).toBe(setBytes);
+    expect(hash.bytes).toBe(hashBytes);
   });
 
   it('follows its bytes as it grows, goes stale and shrinks', () => {

@@ -121,6 +121,17 @@ const shapes: Array<[string, number, (r: number) => { bytes: number }]> = [
     s.byPosition();
     return s;
   }],
+  ['set: 2000 strings, drawn from, 300 removed and added back 5 times, 1000 popped', 60, (r) => {
+    const s = new SetValue();
+    for (let i = 0; i < 2000; i++) s.add(text(`m${r}`, i), 512);
+    s.randomMember();
+    for (let k = 0; k < 5; k++) {
+      for (let i = 0; i < 300; i++) s.delete(text(`m${r}`, i));
+      for (let i = 0; i < 300; i++) s.add(text(`m${r}`, i), 512);
+    }
+    for (let i = 0; i < 1000; i++) s.popRandom();
+    return s;
+  }],
   ['set: 5 strings', 10_000, (r) => { const s = new SetValue(); for (let i = 0; i < 5; i++) s.add(text(`m${r}`, i), 512); return s; }],
   ['zset: 5 members (packed)', 50_000, (r) => { const z = new ZSet(); for (let i = 0; i < 5; i++) z.set(text(`m${r}`, i), i + 0.5, LIMITS); return z; }],
   ['zset: 3000 members (packed, then converted), 2000 removed by rank', 40, (r) => {

@@ -280,8 +280,9 @@ export function readListpack(buf: Buffer, start: number, end: number, out: strin
   return count;
 }
 
-/** Where packListpack writes: grown to the largest listpack met. */
+/** Where packListpack writes: grown to the largest listpack met, up to PACK_SCRATCH_MAX. */
 let packScratch = Buffer.allocUnsafe(4096);
+const PACK_SCRATCH_MAX = 1 << 20;
 
 /** Room for the count's varint (at most 5 chars) before the entries. */
 const COUNT_ROOM = 5;
@@ -332,8 +333,12 @@ export function packListpack(buf: Buffer, start: number, end: number, entriesPer
   const declared = checkedHeader(buf, start, end);
   // An entry's text takes at most three times its listpack bytes (a 64-bit integer: 10 bytes, 21 chars).
   const room = COUNT_ROOM + 3 * (end - start);
-  if (packScratch.length < room) packScratch = Buffer.allocUnsafe(Math.max(room, packScratch.length * 2));
-  const out = packScratch;
+  let out = packScratch;
+  if (out.length < room) {
+    // Kept for the next one up to a size; a larger listpack (a few huge values) has its own.
+    out = Buffer.allocUnsafe(Math.max(room, out.length * 2));
+    if (out.length <= PACK_SCRATCH_MAX) packScratch = out;
+  }
   let q = COUNT_ROOM;
   const last = end - 1; // the terminator
   let p = start + HEADER_SIZE;
