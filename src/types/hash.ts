@@ -229,6 +229,12 @@ export class HashValue implements CollectionValue {
     return typeof this.data === 'string';
   }
 
+  /** The packed string (see packed.ts: the count, then field and value entries), or null for the table form. */
+  packedForm(): string | null {
+    const data = this.data;
+    return typeof data === 'string' ? data : null;
+  }
+
   /** Slot of `field` in position order (which indexes a table), or -1. */
   indexOf(field: string): number {
     const data = this.data;

@@ -4,7 +4,7 @@ import { Crc64, crc64 } from '../../src/persistence/rdb/crc64.js';
 import { lzfCompress, lzfCompressJs, lzfDecompress } from '../../src/persistence/rdb/lzf.js';
 import { MAX_INPUT_BYTES } from '../../src/persistence/rdb/lzf-wasm.js';
 import { ListpackBuilder, listpackEntrySize, packListpack, readListpack } from '../../src/persistence/rdb/listpack.js';
-import { packItems } from '../../src/types/packed.js';
+import { packItems, varintWidth } from '../../src/types/packed.js';
 import { stringAsInt } from '../../src/types/stream/listpack.js';
 import { readIntset, writeIntset } from '../../src/persistence/rdb/intset.js';
 import { readZiplist } from '../../src/persistence/rdb/ziplist.js';
@@ -346,6 +346,38 @@ describe('listpack', () => {
         if (items.length % 2 === 0) expect(packListpack(lp, 0, lp.length, 2)).toBe(packItems(items.length / 2, items));
         else expect(packListpack(lp, 0, lp.length, 2)).toBeNull();
       }),
+    );
+  });
+
+  it('appends a packed string\'s entries byte for byte as appendString appends their texts', () => {
+    const entry = fc.oneof(
+      fc.string({ unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)), maxLength: 70 }),
+      fc.bigInt({ min: -(2n ** 64n), max: 2n ** 64n }).map(String),
+      fc.integer({ min: -70000, max: 70000 }).map(String),
+      fc.constantFrom('0', '-0', '007', '-', '', ' 1', '1 ', '9007199254740993', '-9223372036854775808', '9223372036854775808', '999999999999999', '1000000000000000', 'x'.repeat(200)),
+    );
+    fc.assert(
+      fc.property(fc.array(entry, { maxLength: 30 }), (items) => {
+        const bySink = (append: (lp: ListpackBuilder) => void): string => {
+          const sink = new ByteSink(16);
+          const lp = new ListpackBuilder(sink);
+          lp.begin();
+          append(lp);
+          lp.end();
+          return sink.take().toString('hex');
+        };
+        const packed = packItems(items.length, items);
+        const expected = bySink((lp) => {
+          for (const item of items) lp.appendString(item);
+        });
+        const got = bySink((lp) => {
+          let pos = varintWidth(items.length);
+          for (let i = 0; i < items.length; i++) pos = lp.appendPackedEntry(packed, pos);
+          expect(pos).toBe(packed.length);
+        });
+        expect(got).toBe(expected);
+      }),
+      { numRuns: 300 },
     );
   });
 

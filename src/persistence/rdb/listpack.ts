@@ -2,7 +2,7 @@ import { RdbError } from './constants.js';
 import { SHORT_LATIN1_MAX, shortLatin1 } from '../../protocol/short-string.js';
 import type { ByteSink } from './sink.js';
 import { backlenSize, intElementSize, stringAsInt, writeBacklen } from '../../types/stream/listpack.js';
-import { varintWidth, writeVarint } from '../../types/packed.js';
+import { varintAt, varintWidth, writeVarint } from '../../types/packed.js';
 
 /*
  * Listpack (listpack.c), the blob Redis 7.0 stores small hashes and sorted sets and each
@@ -118,6 +118,53 @@ export class ListpackBuilder {
     this.count++;
   }
 
+  /**
+   * Appends the entry at `pos` of packed string `s` (src/types/packed.ts) as appendString would
+   * append its text, without making that text a string of its own (saving a million small
+   * hashes made ten strings each); returns the position after the entry.
+   */
+  appendPackedEntry(s: string, pos: number): number {
+    let n = s.charCodeAt(pos);
+    let start = pos + 1;
+    if (n >= 0x80) {
+      n = varintAt(s, pos);
+      start = pos + varintWidth(n);
+    }
+    const end = start + n;
+    if (n >= 64) {
+      this.appendString(s.slice(start, end));
+      return end;
+    }
+    const c = s.charCodeAt(start);
+    if (c === 45 || (c >= 48 && c <= 57)) {
+      // 16 chars or more may be an integer beyond 2^53: appendString tells.
+      if (n > 15) {
+        this.appendString(s.slice(start, end));
+        return end;
+      }
+      const value = shortIntAt(s, start, n);
+      if (value !== null) {
+        this.appendInteger(value);
+        return end;
+      }
+    }
+    this.appendShortText(s, start, n);
+    return end;
+  }
+
+  /** Appends chars [start, start + n) of `s` as a string entry, n < 64 (appendString's common case). */
+  private appendShortText(s: string, start: number, n: number): void {
+    const sink = this.sink;
+    sink.ensure(n + 2);
+    const buf = sink.buf;
+    let p = sink.pos;
+    buf[p++] = 0x80 | n;
+    for (let i = 0; i < n; i++) buf[p++] = s.charCodeAt(start + i);
+    buf[p++] = n + 1;
+    sink.pos = p;
+    this.count++;
+  }
+
   /** Appends an integer (exact, so within ±2^53). */
   appendInteger(v: number): void {
     const sink = this.sink;
@@ -179,6 +226,28 @@ export class ListpackBuilder {
     buf.writeUInt32LE(this.sink.pos - this.start, this.start);
     buf.writeUInt16LE(Math.min(this.count, COUNT_UNKNOWN), this.start + 4);
   }
+}
+
+/**
+ * The integer that chars [start, start + n) of `s` are the canonical decimal text of (as
+ * stringAsInt reads one; n <= 15, so always within ±2^53), or null when they are not one.
+ */
+function shortIntAt(s: string, start: number, n: number): number | null {
+  let i = start;
+  const end = start + n;
+  const negative = s.charCodeAt(i) === 45;
+  if (negative) {
+    if (n === 1) return null;
+    i++;
+  }
+  if (s.charCodeAt(i) === 48) return n === 1 ? 0 : null;
+  let value = 0;
+  for (; i < end; i++) {
+    const digit = s.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9) return null;
+    value = value * 10 + digit;
+  }
+  return negative ? -value : value;
 }
 
 function corrupt(): never {

@@ -35,6 +35,7 @@ import { stringAsInt } from '../../types/stream/listpack.js';
 import { LzfCompression, lzfCompress } from './lzf.js';
 import { lzfCompressInModule, lzfModuleMemory, lzfOutputAt, MAX_INPUT_BYTES } from './lzf-wasm.js';
 import { ByteSink } from './sink.js';
+import { firstEntry } from '../../types/packed.js';
 import { streamPieces } from './stream.js';
 
 export interface ValueEncoderOptions {
@@ -510,9 +511,11 @@ export class ValueEncoder {
       packs.clear();
       lp.begin();
       let mark = packs.pos;
+      // The packed string's entries, copied as they are: no string made for any of them.
+      const packed = hash.packedForm() as string;
+      let pos = firstEntry(packed);
       for (let i = 0; i < n; i++) {
-        lp.appendString(hash.fieldAt(i));
-        lp.appendString(hash.valueAt(i));
+        pos = lp.appendPackedEntry(packed, lp.appendPackedEntry(packed, pos));
         if (--left === 0 || packs.pos - mark >= this.pieceBytes) {
           yield;
           left = step;
