@@ -83,8 +83,8 @@ function scoreOf(text: string): number {
 }
 
 /** A packed hash from a listpack whose header counts entries within the packed limit, in one pass (packListpack). */
-function hashFromListpack(blob: Buffer): HashValue {
-  const packed = packListpack(blob, 0, blob.length, 2);
+function hashFromListpack(buf: Buffer, start: number, end: number): HashValue {
+  const packed = packListpack(buf, start, end, 2);
   if (packed === null) throw new RdbError('Hash listpack integrity check failed.');
   const hash = HashValue.fromPacked(packed);
   if (hash === null) throw new RdbError('Duplicate hash fields detected');
@@ -341,11 +341,15 @@ export function decodeValue(src: ByteSource, type: number, limits: EncodingLimit
 
     case RDB_TYPE_HASH_ZIPLIST:
     case RDB_TYPE_HASH_LISTPACK: {
-      const blob = src.blob();
+      // Read in place (no Buffer object for it): most hashes of a file are small listpacks.
+      const length = src.blobBytes();
+      const buf = src.blobBuf;
+      const start = src.blobStart;
       if (type === RDB_TYPE_HASH_LISTPACK) {
-        const declared = listpackDeclaredCount(blob, 0, blob.length);
-        if (declared !== -1 && declared > 0 && declared / 2 <= limits.hashMaxListpackEntries) return hashFromListpack(blob);
+        const declared = listpackDeclaredCount(buf, start, start + length);
+        if (declared !== -1 && declared > 0 && declared / 2 <= limits.hashMaxListpackEntries) return hashFromListpack(buf, start, start + length);
       }
+      const blob = buf.subarray(start, start + length);
       const pairs: string[] = [];
       if (type === RDB_TYPE_HASH_LISTPACK) readListpack(blob, 0, blob.length, pairs);
       else readZiplist(blob, 0, blob.length, pairs);
