@@ -291,57 +291,8 @@ export function readListpack(buf: Buffer, start: number, end: number, out: strin
       count++;
       continue;
     }
-    let entrySize: number;
-    if (b < 0x80) {
-      out[at + count] = String(b);
-      entrySize = 1;
-    } else if (b < 0xe0) {
-      if (p + 2 > last) corrupt();
-      let v = ((b & 0x1f) << 8) | buf[p + 1];
-      if (v >= 4096) v -= 8192;
-      out[at + count] = String(v);
-      entrySize = 2;
-    } else if (b < 0xf0) {
-      if (p + 2 > last) corrupt();
-      const n = ((b & 0x0f) << 8) | buf[p + 1];
-      entrySize = 2 + n;
-      if (p + entrySize > last) corrupt();
-      out[at + count] = buf.latin1Slice(p + 2, p + entrySize);
-    } else {
-      switch (b) {
-        case 0xf0: {
-          if (p + 5 > last) corrupt();
-          const n = buf.readUInt32LE(p + 1);
-          entrySize = 5 + n;
-          if (entrySize > last - p) corrupt();
-          out[at + count] = buf.latin1Slice(p + 5, p + entrySize);
-          break;
-        }
-        case 0xf1:
-          if (p + 3 > last) corrupt();
-          out[at + count] = String(buf.readInt16LE(p + 1));
-          entrySize = 3;
-          break;
-        case 0xf2:
-          if (p + 4 > last) corrupt();
-          out[at + count] = String(buf.readIntLE(p + 1, 3));
-          entrySize = 4;
-          break;
-        case 0xf3:
-          if (p + 5 > last) corrupt();
-          out[at + count] = String(buf.readInt32LE(p + 1));
-          entrySize = 5;
-          break;
-        case 0xf4:
-          if (p + 9 > last) corrupt();
-          out[at + count] = int64Text(buf, p + 1);
-          entrySize = 9;
-          break;
-        default:
-          corrupt();
-      }
-    }
-    p += entrySize + checkedBacklen(buf, p, entrySize, last);
+    p = readEntry(buf, p, last);
+    out[at + count] = entryText(buf);
     count++;
   }
   if (p !== last) corrupt();
@@ -423,60 +374,16 @@ export function packListpack(buf: Buffer, start: number, end: number, entriesPer
       count++;
       continue;
     }
-    let entrySize: number;
-    if (b < 0x80) {
-      q = writeIntegerEntry(out, q, b);
-      entrySize = 1;
-    } else if (b < 0xe0) {
-      if (p + 2 > last) corrupt();
-      let v = ((b & 0x1f) << 8) | (buf[p + 1] as number);
-      if (v >= 4096) v -= 8192;
-      q = writeIntegerEntry(out, q, v);
-      entrySize = 2;
-    } else if (b < 0xf0) {
-      if (p + 2 > last) corrupt();
-      const n = ((b & 0x0f) << 8) | (buf[p + 1] as number);
-      entrySize = 2 + n;
-      if (p + entrySize > last) corrupt();
-      q = writeBytesEntry(out, q, buf, p + 2, n);
+    p = readEntry(buf, p, last);
+    if (entryKind === EntryKind.Text) {
+      q = writeBytesEntry(out, q, buf, entryStart, entryLength);
+    } else if (entryKind === EntryKind.Integer) {
+      q = writeIntegerEntry(out, q, entryInteger);
     } else {
-      switch (b) {
-        case 0xf0: {
-          if (p + 5 > last) corrupt();
-          const n = buf.readUInt32LE(p + 1);
-          entrySize = 5 + n;
-          if (entrySize > last - p) corrupt();
-          q = writeBytesEntry(out, q, buf, p + 5, n);
-          break;
-        }
-        case 0xf1:
-          if (p + 3 > last) corrupt();
-          q = writeIntegerEntry(out, q, buf.readInt16LE(p + 1));
-          entrySize = 3;
-          break;
-        case 0xf2:
-          if (p + 4 > last) corrupt();
-          q = writeIntegerEntry(out, q, buf.readIntLE(p + 1, 3));
-          entrySize = 4;
-          break;
-        case 0xf3:
-          if (p + 5 > last) corrupt();
-          q = writeIntegerEntry(out, q, buf.readInt32LE(p + 1));
-          entrySize = 5;
-          break;
-        case 0xf4: {
-          if (p + 9 > last) corrupt();
-          const text = int64Text(buf, p + 1);
-          q = writeVarint(out, q, text.length);
-          q += out.latin1Write(text, q, text.length);
-          entrySize = 9;
-          break;
-        }
-        default:
-          corrupt();
-      }
+      const text = int64Text(buf, entryStart);
+      q = writeVarint(out, q, text.length);
+      q += out.latin1Write(text, q, text.length);
     }
-    p += entrySize + checkedBacklen(buf, p, entrySize, last);
     count++;
   }
   if (p !== last) corrupt();
@@ -509,52 +416,102 @@ export function checkListpack(buf: Buffer, start: number, end: number): number {
       count++;
       continue;
     }
-    let entrySize: number;
-    if (b < 0x80) {
-      entrySize = 1;
-    } else if (b < 0xe0) {
-      if (p + 2 > last) corrupt();
-      entrySize = 2;
-    } else if (b < 0xf0) {
-      if (p + 2 > last) corrupt();
-      const n = ((b & 0x0f) << 8) | buf[p + 1];
-      entrySize = 2 + n;
-      if (p + entrySize > last) corrupt();
-    } else {
-      switch (b) {
-        case 0xf0: {
-          if (p + 5 > last) corrupt();
-          const n = buf.readUInt32LE(p + 1);
-          entrySize = 5 + n;
-          if (entrySize > last - p) corrupt();
-          break;
-        }
-        case 0xf1:
-          if (p + 3 > last) corrupt();
-          entrySize = 3;
-          break;
-        case 0xf2:
-          if (p + 4 > last) corrupt();
-          entrySize = 4;
-          break;
-        case 0xf3:
-          if (p + 5 > last) corrupt();
-          entrySize = 5;
-          break;
-        case 0xf4:
-          if (p + 9 > last) corrupt();
-          entrySize = 9;
-          break;
-        default:
-          corrupt();
-      }
-    }
-    p += entrySize + checkedBacklen(buf, p, entrySize, last);
+    p = readEntry(buf, p, last);
     count++;
   }
   if (p !== last) corrupt();
   if (declared !== COUNT_UNKNOWN && declared !== count) corrupt();
   return count;
+}
+
+/** What readEntry found: text (its bytes), an integer, or a 64-bit integer (its 8 bytes). */
+const enum EntryKind { Text, Integer, Int64 }
+
+/** The last entry readEntry read (one at a time): its kind, where its bytes are and how many, or its value. */
+let entryKind = EntryKind.Text;
+let entryStart = 0;
+let entryLength = 0;
+let entryInteger = 0;
+
+/**
+ * Reads the entry at `p` of `buf` (a listpack whose terminator is at `last`), every length
+ * checked against the blob and its backlen against its size, into entryKind and the fields
+ * after it; returns the position of the next entry. Throws RdbError when it is malformed. (The
+ * loops over entries handle a string under 64 bytes, the common entry, themselves.)
+ */
+function readEntry(buf: Buffer, p: number, last: number): number {
+  const b = buf[p] as number;
+  let entrySize: number;
+  entryKind = EntryKind.Integer;
+  if (b < 0x80) {
+    entryInteger = b;
+    entrySize = 1;
+  } else if (b < 0xc0) {
+    const n = b & 0x3f;
+    entryKind = EntryKind.Text;
+    entryStart = p + 1;
+    entryLength = n;
+    entrySize = 1 + n;
+    if (p + entrySize > last) corrupt();
+  } else if (b < 0xe0) {
+    if (p + 2 > last) corrupt();
+    const v = ((b & 0x1f) << 8) | (buf[p + 1] as number);
+    entryInteger = v >= 4096 ? v - 8192 : v;
+    entrySize = 2;
+  } else if (b < 0xf0) {
+    if (p + 2 > last) corrupt();
+    const n = ((b & 0x0f) << 8) | (buf[p + 1] as number);
+    entryKind = EntryKind.Text;
+    entryStart = p + 2;
+    entryLength = n;
+    entrySize = 2 + n;
+    if (p + entrySize > last) corrupt();
+  } else {
+    switch (b) {
+      case 0xf0: {
+        if (p + 5 > last) corrupt();
+        const n = buf.readUInt32LE(p + 1);
+        entryKind = EntryKind.Text;
+        entryStart = p + 5;
+        entryLength = n;
+        entrySize = 5 + n;
+        if (entrySize > last - p) corrupt();
+        break;
+      }
+      case 0xf1:
+        if (p + 3 > last) corrupt();
+        entryInteger = buf.readInt16LE(p + 1);
+        entrySize = 3;
+        break;
+      case 0xf2:
+        if (p + 4 > last) corrupt();
+        entryInteger = buf.readIntLE(p + 1, 3);
+        entrySize = 4;
+        break;
+      case 0xf3:
+        if (p + 5 > last) corrupt();
+        entryInteger = buf.readInt32LE(p + 1);
+        entrySize = 5;
+        break;
+      case 0xf4:
+        if (p + 9 > last) corrupt();
+        entryKind = EntryKind.Int64;
+        entryStart = p + 1;
+        entrySize = 9;
+        break;
+      default:
+        corrupt();
+    }
+  }
+  return p + entrySize + checkedBacklen(buf, p, entrySize, last);
+}
+
+/** The entry readEntry last read, as a latin1 string (an integer as its decimal text). */
+function entryText(buf: Buffer): string {
+  if (entryKind === EntryKind.Integer) return String(entryInteger);
+  if (entryKind === EntryKind.Int64) return int64Text(buf, entryStart);
+  const n = entryLength;
+  return n <= SHORT_LATIN1_MAX ? shortLatin1(buf, entryStart, n) : buf.latin1Slice(entryStart, entryStart + n);
 }
 
 /**
