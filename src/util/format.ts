@@ -169,3 +169,23 @@ export function formatDistance(d: number): string {
   const digits = String(Math.abs(scaled)).padStart(5, '0');
   return `${scaled < 0 ? '-' : ''}${digits.slice(0, digits.length - 4)}.${digits.slice(digits.length - 4)}`;
 }
+
+/**
+ * Writes the decimal digits of `n` (a non-negative safe integer) at `p` of `buf`; returns the
+ * position after them. No string is made (a save writes millions of them).
+ */
+export function writeDecimal(buf: Uint8Array, p: number, n: number): number {
+  const start = p;
+  do {
+    const q = Math.floor(n / 10);
+    buf[p++] = 48 + n - q * 10;
+    n = q;
+  } while (n > 0);
+  // The digits came least significant first.
+  for (let i = start, j = p - 1; i < j; i++, j--) {
+    const t = buf[i] as number;
+    buf[i] = buf[j] as number;
+    buf[j] = t;
+  }
+  return p;
+}

@@ -16,7 +16,7 @@ import { Stream } from '../../types/stream/index.js';
 import { isStringValue, type Value } from '../../types/value.js';
 import { largeStringBytes, MAX_TEXT_LENGTH, type StringValue } from '../../types/mutable-string.js';
 import { ZSet } from '../../types/zset.js';
-import { formatDouble17g } from '../../util/format.js';
+import { formatDouble17g, writeDecimal } from '../../util/format.js';
 import { ByteSink } from '../rdb/sink.js';
 import { streamCommandPieces } from './stream-commands.js';
 
@@ -35,21 +35,7 @@ const LF = 10;
 /** A non-negative integer in decimal. */
 function decimal(out: ByteSink, n: number): void {
   out.ensure(20);
-  const buf = out.buf;
-  const start = out.pos;
-  let p = start;
-  do {
-    const q = Math.floor(n / 10);
-    buf[p++] = 48 + n - q * 10;
-    n = q;
-  } while (n > 0);
-  // The digits came least significant first.
-  for (let i = start, j = p - 1; i < j; i++, j--) {
-    const t = buf[i] as number;
-    buf[i] = buf[j] as number;
-    buf[j] = t;
-  }
-  out.pos = p;
+  out.pos = writeDecimal(out.buf, out.pos, n);
 }
 
 function crlf(out: ByteSink): void {

@@ -3,6 +3,7 @@ import { SHORT_LATIN1_MAX, shortLatin1 } from '../../protocol/short-string.js';
 import type { ByteSink } from './sink.js';
 import { backlenSize, intElementSize, stringAsInt, writeBacklen } from '../../types/stream/listpack.js';
 import { varintAt, varintWidth, writeVarint } from '../../types/packed.js';
+import { writeDecimal } from '../../util/format.js';
 
 /*
  * Listpack (listpack.c), the blob Redis 7.0 stores small hashes and sorted sets and each
@@ -314,18 +315,7 @@ function writeIntegerEntry(out: Buffer, p: number, v: number): number {
     out[p++] = 45; // '-'
     v = -v;
   }
-  const first = p;
-  do {
-    const q = Math.floor(v / 10);
-    out[p++] = 48 + (v - q * 10);
-    v = q;
-  } while (v > 0);
-  // The digits came lowest first.
-  for (let i = first, j = p - 1; i < j; i++, j--) {
-    const t = out[i] as number;
-    out[i] = out[j] as number;
-    out[j] = t;
-  }
+  p = writeDecimal(out, p, v);
   out[lengthAt] = p - lengthAt - 1; // at most 17 chars: a one-char varint
   return p;
 }
