@@ -93,7 +93,7 @@ const shapes: Array<[string, number, (r: number) => { bytes: number }]> = [
   }],
   ['set: 100 integers (packed intset)', 30_000, () => { const s = new SetValue(); for (let i = 0; i < 100; i++) s.add(flat(String(i * 7)), 512); return s; }],
   ['set: 600 integers (converted)', 200, () => { const s = new SetValue(); for (let i = 0; i < 600; i++) s.add(flat(String(i * 7)), 512); return s; }],
-  ['set: 2000 strings, 1200 removed (plain)', 60, (r) => {
+  ['set: 2000 strings, 1200 removed (plain)', 100, (r) => {
     const s = new SetValue();
     for (let i = 0; i < 2000; i++) s.add(text(`m${r}`, i), 512);
     for (let i = 0; i < 1200; i++) s.delete(text(`m${r}`, i));
@@ -106,7 +106,7 @@ const shapes: Array<[string, number, (r: number) => { bytes: number }]> = [
     for (let i = 0; i < 600; i++) s.delete(text(`m${r}`, i));
     return s;
   }],
-  ['set: 3000 strings, 2500 popped', 60, (r) => {
+  ['set: 3000 strings, 2500 popped', 110, (r) => {
     const s = new SetValue();
     for (let i = 0; i < 3000; i++) s.add(text(`m${r}`, i), 512);
     for (let i = 0; i < 2500; i++) s.popRandom();
@@ -132,7 +132,7 @@ const shapes: Array<[string, number, (r: number) => { bytes: number }]> = [
     for (let i = 0; i < 1000; i++) s.popRandom();
     return s;
   }],
-  ['set: 5 strings', 10_000, (r) => { const s = new SetValue(); for (let i = 0; i < 5; i++) s.add(text(`m${r}`, i), 512); return s; }],
+  ['set: 5 strings', 13_000, (r) => { const s = new SetValue(); for (let i = 0; i < 5; i++) s.add(text(`m${r}`, i), 512); return s; }],
   ['zset: 5 members (packed)', 50_000, (r) => { const z = new ZSet(); for (let i = 0; i < 5; i++) z.set(text(`m${r}`, i), i + 0.5, LIMITS); return z; }],
   ['zset: 3000 members (packed, then converted), 2000 removed by rank', 40, (r) => {
     const z = new ZSet();
