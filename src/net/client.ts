@@ -151,8 +151,8 @@ export class Client implements ClientConnection {
     this.reply.chained = true;
     // Its output chunk counts in used_memory while it holds one (server/memory.ts).
     const meter = server.meter;
-    this.reply.onChunk = (held) => {
-      meter.replyChunks += held ? 1 : -1;
+    this.reply.onChunk = (bytes) => {
+      meter.replyChunkBytes += bytes;
     };
     this.db = server.databases[0] as Database;
     this.user = server.acl.defaultUser;
@@ -619,7 +619,7 @@ export class Client implements ClientConnection {
   /** Redis's clientsCronResizeOutputBuffer, for the figures (see ReplyBufferModel). */
   resizeReplyBuffer(nowMs: number): void {
     this.replyBuffer.resize(nowMs, this.outputModel().bufferUsed);
-    // An idle connection gives its 64 KB output chunk back until its next reply.
+    // An idle connection gives its output chunk back until its next reply.
     if (nowMs - this.lastInteraction > IDLE_CHUNK_MS && !this.closed) this.reply.releaseChunk(this.socket);
   }
 

@@ -712,7 +712,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     // Its output chunk stops counting (and what it may still take after this is not counted).
     const reply = client.reply;
     if (reply.onChunk !== null) {
-      if (reply.holdsChunk) this.meter.replyChunks--;
+      this.meter.replyChunkBytes -= reply.chunkBytes;
       reply.onChunk = null;
     }
     this.clients.delete(client.id);

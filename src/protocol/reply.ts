@@ -1,8 +1,14 @@
 import { formatDouble17g, intToString } from '../util/format.js';
 
-/** The output buffer each client holds (outside V8's heap), and allocates again after a big reply. */
+/** The chunks a batch larger than a client's first chunk goes on in (outside V8's heap). */
 export const REPLY_CHUNK_BYTES = 64 * 1024;
 const CHUNK = REPLY_CHUNK_BYTES;
+/**
+ * The output buffer a client takes for its first batch (Redis's PROTO_REPLY_CHUNK_BYTES): most
+ * batches fit, and a client that has just connected holds 16 KB rather than 64 (a thousand
+ * connections opening at once counted 64 MB more in used_memory for their first seconds).
+ */
+export const FIRST_CHUNK_BYTES = 16 * 1024;
 
 function constant(text: string): Buffer {
   return Buffer.from(text, 'latin1');
@@ -59,8 +65,8 @@ export class ReplyWriter {
   /** 2 or 3, set by HELLO. */
   resp: 2 | 3 = 2;
   private buf: Buffer = NO_CHUNK;
-  /** Told when the writer takes a buffer (true) while it had none, and when releaseChunk gives it back (false). */
-  onChunk: ((held: boolean) => void) | null = null;
+  /** Told how many bytes the writer's current buffer took more (or, negative, fewer) as it changes. */
+  onChunk: ((bytes: number) => void) | null = null;
   /** Start of the bytes not yet handed to the socket. */
   private start = 0;
   private len = 0;
@@ -170,7 +176,7 @@ export class ReplyWriter {
     // Otherwise the flushed region belongs to the socket now: keep appending after it, or start
     // a fresh chunk. A buffer grown for one big reply is not kept: the socket holds it until written.
     if (this.buf.length - this.len < 1024 || this.buf.length > 4 * CHUNK) {
-      this.buf = Buffer.allocUnsafe(CHUNK);
+      this.setBuf(Buffer.allocUnsafe(CHUNK));
       this.len = 0;
     }
     this.start = this.len;
@@ -199,13 +205,24 @@ export class ReplyWriter {
     return this.buf !== NO_CHUNK;
   }
 
+  /** The size of the buffer the writer holds (0 when none). */
+  get chunkBytes(): number {
+    return this.buf.length;
+  }
+
+  /** Makes `next` the current buffer, telling onChunk how the bytes held changed. */
+  private setBuf(next: Buffer): void {
+    const delta = next.length - this.buf.length;
+    this.buf = next;
+    if (delta !== 0 && this.onChunk !== null) this.onChunk(delta);
+  }
+
   /** Takes a buffer now if the writer has none (a client about to run commands: see Client.processInput). */
   takeChunk(): void {
     if (this.buf !== NO_CHUNK) return;
-    this.buf = spareChunks.pop() ?? Buffer.allocUnsafe(CHUNK);
+    this.setBuf(Buffer.allocUnsafe(FIRST_CHUNK_BYTES));
     this.start = 0;
     this.len = 0;
-    if (this.onChunk !== null) this.onChunk(true);
   }
 
   /**
@@ -215,11 +232,10 @@ export class ReplyWriter {
   releaseChunk(sink: ReplySink): boolean {
     if (this.buf === NO_CHUNK || this.len !== this.start || this.queuedBytes !== 0 || this.openMarks !== 0 || sink.writableLength !== 0) return false;
     const chunk = this.buf;
-    this.buf = NO_CHUNK;
+    this.setBuf(NO_CHUNK);
     this.start = 0;
     this.len = 0;
     if (chunk.length === CHUNK && spareChunks.length < SPARE_CHUNKS) spareChunks.push(chunk);
-    if (this.onChunk !== null) this.onChunk(false);
     return true;
   }
 
@@ -260,8 +276,7 @@ export class ReplyWriter {
     // Doubling keeps a large reply (HGETALL of a big hash) linear instead of a copy per element.
     const next = Buffer.allocUnsafe(Math.max(CHUNK, pending + n, pending * 2));
     this.buf.copy(next, 0, this.start, this.len);
-    if (this.buf === NO_CHUNK && this.onChunk !== null) this.onChunk(true);
-    this.buf = next;
+    this.setBuf(next);
     this.start = 0;
     this.len = pending;
   }
@@ -274,8 +289,7 @@ export class ReplyWriter {
       this.queuedEnds.push(this.len);
       this.queuedBytes += this.len - this.start;
     }
-    if (this.buf === NO_CHUNK && this.onChunk !== null) this.onChunk(true);
-    this.buf = n <= CHUNK ? (spareChunks.pop() ?? Buffer.allocUnsafe(CHUNK)) : Buffer.allocUnsafe(n);
+    this.setBuf(n <= CHUNK ? (spareChunks.pop() ?? Buffer.allocUnsafe(CHUNK)) : Buffer.allocUnsafe(n));
     this.start = 0;
     this.len = 0;
   }

@@ -1,5 +1,5 @@
 import v8 from 'node:v8';
-import { REPLY_CHUNK_BYTES } from '../protocol/reply.js';
+import { FIRST_CHUNK_BYTES } from '../protocol/reply.js';
 import { stringBytes } from '../types/heap-size.js';
 import { isIntEncodable, valueBytes, type Value } from '../types/value.js';
 import type { MutableString } from '../types/mutable-string.js';
@@ -126,7 +126,7 @@ export function snapshotUsedMemory(databases: readonly Database[]): number {
 /**
  * What a connected client takes in V8's heap: its socket (net.Socket and its stream state),
  * the Client object, its parser and reply writer; measured with 2000 idle connections (heap and
- * external after full collections, per connection: 68.2 KB with the output chunk below).
+ * external after full collections, per connection: 68.2 KB with a 64 KB output chunk).
  */
 export const CLIENT_BASE_BYTES = 2800;
 /**
@@ -134,7 +134,7 @@ export const CLIENT_BASE_BYTES = 2800;
  * from its first command until the cron finds it idle. Not counted: what its query and output
  * buffers hold beyond that while it is busy.
  */
-export const CLIENT_BYTES = REPLY_CHUNK_BYTES + CLIENT_BASE_BYTES;
+export const CLIENT_BYTES = FIRST_CHUNK_BYTES + CLIENT_BASE_BYTES;
 
 /** What the meter reads of the server. */
 export interface MemoryHost {
@@ -164,8 +164,8 @@ export class MemoryMeter {
    * net/clients-memory.ts: part of `used`, as Redis's zmalloc_used_memory includes them.
    */
   clients = 0;
-  /** Clients whose reply writer holds its output chunk (REPLY_CHUNK_BYTES each). */
-  replyChunks = 0;
+  /** What the clients' reply writers hold of output chunks (protocol/reply.ts). */
+  replyChunkBytes = 0;
   /** What the server took when it started: INFO used_memory_startup. */
   readonly startup = heapAndExternal();
   private readonly externals = new Set<() => number>();
@@ -174,7 +174,7 @@ export class MemoryMeter {
 
   /** Bytes in use: the startup figure, the dataset, the clients, the AOF buffer and registered memory. */
   get used(): number {
-    let used = this.startup + datasetBytes(this.host.databases) + this.host.clients.size * CLIENT_BASE_BYTES + this.replyChunks * REPLY_CHUNK_BYTES + this.clients + this.host.memoryNotCountedForEviction();
+    let used = this.startup + datasetBytes(this.host.databases) + this.host.clients.size * CLIENT_BASE_BYTES + this.replyChunkBytes + this.clients + this.host.memoryNotCountedForEviction();
     for (const external of this.externals) used += external();
     return used;
   }

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ReplyWriter, type ReplySink } from '../../src/protocol/reply.js';
+import { FIRST_CHUNK_BYTES, REPLY_CHUNK_BYTES as CHUNK, ReplyWriter, type ReplySink } from '../../src/protocol/reply.js';
 
 /** A sink that keeps what it is given (as a socket with a backlog does) and says how much it holds. */
 function holdingSink(held: number): ReplySink & { chunks: Buffer[] } {
@@ -194,27 +194,28 @@ describe('ReplyWriter.releaseChunk: an idle client holds no output chunk', () =>
     it(`takes a chunk with its first reply and gives it back only when nothing is pending or held (${chained ? 'chained' : 'one buffer'})`, () => {
       const w = new ReplyWriter();
       w.chained = chained;
-      const events: boolean[] = [];
-      w.onChunk = (held) => void events.push(held);
+      // What the writer tells of the bytes it holds, as it takes and gives back buffers.
+      const events: number[] = [];
+      w.onChunk = (bytes) => void events.push(bytes);
       expect(w.holdsChunk).toBe(false);
       const written: string[] = [];
       const free: ReplySink = { writableLength: 0, write: (b: Buffer) => void written.push(b.toString('latin1')) };
       expect(w.releaseChunk(free)).toBe(false);
       w.simple('OK');
       expect(w.holdsChunk).toBe(true);
-      expect(events).toEqual([true]);
+      expect(events).toEqual([CHUNK]);
       // Pending bytes, or bytes the sink still holds, keep the chunk.
       expect(w.releaseChunk(free)).toBe(false);
       w.flush(holdingSink(5));
       expect(w.releaseChunk(holdingSink(5))).toBe(false);
       expect(w.releaseChunk(free)).toBe(true);
       expect(w.holdsChunk).toBe(false);
-      expect(events).toEqual([true, false]);
+      expect(events).toEqual([CHUNK, -CHUNK]);
       // The next reply takes one again and goes out whole.
       w.bulk('again');
       w.flush(free);
       expect(written).toEqual(['$5\r\nagain\r\n']);
-      expect(events).toEqual([true, false, true]);
+      expect(events).toEqual([CHUNK, -CHUNK, CHUNK]);
       // A header whose count is not known yet keeps it too.
       const mark = w.deferredMark();
       expect(w.releaseChunk(free)).toBe(false);
@@ -222,15 +223,23 @@ describe('ReplyWriter.releaseChunk: an idle client holds no output chunk', () =>
       w.flush(free);
       expect(written[1]).toBe('*0\r\n');
       expect(w.releaseChunk(free)).toBe(true);
-      // takeChunk: one buffer taken before any reply, once.
+      // takeChunk: one buffer taken before any reply, once, of the first chunk's size.
       w.takeChunk();
       w.takeChunk();
       expect(w.holdsChunk).toBe(true);
-      expect(events).toEqual([true, false, true, false, true]);
+      expect(w.chunkBytes).toBe(FIRST_CHUNK_BYTES);
+      expect(events).toEqual([CHUNK, -CHUNK, CHUNK, -CHUNK, FIRST_CHUNK_BYTES]);
       w.simple('OK');
       w.flush(free);
       expect(written[2]).toBe('+OK\r\n');
-      expect(events).toEqual([true, false, true, false, true]);
+      expect(events).toEqual([CHUNK, -CHUNK, CHUNK, -CHUNK, FIRST_CHUNK_BYTES]);
+      // A batch past the first chunk goes on in a full-size one, which the writer keeps.
+      const big = 'x'.repeat(1000);
+      for (let i = 0; i < 20; i++) w.bulk(big);
+      w.flush(free);
+      expect(written.slice(3).join('')).toBe(`$1000\r\n${big}\r\n`.repeat(20));
+      expect(events.reduce((sum, bytes) => sum + bytes, 0)).toBe(w.chunkBytes);
+      expect(w.chunkBytes).toBeGreaterThan(FIRST_CHUNK_BYTES);
     });
   }
 });
