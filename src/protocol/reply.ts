@@ -171,6 +171,13 @@ export class ReplyWriter {
     if (sink.writableLength === 0 && this.buf.length <= 4 * CHUNK) {
       this.start = 0;
       this.len = 0;
+      // A client's batch that fits its first chunk again gives the larger one back (to the
+      // spare chunks): one large batch does not leave a client holding 64 KB for good.
+      if (n <= FIRST_CHUNK_BYTES >> 1 && this.buf.length > FIRST_CHUNK_BYTES && this.onChunk !== null) {
+        const large = this.buf;
+        this.setBuf(Buffer.allocUnsafe(FIRST_CHUNK_BYTES));
+        if (large.length === CHUNK && spareChunks.length < SPARE_CHUNKS) spareChunks.push(large);
+      }
       return n;
     }
     // Otherwise the flushed region belongs to the socket now: keep appending after it, or start

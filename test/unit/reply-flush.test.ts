@@ -215,7 +215,8 @@ describe('ReplyWriter.releaseChunk: an idle client holds no output chunk', () =>
       w.bulk('again');
       w.flush(free);
       expect(written).toEqual(['$5\r\nagain\r\n']);
-      expect(events).toEqual([CHUNK, -CHUNK, CHUNK]);
+      // A full-size chunk, given back for a first-size one once a small batch went out.
+      expect(events).toEqual([CHUNK, -CHUNK, CHUNK, FIRST_CHUNK_BYTES - CHUNK]);
       // A header whose count is not known yet keeps it too.
       const mark = w.deferredMark();
       expect(w.releaseChunk(free)).toBe(false);
@@ -228,11 +229,11 @@ describe('ReplyWriter.releaseChunk: an idle client holds no output chunk', () =>
       w.takeChunk();
       expect(w.holdsChunk).toBe(true);
       expect(w.chunkBytes).toBe(FIRST_CHUNK_BYTES);
-      expect(events).toEqual([CHUNK, -CHUNK, CHUNK, -CHUNK, FIRST_CHUNK_BYTES]);
+      expect(events).toEqual([CHUNK, -CHUNK, CHUNK, FIRST_CHUNK_BYTES - CHUNK, -FIRST_CHUNK_BYTES, FIRST_CHUNK_BYTES]);
       w.simple('OK');
       w.flush(free);
       expect(written[2]).toBe('+OK\r\n');
-      expect(events).toEqual([CHUNK, -CHUNK, CHUNK, -CHUNK, FIRST_CHUNK_BYTES]);
+      expect(events).toEqual([CHUNK, -CHUNK, CHUNK, FIRST_CHUNK_BYTES - CHUNK, -FIRST_CHUNK_BYTES, FIRST_CHUNK_BYTES]);
       // A batch past the first chunk goes on in a full-size one, which the writer keeps.
       const big = 'x'.repeat(1000);
       for (let i = 0; i < 20; i++) w.bulk(big);
@@ -240,6 +241,11 @@ describe('ReplyWriter.releaseChunk: an idle client holds no output chunk', () =>
       expect(written.slice(3).join('')).toBe(`$1000\r\n${big}\r\n`.repeat(20));
       expect(events.reduce((sum, bytes) => sum + bytes, 0)).toBe(w.chunkBytes);
       expect(w.chunkBytes).toBeGreaterThan(FIRST_CHUNK_BYTES);
+      // A small batch after it: a socket client's writer goes back to a first-size chunk.
+      w.simple('OK');
+      w.flush(free);
+      expect(w.chunkBytes).toBe(FIRST_CHUNK_BYTES);
+      expect(events.reduce((sum, bytes) => sum + bytes, 0)).toBe(FIRST_CHUNK_BYTES);
     });
   }
 });
