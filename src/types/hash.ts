@@ -54,25 +54,6 @@ function pairsOf(packed: string): Pairs {
   return lastPairs;
 }
 
-/** Whether a field of `pairs` ([field, value, …]) repeats. */
-function hasRepeatedField(pairs: readonly string[]): boolean {
-  const n = pairs.length;
-  // Pair by pair for a few fields (a Set costs more), through a Set beyond.
-  if (n <= 16) {
-    for (let i = 2; i < n; i += 2) {
-      const field = pairs[i] as string;
-      for (let j = 0; j < i; j += 2) if (pairs[j] === field) return true;
-    }
-    return false;
-  }
-  const seen = new Set<string>();
-  for (let i = 0; i < n; i += 2) {
-    seen.add(pairs[i] as string);
-    if (seen.size !== i / 2 + 1) return true;
-  }
-  return false;
-}
-
 /** Positions of the fields of the packed hash packedHasRepeatedField looks at. */
 const fieldPositions: number[] = [];
 
@@ -205,10 +186,7 @@ export class HashValue implements CollectionValue {
    * load).
    */
   static packedOf(pairs: readonly string[]): HashValue | null {
-    if (hasRepeatedField(pairs)) return null;
-    const hash = new HashValue();
-    hash.repack(packItems(pairs.length / 2, pairs));
-    return hash;
+    return HashValue.fromPacked(packItems(pairs.length / 2, pairs));
   }
 
   get type(): 'hash' {
@@ -233,20 +211,6 @@ export class HashValue implements CollectionValue {
   packedForm(): string | null {
     const data = this.data;
     return typeof data === 'string' ? data : null;
-  }
-
-  /** Slot of `field` in position order (which indexes a table), or -1. */
-  indexOf(field: string): number {
-    const data = this.data;
-    if (typeof data !== 'string') {
-      if (!data.pairs.has(field)) return -1;
-      return this.fieldsByPosition(data).indexOf(field);
-    }
-    const pos = findField(data, field);
-    if (pos === -1) return -1;
-    let i = 0;
-    for (let at = firstEntry(data); at !== pos; at = entryEnd(data, entryEnd(data, at))) i++;
-    return i;
   }
 
   get(field: string): string | undefined {

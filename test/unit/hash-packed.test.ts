@@ -14,7 +14,7 @@ describe('packed hashes', () => {
     expect(hash.bytes).toBe(hash.recountBytes());
     expect(Array.from({ length: hash.size }, (_, i) => [hash.fieldAt(i), hash.valueAt(i)])).toEqual(pairs);
     expect(hash.get('email')).toBe('user123456@example.com');
-    expect(hash.indexOf('city')).toBe(3);
+    expect(hash.fieldAt(3)).toBe('city');
   });
 
   it('keep their string when a field is set to the value it has, and change it for another value', () => {
