@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import type { Database } from '../../src/keyspace/database.js';
 import { keptScoreCapacity } from '../../src/commands/zsets/zsets.js';
+import { tickLruClock } from '../../src/keyspace/access.js';
 
 const servers: TestServer[] = [];
 
@@ -73,5 +74,22 @@ describe("ZADD's scratch for scores", () => {
     expect(await c.call('ZADD', 'y', ...members.slice(0, 1000))).toBe(500);
     expect(keptScoreCapacity()).toBeGreaterThanOrEqual(500);
     expect(keptScoreCapacity()).toBeLessThanOrEqual(1024);
+  });
+
+  it('RESTORE IDLETIME and FREQ set the record on the clock OBJECT reads, the last tick\'s, however far the system clock is past it', async () => {
+    const s = await server();
+    const c = await s.raw();
+    expect(await c.call('SET', 'src', 'v')).toBe('OK');
+    const payload = (await c.call('DUMP', 'src')) as string;
+    // The cached LRU clock 5 s behind the system clock, as between two ticks across seconds;
+    // MULTI keeps the cron from ticking between the commands.
+    tickLruClock(Date.now() - 5000);
+    expect(await c.call('MULTI')).toBe('OK');
+    await c.call('RESTORE', 'k', '0', payload, 'IDLETIME', '1000');
+    await c.call('OBJECT', 'IDLETIME', 'k');
+    expect(await c.call('EXEC')).toEqual(['OK', 1000]);
+    expect(await c.call('CONFIG', 'SET', 'maxmemory-policy', 'allkeys-lfu')).toBe('OK');
+    expect(await c.call('RESTORE', 'f', '0', payload, 'FREQ', '77')).toBe('OK');
+    expect(await c.call('OBJECT', 'FREQ', 'f')).toBe(77);
   });
 });

@@ -1,6 +1,6 @@
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import { getLongLong } from '../../util/parse.js';
-import { lruClock, newAccessRecord } from '../../keyspace/access.js';
+import { loadedAccessRecord } from '../../keyspace/access.js';
 import { createDumpPayload, decodeDumpPayload, verifyDumpPayload } from '../../persistence/rdb/index.js';
 import { encodingLimits } from '../../persistence/load.js';
 import type { CommandCode, CommandContext } from '../core/context.js';
@@ -79,11 +79,9 @@ function restore(ctx: CommandContext, argv: string[]): void {
     // Propagated with the absolute time, as Redis rewrites it.
     if (!absttl && propagation.active) propagation.rewrite([...argv.slice(0, 2), String(ttl), ...argv.slice(3), 'ABSTTL']);
   }
-  if (db.access.lfu) {
-    if (freq >= 0) db.setAccessRecord(key, (newAccessRecord(db.access) & ~0xff) | freq);
-  } else if (idle >= 0) {
-    db.setAccessRecord(key, lruClock(now - idle * 1000));
-  }
+  // As Redis's objectSetLRUOrLFU, on the clock OBJECT IDLETIME reads (the last cron tick's):
+  // the system clock a second ahead of it made IDLETIME 1000 read back as 999.
+  if (db.access.lfu ? freq >= 0 : idle >= 0) db.setAccessRecord(key, loadedAccessRecord(db.access, idle, freq));
   db.notify('g', 'restore', key);
   server.dirty++;
   ctx.reply.ok();
