@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { ITEMS_PER_COMMAND, STRING_PIECE, isLarge, keyPieces, writeKey } from '../../src/persistence/aof/key-commands.js';
+import { ITEMS_PER_COMMAND, STRING_PIECE, commandOf, isLarge, keyPieces, writeKey } from '../../src/persistence/aof/key-commands.js';
 import { ByteSink } from '../../src/persistence/rdb/sink.js';
 import { HashValue } from '../../src/types/hash.js';
 import { List } from '../../src/types/list.js';
@@ -121,5 +121,24 @@ describe('the commands of one key in an AOF base', () => {
     expect(isLarge(value)).toBe(true);
     expect(isLarge('short')).toBe(false);
     expect(atOnce('k', '', undefined)).toBe(encodeCommand(['SET', 'k', '']));
+  });
+});
+
+describe('one propagated command as the AOF appends it', () => {
+  it('is its RESP array, for argument counts and lengths on each side of a digit more', () => {
+    const sink = new ByteSink(16);
+    const lengths = [0, 1, 9, 10, 11, 23, 24, 25, 99, 100, 101, 999, 1000, 1001, 12345];
+    for (const length of lengths) {
+      const argv = ['SET', 'k\r\n\x00\xff'.repeat(Math.ceil(length / 5)).slice(0, length), 'v'];
+      sink.clear();
+      commandOf(sink, argv);
+      expect(sink.buf.latin1Slice(0, sink.pos)).toBe(encodeCommand(argv));
+    }
+    for (const count of [1, 9, 10, 11, 99, 100, 101, 1000]) {
+      const argv = Array.from({ length: count }, (_, i) => String(i));
+      sink.clear();
+      commandOf(sink, argv);
+      expect(sink.buf.latin1Slice(0, sink.pos)).toBe(encodeCommand(argv));
+    }
   });
 });

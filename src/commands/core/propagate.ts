@@ -198,20 +198,31 @@ export class Propagation {
   exitCall(db: number, argv: readonly string[], dirty: number, name: string, isExec: boolean): void {
     const d = --this.depth;
     const changed = dirty > (this.dirtyAtStart[d] as number);
+    let entryArgv: readonly string[] | null = null;
+    let target = 0;
     // EXEC is never emitted itself: its commands were, each by its own call.
     if ((changed || this.forced !== 0) && !this.prevented && !isExec && this.active) {
-      const target = (changed ? PROPAGATE_ALL : this.forced) & this.targetMask;
-      if ((target & this.wanted) !== 0) this.pending.push({ db, argv: this.replacement ?? argv, target });
+      target = (changed ? PROPAGATE_ALL : this.forced) & this.targetMask;
+      if ((target & this.wanted) !== 0) entryArgv = this.replacement ?? argv;
     }
     this.replacement = this.savedReplacement[d] as readonly string[] | null;
     this.prevented = this.savedPrevented[d] as boolean;
     this.forced = this.savedForced[d] as number;
     this.savedReplacement[d] = null;
-    if (d === 0) {
-      this.unitNoMulti = TOUCHES_ARBITRARY_KEYS.has(name);
-      this.flush();
-      this.unitNoMulti = false;
+    if (d !== 0) {
+      if (entryArgv !== null) this.pending.push({ db, argv: entryArgv, target });
+      return;
     }
+    // A top-level command that emitted nothing else, most writes: its entry goes out as it is,
+    // without being collected first.
+    if (this.pending.length === 0) {
+      if (entryArgv !== null) this.emit(db, entryArgv, target);
+      return;
+    }
+    if (entryArgv !== null) this.pending.push({ db, argv: entryArgv, target });
+    this.unitNoMulti = TOUCHES_ARBITRARY_KEYS.has(name);
+    this.flush();
+    this.unitNoMulti = false;
   }
 
   /** Emits the collected unit, wrapped in MULTI/EXEC when it has more than one entry. */
