@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Crc64, crc64 } from '../../src/persistence/rdb/crc64.js';
-import { lzfCompress, lzfCompressJs, lzfDecompress } from '../../src/persistence/rdb/lzf.js';
-import { MAX_INPUT_BYTES } from '../../src/persistence/rdb/lzf-wasm.js';
+import { lzfCompress, lzfCompressJs, lzfDecompress, lzfDecompressJs } from '../../src/persistence/rdb/lzf.js';
+import { lzfDecompressWasm, MAX_INPUT_BYTES } from '../../src/persistence/rdb/lzf-wasm.js';
 import { ListpackBuilder, listpackEntrySize, packListpack, readListpack } from '../../src/persistence/rdb/listpack.js';
 import { packItems, varintWidth } from '../../src/types/packed.js';
 import { stringAsInt } from '../../src/types/stream/listpack.js';
@@ -261,6 +261,54 @@ describe('lzf', () => {
         expect(out.subarray(0, 4).every((b) => b === 0xaa) && out.subarray(4 + length).every((b) => b === 0xaa)).toBe(true);
       }),
     );
+  });
+});
+
+describe('lzf decompression in WebAssembly', () => {
+  // Literal runs and back references of every length and distance, overlapping ones included.
+  const text = fc
+    .tuple(fc.array(fc.constantFrom('a', 'ab', 'abcdefgh', 'element:', '\x00\xff', 'v'.repeat(40), 'xyz'.repeat(100)), { minLength: 1, maxLength: 400 }), fc.uint8Array({ maxLength: 300 }))
+    .map(([parts, noise]) => Buffer.concat([Buffer.from(parts.join(''), 'latin1'), Buffer.from(noise), Buffer.from(parts.reverse().join(''), 'latin1')]));
+
+  it('gives what the JS decompressor gives, into the middle of a buffer, and writes nothing around it', () => {
+    fc.assert(
+      fc.property(text, (input) => {
+        const packed = compress(input);
+        if (packed === null) return;
+        const viaWasm = Buffer.alloc(input.length + 16, 0xaa);
+        const viaJs = Buffer.alloc(input.length + 16, 0xaa);
+        expect(lzfDecompressWasm(packed, 0, packed.length, viaWasm, 8, input.length)).toBe(input.length);
+        expect(lzfDecompressJs(packed, 0, packed.length, viaJs, 8, input.length)).toBe(input.length);
+        expect(viaWasm.subarray(8, 8 + input.length).equals(input)).toBe(true);
+        expect(viaWasm.equals(viaJs)).toBe(true);
+        // One byte of room less: malformed for both.
+        expect(lzfDecompressWasm(packed, 0, packed.length, viaWasm, 0, input.length - 1)).toBe(-1);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('rejects what the JS decompressor rejects, for any bytes and any room', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 400 }), fc.nat(2000), (garbage, length) => {
+        const input = Buffer.from(garbage);
+        const viaWasm = Buffer.alloc(length + 16, 0xaa);
+        const viaJs = Buffer.alloc(length + 16, 0xaa);
+        const n = lzfDecompressWasm(input, 0, input.length, viaWasm, 8, length);
+        expect(n).toBe(lzfDecompressJs(input, 0, input.length, viaJs, 8, length));
+        if (n >= 0) expect(viaWasm.equals(viaJs)).toBe(true);
+        expect(viaWasm.subarray(0, 8).every((b) => b === 0xaa) && viaWasm.subarray(8 + Math.max(n, 0)).every((b) => b === 0xaa)).toBe(true);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('decompresses outputs up to the largest the module takes, through lzfDecompress', () => {
+    const input = Buffer.alloc(MAX_INPUT_BYTES);
+    for (let p = 0; p < input.length; p += 17) input.latin1Write(`element:${String(p).padStart(8, '0')}`, p);
+    const packed = compress(input, input.length);
+    expect(packed).not.toBeNull();
+    expect(decompress(packed as Buffer, input.length)?.equals(input)).toBe(true);
   });
 });
 

@@ -1,12 +1,14 @@
 /**
- * LZF compression in WebAssembly: the same compressor as lzf.ts's (same hash, same choices,
- * byte for byte the same output), assembled from its instructions. JS's checked byte access
- * makes the compressor the largest part of a SAVE of lists and streams, whose every node is
- * compressed; this loop runs it at close to native speed.
+ * LZF compression and decompression in WebAssembly: the same compressor as lzf.ts's (same
+ * hash, same choices, byte for byte the same output), and a decompressor that copies eight
+ * bytes at a time, assembled from their instructions. JS's checked byte access makes them the
+ * largest part of a SAVE and a load of lists and streams, whose every node is compressed;
+ * these loops run them at close to native speed.
  *
- * Memory: the hash table's 65,536 slots first, then the input, then the output. It grows to
- * the largest input compressed so far, up to MAX_INPUT_BYTES (larger inputs stay with the JS
- * compressor, so that one huge string does not keep a huge memory for good).
+ * Memory: the hash table's 65,536 slots first, then the input, then the output (and SLACK
+ * bytes past it). It grows to the largest input and output so far, up to MAX_INPUT_BYTES of
+ * either (larger ones stay with the JS code, so that one huge string does not keep a huge
+ * memory for good).
  */
 import { I32, moduleBytes, op, type Code, type WasmFunction } from '../../util/wasm-module.js';
 
@@ -16,7 +18,10 @@ export const MAX_INPUT_BYTES = 1 << 20;
 const HSIZE = 1 << 16;
 const TABLE_BYTES = HSIZE * 4;
 const PAGE = 65536;
-/** Room past the output for the few bytes a run's control byte may be written beyond dstLen. */
+/**
+ * Room past the output for the few bytes a run's control byte may be written beyond dstLen,
+ * and for the decompressor's eight-byte copies, which may write up to 7 bytes past a run's end.
+ */
 const SLACK = 16;
 
 // Parameters, then locals, by index.
@@ -208,9 +213,85 @@ const COMPRESS: WasmFunction = {
   ],
 };
 
+// decompress(s, sEnd, d, dEnd)'s parameters and locals.
+const DS = 0;
+const DS_END = 1;
+const DD = 2;
+const DD_END = 3;
+const DIP = 4;
+const DOP = 5;
+const CTRL = 6;
+const DLEN = 7;
+const DREF = 8;
+const DI = 9;
+const DECOMPRESS_LOCALS = 6; // DIP .. DI
+
+/** Copies dlen bytes from `from` to op eight at a time (up to 7 more written past them). */
+const copyWords = (from: number): Code => [
+  [op.i32(0), op.set(DI)],
+  op.loop(),
+  [g(DOP), g(DI), op.i32Add, g(from), g(DI), op.i32Add, op.i64Load(), op.i64Store()],
+  [g(DI), op.i32(8), op.i32Add, op.tee(DI), g(DLEN), op.i32LtU, op.brIf(0)],
+  op.end,
+];
+
+/**
+ * decompress(s, sEnd, d, dEnd): the bytes produced at d, or -1 when the input is malformed or
+ * would produce more than dEnd - d bytes (lzf.ts's lzfDecompress, which says what -1 means).
+ */
+const DECOMPRESS: WasmFunction = {
+  name: 'decompress',
+  params: [I32, I32, I32, I32],
+  results: [I32],
+  locals: new Array<number>(DECOMPRESS_LOCALS).fill(I32),
+  body: [
+    [g(DS), op.set(DIP), g(DD), op.set(DOP)],
+    op.block(), // $done
+    op.loop(), // $main
+    [g(DIP), g(DS_END), op.i32GeU, op.brIf(1)],
+    [g(DIP), op.i32Load8u(), op.set(CTRL), add1(DIP)],
+    g(CTRL), op.i32(32), op.i32LtU, op.if(),
+    // A literal run of ctrl + 1 bytes.
+    [g(CTRL), op.i32(1), op.i32Add, op.set(DLEN)],
+    [g(DOP), g(DLEN), op.i32Add, g(DD_END), op.i32GtU, g(DIP), g(DLEN), op.i32Add, g(DS_END), op.i32GtU, op.i32Or, op.if(), op.i32(-1), op.return, op.end],
+    copyWords(DIP),
+    [g(DIP), g(DLEN), op.i32Add, op.set(DIP), g(DOP), g(DLEN), op.i32Add, op.set(DOP)],
+    op.br(1),
+    op.end,
+    // A back reference: length (ctrl >> 5) + 2, longer ones with a byte more.
+    [g(CTRL), op.i32(5), op.i32ShrU, op.set(DLEN)],
+    [g(DIP), g(DS_END), op.i32GeU, op.if(), op.i32(-1), op.return, op.end],
+    g(DLEN), op.i32(7), op.i32Eq, op.if(),
+    [g(DLEN), g(DIP), op.i32Load8u(), op.i32Add, op.set(DLEN), add1(DIP)],
+    [g(DIP), g(DS_END), op.i32GeU, op.if(), op.i32(-1), op.return, op.end],
+    op.end,
+    // ref = op - ((ctrl & 0x1f) << 8) - 1 - next byte
+    [g(DOP), g(CTRL), op.i32(0x1f), op.i32And, op.i32(8), op.i32Shl, op.i32Sub, op.i32(1), op.i32Sub, g(DIP), op.i32Load8u(), op.i32Sub, op.set(DREF), add1(DIP)],
+    [g(DLEN), op.i32(2), op.i32Add, op.set(DLEN)],
+    [g(DOP), g(DLEN), op.i32Add, g(DD_END), op.i32GtU, g(DREF), g(DD), op.i32LtS, op.i32Or, op.if(), op.i32(-1), op.return, op.end],
+    g(DOP), g(DREF), op.i32Sub, op.i32(8), op.i32GeU, op.if(),
+    // Eight bytes back or more: each word read is already written.
+    copyWords(DREF),
+    op.else,
+    // Closer: the bytes just written repeat, one at a time.
+    [op.i32(0), op.set(DI)],
+    op.loop(),
+    [g(DOP), g(DI), op.i32Add, g(DREF), g(DI), op.i32Add, op.i32Load8u(), op.i32Store8()],
+    [g(DI), op.i32(1), op.i32Add, op.tee(DI), g(DLEN), op.i32LtU, op.brIf(0)],
+    op.end,
+    op.end,
+    [g(DOP), g(DLEN), op.i32Add, op.set(DOP)],
+    op.br(0),
+    op.end, // $main
+    op.end, // $done
+    [g(DOP), g(DD), op.i32Sub],
+  ],
+};
+
 interface LzfExports {
   memory: WebAssembly.Memory;
   compress(s: number, inEnd: number, d: number, outEnd: number, base: number): number;
+  decompress(s: number, sEnd: number, d: number, dEnd: number): number;
 }
 
 interface LzfModule {
@@ -224,7 +305,7 @@ interface LzfModule {
 let instance: LzfModule | null = null;
 
 function load(): LzfModule {
-  const module = new WebAssembly.Module(moduleBytes([COMPRESS], TABLE_BYTES / PAGE + 1));
+  const module = new WebAssembly.Module(moduleBytes([COMPRESS, DECOMPRESS], TABLE_BYTES / PAGE + 1));
   const exports = new WebAssembly.Instance(module).exports as unknown as LzfExports;
   return { exports, bytes: new Uint8Array(exports.memory.buffer), generation: 0 };
 }
@@ -278,4 +359,18 @@ export function lzfCompressWasm(src: Uint8Array, srcStart: number, srcLen: numbe
   const output = lzfOutputAt(srcLen);
   if (length > 0) dst.set(lzfModuleMemory().subarray(output, output + length), dstStart);
   return length;
+}
+
+/**
+ * lzf.ts's lzfDecompress for outputs up to MAX_INPUT_BYTES: the input is copied into the
+ * module's memory, decompressed there, and the output copied to dst.
+ */
+export function lzfDecompressWasm(src: Uint8Array, srcStart: number, srcEnd: number, dst: Uint8Array, dstStart: number, dstLen: number): number {
+  const srcLen = srcEnd - srcStart;
+  const lzf = ready(srcLen, dstLen);
+  lzf.bytes.set(src.subarray(srcStart, srcEnd), TABLE_BYTES);
+  const output = TABLE_BYTES + srcLen;
+  const produced = lzf.exports.decompress(TABLE_BYTES, output, output, output + dstLen);
+  if (produced > 0) dst.set(lzf.bytes.subarray(output, output + produced), dstStart);
+  return produced;
 }

@@ -14,7 +14,7 @@
  * always clean.
  */
 
-import { lzfCompressWasm, MAX_INPUT_BYTES } from './lzf-wasm.js';
+import { lzfCompressWasm, lzfDecompressWasm, MAX_INPUT_BYTES } from './lzf-wasm.js';
 
 const HLOG = 16;
 const HSIZE = 1 << HLOG;
@@ -334,11 +334,23 @@ export class LzfCompression {
 }
 
 /**
+ * Outputs from this size are decompressed in WebAssembly: below it, the copies in and out and
+ * the call cost more than the loop saves.
+ */
+const WASM_DECOMPRESS_FROM = 256;
+
+/**
  * Decompresses src[srcStart, srcEnd) into dst[dstStart, dstStart + dstLen). Returns the number
  * of bytes produced, or -1 when the input is malformed or would produce more than dstLen
  * bytes (a back reference before the start of the output, a run cut short).
  */
 export function lzfDecompress(src: Uint8Array, srcStart: number, srcEnd: number, dst: Uint8Array, dstStart: number, dstLen: number): number {
+  if (dstLen >= WASM_DECOMPRESS_FROM && dstLen <= MAX_INPUT_BYTES) return lzfDecompressWasm(src, srcStart, srcEnd, dst, dstStart, dstLen);
+  return lzfDecompressJs(src, srcStart, srcEnd, dst, dstStart, dstLen);
+}
+
+/** lzfDecompress in JS, whatever the output's size (short ones, those too large for lzf-wasm.ts's memory, and tests). */
+export function lzfDecompressJs(src: Uint8Array, srcStart: number, srcEnd: number, dst: Uint8Array, dstStart: number, dstLen: number): number {
   let ip = srcStart;
   let op = dstStart;
   const outEnd = dstStart + dstLen;

@@ -1,6 +1,6 @@
 /**
- * Runs the byte loops of saving and loading (LZF compression, in WebAssembly and in JS, and
- * decompression, CRC-64) a few times on a small made-up listpack, once, as the server starts,
+ * Runs the byte loops of saving and loading (LZF compression and decompression, in WebAssembly
+ * and in JS, and CRC-64) a few times on a small made-up listpack, once, as the server starts,
  * so that V8 has optimized them before the first SAVE or load needs them.
  *
  * Why: these loops are what a snapshot of large lists and streams costs (every quicklist node
@@ -14,7 +14,7 @@
  * which then runs the optimized code too.
  */
 import { Crc64 } from './crc64.js';
-import { lzfCompress, lzfCompressJs, lzfDecompress } from './lzf.js';
+import { lzfCompress, lzfCompressJs, lzfDecompress, lzfDecompressJs } from './lzf.js';
 
 /** Bytes of the made-up input: a quicklist node's default size (list-max-listpack-size -2). */
 const INPUT_BYTES = 8192;
@@ -74,6 +74,8 @@ export function warmUpCodecs(): number {
     const output = Buffer.allocUnsafe(INPUT_BYTES);
     const size = lzfCompress(input, start, length, compressed, 0, length - 4);
     result += size + lzfDecompress(compressed, 0, size, output, 0, INPUT_BYTES);
+    // The JS decompressor too: it takes short strings (and outputs over 1 MB).
+    result += lzfDecompressJs(compressed, 0, size, output, 0, INPUT_BYTES);
     // The noise alone does not compress.
     result += lzfCompress(input, run, half - run, compressed, 0, half - run - 4);
     // The JS compressor too: it takes strings over 1 MB, and a background save's steps.
