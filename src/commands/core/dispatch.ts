@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { RedisError, errWrongArity } from '../../errors.js';
 import { checkCommand, connectionOf, DROPPED, PASS, POSTPONE } from './checks.js';
 import type { CommandContext, CommandHandler, CommandLookup, CommandStat, ResolvedCommand, ServerStats } from './context.js';
