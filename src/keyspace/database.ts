@@ -1,4 +1,5 @@
 import { HEAP_NUMBER_BYTES, MapCapacity, stringBytes, type SizeAccount } from '../types/heap-size.js';
+import { errTooManyKeys, maxTableEntries } from '../types/table-limit.js';
 import { type Value } from '../types/value.js';
 import { accessRecord, defaultAccessPolicy, newAccessRecord, type AccessPolicy } from './access.js';
 import { forgetCursors } from './sample.js';
@@ -351,6 +352,8 @@ export class Database {
     const old = dict.get(key);
     // The type first: === of two equal strings compares every byte (a 16 KB SET paid 5 % for it).
     if (typeof old !== 'string' && old === value) return;
+    // expires and accessClock hold some of the dict's keys: this limit is theirs too.
+    if (old === undefined && dict.size >= maxTableEntries) throw errTooManyKeys();
     dict.set(key, value);
     const usage = this.usage;
     let bytes: number;
@@ -430,6 +433,7 @@ export class Database {
     } else {
       // One hash probe per key, not two: a duplicate is found by the size not growing (and
       // the value it replaced, not counted out, goes with the failed load).
+      if (size >= maxTableEntries && !this.dict.has(key)) throw errTooManyKeys();
       this.dict.set(key, value);
       if (typeof value !== 'string') value.account = this.usage;
       if (this.dict.size === size) {

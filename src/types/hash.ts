@@ -1,3 +1,4 @@
+import { errTooManyElements, maxTableEntries } from './table-limit.js';
 import type { CollectionValue } from './value.js';
 import { mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, packedReplaced, stringBytes, tableResized, type MapTable, type SizeAccount } from './heap-size.js';
 import { DrawIndex } from './draw-index.js';
@@ -315,6 +316,7 @@ export class HashValue implements CollectionValue {
     const table = data;
     const pairs = table.pairs;
     const old = pairs.get(field);
+    if (old === undefined && pairs.size >= maxTableEntries) throw errTooManyElements();
     pairs.set(field, value);
     if (old !== undefined) {
       tableResized(table, this.account, stringBytes(value.length) - stringBytes(old.length));

@@ -1,3 +1,4 @@
+import { errTooManyElements, maxTableEntries } from './table-limit.js';
 import { isIntEncodable, type CollectionValue } from './value.js';
 import { mapCapacityFor, objectBytes, packedReplaced, setBytes, setEntryAdded, setEntryRemoved, stringBytes, tableResized, type MapTable, type SizeAccount } from './heap-size.js';
 import { DrawIndex } from './draw-index.js';
@@ -322,6 +323,7 @@ export class SetValue implements CollectionValue {
     const table = data;
     const members = table.members;
     const size = members.size;
+    if (size >= maxTableEntries && !members.has(member)) throw errTooManyElements();
     members.add(member);
     if (members.size === size) return false;
     let delta = setEntryAdded(table, size + 1) + stringBytes(member.length);

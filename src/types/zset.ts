@@ -1,3 +1,4 @@
+import { errTooManyElements, maxTableEntries } from './table-limit.js';
 import type { CollectionValue } from './value.js';
 import { MAP_INITIAL_CAPACITY, mapBytes, mapCapacityFor, mapEntryAdded, mapEntryRemoved, objectBytes, packedReplaced, stringBytes, tableResized, type MapTable, type SizeAccount } from './heap-size.js';
 import { detached, entryAt, entryEnd, entryIs, firstEntry, packEntry, packParts, varintAt, varintWidth } from './packed.js';
@@ -230,6 +231,7 @@ class SkipForm implements MapTable {
   set(member: string, score: number): boolean {
     const node = this.dict.get(member);
     if (node === undefined) {
+      if (this.dict.size >= maxTableEntries) throw errTooManyElements();
       const listBytes = this.zsl.bytes;
       this.dict.set(member, this.zsl.insert(score, member));
       this.added(member, listBytes);
@@ -249,6 +251,7 @@ class SkipForm implements MapTable {
   insertNew(member: string, score: number): boolean {
     const listBytes = this.zsl.bytes;
     const size = this.dict.size;
+    if (size >= maxTableEntries && !this.dict.has(member)) throw errTooManyElements();
     const node = this.zsl.insert(score, member);
     this.dict.set(member, node);
     if (this.dict.size === size) {

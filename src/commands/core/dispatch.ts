@@ -6,6 +6,7 @@ import { LatencyHistogram } from '../../server/latency-histogram.js';
 import { redactedArgv } from '../../server/slowlog.js';
 import { findKeys } from './keyspecs.js';
 import { PROPAGATE_ALL } from './propagate.js';
+import { ERR_TABLE_LIMIT, isTableLimitError } from '../../types/table-limit.js';
 import { CMD_FAST, CMD_HIDDEN_FROM_MONITOR, CMD_SKIP_SLOWLOG, CMD_TRACKS_KEYS, CMD_WRITE } from './command-data.js';
 
 const MAX_ERR_ARG = 128;
@@ -129,12 +130,12 @@ function runCall(ctx: CommandContext, resolved: ResolvedCommand, argv: string[],
     const pending = handler(ctx, argv);
     if (pending !== undefined) answering = answerLater(ctx, resolved, pending, holdClient);
   } catch (err) {
-    if (!(err instanceof RedisError)) {
+    if (!(err instanceof RedisError) && !isTableLimitError(err)) {
       if (propagating) exitPropagation(ctx, resolved, argv);
       throw err;
     }
     resolved.stat.failedCalls++;
-    replyError(ctx, err.message);
+    replyError(ctx, err instanceof RedisError ? err.message : ERR_TABLE_LIMIT);
   }
   const stat = resolved.stat;
   const ended = performance.now();

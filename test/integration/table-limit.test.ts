@@ -1,0 +1,126 @@
+/**
+ * V8's Map and Set hold at most 2^24 entries: past that many keys in a database, or members in
+ * a hash, set or sorted set, a write that would add one answers an error and changes nothing,
+ * and a table a command builds on the way that meets the limit fails that command, not the
+ * server. The limit is lowered here (setMaxTableEntriesForTests) to be reached quickly.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startServer } from '../../src/index.js';
+import { RdbWriter } from '../../src/persistence/rdb/index.js';
+import { SetValue } from '../../src/types/set.js';
+import { setMaxTableEntriesForTests } from '../../src/types/table-limit.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+// Above the listpack limits (hash-max-listpack-entries is 512): collections this large are tables.
+const LIMIT = 600;
+let server: TestServer | null = null;
+const dirs: string[] = [];
+
+beforeEach(() => setMaxTableEntriesForTests(LIMIT));
+afterEach(async () => {
+  setMaxTableEntriesForTests();
+  await server?.stop();
+  server = null;
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+async function filled(): Promise<TestServer> {
+  server = await startTestServer();
+  const c = server.client();
+  const pipeline = c.pipeline();
+  for (let i = 0; i < LIMIT; i++) pipeline.set(`key:${i}`, 'v');
+  await pipeline.exec();
+  return server;
+}
+
+describe('a database at its most keys', () => {
+  it('refuses a new key with an error and changes nothing, while existing keys are still written and other databases take keys', async () => {
+    const c = (await filled()).client();
+    expect(await c.dbsize()).toBe(LIMIT);
+    await expect(c.set('one-more', 'v')).rejects.toThrow(`ERR max number of keys in a database reached (${LIMIT})`);
+    await expect(c.set('one-more', 'v', 'EX', 100)).rejects.toThrow('ERR max number of keys in a database reached');
+    await expect(c.hset('one-more', 'f', 'v')).rejects.toThrow('ERR max number of keys in a database reached');
+    await expect(c.rpush('one-more', 'a')).rejects.toThrow('ERR max number of keys in a database reached');
+    expect(await c.exists('one-more')).toBe(0);
+    expect(await c.dbsize()).toBe(LIMIT);
+    // Overwriting, expiring and renaming within the database add no key.
+    expect(await c.set('key:0', 'new', 'EX', 100)).toBe('OK');
+    expect(await c.rename('key:1', 'renamed')).toBe('OK');
+    expect(await c.get('renamed')).toBe('v');
+    // A key removed makes room for one.
+    expect(await c.del('key:2')).toBe(1);
+    expect(await c.set('one-more', 'v')).toBe('OK');
+    expect(await c.dbsize()).toBe(LIMIT);
+    await c.select(1);
+    expect(await c.set('elsewhere', 'v')).toBe('OK');
+    expect(await c.ping()).toBe('PONG');
+  });
+
+  it('refuses to start on a file with more keys in one database, saying so', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nodis-limit-'));
+    dirs.push(dir);
+    const writer = new RdbWriter();
+    writer.header();
+    writer.selectDb(0, LIMIT + 1, 0);
+    for (let i = 0; i <= LIMIT; i++) writer.key(`key:${i}`, 'v');
+    writeFileSync(join(dir, 'dump.rdb'), Buffer.concat([writer.flush(), writer.end()]));
+    await expect(startServer({ port: 0, dir, save: '' })).rejects.toThrow(
+      `Fatal error loading the DB (${join(dir, 'dump.rdb')}): the RDB file is corrupt or unsupported: DB 0 has more keys than a database holds (${LIMIT}). Exiting.`,
+    );
+  });
+});
+
+describe('a collection at its most members', () => {
+  it('refuses a new member of a large hash, set or sorted set with an error, and takes existing ones', async () => {
+    server = await startTestServer();
+    const c = server.client();
+    const members = Array.from({ length: LIMIT }, (_, i) => `member:${i}`);
+    expect(await c.sadd('set', ...members)).toBe(LIMIT);
+    expect(await c.hset('hash', ...members.flatMap((m) => [m, 'v']))).toBe(LIMIT);
+    expect(await c.zadd('zset', ...members.flatMap((m, i) => [i, m]))).toBe(LIMIT);
+    const full = `ERR max number of elements in a collection reached (${LIMIT})`;
+    await expect(c.sadd('set', 'one-more')).rejects.toThrow(full);
+    await expect(c.hset('hash', 'one-more', 'v')).rejects.toThrow(full);
+    await expect(c.zadd('zset', 1, 'one-more')).rejects.toThrow(full);
+    await expect(c.zincrby('zset', 1, 'one-more')).rejects.toThrow(full);
+    expect(await c.scard('set')).toBe(LIMIT);
+    expect(await c.hlen('hash')).toBe(LIMIT);
+    expect(await c.zcard('zset')).toBe(LIMIT);
+    expect(await c.zscore('zset', 'one-more')).toBeNull();
+    expect(await c.sadd('set', 'member:3')).toBe(0);
+    expect(await c.hset('hash', 'member:3', 'changed')).toBe(0);
+    expect(await c.hget('hash', 'member:3')).toBe('changed');
+    expect(await c.zadd('zset', 1000, 'member:3')).toBe(0);
+    expect(await c.zscore('zset', 'member:3')).toBe('1000');
+    expect(await c.srem('set', 'member:4')).toBe(1);
+    expect(await c.sadd('set', 'one-more')).toBe(1);
+    // The counts the server keeps agree with the members.
+    expect((await c.smembers('set')).length).toBe(LIMIT);
+    expect(Number(await c.call('MEMORY', 'USAGE', 'set'))).toBeGreaterThan(0);
+  });
+});
+
+describe("V8's own limit met in a table a command builds", () => {
+  it('fails that command with an error and the server goes on', async () => {
+    setMaxTableEntriesForTests();
+    server = await startTestServer();
+    const c = server.client();
+    await c.sadd('s', 'a', 'b');
+    const add = SetValue.prototype.add;
+    SetValue.prototype.add = () => {
+      throw new RangeError('Set maximum size exceeded');
+    };
+    try {
+      await expect(c.sadd('s', 'c')).rejects.toThrow(`ERR max number of elements in a table reached (${2 ** 24})`);
+    } finally {
+      SetValue.prototype.add = add;
+    }
+    expect(await c.sadd('s', 'c')).toBe(1);
+    expect(await c.ping()).toBe('PONG');
+    const stats = await c.info('commandstats');
+    expect(stats).toMatch(/cmdstat_sadd:calls=\d+,usec=[\d.]+,usec_per_call=[\d.]+,rejected_calls=0,failed_calls=1/);
+  });
+});
