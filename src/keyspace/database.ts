@@ -352,7 +352,7 @@ export class Database {
     const old = dict.get(key);
     // The type first: === of two equal strings compares every byte (a 16 KB SET paid 5 % for it).
     if (typeof old !== 'string' && old === value) return;
-    // expires and accessClock hold some of the dict's keys: this limit is theirs too.
+    // expires and accessClock hold some of the dict's keys: this limit keeps them within V8's too.
     if (old === undefined && dict.size >= maxTableEntries) throw errTooManyKeys();
     dict.set(key, value);
     const usage = this.usage;
@@ -450,6 +450,22 @@ export class Database {
     else if (replace) this.removeExpireEntry(key);
     if (record !== undefined) this.storeRecord(key, value, record);
     return this.dict.size !== size;
+  }
+
+  /**
+   * Throws the "max number of keys" error unless the database can take every key of
+   * keys[from], keys[from + step]… that it lacks: a command that may add keys checks them all
+   * before it changes anything (MSET, MOVE's target, LMOVE's and SMOVE's destination).
+   */
+  ensureRoomForKeys(keys: readonly string[], from = 0, step = 1): void {
+    const dict = this.dict;
+    if (dict.size + Math.ceil((keys.length - from) / step) <= maxTableEntries) return;
+    const fresh = new Set<string>();
+    for (let i = from; i < keys.length; i += step) {
+      const key = keys[i] as string;
+      if (!dict.has(key)) fresh.add(key);
+    }
+    if (dict.size + fresh.size > maxTableEntries) throw errTooManyKeys();
   }
 
   getExpire(key: string): number | undefined {

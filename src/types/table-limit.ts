@@ -1,19 +1,39 @@
 /**
- * V8's Map and Set hold at most 2^24 entries (16,777,216): adding one more throws a RangeError
- * ("Map maximum size exceeded"). A database's keys and a large hash's, set's or sorted set's
- * members are such tables, so past that many a write that would add one is refused with an
- * error reply, before anything changes (Redis has no such limit: its dict grows to 2^64).
- * A table built on the way (SUNIONSTORE's result, say) that meets the limit makes the command
- * fail instead of the server (dispatch.ts).
+ * V8's Map and Set tables hold at most 2^24 slots, live entries and deleted ones together (a
+ * deleted entry keeps its slot until the table is rebuilt): a table of 2^24 slots that fills
+ * up rebuilds itself in place only while at least half its slots are deleted ones, and else
+ * throws a RangeError ("Map maximum size exceeded"), with fewer than 2^24 live entries. With
+ * at most 2^23 live entries that never happens. A database's keys and a large hash's, set's or
+ * sorted set's members are such tables (a database's expiry and access tables hold some of its
+ * keys), so past 2^23 a write that would add one is refused with an error reply, before
+ * anything changes (Redis has no such limit: its dict grows to 2^64). A table built on the way
+ * (SUNIONSTORE's result, say) that meets V8's limit makes the command fail instead of the
+ * server (dispatch.ts).
  */
 import { RedisError } from '../errors.js';
 
 /** The most entries a keyspace or collection table takes. */
-export let maxTableEntries = 2 ** 24;
+export const MAX_TABLE_ENTRIES = 2 ** 23;
+export let maxTableEntries = MAX_TABLE_ENTRIES;
 
-/** Lowers the limit, so that tests can reach it without 16 million keys; no argument restores it. */
-export function setMaxTableEntriesForTests(limit: number = 2 ** 24): void {
+/** Lowers the limit, so that tests can reach it without 8 million keys; no argument restores it. */
+export function setMaxTableEntriesForTests(limit: number = MAX_TABLE_ENTRIES): void {
   maxTableEntries = limit;
+}
+
+/**
+ * Throws errTooManyElements() unless a table of `size` entries, holding those `has` says it
+ * holds, can take every one of items[from], items[from + step]… (the ones it lacks, each
+ * counted once): a command adding several members checks them all before it adds any.
+ */
+export function ensureRoomForMembers(size: number, items: readonly string[], from: number, step: number, has: (member: string) => boolean): void {
+  if (size + Math.ceil((items.length - from) / step) <= maxTableEntries) return;
+  const fresh = new Set<string>();
+  for (let i = from; i < items.length; i += step) {
+    const member = items[i] as string;
+    if (!has(member)) fresh.add(member);
+  }
+  if (size + fresh.size > maxTableEntries) throw errTooManyElements();
 }
 
 export function errTooManyKeys(): RedisError {

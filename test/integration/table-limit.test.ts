@@ -1,8 +1,9 @@
 /**
- * V8's Map and Set hold at most 2^24 entries: past that many keys in a database, or members in
- * a hash, set or sorted set, a write that would add one answers an error and changes nothing,
- * and a table a command builds on the way that meets the limit fails that command, not the
- * server. The limit is lowered here (setMaxTableEntriesForTests) to be reached quickly.
+ * V8's Map and Set tables stop at 2^24 slots: past 2^23 keys in a database, or members in a
+ * hash, set or sorted set, a write that would add one answers an error and changes nothing
+ * (however many it adds, wherever it takes them from), and a table a command builds on the way
+ * that meets V8's limit fails that command, not the server. The limit is lowered here
+ * (setMaxTableEntriesForTests) to be reached quickly.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startServer } from '../../src/index.js';
 import { RdbWriter } from '../../src/persistence/rdb/index.js';
 import { SetValue } from '../../src/types/set.js';
-import { setMaxTableEntriesForTests } from '../../src/types/table-limit.js';
+import { MAX_TABLE_ENTRIES, setMaxTableEntriesForTests } from '../../src/types/table-limit.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 // Above the listpack limits (hash-max-listpack-entries is 512): collections this large are tables.
@@ -59,6 +60,52 @@ describe('a database at its most keys', () => {
     expect(await c.ping()).toBe('PONG');
   });
 
+  it('refuses what would move a key or an element into it, leaving the source as it was', async () => {
+    const c = (await filled()).client();
+    const full = 'ERR max number of keys in a database reached';
+    await c.del('key:0', 'key:1');
+    await c.rpush('list', 'only');
+    await c.sadd('set', 'member');
+    expect(await c.dbsize()).toBe(LIMIT);
+    await expect(c.lmove('list', 'new-list', 'LEFT', 'LEFT')).rejects.toThrow(full);
+    await expect(c.rpoplpush('list', 'new-list')).rejects.toThrow(full);
+    await expect(c.blmove('list', 'new-list', 'LEFT', 'LEFT', 0)).rejects.toThrow(full);
+    expect(await c.lrange('list', 0, -1)).toEqual(['only']);
+    await expect(c.smove('set', 'new-set', 'member')).rejects.toThrow(full);
+    expect(await c.smembers('set')).toEqual(['member']);
+    await expect(c.mset('new-a', '1', 'new-b', '2')).rejects.toThrow(full);
+    await expect(c.msetnx('new-a', '1', 'new-b', '2')).rejects.toThrow(full);
+    expect(await c.exists('new-a', 'new-b', 'new-list', 'new-set')).toBe(0);
+    // MSET over keys that are there adds none.
+    expect(await c.mset('key:2', 'x', 'key:3', 'y')).toBe('OK');
+    // MOVE into a full database keeps the key where it is.
+    const other = server?.client({ db: 1 }) as NonNullable<ReturnType<TestServer['client']>>;
+    await other.set('mover', 'v');
+    expect(await c.dbsize()).toBe(LIMIT);
+    await expect(other.move('mover', 0)).rejects.toThrow(full);
+    expect(await other.get('mover')).toBe('v');
+    expect(await c.exists('mover')).toBe(0);
+    expect(await c.dbsize()).toBe(LIMIT);
+    // A blocked BLMOVE served by a push that filled the database: the new destination is
+    // refused to the blocked client, and the element stays where it was pushed.
+    const blocked = server?.client() as NonNullable<ReturnType<TestServer['client']>>;
+    const waiting = blocked.blmove('queue', 'new-queue', 'LEFT', 'LEFT', 0).then(
+      () => null,
+      (err: Error) => err.message,
+    );
+    await new Promise((r) => setTimeout(r, 50));
+    await c.del('key:2');
+    expect(await c.rpush('queue', 'job')).toBe(1);
+    expect(await waiting).toBe(`ERR max number of keys in a database reached (${LIMIT})`);
+    expect(await c.lrange('queue', 0, -1)).toEqual(['job']);
+    expect(await c.exists('new-queue')).toBe(0);
+    // With room for its destination, the next one is served.
+    await c.del('key:3');
+    expect(await blocked.blmove('queue', 'new-queue', 'LEFT', 'LEFT', 0)).toBe('job');
+    expect(await c.exists('queue')).toBe(0);
+    expect(await c.ping()).toBe('PONG');
+  });
+
   it('refuses to start on a file with more keys in one database, saying so', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nodis-limit-'));
     dirs.push(dir);
@@ -95,10 +142,24 @@ describe('a collection at its most members', () => {
     expect(await c.hget('hash', 'member:3')).toBe('changed');
     expect(await c.zadd('zset', 1000, 'member:3')).toBe(0);
     expect(await c.zscore('zset', 'member:3')).toBe('1000');
+    // Several members of which one is new: none is added.
+    await expect(c.sadd('set', 'member:5', 'one-more')).rejects.toThrow(full);
+    await expect(c.hset('hash', 'member:5', 'x', 'one-more', 'v')).rejects.toThrow(full);
+    await expect(c.zadd('zset', 5, 'member:5', 7, 'one-more')).rejects.toThrow(full);
+    expect(await c.hget('hash', 'member:5')).toBe('v');
+    expect(await c.zscore('zset', 'member:5')).toBe('5');
+    expect(await c.zadd('zset', 'XX', 9, 'member:5', 7, 'one-more')).toBe(0);
+    expect(await c.zscore('zset', 'member:5')).toBe('9');
+    // SMOVE into a full set keeps the member in its source.
+    await c.sadd('small', 'one-more');
+    await expect(c.smove('small', 'set', 'one-more')).rejects.toThrow(full);
+    expect(await c.smembers('small')).toEqual(['one-more']);
     expect(await c.srem('set', 'member:4')).toBe(1);
-    expect(await c.sadd('set', 'one-more')).toBe(1);
+    expect(await c.smove('small', 'set', 'one-more')).toBe(1);
+    expect(await c.exists('small')).toBe(0);
     // The counts the server keeps agree with the members.
     expect((await c.smembers('set')).length).toBe(LIMIT);
+    expect(MAX_TABLE_ENTRIES).toBe(2 ** 23);
     expect(Number(await c.call('MEMORY', 'USAGE', 'set'))).toBeGreaterThan(0);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Crc64, crc64 } from '../../src/persistence/rdb/crc64.js';
 import { lzfCompress, lzfCompressJs, lzfDecompress, lzfDecompressJs } from '../../src/persistence/rdb/lzf.js';
-import { lzfDecompressWasm, MAX_INPUT_BYTES } from '../../src/persistence/rdb/lzf-wasm.js';
+import { lzfDecompressWasm, lzfModuleMemory, MAX_INPUT_BYTES } from '../../src/persistence/rdb/lzf-wasm.js';
 import { ListpackBuilder, listpackEntrySize, packListpack, readListpack } from '../../src/persistence/rdb/listpack.js';
 import { packItems, varintWidth } from '../../src/types/packed.js';
 import { stringAsInt } from '../../src/types/stream/listpack.js';
@@ -301,6 +301,16 @@ describe('lzf decompression in WebAssembly', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('leaves an input longer than the module takes to the JS decompressor, whatever output it claims', () => {
+    // A crafted payload: 8 MB of literal runs that would make 300 bytes. The module's memory,
+    // which never shrinks, must not grow to hold it.
+    const input = Buffer.alloc(8 * 1024 * 1024, 0x1f);
+    const before = lzfModuleMemory().length;
+    expect(lzfDecompress(input, 0, input.length, Buffer.alloc(300), 0, 300)).toBe(-1);
+    expect(lzfModuleMemory().length).toBe(before);
+    expect(before).toBeLessThan(4 * MAX_INPUT_BYTES);
   });
 
   it('decompresses outputs up to the largest the module takes, through lzfDecompress', () => {

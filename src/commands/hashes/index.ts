@@ -1,3 +1,4 @@
+import { ensureRoomForMembers } from '../../types/table-limit.js';
 import { RedisError, WRONGTYPE, ERR_OVERFLOW, ERR_SYNTAX, errWrongArity } from '../../errors.js';
 import { HashValue } from '../../types/hash.js';
 import { CachedNumber } from '../../config/config.js';
@@ -47,6 +48,7 @@ function hset(ctx: CommandContext, argv: string[]): void {
   if (argv.length % 2 === 1) throw new RedisError(errWrongArity(ctx.commandName));
   const key = argv[1] as string;
   const hash = writeHash(ctx, key);
+  ensureRoomForMembers(hash.size, argv, 2, 2, (field) => hash.has(field));
   const entries = maxEntries(ctx);
   const valueLimit = maxValue(ctx);
   let created = 0;

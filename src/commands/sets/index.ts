@@ -1,3 +1,4 @@
+import { ensureRoomForMembers } from '../../types/table-limit.js';
 import { RedisError, WRONGTYPE, ERR_SYNTAX } from '../../errors.js';
 import { SetValue } from '../../types/set.js';
 import { CachedNumber } from '../../config/config.js';
@@ -40,6 +41,8 @@ function sadd(ctx: CommandContext, argv: string[]): void {
     ctx.db.set(key, set);
   }
   const limit = maxIntset(ctx);
+  const target = set;
+  ensureRoomForMembers(set.size, argv, 2, 1, (m) => target.has(m));
   let added = 0;
   for (let i = 2; i < argv.length; i++) if (set.add(argv[i] as string, limit)) added++;
   if (added > 0) {
@@ -210,7 +213,11 @@ function smove(ctx: CommandContext, argv: string[]): void {
   const src = asSet(srcValue) as SetValue;
   let dst = asSet(dstValue);
   if (src === dst) return ctx.reply.integer(src.has(member) ? 1 : 0);
-  if (!src.delete(member)) return ctx.reply.integer(0);
+  if (!src.has(member)) return ctx.reply.integer(0);
+  // Room for the member where it goes is checked before it leaves the source.
+  if (dst === undefined) ctx.db.ensureRoomForKeys([dstKey]);
+  else ensureRoomForMembers(dst.size, argv, 3, 1, (m) => (dst as SetValue).has(m));
+  src.delete(member);
   ctx.db.notify('s', 'srem', srcKey);
   if (src.size === 0) {
     ctx.db.delete(srcKey);

@@ -246,6 +246,7 @@ function msetGeneric(ctx: CommandContext, argv: string[], nx: boolean): void {
       if (db.lookupWrite(argv[j] as string) !== undefined) return ctx.reply.integer(0);
     }
   }
+  db.ensureRoomForKeys(argv, 1, 2);
   for (let j = 1; j < argv.length; j += 2) {
     const key = argv[j] as string;
     if (!nx && db.expires.size !== 0) db.expireIfNeeded(key);

@@ -1,3 +1,4 @@
+import { ensureRoomForMembers } from '../../types/table-limit.js';
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import { scanStep, parseScanCursor } from '../../keyspace/scan.js';
 import { ZSet } from '../../types/zset.js';
@@ -83,6 +84,8 @@ function zaddGeneric(ctx: CommandContext, argv: string[], flags: number): void {
     zset = new ZSet();
     db.set(key, zset);
   }
+  const target = zset;
+  if (!xx) ensureRoomForMembers(zset.size, argv, scoreIdx + 1, 2, (m) => target.score(m) !== undefined);
   const limits = zsetLimits(ctx);
   let added = 0;
   let updated = 0;

@@ -345,7 +345,11 @@ const WASM_DECOMPRESS_FROM = 256;
  * bytes (a back reference before the start of the output, a run cut short).
  */
 export function lzfDecompress(src: Uint8Array, srcStart: number, srcEnd: number, dst: Uint8Array, dstStart: number, dstLen: number): number {
-  if (dstLen >= WASM_DECOMPRESS_FROM && dstLen <= MAX_INPUT_BYTES) return lzfDecompressWasm(src, srcStart, srcEnd, dst, dstStart, dstLen);
+  // Both bounded: the module's memory grows to hold input and output (and never shrinks), and
+  // the input of a crafted payload may be far longer than what it claims to decompress to.
+  if (dstLen >= WASM_DECOMPRESS_FROM && dstLen <= MAX_INPUT_BYTES && srcEnd - srcStart <= MAX_INPUT_BYTES) {
+    return lzfDecompressWasm(src, srcStart, srcEnd, dst, dstStart, dstLen);
+  }
   return lzfDecompressJs(src, srcStart, srcEnd, dst, dstStart, dstLen);
 }
 
