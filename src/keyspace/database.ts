@@ -464,8 +464,8 @@ export class Database {
     for (let i = from; i < keys.length; i += step) {
       const key = keys[i] as string;
       if (!dict.has(key)) fresh.add(key);
+      if (dict.size + fresh.size > maxTableEntries) throw errTooManyKeys();
     }
-    if (dict.size + fresh.size > maxTableEntries) throw errTooManyKeys();
   }
 
   getExpire(key: string): number | undefined {

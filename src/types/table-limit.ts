@@ -22,18 +22,27 @@ export function setMaxTableEntriesForTests(limit: number = MAX_TABLE_ENTRIES): v
 }
 
 /**
+ * Whether a table of `size` entries given items[from], items[from + step]… could pass the
+ * limit: the cheap test a hot path makes before ensureRoomForMembers (and its closure).
+ */
+export function mayExceedLimit(size: number, items: readonly string[], from: number, step: number): boolean {
+  return size + Math.ceil((items.length - from) / step) > maxTableEntries;
+}
+
+/**
  * Throws errTooManyElements() unless a table of `size` entries, holding those `has` says it
  * holds, can take every one of items[from], items[from + step]… (the ones it lacks, each
  * counted once): a command adding several members checks them all before it adds any.
  */
 export function ensureRoomForMembers(size: number, items: readonly string[], from: number, step: number, has: (member: string) => boolean): void {
-  if (size + Math.ceil((items.length - from) / step) <= maxTableEntries) return;
+  if (!mayExceedLimit(size, items, from, step)) return;
   const fresh = new Set<string>();
   for (let i = from; i < items.length; i += step) {
     const member = items[i] as string;
     if (!has(member)) fresh.add(member);
+    // Stops as soon as it is too many (this Set too has V8's limit).
+    if (size + fresh.size > maxTableEntries) throw errTooManyElements();
   }
-  if (size + fresh.size > maxTableEntries) throw errTooManyElements();
 }
 
 export function errTooManyKeys(): RedisError {

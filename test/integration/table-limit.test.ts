@@ -71,11 +71,23 @@ describe('a database at its most keys', () => {
     await expect(c.rpoplpush('list', 'new-list')).rejects.toThrow(full);
     await expect(c.blmove('list', 'new-list', 'LEFT', 'LEFT', 0)).rejects.toThrow(full);
     expect(await c.lrange('list', 0, -1)).toEqual(['only']);
-    await expect(c.smove('set', 'new-set', 'member')).rejects.toThrow(full);
-    expect(await c.smembers('set')).toEqual(['member']);
+    // The only member of a set moved to a new key frees the key it takes.
+    expect(await c.smove('set', 'new-set', 'member')).toBe(1);
+    expect(await c.exists('set')).toBe(0);
+    expect(await c.sadd('new-set', 'second')).toBe(1);
+    await expect(c.smove('new-set', 'newer-set', 'member')).rejects.toThrow(full);
+    expect(await c.smembers('new-set')).toEqual(expect.arrayContaining(['member', 'second']));
+    expect(await c.exists('newer-set')).toBe(0);
+    // GET's reply would go out before the write: the whole command is refused, one reply.
+    await expect(c.set('fresh', 'v', 'GET')).rejects.toThrow(full);
+    await expect(c.getset('fresh', 'v')).rejects.toThrow(full);
+    expect(await c.set('fresh', 'v', 'XX', 'GET')).toBeNull();
+    expect(await c.set('key:5', 'w', 'GET')).toBe('v');
+    expect(await c.getset('key:5', 'x')).toBe('w');
+    expect(await c.exists('fresh')).toBe(0);
     await expect(c.mset('new-a', '1', 'new-b', '2')).rejects.toThrow(full);
     await expect(c.msetnx('new-a', '1', 'new-b', '2')).rejects.toThrow(full);
-    expect(await c.exists('new-a', 'new-b', 'new-list', 'new-set')).toBe(0);
+    expect(await c.exists('new-a', 'new-b', 'new-list')).toBe(0);
     // MSET over keys that are there adds none.
     expect(await c.mset('key:2', 'x', 'key:3', 'y')).toBe('OK');
     // MOVE into a full database keeps the key where it is.
@@ -142,6 +154,12 @@ describe('a collection at its most members', () => {
     expect(await c.hget('hash', 'member:3')).toBe('changed');
     expect(await c.zadd('zset', 1000, 'member:3')).toBe(0);
     expect(await c.zscore('zset', 'member:3')).toBe('1000');
+    // A new key given more members than the limit: refused, and no empty key left behind.
+    const tooMany = Array.from({ length: LIMIT + 1 }, (_, i) => `m${i}`);
+    await expect(c.sadd('new-set', ...tooMany)).rejects.toThrow(full);
+    await expect(c.hset('new-hash', ...tooMany.flatMap((m) => [m, 'v']))).rejects.toThrow(full);
+    await expect(c.zadd('new-zset', ...tooMany.flatMap((m, i) => [i, m]))).rejects.toThrow(full);
+    expect(await c.exists('new-set', 'new-hash', 'new-zset')).toBe(0);
     // Several members of which one is new: none is added.
     await expect(c.sadd('set', 'member:5', 'one-more')).rejects.toThrow(full);
     await expect(c.hset('hash', 'member:5', 'x', 'one-more', 'v')).rejects.toThrow(full);

@@ -1,4 +1,4 @@
-import { ensureRoomForMembers } from '../../types/table-limit.js';
+import { ensureRoomForMembers, mayExceedLimit } from '../../types/table-limit.js';
 import { RedisError, WRONGTYPE, ERR_OVERFLOW, ERR_SYNTAX, errWrongArity } from '../../errors.js';
 import { HashValue } from '../../types/hash.js';
 import { CachedNumber } from '../../config/config.js';
@@ -47,8 +47,14 @@ function maxValue(ctx: CommandContext): number {
 function hset(ctx: CommandContext, argv: string[]): void {
   if (argv.length % 2 === 1) throw new RedisError(errWrongArity(ctx.commandName));
   const key = argv[1] as string;
-  const hash = writeHash(ctx, key);
-  ensureRoomForMembers(hash.size, argv, 2, 2, (field) => hash.has(field));
+  // Checked before the key is made: a refused HSET leaves no empty hash behind.
+  const found = asHash(ctx.db.lookupWrite(key));
+  if (mayExceedLimit(found?.size ?? 0, argv, 2, 2)) ensureRoomForMembers(found?.size ?? 0, argv, 2, 2, (field) => found !== undefined && found.has(field));
+  let hash = found;
+  if (hash === undefined) {
+    hash = new HashValue();
+    ctx.db.set(key, hash);
+  }
   const entries = maxEntries(ctx);
   const valueLimit = maxValue(ctx);
   let created = 0;

@@ -1,4 +1,4 @@
-import { ensureRoomForMembers } from '../../types/table-limit.js';
+import { ensureRoomForMembers, mayExceedLimit } from '../../types/table-limit.js';
 import { RedisError, WRONGTYPE, ERR_SYNTAX } from '../../errors.js';
 import { SetValue } from '../../types/set.js';
 import { CachedNumber } from '../../config/config.js';
@@ -35,14 +35,15 @@ function replyMembers(ctx: CommandContext, set: SetValue): void {
 
 function sadd(ctx: CommandContext, argv: string[]): void {
   const key = argv[1] as string;
-  let set = asSet(ctx.db.lookupWrite(key));
+  const found = asSet(ctx.db.lookupWrite(key));
+  // Checked before the key is made: a refused SADD leaves no empty set behind.
+  if (mayExceedLimit(found?.size ?? 0, argv, 2, 1)) ensureRoomForMembers(found?.size ?? 0, argv, 2, 1, (m) => found !== undefined && found.has(m));
+  let set = found;
   if (set === undefined) {
     set = new SetValue();
     ctx.db.set(key, set);
   }
   const limit = maxIntset(ctx);
-  const target = set;
-  ensureRoomForMembers(set.size, argv, 2, 1, (m) => target.has(m));
   let added = 0;
   for (let i = 2; i < argv.length; i++) if (set.add(argv[i] as string, limit)) added++;
   if (added > 0) {
@@ -215,7 +216,10 @@ function smove(ctx: CommandContext, argv: string[]): void {
   if (src === dst) return ctx.reply.integer(src.has(member) ? 1 : 0);
   if (!src.has(member)) return ctx.reply.integer(0);
   // Room for the member where it goes is checked before it leaves the source.
-  if (dst === undefined) ctx.db.ensureRoomForKeys([dstKey]);
+  // (The only member of the source leaves it deleted before the destination is made.)
+  if (dst === undefined) {
+    if (src.size > 1) ctx.db.ensureRoomForKeys([dstKey]);
+  }
   else ensureRoomForMembers(dst.size, argv, 3, 1, (m) => (dst as SetValue).has(m));
   src.delete(member);
   ctx.db.notify('s', 'srem', srcKey);

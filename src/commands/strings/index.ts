@@ -105,7 +105,12 @@ function setGeneric(ctx: CommandContext, argv: string[], flags: number, key: str
   command: string, intReply: boolean): void {
   const db = ctx.db;
   const at = expire === undefined ? 0 : expireAt(flags, expire, command);
-  if (flags & SET_GET) replyValue(ctx, key);
+  if (flags & SET_GET) {
+    // GET's reply goes out first: a key the database has no room for is refused before it
+    // (XX never adds one).
+    if (!(flags & SET_XX)) db.ensureRoomForKeys([key]);
+    replyValue(ctx, key);
+  }
   if (flags & (SET_NX | SET_XX)) {
     const found = db.lookupWrite(key) !== undefined;
     if ((flags & SET_NX && found) || (flags & SET_XX && !found)) {
@@ -218,6 +223,8 @@ function getdel(ctx: CommandContext, argv: string[]): void {
 
 function getset(ctx: CommandContext, argv: string[]): void {
   const key = argv[1] as string;
+  // The old value's reply goes out first: a key the database has no room for is refused before it.
+  ctx.db.ensureRoomForKeys([key]);
   replyValue(ctx, key);
   ctx.db.set(key, argv[2] as string);
   ctx.db.notify('$', 'set', key);

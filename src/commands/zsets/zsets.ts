@@ -1,4 +1,4 @@
-import { ensureRoomForMembers } from '../../types/table-limit.js';
+import { ensureRoomForMembers, mayExceedLimit } from '../../types/table-limit.js';
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import { scanStep, parseScanCursor } from '../../keyspace/scan.js';
 import { ZSet } from '../../types/zset.js';
@@ -75,6 +75,11 @@ function zaddGeneric(ctx: CommandContext, argv: string[], flags: number): void {
 
   const db = ctx.db;
   let zset = writeZSet(ctx, key);
+  // Checked before the key is made: a refused ZADD leaves no empty sorted set behind.
+  const found = zset;
+  if (!xx && mayExceedLimit(found?.size ?? 0, argv, scoreIdx + 1, 2)) {
+    ensureRoomForMembers(found?.size ?? 0, argv, scoreIdx + 1, 2, (m) => found !== undefined && found.score(m) !== undefined);
+  }
   if (zset === undefined) {
     if (xx) {
       if (incr) ctx.reply.nullBulk();
@@ -84,8 +89,6 @@ function zaddGeneric(ctx: CommandContext, argv: string[], flags: number): void {
     zset = new ZSet();
     db.set(key, zset);
   }
-  const target = zset;
-  if (!xx) ensureRoomForMembers(zset.size, argv, scoreIdx + 1, 2, (m) => target.score(m) !== undefined);
   const limits = zsetLimits(ctx);
   let added = 0;
   let updated = 0;
