@@ -289,7 +289,7 @@ export class BackgroundSave implements KeyChangeListener {
   private readonly progress: DbProgress[];
   private readonly byDb = new Map<Database, DbProgress>();
   private current = 0;
-  private cursor: IterableIterator<[string, unknown]> | null = null;
+  private cursor: IterableIterator<string> | null = null;
   /** The key the walk has begun and not finished writing (its value is large). */
   private inProgress: KeyInProgress | null = null;
   /** Old values of keys of the active database, saved by the hook while a key is in progress: they follow it. */
@@ -430,7 +430,9 @@ export class BackgroundSave implements KeyChangeListener {
         continue;
       }
       if (p.state === 'pending') this.beginDb(p);
-      this.cursor ??= p.db.dict.entries();
+      // Keys, not entries: the walk looks each value up when it writes it (a key changed
+      // meanwhile was written by the hook before), and a pair per key is garbage.
+      this.cursor ??= p.db.dict.keys();
       if (!this.walk(p, deadline)) return true;
       this.endDb(p);
       this.current++;
@@ -440,7 +442,7 @@ export class BackgroundSave implements KeyChangeListener {
 
   /** Writes keys of the active database until the slice is over; true when the database is done. */
   private walk(p: DbProgress, deadline: number): boolean {
-    const cursor = this.cursor as IterableIterator<[string, unknown]>;
+    const cursor = this.cursor as IterableIterator<string>;
     const db = p.db;
     const writer = this.writer;
     const handled = p.handled;
@@ -449,7 +451,7 @@ export class BackgroundSave implements KeyChangeListener {
     for (;;) {
       const next = cursor.next();
       if (next.done === true) return true;
-      const key = next.value[0];
+      const key = next.value;
       if (!handled.addNew(key)) continue;
       if (handled.chunksAllocated !== chunks) {
         // A chunk of the key table was initialised: time to look at the clock.
