@@ -452,10 +452,15 @@ export class Database {
     return this.dict.size !== size;
   }
 
+  /** Throws the "max number of keys" error unless the database has `key` or room for it. */
+  ensureRoomForKey(key: string): void {
+    if (this.dict.size >= maxTableEntries && !this.dict.has(key)) throw errTooManyKeys();
+  }
+
   /**
    * Throws the "max number of keys" error unless the database can take every key of
-   * keys[from], keys[from + step]… that it lacks: a command that may add keys checks them all
-   * before it changes anything (MSET, MOVE's target, LMOVE's and SMOVE's destination).
+   * keys[from], keys[from + step]… that it lacks: a command that may add several keys checks
+   * them all before it changes anything (MSET, MSETNX).
    */
   ensureRoomForKeys(keys: readonly string[], from = 0, step = 1): void {
     const dict = this.dict;

@@ -113,7 +113,7 @@ export function moveElement(ctx: CommandContext, srcKey: string, src: List, dstK
   const db = ctx.db;
   const dst = asList(db.lookupWrite(dstKey));
   // A destination the database has no room for is refused before the element leaves the source.
-  if (dst === undefined) db.ensureRoomForKeys([dstKey]);
+  if (dst === undefined) db.ensureRoomForKey(dstKey);
   const value = (from ? src.popLeft() : src.popRight()) as string;
   pushMoved(ctx, dstKey, dst, value, to);
   listPopped(ctx, srcKey, from, src, served);

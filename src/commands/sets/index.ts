@@ -218,7 +218,7 @@ function smove(ctx: CommandContext, argv: string[]): void {
   // Room for the member where it goes is checked before it leaves the source.
   // (The only member of the source leaves it deleted before the destination is made.)
   if (dst === undefined) {
-    if (src.size > 1) ctx.db.ensureRoomForKeys([dstKey]);
+    if (src.size > 1) ctx.db.ensureRoomForKey(dstKey);
   }
   else ensureRoomForMembers(dst.size, argv, 3, 1, (m) => (dst as SetValue).has(m));
   src.delete(member);

@@ -108,7 +108,7 @@ function setGeneric(ctx: CommandContext, argv: string[], flags: number, key: str
   if (flags & SET_GET) {
     // GET's reply goes out first: a key the database has no room for is refused before it
     // (XX never adds one).
-    if (!(flags & SET_XX)) db.ensureRoomForKeys([key]);
+    if (!(flags & SET_XX)) db.ensureRoomForKey(key);
     replyValue(ctx, key);
   }
   if (flags & (SET_NX | SET_XX)) {
@@ -224,7 +224,7 @@ function getdel(ctx: CommandContext, argv: string[]): void {
 function getset(ctx: CommandContext, argv: string[]): void {
   const key = argv[1] as string;
   // The old value's reply goes out first: a key the database has no room for is refused before it.
-  ctx.db.ensureRoomForKeys([key]);
+  ctx.db.ensureRoomForKey(key);
   replyValue(ctx, key);
   ctx.db.set(key, argv[2] as string);
   ctx.db.notify('$', 'set', key);
