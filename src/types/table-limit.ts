@@ -21,25 +21,25 @@ export function setMaxTableEntriesForTests(limit: number = MAX_TABLE_ENTRIES): v
   maxTableEntries = limit;
 }
 
-/**
- * Whether a table of `size` entries given items[from], items[from + step]… could pass the
- * limit: the cheap test a hot path makes before ensureRoomForMembers (and its closure).
- */
-export function mayExceedLimit(size: number, items: readonly string[], from: number, step: number): boolean {
-  return size + Math.ceil((items.length - from) / step) > maxTableEntries;
+/** What ensureRoomForMembers needs of a collection. */
+export interface MemberTable {
+  readonly size: number;
+  has(member: string): boolean;
 }
 
 /**
- * Throws errTooManyElements() unless a table of `size` entries, holding those `has` says it
- * holds, can take every one of items[from], items[from + step]… (the ones it lacks, each
- * counted once): a command adding several members checks them all before it adds any.
+ * Throws errTooManyElements() unless `table` (undefined: a key not made yet) can take every
+ * one of items[from], items[from + step]… that it lacks, each counted once: a command adding
+ * several members checks them all before it adds any (or makes the key). Below the limit this
+ * is one comparison.
  */
-export function ensureRoomForMembers(size: number, items: readonly string[], from: number, step: number, has: (member: string) => boolean): void {
-  if (!mayExceedLimit(size, items, from, step)) return;
+export function ensureRoomForMembers(table: MemberTable | undefined, items: readonly string[], from: number, step: number): void {
+  const size = table === undefined ? 0 : table.size;
+  if (size + Math.ceil((items.length - from) / step) <= maxTableEntries) return;
   const fresh = new Set<string>();
   for (let i = from; i < items.length; i += step) {
     const member = items[i] as string;
-    if (!has(member)) fresh.add(member);
+    if (table === undefined || !table.has(member)) fresh.add(member);
     // Stops as soon as it is too many (this Set too has V8's limit).
     if (size + fresh.size > maxTableEntries) throw errTooManyElements();
   }

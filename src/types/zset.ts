@@ -428,6 +428,10 @@ export class ZSet implements CollectionValue {
     return [packed.slice(0, pos), packed.slice(end, at), entry, packed.slice(at)].join('');
   }
 
+  has(member: string): boolean {
+    return this.score(member) !== undefined;
+  }
+
   score(member: string): number | undefined {
     const data = this.data;
     if (typeof data !== 'string') return data.dict.get(member)?.score;

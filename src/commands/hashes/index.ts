@@ -1,4 +1,4 @@
-import { ensureRoomForMembers, mayExceedLimit } from '../../types/table-limit.js';
+import { ensureRoomForMembers } from '../../types/table-limit.js';
 import { RedisError, WRONGTYPE, ERR_OVERFLOW, ERR_SYNTAX, errWrongArity } from '../../errors.js';
 import { HashValue } from '../../types/hash.js';
 import { CachedNumber } from '../../config/config.js';
@@ -49,7 +49,7 @@ function hset(ctx: CommandContext, argv: string[]): void {
   const key = argv[1] as string;
   // Checked before the key is made: a refused HSET leaves no empty hash behind.
   const found = asHash(ctx.db.lookupWrite(key));
-  if (mayExceedLimit(found?.size ?? 0, argv, 2, 2)) ensureRoomForMembers(found?.size ?? 0, argv, 2, 2, (field) => found !== undefined && found.has(field));
+  ensureRoomForMembers(found, argv, 2, 2);
   let hash = found;
   if (hash === undefined) {
     hash = new HashValue();

@@ -1,4 +1,4 @@
-import { ensureRoomForMembers, mayExceedLimit } from '../../types/table-limit.js';
+import { ensureRoomForMembers } from '../../types/table-limit.js';
 import { RedisError, WRONGTYPE, ERR_SYNTAX } from '../../errors.js';
 import { SetValue } from '../../types/set.js';
 import { CachedNumber } from '../../config/config.js';
@@ -37,7 +37,7 @@ function sadd(ctx: CommandContext, argv: string[]): void {
   const key = argv[1] as string;
   const found = asSet(ctx.db.lookupWrite(key));
   // Checked before the key is made: a refused SADD leaves no empty set behind.
-  if (mayExceedLimit(found?.size ?? 0, argv, 2, 1)) ensureRoomForMembers(found?.size ?? 0, argv, 2, 1, (m) => found !== undefined && found.has(m));
+  ensureRoomForMembers(found, argv, 2, 1);
   let set = found;
   if (set === undefined) {
     set = new SetValue();
@@ -217,7 +217,7 @@ function smove(ctx: CommandContext, argv: string[]): void {
   if (!src.has(member)) return ctx.reply.integer(0);
   // Room for the member where it goes is checked before it leaves the source (a source's only
   // member leaves its key deleted before the destination is made: no room is needed for that).
-  if (dst !== undefined) ensureRoomForMembers(dst.size, argv, 3, 1, (m) => (dst as SetValue).has(m));
+  if (dst !== undefined) ensureRoomForMembers(dst, argv, 3, 1);
   else if (src.size > 1) ctx.db.ensureRoomForKey(dstKey);
   src.delete(member);
   ctx.db.notify('s', 'srem', srcKey);

@@ -1,4 +1,4 @@
-import { ensureRoomForMembers, mayExceedLimit } from '../../types/table-limit.js';
+import { ensureRoomForMembers } from '../../types/table-limit.js';
 import { RedisError, ERR_SYNTAX } from '../../errors.js';
 import { scanStep, parseScanCursor } from '../../keyspace/scan.js';
 import { ZSet } from '../../types/zset.js';
@@ -76,10 +76,7 @@ function zaddGeneric(ctx: CommandContext, argv: string[], flags: number): void {
   const db = ctx.db;
   let zset = writeZSet(ctx, key);
   // Checked before the key is made: a refused ZADD leaves no empty sorted set behind.
-  const found = zset;
-  if (!xx && mayExceedLimit(found?.size ?? 0, argv, scoreIdx + 1, 2)) {
-    ensureRoomForMembers(found?.size ?? 0, argv, scoreIdx + 1, 2, (m) => found !== undefined && found.score(m) !== undefined);
-  }
+  if (!xx) ensureRoomForMembers(zset, argv, scoreIdx + 1, 2);
   if (zset === undefined) {
     if (xx) {
       if (incr) ctx.reply.nullBulk();
