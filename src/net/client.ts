@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import { ProtocolError } from '../errors.js';
 import { RespParser } from '../protocol/parser.js';
 import { REPLY_CHUNK_BYTES, ReplyWriter } from '../protocol/reply.js';
@@ -11,6 +12,7 @@ import type { WatchedKey } from '../keyspace/watch.js';
 import type { TrackingState } from '../pubsub/tracking.js';
 import { isSubscribed } from '../pubsub/registry.js';
 import { coarseNow } from '../keyspace/access.js';
+import { readIntoSharedBuffer, sharedReadBuffer } from './shared-read-buffer.js';
 import {
   EMPTY_QUERY_BUFFER_ROOM, OutputBufferModel, ReplyBufferModel, argvBytes, argvSlots, clientInputMemory, clientMemoryFigures, clientTotalMemory, queryBufferCapacity, type ClientMemoryState,
 } from './client-memory.js';
@@ -170,7 +172,18 @@ export class Client implements ClientConnection {
 
   /** Reads commands from `socket` and writes replies to it. */
   private serve(socket: Socket): void {
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    const onData = (chunk: Buffer): void => this.onData(chunk);
+    // A TLS socket decrypts into buffers of its own.
+    const shared =
+      !(socket instanceof TLSSocket) &&
+      readIntoSharedBuffer(socket, (chunk) => {
+        this.onData(chunk);
+        // The next read overwrites the shared buffer: what the parser keeps of it is copied.
+        this.parser.detach(sharedReadBuffer.buffer);
+      });
+    if (!shared) socket.on('data', onData);
+    // Plain connections are accepted paused (see listeners.ts) so that none is read before this.
+    if (socket.isPaused()) socket.resume();
     socket.on('error', () => this.onClose());
     socket.on('close', () => this.onClose());
     // A big reply written out: its memory is given back (Redis measures after each write).

@@ -101,7 +101,8 @@ async function reopen(retired: readonly Listener[], current: Listener[], host: L
 
 export function listenOn(host: string, port: number, onSocket: (socket: net.Socket) => void): Promise<Listener> {
   return new Promise((resolve, reject) => {
-    const server = net.createServer(onSocket);
+    // Paused: the client switches the socket to reading into the shared buffer first (client.ts).
+    const server = net.createServer({ pauseOnConnect: true }, onSocket);
     server.once('error', reject);
     server.listen({ host, port, ipv6Only: host.includes(':') }, () => {
       server.off('error', reject);
@@ -123,7 +124,8 @@ export function listenOnUnixSocket(path: string, perm: number, onSocket: (socket
   // libuv reports a missing directory as EACCES; bind(2), and so Redis, says ENOENT.
   if (!existsSync(dirname(path))) return Promise.reject(Object.assign(new Error(`bind ENOENT ${path}`), { code: 'ENOENT', syscall: 'bind' }));
   return new Promise((resolve, reject) => {
-    const server = net.createServer(onSocket);
+    // Paused: the client switches the socket to reading into the shared buffer first (client.ts).
+    const server = net.createServer({ pauseOnConnect: true }, onSocket);
     server.once('error', reject);
     server.listen({ path }, () => {
       server.off('error', reject);

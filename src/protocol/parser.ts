@@ -134,6 +134,18 @@ export class RespParser {
     this.pos = 0;
   }
 
+  /**
+   * Stops referring to memory of `shared`, which is about to be overwritten: the bytes not yet
+   * turned into commands are copied.
+   */
+  detach(shared: ArrayBufferLike): void {
+    if (this.buf.buffer === shared) {
+      this.buf = this.pos >= this.buf.length ? EMPTY : Buffer.from(this.buf.subarray(this.pos));
+      this.pos = 0;
+    }
+    if (this.rest !== null && this.rest.buffer === shared) this.rest = Buffer.from(this.rest);
+  }
+
   /** Makes `rest` part of `buf` (what is left of `buf`, then it). */
   private absorbRest(): void {
     const rest = this.rest as Buffer;
