@@ -31,7 +31,7 @@ export interface ClientHost extends ServerContext {
   /** The MONITOR clients. */
   readonly monitors: Set<Client>;
   /** Clients with output to write at the end of this turn of the loop (replies, Pub/Sub receivers). */
-  readonly pendingFlush: Set<Client>;
+  readonly pendingFlush: Client[];
   /** client-output-buffer-limit; `outputLimitsActive` is false when every limit of normal and pubsub clients is 0. */
   readonly outputLimits: OutputBufferLimits;
   readonly outputLimitsActive: boolean;
@@ -539,7 +539,7 @@ export class Client implements ClientConnection {
     // A flag rather than Set#add each time: a subscriber is marked once per message it gets.
     if (!this.queuedForFlush) {
       this.queuedForFlush = true;
-      this.server.pendingFlush.add(this);
+      this.server.pendingFlush.push(this);
     }
     if (this.server.outputLimitsActive) this.overOutputLimits();
   }

@@ -134,7 +134,10 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   /** MIGRATE's connections to target instances. */
   readonly migrateTargets = new MigrateSocketCache();
   /** Clients with output to write at the end of this turn of the loop: replies, Pub/Sub messages. */
-  readonly pendingFlush = new Set<Client>();
+  /** Clients marked (queuedForFlush) for the end of this turn; one closed since stays listed, unmarked. */
+  readonly pendingFlush: Client[] = [];
+  /** flushPending is running: a nested call leaves the clients marked meanwhile to it. */
+  private flushingPending = false;
   /** An end of turn is scheduled (flushBeforeSleep). */
   private flushScheduled = false;
   /** client-output-buffer-limit; `outputLimitsActive` is false when every limit of normal and pubsub clients is 0. */
@@ -388,7 +391,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   flushBeforeSleep(client: Client): void {
     if (!client.queuedForFlush) {
       client.queuedForFlush = true;
-      this.pendingFlush.add(client);
+      this.pendingFlush.push(client);
     }
     if (this.flushScheduled) return;
     this.flushScheduled = true;
@@ -406,13 +409,25 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   /** Writes out the clients with output added during this turn (replies, Pub/Sub messages). */
   flushPending(): void {
     if (this.tracking.broadcastPending) this.tracking.broadcast();
-    if (this.pendingFlush.size === 0) return;
-    // Each leaves the set before its flush: one marked again meanwhile is added again, and
-    // visited again by this loop, never left out with its flag set.
-    for (const client of this.pendingFlush) {
-      this.pendingFlush.delete(client);
-      client.queuedForFlush = false;
-      client.flush();
+    const list = this.pendingFlush;
+    if (list.length === 0 || this.flushingPending) return;
+    // A list and a flag rather than a Set: adding and deleting each client every turn made the
+    // Set rebuild its table over and over.
+    this.flushingPending = true;
+    let i = 0;
+    try {
+      // Each is unmarked before its flush: one marked again meanwhile is appended again, and
+      // visited again by this loop, never left out with its flag set.
+      for (; i < list.length; i++) {
+        const client = list[i] as Client;
+        if (!client.queuedForFlush) continue;
+        client.queuedForFlush = false;
+        client.flush();
+      }
+    } finally {
+      // After a throw, those not visited stay for the next call.
+      list.splice(0, Math.min(i + 1, list.length));
+      this.flushingPending = false;
     }
   }
 
@@ -707,7 +722,6 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     this.watches.unwatchAll(client);
     this.pubsub.removeAll(client);
     this.tracking.disable(client);
-    this.pendingFlush.delete(client);
     client.queuedForFlush = false;
     // Its output chunk stops counting (and what it may still take after this is not counted).
     const reply = client.reply;
