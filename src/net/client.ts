@@ -177,9 +177,13 @@ export class Client implements ClientConnection {
     const shared =
       !(socket instanceof TLSSocket) &&
       readIntoSharedBuffer(socket, (chunk) => {
-        this.onData(chunk);
-        // The next read overwrites the shared buffer: what the parser keeps of it is copied.
-        this.parser.detach(sharedReadBuffer.buffer);
+        try {
+          this.onData(chunk);
+        } finally {
+          // The next read overwrites the shared buffer: what the parser keeps of it is copied,
+          // also when a command failed unexpectedly (a process that survives it reads on).
+          this.parser.detach(sharedReadBuffer.buffer);
+        }
       });
     if (!shared) socket.on('data', onData);
     // Plain connections are accepted paused (see listeners.ts) so that none is read before this.

@@ -665,13 +665,13 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (this.clients.size >= this.config.getNumber('maxclients')) {
       this.stats.rejectedConnections++;
       // Closed once the error is written, as Redis does: a refused peer's unread bytes cannot hold it open.
-      socket.end('-ERR max number of clients reached\r\n', () => socket.destroy());
+      refuse(socket, '-ERR max number of clients reached\r\n');
       return;
     }
     // A connection through the Unix socket is local (Redis's islocalClient).
     if (unixSocket === null && this.deniedByProtectedMode(socket)) {
       this.stats.rejectedConnections++;
-      socket.end(`-${PROTECTED_MODE_DENIED}\r\n`, () => socket.destroy());
+      refuse(socket, `-${PROTECTED_MODE_DENIED}\r\n`);
       return;
     }
     // Redis counts only the connections it accepts (not those refused above) in total_connections_received.
@@ -705,7 +705,7 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
     if (this.deniedByProtectedMode(socket)) {
       this.stats.rejectedConnections++;
       client.release();
-      socket.end(`-${PROTECTED_MODE_DENIED}\r\n`, () => socket.destroy());
+      refuse(socket, `-${PROTECTED_MODE_DENIED}\r\n`);
       return;
     }
     this.stats.totalConnectionsReceived++;
@@ -1021,4 +1021,14 @@ export class NotListeningError extends Error {
   constructor() {
     super('Configured to not listen anywhere, exiting.');
   }
+}
+
+/**
+ * Writes `error` to a connection that is not served and closes it. A peer that already reset
+ * makes the write fail: the socket is then just destroyed (without a listener the 'error' event
+ * would end the process).
+ */
+function refuse(socket: net.Socket, error: string): void {
+  socket.on('error', () => socket.destroy());
+  socket.end(error, () => socket.destroy());
 }
