@@ -41,6 +41,11 @@ export class RespParser {
    * again behind each partial value.
    */
   private rest: Buffer | null = null;
+  /**
+   * The whole allocation of a bulk cut by a read's end whose start `buf` holds (see detach),
+   * with room for its end; null when `buf` is no such bulk.
+   */
+  private bulkRoom: Buffer | null = null;
   // The multibulk being read, resumable across chunks.
   private args: string[] | null = null;
   private argsLeft = 0;
@@ -124,6 +129,15 @@ export class RespParser {
       this.buf = chunk;
     } else {
       const missing = this.bulkLen === -1 ? -1 : this.bulkLen + 2 - (this.buf.length - this.pos);
+      const room = this.bulkRoom;
+      if (missing > 0 && room !== null && this.pos === 0 && this.buf.byteOffset === room.byteOffset && this.buf.buffer === room.buffer) {
+        // The bulk's start was copied with room for all of it (detach): the rest is appended.
+        const n = Math.min(missing, chunk.length);
+        chunk.copy(room, this.buf.length, 0, n);
+        this.buf = room.subarray(0, this.buf.length + n);
+        if (n < chunk.length) this.rest = chunk.subarray(n);
+        return;
+      }
       if (missing > 0 && missing < chunk.length) {
         this.buf = Buffer.concat([this.buf.subarray(this.pos), chunk.subarray(0, missing)]);
         this.rest = chunk.subarray(missing);
@@ -140,7 +154,17 @@ export class RespParser {
    */
   detach(shared: ArrayBufferLike): void {
     if (this.buf.buffer === shared) {
-      this.buf = this.pos >= this.buf.length ? EMPTY : Buffer.from(this.buf.subarray(this.pos));
+      this.bulkRoom = null;
+      const have = this.buf.length - this.pos;
+      if (have <= 0) this.buf = EMPTY;
+      else if (this.bulkLen !== -1 && this.big === null && this.bulkLen + 2 > have) {
+        // A bulk cut by the read's end: copied with room for the rest, which the next reads
+        // append (feed), instead of copying its start once more to join them.
+        const room = Buffer.allocUnsafe(this.bulkLen + 2);
+        this.buf.copy(room, 0, this.pos);
+        this.bulkRoom = room;
+        this.buf = room.subarray(0, have);
+      } else this.buf = Buffer.from(this.buf.subarray(this.pos));
       this.pos = 0;
     }
     if (this.rest !== null && this.rest.buffer === shared) this.rest = Buffer.from(this.rest);
@@ -203,6 +227,7 @@ export class RespParser {
 
   private release(): void {
     this.buf = EMPTY;
+    this.bulkRoom = null;
     this.pos = 0;
   }
 
