@@ -184,7 +184,8 @@ function summary(rows: Row[]): string {
   const ownTargets = rows.filter((r) => r.test.target !== undefined);
   const cpuRatios = p16.map((r) => r.nodis.usPerOp / r.redis.usPerOp);
   const worst = p16.reduce<Row | null>((w, r) => (w === null || r.nodis.usPerOp / r.redis.usPerOp > w.nodis.usPerOp / w.redis.usPerOp ? r : w), null);
-  const p1 = rows.filter((r) => !r.test.latency && r.test.pipeline === 1);
+  // The -P 1 targets are those of the 50-client tests (the one-client ones are latency-bound).
+  const p1 = rows.filter((r) => !r.test.latency && r.test.pipeline === 1 && r.test.clients === 50);
   const rpsWorst = p1.reduce<Row | null>((w, r) => (w === null || r.nodis.rps / r.redis.rps < w.nodis.rps / w.redis.rps ? r : w), null);
   const cpuWorst = p1.reduce<Row | null>((w, r) => (w === null || r.nodis.usPerOp / r.redis.usPerOp > w.nodis.usPerOp / w.redis.usPerOp ? r : w), null);
   const large = rows.filter((r) => r.test.label.includes(' -d '));
