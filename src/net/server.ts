@@ -133,8 +133,10 @@ export class NodisServer implements ServerContext, KeyspaceHooks {
   readonly propagation = new Propagation();
   /** MIGRATE's connections to target instances. */
   readonly migrateTargets = new MigrateSocketCache();
-  /** Clients with output to write at the end of this turn of the loop: replies, Pub/Sub messages. */
-  /** Clients marked (queuedForFlush) for the end of this turn; one closed since stays listed, unmarked. */
+  /**
+   * Clients with output to write at the end of this turn of the loop (replies, Pub/Sub messages),
+   * marked by queuedForFlush; one closed since stays listed, unmarked.
+   */
   readonly pendingFlush: Client[] = [];
   /** flushPending is running: a nested call leaves the clients marked meanwhile to it. */
   private flushingPending = false;

@@ -157,9 +157,10 @@ export class RespParser {
       this.bulkRoom = null;
       const have = this.buf.length - this.pos;
       if (have <= 0) this.buf = EMPTY;
-      else if (this.bulkLen !== -1 && this.big === null && this.bulkLen + 2 > have) {
+      else if (this.bulkLen !== -1 && this.bulkLen < BIG_ARG && this.big === null && this.bulkLen + 2 > have) {
         // A bulk cut by the read's end: copied with room for the rest, which the next reads
-        // append (feed), instead of copying its start once more to join them.
+        // append (feed), instead of copying its start once more to join them. (A bigger bulk is
+        // gathered apart, in memory that grows as its bytes come: startBigArg.)
         const room = Buffer.allocUnsafe(this.bulkLen + 2);
         this.buf.copy(room, 0, this.pos);
         this.bulkRoom = room;
