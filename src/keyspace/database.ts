@@ -1,5 +1,5 @@
-import { HEAP_NUMBER_BYTES, MapCapacity, stringBytes, type SizeAccount } from '../types/heap-size.js';
-import { errTooManyKeys, maxTableEntries } from '../types/table-limit.js';
+import { HEAP_NUMBER_BYTES, stringBytes, type SizeAccount } from '../types/heap-size.js';
+import { KeyTable } from '../types/key-table.js';
 import { type Value } from '../types/value.js';
 import { accessRecord, defaultAccessPolicy, newAccessRecord, type AccessPolicy } from './access.js';
 import { forgetCursors } from './sample.js';
@@ -114,8 +114,8 @@ export interface KeyspaceStats {
  * have one. Every access goes through here so that expired keys are never seen.
  *
  * It also keeps what its keys take in V8's heap (`usage`), as they change: each key's name and
- * value, a boxed number per expiry time, and the three maps' tables beyond an empty database's
- * (their capacity followed as V8 sizes them). A collection in the dict reports its own changes
+ * value, a boxed number per expiry time, and the three tables (their Maps' capacity followed
+ * as V8 sizes them, key-table.ts). A collection in the dict reports its own changes
  * to `usage` (its `account`); a string value is counted from its length. Nothing here walks
  * the keys: INFO used_memory and maxmemory read the total at any time (server/memory.ts).
  * Not counted: an expiry or access record set by a later command keeps that command's copy of
@@ -123,9 +123,9 @@ export interface KeyspaceStats {
  * shares with the dict.
  */
 export class Database {
-  dict = new Map<string, Value>();
+  dict = new KeyTable<Value>();
   /** Absolute expiry time in ms since the epoch, only for keys that have one. */
-  expires = new Map<string, number>();
+  expires = new KeyTable<number>();
   /** The active expiry cycle's position in `expires`; survives across cycles. */
   expireCursor: IterableIterator<[string, number]> | null = null;
   /** Average TTL of keys found by the active cycle (INFO keyspace avg_ttl). */
@@ -137,7 +137,7 @@ export class Database {
    * here (a map entry costs 28 bytes and more); only plain strings have theirs here. The record follows the key when
    * its value changes between the two (put). Entries leave with their keys.
    */
-  accessClock = new Map<string, number>();
+  accessClock = new KeyTable<number>();
   /**
    * The access record of the keys that have none (no accessClock entry, or `access` -1): keys
    * loaded from a file that saved none for them, as of the load (so that a million keys loaded
@@ -153,9 +153,6 @@ export class Database {
    * emptied: values still pointing at the old one (deleted with it) then change nothing.
    */
   usage: SizeAccount = { bytes: 0 };
-  private dictCapacity = new MapCapacity();
-  private expiresCapacity = new MapCapacity();
-  private accessCapacity = new MapCapacity();
 
   constructor(
     public id: number,
@@ -244,16 +241,18 @@ export class Database {
       value.access = record;
       return;
     }
-    const size = this.accessClock.size;
-    this.accessClock.set(key, record);
+    const clock = this.accessClock;
+    const tableBytes = clock.bytes;
     // A key loaded without a record gets its entry now.
-    if (this.accessClock.size !== size) this.usage.bytes += this.accessCapacity.add(size + 1);
+    if (clock.set(key, record)) this.usage.bytes += clock.bytes - tableBytes;
   }
 
   /** Removes the accessClock entry of a key whose value is a plain string; true if it had one. */
   private dropClockEntry(key: string): boolean {
-    if (!this.accessClock.delete(key)) return false;
-    this.usage.bytes += this.accessCapacity.remove(this.accessClock.size);
+    const clock = this.accessClock;
+    const tableBytes = clock.bytes;
+    if (!clock.delete(key)) return false;
+    this.usage.bytes += clock.bytes - tableBytes;
     return true;
   }
 
@@ -352,8 +351,7 @@ export class Database {
     const old = dict.get(key);
     // The type first: === of two equal strings compares every byte (a 16 KB SET paid 5 % for it).
     if (typeof old !== 'string' && old === value) return;
-    // expires and accessClock hold some of the dict's keys: this limit keeps them within V8's too.
-    if (old === undefined && dict.size >= maxTableEntries) throw errTooManyKeys();
+    const tableBytes = dict.bytes;
     dict.set(key, value);
     const usage = this.usage;
     let bytes: number;
@@ -363,7 +361,7 @@ export class Database {
       value.account = usage;
       bytes = value.bytes;
     }
-    if (old === undefined) usage.bytes += bytes + stringBytes(key.length) + this.dictCapacity.add(dict.size);
+    if (old === undefined) usage.bytes += bytes + stringBytes(key.length) + dict.bytes - tableBytes;
     else {
       usage.bytes += bytes - this.released(old);
       if (typeof old !== 'string') this.hooks.valueOverwritten(this, old);
@@ -383,9 +381,14 @@ export class Database {
     const dict = this.dict;
     const value = dict.get(key);
     if (value === undefined) return undefined;
+    const tableBytes = dict.bytes;
     dict.delete(key);
-    let bytes = this.released(value) + stringBytes(key.length) - this.dictCapacity.remove(dict.size);
-    if (this.expires.size !== 0 && this.expires.delete(key)) bytes += HEAP_NUMBER_BYTES - this.expiresCapacity.remove(this.expires.size);
+    let bytes = this.released(value) + stringBytes(key.length) + tableBytes - dict.bytes;
+    const expires = this.expires;
+    if (expires.size !== 0) {
+      const expiresBytes = expires.bytes;
+      if (expires.delete(key)) bytes += HEAP_NUMBER_BYTES + expiresBytes - expires.bytes;
+    }
     this.usage.bytes -= bytes;
     if (typeof value === 'string') this.dropClockEntry(key);
     return value;
@@ -431,12 +434,13 @@ export class Database {
     if (replace) {
       this.put(key, value);
     } else {
-      // One hash probe per key, not two: a duplicate is found by the size not growing (and
+      // One hash probe per key, not two: a duplicate is found by set() adding nothing (and
       // the value it replaced, not counted out, goes with the failed load).
-      if (size >= maxTableEntries && !this.dict.has(key)) throw errTooManyKeys();
-      this.dict.set(key, value);
+      const dict = this.dict;
+      const tableBytes = dict.bytes;
+      const added = dict.set(key, value);
       if (typeof value !== 'string') value.account = this.usage;
-      if (this.dict.size === size) {
+      if (!added) {
         // A failed load keeps the keys read before it (DEBUG RELOAD), this one included: the
         // plain string it replaced may have had its record in accessClock, which an object
         // value does not read (nor delete).
@@ -444,33 +448,12 @@ export class Database {
         return false;
       }
       // A value read from a file is fresh: it holds no record until given one below.
-      this.usage.bytes += (typeof value === 'string' ? stringBytes(value.length) : value.bytes) + stringBytes(key.length) + this.dictCapacity.add(size + 1);
+      this.usage.bytes += (typeof value === 'string' ? stringBytes(value.length) : value.bytes) + stringBytes(key.length) + dict.bytes - tableBytes;
     }
     if (expireAt !== -1) this.setExpireEntry(key, expireAt);
     else if (replace) this.removeExpireEntry(key);
     if (record !== undefined) this.storeRecord(key, value, record);
     return this.dict.size !== size;
-  }
-
-  /** Throws the "max number of keys" error unless the database has `key` or room for it. */
-  ensureRoomForKey(key: string): void {
-    if (this.dict.size >= maxTableEntries && !this.dict.has(key)) throw errTooManyKeys();
-  }
-
-  /**
-   * Throws the "max number of keys" error unless the database can take every key of
-   * keys[from], keys[from + step]… that it lacks: a command that may add several keys checks
-   * them all before it changes anything (MSET, MSETNX).
-   */
-  ensureRoomForKeys(keys: readonly string[], from = 0, step = 1): void {
-    const dict = this.dict;
-    if (dict.size + Math.ceil((keys.length - from) / step) <= maxTableEntries) return;
-    const fresh = new Set<string>();
-    for (let i = from; i < keys.length; i += step) {
-      const key = keys[i] as string;
-      if (!dict.has(key)) fresh.add(key);
-      if (dict.size + fresh.size > maxTableEntries) throw errTooManyKeys();
-    }
   }
 
   getExpire(key: string): number | undefined {
@@ -491,14 +474,15 @@ export class Database {
   /** The expires entry of `key`, counted: a Map entry and the boxed time (a time in ms is no small integer). */
   private setExpireEntry(key: string, at: number): void {
     const expires = this.expires;
-    const size = expires.size;
-    expires.set(key, at);
-    if (expires.size !== size) this.usage.bytes += HEAP_NUMBER_BYTES + this.expiresCapacity.add(size + 1);
+    const tableBytes = expires.bytes;
+    if (expires.set(key, at)) this.usage.bytes += HEAP_NUMBER_BYTES + expires.bytes - tableBytes;
   }
 
   private removeExpireEntry(key: string): boolean {
-    if (!this.expires.delete(key)) return false;
-    this.usage.bytes -= HEAP_NUMBER_BYTES - this.expiresCapacity.remove(this.expires.size);
+    const expires = this.expires;
+    const tableBytes = expires.bytes;
+    if (!expires.delete(key)) return false;
+    this.usage.bytes -= HEAP_NUMBER_BYTES + tableBytes - expires.bytes;
     return true;
   }
 
@@ -520,20 +504,20 @@ export class Database {
    */
   tableShare(hasExpire: boolean, hasClockEntry: boolean): number {
     let share = 0;
-    if (this.dict.size !== 0) share += this.dictCapacity.extraBytes / this.dict.size;
-    if (hasClockEntry && this.accessClock.size !== 0) share += this.accessCapacity.extraBytes / this.accessClock.size;
-    if (hasExpire) share += HEAP_NUMBER_BYTES + this.expiresCapacity.extraBytes / this.expires.size;
+    if (this.dict.size !== 0) share += this.dict.bytes / this.dict.size;
+    if (hasClockEntry && this.accessClock.size !== 0) share += this.accessClock.bytes / this.accessClock.size;
+    if (hasExpire) share += HEAP_NUMBER_BYTES + this.expires.bytes / this.expires.size;
     return share;
   }
 
   /** The maps' tables beyond an empty database's: the dict's and the access records' (MEMORY STATS). */
   mainTableBytes(): number {
-    return this.dictCapacity.extraBytes + this.accessCapacity.extraBytes;
+    return this.dict.bytes + this.accessClock.bytes;
   }
 
   /** The expires map's table beyond an empty one, and its boxed times (MEMORY STATS). */
   expiresTableBytes(): number {
-    return this.expiresCapacity.extraBytes + this.expires.size * HEAP_NUMBER_BYTES;
+    return this.expires.bytes + this.expires.size * HEAP_NUMBER_BYTES;
   }
 
   /** Removes every key; returns how many there were. */
@@ -548,9 +532,6 @@ export class Database {
     this.accessClock.clear();
     // The values keep pointing at the old total, which nothing reads any more.
     this.usage = { bytes: 0 };
-    this.dictCapacity.clear();
-    this.expiresCapacity.clear();
-    this.accessCapacity.clear();
     this.unrecordedAccess = -1;
     this.expireCursor = null;
     this.avgTtl = 0;
@@ -577,15 +558,6 @@ export class Database {
     const usage = this.usage;
     this.usage = other.usage;
     other.usage = usage;
-    const dictCapacity = this.dictCapacity;
-    this.dictCapacity = other.dictCapacity;
-    other.dictCapacity = dictCapacity;
-    const expiresCapacity = this.expiresCapacity;
-    this.expiresCapacity = other.expiresCapacity;
-    other.expiresCapacity = expiresCapacity;
-    const accessCapacity = this.accessCapacity;
-    this.accessCapacity = other.accessCapacity;
-    other.accessCapacity = accessCapacity;
     this.expireCursor = null;
     other.expireCursor = null;
     const avgTtl = this.avgTtl;

@@ -2,7 +2,7 @@ import type { Config } from '../config/config.js';
 import { LAZYFREE_THRESHOLD, lazyfreeEffort, type MemoryMeter } from '../server/memory.js';
 import { LFU_INIT_VAL, coarseNow, idleTimeMs, lfuDecayed } from './access.js';
 import type { Database, KeyspaceStats } from './database.js';
-import { randomKey, sampleKeys } from './sample.js';
+import { randomKey, sampleKeys, type KeyedTable } from './sample.js';
 
 /**
  * maxmemory eviction, Redis 7.0's performEvictions: while the memory estimate (server/memory.ts)
@@ -229,7 +229,7 @@ export class Evictor {
     for (let i = 0; i < databases.length; i++) {
       this.nextRandomDb = (this.nextRandomDb + 1) % databases.length;
       const db = databases[this.nextRandomDb] as Database;
-      const from: Map<string, unknown> = allKeys ? db.dict : db.expires;
+      const from: KeyedTable = allKeys ? db.dict : db.expires;
       if (from.size === 0) continue;
       this.picked = randomKey(from);
       return db;

@@ -1,18 +1,24 @@
 /**
- * Picking keys at random from a database's Map, which has no random access: a live iterator
- * per Map is advanced by a small random number of steps and wraps at the end, so a pick costs
+ * Picking keys at random from a database's table, which has no random access: a live iterator
+ * per table is advanced by a small random number of steps and wraps at the end, so a pick costs
  * O(1) whatever the size of the db. The distribution is not uniform (neighbours in insertion
  * order follow each other), but every key can come up; Redis's own picks (a random bucket,
  * then entries of its chain or of the next buckets) are not uniform either. Cursors are keyed
- * by the Map itself so that SWAPDB and FLUSHDB need no bookkeeping.
+ * by the table itself so that SWAPDB and FLUSHDB need no bookkeeping.
  */
+
+/** What is sampled: a database's dict or expiry times (types/key-table.ts). */
+export interface KeyedTable {
+  readonly size: number;
+  keys(): IterableIterator<string>;
+}
 
 /** Up to this size a key is picked uniformly by walking to a random index. */
 const SMALL_MAP = 128;
 /** Largest step between two picks of a large Map. */
 const MAX_RANDOM_STEP = 64;
 
-type Cursors = WeakMap<Map<string, unknown>, IterableIterator<string>>;
+type Cursors = WeakMap<KeyedTable, IterableIterator<string>>;
 
 /** RANDOMKEY's and the random eviction policies' cursors. */
 const randomCursors: Cursors = new WeakMap();
@@ -20,7 +26,7 @@ const randomCursors: Cursors = new WeakMap();
 const sampleCursors: Cursors = new WeakMap();
 
 /** The key `steps` (≥ 1) after the cursor's position, wrapping around; the Map is not empty. */
-function advance(cursors: Cursors, map: Map<string, unknown>, steps: number): string {
+function advance(cursors: Cursors, map: KeyedTable, steps: number): string {
   let iterator = cursors.get(map);
   let key: string | undefined;
   while (steps > 0) {
@@ -41,13 +47,13 @@ function advance(cursors: Cursors, map: Map<string, unknown>, steps: number): st
  * made on, with every key and value it held, until it is advanced, which an empty database
  * never is: FLUSHALL would not give the dataset back.
  */
-export function forgetCursors(map: Map<string, unknown>): void {
+export function forgetCursors(map: KeyedTable): void {
   randomCursors.delete(map);
   sampleCursors.delete(map);
 }
 
 /** A random key of a non-empty Map. */
-export function randomKey(map: Map<string, unknown>): string {
+export function randomKey(map: KeyedTable): string {
   if (map.size <= SMALL_MAP) {
     let index = Math.floor(Math.random() * map.size);
     for (const key of map.keys()) if (index-- === 0) return key;
@@ -63,7 +69,7 @@ export function randomKey(map: Map<string, unknown>): string {
  * Redis does: a sweep over the whole keyspace, rather than Redis's random spot checks.)
  * Returns how many were written to `out`.
  */
-export function sampleKeys(map: Map<string, unknown>, count: number, out: string[]): number {
+export function sampleKeys(map: KeyedTable, count: number, out: string[]): number {
   if (map.size <= count) {
     let n = 0;
     for (const key of map.keys()) out[n++] = key;

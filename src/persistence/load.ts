@@ -12,8 +12,6 @@
  * fault in as much fresh memory as the file is large, which costs more than the reads.
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { RedisError } from '../errors.js';
-import { maxTableEntries } from '../types/table-limit.js';
 import { loadedAccessRecord, newAccessRecord } from '../keyspace/access.js';
 import type { Database } from '../keyspace/database.js';
 import { ByteSource, RdbError, RdbReader, type EncodingLimits, type RdbKeyRecord } from './rdb/index.js';
@@ -184,13 +182,7 @@ export function putLoadedKey(databases: readonly Database[], record: RdbKeyRecor
   } else {
     access = loadedAccessRecord(db.access, record.idleSeconds, record.lfuFreq);
   }
-  let added: boolean;
-  try {
-    added = db.putLoaded(record.key, record.value, record.expireAt, access, merge);
-  } catch (err) {
-    if (err instanceof RedisError) throw new RdbError(`DB ${record.db} has more keys than a database holds (${maxTableEntries})`);
-    throw err;
-  }
+  const added = db.putLoaded(record.key, record.value, record.expireAt, access, merge);
   // A duplicate fails the load, and the server does not start with it.
   if (!added && !merge) {
     throw new RdbError(`RDB has duplicated key in DB ${record.db}`);

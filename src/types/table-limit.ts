@@ -3,16 +3,15 @@
  * deleted entry keeps its slot until the table is rebuilt): a table of 2^24 slots that fills
  * up rebuilds itself in place only while at least half its slots are deleted ones, and else
  * throws a RangeError ("Map maximum size exceeded"), with fewer than 2^24 live entries. With
- * at most 2^23 live entries that never happens. A database's keys and a large hash's, set's or
- * sorted set's members are such tables (a database's expiry and access tables hold some of its
- * keys), so past 2^23 a write that would add one is refused with an error reply, before
- * anything changes (Redis has no such limit: its dict grows to 2^64). A table built on the way
- * (SUNIONSTORE's result, say) that meets V8's limit makes the command fail instead of the
- * server (dispatch.ts).
+ * at most 2^23 live entries that never happens. A large hash's, set's or sorted set's members
+ * are such a table, so past 2^23 a write that would add one is refused with an error reply,
+ * before anything changes (Redis has no such limit: its dict grows to 2^64). A database's keys
+ * go on into further Maps instead (types/key-table.ts). A table built on the way (SUNIONSTORE's
+ * result, say) that meets V8's limit makes the command fail instead of the server (dispatch.ts).
  */
 import { RedisError } from '../errors.js';
 
-/** The most entries a keyspace or collection table takes. */
+/** The most entries a collection table, or one Map of a database's keys, takes. */
 export const MAX_TABLE_ENTRIES = 2 ** 23;
 export let maxTableEntries = MAX_TABLE_ENTRIES;
 
@@ -43,10 +42,6 @@ export function ensureRoomForMembers(table: MemberTable | undefined, items: read
     // Stops as soon as it is too many (this Set too has V8's limit).
     if (size + fresh.size > maxTableEntries) throw errTooManyElements();
   }
-}
-
-export function errTooManyKeys(): RedisError {
-  return new RedisError(`ERR max number of keys in a database reached (${maxTableEntries})`);
 }
 
 export function errTooManyElements(): RedisError {

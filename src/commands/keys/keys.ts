@@ -187,7 +187,6 @@ function move(ctx: CommandContext, argv: string[]): void {
   if (value === undefined) return ctx.reply.integer(0);
   const expire = src.getExpire(key);
   if (dst.lookupWrite(key) !== undefined) return ctx.reply.integer(0);
-  dst.ensureRoomForKey(key);
   const record = src.accessRecordOf(key);
   // The value object leaves its key before it enters the other (a value is in one key at most).
   src.delete(key);

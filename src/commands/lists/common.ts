@@ -112,8 +112,6 @@ export function pushMoved(ctx: CommandContext, dst: string, dstList: List | unde
 export function moveElement(ctx: CommandContext, srcKey: string, src: List, dstKey: string, from: boolean, to: boolean, served = false): void {
   const db = ctx.db;
   const dst = asList(db.lookupWrite(dstKey));
-  // A destination the database has no room for is refused before the element leaves the source.
-  if (dst === undefined) db.ensureRoomForKey(dstKey);
   const value = (from ? src.popLeft() : src.popRight()) as string;
   pushMoved(ctx, dstKey, dst, value, to);
   listPopped(ctx, srcKey, from, src, served);

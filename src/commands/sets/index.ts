@@ -215,10 +215,8 @@ function smove(ctx: CommandContext, argv: string[]): void {
   let dst = asSet(dstValue);
   if (src === dst) return ctx.reply.integer(src.has(member) ? 1 : 0);
   if (!src.has(member)) return ctx.reply.integer(0);
-  // Room for the member where it goes is checked before it leaves the source (a source's only
-  // member leaves its key deleted before the destination is made: no room is needed for that).
+  // Room for the member where it goes is checked before it leaves the source.
   if (dst !== undefined) ensureRoomForMembers(dst, argv, 3, 1);
-  else if (src.size > 1) ctx.db.ensureRoomForKey(dstKey);
   src.delete(member);
   ctx.db.notify('s', 'srem', srcKey);
   if (src.size === 0) {

@@ -106,9 +106,6 @@ function setGeneric(ctx: CommandContext, argv: string[], flags: number, key: str
   const db = ctx.db;
   const at = expire === undefined ? 0 : expireAt(flags, expire, command);
   if (flags & SET_GET) {
-    // GET's reply goes out first: a key the database has no room for is refused before it
-    // (XX never adds one).
-    if (!(flags & SET_XX)) db.ensureRoomForKey(key);
     replyValue(ctx, key);
   }
   if (flags & (SET_NX | SET_XX)) {
@@ -223,8 +220,6 @@ function getdel(ctx: CommandContext, argv: string[]): void {
 
 function getset(ctx: CommandContext, argv: string[]): void {
   const key = argv[1] as string;
-  // The old value's reply goes out first: a key the database has no room for is refused before it.
-  ctx.db.ensureRoomForKey(key);
   replyValue(ctx, key);
   ctx.db.set(key, argv[2] as string);
   ctx.db.notify('$', 'set', key);
@@ -253,7 +248,6 @@ function msetGeneric(ctx: CommandContext, argv: string[], nx: boolean): void {
       if (db.lookupWrite(argv[j] as string) !== undefined) return ctx.reply.integer(0);
     }
   }
-  db.ensureRoomForKeys(argv, 1, 2);
   for (let j = 1; j < argv.length; j += 2) {
     const key = argv[j] as string;
     if (!nx && db.expires.size !== 0) db.expireIfNeeded(key);

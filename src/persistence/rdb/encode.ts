@@ -2,6 +2,7 @@
 import { writeFunctionRecords } from './functions.js';
 import { NODIS_VERSION } from '../../version.js';
 import type { Value } from '../../types/value.js';
+import type { ReadonlyKeyTable } from '../../types/key-table.js';
 import {
   RDB_OPCODE_AUX,
   RDB_OPCODE_EOF,
@@ -234,8 +235,8 @@ export class RdbWriter {
 /** The part of a database the writer needs: its keys and their expiry times. */
 export interface RdbSourceDatabase {
   id: number;
-  dict: ReadonlyMap<string, Value>;
-  expires: ReadonlyMap<string, number>;
+  dict: ReadonlyKeyTable<Value>;
+  expires: ReadonlyKeyTable<number>;
 }
 
 /**
