@@ -155,33 +155,6 @@ export function mapCapacityFor(size: number): number {
 /** An empty Map's capacity. */
 export const MAP_INITIAL_CAPACITY = MAP_MIN_CAPACITY;
 
-/** One Map followed on its own (a database's dict, expires and access records). */
-export class MapCapacity implements MapTable {
-  tableCapacity = MAP_MIN_CAPACITY;
-  tableRemoved = 0;
-
-  /** Bytes of the table at the current capacity, beyond an empty Map's. */
-  get extraBytes(): number {
-    return (this.tableCapacity - MAP_MIN_CAPACITY) * MAP_ENTRY_BYTES;
-  }
-
-  add(size: number): number {
-    return mapEntryAdded(this, size);
-  }
-
-  remove(size: number): number {
-    return mapEntryRemoved(this, size);
-  }
-
-  /** The Map was cleared: V8 gives it a fresh table of the initial size. Returns the change in bytes. */
-  clear(): number {
-    const bytes = -this.extraBytes;
-    this.tableCapacity = MAP_MIN_CAPACITY;
-    this.tableRemoved = 0;
-    return bytes;
-  }
-}
-
 /**
  * Where a value in the keyspace reports changes of its size: its database's running total
  * (keyspace/database.ts). A value outside the keyspace (being built, or deleted) has none.

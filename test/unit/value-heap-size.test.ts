@@ -8,7 +8,7 @@
 import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { fullCollection } from '../../src/server/reclaim.js';
-import { MapCapacity, mapBytes, objectBytes } from '../../src/types/heap-size.js';
+import { MAP_INITIAL_CAPACITY, mapBytes, mapEntryAdded, mapEntryRemoved, objectBytes, type MapTable } from '../../src/types/heap-size.js';
 import { HashValue } from '../../src/types/hash.js';
 import { List } from '../../src/types/list.js';
 import { SetValue } from '../../src/types/set.js';
@@ -154,19 +154,19 @@ describe('the sizes values keep match what V8 takes', () => {
   it("follows a Map's table as it grows, churns and shrinks", () => {
     const keys = Array.from({ length: 400 }, (_, i) => text('k', i));
     const maps: Array<Map<string, number>> = [];
-    const trackers: MapCapacity[] = [];
+    const trackers: MapTable[] = [];
     kept.length = 0;
     const before = heapUsed();
     for (let r = 0; r < 4000; r++) {
       const map = new Map<string, number>();
-      const tracker = new MapCapacity();
+      const tracker: MapTable = { tableCapacity: MAP_INITIAL_CAPACITY, tableRemoved: 0 };
       const add = (k: string): void => {
         map.set(k, 1);
-        tracker.add(map.size);
+        mapEntryAdded(tracker, map.size);
       };
       const remove = (k: string): void => {
         map.delete(k);
-        tracker.remove(map.size);
+        mapEntryRemoved(tracker, map.size);
       };
       // Grow to 40, churn (a table of 64 fills with removed entries and doubles), shrink to 9.
       for (let i = 0; i < 40; i++) add(keys[i] as string);
@@ -181,8 +181,8 @@ describe('the sizes values keep match what V8 takes', () => {
     kept.push(maps);
     const measured = (heapUsed() - before - 16 * 4000) / 4000;
     // The tracker objects were made with the maps.
-    const counted = mapBytes((trackers[0] as MapCapacity).tableCapacity) + objectBytes(2);
-    expect((trackers[0] as MapCapacity).tableCapacity).toBe(32);
+    const counted = mapBytes((trackers[0] as MapTable).tableCapacity) + objectBytes(2);
+    expect((trackers[0] as MapTable).tableCapacity).toBe(32);
     expect(counted / measured, `counted ${counted}, measured ${measured}`).toBeGreaterThan(0.9);
     expect(counted / measured, `counted ${counted}, measured ${measured}`).toBeLessThan(1.1);
     kept.push(trackers);
