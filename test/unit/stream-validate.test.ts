@@ -177,6 +177,102 @@ describe('stream node check', () => {
     );
   });
 
+  it('answers as the model does for nodes whose elements take every encoding, and rewrites exactly those with integers as strings', () => {
+    // An element as the listpack holds it: its encoding and data, then the backlen of their size.
+    const element = (body: number[]): number[] => {
+      const size = body.length;
+      const backlen: number[] = [size & 127];
+      for (let v = Math.floor(size / 128); v > 0; v = Math.floor(v / 128)) backlen.unshift((v & 127) | 128);
+      return [...body, ...backlen];
+    };
+    const text = (bytes: number[], wide: number): number[] => {
+      const n = bytes.length;
+      if (wide === 0 && n < 64) return element([0x80 | n, ...bytes]);
+      if (wide <= 1 && n < 4096) return element([0xe0 | (n >> 8), n & 0xff, ...bytes]);
+      return element([0xf0, n & 0xff, (n >> 8) & 0xff, 0, 0, ...bytes]);
+    };
+    // An integer in the encoding picked (the smallest that holds it from that one up), or as its decimal text.
+    const integer = (value: number, how: number): { bytes: number[]; asText: boolean } => {
+      if (how === 6) return { bytes: text([...Buffer.from(String(value), 'latin1')], 0), asText: true };
+      if (how === 0 && value >= 0 && value < 128) return { bytes: element([value]), asText: false };
+      if (how <= 1 && value >= -4096 && value < 4096) return { bytes: element([0xc0 | ((value >> 8) & 0x1f), value & 0xff]), asText: false };
+      const widths = [[2, 0xf1], [3, 0xf2], [4, 0xf3], [8, 0xf4]] as const;
+      for (const [width, code] of widths.slice(Math.max(0, how - 2))) {
+        if (width === 8 || (value >= -(2 ** (width * 8 - 1)) && value < 2 ** (width * 8 - 1))) {
+          const data = Buffer.alloc(8);
+          data.writeBigInt64LE(BigInt(value));
+          return { bytes: element([code, ...data.subarray(0, width)]), asText: false };
+        }
+      }
+      throw new Error('unreachable');
+    };
+    const encodings = fc.integer({ min: 0, max: 6 });
+    const value = fc.record({ bytes: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 140 }), wide: fc.integer({ min: 0, max: 2 }) });
+    const entry = fc.record({
+      deleted: fc.boolean(),
+      own: fc.option(fc.array(value, { minLength: 0, maxLength: 3 }), { freq: 4 }),
+      values: fc.array(value, { minLength: 3, maxLength: 3 }),
+      ms: fc.integer({ min: -(2 ** 40), max: 2 ** 40 }),
+      seq: fc.integer({ min: 0, max: 70000 }),
+      how: fc.array(encodings, { minLength: 5, maxLength: 5 }),
+    });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 3 }), fc.array(entry, { minLength: 1, maxLength: 6 }), fc.integer({ min: 0, max: 6 }), (masterFields, entries, countHow) => {
+        let rewrite = false;
+        const int = (v: number, how: number): number[] => {
+          const out = integer(v, how);
+          rewrite ||= out.asText;
+          return out.bytes;
+        };
+        const live = entries.filter((e) => !e.deleted).length;
+        const body = [...int(live, countHow), ...int(entries.length - live, 0), ...int(masterFields, 0)];
+        for (let f = 0; f < masterFields; f++) body.push(...text([0x66, f], 0));
+        body.push(...int(0, 0));
+        for (const e of entries) {
+          const own = e.own !== null && e.own.length !== masterFields ? e.own : null;
+          // Flags are read as one byte: in any other encoding they are rewritten too.
+          const flags = int((e.deleted ? 1 : 0) | (own === null ? 2 : 0), e.how[0] === 6 ? 0 : (e.how[0] as number));
+          rewrite ||= (flags[0] as number) >= 0x80;
+          body.push(...flags);
+          body.push(...int(e.ms, e.how[1] as number), ...int(e.seq, e.how[2] as number));
+          const fields = own === null ? masterFields : own.length;
+          if (own !== null) {
+            body.push(...int(fields, e.how[3] as number));
+            for (const name of own) body.push(...text(name.bytes, name.wide));
+          }
+          for (let f = 0; f < fields; f++) {
+            const v = e.values[f % 3] as { bytes: number[]; wide: number };
+            body.push(...text(v.bytes, v.wide));
+          }
+          body.push(...int(fields + 3 + (own === null ? 0 : fields + 1), e.how[4] as number));
+        }
+        const lp = withSizeHeader(Buffer.from([0, 0, 0, 0, 0, 0, ...body, 0xff]));
+        const valid = modelIsValid(lp);
+        expect(isValidStreamListpack(lp)).toBe(valid);
+        if (valid) expect(streamListpackNeedsRewrite()).toBe(rewrite);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('reads an element count whose first byte is a string\'s encoding as that string, even where the byte equals the count', () => {
+    // 128 master fields (a 13-bit integer); one SAMEFIELDS entry whose lp-count, 131, is 0x83:
+    // the encoding of a 3-byte string, never the integer 131.
+    const fields = Array.from({ length: 128 }, (_, f) => [0x82, 0x66, f, 3]).flat();
+    const values = Array.from({ length: 128 }, () => [0x81, 0x76, 2]).flat();
+    const node = (count: number[]): Buffer =>
+      withSizeHeader(Buffer.from([0, 0, 0, 0, 0, 0, 1, 1, 0, 1, 0xc0, 128, 2, ...fields, 0, 1, 2, 1, 0, 1, 0, 1, ...values, ...count, 0xff]));
+    // The count as the text "131": taken, and rewritten as an integer.
+    const asText = node([0x83, 0x31, 0x33, 0x31, 4]);
+    expect(modelIsValid(asText)).toBe(true);
+    expect(isValidStreamListpack(asText)).toBe(true);
+    expect(streamListpackNeedsRewrite()).toBe(true);
+    // 0x83 then 1, the node's end: a string cut short, whatever a 7-bit integer 131 with its backlen would look like.
+    const cut = node([0x83, 1]);
+    expect(modelIsValid(cut)).toBe(false);
+    expect(isValidStreamListpack(cut)).toBe(false);
+  });
+
   it('takes a backlen whose first byte has a redundant high bit over bytes that add nothing, as Redis does, and reads it back', () => {
     // Values ending in a zero byte: the bytes a flagged first backlen byte carries the reading into.
     const stream = new Stream();
