@@ -55,8 +55,12 @@ function pairsOf(packed: string): Pairs {
   return lastPairs;
 }
 
-/** Positions of the fields of the packed hash packedHasRepeatedField looks at. */
-const fieldPositions: number[] = [];
+/**
+ * Of the fields of the packed hash packedHasRepeatedField looks at: where each one's chars start,
+ * and its length with its first char (length * 256 + char, -1 when empty), compared first.
+ */
+const fieldStarts: number[] = [];
+const fieldKeys: number[] = [];
 
 /** Whether a field of packed hash `s` repeats: pair by pair for a few fields, through a Set beyond. */
 function packedHasRepeatedField(s: string): boolean {
@@ -72,19 +76,24 @@ function packedHasRepeatedField(s: string): boolean {
     return false;
   }
   for (let i = 0; i < n; i++) {
-    for (let j = 0; j < i; j++) if (sameEntries(s, fieldPositions[j] as number, pos)) return true;
-    fieldPositions[i] = pos;
-    pos = entryEnd(s, entryEnd(s, pos));
+    const length = varintAt(s, pos);
+    const start = pos + varintWidth(length);
+    // Loading a million small hashes checks each one: fields of another length or first char
+    // (most pairs) are told apart without reading their chars.
+    const key = length === 0 ? -1 : length * 256 + s.charCodeAt(start);
+    for (let j = 0; j < i; j++) {
+      if (fieldKeys[j] === key && sameChars(s, fieldStarts[j] as number, start, length)) return true;
+    }
+    fieldStarts[i] = start;
+    fieldKeys[i] = key;
+    pos = entryEnd(s, start + length);
   }
   return false;
 }
 
-/** Whether the entries of packed `s` at `a` and `b` hold the same chars. */
-function sameEntries(s: string, a: number, b: number): boolean {
-  const length = varintAt(s, a);
-  if (varintAt(s, b) !== length) return false;
-  const width = varintWidth(length);
-  for (let k = width; k < width + length; k++) if (s.charCodeAt(a + k) !== s.charCodeAt(b + k)) return false;
+/** Whether s holds the same `length` chars at `a` and at `b`. */
+function sameChars(s: string, a: number, b: number, length: number): boolean {
+  for (let k = 0; k < length; k++) if (s.charCodeAt(a + k) !== s.charCodeAt(b + k)) return false;
   return true;
 }
 

@@ -61,8 +61,14 @@ describe('packed hashes', () => {
     }), { numRuns: 300 });
   });
   it('built in one pass from a file\'s pairs (packedOf) are the hash that setting them one by one makes, and refuse a repeated field', () => {
-    // Latin1 text of any length (varints of 1 to 3 chars), few fields (pair by pair) and many (a Set).
-    const text = fc.oneof(fc.string({ maxLength: 20, unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)) }), fc.constant('v'.repeat(300)), fc.constant('w'.repeat(20000)));
+    // Latin1 text of any length (varints of 1 to 3 chars), few fields (pair by pair) and many (a
+    // Set), and fields of one length and first char that differ further on (told apart by their chars).
+    const text = fc.oneof(
+      fc.string({ maxLength: 20, unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)) }),
+      fc.constantFrom('', 'a', 'ab', 'ac', 'abc', 'abd', 'ba', 'v'.repeat(299) + 'w'),
+      fc.constant('v'.repeat(300)),
+      fc.constant('w'.repeat(20000)),
+    );
     fc.assert(fc.property(fc.array(fc.tuple(text, text), { maxLength: 40 }), (entries) => {
       const pairs = entries.flat();
       const bySet = new HashValue();
