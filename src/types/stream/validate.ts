@@ -255,7 +255,7 @@ function shortElementEnd(lp: Uint8Array, p: number, end: number): number {
  * most 127 bytes each, and its element count as a 7-bit integer, every backlen one byte. -1
  * when it has another form or is not valid: the general check then reads it from p. Whatever
  * it accepts the general check accepts the same way (to the same end, nothing to rewrite);
- * it is three times quicker on a million-entry stream's nodes.
+ * it checks a million-entry stream's nodes 2.4 times as fast.
  */
 function sameFieldsEntryEnd(lp: Uint8Array, p: number, end: number, fields: number): number {
   const flags = lp[p] as number;
