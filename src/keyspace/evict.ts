@@ -2,7 +2,7 @@ import type { Config } from '../config/config.js';
 import { LAZYFREE_THRESHOLD, lazyfreeEffort, type MemoryMeter } from '../server/memory.js';
 import { LFU_INIT_VAL, coarseNow, idleTimeMs, lfuDecayed } from './access.js';
 import type { Database, KeyspaceStats } from './database.js';
-import { randomKey, sampleKeys, type KeyedTable } from './sample.js';
+import { randomKey, sampleKeys, sampleKeysSpread, type KeyedTable } from './sample.js';
 
 /**
  * maxmemory eviction, Redis 7.0's performEvictions: while the memory estimate (server/memory.ts)
@@ -273,7 +273,8 @@ export class Evictor {
   private populate(dbIndex: number, db: Database, allKeys: boolean): void {
     const policy = this.policy;
     const sampled = this.sampled;
-    const count = sampleKeys(allKeys ? db.dict : db.expires, this.samples, sampled);
+    const table = allKeys ? db.dict : db.expires;
+    const count = (policy & POLICY_LRU) !== 0 ? sampleKeysSpread(table, this.samples, sampled) : sampleKeys(table, this.samples, sampled);
     const now = (policy & POLICY_LFU) !== 0 ? coarseNow() : 0;
     const pool = this.pool;
     const last = EVICTION_POOL_SIZE - 1;

@@ -50,6 +50,7 @@ function advance(cursors: Cursors, map: KeyedTable, steps: number): string {
 export function forgetCursors(map: KeyedTable): void {
   randomCursors.delete(map);
   sampleCursors.delete(map);
+  spreadCursors.delete(map);
 }
 
 /** A random key of a non-empty Map. */
@@ -78,4 +79,66 @@ export function sampleKeys(map: KeyedTable, count: number, out: string[]): numbe
   out[0] = advance(sampleCursors, map, 1 + Math.floor(Math.random() * MAX_RANDOM_STEP * count));
   for (let n = 1; n < count; n++) out[n] = advance(sampleCursors, map, 1);
   return count;
+}
+
+/** Cursors of sampleKeysSpread, each walking its own part of a table. */
+const SPREAD_CURSORS = 8;
+/** Largest step, per key sampled, between two samples of one cursor. */
+const SPREAD_STEP = 2;
+/** Steps a cursor walks at most in a call to reach its place at first (its part's start). */
+const SPREAD_CATCH_UP = 256;
+
+interface SpreadCursors {
+  iterators: (IterableIterator<string> | null)[];
+  /** Steps each cursor has still to walk to reach its part of the table. */
+  behind: number[];
+  /** The cursor the next call uses. */
+  turn: number;
+  /** The table's size when the cursors were placed. */
+  placedAt: number;
+}
+
+const spreadCursors = new WeakMap<KeyedTable, SpreadCursors>();
+
+/**
+ * sampleKeys for the LRU policies: `count` neighbours from one of several cursors spread over
+ * the table, in turn, each a few steps on from where it stopped. sampleKeys walks about 160 keys
+ * a call to spread its picks; here the cursors do the spreading, and a call walks about 10
+ * (measured: a SET that evicts took 4.1–4.3 µs against 9.4–10.9 at 600k keys). The cursors
+ * sweep the table slowly, so a key added at its end is reached late: no harm under LRU, where a
+ * new key is the last one to evict, but under LFU a new key is the likely one (its counter
+ * starts low), and the LFU hit ratio fell from 82.7 % to 77–80 % (Redis: 83 %). Cursor i has
+ * first to reach the i-th eighth of the table, a bounded walk per call; they are placed again
+ * when the table has grown or shrunk by half since.
+ */
+export function sampleKeysSpread(map: KeyedTable, count: number, out: string[]): number {
+  if (map.size <= count) return sampleKeys(map, count, out);
+  let cursors = spreadCursors.get(map);
+  if (cursors === undefined || map.size > 2 * cursors.placedAt || 2 * map.size < cursors.placedAt) {
+    cursors = { iterators: [], behind: [], turn: 0, placedAt: map.size };
+    for (let i = 0; i < SPREAD_CURSORS; i++) {
+      cursors.iterators.push(null);
+      cursors.behind.push(Math.floor((i * map.size) / SPREAD_CURSORS));
+    }
+    spreadCursors.set(map, cursors);
+  }
+  const c = cursors.turn;
+  cursors.turn = (c + 1) % SPREAD_CURSORS;
+  const catchUp = Math.min(cursors.behind[c] as number, SPREAD_CATCH_UP);
+  cursors.behind[c] = (cursors.behind[c] as number) - catchUp;
+  let steps = catchUp + 1 + Math.floor(Math.random() * SPREAD_STEP * count);
+  let iterator = cursors.iterators[c] ?? null;
+  let n = 0;
+  for (;;) {
+    const step = iterator?.next();
+    if (iterator === null || step === undefined || step.done === true) {
+      // At the table's end the cursor starts again from the table's first key.
+      iterator = map.keys();
+      cursors.iterators[c] = iterator;
+      continue;
+    }
+    if (--steps > 0) continue;
+    out[n++] = step.value;
+    if (n === count) return n;
+  }
 }

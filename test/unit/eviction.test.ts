@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Config } from '../../src/config/config.js';
 import { Database, type KeyspaceHooks, type KeyspaceStats } from '../../src/keyspace/database.js';
 import { EVICT_FAIL, EVICT_OK, Evictor, evictionTimeLimitUs, type EvictionHost } from '../../src/keyspace/evict.js';
-import { sampleKeys } from '../../src/keyspace/sample.js';
+import { forgetCursors, sampleKeys, sampleKeysSpread } from '../../src/keyspace/sample.js';
 import { MemoryMeter } from '../../src/server/memory.js';
 import { HEAP_NUMBER_BYTES, stringBytes } from '../../src/types/heap-size.js';
 
@@ -64,6 +64,48 @@ describe('maxmemory eviction', () => {
     const small = new Map([['a', 1], ['b', 2]]);
     expect(sampleKeys(small, 5, out)).toBe(2);
     expect(out.slice(0, 2).sort()).toEqual(['a', 'b']);
+  });
+
+  it('samples for LRU from cursors spread over the table: neighbours, every part of it, keys added at its end, and a table emptied', () => {
+    const map = new Map<string, number>();
+    for (let i = 0; i < 8000; i++) map.set(`k${i}`, i);
+    const out: string[] = [];
+    const parts = new Set<number>();
+    let added = false;
+    for (let call = 0; call < 4000; call++) {
+      expect(sampleKeysSpread(map, 5, out)).toBe(5);
+      const indexes = out.map((k) => Number(k.slice(1)));
+      // Neighbours in insertion order (wrapping at the end).
+      for (let j = 1; j < 5; j++) expect([1, -(map.size - 1)]).toContain((indexes[j] as number) - (indexes[j - 1] as number));
+      // Once the cursors have reached their places (a bounded walk per call), each eighth has its own.
+      if (call >= 256 && call < 264) parts.add(Math.floor((indexes[0] as number) / 1000));
+      if (indexes.includes(8000)) added = true;
+      if (call === 100) map.set('k8000', 8000);
+    }
+    expect([...parts].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // The key added at the end is reached: the cursors pass it, and a pass samples half the keys it walks.
+    for (let call = 0; call < 40000 && !added; call++) {
+      sampleKeysSpread(map, 5, out);
+      added = out.includes('k8000');
+    }
+    expect(added).toBe(true);
+    // A table grown past twice its size has its cursors placed again over all of it.
+    for (let i = 8001; i < 40000; i++) map.set(`k${i}`, i);
+    const grown = new Set<number>();
+    for (let call = 0; call < 1300; call++) {
+      sampleKeysSpread(map, 5, out);
+      if (call >= 1280) grown.add(Math.floor(Number((out[0] as string).slice(1)) / 5000));
+    }
+    expect([...grown].sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // A table emptied and filled again (FLUSHDB) is sampled from its new keys.
+    map.clear();
+    forgetCursors(map);
+    for (let i = 0; i < 100; i++) map.set(`n${i}`, i);
+    expect(sampleKeysSpread(map, 5, out)).toBe(5);
+    expect(out.every((k) => k.startsWith('n'))).toBe(true);
+    // No more keys than it asks for: all of them.
+    const small = new Map([['a', 1], ['b', 2]]);
+    expect(sampleKeysSpread(small, 5, out)).toBe(2);
   });
 
   it('volatile-ttl evicts the nearest expiry first, across databases, until the estimate is under the limit', () => {
