@@ -158,7 +158,16 @@ export class Database {
     public id: number,
     private readonly hooks: KeyspaceHooks,
     private readonly stats: KeyspaceStats,
-  ) {}
+  ) {
+    this.accountTables();
+  }
+
+  /** The three tables report the changes of their size to `usage`, as the values in the dict do. */
+  private accountTables(): void {
+    this.dict.account = this.usage;
+    this.expires.account = this.usage;
+    this.accessClock.account = this.usage;
+  }
 
   get size(): number {
     return this.dict.size;
@@ -241,19 +250,13 @@ export class Database {
       value.access = record;
       return;
     }
-    const clock = this.accessClock;
-    const tableBytes = clock.bytes;
-    // A key loaded without a record gets its entry now.
-    if (clock.set(key, record)) this.usage.bytes += clock.bytes - tableBytes;
+    // A key loaded without a record gets its entry now (its table counts it in `usage`).
+    this.accessClock.set(key, record);
   }
 
   /** Removes the accessClock entry of a key whose value is a plain string; true if it had one. */
   private dropClockEntry(key: string): boolean {
-    const clock = this.accessClock;
-    const tableBytes = clock.bytes;
-    if (!clock.delete(key)) return false;
-    this.usage.bytes += clock.bytes - tableBytes;
-    return true;
+    return this.accessClock.delete(key);
   }
 
   /**
@@ -351,7 +354,6 @@ export class Database {
     const old = dict.get(key);
     // The type first: === of two equal strings compares every byte (a 16 KB SET paid 5 % for it).
     if (typeof old !== 'string' && old === value) return;
-    const tableBytes = dict.bytes;
     dict.set(key, value);
     const usage = this.usage;
     let bytes: number;
@@ -361,7 +363,7 @@ export class Database {
       value.account = usage;
       bytes = value.bytes;
     }
-    if (old === undefined) usage.bytes += bytes + stringBytes(key.length) + dict.bytes - tableBytes;
+    if (old === undefined) usage.bytes += bytes + stringBytes(key.length);
     else {
       usage.bytes += bytes - this.released(old);
       if (typeof old !== 'string') this.hooks.valueOverwritten(this, old);
@@ -381,14 +383,9 @@ export class Database {
     const dict = this.dict;
     const value = dict.get(key);
     if (value === undefined) return undefined;
-    const tableBytes = dict.bytes;
     dict.delete(key);
-    let bytes = this.released(value) + stringBytes(key.length) + tableBytes - dict.bytes;
-    const expires = this.expires;
-    if (expires.size !== 0) {
-      const expiresBytes = expires.bytes;
-      if (expires.delete(key)) bytes += HEAP_NUMBER_BYTES + expiresBytes - expires.bytes;
-    }
+    let bytes = this.released(value) + stringBytes(key.length);
+    if (this.expires.size !== 0 && this.expires.delete(key)) bytes += HEAP_NUMBER_BYTES;
     this.usage.bytes -= bytes;
     if (typeof value === 'string') this.dropClockEntry(key);
     return value;
@@ -436,9 +433,7 @@ export class Database {
     } else {
       // One hash probe per key, not two: a duplicate is found by set() adding nothing (and
       // the value it replaced, not counted out, goes with the failed load).
-      const dict = this.dict;
-      const tableBytes = dict.bytes;
-      const added = dict.set(key, value);
+      const added = this.dict.set(key, value);
       if (typeof value !== 'string') value.account = this.usage;
       if (!added) {
         // A failed load keeps the keys read before it (DEBUG RELOAD), this one included: the
@@ -448,7 +443,7 @@ export class Database {
         return false;
       }
       // A value read from a file is fresh: it holds no record until given one below.
-      this.usage.bytes += (typeof value === 'string' ? stringBytes(value.length) : value.bytes) + stringBytes(key.length) + dict.bytes - tableBytes;
+      this.usage.bytes += (typeof value === 'string' ? stringBytes(value.length) : value.bytes) + stringBytes(key.length);
     }
     if (expireAt !== -1) this.setExpireEntry(key, expireAt);
     else if (replace) this.removeExpireEntry(key);
@@ -473,16 +468,12 @@ export class Database {
 
   /** The expires entry of `key`, counted: a Map entry and the boxed time (a time in ms is no small integer). */
   private setExpireEntry(key: string, at: number): void {
-    const expires = this.expires;
-    const tableBytes = expires.bytes;
-    if (expires.set(key, at)) this.usage.bytes += HEAP_NUMBER_BYTES + expires.bytes - tableBytes;
+    if (this.expires.set(key, at)) this.usage.bytes += HEAP_NUMBER_BYTES;
   }
 
   private removeExpireEntry(key: string): boolean {
-    const expires = this.expires;
-    const tableBytes = expires.bytes;
-    if (!expires.delete(key)) return false;
-    this.usage.bytes -= HEAP_NUMBER_BYTES + tableBytes - expires.bytes;
+    if (!this.expires.delete(key)) return false;
+    this.usage.bytes -= HEAP_NUMBER_BYTES;
     return true;
   }
 
@@ -532,6 +523,7 @@ export class Database {
     this.accessClock.clear();
     // The values keep pointing at the old total, which nothing reads any more.
     this.usage = { bytes: 0 };
+    this.accountTables();
     this.unrecordedAccess = -1;
     this.expireCursor = null;
     this.avgTtl = 0;
@@ -554,7 +546,7 @@ export class Database {
     const unrecordedAccess = this.unrecordedAccess;
     this.unrecordedAccess = other.unrecordedAccess;
     other.unrecordedAccess = unrecordedAccess;
-    // The values report to the total of the dict they are in: it moves with them.
+    // The values and the tables report to the total of the dict they are in: it moves with them.
     const usage = this.usage;
     this.usage = other.usage;
     other.usage = usage;

@@ -12,7 +12,7 @@
  * while the table changes, as a Map's does: it sees every entry that stays from its start to
  * its end, and an entry added meanwhile or not (Redis's SCAN gives the same guarantee).
  */
-import { MAP_INITIAL_CAPACITY, mapBytes, mapEntryAdded, mapEntryRemoved, type MapTable } from './heap-size.js';
+import { MAP_INITIAL_CAPACITY, mapBytes, mapEntryAdded, mapEntryRemoved, type MapTable, type SizeAccount } from './heap-size.js';
 import { maxTableEntries } from './table-limit.js';
 
 /** What reading a table needs: a KeyTable, or a Map (where tests build a dataset by hand). */
@@ -44,6 +44,8 @@ export class KeyTable<V> implements ReadonlyKeyTable<V> {
    * and the overflow Maps themselves. Kept as entries come and go, never by a walk.
    */
   bytes = 0;
+  /** Where the changes of `bytes` are reported too: the database's running total (its usage). */
+  account: SizeAccount | null = null;
   private first = new Part<V>();
   /** The first Map, then the overflow ones; only the first while the table fits in it. */
   private parts: Array<Part<V>> = [this.first];
@@ -75,7 +77,7 @@ export class KeyTable<V> implements ReadonlyKeyTable<V> {
     map.set(key, value);
     if (map.size === before) return false;
     this.size++;
-    this.bytes += mapEntryAdded(part, before + 1);
+    this.resized(mapEntryAdded(part, before + 1));
     return true;
   }
 
@@ -88,8 +90,13 @@ export class KeyTable<V> implements ReadonlyKeyTable<V> {
       part.map.delete(key);
     }
     this.size--;
-    this.bytes += mapEntryRemoved(part, part.map.size);
+    this.resized(mapEntryRemoved(part, part.map.size));
     return true;
+  }
+
+  private resized(delta: number): void {
+    this.bytes += delta;
+    if (this.account !== null) this.account.bytes += delta;
   }
 
   /**
@@ -101,7 +108,7 @@ export class KeyTable<V> implements ReadonlyKeyTable<V> {
     this.first = new Part<V>();
     this.parts = [this.first];
     this.size = 0;
-    this.bytes = 0;
+    this.resized(-this.bytes);
   }
 
   /** How many Maps the table has now (MEMORY STATS, tests). */
@@ -128,7 +135,7 @@ export class KeyTable<V> implements ReadonlyKeyTable<V> {
     }
     const part = new Part<V>();
     parts.push(part);
-    this.bytes += mapBytes(MAP_INITIAL_CAPACITY) + PART_OBJECT_BYTES;
+    this.resized(mapBytes(MAP_INITIAL_CAPACITY) + PART_OBJECT_BYTES);
     return part;
   }
 

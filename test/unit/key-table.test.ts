@@ -107,16 +107,22 @@ describe('KeyTable', () => {
     }
   });
 
-  it('counts its bytes as V8 sizes its Maps, back to none when emptied', () => {
+  it('counts its bytes as V8 sizes its Maps, back to none when emptied, and reports each change to its account', () => {
     setMaxTableEntriesForTests(3000);
     const table = new KeyTable<number>();
+    const account = { bytes: 1000 };
+    table.account = account;
     expect(table.bytes).toBe(0);
     for (let i = 0; i < 5000; i++) table.set(`k${i}`, 1);
     // The first Map's growth beyond an empty one's, and a second Map of 2000 entries.
     const expected = mapBytes(mapCapacityFor(3000)) - mapBytes(mapCapacityFor(0)) + 48 + mapBytes(mapCapacityFor(2000));
     expect(table.bytes).toBe(expected);
+    expect(account.bytes).toBe(1000 + expected);
+    for (let i = 0; i < 4900; i++) table.delete(`k${i}`);
+    expect(account.bytes).toBe(1000 + table.bytes);
     table.clear();
     expect(table.bytes).toBe(0);
+    expect(account.bytes).toBe(1000);
     expect(table.size).toBe(0);
     expect(table.partCount).toBe(1);
     expect([...table.keys()]).toEqual([]);
