@@ -111,7 +111,7 @@ export class KeyTable<V> implements ReadonlyKeyTable<V> {
     this.resized(-this.bytes);
   }
 
-  /** How many Maps the table has now (MEMORY STATS, tests). */
+  /** How many Maps the table has now (tests). */
   get partCount(): number {
     return this.parts.length;
   }
