@@ -1,7 +1,8 @@
 import { HEAP_NUMBER_BYTES, stringBytes, type SizeAccount } from '../types/heap-size.js';
+import { Dict } from '../types/dict.js';
 import { KeyTable } from '../types/key-table.js';
 import { type Value } from '../types/value.js';
-import { accessRecord, defaultAccessPolicy, newAccessRecord, type AccessPolicy } from './access.js';
+import { accessRecord, currentLruClock, defaultAccessPolicy, newAccessRecord, type AccessPolicy } from './access.js';
 import { forgetCursors } from './sample.js';
 import { forgetScans } from './scan.js';
 
@@ -40,6 +41,11 @@ export interface KeyChangeListener {
   /** Every key of `db` is about to go or to be replaced at once (FLUSHDB, FLUSHALL, SWAPDB). */
   beforeDatabaseChange(db: Database): void;
 }
+
+/** An access record that is not one: the key has none. */
+const NO_RECORD = -1;
+/** put(): the key keeps the access record it had. */
+const KEEP_RECORD = -2;
 
 /**
  * While a script runs, keys expire as of the time it started (Redis's scriptTimeSnapshot), so
@@ -123,23 +129,23 @@ export interface KeyspaceStats {
  * shares with the dict.
  */
 export class Database {
-  dict = new KeyTable<Value>();
+  /** The keys and their values, and each plain string value's access record (see below). */
+  dict = new Dict<Value>();
   /** Absolute expiry time in ms since the epoch, only for keys that have one. */
   expires = new KeyTable<number>();
   /** The active expiry cycle's position in `expires`; survives across cycles. */
   expireCursor: IterableIterator<[string, number]> | null = null;
   /** Average TTL of keys found by the active cycle (INFO keyspace avg_ttl). */
   avgTtl = 0;
-  /**
+  /*
    * Per key, the LRU clock of its last access or its LFU record (see access.ts): OBJECT
    * IDLETIME/FREQ and eviction. A value that is an object (a collection, a mutable string, a
-   * counter INCR made) holds its key's record itself (`access`, 8 bytes) and has no entry
-   * here (a map entry costs 28 bytes and more); only plain strings have theirs here. The record follows the key when
-   * its value changes between the two (put). Entries leave with their keys.
+   * counter INCR made) holds its key's record itself (`access`); a plain string's is kept
+   * beside it in the dict (types/dict.ts). The record follows the key when its value changes
+   * from one kind to the other (put), and goes with the key.
    */
-  accessClock = new KeyTable<number>();
   /**
-   * The access record of the keys that have none (no accessClock entry, or `access` -1): keys
+   * The access record of the keys that have none (none in the dict, or `access` -1): keys
    * loaded from a file that saved none for them, as of the load (so that a million keys loaded
    * cost no access entry until they are used). -1 while there are none.
    */
@@ -162,11 +168,10 @@ export class Database {
     this.accountTables();
   }
 
-  /** The three tables report the changes of their size to `usage`, as the values in the dict do. */
+  /** The tables report the changes of their size to `usage`, as the values in the dict do. */
   private accountTables(): void {
     this.dict.account = this.usage;
     this.expires.account = this.usage;
-    this.accessClock.account = this.usage;
   }
 
   get size(): number {
@@ -189,14 +194,25 @@ export class Database {
   /** A lookup for reading: counts keyspace hits and misses. */
   lookupRead(key: string): Value | undefined {
     if (this.expires.size !== 0) this.expireIfNeeded(key);
-    const value = this.dict.get(key);
+    const value = this.lookupTouching(key);
     if (value === undefined) {
       this.stats.misses++;
       this.hooks.notify(this, 'm', 'keymiss', key);
-    } else {
-      this.stats.hits++;
-      this.touchValue(key, value);
+    } else this.stats.hits++;
+    return value;
+  }
+
+  /** The value of `key`, its access recorded (Redis's lookupKey: the LRU clock or LFU counter updated). */
+  private lookupTouching(key: string): Value | undefined {
+    if (this.access.lfu) {
+      const found = this.dict.get(key);
+      if (found !== undefined) this.touchValue(key, found);
+      return found;
     }
+    // An LRU record is the clock alone (accessRecord): the dict records it as it finds the key.
+    const record = currentLruClock();
+    const value = this.dict.getRecording(key, record);
+    if (value !== undefined && typeof value !== 'string') value.access = record;
     return value;
   }
 
@@ -213,8 +229,7 @@ export class Database {
 
   /** Records an access to an existing key (Redis updates the object's LRU/LFU on lookup). */
   touch(key: string): void {
-    const value = this.dict.get(key);
-    if (value !== undefined) this.touchValue(key, value);
+    this.lookupTouching(key);
   }
 
   /** Records an access to `key`, whose value is `value`. */
@@ -240,7 +255,7 @@ export class Database {
    * undefined when it has none.
    */
   recordOfEntry(key: string, value: Value): number | undefined {
-    const record = typeof value === 'string' ? this.accessClock.get(key) : value.access >= 0 ? value.access : undefined;
+    const record = typeof value === 'string' ? this.dict.stringRecord(key) : value.access >= 0 ? value.access : undefined;
     return record !== undefined || this.unrecordedAccess < 0 ? record : this.unrecordedAccess;
   }
 
@@ -250,31 +265,13 @@ export class Database {
       value.access = record;
       return;
     }
-    // A key loaded without a record gets its entry now (its table counts it in `usage`).
-    this.accessClock.set(key, record);
+    // A key loaded without a record gets one now (the dict counts it in `usage`).
+    this.dict.setStringRecord(key, record);
   }
 
-  /** Removes the accessClock entry of a key whose value is a plain string; true if it had one. */
-  private dropClockEntry(key: string): boolean {
-    return this.accessClock.delete(key);
-  }
-
-  /**
-   * The record of `key` moves with it from `old` to `value` when one of them holds it itself and
-   * the other keeps it in accessClock: as before, a new value leaves the key's record as it was
-   * (callers set a new one where Redis makes a fresh object).
-   */
-  private moveRecord(key: string, old: Value, value: Value): void {
-    if (typeof old === 'string') {
-      if (typeof value === 'string') return;
-      const record = this.accessClock.get(key);
-      value.access = record ?? -1;
-      if (record !== undefined) this.dropClockEntry(key);
-    } else if (typeof value === 'string') {
-      if (old.access >= 0) this.storeRecord(key, value, old.access);
-    } else {
-      value.access = old.access;
-    }
+  /** The record `old`, the value of `key`, holds or has beside it; -1 for none. */
+  private recordHeldBy(key: string, old: Value): number {
+    return typeof old === 'string' ? (this.dict.stringRecord(key) ?? NO_RECORD) : old.access;
   }
 
   /** A lookup that neither counts stats nor touches anything (TYPE-like internals, EXISTS). */
@@ -288,9 +285,7 @@ export class Database {
     if (this.expires.size !== 0) this.expireIfNeeded(key);
     // Callers change the value found in place: the old one must be copied first, if anyone wants it.
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
-    const value = this.dict.get(key);
-    if (value !== undefined) this.touchValue(key, value);
-    return value;
+    return this.lookupTouching(key);
   }
 
   has(key: string): boolean {
@@ -305,14 +300,14 @@ export class Database {
   set(key: string, value: Value, keepTtl = false): void {
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
     const size = this.dict.size;
-    this.put(key, value);
+    // A new value is a new object with a fresh record, except that an LFU counter survives an
+    // overwrite, as in Redis's dbOverwrite.
+    const lfu = this.access.lfu;
+    this.put(key, value, lfu ? KEEP_RECORD : newAccessRecord(this.access));
     // Redis's dbAdd: a key that did not exist is announced as 'new' (class n).
     if (this.dict.size !== size) this.hooks.notify(this, 'n', 'new', key);
     if (!keepTtl && this.expires.size !== 0) this.removeExpireEntry(key);
-    // A new value is a new object with a fresh record, except that an LFU counter survives an
-    // overwrite, as in Redis's dbOverwrite.
-    if (!this.access.lfu || this.dict.size !== size) this.storeRecord(key, value, newAccessRecord(this.access));
-    else this.storeRecord(key, value, this.recordOfEntry(key, value) ?? newAccessRecord(this.access));
+    if (lfu) this.storeRecord(key, value, (this.dict.size === size ? this.recordOfEntry(key, value) : undefined) ?? newAccessRecord(this.access));
     this.hooks.keyModified(this, key);
   }
 
@@ -334,27 +329,41 @@ export class Database {
    */
   add(key: string, value: Value): void {
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
-    this.put(key, value);
+    this.put(key, value, newAccessRecord(this.access));
     this.hooks.notify(this, 'n', 'new', key);
-    this.storeRecord(key, value, newAccessRecord(this.access));
   }
 
   /** Stores a value without touching the TTL or signalling (the caller signals). */
   store(key: string, value: Value): void {
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
-    this.put(key, value);
+    this.put(key, value, KEEP_RECORD);
   }
 
   /**
-   * The dict entry of `key` becomes `value`, counted in `usage`. A value object is in one key at
-   * most: one that moves to another key (RENAME, MOVE) leaves the old one first.
+   * The dict entry of `key` becomes `value`, counted in `usage`, with `record` as the key's
+   * access record, or with KEEP_RECORD the one it had (where the old value held it). A value
+   * object is in one key at most: one that moves to another key (RENAME, MOVE) leaves the old
+   * one first.
    */
-  private put(key: string, value: Value): void {
+  private put(key: string, value: Value, record: number): void {
     const dict = this.dict;
-    const old = dict.get(key);
-    // The type first: === of two equal strings compares every byte (a 16 KB SET paid 5 % for it).
-    if (typeof old !== 'string' && old === value) return;
-    dict.set(key, value);
+    let old: Value | undefined;
+    if (typeof value === 'string') {
+      // One lookup (SET's case). A plain string over a plain string keeps its record unless
+      // given one; one over an object takes the object's.
+      old = dict.exchangeString(key, value, record === KEEP_RECORD ? undefined : record);
+      if (record === KEEP_RECORD && old !== undefined && typeof old !== 'string' && old.access >= 0) dict.setStringRecord(key, old.access);
+    } else {
+      old = dict.get(key);
+      if (old === value) {
+        if (record !== KEEP_RECORD) value.access = record;
+        return;
+      }
+      if (record !== KEEP_RECORD) value.access = record;
+      // A value new to the keyspace keeps what it holds (RENAME and MOVE carry it over).
+      else if (old !== undefined) value.access = this.recordHeldBy(key, old);
+      dict.set(key, value);
+    }
     const usage = this.usage;
     let bytes: number;
     if (typeof value === 'string') {
@@ -367,7 +376,6 @@ export class Database {
     else {
       usage.bytes += bytes - this.released(old);
       if (typeof old !== 'string') this.hooks.valueOverwritten(this, old);
-      this.moveRecord(key, old, value);
     }
   }
 
@@ -387,7 +395,6 @@ export class Database {
     let bytes = this.released(value) + stringBytes(key.length);
     if (this.expires.size !== 0 && this.expires.delete(key)) bytes += HEAP_NUMBER_BYTES;
     this.usage.bytes -= bytes;
-    if (typeof value === 'string') this.dropClockEntry(key);
     return value;
   }
 
@@ -429,19 +436,15 @@ export class Database {
     if (this.changeListener !== null) this.changeListener.beforeKeyChange(this, key);
     const size = this.dict.size;
     if (replace) {
-      this.put(key, value);
+      this.put(key, value, KEEP_RECORD);
     } else {
       // One hash probe per key, not two: a duplicate is found by set() adding nothing (and
       // the value it replaced, not counted out, goes with the failed load).
       const added = this.dict.set(key, value);
       if (typeof value !== 'string') value.account = this.usage;
-      if (!added) {
-        // A failed load keeps the keys read before it (DEBUG RELOAD), this one included: the
-        // plain string it replaced may have had its record in accessClock, which an object
-        // value does not read (nor delete).
-        if (typeof value !== 'string') this.dropClockEntry(key);
-        return false;
-      }
+      // A failed load keeps the keys read before it (DEBUG RELOAD), this one included (the
+      // dict let go of a plain string's record it replaced).
+      if (!added) return false;
       // A value read from a file is fresh: it holds no record until given one below.
       this.usage.bytes += (typeof value === 'string' ? stringBytes(value.length) : value.bytes) + stringBytes(key.length);
     }
@@ -488,22 +491,25 @@ export class Database {
   }
 
   /**
-   * The share of the three maps' tables that one key takes on average (MEMORY USAGE): the
-   * tables' bytes beyond an empty database's, over the entries. Its expires entry's share
-   * (and boxed time) only for a key that has one, its access entry's only for a key that has
+   * The share of the tables that one key takes on average (MEMORY USAGE): the tables' bytes
+   * beyond an empty database's, over the entries. Its expires entry's share (and boxed time)
+   * only for a key that has one, its share of the dict's record slots only for a key that has
    * one (a plain string's).
    */
-  tableShare(hasExpire: boolean, hasClockEntry: boolean): number {
+  tableShare(hasExpire: boolean, hasStringRecord: boolean): number {
     let share = 0;
-    if (this.dict.size !== 0) share += this.dict.bytes / this.dict.size;
-    if (hasClockEntry && this.accessClock.size !== 0) share += this.accessClock.bytes / this.accessClock.size;
+    if (this.dict.size !== 0) share += this.dict.tableBytes / this.dict.size;
+    if (hasStringRecord) share += this.dict.recordShare;
     if (hasExpire) share += HEAP_NUMBER_BYTES + this.expires.bytes / this.expires.size;
     return share;
   }
 
-  /** The maps' tables beyond an empty database's: the dict's and the access records' (MEMORY STATS). */
+  /**
+   * The dict's tables beyond an empty database's (MEMORY STATS, INFO's overhead). Its record
+   * slots are the keys' own, part of the dataset, as the LRU field of Redis's objects is.
+   */
   mainTableBytes(): number {
-    return this.dict.bytes + this.accessClock.bytes;
+    return this.dict.tableBytes;
   }
 
   /** The expires map's table beyond an empty one, and its boxed times (MEMORY STATS). */
@@ -520,7 +526,6 @@ export class Database {
     if (n !== 0) forgetScans(this.dict);
     this.dict.clear();
     this.expires.clear();
-    this.accessClock.clear();
     // The values keep pointing at the old total, which nothing reads any more.
     this.usage = { bytes: 0 };
     this.accountTables();
@@ -540,9 +545,6 @@ export class Database {
     const expires = this.expires;
     this.expires = other.expires;
     other.expires = expires;
-    const accessClock = this.accessClock;
-    this.accessClock = other.accessClock;
-    other.accessClock = accessClock;
     const unrecordedAccess = this.unrecordedAccess;
     this.unrecordedAccess = other.unrecordedAccess;
     other.unrecordedAccess = unrecordedAccess;

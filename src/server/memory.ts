@@ -73,15 +73,15 @@ export function redisValueSize(value: Value): number {
 
 /**
  * MEMORY USAGE: what used_memory counts for the key: its name and value in V8's heap, and its
- * share of its database's tables (the dict's, the access records', and the expires entry's if
+ * share of its database's tables (the dict's, its record slots', and the expires entry's if
  * it has one: tables' bytes over their entries). Summed over every key, that is the dataset
  * part of used_memory.
  */
 export function keyUsage(db: Database, key: string, value: Value): number {
   const hasExpire = db.expires.size !== 0 && db.expires.has(key);
-  // A plain string's access record is an entry of the access map; an object holds its own.
-  const hasClockEntry = typeof value === 'string' && db.accessClock.has(key);
-  return Math.round(stringBytes(key.length) + valueBytes(value) + db.tableShare(hasExpire, hasClockEntry));
+  // A plain string's access record takes a slot of the dict; an object holds its own.
+  const hasRecordSlot = typeof value === 'string' && db.dict.hasStringRecord(key);
+  return Math.round(stringBytes(key.length) + valueBytes(value) + db.tableShare(hasExpire, hasRecordSlot));
 }
 
 /** Redis's LAZYFREE_THRESHOLD: values that take more allocations than this to free are freed lazily. */

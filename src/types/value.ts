@@ -29,8 +29,8 @@ export interface CollectionValue {
   account: SizeAccount | null;
   /**
    * The access record (LRU clock or LFU record, keyspace/access.ts) of the key holding the
-   * value, -1 for none; kept here rather than in a map beside the dict, which would cost a map
-   * entry per key (see Database.accessClock). Set by the database.
+   * value, -1 for none; kept here, where it costs a field (a plain string's takes a slot of the
+   * dict, types/dict.ts). Set by the database.
    */
   access: number;
   /**

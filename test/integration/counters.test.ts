@@ -33,12 +33,12 @@ describe('counters changed in place', () => {
     const s = await server();
     const c = await s.raw();
     await c.call('SET', 'k', '5');
-    expect(db0(s).accessClock.has('k')).toBe(true);
+    expect(db0(s).dict.hasStringRecord('k')).toBe(true);
     expect(await c.call('INCR', 'k')).toBe(6);
     const counter = db0(s).dict.get('k');
     expect(counter).toBeInstanceOf(IntegerString);
-    // The plain string's access entry moved into the counter.
-    expect(db0(s).accessClock.has('k')).toBe(false);
+    // The plain string's record moved into the counter.
+    expect(db0(s).dict.hasStringRecord('k')).toBe(false);
     expect((counter as IntegerString).access).toBeGreaterThanOrEqual(0);
     expect(await c.call('INCRBY', 'k', '10')).toBe(16);
     expect(await c.call('DECR', 'k')).toBe(15);

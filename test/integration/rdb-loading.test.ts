@@ -202,16 +202,16 @@ describe('loading dump.rdb at start-up', () => {
     const writer = new RdbWriter();
     writer.header();
     writer.selectDb(0, 2, 0);
-    // An idle time saved with it: the plain string gets an access entry as it is loaded.
+    // An idle time saved with it: the plain string gets a record slot as it is loaded.
     writer.key('k', 'plain', { idleSeconds: 10 });
     writer.key('k', running.server.databases[0]?.dict.get('k') as HashValue);
     writeFileSync(join(dir, 'dump.rdb'), Buffer.concat([writer.flush(), writer.end()]));
     expect(await c.callRaw('DEBUG', 'RELOAD', 'NOSAVE')).toBe('-ERR Error trying to load the RDB dump\r\n');
     const db = running.server.databases[0] as Database;
     expect(await c.call('TYPE', 'k')).toBe('hash');
-    expect(db.accessClock.has('k')).toBe(false);
+    expect(db.dict.hasStringRecord('k')).toBe(false);
     expect(await c.call('DEL', 'k')).toBe(1);
-    expect(db.accessClock.size).toBe(0);
+    expect(db.dict.recordCount).toBe(0);
   });
 
   it('DEBUG RELOAD after the load still reloads in one go (key-load-delay does not slow it)', async () => {

@@ -23,35 +23,35 @@ function hashOf(field: string, value: string): HashValue {
   return hash;
 }
 
-// A map entry per key costs 28 bytes and more; an object value holds its key's record in a field.
+// An object value holds its key's record in a field; a plain string's has a slot of the dict beside it.
 describe("where a key's access record is kept", () => {
-  it('in the value for a collection, in the access map for a plain string', () => {
+  it('in the value for a collection, beside a plain string in the dict', () => {
     const db = database();
     db.add('h', hashOf('f', 'v'));
     db.set('s', 'plain');
-    expect(db.accessClock.has('h')).toBe(false);
-    expect(db.accessClock.has('s')).toBe(true);
+    expect(db.dict.hasStringRecord('h')).toBe(false);
+    expect(db.dict.hasStringRecord('s')).toBe(true);
     expect(db.accessRecordOf('h')).toBeTypeOf('number');
     db.setAccessRecord('h', 1234);
     expect(db.accessRecordOf('h')).toBe(1234);
     expect((db.dict.get('h') as HashValue).access).toBe(1234);
   });
 
-  it('follows the key when its value changes between a plain string and an object, and counts the map entry in and out', () => {
+  it('follows the key when its value changes between a plain string and an object, and counts the slot in and out', () => {
     const db = database();
     db.set('k', 'plain');
     const withEntry = db.usage.bytes;
     db.setAccessRecord('k', 77);
     // APPEND, SETRANGE, SETBIT: the same key, now a mutable string, keeps its record.
     db.store('k', MutableString.fromString('plain!'));
-    expect(db.accessClock.has('k')).toBe(false);
+    expect(db.dict.hasStringRecord('k')).toBe(false);
     expect(db.accessRecordOf('k')).toBe(77);
     // And back to a plain string (a value stored as it is).
     db.store('k', 'plain again');
-    expect(db.accessClock.get('k')).toBe(77);
+    expect(db.dict.stringRecord('k')).toBe(77);
     expect(db.accessRecordOf('k')).toBe(77);
     db.delete('k');
-    expect(db.accessClock.size).toBe(0);
+    expect(db.dict.recordCount).toBe(0);
     db.set('k', 'plain');
     expect(db.usage.bytes).toBe(withEntry);
   });
@@ -64,7 +64,7 @@ describe("where a key's access record is kept", () => {
     expect((db.accessRecordOf('k') as number) & 0xff).toBe(42);
     db.set('k', hashOf('g', 'w'));
     expect((db.accessRecordOf('k') as number) & 0xff).toBe(42);
-    expect(db.accessClock.size).toBe(0);
+    expect(db.dict.recordCount).toBe(0);
   });
 
   it('gives collections loaded without a record the shared record of the load', () => {
@@ -76,18 +76,18 @@ describe("where a key's access record is kept", () => {
     expect(db.accessRecordOf('s')).toBe(555);
     db.putLoaded('h2', hashOf('f', 'v'), -1, 9, false);
     expect(db.accessRecordOf('h2')).toBe(9);
-    expect(db.accessClock.size).toBe(0);
+    expect(db.dict.recordCount).toBe(0);
   });
 
-  it('leaves no access entry behind when a load fails on a duplicate that replaced a plain string by an object', () => {
+  it('leaves no record slot behind when a load fails on a duplicate that replaced a plain string by an object', () => {
     const db = database();
     expect(db.putLoaded('k', 'plain', -1, 77, false)).toBe(true);
-    expect(db.accessClock.get('k')).toBe(77);
+    expect(db.dict.stringRecord('k')).toBe(77);
     // The duplicate takes the key's place (the failed load keeps what it read), as a collection.
     expect(db.putLoaded('k', hashOf('f', 'v'), -1, 5, false)).toBe(false);
     expect(db.dict.get('k')).toBeInstanceOf(HashValue);
-    expect(db.accessClock.size).toBe(0);
+    expect(db.dict.recordCount).toBe(0);
     db.delete('k');
-    expect(db.accessClock.size).toBe(0);
+    expect(db.dict.recordCount).toBe(0);
   });
 });

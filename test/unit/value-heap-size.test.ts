@@ -9,6 +9,7 @@ import v8 from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { fullCollection } from '../../src/server/reclaim.js';
 import { MAP_INITIAL_CAPACITY, mapBytes, mapEntryAdded, mapEntryRemoved, objectBytes, type MapTable } from '../../src/types/heap-size.js';
+import { Dict } from '../../src/types/dict.js';
 import { HashValue } from '../../src/types/hash.js';
 import { List } from '../../src/types/list.js';
 import { SetValue } from '../../src/types/set.js';
@@ -186,5 +187,23 @@ describe('the sizes values keep match what V8 takes', () => {
     expect(counted / measured, `counted ${counted}, measured ${measured}`).toBeGreaterThan(0.9);
     expect(counted / measured, `counted ${counted}, measured ${measured}`).toBeLessThan(1.1);
     kept.push(trackers);
+  });
+  it("counts a dict's table and the slots of its plain strings' records (Int32Arrays outside the heap included)", () => {
+    const n = 200_000;
+    const keys = Array.from({ length: n }, (_, i) => text('key', i));
+    const values = Array.from({ length: n }, (_, i) => text('value', i));
+    kept.length = 0;
+    kept.push(keys, values);
+    const used = (): number => heapUsed() + v8.getHeapStatistics().external_memory;
+    const before = used();
+    const dict = new Dict<string>();
+    for (let i = 0; i < n; i++) dict.exchangeString(keys[i] as string, values[i] as string, i);
+    kept.push(dict);
+    const measured = used() - before;
+    expect(dict.bytes / measured, `counted ${dict.bytes}, measured ${measured}`).toBeGreaterThan(0.9);
+    expect(dict.bytes / measured, `counted ${dict.bytes}, measured ${measured}`).toBeLessThan(1.1);
+    // The slots alone: 12 bytes each, in four chunks of 64K.
+    expect((dict.bytes - dict.tableBytes) / (4 * 65536)).toBeLessThan(12.1);
+    kept.length = 0;
   });
 });

@@ -38,6 +38,7 @@ import { beforeSlice } from '../../util/turn.js';
 import { closeSync, fsyncSync, openSync, unlinkSync, write as writeCallback, writeSync, fsync as fsyncCallback, close as closeCallback } from 'node:fs';
 import { releaseKeyChangeListener, type Database, type KeyChangeListener } from '../../keyspace/database.js';
 import { isStringValue, type Value } from '../../types/value.js';
+import type { Dict } from '../../types/dict.js';
 import type { KeyTable } from '../../types/key-table.js';
 import { command, isLarge, keyPieces, writeKey } from './key-commands.js';
 import { timestampAnnotation } from './resp.js';
@@ -62,7 +63,7 @@ interface CommandBuffer {
 /** One database's maps as they were at T0, and how far the walk over them went. */
 interface SnapshotDb {
   readonly id: number;
-  readonly dict: KeyTable<Value>;
+  readonly dict: Dict<Value>;
   readonly expires: KeyTable<number>;
   /** Keys already written or known absent at T0; null once the database is done. */
   handled: KeySet | null;
@@ -90,7 +91,7 @@ export interface BaseRewriteOptions {
  */
 export class BaseRewrite implements KeyChangeListener {
   private readonly snapshots: SnapshotDb[] = [];
-  private readonly byDict = new Map<KeyTable<Value>, SnapshotDb>();
+  private readonly byDict = new Map<Dict<Value>, SnapshotDb>();
   private readonly fd: number;
   /** Commands written and not yet handed to the file, and the database they end in (-1: none yet). */
   private readonly main: CommandBuffer = { out: new ByteSink(), selectedDb: -1 };
