@@ -18,15 +18,14 @@
  * Reading, iteration and its guarantees are the KeyTable's (key-table.ts): values come out as
  * they went in, wherever they are kept.
  */
-import { arrayBytes } from './heap-size.js';
+import { arrayBytes, type SizeAccount } from './heap-size.js';
 import { KeyTable, type ReadonlyKeyTable } from './key-table.js';
-import type { SizeAccount } from './heap-size.js';
 
 /**
- * Slots per chunk: 64K, so that chunks are few and large. Chunks of 1K measured 7 % more CPU
- * for GET over a million keys than these (the server's time, -P 16): a random slot of a small
- * chunk costs more to reach. The first chunk starts small and doubles, so that a database with
- * a few keys holds little.
+ * Slots per chunk: 64K, so that chunks are few and large. GET over a million keys (-P 16, the
+ * server's CPU beside the build with a second Map) cost 20 % more with chunks of 1K slots and
+ * 9 % more with these: a random slot of a small chunk costs more to reach. The first chunk
+ * starts small and doubles, so that a database with a few keys holds little.
  */
 const CHUNK_BITS = 16;
 const CHUNK_SLOTS = 1 << CHUNK_BITS;
@@ -175,16 +174,6 @@ export class Dict<V extends string | object> implements ReadonlyKeyTable<V> {
     (this.strings[slot >>> CHUNK_BITS] as string[])[slot & SLOT_MASK] = value;
     (this.records[slot >>> CHUNK_BITS] as Int32Array)[slot & SLOT_MASK] = record;
     this.table.set(key, slot);
-  }
-
-  /** Removes the record of `key`'s plain string value (the string stays); true if it had one. */
-  dropStringRecord(key: string): boolean {
-    const table = this.table;
-    const entry = table.get(key);
-    if (typeof entry !== 'number') return false;
-    table.set(key, this.slotString(entry) as V);
-    this.freeSlot(entry);
-    return true;
   }
 
   /** How many plain strings have a record (tests, MEMORY USAGE's share of the slots). */

@@ -13,7 +13,6 @@ type Op =
   | { kind: 'exchange'; key: string; value: string; record: number | undefined }
   | { kind: 'record'; key: string; record: number }
   | { kind: 'read'; key: string; record: number }
-  | { kind: 'drop'; key: string }
   | { kind: 'delete'; key: string }
   | { kind: 'clear' };
 
@@ -25,7 +24,6 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('exchange' as const), key: keyArb, value: fc.string({ maxLength: 3 }), record: fc.option(recordArb, { nil: undefined }) }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('record' as const), key: keyArb, record: recordArb }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('read' as const), key: keyArb, record: recordArb }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const), key: keyArb }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('delete' as const), key: keyArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('clear' as const) }) },
 );
@@ -66,9 +64,6 @@ class Model {
         if (typeof value === 'string') this.records.set(op.key, op.record);
         break;
       }
-      case 'drop':
-        expect(dict.dropStringRecord(op.key)).toBe(this.records.delete(op.key));
-        break;
       case 'delete':
         expect(dict.delete(op.key)).toBe(this.values.delete(op.key));
         this.records.delete(op.key);
