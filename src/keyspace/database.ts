@@ -120,16 +120,21 @@ export interface KeyspaceStats {
  * have one. Every access goes through here so that expired keys are never seen.
  *
  * It also keeps what its keys take in V8's heap (`usage`), as they change: each key's name and
- * value, a boxed number per expiry time, and the three tables (their Maps' capacity followed
- * as V8 sizes them, key-table.ts). A collection in the dict reports its own changes
- * to `usage` (its `account`); a string value is counted from its length. Nothing here walks
- * the keys: INFO used_memory and maxmemory read the total at any time (server/memory.ts).
- * Not counted: an expiry or access record set by a later command keeps that command's copy of
- * the key's name (a Map keeps the key it was first given), which only the first entry's key
- * shares with the dict.
+ * value, a boxed number per expiry time, the two tables (their Maps' capacity followed as
+ * V8 sizes them, key-table.ts) and the dict's record slots (dict.ts). A collection in the dict
+ * reports its own changes to `usage` (its `account`); a string value is counted from its
+ * length. Nothing here walks the keys: INFO used_memory and maxmemory read the total at any
+ * time (server/memory.ts). Not counted: an expiry time set by a later command keeps that
+ * command's copy of the key's name (a Map keeps the key it was first given), not the dict's.
  */
 export class Database {
-  /** The keys and their values, and each plain string value's access record (see below). */
+  /**
+   * The keys and their values, and beside a plain string value its key's access record: the
+   * LRU clock of its last access or its LFU record (see access.ts), for OBJECT IDLETIME/FREQ
+   * and eviction. A value that is an object (a collection, a mutable string, a counter INCR
+   * made) holds its key's record itself (`access`). The record follows the key when its value
+   * changes from one kind to the other (put), and goes with the key.
+   */
   dict = new Dict<Value>();
   /** Absolute expiry time in ms since the epoch, only for keys that have one. */
   expires = new KeyTable<number>();
@@ -137,13 +142,6 @@ export class Database {
   expireCursor: IterableIterator<[string, number]> | null = null;
   /** Average TTL of keys found by the active cycle (INFO keyspace avg_ttl). */
   avgTtl = 0;
-  /*
-   * Per key, the LRU clock of its last access or its LFU record (see access.ts): OBJECT
-   * IDLETIME/FREQ and eviction. A value that is an object (a collection, a mutable string, a
-   * counter INCR made) holds its key's record itself (`access`); a plain string's is kept
-   * beside it in the dict (types/dict.ts). The record follows the key when its value changes
-   * from one kind to the other (put), and goes with the key.
-   */
   /**
    * The access record of the keys that have none (none in the dict, or `access` -1): keys
    * loaded from a file that saved none for them, as of the load (so that a million keys loaded
