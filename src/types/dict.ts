@@ -86,7 +86,7 @@ export class Dict<V extends string | object> implements ReadonlyKeyTable<V> {
   getRecording(key: string, record: number): V | undefined {
     const entry = this.table.get(key);
     if (typeof entry === 'number') {
-      (this.records[entry >>> CHUNK_BITS] as Int32Array)[entry & SLOT_MASK] = record;
+      this.putRecord(entry, record);
       return this.slotString(entry);
     }
     if (typeof entry === 'string') this.giveSlot(key, entry, record);
@@ -108,7 +108,7 @@ export class Dict<V extends string | object> implements ReadonlyKeyTable<V> {
     const entry = table.get(key);
     if (typeof entry === 'number') {
       if (typeof value === 'string') {
-        (this.strings[entry >>> CHUNK_BITS] as string[])[entry & SLOT_MASK] = value;
+        this.putString(entry, value);
         return false;
       }
       this.freeSlot(entry);
@@ -128,10 +128,9 @@ export class Dict<V extends string | object> implements ReadonlyKeyTable<V> {
       else this.table.set(key, value);
       return entry;
     }
-    const strings = this.strings[entry >>> CHUNK_BITS] as string[];
-    const old = strings[entry & SLOT_MASK] as V;
-    strings[entry & SLOT_MASK] = value;
-    if (record !== undefined) (this.records[entry >>> CHUNK_BITS] as Int32Array)[entry & SLOT_MASK] = record;
+    const old = this.slotString(entry);
+    this.putString(entry, value);
+    if (record !== undefined) this.putRecord(entry, record);
     return old;
   }
 
@@ -147,7 +146,7 @@ export class Dict<V extends string | object> implements ReadonlyKeyTable<V> {
   /** The record of `key` when its value is a plain string that has one. */
   stringRecord(key: string): number | undefined {
     const entry = this.table.get(key);
-    return typeof entry === 'number' ? (this.records[entry >>> CHUNK_BITS] as Int32Array)[entry & SLOT_MASK] : undefined;
+    return typeof entry === 'number' ? this.recordAt(entry) : undefined;
   }
 
   /** Whether `key`'s value is a plain string that has a record. */
@@ -160,7 +159,7 @@ export class Dict<V extends string | object> implements ReadonlyKeyTable<V> {
     const table = this.table;
     const entry = table.get(key);
     if (typeof entry === 'number') {
-      (this.records[entry >>> CHUNK_BITS] as Int32Array)[entry & SLOT_MASK] = record;
+      this.putRecord(entry, record);
       return true;
     }
     if (typeof entry !== 'string') return false;
@@ -171,12 +170,12 @@ export class Dict<V extends string | object> implements ReadonlyKeyTable<V> {
   /** `key`'s entry becomes a new slot holding `value` and `record`, whatever it was. */
   private giveSlot(key: string, value: string, record: number): void {
     const slot = this.takeSlot();
-    (this.strings[slot >>> CHUNK_BITS] as string[])[slot & SLOT_MASK] = value;
-    (this.records[slot >>> CHUNK_BITS] as Int32Array)[slot & SLOT_MASK] = record;
+    this.putString(slot, value);
+    this.putRecord(slot, record);
     this.table.set(key, slot);
   }
 
-  /** How many plain strings have a record (tests, MEMORY USAGE's share of the slots). */
+  /** How many plain strings have a record (tests). */
   get recordCount(): number {
     return this.slotsInUse;
   }
@@ -227,11 +226,23 @@ export class Dict<V extends string | object> implements ReadonlyKeyTable<V> {
     return (this.strings[slot >>> CHUNK_BITS] as string[])[slot & SLOT_MASK] as V;
   }
 
+  private putString(slot: number, value: string): void {
+    (this.strings[slot >>> CHUNK_BITS] as string[])[slot & SLOT_MASK] = value;
+  }
+
+  private recordAt(slot: number): number {
+    return (this.records[slot >>> CHUNK_BITS] as Int32Array)[slot & SLOT_MASK] as number;
+  }
+
+  private putRecord(slot: number, record: number): void {
+    (this.records[slot >>> CHUNK_BITS] as Int32Array)[slot & SLOT_MASK] = record;
+  }
+
   private takeSlot(): number {
     this.slotsInUse++;
     const reused = this.freeHead;
     if (reused !== -1) {
-      this.freeHead = (this.records[reused >>> CHUNK_BITS] as Int32Array)[reused & SLOT_MASK] as number;
+      this.freeHead = this.recordAt(reused);
       return reused;
     }
     const slot = this.slotsMade++;
@@ -264,12 +275,12 @@ export class Dict<V extends string | object> implements ReadonlyKeyTable<V> {
 
   private freeSlot(slot: number): void {
     // The string goes now, not when the slot is reused.
-    (this.strings[slot >>> CHUNK_BITS] as string[])[slot & SLOT_MASK] = '';
+    this.putString(slot, '');
     if (--this.slotsInUse === 0) {
       this.releaseSlots();
       return;
     }
-    (this.records[slot >>> CHUNK_BITS] as Int32Array)[slot & SLOT_MASK] = this.freeHead;
+    this.putRecord(slot, this.freeHead);
     this.freeHead = slot;
   }
 
