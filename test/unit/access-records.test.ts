@@ -79,6 +79,24 @@ describe("where a key's access record is kept", () => {
     expect(db.dict.recordCount).toBe(0);
   });
 
+  it('gives a plain string loaded without a record its own at its first read, counted in usage', () => {
+    const db = database();
+    db.unrecordedAccess = 555;
+    db.putLoaded('s', 'plain', -1, undefined, false);
+    const loaded = db.usage.bytes;
+    expect(db.dict.recordCount).toBe(0);
+    expect(db.accessRecordOf('s')).toBe(555);
+    // A read records the access (one lookup): the key now has its own record, in a slot.
+    expect(db.lookupRead('s')).toBe('plain');
+    expect(db.dict.hasStringRecord('s')).toBe(true);
+    expect(db.accessRecordOf('s')).not.toBe(555);
+    expect(db.usage.bytes - loaded).toBe(db.dict.bytes - db.dict.tableBytes);
+    expect(db.usage.bytes - loaded).toBeGreaterThan(0);
+    // Deleting the last such key lets the slots go.
+    db.delete('s');
+    expect(db.dict.bytes - db.dict.tableBytes).toBe(0);
+  });
+
   it('leaves no record slot behind when a load fails on a duplicate that replaced a plain string by an object', () => {
     const db = database();
     expect(db.putLoaded('k', 'plain', -1, 77, false)).toBe(true);
